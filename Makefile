@@ -1,0 +1,53 @@
+# PMHub: `make run` (demo on SQLite, Celery eager) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= full
+
+.PHONY: install run test lint migrate worker beat bench fuzz load clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A pmhub worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A pmhub beat -l info
+
+bench: install
+	$(PY) -m bench.run --scale $(SCALE)
+
+fuzz: install
+	$(VENV)/bin/pytest tests/security/test_fuzz.py --fuzz-examples=500 -p no:randomly
+
+load: install
+	$(PY) -m bench.load
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3

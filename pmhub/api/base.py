@@ -1,0 +1,56 @@
+"""The one base for API views: querysets scoped to the user's workspaces, roles per action.
+
+    class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, ...):
+        workspace_field = "product__workspace"
+        action_roles = CRUD_ROLES | {"move": Role.EDITOR}
+        def base_queryset(self): return selectors.stories(...)
+
+A foreign id is simply not in the queryset (404); a role below the action's is a 403; an
+action missing from `action_roles` is refused (deny by default).
+"""
+
+from rest_framework import viewsets
+
+from ..access import workspace_ids_for
+from ..models import Role
+from .permissions import WorkspaceRole
+
+AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)
+READ_ROLES = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
+CRUD_ROLES = READ_ROLES | {
+    "create": Role.EDITOR,
+    "update": Role.EDITOR,
+    "partial_update": Role.EDITOR,
+    "destroy": Role.EDITOR,
+}
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    permission_classes = [WorkspaceRole]
+    workspace_field = "workspace"
+    action_roles: dict = {}
+
+    def base_queryset(self):
+        if self.queryset is None:
+            raise NotImplementedError("Define base_queryset() or queryset.")
+        return self.queryset.all()
+
+    def get_queryset(self):
+        qs = self.base_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return qs.none()
+        lookup = "id__in" if self.workspace_field in ("id", "pk") else f"{self.workspace_field}__in"
+        return qs.filter(**{lookup: workspace_ids_for(self.request.user)})
+
+    def workspace_id_of(self, obj) -> int:
+        if self.workspace_field in ("id", "pk"):
+            return obj.pk
+        parts = self.workspace_field.split("__")
+        for part in parts[:-1]:
+            obj = getattr(obj, part)
+        return getattr(obj, f"{parts[-1]}_id")
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update") and hasattr(self, "write_serializer_class"):
+            return self.write_serializer_class
+        return super().get_serializer_class()

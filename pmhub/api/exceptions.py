@@ -1,0 +1,43 @@
+"""One error format for the whole API:
+
+    {"detail": "<summary>", "code": "<machine code>", "errors": {"field": ["message", ...]}}
+
+Django ValidationError raised by services becomes a 400 with field errors; Conflict a 409
+with the current state; Http404/PermissionDenied the usual 404/403.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ..errors import Conflict
+
+
+def _django_errors(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Conflict):
+        return Response(
+            {"detail": exc.message, "code": "conflict", "errors": {}, "current": exc.current},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = DRFValidationError(_django_errors(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, DRFValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+    else:
+        detail = data.get("detail", "") if isinstance(data, dict) else data
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": str(detail), "code": str(code), "errors": {}}
+    return response

@@ -1,0 +1,8 @@
+from .views import ActivityViewSet, JobViewSet, NotificationViewSet, WorkspaceViewSet
+
+
+def register(router):
+    router.register("workspaces", WorkspaceViewSet, basename="workspace")
+    router.register("activity", ActivityViewSet, basename="activity")
+    router.register("notifications", NotificationViewSet, basename="notification")
+    router.register("jobs", JobViewSet, basename="job")

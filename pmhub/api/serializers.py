@@ -1,0 +1,62 @@
+from rest_framework import serializers
+
+from ..models import Activity, BackgroundJob, Membership, Notification, Role, Workspace
+
+
+class WorkspaceSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+    member_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Workspace
+        fields = ["id", "name", "slug", "time_zone", "created_at", "role", "member_count"]
+        read_only_fields = ["id", "slug", "created_at", "role", "member_count"]
+
+    def get_role(self, obj) -> str | None:
+        from ..access import role_in
+
+        role = role_in(self.context["request"].user, obj.id)
+        return Role(role).name.lower() if role else None
+
+
+class WorkspaceWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    time_zone = serializers.CharField(max_length=64, default="UTC")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(source="user.id", read_only=True)
+    name = serializers.CharField(source="user.display_name", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "name", "email", "role", "created_at"]
+
+    def get_role(self, obj) -> str:
+        return Role(obj.role).name.lower()
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True)
+    target_type = serializers.CharField(source="target_type.model", default=None, read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "workspace", "actor", "verb", "target_type", "target_id", "target_repr", "data", "created_at"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "workspace", "kind", "title", "url", "data", "created_at", "read_at"]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = BackgroundJob
+        fields = ["id", "workspace", "kind", "status", "progress", "total", "percent", "message", "result",
+                  "created_at", "finished_at"]

@@ -1,0 +1,116 @@
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import services
+from ..models import Activity, BackgroundJob, Notification, Role, Workspace
+from .base import AUTHENTICATED, READ_ROLES, ScopedViewSet
+from .pagination import CursorPagination
+from .serializers import (
+    ActivitySerializer,
+    JobSerializer,
+    MemberSerializer,
+    NotificationSerializer,
+    WorkspaceSerializer,
+    WorkspaceWriteSerializer,
+)
+
+
+class WorkspaceViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                       mixins.UpdateModelMixin):
+    """Workspaces you are a member of (with an API token: only the token's workspace)."""
+
+    workspace_field = "id"
+    serializer_class = WorkspaceSerializer
+    write_serializer_class = WorkspaceWriteSerializer
+    action_roles = READ_ROLES | {
+        "create": AUTHENTICATED,
+        "update": Role.ADMIN,
+        "partial_update": Role.ADMIN,
+        "members": Role.VIEWER,
+    }
+
+    def base_queryset(self):
+        return Workspace.objects.annotate(member_count=Count("memberships", distinct=True)).order_by("name")
+
+    @extend_schema(request=WorkspaceWriteSerializer, responses={201: WorkspaceSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self._valid(WorkspaceWriteSerializer, request.data)
+        workspace = services.workspace_create(user=request.user, **data)
+        return Response(self._read(workspace), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WorkspaceWriteSerializer, responses=WorkspaceSerializer)
+    def update(self, request, *args, **kwargs):
+        workspace = self.get_object()
+        data = self._valid(WorkspaceWriteSerializer, request.data, partial=kwargs.get("partial", False))
+        services.workspace_update(user=request.user, workspace=workspace, name=data.get("name", workspace.name),
+                                  time_zone=data.get("time_zone", workspace.time_zone))
+        return Response(self._read(workspace))
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def members(self, request, pk=None):
+        workspace = self.get_object()
+        qs = workspace.memberships.select_related("user").order_by("user__email")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    def _valid(self, serializer_class, data, partial=False):
+        serializer = serializer_class(data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _read(self, workspace):
+        workspace = self.base_queryset().get(pk=workspace.pk)
+        return WorkspaceSerializer(workspace, context={"request": self.request}).data
+
+
+class ActivityViewSet(ScopedViewSet, mixins.ListModelMixin):
+    """The activity log of your workspaces, newest first. Filter with `?workspace=<id>`."""
+
+    serializer_class = ActivitySerializer
+    action_roles = {"list": Role.VIEWER}
+    pagination_class = CursorPagination
+    filterset_fields = ["workspace", "verb"]
+
+    def base_queryset(self):
+        return Activity.objects.select_related("actor", "target_type")
+
+
+class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin):
+    """Your own notifications; `POST .../mark_read/` with `{"ids": [...]}` (or none for all)."""
+
+    serializer_class = NotificationSerializer
+    action_roles = {"list": AUTHENTICATED, "mark_read": AUTHENTICATED}
+    filterset_fields = ["kind"]
+
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user)
+
+    class MarkReadSerializer(serializers.Serializer):
+        ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    @extend_schema(request=MarkReadSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def mark_read(self, request):
+        s = self.MarkReadSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        count = services.notifications_mark_read(user=request.user, ids=s.validated_data.get("ids"))
+        return Response({"marked": count})
+
+
+class JobViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin):
+    """Progress of background work (re-scoring, imports)."""
+
+    serializer_class = JobSerializer
+    action_roles = READ_ROLES
+    filterset_fields = ["workspace", "kind", "status"]
+
+    def base_queryset(self):
+        return BackgroundJob.objects.all()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PmhubConfig(AppConfig):
+    name = "pmhub"
+    verbose_name = "PMHub core"

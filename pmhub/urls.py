@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from . import views
+
+workspace_patterns = [
+    path("", views.WorkspaceHomeView.as_view(), name="workspace_home"),
+    path("settings/", views.WorkspaceSettingsView.as_view(), name="workspace_settings"),
+    path("members/", views.MembersView.as_view(), name="members"),
+    path("members/<int:membership_id>/role/", views.MemberRoleView.as_view(), name="member_role"),
+    path("members/<int:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+    path("invitations/<int:invitation_id>/revoke/", views.InvitationRevokeView.as_view(), name="invitation_revoke"),
+    path("activity/", views.ActivityView.as_view(), name="activity"),
+    path("", include("roadmaps.urls")),
+    path("", include("backlog.urls")),
+    path("", include("metrics.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.PMHubLoginView.as_view(), name="login"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("account/tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
+    path("account/tokens/<int:token_id>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
+    path("notifications/", views.NotificationsView.as_view(), name="notifications"),
+    path("jobs/<int:job_id>/", views.JobProgressView.as_view(), name="job_progress"),
+    path("invitations/<str:key>/", views.invitation_accept, name="invitation_accept"),
+    path("w/new/", views.WorkspaceCreateView.as_view(), name="workspace_create"),
+    path("w/<slug:ws>/", include(workspace_patterns)),
+    path("api/v1/", include("pmhub.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+]

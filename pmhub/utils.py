@@ -1,0 +1,49 @@
+"""Small helpers shared by services."""
+
+from django.db import models
+from django.db.models import F
+
+from .errors import Conflict
+
+
+def model_update(*, instance: models.Model, data: dict, fields: list[str]) -> bool:
+    """Set the listed fields that are present in `data`, save only those; return whether anything changed."""
+    changed = []
+    for field in fields:
+        if field in data and getattr(instance, field) != data[field]:
+            setattr(instance, field, data[field])
+            changed.append(field)
+    if changed:
+        instance.full_clean(exclude=[f.name for f in instance._meta.fields if f.name not in changed])
+        if hasattr(instance, "updated_at"):
+            changed.append("updated_at")
+        instance.save(update_fields=changed)
+    return bool(changed)
+
+
+def versioned_update(*, instance: models.Model, data: dict, fields: list[str], expected_version: int | None,
+                     serialize=None) -> bool:
+    """Optimistic locking: bump `version` in the same UPDATE whose WHERE names the version read.
+
+    `expected_version=None` skips the check (the caller read the row under a lock). A stale
+    version raises Conflict carrying the current state (`serialize(instance)` when given).
+    """
+    model = type(instance)
+    values = {f: data[f] for f in fields if f in data}
+    for name, value in values.items():
+        setattr(instance, name, value)
+    if values:
+        instance.full_clean(exclude=[f.name for f in model._meta.fields if f.name not in values])
+    qs = model.objects.filter(pk=instance.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    update = dict(values, version=F("version") + 1)
+    if hasattr(instance, "updated_at"):
+        from django.utils import timezone
+
+        update["updated_at"] = timezone.now()
+    if qs.update(**update) == 0:
+        current = model.objects.get(pk=instance.pk)
+        raise Conflict(current=serialize(current) if serialize else {"version": current.version})
+    instance.refresh_from_db()
+    return bool(values)

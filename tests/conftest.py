@@ -1,0 +1,94 @@
+"""Shared fixtures. A "tenant world": workspace A with an admin, editor and viewer, and
+workspace B whose member (`outsider`) must see nothing of A."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from pmhub.celery import app as celery_app
+from pmhub.models import Role
+
+from .factories import MembershipFactory, UserFactory, WorkspaceFactory, make_token
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, settings):
+    """Each test starts with an empty cache and eager Celery (integration tests opt out)."""
+    cache.clear()
+    eager = request.node.get_closest_marker("integration") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    yield
+    celery_app.conf.task_always_eager = previous
+    cache.clear()
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Globex", slug="globex")
+
+
+def _member(workspace, role, email):
+    user = UserFactory(email=email)
+    MembershipFactory(user=user, workspace=workspace, role=role)
+    return user
+
+
+@pytest.fixture
+def admin(workspace):
+    return _member(workspace, Role.ADMIN, "admin@acme.test")
+
+
+@pytest.fixture
+def editor(workspace):
+    return _member(workspace, Role.EDITOR, "editor@acme.test")
+
+
+@pytest.fixture
+def viewer(workspace):
+    return _member(workspace, Role.VIEWER, "viewer@acme.test")
+
+
+@pytest.fixture
+def outsider(other_workspace):
+    return _member(other_workspace, Role.ADMIN, "outsider@globex.test")
+
+
+@pytest.fixture
+def api():
+    """An API client; call `api.force_authenticate(user)` or use `token_client`."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated with a read-write token of the user's first workspace."""
+
+    def make(user, workspace=None, scope="write"):
+        workspace = workspace or user.memberships.first().workspace
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {make_token(user=user, workspace=workspace, scope=scope)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_as(client):
+    """client_as(user) -> the Django test client signed in as the user (session auth, CSRF not enforced)."""
+
+    def make(user):
+        from django.test import Client
+
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
