@@ -37,7 +37,11 @@ INSTALLED_APPS = [
     "roadmaps",
     "backlog",
     "metrics",
+    "adoption",
+    "delivery",
+    "reports",
 ]
+DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "reports"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -152,8 +156,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# Apps add their periodic tasks here (kept in settings, read by beat).
+# Periodic tasks, kept in settings and read by beat: each app lists its own in <app>/schedule.py.
 CELERY_BEAT_SCHEDULE: dict = {}
+for _app in DOMAIN_APPS:
+    CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["BEAT_SCHEDULE"]).BEAT_SCHEDULE)
 
 # --- E-mail -----------------------------------------------------------------
 if env("EMAIL_URL", default=""):

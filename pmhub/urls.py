@@ -15,6 +15,9 @@ workspace_patterns = [
     path("", include("roadmaps.urls")),
     path("", include("backlog.urls")),
     path("", include("metrics.urls")),
+    path("", include("adoption.urls")),
+    path("", include("delivery.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [

@@ -5,7 +5,11 @@ from importlib import import_module
 from rest_framework.routers import DefaultRouter
 
 router = DefaultRouter()
-for module in ("pmhub.api.routes", "roadmaps.api.routes", "backlog.api.routes", "metrics.api.routes"):
+API_ROUTE_MODULES = (
+    "pmhub.api.routes", "roadmaps.api.routes", "backlog.api.routes", "metrics.api.routes",
+    "adoption.api.routes", "delivery.api.routes", "reports.api.routes",
+)
+for module in API_ROUTE_MODULES:
     import_module(module).register(router)
 
 urlpatterns = router.urls

@@ -148,7 +148,7 @@ def _table_counts():
     from django.apps import apps
 
     return {m._meta.label: m.objects.count() for m in apps.get_models()
-            if m._meta.app_label in ("pmhub", "roadmaps", "backlog", "metrics")}
+            if m._meta.app_label in ("pmhub", "roadmaps", "backlog", "metrics", "adoption", "delivery", "reports")}
 
 
 def test_check_deploy_has_no_warnings_with_production_settings(tmp_path):

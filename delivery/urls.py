@@ -1,0 +1,3 @@
+"""Pages of this app, mounted under /w/<ws>/ (see pmhub/urls.py)."""
+
+urlpatterns: list = []

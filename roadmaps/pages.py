@@ -1,0 +1,28 @@
+"""Page mixin for everything under /w/<ws>/products/<product_id>/ (used by every domain app).
+
+Kept out of views.py so that other apps' views can use it without importing roadmaps' views.
+"""
+
+from pmhub.views import WorkspacePageMixin
+
+from .selectors import product_for_user
+
+
+class ProductPageMixin(WorkspacePageMixin):
+    """Resolves `self.product` inside `self.workspace`; a product of another workspace is 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            # Workspace membership is checked by WorkspacePageMixin.dispatch below; the product
+            # lookup itself is scoped to the user's workspaces, so a foreign id is a 404 either way.
+            self.product = product_for_user(user=request.user, product_id=kwargs["product_id"])
+            if self.product.workspace.slug != kwargs["ws"]:
+                from django.http import Http404
+
+                raise Http404("Not found.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("product", self.product)
+        return context
