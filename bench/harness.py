@@ -86,8 +86,9 @@ class Section:
 class Timer:
     """Time per table (or step) of the generation: `with ctx.timer("backlog_story", method="COPY") as s: ...`."""
 
-    def __init__(self):
+    def __init__(self, echo=None):
         self.sections: list[Section] = []
+        self.echo = echo  # a stream: each section is printed as it finishes (progress of a long run)
 
     @contextlib.contextmanager
     def __call__(self, name: str, *, rows: int = 0, method: str = "") -> Iterator[Section]:
@@ -98,10 +99,20 @@ class Timer:
         finally:
             section.seconds = time.perf_counter() - start
             self.sections.append(section)
+            if self.echo is not None:
+                print(section_line(section), file=self.echo, flush=True)
 
     @property
     def total(self) -> float:
         return sum(s.seconds for s in self.sections)
+
+
+SECTION_HEADER = f"{'table / step':<28} {'rows':>10} {'seconds':>9} {'rows/s':>10}  method"
+
+
+def section_line(s: Section) -> str:
+    rate = f"{s.rows / s.seconds:,.0f}" if s.rows and s.seconds > 0 else ""
+    return f"{s.name:<28} {s.rows:>10,} {s.seconds:>9.2f} {rate:>10}  {s.method}"
 
 
 # --- Budgets and results --------------------------------------------------------------------

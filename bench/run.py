@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.harness import SCALES, Context, Result, Timer, format_seconds
+from bench.harness import SCALES, SECTION_HEADER, Context, Result, Timer, format_seconds
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
@@ -95,7 +95,9 @@ def run_bench(*, scale: str = "full", seed: int = DEFAULT_SEED, browser: bool = 
     selected = [m for m in modules if not only or m.NAME in only or m.NAME == "core"]
 
     print(f"PMHub bench: scale={scale} seed={seed} database={database_info()['name']} ({ctx.vendor})", file=out)
-    print("Generating ...", file=out, flush=True)
+    print("Generating ...", file=out)
+    print(SECTION_HEADER, file=out, flush=True)
+    ctx.timer.echo = out
     generate_core(ctx)
     skipped: dict[str, list[str]] = {}
     for module in selected:
@@ -106,7 +108,8 @@ def run_bench(*, scale: str = "full", seed: int = DEFAULT_SEED, browser: bool = 
         module.generate(ctx)
     analyze(ctx)
     generation_seconds = time.perf_counter() - started
-    print_generation(ctx.timer, out=out)
+    ctx.timer.echo = None
+    print(f"{'total':<28} {sum(s.rows for s in ctx.timer.sections):>10,} {ctx.timer.total:>9.2f}", file=out)
 
     print("Measuring ...", file=out, flush=True)
     results: list[Result] = []
@@ -150,14 +153,6 @@ def run_bench(*, scale: str = "full", seed: int = DEFAULT_SEED, browser: bool = 
         Path(results_path).write_text(json.dumps(report, indent=2, default=str))
         print(f"\nWrote {results_path}", file=out)
     return report
-
-
-def print_generation(timer: Timer, *, out=sys.stdout) -> None:
-    print(f"{'table / step':<28} {'rows':>10} {'seconds':>9} {'rows/s':>10}  method", file=out)
-    for s in timer.sections:
-        rate = f"{s.rows / s.seconds:,.0f}" if s.rows and s.seconds > 0 else ""
-        print(f"{s.name:<28} {s.rows:>10,} {s.seconds:>9.2f} {rate:>10}  {s.method}", file=out)
-    print(f"{'total':<28} {sum(s.rows for s in timer.sections):>10,} {timer.total:>9.2f}", file=out)
 
 
 # --- Output -------------------------------------------------------------------------------

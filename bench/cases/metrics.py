@@ -65,33 +65,36 @@ def generate(ctx) -> None:
     days = scale.measurement_days
     start = today - timedelta(days=days - 1)
 
+    fk, period, value_name, decimal = _measurement_columns(Measurement)
+
     def measurements():
         for kpi in kpis:
             value = float(rng.randint(100, 10_000))
             for d in range(days):
                 value = max(0.0, value * (1 + rng.gauss(0.001, 0.02)))
-                yield _measurement_row(Measurement, kpi.pk, start + timedelta(days=d), round(value, 2))
+                row = {fk: kpi.pk}
+                if period:
+                    row[period] = start + timedelta(days=d)
+                if value_name:
+                    row[value_name] = Decimal(f"{value:.2f}") if decimal else round(value, 2)
+                yield row
 
     insert_rows(ctx, Measurement, measurements(), copy=True)
     # The KPI's denormalised "latest" date, as the measurement service would leave it.
     Kpi.objects.filter(pk__in=[k.pk for k in kpis]).update(current_at=today)
 
 
-def _measurement_row(Measurement, kpi_id: int, day, value: float) -> dict:
+def _measurement_columns(Measurement) -> tuple[str, str | None, str | None, bool]:
+    """(kpi FK attname, period DateField attname, value attname, value is Decimal). TODO(merge): check."""
     Kpi = model("metrics.Kpi")
-    row = {}
     fields = Measurement._meta.concrete_fields
     fk = next(f for f in fields if f.is_relation and f.related_model is Kpi)
-    row[fk.attname] = kpi_id
     date_field = next((f for f in fields if f.get_internal_type() == "DateField"), None)
-    if date_field is not None:
-        row[date_field.attname] = day
     value_field = next((f for f in fields if not f.is_relation and not f.primary_key
                         and f.get_internal_type() in ("DecimalField", "FloatField", "IntegerField", "BigIntegerField")),
                        None)
-    if value_field is not None:
-        row[value_field.attname] = Decimal(str(value)) if value_field.get_internal_type() == "DecimalField" else value
-    return row
+    return (fk.attname, date_field.attname if date_field else None, value_field.attname if value_field else None,
+            bool(value_field and value_field.get_internal_type() == "DecimalField"))
 
 
 def measure(ctx) -> list[Result]:
