@@ -208,21 +208,24 @@ def _chain(first, rest):
 
 def insert_rows(ctx, model, rows: Iterable[dict], *, copy: bool | None = None, batch_size: int = 2_000,
                 label: str | None = None) -> list:
-    """Insert rows and record the time under the table's name.
+    """Insert rows and record the time under the table's name (making the rows included, so a
+    generator passed in is timed too; it is streamed into COPY, never held in memory whole).
 
     copy=None: COPY on PostgreSQL for more than 5,000 rows (no objects returned), else
     bulk_create(batch_size) which returns the objects with their ids.
     """
-    rows = list(rows)
-    use_copy = copy if copy is not None else len(rows) > 5_000
-    use_copy = use_copy and ctx.vendor == "postgresql"
+    if copy is None:
+        rows = list(rows)
+        copy = len(rows) > 5_000
+    use_copy = copy and ctx.vendor == "postgresql"
     name = label or model._meta.db_table
-    with ctx.timer(name, rows=len(rows), method="COPY" if use_copy else f"bulk_create({batch_size})"):
+    with ctx.timer(name, method="COPY" if use_copy else f"bulk_create({batch_size})") as section:
         if use_copy:
-            copy_rows(model, rows)
+            section.rows = copy_rows(model, rows)
             return []
         fields, defaults = _insert_columns(model)
         objs = [model(**{f.attname: _row_value(row, f, defaults) for f in fields}) for row in rows]
+        section.rows = len(objs)
         return model.objects.bulk_create(objs, batch_size=batch_size)
 
 

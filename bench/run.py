@@ -200,7 +200,8 @@ def render_table(report: dict) -> str:
         head.append("Budgets are set for full scale on PostgreSQL; PASS/FAIL here is indicative only.")
     tail = [f"note: {r['name']}: {r['note']}" for r in report["results"] if r["status"] == "ok" and r["note"]]
     tail += [f"note: {n}" for n in meta.get("notes", [])]
-    tail.append(f"generation {meta['generation_seconds']:.1f} s, total {meta['total_seconds']:.1f} s")
+    migrate = f"migrate {meta['migrate_seconds']:.1f} s, " if meta.get("migrate_seconds") is not None else ""
+    tail.append(f"{migrate}generation {meta['generation_seconds']:.1f} s, total {meta['total_seconds']:.1f} s")
     return "\n".join(head + [""] + lines + [""] + tail)
 
 
@@ -209,7 +210,8 @@ def render_markdown(report: dict) -> str:
     out = [
         f"Scale **{meta['scale']}** (seed {meta['seed']}) on {meta['database']['version']}, "
         f"{meta['machine'].get('cpu', '?')} ({meta['machine'].get('cores')} cores, "
-        f"{meta['machine'].get('memory_gb', '?')} GB), {meta['started_at']}.",
+        f"{meta['machine'].get('memory_gb', '?')} GB), {meta['started_at']}; load average "
+        f"{meta.get('load_start')} at the start, {meta.get('load_end')} at the end. {METHOD}",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

@@ -133,7 +133,8 @@ def generate(ctx) -> None:
 
 def measure(ctx) -> list[Result]:
     if _event_model() is None:
-        return [Result.na(n, kind=k, case=NAME) for n, k in zip(MEASURES, ("throughput", "write"), strict=True)]
+        reason = f"feature not present (no usage-event model: {', '.join(EVENT_MODELS)})"
+        return [Result.na(n, reason, kind=k, case=NAME) for n, k in zip(MEASURES, ("throughput", "write"), strict=True)]
     return [_ingestion(ctx), _rollup(ctx)]
 
 

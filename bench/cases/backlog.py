@@ -119,10 +119,12 @@ def generate(ctx) -> None:
                 row[name] = rng.randint(*SCORE_INPUTS[name])
             yield row
 
-    rows = list(stories(ctx.product.pk, scale.stories, epic_ids))
-    for product in ctx.products[1:]:
-        rows.extend(stories(product.pk, scale.stories_other, []))
-    insert_rows(ctx, Story, rows, copy=True)
+    def all_stories():
+        yield from stories(ctx.product.pk, scale.stories, epic_ids)
+        for product in ctx.products[1:]:
+            yield from stories(product.pk, scale.stories_other, [])
+
+    insert_rows(ctx, Story, all_stories(), copy=True)
     ctx.data["story_ids"] = _first_story_ids(ctx, 200)
 
 
