@@ -23,6 +23,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
 DOCS = BENCH_DIR.parent / "docs" / "performance.md"
 DEFAULT_SEED = 20261126
+TIME_BUDGET = 15 * 60  # seconds: the whole full-scale run, generation included
 MARK_START, MARK_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 METHOD = ("Requests go through the Django test client in-process (no network): pages with the bench "
           "user signed in (force_login), the API with an `Authorization: Token` header. Server time = "
@@ -201,7 +202,9 @@ def render_table(report: dict) -> str:
     tail = [f"note: {r['name']}: {r['note']}" for r in report["results"] if r["status"] == "ok" and r["note"]]
     tail += [f"note: {n}" for n in meta.get("notes", [])]
     migrate = f"migrate {meta['migrate_seconds']:.1f} s, " if meta.get("migrate_seconds") is not None else ""
-    tail.append(f"{migrate}generation {meta['generation_seconds']:.1f} s, total {meta['total_seconds']:.1f} s")
+    within = "PASS" if meta["total_seconds"] < TIME_BUDGET else "FAIL"
+    tail.append(f"{migrate}generation {meta['generation_seconds']:.1f} s, total {meta['total_seconds']:.1f} s "
+                f"(whole run < {TIME_BUDGET // 60} min at full scale: {within})")
     return "\n".join(head + [""] + lines + [""] + tail)
 
 

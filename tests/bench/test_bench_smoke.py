@@ -2,13 +2,24 @@
 
 import io
 import json
+import random
 import types
 
 import pytest
+from django.db import transaction
 
 from bench import cases
 from bench.generate import bench_database_url
-from bench.harness import Budget, Result
+from bench.harness import (
+    TINY,
+    Budget,
+    Context,
+    Result,
+    Timer,
+    call_with_available,
+    count_statements,
+    measure_call,
+)
 from bench.run import COLUMNS, render_markdown, run_bench
 
 EXPECTED_FIGURES = {
@@ -22,11 +33,15 @@ RESULT_KEYS = {"name", "case", "kind", "status", "unit", "runs", "median_s", "p9
                "bare_sql_samples_s", "extra", "items_per_sample"}
 
 
-@pytest.fixture
-def report(db, tmp_path):
+@pytest.fixture(scope="module")
+def report(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One tiny run shared by the shape tests, rolled back afterwards like a `db` test."""
+    path = tmp_path_factory.mktemp("bench") / "results.json"
     out = io.StringIO()
-    data = run_bench(scale="tiny", browser=False, results_path=tmp_path / "results.json", out=out)
-    return data, out.getvalue(), json.loads((tmp_path / "results.json").read_text())
+    with django_db_blocker.unblock(), transaction.atomic():
+        data = run_bench(scale="tiny", browser=False, results_path=path, out=out)
+        transaction.set_rollback(True)
+    return data, out.getvalue(), json.loads(path.read_text())
 
 
 def test_tiny_run_writes_every_figure_without_errors(report):
@@ -102,3 +117,31 @@ def test_the_bench_database_is_never_the_users():
     assert bench_database_url("postgres://u:p@h/pmhub?sslmode=disable").endswith("/pmhub_bench?sslmode=disable")
     assert bench_database_url(None).endswith("bench/bench.sqlite3")
     assert bench_database_url("sqlite:///db.sqlite3").endswith("bench/bench.sqlite3")
+
+
+def test_call_with_available_passes_only_named_arguments_and_runs_a_task_in_process():
+    calls = []
+
+    def rescore(*, product_id, job_id=None):
+        calls.append((product_id, job_id))
+
+    task = types.SimpleNamespace(run=rescore)  # a Celery task exposes its function as .run
+    call_with_available(task, product_id=7, job_id=3, workspace_id=1)
+    assert calls == [(7, 3)]
+    with pytest.raises(TypeError, match="product_id"):
+        call_with_available(rescore, workspace_id=1)
+
+
+def test_update_statements_are_counted_per_table():
+    captured = [{"sql": 'UPDATE "backlog_story" SET "rank" = \'a\' WHERE "backlog_story"."id" = 1'},
+                {"sql": 'UPDATE "pmhub_apitoken" SET "last_used_at" = now() WHERE "id" = 2'},
+                {"sql": 'SELECT "backlog_story"."id" FROM "backlog_story"'}]
+    assert count_statements(captured, "UPDATE", "backlog_story") == 1
+
+
+def test_measure_call_times_warmup_apart_from_runs(db):
+    ctx = Context(rng=random.Random(1), scale=TINY, timer=Timer(), vendor="postgresql")
+    seen = []
+    result = measure_call(ctx, name="task", func=seen.append, before=lambda i: None, count_sql=True)
+    warmup, runs = ctx.runs("heavy")
+    assert seen == list(range(warmup + runs)) and len(result.samples) == runs and result.queries == 0
