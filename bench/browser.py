@@ -81,6 +81,23 @@ class Server:
         self.log.close()
 
 
+def _lcp_samples(context, url: str, runs: int) -> list[float]:
+    """Seconds to the largest contentful paint: one warm-up load, then `runs` loads in fresh tabs."""
+    samples = []
+    for i in range(1 + runs):
+        page = context.new_page()
+        try:
+            response = page.goto(url, wait_until="load")
+            if response is None or response.status != 200:
+                raise RuntimeError(f"GET {url} -> {response.status if response else 'no response'}")
+            lcp_ms = page.evaluate(LCP_JS)
+        finally:
+            page.close()
+        if i > 0:
+            samples.append(lcp_ms / 1000)
+    return samples
+
+
 def measure_lcp(ctx, pages: list[tuple[str, str]]) -> list[Result]:
     """LCP (seconds) per page: one warm-up load, then ctx.scale.lcp_runs loads in fresh tabs."""
     names = [f"LCP {name}" for name, _ in pages]
@@ -105,16 +122,11 @@ def measure_lcp(ctx, pages: list[tuple[str, str]]) -> list[Result]:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server.url}])
         for name, path in present:
-            samples = []
-            for i in range(1 + ctx.scale.lcp_runs):
-                page = context.new_page()
-                response = page.goto(server.url + path, wait_until="load")
-                if response is None or response.status != 200:
-                    raise RuntimeError(f"GET {path} -> {response.status if response else 'no response'}")
-                lcp_ms = page.evaluate(LCP_JS)
-                page.close()
-                if i > 0:
-                    samples.append(lcp_ms / 1000)
+            try:
+                samples = _lcp_samples(context, server.url + path, ctx.scale.lcp_runs)
+            except Exception as exc:  # noqa: BLE001 - one page's failure is reported, the others go on
+                results.append(Result.error(f"LCP {name}", exc, case="browser"))
+                continue
             results.append(Result(name=f"LCP {name}", kind="read", samples=samples, budget=LCP_BUDGET, unit="s",
                                   case="browser", note=f"Chromium headless, {server.url}{path.split('?')[0]}"))
         browser.close()

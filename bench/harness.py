@@ -378,7 +378,7 @@ def find_callable(module_path: str, names: tuple[str, ...]) -> Callable | None:
         return None
     for name in names:
         func = getattr(module, name, None)
-        if callable(func):
+        if callable(func) or callable(getattr(func, "run", None)):  # a function, or a Celery task
             return func
     return None
 
