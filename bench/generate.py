@@ -8,6 +8,7 @@ The bench never touches the user's data: on PostgreSQL it drops and recreates
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import time
@@ -224,9 +225,17 @@ def insert_rows(ctx, model, rows: Iterable[dict], *, copy: bool | None = None, b
             section.rows = copy_rows(model, rows)
             return []
         fields, defaults = _insert_columns(model)
-        objs = [model(**{f.attname: _row_value(row, f, defaults) for f in fields}) for row in rows]
-        section.rows = len(objs)
-        return model.objects.bulk_create(objs, batch_size=batch_size)
+        made: list = []
+        iterator = iter(rows)
+        # In slices, so a big table on SQLite (copy asked, no COPY there) is never held in memory whole.
+        while chunk := list(itertools.islice(iterator, 50_000)):
+            objs = model.objects.bulk_create(
+                [model(**{f.attname: _row_value(row, f, defaults) for f in fields}) for row in chunk],
+                batch_size=batch_size)
+            section.rows += len(objs)
+            if not copy:
+                made.extend(objs)
+        return made
 
 
 def analyze(ctx) -> None:
