@@ -1,0 +1,47 @@
+"""Reports: one progress report build over the generated product.
+
+MERGE CHECKLIST (lead, after merging reports):
+- REPORT_BUILD: `reports.services.report_build(...)`; call_with_available passes the arguments its
+  signature names among: product, workspace, user/actor, kind, period_start/period_end, fmt.
+  Expected call, once settled:
+      reports.services.report_build(product=ctx.product, actor=ctx.user, kind="progress",
+                                    period_start=<30 days ago>, period_end=<today>)
+- If a report needs a ReportSubscription/definition row, create it in generate() below.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from bench.harness import Result, call_with_available, find_callable, guarded, measure_call
+
+NAME = "reports"
+ORDER = 50
+REQUIRES = ()
+MEASURES = ("progress report build",)
+REPORT_BUILD = ("reports.services", ("report_build", "progress_report_build"))  # TODO(merge)
+
+
+def generate(ctx) -> None:
+    """Nothing yet: a report reads the roadmap, backlog and metrics rows."""
+
+
+def measure(ctx) -> list[Result]:
+    return [_build(ctx)]
+
+
+@guarded("progress report build", kind="write", case=NAME)
+def _build(ctx) -> Result:
+    build = find_callable(*REPORT_BUILD)
+    if build is None:
+        return Result.na("progress report build", "feature not present (reports.services.report_build)",
+                         kind="write", case=NAME)
+    today = timezone.now().date()
+
+    def run(i):
+        call_with_available(build, product=ctx.product, workspace=ctx.workspace, user=ctx.user, actor=ctx.user,
+                            kind="progress", period_start=today - timedelta(days=30), period_end=today,
+                            product_id=ctx.product.pk, workspace_id=ctx.workspace.pk)
+
+    return measure_call(ctx, name="progress report build", func=run, budget=None, case=NAME,
+                        note="informational (no budget in the issue); in-process")
