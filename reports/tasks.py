@@ -2,7 +2,8 @@
 
 import smtplib
 
-from celery import Task, shared_task
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask as Task
 
 from . import services
 
