@@ -33,3 +33,8 @@ def member(workspace):
     user = UserFactory(email="member@acme.test")
     MembershipFactory(user=user, workspace=workspace)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

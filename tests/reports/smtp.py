@@ -49,7 +49,8 @@ class SmtpServer:
     def __init__(self, handler: RecordingHandler | None = None):
         self.handler = handler or RecordingHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     server_hostname="localhost", ready_timeout=10)
 
     def start(self):
         self.controller.start()
