@@ -540,7 +540,11 @@ class WebhookAttemptFailed(Exception):
 def webhook_attempt(*, delivery_id: int) -> str:
     """POST the delivery once; log status, time and error on the row. Raises WebhookAttemptFailed."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
-    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING or not delivery.endpoint.active:
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return "skipped"
+    if not delivery.endpoint.active:
+        WebhookDelivery.objects.filter(id=delivery.id, status="pending").update(
+            status=WebhookDelivery.Status.FAILED, error="Endpoint disabled before delivery.")
         return "skipped"
     endpoint = delivery.endpoint
     body = json.dumps({"id": str(delivery.uuid), "event": delivery.event, "created_at": delivery.created_at.isoformat(),
