@@ -1,11 +1,14 @@
 """A real SMTP server in the test process (aiosmtpd on 127.0.0.1, random free port)."""
 
 import asyncio
+import logging
 import socket
 import threading
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
 
 
 def free_port() -> int:
