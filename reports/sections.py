@@ -129,7 +129,7 @@ def kpis(*, products, today: date, previous: dict | None) -> dict:
     rows = list(Kpi.objects.filter(product__in=products).select_related("product").order_by("product__name", "name"))
     items = [{"id": k.id, "name": k.name, "product": k.product.name, "unit": k.unit,
               "current": _num(k.current_value), "target": _num(k.target_value), "current_at": _iso(k.current_at),
-              "state": _kpi_state(k)} for k in rows]
+              "state": _kpi_state(k), "state_label": _kpi_state(k).replace("_", " ")} for k in rows]
     before = (previous or {}).get("states", {})
     changed = [{"name": i["name"], "from": before[str(i["id"])], "to": i["state"]}
                for i in items if str(i["id"]) in before and before[str(i["id"])] != i["state"]]
