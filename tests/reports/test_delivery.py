@@ -1,9 +1,9 @@
 """Report runs mailed through a real SMTP server: one e-mail per recipient, whatever happens."""
 
-import time_machine
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from pmhub.models import Notification

@@ -102,3 +102,22 @@ def test_admin_adds_a_webhook_and_sees_the_secret_once(client_as, admin, workspa
     assert not endpoint.active
     client.post(detail, {"action": "delete"})
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_demo_seed_is_idempotent(workspace, admin):
+    from reports import demo
+
+    demo.seed(workspace=workspace, users={"demo": admin})
+    demo.seed(workspace=workspace, users={"demo": admin})
+    assert ReportSubscription.objects.count() == 1
+    assert ReportSubscription.objects.get().recipients.count() == 1
+
+
+def test_report_build_and_render_for_a_benchmark(workspace, product):
+    """The seam a benchmark times: one report build plus its HTML render."""
+    from reports.rendering import report_render
+
+    sub = SubscriptionFactory(product=product)
+    data = services.report_build(subscription=sub, period="2026-W48")
+    assert data["period"] == "2026-W48" and len(data["sections"]) == 6
+    assert "<table" in report_render(data)
