@@ -98,3 +98,16 @@ def test_read_only_token_cannot_send_now(api_as, editor, workspace, product):
     client = api_as(editor, scope="read")
     assert client.post(f"/api/v1/report-subscriptions/{sub.id}/send_now/").status_code == 403
     assert not ReportRun.objects.exists()
+
+
+def test_openapi_schema_lists_the_reports_api_without_warnings():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schema = out.getvalue()
+    for path in ("/api/v1/report-subscriptions/{id}/send_now/", "/api/v1/report-subscriptions/preview/",
+                 "/api/v1/webhook-endpoints/{id}/deliveries/", "/api/v1/notification-preferences/{kind}/"):
+        assert path in schema

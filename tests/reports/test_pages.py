@@ -121,3 +121,12 @@ def test_report_build_and_render_for_a_benchmark(workspace, product):
     data = services.report_build(subscription=sub, period="2026-W48")
     assert data["period"] == "2026-W48" and len(data["sections"]) == 6
     assert "<table" in report_render(data)
+
+
+def test_home_panel_lists_recent_runs(client_as, viewer, workspace, product):
+    from reports.models import ReportRun
+
+    sub = SubscriptionFactory(product=product, name="Board pack")
+    ReportRun.objects.create(subscription=sub, period="2026-11", status="failed")
+    response = client_as(viewer).get(reverse("workspace_home", kwargs={"ws": workspace.slug}))
+    assert b"Board pack" in response.content and b"failed" in response.content
