@@ -111,12 +111,50 @@ def objectives(*, products, today: date, previous: dict | None) -> dict:
 
 
 # --- KPI health --------------------------------------------------------------------------------
-def _kpi_state(kpi) -> str:
-    """The KPI's own health if the metrics app provides one, else target vs current value."""
+_STATE_ATTRS = ("state", "status", "health", "health_state", "level")
+
+
+def _state_of(value) -> str | None:
+    """A health state from a string, a choices value, or an object carrying one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    for attr in _STATE_ATTRS:
+        inner = getattr(value, attr, None)
+        if isinstance(inner, str) and inner:
+            return inner
+    return None
+
+
+def _kpi_health_rows(kpis_: list) -> dict[int, str]:
+    """Latest state per KPI from metrics.KpiHealth when that model exists (one query)."""
+    KpiHealth = _model("metrics", "KpiHealth")
+    if KpiHealth is None or not _has_field(KpiHealth, "kpi") or not kpis_:
+        return {}
+    order = ["kpi_id", "-evaluated_at" if _has_field(KpiHealth, "evaluated_at") else "-id"]
+    states: dict[int, str] = {}
+    try:
+        for row in KpiHealth.objects.filter(kpi_id__in=[k.id for k in kpis_]).order_by(*order):
+            state = _state_of(row)
+            if state and row.kpi_id not in states:
+                states[row.kpi_id] = state
+    except (FieldError, AttributeError, TypeError):
+        return {}
+    return states
+
+
+def _kpi_state(kpi, health: dict[int, str] | None = None) -> str:
+    """The health the metrics app computed, if any; else the current value against the target."""
+    if health and kpi.id in health:
+        return health[kpi.id]
     for attr in ("health", "health_state", "state"):
-        value = getattr(kpi, attr, None)
-        if isinstance(value, str) and value:
-            return value
+        try:
+            state = _state_of(getattr(kpi, attr, None))
+        except Exception:  # a missing one-to-one row raises DoesNotExist
+            state = None
+        if state:
+            return state
     if kpi.current_value is None or kpi.target_value is None:
         return "unknown"
     if kpi.direction == "lower":
@@ -127,9 +165,13 @@ def _kpi_state(kpi) -> str:
 def kpis(*, products, today: date, previous: dict | None) -> dict:
     Kpi = _model("metrics", "Kpi")
     rows = list(Kpi.objects.filter(product__in=products).select_related("product").order_by("product__name", "name"))
-    items = [{"id": k.id, "name": k.name, "product": k.product.name, "unit": k.unit,
-              "current": _num(k.current_value), "target": _num(k.target_value), "current_at": _iso(k.current_at),
-              "state": _kpi_state(k), "state_label": _kpi_state(k).replace("_", " ")} for k in rows]
+    health = _kpi_health_rows(rows)
+    items = []
+    for k in rows:
+        state = _kpi_state(k, health)
+        items.append({"id": k.id, "name": k.name, "product": k.product.name, "unit": k.unit,
+                      "current": _num(k.current_value), "target": _num(k.target_value),
+                      "current_at": _iso(k.current_at), "state": state, "state_label": state.replace("_", " ")})
     before = (previous or {}).get("states", {})
     changed = [{"name": i["name"], "from": before[str(i["id"])], "to": i["state"]}
                for i in items if str(i["id"]) in before and before[str(i["id"])] != i["state"]]

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
@@ -519,6 +520,8 @@ def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict) -
                  if event in (e.events or [])]
     if not endpoints:
         return []
+    # Dates and decimals from callers become JSON strings/numbers once, here.
+    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(endpoint=e, event=event, payload=payload) for e in endpoints])
     from .tasks import webhook_deliver

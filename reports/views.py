@@ -73,9 +73,17 @@ class PreviewView(WorkspacePageMixin, View):
     """Preview a report before subscribing: the form's product and sections, built now."""
 
     required_role = Role.VIEWER
+    write_role = Role.VIEWER  # POST from the subscription form: reads only, keeps the CSRF token out of URLs
+
+    def post(self, request, ws):
+        return self._preview(request.POST)
 
     def get(self, request, ws):
-        form = PreviewForm(request.GET, products=_products(self.workspace))
+        return self._preview(request.GET)
+
+    def _preview(self, data):
+        request = self.request
+        form = PreviewForm(data, products=_products(self.workspace))
         if not form.is_valid():
             return render(request, "reports/report_page.html", self.get_context_data(errors=form.errors), status=400)
         product = _product_or_none(self.workspace, form.cleaned_data["product"])

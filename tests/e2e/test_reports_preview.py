@@ -45,3 +45,21 @@ def test_preview_a_report_then_subscribe(page, live_server, sign_in, screenshot_
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", name="Checkout weekly", level=1)).to_be_visible()
     assert ReportSubscription.objects.get().recipients.get().email == "pm@acme.test"
+
+
+def test_report_email_renders_in_a_browser(page, screenshot_path):
+    """The inline-styled HTML e-mail, as a mail client would show it (a screenshot for the docs)."""
+    from reports.rendering import report_render
+    from reports.services import report_build
+
+    workspace = WorkspaceFactory(name="Acme", slug="acme")
+    product = ProductFactory(workspace=workspace, name="Checkout")
+    InitiativeFactory(product=product, title="Wallets", status="in_progress",
+                      end_date=date.today() - timedelta(days=2))
+    Kpi.objects.create(product=product, name="Conversion", unit="%", target_value=3, current_value=3.2)
+    html = report_render(report_build(product=product), unsubscribe_url="https://pmhub.example/unsubscribe/x/")
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.set_content(html)
+    expect(page.get_by_text("Wallets")).to_be_visible()
+    expect(page.get_by_role("link", name="Unsubscribe from this report")).to_be_visible()
+    page.screenshot(path=screenshot_path("reports-email.png"), full_page=True)

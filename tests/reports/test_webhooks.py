@@ -173,3 +173,17 @@ def test_a_delivered_webhook_is_not_sent_again_on_redelivery(receiver, admin, wo
         webhook_emit(workspace_id=workspace.id, event="story.created", payload={})
     webhook_deliver.apply(args=[WebhookDelivery.objects.get().id])
     assert len(receiver.received) == 1
+
+
+def test_payload_with_dates_and_decimals_is_serialised(receiver, admin, workspace, django_capture_on_commit_callbacks):
+    from datetime import date
+    from decimal import Decimal
+
+    endpoint = services.webhook_endpoint_create(user=admin, workspace=workspace, url=receiver.url,
+                                                events=["kpi.health_changed"])
+    receiver.secret = endpoint.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_emit(workspace_id=workspace.id, event="kpi.health_changed",
+                     payload={"value": Decimal("1.50"), "on": date(2026, 11, 26)})
+    [hit] = receiver.received
+    assert hit["valid"] and hit["body"]["data"] == {"value": "1.50", "on": "2026-11-26"}
