@@ -186,3 +186,24 @@ def test_api_list_query_count_is_fixed(api, admin, product, django_assert_max_nu
     with django_assert_max_num_queries(6):
         response = api.get("/api/v1/report-subscriptions/")
     assert response.json()["count"] == 10
+
+
+def test_api_webhook_deliveries_are_404_for_outsiders_and_403_for_viewers(api, outsider, viewer, endpoint):
+    api.force_authenticate(outsider)
+    assert api.get(f"/api/v1/webhook-endpoints/{endpoint.id}/deliveries/").status_code == 404
+    api.force_authenticate(viewer)
+    assert api.get(f"/api/v1/webhook-endpoints/{endpoint.id}/deliveries/").status_code == 403
+
+
+def test_api_webhook_list_shows_only_workspaces_where_the_user_is_admin(api, viewer, workspace, endpoint):
+    from pmhub.models import Membership, Role
+    from tests.factories import WorkspaceFactory
+
+    mine = WorkspaceFactory()
+    Membership.objects.create(user=viewer, workspace=mine, role=Role.ADMIN)
+    from .factories import WebhookEndpointFactory
+
+    own = WebhookEndpointFactory(workspace=mine)
+    api.force_authenticate(viewer)
+    ids = [e["id"] for e in api.get("/api/v1/webhook-endpoints/").json()["results"]]
+    assert ids == [own.id]
