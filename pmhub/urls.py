@@ -29,6 +29,7 @@ urlpatterns = [
     path("account/tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
+    path("account/notifications/", include("reports.account_urls")),
     path("jobs/<int:job_id>/", views.JobProgressView.as_view(), name="job_progress"),
     path("invitations/<str:key>/", views.invitation_accept, name="invitation_accept"),
     path("w/new/", views.WorkspaceCreateView.as_view(), name="workspace_create"),

@@ -1,6 +1,10 @@
 """Seam for outgoing webhooks. Services call `webhook_emit` after a change; the delivery
-machinery (signed JSON, retries, delivery log) lives behind it."""
+machinery (signed JSON, retries, delivery log) lives in the reports app."""
 
 
 def webhook_emit(*, workspace_id: int, event: str, payload: dict) -> None:
-    return None
+    """Create a delivery per active endpoint of the workspace that selected `event`; each is
+    sent on commit by Celery (signed, retried with backoff, logged)."""
+    from reports.services import webhook_deliveries_create
+
+    webhook_deliveries_create(workspace_id=workspace_id, event=event, payload=payload)

@@ -1,0 +1,50 @@
+"""Celery tasks of the reports app: thin, ids only, idempotent (state rows guard every send)."""
+
+import smtplib
+
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask as Task
+
+from . import services
+
+SMTP_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class _ReportSendTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """Retries exhausted (or an unexpected error): the run fails visibly, the owner is notified."""
+        services.report_run_fail(run_id=args[0] if args else kwargs["run_id"], error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(bind=True, base=_ReportSendTask, autoretry_for=SMTP_ERRORS, retry_backoff=30, retry_backoff_max=1800,
+             retry_jitter=True, max_retries=5, acks_late=True, reject_on_worker_lost=True)
+def report_run_send(self, run_id: int) -> str:
+    """Mail a report run to its recipients; a second run of this task mails nobody twice."""
+    try:
+        return services.report_run_deliver(run_id=run_id)
+    except services.ClaimHeld as exc:
+        # Another worker holds a fresh claim (or died holding it): look again after the lease.
+        raise self.retry(exc=exc, countdown=services.send_lease().total_seconds() + 1, max_retries=20)
+
+
+@shared_task(name="reports.tasks.reports_enqueue_due")
+def reports_enqueue_due() -> int:
+    return services.reports_enqueue_due()
+
+
+@shared_task(bind=True, autoretry_for=SMTP_ERRORS, retry_backoff=30, retry_backoff_max=1800, max_retries=5,
+             acks_late=True, reject_on_worker_lost=True)
+def notification_email_send(self, notification_id: int) -> str:
+    return services.notification_email_deliver(notification_id=notification_id)
+
+
+class _WebhookTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        services.webhook_delivery_give_up(delivery_id=args[0] if args else kwargs["delivery_id"])
+
+
+@shared_task(bind=True, base=_WebhookTask, autoretry_for=(services.WebhookAttemptFailed,), retry_backoff=10,
+             retry_backoff_max=3600, retry_jitter=True, max_retries=6, acks_late=True, reject_on_worker_lost=True)
+def webhook_deliver(self, delivery_id: int) -> str:
+    """One signed POST per attempt; retried with exponential backoff (10 s, 20 s, ... up to 1 h)."""
+    return services.webhook_attempt(delivery_id=delivery_id)
