@@ -1,0 +1,18 @@
+import pytest
+
+from .factories import KpiFactory, ProductFactory
+
+
+@pytest.fixture
+def product(workspace):
+    return ProductFactory(workspace=workspace, name="Acme Analytics")
+
+
+@pytest.fixture
+def foreign_product(other_workspace):
+    return ProductFactory(workspace=other_workspace, name="Globex Radar")
+
+
+@pytest.fixture
+def kpi(product, editor):
+    return KpiFactory(product=product, name="Signups", owner=editor)
