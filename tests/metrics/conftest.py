@@ -16,3 +16,9 @@ def foreign_product(other_workspace):
 @pytest.fixture
 def kpi(product, editor):
     return KpiFactory(product=product, name="Signups", owner=editor)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The shared fixtures create several users per test; hashing them with PBKDF2 dominates run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
