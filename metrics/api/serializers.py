@@ -1,12 +1,27 @@
 """API shapes of the metrics app: read and write serializers apart; rules live in services."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.models import Epic
 from pmhub.models import User
 from roadmaps.models import Initiative, Product
 
-from ..models import ActionPlan, Kpi, KpiHealth, Measurement
+from ..models import ActionPlan, Health, Kpi, KpiHealth, Measurement
+
+
+# Choice sets named once in the schema (HealthEnum on Kpi.health, ActionPlanStatusEnum on the plan);
+# elsewhere they are described in words, so drf-spectacular sees no enum naming collision.
+@extend_schema_field({"type": "string", "description": "unknown, on_track, at_risk or off_track."})
+class HealthStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Health.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "description": "open, in_progress or closed."})
+class PlanStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=ActionPlan.Status.choices, **kwargs)
 
 KPI_READ_FIELDS = ["id", "product", "name", "description", "unit", "direction", "aggregation", "cadence", "owner",
                    "target_value", "target_date", "baseline_value", "baseline_date", "warning_threshold",
@@ -69,6 +84,9 @@ class MeasurementBulkResultSerializer(serializers.Serializer):
 
 
 class KpiHealthSerializer(serializers.ModelSerializer):
+    status = HealthStatusField(read_only=True)
+    previous_status = HealthStatusField(read_only=True)
+
     class Meta:
         model = KpiHealth
         fields = ["id", "kpi", "status", "previous_status", "value", "expected_value", "as_of", "reason",
@@ -90,4 +108,4 @@ class ActionPlanWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     steps = serializers.CharField(required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=ActionPlan.Status.choices, required=False)
+    status = PlanStatusField(required=False)

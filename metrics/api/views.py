@@ -120,7 +120,8 @@ class MeasurementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             written = services.measurements_bulk_upsert(user=request.user, items=items,
                                                         kpis=self._kpis([i["kpi"] for i in items]))
         except services.ItemErrors as e:
-            raise ValidationError({"items": [e.item_errors.get(str(n), {}) for n in range(len(items))]})
+            # Same shape as DRF's own per-item errors: {"items": {"<index>": {"field": [...]}}}
+            raise ValidationError({"items": e.item_errors})
         except Http404:
             raise ValidationError({"items": ["Unknown KPI."]})
         return Response({"written": written})

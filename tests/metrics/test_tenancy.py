@@ -160,7 +160,7 @@ def test_api_outsider_cannot_write_measurements_of_our_kpi(api, outsider, api_wo
     bulk = api.post("/api/v1/measurements/bulk/", {"items": [{"kpi": api_world["kpi_id"], "period": "2026-11-09",
                                                               "value": 1}]}, format="json")
     assert one.status_code == 400 and bulk.status_code == 400
-    assert bulk.json()["errors"]["items"][0]["kpi"] == ["Unknown KPI."]
+    assert bulk.json()["errors"]["items"]["0"]["kpi"] == ["Unknown KPI."]
     assert _snapshot() == before
 
 
