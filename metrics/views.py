@@ -4,6 +4,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Max, Min
 from django.forms.models import model_to_dict
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -81,8 +82,9 @@ class KpiDetailView(KpiPageMixin, View):
 
     def _render(self, request, form=None, measurement_form=None, status=200):
         kpi = self.kpi
-        window = selectors.Window(kpi.measurements.order_by("period_start").values_list("period_start", flat=True)
-                                  .first() or timezone.localdate(), timezone.localdate(), "all")
+        span = kpi.measurements.aggregate(first=Min("period_start"), last=Max("period_start"))
+        today = timezone.localdate()
+        window = selectors.Window(span["first"] or today, max(span["last"] or today, today), "all")
         chart = selectors.dashboard_data(kpis=[kpi], window=window)
         initial = model_to_dict(kpi, fields=KPI_DATA_FIELDS) | {"version": kpi.version}
         context = self.get_context_data(
