@@ -14,11 +14,11 @@ def kpi_evaluate_health(kpi_id: int) -> str:
 
 @shared_task(acks_late=True)
 def kpis_evaluate_all() -> int:
-    """Beat: evaluate every KPI (targets move with the calendar even without new data)."""
+    """Beat: evaluate every KPI (the line to the target moves with the calendar even without new
+    data). Fans out one small task per KPI, so a slow or failing KPI does not hold up the others."""
     from .models import Kpi
-    from .services import kpi_health_evaluate
 
     ids = list(Kpi.objects.filter(product__deleted_at__isnull=True).values_list("id", flat=True))
     for kpi_id in ids:
-        kpi_health_evaluate(kpi_id=kpi_id)
+        kpi_evaluate_health.delay(kpi_id)
     return len(ids)
