@@ -73,3 +73,23 @@ def test_demo_seed_is_idempotent(workspace, editor):
     assert counts == (5, 5 * DAYS, counts[2])
     assert (Kpi.objects.count(), Measurement.objects.count(), ActionPlan.objects.count()) == counts
     assert list(Measurement.objects.order_by("id").values_list("value", flat=True)) == values
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_kpi_list_and_plan_list_pages_have_fixed_query_counts(client_as, viewer, workspace, product, n,
+                                                              django_assert_max_num_queries):
+    from tests.factories import UserFactory
+
+    from .factories import KpiFactory
+
+    for i in range(n):
+        kpi = KpiFactory(product=product, owner=UserFactory() if i % 2 else None, health="off_track")
+        ActionPlan.objects.create(kpi=kpi, title=f"Plan {i}", owner=kpi.owner)
+    c = client_as(viewer)
+    for url in (reverse("metrics_kpi_list", kwargs={"ws": workspace.slug, "product_id": product.id}),
+                reverse("metrics_plan_list", kwargs={"ws": workspace.slug})):
+        c.get(url)
+        with django_assert_max_num_queries(14):
+            response = c.get(url)
+        assert response.status_code == 200
+        assert response.content.count(b"Plan ") >= n or response.content.count(b"KPI ") >= n
