@@ -14,8 +14,9 @@ def kpi_evaluate_health(kpi_id: int) -> str:
 
 @shared_task(acks_late=True)
 def kpis_evaluate_all() -> int:
-    """Beat: evaluate every KPI (the line to the target moves with the calendar even without new
-    data). Fans out one small task per KPI, so a slow or failing KPI does not hold up the others."""
+    """Beat: evaluate every KPI, catching any evaluation that was missed (a lost task, rows changed
+    outside the services). Health is judged on the latest period's end date, so a run without new
+    data changes nothing. Fans out one small task per KPI, so one failing KPI holds up no other."""
     from .models import Kpi
 
     ids = list(Kpi.objects.filter(product__deleted_at__isnull=True).values_list("id", flat=True))
