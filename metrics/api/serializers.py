@@ -1,0 +1,111 @@
+"""API shapes of the metrics app: read and write serializers apart; rules live in services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backlog.models import Epic
+from pmhub.models import User
+from roadmaps.models import Initiative, Product
+
+from ..models import ActionPlan, Health, Kpi, KpiHealth, Measurement
+
+
+# Choice sets named once in the schema (HealthEnum on Kpi.health, ActionPlanStatusEnum on the plan);
+# elsewhere they are described in words, so drf-spectacular sees no enum naming collision.
+@extend_schema_field({"type": "string", "description": "unknown, on_track, at_risk or off_track."})
+class HealthStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Health.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "description": "open, in_progress or closed."})
+class PlanStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=ActionPlan.Status.choices, **kwargs)
+
+KPI_READ_FIELDS = ["id", "product", "name", "description", "unit", "direction", "aggregation", "cadence", "owner",
+                   "target_value", "target_date", "baseline_value", "baseline_date", "warning_threshold",
+                   "critical_threshold", "current_value", "current_at", "health", "health_at", "initiatives",
+                   "epics", "version", "created_at", "updated_at"]
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Kpi
+        fields = KPI_READ_FIELDS
+        read_only_fields = KPI_READ_FIELDS
+
+
+class KpiWriteSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.alive(), required=False)
+    name = serializers.CharField(max_length=120, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    unit = serializers.ChoiceField(choices=Kpi.Unit.choices, required=False)
+    direction = serializers.ChoiceField(choices=Kpi.Direction.choices, required=False)
+    aggregation = serializers.ChoiceField(choices=Kpi.Aggregation.choices, required=False)
+    cadence = serializers.ChoiceField(choices=Kpi.Cadence.choices, required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    target_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    target_date = serializers.DateField(required=False, allow_null=True)
+    baseline_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    baseline_date = serializers.DateField(required=False, allow_null=True)
+    warning_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    critical_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    initiatives = serializers.PrimaryKeyRelatedField(queryset=Initiative.objects.all(), many=True, required=False)
+    epics = serializers.PrimaryKeyRelatedField(queryset=Epic.objects.all(), many=True, required=False)
+    version = serializers.IntegerField(required=False, help_text="The version you read (required on update).")
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ["id", "kpi", "period_start", "value", "source", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MeasurementWriteSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField()
+    period = serializers.DateField(required=False, help_text="Any day of the period (cut to the KPI's cadence).")
+    timestamp = serializers.DateTimeField(required=False, help_text="Cut into the workspace's local period.")
+    value = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+    def validate(self, attrs):
+        if "period" not in attrs and "timestamp" not in attrs:
+            raise serializers.ValidationError({"period": "Give a period (date) or a timestamp."})
+        return attrs
+
+
+class MeasurementBulkSerializer(serializers.Serializer):
+    items = MeasurementWriteSerializer(many=True, allow_empty=False, max_length=5000)
+
+
+class MeasurementBulkResultSerializer(serializers.Serializer):
+    written = serializers.IntegerField(help_text="Periods written (inserted or updated).")
+
+
+class KpiHealthSerializer(serializers.ModelSerializer):
+    status = HealthStatusField(read_only=True)
+    previous_status = HealthStatusField(read_only=True)
+
+    class Meta:
+        model = KpiHealth
+        fields = ["id", "kpi", "status", "previous_status", "value", "expected_value", "as_of", "reason",
+                  "evaluated_at"]
+        read_only_fields = fields
+
+
+class ActionPlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActionPlan
+        fields = ["id", "kpi", "owner", "title", "steps", "due_date", "status", "closed_at", "closed_reason",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ActionPlanWriteSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField(required=False, help_text="On create only.")
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    title = serializers.CharField(max_length=200, required=False)
+    steps = serializers.CharField(required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    status = PlanStatusField(required=False)

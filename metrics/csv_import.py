@@ -1,0 +1,73 @@
+"""Parse a measurements CSV (pure): header `period,value` or `timestamp,value`.
+
+Every bad row is reported with its line number and the reason; valid rows come back as
+{"line", "period", "value"} with the period already cut in the workspace's time zone.
+"""
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from .periods import period_of
+
+MAX_ROWS = 10_000
+
+
+def parse_value(raw: str) -> Decimal:
+    text = (raw or "").strip().replace(",", "")
+    if not text:
+        raise ValueError("value is empty")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"value {raw!r} is not a number")
+    if not value.is_finite() or abs(value) >= Decimal("1e14"):
+        raise ValueError(f"value {raw!r} is out of range")
+    return value
+
+
+def parse_when(raw: str):
+    text = (raw or "").strip()
+    if not text:
+        raise ValueError("date is empty")
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"date {raw!r} is not an ISO date (YYYY-MM-DD) or timestamp")
+
+
+def parse_csv(content: bytes | str, *, cadence: str, time_zone: str) -> tuple[list[dict], list[dict]]:
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return [], [{"line": 0, "raw": "", "reason": "The file is not UTF-8 text."}]
+    reader = csv.reader(io.StringIO(content))
+    rows, errors = [], []
+    header = next(reader, None)
+    names = [h.strip().lower() for h in header or []]
+    when_col = next((names.index(n) for n in ("period", "date", "timestamp") if n in names), None)
+    value_col = names.index("value") if "value" in names else None
+    if when_col is None or value_col is None:
+        return [], [{"line": 1, "raw": ",".join(header or []),
+                     "reason": "The first line must name the columns: period (or date, timestamp) and value."}]
+    for line, record in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        if line - 1 > MAX_ROWS:
+            errors.append({"line": line, "raw": "", "reason": f"More than {MAX_ROWS} rows; split the file."})
+            break
+        raw = ",".join(record)
+        try:
+            if len(record) <= max(when_col, value_col):
+                raise ValueError("missing column")
+            when = parse_when(record[when_col])
+            value = parse_value(record[value_col])
+        except ValueError as e:
+            errors.append({"line": line, "raw": raw[:200], "reason": str(e)})
+            continue
+        rows.append({"line": line, "period": period_of(when, cadence, time_zone).isoformat(), "value": str(value)})
+    return rows, errors

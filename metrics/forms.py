@@ -1,0 +1,52 @@
+"""Forms of the metrics pages: validation of shape only; rules live in services."""
+
+from django import forms
+
+from pmhub.models import User
+
+from .models import ActionPlan, Kpi
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class KpiForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Kpi
+        fields = ["name", "description", "unit", "direction", "aggregation", "cadence", "owner", "target_value",
+                  "target_date", "baseline_value", "baseline_date", "warning_threshold", "critical_threshold",
+                  "initiatives", "epics"]
+        widgets = {"target_date": DateInput, "baseline_date": DateInput,
+                   "description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, product, **kwargs):
+        kwargs.setdefault("instance", Kpi(product=product))
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
+        self.fields["initiatives"].queryset = product.initiatives.all()
+        self.fields["epics"].queryset = product.epics.all()
+        self.fields["initiatives"].required = self.fields["epics"].required = False
+
+
+class MeasurementForm(forms.Form):
+    period = forms.DateField(widget=DateInput, help_text="Any day of the period (cut to the KPI's cadence).")
+    value = forms.DecimalField(max_digits=18, decimal_places=4)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header line: period (or timestamp) and value.")
+
+
+class ActionPlanForm(forms.ModelForm):
+    class Meta:
+        model = ActionPlan
+        fields = ["title", "owner", "steps", "due_date", "status"]
+        widgets = {"due_date": DateInput, "steps": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, workspace, **kwargs):
+        kwargs.setdefault("instance", ActionPlan())
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=workspace.id)

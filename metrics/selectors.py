@@ -1,0 +1,212 @@
+"""Reads of the metrics app, scoped to the user's workspaces; dashboard series in few queries."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from pmhub.access import workspace_ids_for
+
+from .models import ActionPlan, Kpi, KpiHealth, Measurement, MeasurementUpload
+
+RANGES = {"30": 30, "90": 90, "365": 365}
+DEFAULT_RANGE = "90"
+
+
+def kpis_for_user(*, user) -> QuerySet[Kpi]:
+    return Kpi.objects.filter(product__workspace_id__in=workspace_ids_for(user), product__deleted_at__isnull=True)
+
+
+def kpis_of_product(*, product) -> QuerySet[Kpi]:
+    return (Kpi.objects.filter(product=product).select_related("owner")
+            .annotate(open_plans=Count("action_plans", filter=~Q(action_plans__status=ActionPlan.Status.CLOSED),
+                                       distinct=True)))
+
+
+def kpi_for_user(*, user, kpi_id: int, product=None) -> Kpi:
+    qs = kpis_for_user(user=user).select_related("product__workspace", "owner")
+    if product is not None:
+        qs = qs.filter(product=product)
+    return get_object_or_404(qs, pk=kpi_id)
+
+
+def measurements_for_user(*, user) -> QuerySet[Measurement]:
+    return Measurement.objects.filter(kpi__product__workspace_id__in=workspace_ids_for(user),
+                                      kpi__product__deleted_at__isnull=True)
+
+
+def health_for_user(*, user) -> QuerySet[KpiHealth]:
+    return KpiHealth.objects.filter(kpi__product__workspace_id__in=workspace_ids_for(user),
+                                    kpi__product__deleted_at__isnull=True)
+
+
+def plans_for_user(*, user) -> QuerySet[ActionPlan]:
+    return (ActionPlan.objects.filter(kpi__product__workspace_id__in=workspace_ids_for(user),
+                                      kpi__product__deleted_at__isnull=True)
+            .select_related("kpi__product", "owner"))
+
+
+def plans_of_workspace(*, workspace) -> QuerySet[ActionPlan]:
+    return (ActionPlan.objects.filter(kpi__product__workspace=workspace, kpi__product__deleted_at__isnull=True)
+            .select_related("kpi__product", "owner").order_by("status", "due_date", "-id"))
+
+
+def upload_for_user(*, user, kpi: Kpi, upload_id: int) -> MeasurementUpload:
+    return get_object_or_404(MeasurementUpload.objects.filter(kpi=kpi, created_by=user), pk=upload_id)
+
+
+def linked_key_results(kpi: Kpi) -> list:
+    """Key results following this KPI (roadmaps' KeyResult.kpi); empty when that model is absent."""
+    manager = getattr(kpi, "key_results", None)
+    if manager is None:
+        return []
+    try:
+        return list(manager.all()[:50])
+    except Exception:  # noqa: BLE001 - another app's model; never break the KPI page for it
+        return []
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    key: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> "Window":
+        end = self.start - timedelta(days=1)
+        return Window(end - timedelta(days=self.days - 1), end, "previous")
+
+
+def window_from(params, *, today: date) -> Window:
+    """The period picker: ?range=30|90|365 or ?range=custom&start=YYYY-MM-DD&end=YYYY-MM-DD."""
+    key = params.get("range") or DEFAULT_RANGE
+    if key == "custom":
+        try:
+            start, end = date.fromisoformat(params.get("start", "")), date.fromisoformat(params.get("end", ""))
+        except ValueError:
+            start = end = None
+        if start and end and start <= end and (end - start).days <= 3660:
+            return Window(start, end, "custom")
+        key = DEFAULT_RANGE
+    days = RANGES.get(key, RANGES[DEFAULT_RANGE])
+    return Window(today - timedelta(days=days - 1), today, key if key in RANGES else DEFAULT_RANGE)
+
+
+def _num(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
+    """Series and period comparison of many KPIs in two queries, whatever their number.
+
+    1. One values() query of every point of every KPI in both windows (sparklines, charts and the
+       previous window's last value for "last" KPIs).
+    2. One aggregate query grouped by KPI, with conditional aggregates for the window and the
+       previous window of the same length (sum, average, last period, distinct values), for the
+       delta % of each tile.
+    """
+    ids = [k.id for k in kpis]
+    prev = window.previous
+    points: dict[int, list] = {i: [] for i in ids}
+    prev_last: dict[int, Decimal] = {}
+    rows = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(prev.start, window.end))
+            .order_by("kpi_id", "period_start").values_list("kpi_id", "period_start", "value"))
+    for kpi_id, day, value in rows:
+        if day < window.start:
+            prev_last[kpi_id] = value
+        else:
+            points[kpi_id].append([day.isoformat(), float(value)])
+    cur, old = Q(period_start__gte=window.start), Q(period_start__lte=prev.end)
+    summary = {
+        row["kpi_id"]: row for row in
+        Measurement.objects.filter(kpi_id__in=ids, period_start__range=(prev.start, window.end))
+        .values("kpi_id").annotate(
+            cur_sum=Sum("value", filter=cur), prev_sum=Sum("value", filter=old),
+            cur_avg=Avg("value", filter=cur), prev_avg=Avg("value", filter=old),
+            cur_distinct=Count("value", filter=cur, distinct=True),
+            prev_distinct=Count("value", filter=old, distinct=True),
+        ).order_by()
+    }
+    result = []
+    for kpi in kpis:
+        s = summary.get(kpi.id, {})
+        series = points[kpi.id]
+        if kpi.aggregation == Kpi.Aggregation.SUM:
+            now, before = s.get("cur_sum"), s.get("prev_sum")
+        elif kpi.aggregation == Kpi.Aggregation.AVERAGE:
+            now, before = s.get("cur_avg"), s.get("prev_avg")
+        elif kpi.aggregation == Kpi.Aggregation.COUNT_DISTINCT:
+            now, before = s.get("cur_distinct") or None, s.get("prev_distinct") or None
+        else:  # last: the window's latest point vs the previous window's latest (from the series)
+            now = Decimal(str(series[-1][1])) if series else None
+            before = prev_last.get(kpi.id)
+        delta = None
+        if now is not None and before not in (None, 0):
+            delta = round(float((Decimal(now) - Decimal(before)) / abs(Decimal(before)) * 100), 1)
+        result.append({
+            "id": kpi.id, "name": kpi.name, "product": kpi.product_id, "unit": kpi.unit,
+            "direction": kpi.direction, "aggregation": kpi.aggregation, "health": kpi.health,
+            "current": _num(kpi.current_value), "current_at": kpi.current_at.isoformat() if kpi.current_at else None,
+            "target": _num(kpi.target_value), "target_date": kpi.target_date.isoformat() if kpi.target_date else None,
+            "warning": _num(kpi.warning_threshold), "critical": _num(kpi.critical_threshold),
+            "period_value": _num(now), "previous_value": _num(before), "delta_pct": delta,
+            "points": series,
+        })
+    return result
+
+
+def dashboard_kpis_of_product(*, product) -> list[Kpi]:
+    return list(Kpi.objects.filter(product=product).order_by("name"))
+
+
+def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
+    return list(Kpi.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
+                .select_related("product").order_by("product__name", "name"))
+
+
+def health_summary(*, workspace) -> dict:
+    """Counts of KPIs per health in the workspace (one query)."""
+    counts = dict(Kpi.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
+                  .values_list("health").annotate(n=Count("id")).order_by())
+    return {"on_track": counts.get("on_track", 0), "at_risk": counts.get("at_risk", 0),
+            "off_track": counts.get("off_track", 0), "unknown": counts.get("unknown", 0),
+            "total": sum(counts.values())}
+
+
+def objectives_with_progress(*, products: list) -> list[dict]:
+    """Objectives of the products with a progress, when the roadmaps app has them (guarded)."""
+    try:
+        model = apps.get_model("roadmaps", "Objective")
+    except LookupError:
+        return []
+    try:
+        rows = []
+        for objective in model.objects.filter(product__in=products)[:50]:
+            progress = getattr(objective, "progress", None)
+            progress = progress() if callable(progress) else progress
+            rows.append({"title": getattr(objective, "title", None) or getattr(objective, "name", str(objective)),
+                         "progress": progress})
+        return rows
+    except Exception:  # noqa: BLE001 - another app's model whose shape we do not own
+        return []
+
+
+def adoption_funnel(*, product, window: Window):
+    """The adoption app's funnel per feature, or None while that app offers none (guarded)."""
+    try:
+        from adoption.selectors import adoption_funnel as funnel
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return funnel(product=product, start=window.start, end=window.end)
+    except (ImportError, AttributeError, TypeError):
+        return None

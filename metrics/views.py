@@ -1,0 +1,336 @@
+"""Pages of the metrics app: KPIs, measurements (entry, CSV upload), dashboards, action plans."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Max, Min
+from django.forms.models import model_to_dict
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import Role
+from pmhub.views import WorkspacePageMixin, form_errors_from
+from roadmaps.pages import ProductPageMixin
+
+from . import selectors, services
+from .forms import ActionPlanForm, KpiForm, MeasurementForm, UploadForm
+from .models import Health
+from .periods import today_in
+
+KPI_DATA_FIELDS = ["name", "description", "unit", "direction", "aggregation", "cadence", "owner", "target_value",
+                   "target_date", "baseline_value", "baseline_date", "warning_threshold", "critical_threshold",
+                   "initiatives", "epics"]
+
+
+def _kpi_data(form) -> dict:
+    data = {f: form.cleaned_data.get(f) for f in KPI_DATA_FIELDS}
+    data["initiatives"] = list(data["initiatives"] or [])
+    data["epics"] = list(data["epics"] or [])
+    return data
+
+
+class KpiListView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form, status=200):
+        kpis = selectors.kpis_of_product(product=self.product)
+        return render(request, "metrics/kpi_list.html", self.get_context_data(kpis=kpis, form=form), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request, KpiForm(product=self.product))
+
+    def post(self, request, ws, product_id):
+        form = KpiForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                kpi = services.kpi_create(user=request.user, product=self.product, data=_kpi_data(form))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"KPI “{kpi.name}” created.")
+                return redirect("metrics_kpi_detail", ws=ws, product_id=product_id, kpi_id=kpi.id)
+        return self._render(request, form, status=400)
+
+
+class KpiPageMixin(ProductPageMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.kpi = selectors.kpi_for_user(user=request.user, kpi_id=kwargs["kpi_id"])
+            if self.kpi.product_id != kwargs["product_id"]:
+                from django.http import Http404
+
+                raise Http404("Not found.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def kpi_url(self):
+        return reverse("metrics_kpi_detail", kwargs={"ws": self.workspace.slug, "product_id": self.product.id,
+                                                     "kpi_id": self.kpi.id})
+
+
+class KpiDetailView(KpiPageMixin, View):
+    """The KPI: chart with target line and thresholds, measurements, CSV upload, health, plans.
+    POST edits the KPI (optimistic locking on `version`)."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, measurement_form=None, status=200):
+        kpi = self.kpi
+        span = kpi.measurements.aggregate(first=Min("period_start"), last=Max("period_start"))
+        today = timezone.localdate()
+        window = selectors.Window(span["first"] or today, max(span["last"] or today, today), "all")
+        chart = selectors.dashboard_data(kpis=[kpi], window=window)
+        initial = model_to_dict(kpi, fields=KPI_DATA_FIELDS) | {"version": kpi.version}
+        context = self.get_context_data(
+            kpi=kpi, chart={"window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+                            "kpis": chart},
+            measurements=kpi.measurements.order_by("-period_start")[:100],
+            history=kpi.health_history.all()[:20],
+            plans=kpi.action_plans.select_related("owner")[:20],
+            key_results=selectors.linked_key_results(kpi),
+            initiatives=kpi.initiatives.all(), epics=kpi.epics.all(),
+            form=form or KpiForm(product=self.product, initial=initial),
+            measurement_form=measurement_form or MeasurementForm(),
+            upload_form=UploadForm(),
+        )
+        return render(request, "metrics/kpi_detail.html", context, status=status)
+
+    def get(self, request, ws, product_id, kpi_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id, kpi_id):
+        form = KpiForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                services.kpi_update(user=request.user, kpi=self.kpi, data=_kpi_data(form),
+                                    expected_version=form.cleaned_data.get("version"))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                self.kpi.refresh_from_db()
+                form.add_error(None, "Someone else changed this KPI meanwhile. Reload to see their change.")
+                return self._render(request, form=form, status=409)
+            else:
+                messages.success(request, "KPI saved.")
+                return redirect(self.kpi_url())
+        return self._render(request, form=form, status=400)
+
+
+class KpiDeleteView(KpiPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, kpi_id):
+        services.kpi_delete(user=request.user, kpi=self.kpi)
+        messages.success(request, f"KPI “{self.kpi.name}” deleted.")
+        return redirect("metrics_kpi_list", ws=ws, product_id=product_id)
+
+
+class MeasurementAddView(KpiPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, kpi_id):
+        form = MeasurementForm(request.POST)
+        if form.is_valid():
+            try:
+                services.measurements_upsert(user=request.user, kpi=self.kpi, items=[form.cleaned_data])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Value saved.")
+                return redirect(self.kpi_url())
+        return KpiDetailView(request=request, kpi=self.kpi, product=self.product, workspace=self.workspace,
+                             role=self.role)._render(request, measurement_form=form, status=400)
+
+
+class MeasurementDeleteView(KpiPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, kpi_id, measurement_id):
+        measurement = get_object_or_404(self.kpi.measurements, pk=measurement_id)
+        services.measurement_delete(user=request.user, measurement=measurement)
+        messages.success(request, "Value deleted.")
+        return redirect(self.kpi_url())
+
+
+class UploadView(KpiPageMixin, View):
+    """POST a CSV: it is parsed into a staging row and shown for confirmation."""
+
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, kpi_id):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, "Choose a CSV file.")
+            return redirect(self.kpi_url())
+        upload_file = form.cleaned_data["file"]
+        if upload_file.size > 5 * 1024 * 1024:
+            messages.error(request, "The file is larger than 5 MB.")
+            return redirect(self.kpi_url())
+        upload = services.upload_stage(user=request.user, kpi=self.kpi, content=upload_file.read(),
+                                       filename=upload_file.name)
+        return redirect("metrics_upload", ws=ws, product_id=product_id, kpi_id=kpi_id, upload_id=upload.id)
+
+
+class UploadPreviewView(KpiPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def get(self, request, ws, product_id, kpi_id, upload_id):
+        upload = selectors.upload_for_user(user=request.user, kpi=self.kpi, upload_id=upload_id)
+        return render(request, "metrics/upload_preview.html", self.get_context_data(kpi=self.kpi, upload=upload))
+
+    def post(self, request, ws, product_id, kpi_id, upload_id):
+        upload = selectors.upload_for_user(user=request.user, kpi=self.kpi, upload_id=upload_id)
+        try:
+            written = services.upload_confirm(user=request.user, upload=upload)
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+            return redirect(request.path)
+        messages.success(request, f"{written} values written.")
+        return redirect(self.kpi_url())
+
+
+class ActionPlanCreateView(KpiPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, kpi_id):
+        try:
+            plan = services.action_plan_create(user=request.user, kpi=self.kpi, data={
+                "title": request.POST.get("title") or f"Improve “{self.kpi.name}”", "owner": self.kpi.owner})
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+            return redirect(self.kpi_url())
+        return redirect("metrics_plan_detail", ws=ws, plan_id=plan.id)
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+class DashboardMixin:
+    template_name = "metrics/dashboard.html"
+
+    def dashboard(self, request):
+        window = selectors.window_from(request.GET, today=today_in(self.workspace.time_zone, timezone.now()))
+        kpis = self.dashboard_kpis()
+        data = {"window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "key": window.key,
+                           "previous_start": window.previous.start.isoformat(),
+                           "previous_end": window.previous.end.isoformat()},
+                "kpis": selectors.dashboard_data(kpis=kpis, window=window)}
+        return window, kpis, data
+
+    def get(self, request, *args, **kwargs):
+        window, kpis, data = self.dashboard(request)
+        fmt = kwargs.get("fmt")
+        if fmt == "json":
+            return JsonResponse(data)
+        if fmt == "csv":
+            return self.csv(data)
+        products = self.products()
+        context = self.get_context_data(
+            window=window, data=data, tiles=data["kpis"], ranges=["30", "90", "365"],
+            data_url=self.data_url(), export_url=self.export_url(),
+            objectives=selectors.objectives_with_progress(products=products),
+            funnels=[(p, selectors.adoption_funnel(product=p, window=window)) for p in products],
+            health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
+        )
+        return render(request, self.template_name, context)
+
+    def csv(self, data):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f'dashboard-{data["window"]["start"]}-{data["window"]["end"]}.csv'
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        writer = csv.writer(response)
+        writer.writerow(["kpi", "unit", "health", "target", "target_date", "period_value", "previous_value",
+                         "delta_pct", "period", "value"])
+        for k in data["kpis"]:
+            head = [k["name"], k["unit"], k["health"], k["target"], k["target_date"], k["period_value"],
+                    k["previous_value"], k["delta_pct"]]
+            for day, value in k["points"] or [[None, None]]:
+                writer.writerow([_csv_safe(c) for c in head + [day, value]])
+        return response
+
+
+def _csv_safe(cell):
+    """Defuse spreadsheet formulas in user text (CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
+class ProductDashboardView(DashboardMixin, ProductPageMixin, View):
+    required_role = Role.VIEWER
+
+    def dashboard_kpis(self):
+        return selectors.dashboard_kpis_of_product(product=self.product)
+
+    def products(self):
+        return [self.product]
+
+    def data_url(self):
+        return reverse("metrics_product_dashboard_data",
+                       kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
+
+    def export_url(self):
+        return reverse("metrics_product_dashboard_csv",
+                       kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
+
+
+class WorkspaceDashboardView(DashboardMixin, WorkspacePageMixin, View):
+    required_role = Role.VIEWER
+
+    def dashboard_kpis(self):
+        self._kpis = selectors.dashboard_kpis_of_workspace(workspace=self.workspace)
+        return self._kpis
+
+    def products(self):
+        seen = {}
+        for kpi in self._kpis:
+            seen.setdefault(kpi.product_id, kpi.product)
+        return list(seen.values())
+
+    def data_url(self):
+        return reverse("metrics_workspace_dashboard_data", kwargs={"ws": self.workspace.slug})
+
+    def export_url(self):
+        return reverse("metrics_workspace_dashboard_csv", kwargs={"ws": self.workspace.slug})
+
+
+# --- action plans ----------------------------------------------------------------------------------
+class ActionPlanListView(WorkspacePageMixin, View):
+    required_role = Role.VIEWER
+
+    def get(self, request, ws):
+        plans = selectors.plans_of_workspace(workspace=self.workspace)
+        return render(request, "metrics/plan_list.html", self.get_context_data(plans=plans))
+
+
+class ActionPlanDetailView(WorkspacePageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _plan(self, plan_id):
+        return get_object_or_404(selectors.plans_for_user(user=self.request.user)
+                                 .filter(kpi__product__workspace=self.workspace), pk=plan_id)
+
+    def get(self, request, ws, plan_id):
+        plan = self._plan(plan_id)
+        form = ActionPlanForm(workspace=self.workspace, initial=model_to_dict(plan, fields=["title", "owner", "steps",
+                                                                                          "due_date", "status"]))
+        return render(request, "metrics/plan_detail.html", self.get_context_data(plan=plan, form=form))
+
+    def post(self, request, ws, plan_id):
+        plan = self._plan(plan_id)
+        form = ActionPlanForm(request.POST, workspace=self.workspace)
+        if form.is_valid():
+            try:
+                services.action_plan_update(user=request.user, plan=plan, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Action plan saved.")
+                return redirect("metrics_plan_detail", ws=ws, plan_id=plan.id)
+        return render(request, "metrics/plan_detail.html", self.get_context_data(plan=plan, form=form), status=400)

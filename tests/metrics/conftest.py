@@ -1,0 +1,24 @@
+import pytest
+
+from .factories import KpiFactory, ProductFactory
+
+
+@pytest.fixture
+def product(workspace):
+    return ProductFactory(workspace=workspace, name="Acme Analytics")
+
+
+@pytest.fixture
+def foreign_product(other_workspace):
+    return ProductFactory(workspace=other_workspace, name="Globex Radar")
+
+
+@pytest.fixture
+def kpi(product, editor):
+    return KpiFactory(product=product, name="Signups", owner=editor)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The shared fixtures create several users per test; hashing them with PBKDF2 dominates run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

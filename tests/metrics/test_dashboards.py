@@ -1,0 +1,114 @@
+"""Dashboards: a fixed number of queries whatever the number of KPIs; period picker; CSV export."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from metrics.models import Kpi, Measurement
+from metrics.selectors import Window, dashboard_data, window_from
+
+from .factories import KpiFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 26)
+# session, user, memberships, product, workspace, nav (2), session save (3) + KPIs + 2 dashboard queries
+QUERY_BUDGET = 13
+
+
+def _make(product, n, days=30):
+    kpis = KpiFactory.create_batch(n, product=product, target_value=100, target_date=TODAY + timedelta(days=30),
+                                   warning_threshold=20, critical_threshold=10)
+    Measurement.objects.bulk_create([Measurement(kpi=k, period_start=TODAY - timedelta(days=d), value=d + i)
+                                     for i, k in enumerate(kpis) for d in range(days)])
+    return kpis
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.mark.parametrize("n", [5, 50])
+@pytest.mark.parametrize("scope", ["product", "workspace"])
+def test_dashboards_use_a_fixed_number_of_queries(client_as, viewer, workspace, product, frozen, n, scope,
+                                                  django_assert_max_num_queries):
+    _make(product, n)
+    c = client_as(viewer)
+    url = (reverse("metrics_product_dashboard", kwargs={"ws": workspace.slug, "product_id": product.id})
+           if scope == "product" else reverse("metrics_workspace_dashboard", kwargs={"ws": workspace.slug}))
+    c.get(url)  # warm the session
+    with django_assert_max_num_queries(QUERY_BUDGET) as captured:
+        response = c.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b"data-kpi-tile=") == n
+    print(f"{scope} dashboard with {n} KPIs: {len(captured)} queries")
+
+
+def test_dashboard_json_follows_the_period_picker(client_as, viewer, workspace, product, frozen):
+    _make(product, 2, days=200)
+    url = reverse("metrics_product_dashboard_data", kwargs={"ws": workspace.slug, "product_id": product.id})
+    short = client_as(viewer).get(url, {"range": "30"}).json()
+    long = client_as(viewer).get(url, {"range": "365"}).json()
+    custom = client_as(viewer).get(url, {"range": "custom", "start": "2026-11-01", "end": "2026-11-10"}).json()
+    assert len(short["kpis"][0]["points"]) == 30
+    assert len(long["kpis"][0]["points"]) == 200
+    assert len(custom["kpis"][0]["points"]) == 10
+    assert custom["window"] == {"start": "2026-11-01", "end": "2026-11-10", "key": "custom",
+                                "previous_start": "2026-10-22", "previous_end": "2026-10-31"}
+
+
+def test_delta_compares_with_the_previous_period_by_aggregation(product):
+    kpi = KpiFactory(product=product, aggregation=Kpi.Aggregation.SUM)
+    last = KpiFactory(product=product, aggregation=Kpi.Aggregation.LAST)
+    avg = KpiFactory(product=product, aggregation=Kpi.Aggregation.AVERAGE)
+    for k in (kpi, last, avg):
+        Measurement.objects.bulk_create([
+            Measurement(kpi=k, period_start=date(2026, 10, 25), value=10),   # previous window
+            Measurement(kpi=k, period_start=date(2026, 10, 30), value=30),   # previous window
+            Measurement(kpi=k, period_start=date(2026, 11, 2), value=30),    # current window
+            Measurement(kpi=k, period_start=date(2026, 11, 5), value=30),    # current window
+        ])
+    window = Window(date(2026, 11, 1), date(2026, 11, 10), "custom")
+    data = {d["id"]: d for d in dashboard_data(kpis=[kpi, last, avg], window=window)}
+    assert (data[kpi.id]["period_value"], data[kpi.id]["previous_value"], data[kpi.id]["delta_pct"]) == (60, 40, 50)
+    assert (data[last.id]["period_value"], data[last.id]["previous_value"], data[last.id]["delta_pct"]) == (30, 30, 0)
+    assert (data[avg.id]["period_value"], data[avg.id]["previous_value"], data[avg.id]["delta_pct"]) == (30, 20, 50)
+
+
+def test_bad_custom_period_falls_back_to_90_days():
+    window = window_from({"range": "custom", "start": "2026-12-01", "end": "2026-01-01"}, today=TODAY)
+    assert (window.key, window.days) == ("90", 90)
+
+
+def test_dashboard_csv_export(client_as, viewer, workspace, product, frozen):
+    kpis = _make(product, 2, days=3)
+    Kpi.objects.filter(id=kpis[0].id).update(name="=HYPERLINK(evil)")
+    url = reverse("metrics_workspace_dashboard_csv", kwargs={"ws": workspace.slug})
+    response = client_as(viewer).get(url, {"range": "30"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["kpi", "unit", "health"]
+    assert len(rows) == 1 + 2 * 3
+    assert all(not r[0].startswith("=") for r in rows[1:])
+
+
+def test_dashboard_shows_no_adoption_data_when_the_adoption_app_offers_none(client_as, viewer, workspace, product,
+                                                                             frozen, monkeypatch):
+    import metrics.selectors as selectors
+
+    monkeypatch.setattr(selectors, "adoption_funnel", lambda **kw: None)
+    response = client_as(viewer).get(reverse("metrics_product_dashboard",
+                                             kwargs={"ws": workspace.slug, "product_id": product.id}))
+    assert b"No adoption data yet" in response.content
+
+
+def test_home_panel_summarises_kpi_health(client_as, viewer, workspace, product):
+    KpiFactory(product=product, health="off_track")
+    KpiFactory(product=product, health="on_track")
+    response = client_as(viewer).get(reverse("workspace_home", kwargs={"ws": workspace.slug}))
+    assert b"1 on track" in response.content and b"1 off track" in response.content
