@@ -50,7 +50,8 @@ class WorkspacePageMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         self.workspace = selectors.workspace_for_user(user=request.user, slug=kwargs["ws"])
         request.workspace = self.workspace
-        request.session[SESSION_WORKSPACE] = self.workspace.slug
+        if request.session.get(SESSION_WORKSPACE) != self.workspace.slug:
+            request.session[SESSION_WORKSPACE] = self.workspace.slug  # written only on change
         self.role = role_in(request.user, self.workspace.id)
         needed = self.write_role if request.method not in ("GET", "HEAD", "OPTIONS") else self.required_role
         if needed is None:
