@@ -13,6 +13,7 @@ scope - completed. A story added before the iteration starts counts from day one
 at the end of day one to zero on the last day.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -87,15 +88,15 @@ def average_velocity(velocities: list[int], last: int = 3) -> float | None:
 
 
 def date_impact_days(*, points_delta: int, velocity: float | None, iteration_days: int | None) -> int | None:
-    """Estimated shift of the release date: extra points / average velocity per iteration x
-    iteration length in days, rounded away from zero to whole days. None without velocity."""
+    """Estimated shift of the release date in days:
+
+        points_delta / average velocity per iteration x iteration length in days
+
+    rounded up (math.ceil): an addition never looks cheaper than it is, a removal never
+    promises more days back than it gives. None without velocity history."""
     if not velocity or not iteration_days:
         return None
-    raw = points_delta / velocity * iteration_days
-    whole = int(raw)
-    if raw != whole:
-        whole += 1 if raw > 0 else -1
-    return whole
+    return math.ceil(points_delta / velocity * iteration_days - 1e-9)
 
 
 def capacity_state(*, committed: int, capacity: int) -> dict:
