@@ -3,6 +3,7 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -13,7 +14,15 @@ from pmhub.access import workspace_ids_for
 from roadmaps.models import Release
 
 from . import burn, story_adapter
-from .models import ChangeRequest, ImportJob, Iteration, IterationItem, ReleaseScopeItem, StoryStatusEvent
+from .models import (
+    ChangeRequest,
+    ImportJob,
+    Iteration,
+    IterationItem,
+    ReleaseScopeItem,
+    StoryImportRef,
+    StoryStatusEvent,
+)
 
 
 def today_in(tz_name: str) -> date:
@@ -176,6 +185,10 @@ def stories_for_export(*, product, status: str = "", epic: str = "", assignee: s
             qs = qs.filter(labels__name=label)
         elif field is not None:
             qs = qs.filter(labels__contains=[label])
-        else:
+        elif connection.features.supports_json_field_contains:
             qs = qs.filter(import_ref__labels__contains=[label])
+        else:  # SQLite (the embedded demo mode): narrow down in SQL, then check exactly
+            ids = [sid for sid, labels in StoryImportRef.objects.filter(
+                product=product, labels__icontains=label).values_list("story_id", "labels") if label in labels]
+            qs = qs.filter(id__in=ids)
     return qs

@@ -371,7 +371,7 @@ def import_run(*, import_job_id: int) -> dict:
     stories and one for their refs), reporting progress. Idempotent: rows already imported by
     this job (a retry after a crash) are skipped; a finished job is not run again."""
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("product", "created_by").filter(
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("product", "created_by").filter(
             pk=import_job_id).first()
         if job is None or job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
             return {"skipped": True}
