@@ -23,3 +23,9 @@ def named_admin(admin):
     admin.name = "Ada Admin"
     admin.save(update_fields=["name"])
     return admin
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are made per test; PBKDF2's deliberate slowness only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
