@@ -10,7 +10,7 @@ the END of that day: the scope is the points of the stories in the iteration the
 is the points of those whose latest status at that moment is a done status, and remaining is
 scope - completed. A story added before the iteration starts counts from day one. Days after
 `today` carry None (the future is not drawn). The ideal line falls linearly from the scope
-at the end of day one to zero on the last day.
+at the end of the first day with planned work (normally day one) to zero on the last day.
 """
 
 import math
@@ -66,7 +66,7 @@ def burn_series(*, start: date, end: date, tz: str | ZoneInfo, stays, events, po
         scope = sum(points.get(sid) or 0 for sid in members)
         completed = sum(points.get(sid) or 0 for sid in members
                         if _status_at(events_by_story, sid, moment) in done_statuses)
-        if first_scope is None:
+        if not first_scope:  # the ideal line starts from the first day with planned work
             first_scope = scope
         series.append(BurnDay(day, scope, completed, scope - completed, 0.0))
     base = first_scope or 0

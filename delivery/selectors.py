@@ -61,8 +61,8 @@ def iteration_stories(*, iteration) -> QuerySet[Story]:
 
 def backlog_stories(*, product, limit: int = 200) -> QuerySet[Story]:
     """Stories not in any iteration and not finished: the planning column."""
-    return (Story.objects.filter(product=product).exclude(iteration_items__removed_at__isnull=True,
-                                                          iteration_items__isnull=False)
+    planned = IterationItem.objects.filter(removed_at__isnull=True, story__product=product).values("story_id")
+    return (Story.objects.filter(product=product).exclude(id__in=planned)
             .exclude(status__in=story_adapter.done_statuses() | {"wont_do"})
             .select_related("assignee", "epic").order_by("id")[:limit])
 

@@ -42,7 +42,7 @@ def test_plan_an_iteration_by_dragging_stories(page, live_server, sign_in, scree
     iteration_column = page.get_by_test_id("iteration-column")
 
     _drag(page, page.get_by_test_id(f"story-{first.id}"), iteration_column)
-    expect(iteration_column.get_by_text("Usage heatmap")).to_be_visible()
+    expect(iteration_column.locator(f"[data-testid=story-{first.id}]")).to_be_visible()
     expect(page.locator(f"[data-testid=story-{first.id}][data-saved=true]")).to_have_count(1)
     expect(page.get_by_test_id("capacity-warning")).to_be_hidden()
 
@@ -52,9 +52,9 @@ def test_plan_an_iteration_by_dragging_stories(page, live_server, sign_in, scree
     expect(page.get_by_test_id("capacity-warning")).to_contain_text("Over capacity by 2 points")
 
     page.reload()
-    expect(iteration_column.get_by_text("Usage heatmap")).to_be_visible()
-    expect(iteration_column.get_by_text("Public share links")).to_be_visible()
-    expect(page.get_by_test_id("backlog-column").get_by_text("Dark mode")).to_be_visible()
+    expect(iteration_column.locator(f"[data-testid=story-{first.id}]")).to_be_visible()
+    expect(iteration_column.locator(f"[data-testid=story-{second.id}]")).to_be_visible()
+    expect(page.get_by_test_id("backlog-column").locator(".story-title", has_text="Dark mode")).to_be_visible()
     assert set(IterationItem.objects.filter(iteration=iteration, removed_at__isnull=True)
                .values_list("story_id", flat=True)) == {first.id, second.id}
     page.screenshot(path=screenshot_path("delivery-iteration.png"), full_page=True)
@@ -71,5 +71,5 @@ def test_keyboard_alternative_moves_a_story(page, live_server, sign_in):
     button = page.get_by_role("button", name=re.compile("Add to iteration “Keyboard story”"))
     button.focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("iteration-column").get_by_text("Keyboard story")).to_be_visible()
+    expect(page.get_by_test_id("iteration-column").locator(f"[data-testid=story-{story.id}]")).to_be_visible()
     assert IterationItem.objects.filter(iteration=iteration, story=story, removed_at__isnull=True).exists()
