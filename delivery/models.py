@@ -58,7 +58,7 @@ class IterationItem(models.Model):
 
 class StoryStatusEvent(models.Model):
     """A story's status changed (recorded from backlog.signals.story_status_changed).
-    The source of truth for burn-down/up and velocity (see docs/decisions/0502)."""
+    The source of truth for burn-down/up and velocity (see docs/decisions/0501)."""
 
     product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+")
     story = models.ForeignKey("backlog.Story", on_delete=models.CASCADE, related_name="status_events")
