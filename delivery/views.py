@@ -34,7 +34,9 @@ class IterationListView(ProductPageMixin, View):
         chart = {"labels": [v["name"] for v in velocity["iterations"]],
                  "committed": [v["committed"] for v in velocity["iterations"]],
                  "completed": [v["completed"] for v in velocity["iterations"]]}
+        releases = selectors.releases_for_user(user=self.request.user).filter(product=self.product)
         return self.get_context_data(iterations=iterations, form=form or IterationForm(), velocity=velocity,
+                                     releases=releases,
                                      velocity_chart=chart, today=selectors.today_in(self.workspace.time_zone))
 
     def get(self, request, ws, product_id):
@@ -189,11 +191,14 @@ class ChangeRequestDecideView(ProductPageMixin, View):
 
 
 class ImportUploadView(ProductPageMixin, View):
-    required_role = Role.EDITOR
+    """Upload for editors; the export half of the page is for everyone who can read."""
+
+    required_role = Role.VIEWER
     write_role = Role.EDITOR
 
     def _context(self, form=None):
-        imports = selectors.imports_for_user(user=self.request.user).filter(product=self.product)[:10]
+        imports = (selectors.imports_for_user(user=self.request.user).filter(product=self.product)[:10]
+                   if self.role >= Role.EDITOR else [])
         return self.get_context_data(form=form or UploadForm(), imports=imports,
                                      statuses=story_adapter.workflow_statuses(self.product),
                                      epics=Epic.objects.filter(product=self.product).order_by("title"),

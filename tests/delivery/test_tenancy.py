@@ -55,7 +55,7 @@ def _pages(product, w):
 
 PAGE_NAMES = ["iterations", "iteration", "iteration_items", "release_scope", "scope_approve",
               "change_request_decide", "import", "import_detail", "import_confirm", "export"]
-READABLE_BY_VIEWER = {"iterations", "iteration", "release_scope", "export"}
+READABLE_BY_VIEWER = {"iterations", "iteration", "release_scope", "import", "export"}
 
 
 @pytest.mark.parametrize("name", PAGE_NAMES)
