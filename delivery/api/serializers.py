@@ -157,8 +157,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "job", "job_status", "job_progress", "job_total", "created_count", "created_at", "finished_at"]
         read_only_fields = fields
 
-    def get_row_count(self, obj) -> int:
-        return obj.preview.get("total_rows", 0) if obj.preview else len(obj.headers and obj.rows or [])
+    def get_row_count(self, obj) -> int | None:
+        """Known once previewed (the staged rows themselves are not loaded for lists)."""
+        return obj.preview.get("total_rows") if obj.preview else None
 
 
 class ImportUploadSerializer(serializers.Serializer):

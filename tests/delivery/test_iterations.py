@@ -123,3 +123,16 @@ def test_api_iteration_lifecycle(api_as, product, editor):
     assert bad.status_code == 400 and "end_date" in bad.json()["errors"]
     assert client.delete(f"/api/v1/iterations/{iteration_id}/").status_code == 204
     assert not Iteration.objects.exists()
+
+
+def test_home_panel_lists_current_iterations_with_capacity(client_as, product, editor, workspace):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    iteration = IterationFactory(product=product, name="Now sprint", start_date=today, end_date=today,
+                                 capacity_points=1)
+    services.iteration_add_story(actor=editor, iteration=iteration, story_id=StoryFactory(product=product,
+                                                                                         points=3).id)
+    IterationFactory(product=product, name="Old sprint", start_date=date(2020, 1, 1), end_date=date(2020, 1, 2))
+    html = client_as(editor).get(f"/w/{workspace.slug}/").content.decode()
+    assert "Now sprint" in html and "over capacity by 2" in html and "Old sprint" not in html

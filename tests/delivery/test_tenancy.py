@@ -193,7 +193,8 @@ def _grow(product, release, editor, n=8):
             ReleaseScopeItem.objects.create(release=release, story=s)
         ChangeRequest.objects.create(release=release, story=s, kind="remove", reason="r", proposed_by=editor,
                                      status="rejected")
-        ImportJob.objects.create(product=product, created_by=editor, filename="x.csv")
+        ImportJob.objects.create(product=product, created_by=editor, filename="x.csv", headers=["Summary"],
+                                 rows=[["a story"]] * 50)
 
 
 @pytest.mark.parametrize(("url", "limit"), [
