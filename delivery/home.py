@@ -1,3 +1,15 @@
+from django.db.models import F
+
+from . import selectors
+
+
 def panels(request, workspace) -> list[dict]:
-    """Panels this app adds to the workspace home page (see pmhub/home.py)."""
-    return []
+    """Current iterations of the workspace, with committed points against capacity."""
+    today = selectors.today_in(workspace.time_zone)
+    current = list(selectors.iterations_for_user(user=request.user)
+                   .filter(product__workspace=workspace, start_date__lte=today, end_date__gte=today)
+                   .annotate(over=F("committed_points") - F("capacity_points")).order_by("end_date")[:10])
+    if not current:
+        return []
+    return [{"title": "Current iterations", "template": "delivery/_home_panel.html",
+             "context": {"iterations": current, "workspace": workspace}}]

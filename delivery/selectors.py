@@ -1,0 +1,194 @@
+"""Reads of the delivery app, scoped to the user's workspaces, annotated and prefetched."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from backlog.models import Story
+from pmhub.access import workspace_ids_for
+from roadmaps.models import Release
+
+from . import burn, story_adapter
+from .models import (
+    ChangeRequest,
+    ImportJob,
+    Iteration,
+    IterationItem,
+    ReleaseScopeItem,
+    StoryImportRef,
+    StoryStatusEvent,
+)
+
+
+def today_in(tz_name: str) -> date:
+    return timezone.now().astimezone(ZoneInfo(tz_name)).date()
+
+
+def _committed_subquery():
+    return Coalesce(Subquery(
+        IterationItem.objects.filter(iteration=OuterRef("pk"), removed_at__isnull=True)
+        .values("iteration").annotate(total=Sum("story__points")).values("total")[:1],
+        output_field=IntegerField()), Value(0))
+
+
+def iterations_for_user(*, user) -> QuerySet[Iteration]:
+    return (Iteration.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                     product__deleted_at__isnull=True)
+            .select_related("product__workspace")
+            .annotate(committed_points=_committed_subquery(),
+                      story_count=Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)))
+
+
+def iterations_of_product(*, product) -> QuerySet[Iteration]:
+    return (Iteration.objects.filter(product=product).select_related("product__workspace")
+            .annotate(committed_points=_committed_subquery(),
+                      story_count=Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)))
+
+
+def iteration_for_product(*, product, iteration_id: int) -> Iteration:
+    return get_object_or_404(iterations_of_product(product=product), pk=iteration_id)
+
+
+def iteration_stories(*, iteration) -> QuerySet[Story]:
+    return (Story.objects.filter(iteration_items__iteration=iteration, iteration_items__removed_at__isnull=True)
+            .select_related("assignee", "epic").order_by("iteration_items__added_at", "id"))
+
+
+def backlog_stories(*, product, limit: int = 200) -> QuerySet[Story]:
+    """Stories not in any iteration and not finished: the planning column."""
+    planned = IterationItem.objects.filter(removed_at__isnull=True, story__product=product).values("story_id")
+    return (Story.objects.filter(product=product).exclude(id__in=planned)
+            .exclude(status__in=story_adapter.done_statuses() | {"wont_do"})
+            .select_related("assignee", "epic").order_by("id")[:limit])
+
+
+def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:
+    """Burn series of an iteration from its membership history and the status events."""
+    tz = iteration.product.workspace.time_zone
+    stays = list(IterationItem.objects.filter(iteration=iteration).values_list("story_id", "added_at", "removed_at"))
+    story_ids = {s[0] for s in stays}
+    events = list(StoryStatusEvent.objects.filter(story_id__in=story_ids).values_list("story_id", "at", "new_status"))
+    points = dict(Story.objects.filter(id__in=story_ids).values_list("id", "points"))
+    return burn.burn_series(start=iteration.start_date, end=iteration.end_date, tz=tz, stays=stays, events=events,
+                            points=points, today=today or today_in(tz), done_statuses=story_adapter.done_statuses())
+
+
+def velocity_for(*, product, limit: int = 10) -> list[dict]:
+    """Completed points per finished iteration (end date before today), oldest first.
+
+    Three queries whatever the number of iterations: iterations, all their stays, all events."""
+    tz = product.workspace.time_zone
+    today = today_in(tz)
+    iterations = list(Iteration.objects.filter(product=product, end_date__lt=today).order_by("-end_date")[:limit])
+    iterations.reverse()
+    if not iterations:
+        return []
+    stays_by_iteration: dict = {}
+    for iteration_id, story_id, added, removed, pts in IterationItem.objects.filter(
+            iteration__in=iterations).values_list("iteration_id", "story_id", "added_at", "removed_at",
+                                                   "story__points"):
+        stays_by_iteration.setdefault(iteration_id, []).append((story_id, added, removed, pts))
+    story_ids = {s[0] for stays in stays_by_iteration.values() for s in stays}
+    events = list(StoryStatusEvent.objects.filter(story_id__in=story_ids).values_list("story_id", "at", "new_status"))
+    result = []
+    for iteration in iterations:
+        stays = stays_by_iteration.get(iteration.id, [])
+        series = burn.burn_series(start=iteration.start_date, end=iteration.end_date, tz=tz,
+                                  stays=[s[:3] for s in stays], events=events,
+                                  points={s[0]: s[3] for s in stays}, done_statuses=story_adapter.done_statuses())
+        result.append({"iteration_id": iteration.id, "name": iteration.name,
+                       "start_date": iteration.start_date.isoformat(), "end_date": iteration.end_date.isoformat(),
+                       "committed": series[0].scope if series else 0, "completed": burn.completed_points(series),
+                       "length_days": iteration.length_days})
+    return result
+
+
+def velocity_summary(*, product) -> dict:
+    history = velocity_for(product=product)
+    average = burn.average_velocity([h["completed"] for h in history])
+    lengths = [h["length_days"] for h in history[-3:]]
+    return {"iterations": history, "average": average,
+            "iteration_days": round(sum(lengths) / len(lengths)) if lengths else None}
+
+
+# --- releases -----------------------------------------------------------------------------
+def releases_for_user(*, user) -> QuerySet[Release]:
+    return (Release.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                   product__deleted_at__isnull=True)
+            .select_related("product__workspace")
+            .annotate(scope_points=Coalesce(Subquery(
+                ReleaseScopeItem.objects.filter(release=OuterRef("pk")).values("release")
+                .annotate(total=Sum("story__points")).values("total")[:1], output_field=IntegerField()), Value(0)),
+                scope_count=Count("scope_items", distinct=True),
+                pending_change_requests=Count("change_requests", filter=Q(change_requests__status="pending"),
+                                              distinct=True)))
+
+
+def release_for_product(*, product, release_id: int) -> Release:
+    return get_object_or_404(Release.objects.select_related("product__workspace"), product=product, pk=release_id)
+
+
+def scope_summary(*, release) -> dict:
+    """Current scope against the latest approved baseline: added, removed, points delta."""
+    items = list(ReleaseScopeItem.objects.filter(release=release).select_related("story__assignee", "story__epic")
+                 .order_by("story_id"))
+    current = {i.story_id: i.story for i in items}
+    approval = release.scope_approvals.select_related("approved_by").first()
+    approved_ids = set(approval.story_ids) if approval else set()
+    added_ids = set(current) - approved_ids if approval else set()
+    removed_ids = approved_ids - set(current)
+    removed = list(Story.objects.filter(id__in=removed_ids).order_by("id"))
+    current_points = sum(s.points or 0 for s in current.values())
+    return {
+        "stories": list(current.values()),
+        "approval": approval,
+        "current_points": current_points,
+        "approved_points": approval.total_points if approval else None,
+        "points_delta": current_points - approval.total_points if approval else None,
+        "added": [current[i] for i in sorted(added_ids)],
+        "removed": removed,
+    }
+
+
+def change_requests_for_user(*, user) -> QuerySet[ChangeRequest]:
+    return (ChangeRequest.objects.filter(release__product__workspace_id__in=workspace_ids_for(user),
+                                         release__product__deleted_at__isnull=True)
+            .select_related("story", "proposed_by", "decided_by", "release__product"))
+
+
+def change_requests_of(*, release) -> QuerySet[ChangeRequest]:
+    return release.change_requests.select_related("story", "proposed_by", "decided_by")
+
+
+def imports_for_user(*, user) -> QuerySet[ImportJob]:
+    return (ImportJob.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                     product__deleted_at__isnull=True)
+            .select_related("product", "job").defer("rows"))
+
+
+def stories_for_export(*, product, status: str = "", epic: str = "", assignee: str = "", label: str = ""):
+    qs = Story.objects.filter(product=product).select_related("assignee", "epic", "import_ref").order_by("id")
+    if status:
+        qs = qs.filter(status=status)
+    if epic:
+        qs = qs.filter(epic_id=epic) if epic.isdigit() else qs.filter(epic__title=epic)
+    if assignee:
+        qs = qs.filter(assignee_id=assignee) if assignee.isdigit() else qs.filter(assignee__email__iexact=assignee)
+    if label:
+        field = {f.name: f for f in Story._meta.get_fields()}.get("labels")
+        if field is not None and field.many_to_many:
+            qs = qs.filter(labels__name=label)
+        elif field is not None:
+            qs = qs.filter(labels__contains=[label])
+        elif connection.features.supports_json_field_contains:
+            qs = qs.filter(import_ref__labels__contains=[label])
+        else:  # SQLite (the embedded demo mode): narrow down in SQL, then check exactly
+            ids = [sid for sid, labels in StoryImportRef.objects.filter(
+                product=product, labels__icontains=label).values_list("story_id", "labels") if label in labels]
+            qs = qs.filter(id__in=ids)
+    return qs

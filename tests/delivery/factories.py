@@ -1,0 +1,56 @@
+"""Factories of the tables delivery reads (products, epics, stories, releases) and its own."""
+
+from datetime import date
+
+import factory
+
+from backlog.models import Epic, Story
+from delivery.models import Iteration
+from roadmaps.models import Product, Release
+from tests.factories import WorkspaceFactory
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class EpicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Epic
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Epic {n}")
+
+
+class StoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Story
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Story {n}")
+    status = "ready"
+    points = 3
+
+
+class ReleaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Release
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Release {n}")
+    release_date = date(2027, 3, 1)
+
+
+class IterationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Iteration
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Sprint {n}")
+    start_date = date(2026, 11, 2)
+    end_date = date(2026, 11, 13)
+    capacity_points = 10
