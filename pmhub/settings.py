@@ -213,7 +213,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Same field name, different choices in two apps: name the enums explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "KpiCadenceEnum": "metrics.models.Kpi.Cadence",
+        "ReportCadenceEnum": "reports.models.ReportSubscription.Cadence",
+    },
 }
 
 # --- Security -----------------------------------------------------------------
