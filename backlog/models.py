@@ -185,6 +185,11 @@ class CustomField(models.Model):
     def __str__(self):
         return self.label
 
+    @property
+    def cf_name(self) -> str:
+        """Name of this field in forms, filters and error bodies."""
+        return f"cf_{self.key}"
+
 
 class SavedView(models.Model):
     """A named backlog view: columns, filters, grouping and sort; personal or shared."""

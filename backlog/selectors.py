@@ -1,5 +1,7 @@
 """Reads of the backlog app, scoped to the user's workspaces."""
 
+import contextlib
+
 from django.db import connection
 from django.db.models import Count, F, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
@@ -90,15 +92,11 @@ def stories_filtered(qs: QuerySet, *, params, fields: list[CustomField]) -> Quer
     if get("kano"):
         qs = qs.filter(kano=get("kano"))
     if get("score_min"):
-        try:
+        with contextlib.suppress(ValueError):
             qs = qs.filter(score__gte=float(get("score_min")))
-        except ValueError:
-            pass
     if get("score_max"):
-        try:
+        with contextlib.suppress(ValueError):
             qs = qs.filter(score__lte=float(get("score_max")))
-        except ValueError:
-            pass
     if get("scored") in ("yes", "no"):
         qs = qs.filter(score__isnull=get("scored") == "no")
     for field in fields:
@@ -108,10 +106,8 @@ def stories_filtered(qs: QuerySet, *, params, fields: list[CustomField]) -> Quer
         if field.type == "multi_select":
             qs = _json_contains(qs, f"custom_values__{field.key}", value)
         elif field.type in ("number", "user"):
-            try:
+            with contextlib.suppress(ValueError):
                 qs = qs.filter(**{f"custom_values__{field.key}": float(value) if field.type == "number" else int(value)})
-            except ValueError:
-                pass
         elif field.type == "text":
             qs = qs.annotate(**{f"_cf_{field.key}": KeyTextTransform(field.key, "custom_values")}).filter(
                 **{f"_cf_{field.key}__icontains": value})

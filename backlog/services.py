@@ -585,7 +585,7 @@ def mentioned_users(*, body: str, workspace_id: int) -> list[User]:
     handles = {m.lower() for m in MENTION_RE.findall(body or "")}
     if not handles:
         return []
-    members = [m for m in selectors.members_of(workspace_id)]
+    members = list(selectors.members_of(workspace_id))
     return [u for u in members if u.email.lower() in handles or u.email.split("@")[0].lower() in handles]
 
 
