@@ -371,7 +371,8 @@ class BacklogProductViewSet(ScopedViewSet):
         product = self.get_object()
         data = _valid(s.ScoringModelWriteSerializer, request.data)
         criteria = [dict(c) for c in data.get("criteria") or []]
-        return Response(services.what_if(product=product, framework=data["framework"], criteria=criteria))
+        result = services.what_if(product=product, framework=data["framework"], criteria=criteria)
+        return Response(s.WhatIfSerializer(result).data)
 
     @extend_schema(methods=["get"], responses=s.BacklogSettingsSerializer)
     @extend_schema(methods=["put"], request=s.BacklogSettingsWriteSerializer, responses=s.BacklogSettingsSerializer)
