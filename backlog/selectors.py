@@ -21,10 +21,15 @@ from .models import (
     default_workflow,
 )
 
-SORTS = {"rank": ["rank", "id"], "-score": [F("score").desc(nulls_last=True), "rank"],
-         "score": [F("score").asc(nulls_last=True), "rank"], "title": ["title", "id"],
-         "points": [F("points").asc(nulls_last=True), "rank"], "-created_at": ["-created_at", "-id"],
-         "status": ["status", "rank"]}
+SORTS = {
+    "rank": ["rank", "id"],
+    "-score": [F("score").desc(nulls_last=True), "rank"],
+    "score": [F("score").asc(nulls_last=True), "rank"],
+    "title": ["title", "id"],
+    "points": [F("points").asc(nulls_last=True), "rank"],
+    "-created_at": ["-created_at", "-id"],
+    "status": ["status", "rank"],
+}
 GROUPS = {"epic": "epic__title", "status": "status", "assignee": "assignee__email"}
 
 
@@ -48,13 +53,14 @@ def member_ids_of(workspace_id: int) -> set[int]:
 
 
 def members_of(workspace_id: int):
-    return [m.user for m in Membership.objects.filter(workspace_id=workspace_id).select_related("user")
-            .order_by("user__email")]
+    return [
+        m.user
+        for m in Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by("user__email")
+    ]
 
 
 def stories_for_user(*, user) -> QuerySet[Story]:
-    return Story.objects.filter(product__workspace_id__in=workspace_ids_for(user),
-                                product__deleted_at__isnull=True)
+    return Story.objects.filter(product__workspace_id__in=workspace_ids_for(user), product__deleted_at__isnull=True)
 
 
 def epics_for_user(*, user) -> QuerySet[Epic]:
@@ -107,10 +113,13 @@ def stories_filtered(qs: QuerySet, *, params, fields: list[CustomField]) -> Quer
             qs = _json_contains(qs, f"custom_values__{field.key}", value)
         elif field.type in ("number", "user"):
             with contextlib.suppress(ValueError):
-                qs = qs.filter(**{f"custom_values__{field.key}": float(value) if field.type == "number" else int(value)})
+                qs = qs.filter(
+                    **{f"custom_values__{field.key}": float(value) if field.type == "number" else int(value)}
+                )
         elif field.type == "text":
             qs = qs.annotate(**{f"_cf_{field.key}": KeyTextTransform(field.key, "custom_values")}).filter(
-                **{f"_cf_{field.key}__icontains": value})
+                **{f"_cf_{field.key}__icontains": value}
+            )
         else:
             qs = qs.filter(**{f"custom_values__{field.key}": value})
     return qs
@@ -151,12 +160,19 @@ def saved_views_for(*, user, product) -> QuerySet[SavedView]:
 
 
 def feedback_for_product(*, product) -> QuerySet[Feedback]:
-    return (Feedback.objects.filter(product=product).annotate(story_count=Count("stories", distinct=True))
-            .prefetch_related("stories", "epics"))
+    return (
+        Feedback.objects.filter(product=product)
+        .annotate(story_count=Count("stories", distinct=True))
+        .prefetch_related("stories", "epics")
+    )
 
 
 def demand_of(story) -> dict:
     """Who asked for a story: distinct customers, their segments, and the weighted demand."""
     rows = list(story.feedback.values_list("customer", "segment"))
-    return {"customers": len({c for c, _ in rows}), "segments": sorted({s for _, s in rows if s}),
-            "feedback_count": len(rows), "demand": story.demand}
+    return {
+        "customers": len({c for c, _ in rows}),
+        "segments": sorted({s for _, s in rows if s}),
+        "feedback_count": len(rows),
+        "demand": story.demand,
+    }

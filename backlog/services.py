@@ -32,8 +32,22 @@ from .models import (
 )
 from .signals import story_status_changed
 
-STORY_FIELDS = ["title", "as_a", "i_want", "so_that", "description", "status", "points", "epic_id",
-                "assignee_id", "labels", "score_inputs", "moscow", "kano", "custom_values"]
+STORY_FIELDS = [
+    "title",
+    "as_a",
+    "i_want",
+    "so_that",
+    "description",
+    "status",
+    "points",
+    "epic_id",
+    "assignee_id",
+    "labels",
+    "score_inputs",
+    "moscow",
+    "kano",
+    "custom_values",
+]
 RESCORE_BATCH = 1000
 MENTION_RE = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.+-]+)")
 
@@ -43,10 +57,19 @@ def _editor(actor, product) -> None:
 
 
 def story_payload(story: Story) -> dict:
-    return {"id": story.id, "product_id": story.product_id, "title": story.title, "status": story.status,
-            "rank": story.rank, "score": None if story.score is None else str(story.score),
-            "points": story.points, "epic_id": story.epic_id, "assignee_id": story.assignee_id,
-            "labels": story.labels, "version": story.version}
+    return {
+        "id": story.id,
+        "product_id": story.product_id,
+        "title": story.title,
+        "status": story.status,
+        "rank": story.rank,
+        "score": None if story.score is None else str(story.score),
+        "points": story.points,
+        "epic_id": story.epic_id,
+        "assignee_id": story.assignee_id,
+        "labels": story.labels,
+        "version": story.version,
+    }
 
 
 # --- workflow ------------------------------------------------------------------------------
@@ -66,8 +89,11 @@ def settings_update(*, actor, product, workflow=None, segment_weights=None) -> B
     errors: dict = {}
     if workflow is not None:
         keys = [s.get("key") for s in workflow if isinstance(s, dict)]
-        if not workflow or len(keys) != len(workflow) or any(not k or not re.fullmatch(r"[a-z][a-z0-9_]*", k)
-                                                             for k in keys):
+        if (
+            not workflow
+            or len(keys) != len(workflow)
+            or any(not k or not re.fullmatch(r"[a-z][a-z0-9_]*", k) for k in keys)
+        ):
             errors["workflow"] = ["Each status needs a key of lowercase letters, digits and _."]
         elif len(set(keys)) != len(keys):
             errors["workflow"] = ["Status keys must be unique."]
@@ -93,8 +119,9 @@ def settings_update(*, actor, product, workflow=None, segment_weights=None) -> B
     if errors:
         raise ValidationError(errors)
     if workflow is not None:
-        settings.workflow = [{"key": s["key"], "label": s.get("label") or s["key"], "category": s["category"]}
-                             for s in workflow]
+        settings.workflow = [
+            {"key": s["key"], "label": s.get("label") or s["key"], "category": s["category"]} for s in workflow
+        ]
     if segment_weights is not None:
         settings.segment_weights = segment_weights
     settings.save()
@@ -116,9 +143,13 @@ def _inputs_for(item, model: ScoringModel) -> dict:
 
 
 def explain(item, model: ScoringModel) -> scoring.Explanation:
-    return scoring.try_evaluate(framework=model.framework, criteria=model.criteria,
-                                inputs=_inputs_for(item, model), moscow=getattr(item, "moscow", ""),
-                                kano=getattr(item, "kano", ""))
+    return scoring.try_evaluate(
+        framework=model.framework,
+        criteria=model.criteria,
+        inputs=_inputs_for(item, model),
+        moscow=getattr(item, "moscow", ""),
+        kano=getattr(item, "kano", ""),
+    )
 
 
 def score_of(item, model: ScoringModel, *, strict: bool) -> Decimal | None:
@@ -126,16 +157,23 @@ def score_of(item, model: ScoringModel, *, strict: bool) -> Decimal | None:
     input must be valid (field errors); otherwise an incomplete item is unscored (None)."""
     inputs = _inputs_for(item, model)
     moscow, kano = getattr(item, "moscow", ""), getattr(item, "kano", "")
-    given = scoring.has_any_input(framework=model.framework, criteria=model.criteria,
-                                  score_inputs=item.score_inputs or {}, moscow=moscow, kano=kano)
+    given = scoring.has_any_input(
+        framework=model.framework,
+        criteria=model.criteria,
+        score_inputs=item.score_inputs or {},
+        moscow=moscow,
+        kano=kano,
+    )
     if strict and given:
         try:
-            return scoring.evaluate(framework=model.framework, criteria=model.criteria, inputs=inputs,
-                                    moscow=moscow, kano=kano).score
+            return scoring.evaluate(
+                framework=model.framework, criteria=model.criteria, inputs=inputs, moscow=moscow, kano=kano
+            ).score
         except scoring.ScoringError as e:
             raise ValidationError(e.errors)
-    return scoring.try_evaluate(framework=model.framework, criteria=model.criteria, inputs=inputs,
-                                moscow=moscow, kano=kano).score
+    return scoring.try_evaluate(
+        framework=model.framework, criteria=model.criteria, inputs=inputs, moscow=moscow, kano=kano
+    ).score
 
 
 def _clean_score_inputs(value) -> dict:
@@ -145,7 +183,9 @@ def _clean_score_inputs(value) -> dict:
 
 
 @transaction.atomic
-def scoring_model_update(*, actor, product, framework: str, criteria: list | None = None) -> tuple[ScoringModel, object]:
+def scoring_model_update(
+    *, actor, product, framework: str, criteria: list | None = None
+) -> tuple[ScoringModel, object]:
     """Change the product's model; re-scoring of every story and epic runs as a Celery task
     (set-based, in batches) with a BackgroundJob for progress. Returns (model, job)."""
     _editor(actor, product)
@@ -156,9 +196,17 @@ def scoring_model_update(*, actor, product, framework: str, criteria: list | Non
         errors = scoring.validate_criteria(criteria)
         if errors:
             raise ValidationError(errors)
-        criteria = [{"key": c["key"], "label": c.get("label") or c["key"], "weight": float(c.get("weight", 1)),
-                     "against": bool(c.get("against")), "source": c.get("source", "input"),
-                     **({"field": c["field"]} if c.get("field") else {})} for c in criteria]
+        criteria = [
+            {
+                "key": c["key"],
+                "label": c.get("label") or c["key"],
+                "weight": float(c.get("weight", 1)),
+                "against": bool(c.get("against")),
+                "source": c.get("source", "input"),
+                **({"field": c["field"]} if c.get("field") else {}),
+            }
+            for c in criteria
+        ]
     else:
         criteria = []
     model, _ = ScoringModel.objects.select_for_update().get_or_create(product=product)
@@ -166,13 +214,23 @@ def scoring_model_update(*, actor, product, framework: str, criteria: list | Non
     model.version += 1
     model.save()
     total = Story.objects.filter(product=product).count() + Epic.objects.filter(product=product).count()
-    job = job_create(workspace_id=product.workspace_id, kind="backlog.rescore", user=actor, total=total,
-                     params={"product_id": product.id, "model_version": model.version})
+    job = job_create(
+        workspace_id=product.workspace_id,
+        kind="backlog.rescore",
+        user=actor,
+        total=total,
+        params={"product_id": product.id, "model_version": model.version},
+    )
     from .tasks import rescore_product
 
     rescore_product.delay_on_commit(product.id, job.id)
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="changed scoring model", target=product,
-                    data={"framework": framework})
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="changed scoring model",
+        target=product,
+        data={"framework": framework},
+    )
     return model, job
 
 
@@ -182,12 +240,15 @@ def rescore_product(*, product_id: int, job_id: int | None = None) -> int:
     product = Product.objects.get(id=product_id)
     model = selectors.scoring_model_of(product)
     done = 0
-    for cls, fields in ((Story, ["id", "score_inputs", "custom_values", "moscow", "kano", "demand", "score"]),
-                        (Epic, ["id", "score_inputs", "custom_values", "score"])):
+    for cls, fields in (
+        (Story, ["id", "score_inputs", "custom_values", "moscow", "kano", "demand", "score"]),
+        (Epic, ["id", "score_inputs", "custom_values", "score"]),
+    ):
         last_id = 0
         while True:
-            batch = list(cls.objects.filter(product_id=product_id, id__gt=last_id).order_by("id")
-                         .only(*fields)[:RESCORE_BATCH])
+            batch = list(
+                cls.objects.filter(product_id=product_id, id__gt=last_id).order_by("id").only(*fields)[:RESCORE_BATCH]
+            )
             if not batch:
                 break
             changed = []
@@ -217,17 +278,31 @@ def what_if(*, product, framework: str, criteria: list | None = None, limit: int
         errors = scoring.validate_criteria(candidate.criteria)
         if errors:
             raise ValidationError(errors)
-    stories = list(Story.objects.filter(product=product).exclude(status__in=_excluded_keys(product))
-                   .only("id", "title", "score", "score_inputs", "custom_values", "moscow", "kano", "demand", "rank"))
+    stories = list(
+        Story.objects.filter(product=product)
+        .exclude(status__in=_excluded_keys(product))
+        .only("id", "title", "score", "score_inputs", "custom_values", "moscow", "kano", "demand", "rank")
+    )
+
     def order_key(score):
         return (score is None, -(score or 0))
+
     old = sorted(stories, key=lambda s: (*order_key(s.score), s.rank))
     old_pos = {s.id: i + 1 for i, s in enumerate(old)}
     new_scores = {s.id: score_of(s, candidate, strict=False) for s in stories}
     new = sorted(stories, key=lambda s: (*order_key(new_scores[s.id]), s.rank))
-    rows = [{"id": s.id, "title": s.title, "old_score": s.score, "new_score": new_scores[s.id],
-             "old_position": old_pos[s.id], "new_position": i + 1, "delta": old_pos[s.id] - (i + 1)}
-            for i, s in enumerate(new[:limit])]
+    rows = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "old_score": s.score,
+            "new_score": new_scores[s.id],
+            "old_position": old_pos[s.id],
+            "new_position": i + 1,
+            "delta": old_pos[s.id] - (i + 1),
+        }
+        for i, s in enumerate(new[:limit])
+    ]
     return {"framework": framework, "rows": rows, "unscored": sum(1 for v in new_scores.values() if v is None)}
 
 
@@ -248,8 +323,7 @@ def _validate_refs(*, product, data: dict, workflow: list[dict]) -> None:
         errors["assignee_id"] = ["Choose a member of this workspace."]
     if "labels" in data:
         labels = data["labels"]
-        if not isinstance(labels, list) or any(not isinstance(x, str) or not x.strip() or len(x) > 40
-                                               for x in labels):
+        if not isinstance(labels, list) or any(not isinstance(x, str) or not x.strip() or len(x) > 40 for x in labels):
             errors["labels"] = ["Labels are a list of short texts."]
         else:
             data["labels"] = list(dict.fromkeys(x.strip() for x in labels))
@@ -274,20 +348,29 @@ def _lock_product(product_id: int) -> None:
 
 def _notify_assignment(*, story, actor) -> None:
     if story.assignee_id and story.assignee_id != getattr(actor, "id", None):
-        notify(recipient=story.assignee, kind="assignment", title=f"You were assigned “{story.title}”",
-               url=story_url(story), workspace_id=story.product.workspace_id, data={"story_id": story.id})
+        notify(
+            recipient=story.assignee,
+            kind="assignment",
+            title=f"You were assigned “{story.title}”",
+            url=story_url(story),
+            workspace_id=story.product.workspace_id,
+            data={"story_id": story.id},
+        )
 
 
 def story_url(story) -> str:
     from django.urls import reverse
 
-    return reverse("backlog:story", kwargs={"ws": story.product.workspace.slug, "product_id": story.product_id,
-                                            "story_id": story.id})
+    return reverse(
+        "backlog:story",
+        kwargs={"ws": story.product.workspace.slug, "product_id": story.product_id, "story_id": story.id},
+    )
 
 
 @transaction.atomic
-def story_create(*, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom",
-                 **data) -> Story:
+def story_create(
+    *, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom", **data
+) -> Story:
     """Create a story at the bottom (or top) of the backlog, scored by the product's model."""
     _editor(actor, product)
     data["title"] = title
@@ -296,8 +379,9 @@ def story_create(*, actor, product, title: str, criteria: list[str] | None = Non
     data.setdefault("status", workflow[0]["key"])
     _validate_refs(product=product, data=data, workflow=workflow)
     fields = selectors.custom_fields_of(product)
-    data["custom_values"] = customfields.clean_values(fields=fields, values=data.get("custom_values") or {},
-                                                      member_ids=selectors.member_ids_of(product.workspace_id))
+    data["custom_values"] = customfields.clean_values(
+        fields=fields, values=data.get("custom_values") or {}, member_ids=selectors.member_ids_of(product.workspace_id)
+    )
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     _lock_product(product.id)
     if position == "top":
@@ -313,8 +397,12 @@ def story_create(*, actor, product, title: str, criteria: list[str] | None = Non
     story.full_clean(exclude=["rank", "product", "epic", "assignee"])
     story.save()
     AcceptanceCriterion.objects.bulk_create(
-        [AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
-         for i, t in enumerate(criteria or []) if t and t.strip()])
+        [
+            AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
+            for i, t in enumerate(criteria or [])
+            if t and t.strip()
+        ]
+    )
     story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=timezone.now())
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created story", target=story)
     webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
@@ -356,22 +444,31 @@ def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
             row_errors.append("points: whole number 0-1000")
         labels = row.get("labels") or []
         try:
-            custom = customfields.clean_values(fields=fields, values=row.get("custom_values") or {},
-                                               member_ids=member_ids)
+            custom = customfields.clean_values(
+                fields=fields, values=row.get("custom_values") or {}, member_ids=member_ids
+            )
         except ValidationError as e:
             row_errors += [f"{k}: {' '.join(v)}" for k, v in e.message_dict.items()]
             custom = {}
         if row_errors:
             errors[f"row {n}"] = row_errors
             continue
-        story = Story(product=product, title=title[:200], status=status,
-                      description=str(row.get("description") or ""), as_a=str(row.get("as_a") or "")[:200],
-                      i_want=str(row.get("i_want") or ""), so_that=str(row.get("so_that") or ""),
-                      points=int(points) if points not in (None, "") else None, epic_id=row.get("epic_id") or None,
-                      assignee_id=row.get("assignee_id") or None,
-                      labels=list(dict.fromkeys(str(x).strip() for x in labels if str(x).strip())),
-                      score_inputs=dict(row.get("score_inputs") or {}), custom_values=custom,
-                      done_at=now if is_done(workflow, status) else None)
+        story = Story(
+            product=product,
+            title=title[:200],
+            status=status,
+            description=str(row.get("description") or ""),
+            as_a=str(row.get("as_a") or "")[:200],
+            i_want=str(row.get("i_want") or ""),
+            so_that=str(row.get("so_that") or ""),
+            points=int(points) if points not in (None, "") else None,
+            epic_id=row.get("epic_id") or None,
+            assignee_id=row.get("assignee_id") or None,
+            labels=list(dict.fromkeys(str(x).strip() for x in labels if str(x).strip())),
+            score_inputs=dict(row.get("score_inputs") or {}),
+            custom_values=custom,
+            done_at=now if is_done(workflow, status) else None,
+        )
         story.score = score_of(story, model, strict=False)
         objs.append(story)
         criteria_lists.append([str(t).strip()[:500] for t in row.get("acceptance_criteria") or [] if str(t).strip()])
@@ -382,13 +479,23 @@ def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
         story.rank = rank
     created = Story.objects.bulk_create(objs, batch_size=1000)
     AcceptanceCriterion.objects.bulk_create(
-        [AcceptanceCriterion(story=s, text=t, position=i) for s, texts in zip(created, criteria_lists, strict=True)
-         for i, t in enumerate(texts)], batch_size=1000)
+        [
+            AcceptanceCriterion(story=s, text=t, position=i)
+            for s, texts in zip(created, criteria_lists, strict=True)
+            for i, t in enumerate(texts)
+        ],
+        batch_size=1000,
+    )
     for story in created:
         story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=now)
         webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="imported stories", target=product,
-                    data={"count": len(created)})
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="imported stories",
+        target=product,
+        data={"count": len(created)},
+    )
     return created
 
 
@@ -403,8 +510,11 @@ def story_update(*, actor, story: Story, data: dict, version: int | None) -> Sto
     _validate_refs(product=product, data=data, workflow=workflow)
     if "custom_values" in data:
         data["custom_values"] = customfields.clean_values(
-            fields=selectors.custom_fields_of(product), values=data["custom_values"] or {},
-            current=story.custom_values, member_ids=selectors.member_ids_of(product.workspace_id))
+            fields=selectors.custom_fields_of(product),
+            values=data["custom_values"] or {},
+            current=story.custom_values,
+            member_ids=selectors.member_ids_of(product.workspace_id),
+        )
     if "score_inputs" in data:
         data["score_inputs"] = _clean_score_inputs({**story.score_inputs, **(data["score_inputs"] or {})})
     if "title" in data:
@@ -422,13 +532,24 @@ def story_update(*, actor, story: Story, data: dict, version: int | None) -> Sto
             data["done_at"] = timezone.now()
         elif done_before and not done_now:
             data["done_at"] = None
-    versioned_update(instance=story, data=data, fields=[*STORY_FIELDS, "score", "done_at"],
-                     expected_version=version, serialize=story_payload)
+    versioned_update(
+        instance=story,
+        data=data,
+        fields=[*STORY_FIELDS, "score", "done_at"],
+        expected_version=version,
+        serialize=story_payload,
+    )
     if story.status != old_status:
-        story_status_changed.send(sender=Story, story=story, old_status=old_status, new_status=story.status,
-                                  at=timezone.now())
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated story", target=story,
-                    data={"fields": sorted(k for k in data if k != "score")})
+        story_status_changed.send(
+            sender=Story, story=story, old_status=old_status, new_status=story.status, at=timezone.now()
+        )
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="updated story",
+        target=story,
+        data={"fields": sorted(k for k in data if k != "score")},
+    )
     webhook_emit(workspace_id=product.workspace_id, event="story.updated", payload=story_payload(story))
     if story.assignee_id != old_assignee:
         _notify_assignment(story=story, actor=actor)
@@ -438,8 +559,12 @@ def story_update(*, actor, story: Story, data: dict, version: int | None) -> Sto
 @transaction.atomic
 def story_delete(*, actor, story: Story) -> None:
     _editor(actor, story.product)
-    activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="deleted story",
-                    data={"title": story.title, "id": story.id})
+    activity_record(
+        workspace_id=story.product.workspace_id,
+        actor=actor,
+        verb="deleted story",
+        data={"title": story.title, "id": story.id},
+    )
     story.delete()
 
 
@@ -479,8 +604,11 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
 
         rebalance_product.delay_on_commit(story.product_id)
     activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="moved story", target=story)
-    webhook_emit(workspace_id=story.product.workspace_id, event="story.moved",
-                 payload={"id": story.id, "rank": new_rank, "before": before, "after": after})
+    webhook_emit(
+        workspace_id=story.product.workspace_id,
+        event="story.moved",
+        payload={"id": story.id, "rank": new_rank, "before": before, "after": after},
+    )
     return story
 
 
@@ -503,9 +631,16 @@ def rebalance(*, product_id: int) -> int:
 
 
 @transaction.atomic
-def stories_bulk_update(*, actor, product, ids: list[int], status: str | None = None,
-                        epic_id: int | None | str = "", add_labels: list[str] | None = None,
-                        remove_labels: list[str] | None = None) -> int:
+def stories_bulk_update(
+    *,
+    actor,
+    product,
+    ids: list[int],
+    status: str | None = None,
+    epic_id: int | None | str = "",
+    add_labels: list[str] | None = None,
+    remove_labels: list[str] | None = None,
+) -> int:
     """Change status, epic and/or labels of a selection. Ids are filtered by product AND
     workspace; an id outside them rejects the whole request (nothing changes)."""
     _editor(actor, product)
@@ -515,8 +650,11 @@ def stories_bulk_update(*, actor, product, ids: list[int], status: str | None = 
         raise ValidationError({"ids": "Send a list of story ids."})
     if not ids:
         raise ValidationError({"ids": "Select at least one story."})
-    stories = list(Story.objects.select_for_update().filter(
-        id__in=ids, product=product, product__workspace_id=product.workspace_id).select_related("product"))
+    stories = list(
+        Story.objects.select_for_update()
+        .filter(id__in=ids, product=product, product__workspace_id=product.workspace_id)
+        .select_related("product")
+    )
     if len(stories) != len(ids):
         raise ValidationError({"ids": "Some stories are not in this backlog."})
     workflow = workflow_of(product)
@@ -550,15 +688,20 @@ def stories_bulk_update(*, actor, product, ids: list[int], status: str | None = 
             s.version += 1
             s.updated_at = now
             changed.append(s)
-    Story.objects.bulk_update(changed, ["status", "done_at", "epic_id", "labels", "version", "updated_at"],
-                              batch_size=1000)
+    Story.objects.bulk_update(
+        changed, ["status", "done_at", "epic_id", "labels", "version", "updated_at"], batch_size=1000
+    )
     for s in changed:
         if s.id in old_statuses:
-            story_status_changed.send(sender=Story, story=s, old_status=old_statuses[s.id], new_status=s.status,
-                                      at=now)
+            story_status_changed.send(sender=Story, story=s, old_status=old_statuses[s.id], new_status=s.status, at=now)
         webhook_emit(workspace_id=product.workspace_id, event="story.updated", payload=story_payload(s))
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="bulk edited stories", target=product,
-                    data={"count": len(changed)})
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="bulk edited stories",
+        target=product,
+        data={"count": len(changed)},
+    )
     return len(changed)
 
 
@@ -598,9 +741,14 @@ def comment_create(*, actor, story, body: str) -> Comment:
     comment = Comment.objects.create(story=story, author=actor, body=body.strip())
     for user in mentioned_users(body=body, workspace_id=story.product.workspace_id):
         if user.id != actor.id:
-            notify(recipient=user, kind="mention", title=f"{actor} mentioned you on “{story.title}”",
-                   url=story_url(story), workspace_id=story.product.workspace_id,
-                   data={"story_id": story.id, "comment_id": comment.id})
+            notify(
+                recipient=user,
+                kind="mention",
+                title=f"{actor} mentioned you on “{story.title}”",
+                url=story_url(story),
+                workspace_id=story.product.workspace_id,
+                data={"story_id": story.id, "comment_id": comment.id},
+            )
     activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="commented on", target=story)
     return comment
 
@@ -631,8 +779,10 @@ def epic_create(*, actor, product, title: str, **data) -> Epic:
     data = {k: v for k, v in {"title": title, **data}.items() if k in EPIC_FIELDS}
     _validate_epic(product=product, data=data)
     data["custom_values"] = customfields.clean_values(
-        fields=selectors.custom_fields_of(product, "epic"), values=data.get("custom_values") or {},
-        member_ids=selectors.member_ids_of(product.workspace_id))
+        fields=selectors.custom_fields_of(product, "epic"),
+        values=data.get("custom_values") or {},
+        member_ids=selectors.member_ids_of(product.workspace_id),
+    )
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     epic = Epic(product=product, **data)
     epic.title = epic.title.strip()
@@ -651,17 +801,26 @@ def epic_update(*, actor, epic: Epic, data: dict, version: int | None) -> Epic:
     _validate_epic(product=product, data=data)
     if "custom_values" in data:
         data["custom_values"] = customfields.clean_values(
-            fields=selectors.custom_fields_of(product, "epic"), values=data["custom_values"] or {},
-            current=epic.custom_values, member_ids=selectors.member_ids_of(product.workspace_id))
+            fields=selectors.custom_fields_of(product, "epic"),
+            values=data["custom_values"] or {},
+            current=epic.custom_values,
+            member_ids=selectors.member_ids_of(product.workspace_id),
+        )
     if "score_inputs" in data:
         data["score_inputs"] = _clean_score_inputs({**epic.score_inputs, **(data["score_inputs"] or {})})
     probe = Epic(**{f.attname: getattr(epic, f.attname) for f in Epic._meta.concrete_fields})
     for k, v in data.items():
         setattr(probe, k, v)
-    data["score"] = score_of(probe, selectors.scoring_model_of(product),
-                             strict="score_inputs" in data or "custom_values" in data)
-    versioned_update(instance=epic, data=data, fields=[*EPIC_FIELDS, "score"], expected_version=version,
-                     serialize=lambda e: {"id": e.id, "title": e.title, "status": e.status, "version": e.version})
+    data["score"] = score_of(
+        probe, selectors.scoring_model_of(product), strict="score_inputs" in data or "custom_values" in data
+    )
+    versioned_update(
+        instance=epic,
+        data=data,
+        fields=[*EPIC_FIELDS, "score"],
+        expected_version=version,
+        serialize=lambda e: {"id": e.id, "title": e.title, "status": e.status, "version": e.version},
+    )
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated epic", target=epic)
     webhook_emit(workspace_id=product.workspace_id, event="epic.updated", payload={"id": epic.id, "title": epic.title})
     return epic
@@ -670,15 +829,17 @@ def epic_update(*, actor, epic: Epic, data: dict, version: int | None) -> Epic:
 @transaction.atomic
 def epic_delete(*, actor, epic: Epic) -> None:
     _editor(actor, epic.product)
-    activity_record(workspace_id=epic.product.workspace_id, actor=actor, verb="deleted epic",
-                    data={"title": epic.title})
+    activity_record(
+        workspace_id=epic.product.workspace_id, actor=actor, verb="deleted epic", data={"title": epic.title}
+    )
     epic.delete()
 
 
 # --- custom fields and saved views ----------------------------------------------------------
 @transaction.atomic
-def custom_field_create(*, actor, product, key: str, label: str, type: str, entity: str = "story",
-                        options=None, required: bool = False) -> CustomField:
+def custom_field_create(
+    *, actor, product, key: str, label: str, type: str, entity: str = "story", options=None, required: bool = False
+) -> CustomField:
     require_role(user=actor, workspace_id=product.workspace_id, role=Role.ADMIN)
     options = options or []
     errors = customfields.validate_definition(key=key, label=label, type=type, options=options)
@@ -689,19 +850,31 @@ def custom_field_create(*, actor, product, key: str, label: str, type: str, enti
     if errors:
         raise ValidationError(errors)
     position = CustomField.objects.filter(product=product, entity=entity).count()
-    field = CustomField.objects.create(product=product, entity=entity, key=key, label=label.strip(), type=type,
-                                       options=options if type in ("single_select", "multi_select") else [],
-                                       required=required, position=position)
+    field = CustomField.objects.create(
+        product=product,
+        entity=entity,
+        key=key,
+        label=label.strip(),
+        type=type,
+        options=options if type in ("single_select", "multi_select") else [],
+        required=required,
+        position=position,
+    )
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="added custom field", target=field)
     return field
 
 
 @transaction.atomic
-def custom_field_update(*, actor, field: CustomField, label: str | None = None, options=None,
-                        required: bool | None = None) -> CustomField:
+def custom_field_update(
+    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None
+) -> CustomField:
     require_role(user=actor, workspace_id=field.product.workspace_id, role=Role.ADMIN)
-    errors = customfields.validate_definition(key=field.key, label=label if label is not None else field.label,
-                                              type=field.type, options=options if options is not None else field.options)
+    errors = customfields.validate_definition(
+        key=field.key,
+        label=label if label is not None else field.label,
+        type=field.type,
+        options=options if options is not None else field.options,
+    )
     if errors:
         raise ValidationError(errors)
     if label is not None:
@@ -738,8 +911,9 @@ def saved_view_create(*, actor, product, name: str, config: dict, shared: bool =
     require_role(user=actor, workspace_id=product.workspace_id, role=Role.VIEWER if not shared else Role.EDITOR)
     if not (name or "").strip():
         raise ValidationError({"name": "Name the view."})
-    return SavedView.objects.create(product=product, owner=actor, name=name.strip()[:80],
-                                    config=_clean_view_config(config), shared=shared)
+    return SavedView.objects.create(
+        product=product, owner=actor, name=name.strip()[:80], config=_clean_view_config(config), shared=shared
+    )
 
 
 @transaction.atomic
@@ -776,8 +950,11 @@ def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
     qs = Story.objects.filter(product=product)
     if story_ids is not None:
         qs = qs.filter(id__in=story_ids)
-    rows = (Feedback.stories.through.objects.filter(story__in=qs)
-            .values_list("story_id", "feedback__segment").annotate(total=Sum("feedback__importance")))
+    rows = (
+        Feedback.stories.through.objects.filter(story__in=qs)
+        .values_list("story_id", "feedback__segment")
+        .annotate(total=Sum("feedback__importance"))
+    )
     demand: dict[int, Decimal] = {}
     for story_id, segment, total in rows:
         w = Decimal(str(weights.get(segment, 1))) if segment else Decimal(1)
@@ -813,16 +990,36 @@ def _validate_feedback(*, product, data: dict) -> None:
 
 
 @transaction.atomic
-def feedback_create(*, actor, product, customer: str, quote: str, source: str = "", segment: str = "",
-                    importance: int = 3, story_ids: list[int] | None = None,
-                    epic_ids: list[int] | None = None) -> Feedback:
+def feedback_create(
+    *,
+    actor,
+    product,
+    customer: str,
+    quote: str,
+    source: str = "",
+    segment: str = "",
+    importance: int = 3,
+    story_ids: list[int] | None = None,
+    epic_ids: list[int] | None = None,
+) -> Feedback:
     _editor(actor, product)
-    data = {"customer": customer, "quote": quote, "importance": importance, "story_ids": story_ids or [],
-            "epic_ids": epic_ids or []}
+    data = {
+        "customer": customer,
+        "quote": quote,
+        "importance": importance,
+        "story_ids": story_ids or [],
+        "epic_ids": epic_ids or [],
+    }
     _validate_feedback(product=product, data=data)
-    fb = Feedback.objects.create(product=product, customer=customer.strip(), quote=quote.strip(),
-                                 source=(source or "").strip(), segment=(segment or "").strip(),
-                                 importance=importance, created_by=actor)
+    fb = Feedback.objects.create(
+        product=product,
+        customer=customer.strip(),
+        quote=quote.strip(),
+        source=(source or "").strip(),
+        segment=(segment or "").strip(),
+        importance=importance,
+        created_by=actor,
+    )
     fb.stories.set(story_ids or [])
     fb.epics.set(epic_ids or [])
     if story_ids:
@@ -859,4 +1056,3 @@ def feedback_delete(*, actor, feedback: Feedback) -> None:
     ids = list(feedback.stories.values_list("id", flat=True))
     feedback.delete()
     demand_recompute(product=product, story_ids=ids)
-

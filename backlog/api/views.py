@@ -63,13 +63,20 @@ class StoryFilter(django_filters.FilterSet):
         return selectors._json_contains(queryset, "labels", value)
 
 
-ORDERING_PARAM = OpenApiParameter("ordering", str, enum=["rank", "-score", "score"],
-                                  description="rank (backlog order, default) or score.")
+ORDERING_PARAM = OpenApiParameter(
+    "ordering", str, enum=["rank", "-score", "score"], description="rank (backlog order, default) or score."
+)
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
 
-class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class StoryViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """Stories of your products. Updates name the `version` they read (stale: 409 with the
     current state). `?ordering=rank|-score`, cursor-paginated."""
 
@@ -78,8 +85,12 @@ class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     write_serializer_class = s.StoryWriteSerializer
     pagination_class = StoryCursorPagination
     filterset_class = StoryFilter
-    action_roles = CRUD_ROLES | {"move": Role.EDITOR, "bulk": Role.EDITOR, "comments": Role.VIEWER,
-                                 "criteria": Role.EDITOR}
+    action_roles = CRUD_ROLES | {
+        "move": Role.EDITOR,
+        "bulk": Role.EDITOR,
+        "comments": Role.VIEWER,
+        "criteria": Role.EDITOR,
+    }
 
     def base_queryset(self):
         qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
@@ -88,8 +99,11 @@ class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
             product_id = self.request.query_params.get("product")
             if product_id and product_id.isdigit():
                 fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
-                qs = selectors.stories_filtered(qs, params={k: v for k, v in self.request.query_params.items()
-                                                            if k.startswith("cf_")}, fields=fields)
+                qs = selectors.stories_filtered(
+                    qs,
+                    params={k: v for k, v in self.request.query_params.items() if k.startswith("cf_")},
+                    fields=fields,
+                )
         if self.action == "retrieve":
             qs = qs.select_related("product__workspace").prefetch_related("criteria")
         return qs
@@ -100,7 +114,9 @@ class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return super().get_serializer_class()
 
     def _read(self, story, code=status.HTTP_200_OK):
-        story = Story.objects.select_related("epic", "assignee", "product").prefetch_related("criteria").get(pk=story.pk)
+        story = (
+            Story.objects.select_related("epic", "assignee", "product").prefetch_related("criteria").get(pk=story.pk)
+        )
         return Response(s.StoryDetailSerializer(story, context={"request": self.request}).data, status=code)
 
     @extend_schema(parameters=[ORDERING_PARAM, CF_PARAM])
@@ -113,8 +129,9 @@ class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         product = _product_from(request, data)
         data.pop("version", None)
         criteria = data.pop("acceptance_criteria", None)
-        story = services.story_create(actor=request.user, product=product, title=data.pop("title", ""),
-                                      criteria=criteria, **data)
+        story = services.story_create(
+            actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
+        )
         return self._read(story, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
@@ -150,8 +167,11 @@ class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         """Bulk edit status, epic and labels of a selection (ids must all be in the product)."""
         data = _valid(s.StoryBulkSerializer, request.data)
         product = _product_from(request, data)
-        kwargs = {"status": data.get("status") or None, "add_labels": data.get("add_labels"),
-                  "remove_labels": data.get("remove_labels")}
+        kwargs = {
+            "status": data.get("status") or None,
+            "add_labels": data.get("add_labels"),
+            "remove_labels": data.get("remove_labels"),
+        }
         if "epic_id" in data:
             kwargs["epic_id"] = data["epic_id"]
         updated = services.stories_bulk_update(actor=request.user, product=product, ids=data["ids"], **kwargs)
@@ -191,8 +211,14 @@ class EpicFilter(django_filters.FilterSet):
         fields = ["product", "status", "initiative", "release"]
 
 
-class EpicViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class EpicViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """Epics (optionally under a roadmap initiative), with story counts."""
 
     workspace_field = "product__workspace"
@@ -202,10 +228,14 @@ class EpicViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     action_roles = CRUD_ROLES
 
     def base_queryset(self):
-        return Epic.objects.filter(product__deleted_at__isnull=True).annotate(
-            story_count=Count("stories", distinct=True),
-            done_count=Count("stories", filter=Q(stories__done_at__isnull=False), distinct=True),
-        ).order_by("id")
+        return (
+            Epic.objects.filter(product__deleted_at__isnull=True)
+            .annotate(
+                story_count=Count("stories", distinct=True),
+                done_count=Count("stories", filter=Q(stories__done_at__isnull=False), distinct=True),
+            )
+            .order_by("id")
+        )
 
     def _read(self, epic, code=status.HTTP_200_OK):
         return Response(s.EpicSerializer(self.base_queryset().get(pk=epic.pk)).data, status=code)
@@ -231,34 +261,55 @@ class EpicViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CustomFieldViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class CustomFieldViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """Custom fields of stories and epics (admins define them)."""
 
     workspace_field = "product__workspace"
     serializer_class = s.CustomFieldSerializer
     write_serializer_class = s.CustomFieldWriteSerializer
     filterset_fields = ["product", "entity"]
-    action_roles = READ_ROLES | {"create": Role.ADMIN, "update": Role.ADMIN, "partial_update": Role.ADMIN,
-                                 "destroy": Role.ADMIN}
+    action_roles = READ_ROLES | {
+        "create": Role.ADMIN,
+        "update": Role.ADMIN,
+        "partial_update": Role.ADMIN,
+        "destroy": Role.ADMIN,
+    }
     queryset = CustomField.objects.all()
 
     @extend_schema(request=s.CustomFieldWriteSerializer, responses={201: s.CustomFieldSerializer})
     def create(self, request, *args, **kwargs):
         data = _valid(s.CustomFieldWriteSerializer, request.data)
         product = _product_from(request, data)
-        field = services.custom_field_create(actor=request.user, product=product, key=data.get("key", ""),
-                                             label=data.get("label", ""), type=data.get("type", ""),
-                                             entity=data.get("entity", "story"), options=data.get("options"),
-                                             required=data.get("required", False))
+        field = services.custom_field_create(
+            actor=request.user,
+            product=product,
+            key=data.get("key", ""),
+            label=data.get("label", ""),
+            type=data.get("type", ""),
+            entity=data.get("entity", "story"),
+            options=data.get("options"),
+            required=data.get("required", False),
+        )
         return Response(s.CustomFieldSerializer(field).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CustomFieldWriteSerializer, responses=s.CustomFieldSerializer)
     def update(self, request, *args, **kwargs):
         field = self.get_object()
         data = _valid(s.CustomFieldWriteSerializer, request.data, partial=True)
-        services.custom_field_update(actor=request.user, field=field, label=data.get("label"),
-                                     options=data.get("options"), required=data.get("required"))
+        services.custom_field_update(
+            actor=request.user,
+            field=field,
+            label=data.get("label"),
+            options=data.get("options"),
+            required=data.get("required"),
+        )
         return Response(s.CustomFieldSerializer(field).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -266,8 +317,14 @@ class CustomFieldViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SavedViewViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                       mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class SavedViewViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """Saved backlog views: yours and those shared with the workspace."""
 
     workspace_field = "product__workspace"
@@ -275,8 +332,12 @@ class SavedViewViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     write_serializer_class = s.SavedViewWriteSerializer
     filterset_fields = ["product", "shared"]
     # Viewers may keep personal views; the service checks ownership and the role for sharing.
-    action_roles = READ_ROLES | {"create": Role.VIEWER, "update": Role.VIEWER, "partial_update": Role.VIEWER,
-                                 "destroy": Role.VIEWER}
+    action_roles = READ_ROLES | {
+        "create": Role.VIEWER,
+        "update": Role.VIEWER,
+        "partial_update": Role.VIEWER,
+        "destroy": Role.VIEWER,
+    }
 
     queryset = SavedView.objects.all()
 
@@ -289,16 +350,22 @@ class SavedViewViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request, *args, **kwargs):
         data = _valid(s.SavedViewWriteSerializer, request.data)
         product = _product_from(request, data)
-        view = services.saved_view_create(actor=request.user, product=product, name=data.get("name", ""),
-                                          config=data.get("config") or {}, shared=data.get("shared", False))
+        view = services.saved_view_create(
+            actor=request.user,
+            product=product,
+            name=data.get("name", ""),
+            config=data.get("config") or {},
+            shared=data.get("shared", False),
+        )
         return Response(s.SavedViewSerializer(view).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SavedViewWriteSerializer, responses=s.SavedViewSerializer)
     def update(self, request, *args, **kwargs):
         view = self.get_object()
         data = _valid(s.SavedViewWriteSerializer, request.data, partial=True)
-        services.saved_view_update(actor=request.user, view=view, name=data.get("name"), config=data.get("config"),
-                                   shared=data.get("shared"))
+        services.saved_view_update(
+            actor=request.user, view=view, name=data.get("name"), config=data.get("config"), shared=data.get("shared")
+        )
         return Response(s.SavedViewSerializer(view).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -306,8 +373,14 @@ class SavedViewViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FeedbackViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class FeedbackViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """Customer feedback (insights) linked to stories and epics; feeds the demand criterion."""
 
     workspace_field = "product__workspace"
@@ -323,10 +396,17 @@ class FeedbackViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     def create(self, request, *args, **kwargs):
         data = _valid(s.FeedbackWriteSerializer, request.data)
         product = _product_from(request, data)
-        fb = services.feedback_create(actor=request.user, product=product, customer=data.get("customer", ""),
-                                      quote=data.get("quote", ""), source=data.get("source", ""),
-                                      segment=data.get("segment", ""), importance=data.get("importance", 3),
-                                      story_ids=data.get("story_ids"), epic_ids=data.get("epic_ids"))
+        fb = services.feedback_create(
+            actor=request.user,
+            product=product,
+            customer=data.get("customer", ""),
+            quote=data.get("quote", ""),
+            source=data.get("source", ""),
+            segment=data.get("segment", ""),
+            importance=data.get("importance", 3),
+            story_ids=data.get("story_ids"),
+            epic_ids=data.get("epic_ids"),
+        )
         return Response(s.FeedbackSerializer(fb).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.FeedbackWriteSerializer, responses=s.FeedbackSerializer)
@@ -358,10 +438,12 @@ class BacklogProductViewSet(ScopedViewSet):
         product = self.get_object()
         if request.method == "PUT":
             data = _valid(s.ScoringModelWriteSerializer, request.data)
-            model, job = services.scoring_model_update(actor=request.user, product=product,
-                                                       framework=data["framework"], criteria=data.get("criteria"))
-            return Response({"model": s.ScoringModelSerializer(model).data, "job_id": job.id},
-                            status=status.HTTP_202_ACCEPTED)
+            model, job = services.scoring_model_update(
+                actor=request.user, product=product, framework=data["framework"], criteria=data.get("criteria")
+            )
+            return Response(
+                {"model": s.ScoringModelSerializer(model).data, "job_id": job.id}, status=status.HTTP_202_ACCEPTED
+            )
         return Response(s.ScoringModelSerializer(selectors.scoring_model_of(product)).data)
 
     @extend_schema(request=s.ScoringModelWriteSerializer, responses=s.WhatIfSerializer)
@@ -382,7 +464,11 @@ class BacklogProductViewSet(ScopedViewSet):
         product = self.get_object()
         if request.method == "PUT":
             data = _valid(s.BacklogSettingsWriteSerializer, request.data)
-            settings = services.settings_update(actor=request.user, product=product, workflow=data.get("workflow"),
-                                                segment_weights=data.get("segment_weights"))
+            settings = services.settings_update(
+                actor=request.user,
+                product=product,
+                workflow=data.get("workflow"),
+                segment_weights=data.get("segment_weights"),
+            )
             return Response(s.BacklogSettingsSerializer(settings).data)
         return Response(s.BacklogSettingsSerializer(selectors.settings_of(product)).data)

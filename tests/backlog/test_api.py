@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import services
-from backlog.models import BacklogSettings, CustomField, Feedback, ScoringModel, Story
+from backlog.models import BacklogSettings, Feedback, ScoringModel, Story
 from pmhub.models import BackgroundJob, Notification
 
 from .factories import make_stories, ranked_titles
@@ -84,7 +84,7 @@ def test_move_writes_exactly_one_update_of_the_story_table(admin, product, stori
     updates = [q["sql"] for q in ctx.captured_queries
                if q["sql"].startswith("UPDATE") and '"backlog_story"' in q["sql"]]
     assert len(updates) == 1
-    assert "WHERE \"backlog_story\".\"id\" = %s" % stories[4].id in updates[0]
+    assert f"WHERE \"backlog_story\".\"id\" = {stories[4].id}" in updates[0]
 
 
 def test_move_next_to_a_story_of_another_product_is_refused(api, admin, product, stories, foreign_story):

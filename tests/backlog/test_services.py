@@ -27,7 +27,7 @@ def received():
 
 
 def test_default_workflow_categories_stay_meaningful():
-    assert DONE_STATUSES == {"done"} and EXCLUDED_STATUSES == {"wont_do"}
+    assert {"done"} == DONE_STATUSES and {"wont_do"} == EXCLUDED_STATUSES
 
 
 def test_status_signal_on_create_update_and_bulk(admin, product, received):

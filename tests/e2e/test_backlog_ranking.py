@@ -33,8 +33,8 @@ def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path
     assert titles(page) == [f"Story {i}" for i in range(1, 6)]
 
     # Drag "Story 4" by its handle above "Story 1".
-    source = page.locator("#story-%d .drag-handle" % stories[3].id)
-    target = page.locator("#story-%d" % stories[0].id)
+    source = page.locator(f"#story-{stories[3].id} .drag-handle")
+    target = page.locator(f"#story-{stories[0].id}")
     with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST") as moved:
         source.hover()
         page.mouse.down()
@@ -60,7 +60,7 @@ def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path
     assert titles(page)[:2] == ["Story 2", "Story 5"]
     page.reload()
     assert titles(page)[:2] == ["Story 2", "Story 5"]
-    expect(page.locator("#story-%d [data-testid=story-score]" % stories[1].id)).to_have_text("900")
+    expect(page.locator(f"#story-{stories[1].id} [data-testid=story-score]")).to_have_text("900")
 
 
 def test_keyboard_move_with_alt_arrow(page, live_server, sign_in):
