@@ -62,6 +62,14 @@ def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path
     assert titles(page)[:2] == ["Story 2", "Story 5"]
     expect(page.locator(f"#story-{stories[1].id} [data-testid=story-score]")).to_have_text("900")
 
+    # What if points counted too? Preview a weighted model: nothing is saved.
+    page.get_by_role("link", name="Scoring").click()
+    page.locator("#framework").select_option("weighted")
+    page.get_by_label("Criterion key 1").fill("reach")
+    page.get_by_test_id("what-if").click()
+    expect(page.get_by_test_id("what-if-table")).to_contain_text("Story 2")
+    page.screenshot(path=screenshot_path("backlog-scoring.png"), full_page=True)
+
 
 def test_keyboard_move_with_alt_arrow(page, live_server, sign_in):
     user = UserFactory(email="kb@acme.test")
