@@ -78,8 +78,18 @@ def test_keyboard_move_with_alt_arrow(page, live_server, sign_in):
     services.stories_bulk_create(actor=user, product=product, stories=[{"title": f"Story {i}"} for i in range(1, 4)])
     sign_in(page, user)
     page.goto(f"{live_server.url}/w/acme/products/{product.id}/backlog/")
+    page.locator("main").focus()
     page.keyboard.press("j")  # focus the first story
     with page.expect_response(lambda r: "/move/" in r.url):
         page.keyboard.press("Alt+ArrowDown")
     page.reload()
     assert titles(page) == ["Story 2", "Story 1", "Story 3"]
+
+    # "e" opens the inline editor of the focused story; saving swaps the row back in place.
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    title = page.locator("tr.editing input[name=title]")
+    expect(title).to_be_focused()
+    title.fill("Story 2 renamed")
+    page.locator("tr.editing").get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("story-title").first).to_have_text("Story 2 renamed")
