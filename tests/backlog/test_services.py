@@ -107,3 +107,17 @@ def test_demo_seed_is_idempotent(workspace, admin):
     demo.seed(workspace=workspace, users={"demo": admin})
     assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 4, 5)
     assert Story.objects.filter(score__isnull=False).count() == 30
+
+
+def test_writes_emit_webhooks_and_record_activity(admin, product, monkeypatch):
+    from pmhub.models import Activity
+
+    events = []
+    monkeypatch.setattr(services, "webhook_emit", lambda **kw: events.append(kw["event"]))
+    a = services.story_create(actor=admin, product=product, title="A")
+    b = services.story_create(actor=admin, product=product, title="B")
+    services.story_update(actor=admin, story=a, data={"title": "A2"}, version=None)
+    services.story_move(actor=admin, story=b, before=a.id)
+    assert events == ["story.created", "story.created", "story.updated", "story.moved"]
+    assert list(Activity.objects.order_by("id").values_list("verb", flat=True)) == [
+        "created story", "created story", "updated story", "moved story"]
