@@ -1,0 +1,474 @@
+"""Backlog API: stories, epics, comments, custom fields, saved views, feedback and the
+per-product scoring model / settings. Validation and shape only; rules live in services."""
+
+import django_filters
+from django.db.models import Count, DecimalField, Q, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from pmhub.api.base import CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.pagination import CursorPagination
+from pmhub.models import Role
+from roadmaps.models import Product
+from roadmaps.selectors import product_for_user
+
+from .. import selectors, services
+from ..models import CustomField, Epic, Feedback, SavedView, Story
+from . import serializers as s
+
+
+def _valid(serializer_class, data, partial=False):
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _product_from(request, data) -> Product:
+    from django.core.exceptions import ValidationError
+
+    if not data.get("product"):
+        raise ValidationError({"product": "Name the product (its id)."})
+    return product_for_user(user=request.user, product_id=data.pop("product"))
+
+
+class StoryCursorPagination(CursorPagination):
+    """Stories by rank (default) or by score (`?ordering=-score`), stable under inserts."""
+
+    orderings = {"rank": ("rank", "id"), "-score": ("-score_key", "rank"), "score": ("score_key", "rank")}
+
+    def get_ordering(self, request, queryset, view):
+        return self.orderings.get(request.query_params.get("ordering", "rank"), self.orderings["rank"])
+
+
+class StoryFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter()
+    epic = django_filters.NumberFilter()
+    status = django_filters.CharFilter()
+    assignee = django_filters.NumberFilter()
+    moscow = django_filters.ChoiceFilter(choices=Story.MoSCoW.choices)
+    kano = django_filters.ChoiceFilter(choices=Story.Kano.choices)
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
+    label = django_filters.CharFilter(method="filter_label")
+
+    class Meta:
+        model = Story
+        fields = ["product", "epic", "status", "assignee", "moscow", "kano"]
+
+    def filter_label(self, queryset, name, value):
+        return selectors._json_contains(queryset, "labels", value)
+
+
+ORDERING_PARAM = OpenApiParameter(
+    "ordering", str, enum=["rank", "-score", "score"], description="rank (backlog order, default) or score."
+)
+CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
+
+
+class StoryViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Stories of your products. Updates name the `version` they read (stale: 409 with the
+    current state). `?ordering=rank|-score`, cursor-paginated."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.StorySerializer
+    write_serializer_class = s.StoryWriteSerializer
+    pagination_class = StoryCursorPagination
+    filterset_class = StoryFilter
+    action_roles = CRUD_ROLES | {
+        "move": Role.EDITOR,
+        "bulk": Role.EDITOR,
+        "comments": Role.VIEWER,
+        "criteria": Role.EDITOR,
+    }
+
+    def base_queryset(self):
+        qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
+        if self.action == "list":
+            qs = qs.annotate(score_key=Coalesce("score", Value(-(10**9)), output_field=DecimalField()))
+            product_id = self.request.query_params.get("product")
+            if product_id and product_id.isdigit():
+                fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
+                qs = selectors.stories_filtered(
+                    qs,
+                    params={k: v for k, v in self.request.query_params.items() if k.startswith("cf_")},
+                    fields=fields,
+                )
+        if self.action == "retrieve":
+            qs = qs.select_related("product__workspace").prefetch_related("criteria")
+        return qs
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return s.StoryDetailSerializer
+        return super().get_serializer_class()
+
+    def _read(self, story, code=status.HTTP_200_OK):
+        story = (
+            Story.objects.select_related("epic", "assignee", "product").prefetch_related("criteria").get(pk=story.pk)
+        )
+        return Response(s.StoryDetailSerializer(story, context={"request": self.request}).data, status=code)
+
+    @extend_schema(parameters=[ORDERING_PARAM, CF_PARAM])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.StoryWriteSerializer, responses={201: s.StoryDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.StoryWriteSerializer, request.data)
+        product = _product_from(request, data)
+        data.pop("version", None)
+        criteria = data.pop("acceptance_criteria", None)
+        story = services.story_create(
+            actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
+        )
+        return self._read(story, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
+    def update(self, request, *args, **kwargs):
+        from django.core.exceptions import ValidationError
+
+        story = self.get_object()
+        data = _valid(s.StoryWriteSerializer, request.data, partial=True)
+        if "version" not in data:
+            raise ValidationError({"version": "Send the version you read (optimistic locking)."})
+        version = data.pop("version")
+        for key in ("product", "acceptance_criteria"):
+            data.pop(key, None)
+        services.story_update(actor=request.user, story=story, data=data, version=version)
+        return self._read(story)
+
+    def destroy(self, request, *args, **kwargs):
+        services.story_delete(actor=request.user, story=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.StoryMoveSerializer, responses=s.StorySerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the story directly before or after another story of its backlog (one UPDATE)."""
+        story = self.get_object()
+        data = _valid(s.StoryMoveSerializer, request.data)
+        services.story_move(actor=request.user, story=story, before=data.get("before"), after=data.get("after"))
+        return Response(s.StorySerializer(story).data)
+
+    @extend_schema(request=s.StoryBulkSerializer, responses=s.BulkResultSerializer)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Bulk edit status, epic and labels of a selection (ids must all be in the product)."""
+        data = _valid(s.StoryBulkSerializer, request.data)
+        product = _product_from(request, data)
+        kwargs = {
+            "status": data.get("status") or None,
+            "add_labels": data.get("add_labels"),
+            "remove_labels": data.get("remove_labels"),
+        }
+        if "epic_id" in data:
+            kwargs["epic_id"] = data["epic_id"]
+        updated = services.stories_bulk_update(actor=request.user, product=product, ids=data["ids"], **kwargs)
+        return Response({"updated": updated})
+
+    @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.CommentWriteSerializer, responses={201: s.CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        """Comments of a story; `@alice@example.com` or `@alice` notifies that member."""
+        story = self.get_object()
+        if request.method == "POST":
+            data = _valid(s.CommentWriteSerializer, request.data)
+            comment = services.comment_create(actor=request.user, story=story, body=data["body"])
+            return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comments = story.comments.select_related("author")
+        return Response(s.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(request=s.CriterionWriteSerializer, responses={201: s.CriterionSerializer})
+    @action(detail=True, methods=["post"])
+    def criteria(self, request, pk=None):
+        """Add an acceptance criterion."""
+        story = self.get_object()
+        data = _valid(s.CriterionWriteSerializer, request.data)
+        criterion = services.criterion_add(actor=request.user, story=story, text=data["text"])
+        return Response(s.CriterionSerializer(criterion).data, status=status.HTTP_201_CREATED)
+
+
+class EpicFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter()
+    status = django_filters.CharFilter()
+    initiative = django_filters.NumberFilter()
+    release = django_filters.NumberFilter()
+
+    class Meta:
+        model = Epic
+        fields = ["product", "status", "initiative", "release"]
+
+
+class EpicViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Epics (optionally under a roadmap initiative), with story counts."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.EpicSerializer
+    write_serializer_class = s.EpicWriteSerializer
+    filterset_class = EpicFilter
+    action_roles = CRUD_ROLES
+
+    def base_queryset(self):
+        return (
+            Epic.objects.filter(product__deleted_at__isnull=True)
+            .annotate(
+                story_count=Count("stories", distinct=True),
+                done_count=Count("stories", filter=Q(stories__done_at__isnull=False), distinct=True),
+            )
+            .order_by("id")
+        )
+
+    def _read(self, epic, code=status.HTTP_200_OK):
+        return Response(s.EpicSerializer(self.base_queryset().get(pk=epic.pk)).data, status=code)
+
+    @extend_schema(request=s.EpicWriteSerializer, responses={201: s.EpicSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.EpicWriteSerializer, request.data)
+        product = _product_from(request, data)
+        data.pop("version", None)
+        epic = services.epic_create(actor=request.user, product=product, title=data.pop("title", ""), **data)
+        return self._read(epic, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.EpicWriteSerializer, responses=s.EpicSerializer)
+    def update(self, request, *args, **kwargs):
+        epic = self.get_object()
+        data = _valid(s.EpicWriteSerializer, request.data, partial=True)
+        data.pop("product", None)
+        services.epic_update(actor=request.user, epic=epic, data=data, version=data.pop("version", None))
+        return self._read(epic)
+
+    def destroy(self, request, *args, **kwargs):
+        services.epic_delete(actor=request.user, epic=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomFieldViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Custom fields of stories and epics (admins define them)."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.CustomFieldSerializer
+    write_serializer_class = s.CustomFieldWriteSerializer
+    filterset_fields = ["product", "entity"]
+    action_roles = READ_ROLES | {
+        "create": Role.ADMIN,
+        "update": Role.ADMIN,
+        "partial_update": Role.ADMIN,
+        "destroy": Role.ADMIN,
+    }
+    queryset = CustomField.objects.all()
+
+    @extend_schema(request=s.CustomFieldWriteSerializer, responses={201: s.CustomFieldSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.CustomFieldWriteSerializer, request.data)
+        product = _product_from(request, data)
+        field = services.custom_field_create(
+            actor=request.user,
+            product=product,
+            key=data.get("key", ""),
+            label=data.get("label", ""),
+            type=data.get("type", ""),
+            entity=data.get("entity", "story"),
+            options=data.get("options"),
+            required=data.get("required", False),
+        )
+        return Response(s.CustomFieldSerializer(field).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CustomFieldWriteSerializer, responses=s.CustomFieldSerializer)
+    def update(self, request, *args, **kwargs):
+        field = self.get_object()
+        data = _valid(s.CustomFieldWriteSerializer, request.data, partial=True)
+        services.custom_field_update(
+            actor=request.user,
+            field=field,
+            label=data.get("label"),
+            options=data.get("options"),
+            required=data.get("required"),
+        )
+        return Response(s.CustomFieldSerializer(field).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.custom_field_delete(actor=request.user, field=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SavedViewViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Saved backlog views: yours and those shared with the workspace."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.SavedViewSerializer
+    write_serializer_class = s.SavedViewWriteSerializer
+    filterset_fields = ["product", "shared"]
+    # Viewers may keep personal views; the service checks ownership and the role for sharing.
+    action_roles = READ_ROLES | {
+        "create": Role.VIEWER,
+        "update": Role.VIEWER,
+        "partial_update": Role.VIEWER,
+        "destroy": Role.VIEWER,
+    }
+
+    queryset = SavedView.objects.all()
+
+    def base_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SavedView.objects.none()
+        return SavedView.objects.filter(Q(owner=self.request.user) | Q(shared=True))
+
+    @extend_schema(request=s.SavedViewWriteSerializer, responses={201: s.SavedViewSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.SavedViewWriteSerializer, request.data)
+        product = _product_from(request, data)
+        view = services.saved_view_create(
+            actor=request.user,
+            product=product,
+            name=data.get("name", ""),
+            config=data.get("config") or {},
+            shared=data.get("shared", False),
+        )
+        return Response(s.SavedViewSerializer(view).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SavedViewWriteSerializer, responses=s.SavedViewSerializer)
+    def update(self, request, *args, **kwargs):
+        view = self.get_object()
+        data = _valid(s.SavedViewWriteSerializer, request.data, partial=True)
+        services.saved_view_update(
+            actor=request.user, view=view, name=data.get("name"), config=data.get("config"), shared=data.get("shared")
+        )
+        return Response(s.SavedViewSerializer(view).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.saved_view_delete(actor=request.user, view=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeedbackViewSet(
+    ScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Customer feedback (insights) linked to stories and epics; feeds the demand criterion."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.FeedbackSerializer
+    write_serializer_class = s.FeedbackWriteSerializer
+    filterset_fields = ["product", "segment", "customer", "stories", "epics"]
+    action_roles = CRUD_ROLES
+
+    def base_queryset(self):
+        return Feedback.objects.prefetch_related("stories", "epics")
+
+    @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.FeedbackWriteSerializer, request.data)
+        product = _product_from(request, data)
+        fb = services.feedback_create(
+            actor=request.user,
+            product=product,
+            customer=data.get("customer", ""),
+            quote=data.get("quote", ""),
+            source=data.get("source", ""),
+            segment=data.get("segment", ""),
+            importance=data.get("importance", 3),
+            story_ids=data.get("story_ids"),
+            epic_ids=data.get("epic_ids"),
+        )
+        return Response(s.FeedbackSerializer(fb).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.FeedbackWriteSerializer, responses=s.FeedbackSerializer)
+    def update(self, request, *args, **kwargs):
+        fb = self.get_object()
+        data = _valid(s.FeedbackWriteSerializer, request.data, partial=True)
+        data.pop("product", None)
+        services.feedback_update(actor=request.user, feedback=fb, data=data)
+        return Response(s.FeedbackSerializer(Feedback.objects.prefetch_related("stories", "epics").get(pk=fb.pk)).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.feedback_delete(actor=request.user, feedback=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BacklogProductViewSet(ScopedViewSet):
+    """Per-product backlog configuration: scoring model (+ what-if) and workflow/segment weights."""
+
+    workspace_field = "workspace"
+    serializer_class = s.ScoringModelSerializer
+    action_roles = {"scoring_model": Role.VIEWER, "what_if": Role.VIEWER, "backlog_settings": Role.VIEWER}
+    queryset = Product.objects.filter(deleted_at__isnull=True)
+
+    @extend_schema(methods=["get"], responses=s.ScoringModelSerializer)
+    @extend_schema(methods=["put"], request=s.ScoringModelWriteSerializer, responses={202: s.JobRefSerializer})
+    @action(detail=True, methods=["get", "put"], url_path="scoring-model")
+    def scoring_model(self, request, pk=None):
+        """The product's scoring model. PUT changes it and starts re-scoring (202 with a job id)."""
+        product = self.get_object()
+        if request.method == "PUT":
+            data = _valid(s.ScoringModelWriteSerializer, request.data)
+            model, job = services.scoring_model_update(
+                actor=request.user, product=product, framework=data["framework"], criteria=data.get("criteria")
+            )
+            return Response(
+                {"model": s.ScoringModelSerializer(model).data, "job_id": job.id}, status=status.HTTP_202_ACCEPTED
+            )
+        return Response(s.ScoringModelSerializer(selectors.scoring_model_of(product)).data)
+
+    @extend_schema(request=s.ScoringModelWriteSerializer, responses=s.WhatIfSerializer)
+    @action(detail=True, methods=["post"], url_path="what-if")
+    def what_if(self, request, pk=None):
+        """How the ranking would change under another model or weights. Writes nothing."""
+        product = self.get_object()
+        data = _valid(s.ScoringModelWriteSerializer, request.data)
+        criteria = [dict(c) for c in data.get("criteria") or []]
+        result = services.what_if(product=product, framework=data["framework"], criteria=criteria)
+        return Response(s.WhatIfSerializer(result).data)
+
+    @extend_schema(methods=["get"], responses=s.BacklogSettingsSerializer)
+    @extend_schema(methods=["put"], request=s.BacklogSettingsWriteSerializer, responses=s.BacklogSettingsSerializer)
+    @action(detail=True, methods=["get", "put"], url_path="settings")
+    def backlog_settings(self, request, pk=None):
+        """Workflow statuses (each with a category) and segment weights for feedback demand."""
+        product = self.get_object()
+        if request.method == "PUT":
+            data = _valid(s.BacklogSettingsWriteSerializer, request.data)
+            settings = services.settings_update(
+                actor=request.user,
+                product=product,
+                workflow=data.get("workflow"),
+                segment_weights=data.get("segment_weights"),
+            )
+            return Response(s.BacklogSettingsSerializer(settings).data)
+        return Response(s.BacklogSettingsSerializer(selectors.settings_of(product)).data)

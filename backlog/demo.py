@@ -1,0 +1,66 @@
+"""Demo backlog for the "Acme Analytics" product of workspace "acme". Idempotent: every row
+is found by its natural key first, so a second run changes nothing."""
+
+from roadmaps.models import Product
+
+from . import services
+from .models import Epic, Feedback, ScoringModel, Story
+
+EPICS = ["Self-serve onboarding", "Dashboards 2.0", "Data connectors", "Enterprise readiness"]
+VERBS = ["Import", "Share", "Export", "Schedule", "Filter", "Annotate", "Compare", "Alert on"]
+OBJECTS = ["dashboards", "CSV files", "reports", "charts", "segments", "funnels", "cohorts", "metrics"]
+STATUSES = ["idea", "ready", "in_progress", "in_review", "done", "idea", "ready", "wont_do"]
+FEEDBACK = [
+    ("Globex", "Enterprise", "Sales call", "We cannot buy without SSO and audit logs.", 5, [0, 3]),
+    ("Initech", "SMB", "Support ticket", "Exporting charts to slides takes forever.", 3, [2]),
+    ("Umbrella", "Enterprise", "Interview", "Scheduled reports would replace two tools for us.", 4, [3, 1]),
+    ("Hooli", "Mid-market", "NPS comment", "Filtering by segment is the feature I miss most.", 4, [4]),
+    ("Stark", "Enterprise", "QBR", "Alerts on metric drops are a must for our ops team.", 5, [7]),
+]
+
+
+def _stories():
+    rows = []
+    for i in range(30):
+        verb, obj = VERBS[i % len(VERBS)], OBJECTS[(i * 3) % len(OBJECTS)]
+        rows.append({
+            "title": f"{verb} {obj}" + (f" ({i // 8 + 1})" if i >= 8 else ""),
+            "as_a": "product analyst", "i_want": f"to {verb.lower()} {obj}", "so_that": "my team decides faster",
+            "status": STATUSES[i % len(STATUSES)], "points": [1, 2, 3, 5, 8][i % 5],
+            "labels": [["growth"], ["ux"], ["platform"], []][i % 4],
+            "score_inputs": {"reach": 200 + 150 * (i % 7), "impact": [0.5, 1, 2, 3][i % 4],
+                             "confidence": [50, 80, 100][i % 3], "effort": 1 + i % 5,
+                             "value": 1 + (i * 7) % 10, "ease": 1 + (i * 3) % 10},
+            "acceptance_criteria": ["Works for a workspace with 10,000 rows", "Keyboard accessible"],
+            "epic_index": i % len(EPICS),
+        })
+    return rows
+
+
+def seed(*, workspace, users):
+    actor = users["demo"]
+    product, _ = Product.objects.get_or_create(workspace=workspace, name="Acme Analytics")
+    ScoringModel.objects.get_or_create(product=product, defaults={"framework": ScoringModel.Framework.RICE})
+    epics = []
+    for title in EPICS:
+        epic = Epic.objects.filter(product=product, title=title).first()
+        epics.append(epic or services.epic_create(actor=actor, product=product, title=title))
+    existing = set(Story.objects.filter(product=product).values_list("title", flat=True))
+    new = []
+    for row in _stories():
+        if row["title"] in existing:
+            continue
+        row = dict(row)
+        row["epic_id"] = epics[row.pop("epic_index")].id
+        new.append(row)
+    if new:
+        services.stories_bulk_create(actor=actor, product=product, stories=new)
+    titles = [r["title"] for r in _stories()]
+    by_title = dict(Story.objects.filter(product=product, title__in=titles).values_list("title", "id"))
+    for customer, segment, source, quote, importance, idx in FEEDBACK:
+        if Feedback.objects.filter(product=product, customer=customer, quote=quote).exists():
+            continue
+        services.feedback_create(actor=actor, product=product, customer=customer, quote=quote, source=source,
+                                 segment=segment, importance=importance,
+                                 story_ids=[by_title[titles[i]] for i in idx if titles[i] in by_title])
+    return product

@@ -1,0 +1,1058 @@
+"""Writes of the backlog app. Every write checks the actor's role, runs in a transaction,
+records activity and emits webhooks; status changes send `story_status_changed`."""
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from pmhub.access import require_role
+from pmhub.models import Role, User
+from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
+from pmhub.utils import versioned_update
+from pmhub.webhooks import webhook_emit
+from roadmaps.models import Product
+
+from . import customfields, ranking, scoring, selectors
+from .models import (
+    CATEGORIES,
+    CATEGORY_DONE,
+    AcceptanceCriterion,
+    BacklogSettings,
+    Comment,
+    CustomField,
+    Epic,
+    Feedback,
+    SavedView,
+    ScoringModel,
+    Story,
+)
+from .signals import story_status_changed
+
+STORY_FIELDS = [
+    "title",
+    "as_a",
+    "i_want",
+    "so_that",
+    "description",
+    "status",
+    "points",
+    "epic_id",
+    "assignee_id",
+    "labels",
+    "score_inputs",
+    "moscow",
+    "kano",
+    "custom_values",
+]
+RESCORE_BATCH = 1000
+MENTION_RE = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.+-]+)")
+
+
+def _editor(actor, product) -> None:
+    require_role(user=actor, workspace_id=product.workspace_id, role=Role.EDITOR)
+
+
+def story_payload(story: Story) -> dict:
+    return {
+        "id": story.id,
+        "product_id": story.product_id,
+        "title": story.title,
+        "status": story.status,
+        "rank": story.rank,
+        "score": None if story.score is None else str(story.score),
+        "points": story.points,
+        "epic_id": story.epic_id,
+        "assignee_id": story.assignee_id,
+        "labels": story.labels,
+        "version": story.version,
+    }
+
+
+# --- workflow ------------------------------------------------------------------------------
+def workflow_of(product) -> list[dict]:
+    return selectors.settings_of(product).workflow
+
+
+def is_done(workflow: list[dict], status: str) -> bool:
+    return any(s["key"] == status and s["category"] == CATEGORY_DONE for s in workflow)
+
+
+@transaction.atomic
+def settings_update(*, actor, product, workflow=None, segment_weights=None) -> BacklogSettings:
+    """Edit the workflow (statuses with a category each) and the segment weights."""
+    require_role(user=actor, workspace_id=product.workspace_id, role=Role.ADMIN)
+    settings, _ = BacklogSettings.objects.get_or_create(product=product)
+    errors: dict = {}
+    if workflow is not None:
+        keys = [s.get("key") for s in workflow if isinstance(s, dict)]
+        if (
+            not workflow
+            or len(keys) != len(workflow)
+            or any(not k or not re.fullmatch(r"[a-z][a-z0-9_]*", k) for k in keys)
+        ):
+            errors["workflow"] = ["Each status needs a key of lowercase letters, digits and _."]
+        elif len(set(keys)) != len(keys):
+            errors["workflow"] = ["Status keys must be unique."]
+        elif any(s.get("category") not in CATEGORIES for s in workflow):
+            errors["workflow"] = [f"Each status needs a category: {', '.join(CATEGORIES)}."]
+        elif not any(s["category"] == CATEGORY_DONE for s in workflow):
+            errors["workflow"] = ["A workflow needs at least one done status."]
+        else:
+            used = set(Story.objects.filter(product=product).values_list("status", flat=True).distinct())
+            missing = used - set(keys)
+            if missing:
+                errors["workflow"] = [f"Stories still use: {', '.join(sorted(missing))}."]
+    if segment_weights is not None:
+        if not isinstance(segment_weights, dict):
+            errors["segment_weights"] = ["Send an object of segment name to weight."]
+        else:
+            try:
+                segment_weights = {str(k): float(v) for k, v in segment_weights.items()}
+                if any(v < 0 for v in segment_weights.values()):
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors["segment_weights"] = ["Weights must be numbers ≥ 0."]
+    if errors:
+        raise ValidationError(errors)
+    if workflow is not None:
+        settings.workflow = [
+            {"key": s["key"], "label": s.get("label") or s["key"], "category": s["category"]} for s in workflow
+        ]
+    if segment_weights is not None:
+        settings.segment_weights = segment_weights
+    settings.save()
+    if segment_weights is not None:
+        demand_recompute(product=product)
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated backlog settings", target=product)
+    return settings
+
+
+# --- scoring -------------------------------------------------------------------------------
+def _inputs_for(item, model: ScoringModel) -> dict:
+    values = dict(item.score_inputs or {})
+    for c in model.criteria if model.framework == "weighted" else []:
+        if c.get("source") == "custom_field":
+            values[c["key"]] = (item.custom_values or {}).get(c.get("field") or c["key"])
+        elif c.get("source") == "demand":
+            values[c["key"]] = getattr(item, "demand", 0)
+    return values
+
+
+def explain(item, model: ScoringModel) -> scoring.Explanation:
+    return scoring.try_evaluate(
+        framework=model.framework,
+        criteria=model.criteria,
+        inputs=_inputs_for(item, model),
+        moscow=getattr(item, "moscow", ""),
+        kano=getattr(item, "kano", ""),
+    )
+
+
+def score_of(item, model: ScoringModel, *, strict: bool) -> Decimal | None:
+    """The item's score. strict (a write that touched inputs): once any input is given, every
+    input must be valid (field errors); otherwise an incomplete item is unscored (None)."""
+    inputs = _inputs_for(item, model)
+    moscow, kano = getattr(item, "moscow", ""), getattr(item, "kano", "")
+    given = scoring.has_any_input(
+        framework=model.framework,
+        criteria=model.criteria,
+        score_inputs=item.score_inputs or {},
+        moscow=moscow,
+        kano=kano,
+    )
+    if strict and given:
+        try:
+            return scoring.evaluate(
+                framework=model.framework, criteria=model.criteria, inputs=inputs, moscow=moscow, kano=kano
+            ).score
+        except scoring.ScoringError as e:
+            raise ValidationError(e.errors)
+    return scoring.try_evaluate(
+        framework=model.framework, criteria=model.criteria, inputs=inputs, moscow=moscow, kano=kano
+    ).score
+
+
+def _clean_score_inputs(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError({"score_inputs": "Send an object of input name to number."})
+    return {k: v for k, v in value.items() if v not in (None, "")}
+
+
+@transaction.atomic
+def scoring_model_update(
+    *, actor, product, framework: str, criteria: list | None = None
+) -> tuple[ScoringModel, object]:
+    """Change the product's model; re-scoring of every story and epic runs as a Celery task
+    (set-based, in batches) with a BackgroundJob for progress. Returns (model, job)."""
+    _editor(actor, product)
+    if framework not in ScoringModel.Framework.values:
+        raise ValidationError({"framework": f"Choose one of: {', '.join(ScoringModel.Framework.values)}."})
+    criteria = criteria or []
+    if framework == "weighted":
+        errors = scoring.validate_criteria(criteria)
+        if errors:
+            raise ValidationError(errors)
+        criteria = [
+            {
+                "key": c["key"],
+                "label": c.get("label") or c["key"],
+                "weight": float(c.get("weight", 1)),
+                "against": bool(c.get("against")),
+                "source": c.get("source", "input"),
+                **({"field": c["field"]} if c.get("field") else {}),
+            }
+            for c in criteria
+        ]
+    else:
+        criteria = []
+    model, _ = ScoringModel.objects.select_for_update().get_or_create(product=product)
+    model.framework, model.criteria = framework, criteria
+    model.version += 1
+    model.save()
+    total = Story.objects.filter(product=product).count() + Epic.objects.filter(product=product).count()
+    job = job_create(
+        workspace_id=product.workspace_id,
+        kind="backlog.rescore",
+        user=actor,
+        total=total,
+        params={"product_id": product.id, "model_version": model.version},
+    )
+    from .tasks import rescore_product
+
+    rescore_product.delay_on_commit(product.id, job.id)
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="changed scoring model",
+        target=product,
+        data={"framework": framework},
+    )
+    return model, job
+
+
+def rescore_product(*, product_id: int, job_id: int | None = None) -> int:
+    """Recompute every story's and epic's score: read in batches, compute in Python, write with
+    bulk_update in chunks (no save per row). Idempotent: running twice gives the same scores."""
+    product = Product.objects.get(id=product_id)
+    model = selectors.scoring_model_of(product)
+    done = 0
+    for cls, fields in (
+        (Story, ["id", "score_inputs", "custom_values", "moscow", "kano", "demand", "score"]),
+        (Epic, ["id", "score_inputs", "custom_values", "score"]),
+    ):
+        last_id = 0
+        while True:
+            batch = list(
+                cls.objects.filter(product_id=product_id, id__gt=last_id).order_by("id").only(*fields)[:RESCORE_BATCH]
+            )
+            if not batch:
+                break
+            changed = []
+            for item in batch:
+                new = score_of(item, model, strict=False)
+                if new != item.score:
+                    item.score = new
+                    changed.append(item)
+            if changed:
+                cls.objects.bulk_update(changed, ["score"], batch_size=RESCORE_BATCH)
+            done += len(batch)
+            last_id = batch[-1].id
+            if job_id:
+                job_progress(job_id=job_id, progress=done)
+    if job_id:
+        job_finish(job_id=job_id, result={"rescored": done})
+    return done
+
+
+def what_if(*, product, framework: str, criteria: list | None = None, limit: int = 50) -> dict:
+    """Ranking under a candidate model, without writing: [{story, old_score, new_score,
+    old_position, new_position}] for the top `limit` under the new model."""
+    candidate = ScoringModel(product=product, framework=framework, criteria=criteria or [])
+    if framework not in ScoringModel.Framework.values:
+        raise ValidationError({"framework": "Unknown framework."})
+    if framework == "weighted":
+        errors = scoring.validate_criteria(candidate.criteria)
+        if errors:
+            raise ValidationError(errors)
+    stories = list(
+        Story.objects.filter(product=product)
+        .exclude(status__in=_excluded_keys(product))
+        .only("id", "title", "score", "score_inputs", "custom_values", "moscow", "kano", "demand", "rank")
+    )
+
+    def order_key(score):
+        return (score is None, -(score or 0))
+
+    old = sorted(stories, key=lambda s: (*order_key(s.score), s.rank))
+    old_pos = {s.id: i + 1 for i, s in enumerate(old)}
+    new_scores = {s.id: score_of(s, candidate, strict=False) for s in stories}
+    new = sorted(stories, key=lambda s: (*order_key(new_scores[s.id]), s.rank))
+    rows = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "old_score": s.score,
+            "new_score": new_scores[s.id],
+            "old_position": old_pos[s.id],
+            "new_position": i + 1,
+            "delta": old_pos[s.id] - (i + 1),
+        }
+        for i, s in enumerate(new[:limit])
+    ]
+    return {"framework": framework, "rows": rows, "unscored": sum(1 for v in new_scores.values() if v is None)}
+
+
+def _excluded_keys(product) -> list[str]:
+    return [s["key"] for s in workflow_of(product) if s["category"] == "excluded"]
+
+
+# --- stories -------------------------------------------------------------------------------
+def _validate_refs(*, product, data: dict, workflow: list[dict]) -> None:
+    errors: dict = {}
+    if "title" in data and not (data["title"] or "").strip():
+        errors["title"] = ["A story needs a title."]
+    if "status" in data and data["status"] not in {s["key"] for s in workflow}:
+        errors["status"] = [f"Choose one of: {', '.join(s['key'] for s in workflow)}."]
+    if data.get("epic_id") and not Epic.objects.filter(id=data["epic_id"], product=product).exists():
+        errors["epic_id"] = ["Choose an epic of this product."]
+    if data.get("assignee_id") and data["assignee_id"] not in selectors.member_ids_of(product.workspace_id):
+        errors["assignee_id"] = ["Choose a member of this workspace."]
+    if "labels" in data:
+        labels = data["labels"]
+        if not isinstance(labels, list) or any(not isinstance(x, str) or not x.strip() or len(x) > 40 for x in labels):
+            errors["labels"] = ["Labels are a list of short texts."]
+        else:
+            data["labels"] = list(dict.fromkeys(x.strip() for x in labels))
+    if data.get("moscow") and data["moscow"] not in Story.MoSCoW.values:
+        errors["moscow"] = ["Choose must, should, could or wont."]
+    if data.get("kano") and data["kano"] not in Story.Kano.values:
+        errors["kano"] = [f"Choose one of: {', '.join(Story.Kano.values)}."]
+    if data.get("points") is not None and (not isinstance(data["points"], int) or not 0 <= data["points"] <= 1000):
+        errors["points"] = ["Points are a whole number from 0 to 1000."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _last_rank(product_id: int) -> str | None:
+    return Story.objects.filter(product_id=product_id).order_by("-rank").values_list("rank", flat=True).first()
+
+
+def _lock_product(product_id: int) -> None:
+    """Serialize rank writes within a product (moves, inserts): one row lock on the product."""
+    list(Product.objects.select_for_update().filter(id=product_id).values_list("id", flat=True))
+
+
+def _notify_assignment(*, story, actor) -> None:
+    if story.assignee_id and story.assignee_id != getattr(actor, "id", None):
+        notify(
+            recipient=story.assignee,
+            kind="assignment",
+            title=f"You were assigned “{story.title}”",
+            url=story_url(story),
+            workspace_id=story.product.workspace_id,
+            data={"story_id": story.id},
+        )
+
+
+def story_url(story) -> str:
+    from django.urls import reverse
+
+    return reverse(
+        "backlog:story",
+        kwargs={"ws": story.product.workspace.slug, "product_id": story.product_id, "story_id": story.id},
+    )
+
+
+@transaction.atomic
+def story_create(
+    *, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom", **data
+) -> Story:
+    """Create a story at the bottom (or top) of the backlog, scored by the product's model."""
+    _editor(actor, product)
+    data["title"] = title
+    data = {k: v for k, v in data.items() if k in STORY_FIELDS}
+    workflow = workflow_of(product)
+    data.setdefault("status", workflow[0]["key"])
+    _validate_refs(product=product, data=data, workflow=workflow)
+    fields = selectors.custom_fields_of(product)
+    data["custom_values"] = customfields.clean_values(
+        fields=fields, values=data.get("custom_values") or {}, member_ids=selectors.member_ids_of(product.workspace_id)
+    )
+    data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
+    _lock_product(product.id)
+    if position == "top":
+        first = Story.objects.filter(product=product).order_by("rank").values_list("rank", flat=True).first()
+        rank = ranking.key_between(None, first)
+    else:
+        rank = ranking.key_between(_last_rank(product.id), None)
+    story = Story(product=product, rank=rank, **data)
+    story.title = story.title.strip()
+    story.score = score_of(story, selectors.scoring_model_of(product), strict=True)
+    if is_done(workflow, story.status):
+        story.done_at = timezone.now()
+    story.full_clean(exclude=["rank", "product", "epic", "assignee"])
+    story.save()
+    AcceptanceCriterion.objects.bulk_create(
+        [
+            AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
+            for i, t in enumerate(criteria or [])
+            if t and t.strip()
+        ]
+    )
+    story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=timezone.now())
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="created story", target=story)
+    webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
+    _notify_assignment(story=story, actor=actor)
+    return story
+
+
+@transaction.atomic
+def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
+    """Create many stories at the bottom of the backlog with one bulk insert (plus one for the
+    acceptance criteria). Ranks are spread by bisection after the current last story; scores
+    computed by the product's model (incomplete inputs: unscored). Validation covers every row
+    first; errors are keyed "row <n>: field". One status signal per story (old_status None)."""
+    _editor(actor, product)
+    workflow = workflow_of(product)
+    status_keys = {s["key"] for s in workflow}
+    default_status = workflow[0]["key"]
+    epic_ids = set(Epic.objects.filter(product=product).values_list("id", flat=True))
+    member_ids = selectors.member_ids_of(product.workspace_id)
+    fields = selectors.custom_fields_of(product)
+    model = selectors.scoring_model_of(product)
+    now = timezone.now()
+    errors: dict = {}
+    objs, criteria_lists = [], []
+    for n, row in enumerate(stories, start=1):
+        row_errors = []
+        title = str(row.get("title") or "").strip()
+        if not title:
+            row_errors.append("title: required")
+        status = row.get("status") or default_status
+        if status not in status_keys:
+            row_errors.append(f"status: unknown {status!r}")
+        if row.get("epic_id") and row["epic_id"] not in epic_ids:
+            row_errors.append("epic_id: not an epic of this product")
+        if row.get("assignee_id") and row["assignee_id"] not in member_ids:
+            row_errors.append("assignee_id: not a member")
+        points = row.get("points")
+        if points not in (None, "") and (not str(points).isdigit() or int(points) > 1000):
+            row_errors.append("points: whole number 0-1000")
+        labels = row.get("labels") or []
+        try:
+            custom = customfields.clean_values(
+                fields=fields, values=row.get("custom_values") or {}, member_ids=member_ids
+            )
+        except ValidationError as e:
+            row_errors += [f"{k}: {' '.join(v)}" for k, v in e.message_dict.items()]
+            custom = {}
+        if row_errors:
+            errors[f"row {n}"] = row_errors
+            continue
+        story = Story(
+            product=product,
+            title=title[:200],
+            status=status,
+            description=str(row.get("description") or ""),
+            as_a=str(row.get("as_a") or "")[:200],
+            i_want=str(row.get("i_want") or ""),
+            so_that=str(row.get("so_that") or ""),
+            points=int(points) if points not in (None, "") else None,
+            epic_id=row.get("epic_id") or None,
+            assignee_id=row.get("assignee_id") or None,
+            labels=list(dict.fromkeys(str(x).strip() for x in labels if str(x).strip())),
+            score_inputs=dict(row.get("score_inputs") or {}),
+            custom_values=custom,
+            done_at=now if is_done(workflow, status) else None,
+        )
+        story.score = score_of(story, model, strict=False)
+        objs.append(story)
+        criteria_lists.append([str(t).strip()[:500] for t in row.get("acceptance_criteria") or [] if str(t).strip()])
+    if errors:
+        raise ValidationError(errors)
+    _lock_product(product.id)
+    for story, rank in zip(objs, ranking.keys_between(_last_rank(product.id), None, len(objs)), strict=True):
+        story.rank = rank
+    created = Story.objects.bulk_create(objs, batch_size=1000)
+    AcceptanceCriterion.objects.bulk_create(
+        [
+            AcceptanceCriterion(story=s, text=t, position=i)
+            for s, texts in zip(created, criteria_lists, strict=True)
+            for i, t in enumerate(texts)
+        ],
+        batch_size=1000,
+    )
+    for story in created:
+        story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=now)
+        webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="imported stories",
+        target=product,
+        data={"count": len(created)},
+    )
+    return created
+
+
+@transaction.atomic
+def story_update(*, actor, story: Story, data: dict, version: int | None) -> Story:
+    """Update fields of a story (optimistic locking on `version`: stale -> 409 with current state).
+    Re-scores when an input changes, keeps done_at, signals a status change, notifies a new assignee."""
+    product = story.product
+    _editor(actor, product)
+    data = {k: v for k, v in data.items() if k in STORY_FIELDS}
+    workflow = workflow_of(product)
+    _validate_refs(product=product, data=data, workflow=workflow)
+    if "custom_values" in data:
+        data["custom_values"] = customfields.clean_values(
+            fields=selectors.custom_fields_of(product),
+            values=data["custom_values"] or {},
+            current=story.custom_values,
+            member_ids=selectors.member_ids_of(product.workspace_id),
+        )
+    if "score_inputs" in data:
+        data["score_inputs"] = _clean_score_inputs({**story.score_inputs, **(data["score_inputs"] or {})})
+    if "title" in data:
+        data["title"] = data["title"].strip()
+    old_status, old_assignee = story.status, story.assignee_id
+    probe = Story(**{f.attname: getattr(story, f.attname) for f in Story._meta.concrete_fields})
+    for k, v in data.items():
+        setattr(probe, k, v)
+    model = selectors.scoring_model_of(product)
+    touched_inputs = any(k in data for k in ("score_inputs", "custom_values", "moscow", "kano"))
+    data["score"] = score_of(probe, model, strict=touched_inputs)
+    if "status" in data and data["status"] != old_status:
+        done_now, done_before = is_done(workflow, data["status"]), is_done(workflow, old_status)
+        if done_now and not done_before:
+            data["done_at"] = timezone.now()
+        elif done_before and not done_now:
+            data["done_at"] = None
+    versioned_update(
+        instance=story,
+        data=data,
+        fields=[*STORY_FIELDS, "score", "done_at"],
+        expected_version=version,
+        serialize=story_payload,
+    )
+    if story.status != old_status:
+        story_status_changed.send(
+            sender=Story, story=story, old_status=old_status, new_status=story.status, at=timezone.now()
+        )
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="updated story",
+        target=story,
+        data={"fields": sorted(k for k in data if k != "score")},
+    )
+    webhook_emit(workspace_id=product.workspace_id, event="story.updated", payload=story_payload(story))
+    if story.assignee_id != old_assignee:
+        _notify_assignment(story=story, actor=actor)
+    return story
+
+
+@transaction.atomic
+def story_delete(*, actor, story: Story) -> None:
+    _editor(actor, story.product)
+    activity_record(
+        workspace_id=story.product.workspace_id,
+        actor=actor,
+        verb="deleted story",
+        data={"title": story.title, "id": story.id},
+    )
+    story.delete()
+
+
+@transaction.atomic
+def story_move(*, actor, story: Story, before: int | None = None, after: int | None = None) -> Story:
+    """Move a story directly before or after another story of the same product.
+
+    Concurrency: the product row is locked (SELECT ... FOR UPDATE) before the neighbours are
+    read, so two moves in one product run one after the other and never compute the same key;
+    the unique (product, rank) constraint is the last line of defence. Writes ONE row: the
+    moved story's rank. When its key gets long, the product is rebalanced (rare)."""
+    _editor(actor, story.product)
+    if (before is None) == (after is None):
+        raise ValidationError({"before": "Give exactly one of before or after."})
+    anchor_id = before if before is not None else after
+    if anchor_id == story.id:
+        raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
+    _lock_product(story.product_id)
+    siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
+    anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True).first()
+    if anchor is None:
+        raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
+    if before is not None:
+        low = siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True).first()
+        high = anchor
+    else:
+        low = anchor
+        high = siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True).first()
+    new_rank = ranking.key_between(low, high)
+    if len(new_rank) > ranking.MAX_KEY_LENGTH:
+        rebalance(product_id=story.product_id)
+        return story_move(actor=actor, story=story, before=before, after=after)
+    Story.objects.filter(id=story.id).update(rank=new_rank, updated_at=timezone.now())
+    story.rank = new_rank
+    if ranking.needs_rebalance(new_rank):
+        from .tasks import rebalance_product
+
+        rebalance_product.delay_on_commit(story.product_id)
+    activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="moved story", target=story)
+    webhook_emit(
+        workspace_id=story.product.workspace_id,
+        event="story.moved",
+        payload={"id": story.id, "rank": new_rank, "before": before, "after": after},
+    )
+    return story
+
+
+@transaction.atomic
+def rebalance(*, product_id: int) -> int:
+    """Rewrite every rank of a product with short, evenly spaced keys (order unchanged).
+    Two passes (prefix "0"-free temporary keys are avoided by writing in reverse order is not
+    enough under a unique constraint), so the constraint is deferred by going through a suffix."""
+    _lock_product(product_id)
+    stories = list(Story.objects.filter(product_id=product_id).order_by("rank").only("id", "rank"))
+    keys = ranking.even_keys(len(stories))
+    # First move every key out of the way (unique constraint), then set the final keys.
+    for s in stories:
+        s.rank = "z" * 40 + s.rank[:20] + str(s.id)
+    Story.objects.bulk_update(stories, ["rank"], batch_size=1000)
+    for s, k in zip(stories, keys, strict=True):
+        s.rank = k
+    Story.objects.bulk_update(stories, ["rank"], batch_size=1000)
+    return len(stories)
+
+
+@transaction.atomic
+def stories_bulk_update(
+    *,
+    actor,
+    product,
+    ids: list[int],
+    status: str | None = None,
+    epic_id: int | None | str = "",
+    add_labels: list[str] | None = None,
+    remove_labels: list[str] | None = None,
+) -> int:
+    """Change status, epic and/or labels of a selection. Ids are filtered by product AND
+    workspace; an id outside them rejects the whole request (nothing changes)."""
+    _editor(actor, product)
+    try:
+        ids = sorted({int(i) for i in ids})
+    except (TypeError, ValueError):
+        raise ValidationError({"ids": "Send a list of story ids."})
+    if not ids:
+        raise ValidationError({"ids": "Select at least one story."})
+    stories = list(
+        Story.objects.select_for_update()
+        .filter(id__in=ids, product=product, product__workspace_id=product.workspace_id)
+        .select_related("product")
+    )
+    if len(stories) != len(ids):
+        raise ValidationError({"ids": "Some stories are not in this backlog."})
+    workflow = workflow_of(product)
+    check = {}
+    if status:
+        check["status"] = status
+    if epic_id not in ("", None):
+        check["epic_id"] = int(epic_id)
+    _validate_refs(product=product, data=check, workflow=workflow)
+    now = timezone.now()
+    changed, old_statuses = [], {}
+    for s in stories:
+        touched = False
+        if status and s.status != status:
+            old_statuses[s.id] = s.status
+            if is_done(workflow, status) and not is_done(workflow, s.status):
+                s.done_at = now
+            elif not is_done(workflow, status) and is_done(workflow, s.status):
+                s.done_at = None
+            s.status, touched = status, True
+        if epic_id != "":
+            new_epic = int(epic_id) if epic_id not in (None, "none") else None
+            if s.epic_id != new_epic:
+                s.epic_id, touched = new_epic, True
+        if add_labels or remove_labels:
+            labels = [x for x in s.labels if x not in (remove_labels or [])]
+            labels += [x.strip() for x in add_labels or [] if x.strip() and x.strip() not in labels]
+            if labels != s.labels:
+                s.labels, touched = labels, True
+        if touched:
+            s.version += 1
+            s.updated_at = now
+            changed.append(s)
+    Story.objects.bulk_update(
+        changed, ["status", "done_at", "epic_id", "labels", "version", "updated_at"], batch_size=1000
+    )
+    for s in changed:
+        if s.id in old_statuses:
+            story_status_changed.send(sender=Story, story=s, old_status=old_statuses[s.id], new_status=s.status, at=now)
+        webhook_emit(workspace_id=product.workspace_id, event="story.updated", payload=story_payload(s))
+    activity_record(
+        workspace_id=product.workspace_id,
+        actor=actor,
+        verb="bulk edited stories",
+        target=product,
+        data={"count": len(changed)},
+    )
+    return len(changed)
+
+
+# --- acceptance criteria and comments ---------------------------------------------------------
+@transaction.atomic
+def criterion_add(*, actor, story, text: str) -> AcceptanceCriterion:
+    _editor(actor, story.product)
+    if not (text or "").strip():
+        raise ValidationError({"text": "Write the criterion."})
+    position = story.criteria.count()
+    return AcceptanceCriterion.objects.create(story=story, text=text.strip()[:500], position=position)
+
+
+@transaction.atomic
+def criterion_toggle(*, actor, criterion: AcceptanceCriterion, done: bool) -> AcceptanceCriterion:
+    _editor(actor, criterion.story.product)
+    criterion.done = done
+    criterion.save(update_fields=["done"])
+    return criterion
+
+
+def mentioned_users(*, body: str, workspace_id: int) -> list[User]:
+    """@alice@example.com or @alice (the part of a member's e-mail before the @)."""
+    handles = {m.lower() for m in MENTION_RE.findall(body or "")}
+    if not handles:
+        return []
+    members = list(selectors.members_of(workspace_id))
+    return [u for u in members if u.email.lower() in handles or u.email.split("@")[0].lower() in handles]
+
+
+@transaction.atomic
+def comment_create(*, actor, story, body: str) -> Comment:
+    """Comment on a story; every mentioned member (but the author) is notified."""
+    _editor(actor, story.product)
+    if not (body or "").strip():
+        raise ValidationError({"body": "Write a comment."})
+    comment = Comment.objects.create(story=story, author=actor, body=body.strip())
+    for user in mentioned_users(body=body, workspace_id=story.product.workspace_id):
+        if user.id != actor.id:
+            notify(
+                recipient=user,
+                kind="mention",
+                title=f"{actor} mentioned you on “{story.title}”",
+                url=story_url(story),
+                workspace_id=story.product.workspace_id,
+                data={"story_id": story.id, "comment_id": comment.id},
+            )
+    activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="commented on", target=story)
+    return comment
+
+
+# --- epics ---------------------------------------------------------------------------------
+EPIC_FIELDS = ["title", "description", "status", "initiative_id", "release_id", "score_inputs", "custom_values"]
+
+
+def _validate_epic(*, product, data: dict) -> None:
+    from roadmaps.models import Initiative, Release
+
+    errors: dict = {}
+    if "title" in data and not (data["title"] or "").strip():
+        errors["title"] = ["An epic needs a title."]
+    if "status" in data and data["status"] not in {s["key"] for s in workflow_of(product)}:
+        errors["status"] = ["Choose a status of this product's workflow."]
+    if data.get("initiative_id") and not Initiative.objects.filter(id=data["initiative_id"], product=product).exists():
+        errors["initiative_id"] = ["Choose an initiative of this product."]
+    if data.get("release_id") and not Release.objects.filter(id=data["release_id"], product=product).exists():
+        errors["release_id"] = ["Choose a release of this product."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def epic_create(*, actor, product, title: str, **data) -> Epic:
+    _editor(actor, product)
+    data = {k: v for k, v in {"title": title, **data}.items() if k in EPIC_FIELDS}
+    _validate_epic(product=product, data=data)
+    data["custom_values"] = customfields.clean_values(
+        fields=selectors.custom_fields_of(product, "epic"),
+        values=data.get("custom_values") or {},
+        member_ids=selectors.member_ids_of(product.workspace_id),
+    )
+    data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
+    epic = Epic(product=product, **data)
+    epic.title = epic.title.strip()
+    epic.score = score_of(epic, selectors.scoring_model_of(product), strict=True)
+    epic.save()
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="created epic", target=epic)
+    webhook_emit(workspace_id=product.workspace_id, event="epic.created", payload={"id": epic.id, "title": epic.title})
+    return epic
+
+
+@transaction.atomic
+def epic_update(*, actor, epic: Epic, data: dict, version: int | None) -> Epic:
+    product = epic.product
+    _editor(actor, product)
+    data = {k: v for k, v in data.items() if k in EPIC_FIELDS}
+    _validate_epic(product=product, data=data)
+    if "custom_values" in data:
+        data["custom_values"] = customfields.clean_values(
+            fields=selectors.custom_fields_of(product, "epic"),
+            values=data["custom_values"] or {},
+            current=epic.custom_values,
+            member_ids=selectors.member_ids_of(product.workspace_id),
+        )
+    if "score_inputs" in data:
+        data["score_inputs"] = _clean_score_inputs({**epic.score_inputs, **(data["score_inputs"] or {})})
+    probe = Epic(**{f.attname: getattr(epic, f.attname) for f in Epic._meta.concrete_fields})
+    for k, v in data.items():
+        setattr(probe, k, v)
+    data["score"] = score_of(
+        probe, selectors.scoring_model_of(product), strict="score_inputs" in data or "custom_values" in data
+    )
+    versioned_update(
+        instance=epic,
+        data=data,
+        fields=[*EPIC_FIELDS, "score"],
+        expected_version=version,
+        serialize=lambda e: {"id": e.id, "title": e.title, "status": e.status, "version": e.version},
+    )
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated epic", target=epic)
+    webhook_emit(workspace_id=product.workspace_id, event="epic.updated", payload={"id": epic.id, "title": epic.title})
+    return epic
+
+
+@transaction.atomic
+def epic_delete(*, actor, epic: Epic) -> None:
+    _editor(actor, epic.product)
+    activity_record(
+        workspace_id=epic.product.workspace_id, actor=actor, verb="deleted epic", data={"title": epic.title}
+    )
+    epic.delete()
+
+
+# --- custom fields and saved views ----------------------------------------------------------
+@transaction.atomic
+def custom_field_create(
+    *, actor, product, key: str, label: str, type: str, entity: str = "story", options=None, required: bool = False
+) -> CustomField:
+    require_role(user=actor, workspace_id=product.workspace_id, role=Role.ADMIN)
+    options = options or []
+    errors = customfields.validate_definition(key=key, label=label, type=type, options=options)
+    if entity not in CustomField.Entity.values:
+        errors["entity"] = ["Choose story or epic."]
+    if not errors and CustomField.objects.filter(product=product, entity=entity, key=key).exists():
+        errors["key"] = ["This key is already used."]
+    if errors:
+        raise ValidationError(errors)
+    position = CustomField.objects.filter(product=product, entity=entity).count()
+    field = CustomField.objects.create(
+        product=product,
+        entity=entity,
+        key=key,
+        label=label.strip(),
+        type=type,
+        options=options if type in ("single_select", "multi_select") else [],
+        required=required,
+        position=position,
+    )
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="added custom field", target=field)
+    return field
+
+
+@transaction.atomic
+def custom_field_update(
+    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None
+) -> CustomField:
+    require_role(user=actor, workspace_id=field.product.workspace_id, role=Role.ADMIN)
+    errors = customfields.validate_definition(
+        key=field.key,
+        label=label if label is not None else field.label,
+        type=field.type,
+        options=options if options is not None else field.options,
+    )
+    if errors:
+        raise ValidationError(errors)
+    if label is not None:
+        field.label = label.strip()
+    if options is not None and field.type in ("single_select", "multi_select"):
+        field.options = options
+    if required is not None:
+        field.required = required
+    field.save()
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, actor, field: CustomField) -> None:
+    require_role(user=actor, workspace_id=field.product.workspace_id, role=Role.ADMIN)
+    field.delete()
+
+
+VIEW_KEYS = {"columns", "filters", "group", "sort"}
+
+
+def _clean_view_config(config) -> dict:
+    if not isinstance(config, dict) or set(config) - VIEW_KEYS:
+        raise ValidationError({"config": f"Keys allowed: {', '.join(sorted(VIEW_KEYS))}."})
+    if "columns" in config and not isinstance(config["columns"], list):
+        raise ValidationError({"config": "columns is a list of column names."})
+    if "filters" in config and not isinstance(config["filters"], dict):
+        raise ValidationError({"config": "filters is an object."})
+    return config
+
+
+@transaction.atomic
+def saved_view_create(*, actor, product, name: str, config: dict, shared: bool = False) -> SavedView:
+    require_role(user=actor, workspace_id=product.workspace_id, role=Role.VIEWER if not shared else Role.EDITOR)
+    if not (name or "").strip():
+        raise ValidationError({"name": "Name the view."})
+    return SavedView.objects.create(
+        product=product, owner=actor, name=name.strip()[:80], config=_clean_view_config(config), shared=shared
+    )
+
+
+@transaction.atomic
+def saved_view_update(*, actor, view: SavedView, name=None, config=None, shared=None) -> SavedView:
+    if view.owner_id != actor.id:
+        require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.ADMIN)
+    if shared:
+        require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.EDITOR)
+    if name is not None:
+        if not name.strip():
+            raise ValidationError({"name": "Name the view."})
+        view.name = name.strip()[:80]
+    if config is not None:
+        view.config = _clean_view_config(config)
+    if shared is not None:
+        view.shared = shared
+    view.save()
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, actor, view: SavedView) -> None:
+    if view.owner_id != actor.id:
+        require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.ADMIN)
+    view.delete()
+
+
+# --- feedback -------------------------------------------------------------------------------
+def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
+    """Story.demand = sum of importance x segment weight (default 1) over linked feedback.
+    Set-based: one aggregate query, one bulk_update; re-scores the touched stories if the
+    model reads demand."""
+    weights = selectors.settings_of(product).segment_weights or {}
+    qs = Story.objects.filter(product=product)
+    if story_ids is not None:
+        qs = qs.filter(id__in=story_ids)
+    rows = (
+        Feedback.stories.through.objects.filter(story__in=qs)
+        .values_list("story_id", "feedback__segment")
+        .annotate(total=Sum("feedback__importance"))
+    )
+    demand: dict[int, Decimal] = {}
+    for story_id, segment, total in rows:
+        w = Decimal(str(weights.get(segment, 1))) if segment else Decimal(1)
+        demand[story_id] = demand.get(story_id, Decimal(0)) + Decimal(total) * w
+    model = selectors.scoring_model_of(product)
+    uses_demand = model.framework == "weighted" and any(c.get("source") == "demand" for c in model.criteria)
+    stories = list(qs.only("id", "demand", "score", "score_inputs", "custom_values", "moscow", "kano"))
+    changed = []
+    for s in stories:
+        new = demand.get(s.id, Decimal(0)).quantize(Decimal("0.01"))
+        if new != s.demand:
+            s.demand = new
+            if uses_demand:
+                s.score = score_of(s, model, strict=False)
+            changed.append(s)
+    Story.objects.bulk_update(changed, ["demand", "score"], batch_size=1000)
+
+
+def _validate_feedback(*, product, data: dict) -> None:
+    errors: dict = {}
+    if "customer" in data and not (data["customer"] or "").strip():
+        errors["customer"] = ["Who said it?"]
+    if "quote" in data and not (data["quote"] or "").strip():
+        errors["quote"] = ["What did they say?"]
+    if "importance" in data and data["importance"] not in (1, 2, 3, 4, 5):
+        errors["importance"] = ["Importance is 1 to 5."]
+    for name, model in (("story_ids", Story), ("epic_ids", Epic)):
+        ids = data.get(name)
+        if ids and model.objects.filter(id__in=ids, product=product).count() != len(set(ids)):
+            errors[name] = ["Link only items of this product."]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def feedback_create(
+    *,
+    actor,
+    product,
+    customer: str,
+    quote: str,
+    source: str = "",
+    segment: str = "",
+    importance: int = 3,
+    story_ids: list[int] | None = None,
+    epic_ids: list[int] | None = None,
+) -> Feedback:
+    _editor(actor, product)
+    data = {
+        "customer": customer,
+        "quote": quote,
+        "importance": importance,
+        "story_ids": story_ids or [],
+        "epic_ids": epic_ids or [],
+    }
+    _validate_feedback(product=product, data=data)
+    fb = Feedback.objects.create(
+        product=product,
+        customer=customer.strip(),
+        quote=quote.strip(),
+        source=(source or "").strip(),
+        segment=(segment or "").strip(),
+        importance=importance,
+        created_by=actor,
+    )
+    fb.stories.set(story_ids or [])
+    fb.epics.set(epic_ids or [])
+    if story_ids:
+        demand_recompute(product=product, story_ids=list(story_ids))
+    activity_record(workspace_id=product.workspace_id, actor=actor, verb="added feedback", target=fb)
+    return fb
+
+
+@transaction.atomic
+def feedback_update(*, actor, feedback: Feedback, data: dict) -> Feedback:
+    product = feedback.product
+    _editor(actor, product)
+    _validate_feedback(product=product, data=data)
+    before = set(feedback.stories.values_list("id", flat=True))
+    for k in ("customer", "quote", "source", "segment"):
+        if k in data:
+            setattr(feedback, k, (data[k] or "").strip())
+    if "importance" in data:
+        feedback.importance = data["importance"]
+    feedback.save()
+    if "story_ids" in data:
+        feedback.stories.set(data["story_ids"])
+    if "epic_ids" in data:
+        feedback.epics.set(data["epic_ids"])
+    after = set(feedback.stories.values_list("id", flat=True))
+    demand_recompute(product=product, story_ids=list(before | after))
+    return feedback
+
+
+@transaction.atomic
+def feedback_delete(*, actor, feedback: Feedback) -> None:
+    product = feedback.product
+    _editor(actor, product)
+    ids = list(feedback.stories.values_list("id", flat=True))
+    feedback.delete()
+    demand_recompute(product=product, story_ids=ids)

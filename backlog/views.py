@@ -1,0 +1,672 @@
+"""Backlog pages (htmx partials for inline edits, moves and load-more). Thin: parse the
+request, call a service or selector, render."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import BackgroundJob, Role
+from roadmaps.pages import ProductPageMixin
+
+from . import scoring, selectors, services
+from .models import CATEGORIES, AcceptanceCriterion, CustomField, Epic, ScoringModel, Story
+
+PAGE_SIZE = 50
+FILTER_KEYS = [
+    "q",
+    "status",
+    "epic",
+    "assignee",
+    "label",
+    "moscow",
+    "kano",
+    "score_min",
+    "score_max",
+    "scored",
+    "sort",
+    "group",
+]
+BASE_COLUMNS = ["epic", "status", "points", "assignee", "labels", "score"]
+
+
+def _errors(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _int_or_none(value):
+    value = (value or "").strip() if isinstance(value, str) else value
+    if value in (None, "", "none"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"__all__": f"Not a number: {value!r}."})
+
+
+def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: ScoringModel) -> dict:
+    """Map a story form (full or inline) to service data; only the fields present are set."""
+    data: dict = {}
+    for key in ("title", "as_a", "i_want", "so_that", "description", "status", "moscow", "kano"):
+        if key in post:
+            data[key] = post.get(key, "")
+    if "points" in post:
+        raw = post.get("points", "").strip()
+        if raw and not raw.isdigit():
+            raise ValidationError({"points": "Points are a whole number."})
+        data["points"] = int(raw) if raw else None
+    for key in ("epic_id", "assignee_id"):
+        if key in post:
+            data[key] = _int_or_none(post.get(key))
+    if "labels" in post:
+        data["labels"] = [x.strip() for x in post.get("labels", "").split(",") if x.strip()]
+    inputs = {
+        k: post.get(f"input_{k}", "").strip()
+        for k in scoring.input_keys(model.framework, model.criteria)
+        if f"input_{k}" in post
+    }
+    if inputs:
+        data["score_inputs"] = {k: (v if v != "" else None) for k, v in inputs.items()}
+    custom = {}
+    for f in fields:
+        name = f"cf_{f.key}"
+        if name in post:
+            custom[f.key] = post.getlist(name) if f.type == "multi_select" else post.get(name)
+    if custom:
+        data["custom_values"] = custom
+    return data
+
+
+class BacklogBase(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def story(self, story_id) -> Story:
+        return selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+
+    def params(self) -> QueryDict:
+        """Filters from the URL, or from a saved view (?view=<id>) overlaid by the URL."""
+        params = QueryDict(mutable=True)
+        view_id = self.request.GET.get("view")
+        if view_id and view_id.isdigit():
+            view = selectors.saved_views_for(user=self.request.user, product=self.product).filter(id=view_id).first()
+            if view:
+                for k, v in (view.config.get("filters") or {}).items():
+                    params[k] = v
+                for k in ("sort", "group"):
+                    if view.config.get(k):
+                        params[k] = view.config[k]
+                if view.config.get("columns"):
+                    params["columns"] = ",".join(view.config["columns"])
+        for k, v in self.request.GET.items():
+            if v != "":
+                params[k] = v
+        return params
+
+    def row_context(self, params=None):
+        fields = selectors.custom_fields_of(self.product)
+        members = selectors.members_of(self.product.workspace_id)
+        settings = selectors.settings_of(self.product)
+        columns_param = (params or {}).get("columns")
+        all_columns = BASE_COLUMNS + [f"cf_{f.key}" for f in fields]
+        columns = [c for c in columns_param.split(",") if c in all_columns] if columns_param else all_columns
+        group = (params or {}).get("group", "")
+        sort_choices = [
+            ("rank", "Backlog order"),
+            ("-score", "Score, high first"),
+            ("score", "Score, low first"),
+            ("title", "Title"),
+            ("points", "Points"),
+            ("status", "Status"),
+            ("-created_at", "Newest"),
+        ]
+        sort_choices += [(f"cf_{f.key}", f.label) for f in fields] + [(f"-cf_{f.key}", f"{f.label} ↓") for f in fields]
+        group_choices = [("", "No grouping"), ("epic", "Epic"), ("status", "Status"), ("assignee", "Assignee")]
+        group_choices += [(f"cf_{f.key}", f.label) for f in fields]
+        return {
+            "group_key": group[3:] if group.startswith("cf_") else "",
+            "sort_choices": sort_choices,
+            "group_choices": group_choices,
+            "fields": fields,
+            "shown_fields": [f for f in fields if f"cf_{f.key}" in columns],
+            "columns": columns,
+            "all_columns": all_columns,
+            "members": members,
+            "member_names": {u.id: str(u) for u in members},
+            "workflow": settings.workflow,
+            "status_labels": {s["key"]: s["label"] for s in settings.workflow},
+            "epics": list(Epic.objects.filter(product=self.product).only("id", "title")),
+            "can_edit": self.role >= Role.EDITOR,
+        }
+
+
+class BacklogView(BacklogBase):
+    """The backlog list: filters, grouping, sort, saved views, first page; the rest loads on scroll."""
+
+    def get(self, request, ws, product_id):
+        params = self.params()
+        context = self.row_context(params)
+        offset = 0
+        stories = list(
+            selectors.stories_for_backlog(product=self.product, params=params, fields=context["fields"])[
+                offset : offset + PAGE_SIZE + 1
+            ]
+        )
+        has_more = len(stories) > PAGE_SIZE
+        query = params.copy()
+        query["offset"] = PAGE_SIZE
+        context.update(
+            stories=stories[:PAGE_SIZE],
+            has_more=has_more,
+            next_query=query.urlencode(),
+            params=params,
+            group=params.get("group", ""),
+            sort=params.get("sort", "rank"),
+            sortable=params.get("sort", "rank") == "rank" and not params.get("group"),
+            saved_views=list(selectors.saved_views_for(user=request.user, product=self.product)),
+            query_string=params.urlencode(),
+            moscow_choices=Story.MoSCoW.choices,
+            kano_choices=Story.Kano.choices,
+        )
+        return render(request, "backlog/list.html", self.get_context_data(**context))
+
+    def post(self, request, ws, product_id):
+        """Quick add: a title (and optional epic) at the bottom of the backlog."""
+        try:
+            services.story_create(
+                actor=request.user,
+                product=self.product,
+                title=request.POST.get("title", ""),
+                epic_id=_int_or_none(request.POST.get("epic_id")),
+            )
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+        return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
+
+
+class RowsView(BacklogBase):
+    """htmx: the next page of rows (hx-trigger="revealed" on the last row)."""
+
+    write_role = None
+
+    def get(self, request, ws, product_id):
+        params = self.params()
+        try:
+            offset = max(0, int(params.get("offset", 0)))
+        except ValueError:
+            offset = 0
+        context = self.row_context(params)
+        stories = list(
+            selectors.stories_for_backlog(product=self.product, params=params, fields=context["fields"])[
+                offset : offset + PAGE_SIZE + 1
+            ]
+        )
+        query = params.copy()
+        query["offset"] = offset + PAGE_SIZE
+        context.update(
+            stories=stories[:PAGE_SIZE],
+            has_more=len(stories) > PAGE_SIZE,
+            next_query=query.urlencode(),
+            group=params.get("group", ""),
+            sortable=params.get("sort", "rank") == "rank",
+        )
+        return render(request, "backlog/_rows.html", self.get_context_data(**context))
+
+
+class RowView(BacklogBase):
+    """htmx: one row, read-only (GET) or its inline editor (GET ?edit=1); POST saves inline edits."""
+
+    def get(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        template = "backlog/_row_edit.html" if request.GET.get("edit") else "backlog/_row.html"
+        return render(request, template, self.get_context_data(story=story, **self.row_context()))
+
+    def post(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        context = self.row_context()
+        try:
+            data = _story_data_from_post(
+                request.POST, fields=context["fields"], model=selectors.scoring_model_of(self.product)
+            )
+            version = _int_or_none(request.POST.get("version"))
+            services.story_update(actor=request.user, story=story, data=data, version=version)
+        except ValidationError as e:
+            return render(
+                request,
+                "backlog/_row_edit.html",
+                self.get_context_data(story=story, errors=_errors(e), **context),
+                status=400,
+            )
+        except Conflict:
+            story = self.story(story_id)
+            return render(
+                request,
+                "backlog/_row_edit.html",
+                self.get_context_data(story=story, conflict=True, **context),
+                status=409,
+            )
+        story = self.story(story_id)
+        return render(request, "backlog/_row.html", self.get_context_data(story=story, **context))
+
+
+class MoveView(BacklogBase):
+    required_role = None
+
+    def post(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        try:
+            services.story_move(
+                actor=request.user,
+                story=story,
+                before=_int_or_none(request.POST.get("before")),
+                after=_int_or_none(request.POST.get("after")),
+            )
+        except ValidationError as e:
+            return HttpResponse(json.dumps(_errors(e)), status=400, content_type="application/json")
+        return HttpResponse(json.dumps({"id": story.id, "rank": story.rank}), content_type="application/json")
+
+
+class BulkView(BacklogBase):
+    required_role = None
+
+    def post(self, request, ws, product_id):
+        epic = request.POST.get("epic_id", "")
+        try:
+            count = services.stories_bulk_update(
+                actor=request.user,
+                product=self.product,
+                ids=request.POST.getlist("ids"),
+                status=request.POST.get("status") or None,
+                epic_id=("" if epic == "" else (None if epic == "none" else _int_or_none(epic))),
+                add_labels=[x.strip() for x in request.POST.get("add_labels", "").split(",") if x.strip()],
+                remove_labels=[x.strip() for x in request.POST.get("remove_labels", "").split(",") if x.strip()],
+            )
+            messages.success(request, f"{count} stories updated.")
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+            url = reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id})
+            return redirect(f"{url}?{request.POST.get('query', '')}")
+        url = reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id})
+        return redirect(f"{url}?{request.POST.get('query', '')}")
+
+
+class SavedViewSaveView(BacklogBase):
+    required_role = None
+    write_role = Role.VIEWER
+
+    def post(self, request, ws, product_id):
+        query = QueryDict(request.POST.get("query", ""))
+        filters = {
+            k: v
+            for k, v in query.items()
+            if (k in FILTER_KEYS or k.startswith("cf_")) and k not in ("sort", "group") and v
+        }
+        config = {"filters": filters, "sort": query.get("sort", "rank"), "group": query.get("group", "")}
+        if query.get("columns"):
+            config["columns"] = query["columns"].split(",")
+        try:
+            view = services.saved_view_create(
+                actor=request.user,
+                product=self.product,
+                name=request.POST.get("name", ""),
+                config=config,
+                shared=request.POST.get("shared") == "on",
+            )
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+            return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
+        messages.success(request, f"View “{view.name}” saved.")
+        return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}) + f"?view={view.id}")
+
+
+class SavedViewDeleteView(BacklogBase):
+    required_role = None
+    write_role = Role.VIEWER
+
+    def post(self, request, ws, product_id, view_id):
+        view = get_object_or_404(selectors.saved_views_for(user=request.user, product=self.product), id=view_id)
+        services.saved_view_delete(actor=request.user, view=view)
+        return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
+
+
+class StoryView(BacklogBase):
+    """A story: user story, acceptance criteria, score explained, demand, comments; edit form."""
+
+    def context(self, story, errors=None, conflict=False):
+        model = selectors.scoring_model_of(self.product)
+        ctx = self.row_context()
+        ctx.update(
+            story=story,
+            errors=errors or {},
+            conflict=conflict,
+            model=model,
+            input_keys=scoring.input_keys(model.framework, model.criteria),
+            explanation=services.explain(story, model).as_dict(),
+            demand=selectors.demand_of(story),
+            comments=story.comments.select_related("author"),
+            criteria=story.criteria.all(),
+            feedback=story.feedback.all()[:50],
+            moscow_choices=Story.MoSCoW.choices,
+            kano_choices=Story.Kano.choices,
+        )
+        return self.get_context_data(**ctx)
+
+    def get(self, request, ws, product_id, story_id):
+        return render(request, "backlog/story.html", self.context(self.story(story_id)))
+
+    def post(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        try:
+            data = _story_data_from_post(
+                request.POST,
+                fields=selectors.custom_fields_of(self.product),
+                model=selectors.scoring_model_of(self.product),
+            )
+            services.story_update(
+                actor=request.user, story=story, data=data, version=_int_or_none(request.POST.get("version"))
+            )
+        except ValidationError as e:
+            return render(request, "backlog/story.html", self.context(self.story(story_id), _errors(e)), status=400)
+        except Conflict:
+            return render(request, "backlog/story.html", self.context(self.story(story_id), conflict=True), status=409)
+        messages.success(request, "Story saved.")
+        return redirect(request.path)
+
+
+class StoryDeleteView(BacklogBase):
+    required_role = None
+
+    def post(self, request, ws, product_id, story_id):
+        services.story_delete(actor=request.user, story=self.story(story_id))
+        messages.success(request, "Story deleted.")
+        return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
+
+
+class CommentView(BacklogBase):
+    required_role = None
+
+    def post(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        try:
+            services.comment_create(actor=request.user, story=story, body=request.POST.get("body", ""))
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+        return redirect(reverse("backlog:story", kwargs={"ws": ws, "product_id": product_id, "story_id": story.id}))
+
+
+class CriterionView(BacklogBase):
+    required_role = None
+
+    def post(self, request, ws, product_id, story_id, criterion_id=None):
+        story = self.story(story_id)
+        try:
+            if criterion_id is None:
+                services.criterion_add(actor=request.user, story=story, text=request.POST.get("text", ""))
+            else:
+                criterion = get_object_or_404(AcceptanceCriterion, id=criterion_id, story=story)
+                services.criterion_toggle(
+                    actor=request.user, criterion=criterion, done=request.POST.get("done") == "on"
+                )
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+        return redirect(reverse("backlog:story", kwargs={"ws": ws, "product_id": product_id, "story_id": story.id}))
+
+
+class EpicsView(BacklogBase):
+    def context(self, errors=None):
+        from django.db.models import Count, Q
+
+        epics = (
+            Epic.objects.filter(product=self.product)
+            .select_related("initiative")
+            .annotate(
+                story_count=Count("stories"), done_count=Count("stories", filter=Q(stories__done_at__isnull=False))
+            )
+            .order_by("-score", "id")
+        )
+        return self.get_context_data(
+            epics=epics,
+            errors=errors or {},
+            workflow=selectors.settings_of(self.product).workflow,
+            initiatives=self.product.initiatives.all(),
+        )
+
+    def get(self, request, ws, product_id):
+        return render(request, "backlog/epics.html", self.context())
+
+    def post(self, request, ws, product_id):
+        try:
+            services.epic_create(
+                actor=request.user,
+                product=self.product,
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                initiative_id=_int_or_none(request.POST.get("initiative_id")),
+            )
+        except ValidationError as e:
+            return render(request, "backlog/epics.html", self.context(_errors(e)), status=400)
+        messages.success(request, "Epic created.")
+        return redirect(request.path)
+
+
+class EpicView(BacklogBase):
+    def epic(self, epic_id):
+        return get_object_or_404(Epic, id=epic_id, product=self.product)
+
+    def context(self, epic, errors=None):
+        model = selectors.scoring_model_of(self.product)
+        return self.get_context_data(
+            epic=epic,
+            errors=errors or {},
+            stories=epic.stories.select_related("assignee"),
+            workflow=selectors.settings_of(self.product).workflow,
+            model=model,
+            input_keys=scoring.input_keys(model.framework, model.criteria),
+            explanation=services.explain(epic, model).as_dict(),
+            feedback=epic.feedback.all(),
+        )
+
+    def get(self, request, ws, product_id, epic_id):
+        return render(request, "backlog/epic.html", self.context(self.epic(epic_id)))
+
+    def post(self, request, ws, product_id, epic_id):
+        epic = self.epic(epic_id)
+        model = selectors.scoring_model_of(self.product)
+        data = {k: request.POST.get(k, "") for k in ("title", "description", "status") if k in request.POST}
+        inputs = {
+            k: request.POST.get(f"input_{k}", "").strip() or None
+            for k in scoring.input_keys(model.framework, model.criteria)
+            if f"input_{k}" in request.POST
+        }
+        if inputs:
+            data["score_inputs"] = inputs
+        try:
+            services.epic_update(
+                actor=request.user, epic=epic, data=data, version=_int_or_none(request.POST.get("version"))
+            )
+        except ValidationError as e:
+            return render(request, "backlog/epic.html", self.context(self.epic(epic_id), _errors(e)), status=400)
+        except Conflict:
+            messages.error(request, "Someone else changed this epic; here is the current version.")
+        return redirect(request.path)
+
+
+class ScoringView(BacklogBase):
+    """The model's settings, a what-if preview (GET with candidate weights: no writes), the
+    value-vs-effort chart, and saving (POST: starts the re-scoring job)."""
+
+    def _candidate(self, source) -> tuple[str, list[dict]]:
+        framework = source.get("framework") or selectors.scoring_model_of(self.product).framework
+        criteria = []
+        for i in range(int(source.get("criteria_count", 0) or 0) + 1):
+            key = (source.get(f"c{i}_key") or "").strip()
+            if not key:
+                continue
+            criteria.append(
+                {
+                    "key": key,
+                    "label": source.get(f"c{i}_label") or key,
+                    "weight": source.get(f"c{i}_weight") or "1",
+                    "against": source.get(f"c{i}_against") == "on",
+                    "source": source.get(f"c{i}_source") or "input",
+                    **({"field": source.get(f"c{i}_field")} if source.get(f"c{i}_field") else {}),
+                }
+            )
+        return framework, criteria
+
+    def context(self, *, errors=None, job=None):
+        model = selectors.scoring_model_of(self.product)
+        preview = None
+        framework, criteria = model.framework, model.criteria
+        if self.request.GET.get("what_if"):
+            framework, criteria = self._candidate(self.request.GET)
+            try:
+                preview = services.what_if(product=self.product, framework=framework, criteria=criteria)
+            except ValidationError as e:
+                errors = _errors(e)
+        points = [
+            {"x": float(s.score_inputs["effort"]), "y": float(s.score_inputs["value"]), "label": s.title}
+            for s in Story.objects.filter(product=self.product).only("title", "score_inputs")[:500]
+            if _is_num(s.score_inputs.get("effort")) and _is_num(s.score_inputs.get("value"))
+        ]
+        top = list(Story.objects.filter(product=self.product, score__isnull=False).order_by("-score", "rank")[:15])
+        if job is None:
+            job = BackgroundJob.objects.filter(
+                workspace_id=self.product.workspace_id, kind="backlog.rescore", params__product_id=self.product.id
+            ).first()
+        rows = list(criteria) + [{"key": "", "label": "", "weight": 1, "against": False, "source": "input"}] * 2
+        return self.get_context_data(
+            model=model,
+            framework=framework,
+            criteria_rows=rows,
+            errors=errors or {},
+            preview=preview,
+            chart_points=points,
+            top=top,
+            job=job,
+            frameworks=ScoringModel.Framework.choices,
+            formulas=scoring.FORMULAS,
+            fields=selectors.custom_fields_of(self.product),
+        )
+
+    def get(self, request, ws, product_id):
+        return render(request, "backlog/scoring.html", self.context())
+
+    def post(self, request, ws, product_id):
+        framework, criteria = self._candidate(request.POST)
+        try:
+            _, job = services.scoring_model_update(
+                actor=request.user, product=self.product, framework=framework, criteria=criteria
+            )
+        except ValidationError as e:
+            return render(request, "backlog/scoring.html", self.context(errors=_errors(e)), status=400)
+        messages.success(request, "Scoring model saved; re-scoring the backlog.")
+        return render(request, "backlog/scoring.html", self.context(job=job))
+
+
+def _is_num(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+class FeedbackView(BacklogBase):
+    def context(self, errors=None):
+        return self.get_context_data(
+            items=selectors.feedback_for_product(product=self.product)[:200],
+            errors=errors or {},
+            stories=Story.objects.filter(product=self.product).only("id", "title").order_by("rank")[:500],
+            epics=Epic.objects.filter(product=self.product).only("id", "title"),
+            segment_weights=selectors.settings_of(self.product).segment_weights,
+        )
+
+    def get(self, request, ws, product_id):
+        return render(request, "backlog/feedback.html", self.context())
+
+    def post(self, request, ws, product_id):
+        try:
+            importance = _int_or_none(request.POST.get("importance")) or 3
+            services.feedback_create(
+                actor=request.user,
+                product=self.product,
+                customer=request.POST.get("customer", ""),
+                quote=request.POST.get("quote", ""),
+                source=request.POST.get("source", ""),
+                segment=request.POST.get("segment", ""),
+                importance=importance,
+                story_ids=[int(i) for i in request.POST.getlist("story_ids") if i.isdigit()],
+                epic_ids=[int(i) for i in request.POST.getlist("epic_ids") if i.isdigit()],
+            )
+        except ValidationError as e:
+            return render(request, "backlog/feedback.html", self.context(_errors(e)), status=400)
+        messages.success(request, "Feedback recorded.")
+        return redirect(request.path)
+
+
+class SettingsView(BacklogBase):
+    """Custom fields, workflow and segment weights (admins change them)."""
+
+    write_role = Role.ADMIN
+
+    def context(self, errors=None):
+        settings = selectors.settings_of(self.product)
+        return self.get_context_data(
+            custom_fields=CustomField.objects.filter(product=self.product),
+            errors=errors or {},
+            types=CustomField.Type.choices,
+            categories=CATEGORIES,
+            workflow_text="\n".join(f"{s['key']}|{s['label']}|{s['category']}" for s in settings.workflow),
+            weights_text="\n".join(f"{k}={v}" for k, v in settings.segment_weights.items()),
+        )
+
+    def get(self, request, ws, product_id):
+        return render(request, "backlog/settings.html", self.context())
+
+    def post(self, request, ws, product_id):
+        action = request.POST.get("action")
+        try:
+            if action == "field":
+                services.custom_field_create(
+                    actor=request.user,
+                    product=self.product,
+                    key=request.POST.get("key", "").strip(),
+                    label=request.POST.get("label", ""),
+                    type=request.POST.get("type", ""),
+                    entity=request.POST.get("entity", "story"),
+                    options=[o.strip() for o in request.POST.get("options", "").split(",") if o.strip()],
+                    required=request.POST.get("required") == "on",
+                )
+            elif action == "delete_field":
+                field = get_object_or_404(CustomField, id=request.POST.get("field_id"), product=self.product)
+                services.custom_field_delete(actor=request.user, field=field)
+            elif action == "workflow":
+                workflow = []
+                for line in request.POST.get("workflow", "").splitlines():
+                    if line.strip():
+                        parts = [p.strip() for p in line.split("|")]
+                        workflow.append(
+                            {
+                                "key": parts[0],
+                                "label": parts[1] if len(parts) > 1 else parts[0],
+                                "category": parts[2] if len(parts) > 2 else "",
+                            }
+                        )
+                services.settings_update(actor=request.user, product=self.product, workflow=workflow)
+            elif action == "weights":
+                weights = {}
+                for line in request.POST.get("weights", "").splitlines():
+                    if "=" in line:
+                        k, v = line.rsplit("=", 1)
+                        weights[k.strip()] = v.strip()
+                services.settings_update(actor=request.user, product=self.product, segment_weights=weights)
+        except ValidationError as e:
+            return render(request, "backlog/settings.html", self.context(_errors(e)), status=400)
+        messages.success(request, "Saved.")
+        return redirect(request.path)
