@@ -1,6 +1,6 @@
 """Outcome reviews: baseline at release, 30/90-day checkpoints, predicted vs measured, calibration."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,7 @@ from roadmaps.signals import release_shipped
 
 pytestmark = pytest.mark.django_db
 
-RELEASED = datetime(2026, 9, 1, 12, tzinfo=timezone.utc)
+RELEASED = datetime(2026, 9, 1, 12, tzinfo=UTC)
 
 
 class Related:

@@ -1,6 +1,6 @@
 """Daily rollups: hand-computed counts, recomputing a day whole, windows, funnel and KPI sync."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 
 def add(product, i, feature, actor, day, hour=10):
     UsageEvent.objects.create(product=product, event_id=f"e{i}", feature_key=feature, actor=actor,
-                              occurred_at=datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc))
+                              occurred_at=datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
 
 
 @pytest.fixture
