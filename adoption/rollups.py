@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent
@@ -38,10 +38,21 @@ def local_today(tz_name: str) -> date:
 
 
 def _lock(product_id: int, day: date) -> None:
-    """Serialise rollups of the same (product, day) (PostgreSQL advisory lock, released at commit)."""
+    """Serialise rollups of the same (product, day) (PostgreSQL advisory lock, released at commit),
+    and let this transaction group a day's events by hashing in memory: with fresh bulk inserts
+    the planner's estimates are stale and it would otherwise sort a million strings under the
+    database's linguistic collation (measured 5x slower)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [product_id * 1_000_000 + day.toordinal() % 1_000_000])
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL enable_sort = off")
+
+
+def _bytewise() -> str:
+    """Distinct counts compare actor ids byte by byte (ids, not words): much cheaper than a
+    linguistic collation on PostgreSQL, same result."""
+    return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
 
 
 @transaction.atomic
@@ -81,7 +92,11 @@ def rollup_day(*, product_id: int, day: date, tz_name: str) -> dict:
             [product_id, day],
         )
 
-    totals = day_rows.aggregate(active=Count("actor", distinct=True), events=Sum("events"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(DISTINCT actor{_bytewise()}), SUM(events) FROM {actor_day} "  # noqa: S608
+                       "WHERE product_id = %s AND day = %s", [product_id, day])
+        active, events = cursor.fetchone()
+    totals = {"active": active, "events": events}
     ProductDaily.objects.filter(product_id=product_id, day=day).delete()
     if totals["events"]:
         ProductDaily.objects.create(product_id=product_id, day=day, active_users=totals["active"],
@@ -102,15 +117,20 @@ def rollup_day(*, product_id: int, day: date, tz_name: str) -> dict:
 def _refresh_window(*, product_id: int, day: date) -> None:
     """Distinct users per feature and overall in the 7 days ending `day` (two aggregate queries,
     two UPDATEs)."""
-    window = ActorDay.objects.filter(product_id=product_id, day__gt=day - timedelta(days=WINDOW), day__lte=day)
-    per_key = dict(window.values("feature_key").annotate(n=Count("actor", distinct=True))
-                   .values_list("feature_key", "n"))
+    table, collate = ActorDay._meta.db_table, _bytewise()
+    where = "WHERE product_id = %s AND day > %s AND day <= %s"
+    params = [product_id, day - timedelta(days=WINDOW), day]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT feature_key, COUNT(DISTINCT actor{collate}) FROM {table} {where} "  # noqa: S608
+                       "GROUP BY feature_key", params)
+        per_key = dict(cursor.fetchall())
+        cursor.execute(f"SELECT COUNT(DISTINCT actor{collate}) FROM {table} {where}", params)  # noqa: S608
+        active = cursor.fetchone()[0] or 0
     ids = dict(Feature.objects.filter(product_id=product_id, key__in=per_key).values_list("id", "key"))
     whens = [When(feature_id=fid, then=Value(per_key[key])) for fid, key in ids.items()]
     if whens:
         FeatureDaily.objects.filter(product_id=product_id, day=day).update(
             users_7d=Case(*whens, default=Value(0), output_field=IntegerField()))
-    active = window.aggregate(n=Count("actor", distinct=True))["n"] or 0
     ProductDaily.objects.filter(product_id=product_id, day=day).update(active_7d=active)
 
 

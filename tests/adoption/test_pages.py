@@ -33,7 +33,7 @@ def urls(workspace, product, feature):
 
 
 @pytest.mark.parametrize("page", ["adoption", "feature", "outcomes", "keys", "revoke"])
-@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
 def test_outsider_gets_404_on_every_page(client_as, outsider, workspace, product, feature, page, method):
     url = urls(workspace, product, feature)[page]
     response = getattr(client_as(outsider), method)(url, {"key": "x", "name": "pwned"})
@@ -56,9 +56,10 @@ def test_viewer_does_not_see_ingestion_keys(client_as, viewer, workspace, produc
 
 
 @pytest.mark.parametrize("page", ["adoption", "feature", "keys", "revoke"])
-def test_viewer_writes_are_403_and_change_nothing(client_as, viewer, workspace, product, feature, page):
-    response = client_as(viewer).post(urls(workspace, product, feature)[page],
-                                      {"key": "new", "name": "Renamed", "target_percent": "10"})
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_viewer_writes_are_403_and_change_nothing(client_as, viewer, workspace, product, feature, page, method):
+    response = getattr(client_as(viewer), method)(urls(workspace, product, feature)[page],
+                                                  {"key": "new", "name": "Renamed", "target_percent": "10"})
     assert response.status_code == 403
     assert list(Feature.objects.values_list("key", "name", "target_percent")) == [("search", "Search", None)]
     assert IngestionKey.objects.count() == 1 and IngestionKey.objects.get().revoked_at is None
