@@ -33,6 +33,7 @@ def seed(*, workspace, users):
     for key, name, target, *_ in FEATURES:
         Feature.objects.get_or_create(product=product, key=key, defaults={
             "name": name, "target_percent": target, "kpi": kpi if key == "alerts" else None})
+    _seed_outcomes(product=product, kpi=kpi, tz_name=workspace.time_zone)
     if UsageEvent.objects.filter(product=product).exists():
         return product
     tz = ZoneInfo(workspace.time_zone)
@@ -60,3 +61,38 @@ def seed(*, workspace, users):
 
         feature_kpis_sync(product_id=product.id, tz_name=workspace.time_zone)
     return product
+
+
+# Shipped epics with their score at release and the KPI measured 30 and 90 days later.
+OUTCOMES = [
+    # epic title, score, reach, impact, baseline, value after 30 days, after 90 days (None: not due)
+    ("Alert digests by e-mail", 84.0, 4000, 2.0, "31.0", "38.5", "44.0"),
+    ("Slack alert channel", 62.0, 2500, 2.0, "31.0", "35.0", "39.5"),
+    ("Threshold presets", 45.0, 3000, 1.0, "31.0", "33.5", "32.0"),
+    ("Alert snoozing", 30.0, 1200, 1.0, "31.0", "31.5", "33.0"),
+    ("Mobile push alerts", 22.0, 800, 0.5, "31.0", "30.0", None),
+]
+
+
+def _seed_outcomes(*, product, kpi, tz_name):
+    from backlog.models import Epic
+    from roadmaps.models import Release
+
+    from .models import OutcomeCheckpoint, OutcomeReview
+
+    released_at = datetime.combine(local_today(tz_name) - timedelta(days=95), time(12), tzinfo=ZoneInfo(tz_name))
+    release, _ = Release.objects.get_or_create(product=product, name="2026.8 Alerts", defaults={
+        "status": "released", "released_at": released_at, "release_date": released_at.date()})
+    for title, score, reach, impact, baseline, after_30, after_90 in OUTCOMES:
+        epic, _ = Epic.objects.get_or_create(product=product, title=title, defaults={"release": release,
+                                                                                    "status": "done"})
+        review, created = OutcomeReview.objects.get_or_create(epic=epic, kpi=kpi, defaults={
+            "product": product, "release": release, "released_at": release.released_at,
+            "baseline_value": Decimal(baseline), "baseline_at": release.released_at.date(),
+            "predicted": {"score": score, "reach": float(reach), "impact": impact}, "predicted_score": score})
+        if created:
+            for days, value in ((30, after_30), (90, after_90)):
+                due = review.released_at + timedelta(days=days)
+                OutcomeCheckpoint.objects.create(review=review, window_days=days, due_at=due,
+                                                 value=Decimal(value) if value else None,
+                                                 measured_at=due if value else None)

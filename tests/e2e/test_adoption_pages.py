@@ -36,3 +36,9 @@ def test_feature_adoption_page_draws_its_charts(page, live_server, sign_in, scre
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=screenshot_path("adoption.png"), full_page=True)
     assert Feature.objects.filter(product=product).count() == 4
+
+    page.get_by_role("link", name="Outcomes").click()
+    expect(page.get_by_role("heading", name="Outcome review")).to_be_visible()
+    expect(page.get_by_test_id("outcome-row")).to_have_count(5)
+    expect(page.get_by_test_id("calibration")).to_contain_text("n = 5")
+    page.screenshot(path=screenshot_path("adoption-outcomes.png"), full_page=True)
