@@ -132,9 +132,9 @@ def feature_retention(*, feature: Feature, end: date | None = None, cohorts: int
     base = ActorDay.objects.filter(product_id=feature.product_id, feature_key=feature.key)
     from django.db.models import Min
 
-    first_use = dict(base.values("actor").annotate(first=Min("day")).filter(first__gte=first_start, first__lte=end)
-                     .values_list("actor", "first"))
-    activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=list(first_use))
+    firsts = base.values("actor").annotate(first=Min("day")).filter(first__gte=first_start, first__lte=end)
+    first_use = dict(firsts.values_list("actor", "first"))
+    activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=firsts.values("actor"))
                     .values_list("actor", "day")) if first_use else []
     curves, sizes, out = [], [], []
     for i in range(cohorts):
