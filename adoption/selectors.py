@@ -1,0 +1,181 @@
+"""Reads of the adoption app. Querysets are scoped to the user's workspaces; the figures come from
+the rollup tables (never from raw events), in a fixed number of aggregate queries."""
+
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from pmhub.access import workspace_ids_for
+
+from . import analytics
+from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily
+from .rollups import local_today
+
+
+# --- scoped querysets ----------------------------------------------------------------------------
+def features_for_user(*, user) -> QuerySet[Feature]:
+    return (Feature.objects.filter(product__workspace_id__in=workspace_ids_for(user), product__deleted_at__isnull=True)
+            .select_related("product", "kpi"))
+
+
+def feature_for_user(*, user, feature_id: int, product=None) -> Feature:
+    qs = features_for_user(user=user)
+    if product is not None:
+        qs = qs.filter(product=product)
+    return get_object_or_404(qs, pk=feature_id)
+
+
+def rollups_for_user(*, user) -> QuerySet[FeatureDaily]:
+    return (FeatureDaily.objects.filter(product__workspace_id__in=workspace_ids_for(user))
+            .select_related("feature").order_by("-day", "feature_id"))
+
+
+def outcome_reviews_for_user(*, user) -> QuerySet[OutcomeReview]:
+    return (OutcomeReview.objects.filter(product__workspace_id__in=workspace_ids_for(user))
+            .select_related("kpi", "epic", "initiative", "release", "product").prefetch_related("checkpoints"))
+
+
+def ingestion_keys_for_product(*, product) -> QuerySet[IngestionKey]:
+    return IngestionKey.objects.filter(product=product).select_related("created_by")
+
+
+# --- adoption figures ----------------------------------------------------------------------------
+def _windows(end: date, window: int) -> tuple[date, date]:
+    """Start (exclusive) of the current window and of the previous one."""
+    return end - timedelta(days=window), end - timedelta(days=2 * window)
+
+
+def adoption_by_feature(*, product_id: int, end: date, window: int = analytics.ADOPTION_WINDOW_DAYS) -> dict:
+    """{feature_id: {users, active, percent, previous_users, previous_active, previous_percent, trend}}
+    for the window of `window` days ending on `end` (local days) and the window before it.
+    Two aggregate queries over ActorDay plus one for the feature ids."""
+    cur_start, prev_start = _windows(end, window)
+    rows = ActorDay.objects.filter(product_id=product_id, day__gt=prev_start, day__lte=end)
+    per_key = {r["feature_key"]: r for r in rows.values("feature_key").annotate(
+        cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
+        prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))}
+    active = rows.aggregate(cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
+                            prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))
+    out = {}
+    for fid, key in Feature.objects.filter(product_id=product_id).values_list("id", "key"):
+        r = per_key.get(key, {"cur": 0, "prev": 0})
+        percent = analytics.adoption_percent(r["cur"], active["cur"])
+        previous = analytics.adoption_percent(r["prev"], active["prev"])
+        out[fid] = {"users": r["cur"], "active": active["cur"], "percent": percent,
+                    "previous_users": r["prev"], "previous_active": active["prev"], "previous_percent": previous,
+                    "trend": analytics.trend_points(percent, previous)}
+    return out
+
+
+SORTS = {
+    "adoption": lambda r: (r["percent"] is None, -(r["percent"] or 0), r["feature"].label.lower()),
+    "-adoption": lambda r: (r["percent"] is None, r["percent"] or 0, r["feature"].label.lower()),
+    "trend": lambda r: (r["trend"] is None, -(r["trend"] or 0), r["feature"].label.lower()),
+    "-trend": lambda r: (r["trend"] is None, r["trend"] or 0, r["feature"].label.lower()),
+    "name": lambda r: r["feature"].label.lower(),
+}
+
+
+def adoption_table(*, product, end: date | None = None, window: int = analytics.ADOPTION_WINDOW_DAYS,
+                   sort: str = "adoption") -> dict:
+    """The product's feature table: adoption % in the window ending `end` (default: today,
+    local), the previous window and the trend, sorted by adoption (default) or trend."""
+    end = end or local_today(product.workspace.time_zone)
+    figures = adoption_by_feature(product_id=product.id, end=end, window=window)
+    features = list(Feature.objects.filter(product=product).select_related("kpi"))
+    rows = [{"feature": f, **figures.get(f.id, {})} for f in features]
+    rows.sort(key=SORTS.get(sort, SORTS["adoption"]))
+    active = next(iter(figures.values()), {}).get("active", 0) if figures else 0
+    return {"rows": rows, "end": end, "start": end - timedelta(days=window - 1), "window": window,
+            "active": active, "sort": sort if sort in SORTS else "adoption"}
+
+
+def adoption_funnel(*, product, start: date, end: date) -> list[dict]:
+    """For metrics dashboards: per feature, active users of the product in [start, end] (local days,
+    inclusive), users of the feature in the same range, and adoption % (users / active)."""
+    rows = ActorDay.objects.filter(product_id=product.id, day__gte=start, day__lte=end)
+    active = rows.aggregate(n=Count("actor", distinct=True))["n"] or 0
+    users = dict(rows.values("feature_key").annotate(n=Count("actor", distinct=True)).values_list("feature_key", "n"))
+    out = []
+    for f in Feature.objects.filter(product_id=product.id).order_by("name", "key"):
+        n = users.get(f.key, 0)
+        out.append({"feature_id": f.id, "feature": f.label, "key": f.key, "active_users": active, "users": n,
+                    "adoption_percent": analytics.adoption_percent(n, active)})
+    return out
+
+
+def feature_series(*, feature: Feature, start: date, end: date) -> list[dict]:
+    """Per local day: users of the feature that day and in the trailing 7 days, weekly active
+    users of the product, and 7-day adoption % (from the stored rollups; two queries)."""
+    daily = {r.day: r for r in FeatureDaily.objects.filter(feature=feature, day__gte=start, day__lte=end)}
+    product_daily = {r.day: r for r in ProductDaily.objects.filter(product_id=feature.product_id,
+                                                                   day__gte=start, day__lte=end)}
+    out = []
+    d = start
+    while d <= end:
+        f, p = daily.get(d), product_daily.get(d)
+        users_7d = f.users_7d if f else 0
+        active_7d = p.active_7d if p else 0
+        out.append({"day": d, "users": f.users if f else 0, "events": f.events if f else 0, "users_7d": users_7d,
+                    "active_7d": active_7d, "adoption_percent": analytics.adoption_percent(users_7d, active_7d)})
+        d += timedelta(days=1)
+    return out
+
+
+def feature_retention(*, feature: Feature, end: date | None = None, cohorts: int = 8) -> dict:
+    """Weekly retention of the feature's adopters: one curve per weekly cohort (first use in
+    that week) over the last `cohorts` weeks ending on `end`, and their size-weighted average.
+    Two queries: first use per actor, and the (actor, day) uses since the first cohort."""
+    end = end or local_today(feature.product.workspace.time_zone)
+    first_start = end - timedelta(days=7 * cohorts - 1)
+    base = ActorDay.objects.filter(product_id=feature.product_id, feature_key=feature.key)
+    from django.db.models import Min
+
+    firsts = base.values("actor").annotate(first=Min("day")).filter(first__gte=first_start, first__lte=end)
+    first_use = dict(firsts.values_list("actor", "first"))
+    activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=firsts.values("actor"))
+                    .values_list("actor", "day")) if first_use else []
+    curves, sizes, out = [], [], []
+    for i in range(cohorts):
+        cohort_start = first_start + timedelta(days=7 * i)
+        elapsed = (end - cohort_start).days // 7 + 1
+        curve = analytics.retention_curve(first_use, activity, cohort_start=cohort_start, weeks=elapsed)
+        size = curve[0]["users"] if curve else 0
+        out.append({"start": cohort_start, "size": size, "curve": curve})
+        if size:
+            curves.append(curve)
+            sizes.append(size)
+    return {"cohorts": out, "combined": analytics.retention_combined(curves, sizes), "end": end}
+
+
+# --- outcomes ------------------------------------------------------------------------------------
+def review_rows(reviews) -> list[dict]:
+    """Predicted vs measured per review: baseline, the 30- and 90-day values and their relative
+    change (positive = improvement, following the KPI's direction)."""
+    rows = []
+    for review in reviews:
+        lower = review.kpi.direction == "lower"
+        checkpoints = {c.window_days: c for c in review.checkpoints.all()}
+        row = {"review": review, "subject": review.subject, "kind": review.subject_kind,
+               "predicted_score": review.predicted_score, "predicted": review.predicted}
+        for days in (30, 90):
+            c = checkpoints.get(days)
+            value = c.value if c and c.measured_at else None
+            row[f"value_{days}"] = value
+            row[f"due_{days}"] = c.due_at if c else None
+            row[f"change_{days}"] = analytics.relative_change(review.baseline_value, value, lower_is_better=lower)
+        rows.append(row)
+    return rows
+
+
+def outcome_calibration(rows: list[dict]) -> dict:
+    """How well past scores predicted outcomes: Spearman rho (and n) of predicted score vs
+    measured relative change, per review window."""
+    out = {}
+    for days in (30, 90):
+        pairs = [(r["predicted_score"], r[f"change_{days}"]) for r in rows
+                 if r["predicted_score"] is not None and r[f"change_{days}"] is not None]
+        rho, n = analytics.spearman([p[0] for p in pairs], [p[1] for p in pairs])
+        out[days] = {"rho": rho, "n": n}
+    return out

@@ -1,0 +1,290 @@
+"""Writes of the adoption app: event ingestion, features, ingestion keys, KPI sync and outcome
+reviews. Every user-facing write checks the actor's role first."""
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from pmhub.access import require_role
+from pmhub.models import Role, hash_secret
+from pmhub.services import activity_record
+from pmhub.utils import model_update
+from pmhub.webhooks import webhook_emit
+
+from . import analytics
+from .ingestion import BatchInvalid, BatchTooLarge, validate_events
+from .models import Feature, IngestionKey, OutcomeCheckpoint, OutcomeReview, ProductDaily, UsageEvent
+from .rollups import local_today, touched_days_mark
+
+log = logging.getLogger(__name__)
+
+
+# --- ingestion ---------------------------------------------------------------------------------
+def events_ingest(*, key: IngestionKey, items) -> dict:
+    """Store a batch of usage events for the key's product; all or nothing.
+
+    One validation pass, one INSERT ... ON CONFLICT DO NOTHING (a re-sent id is ignored), one
+    upsert of the touched (product, local day) pairs; rollups of days that turned pending are
+    queued on commit. An invalid item rejects the whole batch (BatchInvalid, nothing stored).
+    """
+    if not isinstance(items, list):
+        raise BatchInvalid({"events": ["Send {\"events\": [...]}, a list of events."]})
+    limit = settings.API_MAX_BATCH_SIZE
+    if len(items) > limit:
+        raise BatchTooLarge(len(items), limit)
+    product = key.product
+    tz_name = product.workspace.time_zone
+    rows, errors = validate_events(items, tz=ZoneInfo(tz_name), now=timezone.now())
+    if errors:
+        raise BatchInvalid(errors)
+    product_id = product.id
+    with transaction.atomic():
+        UsageEvent.objects.bulk_create(
+            [UsageEvent(product_id=product_id, event_id=r[0], feature_key=r[1], actor=r[2], occurred_at=r[3],
+                        properties=r[4]) for r in rows],
+            ignore_conflicts=True, batch_size=limit,
+        )
+        days = {r[5] for r in rows}
+        queued = touched_days_mark(product_id=product_id, days=days)
+        from .tasks import rollup_day
+
+        for day in queued:
+            rollup_day.delay_on_commit(product_id, day.isoformat())
+    return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
+            "rollups_queued": [d.isoformat() for d in queued]}
+
+
+# --- ingestion keys ------------------------------------------------------------------------------
+@transaction.atomic
+def ingestion_key_create(*, user, product, name: str) -> tuple[IngestionKey, str]:
+    """Create a product's ingestion key; the raw key is returned once and stored only as a hash."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the key after the system that sends events."})
+    raw = IngestionKey.generate_key()
+    key = IngestionKey.objects.create(product=product, name=name[:100], prefix=raw[:12], key_hash=hash_secret(raw),
+                                      created_by=user)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="created ingestion key", target=product,
+                    data={"name": key.name})
+    return key, raw
+
+
+@transaction.atomic
+def ingestion_key_revoke(*, user, key: IngestionKey) -> IngestionKey:
+    require_role(user=user, workspace_id=key.product.workspace_id, role=Role.ADMIN)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        activity_record(workspace_id=key.product.workspace_id, actor=user, verb="revoked ingestion key",
+                        target=key.product, data={"name": key.name})
+    return key
+
+
+def ingestion_key_authenticate(raw: str) -> IngestionKey | None:
+    return (IngestionKey.objects.select_related("product__workspace")
+            .filter(key_hash=hash_secret(raw), revoked_at__isnull=True, product__deleted_at__isnull=True).first())
+
+
+# --- features ------------------------------------------------------------------------------------
+FEATURE_FIELDS = ["key", "name", "description", "target_percent", "kpi"]
+
+
+def _check_kpi(product, kpi) -> None:
+    if kpi is not None and kpi.product_id != product.id:
+        raise ValidationError({"kpi": "Choose a KPI of the same product."})
+
+
+def _check_target(target) -> None:
+    if target is not None and not (Decimal(0) <= Decimal(target) <= Decimal(100)):
+        raise ValidationError({"target_percent": "A percentage between 0 and 100."})
+
+
+@transaction.atomic
+def feature_create(*, user, product, key: str, name: str = "", description: str = "", target_percent=None,
+                   kpi=None) -> Feature:
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    from .ingestion import FEATURE_RE
+
+    key = (key or "").strip()
+    if not FEATURE_RE.match(key):
+        raise ValidationError({"key": "1 to 100 characters of letters, digits and _ . : / - ."})
+    if Feature.objects.filter(product=product, key=key).exists():
+        raise ValidationError({"key": "This product already has a feature with this key."})
+    _check_kpi(product, kpi)
+    _check_target(target_percent)
+    feature = Feature.objects.create(product=product, key=key, name=(name or "").strip()[:120],
+                                     description=description or "", target_percent=target_percent, kpi=kpi)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="created feature", target=feature)
+    webhook_emit(workspace_id=product.workspace_id, event="adoption.feature.created",
+                 payload={"id": feature.id, "key": feature.key})
+    return feature
+
+
+@transaction.atomic
+def feature_update(*, user, feature: Feature, data: dict) -> Feature:
+    """Rename, describe, set the target or the KPI. The key is fixed: events refer to it."""
+    product = feature.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    if "key" in data and data["key"] != feature.key:
+        raise ValidationError({"key": "The key of a feature cannot change: events refer to it."})
+    if "kpi" in data:
+        _check_kpi(product, data["kpi"])
+    if "target_percent" in data:
+        _check_target(data["target_percent"])
+    if model_update(instance=feature, data=data, fields=["name", "description", "target_percent", "kpi"]):
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="updated feature", target=feature)
+        webhook_emit(workspace_id=product.workspace_id, event="adoption.feature.updated", payload={"id": feature.id})
+    return feature
+
+
+@transaction.atomic
+def feature_delete(*, user, feature: Feature) -> None:
+    """Delete a feature and its rollups (raw events stay; new events of its key register it again)."""
+    require_role(user=user, workspace_id=feature.product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=feature.product.workspace_id, actor=user, verb="deleted feature",
+                    data={"key": feature.key})
+    feature.delete()
+
+
+# --- adoption into KPIs ------------------------------------------------------------------------
+def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
+    """Write each linked feature's 7-day adoption % into its KPI (current_value, current_at).
+
+    Also offers the value to metrics' measurement service when it exists (a seam: the metrics app
+    owns Measurement); a missing or different service never breaks the rollup.
+    """
+    from . import selectors
+
+    features = list(Feature.objects.filter(product_id=product_id, kpi__isnull=False).select_related("kpi"))
+    if not features:
+        return 0
+    today = local_today(tz_name)
+    last = ProductDaily.objects.filter(product_id=product_id, day__lte=today).order_by("-day").first()
+    if last is None:
+        return 0
+    figures = selectors.adoption_by_feature(product_id=product_id, end=last.day,
+                                            window=analytics.ADOPTION_WINDOW_DAYS)
+    from metrics.models import Kpi
+
+    written = 0
+    for feature in features:
+        percent = figures.get(feature.id, {}).get("percent")
+        if percent is None:
+            percent = 0.0
+        value = Decimal(str(percent))
+        Kpi.objects.filter(pk=feature.kpi_id).update(current_value=value, current_at=last.day)
+        _measurement_upsert(kpi=feature.kpi, period=last.day, value=value)
+        written += 1
+    return written
+
+
+def _measurement_upsert(*, kpi, period: date, value: Decimal) -> None:
+    try:
+        from metrics import services as metrics_services
+
+        upsert = metrics_services.measurements_upsert
+    except (ImportError, AttributeError):
+        return
+    try:
+        upsert(kpi=kpi, period=period, value=value)
+    except TypeError:  # a different signature than this seam expects: keep the rollup going
+        log.warning("metrics.services.measurements_upsert has an unexpected signature; skipped")
+
+
+# --- outcome reviews ------------------------------------------------------------------------------
+def success_kpis(subject) -> list:
+    """KPIs named as success criteria of an epic or initiative (`subject.kpis`, owned by metrics)."""
+    related = getattr(subject, "kpis", None)
+    if related is None or not hasattr(related, "all"):
+        return []
+    return list(related.all())
+
+
+PREDICTION_INPUTS = ("score", "reach", "impact", "confidence", "effort", "rice_reach", "rice_impact",
+                     "rice_confidence", "rice_effort")
+
+
+def prediction_snapshot(subject) -> dict:
+    """The stored score and whatever RICE inputs the subject carries, as plain JSON numbers."""
+    snapshot = {}
+    for name in PREDICTION_INPUTS:
+        value = getattr(subject, name, None)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            snapshot[name] = float(value)
+    return snapshot
+
+
+@transaction.atomic
+def outcome_review_open(*, subject, kpi, released_at, release=None) -> tuple[OutcomeReview, bool]:
+    """Record the KPI baseline at release and schedule the 30- and 90-day checkpoints.
+    Idempotent: a second call for the same (subject, KPI) returns the existing review."""
+    field = "epic" if subject._meta.model_name == "epic" else "initiative"
+    existing = OutcomeReview.objects.filter(**{field: subject, "kpi": kpi}).first()
+    if existing is not None:
+        return existing, False
+    snapshot = prediction_snapshot(subject)
+    review = OutcomeReview.objects.create(
+        product_id=subject.product_id, release=release, kpi=kpi, released_at=released_at,
+        baseline_value=kpi.current_value, baseline_at=kpi.current_at, predicted=snapshot,
+        predicted_score=snapshot.get("score"), **{field: subject},
+    )
+    OutcomeCheckpoint.objects.bulk_create([
+        OutcomeCheckpoint(review=review, window_days=days, due_at=released_at + timedelta(days=days))
+        for days in OutcomeCheckpoint.WINDOWS
+    ])
+    workspace_id = subject.product.workspace_id
+    activity_record(workspace_id=workspace_id, actor=None, verb="opened outcome review", target=subject,
+                    data={"kpi": kpi.name, "baseline": None if kpi.current_value is None else str(kpi.current_value)})
+    webhook_emit(workspace_id=workspace_id, event="adoption.outcome_review.opened", payload={"id": review.id})
+    return review, True
+
+
+def outcome_reviews_open_for_release(*, release_id: int) -> int:
+    """For each epic of a shipped release and each of their initiatives, open a review per
+    success KPI. Safe to run twice."""
+    from roadmaps.models import Release
+
+    release = Release.objects.select_related("product").filter(pk=release_id).first()
+    if release is None:
+        return 0
+    released_at = release.released_at or timezone.now()
+    epics = list(release.epics.select_related("initiative", "product").all()) if hasattr(release, "epics") else []
+    subjects = list(epics)
+    seen = set()
+    for epic in epics:
+        if epic.initiative_id and epic.initiative_id not in seen:
+            seen.add(epic.initiative_id)
+            subjects.append(epic.initiative)
+    opened = 0
+    for subject in subjects:
+        for kpi in success_kpis(subject):
+            _, created = outcome_review_open(subject=subject, kpi=kpi, released_at=released_at, release=release)
+            opened += created
+    return opened
+
+
+def outcome_checkpoints_measure_due(*, now=None) -> int:
+    """Fill every due, unmeasured checkpoint with its KPI's current value. Each row is claimed
+    under a lock, so two beat runs never measure the same checkpoint twice."""
+    now = now or timezone.now()
+    measured = 0
+    ids = list(OutcomeCheckpoint.objects.filter(measured_at__isnull=True, due_at__lte=now)
+               .values_list("id", flat=True)[:500])
+    for checkpoint_id in ids:
+        with transaction.atomic():
+            checkpoint = (OutcomeCheckpoint.objects.select_for_update(of=("self",))
+                          .select_related("review__kpi").filter(id=checkpoint_id, measured_at__isnull=True).first())
+            if checkpoint is None:
+                continue
+            checkpoint.value = checkpoint.review.kpi.current_value
+            checkpoint.measured_at = now
+            checkpoint.save(update_fields=["value", "measured_at"])
+            measured += 1
+    return measured
