@@ -186,16 +186,13 @@ def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
 
 
 def _measurement_upsert(*, kpi, period: date, value: Decimal) -> None:
-    try:
-        from metrics import services as metrics_services
+    """Record the adoption % as the KPI's measurement of that period (the KPI's history and health
+    then follow like any other KPI). The rollup is system work: no user, no role check."""
+    from metrics import services as metrics_services
+    from metrics.models import Measurement
 
-        upsert = metrics_services.measurements_upsert
-    except (ImportError, AttributeError):
-        return
-    try:
-        upsert(kpi=kpi, period=period, value=value)
-    except TypeError:  # a different signature than this seam expects: keep the rollup going
-        log.warning("metrics.services.measurements_upsert has an unexpected signature; skipped")
+    metrics_services.measurements_upsert(user=None, kpi=kpi, items=[{"period": period, "value": value}],
+                                         source=Measurement.Source.API, check_role=False)
 
 
 # --- outcome reviews ------------------------------------------------------------------------------
@@ -214,8 +211,10 @@ PREDICTION_INPUTS = ("score", "reach", "impact", "confidence", "effort", "rice_r
 def prediction_snapshot(subject) -> dict:
     """The stored score and whatever RICE inputs the subject carries, as plain JSON numbers."""
     snapshot = {}
-    for name in PREDICTION_INPUTS:
-        value = getattr(subject, name, None)
+    # The backlog keeps a scoring framework's inputs in `score_inputs` (reach, impact, ...).
+    sources = [(name, getattr(subject, name, None)) for name in PREDICTION_INPUTS]
+    sources += list((getattr(subject, "score_inputs", None) or {}).items())
+    for name, value in sources:
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             snapshot[name] = float(value)
     return snapshot
