@@ -7,6 +7,8 @@ Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scori
 from django.conf import settings
 from django.db import models
 
+from . import ranking
+
 # Status keys of the default workflow; "done" counts toward progress, "wont_do" is left out.
 DEFAULT_WORKFLOW = [
     ("idea", "Idea"),
@@ -106,7 +108,7 @@ class Story(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     labels = models.JSONField(default=list, blank=True)
-    rank = RankField(max_length=64)
+    rank = RankField(max_length=64, default=ranking.bottom_key)
     score_inputs = models.JSONField(default=dict, blank=True)
     score = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     moscow = models.CharField(max_length=10, choices=MoSCoW.choices, blank=True)

@@ -13,6 +13,20 @@ MAX_KEY_LENGTH = 64
 REBALANCE_LENGTH = 24
 
 
+def bottom_key() -> str:
+    """A unique key after every key the services hand out, for a story created without a position
+    (a fixture, an admin, another app writing a row directly): "z" + base-36 nanoseconds + a
+    random non-zero digit. Time-ordered, so such stories keep their creation order at the bottom."""
+    import random
+    import time
+
+    n, digits = time.time_ns(), []
+    while n:
+        n, r = divmod(n, BASE)
+        digits.append(DIGITS[r])
+    return "z" + "".join(reversed(digits)) + DIGITS[random.randint(1, BASE - 1)]  # noqa: S311
+
+
 def _digit(c: str) -> int:
     return DIGITS.index(c)
 
