@@ -275,7 +275,7 @@ class _RoadmapView(ProductPageMixin, View):
     def filters(self, request):
         product = self.product
         return {
-            "objectives": list(product.objectives.only("id", "title")),
+            "objectives": list(product.objectives.all()),
             "owners": _members(self.workspace),
             "statuses": Initiative.Status.choices,
             "current": {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")},
@@ -589,8 +589,8 @@ class ReleaseDetailView(ProductPageMixin, View):
             i.progress = _progress(i)
         return render(request, "roadmaps/release_detail.html", self.get_context_data(
             release=release, initiatives=initiatives, epics=list(Epic.objects.filter(release=release)),
-            other_initiatives=self.product.initiatives.exclude(release=release).only("id", "title"),
-            other_epics=Epic.objects.filter(product=self.product).exclude(release=release).only("id", "title"),
+            other_initiatives=self.product.initiatives.exclude(release=release),
+            other_epics=Epic.objects.filter(product=self.product).exclude(release=release),
             error=error), status=status)
 
     def post(self, request, ws, product_id, release_id):
