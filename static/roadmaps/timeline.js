@@ -35,6 +35,9 @@
     const total = parseInt(root.dataset.totalDays, 10);
     root.querySelectorAll(".rm-bar[data-move-url]").forEach((bar) => {
       let startX = null, moved = false, origLeft = 0;
+      // The title link would otherwise start a native link drag and cancel the pointer events.
+      bar.addEventListener("dragstart", (e) => e.preventDefault());
+      bar.querySelectorAll("a").forEach((a) => a.setAttribute("draggable", "false"));
       bar.addEventListener("pointerdown", (e) => {
         if (e.button !== 0) return;
         startX = e.clientX; moved = false; origLeft = parseFloat(bar.style.left);
