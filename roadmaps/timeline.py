@@ -33,7 +33,7 @@ def columns(start: date, end: date, scale: str = "month") -> list[dict]:
         nxt = _add_months(cur, step)
         left = max(cur, start)
         right = min(nxt, end)
-        label = f"Q{(cur.month - 1) // 3 + 1} {cur.year}" if scale == "quarter" else cur.strftime("%b %Y")
+        label = f"Q{(cur.month - 1) // 3 + 1} {cur.year}" if scale == "quarter" else cur.strftime("%b %y")
         cols.append({"label": label, "left": pct((left - start).days, total),
                      "width": pct((right - left).days, total)})
         cur = nxt
