@@ -34,6 +34,7 @@ urlpatterns = [
     path("invitations/<str:key>/", views.invitation_accept, name="invitation_accept"),
     path("w/new/", views.WorkspaceCreateView.as_view(), name="workspace_create"),
     path("w/<slug:ws>/", include(workspace_patterns)),
+    path("share/", include("roadmaps.share_urls")),
     path("api/v1/", include("pmhub.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,11 +1,37 @@
 """Reads of the roadmaps app, scoped to the user's workspaces."""
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 
-from .models import Product
+from .models import (
+    Capability,
+    Competitor,
+    Dependency,
+    Initiative,
+    KeyResult,
+    Objective,
+    Product,
+    Release,
+    RoadmapSnapshot,
+    Segment,
+    ShareLink,
+)
 
 
 def products_for_user(*, user) -> QuerySet[Product]:
@@ -19,3 +45,154 @@ def product_for_user(*, user, product_id: int, workspace_id: int | None = None) 
     if workspace_id is not None:
         qs = qs.filter(workspace_id=workspace_id)
     return get_object_or_404(qs, pk=product_id)
+
+
+def deleted_products(*, workspace) -> QuerySet[Product]:
+    return Product.objects.filter(workspace=workspace, deleted_at__isnull=False).order_by("-deleted_at")
+
+
+# --- progress annotations --------------------------------------------------------------------
+def _stories_sum(filter_q: Q, *, done: bool, points: bool):
+    """A correlated subquery summing points (or counting stories) of the stories matched by filter_q.
+
+    Stories in EXCLUDED_STATUSES never count; DONE_STATUSES make the "done" side.
+    """
+    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES, Story
+
+    qs = Story.objects.filter(filter_q).exclude(status__in=EXCLUDED_STATUSES)
+    if done:
+        qs = qs.filter(status__in=DONE_STATUSES)
+    agg = Sum("points") if points else Count("id")
+    sub = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(v=agg).values("v")[:1]
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+
+def with_progress(qs: QuerySet, filter_q: Q) -> QuerySet:
+    return qs.annotate(
+        done_points=_stories_sum(filter_q, done=True, points=True),
+        total_points=_stories_sum(filter_q, done=False, points=True),
+        done_count=_stories_sum(filter_q, done=True, points=False),
+        total_count=_stories_sum(filter_q, done=False, points=False),
+    )
+
+
+def initiatives_annotated(qs: QuerySet | None = None) -> QuerySet[Initiative]:
+    qs = Initiative.objects.all() if qs is None else qs
+    qs = with_progress(qs, Q(epic__initiative=OuterRef("pk")))
+    return qs.select_related("owner", "release").prefetch_related(
+        Prefetch("objectives", queryset=Objective.objects.only("id", "title", "product_id")))
+
+
+def releases_annotated(qs: QuerySet | None = None) -> QuerySet[Release]:
+    qs = Release.objects.all() if qs is None else qs
+    scope = Q(epic__release=OuterRef("pk")) | Q(epic__initiative__release=OuterRef("pk"))
+    return with_progress(qs, scope)
+
+
+def dependencies_annotated(qs: QuerySet | None = None) -> QuerySet[Dependency]:
+    qs = Dependency.objects.all() if qs is None else qs
+    conflict = ExpressionWrapper(
+        Q(blocker__end_date__isnull=False, blocked__start_date__isnull=False,
+          blocker__end_date__gt=F("blocked__start_date")),
+        output_field=BooleanField())
+    return qs.select_related("blocker", "blocked").annotate(conflict=conflict)
+
+
+# --- scoped querysets for the API ------------------------------------------------------------
+def _scoped(model, user, path="product"):
+    return model.objects.filter(**{f"{path}__workspace_id__in": workspace_ids_for(user),
+                                   f"{path}__deleted_at__isnull": True})
+
+
+def segments_for_user(*, user):
+    return _scoped(Segment, user)
+
+
+def competitors_for_user(*, user):
+    return _scoped(Competitor, user).prefetch_related("ratings")
+
+
+def capabilities_for_user(*, user):
+    return _scoped(Capability, user)
+
+
+def objectives_for_user(*, user):
+    return _scoped(Objective, user).prefetch_related(
+        Prefetch("key_results", queryset=KeyResult.objects.select_related("kpi", "owner")))
+
+
+def key_results_for_user(*, user):
+    return _scoped(KeyResult, user, "objective__product").select_related("kpi", "owner", "objective")
+
+
+def initiatives_for_user(*, user):
+    return initiatives_annotated(_scoped(Initiative, user))
+
+
+def dependencies_for_user(*, user):
+    return dependencies_annotated(_scoped(Dependency, user, "blocker__product"))
+
+
+def releases_for_user(*, user):
+    return releases_annotated(_scoped(Release, user))
+
+
+def snapshots_for_user(*, user):
+    return _scoped(RoadmapSnapshot, user)
+
+
+def share_links_for_user(*, user):
+    return _scoped(ShareLink, user)
+
+
+# --- roadmap views ---------------------------------------------------------------------------
+def initiatives_filtered(qs: QuerySet, params) -> QuerySet:
+    """Filters shared by the pages and the API: objective, status, owner, label, horizon, release."""
+    get = params.get
+    if get("objective"):
+        qs = qs.filter(objectives__id=_int(get("objective")))
+    if get("status"):
+        qs = qs.filter(status=get("status"))
+    if get("owner"):
+        qs = qs.filter(owner_id=_int(get("owner")))
+    if get("label"):
+        qs = qs.filter(labels__contains=f",{get('label').strip().lower()},")
+    if get("horizon"):
+        qs = qs.filter(horizon=get("horizon"))
+    if get("release"):
+        qs = qs.filter(release_id=_int(get("release")))
+    return qs
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def roadmap_for_product(*, product: Product, params=None) -> dict:
+    """Everything a timeline needs, in a fixed number of queries whatever the roadmap size:
+    initiatives (with progress and objectives), dependencies (with conflict flags), releases."""
+    initiatives = initiatives_filtered(initiatives_annotated(product.initiatives.all()), params or {})
+    if params and params.get("objective"):
+        initiatives = initiatives.distinct()
+    initiatives = list(initiatives.order_by("start_date", "rank", "id"))
+    dependencies = list(dependencies_annotated(Dependency.objects.filter(blocker__product=product)))
+    releases = list(product.releases.order_by("release_date", "id"))
+    return {"initiatives": initiatives, "dependencies": dependencies, "releases": releases}
+
+
+def products_with_progress(*, workspace) -> list[Product]:
+    """Products of a workspace with initiative counts and story progress (home page panel)."""
+    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES
+
+    stories = Q(epics__stories__isnull=False) & ~Q(epics__stories__status__in=EXCLUDED_STATUSES)
+    return list(
+        Product.objects.alive().filter(workspace=workspace).annotate(
+            initiative_count=Count("initiatives", distinct=True),
+            story_total=Count("epics__stories", filter=stories, distinct=True),
+            story_done=Count("epics__stories", filter=stories & Q(epics__stories__status__in=DONE_STATUSES),
+                             distinct=True),
+        )
+    )

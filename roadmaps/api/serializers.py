@@ -1,0 +1,392 @@
+"""Shapes of the roadmaps API: read serializers render selectors' annotated rows, write
+serializers validate input and hand it to services."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pmhub.access import workspace_ids_for
+from pmhub.models import User, Workspace
+
+from .. import selectors
+from ..models import (
+    BusinessCase,
+    Capability,
+    Competitor,
+    Dependency,
+    Initiative,
+    KeyResult,
+    Level,
+    Objective,
+    Product,
+    Release,
+    RoadmapSnapshot,
+    Segment,
+    ShareLink,
+)
+from ..progress import work_progress
+
+
+def enum_field(choices, **kwargs):
+    """A ChoiceField documented as a string with a pattern of its values, not as an enum component:
+    choice sets sharing a field name across apps ("status", "level") would otherwise collide in the
+    OpenAPI schema (drf-spectacular's enum naming), and ENUM_NAME_OVERRIDES is project-wide."""
+    values = [value for value, _ in choices]
+    pattern = "^(" + "|".join(values) + ")$" if not kwargs.get("allow_blank") else "^(" + "|".join(values) + ")?$"
+    schema = {"type": "string", "pattern": pattern, "description": "One of: " + ", ".join(values) + "."}
+    field_class = extend_schema_field(schema)(type("InlineChoiceField", (serializers.ChoiceField,), {}))
+    return field_class(choices=choices, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key limited to what the requesting user may see (foreign ids are 'not found')."""
+
+    def __init__(self, selector, **kwargs):
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Product.objects.none()
+        return self.selector(user=request.user)
+
+
+def product_field(**kw):
+    return ScopedField(selectors.products_for_user, **kw)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class KpiField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        from metrics.models import Kpi
+
+        request = self.context.get("request")
+        ids = workspace_ids_for(request.user) if request else []
+        return Kpi.objects.filter(product__workspace_id__in=ids)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class MemberField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        request = self.context.get("request")
+        ids = workspace_ids_for(request.user) if request else []
+        return User.objects.filter(memberships__workspace_id__in=ids).distinct()
+
+
+# --- products ----------------------------------------------------------------------------------
+class BusinessCaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessCase
+        fields = ["problem", "expected_value", "cost", "risks"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    business_case = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "workspace", "name", "vision", "business_case", "deleted_at", "created_at", "updated_at"]
+
+    @extend_schema_field(BusinessCaseSerializer)
+    def get_business_case(self, obj):
+        try:
+            case = obj.business_case
+        except BusinessCase.DoesNotExist:
+            case = BusinessCase()
+        return BusinessCaseSerializer(case).data
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    workspace = serializers.PrimaryKeyRelatedField(queryset=Workspace.objects.all(), required=True)
+    name = serializers.CharField(max_length=120)
+    vision = serializers.CharField(required=False, allow_blank=True)
+    business_case = BusinessCaseSerializer(required=False)
+
+    def validate_workspace(self, value):
+        if value.id not in workspace_ids_for(self.context["request"].user):
+            raise serializers.ValidationError("Choose one of your workspaces.")
+        return value
+
+
+class ProductUpdateSerializer(ProductWriteSerializer):
+    workspace = None
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    product = product_field()
+
+    class Meta:
+        model = Segment
+        fields = ["id", "product", "name", "needs", "size", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class CompetitorSerializer(serializers.ModelSerializer):
+    product = product_field()
+    capabilities = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Competitor
+        fields = ["id", "product", "name", "strengths", "weaknesses", "capabilities", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "pattern": "^(yes|partial|no)$"},
+                          "description": "Level per capability id."})
+    def get_capabilities(self, obj) -> dict:
+        return {str(r.capability_id): r.level for r in obj.ratings.all()}
+
+
+class RatingSerializer(serializers.Serializer):
+    capability = ScopedField(selectors.capabilities_for_user)
+    level = enum_field(Level.choices)
+
+
+class CapabilitySerializer(serializers.ModelSerializer):
+    product = product_field()
+    ours = enum_field(Level.choices, required=False)
+
+    class Meta:
+        model = Capability
+        fields = ["id", "product", "name", "ours"]
+
+
+# --- objectives --------------------------------------------------------------------------------
+class KeyResultSerializer(serializers.ModelSerializer):
+    objective = ScopedField(selectors.objectives_for_user)
+    owner = MemberField(required=False, allow_null=True)
+    kpi = KpiField(required=False, allow_null=True)
+    current = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KeyResult
+        fields = ["id", "objective", "title", "start_value", "target_value", "current_value", "current", "unit",
+                  "owner", "kpi", "progress"]
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_current(self, obj):
+        return str(obj.current)
+
+    def get_progress(self, obj) -> float:
+        return round(obj.progress, 4)
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    product = product_field()
+    key_results = KeyResultSerializer(many=True, read_only=True)
+    quarter = serializers.CharField(required=False, allow_blank=True, max_length=7)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+
+    class Meta:
+        model = Objective
+        fields = ["id", "product", "title", "description", "quarter", "start_date", "end_date", "key_results"]
+
+
+# --- initiatives ---------------------------------------------------------------------------------
+class DependencySerializer(serializers.ModelSerializer):
+    blocker = ScopedField(selectors.initiatives_for_user)
+    blocked = ScopedField(selectors.initiatives_for_user)
+    conflict = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Dependency
+        fields = ["id", "blocker", "blocked", "conflict", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class DependencyBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    initiative = serializers.IntegerField()
+    conflict = serializers.BooleanField()
+
+
+class InitiativeSerializer(serializers.ModelSerializer):
+    status = enum_field(Initiative.Status.choices, read_only=True)
+    horizon = enum_field(Initiative.Horizon.choices, read_only=True, allow_blank=True)
+    labels = serializers.SerializerMethodField()
+    objectives = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    blocked_by = serializers.SerializerMethodField()
+    blocks = serializers.SerializerMethodField()
+    conflict = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Initiative
+        fields = ["id", "product", "title", "description", "status", "owner", "start_date", "end_date", "horizon",
+                  "labels", "objectives", "confidence", "release", "rank", "progress", "blocked_by", "blocks",
+                  "conflict", "version", "created_at", "updated_at"]
+
+    def get_labels(self, obj) -> list[str]:
+        return obj.label_list
+
+    def get_objectives(self, obj) -> list[int]:
+        return [o.id for o in obj.objectives.all()]
+
+    def get_progress(self, obj) -> float | None:
+        return initiative_progress(obj)
+
+    @extend_schema_field(DependencyBriefSerializer(many=True))
+    def get_blocked_by(self, obj):
+        return [{"id": d.id, "initiative": d.blocker_id, "conflict": d.conflict} for d in obj.blocked_by.all()]
+
+    @extend_schema_field(DependencyBriefSerializer(many=True))
+    def get_blocks(self, obj):
+        return [{"id": d.id, "initiative": d.blocked_id, "conflict": d.conflict} for d in obj.blocks.all()]
+
+    def get_conflict(self, obj) -> bool:
+        return any(d.conflict for d in obj.blocked_by.all()) or any(d.conflict for d in obj.blocks.all())
+
+
+def initiative_progress(obj) -> float | None:
+    value = work_progress(done_points=obj.done_points, total_points=obj.total_points,
+                          done_count=obj.done_count, total_count=obj.total_count)
+    return None if value is None else round(value, 4)
+
+
+class InitiativeWriteSerializer(serializers.Serializer):
+    product = product_field()
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    status = enum_field(Initiative.Status.choices, required=False)
+    owner = MemberField(required=False, allow_null=True)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    horizon = enum_field(Initiative.Horizon.choices, required=False, allow_blank=True)
+    labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=20)
+    objectives = serializers.ListField(child=ScopedField(selectors.objectives_for_user), required=False)
+    confidence = serializers.IntegerField(required=False, min_value=0, max_value=100)
+    release = ScopedField(selectors.releases_for_user, required=False, allow_null=True)
+    rank = serializers.FloatField(required=False)
+
+
+class InitiativeUpdateSerializer(InitiativeWriteSerializer):
+    product = None
+    version = serializers.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+
+
+class InitiativeMoveSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    horizon = enum_field(Initiative.Horizon.choices, required=False, allow_blank=True)
+    rank = serializers.FloatField(required=False)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+
+# --- releases ------------------------------------------------------------------------------------
+class ReleaseSerializer(serializers.ModelSerializer):
+    product = product_field()
+    status = enum_field(Release.Status.choices, required=False)
+    kind = enum_field(Release.Kind.choices, required=False)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = ["id", "product", "name", "description", "kind", "release_date", "status", "released_at",
+                  "progress"]
+        read_only_fields = ["released_at"]
+
+    def get_progress(self, obj) -> float | None:
+        if not hasattr(obj, "done_points"):
+            return None
+        return initiative_progress(obj)
+
+
+class ReleaseScopeSerializer(serializers.Serializer):
+    initiatives = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    epics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    unassign = serializers.BooleanField(required=False, default=False)
+
+
+# --- snapshots and share links ----------------------------------------------------------------------
+class SnapshotSerializer(serializers.ModelSerializer):
+    product = product_field()
+    data = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = RoadmapSnapshot
+        fields = ["id", "product", "name", "data", "created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at"]
+
+
+class DiffSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.DictField())
+    removed = serializers.ListField(child=serializers.DictField())
+    moved = serializers.ListField(child=serializers.DictField())
+    status_changed = serializers.ListField(child=serializers.DictField())
+    horizon_changed = serializers.ListField(child=serializers.DictField())
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    product = product_field()
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShareLink
+        fields = ["id", "product", "label", "prefix", "expires_at", "revoked_at", "active", "created_at"]
+        read_only_fields = ["prefix", "expires_at", "revoked_at", "created_at"]
+
+    def get_active(self, obj) -> bool:
+        from django.utils import timezone
+
+        return obj.is_active(timezone.now())
+
+
+class ShareLinkWriteSerializer(serializers.Serializer):
+    product = product_field()
+    label = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    days = serializers.IntegerField(min_value=1, max_value=365, default=30)
+
+
+class ShareLinkCreatedSerializer(ShareLinkSerializer):
+    token = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+
+    class Meta(ShareLinkSerializer.Meta):
+        fields = ShareLinkSerializer.Meta.fields + ["token", "url"]
+
+
+# --- timeline ----------------------------------------------------------------------------------------
+class TimelineInitiativeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    horizon = serializers.CharField()
+    owner = serializers.IntegerField(allow_null=True, source="owner_id")
+    start_date = serializers.DateField(allow_null=True)
+    end_date = serializers.DateField(allow_null=True)
+    labels = serializers.ListField(child=serializers.CharField(), source="label_list")
+    objectives = serializers.SerializerMethodField()
+    release = serializers.IntegerField(allow_null=True, source="release_id")
+    progress = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+
+    def get_objectives(self, obj) -> list[int]:
+        return [o.id for o in obj.objectives.all()]
+
+    def get_progress(self, obj) -> float | None:
+        return initiative_progress(obj)
+
+
+class TimelineDependencySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    blocker = serializers.IntegerField(source="blocker_id")
+    blocked = serializers.IntegerField(source="blocked_id")
+    conflict = serializers.BooleanField()
+
+
+class TimelineReleaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    release_date = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+
+
+class TimelineSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    initiatives = TimelineInitiativeSerializer(many=True)
+    dependencies = TimelineDependencySerializer(many=True)
+    releases = TimelineReleaseSerializer(many=True)

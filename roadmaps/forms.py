@@ -1,0 +1,114 @@
+from django import forms
+
+from .models import Initiative, Level, Release
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    vision = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="Markdown.")
+
+
+class BusinessCaseForm(forms.Form):
+    problem = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    expected_value = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    cost = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    risks = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    needs = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    size = forms.CharField(required=False, max_length=120)
+
+
+class CompetitorForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    strengths = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    weaknesses = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CapabilityForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    ours = forms.ChoiceField(choices=Level.choices)
+
+
+class RatingForm(forms.Form):
+    competitor = forms.IntegerField()
+    capability = forms.IntegerField()
+    level = forms.ChoiceField(choices=Level.choices)
+
+
+class ObjectiveForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    quarter = forms.CharField(required=False, max_length=7, help_text="YYYY-Qn, or leave empty and give dates.")
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class KeyResultForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    start_value = forms.DecimalField(max_digits=18, decimal_places=4, initial=0)
+    target_value = forms.DecimalField(max_digits=18, decimal_places=4)
+    current_value = forms.DecimalField(max_digits=18, decimal_places=4, initial=0)
+    unit = forms.CharField(required=False, max_length=20)
+
+
+class InitiativeForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(choices=Initiative.Status.choices)
+    owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    horizon = forms.ChoiceField(required=False, choices=[("", "—")] + Initiative.Horizon.choices)
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    labels = forms.CharField(required=False, help_text="Comma-separated.")
+    confidence = forms.IntegerField(min_value=0, max_value=100, initial=50)
+    objectives = forms.TypedMultipleChoiceField(required=False, coerce=int)
+    release = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, product, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "—")] + [(u.id, str(u)) for u in members]
+        self.fields["objectives"].choices = [(o.id, o.title) for o in product.objectives.all()]
+        self.fields["release"].choices = [("", "—")] + [(r.id, r.name) for r in product.releases.all()]
+        self.product = product
+        self.members = {u.id: u for u in members}
+
+    def service_data(self) -> dict:
+        d = dict(self.cleaned_data)
+        d.pop("version", None)
+        d["owner"] = self.members.get(d["owner"]) if d["owner"] else None
+        d["objectives"] = list(self.product.objectives.filter(id__in=d["objectives"]))
+        d["release"] = self.product.releases.filter(id=d["release"]).first() if d["release"] else None
+        return d
+
+
+class MoveForm(forms.Form):
+    version = forms.IntegerField(min_value=1)
+    horizon = forms.ChoiceField(required=False, choices=[("", "—")] + Initiative.Horizon.choices)
+    rank = forms.FloatField(required=False)
+    start_date = forms.DateField(required=False)
+    end_date = forms.DateField(required=False)
+
+
+class DependencyForm(forms.Form):
+    blocker = forms.IntegerField()
+    blocked = forms.IntegerField()
+
+
+class ReleaseForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=Release.Kind.choices)
+    release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SnapshotForm(forms.Form):
+    name = forms.CharField(max_length=120)
+
+
+class ShareLinkForm(forms.Form):
+    label = forms.CharField(required=False, max_length=120)
+    days = forms.IntegerField(min_value=1, max_value=365, initial=30)

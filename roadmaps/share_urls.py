@@ -1,0 +1,12 @@
+"""Public share links, mounted at /share/ by pmhub/urls.py: `path("share/", include("roadmaps.share_urls"))`.
+Outside /w/ on purpose: no sign-in, and nothing but one product's timeline."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "share"
+
+urlpatterns = [
+    path("<str:token>/", views.shared_timeline, name="timeline"),
+]

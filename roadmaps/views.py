@@ -1,0 +1,713 @@
+"""Pages of the roadmaps app: products and strategy, objectives, the roadmap (timeline, board,
+list), releases, snapshots and share links. Writes go through services."""
+
+import json
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import Role, User
+from pmhub.views import WorkspacePageMixin, form_errors_from
+
+from . import forms, selectors, services
+from . import timeline as tl
+from .diff import snapshot_diff
+from .models import (
+    BusinessCase,
+    Capability,
+    Competitor,
+    Dependency,
+    Initiative,
+    KeyResult,
+    Objective,
+    Product,
+    Release,
+    RoadmapSnapshot,
+    Segment,
+    ShareLink,
+)
+from .pages import ProductPageMixin
+from .progress import work_progress
+
+
+def _members(workspace):
+    return list(User.objects.filter(memberships__workspace=workspace).order_by("email"))
+
+
+def _progress(obj):
+    return work_progress(done_points=obj.done_points, total_points=obj.total_points, done_count=obj.done_count,
+                         total_count=obj.total_count)
+
+
+# --- products ----------------------------------------------------------------------------------
+class ProductListView(WorkspacePageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form, status=200):
+        products = selectors.products_with_progress(workspace=self.workspace)
+        for p in products:
+            p.progress = p.story_done / p.story_total if p.story_total else None
+        deleted = selectors.deleted_products(workspace=self.workspace) if self.role >= Role.ADMIN else []
+        return render(request, "roadmaps/product_list.html", self.get_context_data(
+            products=products, deleted=deleted, form=form), status=status)
+
+    def get(self, request, ws):
+        return self._render(request, forms.ProductForm())
+
+    def post(self, request, ws):
+        form = forms.ProductForm(request.POST)
+        if form.is_valid():
+            try:
+                product = services.product_create(actor=request.user, workspace=self.workspace, **form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"Product “{product.name}” created.")
+                return redirect("roadmaps:product", ws=ws, product_id=product.id)
+        return self._render(request, form, status=400)
+
+
+class ProductOverviewView(ProductPageMixin, View):
+    """Vision, segments, business case, competitors and the capability grid; editors add rows here."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+    FORMS = {"segment": (forms.SegmentForm, Segment), "competitor": (forms.CompetitorForm, Competitor),
+             "capability": (forms.CapabilityForm, Capability)}
+
+    def _render(self, request, status=200, **bound):
+        product = self.product
+        try:
+            case = product.business_case
+        except BusinessCase.DoesNotExist:
+            case = None
+        competitors = list(product.competitors.prefetch_related("ratings"))
+        capabilities = list(product.capabilities.all())
+        grid = []
+        for cap in capabilities:
+            levels = {r.competitor_id: r.level for c in competitors for r in c.ratings.all()
+                      if r.capability_id == cap.id}
+            grid.append({"capability": cap, "cells": [(c, levels.get(c.id, "no")) for c in competitors]})
+        context = self.get_context_data(
+            case=case, segments=product.segments.all(), competitors=competitors, capabilities=capabilities,
+            grid=grid, level_choices=forms.Level.choices,
+            segment_form=bound.get("segment") or forms.SegmentForm(),
+            competitor_form=bound.get("competitor") or forms.CompetitorForm(),
+            capability_form=bound.get("capability") or forms.CapabilityForm(),
+            rating_error=bound.get("rating_error"),
+        )
+        return render(request, "roadmaps/product_overview.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        kind = request.POST.get("kind")
+        if kind == "rating":
+            return self._rate(request)
+        if kind not in self.FORMS:
+            raise Http404("Unknown form.")
+        form_class, model = self.FORMS[kind]
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                services.child_create(actor=request.user, model=model, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"{model._meta.verbose_name.capitalize()} added.")
+                return redirect("roadmaps:product", ws=ws, product_id=self.product.id)
+        return self._render(request, status=400, **{kind: form})
+
+    def _rate(self, request):
+        form = forms.RatingForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, status=400, rating_error="Choose yes, partial or no.")
+        competitor = get_object_or_404(Competitor, id=form.cleaned_data["competitor"], product=self.product)
+        capability = get_object_or_404(Capability, id=form.cleaned_data["capability"], product=self.product)
+        services.capability_rate(actor=request.user, competitor=competitor, capability=capability,
+                                 level=form.cleaned_data["level"])
+        return redirect(reverse("roadmaps:product", kwargs={"ws": self.workspace.slug,
+                                                            "product_id": self.product.id}) + "#grid")
+
+
+class ChildDeleteView(ProductPageMixin, View):
+    """POST .../<kind>/<id>/delete/ for segments, competitors and capabilities."""
+
+    write_role = Role.EDITOR
+    MODELS = {"segments": Segment, "competitors": Competitor, "capabilities": Capability}
+
+    def post(self, request, ws, product_id, kind, obj_id):
+        model = self.MODELS.get(kind) or _raise404()
+        obj = get_object_or_404(model, id=obj_id, product=self.product)
+        services.child_delete(actor=request.user, obj=obj)
+        messages.success(request, f"{model._meta.verbose_name.capitalize()} removed.")
+        return redirect("roadmaps:product", ws=ws, product_id=self.product.id)
+
+
+def _raise404():
+    raise Http404("Not found.")
+
+
+class ProductEditView(ProductPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _forms(self, data=None):
+        product = self.product
+        case = BusinessCase.objects.filter(product=product).first() or BusinessCase()
+        return (forms.ProductForm(data, initial={"name": product.name, "vision": product.vision}),
+                forms.BusinessCaseForm(data, initial={f: getattr(case, f) for f in forms.BusinessCaseForm.base_fields}))
+
+    def get(self, request, ws, product_id):
+        form, case_form = self._forms()
+        return render(request, "roadmaps/product_edit.html", self.get_context_data(form=form, case_form=case_form))
+
+    def post(self, request, ws, product_id):
+        form, case_form = self._forms(request.POST)
+        if form.is_valid() and case_form.is_valid():
+            try:
+                services.product_update(actor=request.user, product=self.product, data=form.cleaned_data)
+                services.business_case_update(actor=request.user, product=self.product, data=case_form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Product saved.")
+                return redirect("roadmaps:product", ws=ws, product_id=self.product.id)
+        return render(request, "roadmaps/product_edit.html",
+                      self.get_context_data(form=form, case_form=case_form), status=400)
+
+
+class ProductDeleteView(ProductPageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def get(self, request, ws, product_id):
+        return render(request, "roadmaps/product_delete.html", self.get_context_data())
+
+    def post(self, request, ws, product_id):
+        services.product_delete(actor=request.user, product=self.product)
+        messages.success(request, f"Product “{self.product.name}” deleted. An admin can restore it from the "
+                                  "products page.")
+        return redirect("roadmaps:products", ws=ws)
+
+
+class ProductRestoreView(WorkspacePageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def _product(self, product_id):
+        return get_object_or_404(Product, id=product_id, workspace=self.workspace, deleted_at__isnull=False)
+
+    def get(self, request, ws, product_id):
+        return render(request, "roadmaps/product_restore.html",
+                      self.get_context_data(product=self._product(product_id)))
+
+    def post(self, request, ws, product_id):
+        product = services.product_restore(actor=request.user, product=self._product(product_id))
+        messages.success(request, f"Product “{product.name}” restored.")
+        return redirect("roadmaps:product", ws=ws, product_id=product.id)
+
+
+# --- roadmap views -------------------------------------------------------------------------------
+GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
+
+
+def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
+                   scale: str = "month") -> dict:
+    """Everything the timeline template draws: range, columns, lanes of bars, markers, lines."""
+    today = today or timezone.localdate()
+    data = selectors.roadmap_for_product(product=product, params=params)
+    initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
+    dates = [d for i in initiatives for d in (i.start_date, i.end_date)] + [r.release_date for r in releases]
+    start, end = tl.timeline_range(dates, today)
+    conflicted, blocked_by = set(), {}
+    for d in dependencies:
+        if d.conflict:
+            conflicted.update({d.blocker_id, d.blocked_id})
+        blocked_by.setdefault(d.blocked_id, []).append(d)
+    lanes, unscheduled = {}, []
+    for i in initiatives:
+        i.progress = _progress(i)
+        i.conflict = i.id in conflicted
+        i.blockers = blocked_by.get(i.id, [])
+        i.bar = tl.bar(i.start_date, i.end_date, start, end)
+        if i.bar is None:
+            unscheduled.append(i)
+            continue
+        if group == "owner":
+            key = (str(i.owner) if i.owner else "No owner",)
+        elif group == "status":
+            key = (i.get_status_display(),)
+        else:
+            objectives = list(i.objectives.all())
+            key = (objectives[0].title if objectives else "No objective",)
+        lanes.setdefault(key[0], []).append(i)
+    visible = {i.id for i in initiatives}
+    return {
+        "range_start": start, "range_end": end, "total_days": (end - start).days,
+        "columns": tl.columns(start, end, scale), "scale": scale, "group": group,
+        "lanes": [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No ") )],
+        "unscheduled": unscheduled,
+        "today": tl.marker(today, start, end),
+        "release_markers": [{"release": r, "left": tl.marker(r.release_date, start, end)} for r in releases
+                            if tl.marker(r.release_date, start, end) is not None],
+        "lines": [{"from": d.blocker_id, "to": d.blocked_id, "conflict": d.conflict} for d in dependencies
+                  if d.blocker_id in visible and d.blocked_id in visible],
+        "initiative_count": len(initiatives),
+        "conflict_count": sum(1 for d in dependencies if d.conflict),
+    }
+
+
+class _RoadmapView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    template = ""
+
+    def filters(self, request):
+        product = self.product
+        return {
+            "objectives": list(product.objectives.all()),
+            "owners": _members(self.workspace),
+            "statuses": Initiative.Status.choices,
+            "current": {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")},
+        }
+
+
+class TimelineView(_RoadmapView):
+    def get(self, request, ws, product_id):
+        group = request.GET.get("group") if request.GET.get("group") in GROUPS else "objective"
+        scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
+        context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale)
+        return render(request, "roadmaps/timeline.html", self.get_context_data(
+            view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
+            lines_json=context["lines"]))
+
+
+class BoardView(_RoadmapView):
+    def get(self, request, ws, product_id):
+        qs = selectors.initiatives_filtered(selectors.initiatives_annotated(self.product.initiatives.all()),
+                                            request.GET).order_by("rank", "id")
+        if request.GET.get("objective"):
+            qs = qs.distinct()
+        columns = {h: [] for h in ("now", "next", "later", "")}
+        for i in qs:
+            i.progress = _progress(i)
+            columns[i.horizon].append(i)
+        titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
+        return render(request, "roadmaps/board.html", self.get_context_data(
+            view="board", filters=self.filters(request), horizons=Initiative.Horizon.choices,
+            columns=[{"key": k, "title": titles[k], "items": v} for k, v in columns.items()]))
+
+
+class ListView(_RoadmapView):
+    def get(self, request, ws, product_id):
+        qs = selectors.initiatives_filtered(selectors.initiatives_annotated(self.product.initiatives.all()),
+                                            request.GET).order_by("start_date", "id")
+        if request.GET.get("objective"):
+            qs = qs.distinct()
+        items = list(qs)
+        for i in items:
+            i.progress = _progress(i)
+        deps = selectors.dependencies_annotated(Dependency.objects.filter(blocker__product=self.product))
+        return render(request, "roadmaps/list.html", self.get_context_data(
+            view="list", filters=self.filters(request), items=items, dependencies=deps,
+            dependency_error=None))
+
+
+# --- initiatives ----------------------------------------------------------------------------------
+def _safe_next(request, fallback):
+    nxt = request.POST.get("next") or request.GET.get("next")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return fallback
+
+
+class InitiativeFormView(ProductPageMixin, View):
+    """Create (no initiative_id) or edit an initiative; the edit form carries the version read."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _initiative(self, initiative_id):
+        if initiative_id is None:
+            return None
+        return get_object_or_404(Initiative, id=initiative_id, product=self.product)
+
+    def _form(self, initiative, data=None):
+        initial = {}
+        if initiative is not None:
+            initial = {f: getattr(initiative, f) for f in ("title", "description", "status", "horizon",
+                                                           "start_date", "end_date", "confidence", "version")}
+            initial.update(owner=initiative.owner_id, release=initiative.release_id,
+                           labels=", ".join(initiative.label_list),
+                           objectives=[o.id for o in initiative.objectives.all()])
+        return forms.InitiativeForm(data, initial=initial, product=self.product, members=_members(self.workspace))
+
+    def _render(self, request, form, initiative, status=200, conflict=None):
+        return render(request, "roadmaps/initiative_form.html", self.get_context_data(
+            form=form, initiative=initiative, conflict=conflict,
+            next=_safe_next(request, "")), status=status)
+
+    def get(self, request, ws, product_id, initiative_id=None):
+        initiative = self._initiative(initiative_id)
+        return self._render(request, self._form(initiative), initiative)
+
+    def post(self, request, ws, product_id, initiative_id=None):
+        initiative = self._initiative(initiative_id)
+        form = self._form(initiative, request.POST)
+        if form.is_valid():
+            try:
+                if initiative is None:
+                    initiative = services.initiative_create(actor=request.user, product=self.product,
+                                                            data=form.service_data())
+                else:
+                    services.initiative_update(actor=request.user, initiative=initiative, data=form.service_data(),
+                                               version=form.cleaned_data.get("version"))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict as e:
+                form.add_error(None, "Someone else changed this initiative since you opened it. "
+                                     "Reload to see their changes, then edit again.")
+                return self._render(request, form, initiative, status=409, conflict=e.current)
+            else:
+                messages.success(request, f"Initiative “{initiative.title}” saved.")
+                return redirect(_safe_next(request, reverse("roadmaps:list", kwargs={
+                    "ws": ws, "product_id": self.product.id})))
+        return self._render(request, form, initiative, status=400)
+
+
+class InitiativeDeleteView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, initiative_id):
+        initiative = get_object_or_404(Initiative, id=initiative_id, product=self.product)
+        services.initiative_delete(actor=request.user, initiative=initiative)
+        messages.success(request, f"Initiative “{initiative.title}” deleted.")
+        return redirect("roadmaps:list", ws=ws, product_id=self.product.id)
+
+
+class InitiativeMoveView(ProductPageMixin, View):
+    """Board and timeline moves. JSON in, JSON out for drag and drop (fetch); a plain form post
+    (the keyboard way) redirects back."""
+
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, initiative_id):
+        initiative = get_object_or_404(Initiative, id=initiative_id, product=self.product)
+        is_json = request.content_type == "application/json"
+        if is_json:
+            try:
+                payload = json.loads(request.body or b"{}")
+            except ValueError:
+                return JsonResponse({"detail": "Invalid JSON.", "errors": {}}, status=400)
+        else:
+            payload = request.POST
+        form = forms.MoveForm(payload if isinstance(payload, dict) or not is_json else {})
+        if not form.is_valid():
+            return self._answer(request, is_json, 400, errors=form.errors.get_json_data())
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or
+                (k == "horizon" and "horizon" in payload)}
+        try:
+            services.initiative_move(actor=request.user, initiative=initiative, **data)
+        except ValidationError as e:
+            errors = e.message_dict if hasattr(e, "error_dict") else {"non_field_errors": e.messages}
+            return self._answer(request, is_json, 400, errors=errors)
+        except Conflict as e:
+            return self._answer(request, is_json, 409, current=e.current)
+        return self._answer(request, is_json, 200, initiative=services.initiative_state(initiative))
+
+    def _answer(self, request, is_json, status, **body):
+        if is_json:
+            return JsonResponse(body, status=status)
+        if status == 409:
+            messages.error(request, "Someone else moved this initiative meanwhile; the page shows the latest state.")
+        elif status == 400:
+            messages.error(request, "Could not move: " + json.dumps(body.get("errors")))
+        else:
+            messages.success(request, "Initiative moved.")
+        return redirect(_safe_next(request, reverse("roadmaps:board", kwargs={"ws": self.workspace.slug,
+                                                                             "product_id": self.product.id})))
+
+
+class DependencyCreateView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id):
+        form = forms.DependencyForm(request.POST)
+        back = reverse("roadmaps:list", kwargs={"ws": ws, "product_id": self.product.id})
+        if not form.is_valid():
+            messages.error(request, "Choose both initiatives.")
+            return redirect(back)
+        blocker = get_object_or_404(Initiative, id=form.cleaned_data["blocker"], product=self.product)
+        blocked = get_object_or_404(Initiative, id=form.cleaned_data["blocked"], product=self.product)
+        try:
+            services.dependency_create(actor=request.user, blocker=blocker, blocked=blocked)
+        except ValidationError as e:
+            messages.error(request, " ".join(m for ms in e.message_dict.values() for m in ms))
+            return redirect(back)
+        messages.success(request, f"“{blocker}” now blocks “{blocked}”.")
+        return redirect(back)
+
+
+class DependencyDeleteView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, dependency_id):
+        dependency = get_object_or_404(Dependency, id=dependency_id, blocker__product=self.product)
+        services.dependency_delete(actor=request.user, dependency=dependency)
+        messages.success(request, "Dependency removed.")
+        return redirect("roadmaps:list", ws=ws, product_id=self.product.id)
+
+
+# --- objectives -----------------------------------------------------------------------------------
+class ObjectivesView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, kr_forms=None, status=200):
+        objectives = list(self.product.objectives.prefetch_related("key_results__kpi", "key_results__owner"))
+        for o in objectives:
+            krs = list(o.key_results.all())
+            o.progress = sum(k.progress for k in krs) / len(krs) if krs else None
+            o.kr_form = (kr_forms or {}).get(o.id) or forms.KeyResultForm()
+        return render(request, "roadmaps/objectives.html", self.get_context_data(
+            objectives=objectives, form=form or forms.ObjectiveForm()), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = forms.ObjectiveForm(request.POST)
+        if form.is_valid():
+            try:
+                services.objective_create(actor=request.user, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Objective added.")
+                return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
+        return self._render(request, form=form, status=400)
+
+
+class KeyResultCreateView(ObjectivesView):
+    required_role = None
+
+    def post(self, request, ws, product_id, objective_id):
+        objective = get_object_or_404(Objective, id=objective_id, product=self.product)
+        form = forms.KeyResultForm(request.POST)
+        if form.is_valid():
+            try:
+                services.key_result_create(actor=request.user, objective=objective, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Key result added.")
+                return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
+        return self._render(request, kr_forms={objective.id: form}, status=400)
+
+
+class KeyResultUpdateView(ProductPageMixin, View):
+    """Update a key result's current value (inline form on the objectives page)."""
+
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, key_result_id):
+        kr = get_object_or_404(KeyResult, id=key_result_id, objective__product=self.product)
+        form = forms.KeyResultForm(request.POST)
+        form.fields = {"current_value": form.fields["current_value"]}
+        if form.is_valid():
+            services.child_update(actor=request.user, obj=kr, data=form.cleaned_data)
+            messages.success(request, "Key result updated.")
+        else:
+            messages.error(request, "Enter a number.")
+        return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
+
+
+class ObjectiveDeleteView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, objective_id):
+        objective = get_object_or_404(Objective, id=objective_id, product=self.product)
+        services.child_delete(actor=request.user, obj=objective)
+        messages.success(request, "Objective deleted.")
+        return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
+
+
+# --- releases -------------------------------------------------------------------------------------
+class ReleasesView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        releases = list(selectors.releases_annotated(self.product.releases.all()))
+        for r in releases:
+            r.progress = _progress(r)
+        return render(request, "roadmaps/releases.html", self.get_context_data(
+            releases=releases, form=form or forms.ReleaseForm()), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = forms.ReleaseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.child_create(actor=request.user, model=Release, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Release added.")
+                return redirect("roadmaps:releases", ws=ws, product_id=self.product.id)
+        return self._render(request, form=form, status=400)
+
+
+class ReleaseDetailView(ProductPageMixin, View):
+    """Scope (initiatives and epics) and progress of one release; editors assign scope here."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _release(self, release_id):
+        return get_object_or_404(selectors.releases_annotated(self.product.releases.all()), id=release_id)
+
+    def get(self, request, ws, product_id, release_id, status=200, error=None):
+        from backlog.models import Epic
+
+        release = self._release(release_id)
+        release.progress = _progress(release)
+        initiatives = list(selectors.initiatives_annotated(release.initiatives.all()))
+        for i in initiatives:
+            i.progress = _progress(i)
+        return render(request, "roadmaps/release_detail.html", self.get_context_data(
+            release=release, initiatives=initiatives, epics=list(Epic.objects.filter(release=release)),
+            other_initiatives=self.product.initiatives.exclude(release=release),
+            other_epics=Epic.objects.filter(product=self.product).exclude(release=release),
+            error=error), status=status)
+
+    def post(self, request, ws, product_id, release_id):
+        release = self._release(release_id)
+        try:
+            if request.POST.get("action") == "ship":
+                services.release_mark_released(actor=request.user, release=release)
+                messages.success(request, f"{release.name} marked as released.")
+            else:
+                ids = [int(x) for x in request.POST.getlist("initiatives") if x.isdigit()]
+                epics = [int(x) for x in request.POST.getlist("epics") if x.isdigit()]
+                services.release_assign(actor=request.user, release=release, initiative_ids=ids, epic_ids=epics,
+                                        unassign=request.POST.get("action") == "unassign")
+                messages.success(request, "Scope updated.")
+        except ValidationError as e:
+            return self.get(request, ws, product_id, release_id, status=400, error=" ".join(e.messages))
+        return redirect("roadmaps:release", ws=ws, product_id=self.product.id, release_id=release.id)
+
+
+# --- snapshots and share links ----------------------------------------------------------------------
+class SnapshotsView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        return render(request, "roadmaps/snapshots.html", self.get_context_data(
+            snapshots=list(self.product.snapshots.select_related("created_by")),
+            form=form or forms.SnapshotForm()), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = forms.SnapshotForm(request.POST)
+        if form.is_valid():
+            try:
+                services.snapshot_create(actor=request.user, product=self.product, name=form.cleaned_data["name"])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Snapshot saved.")
+                return redirect("roadmaps:snapshots", ws=ws, product_id=self.product.id)
+        return self._render(request, form=form, status=400)
+
+
+class SnapshotCompareView(ProductPageMixin, View):
+    required_role = Role.VIEWER
+
+    def get(self, request, ws, product_id):
+        snapshots = list(self.product.snapshots.all())
+        by_id = {s.id: s for s in snapshots}
+        a = by_id.get(selectors._int(request.GET.get("a")))
+        b = by_id.get(selectors._int(request.GET.get("b")))
+        current = None
+        if a and request.GET.get("b") == "current":
+            current = RoadmapSnapshot(name="Current roadmap", data=services.snapshot_payload(self.product))
+            b = current
+        diff = snapshot_diff(a.data, b.data) if a and b else None
+        return render(request, "roadmaps/snapshot_compare.html", self.get_context_data(
+            snapshots=snapshots, a=a, b=b, diff=diff, b_current=current is not None))
+
+
+class SnapshotDeleteView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, snapshot_id):
+        snapshot = get_object_or_404(RoadmapSnapshot, id=snapshot_id, product=self.product)
+        services.child_delete(actor=request.user, obj=snapshot)
+        messages.success(request, "Snapshot deleted.")
+        return redirect("roadmaps:snapshots", ws=ws, product_id=self.product.id)
+
+
+class ShareLinksView(ProductPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, new_url=None, status=200):
+        return render(request, "roadmaps/share_links.html", self.get_context_data(
+            links=list(self.product.share_links.all()), form=form or forms.ShareLinkForm(), new_url=new_url,
+            now=timezone.now()), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = forms.ShareLinkForm(request.POST)
+        if form.is_valid():
+            try:
+                _, raw = services.share_link_create(actor=request.user, product=self.product, **form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                # Shown once, on this response only; only a hash is stored.
+                url = request.build_absolute_uri(reverse("share:timeline", kwargs={"token": raw}))
+                return self._render(request, new_url=url)
+        return self._render(request, form=form, status=400)
+
+
+class ShareLinkRevokeView(ProductPageMixin, View):
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, link_id):
+        link = get_object_or_404(ShareLink, id=link_id, product=self.product)
+        services.share_link_revoke(actor=request.user, link=link)
+        messages.success(request, "Share link revoked.")
+        return redirect("roadmaps:share_links", ws=ws, product_id=self.product.id)
+
+
+def shared_timeline(request, token):
+    """Public, read-only timeline of one product. Unknown, expired or revoked tokens are 404."""
+    link = services.share_link_resolve(token)
+    if link is None:
+        raise Http404("This link is not valid.")
+    scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
+    context = build_timeline(product=link.product, params={}, scale=scale)
+    response = render(request, "roadmaps/share_timeline.html", {
+        "product": link.product, "timeline": context, "lines_json": context["lines"], "shared": True})
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,77 @@
+"""Drag and drop on the roadmap in a real Chromium: a card across the Now/Next/Later board and a
+bar along the timeline; both changes are saved and survive a reload."""
+
+import pytest
+from playwright.sync_api import expect
+
+from roadmaps import demo
+from roadmaps.models import Initiative, Product
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_product(workspace, editor):
+    demo.seed(workspace=workspace, users={"demo": editor, "pm": editor, "eng": editor})
+    return Product.objects.get(workspace=workspace, name="Acme Analytics")
+
+
+def _drag(page, source, target_box_x, target_box_y):
+    source.scroll_into_view_if_needed()
+    box = source.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5, steps=5)
+    page.mouse.move(target_box_x, target_box_y, steps=15)
+    page.mouse.up()
+
+
+def test_drag_card_between_board_columns_persists(page, live_server, sign_in, editor, demo_product,
+                                                  screenshot_path):
+    sign_in(page, editor)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    url = f"{live_server.url}/w/acme/products/{demo_product.pk}/roadmap/board/"
+    page.goto(url)
+    card = page.locator(".rm-card", has_text="Slack digests")
+    expect(page.get_by_test_id("column-next")).to_contain_text("Slack digests")
+    later = page.get_by_test_id("column-later").bounding_box()
+    _drag(page, card.locator(".rm-card-title"), later["x"] + later["width"] / 2, later["y"] + later["height"] - 5)
+    expect(page.locator(".rm-card[data-saved=true]", has_text="Slack digests")).to_have_count(1)
+    page.reload()
+    expect(page.get_by_test_id("column-later")).to_contain_text("Slack digests")
+    assert Initiative.objects.get(title="Slack digests").horizon == "later"
+    page.screenshot(path=screenshot_path("roadmaps-board.png"), full_page=True)
+
+
+def test_drag_timeline_bar_changes_dates_and_persists(page, live_server, sign_in, editor, demo_product,
+                                                      screenshot_path):
+    sign_in(page, editor)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    before = Initiative.objects.get(title="Lineage view")
+    page.goto(f"{live_server.url}/w/acme/products/{demo_product.pk}/roadmap/timeline/")
+    bar = page.locator(f'.rm-bar[data-id="{before.pk}"]')
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    _drag(page, bar, box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2)
+    expect(page.locator(f'.rm-bar[data-id="{before.pk}"][data-saved=true]')).to_have_count(1)
+    page.reload()
+    after = Initiative.objects.get(pk=before.pk)
+    assert after.start_date > before.start_date
+    assert (after.end_date - after.start_date) == (before.end_date - before.start_date)
+    expect(page.locator(f'.rm-bar[data-id="{before.pk}"]')).to_have_attribute(
+        "data-start", after.start_date.isoformat())
+    expect(page.locator(".rm-conflict").first).to_be_visible()
+    page.screenshot(path=screenshot_path("roadmaps-timeline.png"), full_page=True)
+
+
+def test_keyboard_move_on_narrow_screen(page, live_server, sign_in, editor, demo_product):
+    sign_in(page, editor)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/w/acme/products/{demo_product.pk}/roadmap/board/")
+    select = page.get_by_label("Move “Template gallery” to")
+    select.focus()
+    select.select_option("next")
+    select.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("column-next")).to_contain_text("Template gallery")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
