@@ -47,3 +47,29 @@ class RequestSizeLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": detail, "code": "too_large", "errors": {}}, status=413)
         return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, every error is JSON in the one format: also the ones raised outside DRF
+    (an unmatched URL such as /api/v1/jobs/abc/, Django's 400/403/500 pages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/v1/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = {404: "Not found.", 405: "Method not allowed.", 403: "Forbidden."}.get(
+                response.status_code, "Request failed." if response.status_code < 500 else "Server error.")
+            code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(
+                response.status_code, "error")
+            json_response = JsonResponse({"detail": detail, "code": code, "errors": {}}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
+        return response
