@@ -15,6 +15,7 @@ already holds any of the rows.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import deque
 
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 
 from .models import Workspace
@@ -108,10 +110,17 @@ def _referenced_user_emails(objects) -> set[str]:
     return emails
 
 
-def _jsonable(objects):
-    from django.core.serializers.json import DjangoJSONEncoder
+class _ExactEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder cuts times to milliseconds (ECMA-262); an export keeps microseconds."""
 
-    return json.loads(json.dumps(objects, cls=DjangoJSONEncoder))
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+def _jsonable(objects):
+    return json.loads(json.dumps(objects, cls=_ExactEncoder))
 
 
 class ImportRefused(Exception):

@@ -8,8 +8,8 @@ routes still lack an entry.
 from __future__ import annotations
 
 import importlib
-import re
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path

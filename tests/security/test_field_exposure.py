@@ -61,9 +61,9 @@ def test_no_serializer_returns_a_secret():
     leaks = []
     for basename, serializer, path, field in _all_fields():
         source = getattr(field, "source", "") or ""
-        if (SECRET_NAME.search(path) or SECRET_NAME.search(source)) and not field.write_only:
-            if f"{serializer}.{path}" not in ALLOWED_SECRET_FIELDS:
-                leaks.append(f"{basename}: {serializer}.{path} (source={source!r})")
+        secret = (SECRET_NAME.search(path) or SECRET_NAME.search(source)) and not field.write_only
+        if secret and f"{serializer}.{path}" not in ALLOWED_SECRET_FIELDS:
+            leaks.append(f"{basename}: {serializer}.{path} (source={source!r})")
     assert not leaks, ("Serializers return secret-looking fields; make them write_only, drop them, or add a "
                        f"reasoned entry to ALLOWED_SECRET_FIELDS: {leaks}")
 
