@@ -18,6 +18,7 @@ from .matrix import (
     Exempt,
     Route,
     api_detail_routes,
+    api_list_routes,
     api_registry,
     load_registry,
     missing_entry_message,
@@ -216,3 +217,19 @@ def test_a_new_member_of_the_workspace_is_not_an_outsider(workspace, admin, api_
     member = UserFactory()
     MembershipFactory(user=member, workspace=workspace, role=Role.ADMIN)
     assert api_as(member, workspace).get(f"/api/v1/workspaces/{workspace.id}/").status_code == 200
+
+
+LIST_ROUTES = [r for r in api_list_routes() if isinstance(REGISTRY.api.get(r.basename), Route)]
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=lambda r: r.url_name)
+def test_api_lists_do_not_show_another_workspaces_objects(route, workspace, admin, outsider, api_as):
+    obj = REGISTRY.api[route.basename].build(workspace)
+    response = api_as(outsider).get(reverse(route.url_name), {"page_size": 200})
+    assert response.status_code == 200
+    body = response.json()
+    items = body["results"] if isinstance(body, dict) and "results" in body else body
+    assert obj.pk not in [item.get("id") for item in items if isinstance(item, dict)]
+    mine = api_as(admin).get(reverse(route.url_name), {"page_size": 200}).json()
+    mine = mine["results"] if isinstance(mine, dict) and "results" in mine else mine
+    assert obj.pk in [item.get("id") for item in mine if isinstance(item, dict)], "builder object not listed to its admin"
