@@ -90,3 +90,19 @@ def test_payloads_in_api_json_are_returned_as_data(api_as, admin, workspace):
         assert response.json()["name"] == payload[:120].strip()
         assert response["Content-Type"].startswith("application/json")
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert('pmhx')", " JavaScript:alert(1)", "data:text/html,<script>1</script>",
+                                 "//evil.test/pmhx", "https://evil.test/pmhx", "/\\evil.test"])
+def test_notification_links_only_point_to_us(url, client_as, admin, workspace):
+    notification = services.notify(recipient=admin, kind="other", title=PAYLOADS[0], url=url, workspace_id=workspace.id)
+    assert notification.url == ""
+    html = client_as(admin).get(reverse("notifications")).content.decode()
+    _assert_inert(html, "notifications")
+    assert "evil.test" not in html
+
+
+def test_notification_links_to_our_pages_are_kept(admin, workspace, settings):
+    assert services.notify(recipient=admin, kind="other", title="t", url="/w/acme/").url == "/w/acme/"
+    own = settings.SITE_URL + "/w/acme/"
+    assert services.notify(recipient=admin, kind="other", title="t", url=own).url == own
