@@ -43,8 +43,9 @@ beat: install
 bench: install
 	$(PY) -m bench.run --scale $(SCALE)
 
+FUZZ_EXAMPLES ?= 500
 fuzz: install
-	$(VENV)/bin/pytest tests/security/test_fuzz.py --fuzz-examples=500 -p no:randomly
+	$(VENV)/bin/pytest tests/security/test_fuzz.py --fuzz-examples=$(FUZZ_EXAMPLES) -p no:randomly -q -s -W ignore
 
 load: install
 	$(PY) -m bench.load

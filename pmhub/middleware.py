@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
 
 
 class ContentSecurityPolicyMiddleware:
@@ -10,4 +12,64 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets a clear 413 (JSON on the API) instead of
+    Django's generic 400, or - worse - DRF parsing it anyway: DRF reads the JSON stream itself
+    and never hits Django's own size check. Multipart uploads are left to Django, whose limit
+    counts form fields and not files (file uploads stream to disk)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        is_multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        if limit is not None and length > limit and not is_multipart:
+            return self.too_large(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RequestDataTooBig):
+            return self.too_large(request)
+        return None
+
+    @staticmethod
+    def too_large(request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"The request body is larger than the limit of {limit} bytes."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail, "code": "too_large", "errors": {}}, status=413)
+        return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, every error is JSON in the one format: also the ones raised outside DRF
+    (an unmatched URL such as /api/v1/jobs/abc/, Django's 400/403/500 pages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/v1/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = {404: "Not found.", 405: "Method not allowed.", 403: "Forbidden."}.get(
+                response.status_code, "Request failed." if response.status_code < 500 else "Server error.")
+            code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(
+                response.status_code, "error")
+            json_response = JsonResponse({"detail": detail, "code": code, "errors": {}}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
         return response

@@ -40,11 +40,20 @@ def activity_record(*, workspace_id: int, actor, verb: str, target=None, data: d
     )
 
 
+def _safe_link(url: str) -> str:
+    """Notification links are rendered as href: only our own paths or SITE_URL, never javascript:/data:."""
+    url = (url or "").strip()
+    if (url.startswith("/") and not url.startswith(("//", "/\\"))) or url.startswith(settings.SITE_URL + "/"):
+        return url[:500]
+    return ""
+
+
 def notify(*, recipient, kind: str, title: str, url: str = "", workspace_id: int | None = None,
            data: dict | None = None) -> Notification:
     """Create an in-app notification. E-mail delivery per user preference is queued on commit."""
     notification = Notification.objects.create(
-        recipient=recipient, kind=kind, title=title[:250], url=url, workspace_id=workspace_id, data=data or {}
+        recipient=recipient, kind=kind, title=title[:250], url=_safe_link(url), workspace_id=workspace_id,
+        data=data or {},
     )
     from . import notifications
 

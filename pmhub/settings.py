@@ -46,6 +46,8 @@ DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "report
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "pmhub.middleware.ContentSecurityPolicyMiddleware",
+    "pmhub.middleware.RequestSizeLimitMiddleware",
+    "pmhub.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -193,6 +195,9 @@ REST_FRAMEWORK = {
         "pmhub.api.throttling.TokenRateThrottle",
         "pmhub.api.throttling.AddressRateThrottle",
     ],
+    # Client address for the per-address throttle: REMOTE_ADDR unless we sit behind this many proxies
+    # (with DRF's default, None, any client could pick its own address through X-Forwarded-For).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "token": env("API_THROTTLE_TOKEN", default="6000/min"),
         "address": env("API_THROTTLE_ADDRESS", default="12000/min"),
@@ -218,6 +223,10 @@ SPECTACULAR_SETTINGS = {
         "KpiCadenceEnum": "metrics.models.Kpi.Cadence",
         "ReportCadenceEnum": "reports.models.ReportSubscription.Cadence",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pmhub.api.schema.add_error_responses",
+    ],
 }
 
 # --- Security -----------------------------------------------------------------

@@ -3,7 +3,21 @@
     class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, ...):
         workspace_field = "product__workspace"
         action_roles = CRUD_ROLES | {"move": Role.EDITOR}
-        def base_queryset(self): return selectors.stories(...)
+        def initial(self, request, *args, **kwargs):
+        # The per-address limit applies before authentication, so guessing tokens or calling
+        # anonymously is throttled too (DRF would answer 401 before ever counting them).
+        for throttle in self.get_throttles():
+            if isinstance(throttle, AddressRateThrottle) and not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+        super().initial(request, *args, **kwargs)
+
+    def check_throttles(self, request):
+        throttles = [t for t in self.get_throttles() if not isinstance(t, AddressRateThrottle)]
+        durations = [t.wait() for t in throttles if not t.allow_request(request, self)]
+        if durations:
+            self.throttled(request, max((d for d in durations if d is not None), default=None))
+
+    def base_queryset(self): return selectors.stories(...)
 
 A foreign id is simply not in the queryset (404); a role below the action's is a 403; an
 action missing from `action_roles` is refused (deny by default).
@@ -14,6 +28,7 @@ from rest_framework import viewsets
 from ..access import workspace_ids_for
 from ..models import Role
 from .permissions import WorkspaceRole
+from .throttling import AddressRateThrottle
 
 AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)
 READ_ROLES = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
@@ -29,6 +44,20 @@ class ScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [WorkspaceRole]
     workspace_field = "workspace"
     action_roles: dict = {}
+
+    def initial(self, request, *args, **kwargs):
+        # The per-address limit applies before authentication, so guessing tokens or calling
+        # anonymously is throttled too (DRF would answer 401 before ever counting them).
+        for throttle in self.get_throttles():
+            if isinstance(throttle, AddressRateThrottle) and not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+        super().initial(request, *args, **kwargs)
+
+    def check_throttles(self, request):
+        throttles = [t for t in self.get_throttles() if not isinstance(t, AddressRateThrottle)]
+        durations = [t.wait() for t in throttles if not t.allow_request(request, self)]
+        if durations:
+            self.throttled(request, max((d for d in durations if d is not None), default=None))
 
     def base_queryset(self):
         if self.queryset is None:

@@ -6,7 +6,10 @@ Django ValidationError raised by services becomes a 400 with field errors; Confl
 with the current state; Http404/PermissionDenied the usual 404/403.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
@@ -29,6 +32,10 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, DjangoValidationError):
         exc = DRFValidationError(_django_errors(exc))
+    elif isinstance(exc, Http404):  # converted here (not only inside DRF) so the code is "not_found"
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

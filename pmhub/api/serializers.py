@@ -1,3 +1,5 @@
+import zoneinfo
+
 from rest_framework import serializers
 
 from ..models import Activity, BackgroundJob, Membership, Notification, Role, Workspace
@@ -21,7 +23,8 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 class WorkspaceWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    time_zone = serializers.CharField(max_length=64, default="UTC")
+    # A choice, so the schema lists the valid zones (a free string would promise more than we accept).
+    time_zone = serializers.ChoiceField(choices=sorted(zoneinfo.available_timezones()), default="UTC")
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -1,3 +1,4 @@
+import django_filters
 from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
@@ -67,13 +68,31 @@ class WorkspaceViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return WorkspaceSerializer(workspace, context={"request": self.request}).data
 
 
+class ActivityFilter(django_filters.FilterSet):
+    # A plain number, not a choice of all workspaces: an unknown or foreign id gives an empty
+    # list, never a 400 that would tell which workspace ids exist.
+    workspace = django_filters.NumberFilter(field_name="workspace_id")
+
+    class Meta:
+        model = Activity
+        fields = ["workspace", "verb"]
+
+
+class JobFilter(django_filters.FilterSet):
+    workspace = django_filters.NumberFilter(field_name="workspace_id")
+
+    class Meta:
+        model = BackgroundJob
+        fields = ["workspace", "kind", "status"]
+
+
 class ActivityViewSet(ScopedViewSet, mixins.ListModelMixin):
     """The activity log of your workspaces, newest first. Filter with `?workspace=<id>`."""
 
     serializer_class = ActivitySerializer
     action_roles = {"list": Role.VIEWER}
     pagination_class = CursorPagination
-    filterset_fields = ["workspace", "verb"]
+    filterset_class = ActivityFilter
 
     def base_queryset(self):
         return Activity.objects.select_related("actor", "target_type")
@@ -110,7 +129,7 @@ class JobViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin
 
     serializer_class = JobSerializer
     action_roles = READ_ROLES
-    filterset_fields = ["workspace", "kind", "status"]
+    filterset_class = JobFilter
 
     def base_queryset(self):
         return BackgroundJob.objects.all()
