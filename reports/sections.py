@@ -153,7 +153,7 @@ def _kpi_state(kpi, health: dict[int, str] | None = None) -> str:
             state = _state_of(getattr(kpi, attr, None))
         except Exception:  # a missing one-to-one row raises DoesNotExist
             state = None
-        if state:
+        if state and state != "unknown":  # "unknown": metrics has not evaluated it yet
             return state
     if kpi.current_value is None or kpi.target_value is None:
         return "unknown"

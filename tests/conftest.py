@@ -20,6 +20,8 @@ def _isolated(request, settings):
     celery_app.conf.task_always_eager = eager
     settings.CELERY_TASK_ALWAYS_EAGER = eager
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Fixture users need no slow key stretching; production keeps Django's default hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     celery_app.conf.task_always_eager = previous
     cache.clear()

@@ -53,6 +53,12 @@ def test_kpi_health_and_kpis_that_changed_state(world):
     assert data["changed"] == [{"name": "Churn", "from": "off_track", "to": "on_track"}]
 
 
+def test_kpi_health_computed_by_metrics_wins_over_the_fallback(world):
+    Kpi.objects.filter(name="Activation").update(health="at_risk")
+    data = sections.kpis(products=[world], today=TODAY, previous=None)
+    assert {i["name"]: i["state"] for i in data["items"]}["Activation"] == "at_risk"
+
+
 def test_backlog_top_ten_open_stories(world):
     data = sections.backlog(products=[world], today=TODAY, previous=None)
     assert len(data["items"]) == 10 and "Finished" not in [s["title"] for s in data["items"]]
