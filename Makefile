@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= full
+# Test processes (pytest-xdist); each gets its own test database and Redis cache database.
+TEST_WORKERS ?= 2
 
 .PHONY: install run test lint migrate worker beat bench fuzz load clean
 
@@ -32,7 +34,7 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A pmhub worker -l info

@@ -134,7 +134,13 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # The cache lives in its own Redis database, so clearing it never touches the broker's queues.
-    _cache_url = env("CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/" + env("REDIS_CACHE_DB", default="1"))
+    _cache_db = env.int("REDIS_CACHE_DB", default=1)
+    # Parallel test workers (pytest-xdist gw0, gw1, ...) each get their own cache database, so one
+    # worker clearing its cache never resets another's throttle counters.
+    _xdist_worker = env("PYTEST_XDIST_WORKER", default="")
+    if _xdist_worker.startswith("gw"):
+        _cache_db += 2 * int(_xdist_worker[2:])
+    _cache_url = env("CACHE_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/{_cache_db}")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
