@@ -126,23 +126,17 @@ def test_adoption_is_written_into_the_features_kpi(two_days):
     assert Feature.objects.get(product=two_days, key="search").target == Decimal("60")
 
 
-def test_measurement_seam_is_called_when_metrics_offers_it(two_days, monkeypatch):
-    import metrics
+def test_feature_adoption_is_recorded_as_a_measurement_of_its_kpi(two_days):
+    from metrics.models import Measurement
 
-    calls = []
-
-    class FakeServices:
-        @staticmethod
-        def measurements_upsert(*, kpi, period, value):
-            calls.append((kpi.pk, period, value))
-
-    monkeypatch.setitem(__import__("sys").modules, "metrics.services", FakeServices)
-    monkeypatch.setattr(metrics, "services", FakeServices, raising=False)
-    kpi = Kpi.objects.create(product=two_days, name="Export adoption")
+    kpi = Kpi.objects.create(product=two_days, name="Export adoption", unit="%")
     Feature.objects.filter(product=two_days, key="export").update(kpi=kpi)
     with time_machine.travel("2026-11-21T20:00:00Z", tick=False):
         feature_kpis_sync(product_id=two_days.id, tz_name="UTC")
-    assert calls == [(kpi.pk, D2, Decimal("75.0"))]
+        feature_kpis_sync(product_id=two_days.id, tz_name="UTC")  # a re-run updates, never duplicates
+    assert list(Measurement.objects.filter(kpi=kpi).values_list("period_start", "value")) == [(D2, Decimal("75"))]
+    kpi.refresh_from_db()
+    assert kpi.current_value == Decimal("75") and kpi.current_at == D2
 
 
 def test_rollup_of_a_day_without_events_leaves_no_rows(product):
