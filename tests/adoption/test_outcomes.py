@@ -19,16 +19,6 @@ pytestmark = pytest.mark.django_db
 RELEASED = datetime(2026, 9, 1, 12, tzinfo=UTC)
 
 
-class Related:
-    """Stands in for the `kpis` M2M that the metrics app adds to epics and initiatives."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def all(self):
-        return list(self.items)
-
-
 @pytest.fixture
 def kpi(product):
     return Kpi.objects.create(product=product, name="Weekly active teams", current_value=Decimal("200"),
@@ -36,14 +26,14 @@ def kpi(product):
 
 
 @pytest.fixture
-def shipped(product, kpi, monkeypatch):
+def shipped(product, kpi):
     initiative = Initiative.objects.create(product=product, title="Self-serve onboarding")
     release = Release.objects.create(product=product, name="2026.9", status="released", released_at=RELEASED)
-    epic = Epic.objects.create(product=product, title="Guided setup", release=release, initiative=initiative)
-    monkeypatch.setattr(Epic, "kpis", property(lambda self: Related([kpi])), raising=False)
-    monkeypatch.setattr(Initiative, "kpis", property(lambda self: Related([kpi])), raising=False)
-    monkeypatch.setattr(Epic, "score", 42.5, raising=False)
-    monkeypatch.setattr(Epic, "reach", 1000, raising=False)
+    epic = Epic.objects.create(product=product, title="Guided setup", release=release, initiative=initiative,
+                               score=Decimal("42.5"), score_inputs={"reach": 1000})
+    # Success criteria: the KPI is linked to the epic and its initiative (metrics' M2M).
+    kpi.epics.add(epic)
+    kpi.initiatives.add(initiative)
     return release, epic, initiative
 
 
@@ -58,8 +48,8 @@ def test_shipping_a_release_records_baseline_and_prediction(shipped, kpi, django
     assert epic_review.predicted_score == 42.5
     assert sorted(epic_review.checkpoints.values_list("window_days", "due_at")) == [
         (30, RELEASED + timedelta(days=30)), (90, RELEASED + timedelta(days=90))]
-    # The epic's initiative is reviewed too (no score on initiatives here: prediction left empty).
-    assert OutcomeReview.objects.get(initiative=initiative).predicted == {}
+    # The epic's initiative is reviewed too; initiatives carry no score, only the roadmap's confidence.
+    assert OutcomeReview.objects.get(initiative=initiative).predicted == {"confidence": 50.0}
 
 
 def test_a_release_shipped_twice_keeps_one_review_per_subject_and_kpi(shipped, django_capture_on_commit_callbacks):
