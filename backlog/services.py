@@ -13,7 +13,7 @@ from pmhub.access import require_role
 from pmhub.models import Role, User
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
 from pmhub.utils import versioned_update
-from pmhub.webhooks import webhook_emit
+from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
 
 from . import customfields, ranking, scoring, selectors
@@ -30,7 +30,7 @@ from .models import (
     ScoringModel,
     Story,
 )
-from .signals import story_status_changed
+from .signals import stories_created, story_status_changed
 
 STORY_FIELDS = [
     "title",
@@ -486,9 +486,10 @@ def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
         ],
         batch_size=1000,
     )
-    for story in created:
-        story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=now)
-        webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
+    # One signal and one webhook batch for the whole import, not one per story (10,000-row imports).
+    stories_created.send(sender=Story, stories=created, at=now)
+    webhook_emit_many(workspace_id=product.workspace_id, event="story.created",
+                      payloads=[story_payload(story) for story in created])
     activity_record(
         workspace_id=product.workspace_id,
         actor=actor,

@@ -5,8 +5,9 @@ class DeliveryConfig(AppConfig):
     name = "delivery"
 
     def ready(self):
-        from backlog.signals import story_status_changed
+        from backlog.signals import stories_created, story_status_changed
 
-        from .receivers import record_status_event
+        from .receivers import record_created_stories, record_status_event
 
         story_status_changed.connect(record_status_event, dispatch_uid="delivery.record_status_event")
+        stories_created.connect(record_created_stories, dispatch_uid="delivery.record_created_stories")

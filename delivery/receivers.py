@@ -9,3 +9,13 @@ def record_status_event(sender, *, story, old_status, new_status, at=None, **kwa
 
     StoryStatusEvent.objects.create(product_id=story.product_id, story_id=story.pk, old_status=old_status,
                                     new_status=new_status, at=at or timezone.now())
+
+
+def record_created_stories(sender, *, stories, at=None, **kwargs):
+    """A bulk creation (import): the initial status of every story, in one insert."""
+    from .models import StoryStatusEvent
+
+    at = at or timezone.now()
+    StoryStatusEvent.objects.bulk_create(
+        [StoryStatusEvent(product_id=s.product_id, story_id=s.pk, old_status=None, new_status=s.status, at=at)
+         for s in stories], batch_size=1000)

@@ -20,7 +20,6 @@ from .models import (
     Iteration,
     IterationItem,
     ReleaseScopeItem,
-    StoryImportRef,
     StoryStatusEvent,
 )
 
@@ -180,15 +179,10 @@ def stories_for_export(*, product, status: str = "", epic: str = "", assignee: s
     if assignee:
         qs = qs.filter(assignee_id=assignee) if assignee.isdigit() else qs.filter(assignee__email__iexact=assignee)
     if label:
-        field = {f.name: f for f in Story._meta.get_fields()}.get("labels")
-        if field is not None and field.many_to_many:
-            qs = qs.filter(labels__name=label)
-        elif field is not None:
+        if connection.features.supports_json_field_contains:
             qs = qs.filter(labels__contains=[label])
-        elif connection.features.supports_json_field_contains:
-            qs = qs.filter(import_ref__labels__contains=[label])
         else:  # SQLite (the embedded demo mode): narrow down in SQL, then check exactly
-            ids = [sid for sid, labels in StoryImportRef.objects.filter(
-                product=product, labels__icontains=label).values_list("story_id", "labels") if label in labels]
+            ids = [sid for sid, labels in Story.objects.filter(product=product, labels__icontains=label)
+                   .values_list("id", "labels") if label in (labels or [])]
             qs = qs.filter(id__in=ids)
     return qs

@@ -514,16 +514,19 @@ def webhook_endpoint_delete(*, user, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
-def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict) -> list[WebhookDelivery]:
-    """One delivery per active endpoint of the workspace that selected the event; sent on commit."""
+def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict | None,
+                              payloads: list[dict] | None = None) -> list[WebhookDelivery]:
+    """One delivery per active endpoint of the workspace that selected the event (and per payload
+    when `payloads` names many objects); sent on commit."""
     endpoints = [e for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, active=True)
                  if event in (e.events or [])]
     if not endpoints:
         return []
     # Dates and decimals from callers become JSON strings/numbers once, here.
-    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    bodies = json.loads(json.dumps(payloads if payloads is not None else [payload], cls=DjangoJSONEncoder))
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(endpoint=e, event=event, payload=payload) for e in endpoints])
+        [WebhookDelivery(endpoint=e, event=event, payload=body) for body in bodies for e in endpoints],
+        batch_size=1000)
     from .tasks import webhook_deliver
 
     for delivery in deliveries:

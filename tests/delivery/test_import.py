@@ -96,7 +96,9 @@ def test_rows_are_created_in_batches_not_one_query_per_row(product, editor, djan
     job = services.import_upload(actor=editor, product=product, filename="big.csv", data=csv_text.encode())
     services.import_preview(actor=editor, job=job)
     ImportJob.objects.filter(pk=job.pk).update(status="queued")
-    with django_assert_max_num_queries(80):  # 10 batches x (stories, events, refs, progress) + fixed
+    # 10 batches x ~17 (backlog validation lookups, rank lock, INSERTs of stories, status events, refs,
+    # webhook endpoints, activity, progress) + fixed: a cost per batch, never per row.
+    with django_assert_max_num_queries(200):
         services.import_run(import_job_id=job.id)
     assert Story.objects.filter(product=product).count() == 1000
 
@@ -108,9 +110,9 @@ def test_round_trip_export_then_import_loses_nothing(client_as, product, editor,
     epic = EpicFactory(product=product, title="Reporting")
     StoryFactory(product=product, title="Plain", status="idea", points=None)
     rich = StoryFactory(product=product, title="=SUM(A1:A2) looks like a formula", status="in_review", points=8,
-                        epic=epic, assignee=named_admin)
-    StoryImportRef.objects.create(product=product, story=rich, key="ANA-9", labels=["ops", "-risky", "@team"],
-                                  description="- first line\n\"quoted\", comma\n+ plus")
+                        epic=epic, assignee=named_admin, labels=["ops", "-risky", "@team"],
+                        description="- first line\n\"quoted\", comma\n+ plus")
+    StoryImportRef.objects.create(product=product, story=rich, key="ANA-9")
     response = client_as(editor).get(reverse("delivery:export", kwargs={"ws": workspace.slug,
                                                                         "product_id": product.id}))
     body = response.content.decode()
@@ -133,9 +135,8 @@ def test_round_trip_export_then_import_loses_nothing(client_as, product, editor,
 
 def test_export_filters_by_status_epic_assignee_and_label(client_as, product, editor, workspace):
     epic = EpicFactory(product=product)
-    a = StoryFactory(product=product, status="done", epic=epic, assignee=editor)
-    StoryFactory(product=product, status="ready")
-    StoryImportRef.objects.create(product=product, story=a, labels=["ux"])
+    a = StoryFactory(product=product, status="done", epic=epic, assignee=editor, labels=["ux"])
+    StoryFactory(product=product, status="ready", labels=["uxd"])
     url = reverse("delivery:export", kwargs={"ws": workspace.slug, "product_id": product.id})
     client = client_as(editor)
     for query in ({"status": "done"}, {"epic": epic.id}, {"assignee": editor.id}, {"label": "ux"}):
