@@ -12,6 +12,11 @@ class ProductPageMixin(WorkspacePageMixin):
     """Resolves `self.product` inside `self.workspace`; a product of another workspace is 404."""
 
     def dispatch(self, request, *args, **kwargs):
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            # A method the page does not offer: WorkspacePageMixin answers 404 to a non-member and
+            # 405 to a member, without resolving the product (nothing to protect, nothing to learn).
+            return super().dispatch(request, *args, **kwargs)
         if request.user.is_authenticated:
             # Workspace membership is checked by WorkspacePageMixin.dispatch below; the product
             # lookup itself is scoped to the user's workspaces, so a foreign id is a 404 either way.

@@ -500,6 +500,7 @@ class ObjectivesView(ProductPageMixin, View):
 
 class KeyResultCreateView(ObjectivesView):
     required_role = None
+    http_method_names = ["post", "options"]  # only the objectives page's GET is inherited, not offered
 
     def post(self, request, ws, product_id, objective_id):
         objective = get_object_or_404(Objective, id=objective_id, product=self.product)
