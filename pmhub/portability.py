@@ -39,11 +39,27 @@ def _own_models():
     return [m for label in labels for m in apps.get_app_config(label).get_models()]
 
 
+CREDENTIAL_FIELDS = {"token_hash", "key_hash", "secret", "password"}
+
+
+def _is_credential(model) -> bool:
+    """Any model holding a secret (share-link tokens, ingestion keys, webhook secrets) stays behind,
+    and so does anything that points at one (its rows would dangle without it)."""
+    names = {f.name for f in model._meta.concrete_fields}
+    if names & CREDENTIAL_FIELDS:
+        return True
+    return any(f.is_relation and f.related_model is not None and f.related_model is not model
+               and {g.name for g in f.related_model._meta.concrete_fields} & CREDENTIAL_FIELDS
+               and f.related_model is not get_user_model()
+               for f in model._meta.concrete_fields)
+
+
 def workspace_paths() -> dict[type[models.Model], str]:
     """{model: lookup to the workspace id} for every in-scope model, e.g. {Story: "product__workspace"}."""
     paths: dict[type[models.Model], str] = {Workspace: "pk"}
     candidates = [m for m in _own_models() if m is not Workspace and m._meta.label not in EXCLUDED
-                  and not getattr(m, "portability_exclude", False) and not m._meta.proxy]
+                  and not getattr(m, "portability_exclude", False) and not m._meta.proxy
+                  and not _is_credential(m)]
     queue = deque([Workspace])
     while queue:
         target = queue.popleft()
