@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -45,11 +45,7 @@ def events_ingest(*, key: IngestionKey, items) -> dict:
         raise BatchInvalid(errors)
     product_id = product.id
     with transaction.atomic():
-        UsageEvent.objects.bulk_create(
-            [UsageEvent(product_id=product_id, event_id=r[0], feature_key=r[1], actor=r[2], occurred_at=r[3],
-                        properties=r[4]) for r in rows],
-            ignore_conflicts=True, batch_size=limit,
-        )
+        _events_insert(product_id=product_id, rows=rows, batch_size=limit)
         days = {r[5] for r in rows}
         queued = touched_days_mark(product_id=product_id, days=days)
         from .tasks import rollup_day
@@ -58,6 +54,35 @@ def events_ingest(*, key: IngestionKey, items) -> dict:
             rollup_day.delay_on_commit(product_id, day.isoformat())
     return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
             "rollups_queued": [d.isoformat() for d in queued]}
+
+
+def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of validated rows. On PostgreSQL one statement built by
+    psycopg2's execute_values (no model instances, no ORM SQL compilation: ~10x faster at 1,000
+    events); elsewhere bulk_create(ignore_conflicts=True). See docs/decisions/0901-ingestion-insert.md."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        UsageEvent.objects.bulk_create(
+            [UsageEvent(product_id=product_id, event_id=r[0], feature_key=r[1], actor=r[2], occurred_at=r[3],
+                        properties=r[4]) for r in rows],
+            ignore_conflicts=True, batch_size=batch_size,
+        )
+        return
+    from psycopg2.extras import Json, execute_values
+
+    now = timezone.now()
+    table = UsageEvent._meta.db_table
+    values = [(product_id, r[0], r[1], r[2], r[3], Json(r[4]), now) for r in rows]
+    with connection.cursor() as cursor:
+        # The Django cursor wrapper lends psycopg2's mogrify and still logs the one statement.
+        execute_values(
+            cursor,
+            f"INSERT INTO {table} (product_id, event_id, feature_key, actor, occurred_at, properties, received_at) "  # noqa: S608
+            "VALUES %s ON CONFLICT (product_id, event_id) DO NOTHING",
+            values,
+            page_size=batch_size,
+        )
 
 
 # --- ingestion keys ------------------------------------------------------------------------------

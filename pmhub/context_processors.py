@@ -1,3 +1,5 @@
+from django.db.models import Count, IntegerField, Subquery
+
 from .access import roles_of
 from .models import Notification, Role, Workspace
 
@@ -10,7 +12,12 @@ def navigation(request):
 
     def lazy():
         roles = roles_of(user)
-        workspaces = list(Workspace.objects.filter(id__in=list(roles)).order_by("name").only("id", "name", "slug"))
+        # One query for the switcher and the unread count (an uncorrelated subquery, run once).
+        unread = (Notification.objects.filter(recipient=user, read_at__isnull=True).order_by()
+                  .values("recipient").annotate(n=Count("*")).values("n"))
+        workspaces = list(Workspace.objects.filter(id__in=list(roles))
+                          .annotate(unread=Subquery(unread, output_field=IntegerField()))
+                          .order_by("name").only("id", "name", "slug"))
         current = getattr(request, "workspace", None)
         if current is None:
             slug = (getattr(request, "resolver_match", None) and request.resolver_match.kwargs.get("ws")) or None
@@ -19,7 +26,8 @@ def navigation(request):
             "workspaces": workspaces,
             "current_workspace": current,
             "current_role": Role(roles[current.id]) if current and current.id in roles else None,
-            "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+            "unread_notifications": (workspaces[0].unread or 0) if workspaces
+            else Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         }
 
     return {"nav": _Lazy(lazy)}

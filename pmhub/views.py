@@ -48,7 +48,11 @@ class WorkspacePageMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.workspace = selectors.workspace_for_user(user=request.user, slug=kwargs["ws"])
+        known = getattr(request, "workspace", None)  # set by ProductPageMixin from the product's row
+        if known is not None and known.slug == kwargs["ws"] and known.id in workspace_ids_for(request.user):
+            self.workspace = known
+        else:
+            self.workspace = selectors.workspace_for_user(user=request.user, slug=kwargs["ws"])
         request.workspace = self.workspace
         if request.session.get(SESSION_WORKSPACE) != self.workspace.slug:
             request.session[SESSION_WORKSPACE] = self.workspace.slug  # written only on change

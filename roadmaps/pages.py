@@ -25,6 +25,7 @@ class ProductPageMixin(WorkspacePageMixin):
                 from django.http import Http404
 
                 raise Http404("Not found.")
+            request.workspace = self.product.workspace  # already fetched: WorkspacePageMixin reuses it
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

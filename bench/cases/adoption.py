@@ -5,15 +5,17 @@ How the events get there: (events - ingest_batches x batch_size) rows by COPY, t
 ingest_batches batches of batch_size through POST /api/v1/events/bulk/ (timed); at full scale
 900,000 + 100 x 1,000 = 1,000,000. Without the endpoint, all of them come by COPY.
 
-MERGE CHECKLIST (lead, after merging adoption):
-- EVENT_MODELS: the event model's label; _event_row fills fields by name (product/workspace FK,
-  feature, actor, occurred_at, idempotency key, properties); fix names that differ.
-- _ingestion_key / INGEST_AUTH_HEADER: how an ingestion key is made and sent.
-  Expected: key = adoption.services.ingestion_key_create(workspace=..., product=..., user=...)
-  and the header `Authorization: Bearer <key>` (or X-Ingestion-Key).
-- _event_payload: the JSON body of POST /api/v1/events/bulk/.
-- ROLLUP_TASKS and _rollup: the daily rollup task and its arguments. Expected call:
-      adoption.tasks.<rollup_task>.run(day="YYYY-MM-DD"[, product_id=...])   # for each of the 90 days
+Filled after the adoption merge:
+- adoption.UsageEvent (product, event_id unique per product, feature_key, actor, occurred_at,
+  properties, received_at).
+- Ingestion key: adoption.services.ingestion_key_create(user=, product=, name=) -> (key, raw),
+  sent as `Authorization: Bearer <raw>`.
+- Body: {"product": id, "events": [{"id", "feature", "actor", "occurred_at", "properties"}]}.
+  The endpoint queues adoption.tasks.rollup_day for days that turned pending; during the
+  ingestion figure those calls are collected, not run (a worker runs them in production; the
+  rollup is its own figure).
+- Rollup: adoption.tasks.rollup_day(product_id, day) for each day of the event span, as beat
+  (rollup_recent) queues them.
 """
 
 import uuid
@@ -35,12 +37,12 @@ from bench.harness import (
 
 NAME = "adoption"
 ORDER = 40
-EVENT_MODELS = ("adoption.UsageEvent", "adoption.Event", "metrics.UsageEvent")  # TODO(merge)
+EVENT_MODELS = ("adoption.UsageEvent",)
 REQUIRES = ()  # checked in _event_model(): the model may live in adoption or metrics
 MEASURES = ("event ingestion (bulk API)", "daily adoption rollup")
 BULK_API = "/api/v1/events/bulk/"
-INGEST_AUTH_HEADER = "HTTP_AUTHORIZATION"  # TODO(merge): "Bearer <key>" or HTTP_X_INGESTION_KEY
-ROLLUP_TASKS = ("adoption_rollup_day", "rollup_day", "rollup_daily", "daily_rollup", "adoption_rollup")  # TODO(merge)
+INGEST_AUTH_HEADER = "HTTP_AUTHORIZATION"  # "Bearer <key>" (or X-PMHub-Ingestion-Key: <key>)
+ROLLUP_TASKS = ("rollup_day",)
 
 
 def _event_model():
@@ -60,7 +62,7 @@ def _features(ctx) -> list[str]:
 
 
 def _event_columns(Event) -> dict[str, str]:
-    """Which attname plays which role (TODO(merge): check against the real model's names)."""
+    """Which attname plays which role (UsageEvent: event_id is the idempotency key, feature_key the feature)."""
     Product, Workspace = model("roadmaps.Product"), model("pmhub.Workspace")
     roles: dict[str, str] = {}
     for f in Event._meta.concrete_fields:
@@ -73,6 +75,8 @@ def _event_columns(Event) -> dict[str, str]:
             roles["workspace"] = f.attname
         elif kind == "DateTimeField" and name in ("occurred_at", "timestamp", "at", "happened_at", "time"):
             roles["when"] = f.attname
+        elif kind == "DateTimeField" and name == "received_at":
+            roles["received"] = f.attname
         elif kind == "DateField" and name in ("day", "date", "occurred_on"):
             roles["day"] = f.attname
         elif "feature" in name or name in ("event", "name", "event_name"):
@@ -92,6 +96,8 @@ def _event_row(ctx, roles: dict[str, str], i: int, when: datetime, feature: str,
         row[roles["workspace"]] = ctx.workspace.pk
     if "when" in roles:
         row[roles["when"]] = when
+    if "received" in roles:
+        row[roles["received"]] = when
     if "day" in roles:
         row[roles["day"]] = when.date()
     if "feature" in roles:
@@ -139,7 +145,7 @@ def measure(ctx) -> list[Result]:
 
 
 def _ingestion_key(ctx) -> str | None:
-    """TODO(merge): create an ingestion key, e.g. adoption.services.ingestion_key_create(...)."""
+    """adoption.services.ingestion_key_create(user=, product=, name=) -> (key, raw key)."""
     create = find_callable("adoption.services", ("ingestion_key_create", "ingest_key_create", "api_key_create"))
     if create is None:
         return None
@@ -149,14 +155,14 @@ def _ingestion_key(ctx) -> str | None:
 
 
 def _event_payload(ctx, batch: int) -> dict:
-    """TODO(merge): the body of POST /api/v1/events/bulk/."""
+    """The body of POST /api/v1/events/bulk/: {"product", "events": [{"id", "feature", "actor", "occurred_at"}]}."""
     rng, size = ctx.rng, ctx.scale.batch_size
     features = _features(ctx)
     start = ctx.data.get("event_start") or timezone.now() - timedelta(days=ctx.scale.event_days)
     span = ctx.scale.event_days * 86_400
     base = ctx.data.get("events_copied", 0) + batch * size
     return {"product": ctx.product.pk, "events": [
-        {"idempotency_key": f"bench-api-{base + j}", "feature": rng.choice(features),
+        {"id": f"bench-api-{base + j}", "feature": rng.choice(features),
          "actor": f"user-{rng.randrange(ctx.scale.event_actors)}",
          "occurred_at": (start + timedelta(seconds=rng.randrange(span))).isoformat()}
         for j in range(size)
@@ -178,7 +184,16 @@ def _ingestion(ctx) -> Result:
         client = ctx.api()
     # Every batch is new data, so the runs are the batches themselves: the first one warms up.
     payloads = [_event_payload(ctx, b) for b in range(ctx.scale.ingest_batches)]
-    return _post_batches(ctx, client, payloads, name)
+    # Rollups the endpoint queues on commit go to a worker in production: collect them here.
+    from unittest import mock
+
+    from adoption import tasks
+
+    queued = []
+    with mock.patch.object(tasks.rollup_day, "delay_on_commit", lambda *a, **k: queued.append(a)):
+        result = _post_batches(ctx, client, payloads, name)
+    result.note += f"; {len(queued)} rollups queued (not run here)"
+    return result
 
 
 def _post_batches(ctx, client, payloads, name) -> Result:
@@ -216,7 +231,7 @@ def _rollup(ctx) -> Result:
     days = [(start + timedelta(days=d)).date() for d in range(ctx.scale.event_days + 1)]
 
     def run(i):
-        # TODO(merge): one call per day (as beat does), or one call for the range if the task takes one.
+        # One call per (product, day), as rollup_recent and the ingestion endpoint queue them.
         for day in days:
             call_with_available(task, day=day.isoformat(), date=day.isoformat(), product_id=ctx.product.pk,
                                 workspace_id=ctx.workspace.pk)

@@ -1,16 +1,18 @@
 """Backlog: 400 epics and 20,000 stories in the largest product; first page (API and HTML, page
 sizes 50 and 200), a reorder (one UPDATE) and a re-score of the whole backlog.
 
-MERGE CHECKLIST (lead, after merging backlog):
-- BACKLOG_ORDER: the ORDER BY of the backlog selector (rank, or score then rank), used by the bare
-  SQL and to pick stories to move. RANK_FIELDS / _rank_keys: use backlog's own rank function if
-  it has one (e.g. `backlog.ranking.keys_between(None, None, n)`), so generated ranks are valid.
-- SCORE_INPUTS: the Story fields the scoring frameworks read (reach, impact, ...), if named otherwise.
-- RESCORE_TASKS: the name of the re-score task in backlog.tasks, and in _change_scoring_model the
-  change of the product's scoring model (e.g. switch RICE -> WSJF) that makes every score stale.
-  Expected call, once the names are known:
-      backlog.tasks.<rescore_task>.run(product_id=ctx.product.pk[, job_id=job.pk])  # in-process
-- STORIES_API / BACKLOG_PAGE / MOVE_API: check the paths; the HTML page's page-size parameter.
+Filled after the backlog merge:
+- Order: Story.Meta.ordering = ("rank", "id"); `rank` is a base-36 fraction key (RankField, "C"
+  collation), unique per product; generated with backlog.ranking.keys_between(None, None, n).
+- Scores: the inputs live in Story.score_inputs (JSON), keyed by the framework's inputs
+  (backlog.scoring.FRAMEWORK_INPUTS); every story gets both RICE and WSJF inputs so a switch of
+  the product's ScoringModel.framework between rice and wsjf changes every score.
+- Re-score: backlog.tasks.rescore_product(product_id, job_id) (what scoring_model_update queues
+  on commit); the bench switches the framework directly and runs the task in-process.
+- API: GET /api/v1/stories/?product=&page_size= (cursor pagination, ordering=rank);
+  POST /api/v1/stories/{id}/move/ {"before": id}. HTML: /w/<ws>/products/<id>/backlog/ shows a
+  fixed first page of 50 rows (backlog.views.PAGE_SIZE; the rest loads on scroll), so "HTML 200"
+  measures the same page (the page_size parameter is ignored).
 """
 
 from datetime import timedelta
@@ -38,17 +40,14 @@ MEASURES = ("backlog first page API 50", "backlog first page API 200", "backlog 
             "backlog first page HTML 200", "story reorder (move)", "re-score whole backlog")
 
 STORIES_API = "/api/v1/stories/?product={product}&page_size={size}"
-BACKLOG_PAGE = "/w/{ws}/products/{product}/backlog/?page_size={size}"  # TODO(merge): HTML page-size param
+BACKLOG_PAGE = "/w/{ws}/products/{product}/backlog/?page_size={size}"  # fixed 50 rows: page_size is ignored
 MOVE_API = "/api/v1/stories/{story}/move/"
 RANK_FIELDS = ("rank", "rank_key", "position", "sort_key")
-# TODO(merge): the task that recomputes every story's score of a product.
-RESCORE_TASKS = ("product_rescore", "backlog_rescore", "stories_rescore", "rescore_product", "rescore_backlog",
-                 "scores_recompute", "rescore")
-# Score inputs by field name -> (low, high) of a uniform random integer.
+RESCORE_TASKS = ("rescore_product",)
+# Story.score_inputs (JSON): input name -> (low, high) of a uniform random integer (RICE and WSJF).
 SCORE_INPUTS = {
     "reach": (10, 10_000), "impact": (1, 3), "confidence": (50, 100), "effort": (1, 13),
     "business_value": (1, 21), "time_criticality": (1, 21), "risk_reduction": (1, 21), "job_size": (1, 21),
-    "value": (1, 10), "ease": (1, 10),
 }
 
 STATUSES = ["idea", "ready", "in_progress", "in_review", "done", "wont_do"]
@@ -65,16 +64,23 @@ def rank_field():
 
 
 def backlog_order() -> str:
-    """SQL ORDER BY of the backlog (TODO(merge): match the selector, e.g. score DESC then rank)."""
+    """SQL ORDER BY of the backlog: Story.Meta.ordering (rank, id)."""
     field = rank_field()
     return f'"{field.column}", "id"' if field is not None else '"id"'
 
 
 def _rank_keys(n: int) -> list:
-    """Evenly spaced rank keys: zero-padded digits for a text rank, multiples of 1024 for a number."""
+    """Valid, increasing rank keys: backlog's own keys_between when present (short keys spread by
+    bisection), else zero-padded digits for a text rank, multiples of 1024 for a number."""
     field = rank_field()
     if field is None:
         return [None] * n
+    try:
+        from backlog.ranking import keys_between
+    except ImportError:
+        keys_between = None
+    if keys_between is not None and field.name == "rank":
+        return keys_between(None, None, n)
     if field.get_internal_type() in ("CharField", "TextField", "SlugField"):
         width = max(10, len(str(n * 1000)) + 2)
         width = min(width, getattr(field, "max_length", None) or width)
@@ -99,6 +105,7 @@ def generate(ctx) -> None:
     member_ids = [u.pk for u in ctx.users]
     field = rank_field()
     inputs = [name for name in SCORE_INPUTS if has_field(Story, name)]
+    json_inputs = has_field(Story, "score_inputs")
     created = timezone.now() - timedelta(days=365)
 
     def stories(product_id, count, epics_of_product):
@@ -117,6 +124,8 @@ def generate(ctx) -> None:
                 row[field.attname] = keys[i]
             for name in inputs:
                 row[name] = rng.randint(*SCORE_INPUTS[name])
+            if json_inputs:
+                row["score_inputs"] = {name: rng.randint(*bounds) for name, bounds in SCORE_INPUTS.items()}
             yield row
 
     def all_stories():
@@ -212,17 +221,14 @@ def _reorder(ctx) -> Result:
 
 
 def _change_scoring_model(ctx, i: int) -> None:
-    """Make every score stale. TODO(merge): use the real change, e.g. switch the product's
-    scoring model between RICE and WSJF (without the service's own re-score side effect)."""
+    """Make every score stale: switch the product's ScoringModel between WSJF and RICE (what
+    backlog.services.scoring_model_update writes, without queueing its own re-score)."""
     ScoringModel = model("backlog.ScoringModel")
     if ScoringModel is None:
         return
-    for name in ("framework", "kind", "method"):
-        if has_field(ScoringModel, name):
-            choices = [c for c, _ in (ScoringModel._meta.get_field(name).choices or [])]
-            if len(choices) >= 2:
-                ScoringModel.objects.filter(product_id=ctx.product.pk).update(**{name: choices[i % 2]})
-            return
+    framework = "wsjf" if i % 2 == 0 else "rice"
+    ScoringModel.objects.update_or_create(product_id=ctx.product.pk, defaults={"framework": framework,
+                                                                               "criteria": []})
 
 
 @guarded("re-score whole backlog", kind="write", case=NAME)

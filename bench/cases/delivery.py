@@ -1,9 +1,8 @@
 """Delivery: placeholder. The issue sets no delivery figure; the progress report (reports case)
 reads delivery data once it exists.
 
-MERGE CHECKLIST (lead, after merging delivery): generate iterations/sprints for the largest
-product here (stories already exist: ctx.data["story_ids"] are the first 200 in backlog order),
-so the report build and dashboards see realistic delivery rows; add a measure if one is wanted.
+Not filled yet: delivery rows (iterations, velocity history) for the largest product would make
+the report build see realistic delivery data; no figure is budgeted.
 """
 
 from bench.harness import Result
@@ -15,7 +14,7 @@ MEASURES = ()
 
 
 def generate(ctx) -> None:
-    """TODO(merge): delivery rows (iterations, velocity history) for the largest product."""
+    """No delivery rows yet (no budgeted figure reads them)."""
 
 
 def measure(ctx) -> list[Result]:

@@ -1,11 +1,8 @@
 """Metrics: 50 KPIs with two years of daily measurements; product and workspace dashboards.
 
-MERGE CHECKLIST (lead, after merging metrics):
-- MEASUREMENT_MODELS / _measurement_row: the generator fills the model's FK to Kpi, its first
-  DateField (the period) and its first Decimal/Float/Integer value field; check the names and
-  fill any other required field (e.g. a period kind or a source).
-- PRODUCT_DASHBOARD / WORKSPACE_DASHBOARD: check the paths; make _dashboard_bare select what the
-  dashboard shows (latest values, the charted window: DASHBOARD_DAYS).
+Filled after the metrics merge: metrics.Measurement (kpi, period_start, value Decimal, source
+default "manual"; unique per kpi and period); dashboards /w/<ws>/products/<id>/dashboard/ and
+/w/<ws>/dashboard/, charting the default range (DASHBOARD_DAYS).
 """
 
 from datetime import timedelta
@@ -21,7 +18,7 @@ ORDER = 30
 REQUIRES = ("metrics.Kpi",)
 MEASURES = ("product dashboard (HTML)", "workspace dashboard (HTML)")
 
-MEASUREMENT_MODELS = ("metrics.Measurement", "metrics.KpiMeasurement")  # TODO(merge)
+MEASUREMENT_MODELS = ("metrics.Measurement",)
 PRODUCT_DASHBOARD = "/w/{ws}/products/{product}/dashboard/"
 WORKSPACE_DASHBOARD = "/w/{ws}/dashboard/"
 DASHBOARD_DAYS = 90  # TODO(merge): the window the dashboards chart
@@ -85,7 +82,7 @@ def generate(ctx) -> None:
 
 
 def _measurement_columns(Measurement) -> tuple[str, str | None, str | None, bool]:
-    """(kpi FK attname, period DateField attname, value attname, value is Decimal). TODO(merge): check."""
+    """(kpi FK attname, period DateField attname, value attname, value is Decimal): kpi_id, period_start, value."""
     Kpi = model("metrics.Kpi")
     fields = Measurement._meta.concrete_fields
     fk = next(f for f in fields if f.is_relation and f.related_model is Kpi)

@@ -1,12 +1,8 @@
 """Reports: one progress report build over the generated product.
 
-MERGE CHECKLIST (lead, after merging reports):
-- REPORT_BUILD: `reports.services.report_build(...)`; call_with_available passes the arguments its
-  signature names among: product, workspace, user/actor, kind, period_start/period_end, fmt.
-  Expected call, once settled:
-      reports.services.report_build(product=ctx.product, actor=ctx.user, kind="progress",
-                                    period_start=<30 days ago>, period_end=<today>)
-- If a report needs a ReportSubscription/definition row, create it in generate() below.
+Filled after the reports merge: reports.services.report_build(product=, workspace=) builds a
+preview with every section (SECTION_KEYS) over the product's roadmap, backlog, metrics and
+adoption rows; no subscription row is needed.
 """
 
 from datetime import timedelta
@@ -19,7 +15,7 @@ NAME = "reports"
 ORDER = 50
 REQUIRES = ()
 MEASURES = ("progress report build",)
-REPORT_BUILD = ("reports.services", ("report_build", "progress_report_build"))  # TODO(merge)
+REPORT_BUILD = ("reports.services", ("report_build",))
 
 
 def generate(ctx) -> None:

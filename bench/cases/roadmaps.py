@@ -1,11 +1,8 @@
 """Roadmaps: initiatives, releases and dependencies; timeline data and the Now/Next/Later board.
 
-MERGE CHECKLIST (lead, after merging roadmaps):
-- DEPENDENCY_MODELS: put the real label first; the generator pairs the model's two foreign keys
-  to Initiative (earlier -> later, no cycles). Fill any other required field in _dependency_row.
-- TIMELINE_API / BOARD_PAGE / TIMELINE_PAGE: check the paths against roadmaps/urls.py and
-  roadmaps/api/routes.py.
-- _timeline_bare: make it select the columns the timeline serializer returns.
+Filled after the roadmaps merge: roadmaps.Dependency (blocker, blocked), the timeline API
+/api/v1/products/{id}/timeline/ (ProductViewSet.timeline), the pages roadmap/board/ and
+roadmap/timeline/. The bare SQL fetches the product's initiatives and their dependencies.
 """
 
 from datetime import timedelta
@@ -20,11 +17,11 @@ ORDER = 10
 REQUIRES = ("roadmaps.Product", "roadmaps.Initiative", "roadmaps.Release")
 MEASURES = ("roadmap timeline data (API)", "Now/Next/Later board (HTML)")
 
-# TODO(merge): the dependency model's label (unknown when this was written).
-DEPENDENCY_MODELS = ("roadmaps.Dependency", "roadmaps.InitiativeDependency")
+# roadmaps.Dependency: blocker -> blocked (both FKs to Initiative; blocker is the earlier one).
+DEPENDENCY_MODELS = ("roadmaps.Dependency",)
 TIMELINE_API = "/api/v1/products/{product}/timeline/"
 BOARD_PAGE = "/w/{ws}/products/{product}/roadmap/board/"
-TIMELINE_PAGE = "/w/{ws}/products/{product}/roadmap/"  # TODO(merge): the timeline page's path
+TIMELINE_PAGE = "/w/{ws}/products/{product}/roadmap/timeline/"
 
 STATUSES = ["proposed", "planned", "in_progress", "done", "cancelled"]
 STATUS_WEIGHTS = [25, 35, 25, 12, 3]
@@ -123,6 +120,8 @@ def _timeline_bare(ctx):
             statements.append(bare_select(
                 Dependency, where=f'"{fk.column}" IN (SELECT "id" FROM "{Initiative._meta.db_table}" '
                                   f'WHERE "product_id" = %s)', params=[ctx.product.pk], order=""))
+    Release = model("roadmaps.Release")
+    statements.append(bare_select(Release, where='"product_id" = %s', params=[ctx.product.pk], order='"id"'))
     return statements
 
 
