@@ -85,13 +85,14 @@ def broker_on(private_redis, transactional_db, tmp_path):
     worker = WorkerProcess(tmp_path, extra_env={"REDIS_URL": private_redis.url})
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue", "task_always_eager")}
 
-    def reset_pools():
-        if celery_app._pool is not None:
+    def reset_pools(close: bool):
+        # The pools come from kombu's global registry (keyed by URL): close only the private one.
+        if close and celery_app._pool is not None:
             celery_app._pool.force_close_all()
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
-    reset_pools()
+    reset_pools(close=False)
     celery_app.conf.broker_url = private_redis.url
     celery_app.conf.task_default_queue = worker.queue
     celery_app.conf.task_always_eager = False
@@ -100,7 +101,7 @@ def broker_on(private_redis, transactional_db, tmp_path):
         yield private_redis, worker
     finally:
         worker.stop()
-        reset_pools()
+        reset_pools(close=True)
         for key, value in saved.items():
             celery_app.conf[key] = value
 
