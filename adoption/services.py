@@ -4,6 +4,7 @@ reviews. Every user-facing write checks the actor's role first."""
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,10 +49,8 @@ def events_ingest(*, key: IngestionKey, items) -> dict:
         _events_insert(product_id=product_id, rows=rows, batch_size=limit)
         days = {r[5] for r in rows}
         queued = touched_days_mark(product_id=product_id, days=days)
-        from .tasks import rollup_day
-
         for day in queued:
-            rollup_day.delay_on_commit(product_id, day.isoformat())
+            transaction.on_commit(partial(_rollup_enqueue, product_id, day.isoformat()))
     return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
             "rollups_queued": [d.isoformat() for d in queued]}
 
@@ -83,6 +82,21 @@ def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> No
             values,
             page_size=batch_size,
         )
+
+
+def _rollup_enqueue(product_id: int, day: str) -> None:
+    """Queue a day's rollup after the events are committed. A broker that is down must not turn an
+    accepted batch into an error: the day stays pending and the beat sweep (tasks.rollup_recent)
+    queues it once it is five minutes old."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
+    from .tasks import rollup_day
+
+    try:
+        rollup_day.delay(product_id, day)
+    except (OperationalError, RedisError, OSError) as exc:
+        log.warning("rollup of product %s day %s not queued (%s); the sweep will pick it up", product_id, day, exc)
 
 
 # --- ingestion keys ------------------------------------------------------------------------------
