@@ -34,9 +34,19 @@ def test_drag_card_between_board_columns_persists(page, live_server, sign_in, ed
     page.goto(url)
     card = page.locator(".rm-card", has_text="Slack digests")
     expect(page.get_by_test_id("column-next")).to_contain_text("Slack digests")
-    later = page.get_by_test_id("column-later").bounding_box()
-    _drag(page, card.locator(".rm-card-title"), later["x"] + later["width"] / 2, later["y"] + later["height"] - 5)
-    expect(page.locator(".rm-card[data-saved=true]", has_text="Slack digests")).to_have_count(1)
+    saved = page.locator(".rm-card[data-saved=true]", has_text="Slack digests")
+    # A mouse drag on a busy 2-core CI machine can be lost before SortableJS starts; a person would
+    # drag again, and so does the test (once). What is asserted is unchanged: the drop persists.
+    for attempt in range(2):
+        later = page.get_by_test_id("column-later").bounding_box()
+        _drag(page, card.locator(".rm-card-title"), later["x"] + later["width"] / 2,
+              later["y"] + later["height"] - 5)
+        try:
+            expect(saved).to_have_count(1, timeout=10_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
     page.reload()
     expect(page.get_by_test_id("column-later")).to_contain_text("Slack digests")
     assert Initiative.objects.get(title="Slack digests").horizon == "later"
