@@ -9,7 +9,7 @@ SCALE ?= full
 # One by default: the worker-fault and drag-and-drop browser tests are timing-sensitive on 2 cores.
 TEST_WORKERS ?= 1
 
-.PHONY: install run test lint migrate worker beat bench fuzz load clean
+.PHONY: install run test lint migrate worker beat bench fuzz load faults clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -49,6 +49,9 @@ bench: install
 FUZZ_EXAMPLES ?= 500
 fuzz: install
 	$(VENV)/bin/pytest tests/security/test_fuzz.py --fuzz-examples=$(FUZZ_EXAMPLES) -p no:randomly -q -s -W ignore
+
+faults: install
+	$(VENV)/bin/pytest -m faults tests/integration -v
 
 load: install
 	$(PY) -m bench.load
