@@ -1,14 +1,14 @@
-"""Daily rollups of usage events, recomputed whole per (product, local day).
+"""Daily rollups of usage events, recomputed whole per (product, local day) or per span of days.
 
-One rollup of a day is, in one transaction:
-1. claim the day (TouchedDay.pending -> false) so events arriving meanwhile queue another run;
-2. rebuild ActorDay for the day: INSERT ... SELECT feature_key, actor, COUNT(*) ... GROUP BY
+A rollup of the days [first, last] is, in one transaction:
+1. claim the days (TouchedDay.pending -> false) so events arriving meanwhile queue another run;
+2. rebuild ActorDay for each day: INSERT ... SELECT feature_key, actor, COUNT(*) ... GROUP BY
    over the day's events ([local midnight, next local midnight) in the workspace time zone);
 3. register features seen for the first time;
-4. rebuild FeatureDaily (users = COUNT of distinct actors per feature) and ProductDaily (active
-   users = COUNT DISTINCT actor) from ActorDay;
-5. refresh the trailing 7-day distinct counts of this day and the 6 days after it that already
-   have rollups (a late event changes their weekly windows too).
+4. rebuild FeatureDaily (users = COUNT of distinct actors per feature and day) and ProductDaily
+   (active users = COUNT DISTINCT actor per day) from ActorDay, one statement each for the span;
+5. refresh the trailing 7-day distinct counts of [first, last + 6] (a late event changes the
+   weekly windows of the six days after it too), set-based: see `_refresh_windows`.
 
 Running it twice gives the same rows, because every step deletes and rebuilds its slice.
 See docs/decisions/0702-rollup-recompute-whole-day.md.
@@ -18,7 +18,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent
@@ -37,14 +36,20 @@ def local_today(tz_name: str) -> date:
     return timezone.localdate(timezone=ZoneInfo(tz_name))
 
 
-def _lock(product_id: int, day: date) -> None:
-    """Serialise rollups of the same (product, day) (PostgreSQL advisory lock, released at commit),
-    and let this transaction group a day's events by hashing in memory: with fresh bulk inserts
-    the planner's estimates are stale and it would otherwise sort a million strings under the
-    database's linguistic collation (measured 5x slower)."""
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _lock(product_id: int, days: list[date]) -> None:
+    """Serialise rollups of the same (product, day) (PostgreSQL advisory locks, released at
+    commit, taken in day order so two overlapping spans cannot deadlock), and let this
+    transaction group a day's events by hashing in memory: with fresh bulk inserts the planner's
+    estimates are stale and it would otherwise sort a million strings under the database's
+    linguistic collation (measured 5x slower)."""
     if connection.vendor == "postgresql":
+        keys = [product_id * 1_000_000 + d.toordinal() % 1_000_000 for d in days]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [product_id * 1_000_000 + day.toordinal() % 1_000_000])
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [keys])
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL enable_sort = off")
 
@@ -55,83 +60,130 @@ def _bytewise() -> str:
     return ' COLLATE "C"' if connection.vendor == "postgresql" else ""
 
 
-@transaction.atomic
+def _plus_days(expr: str, n: int) -> str:
+    """SQL for a date column plus n days, on PostgreSQL (date + integer) and SQLite (ISO text)."""
+    if connection.vendor == "postgresql":
+        return f"({expr} + {int(n)})"
+    return f"date({expr}, '{int(n):+d} day')"
+
+
 def rollup_day(*, product_id: int, day: date, tz_name: str) -> dict:
     """Recompute the rollups of one product's local day. Returns a small summary."""
-    _lock(product_id, day)
-    now = timezone.now()
-    TouchedDay.objects.filter(product_id=product_id, day=day).update(pending=False, rolled_up_at=now)
-    start, end = day_bounds(day, ZoneInfo(tz_name))
+    summary = rollup_range(product_id=product_id, first=day, last=day, tz_name=tz_name)
+    return {"product_id": product_id, "day": day.isoformat(), "active_users": summary["active_users"],
+            "events": summary["events"], "features": summary["features"],
+            "windows_refreshed": summary["windows_refreshed"]}
 
-    ActorDay.objects.filter(product_id=product_id, day=day).delete()
+
+@transaction.atomic
+def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> dict:
+    """Recompute the rollups of the local days [first, last] of one product (a backfill, or the
+    rebuild after a change of time zone). The statements are per span, not per day, except the
+    ActorDay rebuild, which groups one day's events at a time (each day is cut at its own local
+    midnight)."""
+    if last < first:
+        raise ValueError("last must not be before first")
+    days = _days(first, last)
+    _lock(product_id, days)
+    tz = ZoneInfo(tz_name)
+    TouchedDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last).update(
+        pending=False, rolled_up_at=timezone.now())
+
     actor_day, event = ActorDay._meta.db_table, UsageEvent._meta.db_table
+    ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {actor_day} (product_id, day, feature_key, actor, events) "  # noqa: S608 - table names
-            f"SELECT product_id, %s, feature_key, actor, COUNT(*) FROM {event} "
-            "WHERE product_id = %s AND occurred_at >= %s AND occurred_at < %s "
-            "GROUP BY product_id, feature_key, actor",
-            [day, product_id, start, end],
-        )
+        for day in days:
+            # As the ORM would send them (SQLite compares naive UTC text).
+            start, end = (connection.ops.adapt_datetimefield_value(b) for b in day_bounds(day, tz))
+            cursor.execute(
+                f"INSERT INTO {actor_day} (product_id, day, feature_key, actor, events) "  # noqa: S608 - table names
+                f"SELECT product_id, %s, feature_key, actor, COUNT(*) FROM {event} "
+                "WHERE product_id = %s AND occurred_at >= %s AND occurred_at < %s "
+                "GROUP BY product_id, feature_key, actor",
+                [day, product_id, start, end],
+            )
 
-    day_rows = ActorDay.objects.filter(product_id=product_id, day=day)
-    keys = set(day_rows.values_list("feature_key", flat=True).distinct())
+    span = ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
+    keys = set(span.values_list("feature_key", flat=True).distinct())
     known = set(Feature.objects.filter(product_id=product_id, key__in=keys).values_list("key", flat=True))
     if keys - known:
         Feature.objects.bulk_create([Feature(product_id=product_id, key=k, name=_name_from_key(k))
                                      for k in sorted(keys - known)], ignore_conflicts=True)
 
-    FeatureDaily.objects.filter(product_id=product_id, day=day).delete()
-    feature_daily, feature = FeatureDaily._meta.db_table, Feature._meta.db_table
+    feature_daily, feature, product_daily = (FeatureDaily._meta.db_table, Feature._meta.db_table,
+                                             ProductDaily._meta.db_table)
+    FeatureDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
+    ProductDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {feature_daily} (product_id, feature_id, day, users, events, users_7d) "  # noqa: S608
             f"SELECT a.product_id, f.id, a.day, COUNT(*), SUM(a.events), 0 FROM {actor_day} a "
             f"JOIN {feature} f ON f.product_id = a.product_id AND f.key = a.feature_key "
-            "WHERE a.product_id = %s AND a.day = %s GROUP BY a.product_id, f.id, a.day",
-            [product_id, day],
+            "WHERE a.product_id = %s AND a.day >= %s AND a.day <= %s GROUP BY a.product_id, f.id, a.day",
+            [product_id, first, last],
+        )
+        cursor.execute(
+            f"INSERT INTO {product_daily} (product_id, day, active_users, events, active_7d, computed_at) "  # noqa: S608
+            f"SELECT product_id, day, COUNT(DISTINCT actor{_bytewise()}), SUM(events), 0, %s FROM {actor_day} "
+            "WHERE product_id = %s AND day >= %s AND day <= %s GROUP BY product_id, day",
+            [timezone.now(), product_id, first, last],
+        )
+        cursor.execute(f"SELECT COUNT(DISTINCT actor{_bytewise()}), SUM(events) FROM {actor_day} "  # noqa: S608
+                       "WHERE product_id = %s AND day >= %s AND day <= %s", [product_id, first, last])
+        active, events = cursor.fetchone()
+
+    refreshed = _refresh_windows(product_id=product_id, first=first, last=last + timedelta(days=WINDOW - 1))
+    return {"product_id": product_id, "first": first.isoformat(), "last": last.isoformat(),
+            "active_users": active or 0, "events": events or 0, "features": len(keys),
+            "windows_refreshed": refreshed}
+
+
+def _refresh_windows(*, product_id: int, first: date, last: date) -> int:
+    """Distinct users per feature and overall in the 7 days ending each day of [first, last]: two
+    UPDATE ... FROM statements, without expanding every row into its seven windows.
+
+    An actor active on day d counts in the windows ending d .. d+6; if they are active again on a
+    later day n, the windows from n on are counted from that day instead. So each (actor, day)
+    covers [d, min(d + 6, n - 1)] (n from LEAD over the actor's days), and the number of actors in
+    the window ending a day is the running sum of +1 at each interval's start and -1 the day after
+    its end. Every rollup row's day starts an interval, so the running sum is exact on the days
+    that have rows, the only ones updated. ActorDay rows in [first - 6, last] are all that can
+    cover a day of [first, last]. Returns the number of days in [first, last] that have rows."""
+    actor_day, feature_daily, feature, product_daily = (
+        ActorDay._meta.db_table, FeatureDaily._meta.db_table, Feature._meta.db_table, ProductDaily._meta.db_table)
+    collate = _bytewise()
+    end = (f"CASE WHEN nxt IS NULL OR nxt > {_plus_days('day', WINDOW - 1)} "
+           f"THEN {_plus_days('day', WINDOW)} ELSE nxt END")
+
+    def running(pairs: str, group: str) -> str:
+        # CTE "running" (g, day, users): users in the window ending `day`, at each change point.
+        return (
+            f"WITH pairs AS ({pairs}), "  # noqa: S608 - table names and fixed fragments
+            f"iv AS (SELECT {group} AS g, day, LEAD(day) OVER (PARTITION BY {group}, actor{collate} "
+            f"ORDER BY day) AS nxt FROM pairs), "
+            f"deltas AS (SELECT g, day, 1 AS d FROM iv UNION ALL SELECT g, {end} AS day, -1 AS d FROM iv), "
+            "running AS (SELECT g, day, SUM(SUM(d)) OVER (PARTITION BY g ORDER BY day) AS users "
+            "FROM deltas GROUP BY g, day) "
         )
 
+    span = "WHERE product_id = %s AND day >= %s AND day <= %s"
+    params = [product_id, first - timedelta(days=WINDOW - 1), last]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(DISTINCT actor{_bytewise()}), SUM(events) FROM {actor_day} "  # noqa: S608
-                       "WHERE product_id = %s AND day = %s", [product_id, day])
-        active, events = cursor.fetchone()
-    totals = {"active": active, "events": events}
-    ProductDaily.objects.filter(product_id=product_id, day=day).delete()
-    if totals["events"]:
-        ProductDaily.objects.create(product_id=product_id, day=day, active_users=totals["active"],
-                                    events=totals["events"])
-
-    last = ProductDaily.objects.filter(product_id=product_id).order_by("-day").values_list("day", flat=True).first()
-    refreshed = 0
-    if last is not None:
-        d = day
-        while d <= min(last, day + timedelta(days=WINDOW - 1)):
-            _refresh_window(product_id=product_id, day=d)
-            refreshed += 1
-            d += timedelta(days=1)
-    return {"product_id": product_id, "day": day.isoformat(), "active_users": totals["active"] or 0,
-            "events": totals["events"] or 0, "features": len(keys), "windows_refreshed": refreshed}
-
-
-def _refresh_window(*, product_id: int, day: date) -> None:
-    """Distinct users per feature and overall in the 7 days ending `day` (two aggregate queries,
-    two UPDATEs)."""
-    table, collate = ActorDay._meta.db_table, _bytewise()
-    where = "WHERE product_id = %s AND day > %s AND day <= %s"
-    params = [product_id, day - timedelta(days=WINDOW), day]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT feature_key, COUNT(DISTINCT actor{collate}) FROM {table} {where} "  # noqa: S608
-                       "GROUP BY feature_key", params)
-        per_key = dict(cursor.fetchall())
-        cursor.execute(f"SELECT COUNT(DISTINCT actor{collate}) FROM {table} {where}", params)  # noqa: S608
-        active = cursor.fetchone()[0] or 0
-    ids = dict(Feature.objects.filter(product_id=product_id, key__in=per_key).values_list("id", "key"))
-    whens = [When(feature_id=fid, then=Value(per_key[key])) for fid, key in ids.items()]
-    if whens:
-        FeatureDaily.objects.filter(product_id=product_id, day=day).update(
-            users_7d=Case(*whens, default=Value(0), output_field=IntegerField()))
-    ProductDaily.objects.filter(product_id=product_id, day=day).update(active_7d=active)
+        cursor.execute(
+            running(f"SELECT feature_key, actor, day FROM {actor_day} {span}", "feature_key")  # noqa: S608
+            + f"UPDATE {feature_daily} SET users_7d = running.users FROM running, {feature} f "  # noqa: S608
+            f"WHERE {feature_daily}.product_id = %s AND {feature_daily}.day >= %s AND {feature_daily}.day <= %s "
+            f"AND f.id = {feature_daily}.feature_id AND f.key = running.g AND running.day = {feature_daily}.day",
+            params + [product_id, first, last],
+        )
+        cursor.execute(
+            running(f"SELECT DISTINCT actor, day FROM {actor_day} {span}", "0")  # noqa: S608
+            + f"UPDATE {product_daily} SET active_7d = running.users FROM running "  # noqa: S608
+            f"WHERE {product_daily}.product_id = %s AND {product_daily}.day >= %s AND {product_daily}.day <= %s "
+            f"AND running.day = {product_daily}.day",
+            params + [product_id, first, last],
+        )
+        return cursor.rowcount
 
 
 def _name_from_key(key: str) -> str:

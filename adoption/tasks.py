@@ -22,6 +22,22 @@ def rollup_day(product_id: int, day: str) -> dict | None:
     return result
 
 
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def rollup_span(product_id: int, first: str, last: str) -> dict | None:
+    """Recompute every local day of [first, last] (a backfill, or after the workspace's time zone
+    changed) in one transaction, set-based; then write adoption % into linked KPIs."""
+    from roadmaps.models import Product
+
+    product = Product.objects.select_related("workspace").filter(pk=product_id).first()
+    if product is None:
+        return None
+    tz_name = product.workspace.time_zone
+    result = rollups.rollup_range(product_id=product_id, first=date.fromisoformat(first),
+                                  last=date.fromisoformat(last), tz_name=tz_name)
+    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    return result
+
+
 @shared_task
 def rollup_recent() -> int:
     """Beat: queue rollups of yesterday and today (local) for every live product, and of any day
