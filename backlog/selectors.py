@@ -34,9 +34,12 @@ GROUPS = {"epic": "epic__title", "status": "status", "assignee": "assignee__emai
 
 
 def settings_of(product) -> BacklogSettings:
-    """The product's backlog settings (unsaved defaults if never edited: no write on read)."""
-    found = BacklogSettings.objects.filter(product=product).first()
-    return found or BacklogSettings(product=product, workflow=default_workflow(), segment_weights={})
+    """The product's backlog settings (unsaved defaults if never edited: no write on read). No
+    query when the page fetched them with the product (BacklogBase.product_related)."""
+    try:
+        return product.backlog_settings
+    except BacklogSettings.DoesNotExist:
+        return BacklogSettings(product=product, workflow=default_workflow(), segment_weights={})
 
 
 def scoring_model_of(product) -> ScoringModel:

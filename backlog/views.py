@@ -85,6 +85,7 @@ def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: 
 class BacklogBase(ProductPageMixin, View):
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    product_related = ("backlog_settings",)
 
     def story(self, story_id) -> Story:
         return selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)

@@ -5,23 +5,36 @@ An object in a workspace the user is not a member of is a 404 (no existence leak
 whose role is too low gets a 403. See docs/decisions/0001-tenancy.md.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .models import ApiToken, Membership, Role
 
-_CACHE_ATTR = "_pmhub_roles"
+_CACHE_ATTR = "_pmhub_memberships"
 TOKEN_ATTR = "_pmhub_token"
 
 
-def roles_of(user) -> dict[int, int]:
-    """{workspace_id: role} for the user, cached on the user object (one query per request).
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """A workspace the user belongs to, as the navigation shows it, with the user's role."""
+
+    id: int
+    name: str
+    slug: str
+    role: int
+
+
+def memberships_of(user) -> list[WorkspaceRef]:
+    """The user's workspaces with their role, by name; one query per request (cached on the user
+    object), shared by every access check and the workspace switcher.
 
     When the request authenticated with an API token, only the token's workspace is visible,
     and a read-only token caps the role at viewer.
     """
     if user is None or not user.is_authenticated:
-        return {}
+        return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
@@ -29,15 +42,22 @@ def roles_of(user) -> dict[int, int]:
     memberships = Membership.objects.filter(user_id=user.pk)
     if token is not None:
         memberships = memberships.filter(workspace_id=token.workspace_id)
-    roles = dict(memberships.values_list("workspace_id", "role"))
-    if token is not None and token.scope == ApiToken.Scope.READ:
-        roles = {ws: min(role, Role.VIEWER) for ws, role in roles.items()}
-    setattr(user, _CACHE_ATTR, roles)
-    return roles
+    rows = memberships.order_by("workspace__name", "workspace_id").values_list(
+        "workspace_id", "workspace__name", "workspace__slug", "role")
+    capped = token is not None and token.scope == ApiToken.Scope.READ
+    refs = [WorkspaceRef(id=ws, name=name, slug=slug, role=min(role, Role.VIEWER) if capped else role)
+            for ws, name, slug, role in rows]
+    setattr(user, _CACHE_ATTR, refs)
+    return refs
+
+
+def roles_of(user) -> dict[int, int]:
+    """{workspace_id: role} for the user (see memberships_of)."""
+    return {ref.id: ref.role for ref in memberships_of(user)}
 
 
 def forget_roles(user) -> None:
-    """Drop the cached roles (after a membership change in the same request)."""
+    """Drop the cached memberships (after a membership change in the same request)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 

@@ -1,33 +1,27 @@
-from django.db.models import Count, IntegerField, Subquery
-
-from .access import roles_of
-from .models import Notification, Role, Workspace
+from .access import memberships_of
+from .models import Role
+from .selectors import unread_count
 
 
 def navigation(request):
-    """Workspace switcher, current workspace and unread count for base.html (two small queries)."""
+    """Workspace switcher, current workspace and unread count for base.html: the switcher reuses
+    the memberships every access check loaded, the unread count is cached (pmhub.selectors)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
 
     def lazy():
-        roles = roles_of(user)
-        # One query for the switcher and the unread count (an uncorrelated subquery, run once).
-        unread = (Notification.objects.filter(recipient=user, read_at__isnull=True).order_by()
-                  .values("recipient").annotate(n=Count("*")).values("n"))
-        workspaces = list(Workspace.objects.filter(id__in=list(roles))
-                          .annotate(unread=Subquery(unread, output_field=IntegerField()))
-                          .order_by("name").only("id", "name", "slug"))
+        workspaces = memberships_of(user)
         current = getattr(request, "workspace", None)
         if current is None:
             slug = (getattr(request, "resolver_match", None) and request.resolver_match.kwargs.get("ws")) or None
             current = next((w for w in workspaces if w.slug == slug), None)
+        role = next((w.role for w in workspaces if current is not None and w.id == current.id), None)
         return {
             "workspaces": workspaces,
             "current_workspace": current,
-            "current_role": Role(roles[current.id]) if current and current.id in roles else None,
-            "unread_notifications": (workspaces[0].unread or 0) if workspaces
-            else Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+            "current_role": Role(role) if role is not None else None,
+            "unread_notifications": unread_count(user=user),
         }
 
     return {"nav": _Lazy(lazy)}

@@ -1,5 +1,7 @@
 """Reads of the core app, always starting from the user's memberships."""
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from .access import workspace_ids_for
@@ -44,5 +46,29 @@ def notifications_for(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return qs
 
 
+UNREAD_TTL = 300
+
+
+def unread_key(user_id: int) -> str:
+    return f"pmhub:unread:{user_id}"
+
+
 def unread_count(*, user) -> int:
-    return Notification.objects.filter(Q(recipient=user) & Q(read_at__isnull=True)).count()
+    """The user's unread notifications, cached. Every write of a notification goes through
+    pmhub.services (notify, notifications_mark_read) or is a delete (a post_delete receiver in
+    pmhub.apps), and each drops the key (unread_forget): the cache is exact; the TTL only bounds
+    a lost delete."""
+    key = unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(Q(recipient=user) & Q(read_at__isnull=True)).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def unread_forget(user_id: int) -> None:
+    """Drop the cached count now and again after commit (a request reading in between caches the
+    old count until then)."""
+    key = unread_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

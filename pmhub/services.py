@@ -24,6 +24,7 @@ from .models import (
     Workspace,
     hash_secret,
 )
+from .selectors import unread_forget
 
 
 # --- activity and notifications ------------------------------------------------------------
@@ -57,6 +58,7 @@ def notify(*, recipient, kind: str, title: str, url: str = "", workspace_id: int
     )
     from . import notifications
 
+    unread_forget(notification.recipient_id)
     notifications.after_notify(notification)
     return notification
 
@@ -65,7 +67,9 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(id__in=ids)
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    unread_forget(user.pk)
+    return marked
 
 
 # --- workspaces and members ----------------------------------------------------------------

@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
 HTTPS = env.bool("PMHUB_HTTPS", default=False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
+# Sessions are read from the cache (Redis when REDIS_URL is set) and written through to the
+# database, so a signed-in page does not pay a session query (a restart of Redis loses nothing).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

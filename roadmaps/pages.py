@@ -9,7 +9,10 @@ from .selectors import product_for_user
 
 
 class ProductPageMixin(WorkspacePageMixin):
-    """Resolves `self.product` inside `self.workspace`; a product of another workspace is 404."""
+    """Resolves `self.product` inside `self.workspace`; a product of another workspace is 404.
+    `product_related` names extra one-to-one relations fetched with the product (one query)."""
+
+    product_related: tuple[str, ...] = ()
 
     def dispatch(self, request, *args, **kwargs):
         method = request.method.lower()
@@ -20,7 +23,8 @@ class ProductPageMixin(WorkspacePageMixin):
         if request.user.is_authenticated:
             # Workspace membership is checked by WorkspacePageMixin.dispatch below; the product
             # lookup itself is scoped to the user's workspaces, so a foreign id is a 404 either way.
-            self.product = product_for_user(user=request.user, product_id=kwargs["product_id"])
+            self.product = product_for_user(user=request.user, product_id=kwargs["product_id"],
+                                            related=self.product_related)
             if self.product.workspace.slug != kwargs["ws"]:
                 from django.http import Http404
 

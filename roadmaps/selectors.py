@@ -39,9 +39,11 @@ def products_for_user(*, user) -> QuerySet[Product]:
     return Product.objects.alive().filter(workspace_id__in=workspace_ids_for(user))
 
 
-def product_for_user(*, user, product_id: int, workspace_id: int | None = None) -> Product:
-    """One product the user may see (404 otherwise), optionally within a given workspace."""
-    qs = products_for_user(user=user).select_related("workspace")
+def product_for_user(*, user, product_id: int, workspace_id: int | None = None,
+                     related: tuple[str, ...] = ()) -> Product:
+    """One product the user may see (404 otherwise), optionally within a given workspace, with
+    its workspace and any other `related` one-to-one relations in the same query."""
+    qs = products_for_user(user=user).select_related("workspace", *related)
     if workspace_id is not None:
         qs = qs.filter(workspace_id=workspace_id)
     return get_object_or_404(qs, pk=product_id)
