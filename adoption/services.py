@@ -194,11 +194,8 @@ def feature_delete(*, user, feature: Feature) -> None:
 
 # --- adoption into KPIs ------------------------------------------------------------------------
 def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
-    """Write each linked feature's 7-day adoption % into its KPI (current_value, current_at).
-
-    Also offers the value to metrics' measurement service when it exists (a seam: the metrics app
-    owns Measurement); a missing or different service never breaks the rollup.
-    """
+    """Record each linked feature's 7-day adoption % as its KPI's measurement of the last rolled-up
+    day; metrics' measurement service then sets the KPI's current_value/current_at and health."""
     from . import selectors
 
     features = list(Feature.objects.filter(product_id=product_id, kpi__isnull=False).select_related("kpi"))
@@ -210,15 +207,12 @@ def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
         return 0
     figures = selectors.adoption_by_feature(product_id=product_id, end=last.day,
                                             window=analytics.ADOPTION_WINDOW_DAYS)
-    from metrics.models import Kpi
-
     written = 0
     for feature in features:
         percent = figures.get(feature.id, {}).get("percent")
         if percent is None:
             percent = 0.0
         value = Decimal(str(percent))
-        Kpi.objects.filter(pk=feature.kpi_id).update(current_value=value, current_at=last.day)
         _measurement_upsert(kpi=feature.kpi, period=last.day, value=value)
         written += 1
     return written

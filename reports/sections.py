@@ -1,9 +1,8 @@
 """Report sections: one function per section, each a fixed number of queries (no per-row query).
 
-A section reads what exists. Models and fields other engineers add later (objectives, KPI health,
-action plans, story rank/score) are looked up at run time, so the section fills in once they are
-merged and says "not available" until then. Every function returns JSON-safe data, because a run
-stores its report (a retry mails the same content).
+Every function returns JSON-safe data, because a run stores its report (a retry mails the same
+content); `available` is always true now that every section's models exist (the templates still
+show a section's `reason` when it is false).
 
 Signature: section(*, products, today, previous) -> dict, where `previous` is the same section's
 data of the subscription's previous run (for "changed since the last report").
@@ -12,26 +11,12 @@ data of the subscription's previous run (for "changed since the last report").
 from datetime import date
 from decimal import Decimal
 
-from django.apps import apps
-from django.core.exceptions import FieldError
+from backlog.models import Story
+from metrics.models import ActionPlan, Health, Kpi, KpiHealth
+from roadmaps.models import Initiative, Objective, Release
 
 BACKLOG_TOP = 10
 DONE_STORY_STATUSES = ("done", "wont_do")
-
-
-def _model(app_label: str, name: str):
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-        return True
-    except Exception:  # FieldDoesNotExist
-        return False
 
 
 def _num(value):
@@ -46,14 +31,9 @@ def _iso(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _unavailable(reason: str) -> dict:
-    return {"available": False, "reason": reason}
-
-
 # --- roadmap progress ---------------------------------------------------------------------------
 def roadmap(*, products, today: date, previous: dict | None) -> dict:
     """Initiatives done / on track / late (end date passed and not done), and status changes."""
-    Initiative = _model("roadmaps", "Initiative")
     rows = list(Initiative.objects.filter(product__in=products).exclude(status="cancelled")
                 .select_related("product", "owner").order_by("end_date", "id"))
     items, counts = [], {"done": 0, "on_track": 0, "late": 0}
@@ -83,64 +63,30 @@ def roadmap(*, products, today: date, previous: dict | None) -> dict:
 
 # --- objectives and key results -------------------------------------------------------------------
 def objectives(*, products, today: date, previous: dict | None) -> dict:
-    Objective = _model("roadmaps", "Objective")
-    if Objective is None:
-        return _unavailable("Objectives are not set up yet.")
-    try:
-        qs = Objective.objects.filter(product__in=products)
-        related = [r.get_accessor_name() for r in Objective._meta.related_objects
-                   if r.related_model.__name__ == "KeyResult"]
-        if related:
-            qs = qs.prefetch_related(related[0])
-        result = []
-        for o in qs.order_by("id"):
-            krs = list(getattr(o, related[0]).all()) if related else []
-            result.append({
-                "title": str(getattr(o, "title", None) or getattr(o, "name", "") or o),
-                "progress": _num(getattr(o, "progress", None)),
-                "key_results": [{
-                    "title": str(getattr(kr, "title", None) or getattr(kr, "name", "") or kr),
-                    "current": _num(getattr(kr, "current_value", None)),
-                    "target": _num(getattr(kr, "target_value", None)),
-                    "progress": _num(getattr(kr, "progress", None)),
-                } for kr in krs],
-            })
-    except (FieldError, AttributeError, TypeError) as exc:
-        return _unavailable(f"Objectives could not be read ({type(exc).__name__}).")
-    return {"available": True, "items": result}
+    qs = Objective.objects.filter(product__in=products).prefetch_related("key_results").order_by("id")
+    return {"available": True, "items": [{
+        "title": o.title,
+        "progress": None,  # an objective stores no progress of its own (the page averages its key results)
+        "key_results": [{
+            "title": kr.title,
+            "current": _num(kr.current_value),
+            "target": _num(kr.target_value),
+            "progress": _num(kr.progress),
+        } for kr in o.key_results.all()],
+    } for o in qs]}
 
 
 # --- KPI health --------------------------------------------------------------------------------
-_STATE_ATTRS = ("state", "status", "health", "health_state", "level")
-
-
-def _state_of(value) -> str | None:
-    """A health state from a string, a choices value, or an object carrying one."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value or None
-    for attr in _STATE_ATTRS:
-        inner = getattr(value, attr, None)
-        if isinstance(inner, str) and inner:
-            return inner
-    return None
-
-
 def _kpi_health_rows(kpis_: list) -> dict[int, str]:
-    """Latest state per KPI from metrics.KpiHealth when that model exists (one query)."""
-    KpiHealth = _model("metrics", "KpiHealth")
-    if KpiHealth is None or not _has_field(KpiHealth, "kpi") or not kpis_:
+    """Latest recorded health transition per KPI (one query)."""
+    if not kpis_:
         return {}
-    order = ["kpi_id", "-evaluated_at" if _has_field(KpiHealth, "evaluated_at") else "-id"]
     states: dict[int, str] = {}
-    try:
-        for row in KpiHealth.objects.filter(kpi_id__in=[k.id for k in kpis_]).order_by(*order):
-            state = _state_of(row)
-            if state and row.kpi_id not in states:
-                states[row.kpi_id] = state
-    except (FieldError, AttributeError, TypeError):
-        return {}
+    rows = (KpiHealth.objects.filter(kpi_id__in=[k.id for k in kpis_])
+            .order_by("kpi_id", "-evaluated_at").values_list("kpi_id", "status"))
+    for kpi_id, status in rows:
+        if status and kpi_id not in states:
+            states[kpi_id] = status
     return states
 
 
@@ -148,13 +94,8 @@ def _kpi_state(kpi, health: dict[int, str] | None = None) -> str:
     """The health the metrics app computed, if any; else the current value against the target."""
     if health and kpi.id in health:
         return health[kpi.id]
-    for attr in ("health", "health_state", "state"):
-        try:
-            state = _state_of(getattr(kpi, attr, None))
-        except Exception:  # a missing one-to-one row raises DoesNotExist
-            state = None
-        if state and state != "unknown":  # "unknown": metrics has not evaluated it yet
-            return state
+    if kpi.health and kpi.health != Health.UNKNOWN:  # "unknown": metrics has not evaluated it yet
+        return kpi.health
     if kpi.current_value is None or kpi.target_value is None:
         return "unknown"
     if kpi.direction == "lower":
@@ -163,7 +104,6 @@ def _kpi_state(kpi, health: dict[int, str] | None = None) -> str:
 
 
 def kpis(*, products, today: date, previous: dict | None) -> dict:
-    Kpi = _model("metrics", "Kpi")
     rows = list(Kpi.objects.filter(product__in=products).select_related("product").order_by("product__name", "name"))
     health = _kpi_health_rows(rows)
     items = []
@@ -184,7 +124,6 @@ def kpis(*, products, today: date, previous: dict | None) -> dict:
 
 # --- releases ------------------------------------------------------------------------------------
 def releases(*, products, today: date, previous: dict | None) -> dict:
-    Release = _model("roadmaps", "Release")
     rows = list(Release.objects.filter(product__in=products).select_related("product").order_by("release_date", "id"))
     items = []
     for r in rows:
@@ -198,44 +137,19 @@ def releases(*, products, today: date, previous: dict | None) -> dict:
 
 # --- top of the backlog ---------------------------------------------------------------------------
 def backlog(*, products, today: date, previous: dict | None) -> dict:
-    Story = _model("backlog", "Story")
-    qs = Story.objects.filter(product__in=products).exclude(status__in=DONE_STORY_STATUSES).select_related("product")
-    if _has_field(Story, "rank"):
-        order, basis = ["rank", "id"], "rank"
-    elif _has_field(Story, "score"):
-        from django.db.models import F
-
-        order, basis = [F("score").desc(nulls_last=True), "id"], "score"
-    else:
-        order, basis = ["id"], "creation order"
-    rows = list(qs.order_by(*order)[:BACKLOG_TOP])
-    return {"available": True, "ordered_by": basis, "items": [
+    rows = list(Story.objects.filter(product__in=products).exclude(status__in=DONE_STORY_STATUSES)
+                .select_related("product").order_by("rank", "id")[:BACKLOG_TOP])
+    return {"available": True, "ordered_by": "rank", "items": [
         {"id": s.id, "title": s.title, "product": s.product.name, "status": s.status, "points": s.points,
-         "score": _num(getattr(s, "score", None))} for s in rows]}
+         "score": _num(s.score)} for s in rows]}
 
 
 # --- action plans ----------------------------------------------------------------------------------
 def action_plans(*, products, today: date, previous: dict | None) -> dict:
-    ActionPlan = _model("metrics", "ActionPlan")
-    if ActionPlan is None:
-        return _unavailable("Action plans are not set up yet.")
-    try:
-        if _has_field(ActionPlan, "kpi"):
-            qs = ActionPlan.objects.filter(kpi__product__in=products).select_related("kpi")
-        else:
-            qs = ActionPlan.objects.filter(product__in=products)
-        if _has_field(ActionPlan, "status"):
-            qs = qs.exclude(status__in=("done", "closed", "cancelled"))
-        rows = list(qs.order_by("id")[:50])
-    except FieldError as exc:
-        return _unavailable(f"Action plans could not be read ({type(exc).__name__}).")
-    items = []
-    for p in rows:
-        kpi = getattr(p, "kpi", None)
-        items.append({"title": str(getattr(p, "title", None) or getattr(p, "summary", None) or p),
-                      "kpi": kpi.name if kpi is not None else "", "status": str(getattr(p, "status", "") or ""),
-                      "due_date": _iso(getattr(p, "due_date", None))})
-    return {"available": True, "items": items}
+    rows = (ActionPlan.objects.filter(kpi__product__in=products).exclude(status=ActionPlan.Status.CLOSED)
+            .select_related("kpi").order_by("id")[:50])
+    return {"available": True, "items": [
+        {"title": p.title, "kpi": p.kpi.name, "status": p.status, "due_date": _iso(p.due_date)} for p in rows]}
 
 
 SECTIONS = {

@@ -47,6 +47,43 @@ def _progress(obj):
                          total_count=obj.total_count)
 
 
+class ProductFormView(ProductPageMixin, View):
+    """A product page whose form posts back to it: a valid form goes to `save(data)`, then a
+    success message and a redirect to this product's `success_url` (a URL name); an invalid form,
+    or a service's ValidationError, shows the page again with the errors (400).
+
+    Subclasses declare their roles, `form_class`, `save()` and `_render(request, form=None,
+    status=200)`; `saved()` and `form_invalid()` answer otherwise where a page needs it."""
+
+    form_class = None
+    success_message = ""
+    success_url = ""
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                result = self.save(form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                return self.saved(request, result)
+        return self.form_invalid(request, form)
+
+    def saved(self, request, result):
+        messages.success(request, self.success_message)
+        return redirect(self.success_url, ws=self.workspace.slug, product_id=self.product.id)
+
+    def form_invalid(self, request, form):
+        return self._render(request, form=form, status=400)
+
+    def save(self, data):
+        raise NotImplementedError
+
+
 # --- products ----------------------------------------------------------------------------------
 class ProductListView(WorkspacePageMixin, View):
     required_role = Role.VIEWER
@@ -469,9 +506,12 @@ class DependencyDeleteView(ProductPageMixin, View):
 
 
 # --- objectives -----------------------------------------------------------------------------------
-class ObjectivesView(ProductPageMixin, View):
+class ObjectivesView(ProductFormView):
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    form_class = forms.ObjectiveForm
+    success_message = "Objective added."
+    success_url = "roadmaps:objectives"
 
     def _render(self, request, form=None, kr_forms=None, status=200):
         objectives = list(self.product.objectives.prefetch_related("key_results__kpi", "key_results__owner"))
@@ -482,38 +522,25 @@ class ObjectivesView(ProductPageMixin, View):
         return render(request, "roadmaps/objectives.html", self.get_context_data(
             objectives=objectives, form=form or forms.ObjectiveForm()), status=status)
 
-    def get(self, request, ws, product_id):
-        return self._render(request)
-
-    def post(self, request, ws, product_id):
-        form = forms.ObjectiveForm(request.POST)
-        if form.is_valid():
-            try:
-                services.objective_create(actor=request.user, product=self.product, data=form.cleaned_data)
-            except ValidationError as e:
-                form_errors_from(e, form)
-            else:
-                messages.success(request, "Objective added.")
-                return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
-        return self._render(request, form=form, status=400)
+    def save(self, data):
+        services.objective_create(actor=self.request.user, product=self.product, data=data)
 
 
 class KeyResultCreateView(ObjectivesView):
     required_role = None
     http_method_names = ["post", "options"]  # only the objectives page's GET is inherited, not offered
+    form_class = forms.KeyResultForm
+    success_message = "Key result added."
 
     def post(self, request, ws, product_id, objective_id):
-        objective = get_object_or_404(Objective, id=objective_id, product=self.product)
-        form = forms.KeyResultForm(request.POST)
-        if form.is_valid():
-            try:
-                services.key_result_create(actor=request.user, objective=objective, data=form.cleaned_data)
-            except ValidationError as e:
-                form_errors_from(e, form)
-            else:
-                messages.success(request, "Key result added.")
-                return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)
-        return self._render(request, kr_forms={objective.id: form}, status=400)
+        self.objective = get_object_or_404(Objective, id=objective_id, product=self.product)
+        return super().post(request, ws, product_id)
+
+    def save(self, data):
+        services.key_result_create(actor=self.request.user, objective=self.objective, data=data)
+
+    def form_invalid(self, request, form):
+        return self._render(request, kr_forms={self.objective.id: form}, status=400)
 
 
 class KeyResultUpdateView(ProductPageMixin, View):
@@ -544,9 +571,12 @@ class ObjectiveDeleteView(ProductPageMixin, View):
 
 
 # --- releases -------------------------------------------------------------------------------------
-class ReleasesView(ProductPageMixin, View):
+class ReleasesView(ProductFormView):
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    form_class = forms.ReleaseForm
+    success_message = "Release added."
+    success_url = "roadmaps:releases"
 
     def _render(self, request, form=None, status=200):
         releases = list(selectors.releases_annotated(self.product.releases.all()))
@@ -555,20 +585,8 @@ class ReleasesView(ProductPageMixin, View):
         return render(request, "roadmaps/releases.html", self.get_context_data(
             releases=releases, form=form or forms.ReleaseForm()), status=status)
 
-    def get(self, request, ws, product_id):
-        return self._render(request)
-
-    def post(self, request, ws, product_id):
-        form = forms.ReleaseForm(request.POST)
-        if form.is_valid():
-            try:
-                services.child_create(actor=request.user, model=Release, product=self.product, data=form.cleaned_data)
-            except ValidationError as e:
-                form_errors_from(e, form)
-            else:
-                messages.success(request, "Release added.")
-                return redirect("roadmaps:releases", ws=ws, product_id=self.product.id)
-        return self._render(request, form=form, status=400)
+    def save(self, data):
+        services.child_create(actor=self.request.user, model=Release, product=self.product, data=data)
 
 
 class ReleaseDetailView(ProductPageMixin, View):
@@ -612,29 +630,20 @@ class ReleaseDetailView(ProductPageMixin, View):
 
 
 # --- snapshots and share links ----------------------------------------------------------------------
-class SnapshotsView(ProductPageMixin, View):
+class SnapshotsView(ProductFormView):
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    form_class = forms.SnapshotForm
+    success_message = "Snapshot saved."
+    success_url = "roadmaps:snapshots"
 
     def _render(self, request, form=None, status=200):
         return render(request, "roadmaps/snapshots.html", self.get_context_data(
             snapshots=list(self.product.snapshots.select_related("created_by")),
             form=form or forms.SnapshotForm()), status=status)
 
-    def get(self, request, ws, product_id):
-        return self._render(request)
-
-    def post(self, request, ws, product_id):
-        form = forms.SnapshotForm(request.POST)
-        if form.is_valid():
-            try:
-                services.snapshot_create(actor=request.user, product=self.product, name=form.cleaned_data["name"])
-            except ValidationError as e:
-                form_errors_from(e, form)
-            else:
-                messages.success(request, "Snapshot saved.")
-                return redirect("roadmaps:snapshots", ws=ws, product_id=self.product.id)
-        return self._render(request, form=form, status=400)
+    def save(self, data):
+        services.snapshot_create(actor=self.request.user, product=self.product, name=data["name"])
 
 
 class SnapshotCompareView(ProductPageMixin, View):
@@ -664,30 +673,24 @@ class SnapshotDeleteView(ProductPageMixin, View):
         return redirect("roadmaps:snapshots", ws=ws, product_id=self.product.id)
 
 
-class ShareLinksView(ProductPageMixin, View):
+class ShareLinksView(ProductFormView):
     required_role = Role.EDITOR
     write_role = Role.EDITOR
+    form_class = forms.ShareLinkForm
 
     def _render(self, request, form=None, new_url=None, status=200):
         return render(request, "roadmaps/share_links.html", self.get_context_data(
             links=list(self.product.share_links.all()), form=form or forms.ShareLinkForm(), new_url=new_url,
             now=timezone.now()), status=status)
 
-    def get(self, request, ws, product_id):
-        return self._render(request)
+    def save(self, data):
+        _, raw = services.share_link_create(actor=self.request.user, product=self.product, **data)
+        return raw
 
-    def post(self, request, ws, product_id):
-        form = forms.ShareLinkForm(request.POST)
-        if form.is_valid():
-            try:
-                _, raw = services.share_link_create(actor=request.user, product=self.product, **form.cleaned_data)
-            except ValidationError as e:
-                form_errors_from(e, form)
-            else:
-                # Shown once, on this response only; only a hash is stored.
-                url = request.build_absolute_uri(reverse("share:timeline", kwargs={"token": raw}))
-                return self._render(request, new_url=url)
-        return self._render(request, form=form, status=400)
+    def saved(self, request, raw):
+        # Shown once, on this response only; only a hash is stored.
+        url = request.build_absolute_uri(reverse("share:timeline", kwargs={"token": raw}))
+        return self._render(request, new_url=url)
 
 
 class ShareLinkRevokeView(ProductPageMixin, View):

@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from pmhub.access import roles_of
-from pmhub.api.base import CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.throttling import AddressRateThrottle, TokenRateThrottle
 from pmhub.models import Role
 from roadmaps.selectors import product_for_user
@@ -112,8 +112,7 @@ def _date_param(request, name, default):
         raise ValidationError({name: "A date as YYYY-MM-DD."})
 
 
-class FeatureViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class FeatureViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Features whose usage your products report; `adoption/` and `retention/` per feature."""
 
     workspace_field = "product__workspace"

@@ -5,11 +5,11 @@ import django_filters
 from django.db.models import Count, DecimalField, Q, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from pmhub.api.base import CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.pagination import CursorPagination
 from pmhub.models import Role
 from roadmaps.models import Product
@@ -32,6 +32,12 @@ def _product_from(request, data) -> Product:
     if not data.get("product"):
         raise ValidationError({"product": "Name the product (its id)."})
     return product_for_user(user=request.user, product_id=data.pop("product"))
+
+
+def _valid_for_product(request, serializer_class) -> tuple[dict, Product]:
+    """The request's data, validated, and the product it names (popped from the data)."""
+    data = _valid(serializer_class, request.data)
+    return data, _product_from(request, data)
 
 
 class StoryCursorPagination(CursorPagination):
@@ -69,14 +75,7 @@ ORDERING_PARAM = OpenApiParameter(
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
 
-class StoryViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Stories of your products. Updates name the `version` they read (stale: 409 with the
     current state). `?ordering=rank|-score`, cursor-paginated."""
 
@@ -125,8 +124,7 @@ class StoryViewSet(
 
     @extend_schema(request=s.StoryWriteSerializer, responses={201: s.StoryDetailSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(s.StoryWriteSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.StoryWriteSerializer)
         data.pop("version", None)
         criteria = data.pop("acceptance_criteria", None)
         story = services.story_create(
@@ -165,8 +163,7 @@ class StoryViewSet(
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Bulk edit status, epic and labels of a selection (ids must all be in the product)."""
-        data = _valid(s.StoryBulkSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.StoryBulkSerializer)
         kwargs = {
             "status": data.get("status") or None,
             "add_labels": data.get("add_labels"),
@@ -211,14 +208,7 @@ class EpicFilter(django_filters.FilterSet):
         fields = ["product", "status", "initiative", "release"]
 
 
-class EpicViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class EpicViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Epics (optionally under a roadmap initiative), with story counts."""
 
     workspace_field = "product__workspace"
@@ -242,8 +232,7 @@ class EpicViewSet(
 
     @extend_schema(request=s.EpicWriteSerializer, responses={201: s.EpicSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(s.EpicWriteSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.EpicWriteSerializer)
         data.pop("version", None)
         epic = services.epic_create(actor=request.user, product=product, title=data.pop("title", ""), **data)
         return self._read(epic, status.HTTP_201_CREATED)
@@ -261,32 +250,19 @@ class EpicViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CustomFieldViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class CustomFieldViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Custom fields of stories and epics (admins define them)."""
 
     workspace_field = "product__workspace"
     serializer_class = s.CustomFieldSerializer
     write_serializer_class = s.CustomFieldWriteSerializer
     filterset_fields = ["product", "entity"]
-    action_roles = READ_ROLES | {
-        "create": Role.ADMIN,
-        "update": Role.ADMIN,
-        "partial_update": Role.ADMIN,
-        "destroy": Role.ADMIN,
-    }
+    action_roles = write_roles(Role.ADMIN)
     queryset = CustomField.objects.all()
 
     @extend_schema(request=s.CustomFieldWriteSerializer, responses={201: s.CustomFieldSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(s.CustomFieldWriteSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.CustomFieldWriteSerializer)
         field = services.custom_field_create(
             actor=request.user,
             product=product,
@@ -317,14 +293,7 @@ class CustomFieldViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SavedViewViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class SavedViewViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Saved backlog views: yours and those shared with the workspace."""
 
     workspace_field = "product__workspace"
@@ -332,12 +301,7 @@ class SavedViewViewSet(
     write_serializer_class = s.SavedViewWriteSerializer
     filterset_fields = ["product", "shared"]
     # Viewers may keep personal views; the service checks ownership and the role for sharing.
-    action_roles = READ_ROLES | {
-        "create": Role.VIEWER,
-        "update": Role.VIEWER,
-        "partial_update": Role.VIEWER,
-        "destroy": Role.VIEWER,
-    }
+    action_roles = write_roles(Role.VIEWER)
 
     queryset = SavedView.objects.all()
 
@@ -348,8 +312,7 @@ class SavedViewViewSet(
 
     @extend_schema(request=s.SavedViewWriteSerializer, responses={201: s.SavedViewSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(s.SavedViewWriteSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.SavedViewWriteSerializer)
         view = services.saved_view_create(
             actor=request.user,
             product=product,
@@ -373,14 +336,7 @@ class SavedViewViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FeedbackViewSet(
-    ScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class FeedbackViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Customer feedback (insights) linked to stories and epics; feeds the demand criterion."""
 
     workspace_field = "product__workspace"
@@ -394,8 +350,7 @@ class FeedbackViewSet(
 
     @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(s.FeedbackWriteSerializer, request.data)
-        product = _product_from(request, data)
+        data, product = _valid_for_product(request, s.FeedbackWriteSerializer)
         fb = services.feedback_create(
             actor=request.user,
             product=product,

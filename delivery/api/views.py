@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from pmhub.api.base import READ_ROLES, ScopedViewSet
+from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.models import Role
 from roadmaps.selectors import product_for_user
 
@@ -57,16 +57,14 @@ PRODUCT_PARAM = OpenApiParameter("product", OpenApiTypes.INT, description="Produ
 
 
 @extend_schema_view(list=extend_schema(parameters=[PRODUCT_PARAM]))
-class IterationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                       mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class IterationViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Iterations (sprints) with capacity; `?product=<id>` filters a product's."""
 
     queryset = Iteration.objects.none()
     serializer_class = IterationSerializer
     write_serializer_class = IterationWriteSerializer
     workspace_field = "product__workspace"
-    action_roles = READ_ROLES | {
-        "create": Role.EDITOR, "update": Role.EDITOR, "partial_update": Role.EDITOR, "destroy": Role.EDITOR,
+    action_roles = CRUD_ROLES | {
         "stories": Role.VIEWER, "add_story": Role.EDITOR, "remove_story": Role.EDITOR, "burndown": Role.VIEWER,
         "velocity": Role.VIEWER,
     }

@@ -1,29 +1,16 @@
 """The one base for API views: querysets scoped to the user's workspaces, roles per action.
 
-    class StoryViewSet(ScopedViewSet, mixins.ListModelMixin, ...):
+    class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         workspace_field = "product__workspace"
-        action_roles = CRUD_ROLES | {"move": Role.EDITOR}
-        def initial(self, request, *args, **kwargs):
-        # The per-address limit applies before authentication, so guessing tokens or calling
-        # anonymously is throttled too (DRF would answer 401 before ever counting them).
-        for throttle in self.get_throttles():
-            if isinstance(throttle, AddressRateThrottle) and not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
-        super().initial(request, *args, **kwargs)
+        action_roles = CRUD_ROLES | {"move": Role.EDITOR}   # or write_roles(Role.ADMIN) | {...}
 
-    def check_throttles(self, request):
-        throttles = [t for t in self.get_throttles() if not isinstance(t, AddressRateThrottle)]
-        durations = [t.wait() for t in throttles if not t.allow_request(request, self)]
-        if durations:
-            self.throttled(request, max((d for d in durations if d is not None), default=None))
-
-    def base_queryset(self): return selectors.stories(...)
+        def base_queryset(self): return selectors.stories(...)
 
 A foreign id is simply not in the queryset (404); a role below the action's is a 403; an
 action missing from `action_roles` is refused (deny by default).
 """
 
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 
 from ..access import workspace_ids_for
 from ..models import Role
@@ -32,12 +19,22 @@ from .throttling import AddressRateThrottle
 
 AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)
 READ_ROLES = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
-CRUD_ROLES = READ_ROLES | {
-    "create": Role.EDITOR,
-    "update": Role.EDITOR,
-    "partial_update": Role.EDITOR,
-    "destroy": Role.EDITOR,
-}
+# The mixins of a full CRUD resource, in ModelViewSet's order: `class X(ScopedViewSet, *CRUD_MIXINS)`.
+CRUD_MIXINS = (
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+)
+
+
+def write_roles(role) -> dict:
+    """action_roles of a CRUD resource: viewers read, `role` creates, updates and deletes."""
+    return READ_ROLES | {"create": role, "update": role, "partial_update": role, "destroy": role}
+
+
+CRUD_ROLES = write_roles(Role.EDITOR)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

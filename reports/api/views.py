@@ -2,12 +2,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub.access import roles_of, workspace_ids_for
-from pmhub.api.base import AUTHENTICATED, CRUD_ROLES, ScopedViewSet
+from pmhub.api.base import AUTHENTICATED, CRUD_MIXINS, CRUD_ROLES, ScopedViewSet
 from pmhub.api.permissions import WorkspaceRole
 from pmhub.models import Role, Workspace
 
@@ -49,8 +49,7 @@ def _product(workspace, product_id):
     return product
 
 
-class ReportSubscriptionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                                mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class ReportSubscriptionViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Report subscriptions: who gets which product's report, weekly or monthly."""
 
     serializer_class = SubscriptionSerializer
@@ -119,8 +118,7 @@ class ReportSubscriptionViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Ret
         return SubscriptionSerializer(self.base_queryset().get(pk=subscription.pk)).data
 
 
-class WebhookEndpointViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class WebhookEndpointViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Outgoing webhooks of a workspace (admins). The secret is in the create response only."""
 
     serializer_class = WebhookEndpointSerializer

@@ -9,16 +9,13 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from pmhub.api.base import CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.models import Role
 
 from .. import selectors, services
 from ..diff import snapshot_diff
 from ..models import Capability, Competitor, Initiative, Release, Segment
 from . import serializers as s
-
-ALL = (mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-       mixins.DestroyModelMixin)
 
 
 class _Base(ScopedViewSet):
@@ -36,7 +33,7 @@ class _Base(ScopedViewSet):
 
 
 # --- products ----------------------------------------------------------------------------------
-class ProductViewSet(_Base, *ALL):
+class ProductViewSet(_Base, *CRUD_MIXINS):
     """Products of your workspaces (soft-deleted ones are left out; restore them with /restore/)."""
 
     workspace_field = "workspace"
@@ -100,7 +97,7 @@ class ProductViewSet(_Base, *ALL):
 
 
 # --- simple children -----------------------------------------------------------------------------
-class _ChildViewSet(_Base, *ALL):
+class _ChildViewSet(_Base, *CRUD_MIXINS):
     model = None
     selector = None
     filterset_fields = ["product"]
@@ -186,7 +183,7 @@ class ReleaseViewSet(_ChildViewSet):
         return self._read(release)
 
 
-class ObjectiveViewSet(_Base, *ALL):
+class ObjectiveViewSet(_Base, *CRUD_MIXINS):
     """Objectives of a product for a quarter (YYYY-Qn) or custom dates, with their key results."""
 
     serializer_class = s.ObjectiveSerializer
@@ -213,7 +210,7 @@ class ObjectiveViewSet(_Base, *ALL):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class KeyResultViewSet(_Base, *ALL):
+class KeyResultViewSet(_Base, *CRUD_MIXINS):
     """Key results: progress = (current - start) / (target - start), clamped 0..1; a linked KPI's
     current value is used as the current value."""
 
@@ -255,7 +252,7 @@ class InitiativeFilter(django_filters.FilterSet):
         return selectors.initiatives_filtered(qs, {"label": value})
 
 
-class InitiativeViewSet(_Base, *ALL):
+class InitiativeViewSet(_Base, *CRUD_MIXINS):
     """Initiatives with progress from the backlog and dependency conflicts. Updates carry the
     `version` read; a stale one gets 409 with the current state."""
 

@@ -4,14 +4,7 @@ import factory
 
 from adoption.models import Feature, IngestionKey
 from pmhub.models import hash_secret
-from roadmaps.models import Product
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    name = factory.Sequence(lambda n: f"Product {n}")
+from tests.roadmaps.factories import ProductFactory
 
 
 class FeatureFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,5 @@
-"""Factories of the tables delivery reads (products, epics, stories, releases) and its own."""
+"""Factories of the tables delivery reads (products, epics, stories, releases) and its own.
+Products and releases are the roadmaps tests' factories."""
 
 from datetime import date
 
@@ -6,16 +7,8 @@ import factory
 
 from backlog.models import Epic, Story
 from delivery.models import Iteration
-from roadmaps.models import Product, Release
-from tests.factories import WorkspaceFactory
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    workspace = factory.SubFactory(WorkspaceFactory)
-    name = factory.Sequence(lambda n: f"Product {n}")
+from tests.roadmaps import factories as roadmaps
+from tests.roadmaps.factories import ProductFactory
 
 
 class EpicFactory(factory.django.DjangoModelFactory):
@@ -36,12 +29,7 @@ class StoryFactory(factory.django.DjangoModelFactory):
     points = 3
 
 
-class ReleaseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Release
-
-    product = factory.SubFactory(ProductFactory)
-    name = factory.Sequence(lambda n: f"Release {n}")
+class ReleaseFactory(roadmaps.ReleaseFactory):
     release_date = date(2027, 3, 1)
 
 

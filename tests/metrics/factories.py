@@ -1,14 +1,9 @@
+"""Factories of the metrics tests; products are the roadmaps tests'."""
+
 import factory
 
 from metrics.models import Kpi, Measurement
-from roadmaps.models import Product
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    name = factory.Sequence(lambda n: f"Product {n}")
+from tests.roadmaps.factories import ProductFactory
 
 
 class KpiFactory(factory.django.DjangoModelFactory):

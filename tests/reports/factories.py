@@ -1,33 +1,20 @@
+"""Factories of the reports tests; products, initiatives and releases are the roadmaps tests'."""
+
 import factory
 
 from reports.models import SECTION_KEYS, ReportRecipient, ReportSubscription, WebhookEndpoint
-from roadmaps.models import Initiative, Product, Release
 from tests.factories import WorkspaceFactory
+from tests.roadmaps import factories as roadmaps
+from tests.roadmaps.factories import ProductFactory  # noqa: F401  (re-exported: reports tests import it from here)
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    workspace = factory.SubFactory(WorkspaceFactory)
-    name = factory.Sequence(lambda n: f"Product {n}")
-
-
-class InitiativeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Initiative
-
-    product = factory.SubFactory(ProductFactory)
-    title = factory.Sequence(lambda n: f"Initiative {n}")
+class InitiativeFactory(roadmaps.InitiativeFactory):
     status = "planned"
 
 
-class ReleaseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Release
-
-    product = factory.SubFactory(ProductFactory)
+class ReleaseFactory(roadmaps.ReleaseFactory):
     name = factory.Sequence(lambda n: f"v{n}")
+    release_date = None
 
 
 class SubscriptionFactory(factory.django.DjangoModelFactory):

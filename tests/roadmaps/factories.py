@@ -1,4 +1,5 @@
-"""Factories of the roadmaps app."""
+"""Factories of the roadmaps app. The other apps' tests use these products, initiatives and
+releases too (their factories modules re-export them, with their own defaults where they differ)."""
 
 from datetime import date
 
