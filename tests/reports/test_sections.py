@@ -70,11 +70,20 @@ def test_releases_flag_overdue_ones(world):
     assert [r["name"] for r in data["released"]] == ["v1"]
 
 
-def test_sections_of_models_not_merged_yet_degrade_gracefully(world):
-    # Objectives and action plans arrive with other engineers' work; until then: "not available".
-    for section in (sections.objectives, sections.action_plans):
-        data = section(products=[world], today=TODAY, previous=None)
-        assert "available" in data
+def test_objective_progress_is_the_mean_of_its_key_results_and_follows_linked_kpis(world):
+    from roadmaps.models import KeyResult, Objective
+
+    objective = Objective.objects.create(product=world, title="Grow", start_date=TODAY, end_date=TODAY)
+    kpi = Kpi.objects.create(product=world, name="Active teams", target_value=100, current_value=75)
+    KeyResult.objects.create(objective=objective, title="Typed", start_value=0, target_value=10, current_value=5)
+    KeyResult.objects.create(objective=objective, title="Linked", start_value=0, target_value=100, current_value=0,
+                             kpi=kpi)
+    Objective.objects.create(product=world, title="Empty", start_date=TODAY, end_date=TODAY)
+    data = sections.objectives(products=[world], today=TODAY, previous=None)
+    grow, empty = data["items"]
+    assert grow["progress"] == 62  # (50 % + 75 %) / 2, rounded
+    assert [(kr["title"], kr["current"]) for kr in grow["key_results"]] == [("Typed", 5.0), ("Linked", 75.0)]
+    assert empty["progress"] is None and empty["key_results"] == []
 
 
 @pytest.mark.parametrize("key", list(sections.SECTIONS))
@@ -84,10 +93,14 @@ def test_each_section_has_a_fixed_query_count(key, world, django_assert_max_num_
     products = Product.objects.filter(id=world.id)
     with django_assert_max_num_queries(3):
         sections.SECTIONS[key](products=products, today=TODAY, previous=None)
+    from roadmaps.models import KeyResult, Objective
+
     for i in range(10):
         InitiativeFactory(product=world, end_date=TODAY - timedelta(days=i))
-        Kpi.objects.create(product=world, name=f"K{i}", target_value=1, current_value=i)
+        kpi = Kpi.objects.create(product=world, name=f"K{i}", target_value=1, current_value=i)
         ReleaseFactory(product=world)
+        objective = Objective.objects.create(product=world, title=f"O{i}", start_date=TODAY, end_date=TODAY)
+        KeyResult.objects.create(objective=objective, title=f"KR{i}", target_value=10, kpi=kpi)
     with django_assert_max_num_queries(3):
         sections.SECTIONS[key](products=products, today=TODAY, previous=None)
 
