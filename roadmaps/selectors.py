@@ -186,15 +186,22 @@ def roadmap_for_product(*, product: Product, params=None) -> dict:
 
 
 def products_with_progress(*, workspace) -> list[Product]:
-    """Products of a workspace with initiative counts and story progress (home page panel)."""
-    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES
+    """Products of a workspace with initiative counts and story progress (home page panel).
 
-    stories = Q(epics__stories__isnull=False) & ~Q(epics__stories__status__in=EXCLUDED_STATUSES)
+    Each figure is its own correlated subquery (an index lookup per product), not one join of
+    products x initiatives x stories counted DISTINCT: that join multiplied 300 initiatives by
+    20,000 stories (2 s on the benchmark)."""
+    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES, Story
+
+    def count(qs):
+        sub = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(n=Count("id")).values("n")[:1]
+        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+    stories = Story.objects.filter(product=OuterRef("pk"), epic__isnull=False).exclude(status__in=EXCLUDED_STATUSES)
     return list(
         Product.objects.alive().filter(workspace=workspace).annotate(
-            initiative_count=Count("initiatives", distinct=True),
-            story_total=Count("epics__stories", filter=stories, distinct=True),
-            story_done=Count("epics__stories", filter=stories & Q(epics__stories__status__in=DONE_STATUSES),
-                             distinct=True),
+            initiative_count=count(Initiative.objects.filter(product=OuterRef("pk"))),
+            story_total=count(stories),
+            story_done=count(stories.filter(status__in=DONE_STATUSES)),
         )
     )
