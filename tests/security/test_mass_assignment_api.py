@@ -14,6 +14,7 @@ Probes run inside a savepoint that is rolled back, so a non-idempotent write can
 from datetime import datetime
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -105,24 +106,24 @@ class World:
         lookup = viewset.lookup_field
         return reverse(self.route.url_name, kwargs={viewset.lookup_url_kwarg or lookup: getattr(self.obj, lookup)})
 
-    def send(self, extra: dict, client=None):
-        payload = {**extra, **self.body}  # the valid body wins: hostile values only for the other keys
+    def send(self, extra: dict, body=None):
+        payload = {**extra, **self.body, **(body or {})}  # the valid body wins over hostile values
         for value in payload.values():
             if hasattr(value, "seek"):
                 value.seek(0)
-        return getattr(client or self.client, self.route.method)(
+        return getattr(self.client, self.route.method)(
             self.url, payload, format="multipart" if self.multipart else "json")
 
     def state(self):
         """(rows of both workspaces, rows of the other one)."""
         return tenant_rows(self.workspace, self.other), tenant_rows(self.other)
 
-    def probe(self, extra: dict, before, check=None):
+    def probe(self, extra: dict, before, check=None, body=None):
         """Send and roll back. A refusal must have changed nothing, anywhere; a success nothing of the
         other workspace, and `check(response, extra)` runs on it before the rollback."""
         where = f"{self.route.key} with {sorted(extra)}"
         with transaction.atomic():
-            response = self.send(extra)
+            response = self.send(extra, body)
             assert response.status_code < 500, f"{where}: {response.status_code} {response.content[:500]!r}"
             if response.status_code >= 300:
                 assert tenant_rows(self.workspace, self.other) == before[0], (
@@ -210,3 +211,38 @@ def test_write_refuses_or_ignores_protected_fields(route, workspace, other_works
         assert not world.model._base_manager.filter(pk=HOSTILE_ID).exists()
 
     _walk(world, hostile, check)
+
+
+# --- a write naming another workspace's parent -------------------------------------------------------
+def _parent_keys(model, body: dict) -> dict[str, str]:
+    """{body key: label of the model it names} for the relations a list-level write is made under."""
+    keys = {}
+    for f in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+        if f.is_relation and f.related_model._meta.label != settings.AUTH_USER_MODEL:
+            for key in {f.name, getattr(f, "attname", f.name)} & set(body):
+                keys[key] = f.related_model._meta.label
+    return keys
+
+
+LIST_WRITES = [r for r in ROUTES if not r.detail]
+
+
+@pytest.mark.parametrize("route", LIST_WRITES, ids=lambda r: r.key)
+def test_write_under_another_workspaces_parent_is_refused_like_a_missing_one(route, workspace, other_workspace,
+                                                                              bridge, api_as):
+    """With a token of workspace A, the other workspace does not exist: naming its product (KPI,
+    release, ...) is refused exactly like an id that exists nowhere, and nothing is written."""
+    foreign = foreign_world(other_workspace)
+    world = World(route, workspace, other_workspace, api_as(bridge, workspace))
+    parents = _parent_keys(world.model, world.body)
+    if not parents:
+        pytest.skip(f"{route.key} names no parent object")
+    before = world.state()
+    for key, label in parents.items():
+        theirs = world.probe({}, before, body={key: foreign[label].pk})
+        missing = world.probe({}, before, body={key: HOSTILE_ID})
+        assert theirs.status_code in REFUSED, f"{route.key} with their {key}: {theirs.status_code}"
+        assert (theirs.status_code, sorted(theirs.json()["errors"])) == (
+            missing.status_code, sorted(missing.json()["errors"])), (
+            f"{route.key}: their {key} answers {theirs.status_code} {theirs.json()}, a missing one "
+            f"{missing.status_code} {missing.json()}: the answer tells which ids exist in other workspaces")
