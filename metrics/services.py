@@ -12,7 +12,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
-from pmhub.utils import model_update, versioned_update
+from pmhub.utils import ids_text, model_update, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import csv_import, health
@@ -44,10 +44,10 @@ def _check_kpi_data(*, product, data: dict, direction: str) -> None:
             errors["critical_threshold"] = "Lower is better: the critical threshold must not be below the warning one."
     if data.get("target_value") is not None and data.get("target_date") is None:
         errors["target_date"] = "A target needs a date."
-    for name, model_field in (("initiatives", "product_id"), ("epics", "product_id")):
-        for obj in data.get(name) or []:
-            if getattr(obj, model_field) != product.id:
-                errors[name] = "Link only initiatives and epics of this product."
+    for name in ("initiatives", "epics"):
+        foreign = {obj.id for obj in data.get(name) or [] if obj.product_id != product.id}
+        if foreign:
+            errors[name] = f"Link only {name} of this product (not {ids_text(foreign)})."
     if errors:
         raise ValidationError(errors)
 

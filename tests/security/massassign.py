@@ -12,6 +12,7 @@ timestamps, `version`, `role`, `slug`, and any name listed in EXTRA_PROTECTED.
 import importlib
 import pkgutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -391,3 +392,12 @@ def tenant_rows(*workspaces) -> dict:
 def tenant_rows_verbose(*workspaces) -> dict:
     ids = [ws.pk for ws in workspaces]
     return {label: sorted(map(repr, qs)) for label, qs in _tenant_querysets(ids)}
+
+
+@contextmanager
+def nothing_changes(*workspaces):
+    """Assert that no row of the workspaces changes inside the block (all or nothing)."""
+    before = tenant_rows(*workspaces)
+    yield
+    after = tenant_rows(*workspaces)
+    assert after == before, f"rows changed in: {sorted(k for k in before if before[k] != after[k])}"

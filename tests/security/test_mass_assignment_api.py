@@ -19,9 +19,6 @@ from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from pmhub.models import Role
-from tests.factories import MembershipFactory, UserFactory
-
 from .massassign import (
     ALWAYS_CHANGES,
     HOSTILE_ID,
@@ -49,14 +46,6 @@ def _missing(route) -> str:
     return (f"API write {route.key} ({route.method.upper()} {route.url_name}) has no body in the mass-assignment "
             f"walk. Add WRITES[{route.basename!r}] = Write(bodies={{{route.action!r}: lambda obj: {{...}}}}) to "
             f"tests/security/massassign_<app>.py, or Write(exempt={{{route.action!r}: 'why'}}).")
-
-
-@pytest.fixture
-def bridge(workspace, other_workspace):
-    user = UserFactory(email="bridge@acme.test")
-    MembershipFactory(user=user, workspace=workspace, role=Role.ADMIN)
-    MembershipFactory(user=user, workspace=other_workspace, role=Role.ADMIN)
-    return user
 
 
 # --- the registry itself -------------------------------------------------------------------------
