@@ -3,6 +3,7 @@ product (a body naming another workspace's product is 403 and nothing is stored)
 follows a KPI of its own product only."""
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -44,14 +45,19 @@ def test_events_carrying_another_product_inside_are_stored_for_the_keys_product(
     assert list(UsageEvent.objects.values_list("product_id", flat=True)) == [ours.id]
 
 
-def test_feature_follows_a_kpi_of_its_own_product_only(bridge, workspace, other_workspace):
+def test_feature_follows_a_kpi_of_its_own_product_only(client_as, bridge, workspace, other_workspace):
     feature = FeatureFactory(product=ProductFactory(workspace=workspace))
     api = APIClient()
     api.force_authenticate(bridge)
+    page = client_as(bridge)
+    url = reverse("adoption_feature", kwargs={"ws": workspace.slug, "product_id": feature.product_id,
+                                              "feature_id": feature.id})
     for kpi in (foreign_world(workspace)["metrics.Kpi"], foreign_world(other_workspace)["metrics.Kpi"]):
         with nothing_changes(workspace, other_workspace):
             created = api.post("/api/v1/features/", {"product": feature.product_id, "key": "exports", "kpi": kpi.id},
                                format="json")
             updated = api.patch(f"/api/v1/features/{feature.id}/", {"kpi": kpi.id}, format="json")
-        assert created.status_code == updated.status_code == 400
+            posted = page.post(url, {"name": "Renamed", "kpi": kpi.id})
+        assert created.status_code == updated.status_code == posted.status_code == 400
         assert "kpi" in created.json()["errors"] and "kpi" in updated.json()["errors"]
+        assert "kpi" in posted.context["form"].errors

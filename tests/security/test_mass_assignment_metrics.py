@@ -4,6 +4,7 @@ epics of its own product only (400 naming the others); an action plan's owner is
 workspace; and an id of another workspace is answered like an id that exists nowhere."""
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from metrics.models import ActionPlan
@@ -84,3 +85,17 @@ def test_action_plan_owner_must_be_a_member_of_the_workspace(api, kpi, outsider,
         updated = api.patch(f"/api/v1/action-plans/{plan.id}/", {"owner": outsider.id}, format="json")
     assert created.status_code == updated.status_code == 400
     assert "owner" in created.json()["errors"] and "owner" in updated.json()["errors"]
+
+
+def test_kpi_page_links_initiatives_epics_and_owners_of_its_own_product_only(client_as, bridge, kpi, strangers,
+                                                                             outsider, workspace, other_workspace):
+    url = reverse("metrics_kpi_detail", kwargs={"ws": workspace.slug, "product_id": kpi.product_id,
+                                                "kpi_id": kpi.id})
+    form = {"name": "Renamed", "unit": kpi.unit, "direction": kpi.direction, "aggregation": kpi.aggregation,
+            "cadence": kpi.cadence, "version": kpi.version}
+    client = client_as(bridge)
+    for extra in ({"initiatives": _ids(strangers, "roadmaps.Initiative")}, {"epics": _ids(strangers, "backlog.Epic")},
+                  {"owner": outsider.id}):
+        with nothing_changes(workspace, other_workspace):
+            response = client.post(url, {**form, **extra})
+        assert response.status_code == 400 and set(extra) <= set(response.context["form"].errors)
