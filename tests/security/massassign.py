@@ -342,7 +342,7 @@ def _tenant_models():
 _TENANT_MODELS = None
 _SENTINEL = -7_000_001  # stands for the workspace ids in the SQL compiled once per session
 _TENANT_SQL: dict[int, tuple[list[str], str, list]] = {}
-_PREPARED: dict[int, set[str]] = {}  # statements prepared, per database connection
+_PREPARED: dict[tuple, set[str]] = {}  # statements prepared, per database connection (and server process)
 
 
 def _tenant_querysets(workspace_ids):
@@ -378,18 +378,20 @@ def tenant_rows(*workspaces) -> dict:
         return tenant_rows_verbose(*workspaces)
     labels, sql, params = _tenant_sql(len(workspaces))
     name = f"pmhub_tenant_rows_{len(workspaces)}"
-    raw = connection.connection
     with connection.cursor() as cursor:
-        if name not in _PREPARED.setdefault(id(raw), set()):
+        raw = connection.connection
+        prepared = _PREPARED.setdefault((id(raw), raw.get_backend_pid()), set())
+        if name not in prepared:
             slots = [f"${_SENTINEL - p + 1}" for p in params]
             assert all(isinstance(p, int) and _SENTINEL - len(workspaces) < p <= _SENTINEL for p in params)
             cursor.execute(f"PREPARE {name} AS " + sql % tuple(slots))
-            _PREPARED[id(raw)].add(name)
+            prepared.add(name)
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(workspaces))})", [ws.pk for ws in workspaces])
         return dict(zip(labels, cursor.fetchone(), strict=True))
 
 
 def tenant_rows_verbose(*workspaces) -> dict:
+    """tenant_rows as the rows themselves (any database; slower)."""
     ids = [ws.pk for ws in workspaces]
     return {label: sorted(map(repr, qs)) for label, qs in _tenant_querysets(ids)}
 
