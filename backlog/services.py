@@ -12,7 +12,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Role, User
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
-from pmhub.utils import versioned_update
+from pmhub.utils import ids_text, versioned_update
 from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
 
@@ -657,7 +657,8 @@ def stories_bulk_update(
         .select_related("product")
     )
     if len(stories) != len(ids):
-        raise ValidationError({"ids": "Some stories are not in this backlog."})
+        missing = set(ids) - {s.id for s in stories}
+        raise ValidationError({"ids": f"Not stories of this backlog: {ids_text(missing)}. Nothing was changed."})
     workflow = workflow_of(product)
     check = {}
     if status:
@@ -983,9 +984,10 @@ def _validate_feedback(*, product, data: dict) -> None:
     if "importance" in data and data["importance"] not in (1, 2, 3, 4, 5):
         errors["importance"] = ["Importance is 1 to 5."]
     for name, model in (("story_ids", Story), ("epic_ids", Epic)):
-        ids = data.get(name)
-        if ids and model.objects.filter(id__in=ids, product=product).count() != len(set(ids)):
-            errors[name] = ["Link only items of this product."]
+        ids = set(data.get(name) or [])
+        missing = ids - set(model.objects.filter(id__in=ids, product=product).values_list("id", flat=True))
+        if missing:
+            errors[name] = [f"Link only items of this product (not {ids_text(missing)})."]
     if errors:
         raise ValidationError(errors)
 

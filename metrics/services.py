@@ -12,7 +12,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
-from pmhub.utils import model_update, versioned_update
+from pmhub.utils import ids_text, model_update, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import csv_import, health
@@ -44,10 +44,10 @@ def _check_kpi_data(*, product, data: dict, direction: str) -> None:
             errors["critical_threshold"] = "Lower is better: the critical threshold must not be below the warning one."
     if data.get("target_value") is not None and data.get("target_date") is None:
         errors["target_date"] = "A target needs a date."
-    for name, model_field in (("initiatives", "product_id"), ("epics", "product_id")):
-        for obj in data.get(name) or []:
-            if getattr(obj, model_field) != product.id:
-                errors[name] = "Link only initiatives and epics of this product."
+    for name in ("initiatives", "epics"):
+        foreign = {obj.id for obj in data.get(name) or [] if obj.product_id != product.id}
+        if foreign:
+            errors[name] = f"Link only {name} of this product (not {ids_text(foreign)})."
     if errors:
         raise ValidationError(errors)
 
@@ -312,9 +312,16 @@ def _plan_open_for(kpi: Kpi, record: KpiHealth) -> ActionPlan | None:
 PLAN_FIELDS = ["title", "steps", "due_date", "status", "owner"]
 
 
+def _check_plan_owner(owner, workspace_id: int) -> None:
+    """The API takes any user id: only a member of the plan's workspace may own it (and be notified)."""
+    if owner is not None and not Membership.objects.filter(user=owner, workspace_id=workspace_id).exists():
+        raise ValidationError({"owner": "The owner must be a member of this workspace."})
+
+
 @transaction.atomic
 def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
     require_role(user=user, workspace_id=kpi.product.workspace_id, role=Role.EDITOR)
+    _check_plan_owner(data.get("owner"), kpi.product.workspace_id)
     if ActionPlan.objects.filter(kpi=kpi).exclude(status=ActionPlan.Status.CLOSED).exists():
         raise ValidationError({"kpi": "This KPI already has an open action plan."})
     fields = {f: data[f] for f in PLAN_FIELDS if f in data and f != "status"}
@@ -331,9 +338,7 @@ def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
 def action_plan_update(*, user, plan: ActionPlan, data: dict) -> ActionPlan:
     workspace_id = plan.kpi.product.workspace_id
     require_role(user=user, workspace_id=workspace_id, role=Role.EDITOR)
-    owner = data.get("owner")
-    if owner is not None and not Membership.objects.filter(user=owner, workspace_id=workspace_id).exists():
-        raise ValidationError({"owner": "The owner must be a member of this workspace."})
+    _check_plan_owner(data.get("owner"), workspace_id)
     if "title" in data and not (data["title"] or "").strip():
         raise ValidationError({"title": "An action plan needs a title."})
     closing = data.get("status") == ActionPlan.Status.CLOSED and plan.status != ActionPlan.Status.CLOSED

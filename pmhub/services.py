@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -63,8 +64,12 @@ def notify(*, recipient, kind: str, title: str, url: str = "", workspace_id: int
     return notification
 
 
-def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+def notifications_mark_read(*, user, ids: list[int] | None = None, workspace_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (those with `ids`, or all); with `workspace_ids` (an API
+    token's workspace) only those of these workspaces and those of no workspace."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if workspace_ids is not None:
+        qs = qs.filter(Q(workspace__isnull=True) | Q(workspace_id__in=workspace_ids))
     if ids is not None:
         qs = qs.filter(id__in=ids)
     marked = qs.update(read_at=timezone.now())

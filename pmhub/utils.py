@@ -6,6 +6,13 @@ from django.db.models import F
 from .errors import Conflict
 
 
+def ids_text(ids, limit: int = 20) -> str:
+    """"3, 17, 42": the ids a client sent that a bulk write refuses, for its error message. Every id
+    outside the scope is named alike, whether it exists elsewhere or nowhere (no existence leak)."""
+    ids = sorted(ids)
+    return ", ".join(map(str, ids[:limit])) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
 def model_update(*, instance: models.Model, data: dict, fields: list[str]) -> bool:
     """Set the listed fields that are present in `data`, save only those; return whether anything changed."""
     changed = []

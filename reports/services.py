@@ -31,6 +31,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Notification, Role
 from pmhub.services import activity_record, notify
+from pmhub.utils import ids_text
 
 from . import cadence, sections
 from .models import (
@@ -98,7 +99,8 @@ def _clean_recipients(*, workspace, member_ids, emails) -> tuple[list, list[str]
     member_ids = list(dict.fromkeys(member_ids or []))
     members = list(Membership.objects.filter(workspace=workspace, user_id__in=member_ids).select_related("user"))
     if len(members) != len(member_ids):
-        raise ValidationError({"member_ids": "Choose members of this workspace."})
+        missing = set(member_ids) - {m.user_id for m in members}
+        raise ValidationError({"member_ids": f"Choose members of this workspace (not {ids_text(missing)})."})
     cleaned = []
     for raw in emails or []:
         email = (raw or "").strip().lower()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record
-from pmhub.utils import model_update, versioned_update
+from pmhub.utils import ids_text, model_update, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import graph
@@ -280,8 +280,9 @@ def _initiative_input(product: Product, data: dict) -> tuple[dict, list | None]:
     release = data.get("release")
     if release is not None and release.product_id != product.id:
         raise ValidationError({"release": "Choose a release of this product."})
-    if objectives is not None and any(o.product_id != product.id for o in objectives):
-        raise ValidationError({"objectives": "Choose objectives of this product."})
+    foreign = {o.id for o in objectives or [] if o.product_id != product.id}
+    if foreign:
+        raise ValidationError({"objectives": f"Choose objectives of this product (not {ids_text(foreign)})."})
     if "confidence" in data and data["confidence"] is not None and not 0 <= data["confidence"] <= 100:
         raise ValidationError({"confidence": "Confidence is a percentage from 0 to 100."})
     return data, objectives
@@ -407,10 +408,16 @@ def release_assign(*, actor, release: Release, initiative_ids=(), epic_ids=(), u
     base = {"product_id": release.product_id}
     if unassign:
         base["release"] = release
-    n = Initiative.objects.filter(id__in=list(initiative_ids), **base).update(release=target)
-    m = Epic.objects.filter(id__in=list(epic_ids), **base).update(release=target)
-    if len(set(initiative_ids)) != n or len(set(epic_ids)) != m:
-        raise ValidationError({"non_field_errors": ["Choose initiatives and epics of this product."]})
+    errors = {}
+    for name, model, ids in (("initiatives", Initiative, initiative_ids), ("epics", Epic, epic_ids)):
+        missing = set(ids) - set(model.objects.filter(id__in=list(ids), **base).values_list("id", flat=True))
+        if missing:
+            where = "in this release's scope" if unassign else "of this product"
+            errors[name] = [f"Choose {name} {where} (not {ids_text(missing)}). Nothing was changed."]
+    if errors:
+        raise ValidationError(errors)
+    Initiative.objects.filter(id__in=list(initiative_ids), **base).update(release=target)
+    Epic.objects.filter(id__in=list(epic_ids), **base).update(release=target)
     activity_record(workspace_id=ws, actor=actor, verb="unassigned scope" if unassign else "assigned scope",
                     target=release, data={"initiatives": list(initiative_ids), "epics": list(epic_ids)})
 

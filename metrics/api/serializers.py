@@ -1,11 +1,13 @@
 """API shapes of the metrics app: read and write serializers apart; rules live in services."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.models import Epic
+from pmhub.access import workspace_ids_for
 from pmhub.models import User
-from roadmaps.models import Initiative, Product
+from roadmaps.models import Initiative
 
 from ..models import ActionPlan, Health, Kpi, KpiHealth, Measurement
 
@@ -23,6 +25,26 @@ class PlanStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=ActionPlan.Status.choices, **kwargs)
 
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleField(serializers.PrimaryKeyRelatedField):
+    """An id among the objects of the requester's workspaces (the token's one, with a token). An id of
+    another workspace is "does not exist", like an id that exists nowhere: the answer must not tell
+    which ids exist elsewhere. Services still check the object belongs to the KPI's own product."""
+
+    def __init__(self, queryset_for, **kwargs):
+        self.queryset_for = queryset_for
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.queryset_for(workspace_ids_for(request.user) if request else [])
+
+
+def _members(ids):
+    return User.objects.filter(memberships__workspace_id__in=ids).distinct()
+
+
 KPI_READ_FIELDS = ["id", "product", "name", "description", "unit", "direction", "aggregation", "cadence", "owner",
                    "target_value", "target_date", "baseline_value", "baseline_date", "warning_threshold",
                    "critical_threshold", "current_value", "current_at", "health", "health_at", "initiatives",
@@ -37,22 +59,23 @@ class KpiSerializer(serializers.ModelSerializer):
 
 
 class KpiWriteSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.alive(), required=False)
+    product = serializers.IntegerField(required=False, help_text="Product id (create only).")
     name = serializers.CharField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     unit = serializers.ChoiceField(choices=Kpi.Unit.choices, required=False)
     direction = serializers.ChoiceField(choices=Kpi.Direction.choices, required=False)
     aggregation = serializers.ChoiceField(choices=Kpi.Aggregation.choices, required=False)
     cadence = serializers.ChoiceField(choices=Kpi.Cadence.choices, required=False)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    owner = VisibleField(_members, required=False, allow_null=True)
     target_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
     target_date = serializers.DateField(required=False, allow_null=True)
     baseline_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
     baseline_date = serializers.DateField(required=False, allow_null=True)
     warning_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
     critical_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
-    initiatives = serializers.PrimaryKeyRelatedField(queryset=Initiative.objects.all(), many=True, required=False)
-    epics = serializers.PrimaryKeyRelatedField(queryset=Epic.objects.all(), many=True, required=False)
+    initiatives = VisibleField(lambda ids: Initiative.objects.filter(product__workspace_id__in=ids), many=True,
+                               required=False)
+    epics = VisibleField(lambda ids: Epic.objects.filter(product__workspace_id__in=ids), many=True, required=False)
     version = serializers.IntegerField(required=False, help_text="The version you read (required on update).")
 
 
@@ -104,7 +127,7 @@ class ActionPlanSerializer(serializers.ModelSerializer):
 
 class ActionPlanWriteSerializer(serializers.Serializer):
     kpi = serializers.IntegerField(required=False, help_text="On create only.")
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    owner = VisibleField(_members, required=False, allow_null=True)
     title = serializers.CharField(max_length=200, required=False)
     steps = serializers.CharField(required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)

@@ -13,6 +13,7 @@ from pmhub.api.base import CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.pagination import CursorPagination
 from pmhub.models import Role
 from roadmaps.models import Initiative
+from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
 from ..models import ActionPlan, Kpi, KpiHealth, Measurement
@@ -29,8 +30,8 @@ from .serializers import (
 )
 
 
-def _valid(serializer_class, data, partial=False):
-    serializer = serializer_class(data=data, partial=partial)
+def _valid(serializer_class, request, partial=False):
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -54,10 +55,12 @@ class KpiViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     @extend_schema(request=KpiWriteSerializer, responses={201: KpiSerializer})
     def create(self, request, *args, **kwargs):
-        data = dict(_valid(KpiWriteSerializer, request.data))
-        product = data.pop("product", None)
-        if product is None:
+        data = dict(_valid(KpiWriteSerializer, request))
+        product_id = data.pop("product", None)
+        if product_id is None:
             raise ValidationError({"product": ["This field is required."]})
+        # 404 for another workspace's product as for a missing one (no existence leak).
+        product = product_for_user(user=request.user, product_id=product_id)
         data.pop("version", None)
         kpi = services.kpi_create(user=request.user, product=product, data=data)
         return Response(self._read(kpi), status=status.HTTP_201_CREATED)
@@ -65,7 +68,7 @@ class KpiViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @extend_schema(request=KpiWriteSerializer, responses=KpiSerializer)
     def update(self, request, *args, **kwargs):
         kpi = self.get_object()
-        data = dict(_valid(KpiWriteSerializer, request.data, partial=kwargs.get("partial", False)))
+        data = dict(_valid(KpiWriteSerializer, request, partial=kwargs.get("partial", False)))
         data.pop("product", None)
         if "version" not in data:
             raise ValidationError({"version": ["Send the version you read."]})
@@ -101,7 +104,7 @@ class MeasurementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=MeasurementWriteSerializer, responses={201: MeasurementSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(MeasurementWriteSerializer, request.data)
+        data = _valid(MeasurementWriteSerializer, request)
         kpi = self._kpis([data["kpi"]]).get(data["kpi"])
         if kpi is None:
             raise ValidationError({"kpi": ["Unknown KPI."]})
@@ -113,7 +116,7 @@ class MeasurementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(request=MeasurementBulkSerializer, responses=MeasurementBulkResultSerializer)
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        data = _valid(MeasurementBulkSerializer, request.data)
+        data = _valid(MeasurementBulkSerializer, request)
         items = [{"kpi": i["kpi"], "value": i["value"], "period": i.get("timestamp") or i.get("period")}
                  for i in data["items"]]
         try:
@@ -157,7 +160,7 @@ class ActionPlanViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 
     @extend_schema(request=ActionPlanWriteSerializer, responses={201: ActionPlanSerializer})
     def create(self, request, *args, **kwargs):
-        data = dict(_valid(ActionPlanWriteSerializer, request.data))
+        data = dict(_valid(ActionPlanWriteSerializer, request))
         kpi_id = data.pop("kpi", None)
         kpi = selectors.kpis_for_user(user=request.user).select_related("product").filter(pk=kpi_id).first()
         if kpi is None:
@@ -168,7 +171,7 @@ class ActionPlanViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     @extend_schema(request=ActionPlanWriteSerializer, responses=ActionPlanSerializer)
     def update(self, request, *args, **kwargs):
         plan = self.get_object()
-        data = dict(_valid(ActionPlanWriteSerializer, request.data, partial=kwargs.get("partial", False)))
+        data = dict(_valid(ActionPlanWriteSerializer, request, partial=kwargs.get("partial", False)))
         data.pop("kpi", None)
         services.action_plan_update(user=request.user, plan=plan, data=data)
         return Response(ActionPlanSerializer(plan).data)

@@ -1,11 +1,12 @@
 import django_filters
-from django.db.models import Count
+from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .. import services
+from ..access import workspace_ids_for
 from ..models import Activity, BackgroundJob, Notification, Role, Workspace
 from .base import AUTHENTICATED, READ_ROLES, ScopedViewSet
 from .pagination import CursorPagination
@@ -110,7 +111,9 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.filter(recipient=self.request.user)
+        # An API token sees its own workspace only: notifications of the owner's other workspaces stay out.
+        return Notification.objects.filter(Q(workspace__isnull=True) | Q(workspace_id__in=workspace_ids_for(
+            self.request.user)), recipient=self.request.user)
 
     class MarkReadSerializer(serializers.Serializer):
         ids = serializers.ListField(child=serializers.IntegerField(), required=False)
@@ -120,7 +123,8 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin):
     def mark_read(self, request):
         s = self.MarkReadSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        count = services.notifications_mark_read(user=request.user, ids=s.validated_data.get("ids"))
+        count = services.notifications_mark_read(user=request.user, ids=s.validated_data.get("ids"),
+                                                 workspace_ids=workspace_ids_for(request.user))
         return Response({"marked": count})
 
 

@@ -2,6 +2,9 @@
 
 import pytest
 
+from pmhub.models import Role
+from tests.factories import MembershipFactory, UserFactory
+
 
 def pytest_addoption(parser):
     parser.addoption("--fuzz-examples", type=int, default=None,
@@ -11,3 +14,13 @@ def pytest_addoption(parser):
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def bridge(workspace, other_workspace):
+    """An admin of both workspaces: every id of the other one is visible to them, so only a write's
+    own checks keep the two tenants apart (the mass-assignment tests)."""
+    user = UserFactory(email="bridge@acme.test")
+    MembershipFactory(user=user, workspace=workspace, role=Role.ADMIN)
+    MembershipFactory(user=user, workspace=other_workspace, role=Role.ADMIN)
+    return user

@@ -100,3 +100,29 @@ def test_signup_cannot_make_staff_or_superuser(client):
                                     "is_staff": "on", "is_superuser": "on", "is_active": "on", "date_joined": "2000-01-01"})
     user = User.objects.get(email="sneaky@example.com")
     assert not user.is_staff and not user.is_superuser and user.date_joined.year > 2000
+
+
+def test_mark_read_with_ids_of_someone_else_marks_only_ones_own(api_as, admin, outsider, workspace, other_workspace):
+    mine = Notification.objects.create(recipient=admin, workspace=workspace, kind="other", title="mine")
+    theirs = Notification.objects.create(recipient=outsider, workspace=other_workspace, kind="other", title="t")
+    response = api_as(admin).post("/api/v1/notifications/mark_read/", {"ids": [mine.id, theirs.id]}, format="json")
+    assert response.status_code == 200 and response.json() == {"marked": 1}
+    assert Notification.objects.get(pk=mine.pk).read_at is not None
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_a_workspace_token_neither_lists_nor_marks_notifications_of_another_workspace(api_as, bridge, workspace,
+                                                                                    other_workspace):
+    """A token is limited to its workspace: the owner's notifications from another workspace (story
+    titles, KPI names) stay out of reach, by id too."""
+    here = Notification.objects.create(recipient=bridge, workspace=workspace, kind="other", title="here")
+    there = Notification.objects.create(recipient=bridge, workspace=other_workspace, kind="other", title="there")
+    personal = Notification.objects.create(recipient=bridge, workspace=None, kind="invitation", title="personal")
+    client = api_as(bridge, workspace)
+    listed = {n["id"] for n in client.get("/api/v1/notifications/").json()["results"]}
+    assert listed == {here.id, personal.id}
+    response = client.post("/api/v1/notifications/mark_read/", {"ids": [here.id, there.id]}, format="json")
+    assert response.json() == {"marked": 1}
+    client.post("/api/v1/notifications/mark_read/", {}, format="json")  # "all": all of this workspace
+    assert Notification.objects.get(pk=there.pk).read_at is None
+    assert Notification.objects.get(pk=personal.pk).read_at is not None
