@@ -228,3 +228,24 @@ class OutcomeCheckpoint(models.Model):
 
     def __str__(self):
         return f"{self.window_days}-day checkpoint of review {self.review_id}"
+
+
+class WindowCount(models.Model):
+    """Distinct users of each feature ('' = any feature) in the `days` local days ending `end`,
+    for the dashboards' standard periods (30, 90, 365 days). A distinct count over a quarter of
+    events is seconds on a large product, so the worker computes these after each rollup and the
+    dashboards read a few rows (docs/decisions/0705-precomputed-funnel-windows.md)."""
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False)
+    end = models.DateField()
+    days = models.PositiveSmallIntegerField()
+    feature_key = models.CharField(max_length=100, blank=True)
+    users = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "days", "end", "feature_key"],
+                                               name="adoption_windowcount_unique")]
+
+    def __str__(self):
+        return f"product {self.product_id}, {self.days} days to {self.end}, {self.feature_key or 'all'}: {self.users}"

@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent
+from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent, WindowCount
 
 WINDOW = 7
+# The dashboards' standard periods (metrics.selectors.RANGES), precomputed by windows_refresh.
+FUNNEL_WINDOWS = (30, 90, 365)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -45,13 +47,18 @@ def _lock(product_id: int, days: list[date]) -> None:
     commit, taken in day order so two overlapping spans cannot deadlock), and let this
     transaction group a day's events by hashing in memory: with fresh bulk inserts the planner's
     estimates are stale and it would otherwise sort a million strings under the database's
-    linguistic collation (measured 5x slower)."""
+    linguistic collation (measured 5x slower).
+
+    The commit does not wait for the WAL flush (synchronous_commit off, this transaction only):
+    rollups are derived data, and a commit lost in a database crash also loses the claim of its
+    days (TouchedDay, same transaction), so the sweep recomputes them; nothing else is at risk."""
     if connection.vendor == "postgresql":
         keys = [product_id * 1_000_000 + d.toordinal() % 1_000_000 for d in days]
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [keys])
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _bytewise() -> str:
@@ -184,6 +191,33 @@ def _refresh_windows(*, product_id: int, first: date, last: date) -> int:
             params + [product_id, first, last],
         )
         return cursor.rowcount
+
+
+@transaction.atomic
+def windows_refresh(*, product_id: int, end: date) -> int:
+    """Distinct users per feature and overall in the 30, 90 and 365 local days ending `end`
+    (WindowCount), in one pass: the last active day of each (feature, actor) and of each actor
+    in the longest window, counted against each window's start. Replaces the rows of `end` and
+    prunes those older than a week. Returns the number of rows written."""
+    table = ActorDay._meta.db_table
+    low = end - timedelta(days=max(FUNNEL_WINDOWS))
+    counts = ", ".join(["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(FUNNEL_WINDOWS))
+    span = "WHERE product_id = %s AND day > %s AND day <= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT k, {counts} FROM ("  # noqa: S608 - table name and fixed fragments
+            f" SELECT feature_key AS k, actor, MAX(day) AS last FROM {table} {span} GROUP BY feature_key, actor"
+            f" UNION ALL SELECT '' AS k, actor, MAX(day) AS last FROM {table} {span} GROUP BY actor"
+            ") t GROUP BY k",
+            [end - timedelta(days=d) for d in FUNNEL_WINDOWS] + [product_id, low, end] * 2,
+        )
+        rows = cursor.fetchall()
+    WindowCount.objects.filter(product_id=product_id, end=end).delete()
+    WindowCount.objects.filter(product_id=product_id, end__lt=end - timedelta(days=WINDOW)).delete()
+    made = [WindowCount(product_id=product_id, end=end, days=days, feature_key=key, users=row[n + 1] or 0)
+            for row in rows for key in [row[0]] for n, days in enumerate(FUNNEL_WINDOWS)]
+    WindowCount.objects.bulk_create(made)
+    return len(made)
 
 
 def _name_from_key(key: str) -> str:

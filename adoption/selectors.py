@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404
 from pmhub.access import workspace_ids_for
 
 from . import analytics
-from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily
-from .rollups import local_today
+from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily, WindowCount
+from .rollups import FUNNEL_WINDOWS, local_today
 
 
 # --- scoped querysets ----------------------------------------------------------------------------
@@ -94,14 +94,44 @@ def adoption_table(*, product, end: date | None = None, window: int = analytics.
 def adoption_funnel(*, product, start: date, end: date) -> list[dict]:
     """For metrics dashboards: per feature, active users of the product in [start, end] (local days,
     inclusive), users of the feature in the same range, and adoption % (users / active)."""
-    rows = ActorDay.objects.filter(product_id=product.id, day__gte=start, day__lte=end)
-    active = rows.aggregate(n=Count("actor", distinct=True))["n"] or 0
-    users = dict(rows.values("feature_key").annotate(n=Count("actor", distinct=True)).values_list("feature_key", "n"))
-    out = []
-    for f in Feature.objects.filter(product_id=product.id).order_by("name", "key"):
-        n = users.get(f.key, 0)
-        out.append({"feature_id": f.id, "feature": f.label, "key": f.key, "active_users": active, "users": n,
-                    "adoption_percent": analytics.adoption_percent(n, active)})
+    return adoption_funnels(products=[product], start=start, end=end)[product.id]
+
+
+def adoption_funnels(*, products, start: date, end: date) -> dict[int, list[dict]]:
+    """adoption_funnel of several products in a fixed number of queries (4).
+
+    A standard period (30, 90 or 365 days) is read from the counts the worker precomputed after
+    its last rollup (WindowCount, `as_of` = the last day they cover, at most a week back when no
+    rollup ran since); any other period, or a product without precomputed counts, is counted
+    from ActorDay in the request."""
+    ids = [p.id for p in products]
+    days = (end - start).days + 1
+    counts: dict[int, dict[str, int]] = {}
+    as_of: dict[int, date] = {}
+    if days in FUNNEL_WINDOWS:
+        rows = (WindowCount.objects.filter(product_id__in=ids, days=days, end__lte=end,
+                                           end__gte=end - timedelta(days=7))
+                .order_by("product_id", "-end").values_list("product_id", "end", "feature_key", "users"))
+        for product_id, last, key, users in rows:
+            if as_of.setdefault(product_id, last) == last:
+                counts.setdefault(product_id, {})[key] = users
+    missing = [i for i in ids if i not in counts]
+    if missing:
+        live = ActorDay.objects.filter(product_id__in=missing, day__gte=start, day__lte=end)
+        for product_id, key, users in (live.values("product_id", "feature_key")
+                                       .annotate(n=Count("actor", distinct=True))
+                                       .values_list("product_id", "feature_key", "n")):
+            counts.setdefault(product_id, {})[key] = users
+        for product_id, users in (live.values("product_id").annotate(n=Count("actor", distinct=True))
+                                  .values_list("product_id", "n")):
+            counts.setdefault(product_id, {})[""] = users
+    out: dict[int, list[dict]] = {i: [] for i in ids}
+    for f in Feature.objects.filter(product_id__in=ids).order_by("name", "key"):
+        mine = counts.get(f.product_id, {})
+        active, n = mine.get("", 0), mine.get(f.key, 0)
+        out[f.product_id].append({"feature_id": f.id, "feature": f.label, "key": f.key, "active_users": active,
+                                  "users": n, "adoption_percent": analytics.adoption_percent(n, active),
+                                  "as_of": as_of.get(f.product_id, end)})
     return out
 
 

@@ -19,7 +19,13 @@ def rollup_day(product_id: int, day: str) -> dict | None:
     tz_name = product.workspace.time_zone
     result = rollups.rollup_day(product_id=product_id, day=date.fromisoformat(day), tz_name=tz_name)
     services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    _windows_refresh(product_id, tz_name)
     return result
+
+
+def _windows_refresh(product_id: int, tz_name: str) -> None:
+    """The dashboards' 30/90/365-day funnels ending today (local), from the fresh rollups."""
+    rollups.windows_refresh(product_id=product_id, end=rollups.local_today(tz_name))
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -35,6 +41,7 @@ def rollup_span(product_id: int, first: str, last: str) -> dict | None:
     result = rollups.rollup_range(product_id=product_id, first=date.fromisoformat(first),
                                   last=date.fromisoformat(last), tz_name=tz_name)
     services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    _windows_refresh(product_id, tz_name)
     return result
 
 

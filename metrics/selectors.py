@@ -200,13 +200,8 @@ def objectives_with_progress(*, products: list) -> list[dict]:
         return []
 
 
-def adoption_funnel(*, product, window: Window):
-    """The adoption app's funnel per feature, or None while that app offers none (guarded)."""
-    try:
-        from adoption.selectors import adoption_funnel as funnel
-    except (ImportError, AttributeError):
-        return None
-    try:
-        return funnel(product=product, start=window.start, end=window.end)
-    except (ImportError, AttributeError, TypeError):
-        return None
+def adoption_funnels(*, products, window: Window) -> dict[int, list[dict]]:
+    """The adoption app's funnel per feature of each product, in a fixed number of queries."""
+    from adoption.selectors import adoption_funnels as funnels
+
+    return funnels(products=products, start=window.start, end=window.end)

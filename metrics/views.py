@@ -234,7 +234,8 @@ class DashboardMixin:
             window=window, data=data, tiles=data["kpis"], ranges=["30", "90", "365"],
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
-            funnels=[(p, selectors.adoption_funnel(product=p, window=window)) for p in products],
+            funnels=list(zip(products, selectors.adoption_funnels(products=products, window=window).values(),
+                             strict=True)),
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
         )
         return render(request, self.template_name, context)

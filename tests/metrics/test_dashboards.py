@@ -97,11 +97,8 @@ def test_dashboard_csv_export(client_as, viewer, workspace, product, frozen):
     assert all(not r[0].startswith("=") for r in rows[1:])
 
 
-def test_dashboard_shows_no_adoption_data_when_the_adoption_app_offers_none(client_as, viewer, workspace, product,
-                                                                             frozen, monkeypatch):
-    import metrics.selectors as selectors
-
-    monkeypatch.setattr(selectors, "adoption_funnel", lambda **kw: None)
+def test_dashboard_shows_no_adoption_data_for_a_product_without_features(client_as, viewer, workspace, product,
+                                                                           frozen):
     response = client_as(viewer).get(reverse("metrics_product_dashboard",
                                              kwargs={"ws": workspace.slug, "product_id": product.id}))
     assert b"No adoption data yet" in response.content
