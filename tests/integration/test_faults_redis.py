@@ -22,14 +22,13 @@ from rest_framework.test import APIClient
 from adoption import rollups
 from adoption.models import ActorDay, ProductDaily, TouchedDay, UsageEvent
 from adoption.tasks import rollup_recent
-from pmhub.celery import app as celery_app
 from tests.adoption.factories import ProductFactory, make_ingestion_key
 from tests.factories import WorkspaceFactory
 from tests.services import require
 
-from .conftest import WorkerProcess, wait_until
+from .conftest import WorkerProcess, publishing_to, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 def _free_port() -> int:
@@ -83,27 +82,12 @@ def broker_on(private_redis, transactional_db, tmp_path):
     """The in-process Celery app publishes to the private Redis (fresh connection pools), and a real
     worker consumes from it."""
     worker = WorkerProcess(tmp_path, extra_env={"REDIS_URL": private_redis.url})
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue", "task_always_eager")}
-
-    def reset_pools(close: bool):
-        # The pools come from kombu's global registry (keyed by URL): close only the private one.
-        if close and celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    reset_pools(close=False)
-    celery_app.conf.broker_url = private_redis.url
-    celery_app.conf.task_default_queue = worker.queue
-    celery_app.conf.task_always_eager = False
-    worker.start()
-    try:
-        yield private_redis, worker
-    finally:
-        worker.stop()
-        reset_pools(close=True)
-        for key, value in saved.items():
-            celery_app.conf[key] = value
+    with publishing_to(worker, broker_url=private_redis.url):
+        worker.start()
+        try:
+            yield private_redis, worker
+        finally:
+            worker.stop()
 
 
 class Ingester(threading.Thread):
