@@ -202,6 +202,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PMHub <pmhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Outgoing webhooks (docs/decisions/0801-webhooks.md) ----------------------
+# Seconds a receiver has to answer one POST; a worker's claim on a delivery lasts three times that.
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

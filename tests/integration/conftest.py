@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from pmhub.celery import app as celery_app
-from tests.services import on_postgres, redis_available, require
+from tests.services import celery_pools_reset, on_postgres, redis_available, require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,14 +132,6 @@ class WorkerProcess:
             client.close()
 
 
-def _reset_pools(*, close: bool) -> None:
-    # kombu's pool registry is keyed by URL and transport options: close only the test's own pool.
-    if close and celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @contextmanager
 def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
     """The in-process Celery app sends tasks to `worker`: its queue, under its key prefix (fresh
@@ -147,7 +139,7 @@ def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
     conf = celery_app.conf
     saved = {key: conf[key] for key in
              ("broker_url", "broker_transport_options", "task_default_queue", "task_always_eager")}
-    _reset_pools(close=False)
+    celery_pools_reset(close=False)
     conf.broker_transport_options = {**saved["broker_transport_options"], "global_keyprefix": worker.key_prefix}
     if broker_url:
         conf.broker_url = broker_url
@@ -156,7 +148,7 @@ def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
     try:
         yield worker
     finally:
-        _reset_pools(close=True)
+        celery_pools_reset(close=True)
         for key, value in saved.items():
             conf[key] = value
         worker.delete_broker_keys()
