@@ -160,8 +160,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
-# Longer than the longest task, so a late-acked task is not redelivered while it still runs.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# Redis has no acknowledgements of its own: kombu keeps every message a worker has taken but not
+# yet acked (acks_late) in an `unacked` hash, indexed by delivery time. A message whose worker died
+# stays there until some running worker's restore scan finds it older than the visibility timeout
+# and pushes it back on its queue. kombu scans when a worker starts and then every
+# unacked_restore_interval * unacked_restore_throttle seconds (10 * 10 = 100 s, kombu's defaults);
+# a scan that finds the `unacked_mutex` lock held by another worker is skipped (a worker killed
+# while holding it leaves it for up to 5 minutes). So a crashed worker's task runs again after the
+# visibility timeout plus about 100 s, as long as one worker is running. The timeout must be longer
+# than the longest task (else a task still running is handed to a second worker) and than the
+# longest retry countdown (a worker holds a message with an ETA unacked until it is due; our
+# retries wait minutes, not hours).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    # Every broker key (queues, the unacked hash and index, the restore lock) starts with it: two
+    # installations (or test runs) sharing one Redis database neither restore each other's messages
+    # nor skip their scans on each other's lock.
+    "global_keyprefix": env("CELERY_BROKER_KEY_PREFIX", default=""),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks, kept in settings and read by beat: each app lists its own in <app>/schedule.py.
@@ -183,6 +201,10 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PMHub <pmhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Outgoing webhooks (docs/decisions/0801-webhooks.md) ----------------------
+# Seconds a receiver has to answer one POST; a worker's claim on a delivery lasts three times that.
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

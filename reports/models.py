@@ -190,10 +190,19 @@ class WebhookDelivery(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The row is the outbox: committed with the write that emitted it, then queued. When its next
+    # attempt is due (now on creation, after the backoff when an attempt failed); a pending
+    # delivery long past it was never queued or its message was lost, and the beat sweep queues it.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set by the worker that is POSTing it (a lease): a second message for the same delivery waits.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_recent")]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_recent"),
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due"),
+        ]
 
     def __str__(self):
         return f"{self.event} -> {self.endpoint_id} ({self.status})"

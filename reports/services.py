@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -529,11 +530,27 @@ def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict | 
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(endpoint=e, event=event, payload=body) for body in bodies for e in endpoints],
         batch_size=1000)
+    transaction.on_commit(partial(_webhook_enqueue, [d.id for d in deliveries]))
+    return deliveries
+
+
+def _webhook_enqueue(delivery_ids: list[int]) -> None:
+    """Queue deliveries once the write that emitted them is committed. The rows are the outbox: a
+    broker that is down must not turn a committed write into an error. They stay pending, and the
+    beat sweep (webhook_deliveries_sweep) queues them once they are WEBHOOK_SWEEP_AFTER overdue."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
     from .tasks import webhook_deliver
 
-    for delivery in deliveries:
-        webhook_deliver.delay_on_commit(delivery.id)
-    return deliveries
+    for queued, delivery_id in enumerate(delivery_ids):
+        try:
+            webhook_deliver.delay(delivery_id)
+        except (OperationalError, RedisError, OSError) as exc:
+            # Stop at the first failure: each further try would wait for the broker again.
+            logger.warning("%d webhook deliveries not queued (%s); the sweep will queue them",
+                           len(delivery_ids) - queued, exc)
+            return
 
 
 def webhook_sign(*, secret: str, timestamp: int, body: str) -> str:
@@ -545,15 +562,45 @@ class WebhookAttemptFailed(Exception):
     pass
 
 
+class WebhookClaimHeld(Exception):
+    """Another worker is POSTing this delivery (a fresh claim): look again once the lease is over."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"claimed by another worker; retry in {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+def webhook_lease() -> timedelta:
+    """How long a claim on a delivery is trusted: an attempt is one POST bounded by the timeout; a
+    claim older than three timeouts belongs to a worker that died mid-POST."""
+    return timedelta(seconds=3 * settings.WEBHOOK_TIMEOUT)
+
+
+def _webhook_claim(*, delivery_id: int, now) -> bool:
+    """One conditional UPDATE: of two messages for the same delivery (a redelivery, a sweep), only
+    one POSTs at a time, and none after the delivery is no longer pending."""
+    return bool(WebhookDelivery.objects.filter(id=delivery_id, status=WebhookDelivery.Status.PENDING)
+                .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - webhook_lease()))
+                .update(claimed_at=now))
+
+
 def webhook_attempt(*, delivery_id: int) -> str:
-    """POST the delivery once; log status, time and error on the row. Raises WebhookAttemptFailed."""
+    """Claim the delivery and POST it once; log status, time and error on the row and release the
+    claim. Raises WebhookAttemptFailed, or WebhookClaimHeld when another worker is sending it."""
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return "skipped"
     if not delivery.endpoint.active:
         WebhookDelivery.objects.filter(id=delivery.id, status="pending").update(
-            status=WebhookDelivery.Status.FAILED, error="Endpoint disabled before delivery.")
+            status=WebhookDelivery.Status.FAILED, error="Endpoint disabled before delivery.", claimed_at=None)
         return "skipped"
+    now = timezone.now()
+    if not _webhook_claim(delivery_id=delivery.id, now=now):
+        claimed_at = (WebhookDelivery.objects.filter(id=delivery.id, status=WebhookDelivery.Status.PENDING)
+                      .values_list("claimed_at", flat=True).first())
+        if claimed_at is None:
+            return "skipped"  # sent (or failed) by the other message meanwhile
+        raise WebhookClaimHeld(retry_in=max((claimed_at + webhook_lease() - now).total_seconds(), 0) + 1)
     endpoint = delivery.endpoint
     body = json.dumps({"id": str(delivery.uuid), "event": delivery.event, "created_at": delivery.created_at.isoformat(),
                        "workspace_id": endpoint.workspace_id, "data": delivery.payload},
@@ -567,7 +614,7 @@ def webhook_attempt(*, delivery_id: int) -> str:
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=getattr(settings, "WEBHOOK_TIMEOUT", 10)) as response:  # noqa: S310 - scheme checked on save
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310 - scheme checked on save
             status_code = response.status
     except urllib.error.HTTPError as exc:
         status_code, error = exc.code, f"HTTP {exc.code}"
@@ -577,11 +624,44 @@ def webhook_attempt(*, delivery_id: int) -> str:
     ok = status_code is not None and 200 <= status_code < 300
     WebhookDelivery.objects.filter(id=delivery.id).update(
         attempts=F("attempts") + 1, response_status=status_code, response_ms=elapsed, error=error[:1000],
-        last_attempt_at=timezone.now(), **({"status": WebhookDelivery.Status.SUCCESS} if ok else {}))
+        last_attempt_at=timezone.now(), claimed_at=None, **({"status": WebhookDelivery.Status.SUCCESS} if ok else {}))
     if ok:
         WebhookEndpoint.objects.filter(id=endpoint.id).exclude(consecutive_failures=0).update(consecutive_failures=0)
         return "delivered"
     raise WebhookAttemptFailed(error or f"HTTP {status_code}")
+
+
+def webhook_retry_schedule(*, delivery_id: int, countdown: float) -> None:
+    """A failed attempt is retried after `countdown` seconds: the sweep leaves it alone until then."""
+    WebhookDelivery.objects.filter(id=delivery_id, status=WebhookDelivery.Status.PENDING).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=countdown))
+
+
+WEBHOOK_SWEEP_AFTER = timedelta(minutes=5)
+WEBHOOK_SWEEP_BATCH = 1000
+
+
+def webhook_deliveries_sweep() -> int:
+    """Beat: queue pending deliveries whose attempt is more than WEBHOOK_SWEEP_AFTER overdue: never
+    queued (the broker was down when the write committed) or their message lost (a Redis restarted
+    without persistence). A delivery waiting for a retry (next_attempt_at ahead) or being POSTed (a
+    fresh claim) is left alone. Each one queued is marked due now, so the sweep queues it again only
+    if it is still pending five minutes later; a second message for a delivery is harmless, since
+    the task claims the row and skips a delivery that is no longer pending. Returns how many."""
+    from .tasks import webhook_deliver
+
+    now = timezone.now()
+    due = list(WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING,
+                                              next_attempt_at__lt=now - WEBHOOK_SWEEP_AFTER)
+               .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - webhook_lease()))
+               .order_by("next_attempt_at").values_list("id", flat=True)[:WEBHOOK_SWEEP_BATCH])
+    if not due:
+        return 0
+    WebhookDelivery.objects.filter(id__in=due).update(next_attempt_at=now)
+    for delivery_id in due:
+        webhook_deliver.delay(delivery_id)
+    logger.info("webhook sweep queued %d overdue deliveries", len(due))
+    return len(due)
 
 
 def webhook_delivery_give_up(*, delivery_id: int) -> None:
@@ -589,7 +669,7 @@ def webhook_delivery_give_up(*, delivery_id: int) -> None:
     the endpoint is disabled and the workspace admins are notified."""
     with transaction.atomic():
         updated = WebhookDelivery.objects.filter(id=delivery_id, status=WebhookDelivery.Status.PENDING).update(
-            status=WebhookDelivery.Status.FAILED)
+            status=WebhookDelivery.Status.FAILED, claimed_at=None)
         if not updated:
             return
         endpoint_id = WebhookDelivery.objects.values_list("endpoint_id", flat=True).get(id=delivery_id)

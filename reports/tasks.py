@@ -4,6 +4,7 @@ import smtplib
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask as Task
+from celery.utils.time import get_exponential_backoff_interval
 
 from . import services
 
@@ -40,11 +41,31 @@ def notification_email_send(self, notification_id: int) -> str:
 
 class _WebhookTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, services.WebhookClaimHeld):
+            return  # another worker is sending it: not a failed delivery
         services.webhook_delivery_give_up(delivery_id=args[0] if args else kwargs["delivery_id"])
 
 
-@shared_task(bind=True, base=_WebhookTask, autoretry_for=(services.WebhookAttemptFailed,), retry_backoff=10,
-             retry_backoff_max=3600, retry_jitter=True, max_retries=6, acks_late=True, reject_on_worker_lost=True)
+@shared_task(bind=True, base=_WebhookTask, max_retries=6, acks_late=True, reject_on_worker_lost=True)
 def webhook_deliver(self, delivery_id: int) -> str:
-    """One signed POST per attempt; retried with exponential backoff (10 s, 20 s, ... up to 1 h)."""
-    return services.webhook_attempt(delivery_id=delivery_id)
+    """One signed POST per attempt; retried with exponential backoff (10 s, 20 s, ... 320 s, with
+    full jitter). The retry time is written on the delivery first, so the beat sweep leaves it alone."""
+    try:
+        return services.webhook_attempt(delivery_id=delivery_id)
+    except services.WebhookClaimHeld as exc:
+        # A redelivered message whose first worker died mid-POST (its claim not yet stale), or a
+        # second message from the sweep: look again when the lease is over (from the same retry
+        # budget; once spent, the delivery stays pending for the sweep, see on_failure).
+        raise self.retry(exc=exc, countdown=exc.retry_in)
+    except services.WebhookAttemptFailed as exc:
+        if self.request.retries >= self.max_retries:
+            raise  # on_failure gives the delivery up
+        countdown = get_exponential_backoff_interval(factor=10, retries=self.request.retries, maximum=3600,
+                                                     full_jitter=True)
+        services.webhook_retry_schedule(delivery_id=delivery_id, countdown=countdown)
+        raise self.retry(exc=exc, countdown=countdown)
+
+
+@shared_task(name="reports.tasks.webhook_deliveries_sweep")
+def webhook_deliveries_sweep() -> int:
+    return services.webhook_deliveries_sweep()

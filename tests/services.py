@@ -45,3 +45,14 @@ def require(condition: bool, what: str) -> None:
     if CI:
         pytest.fail(f"{message}, which CI must provide", pytrace=False)
     pytest.skip(message)
+
+
+def celery_pools_reset(*, close: bool) -> None:
+    """Make the in-process Celery app build new broker connections from its (changed) conf. kombu's
+    pool registry is keyed by URL and transport options: `close` only a pool the test made itself."""
+    from pmhub.celery import app
+
+    if close and app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from pmhub.celery import app as celery_app
-from tests.services import on_postgres, redis_available, require
+from tests.services import celery_pools_reset, on_postgres, redis_available, require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,10 +33,17 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    """A `celery worker` subprocess on its own queue, against the test database."""
+    """A `celery worker` subprocess on its own queue and its own broker keys, against the test
+    database. Publish to it inside `publishing_to(worker)`."""
 
     def __init__(self, tmp_path: Path, extra_env: dict | None = None):
         self.queue = f"pmhub-test-{uuid.uuid4().hex[:8]}"
+        # Every broker key of this worker starts with it (kombu's global_keyprefix): its queue, and
+        # the `unacked` hash, index and restore lock, which kombu otherwise shares across all queues
+        # of the Redis database. A message or lock left there by an earlier test (or by another
+        # checkout on the same Redis) is then neither restored by this worker nor able to make it
+        # skip its restore scan; and a short visibility timeout here restores no one else's work.
+        self.key_prefix = f"{self.queue}:"
         self.tmp_path = tmp_path
         self.mail_dir = tmp_path / "mail"
         self.mail_dir.mkdir(exist_ok=True)
@@ -49,6 +57,11 @@ class WorkerProcess:
             DATABASE_URL=_database_url(),
             REDIS_URL=settings.REDIS_URL,
             CELERY_QUEUE=self.queue,
+            CELERY_BROKER_KEY_PREFIX=self.key_prefix,
+            # Look for a dead worker's unacked messages every second (kombu's default is every
+            # 100 s after the scan at start, which can come before the visibility timeout is up).
+            CELERY_UNACKED_RESTORE_INTERVAL="1",
+            CELERY_UNACKED_RESTORE_THROTTLE="1",
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(self.mail_dir),
             DJANGO_SETTINGS_MODULE="pmhub.settings",
@@ -95,19 +108,62 @@ class WorkerProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def broker_keys(self) -> list[str]:
+        import redis
+
+        client = redis.Redis.from_url(self.env()["REDIS_URL"])
+        try:
+            return sorted(k.decode() for k in client.scan_iter(match=f"{self.key_prefix}*"))
+        finally:
+            client.close()
+
+    def delete_broker_keys(self) -> None:
+        """Remove what this worker left in Redis (only keys under its own prefix)."""
+        import redis
+
+        client = redis.Redis.from_url(self.env()["REDIS_URL"])
+        try:
+            keys = list(client.scan_iter(match=f"{self.key_prefix}*"))
+            if keys:
+                client.delete(*keys)
+        except redis.ConnectionError:
+            pass  # a private Redis the test has already stopped
+        finally:
+            client.close()
+
+
+@contextmanager
+def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
+    """The in-process Celery app sends tasks to `worker`: its queue, under its key prefix (fresh
+    connection pools), not eagerly. Everything is put back, and the worker's keys deleted, on exit."""
+    conf = celery_app.conf
+    saved = {key: conf[key] for key in
+             ("broker_url", "broker_transport_options", "task_default_queue", "task_always_eager")}
+    celery_pools_reset(close=False)
+    conf.broker_transport_options = {**saved["broker_transport_options"], "global_keyprefix": worker.key_prefix}
+    if broker_url:
+        conf.broker_url = broker_url
+    conf.task_default_queue = worker.queue
+    conf.task_always_eager = False
+    try:
+        yield worker
+    finally:
+        celery_pools_reset(close=True)
+        for key, value in saved.items():
+            conf[key] = value
+        worker.delete_broker_keys()
+
 
 @pytest.fixture
 def celery_worker_process(services_ready, transactional_db, tmp_path):
     """Start a real worker; tasks sent by the test go to its queue through Redis."""
     worker = WorkerProcess(tmp_path)
-    previous_queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = worker.queue
-    celery_app.conf.task_always_eager = False
-    worker.start()
-    yield worker
-    celery_app.conf.task_always_eager = True
-    worker.stop()
-    celery_app.conf.task_default_queue = previous_queue
+    with publishing_to(worker):
+        worker.start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
 
 
 def wait_until(predicate, timeout: float = 30, interval: float = 0.2, message="condition"):

@@ -5,8 +5,13 @@ a real worker; the shared Redis of the other tests is never touched. While a thr
 batches through the API, the test kills redis-server (SIGKILL), keeps ingesting, and starts it
 again (empty: the queued messages are gone too). Every batch is answered 2xx or with a clear error
 in the one error format; every event of an accepted batch is in PostgreSQL; and after Redis is
-back the beat sweep (adoption.tasks.rollup_recent) rolls up every touched day."""
+back the beat sweep (adoption.tasks.rollup_recent) rolls up every touched day.
 
+The same for a webhook: a story created while Redis is down answers 201 with its delivery pending
+(the outbox row), and after Redis is back the beat sweep (reports.tasks.webhook_deliveries_sweep)
+has the worker POST it, once."""
+
+import re
 import shutil
 import socket
 import subprocess
@@ -22,14 +27,18 @@ from rest_framework.test import APIClient
 from adoption import rollups
 from adoption.models import ActorDay, ProductDaily, TouchedDay, UsageEvent
 from adoption.tasks import rollup_recent
-from pmhub.celery import app as celery_app
+from pmhub.models import Role
+from reports.models import WebhookDelivery
+from reports.tasks import webhook_deliveries_sweep
 from tests.adoption.factories import ProductFactory, make_ingestion_key
-from tests.factories import WorkspaceFactory
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.reports.factories import WebhookEndpointFactory
+from tests.reports.test_webhooks import Receiver
 from tests.services import require
 
-from .conftest import WorkerProcess, wait_until
+from .conftest import WorkerProcess, publishing_to, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 def _free_port() -> int:
@@ -83,27 +92,12 @@ def broker_on(private_redis, transactional_db, tmp_path):
     """The in-process Celery app publishes to the private Redis (fresh connection pools), and a real
     worker consumes from it."""
     worker = WorkerProcess(tmp_path, extra_env={"REDIS_URL": private_redis.url})
-    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue", "task_always_eager")}
-
-    def reset_pools(close: bool):
-        # The pools come from kombu's global registry (keyed by URL): close only the private one.
-        if close and celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    reset_pools(close=False)
-    celery_app.conf.broker_url = private_redis.url
-    celery_app.conf.task_default_queue = worker.queue
-    celery_app.conf.task_always_eager = False
-    worker.start()
-    try:
-        yield private_redis, worker
-    finally:
-        worker.stop()
-        reset_pools(close=True)
-        for key, value in saved.items():
-            celery_app.conf[key] = value
+    with publishing_to(worker, broker_url=private_redis.url):
+        worker.start()
+        try:
+            yield private_redis, worker
+        finally:
+            worker.stop()
 
 
 class Ingester(threading.Thread):
@@ -213,11 +207,61 @@ def test_redis_restarted_during_ingestion_loses_no_accepted_event(broker_on, cap
               f"{len(not_queued)} rollups not queued, {len(rolled)} days rolled up by the sweep; down {t1 - t0:.1f} s, 4 batches after restart {t2 - t1:.1f} s")
 
 
-def _sweep_sent() -> bool:
+def _sweep_sent(task=rollup_recent) -> bool:
     """Send the beat's task once the in-process producer has reconnected to the restarted Redis."""
     try:
-        rollup_recent.delay()
+        task.delay()
     except Exception:  # noqa: BLE001 - kombu/redis connection errors while reconnecting
         return False
     return True
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def test_story_created_while_redis_is_down_is_answered_201_and_its_webhook_sent_once_later(
+        broker_on, receiver, caplog):
+    redis, worker = broker_on
+    workspace = WorkspaceFactory()
+    editor = UserFactory()
+    MembershipFactory(user=editor, workspace=workspace, role=Role.EDITOR)
+    product = ProductFactory(workspace=workspace)
+    endpoint = WebhookEndpointFactory(workspace=workspace, url=receiver.url, events=["story.created"])
+    receiver.secret = endpoint.secret
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(editor)
+
+    redis.kill()  # fault: the broker is down when the write commits
+    response = client.post("/api/v1/stories/", {"product": product.id, "title": "Outbox"}, format="json")
+    assert response.status_code == 201, response.content
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert any("webhook deliveries not queued" in r.getMessage() for r in caplog.records)
+
+    redis.start()  # back, empty: nothing was queued for the delivery
+    # Five minutes later (the worker's clock cannot be moved: the row is made overdue instead), the
+    # beat sends the sweep; the worker runs it and then the delivery.
+    WebhookDelivery.objects.filter(id=delivery.id).update(next_attempt_at=timezone.now() - timedelta(minutes=6))
+    wait_until(lambda: _sweep_sent(webhook_deliveries_sweep), timeout=30, message="the sweep to be queued")
+    wait_until(lambda: WebhookDelivery.objects.get(id=delivery.id).status == "success", timeout=45,
+               message=lambda: "the swept delivery; worker log:\n" + worker.output()[-4000:])
+
+    [hit] = receiver.received
+    assert hit["valid"] and hit["delivery"] == str(delivery.uuid)
+    assert hit["body"]["data"]["id"] == response.json()["id"]
+    # A second sweep finds nothing left to send.
+    wait_until(lambda: _sweep_sent(webhook_deliveries_sweep), timeout=30, message="the second sweep")
+    wait_until(lambda: len(_sweep_results(worker.output())) == 2, timeout=30,
+               message=lambda: "the second sweep to run; log:\n" + worker.output()[-3000:])
+    assert _sweep_results(worker.output()) == [1, 0]
+    assert len(receiver.received) == 1
+
+
+def _sweep_results(log: str) -> list[int]:
+    """What each webhook sweep run returned (how many deliveries it queued), from the worker log."""
+    return [int(n) for n in re.findall(r"webhook_deliveries_sweep\[[^]]+\] succeeded in [\d.]+s: (\d+)", log)]
 

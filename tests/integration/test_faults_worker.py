@@ -21,36 +21,29 @@ from rest_framework.test import APIClient
 
 from adoption import rollups
 from adoption.models import ActorDay, FeatureDaily, ProductDaily, TouchedDay, UsageEvent
-from pmhub.celery import app as celery_app
 from pmhub.webhooks import webhook_emit
 from reports.models import WebhookDelivery
 from tests.adoption.factories import ProductFactory, make_ingestion_key
 from tests.factories import WorkspaceFactory
 from tests.reports.factories import WebhookEndpointFactory
 
-from .conftest import WorkerProcess, wait_until
+from .conftest import WorkerProcess, publishing_to, wait_until
 
-# Run by `make faults`, not by `make test`: on the 2-core CI machine the restarted worker did not
-# receive the redelivered message within the wait in two CI rehearsals (they pass when run alone).
-# Tracked in issue 10; see SECURITY.md "Worker faults".
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 @pytest.fixture
 def restartable_worker(services_ready, transactional_db, tmp_path):
-    """A worker whose unacked messages Redis redelivers 3 s after it dies (CELERY_VISIBILITY_TIMEOUT);
-    `start()` again on the same object restarts it on the same queue."""
+    """A worker whose unacked messages are handed back 3 s after it dies (CELERY_VISIBILITY_TIMEOUT);
+    `start()` again on the same object restarts it on the same queue and key prefix, and the new
+    worker's restore scan (every second, see WorkerProcess.env) puts the message back on the queue."""
     worker = WorkerProcess(tmp_path, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3"})
-    previous_queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = worker.queue
-    celery_app.conf.task_always_eager = False
-    worker.start()
-    try:
-        yield worker
-    finally:
-        celery_app.conf.task_always_eager = True
-        worker.stop()
-        celery_app.conf.task_default_queue = previous_queue
+    with publishing_to(worker):
+        worker.start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
 
 
 def _snapshot(product_id: int) -> dict:
@@ -111,6 +104,7 @@ def test_worker_killed_in_the_middle_of_a_rollup_completes_it_once_after_restart
     wait_until(lambda: not _blocked_on_lock(ProductDaily._meta.db_table), timeout=30, message="orphan backend gone")
     assert _snapshot(product.id) == before, "a killed rollup left partial rows"
     assert TouchedDay.objects.get(product=product).pending
+    assert f"{worker.key_prefix}unacked" in worker.broker_keys()  # the message, unacked, under our prefix
 
     mark = len(worker.output())
     worker.start()  # same queue: Redis redelivers the unacked message after the visibility timeout
@@ -199,12 +193,16 @@ def test_worker_killed_in_the_middle_of_a_webhook_post_delivers_once_after_resta
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert receiver.answered == []
+    assert f"{worker.key_prefix}unacked" in worker.broker_keys()
 
     mark = len(worker.output())
     worker.start()
-    wait_until(lambda: WebhookDelivery.objects.get(id=delivery.id).status == "success", timeout=45,
+    # The redelivered message finds the dead worker's claim on the delivery still fresh (the 3 s
+    # visibility timeout is shorter than the 30 s lease), so it retries once the lease is over.
+    wait_until(lambda: WebhookDelivery.objects.get(id=delivery.id).status == "success", timeout=90,
                message=lambda: "the redelivered webhook; log:\n" + worker.output()[-4000:])
     wait_until(lambda: "succeeded" in worker.output()[mark:], timeout=20, message="task success log")
+    assert "WebhookClaimHeld" in worker.output()[mark:]
 
     assert len(receiver.answered) == 1
     assert len(receiver.received) == 2  # the dropped first POST and the redelivered one
@@ -213,3 +211,4 @@ def test_worker_killed_in_the_middle_of_a_webhook_post_delivers_once_after_resta
     assert receiver.answered[0]["body"]["data"] == {"id": 42, "title": "Fault"}
     delivery.refresh_from_db()
     assert (delivery.status, delivery.response_status, delivery.attempts) == ("success", 200, 1)
+    assert delivery.claimed_at is None

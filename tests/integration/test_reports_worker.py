@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from pmhub.celery import app as celery_app
 from pmhub.models import Role
 from reports import services
 from reports.models import ReportRun
@@ -14,7 +13,7 @@ from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.reports.factories import ProductFactory, SubscriptionFactory, subscribe
 from tests.reports.smtp import RecordingHandler, SmtpServer
 
-from .conftest import WorkerProcess, wait_until
+from .conftest import WorkerProcess, publishing_to, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,14 +34,12 @@ def smtp_worker(services_ready, transactional_db, tmp_path, smtp_handler):
     worker = WorkerProcess(tmp_path, extra_env={
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port), "EMAIL_TIMEOUT": "4", "CELERY_VISIBILITY_TIMEOUT": "5"})
-    previous_queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = worker.queue
-    celery_app.conf.task_always_eager = False
-    worker.start()
-    yield worker, handler
-    celery_app.conf.task_always_eager = True
-    worker.stop()
-    celery_app.conf.task_default_queue = previous_queue
+    with publishing_to(worker):
+        worker.start()
+        try:
+            yield worker, handler
+        finally:
+            worker.stop()
 
 
 def _subscription(*emails):
@@ -53,6 +50,7 @@ def _subscription(*emails):
     return owner, subscribe(subscription, *emails)
 
 
+@pytest.mark.faults
 def test_worker_killed_during_smtp_send_delivers_exactly_once_after_restart(smtp_worker):
     worker, smtp = smtp_worker
     owner, subscription = _subscription("a@outside.test", "b@outside.test")
