@@ -140,6 +140,11 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
         active, events = cursor.fetchone()
 
     refreshed = _refresh_windows(product_id=product_id, first=first, last=last + timedelta(days=WINDOW - 1))
+    if connection.vendor == "postgresql":
+        # The planner settings of _lock would outlive this function inside a caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO DEFAULT")
+            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
     return {"product_id": product_id, "first": first.isoformat(), "last": last.isoformat(),
             "active_users": active or 0, "events": events or 0, "features": len(keys),
             "windows_refreshed": refreshed}
