@@ -75,7 +75,8 @@ class UsageEvent(models.Model):
     """One raw usage event. (product, event_id) is unique: a re-sent event is ignored."""
 
     id = models.BigAutoField(primary_key=True)
-    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False)
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)  # see 0702: no per-row RI check
     event_id = models.CharField(max_length=100)
     feature_key = models.CharField(max_length=100)
     actor = models.CharField(max_length=100)
@@ -97,7 +98,8 @@ class ActorDay(models.Model):
     the rollup, and the source of windowed distinct counts (weekly active, adoption, retention)."""
 
     id = models.BigAutoField(primary_key=True)
-    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False)
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)  # see 0702: no per-row RI check
     day = models.DateField()
     feature_key = models.CharField(max_length=100)
     actor = models.CharField(max_length=100)

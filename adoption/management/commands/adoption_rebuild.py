@@ -40,4 +40,5 @@ class Command(BaseCommand):
             return
         result = tasks.rollup_span(product, first.isoformat(), last.isoformat())
         self.stdout.write(f"Recomputed {first} .. {last} for product {product}: {result['events']:,} events, "
-                          f"{result['active_users']:,} distinct users, {result['windows_refreshed']} days with rows.")
+                          f"up to {result['active_users']:,} active users a day, "
+                          f"{result['windows_refreshed']} days with rows.")
