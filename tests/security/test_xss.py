@@ -33,6 +33,16 @@ def test_the_checker_catches_live_payloads():
     assert not unsafe_parts('<script src="/static/js/pmhub.js"></script><a href="/w/acme/">ok</a>', MARKER)
 
 
+def test_the_checker_allows_only_escaped_json_data_blocks():
+    from django.utils.html import json_script
+
+    assert not unsafe_parts(json_script({"t": PAYLOADS[0]}, "d"), MARKER)
+    assert unsafe_parts('<script type="application/json">{"t": "<!--<script>pmhx"}</script>', MARKER)
+    assert unsafe_parts('<script type="text/javascript">alert("pmhx")</script>', MARKER)
+    assert unsafe_parts('<script type="module">alert("pmhx")</script>', MARKER)
+    assert unsafe_parts('<script type="application/json" src="//evil.test/pmhx"></script>', MARKER)
+
+
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: str(PAYLOADS.index(g[0])))
 def test_payload_in_workspace_user_and_token_names_is_inert_in_pages(group, client_as, admin, editor, workspace):
     ws_name, admin_name, editor_name, token_name, data = group
