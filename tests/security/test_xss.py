@@ -116,3 +116,15 @@ def test_notification_links_to_our_pages_are_kept(admin, workspace, settings):
     assert services.notify(recipient=admin, kind="other", title="t", url="/w/acme/").url == "/w/acme/"
     own = settings.SITE_URL + "/w/acme/"
     assert services.notify(recipient=admin, kind="other", title="t", url=own).url == own
+
+
+def test_line_breaks_in_a_workspace_name_do_not_reach_the_invitation_subject(api_as, client_as, admin, workspace,
+                                                                              django_capture_on_commit_callbacks):
+    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme\r\nBcc: victim@example.com"},
+                                   format="json")
+    assert response.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(admin).post(reverse("members", kwargs={"ws": workspace.slug}),
+                              {"email": "friend@example.com", "role": Role.VIEWER})
+    [message] = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject and message.bcc == []

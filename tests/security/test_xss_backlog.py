@@ -192,3 +192,20 @@ def test_payloads_in_backlog_fields_come_back_as_json_data(case, api_as, admin, 
     assert_json_data(api.get(f"/api/v1/saved-views/{world['view'].id}/"), world["view"].name)
     assert_json_data(api.get("/api/v1/feedback/", {"product": product.id}), product.feedback.get().quote)
     assert_json_data(api.get(f"/api/v1/backlog-products/{product.id}/scoring-model/"), p["criterion_model.key"])
+
+
+@pytest.mark.parametrize("title", ["Login\r\nBcc: victim@example.com", "Login\nX-Injected: 1", "Login\rpage"])
+def test_line_breaks_in_a_story_title_do_not_reach_notification_subjects(title, api_as, admin, editor, workspace,
+                                                                         django_capture_on_commit_callbacks):
+    product = Product.objects.create(workspace=workspace, name="Acme Analytics")
+    api = api_as(admin)
+    response = api.post("/api/v1/stories/", {"product": product.id, "title": title}, format="json")
+    assert response.status_code == 201, response.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/stories/{response.json()['id']}/comments/", {"body": "Look @editor"},
+                            format="json")
+    assert response.status_code == 201, response.content
+    [message] = mail.outbox
+    assert message.to == [editor.email]
+    assert "\n" not in message.subject and "\r" not in message.subject and "Login" in message.subject
+    assert message.bcc == []
