@@ -6,6 +6,8 @@ stays len(PAYLOADS)."""
 
 import csv
 import io
+import re
+import zlib
 
 from pmhub.csvsafe import FORMULA_STARTS
 
@@ -67,3 +69,26 @@ def assert_csv_neutralised(body: str, where: str) -> list[str]:
     live = [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
     assert not live, f"{where}: formula cells {live}"
     return cells
+
+
+# PDF names are case-sensitive; link schemes are not.
+PDF_ACTIONS = re.compile(rb"/JavaScript|/JS\b|/Launch|/SubmitForm|/ImportData|/RichMedia")
+PDF_SCRIPT_LINKS = re.compile(rb"/URI\s*\(\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
+
+
+def pdf_expanded(pdf: bytes) -> bytes:
+    """The PDF with its Flate streams inflated: WeasyPrint packs link annotations into
+    compressed object streams, where a plain byte search would not see them."""
+    parts = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def pdf_actions(pdf: bytes) -> list[bytes]:
+    """JavaScript, launch or form actions and javascript:/data: links found in the PDF."""
+    expanded = pdf_expanded(pdf)
+    return PDF_ACTIONS.findall(expanded) + PDF_SCRIPT_LINKS.findall(expanded)
