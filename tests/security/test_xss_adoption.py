@@ -17,7 +17,7 @@ from metrics import services as metrics_services
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product, Release
 
-from .xss_cases import CASES, assert_json_data, get_inert, payload
+from .xss_cases import CASES, assert_json_data, browsable_inert, get_inert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_payloads_in_adoption_fields_and_ingested_events_are_inert_in_pages(
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, admin, workspace,
+def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, client_as, admin, workspace,
                                                             django_capture_on_commit_callbacks):
     world = _adoption(case, workspace, admin, django_capture_on_commit_callbacks)
     search, product = world["search"], world["product"]
@@ -114,3 +114,4 @@ def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, admin,
     assert_json_data(api.get(f"/api/v1/features/{search.id}/"), search.name, search.description)
     assert_json_data(api.get("/api/v1/outcome-reviews/", {"product": product.id}), world["epic"].title)
     assert_json_data(api.get("/api/v1/ingestion-keys/", {"product": product.id}), product.ingestion_keys.get().name)
+    browsable_inert(client_as(admin), f"/api/v1/outcome-reviews/?product={product.id}")

@@ -13,7 +13,7 @@ from pmhub.models import User
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product
 
-from .xss_cases import CASES, assert_inert, assert_json_data, get_inert, payload
+from .xss_cases import CASES, assert_inert, assert_json_data, browsable_inert, get_inert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +179,7 @@ def test_payloads_posted_through_the_backlog_forms_are_inert_when_shown_again(ca
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_backlog_fields_come_back_as_json_data(case, api_as, admin, editor, workspace):
+def test_payloads_in_backlog_fields_come_back_as_json_data(case, api_as, client_as, admin, editor, workspace):
     world = _backlog(case, workspace, admin, editor)
     story, p, product = world["story"], world["p"], world["product"]
     api = api_as(admin)
@@ -192,6 +192,7 @@ def test_payloads_in_backlog_fields_come_back_as_json_data(case, api_as, admin, 
     assert_json_data(api.get(f"/api/v1/saved-views/{world['view'].id}/"), world["view"].name)
     assert_json_data(api.get("/api/v1/feedback/", {"product": product.id}), product.feedback.get().quote)
     assert_json_data(api.get(f"/api/v1/backlog-products/{product.id}/scoring-model/"), p["criterion_model.key"])
+    browsable_inert(client_as(admin), f"/api/v1/stories/?product={product.id}")
 
 
 @pytest.mark.parametrize("title", ["Login\r\nBcc: victim@example.com", "Login\nX-Injected: 1", "Login\rpage"])

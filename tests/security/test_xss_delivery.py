@@ -18,7 +18,16 @@ from pmhub.csvsafe import safe_cell
 from pmhub.models import User
 from roadmaps.models import Product, Release
 
-from .xss_cases import CASES, assert_csv_neutralised, assert_inert, assert_json_data, csv_cells, get_inert, payload
+from .xss_cases import (
+    CASES,
+    assert_csv_neutralised,
+    assert_inert,
+    assert_json_data,
+    browsable_inert,
+    csv_cells,
+    get_inert,
+    payload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +152,7 @@ def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, client_as
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, admin, editor, workspace):
+def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, client_as, admin, editor, workspace):
     world = _delivery(case, workspace, admin, editor)
     api = api_as(admin)
     assert_json_data(api.get(f"/api/v1/iterations/{world['iteration'].id}/"), world["iteration"].name,
@@ -152,3 +161,4 @@ def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, admin,
                      world["release"].change_requests.get(story__title=world["p"]["added.title"].strip()).reason)
     assert_json_data(api.get(f"/api/v1/imports/{world['job'].id}/"), world["job"].filename,
                      world["p"]["csv.header"])
+    browsable_inert(client_as(admin), f"/api/v1/imports/{world['job'].id}/")

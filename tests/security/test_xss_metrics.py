@@ -18,7 +18,16 @@ from pmhub.models import User
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product
 
-from .xss_cases import CASES, assert_csv_neutralised, assert_inert, assert_json_data, csv_cells, get_inert, payload
+from .xss_cases import (
+    CASES,
+    assert_csv_neutralised,
+    assert_inert,
+    assert_json_data,
+    browsable_inert,
+    csv_cells,
+    get_inert,
+    payload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +143,7 @@ def test_payloads_in_metrics_fields_come_back_as_json_data(case, client_as, api_
     data_url = reverse("metrics_product_dashboard_data", kwargs={"ws": workspace.slug,
                                                                  "product_id": world["product"].id})
     assert_json_data(client_as(admin).get(data_url), kpi.name)
+    browsable_inert(client_as(admin), f"/api/v1/kpis/{kpi.id}/")
 
 
 def test_payload_posted_as_a_kpi_is_inert_when_the_form_comes_back(client_as, admin, workspace):

@@ -20,7 +20,7 @@ from reports.models import SECTION_KEYS, ReportRun, WebhookDelivery
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product, Release
 
-from .xss_cases import CASES, assert_inert, assert_json_data, get_inert, payload, pdf_actions
+from .xss_cases import CASES, assert_inert, assert_json_data, browsable_inert, get_inert, payload, pdf_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -170,10 +170,11 @@ def test_line_breaks_in_a_report_name_do_not_reach_the_subject(name, admin, work
     assert "victim" not in str(message.message()["Bcc"] or "")
 
 
-def test_payload_names_come_back_as_json_data(api_as, admin, workspace):
+def test_payload_names_come_back_as_json_data(api_as, client_as, admin, workspace):
     for case in CASES[::9]:
         world = _reports(case, workspace, admin)
         api = api_as(admin)
         subscription, endpoint = world["subscription"], world["endpoint"]
         assert_json_data(api.get(f"/api/v1/report-subscriptions/{subscription.id}/"), subscription.name)
         assert_json_data(api.get(f"/api/v1/webhook-endpoints/{endpoint.id}/"), endpoint.description, endpoint.url)
+        browsable_inert(client_as(admin), f"/api/v1/report-subscriptions/?workspace={workspace.id}")

@@ -14,7 +14,7 @@ from pmhub.models import User
 from roadmaps import services
 from roadmaps.models import Capability, Competitor, Release, Segment
 
-from .xss_cases import CASES, assert_json_data, get_inert, payload
+from .xss_cases import CASES, assert_json_data, browsable_inert, get_inert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(cas
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, admin, workspace):
+def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, client_as, admin, workspace):
     world = _roadmap(case, workspace, admin)
     product, initiative = world["product"], world["initiative"]
     api = api_as(admin)
@@ -114,3 +114,4 @@ def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, admin, 
     assert_json_data(api.get("/api/v1/segments/", {"product": product.id}), product.segments.get().name)
     assert_json_data(api.get(f"/api/v1/objectives/{world['objective'].id}/"), world["objective"].title)
     assert_json_data(api.get("/api/v1/snapshots/", {"product": product.id}), world["snapshot"].name)
+    browsable_inert(client_as(admin), f"/api/v1/products/{product.id}/timeline/")

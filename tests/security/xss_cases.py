@@ -28,9 +28,9 @@ def assert_inert(html: str, where: str) -> None:
     assert not problems, f"{where}: {problems}"
 
 
-def get_inert(client, url: str, where: str | None = None, status: int = 200) -> str:
+def get_inert(client, url: str, where: str | None = None, status: int = 200, accept: str | None = None) -> str:
     """GET a page, check the status and that nothing of a payload can run in it; returns the HTML."""
-    response = client.get(url)
+    response = client.get(url, HTTP_ACCEPT=accept) if accept else client.get(url)
     assert response.status_code == status, f"{where or url}: {response.status_code}"
     html = response.content.decode()
     assert_inert(html, where or url)
@@ -92,3 +92,8 @@ def pdf_actions(pdf: bytes) -> list[bytes]:
     """JavaScript, launch or form actions and javascript:/data: links found in the PDF."""
     expanded = pdf_expanded(pdf)
     return PDF_ACTIONS.findall(expanded) + PDF_SCRIPT_LINKS.findall(expanded)
+
+
+def browsable_inert(client, url: str) -> None:
+    """The same API URL opened in a browser (DRF's browsable API renders HTML): still inert."""
+    get_inert(client, url, f"browsable API {url}", accept="text/html")
