@@ -18,7 +18,7 @@ from metrics import services as metrics_services
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product, Release
 
-from .xss_cases import CASES, assert_json_data, browsable_inert, get_inert, payload
+from .xss_cases import CASES, assert_json_data, browsable_inert, browser, get_inert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def _adoption(case, workspace, admin, capture):
     _, raw = services.ingestion_key_create(user=admin, product=product, name=p["ingestion_key.name"][:100])
     events = [{"id": p["event.id"][:100], "feature": "search", "actor": p["event.actor"][:100],
                "occurred_at": "2026-11-25T10:00:00Z", "properties": {p["event.property"]: p["event.property"]}}]
-    events += [{"id": f"e{i}", "feature": key, "actor": f"u{i}", "occurred_at": "2026-11-24T10:00:00Z"}
+    events += [{"id": f"e{i}", "feature": key, "actor": f"u{i}", "occurred_at": "2026-11-25T11:00:00Z"}
                for i, key in enumerate(ODD_KEYS)]
     with capture(execute=True):  # the rollups (run on commit) register the features
         assert _ingest(raw, events).status_code == 202
@@ -98,21 +98,21 @@ def _pages(workspace, world):
 
 @pytest.mark.parametrize("case", CASES)
 def test_payloads_in_adoption_fields_and_ingested_events_are_inert_in_pages(
-        case, client_as, admin, workspace, django_capture_on_commit_callbacks):
+        case, admin, workspace, django_capture_on_commit_callbacks):
     world = _adoption(case, workspace, admin, django_capture_on_commit_callbacks)
     product = world["product"]
     assert set(product.adoption_features.values_list("key", flat=True)) == {"search", "named", *ODD_KEYS}
     assert product.outcome_reviews.count() == 2
     refused = world["refused"]
     assert refused.status_code == 400 and refused["Content-Type"].startswith("application/json")
-    client = client_as(admin)
+    client = browser(admin)
     for url in _pages(workspace, world):
         html = get_inert(client, url)
         assert 'href="javascript' not in html.lower()
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, client_as, admin, workspace,
+def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, admin, workspace,
                                                             django_capture_on_commit_callbacks):
     world = _adoption(case, workspace, admin, django_capture_on_commit_callbacks)
     search, product = world["search"], world["product"]
@@ -120,4 +120,4 @@ def test_payloads_in_adoption_fields_come_back_as_json_data(case, api_as, client
     assert_json_data(api.get(f"/api/v1/features/{search.id}/"), search.name, search.description)
     assert_json_data(api.get("/api/v1/outcome-reviews/", {"product": product.id}), world["epic"].title)
     assert_json_data(api.get("/api/v1/ingestion-keys/", {"product": product.id}), product.ingestion_keys.get().name)
-    browsable_inert(client_as(admin), f"/api/v1/outcome-reviews/?product={product.id}")
+    browsable_inert(browser(admin), f"/api/v1/outcome-reviews/?product={product.id}")

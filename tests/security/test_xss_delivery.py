@@ -24,6 +24,7 @@ from .xss_cases import (
     assert_inert,
     assert_json_data,
     browsable_inert,
+    browser,
     csv_cells,
     get_inert,
     payload,
@@ -102,10 +103,10 @@ def _pages(workspace, world):
 
 @pytest.mark.parametrize("case", CASES)
 def test_payloads_in_delivery_fields_and_csv_imports_are_inert_in_pages_and_emails(
-        case, client_as, admin, editor, workspace, django_capture_on_commit_callbacks):
+        case, admin, editor, workspace, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         world = _delivery(case, workspace, admin, editor)
-    client = client_as(admin)
+    client = browser(admin)
     for url in _pages(workspace, world):
         get_inert(client, url)
     preview = get_inert(client, _pages(workspace, world)[-1])
@@ -127,7 +128,7 @@ def test_payloads_in_delivery_fields_and_csv_imports_are_inert_in_pages_and_emai
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, client_as, admin, editor, workspace,
+def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, admin, editor, workspace,
                                                                   django_capture_on_commit_callbacks):
     p = {name: payload(case, k) for k, name in enumerate(FIELDS)}
     product = Product.objects.create(workspace=workspace, name="Acme Analytics")
@@ -136,7 +137,7 @@ def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, client_as
     story = backlog_services.story_create(actor=admin, product=product, title="t", epic_id=epic.id,
                                           labels=[p["story.label"][:40]])
     Story.objects.filter(pk=story.pk).update(title=p["planned.title"], description=p["story.description"])
-    response = client_as(admin).get(reverse("delivery:export", kwargs={"ws": workspace.slug,
+    response = browser(admin).get(reverse("delivery:export", kwargs={"ws": workspace.slug,
                                                                        "product_id": product.id}))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     body = response.content.decode()
@@ -152,7 +153,7 @@ def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, client_as
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, client_as, admin, editor, workspace):
+def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, admin, editor, workspace):
     world = _delivery(case, workspace, admin, editor)
     api = api_as(admin)
     assert_json_data(api.get(f"/api/v1/iterations/{world['iteration'].id}/"), world["iteration"].name,
@@ -161,4 +162,4 @@ def test_payloads_in_delivery_fields_come_back_as_json_data(case, api_as, client
                      world["release"].change_requests.get(story__title=world["p"]["added.title"].strip()).reason)
     assert_json_data(api.get(f"/api/v1/imports/{world['job'].id}/"), world["job"].filename,
                      world["p"]["csv.header"])
-    browsable_inert(client_as(admin), f"/api/v1/imports/{world['job'].id}/")
+    browsable_inert(browser(admin), f"/api/v1/imports/{world['job'].id}/")

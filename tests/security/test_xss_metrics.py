@@ -24,6 +24,7 @@ from .xss_cases import (
     assert_inert,
     assert_json_data,
     browsable_inert,
+    browser,
     csv_cells,
     get_inert,
     payload,
@@ -96,11 +97,11 @@ def _pages(workspace, world):
 
 @pytest.mark.parametrize("case", CASES)
 def test_payloads_in_metrics_fields_and_csv_uploads_are_inert_in_pages_and_emails(
-        case, client_as, admin, editor, workspace, django_capture_on_commit_callbacks):
+        case, admin, editor, workspace, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         world = _metrics(case, workspace, admin, editor)
     assert world["off_track"].action_plans.exists()
-    client = client_as(admin)
+    client = browser(admin)
     for url in _pages(workspace, world):
         get_inert(client, url)
     upload, bad = world["uploads"]
@@ -108,18 +109,18 @@ def test_payloads_in_metrics_fields_and_csv_uploads_are_inert_in_pages_and_email
     [message] = [m for m in mail.outbox if "off track" in m.subject]
     assert "\n" not in message.subject and "\r" not in message.subject
     assert_inert(message.alternatives[0][0], "off-track e-mail")
-    get_inert(client_as(editor), reverse("notifications"), "off-track notification")
+    get_inert(browser(editor), reverse("notifications"), "off-track notification")
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_dashboard_csv_export_neutralises_formulas(case, client_as, admin, editor, workspace):
+def test_dashboard_csv_export_neutralises_formulas(case, admin, editor, workspace):
     p = {name: payload(case, k) for k, name in enumerate(FIELDS)}
     product = Product.objects.create(workspace=workspace, name="Acme")
     kpi = services.kpi_create(user=admin, product=product, data={"name": "x"})
     type(kpi).objects.filter(pk=kpi.pk).update(name=p["kpi.name"])  # as typed: a leading tab or CR included
     other = services.kpi_create(user=admin, product=product, data={"name": p["off_track.name"]})
     services.measurements_upsert(user=admin, kpi=other, items=[{"period": date(2026, 11, 2), "value": -3}])
-    client = client_as(admin)
+    client = browser(admin)
     query = "?range=custom&start=2026-10-01&end=2026-11-30"
     for url in (reverse("metrics_product_dashboard_csv", kwargs={"ws": workspace.slug, "product_id": product.id}),
                 reverse("metrics_workspace_dashboard_csv", kwargs={"ws": workspace.slug})):
@@ -134,7 +135,7 @@ def test_dashboard_csv_export_neutralises_formulas(case, client_as, admin, edito
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_metrics_fields_come_back_as_json_data(case, client_as, api_as, admin, editor, workspace):
+def test_payloads_in_metrics_fields_come_back_as_json_data(case, api_as, admin, editor, workspace):
     world = _metrics(case, workspace, admin, editor)
     kpi, plan = world["kpi"], world["plan"]
     api = api_as(admin)
@@ -142,13 +143,13 @@ def test_payloads_in_metrics_fields_come_back_as_json_data(case, client_as, api_
     assert_json_data(api.get(f"/api/v1/action-plans/{plan.id}/"), plan.title, plan.steps)
     data_url = reverse("metrics_product_dashboard_data", kwargs={"ws": workspace.slug,
                                                                  "product_id": world["product"].id})
-    assert_json_data(client_as(admin).get(data_url), kpi.name)
-    browsable_inert(client_as(admin), f"/api/v1/kpis/{kpi.id}/")
+    assert_json_data(browser(admin).get(data_url), kpi.name)
+    browsable_inert(browser(admin), f"/api/v1/kpis/{kpi.id}/")
 
 
-def test_payload_posted_as_a_kpi_is_inert_when_the_form_comes_back(client_as, admin, workspace):
+def test_payload_posted_as_a_kpi_is_inert_when_the_form_comes_back(admin, workspace):
     product = Product.objects.create(workspace=workspace, name="Acme")
-    client = client_as(admin)
+    client = browser(admin)
     url = reverse("metrics_kpi_list", kwargs={"ws": workspace.slug, "product_id": product.id})
     for case in CASES:
         # target without a date: refused, the form comes back with what was typed

@@ -14,7 +14,7 @@ from pmhub.models import User
 from roadmaps import services
 from roadmaps.models import Capability, Competitor, Release, Segment
 
-from .xss_cases import CASES, assert_json_data, browsable_inert, get_inert, payload
+from .xss_cases import CASES, assert_json_data, browsable_inert, browser, get_inert, payload
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,6 @@ def _pages(workspace, world):
         reverse("roadmaps:product_delete", kwargs=kw),
         reverse("roadmaps:timeline", kwargs=kw),
         reverse("roadmaps:timeline", kwargs=kw) + "?group=owner&scale=quarter",
-        reverse("roadmaps:timeline", kwargs=kw) + "?group=status",
         reverse("roadmaps:board", kwargs=kw),
         reverse("roadmaps:list", kwargs=kw),
         reverse("roadmaps:initiative_new", kwargs=kw),
@@ -93,18 +92,18 @@ def _pages(workspace, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(case, client_as, client, admin,
+def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(case, admin,
                                                                               workspace):
     world = _roadmap(case, workspace, admin)
-    signed_in = client_as(admin)
+    signed_in = browser(admin)
     for url in _pages(workspace, world):
         get_inert(signed_in, url)
-    html = get_inert(client, reverse("share:timeline", kwargs={"token": world["token"]}), "share page")
+    html = get_inert(browser(), reverse("share:timeline", kwargs={"token": world["token"]}), "share page")
     assert "pmhx" in html  # the shared timeline really shows the product's names
 
 
 @pytest.mark.parametrize("case", CASES[::9])
-def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, client_as, admin, workspace):
+def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, admin, workspace):
     world = _roadmap(case, workspace, admin)
     product, initiative = world["product"], world["initiative"]
     api = api_as(admin)
@@ -114,4 +113,4 @@ def test_payloads_in_roadmap_fields_come_back_as_json_data(case, api_as, client_
     assert_json_data(api.get("/api/v1/segments/", {"product": product.id}), product.segments.get().name)
     assert_json_data(api.get(f"/api/v1/objectives/{world['objective'].id}/"), world["objective"].title)
     assert_json_data(api.get("/api/v1/snapshots/", {"product": product.id}), world["snapshot"].name)
-    browsable_inert(client_as(admin), f"/api/v1/products/{product.id}/timeline/")
+    browsable_inert(browser(admin), f"/api/v1/products/{product.id}/timeline/")
