@@ -97,8 +97,8 @@ def _pages(workspace, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_adoption_fields_and_ingested_events_are_inert_in_pages(
-        case, admin, workspace, django_capture_on_commit_callbacks):
+def test_payloads_in_adoption_fields_and_ingested_events_are_inert_in_pages(case, admin, workspace,
+                                                                            django_capture_on_commit_callbacks):
     world = _adoption(case, workspace, admin, django_capture_on_commit_callbacks)
     product = world["product"]
     assert set(product.adoption_features.values_list("key", flat=True)) == {"search", "named", *ODD_KEYS}

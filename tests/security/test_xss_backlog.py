@@ -114,8 +114,7 @@ def _release(product, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_backlog_fields_are_inert_in_pages_partials_and_emails(case, admin, editor, viewer,
-                                                                           workspace,
+def test_payloads_in_backlog_fields_are_inert_in_pages_partials_and_emails(case, admin, editor, viewer, workspace,
                                                                            django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         world = _backlog(case, workspace, admin, editor)

@@ -102,8 +102,8 @@ def _pages(workspace, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_delivery_fields_and_csv_imports_are_inert_in_pages_and_emails(
-        case, admin, editor, workspace, django_capture_on_commit_callbacks):
+def test_payloads_in_delivery_fields_and_csv_imports_are_inert_in_pages_and_emails(case, admin, editor, workspace,
+                                                                                   django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         world = _delivery(case, workspace, admin, editor)
     client = browser(admin)
@@ -129,7 +129,7 @@ def test_payloads_in_delivery_fields_and_csv_imports_are_inert_in_pages_and_emai
 
 @pytest.mark.parametrize("case", CASES)
 def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, admin, editor, workspace,
-                                                                  django_capture_on_commit_callbacks):
+                                                                 django_capture_on_commit_callbacks):
     p = {name: payload(case, k) for k, name in enumerate(FIELDS)}
     product = Product.objects.create(workspace=workspace, name="Acme Analytics")
     epic = backlog_services.epic_create(actor=admin, product=product, title=p["epic.title"])

@@ -96,8 +96,8 @@ def _pages(workspace, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_metrics_fields_and_csv_uploads_are_inert_in_pages_and_emails(
-        case, admin, editor, workspace, django_capture_on_commit_callbacks):
+def test_payloads_in_metrics_fields_and_csv_uploads_are_inert_in_pages_and_emails(case, admin, editor, workspace,
+                                                                                  django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         world = _metrics(case, workspace, admin, editor)
     assert world["off_track"].action_plans.exists()

@@ -94,8 +94,7 @@ def test_the_pdf_check_finds_a_javascript_link_weasyprint_would_write():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_are_inert_in_report_pages_emails_and_pdfs(case, admin, workspace,
-                                                             django_capture_on_commit_callbacks):
+def test_payloads_are_inert_in_report_pages_emails_and_pdfs(case, admin, workspace, django_capture_on_commit_callbacks):
     world = _reports(case, workspace, admin)
     subscription = world["subscription"]
     signed_in = browser(admin)
@@ -158,7 +157,7 @@ def test_payloads_are_inert_in_the_report_failure_email_and_history(case, admin,
 
 @pytest.mark.parametrize("name", ["Weekly\r\nBcc: victim@example.com", "Weekly\nX-Injected: 1", "Weekly\rreport"])
 def test_line_breaks_in_a_report_name_do_not_reach_the_subject(name, admin, workspace,
-                                                                django_capture_on_commit_callbacks):
+                                                               django_capture_on_commit_callbacks):
     subscription = services.subscription_create(user=admin, workspace=workspace, name=name, sections=["roadmap"],
                                                 member_ids=[admin.id])
     with django_capture_on_commit_callbacks(execute=True):

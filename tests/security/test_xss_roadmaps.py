@@ -92,8 +92,7 @@ def _pages(workspace, world):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(case, admin,
-                                                                              workspace):
+def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(case, admin, workspace):
     world = _roadmap(case, workspace, admin)
     signed_in = browser(admin)
     for url in _pages(workspace, world):
