@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import Invitation
+from .utils import mail_subject
 
 
 @shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
@@ -21,7 +22,7 @@ def send_invitation_email(self, invitation_id: int, raw_key: str) -> str:
         "now": timezone.now(),
     }
     message = EmailMultiAlternatives(
-        subject=f"You are invited to {invitation.workspace.name} on PMHub",
+        subject=mail_subject(f"You are invited to {invitation.workspace.name} on PMHub"),
         body=render_to_string("emails/invitation.txt", context),
         to=[invitation.email],
     )

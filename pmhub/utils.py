@@ -54,3 +54,10 @@ def versioned_update(*, instance: models.Model, data: dict, fields: list[str], e
         raise Conflict(current=serialize(current) if serialize else {"version": current.version})
     instance.refresh_from_db()
     return bool(values)
+
+
+def mail_subject(text: str) -> str:
+    """User text (a report, workspace or story name) as an e-mail subject: every run of whitespace,
+    line breaks included, becomes one space. Django refuses a header with CR/LF (BadHeaderError),
+    so a name typed with a line break through the API would otherwise stop its e-mails for good."""
+    return " ".join(str(text).split())

@@ -5,6 +5,8 @@ All user text goes through Django's autoescaping; nothing in these templates is 
 
 from django.template.loader import render_to_string
 
+from pmhub.utils import mail_subject
+
 
 def report_render(data: dict, *, fmt: str = "html", unsubscribe_url: str = "") -> str:
     """fmt: "html" (inline-styled e-mail, also the PDF source), "text" (plain-text alternative)."""
@@ -22,4 +24,4 @@ def report_pdf(data: dict) -> bytes:
 
 
 def report_subject(data: dict) -> str:
-    return f"{data['title']} ({data['period_label']})"
+    return mail_subject(f"{data['title']} ({data['period_label']})")

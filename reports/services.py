@@ -32,7 +32,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Notification, Role
 from pmhub.services import activity_record, notify
-from pmhub.utils import ids_text
+from pmhub.utils import ids_text, mail_subject
 
 from . import cadence, sections
 from .models import (
@@ -457,7 +457,7 @@ def notification_email_deliver(*, notification_id: int) -> str:
         url = settings.SITE_URL + url
     context = {"notification": notification, "url": url,
                "preferences_url": settings.SITE_URL + reverse("notification_preferences")}
-    message = EmailMultiAlternatives(subject=notification.title, body=render_to_string(
+    message = EmailMultiAlternatives(subject=mail_subject(notification.title), body=render_to_string(
         "emails/report_notification.txt", context), to=[notification.recipient.email])
     message.attach_alternative(render_to_string("emails/report_notification.html", context), "text/html")
     try:

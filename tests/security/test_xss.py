@@ -33,6 +33,16 @@ def test_the_checker_catches_live_payloads():
     assert not unsafe_parts('<script src="/static/js/pmhub.js"></script><a href="/w/acme/">ok</a>', MARKER)
 
 
+def test_the_checker_allows_only_escaped_json_data_blocks():
+    from django.utils.html import json_script
+
+    assert not unsafe_parts(json_script({"t": PAYLOADS[0]}, "d"), MARKER)
+    assert unsafe_parts('<script type="application/json">{"t": "<!--<script>pmhx"}</script>', MARKER)
+    assert unsafe_parts('<script type="text/javascript">alert("pmhx")</script>', MARKER)
+    assert unsafe_parts('<script type="module">alert("pmhx")</script>', MARKER)
+    assert unsafe_parts('<script type="application/json" src="//evil.test/pmhx"></script>', MARKER)
+
+
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: str(PAYLOADS.index(g[0])))
 def test_payload_in_workspace_user_and_token_names_is_inert_in_pages(group, client_as, admin, editor, workspace):
     ws_name, admin_name, editor_name, token_name, data = group
@@ -106,3 +116,15 @@ def test_notification_links_to_our_pages_are_kept(admin, workspace, settings):
     assert services.notify(recipient=admin, kind="other", title="t", url="/w/acme/").url == "/w/acme/"
     own = settings.SITE_URL + "/w/acme/"
     assert services.notify(recipient=admin, kind="other", title="t", url=own).url == own
+
+
+def test_line_breaks_in_a_workspace_name_do_not_reach_the_invitation_subject(api_as, client_as, admin, workspace,
+                                                                              django_capture_on_commit_callbacks):
+    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme\r\nBcc: victim@example.com"},
+                                   format="json")
+    assert response.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(admin).post(reverse("members", kwargs={"ws": workspace.slug}),
+                              {"email": "friend@example.com", "role": Role.VIEWER})
+    [message] = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject and message.bcc == []
