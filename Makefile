@@ -6,8 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= full
 # Test processes (pytest-xdist; each gets its own test database and Redis cache database).
-# One by default: the worker-fault and drag-and-drop browser tests are timing-sensitive on 2 cores.
-TEST_WORKERS ?= 1
+# Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: install run test lint migrate worker beat bench fuzz load faults clean
 
