@@ -1,6 +1,8 @@
-"""Security tests: fast password hashing (the suite signs many users in) and the fuzz option."""
+"""Security tests: fast password hashing (the suite signs many users in), the fuzz option and
+the mass-assignment tests' two-tenant fixtures."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from pmhub.models import Role
 from tests.factories import MembershipFactory, UserFactory
@@ -24,3 +26,18 @@ def bridge(workspace, other_workspace):
     MembershipFactory(user=user, workspace=workspace, role=Role.ADMIN)
     MembershipFactory(user=user, workspace=other_workspace, role=Role.ADMIN)
     return user
+
+
+@pytest.fixture
+def bridge_api(bridge):
+    client = APIClient()
+    client.force_authenticate(bridge)
+    return client
+
+
+@pytest.fixture
+def strangers(workspace, other_workspace):
+    """One object of every kind in another product of our workspace, and in the other workspace."""
+    from .massassign import foreign_world
+
+    return [foreign_world(workspace), foreign_world(other_workspace)]

@@ -403,3 +403,14 @@ def nothing_changes(*workspaces):
     yield
     after = tenant_rows(*workspaces)
     assert after == before, f"rows changed in: {sorted(k for k in before if before[k] != after[k])}"
+
+
+def ids_of(world: list[dict], label: str) -> list[int]:
+    """The ids of one model label in each of the foreign worlds (the `strangers` fixture)."""
+    return [w[label].pk for w in world]
+
+
+def names_all(response, field: str, ids) -> bool:
+    """The 400 names every refused id in the field's errors."""
+    message = " ".join(response.json()["errors"][field])
+    return all(str(i) in message for i in ids)

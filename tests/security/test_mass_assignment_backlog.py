@@ -5,13 +5,12 @@ changes. The actor (`bridge`) is an admin of both workspaces, so every id is vis
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from backlog.models import Feedback, Story
 from tests.backlog.factories import make_stories
 from tests.roadmaps.factories import ProductFactory
 
-from .massassign import foreign_world, nothing_changes
+from .massassign import ids_of, names_all, nothing_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -24,42 +23,25 @@ def ours(workspace, bridge):
 
 
 @pytest.fixture
-def strangers(workspace, other_workspace):
-    """A story and an epic of another product of our workspace, and of the other workspace."""
-    return [foreign_world(workspace), foreign_world(other_workspace)]
-
-
-@pytest.fixture
-def api(bridge):
-    client = APIClient()
-    client.force_authenticate(bridge)
-    return client
-
-
-def _ids(world, label):
-    return [w[label].pk for w in world]
-
-
-def _named(response, field, ids):
-    message = " ".join(response.json()["errors"][field])
-    return all(str(i) in message for i in ids)
+def api(bridge_api):
+    return bridge_api
 
 
 def test_bulk_edit_with_stories_of_another_backlog_changes_nothing(api, ours, strangers, workspace, other_workspace):
     mine = list(ours.stories.values_list("id", flat=True))
-    theirs = _ids(strangers, "backlog.Story")
+    theirs = ids_of(strangers, "backlog.Story")
     with nothing_changes(workspace, other_workspace):
         response = api.post("/api/v1/stories/bulk/", {"product": ours.id, "ids": mine + theirs, "status": "done",
                                                       "add_labels": ["pwned"]}, format="json")
     assert response.status_code == 400
-    assert _named(response, "ids", theirs)
+    assert names_all(response, "ids", theirs)
     assert not any(str(i) in " ".join(response.json()["errors"]["ids"]) for i in mine)
 
 
 def test_bulk_edit_cannot_move_our_stories_into_another_products_epic(api, ours, strangers, workspace,
                                                                       other_workspace):
     mine = list(ours.stories.values_list("id", flat=True))
-    for epic_id in _ids(strangers, "backlog.Epic"):
+    for epic_id in ids_of(strangers, "backlog.Epic"):
         with nothing_changes(workspace, other_workspace):
             response = api.post("/api/v1/stories/bulk/", {"product": ours.id, "ids": mine, "epic_id": epic_id},
                                 format="json")
@@ -70,12 +52,12 @@ def test_bulk_edit_page_with_stories_of_another_backlog_changes_nothing(client_a
                                                                         workspace, other_workspace):
     client = client_as(bridge)
     url = reverse("backlog:bulk", kwargs={"ws": workspace.slug, "product_id": ours.id})
-    ids = list(ours.stories.values_list("id", flat=True)) + _ids(strangers, "backlog.Story")
+    ids = list(ours.stories.values_list("id", flat=True)) + ids_of(strangers, "backlog.Story")
     with nothing_changes(workspace, other_workspace):
         response = client.post(url, {"ids": ids, "status": "done"})
     assert response.status_code == 302
     errors = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any(all(str(i) in e for i in _ids(strangers, "backlog.Story")) for e in errors), errors
+    assert any(all(str(i) in e for i in ids_of(strangers, "backlog.Story")) for e in errors), errors
 
 
 @pytest.mark.parametrize("side", ["before", "after"])
@@ -84,7 +66,7 @@ def test_story_cannot_move_next_to_a_story_of_another_backlog(api, client_as, br
     story = ours.stories.order_by("rank").first()
     page = client_as(bridge)
     page_url = reverse("backlog:move", kwargs={"ws": workspace.slug, "product_id": ours.id, "story_id": story.id})
-    for anchor in _ids(strangers, "backlog.Story"):
+    for anchor in ids_of(strangers, "backlog.Story"):
         with nothing_changes(workspace, other_workspace):
             response = api.post(f"/api/v1/stories/{story.id}/move/", {side: anchor}, format="json")
             page.post(page_url, {side: anchor})
@@ -94,7 +76,7 @@ def test_story_cannot_move_next_to_a_story_of_another_backlog(api, client_as, br
 def test_feedback_cannot_link_stories_or_epics_of_another_backlog(api, ours, strangers, workspace,
                                                                   other_workspace):
     mine = list(ours.stories.values_list("id", flat=True))[:1]
-    theirs, their_epics = _ids(strangers, "backlog.Story"), _ids(strangers, "backlog.Epic")
+    theirs, their_epics = ids_of(strangers, "backlog.Story"), ids_of(strangers, "backlog.Epic")
     feedback = Feedback.objects.create(product=ours, customer="Initech", quote="Exports")
     feedback.stories.set(mine)
     body = {"story_ids": mine + theirs, "epic_ids": their_epics}
@@ -104,7 +86,7 @@ def test_feedback_cannot_link_stories_or_epics_of_another_backlog(api, ours, str
         updated = api.patch(f"/api/v1/feedback/{feedback.id}/", body, format="json")
     for response in (created, updated):
         assert response.status_code == 400
-        assert _named(response, "story_ids", theirs) and _named(response, "epic_ids", their_epics)
+        assert names_all(response, "story_ids", theirs) and names_all(response, "epic_ids", their_epics)
 
 
 def test_feedback_page_cannot_link_stories_of_another_backlog(client_as, bridge, ours, strangers, workspace,
@@ -112,14 +94,14 @@ def test_feedback_page_cannot_link_stories_of_another_backlog(client_as, bridge,
     url = reverse("backlog:feedback", kwargs={"ws": workspace.slug, "product_id": ours.id})
     with nothing_changes(workspace, other_workspace):
         response = client_as(bridge).post(url, {"customer": "Hooli", "quote": "More", "importance": "5",
-                                                "story_ids": _ids(strangers, "backlog.Story")})
+                                                "story_ids": ids_of(strangers, "backlog.Story")})
     assert response.status_code == 400
 
 
 def test_story_cannot_take_an_epic_or_assignee_from_another_backlog(api, ours, strangers, outsider, workspace,
                                                                     other_workspace):
     story = ours.stories.first()
-    for body in [{"epic_id": epic_id} for epic_id in _ids(strangers, "backlog.Epic")] + [{"assignee_id": outsider.id}]:
+    for body in [{"epic_id": epic_id} for epic_id in ids_of(strangers, "backlog.Epic")] + [{"assignee_id": outsider.id}]:
         with nothing_changes(workspace, other_workspace):
             created = api.post("/api/v1/stories/", {"product": ours.id, "title": "New", **body}, format="json")
             updated = api.patch(f"/api/v1/stories/{story.id}/", {"version": story.version, **body}, format="json")

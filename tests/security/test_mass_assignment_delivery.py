@@ -5,12 +5,11 @@ workspaces; with a token of one workspace the other one does not exist (404)."""
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from delivery import services
 from tests.delivery.factories import IterationFactory, ProductFactory, ReleaseFactory, StoryFactory
 
-from .massassign import foreign_world, nothing_changes
+from .massassign import nothing_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +22,8 @@ def ours(workspace):
 
 
 @pytest.fixture
-def strangers(workspace, other_workspace):
-    return [foreign_world(workspace), foreign_world(other_workspace)]
-
-
-@pytest.fixture
-def api(bridge):
-    client = APIClient()
-    client.force_authenticate(bridge)
-    return client
+def api(bridge_api):
+    return bridge_api
 
 
 def _stories(strangers):

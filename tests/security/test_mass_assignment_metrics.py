@@ -5,12 +5,11 @@ workspace; and an id of another workspace is answered like an id that exists now
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from metrics.models import ActionPlan
 from tests.metrics.factories import KpiFactory, ProductFactory
 
-from .massassign import HOSTILE_ID, foreign_world, nothing_changes
+from .massassign import HOSTILE_ID, ids_of, nothing_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -21,19 +20,8 @@ def kpi(workspace):
 
 
 @pytest.fixture
-def strangers(workspace, other_workspace):
-    return [foreign_world(workspace), foreign_world(other_workspace)]
-
-
-@pytest.fixture
-def api(bridge):
-    client = APIClient()
-    client.force_authenticate(bridge)
-    return client
-
-
-def _ids(strangers, label):
-    return [w[label].pk for w in strangers]
+def api(bridge_api):
+    return bridge_api
 
 
 def test_bulk_measurements_with_a_kpi_of_another_workspace_write_nothing(api_as, bridge, kpi, strangers, workspace,
@@ -50,7 +38,7 @@ def test_bulk_measurements_with_a_kpi_of_another_workspace_write_nothing(api_as,
 
 
 def test_kpi_links_initiatives_and_epics_of_its_own_product_only(api, kpi, strangers, workspace, other_workspace):
-    initiatives, epics = _ids(strangers, "roadmaps.Initiative"), _ids(strangers, "backlog.Epic")
+    initiatives, epics = ids_of(strangers, "roadmaps.Initiative"), ids_of(strangers, "backlog.Epic")
     with nothing_changes(workspace, other_workspace):
         created = api.post("/api/v1/kpis/", {"product": kpi.product_id, "name": "Activation",
                                              "initiatives": initiatives, "epics": epics}, format="json")
@@ -94,7 +82,7 @@ def test_kpi_page_links_initiatives_epics_and_owners_of_its_own_product_only(cli
     form = {"name": "Renamed", "unit": kpi.unit, "direction": kpi.direction, "aggregation": kpi.aggregation,
             "cadence": kpi.cadence, "version": kpi.version}
     client = client_as(bridge)
-    for extra in ({"initiatives": _ids(strangers, "roadmaps.Initiative")}, {"epics": _ids(strangers, "backlog.Epic")},
+    for extra in ({"initiatives": ids_of(strangers, "roadmaps.Initiative")}, {"epics": ids_of(strangers, "backlog.Epic")},
                   {"owner": outsider.id}):
         with nothing_changes(workspace, other_workspace):
             response = client.post(url, {**form, **extra})

@@ -5,12 +5,11 @@ either workspace changes. The actor (`bridge`) is an admin of both workspaces.""
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from roadmaps.models import Capability, Competitor, Initiative, KeyResult, Objective
 from tests.roadmaps.factories import ProductFactory, ReleaseFactory
 
-from .massassign import foreign_world, nothing_changes
+from .massassign import ids_of, names_all, nothing_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -24,39 +23,22 @@ def ours(workspace):
 
 
 @pytest.fixture
-def strangers(workspace, other_workspace):
-    """Objects of another product of our workspace, and of the other workspace."""
-    return [foreign_world(workspace), foreign_world(other_workspace)]
-
-
-@pytest.fixture
-def api(bridge):
-    client = APIClient()
-    client.force_authenticate(bridge)
-    return client
-
-
-def _ids(strangers, label):
-    return [w[label].pk for w in strangers]
-
-
-def _named(response, field, ids):
-    message = " ".join(response.json()["errors"][field])
-    return all(str(i) in message for i in ids)
+def api(bridge_api):
+    return bridge_api
 
 
 def test_release_scope_with_initiatives_or_epics_of_another_product_assigns_nothing(api, ours, strangers,
                                                                                       workspace, other_workspace):
     release = ours["release"]
     mine = [i.id for i in ours["initiatives"]]
-    theirs, their_epics = _ids(strangers, "roadmaps.Initiative"), _ids(strangers, "backlog.Epic")
+    theirs, their_epics = ids_of(strangers, "roadmaps.Initiative"), ids_of(strangers, "backlog.Epic")
     for unassign in (False, True):
         with nothing_changes(workspace, other_workspace):
             response = api.post(f"/api/v1/releases/{release.id}/scope/",
                                 {"initiatives": mine + theirs, "epics": their_epics, "unassign": unassign},
                                 format="json")
         assert response.status_code == 400
-        assert _named(response, "initiatives", theirs) and _named(response, "epics", their_epics)
+        assert names_all(response, "initiatives", theirs) and names_all(response, "epics", their_epics)
         assert not any(str(i) in " ".join(response.json()["errors"]["initiatives"]) for i in mine)
 
 
@@ -64,7 +46,7 @@ def test_release_page_with_initiatives_of_another_product_assigns_nothing(client
                                                                           workspace, other_workspace):
     url = reverse("roadmaps:release", kwargs={"ws": workspace.slug, "product_id": ours["product"].id,
                                               "release_id": ours["release"].id})
-    ids = [i.id for i in ours["initiatives"]] + _ids(strangers, "roadmaps.Initiative")
+    ids = [i.id for i in ours["initiatives"]] + ids_of(strangers, "roadmaps.Initiative")
     with nothing_changes(workspace, other_workspace):
         response = client_as(bridge).post(url, {"action": "assign", "initiatives": ids})
     assert response.status_code == 400
@@ -75,7 +57,7 @@ def test_dependency_between_products_or_workspaces_is_refused(api, client_as, br
     mine = ours["initiatives"][0].id
     page = client_as(bridge)
     url = reverse("roadmaps:dependency_new", kwargs={"ws": workspace.slug, "product_id": ours["product"].id})
-    for theirs in _ids(strangers, "roadmaps.Initiative"):
+    for theirs in ids_of(strangers, "roadmaps.Initiative"):
         for blocker, blocked in ((mine, theirs), (theirs, mine)):
             with nothing_changes(workspace, other_workspace):
                 response = api.post("/api/v1/dependencies/", {"blocker": blocker, "blocked": blocked}, format="json")
@@ -88,7 +70,7 @@ def test_initiative_cannot_take_objectives_or_a_release_of_another_product(api, 
     initiative = ours["initiatives"][0]
     mine = Objective.objects.create(product=ours["product"], title="Ours", start_date="2026-10-01",
                                     end_date="2026-12-31")
-    theirs = _ids(strangers, "roadmaps.Objective")
+    theirs = ids_of(strangers, "roadmaps.Objective")
     with nothing_changes(workspace, other_workspace):
         created = api.post("/api/v1/initiatives/", {"product": ours["product"].id, "title": "New",
                                                     "objectives": [mine.id, *theirs]}, format="json")
@@ -96,9 +78,9 @@ def test_initiative_cannot_take_objectives_or_a_release_of_another_product(api, 
             "version": initiative.version, "objectives": [mine.id, *theirs]}, format="json")
         released = [api.patch(f"/api/v1/initiatives/{initiative.id}/", {"version": initiative.version,
                                                                          "release": release}, format="json")
-                    for release in _ids(strangers, "roadmaps.Release")]
+                    for release in ids_of(strangers, "roadmaps.Release")]
     for response in (created, updated):
-        assert response.status_code == 400 and _named(response, "objectives", theirs)
+        assert response.status_code == 400 and names_all(response, "objectives", theirs)
     assert all(r.status_code == 400 and "release" in r.json()["errors"] for r in released)
 
 
@@ -110,7 +92,7 @@ def test_initiative_page_cannot_take_objectives_of_another_product(client_as, br
     with nothing_changes(workspace, other_workspace):
         response = client_as(bridge).post(url, {
             "title": "Renamed", "status": "planned", "confidence": "50", "version": initiative.version,
-            "objectives": _ids(strangers, "roadmaps.Objective"), "release": _ids(strangers, "roadmaps.Release")[0]})
+            "objectives": ids_of(strangers, "roadmaps.Objective"), "release": ids_of(strangers, "roadmaps.Release")[0]})
     assert response.status_code == 400
 
 
@@ -118,7 +100,7 @@ def test_key_result_cannot_follow_a_kpi_of_another_product(api, ours, strangers,
     objective = Objective.objects.create(product=ours["product"], title="Grow", start_date="2026-10-01",
                                          end_date="2026-12-31")
     kr = KeyResult.objects.create(objective=objective, title="WAU", target_value=10)
-    for kpi in _ids(strangers, "metrics.Kpi"):
+    for kpi in ids_of(strangers, "metrics.Kpi"):
         with nothing_changes(workspace, other_workspace):
             created = api.post("/api/v1/key-results/", {"objective": objective.id, "title": "NPS",
                                                         "target_value": "5", "kpi": kpi}, format="json")
@@ -133,7 +115,7 @@ def test_competitor_cannot_rate_a_capability_of_another_product(api, client_as, 
     Capability.objects.create(product=ours["product"], name="Exports")
     page = client_as(bridge)
     url = reverse("roadmaps:product", kwargs={"ws": workspace.slug, "product_id": ours["product"].id})
-    for capability in _ids(strangers, "roadmaps.Capability"):
+    for capability in ids_of(strangers, "roadmaps.Capability"):
         with nothing_changes(workspace, other_workspace):
             response = api.post(f"/api/v1/competitors/{competitor.id}/rate/", {"capability": capability,
                                                                                "level": "yes"}, format="json")
