@@ -235,6 +235,10 @@ REST_FRAMEWORK = {
         "address": env("API_THROTTLE_ADDRESS", default="12000/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "pmhub.api.renderers.BrowsableAPIRenderer",
+    ],
 }
 API_MAX_PAGE_SIZE = 200
 API_MAX_BATCH_SIZE = env.int("API_MAX_BATCH_SIZE", default=1000)

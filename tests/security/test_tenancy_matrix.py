@@ -126,6 +126,16 @@ def test_api_viewer_cannot_write_and_nothing_changes(route, workspace, admin, vi
     assert _snapshot(entry, obj) == before
 
 
+@pytest.mark.parametrize("route", [r for r in API_ROUTES if "get" in r.mapping], ids=lambda r: r.url_name)
+def test_api_object_opens_in_the_browsable_api(route, workspace, admin, client_as):
+    """The same object in a browser (session, Accept: text/html): a page, not a 500."""
+    entry = _api_entry(route)
+    obj = entry.build(workspace)
+    response = client_as(admin).get(_api_url(route, obj), HTTP_ACCEPT="text/html")
+    assert response.status_code == 200, f"GET {_api_url(route, obj)} in the browsable API: {response.status_code}"
+    assert response["Content-Type"].startswith("text/html")
+
+
 # --- pages ---------------------------------------------------------------------------------
 def _page_entry(route) -> Route | None:
     entry = REGISTRY.pages.get(route.key)
