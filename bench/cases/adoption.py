@@ -246,7 +246,7 @@ def _rollup(ctx) -> Result:
         # rollups, here it would not get the chance between back-to-back runs (not timed).
         from django.db import connection
 
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:  # the smoke test runs in one
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE adoption_actorday, adoption_featuredaily, adoption_productdaily")
 
