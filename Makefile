@@ -34,8 +34,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Two phases: everything but the browser tests on TEST_WORKERS processes, then the browser tests
+# alone (their mouse drags are timing-sensitive when the other process keeps both cores busy).
 test: lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A pmhub worker -l info
