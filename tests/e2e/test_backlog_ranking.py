@@ -37,10 +37,18 @@ def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path
     target = page.locator(f"#story-{stories[0].id}")
     with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST") as moved:
         source.hover()
+        start = source.bounding_box()
         page.mouse.down()
-        box = target.bounding_box()
-        page.mouse.move(box["x"] + 40, box["y"] + 4, steps=12)
-        page.mouse.move(box["x"] + 40, box["y"] + 2, steps=4)
+        # Move as a hand does: a little at a time, giving SortableJS's swap animation (150 ms) time
+        # to settle, so each row it passes moves out of the way before the next step.
+        x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+        page.mouse.move(x, y - 5, steps=2)
+        goal = target.bounding_box()["y"] + 2
+        while y > goal:
+            y = max(goal, y - 10)
+            page.mouse.move(x, y)
+            page.wait_for_timeout(40)
+        page.wait_for_timeout(250)
         page.mouse.up()
     assert moved.value.ok
     assert titles(page)[0] == "Story 4"
