@@ -3,7 +3,8 @@
     {"detail": "<summary>", "code": "<machine code>", "errors": {"field": ["message", ...]}}
 
 Django ValidationError raised by services becomes a 400 with field errors; Conflict a 409
-with the current state; Http404/PermissionDenied the usual 404/403.
+with the current state; Http404/PermissionDenied the usual 404/403; a number too large for the
+database driver (OverflowError) a 400.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -36,6 +37,10 @@ def exception_handler(exc, context):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, OverflowError):
+        # An id or number beyond 64 bits reached the database driver (SQLite refuses to bind it;
+        # PostgreSQL simply matches nothing): the input is out of range, not a server error.
+        exc = DRFValidationError({"non_field_errors": ["A number in the request is out of range."]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -130,3 +130,10 @@ def test_unknown_api_url_is_a_json_404(api_as, admin):
     response = api_as(admin).get("/api/v1/jobs/not-a-number/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_ids_beyond_64_bits_are_a_400_not_a_500(api_as, admin):
+    response = api_as(admin).post("/api/v1/notifications/mark_read/", {"ids": [2**70]}, format="json")
+    assert response.status_code in (200, 400), response.content  # PostgreSQL matches nothing; SQLite refuses
+    if response.status_code == 400:
+        assert response.json()["code"] == "invalid"
