@@ -43,7 +43,10 @@
     if (!board || !window.Sortable) return;
     board.querySelectorAll(".rm-cards").forEach((list) => {
       window.Sortable.create(list, {
-        group: "roadmap-board", animation: 120, filter: "select, button, input", preventOnFilter: false,
+        // forceFallback: SortableJS's own mouse/touch dragging instead of the browser's native
+        // drag and drop (the same on every browser and on touch screens, as the iteration plan).
+        group: "roadmap-board", animation: 120, forceFallback: true, fallbackTolerance: 3,
+        filter: "select, button, input", preventOnFilter: false,
         onEnd: (evt) => { if (evt.from !== evt.to || evt.oldIndex !== evt.newIndex) save(evt.item, evt.to); },
       });
     });
