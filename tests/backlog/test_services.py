@@ -58,7 +58,8 @@ def test_bulk_create_inserts_once_with_ranks_scores_and_criteria(admin, product,
     with CaptureQueriesContext(connection) as ctx:
         created = services.stories_bulk_create(actor=admin, product=product, stories=rows)
     inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "backlog_story"')]
-    assert len(inserts) == 1
+    # One INSERT on PostgreSQL; SQLite caps the parameters of a statement and splits it in batches.
+    assert len(inserts) == 1 or (connection.vendor == "sqlite" and len(inserts) <= 10)
     # 3 single creations signal one by one; the bulk creation announces its 300 stories at once.
     assert len(created) == 300 and len(received) == 3 + 300
     titles = ranked_titles(product)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -54,11 +53,6 @@ def _adoption(case, workspace, admin, capture):
                for i, key in enumerate(ODD_KEYS)]
     with capture(execute=True):  # the rollups (run on commit) register the features
         assert _ingest(raw, events).status_code == 202
-    # The rollup's SET LOCAL planner settings would last for the rest of this test's transaction
-    # (in production it has a transaction of its own) and make every later query slow.
-    with connection.cursor() as cursor:
-        cursor.execute("RESET enable_sort")
-        cursor.execute("RESET work_mem")
     refused = _ingest(raw, [{"id": "x", "feature": p["event.feature"], "actor": "u",
                              "occurred_at": "2026-11-25T10:00:00Z"}])
     kpi = metrics_services.kpi_create(user=admin, product=product, data={"name": p["kpi.name"]})
