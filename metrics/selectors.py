@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
@@ -183,21 +182,13 @@ def health_summary(*, workspace) -> dict:
 
 
 def objectives_with_progress(*, products: list) -> list[dict]:
-    """Objectives of the products with a progress, when the roadmaps app has them (guarded)."""
-    try:
-        model = apps.get_model("roadmaps", "Objective")
-    except LookupError:
-        return []
-    try:
-        rows = []
-        for objective in model.objects.filter(product__in=products)[:50]:
-            progress = getattr(objective, "progress", None)
-            progress = progress() if callable(progress) else progress
-            rows.append({"title": getattr(objective, "title", None) or getattr(objective, "name", str(objective)),
-                         "progress": progress})
-        return rows
-    except Exception:  # noqa: BLE001 - another app's model whose shape we do not own
-        return []
+    """The products' objectives (at most 50) with their progress in percent (None without key
+    results), as roadmaps computes it."""
+    from roadmaps.models import Objective
+    from roadmaps.selectors import objectives_with_progress as with_progress
+
+    return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None}
+            for o in with_progress(Objective.objects.filter(product__in=products)[:50])]
 
 
 def adoption_funnels(*, products, window: Window) -> dict[int, list[dict]]:

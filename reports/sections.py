@@ -11,11 +11,10 @@ data of the subscription's previous run (for "changed since the last report").
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch
-
 from backlog.models import Story
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
-from roadmaps.models import Initiative, KeyResult, Objective, Release
+from roadmaps.models import Initiative, Objective, Release
+from roadmaps.selectors import objectives_with_progress
 
 BACKLOG_TOP = 10
 DONE_STORY_STATUSES = ("done", "wont_do")
@@ -65,26 +64,19 @@ def roadmap(*, products, today: date, previous: dict | None) -> dict:
 
 # --- objectives and key results -------------------------------------------------------------------
 def objectives(*, products, today: date, previous: dict | None) -> dict:
-    """Objectives with their key results; a key result linked to a KPI reports the KPI's value
-    (as the objectives page does), and an objective's progress is the mean of its key results'.
-    Two queries whatever the number of objectives (the key results come with their KPI)."""
-    key_results = KeyResult.objects.select_related("kpi").order_by("id")
-    qs = (Objective.objects.filter(product__in=products)
-          .prefetch_related(Prefetch("key_results", queryset=key_results)).order_by("id"))
-    items = []
-    for o in qs:
-        krs = list(o.key_results.all())
-        items.append({
-            "title": o.title,
-            # percent, as the report shows it; None without key results
-            "progress": round(100 * sum(kr.progress for kr in krs) / len(krs)) if krs else None,
-            "key_results": [{
-                "title": kr.title,
-                "current": _num(kr.current),
-                "target": _num(kr.target_value),
-                "progress": _num(kr.progress),
-            } for kr in krs],
-        })
+    """Objectives with their key results; a key result linked to a KPI reports the KPI's value,
+    and an objective's progress (in percent here) is the mean of its key results'
+    (roadmaps.selectors.objectives_with_progress)."""
+    items = [{
+        "title": o.title,
+        "progress": round(100 * o.progress) if o.progress is not None else None,
+        "key_results": [{
+            "title": kr.title,
+            "current": _num(kr.current),
+            "target": _num(kr.target_value),
+            "progress": _num(kr.progress),
+        } for kr in o.key_results.all()],
+    } for o in objectives_with_progress(Objective.objects.filter(product__in=products).order_by("id"))]
     return {"available": True, "items": items}
 
 

@@ -208,6 +208,18 @@ def roadmap_for_product(*, product: Product, params=None) -> dict:
     return {"initiatives": initiatives, "dependencies": dependencies, "releases": releases}
 
 
+def objectives_with_progress(qs: QuerySet) -> list[Objective]:
+    """Objectives with their key results (and each one's KPI and owner) prefetched, and
+    `progress` set on each: the mean of its key results' progress (0..1), None without key
+    results. Three queries whatever the number of objectives."""
+    objectives = list(qs.prefetch_related(Prefetch(
+        "key_results", queryset=KeyResult.objects.select_related("kpi", "owner").order_by("id"))))
+    for objective in objectives:
+        krs = list(objective.key_results.all())
+        objective.progress = sum(kr.progress for kr in krs) / len(krs) if krs else None
+    return objectives
+
+
 def products_with_progress(*, workspace) -> list[Product]:
     """Products of a workspace with initiative counts and story progress (home page panel).
 

@@ -514,10 +514,8 @@ class ObjectivesView(ProductFormView):
     success_url = "roadmaps:objectives"
 
     def _render(self, request, form=None, kr_forms=None, status=200):
-        objectives = list(self.product.objectives.prefetch_related("key_results__kpi", "key_results__owner"))
+        objectives = selectors.objectives_with_progress(self.product.objectives.all())
         for o in objectives:
-            krs = list(o.key_results.all())
-            o.progress = sum(k.progress for k in krs) / len(krs) if krs else None
             o.kr_form = (kr_forms or {}).get(o.id) or forms.KeyResultForm()
         return render(request, "roadmaps/objectives.html", self.get_context_data(
             objectives=objectives, form=form or forms.ObjectiveForm()), status=status)

@@ -109,3 +109,18 @@ def test_home_panel_summarises_kpi_health(client_as, viewer, workspace, product)
     KpiFactory(product=product, health="on_track")
     response = client_as(viewer).get(reverse("workspace_home", kwargs={"ws": workspace.slug}))
     assert b"1 on track" in response.content and b"1 off track" in response.content
+
+
+def test_dashboard_objectives_show_the_mean_progress_of_their_key_results(client_as, viewer, workspace, product,
+                                                                          frozen):
+    from datetime import date
+
+    from roadmaps.models import KeyResult, Objective
+
+    objective = Objective.objects.create(product=product, title="Grow teams", start_date=date(2026, 10, 1),
+                                         end_date=date(2026, 12, 31))
+    KeyResult.objects.create(objective=objective, title="a", start_value=0, target_value=10, current_value=5)
+    KeyResult.objects.create(objective=objective, title="b", start_value=0, target_value=10, current_value=10)
+    html = client_as(viewer).get(reverse("metrics_product_dashboard",
+                                         kwargs={"ws": workspace.slug, "product_id": product.id})).content.decode()
+    assert 'value="75" max="100"' in html  # (50 % + 100 %) / 2
