@@ -1,7 +1,6 @@
 """Writes of the adoption app: event ingestion, features, ingestion keys, KPI sync and outcome
 reviews. Every user-facing write checks the actor's role first."""
 
-import logging
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -22,8 +21,6 @@ from . import analytics
 from .ingestion import BatchInvalid, BatchTooLarge, validate_events
 from .models import Feature, IngestionKey, OutcomeCheckpoint, OutcomeReview, ProductDaily, UsageEvent
 from .rollups import local_today, touched_days_mark
-
-log = logging.getLogger(__name__)
 
 
 # --- ingestion ---------------------------------------------------------------------------------
@@ -88,15 +85,11 @@ def _rollup_enqueue(product_id: int, day: str) -> None:
     """Queue a day's rollup after the events are committed. A broker that is down must not turn an
     accepted batch into an error: the day stays pending and the beat sweep (tasks.rollup_recent)
     queues it once it is five minutes old."""
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import RedisError
+    from pmhub.celery import queue_or_leave
 
     from .tasks import rollup_day
 
-    try:
-        rollup_day.delay(product_id, day)
-    except (OperationalError, RedisError, OSError) as exc:
-        log.warning("rollup of product %s day %s not queued (%s); the sweep will pick it up", product_id, day, exc)
+    queue_or_leave(rollup_day, product_id, day)
 
 
 # --- ingestion keys ------------------------------------------------------------------------------

@@ -9,3 +9,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmhub.settings")
 app = Celery("pmhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def queue_or_leave(task, *args) -> bool:
+    """`task.delay(*args)` for work whose rows are already committed and that a beat sweep picks up
+    when it was not queued (adoption's pending days, reports' pending webhook deliveries): a broker
+    that is down must not turn a committed write into an error. Returns whether it was queued."""
+    import logging
+
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import RedisError
+
+    try:
+        task.delay(*args)
+    except (OperationalError, RedisError, OSError) as exc:
+        logging.getLogger("pmhub.celery").warning("%s%r not queued (%s); its sweep will queue it", task.name, args, exc)
+        return False
+    return True

@@ -538,18 +538,14 @@ def _webhook_enqueue(delivery_ids: list[int]) -> None:
     """Queue deliveries once the write that emitted them is committed. The rows are the outbox: a
     broker that is down must not turn a committed write into an error. They stay pending, and the
     beat sweep (webhook_deliveries_sweep) queues them once they are WEBHOOK_SWEEP_AFTER overdue."""
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import RedisError
+    from pmhub.celery import queue_or_leave
 
     from .tasks import webhook_deliver
 
     for queued, delivery_id in enumerate(delivery_ids):
-        try:
-            webhook_deliver.delay(delivery_id)
-        except (OperationalError, RedisError, OSError) as exc:
+        if not queue_or_leave(webhook_deliver, delivery_id):
             # Stop at the first failure: each further try would wait for the broker again.
-            logger.warning("%d webhook deliveries not queued (%s); the sweep will queue them",
-                           len(delivery_ids) - queued, exc)
+            logger.warning("%d webhook deliveries not queued; the sweep will queue them", len(delivery_ids) - queued)
             return
 
 
