@@ -10,6 +10,9 @@ import io
 import re
 from datetime import date, datetime
 
+from pmhub import csvsafe
+from pmhub.csvsafe import FORMULA_STARTS
+
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 FIELDS = {
@@ -225,18 +228,16 @@ def normalise(*, headers, rows, mapping, members: dict, statuses: set, status_ma
 # --- export -----------------------------------------------------------------------------------
 EXPORT_HEADERS = ["Issue key", "Summary", "Description", "Status", "Story Points", "Assignee", "Labels",
                   "Epic Link"]
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_cell(value) -> str:
-    """Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) gets a leading
-    apostrophe, so Excel/LibreOffice show it as text. The importer strips it again."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS) else text
+    """pmhub.csvsafe.safe_cell as text (the Jira-shaped export writes strings); the importer's
+    unescape_cell strips the apostrophe again."""
+    cell = csvsafe.safe_cell(value)
+    return "" if cell is None else str(cell)
 
 
 def unescape_cell(text: str) -> str:
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    """Undo pmhub.csvsafe.safe_cell on a cell of our own export."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
         return text[1:]
     return text
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
 from pmhub.views import WorkspacePageMixin, form_errors_from
@@ -251,15 +252,8 @@ class DashboardMixin:
             head = [k["name"], k["unit"], k["health"], k["target"], k["target_date"], k["period_value"],
                     k["previous_value"], k["delta_pct"]]
             for day, value in k["points"] or [[None, None]]:
-                writer.writerow([_csv_safe(c) for c in head + [day, value]])
+                writer.writerow(safe_row(head + [day, value]))
         return response
-
-
-def _csv_safe(cell):
-    """Defuse spreadsheet formulas in user text (CSV injection)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
-    return cell
 
 
 class ProductDashboardView(DashboardMixin, ProductPageMixin, View):

@@ -10,13 +10,14 @@ The cell is prefixed with a single quote, which spreadsheets show as text; numbe
 """
 
 from collections.abc import Iterable
+from numbers import Number
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value):
     """Return the value ready for a CSV cell: strings that would start a formula get a leading '."""
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, Number):  # bool, int, float, Decimal: -5 is a number, not a formula
         return value
     text = str(value)
     if text.startswith(FORMULA_STARTS):

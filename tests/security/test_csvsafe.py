@@ -31,3 +31,12 @@ def test_row_helper_and_round_trip_through_csv():
     csv.writer(buffer).writerows(rows)
     for row in csv.reader(io.StringIO(buffer.getvalue())):
         assert not row[0].startswith(("=", "+", "-", "@", "\t", "\r")) or row[0] == "-1"
+
+
+def test_numbers_of_any_type_stay_numbers():
+    from decimal import Decimal
+
+    from pmhub.csvsafe import safe_cell
+
+    assert safe_cell(Decimal("-12.5")) == Decimal("-12.5")
+    assert safe_cell(-3) == -3 and safe_cell("-3") == "'-3"
