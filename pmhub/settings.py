@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
     ],
     # Deny by default: every view names what it allows (see pmhub/api/base.py).
     "DEFAULT_PERMISSION_CLASSES": ["pmhub.api.permissions.DenyAll"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["pmhub.api.filters.ScopedFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "pmhub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
