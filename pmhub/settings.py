@@ -236,6 +236,12 @@ REST_FRAMEWORK = {
         "address": env("API_THROTTLE_ADDRESS", default="12000/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # JSON bounded in size and depth before parsing (pmhub/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "pmhub.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "pmhub.api.renderers.BrowsableAPIRenderer",

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from pmhub.errors import Conflict
+from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
 from pmhub.views import WorkspacePageMixin, form_errors_from
 
@@ -443,9 +444,9 @@ class InitiativeMoveView(ProductPageMixin, View):
         is_json = request.content_type == "application/json"
         if is_json:
             try:
-                payload = json.loads(request.body or b"{}")
-            except ValueError:
-                return JsonResponse({"detail": "Invalid JSON.", "errors": {}}, status=400)
+                payload = loads_bounded(request.body or b"{}")
+            except JsonRefused as exc:
+                return JsonResponse({"detail": str(exc), "errors": {}}, status=400)
         else:
             payload = request.POST
         form = forms.MoveForm(payload if isinstance(payload, dict) or not is_json else {})

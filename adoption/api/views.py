@@ -10,11 +10,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from pmhub.access import roles_of
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.parsers import JSONParser
 from pmhub.api.throttling import AddressRateThrottle, TokenRateThrottle
 from pmhub.models import Role
 from roadmaps.selectors import product_for_user
