@@ -1,6 +1,8 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from pmhub import formfields as bounded
+
 from .ingestion import FEATURE_RE
 from .models import Feature
 
@@ -9,7 +11,7 @@ class FeatureForm(forms.Form):
     key = forms.CharField(max_length=100, validators=[RegexValidator(FEATURE_RE, "Letters, digits and _.:/- only.")],
                           help_text="The <code>feature</code> value your product sends in events.")
     name = forms.CharField(max_length=120, required=False)
-    target_percent = forms.DecimalField(label="Target adoption (%)", max_digits=5, decimal_places=2, required=False,
+    target_percent = bounded.DecimalField(label="Target adoption (%)", max_digits=5, decimal_places=2, required=False,
                                         min_value=0, max_value=100)
     kpi = forms.ModelChoiceField(label="KPI", queryset=None, required=False,
                                  help_text="The rollup writes the 7-day adoption % into this KPI.")

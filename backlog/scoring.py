@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 Q = Decimal("0.0001")
+# Bounds that keep every figure storable: an input is at most a billion either way, and a score
+# must fit its column (DecimalField(max_digits=14, decimal_places=4): under 10^10). Without
+# them 1e308 reached Decimal.quantize or the database and answered 500.
+INPUT_LIMIT = Decimal(10) ** 9
+SCORE_LIMIT = Decimal(10) ** 10
 
 
 class ScoringError(ValueError):
@@ -35,6 +40,9 @@ class Explanation:
 
 
 def _q(value: Decimal) -> Decimal:
+    if not value.is_finite() or abs(value) >= SCORE_LIMIT:
+        message = f"These inputs give a score beyond {SCORE_LIMIT - 1:,}; use smaller numbers."
+        raise ScoringError({"score_inputs": [message]})
     return value.quantize(Q, rounding=ROUND_HALF_UP)
 
 
@@ -49,6 +57,9 @@ def _num(name: str, value, errors: dict, *, positive: bool = False, minimum=None
         return Decimal(0)
     if not number.is_finite():
         errors.setdefault(name, []).append("Enter a finite number.")
+        return Decimal(0)
+    if abs(number) > INPUT_LIMIT:
+        errors.setdefault(name, []).append(f"Enter a number between -{INPUT_LIMIT:,} and {INPUT_LIMIT:,}.")
         return Decimal(0)
     if positive and number <= 0:
         errors.setdefault(name, []).append(f"{name.replace('_', ' ').capitalize()} must be greater than zero.")
@@ -237,10 +248,10 @@ def validate_criteria(criteria) -> dict:
         seen.add(c["key"])
         try:
             w = Decimal(str(c.get("weight", 1)))
-            if not w.is_finite() or w < 0:
+            if not w.is_finite() or w < 0 or w > INPUT_LIMIT:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            errors.append(f"Criterion {c['key']!r}: weight must be a number ≥ 0.")
+            errors.append(f"Criterion {c['key']!r}: weight must be a number from 0 to {INPUT_LIMIT:,}.")
         if c.get("source", "input") not in ("input", "custom_field", "demand"):
             errors.append(f"Criterion {c['key']!r}: source must be input, custom_field or demand.")
     return {"criteria": errors} if errors else {}

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from pmhub import formfields as bounded
 from pmhub.models import User
 
 from .models import ActionPlan, Kpi
@@ -12,10 +13,11 @@ class DateInput(forms.DateInput):
 
 
 class KpiForm(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Kpi
+        formfield_callback = staticmethod(bounded.formfield)
         fields = ["name", "description", "unit", "direction", "aggregation", "cadence", "owner", "target_value",
                   "target_date", "baseline_value", "baseline_date", "warning_threshold", "critical_threshold",
                   "initiatives", "epics"]
@@ -32,8 +34,8 @@ class KpiForm(forms.ModelForm):
 
 
 class MeasurementForm(forms.Form):
-    period = forms.DateField(widget=DateInput, help_text="Any day of the period (cut to the KPI's cadence).")
-    value = forms.DecimalField(max_digits=18, decimal_places=4)
+    period = bounded.DateField(widget=DateInput, help_text="Any day of the period (cut to the KPI's cadence).")
+    value = bounded.DecimalField(max_digits=18, decimal_places=4)
 
 
 class UploadForm(forms.Form):
@@ -43,6 +45,7 @@ class UploadForm(forms.Form):
 class ActionPlanForm(forms.ModelForm):
     class Meta:
         model = ActionPlan
+        formfield_callback = staticmethod(bounded.formfield)
         fields = ["title", "owner", "steps", "due_date", "status"]
         widgets = {"due_date": DateInput, "steps": forms.Textarea(attrs={"rows": 4})}
 

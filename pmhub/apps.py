@@ -7,8 +7,10 @@ class PmhubConfig(AppConfig):
     verbose_name = "PMHub core"
 
     def ready(self):
+        from .api.fields import use_in_model_serializers
         from .models import Notification
 
+        use_in_model_serializers()
         post_delete.connect(_notification_deleted, sender=Notification, dispatch_uid="pmhub.unread_forget")
 
 

@@ -1,5 +1,7 @@
 from django import forms
 
+from pmhub import formfields as bounded
+
 from .models import Initiative, Level, Release
 
 
@@ -33,8 +35,8 @@ class CapabilityForm(forms.Form):
 
 
 class RatingForm(forms.Form):
-    competitor = forms.IntegerField()
-    capability = forms.IntegerField()
+    competitor = bounded.IntegerField()
+    capability = bounded.IntegerField()
     level = forms.ChoiceField(choices=Level.choices)
 
 
@@ -42,15 +44,15 @@ class ObjectiveForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     quarter = forms.CharField(required=False, max_length=7, help_text="YYYY-Qn, or leave empty and give dates.")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class KeyResultForm(forms.Form):
     title = forms.CharField(max_length=200)
-    start_value = forms.DecimalField(max_digits=18, decimal_places=4, initial=0)
-    target_value = forms.DecimalField(max_digits=18, decimal_places=4)
-    current_value = forms.DecimalField(max_digits=18, decimal_places=4, initial=0)
+    start_value = bounded.DecimalField(max_digits=18, decimal_places=4, initial=0)
+    target_value = bounded.DecimalField(max_digits=18, decimal_places=4)
+    current_value = bounded.DecimalField(max_digits=18, decimal_places=4, initial=0)
     unit = forms.CharField(required=False, max_length=20)
 
 
@@ -60,13 +62,13 @@ class InitiativeForm(forms.Form):
     status = forms.ChoiceField(choices=Initiative.Status.choices)
     owner = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     horizon = forms.ChoiceField(required=False, choices=[("", "—")] + Initiative.Horizon.choices)
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     labels = forms.CharField(required=False, help_text="Comma-separated.")
-    confidence = forms.IntegerField(min_value=0, max_value=100, initial=50)
+    confidence = bounded.IntegerField(min_value=0, max_value=100, initial=50)
     objectives = forms.TypedMultipleChoiceField(required=False, coerce=int)
     release = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = bounded.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, product, members, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,22 +88,22 @@ class InitiativeForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    version = forms.IntegerField(min_value=1)
+    version = bounded.IntegerField(min_value=1)
     horizon = forms.ChoiceField(required=False, choices=[("", "—")] + Initiative.Horizon.choices)
-    rank = forms.FloatField(required=False)
-    start_date = forms.DateField(required=False)
-    end_date = forms.DateField(required=False)
+    rank = bounded.FloatField(required=False)
+    start_date = bounded.DateField(required=False)
+    end_date = bounded.DateField(required=False)
 
 
 class DependencyForm(forms.Form):
-    blocker = forms.IntegerField()
-    blocked = forms.IntegerField()
+    blocker = bounded.IntegerField()
+    blocked = bounded.IntegerField()
 
 
 class ReleaseForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=Release.Kind.choices)
-    release_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    release_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -111,4 +113,4 @@ class SnapshotForm(forms.Form):
 
 class ShareLinkForm(forms.Form):
     label = forms.CharField(required=False, max_length=120)
-    days = forms.IntegerField(min_value=1, max_value=365, initial=30)
+    days = bounded.IntegerField(min_value=1, max_value=365, initial=30)

@@ -1,6 +1,12 @@
-"""Layout of the timeline (pure): the visible range, month/quarter columns and bar positions."""
+"""Layout of the timeline (pure): the visible range, month/quarter columns and bar positions.
 
-from datetime import date, timedelta
+Any stored date is drawn: dates outside pmhub.bounds' range (stored before it existed, e.g.
+9999-12-31, whose next month does not exist) are clamped to it, and bars to the visible range.
+"""
+
+from datetime import date
+
+from pmhub.bounds import add_days, clamp_date
 
 
 def _month_start(d: date) -> date:
@@ -14,7 +20,7 @@ def _add_months(d: date, n: int) -> date:
 
 def timeline_range(dates, today: date) -> tuple[date, date]:
     """From the first month with a date to the month after the last (at least six months)."""
-    dates = [d for d in dates if d is not None] + [today]
+    dates = [clamp_date(d) for d in dates if d is not None] + [clamp_date(today)]
     start = _month_start(min(dates))
     end = _add_months(_month_start(max(dates)), 1)
     while (end.year - start.year) * 12 + end.month - start.month < 6:
@@ -48,8 +54,8 @@ def bar(start: date | None, end: date | None, range_start: date, range_end: date
     """Left and width (percent) of a bar; None when the initiative has no dates."""
     if start is None and end is None:
         return None
-    start = start or end
-    end = end or start
+    start = min(max(start or end, range_start), range_end)
+    end = min(max(end or start, range_start), range_end)
     total = (range_end - range_start).days
     left = (start - range_start).days
     width = max(1, (end - start).days + 1)
@@ -63,4 +69,4 @@ def marker(d: date | None, range_start: date, range_end: date) -> float | None:
 
 
 def shift(d: date | None, days: int) -> date | None:
-    return d + timedelta(days=days) if d else None
+    return add_days(d, days) if d else None

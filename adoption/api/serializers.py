@@ -3,6 +3,8 @@ the event serializers here document the payload for the OpenAPI schema."""
 
 from rest_framework import serializers
 
+from pmhub.api import fields as bounded
+
 from ..models import Feature, FeatureDaily, IngestionKey, OutcomeReview
 
 
@@ -11,25 +13,25 @@ class EventSerializer(serializers.Serializer):
                                                          "ignored.")
     feature = serializers.CharField(max_length=100, help_text="Feature key, e.g. `dashboards.share`.")
     actor = serializers.CharField(max_length=100, help_text="User or account id in your product.")
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with offset.")
+    occurred_at = bounded.DateTimeField(help_text="ISO 8601 with offset.")
     properties = serializers.DictField(required=False)
 
 
 class EventBatchSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False, help_text="Optional; must be the key's product.")
+    product = bounded.IntegerField(required=False, help_text="Optional; must be the key's product.")
     events = EventSerializer(many=True, help_text="At most API_MAX_BATCH_SIZE (1,000) events.")
 
 
 class EventBatchResultSerializer(serializers.Serializer):
-    accepted = serializers.IntegerField(help_text="Valid events in the batch (re-sent ids included, stored once).")
-    days = serializers.ListField(child=serializers.DateField(), help_text="Local days the batch touched.")
-    rollups_queued = serializers.ListField(child=serializers.DateField())
+    accepted = bounded.IntegerField(help_text="Valid events in the batch (re-sent ids included, stored once).")
+    days = serializers.ListField(child=bounded.DateField(), help_text="Local days the batch touched.")
+    rollups_queued = serializers.ListField(child=bounded.DateField())
 
 
 class FeatureSerializer(serializers.ModelSerializer):
-    product = serializers.IntegerField(source="product_id", read_only=True)
-    kpi = serializers.IntegerField(source="kpi_id", read_only=True, allow_null=True)
-    target = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True, allow_null=True)
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    kpi = bounded.IntegerField(source="kpi_id", read_only=True, allow_null=True)
+    target = bounded.DecimalField(max_digits=18, decimal_places=4, read_only=True, allow_null=True)
 
     class Meta:
         model = Feature
@@ -38,23 +40,23 @@ class FeatureSerializer(serializers.ModelSerializer):
 
 
 class FeatureWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = bounded.IntegerField()
     key = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
-    target_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
+    target_percent = bounded.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                               min_value=0, max_value=100)
-    kpi = serializers.IntegerField(required=False, allow_null=True)
+    kpi = bounded.IntegerField(required=False, allow_null=True)
 
 
 class FeatureUpdateSerializer(FeatureWriteSerializer):
-    product = serializers.IntegerField(required=False)
+    product = bounded.IntegerField(required=False)
     key = serializers.CharField(max_length=100, required=False)
 
 
 class RollupSerializer(serializers.ModelSerializer):
-    product = serializers.IntegerField(source="product_id", read_only=True)
-    feature = serializers.IntegerField(source="feature_id", read_only=True)
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    feature = bounded.IntegerField(source="feature_id", read_only=True)
     feature_key = serializers.CharField(source="feature.key", read_only=True)
 
     class Meta:
@@ -63,52 +65,52 @@ class RollupSerializer(serializers.ModelSerializer):
 
 
 class AdoptionSerializer(serializers.Serializer):
-    feature = serializers.IntegerField()
-    window_days = serializers.IntegerField()
-    end = serializers.DateField()
-    users = serializers.IntegerField()
-    active = serializers.IntegerField()
-    percent = serializers.FloatField(allow_null=True)
-    previous_percent = serializers.FloatField(allow_null=True)
-    trend = serializers.FloatField(allow_null=True, help_text="Percentage points vs the previous window.")
-    target = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    feature = bounded.IntegerField()
+    window_days = bounded.IntegerField()
+    end = bounded.DateField()
+    users = bounded.IntegerField()
+    active = bounded.IntegerField()
+    percent = bounded.FloatField(allow_null=True)
+    previous_percent = bounded.FloatField(allow_null=True)
+    trend = bounded.FloatField(allow_null=True, help_text="Percentage points vs the previous window.")
+    target = bounded.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
 
 
 class RetentionPointSerializer(serializers.Serializer):
-    week = serializers.IntegerField()
-    users = serializers.IntegerField()
-    share = serializers.FloatField(allow_null=True)
+    week = bounded.IntegerField()
+    users = bounded.IntegerField()
+    share = bounded.FloatField(allow_null=True)
 
 
 class CombinedPointSerializer(RetentionPointSerializer):
-    cohort = serializers.IntegerField()
+    cohort = bounded.IntegerField()
 
 
 class CohortSerializer(serializers.Serializer):
-    start = serializers.DateField()
-    size = serializers.IntegerField()
+    start = bounded.DateField()
+    size = bounded.IntegerField()
     curve = RetentionPointSerializer(many=True)
 
 
 class RetentionSerializer(serializers.Serializer):
-    end = serializers.DateField()
+    end = bounded.DateField()
     cohorts = CohortSerializer(many=True)
     combined = CombinedPointSerializer(many=True)
 
 
 class CheckpointSerializer(serializers.Serializer):
-    window_days = serializers.IntegerField()
-    due_at = serializers.DateTimeField()
-    value = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
-    measured_at = serializers.DateTimeField(allow_null=True)
+    window_days = bounded.IntegerField()
+    due_at = bounded.DateTimeField()
+    value = bounded.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    measured_at = bounded.DateTimeField(allow_null=True)
 
 
 class OutcomeReviewSerializer(serializers.ModelSerializer):
-    product = serializers.IntegerField(source="product_id", read_only=True)
-    release = serializers.IntegerField(source="release_id", read_only=True, allow_null=True)
-    epic = serializers.IntegerField(source="epic_id", read_only=True, allow_null=True)
-    initiative = serializers.IntegerField(source="initiative_id", read_only=True, allow_null=True)
-    kpi = serializers.IntegerField(source="kpi_id", read_only=True)
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    release = bounded.IntegerField(source="release_id", read_only=True, allow_null=True)
+    epic = bounded.IntegerField(source="epic_id", read_only=True, allow_null=True)
+    initiative = bounded.IntegerField(source="initiative_id", read_only=True, allow_null=True)
+    kpi = bounded.IntegerField(source="kpi_id", read_only=True)
     kpi_name = serializers.CharField(source="kpi.name", read_only=True)
     subject = serializers.CharField(read_only=True)
     checkpoints = CheckpointSerializer(many=True, read_only=True)
@@ -135,18 +137,18 @@ class OutcomeReviewSerializer(serializers.ModelSerializer):
 
 
 class CalibrationWindowSerializer(serializers.Serializer):
-    rho = serializers.FloatField(allow_null=True)
-    n = serializers.IntegerField()
+    rho = bounded.FloatField(allow_null=True)
+    n = bounded.IntegerField()
 
 
 class CalibrationSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = bounded.IntegerField()
     window_30 = CalibrationWindowSerializer()
     window_90 = CalibrationWindowSerializer()
 
 
 class IngestionKeySerializer(serializers.ModelSerializer):
-    product = serializers.IntegerField(source="product_id", read_only=True)
+    product = bounded.IntegerField(source="product_id", read_only=True)
 
     class Meta:
         model = IngestionKey
@@ -161,5 +163,5 @@ class IngestionKeyCreatedSerializer(IngestionKeySerializer):
 
 
 class IngestionKeyWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = bounded.IntegerField()
     name = serializers.CharField(max_length=100)

@@ -4,6 +4,8 @@ validate types and hand clean data to services (rules live in services)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from pmhub.api import fields as bounded
+
 from ..models import (
     AcceptanceCriterion,
     BacklogSettings,
@@ -39,16 +41,16 @@ class ScoreExplanationSerializer(serializers.Serializer):
     framework = serializers.CharField()
     formula = serializers.CharField()
     inputs = serializers.DictField(child=serializers.JSONField(), help_text="The inputs the formula read.")
-    score = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    score = bounded.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
     category = serializers.CharField(help_text="Value/effort quadrant, MoSCoW or Kano category.")
     missing = serializers.ListField(child=serializers.CharField(), help_text="Inputs still needed for a score.")
 
 
 class DemandSerializer(serializers.Serializer):
-    customers = serializers.IntegerField()
+    customers = bounded.IntegerField()
     segments = serializers.ListField(child=serializers.CharField())
-    feedback_count = serializers.IntegerField()
-    demand = serializers.DecimalField(max_digits=12, decimal_places=2)
+    feedback_count = bounded.IntegerField()
+    demand = bounded.DecimalField(max_digits=12, decimal_places=2)
 
 
 class StoryDetailSerializer(StorySerializer):
@@ -76,16 +78,16 @@ class StoryDetailSerializer(StorySerializer):
 
 
 class StoryWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False, help_text="Required on create.")
+    product = bounded.IntegerField(required=False, help_text="Required on create.")
     title = serializers.CharField(max_length=200, required=False)
     as_a = serializers.CharField(max_length=200, required=False, allow_blank=True)
     i_want = serializers.CharField(required=False, allow_blank=True)
     so_that = serializers.CharField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     status = serializers.CharField(max_length=30, required=False)
-    points = serializers.IntegerField(min_value=0, max_value=1000, required=False, allow_null=True)
-    epic_id = serializers.IntegerField(required=False, allow_null=True)
-    assignee_id = serializers.IntegerField(required=False, allow_null=True)
+    points = bounded.IntegerField(min_value=0, max_value=1000, required=False, allow_null=True)
+    epic_id = bounded.IntegerField(required=False, allow_null=True)
+    assignee_id = bounded.IntegerField(required=False, allow_null=True)
     labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
     score_inputs = serializers.DictField(child=serializers.JSONField(), required=False,
                                          help_text="Inputs of the product's scoring model, e.g. reach, impact.")
@@ -94,25 +96,25 @@ class StoryWriteSerializer(serializers.Serializer):
     custom_values = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
     acceptance_criteria = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
                                                 help_text="On create only.")
-    version = serializers.IntegerField(required=False, help_text="The version you read; required on update.")
+    version = bounded.IntegerField(required=False, help_text="The version you read; required on update.")
 
 
 class StoryMoveSerializer(serializers.Serializer):
-    before = serializers.IntegerField(required=False, help_text="Place the story directly before this story.")
-    after = serializers.IntegerField(required=False, help_text="Place the story directly after this story.")
+    before = bounded.IntegerField(required=False, help_text="Place the story directly before this story.")
+    after = bounded.IntegerField(required=False, help_text="Place the story directly after this story.")
 
 
 class StoryBulkSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    product = bounded.IntegerField()
+    ids = serializers.ListField(child=bounded.IntegerField(), min_length=1, max_length=1000)
     status = serializers.CharField(required=False, allow_blank=True)
-    epic_id = serializers.IntegerField(required=False, allow_null=True)
+    epic_id = bounded.IntegerField(required=False, allow_null=True)
     add_labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
     remove_labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
 
 
 class BulkResultSerializer(serializers.Serializer):
-    updated = serializers.IntegerField()
+    updated = bounded.IntegerField()
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -133,8 +135,8 @@ class CriterionWriteSerializer(serializers.Serializer):
 
 
 class EpicSerializer(serializers.ModelSerializer):
-    story_count = serializers.IntegerField(read_only=True, default=0)
-    done_count = serializers.IntegerField(read_only=True, default=0)
+    story_count = bounded.IntegerField(read_only=True, default=0)
+    done_count = bounded.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Epic
@@ -145,15 +147,15 @@ class EpicSerializer(serializers.ModelSerializer):
 
 
 class EpicWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False, help_text="Required on create.")
+    product = bounded.IntegerField(required=False, help_text="Required on create.")
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     status = serializers.CharField(max_length=30, required=False)
-    initiative_id = serializers.IntegerField(required=False, allow_null=True)
-    release_id = serializers.IntegerField(required=False, allow_null=True)
+    initiative_id = bounded.IntegerField(required=False, allow_null=True)
+    release_id = bounded.IntegerField(required=False, allow_null=True)
     score_inputs = serializers.DictField(child=serializers.JSONField(), required=False)
     custom_values = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
-    version = serializers.IntegerField(required=False)
+    version = bounded.IntegerField(required=False)
 
 
 class CustomFieldSerializer(serializers.ModelSerializer):
@@ -164,7 +166,7 @@ class CustomFieldSerializer(serializers.ModelSerializer):
 
 
 class CustomFieldWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False)
+    product = bounded.IntegerField(required=False)
     entity = serializers.ChoiceField(choices=CustomField.Entity.choices, required=False)
     key = serializers.CharField(max_length=40, required=False)
     label = serializers.CharField(max_length=80, required=False)
@@ -181,7 +183,7 @@ class SavedViewSerializer(serializers.ModelSerializer):
 
 
 class SavedViewWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False)
+    product = bounded.IntegerField(required=False)
     name = serializers.CharField(max_length=80, required=False)
     shared = serializers.BooleanField(required=False)
     config = serializers.JSONField(required=False, help_text="{columns: [], filters: {}, group: str, sort: str}")
@@ -190,7 +192,7 @@ class SavedViewWriteSerializer(serializers.Serializer):
 class CriterionDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField(required=False)
-    weight = serializers.FloatField(required=False, default=1)
+    weight = bounded.FloatField(required=False, default=1)
     against = serializers.BooleanField(required=False, default=False, help_text="Counts against (effort, risk).")
     source = serializers.ChoiceField(choices=["input", "custom_field", "demand"], required=False, default="input")
     field = serializers.CharField(required=False, help_text="Custom field key when source is custom_field.")
@@ -218,24 +220,24 @@ class ScoringModelWriteSerializer(serializers.Serializer):
 
 
 class WhatIfRowSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     title = serializers.CharField()
-    old_score = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
-    new_score = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
-    old_position = serializers.IntegerField()
-    new_position = serializers.IntegerField()
-    delta = serializers.IntegerField()
+    old_score = bounded.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    new_score = bounded.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    old_position = bounded.IntegerField()
+    new_position = bounded.IntegerField()
+    delta = bounded.IntegerField()
 
 
 class WhatIfSerializer(serializers.Serializer):
     framework = serializers.CharField()
     rows = WhatIfRowSerializer(many=True)
-    unscored = serializers.IntegerField()
+    unscored = bounded.IntegerField()
 
 
 class JobRefSerializer(serializers.Serializer):
     model = ScoringModelSerializer()
-    job_id = serializers.IntegerField()
+    job_id = bounded.IntegerField()
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
@@ -250,14 +252,14 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class FeedbackWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False)
+    product = bounded.IntegerField(required=False)
     source = serializers.CharField(max_length=80, required=False, allow_blank=True)
     customer = serializers.CharField(max_length=120, required=False)
     segment = serializers.CharField(max_length=80, required=False, allow_blank=True)
     quote = serializers.CharField(required=False)
-    importance = serializers.IntegerField(min_value=1, max_value=5, required=False)
-    story_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-    epic_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    importance = bounded.IntegerField(min_value=1, max_value=5, required=False)
+    story_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
+    epic_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
 
 
 class BacklogSettingsSerializer(serializers.ModelSerializer):
@@ -270,5 +272,5 @@ class BacklogSettingsSerializer(serializers.ModelSerializer):
 class BacklogSettingsWriteSerializer(serializers.Serializer):
     workflow = serializers.ListField(child=serializers.DictField(), required=False,
                                      help_text='[{"key", "label", "category": todo|active|done|excluded}]')
-    segment_weights = serializers.DictField(child=serializers.FloatField(), required=False)
+    segment_weights = serializers.DictField(child=bounded.FloatField(), required=False)
 

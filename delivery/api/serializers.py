@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
+from pmhub.api import fields as bounded
+
 from ..models import ChangeRequest, ImportJob, Iteration
 
 
 class IterationSerializer(serializers.ModelSerializer):
-    committed_points = serializers.IntegerField(read_only=True)
-    story_count = serializers.IntegerField(read_only=True)
+    committed_points = bounded.IntegerField(read_only=True)
+    story_count = bounded.IntegerField(read_only=True)
     over_capacity = serializers.SerializerMethodField()
 
     class Meta:
@@ -18,96 +20,96 @@ class IterationSerializer(serializers.ModelSerializer):
 
 
 class IterationWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(help_text="Product id (create only).", required=False)
+    product = bounded.IntegerField(help_text="Product id (create only).", required=False)
     name = serializers.CharField(max_length=120)
     goal = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    capacity_points = serializers.IntegerField(min_value=0, default=0)
+    start_date = bounded.DateField()
+    end_date = bounded.DateField()
+    capacity_points = bounded.IntegerField(min_value=0, default=0)
 
 
 class StoryRefSerializer(serializers.Serializer):
-    story = serializers.IntegerField()
+    story = bounded.IntegerField()
 
 
 class CapacitySerializer(serializers.Serializer):
-    committed = serializers.IntegerField()
-    capacity = serializers.IntegerField()
-    percent = serializers.IntegerField()
+    committed = bounded.IntegerField()
+    capacity = bounded.IntegerField()
+    percent = bounded.IntegerField()
     over = serializers.BooleanField()
-    over_by = serializers.IntegerField()
-    free = serializers.IntegerField()
+    over_by = bounded.IntegerField()
+    free = bounded.IntegerField()
 
 
 class IterationStorySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
-    points = serializers.IntegerField(allow_null=True)
+    points = bounded.IntegerField(allow_null=True)
 
 
 class BurnDaySerializer(serializers.Serializer):
-    day = serializers.DateField()
-    scope = serializers.IntegerField(allow_null=True)
-    completed = serializers.IntegerField(allow_null=True)
-    remaining = serializers.IntegerField(allow_null=True)
-    ideal = serializers.FloatField()
+    day = bounded.DateField()
+    scope = bounded.IntegerField(allow_null=True)
+    completed = bounded.IntegerField(allow_null=True)
+    remaining = bounded.IntegerField(allow_null=True)
+    ideal = bounded.FloatField()
 
 
 class BurnSerializer(serializers.Serializer):
-    iteration = serializers.IntegerField()
+    iteration = bounded.IntegerField()
     capacity = CapacitySerializer()
     days = BurnDaySerializer(many=True)
 
 
 class VelocityIterationSerializer(serializers.Serializer):
-    iteration_id = serializers.IntegerField()
+    iteration_id = bounded.IntegerField()
     name = serializers.CharField()
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
-    committed = serializers.IntegerField()
-    completed = serializers.IntegerField()
-    length_days = serializers.IntegerField()
+    start_date = bounded.DateField()
+    end_date = bounded.DateField()
+    committed = bounded.IntegerField()
+    completed = bounded.IntegerField()
+    length_days = bounded.IntegerField()
 
 
 class VelocitySerializer(serializers.Serializer):
-    product = serializers.IntegerField()
-    average = serializers.FloatField(allow_null=True)
-    iteration_days = serializers.IntegerField(allow_null=True)
+    product = bounded.IntegerField()
+    average = bounded.FloatField(allow_null=True)
+    iteration_days = bounded.IntegerField(allow_null=True)
     iterations = VelocityIterationSerializer(many=True)
 
 
 class ReleaseScopeListSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    product = serializers.IntegerField(source="product_id")
+    id = bounded.IntegerField()
+    product = bounded.IntegerField(source="product_id")
     name = serializers.CharField()
-    release_date = serializers.DateField(allow_null=True)
-    scope_points = serializers.IntegerField()
-    scope_count = serializers.IntegerField()
-    pending_change_requests = serializers.IntegerField()
+    release_date = bounded.DateField(allow_null=True)
+    scope_points = bounded.IntegerField()
+    scope_count = bounded.IntegerField()
+    pending_change_requests = bounded.IntegerField()
 
 
 class ApprovalSerializer(serializers.Serializer):
-    story_ids = serializers.ListField(child=serializers.IntegerField())
-    total_points = serializers.IntegerField()
-    approved_by = serializers.IntegerField(source="approved_by_id", allow_null=True)
-    approved_at = serializers.DateTimeField()
+    story_ids = serializers.ListField(child=bounded.IntegerField())
+    total_points = bounded.IntegerField()
+    approved_by = bounded.IntegerField(source="approved_by_id", allow_null=True)
+    approved_at = bounded.DateTimeField()
     note = serializers.CharField()
 
 
 class ReleaseScopeSerializer(serializers.Serializer):
-    release = serializers.IntegerField()
+    release = bounded.IntegerField()
     stories = IterationStorySerializer(many=True)
-    current_points = serializers.IntegerField()
+    current_points = bounded.IntegerField()
     approval = ApprovalSerializer(allow_null=True)
-    approved_points = serializers.IntegerField(allow_null=True)
-    points_delta = serializers.IntegerField(allow_null=True)
-    added = serializers.ListField(child=serializers.IntegerField())
-    removed = serializers.ListField(child=serializers.IntegerField())
+    approved_points = bounded.IntegerField(allow_null=True)
+    points_delta = bounded.IntegerField(allow_null=True)
+    added = serializers.ListField(child=bounded.IntegerField())
+    removed = serializers.ListField(child=bounded.IntegerField())
 
 
 class ScopeChangeSerializer(serializers.Serializer):
-    story = serializers.IntegerField()
+    story = bounded.IntegerField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -135,8 +137,8 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 
 
 class ChangeRequestWriteSerializer(serializers.Serializer):
-    release = serializers.IntegerField()
-    story = serializers.IntegerField()
+    release = bounded.IntegerField()
+    story = bounded.IntegerField()
     kind = KindField()
     reason = serializers.CharField()
 
@@ -148,8 +150,8 @@ class DecisionSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     row_count = serializers.SerializerMethodField()
     job_status = serializers.CharField(source="job.status", default=None, read_only=True)
-    job_progress = serializers.IntegerField(source="job.progress", default=None, read_only=True)
-    job_total = serializers.IntegerField(source="job.total", default=None, read_only=True)
+    job_progress = bounded.IntegerField(source="job.progress", default=None, read_only=True)
+    job_total = bounded.IntegerField(source="job.total", default=None, read_only=True)
 
     class Meta:
         model = ImportJob
@@ -163,11 +165,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = bounded.IntegerField()
     file = serializers.FileField()
 
 
 class ImportPreviewSerializer(serializers.Serializer):
-    mapping = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()), required=False,
+    mapping = serializers.DictField(child=serializers.ListField(child=bounded.IntegerField()), required=False,
                                     help_text="{field: [column index, ...]}; defaults to the detected mapping.")
     status_map = serializers.DictField(child=serializers.CharField(), required=False, default=dict)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from backlog.models import Epic
 from pmhub.access import workspace_ids_for
+from pmhub.api import fields as bounded
 from pmhub.models import User
 from roadmaps.models import Initiative
 
@@ -59,7 +60,7 @@ class KpiSerializer(serializers.ModelSerializer):
 
 
 class KpiWriteSerializer(serializers.Serializer):
-    product = serializers.IntegerField(required=False, help_text="Product id (create only).")
+    product = bounded.IntegerField(required=False, help_text="Product id (create only).")
     name = serializers.CharField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     unit = serializers.ChoiceField(choices=Kpi.Unit.choices, required=False)
@@ -67,16 +68,16 @@ class KpiWriteSerializer(serializers.Serializer):
     aggregation = serializers.ChoiceField(choices=Kpi.Aggregation.choices, required=False)
     cadence = serializers.ChoiceField(choices=Kpi.Cadence.choices, required=False)
     owner = VisibleField(_members, required=False, allow_null=True)
-    target_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
-    target_date = serializers.DateField(required=False, allow_null=True)
-    baseline_value = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
-    baseline_date = serializers.DateField(required=False, allow_null=True)
-    warning_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
-    critical_threshold = serializers.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    target_value = bounded.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    target_date = bounded.DateField(required=False, allow_null=True)
+    baseline_value = bounded.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    baseline_date = bounded.DateField(required=False, allow_null=True)
+    warning_threshold = bounded.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
+    critical_threshold = bounded.DecimalField(max_digits=18, decimal_places=4, required=False, allow_null=True)
     initiatives = VisibleField(lambda ids: Initiative.objects.filter(product__workspace_id__in=ids), many=True,
                                required=False)
     epics = VisibleField(lambda ids: Epic.objects.filter(product__workspace_id__in=ids), many=True, required=False)
-    version = serializers.IntegerField(required=False, help_text="The version you read (required on update).")
+    version = bounded.IntegerField(required=False, help_text="The version you read (required on update).")
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -87,10 +88,10 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 class MeasurementWriteSerializer(serializers.Serializer):
-    kpi = serializers.IntegerField()
-    period = serializers.DateField(required=False, help_text="Any day of the period (cut to the KPI's cadence).")
-    timestamp = serializers.DateTimeField(required=False, help_text="Cut into the workspace's local period.")
-    value = serializers.DecimalField(max_digits=18, decimal_places=4)
+    kpi = bounded.IntegerField()
+    period = bounded.DateField(required=False, help_text="Any day of the period (cut to the KPI's cadence).")
+    timestamp = bounded.DateTimeField(required=False, help_text="Cut into the workspace's local period.")
+    value = bounded.DecimalField(max_digits=18, decimal_places=4)
 
     def validate(self, attrs):
         if "period" not in attrs and "timestamp" not in attrs:
@@ -103,7 +104,7 @@ class MeasurementBulkSerializer(serializers.Serializer):
 
 
 class MeasurementBulkResultSerializer(serializers.Serializer):
-    written = serializers.IntegerField(help_text="Periods written (inserted or updated).")
+    written = bounded.IntegerField(help_text="Periods written (inserted or updated).")
 
 
 class KpiHealthSerializer(serializers.ModelSerializer):
@@ -126,9 +127,9 @@ class ActionPlanSerializer(serializers.ModelSerializer):
 
 
 class ActionPlanWriteSerializer(serializers.Serializer):
-    kpi = serializers.IntegerField(required=False, help_text="On create only.")
+    kpi = bounded.IntegerField(required=False, help_text="On create only.")
     owner = VisibleField(_members, required=False, allow_null=True)
     title = serializers.CharField(max_length=200, required=False)
     steps = serializers.CharField(required=False, allow_blank=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = bounded.DateField(required=False, allow_null=True)
     status = PlanStatusField(required=False)

@@ -3,11 +3,12 @@ import zoneinfo
 from rest_framework import serializers
 
 from ..models import Activity, BackgroundJob, Membership, Notification, Role, Workspace
+from . import fields as bounded
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
-    member_count = serializers.IntegerField(read_only=True)
+    member_count = bounded.IntegerField(read_only=True)
 
     class Meta:
         model = Workspace
@@ -28,7 +29,7 @@ class WorkspaceWriteSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    user_id = serializers.IntegerField(source="user.id", read_only=True)
+    user_id = bounded.IntegerField(source="user.id", read_only=True)
     name = serializers.CharField(source="user.display_name", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.SerializerMethodField()
@@ -57,7 +58,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    percent = serializers.IntegerField(read_only=True)
+    percent = bounded.IntegerField(read_only=True)
 
     class Meta:
         model = BackgroundJob

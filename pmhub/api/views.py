@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from .. import services
 from ..access import workspace_ids_for
 from ..models import Activity, BackgroundJob, Notification, Role, Workspace
+from . import fields as bounded
 from .base import AUTHENTICATED, READ_ROLES, ScopedViewSet
 from .pagination import CursorPagination
 from .serializers import (
@@ -116,7 +117,7 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin):
             self.request.user)), recipient=self.request.user)
 
     class MarkReadSerializer(serializers.Serializer):
-        ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+        ids = serializers.ListField(child=bounded.IntegerField(), required=False)
 
     @extend_schema(request=MarkReadSerializer, responses={200: dict})
     @action(detail=False, methods=["post"])

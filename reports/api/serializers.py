@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from pmhub.api import fields as bounded
+
 from ..models import (
     SECTION_KEYS,
     WEBHOOK_EVENTS,
@@ -29,22 +31,22 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 
 class SubscriptionWriteSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(help_text="Id of the workspace (create only).")
-    product = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: whole workspace.")
+    workspace = bounded.IntegerField(help_text="Id of the workspace (create only).")
+    product = bounded.IntegerField(required=False, allow_null=True, help_text="Empty: whole workspace.")
     name = serializers.CharField(max_length=120)
     cadence = serializers.ChoiceField(choices=ReportSubscription.Cadence.choices, default="weekly")
-    weekday = serializers.IntegerField(min_value=0, max_value=6, default=0)
-    day_of_month = serializers.IntegerField(min_value=1, max_value=28, default=1)
-    hour = serializers.IntegerField(min_value=0, max_value=23, default=8)
+    weekday = bounded.IntegerField(min_value=0, max_value=6, default=0)
+    day_of_month = bounded.IntegerField(min_value=1, max_value=28, default=1)
+    hour = bounded.IntegerField(min_value=0, max_value=23, default=8)
     sections = serializers.ListField(child=serializers.ChoiceField(choices=SECTION_KEYS), default=list(SECTION_KEYS))
     active = serializers.BooleanField(required=False)
-    member_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    member_ids = serializers.ListField(child=bounded.IntegerField(), required=False, default=list)
     emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
 
 
 class PreviewRequestSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField()
-    product = serializers.IntegerField(required=False, allow_null=True)
+    workspace = bounded.IntegerField()
+    product = bounded.IntegerField(required=False, allow_null=True)
     sections = serializers.ListField(child=serializers.ChoiceField(choices=SECTION_KEYS), required=False)
 
 
@@ -79,7 +81,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 
 
 class WebhookEndpointWriteSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(help_text="Id of the workspace (create only).")
+    workspace = bounded.IntegerField(help_text="Id of the workspace (create only).")
     url = serializers.URLField(max_length=500)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pmhub.access import workspace_ids_for
+from pmhub.api import fields as bounded
 from pmhub.models import User, Workspace
 
 from .. import selectors
@@ -177,8 +178,8 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     product = product_field()
     key_results = KeyResultSerializer(many=True, read_only=True)
     quarter = serializers.CharField(required=False, allow_blank=True, max_length=7)
-    start_date = serializers.DateField(required=False, allow_null=True)
-    end_date = serializers.DateField(required=False, allow_null=True)
+    start_date = bounded.DateField(required=False, allow_null=True)
+    end_date = bounded.DateField(required=False, allow_null=True)
 
     class Meta:
         model = Objective
@@ -198,8 +199,8 @@ class DependencySerializer(serializers.ModelSerializer):
 
 
 class DependencyBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    initiative = serializers.IntegerField()
+    id = bounded.IntegerField()
+    initiative = bounded.IntegerField()
     conflict = serializers.BooleanField()
 
 
@@ -252,27 +253,27 @@ class InitiativeWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     status = enum_field(Initiative.Status.choices, required=False)
     owner = MemberField(required=False, allow_null=True)
-    start_date = serializers.DateField(required=False, allow_null=True)
-    end_date = serializers.DateField(required=False, allow_null=True)
+    start_date = bounded.DateField(required=False, allow_null=True)
+    end_date = bounded.DateField(required=False, allow_null=True)
     horizon = enum_field(Initiative.Horizon.choices, required=False, allow_blank=True)
     labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=20)
     objectives = serializers.ListField(child=ScopedField(selectors.objectives_for_user), required=False)
-    confidence = serializers.IntegerField(required=False, min_value=0, max_value=100)
+    confidence = bounded.IntegerField(required=False, min_value=0, max_value=100)
     release = ScopedField(selectors.releases_for_user, required=False, allow_null=True)
-    rank = serializers.FloatField(required=False)
+    rank = bounded.FloatField(required=False)
 
 
 class InitiativeUpdateSerializer(InitiativeWriteSerializer):
     product = None
-    version = serializers.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+    version = bounded.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
 
 
 class InitiativeMoveSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
+    version = bounded.IntegerField(min_value=1)
     horizon = enum_field(Initiative.Horizon.choices, required=False, allow_blank=True)
-    rank = serializers.FloatField(required=False)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
+    rank = bounded.FloatField(required=False)
+    start_date = bounded.DateField(required=False)
+    end_date = bounded.DateField(required=False)
 
 
 # --- releases ------------------------------------------------------------------------------------
@@ -295,8 +296,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 
 class ReleaseScopeSerializer(serializers.Serializer):
-    initiatives = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    epics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    initiatives = serializers.ListField(child=bounded.IntegerField(), required=False, default=list)
+    epics = serializers.ListField(child=bounded.IntegerField(), required=False, default=list)
     unassign = serializers.BooleanField(required=False, default=False)
 
 
@@ -337,7 +338,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 class ShareLinkWriteSerializer(serializers.Serializer):
     product = product_field()
     label = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    days = serializers.IntegerField(min_value=1, max_value=365, default=30)
+    days = bounded.IntegerField(min_value=1, max_value=365, default=30)
 
 
 class ShareLinkCreatedSerializer(ShareLinkSerializer):
@@ -350,18 +351,18 @@ class ShareLinkCreatedSerializer(ShareLinkSerializer):
 
 # --- timeline ----------------------------------------------------------------------------------------
 class TimelineInitiativeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
     horizon = serializers.CharField()
-    owner = serializers.IntegerField(allow_null=True, source="owner_id")
-    start_date = serializers.DateField(allow_null=True)
-    end_date = serializers.DateField(allow_null=True)
+    owner = bounded.IntegerField(allow_null=True, source="owner_id")
+    start_date = bounded.DateField(allow_null=True)
+    end_date = bounded.DateField(allow_null=True)
     labels = serializers.ListField(child=serializers.CharField(), source="label_list")
     objectives = serializers.SerializerMethodField()
-    release = serializers.IntegerField(allow_null=True, source="release_id")
+    release = bounded.IntegerField(allow_null=True, source="release_id")
     progress = serializers.SerializerMethodField()
-    version = serializers.IntegerField()
+    version = bounded.IntegerField()
 
     def get_objectives(self, obj) -> list[int]:
         return [o.id for o in obj.objectives.all()]
@@ -371,22 +372,22 @@ class TimelineInitiativeSerializer(serializers.Serializer):
 
 
 class TimelineDependencySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    blocker = serializers.IntegerField(source="blocker_id")
-    blocked = serializers.IntegerField(source="blocked_id")
+    id = bounded.IntegerField()
+    blocker = bounded.IntegerField(source="blocker_id")
+    blocked = bounded.IntegerField(source="blocked_id")
     conflict = serializers.BooleanField()
 
 
 class TimelineReleaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
-    release_date = serializers.DateField(allow_null=True)
+    release_date = bounded.DateField(allow_null=True)
     status = serializers.CharField()
 
 
 class TimelineSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = bounded.IntegerField()
     initiatives = TimelineInitiativeSerializer(many=True)
     dependencies = TimelineDependencySerializer(many=True)
     releases = TimelineReleaseSerializer(many=True)
