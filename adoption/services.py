@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Role, hash_secret
 from pmhub.services import activity_record
 from pmhub.utils import model_update
@@ -151,8 +152,9 @@ def feature_create(*, user, product, key: str, name: str = "", description: str 
         raise ValidationError({"key": "This product already has a feature with this key."})
     _check_kpi(product, kpi)
     _check_target(target_percent)
-    feature = Feature.objects.create(product=product, key=key, name=(name or "").strip()[:120],
-                                     description=description or "", target_percent=target_percent, kpi=kpi)
+    with duplicate_as({"key": "This product already has a feature with this key."}):
+        feature = Feature.objects.create(product=product, key=key, name=(name or "").strip()[:120],
+                                         description=description or "", target_percent=target_percent, kpi=kpi)
     activity_record(workspace_id=product.workspace_id, actor=user, verb="created feature", target=feature)
     webhook_emit(workspace_id=product.workspace_id, event="adoption.feature.created",
                  payload={"id": feature.id, "key": feature.key})

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Role, User
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
 from pmhub.utils import ids_text, versioned_update
@@ -872,16 +873,17 @@ def custom_field_create(
     if errors:
         raise ValidationError(errors)
     position = CustomField.objects.filter(product=product, entity=entity).count()
-    field = CustomField.objects.create(
-        product=product,
-        entity=entity,
-        key=key,
-        label=label.strip(),
-        type=type,
-        options=options if type in ("single_select", "multi_select") else [],
-        required=required,
-        position=position,
-    )
+    with duplicate_as({"key": ["This key is already used."]}):
+        field = CustomField.objects.create(
+            product=product,
+            entity=entity,
+            key=key,
+            label=label.strip(),
+            type=type,
+            options=options if type in ("single_select", "multi_select") else [],
+            required=required,
+            position=position,
+        )
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="added custom field", target=field)
     return field
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, model_update, versioned_update
@@ -293,6 +294,11 @@ def kpi_health_evaluate(*, kpi_id: int) -> KpiHealth | None:
         return record
 
 
+def _lock_kpi(kpi_id: int) -> None:
+    """The one lock order of every write that opens or reopens a KPI's plan: the KPI row first."""
+    Kpi.objects.select_for_update(of=("self",)).filter(pk=kpi_id).values_list("pk", flat=True).first()
+
+
 def _plan_open_for(kpi: Kpi, record: KpiHealth) -> ActionPlan | None:
     if ActionPlan.objects.filter(kpi=kpi).exclude(status=ActionPlan.Status.CLOSED).exists():
         return None
@@ -320,7 +326,13 @@ def _check_plan_owner(owner, workspace_id: int) -> None:
 
 @transaction.atomic
 def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
+    """Open a plan by hand. The KPI row is locked first, in the same order as the worker's health
+    evaluation (kpi_health_evaluate locks the KPI, then may open a plan): inserting the plan first
+    took a key-share lock on the KPI that waited for the worker while the worker waited for this
+    plan's unique-index entry, a deadlock (500). Now the second one waits, then sees the first's
+    plan: the single duplicate's 400."""
     require_role(user=user, workspace_id=kpi.product.workspace_id, role=Role.EDITOR)
+    _lock_kpi(kpi.pk)
     _check_plan_owner(data.get("owner"), kpi.product.workspace_id)
     if ActionPlan.objects.filter(kpi=kpi).exclude(status=ActionPlan.Status.CLOSED).exists():
         raise ValidationError({"kpi": "This KPI already has an open action plan."})
@@ -329,7 +341,8 @@ def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
         raise ValidationError({"title": "An action plan needs a title."})
     plan = ActionPlan(kpi=kpi, **fields)
     plan.full_clean(exclude=["kpi", "opened_by_health"])
-    plan.save()
+    with duplicate_as({"kpi": "This KPI already has an open action plan."}):
+        plan.save()
     activity_record(workspace_id=kpi.product.workspace_id, actor=user, verb="opened action plan", target=plan)
     return plan
 
@@ -338,6 +351,7 @@ def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
 def action_plan_update(*, user, plan: ActionPlan, data: dict) -> ActionPlan:
     workspace_id = plan.kpi.product.workspace_id
     require_role(user=user, workspace_id=workspace_id, role=Role.EDITOR)
+    _lock_kpi(plan.kpi_id)  # same lock order as action_plan_create and the health evaluation
     _check_plan_owner(data.get("owner"), workspace_id)
     if "title" in data and not (data["title"] or "").strip():
         raise ValidationError({"title": "An action plan needs a title."})

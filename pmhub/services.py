@@ -7,12 +7,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .access import forget_roles, require_role
+from .integrity import is_unique_violation
 from .models import (
     Activity,
     ApiToken,
@@ -86,6 +87,19 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _create_with_unique_slug(*, name: str, time_zone: str, attempts: int = 5) -> Workspace:
+    """Two workspaces created with the same name at the same moment both pick the same free slug;
+    the loser takes the next one, as it would have a moment later (no 500)."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return Workspace.objects.create(name=name, slug=_unique_slug(name), time_zone=time_zone)
+        except IntegrityError as exc:
+            if not is_unique_violation(exc) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @transaction.atomic
 def workspace_create(*, user, name: str, time_zone: str = "UTC") -> Workspace:
     """Create a workspace; its creator becomes its admin."""
@@ -93,7 +107,7 @@ def workspace_create(*, user, name: str, time_zone: str = "UTC") -> Workspace:
     if not name:
         raise ValidationError({"name": "A workspace needs a name."})
     _validate_time_zone(time_zone)
-    workspace = Workspace.objects.create(name=name, slug=_unique_slug(name), time_zone=time_zone)
+    workspace = _create_with_unique_slug(name=name, time_zone=time_zone)
     Membership.objects.create(user=user, workspace=workspace, role=Role.ADMIN)
     forget_roles(user)
     activity_record(workspace_id=workspace.id, actor=user, verb="created workspace", target=workspace)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record
 from pmhub.utils import ids_text, model_update, versioned_update
@@ -133,12 +134,11 @@ def child_create(*, actor, model, product: Product, data: dict):
     """Create a Segment, Competitor, Capability or Release of a product."""
     require_role(user=actor, workspace_id=product.workspace_id, role=Role.EDITOR)
     obj = model(product=product, **{k: v for k, v in data.items() if k in EDITABLE[model]})
-    obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError:
-        raise ValidationError({"name": "This name is already used in this product."})
+    # Unique names are left to the insert below (`product` excluded skips the (product, name)
+    # rule here), so a duplicate gets the same answer whether it came alone or in a race.
+    obj.full_clean(exclude=["product"])
+    with duplicate_as({"name": "This name is already used in this product."}):
+        obj.save()
     activity_record(workspace_id=product.workspace_id, actor=actor, verb=f"created {_label(obj)}", target=obj)
     return obj
 

@@ -151,6 +151,8 @@ class CapabilitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Capability
         fields = ["id", "product", "name", "ours"]
+        # Duplicates are the service's to refuse, so a race's loser and a single duplicate get one message.
+        validators = []
 
 
 # --- objectives --------------------------------------------------------------------------------
@@ -195,6 +197,8 @@ class DependencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Dependency
         fields = ["id", "blocker", "blocked", "conflict", "created_at"]
+        # Duplicates are the service's to refuse, so a race's loser and a single duplicate get one message.
+        validators = []
         read_only_fields = ["created_at"]
 
 

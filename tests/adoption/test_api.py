@@ -149,7 +149,11 @@ def test_rollups_filter_by_product_feature_and_dates(api, viewer, product, other
 def test_outsider_sees_no_rollups_of_another_workspace(api, outsider, product, feature):
     FeatureDaily.objects.create(product=product, feature=feature, day=date(2026, 11, 1), users=3)
     api.force_authenticate(outsider)
-    assert api.get(f"/api/v1/rollups/?product={product.id}").json()["results"] == []
+    assert api.get("/api/v1/rollups/").json()["results"] == []
+    # Naming the product is answered like naming one that does not exist (no existence oracle).
+    foreign = api.get(f"/api/v1/rollups/?product={product.id}")
+    missing = api.get(f"/api/v1/rollups/?product={product.id + 10_000}")
+    assert foreign.status_code == missing.status_code == 400
 
 
 # --- outcome reviews -----------------------------------------------------------------------------
