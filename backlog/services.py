@@ -12,7 +12,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Role, User
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
-from pmhub.utils import ids_text, versioned_update
+from pmhub.utils import ids_text, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
 
@@ -926,9 +926,11 @@ def custom_field_create(
 
 @transaction.atomic
 def custom_field_update(
-    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None
+    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None,
+    version: int | None = None,
 ) -> CustomField:
     require_role(user=actor, workspace_id=field.product.workspace_id, role=Role.ADMIN)
+    version_claim(instance=field, expected_version=version)
     errors = customfields.validate_definition(
         key=field.key,
         label=label if label is not None else field.label,
@@ -977,11 +979,14 @@ def saved_view_create(*, actor, product, name: str, config: dict, shared: bool =
 
 
 @transaction.atomic
-def saved_view_update(*, actor, view: SavedView, name=None, config=None, shared=None) -> SavedView:
+def saved_view_update(
+    *, actor, view: SavedView, name=None, config=None, shared=None, version: int | None = None
+) -> SavedView:
     if view.owner_id != actor.id:
         require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.ADMIN)
     if shared:
         require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=view, expected_version=version)
     if name is not None:
         if not name.strip():
             raise ValidationError({"name": "Name the view."})
@@ -1090,9 +1095,10 @@ def feedback_create(
 
 
 @transaction.atomic
-def feedback_update(*, actor, feedback: Feedback, data: dict) -> Feedback:
+def feedback_update(*, actor, feedback: Feedback, data: dict, version: int | None = None) -> Feedback:
     product = feedback.product
     _editor(actor, product)
+    version_claim(instance=feedback, expected_version=version)
     _validate_feedback(product=product, data=data)
     before = set(feedback.stories.values_list("id", flat=True))
     for k in ("customer", "quote", "source", "segment"):

@@ -3,6 +3,8 @@ the event serializers here document the payload for the OpenAPI schema."""
 
 from rest_framework import serializers
 
+from pmhub.api.serializers import version_field
+
 from ..models import Feature, FeatureDaily, IngestionKey, OutcomeReview
 
 
@@ -33,8 +35,9 @@ class FeatureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Feature
-        fields = ["id", "product", "key", "name", "description", "target_percent", "target", "kpi", "created_at",
-                  "updated_at"]
+        fields = ["id", "product", "key", "name", "description", "target_percent", "target", "kpi", "version",
+                  "created_at", "updated_at"]
+        read_only_fields = ["version"]
 
 
 class FeatureWriteSerializer(serializers.Serializer):
@@ -45,6 +48,7 @@ class FeatureWriteSerializer(serializers.Serializer):
     target_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                               min_value=0, max_value=100)
     kpi = serializers.IntegerField(required=False, allow_null=True)
+    version = version_field()
 
 
 class FeatureUpdateSerializer(FeatureWriteSerializer):

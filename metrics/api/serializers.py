@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from backlog.models import Epic
 from pmhub.access import workspace_ids_for
+from pmhub.api.serializers import version_field
 from pmhub.models import User
 from roadmaps.models import Initiative
 
@@ -76,7 +77,7 @@ class KpiWriteSerializer(serializers.Serializer):
     initiatives = VisibleField(lambda ids: Initiative.objects.filter(product__workspace_id__in=ids), many=True,
                                required=False)
     epics = VisibleField(lambda ids: Epic.objects.filter(product__workspace_id__in=ids), many=True, required=False)
-    version = serializers.IntegerField(required=False, help_text="The version you read (required on update).")
+    version = version_field()
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -121,7 +122,7 @@ class ActionPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = ActionPlan
         fields = ["id", "kpi", "owner", "title", "steps", "due_date", "status", "closed_at", "closed_reason",
-                  "created_at", "updated_at"]
+                  "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -132,3 +133,4 @@ class ActionPlanWriteSerializer(serializers.Serializer):
     steps = serializers.CharField(required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     status = PlanStatusField(required=False)
+    version = version_field()

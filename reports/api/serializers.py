@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from pmhub.api.serializers import version_field
+
 from ..models import (
     SECTION_KEYS,
     WEBHOOK_EVENTS,
@@ -24,7 +26,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportSubscription
         fields = ["id", "workspace", "product", "name", "owner", "cadence", "weekday", "day_of_month", "hour",
-                  "sections", "active", "recipients", "created_at", "updated_at"]
+                  "sections", "active", "recipients", "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -40,6 +42,7 @@ class SubscriptionWriteSerializer(serializers.Serializer):
     active = serializers.BooleanField(required=False)
     member_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
+    version = version_field()
 
 
 class PreviewRequestSerializer(serializers.Serializer):
@@ -66,7 +69,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "workspace", "url", "description", "events", "active", "consecutive_failures", "disabled_at",
-                  "created_at"]
+                  "version", "created_at"]
         read_only_fields = fields
 
 
@@ -84,6 +87,7 @@ class WebhookEndpointWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))
     active = serializers.BooleanField(required=False)
+    version = version_field()
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
