@@ -26,6 +26,7 @@ class Feature(models.Model):
                             related_name="adoption_features")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "key"]

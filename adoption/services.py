@@ -15,7 +15,7 @@ from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, hash_secret
 from pmhub.services import activity_record
-from pmhub.utils import model_update
+from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
 from . import analytics
@@ -162,10 +162,11 @@ def feature_create(*, user, product, key: str, name: str = "", description: str 
 
 
 @transaction.atomic
-def feature_update(*, user, feature: Feature, data: dict) -> Feature:
+def feature_update(*, user, feature: Feature, data: dict, version: int | None = None) -> Feature:
     """Rename, describe, set the target or the KPI. The key is fixed: events refer to it."""
     product = feature.product
     require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=feature, expected_version=version)
     if "key" in data and data["key"] != feature.key:
         raise ValidationError({"key": "The key of a feature cannot change: events refer to it."})
     if "kpi" in data:

@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from pmhub.errors import Conflict
 from pmhub.models import Role
-from pmhub.views import form_errors_from
+from pmhub.utils import version_required
+from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import analytics, selectors, services
@@ -87,9 +89,13 @@ class FeatureAdoptionView(ProductPageMixin, View):
         form = FeatureEditForm(request.POST, product=self.product)
         if form.is_valid():
             try:
-                services.feature_update(user=request.user, feature=feature, data=form.cleaned_data)
+                services.feature_update(user=request.user, feature=feature, data=form.cleaned_data,
+                                        version=version_required(request.POST.get("version"), instance=feature))
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "feature")
+                return self._render(request, self._feature(feature_id), form=form, status=409)
             else:
                 messages.success(request, "Feature saved.")
                 return redirect("adoption_feature", ws=ws, product_id=product_id, feature_id=feature.id)

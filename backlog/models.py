@@ -179,6 +179,7 @@ class CustomField(models.Model):
     options = models.JSONField(default=list, blank=True, help_text="Choices of select fields.")
     required = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["position", "id"]
@@ -202,6 +203,7 @@ class SavedView(models.Model):
     shared = models.BooleanField(default=False)
     config = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "id"]
@@ -246,6 +248,7 @@ class Feedback(models.Model):
     epics = models.ManyToManyField(Epic, blank=True, related_name="feedback")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["-created_at", "-id"]

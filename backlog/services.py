@@ -13,7 +13,7 @@ from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, User
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
-from pmhub.utils import ids_text, versioned_update
+from pmhub.utils import ids_text, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
 
@@ -362,6 +362,50 @@ def _last_rank(product_id: int) -> str | None:
     return Story.objects.filter(product_id=product_id).order_by("-rank").values_list("rank", flat=True).first()
 
 
+def _first_rank(product_id: int) -> str | None:
+    return Story.objects.filter(product_id=product_id).order_by("rank").values_list("rank", flat=True).first()
+
+
+def _rank_for(*, product_id: int, neighbours) -> str:
+    """The one way a rank key is chosen for a single story (create at top or bottom, move): the
+    key between `neighbours()` (low, high; None is an open end), with the product row already
+    locked. A key longer than ranking.HARD_LENGTH, or a neighbour whose key is not well formed
+    (written by hand or by an old release), rebalances the product inline and asks again; a
+    long-ish key (ranking.REBALANCE_LENGTH) is written and the worker rebalances after commit.
+    Inserts at the ends never get there (their keys grow logarithmically)."""
+    try:
+        key = ranking.key_between(*neighbours())
+    except ValueError:
+        key = None
+    if key is None or ranking.must_rebalance(key):
+        rebalance(product_id=product_id)
+        key = ranking.key_between(*neighbours())
+    elif ranking.needs_rebalance(key):
+        _schedule_rebalance(product_id)
+    return key
+
+
+def _ranks_at_bottom(*, product_id: int, n: int) -> list[str]:
+    """n increasing keys after the product's last story (bulk create and import), with the same
+    rebalance rules as `_rank_for`."""
+    try:
+        keys = ranking.keys_between(_last_rank(product_id), None, n)
+    except ValueError:
+        keys = None
+    if keys is None or (keys and ranking.must_rebalance(max(keys, key=len))):
+        rebalance(product_id=product_id)
+        keys = ranking.keys_between(_last_rank(product_id), None, n)
+    elif keys and ranking.needs_rebalance(max(keys, key=len)):
+        _schedule_rebalance(product_id)
+    return keys
+
+
+def _schedule_rebalance(product_id: int) -> None:
+    from .tasks import rebalance_product
+
+    rebalance_product.delay_on_commit(product_id)
+
+
 def _lock_product(product_id: int) -> None:
     """Serialize rank writes within a product (moves, inserts): one row lock on the product."""
     list(Product.objects.select_for_update().filter(id=product_id).values_list("id", flat=True))
@@ -406,10 +450,9 @@ def story_create(
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     _lock_product(product.id)
     if position == "top":
-        first = Story.objects.filter(product=product).order_by("rank").values_list("rank", flat=True).first()
-        rank = ranking.key_between(None, first)
+        rank = _rank_for(product_id=product.id, neighbours=lambda: (None, _first_rank(product.id)))
     else:
-        rank = ranking.key_between(_last_rank(product.id), None)
+        rank = _rank_for(product_id=product.id, neighbours=lambda: (_last_rank(product.id), None))
     story = Story(product=product, rank=rank, **data)
     story.title = story.title.strip()
     story.score = score_of(story, selectors.scoring_model_of(product), strict=True)
@@ -496,7 +539,7 @@ def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
     if errors:
         raise ValidationError(errors)
     _lock_product(product.id)
-    for story, rank in zip(objs, ranking.keys_between(_last_rank(product.id), None, len(objs)), strict=True):
+    for story, rank in zip(objs, _ranks_at_bottom(product_id=product.id, n=len(objs)), strict=True):
         story.rank = rank
     created = Story.objects.bulk_create(objs, batch_size=1000)
     AcceptanceCriterion.objects.bulk_create(
@@ -606,25 +649,21 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
         raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
     _lock_product(story.product_id)
     siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
-    anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True).first()
-    if anchor is None:
+    anchor_rank = siblings.filter(id=anchor_id).values_list("rank", flat=True).first()
+    if anchor_rank is None:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
-    if before is not None:
-        low = siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True).first()
-        high = anchor
-    else:
-        low = anchor
-        high = siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True).first()
-    new_rank = ranking.key_between(low, high)
-    if len(new_rank) > ranking.MAX_KEY_LENGTH:
-        rebalance(product_id=story.product_id)
-        return story_move(actor=actor, story=story, before=before, after=after)
+    first_read = iter([anchor_rank])
+
+    def neighbours():
+        # The anchor's key as read above; read again after an inline rebalance rewrote every key.
+        anchor = next(first_read, None) or siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
+        if before is not None:
+            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True).first(), anchor
+        return anchor, siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True).first()
+
+    new_rank = _rank_for(product_id=story.product_id, neighbours=neighbours)
     Story.objects.filter(id=story.id).update(rank=new_rank, updated_at=timezone.now())
     story.rank = new_rank
-    if ranking.needs_rebalance(new_rank):
-        from .tasks import rebalance_product
-
-        rebalance_product.delay_on_commit(story.product_id)
     activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="moved story", target=story)
     webhook_emit(
         workspace_id=story.product.workspace_id,
@@ -636,17 +675,16 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
 
 @transaction.atomic
 def rebalance(*, product_id: int) -> int:
-    """Rewrite every rank of a product with short, evenly spaced keys (order unchanged).
-    Two passes (prefix "0"-free temporary keys are avoided by writing in reverse order is not
-    enough under a unique constraint), so the constraint is deferred by going through a suffix."""
+    """Rewrite every rank of a product with short, evenly spaced keys (order unchanged, ties in
+    an old or malformed key broken by id). Two passes under the unique (product, rank)
+    constraint: first every row gets a temporary key that starts with "~" (after every digit and
+    letter, never a real key), then the final keys, so no statement ever sees a duplicate."""
     _lock_product(product_id)
-    stories = list(Story.objects.filter(product_id=product_id).order_by("rank").only("id", "rank"))
-    keys = ranking.even_keys(len(stories))
-    # First move every key out of the way (unique constraint), then set the final keys.
+    stories = list(Story.objects.filter(product_id=product_id).order_by("rank", "id").only("id", "rank"))
     for s in stories:
-        s.rank = "z" * 40 + s.rank[:20] + str(s.id)
+        s.rank = f"~{s.id}"
     Story.objects.bulk_update(stories, ["rank"], batch_size=1000)
-    for s, k in zip(stories, keys, strict=True):
+    for s, k in zip(stories, ranking.even_keys(len(stories)), strict=True):
         s.rank = k
     Story.objects.bulk_update(stories, ["rank"], batch_size=1000)
     return len(stories)
@@ -890,9 +928,11 @@ def custom_field_create(
 
 @transaction.atomic
 def custom_field_update(
-    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None
+    *, actor, field: CustomField, label: str | None = None, options=None, required: bool | None = None,
+    version: int | None = None,
 ) -> CustomField:
     require_role(user=actor, workspace_id=field.product.workspace_id, role=Role.ADMIN)
+    version_claim(instance=field, expected_version=version)
     errors = customfields.validate_definition(
         key=field.key,
         label=label if label is not None else field.label,
@@ -941,11 +981,14 @@ def saved_view_create(*, actor, product, name: str, config: dict, shared: bool =
 
 
 @transaction.atomic
-def saved_view_update(*, actor, view: SavedView, name=None, config=None, shared=None) -> SavedView:
+def saved_view_update(
+    *, actor, view: SavedView, name=None, config=None, shared=None, version: int | None = None
+) -> SavedView:
     if view.owner_id != actor.id:
         require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.ADMIN)
     if shared:
         require_role(user=actor, workspace_id=view.product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=view, expected_version=version)
     if name is not None:
         if not name.strip():
             raise ValidationError({"name": "Name the view."})
@@ -1054,9 +1097,10 @@ def feedback_create(
 
 
 @transaction.atomic
-def feedback_update(*, actor, feedback: Feedback, data: dict) -> Feedback:
+def feedback_update(*, actor, feedback: Feedback, data: dict, version: int | None = None) -> Feedback:
     product = feedback.product
     _editor(actor, product)
+    version_claim(instance=feedback, expected_version=version)
     _validate_feedback(product=product, data=data)
     before = set(feedback.stories.values_list("id", flat=True))
     for k in ("customer", "quote", "source", "segment"):

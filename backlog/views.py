@@ -12,6 +12,7 @@ from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import BackgroundJob, Role
+from pmhub.utils import version_required
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
@@ -234,7 +235,7 @@ class RowView(BacklogBase):
             data = _story_data_from_post(
                 request.POST, fields=context["fields"], model=selectors.scoring_model_of(self.product)
             )
-            version = _int_or_none(request.POST.get("version"))
+            version = version_required(request.POST.get("version"), instance=story)
             services.story_update(actor=request.user, story=story, data=data, version=version)
         except ValidationError as e:
             return render(
@@ -369,7 +370,8 @@ class StoryView(BacklogBase):
                 model=selectors.scoring_model_of(self.product),
             )
             services.story_update(
-                actor=request.user, story=story, data=data, version=_int_or_none(request.POST.get("version"))
+                actor=request.user, story=story, data=data,
+                version=version_required(request.POST.get("version"), instance=story),
             )
         except ValidationError as e:
             return render(request, "backlog/story.html", self.context(self.story(story_id), _errors(e)), status=400)
@@ -488,7 +490,8 @@ class EpicView(BacklogBase):
             data["score_inputs"] = inputs
         try:
             services.epic_update(
-                actor=request.user, epic=epic, data=data, version=_int_or_none(request.POST.get("version"))
+                actor=request.user, epic=epic, data=data,
+                version=version_required(request.POST.get("version"), instance=epic),
             )
         except ValidationError as e:
             return render(request, "backlog/epic.html", self.context(self.epic(epic_id), _errors(e)), status=400)

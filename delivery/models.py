@@ -18,6 +18,7 @@ class Iteration(models.Model):
     capacity_points = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["start_date", "id"]

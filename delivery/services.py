@@ -11,7 +11,7 @@ from backlog.models import Epic, Story
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
-from pmhub.utils import model_update
+from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
 from . import burn, importer, selectors, story_adapter
@@ -62,8 +62,9 @@ def iteration_create(*, actor, product, name: str, start_date, end_date, capacit
 
 
 @transaction.atomic
-def iteration_update(*, actor, iteration: Iteration, data: dict) -> Iteration:
+def iteration_update(*, actor, iteration: Iteration, data: dict, version: int | None = None) -> Iteration:
     require_role(user=actor, workspace_id=_ws(iteration.product), role=Role.EDITOR)
+    version_claim(instance=iteration, expected_version=version)
     fields = ["name", "goal", "start_date", "end_date", "capacity_points"]
     merged = {f: data.get(f, getattr(iteration, f)) for f in fields}
     _validate_iteration(merged)

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.views import View
 
 from backlog.models import Epic
+from pmhub.errors import Conflict
 from pmhub.models import Membership, Role
-from pmhub.views import form_errors_from
+from pmhub.utils import version_required
+from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import importer, selectors, services, story_adapter
@@ -83,9 +85,14 @@ class IterationPlanView(ProductPageMixin, View):
         form = IterationForm(request.POST)
         if form.is_valid():
             try:
-                services.iteration_update(actor=request.user, iteration=iteration, data=form.cleaned_data)
+                services.iteration_update(actor=request.user, iteration=iteration, data=form.cleaned_data,
+                                          version=version_required(request.POST.get("version"), instance=iteration))
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "iteration")
+                iteration = selectors.iteration_for_product(product=self.product, iteration_id=iteration_id)
+                return render(request, "delivery/iteration.html", self._context(iteration, form), status=409)
             else:
                 messages.success(request, "Iteration saved.")
                 return redirect(_url("iteration", self, iteration_id=iteration.id))

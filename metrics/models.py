@@ -130,6 +130,7 @@ class ActionPlan(models.Model):
     closed_reason = models.CharField(max_length=20, blank=True)  # "recovered" or "manual"
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,7 +13,7 @@ from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
-from pmhub.utils import ids_text, model_update, versioned_update
+from pmhub.utils import ids_text, model_update, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import csv_import, health
@@ -348,10 +348,11 @@ def action_plan_create(*, user, kpi: Kpi, data: dict) -> ActionPlan:
 
 
 @transaction.atomic
-def action_plan_update(*, user, plan: ActionPlan, data: dict) -> ActionPlan:
+def action_plan_update(*, user, plan: ActionPlan, data: dict, version: int | None = None) -> ActionPlan:
     workspace_id = plan.kpi.product.workspace_id
     require_role(user=user, workspace_id=workspace_id, role=Role.EDITOR)
     _lock_kpi(plan.kpi_id)  # same lock order as action_plan_create and the health evaluation
+    version_claim(instance=plan, expected_version=version)
     _check_plan_owner(data.get("owner"), workspace_id)
     if "title" in data and not (data["title"] or "").strip():
         raise ValidationError({"title": "An action plan needs a title."})

@@ -15,7 +15,8 @@ from django.views import View
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
-from pmhub.views import WorkspacePageMixin, form_errors_from
+from pmhub.utils import version_required
+from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
@@ -110,7 +111,7 @@ class KpiDetailView(KpiPageMixin, View):
         if form.is_valid():
             try:
                 services.kpi_update(user=request.user, kpi=self.kpi, data=_kpi_data(form),
-                                    expected_version=form.cleaned_data.get("version"))
+                                    expected_version=version_required(request.POST.get("version"), instance=self.kpi))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:
@@ -322,9 +323,14 @@ class ActionPlanDetailView(WorkspacePageMixin, View):
         form = ActionPlanForm(request.POST, workspace=self.workspace)
         if form.is_valid():
             try:
-                services.action_plan_update(user=request.user, plan=plan, data=form.cleaned_data)
+                services.action_plan_update(user=request.user, plan=plan, data=form.cleaned_data,
+                                            version=version_required(request.POST.get("version"), instance=plan))
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "action plan")
+                return render(request, "metrics/plan_detail.html",
+                              self.get_context_data(plan=self._plan(plan_id), form=form), status=409)
             else:
                 messages.success(request, "Action plan saved.")
                 return redirect("metrics_plan_detail", ws=ws, plan_id=plan.id)

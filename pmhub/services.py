@@ -27,6 +27,7 @@ from .models import (
     hash_secret,
 )
 from .selectors import unread_forget
+from .utils import version_claim
 
 
 # --- activity and notifications ------------------------------------------------------------
@@ -124,8 +125,9 @@ def _validate_time_zone(time_zone: str) -> None:
 
 
 @transaction.atomic
-def workspace_update(*, user, workspace: Workspace, name: str, time_zone: str) -> Workspace:
+def workspace_update(*, user, workspace: Workspace, name: str, time_zone: str, version: int | None = None) -> Workspace:
     require_role(user=user, workspace_id=workspace.id, role=Role.ADMIN)
+    version_claim(instance=workspace, expected_version=version)
     if not (name or "").strip():
         raise ValidationError({"name": "A workspace needs a name."})
     _validate_time_zone(time_zone)

@@ -50,10 +50,64 @@ def versioned_update(*, instance: models.Model, data: dict, fields: list[str], e
 
         update["updated_at"] = timezone.now()
     if qs.update(**update) == 0:
-        current = model.objects.get(pk=instance.pk)
-        raise Conflict(current=serialize(current) if serialize else {"version": current.version})
+        current = model._base_manager.get(pk=instance.pk)
+        raise Conflict(current=serialize(current) if serialize else state_of(current))
     instance.refresh_from_db()
     return bool(values)
+
+
+# Never part of a 409's "current state" (webhook secrets, key digests, ...).
+_PRIVATE_FIELD_PARTS = ("secret", "token", "hash", "password")
+
+
+def state_of(instance: models.Model) -> dict:
+    """The stored state of a row as JSON-safe data (ids of relations as `<name>_id`), for the
+    "current" of a 409 when the service has no payload of its own. Secret-like fields are left out."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    values = {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if not any(part in f.name for part in _PRIVATE_FIELD_PARTS)
+    }
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def version_claim(*, instance: models.Model, expected_version: int | None, serialize=None) -> None:
+    """Optimistic locking for a service whose write is more than one UPDATE (model_update, related
+    rows, a rescore, ...): call it inside the service's transaction before writing. It bumps
+    `version` with an UPDATE whose WHERE names the version read; no row matched means someone else
+    wrote first: Conflict with the current state. The row stays locked until commit, so a second
+    writer of the same version waits, then gets its 409; a later error rolls the bump back.
+    `expected_version=None` skips the comparison (an internal caller, or the row read under a lock)."""
+    model = type(instance)
+    qs = model._base_manager.filter(pk=instance.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    if qs.update(version=F("version") + 1) == 0:
+        current = model._base_manager.get(pk=instance.pk)
+        raise Conflict(current=serialize(current) if serialize else state_of(current))
+    instance.version = model._base_manager.filter(pk=instance.pk).values_list("version", flat=True).get()
+
+
+def version_required(value, *, instance: models.Model, serialize=None) -> int:
+    """The version a client read, from an API body or a page form's hidden field; missing (or not a
+    positive whole number) is refused like a stale one: Conflict with the current state, so the
+    client learns what it would overwrite and which version to send. The one gate both the API and
+    the pages use before calling an update service."""
+    try:
+        version = int(value)
+    except (TypeError, ValueError):
+        version = 0
+    if version < 1:
+        current = type(instance)._base_manager.get(pk=instance.pk)
+        raise Conflict(
+            "Send the version you read (optimistic locking): this object may have changed since.",
+            current=serialize(current) if serialize else state_of(current),
+        )
+    return version
 
 
 def mail_subject(text: str) -> str:

@@ -12,6 +12,7 @@ from django.views import View
 
 from . import selectors, services
 from .access import role_in, workspace_ids_for
+from .errors import Conflict
 from .forms import (
     ApiTokenForm,
     InvitationForm,
@@ -22,6 +23,7 @@ from .forms import (
 )
 from .home import home_panels
 from .models import ApiToken, BackgroundJob, Invitation, Membership, Role
+from .utils import version_required
 
 SESSION_WORKSPACE = "pmhub_workspace"
 
@@ -33,6 +35,13 @@ def form_errors_from(exc: ValidationError, form) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def form_conflict(form, what: str) -> None:
+    """A page form sent a stale or missing version (pmhub.utils.version_required): say so above the
+    form, which keeps what the person typed; the view answers 409."""
+    form.add_error(None, f"Someone else changed this {what} since you opened the page. Reload the page to see "
+                         "the current version, then make your change again.")
 
 
 class WorkspacePageMixin(LoginRequiredMixin):
@@ -143,9 +152,14 @@ class WorkspaceSettingsView(WorkspacePageMixin, View):
         form = WorkspaceForm(request.POST)
         if form.is_valid():
             try:
-                services.workspace_update(user=request.user, workspace=self.workspace, **form.cleaned_data)
+                version = version_required(request.POST.get("version"), instance=self.workspace)
+                services.workspace_update(user=request.user, workspace=self.workspace, **form.cleaned_data,
+                                          version=version)
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "workspace")
+                return render(request, "pmhub/workspace_settings.html", self.get_context_data(form=form), status=409)
             else:
                 messages.success(request, "Workspace settings saved.")
                 return redirect("workspace_settings", ws=self.workspace.slug)

@@ -41,6 +41,7 @@ class ReportSubscription(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "id"]
@@ -165,6 +166,7 @@ class WebhookEndpoint(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["id"]

@@ -32,7 +32,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.models import Membership, Notification, Role
 from pmhub.services import activity_record, notify
-from pmhub.utils import ids_text, mail_subject
+from pmhub.utils import ids_text, mail_subject, version_claim
 
 from . import cadence, sections
 from .models import (
@@ -149,11 +149,14 @@ def subscription_create(*, user, workspace, name: str, product=None, cadence: st
 
 
 @transaction.atomic
-def subscription_update(*, user, subscription: ReportSubscription, data: dict) -> ReportSubscription:
+def subscription_update(
+    *, user, subscription: ReportSubscription, data: dict, version: int | None = None
+) -> ReportSubscription:
     """Change any of name, product, cadence, weekday, day_of_month, hour, sections, active and recipients
     (member_ids + emails together)."""
     require_role(user=user, workspace_id=subscription.workspace_id, role=Role.EDITOR)
     subscription = ReportSubscription.objects.select_for_update().get(pk=subscription.pk)
+    version_claim(instance=subscription, expected_version=version)
     fields = _clean_subscription(
         workspace=subscription.workspace, product=data.get("product", subscription.product),
         name=data.get("name", subscription.name), cadence_=data.get("cadence", subscription.cadence),
@@ -495,8 +498,11 @@ def webhook_endpoint_create(*, user, workspace, url: str, events: list[str], des
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, user, endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint:
+def webhook_endpoint_update(
+    *, user, endpoint: WebhookEndpoint, data: dict, version: int | None = None
+) -> WebhookEndpoint:
     require_role(user=user, workspace_id=endpoint.workspace_id, role=Role.ADMIN)
+    version_claim(instance=endpoint, expected_version=version)
     fields = _clean_webhook(url=data.get("url", endpoint.url), events=data.get("events", endpoint.events),
                             description=data.get("description", endpoint.description))
     for key, value in fields.items():

@@ -10,8 +10,10 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from pmhub.errors import Conflict
 from pmhub.models import Membership, Role
-from pmhub.views import WorkspacePageMixin, form_errors_from
+from pmhub.utils import version_required
+from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
 from .forms import PreferencesForm, PreviewForm, SubscriptionForm, WebhookForm
@@ -127,9 +129,14 @@ class SubscriptionDetailView(WorkspacePageMixin, View):
             data = dict(form.cleaned_data)
             try:
                 data["product"] = _product_or_none(self.workspace, data["product"])
-                services.subscription_update(user=request.user, subscription=subscription, data=data)
+                services.subscription_update(
+                    user=request.user, subscription=subscription, data=data,
+                    version=version_required(request.POST.get("version"), instance=subscription))
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "report")
+                return self._render(self._subscription(subscription_id), form, status=409)
             else:
                 messages.success(request, "Report saved.")
                 return redirect("reports:detail", ws=ws, subscription_id=subscription.id)

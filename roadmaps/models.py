@@ -43,6 +43,7 @@ class Product(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Soft delete: a deleted product can be restored for a period (see services).
     deleted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     objects = ProductQuerySet.as_manager()
 
@@ -119,6 +120,7 @@ class Release(models.Model):
     kind = models.CharField(max_length=9, choices=Kind.choices, default=Kind.RELEASE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["release_date", "id"]
@@ -146,6 +148,7 @@ class Segment(models.Model):
     needs = models.TextField(blank=True, help_text="Markdown.")
     size = models.CharField(max_length=120, blank=True, help_text="E.g. '12,000 teams' or 'EUR 40M'.")
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "id"]
@@ -166,6 +169,7 @@ class Competitor(models.Model):
     strengths = models.TextField(blank=True, help_text="Markdown.")
     weaknesses = models.TextField(blank=True, help_text="Markdown.")
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "id"]
@@ -180,6 +184,7 @@ class Capability(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="capabilities")
     name = models.CharField(max_length=120)
     ours = models.CharField(max_length=7, choices=Level.choices, default=Level.NO)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["name", "id"]
@@ -212,6 +217,7 @@ class Objective(models.Model):
     end_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["start_date", "id"]
@@ -233,6 +239,7 @@ class KeyResult(models.Model):
                             related_name="key_results")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 
     class Meta:
         ordering = ["id"]

@@ -13,7 +13,7 @@ from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record
-from pmhub.utils import ids_text, model_update, versioned_update
+from pmhub.utils import ids_text, model_update, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import graph
@@ -67,8 +67,9 @@ def product_create(*, actor, workspace, name: str, vision: str = "") -> Product:
 
 
 @transaction.atomic
-def product_update(*, actor, product: Product, data: dict) -> Product:
+def product_update(*, actor, product: Product, data: dict, version: int | None = None) -> Product:
     ws = _check(actor, product)
+    version_claim(instance=product, expected_version=version)
     if "name" in data:
         data = dict(data, name=(data["name"] or "").strip())
     if model_update(instance=product, data=data, fields=["name", "vision"]):
@@ -144,8 +145,9 @@ def child_create(*, actor, model, product: Product, data: dict):
 
 
 @transaction.atomic
-def child_update(*, actor, obj, data: dict):
+def child_update(*, actor, obj, data: dict, version: int | None = None):
     ws = _check(actor, obj)
+    version_claim(instance=obj, expected_version=version)
     if isinstance(obj, KeyResult):
         _validate_refs(obj.objective.product, data)
     try:
@@ -225,8 +227,9 @@ def objective_create(*, actor, product: Product, data: dict) -> Objective:
 
 
 @transaction.atomic
-def objective_update(*, actor, objective: Objective, data: dict) -> Objective:
+def objective_update(*, actor, objective: Objective, data: dict, version: int | None = None) -> Objective:
     ws = _check(actor, objective)
+    version_claim(instance=objective, expected_version=version)
     data = _objective_period(data)
     _check_dates(data.get("start_date", objective.start_date), data.get("end_date", objective.end_date))
     if model_update(instance=objective, data=data,

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,8 @@ from django.views import View
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
-from pmhub.views import WorkspacePageMixin, form_errors_from
+from pmhub.utils import version_required
+from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import forms, selectors, services
 from . import timeline as tl
@@ -214,10 +216,19 @@ class ProductEditView(ProductPageMixin, View):
         form, case_form = self._forms(request.POST)
         if form.is_valid() and case_form.is_valid():
             try:
-                services.product_update(actor=request.user, product=self.product, data=form.cleaned_data)
-                services.business_case_update(actor=request.user, product=self.product, data=case_form.cleaned_data)
+                # One transaction: the product's version guards its business case too.
+                with transaction.atomic():
+                    services.product_update(
+                        actor=request.user, product=self.product, data=form.cleaned_data,
+                        version=version_required(request.POST.get("version"), instance=self.product))
+                    services.business_case_update(actor=request.user, product=self.product,
+                                                  data=case_form.cleaned_data)
             except ValidationError as e:
                 form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "product")
+                return render(request, "roadmaps/product_edit.html",
+                              self.get_context_data(form=form, case_form=case_form), status=409)
             else:
                 messages.success(request, "Product saved.")
                 return redirect("roadmaps:product", ws=ws, product_id=self.product.id)
@@ -409,7 +420,8 @@ class InitiativeFormView(ProductPageMixin, View):
                                                             data=form.service_data())
                 else:
                     services.initiative_update(actor=request.user, initiative=initiative, data=form.service_data(),
-                                               version=form.cleaned_data.get("version"))
+                                               version=version_required(request.POST.get("version"),
+                                                                        instance=initiative))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict as e:
@@ -552,8 +564,14 @@ class KeyResultUpdateView(ProductPageMixin, View):
         form = forms.KeyResultForm(request.POST)
         form.fields = {"current_value": form.fields["current_value"]}
         if form.is_valid():
-            services.child_update(actor=request.user, obj=kr, data=form.cleaned_data)
-            messages.success(request, "Key result updated.")
+            try:
+                services.child_update(actor=request.user, obj=kr, data=form.cleaned_data,
+                                      version=version_required(request.POST.get("version"), instance=kr))
+            except Conflict:
+                messages.error(request, "Someone else changed this key result since you opened the page; "
+                                        "here is the current value. Make your change again.")
+            else:
+                messages.success(request, "Key result updated.")
         else:
             messages.error(request, "Enter a number.")
         return redirect("roadmaps:objectives", ws=ws, product_id=self.product.id)

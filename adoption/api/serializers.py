@@ -4,6 +4,7 @@ the event serializers here document the payload for the OpenAPI schema."""
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 
 from ..models import Feature, FeatureDaily, IngestionKey, OutcomeReview
 
@@ -35,8 +36,9 @@ class FeatureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Feature
-        fields = ["id", "product", "key", "name", "description", "target_percent", "target", "kpi", "created_at",
-                  "updated_at"]
+        fields = ["id", "product", "key", "name", "description", "target_percent", "target", "kpi", "version",
+                  "created_at", "updated_at"]
+        read_only_fields = ["version"]
 
 
 class FeatureWriteSerializer(serializers.Serializer):
@@ -47,6 +49,7 @@ class FeatureWriteSerializer(serializers.Serializer):
     target_percent = bounded.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                               min_value=0, max_value=100)
     kpi = bounded.IntegerField(required=False, allow_null=True)
+    version = version_field()
 
 
 class FeatureUpdateSerializer(FeatureWriteSerializer):

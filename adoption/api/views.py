@@ -137,6 +137,7 @@ class FeatureViewSet(ScopedViewSet, *CRUD_MIXINS):
         data = dict(s.validated_data)
         product = _product(request, data.pop("product"))
         data["kpi"] = _kpi(product, data.get("kpi"))
+        data.pop("version", None)
         feature = services.feature_create(user=request.user, product=product, **data)
         return Response(FeatureSerializer(feature).data, status=status.HTTP_201_CREATED)
 
@@ -150,7 +151,8 @@ class FeatureViewSet(ScopedViewSet, *CRUD_MIXINS):
             raise ValidationError({"product": "A feature cannot move to another product."})
         if "kpi" in data:
             data["kpi"] = _kpi(feature.product, data["kpi"])
-        services.feature_update(user=request.user, feature=feature, data=data)
+        data.pop("version", None)
+        services.feature_update(user=request.user, feature=feature, data=data, version=self.expected_version(feature))
         return Response(FeatureSerializer(feature).data)
 
     @extend_schema(request=FeatureUpdateSerializer, responses={200: FeatureSerializer, 400: ERROR})

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 
 from ..models import (
     AcceptanceCriterion,
@@ -96,7 +97,7 @@ class StoryWriteSerializer(serializers.Serializer):
     custom_values = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
     acceptance_criteria = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
                                                 help_text="On create only.")
-    version = bounded.IntegerField(required=False, help_text="The version you read; required on update.")
+    version = version_field()
 
 
 class StoryMoveSerializer(serializers.Serializer):
@@ -155,14 +156,14 @@ class EpicWriteSerializer(serializers.Serializer):
     release_id = bounded.IntegerField(required=False, allow_null=True)
     score_inputs = serializers.DictField(child=serializers.JSONField(), required=False)
     custom_values = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
-    version = bounded.IntegerField(required=False)
+    version = version_field()
 
 
 class CustomFieldSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomField
-        fields = ["id", "product", "entity", "key", "label", "type", "options", "required", "position"]
-        read_only_fields = ["id", "position"]
+        fields = ["id", "product", "entity", "key", "label", "type", "options", "required", "position", "version"]
+        read_only_fields = ["id", "position", "version"]
 
 
 class CustomFieldWriteSerializer(serializers.Serializer):
@@ -173,13 +174,14 @@ class CustomFieldWriteSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=CustomField.Type.choices, required=False)
     options = serializers.ListField(child=serializers.CharField(max_length=80), required=False)
     required = serializers.BooleanField(required=False)
+    version = version_field()
 
 
 class SavedViewSerializer(serializers.ModelSerializer):
     class Meta:
         model = SavedView
-        fields = ["id", "product", "owner", "name", "shared", "config", "created_at"]
-        read_only_fields = ["id", "owner", "created_at"]
+        fields = ["id", "product", "owner", "name", "shared", "config", "version", "created_at"]
+        read_only_fields = ["id", "owner", "version", "created_at"]
 
 
 class SavedViewWriteSerializer(serializers.Serializer):
@@ -187,6 +189,7 @@ class SavedViewWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80, required=False)
     shared = serializers.BooleanField(required=False)
     config = serializers.JSONField(required=False, help_text="{columns: [], filters: {}, group: str, sort: str}")
+    version = version_field()
 
 
 class CriterionDefinitionSerializer(serializers.Serializer):
@@ -247,7 +250,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Feedback
         fields = ["id", "product", "source", "customer", "segment", "quote", "importance", "stories", "epics",
-                  "created_at"]
+                  "version", "created_at"]
         read_only_fields = fields
 
 
@@ -260,6 +263,7 @@ class FeedbackWriteSerializer(serializers.Serializer):
     importance = bounded.IntegerField(min_value=1, max_value=5, required=False)
     story_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
     epic_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
+    version = version_field()
 
 
 class BacklogSettingsSerializer(serializers.ModelSerializer):

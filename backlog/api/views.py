@@ -134,13 +134,10 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
 
     @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
     def update(self, request, *args, **kwargs):
-        from django.core.exceptions import ValidationError
-
         story = self.get_object()
         data = _valid(s.StoryWriteSerializer, request.data, partial=True)
-        if "version" not in data:
-            raise ValidationError({"version": "Send the version you read (optimistic locking)."})
-        version = data.pop("version")
+        data.pop("version", None)
+        version = self.expected_version(story)
         for key in ("product", "acceptance_criteria"):
             data.pop(key, None)
         services.story_update(actor=request.user, story=story, data=data, version=version)
@@ -242,7 +239,8 @@ class EpicViewSet(ScopedViewSet, *CRUD_MIXINS):
         epic = self.get_object()
         data = _valid(s.EpicWriteSerializer, request.data, partial=True)
         data.pop("product", None)
-        services.epic_update(actor=request.user, epic=epic, data=data, version=data.pop("version", None))
+        data.pop("version", None)
+        services.epic_update(actor=request.user, epic=epic, data=data, version=self.expected_version(epic))
         return self._read(epic)
 
     def destroy(self, request, *args, **kwargs):
@@ -285,6 +283,7 @@ class CustomFieldViewSet(ScopedViewSet, *CRUD_MIXINS):
             label=data.get("label"),
             options=data.get("options"),
             required=data.get("required"),
+            version=self.expected_version(field),
         )
         return Response(s.CustomFieldSerializer(field).data)
 
@@ -327,7 +326,8 @@ class SavedViewViewSet(ScopedViewSet, *CRUD_MIXINS):
         view = self.get_object()
         data = _valid(s.SavedViewWriteSerializer, request.data, partial=True)
         services.saved_view_update(
-            actor=request.user, view=view, name=data.get("name"), config=data.get("config"), shared=data.get("shared")
+            actor=request.user, view=view, name=data.get("name"), config=data.get("config"), shared=data.get("shared"),
+            version=self.expected_version(view),
         )
         return Response(s.SavedViewSerializer(view).data)
 
@@ -369,7 +369,8 @@ class FeedbackViewSet(ScopedViewSet, *CRUD_MIXINS):
         fb = self.get_object()
         data = _valid(s.FeedbackWriteSerializer, request.data, partial=True)
         data.pop("product", None)
-        services.feedback_update(actor=request.user, feedback=fb, data=data)
+        data.pop("version", None)
+        services.feedback_update(actor=request.user, feedback=fb, data=data, version=self.expected_version(fb))
         return Response(s.FeedbackSerializer(Feedback.objects.prefetch_related("stories", "epics").get(pk=fb.pk)).data)
 
     def destroy(self, request, *args, **kwargs):

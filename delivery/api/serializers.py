@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 
 from ..models import ChangeRequest, ImportJob, Iteration
 
@@ -13,7 +14,8 @@ class IterationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Iteration
         fields = ["id", "product", "name", "goal", "start_date", "end_date", "capacity_points", "committed_points",
-                  "story_count", "over_capacity", "created_at", "updated_at"]
+                  "story_count", "over_capacity", "version", "created_at", "updated_at"]
+        read_only_fields = ["version"]
 
     def get_over_capacity(self, obj) -> bool:
         return (getattr(obj, "committed_points", 0) or 0) > obj.capacity_points
@@ -26,6 +28,7 @@ class IterationWriteSerializer(serializers.Serializer):
     start_date = bounded.DateField()
     end_date = bounded.DateField()
     capacity_points = bounded.IntegerField(min_value=0, default=0)
+    version = version_field()
 
 
 class StoryRefSerializer(serializers.Serializer):

@@ -89,6 +89,7 @@ class IterationViewSet(ScopedViewSet, *CRUD_MIXINS):
     def create(self, request, *args, **kwargs):
         data = _valid(IterationWriteSerializer, request.data)
         product = _product(request, data.pop("product", None))
+        data.pop("version", None)
         iteration = services.iteration_create(actor=request.user, product=product, **data)
         return Response(self._read(iteration), status=status.HTTP_201_CREATED)
 
@@ -97,7 +98,9 @@ class IterationViewSet(ScopedViewSet, *CRUD_MIXINS):
         iteration = self.get_object()
         data = _valid(IterationWriteSerializer, request.data, partial=kwargs.get("partial", False))
         data.pop("product", None)
-        services.iteration_update(actor=request.user, iteration=iteration, data=data)
+        data.pop("version", None)
+        services.iteration_update(actor=request.user, iteration=iteration, data=data,
+                                  version=self.expected_version(iteration))
         return Response(self._read(iteration))
 
     def perform_destroy(self, instance):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from backlog.models import Epic
 from pmhub.access import workspace_ids_for
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 from pmhub.models import User
 from roadmaps.models import Initiative
 
@@ -77,7 +78,7 @@ class KpiWriteSerializer(serializers.Serializer):
     initiatives = VisibleField(lambda ids: Initiative.objects.filter(product__workspace_id__in=ids), many=True,
                                required=False)
     epics = VisibleField(lambda ids: Epic.objects.filter(product__workspace_id__in=ids), many=True, required=False)
-    version = bounded.IntegerField(required=False, help_text="The version you read (required on update).")
+    version = version_field()
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
@@ -122,7 +123,7 @@ class ActionPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = ActionPlan
         fields = ["id", "kpi", "owner", "title", "steps", "due_date", "status", "closed_at", "closed_reason",
-                  "created_at", "updated_at"]
+                  "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -133,3 +134,4 @@ class ActionPlanWriteSerializer(serializers.Serializer):
     steps = serializers.CharField(required=False, allow_blank=True)
     due_date = bounded.DateField(required=False, allow_null=True)
     status = PlanStatusField(required=False)
+    version = version_field()

@@ -70,10 +70,8 @@ class KpiViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
         kpi = self.get_object()
         data = dict(_valid(KpiWriteSerializer, request, partial=kwargs.get("partial", False)))
         data.pop("product", None)
-        if "version" not in data:
-            raise ValidationError({"version": ["Send the version you read."]})
-        version = data.pop("version")
-        services.kpi_update(user=request.user, kpi=kpi, data=data, expected_version=version)
+        data.pop("version", None)
+        services.kpi_update(user=request.user, kpi=kpi, data=data, expected_version=self.expected_version(kpi))
         return Response(self._read(kpi))
 
     @extend_schema(request=KpiWriteSerializer, responses=KpiSerializer)
@@ -165,6 +163,7 @@ class ActionPlanViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         kpi = selectors.kpis_for_user(user=request.user).select_related("product").filter(pk=kpi_id).first()
         if kpi is None:
             raise ValidationError({"kpi": ["Unknown KPI."]})
+        data.pop("version", None)
         plan = services.action_plan_create(user=request.user, kpi=kpi, data=data)
         return Response(ActionPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
@@ -173,7 +172,8 @@ class ActionPlanViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         plan = self.get_object()
         data = dict(_valid(ActionPlanWriteSerializer, request, partial=kwargs.get("partial", False)))
         data.pop("kpi", None)
-        services.action_plan_update(user=request.user, plan=plan, data=data)
+        data.pop("version", None)
+        services.action_plan_update(user=request.user, plan=plan, data=data, version=self.expected_version(plan))
         return Response(ActionPlanSerializer(plan).data)
 
     @extend_schema(request=ActionPlanWriteSerializer, responses=ActionPlanSerializer)

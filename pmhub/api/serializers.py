@@ -6,13 +6,23 @@ from ..models import Activity, BackgroundJob, Membership, Notification, Role, Wo
 from . import fields as bounded
 
 
+def version_field(**kwargs) -> serializers.IntegerField:
+    """`version` of an object with optimistic locking: returned on reads; on an update send the
+    version you read (missing or stale: 409 with the current state); ignored on create."""
+    return serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, required=False,
+        help_text="The version you read; required on update (missing or stale: 409 with the current state).",
+        **kwargs)
+
+
 class WorkspaceSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
     member_count = bounded.IntegerField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Workspace
-        fields = ["id", "name", "slug", "time_zone", "created_at", "role", "member_count"]
+        fields = ["id", "name", "slug", "time_zone", "created_at", "role", "member_count", "version"]
         read_only_fields = ["id", "slug", "created_at", "role", "member_count"]
 
     def get_role(self, obj) -> str | None:
@@ -26,6 +36,7 @@ class WorkspaceWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     # A choice, so the schema lists the valid zones (a free string would promise more than we accept).
     time_zone = serializers.ChoiceField(choices=sorted(zoneinfo.available_timezones()), default="UTC")
+    version = version_field()
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -49,7 +49,8 @@ class WorkspaceViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         workspace = self.get_object()
         data = self._valid(WorkspaceWriteSerializer, request.data, partial=kwargs.get("partial", False))
         services.workspace_update(user=request.user, workspace=workspace, name=data.get("name", workspace.name),
-                                  time_zone=data.get("time_zone", workspace.time_zone))
+                                  time_zone=data.get("time_zone", workspace.time_zone),
+                                  version=self.expected_version(workspace))
         return Response(self._read(workspace))
 
     @extend_schema(responses=MemberSerializer(many=True))

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 
 from ..models import (
     SECTION_KEYS,
@@ -26,7 +27,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportSubscription
         fields = ["id", "workspace", "product", "name", "owner", "cadence", "weekday", "day_of_month", "hour",
-                  "sections", "active", "recipients", "created_at", "updated_at"]
+                  "sections", "active", "recipients", "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -42,6 +43,7 @@ class SubscriptionWriteSerializer(serializers.Serializer):
     active = serializers.BooleanField(required=False)
     member_ids = serializers.ListField(child=bounded.IntegerField(), required=False, default=list)
     emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list)
+    version = version_field()
 
 
 class PreviewRequestSerializer(serializers.Serializer):
@@ -68,7 +70,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "workspace", "url", "description", "events", "active", "consecutive_failures", "disabled_at",
-                  "created_at"]
+                  "version", "created_at"]
         read_only_fields = fields
 
 
@@ -86,6 +88,7 @@ class WebhookEndpointWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))
     active = serializers.BooleanField(required=False)
+    version = version_field()
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

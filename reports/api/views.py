@@ -66,6 +66,7 @@ class ReportSubscriptionViewSet(ScopedViewSet, *CRUD_MIXINS):
         data = dict(_valid(SubscriptionWriteSerializer, request.data))
         workspace = _workspace(request.user, data.pop("workspace"))
         data.pop("active", None)
+        data.pop("version", None)
         data["product"] = _product(workspace, data.get("product"))
         subscription = services.subscription_create(user=request.user, workspace=workspace, **data)
         return Response(self._read(subscription), status=status.HTTP_201_CREATED)
@@ -80,7 +81,9 @@ class ReportSubscriptionViewSet(ScopedViewSet, *CRUD_MIXINS):
         for key in ("member_ids", "emails"):
             if key not in request.data:
                 data.pop(key, None)
-        services.subscription_update(user=request.user, subscription=subscription, data=data)
+        data.pop("version", None)
+        services.subscription_update(user=request.user, subscription=subscription, data=data,
+                                     version=self.expected_version(subscription))
         return Response(self._read(subscription))
 
     def perform_destroy(self, instance):
@@ -139,6 +142,7 @@ class WebhookEndpointViewSet(ScopedViewSet, *CRUD_MIXINS):
         data = dict(_valid(WebhookEndpointWriteSerializer, request.data))
         workspace = _workspace(request.user, data.pop("workspace"))
         data.pop("active", None)
+        data.pop("version", None)
         endpoint = services.webhook_endpoint_create(user=request.user, workspace=workspace, **data)
         return Response(WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
@@ -147,7 +151,9 @@ class WebhookEndpointViewSet(ScopedViewSet, *CRUD_MIXINS):
         endpoint = self.get_object()
         data = dict(_valid(WebhookEndpointWriteSerializer, request.data, partial=kwargs.get("partial", False)))
         data.pop("workspace", None)
-        services.webhook_endpoint_update(user=request.user, endpoint=endpoint, data=data)
+        data.pop("version", None)
+        services.webhook_endpoint_update(user=request.user, endpoint=endpoint, data=data,
+                                         version=self.expected_version(endpoint))
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     def perform_destroy(self, instance):

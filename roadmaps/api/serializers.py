@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from pmhub.access import workspace_ids_for
 from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
 from pmhub.models import User, Workspace
 
 from .. import selectors
@@ -88,7 +89,9 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "workspace", "name", "vision", "business_case", "deleted_at", "created_at", "updated_at"]
+        fields = ["id", "workspace", "name", "vision", "business_case", "deleted_at", "version", "created_at",
+                  "updated_at"]
+        read_only_fields = ["version"]
 
     @extend_schema_field(BusinessCaseSerializer)
     def get_business_case(self, obj):
@@ -104,6 +107,7 @@ class ProductWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     vision = serializers.CharField(required=False, allow_blank=True)
     business_case = BusinessCaseSerializer(required=False)
+    version = version_field()
 
     def validate_workspace(self, value):
         if value.id not in workspace_ids_for(self.context["request"].user):
@@ -116,21 +120,23 @@ class ProductUpdateSerializer(ProductWriteSerializer):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
+    version = version_field()
     product = product_field()
 
     class Meta:
         model = Segment
-        fields = ["id", "product", "name", "needs", "size", "created_at"]
+        fields = ["id", "product", "name", "needs", "size", "version", "created_at"]
         read_only_fields = ["created_at"]
 
 
 class CompetitorSerializer(serializers.ModelSerializer):
+    version = version_field()
     product = product_field()
     capabilities = serializers.SerializerMethodField()
 
     class Meta:
         model = Competitor
-        fields = ["id", "product", "name", "strengths", "weaknesses", "capabilities", "created_at"]
+        fields = ["id", "product", "name", "strengths", "weaknesses", "capabilities", "version", "created_at"]
         read_only_fields = ["created_at"]
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "pattern": "^(yes|partial|no)$"},
@@ -145,6 +151,7 @@ class RatingSerializer(serializers.Serializer):
 
 
 class CapabilitySerializer(serializers.ModelSerializer):
+    version = version_field()
     product = product_field()
     ours = enum_field(Level.choices, required=False)
 
@@ -157,6 +164,7 @@ class CapabilitySerializer(serializers.ModelSerializer):
 
 # --- objectives --------------------------------------------------------------------------------
 class KeyResultSerializer(serializers.ModelSerializer):
+    version = version_field()
     objective = ScopedField(selectors.objectives_for_user)
     owner = MemberField(required=False, allow_null=True)
     kpi = KpiField(required=False, allow_null=True)
@@ -166,7 +174,7 @@ class KeyResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = KeyResult
         fields = ["id", "objective", "title", "start_value", "target_value", "current_value", "current", "unit",
-                  "owner", "kpi", "progress"]
+                  "owner", "kpi", "progress", "version"]
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_current(self, obj):
@@ -177,6 +185,7 @@ class KeyResultSerializer(serializers.ModelSerializer):
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
+    version = version_field()
     product = product_field()
     key_results = KeyResultSerializer(many=True, read_only=True)
     quarter = serializers.CharField(required=False, allow_blank=True, max_length=7)
@@ -185,7 +194,8 @@ class ObjectiveSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Objective
-        fields = ["id", "product", "title", "description", "quarter", "start_date", "end_date", "key_results"]
+        fields = ["id", "product", "title", "description", "quarter", "start_date", "end_date", "key_results",
+                  "version"]
 
 
 # --- initiatives ---------------------------------------------------------------------------------
@@ -282,6 +292,7 @@ class InitiativeMoveSerializer(serializers.Serializer):
 
 # --- releases ------------------------------------------------------------------------------------
 class ReleaseSerializer(serializers.ModelSerializer):
+    version = version_field()
     product = product_field()
     status = enum_field(Release.Status.choices, required=False)
     kind = enum_field(Release.Kind.choices, required=False)
@@ -290,7 +301,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Release
         fields = ["id", "product", "name", "description", "kind", "release_date", "status", "released_at",
-                  "progress"]
+                  "progress", "version"]
         read_only_fields = ["released_at"]
 
     def get_progress(self, obj) -> float | None:

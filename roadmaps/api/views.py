@@ -1,6 +1,7 @@
 """API of the roadmaps app under /api/v1/. Scoped querysets (foreign ids are 404), roles per action."""
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -69,9 +70,13 @@ class ProductViewSet(_Base, *CRUD_MIXINS):
         product = self.get_object()
         data = self._valid(s.ProductUpdateSerializer, partial=kwargs.get("partial", False))
         case = data.pop("business_case", None)
-        services.product_update(actor=request.user, product=product, data=data)
-        if case:
-            services.business_case_update(actor=request.user, product=product, data=case)
+        data.pop("version", None)
+        # The product's version guards its business case too: one transaction, one claim.
+        with transaction.atomic():
+            services.product_update(actor=request.user, product=product, data=data,
+                                    version=self.expected_version(product))
+            if case:
+                services.business_case_update(actor=request.user, product=product, data=case)
         return self._read(product)
 
     def destroy(self, request, *args, **kwargs):
@@ -115,7 +120,8 @@ class _ChildViewSet(_Base, *CRUD_MIXINS):
         obj = self.get_object()
         data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")))
         data.pop("product", None)
-        services.child_update(actor=request.user, obj=obj, data=data)
+        data.pop("version", None)
+        services.child_update(actor=request.user, obj=obj, data=data, version=self.expected_version(obj))
         return self._read(obj)
 
     def destroy(self, request, *args, **kwargs):
@@ -162,9 +168,11 @@ class ReleaseViewSet(_ChildViewSet):
         data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")))
         data.pop("product", None)
         new_status = data.pop("status", None)
-        services.child_update(actor=request.user, obj=release, data=data)
-        if new_status == Release.Status.RELEASED:
-            services.release_mark_released(actor=request.user, release=release)
+        data.pop("version", None)
+        with transaction.atomic():
+            services.child_update(actor=request.user, obj=release, data=data, version=self.expected_version(release))
+            if new_status == Release.Status.RELEASED:
+                services.release_mark_released(actor=request.user, release=release)
         return self._read(release)
 
     @extend_schema(request=None, responses=s.ReleaseSerializer)
@@ -202,7 +210,8 @@ class ObjectiveViewSet(_Base, *CRUD_MIXINS):
         obj = self.get_object()
         data = self._valid(s.ObjectiveSerializer, partial=bool(kwargs.get("partial")))
         data.pop("product", None)
-        services.objective_update(actor=request.user, objective=obj, data=data)
+        data.pop("version", None)
+        services.objective_update(actor=request.user, objective=obj, data=data, version=self.expected_version(obj))
         return self._read(obj)
 
     def destroy(self, request, *args, **kwargs):
@@ -231,7 +240,8 @@ class KeyResultViewSet(_Base, *CRUD_MIXINS):
         obj = self.get_object()
         data = self._valid(s.KeyResultSerializer, partial=bool(kwargs.get("partial")))
         data.pop("objective", None)
-        services.child_update(actor=request.user, obj=obj, data=data)
+        data.pop("version", None)
+        services.child_update(actor=request.user, obj=obj, data=data, version=self.expected_version(obj))
         return self._read(obj)
 
     def destroy(self, request, *args, **kwargs):
@@ -282,12 +292,8 @@ class InitiativeViewSet(_Base, *CRUD_MIXINS):
     def update(self, request, *args, **kwargs):
         obj = self.get_object()
         data = self._valid(s.InitiativeUpdateSerializer, partial=bool(kwargs.get("partial")))
-        version = data.pop("version", None)
-        if version is None:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"version": ["Send the version you read."]})
-        services.initiative_update(actor=request.user, initiative=obj, data=data, version=version)
+        data.pop("version", None)
+        services.initiative_update(actor=request.user, initiative=obj, data=data, version=self.expected_version(obj))
         return self._read(obj)
 
     def destroy(self, request, *args, **kwargs):

@@ -27,7 +27,7 @@ def test_twenty_thousand_stories_first_page(client, django_assert_max_num_querie
         cursor.execute(
             "INSERT INTO backlog_story (product_id, title, as_a, i_want, so_that, description, status, labels,"
             " rank, score_inputs, score, moscow, kano, demand, custom_values, version, created_at, updated_at)"
-            " SELECT %s, 'Story ' || i, '', '', '', '', 'idea', '[]'::jsonb, 'a' || lpad(i::text, 5, '0') || '1',"
+            " SELECT %s, 'Story ' || i, '', '', '', '', 'idea', '[]'::jsonb, 'n' || lpad(i::text, 5, '0') || '1',"
             " '{}'::jsonb, i, '', '', 0, '{}'::jsonb, 1, now(), now() FROM generate_series(0, 19999) AS i",
             [product.id])
     assert Story.objects.filter(product=product).count() == 20_000
