@@ -1,16 +1,15 @@
 """Reads of the delivery app, scoped to the user's workspaces, annotated and prefetched."""
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from backlog.models import Story
 from pmhub.access import workspace_ids_for
+from pmhub.clock import today_in
 from roadmaps.models import Release
 
 from . import burn, story_adapter
@@ -22,10 +21,6 @@ from .models import (
     ReleaseScopeItem,
     StoryStatusEvent,
 )
-
-
-def today_in(tz_name: str) -> date:
-    return timezone.now().astimezone(ZoneInfo(tz_name)).date()
 
 
 def _committed_subquery():

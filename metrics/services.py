@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.clock import today_in
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, model_update, versioned_update
@@ -299,7 +300,7 @@ def _plan_open_for(kpi: Kpi, record: KpiHealth) -> ActionPlan | None:
     plan = ActionPlan.objects.create(
         kpi=kpi, owner=kpi.owner, title=f"Bring “{kpi.name}” back on track", opened_by_health=record,
         steps="- Find the cause\n- Agree on the fix\n- Check the next measurement",
-        due_date=timezone.localdate() + timedelta(days=14))
+        due_date=today_in(kpi.product.workspace.time_zone) + timedelta(days=14))
     if kpi.owner_id:
         ws = kpi.product.workspace
         notify(recipient=kpi.owner, kind="kpi_off_track", title=f"KPI “{kpi.name}” is off track",
