@@ -115,17 +115,24 @@ def _combine(values: list[Decimal], aggregation: str) -> Decimal:
 
 
 def _coerce_item(item: dict, *, kpi: Kpi, time_zone: str) -> tuple[date, Decimal]:
+    """(period start, value) of one item, or a ValidationError with field errors. A day after
+    today in the workspace's zone is refused: a value measured in the future is a typo or a
+    forecast, and would otherwise become the KPI's current value."""
     errors = {}
     when = item.get("period") or item.get("timestamp") or item.get("date")
     period = None
-    if isinstance(when, datetime | date):
-        period = period_of(when, kpi.cadence, time_zone)
-    elif isinstance(when, str):
+    if isinstance(when, str):
         try:
-            period = period_of(csv_import.parse_when(when), kpi.cadence, time_zone)
+            when = csv_import.parse_when(when)
         except ValueError as e:
             errors["period"] = str(e)
-    else:
+    if isinstance(when, datetime | date):
+        future = csv_import.future_error(when, today=today_in(time_zone), time_zone=time_zone)
+        if future:
+            errors["period"] = future
+        else:
+            period = period_of(when, kpi.cadence, time_zone)
+    elif "period" not in errors:
         errors["period"] = "Give a period (date) or a timestamp."
     value = item.get("value")
     try:
@@ -212,8 +219,12 @@ def measurement_delete(*, user, measurement: Measurement) -> None:
 
 
 def kpi_refresh_current(*, kpi: Kpi) -> None:
-    """Keep current_value/current_at equal to the latest period's value (key results follow it)."""
-    latest = kpi.measurements.order_by("-period_start").values("value", "period_start").first()
+    """Keep current_value/current_at equal to the KPI's current value (key results follow it):
+    the latest measurement whose period starts on or before today in the workspace's time zone
+    (a row dated later, written before such rows were refused, is never current)."""
+    today = today_in(kpi.product.workspace.time_zone)
+    latest = (kpi.measurements.filter(period_start__lte=today).order_by("-period_start")
+              .values("value", "period_start").first())
     value, at = (latest["value"], latest["period_start"]) if latest else (None, None)
     Kpi.objects.filter(pk=kpi.pk).update(current_value=value, current_at=at)
     kpi.current_value, kpi.current_at = value, at
@@ -230,7 +241,9 @@ def _evaluate_on_commit(kpi_id: int) -> None:
 def upload_stage(*, user, kpi: Kpi, content: bytes, filename: str = "") -> MeasurementUpload:
     """Parse a CSV into a staging row; the measurements are written only by upload_confirm."""
     require_role(user=user, workspace_id=kpi.product.workspace_id, role=Role.EDITOR)
-    rows, errors = csv_import.parse_csv(content, cadence=kpi.cadence, time_zone=kpi.product.workspace.time_zone)
+    time_zone = kpi.product.workspace.time_zone
+    rows, errors = csv_import.parse_csv(content, cadence=kpi.cadence, time_zone=time_zone,
+                                        today=today_in(time_zone))
     return MeasurementUpload.objects.create(kpi=kpi, created_by=user, filename=filename[:200], rows=rows,
                                             errors=errors)
 
