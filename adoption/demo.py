@@ -9,8 +9,10 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from pmhub.clock import today_in
+
 from .models import Feature, ProductDaily, UsageEvent
-from .rollups import local_today, rollup_day
+from .rollups import rollup_day
 
 DAYS = 60
 ACTORS = 160
@@ -37,7 +39,7 @@ def seed(*, workspace, users):
     if UsageEvent.objects.filter(product=product).exists():
         return product
     tz = ZoneInfo(workspace.time_zone)
-    today = local_today(workspace.time_zone)
+    today = today_in(workspace.time_zone)
     start = today - timedelta(days=DAYS - 1)
     rng = random.Random(20261126)  # noqa: S311 - demo data, deterministic on purpose
     events = []
@@ -80,7 +82,7 @@ def _seed_outcomes(*, product, kpi, tz_name):
 
     from .models import OutcomeCheckpoint, OutcomeReview
 
-    released_at = datetime.combine(local_today(tz_name) - timedelta(days=95), time(12), tzinfo=ZoneInfo(tz_name))
+    released_at = datetime.combine(today_in(tz_name) - timedelta(days=95), time(12), tzinfo=ZoneInfo(tz_name))
     release, _ = Release.objects.get_or_create(product=product, name="2026.8 Alerts", defaults={
         "status": "released", "released_at": released_at, "release_date": released_at.date()})
     for title, score, reach, impact, baseline, after_30, after_90 in OUTCOMES:

@@ -35,31 +35,50 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def local_today(tz_name: str) -> date:
-    return timezone.localdate(timezone=ZoneInfo(tz_name))
-
-
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _lock(product_id: int, days: list[date]) -> None:
-    """Serialise rollups of the same (product, day) (PostgreSQL advisory locks, released at
-    commit, taken in day order so two overlapping spans cannot deadlock), and let this
-    transaction group a day's events by hashing in memory: with fresh bulk inserts the planner's
-    estimates are stale and it would otherwise sort a million strings under the database's
-    linguistic collation (measured 5x slower).
+    """Serialise the rollups whose rows overlap, and let this transaction group a day's events
+    by hashing in memory: with fresh bulk inserts the planner's estimates are stale and it would
+    otherwise sort a million strings under the database's linguistic collation (measured 5x
+    slower).
+
+    A rollup of [first, last] rewrites the ActorDay rows of those days, reads the ActorDay rows
+    of [first - 6, last] for the 7-day windows and writes the windows of [first, last + 6]. So it
+    takes a PostgreSQL advisory lock (released at commit) on every day of [first - 6, last + 6]:
+    two rollups whose read and write sets meet always share a locked day and run one after the
+    other, and the second one's statements (READ COMMITTED, each with a fresh snapshot taken
+    after the lock) see the first one's committed rows. Locking only [first, last], as before,
+    let a rollup of day d compute the windows of d .. d + 6 while the rollup of d - 2 was still
+    uncommitted: those windows were short by the actors only seen on d - 2, and stayed so
+    (docs/decisions/1113-rollup-window-locks.md). Keys are taken in order in one statement, so
+    two overlapping spans cannot deadlock; rollups more than 12 days apart still run side by side.
 
     The commit does not wait for the WAL flush (synchronous_commit off, this transaction only):
     rollups are derived data, and a commit lost in a database crash also loses the claim of its
     days (TouchedDay, same transaction), so the sweep recomputes them; nothing else is at risk."""
     if connection.vendor == "postgresql":
-        keys = [product_id * 1_000_000 + d.toordinal() % 1_000_000 for d in days]
+        span = _days(days[0] - timedelta(days=WINDOW - 1), days[-1] + timedelta(days=WINDOW - 1))
+        keys = [_lock_key(product_id, d) for d in span]
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [keys])
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _lock_key(product_id: int, day: date) -> int:
+    return product_id * 1_000_000 + day.toordinal() % 1_000_000
+
+
+# The key of a product's WindowCount refresh: below every day key of any product (those are
+# at least 1_000_000 + an ordinal), so the two kinds never collide.
+def _windows_lock(product_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [-product_id])
 
 
 def _bytewise() -> str:
@@ -205,7 +224,11 @@ def windows_refresh(*, product_id: int, end: date) -> int:
     """Distinct users per feature and overall in the 30, 90 and 365 local days ending `end`
     (WindowCount), in one pass: the last active day of each (feature, actor) and of each actor
     in the longest window, counted against each window's start. Replaces the rows of `end` and
-    prunes those older than a week. Returns the number of rows written."""
+    prunes those older than a week. Returns the number of rows written.
+
+    Two refreshes of a product run one after the other (an advisory lock), so their delete and
+    insert of the same `end` cannot interleave into duplicate rows."""
+    _windows_lock(product_id)
     table = ActorDay._meta.db_table
     low = end - timedelta(days=max(FUNNEL_WINDOWS))
     counts = ", ".join(["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(FUNNEL_WINDOWS))

@@ -7,10 +7,11 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
+from pmhub.clock import today_in
 
 from . import analytics
 from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily, WindowCount
-from .rollups import FUNNEL_WINDOWS, local_today
+from .rollups import FUNNEL_WINDOWS
 
 
 # --- scoped querysets ----------------------------------------------------------------------------
@@ -81,7 +82,7 @@ def adoption_table(*, product, end: date | None = None, window: int = analytics.
                    sort: str = "adoption") -> dict:
     """The product's feature table: adoption % in the window ending `end` (default: today,
     local), the previous window and the trend, sorted by adoption (default) or trend."""
-    end = end or local_today(product.workspace.time_zone)
+    end = end or today_in(product.workspace.time_zone)
     figures = adoption_by_feature(product_id=product.id, end=end, window=window)
     features = list(Feature.objects.filter(product=product).select_related("kpi"))
     rows = [{"feature": f, **figures.get(f.id, {})} for f in features]
@@ -157,7 +158,7 @@ def feature_retention(*, feature: Feature, end: date | None = None, cohorts: int
     """Weekly retention of the feature's adopters: one curve per weekly cohort (first use in
     that week) over the last `cohorts` weeks ending on `end`, and their size-weighted average.
     Two queries: first use per actor, and the (actor, day) uses since the first cohort."""
-    end = end or local_today(feature.product.workspace.time_zone)
+    end = end or today_in(feature.product.workspace.time_zone)
     first_start = end - timedelta(days=7 * cohorts - 1)
     base = ActorDay.objects.filter(product_id=feature.product_id, feature_key=feature.key)
     from django.db.models import Min

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.clock import today_in
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, hash_secret
 from pmhub.services import activity_record
@@ -21,7 +22,7 @@ from pmhub.webhooks import webhook_emit
 from . import analytics
 from .ingestion import BatchInvalid, BatchTooLarge, validate_events
 from .models import Feature, IngestionKey, OutcomeCheckpoint, OutcomeReview, ProductDaily, UsageEvent
-from .rollups import local_today, touched_days_mark
+from .rollups import touched_days_mark
 
 
 # --- ingestion ---------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
     features = list(Feature.objects.filter(product_id=product_id, kpi__isnull=False).select_related("kpi"))
     if not features:
         return 0
-    today = local_today(tz_name)
+    today = today_in(tz_name)
     last = ProductDaily.objects.filter(product_id=product_id, day__lte=today).order_by("-day").first()
     if last is None:
         return 0

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from pmhub.clock import today_in
+
 from . import rollups, services
 
 
@@ -25,7 +27,7 @@ def rollup_day(product_id: int, day: str) -> dict | None:
 
 def _windows_refresh(product_id: int, tz_name: str) -> None:
     """The dashboards' 30/90/365-day funnels ending today (local), from the fresh rollups."""
-    rollups.windows_refresh(product_id=product_id, end=rollups.local_today(tz_name))
+    rollups.windows_refresh(product_id=product_id, end=today_in(tz_name))
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -55,7 +57,7 @@ def rollup_recent() -> int:
 
     queued = set()
     for product_id, tz_name in Product.objects.alive().values_list("id", "workspace__time_zone"):
-        today = rollups.local_today(tz_name)
+        today = today_in(tz_name)
         for day in (today - timedelta(days=1), today):
             queued.add((product_id, day.isoformat()))
     stale = timezone.now() - timedelta(minutes=5)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.models import Role
 from pmhub.utils import version_required
@@ -17,7 +18,6 @@ from roadmaps.pages import ProductPageMixin
 from . import analytics, selectors, services
 from .forms import FeatureEditForm, FeatureForm, IngestionKeyForm
 from .models import IngestionKey
-from .rollups import local_today
 
 WINDOWS = {"7": 7, "28": 28}
 SERIES_DAYS = 90
@@ -59,7 +59,7 @@ class FeatureAdoptionView(ProductPageMixin, View):
     write_role = Role.EDITOR
 
     def _render(self, request, feature, form=None, status=200):
-        end = local_today(self.workspace.time_zone)
+        end = today_in(self.workspace.time_zone)
         start = end - timedelta(days=SERIES_DAYS - 1)
         series = selectors.feature_series(feature=feature, start=start, end=end)
         figures = selectors.adoption_by_feature(product_id=self.product.id, end=end).get(feature.id, {})

@@ -75,8 +75,19 @@ def burn_series(*, start: date, end: date, tz: str | ZoneInfo, stays, events, po
             for i, d in enumerate(series)]
 
 
+def committed_points(*, stays, points: dict, end: date, tz: str | ZoneInfo) -> int:
+    """Committed points of an iteration: the points (current estimates, None counts 0) of its
+    stories that were not taken out before the end of its last day (local midnight after `end`).
+    A story carried over (taken out after the end) counts: committed and not completed. While
+    the iteration runs, that is every story in it now. The same definition as
+    delivery.selectors._with_points, which computes it in SQL for lists."""
+    moment = end_of_day(end, ZoneInfo(tz) if isinstance(tz, str) else tz)
+    return sum(points.get(sid) or 0 for sid, _added, removed in stays if removed is None or removed >= moment)
+
+
 def completed_points(series: list[BurnDay]) -> int:
-    """Velocity of one iteration: completed points at the end of its last day."""
+    """Completed points of an iteration (its velocity once finished): the points of the stories
+    in it at the end of its last day whose status then is in the workflow's done category."""
     last = series[-1] if series else None
     return (last.completed or 0) if last else 0
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from backlog.models import Story
+from pmhub.clock import today_in
 from roadmaps.models import Product
 
 from .models import Iteration, IterationItem, StoryStatusEvent
@@ -27,7 +28,7 @@ PLAN = [  # per iteration: (title, points, day it got done or None)
 def seed(*, workspace, users):
     product, _ = Product.objects.get_or_create(workspace=workspace, name="Acme Analytics")
     tz = ZoneInfo(workspace.time_zone)
-    today = timezone.now().astimezone(tz).date()
+    today = today_in(workspace.time_zone)
     current_start = today - timedelta(days=5)
     assignee = users.get("eng") or users.get("demo")
     for index, stories in enumerate(PLAN):

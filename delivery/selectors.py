@@ -1,16 +1,15 @@
 """Reads of the delivery app, scoped to the user's workspaces, annotated and prefetched."""
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DateTimeField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from backlog.models import Story
 from pmhub.access import workspace_ids_for
+from pmhub.clock import today_in
 from roadmaps.models import Release
 
 from . import burn, story_adapter
@@ -24,29 +23,52 @@ from .models import (
 )
 
 
-def today_in(tz_name: str) -> date:
-    return timezone.now().astimezone(ZoneInfo(tz_name)).date()
+class _LocalMidnightAfter(Func):
+    """The first instant after a date's local day in a time zone: (day + 1) at local midnight
+    (burn.end_of_day in SQL; PostgreSQL)."""
+
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection, **extra):
+        day, tz = (compiler.compile(e) for e in self.source_expressions)
+        return f"(({day[0]} + 1)::timestamp AT TIME ZONE {tz[0]})", [*day[1], *tz[1]]
 
 
-def _committed_subquery():
-    return Coalesce(Subquery(
-        IterationItem.objects.filter(iteration=OuterRef("pk"), removed_at__isnull=True)
-        .values("iteration").annotate(total=Sum("story__points")).values("total")[:1],
-        output_field=IntegerField()), Value(0))
+def _members_at_end():
+    """Stays of an iteration's stories that count in its committed points (see _with_points)."""
+    return Q(items__removed_at__isnull=True) | Q(items__removed_at__gte=F("ends_at"))
+
+
+def _with_points(qs: QuerySet[Iteration]) -> QuerySet[Iteration]:
+    """Annotate `committed_points` and `story_count`, THE definition of an iteration's committed
+    points (every page, API, home panel, velocity and report reads it from here or from
+    `iteration_points`, which computes the same through the burn series):
+
+        committed points = the points (current estimates; none counts 0) of the iteration's
+        stories that were not taken out before the end of its last day (local midnight after
+        `end_date` in the workspace's time zone); while it runs, the stories in it now.
+
+    A story carried over (taken out after the end) still counts: it was committed and not
+    completed. A story taken out during the iteration does not. Before, the list counted only
+    the stories still in the iteration (carry-overs left out: 13) and the velocity table the
+    stories of its first day (21)."""
+    end = _LocalMidnightAfter(F("end_date"), F("product__workspace__time_zone"))
+    items = IterationItem.objects.filter(Q(removed_at__isnull=True) | Q(removed_at__gte=OuterRef("ends_at")),
+                                         iteration=OuterRef("pk"))
+    return (qs.select_related("product__workspace").alias(ends_at=end)
+            .annotate(committed_points=Coalesce(Subquery(
+                items.values("iteration").annotate(total=Sum("story__points")).values("total")[:1],
+                output_field=IntegerField()), Value(0)),
+                story_count=Count("items", filter=_members_at_end(), distinct=True)))
 
 
 def iterations_for_user(*, user) -> QuerySet[Iteration]:
-    return (Iteration.objects.filter(product__workspace_id__in=workspace_ids_for(user),
-                                     product__deleted_at__isnull=True)
-            .select_related("product__workspace")
-            .annotate(committed_points=_committed_subquery(),
-                      story_count=Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)))
+    return _with_points(Iteration.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                                 product__deleted_at__isnull=True))
 
 
 def iterations_of_product(*, product) -> QuerySet[Iteration]:
-    return (Iteration.objects.filter(product=product).select_related("product__workspace")
-            .annotate(committed_points=_committed_subquery(),
-                      story_count=Count("items", filter=Q(items__removed_at__isnull=True), distinct=True)))
+    return _with_points(Iteration.objects.filter(product=product))
 
 
 def iteration_for_product(*, product, iteration_id: int) -> Iteration:
@@ -102,7 +124,10 @@ def velocity_for(*, product, limit: int = 10) -> list[dict]:
                                   points={s[0]: s[3] for s in stays}, done_statuses=story_adapter.done_statuses())
         result.append({"iteration_id": iteration.id, "name": iteration.name,
                        "start_date": iteration.start_date.isoformat(), "end_date": iteration.end_date.isoformat(),
-                       "committed": series[0].scope if series else 0, "completed": burn.completed_points(series),
+                       "committed": burn.committed_points(stays=[s[:3] for s in stays],
+                                                          points={s[0]: s[3] for s in stays},
+                                                          end=iteration.end_date, tz=tz),
+                       "completed": burn.completed_points(series),
                        "length_days": iteration.length_days})
     return result
 

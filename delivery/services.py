@@ -123,10 +123,10 @@ def iteration_remove_story(*, actor, iteration: Iteration, story_id: int) -> Non
 
 
 def iteration_capacity(*, iteration: Iteration) -> dict:
+    """Committed points (selectors._with_points' definition) against the capacity."""
     committed = getattr(iteration, "committed_points", None)
     if committed is None:
-        committed = IterationItem.objects.filter(iteration=iteration, removed_at__isnull=True).aggregate(
-            total=Sum("story__points"))["total"] or 0
+        committed = selectors.iterations_of_product(product=iteration.product).get(pk=iteration.pk).committed_points
     return burn.capacity_state(committed=committed, capacity=iteration.capacity_points)
 
 

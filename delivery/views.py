@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views import View
 
 from backlog.models import Epic
+from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.models import Membership, Role
 from pmhub.utils import version_required
@@ -39,7 +40,7 @@ class IterationListView(ProductPageMixin, View):
         releases = selectors.releases_for_user(user=self.request.user).filter(product=self.product)
         return self.get_context_data(iterations=iterations, form=form or IterationForm(), velocity=velocity,
                                      releases=releases,
-                                     velocity_chart=chart, today=selectors.today_in(self.workspace.time_zone))
+                                     velocity_chart=chart, today=today_in(self.workspace.time_zone))
 
     def get(self, request, ws, product_id):
         return render(request, "delivery/iterations.html", self._context())

@@ -9,7 +9,7 @@ import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .periods import period_of
+from .periods import local_date, period_of
 
 MAX_ROWS = 10_000
 
@@ -39,7 +39,19 @@ def parse_when(raw: str):
         raise ValueError(f"date {raw!r} is not an ISO date (YYYY-MM-DD) or timestamp")
 
 
-def parse_csv(content: bytes | str, *, cadence: str, time_zone: str) -> tuple[list[dict], list[dict]]:
+def future_error(when, *, today: date, time_zone: str) -> str | None:
+    """The reason a date or timestamp is refused as a measurement's period, or None: its local day
+    (in the workspace's zone) is after `today` (pmhub.clock.today_in of that zone)."""
+    day = local_date(when, time_zone) if isinstance(when, datetime) else when
+    if day > today:
+        return (f"{day.isoformat()} is after today ({today.isoformat()} in {time_zone or 'UTC'}): "
+                "values can only be recorded for days that have begun.")
+    return None
+
+
+def parse_csv(content: bytes | str, *, cadence: str, time_zone: str,
+              today: date | None = None) -> tuple[list[dict], list[dict]]:
+    """Rows and per-line errors; with `today`, a row dated after it is an error, not a row."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -66,6 +78,9 @@ def parse_csv(content: bytes | str, *, cadence: str, time_zone: str) -> tuple[li
                 raise ValueError("missing column")
             when = parse_when(record[when_col])
             value = parse_value(record[value_col])
+            reason = future_error(when, today=today, time_zone=time_zone) if today else None
+            if reason:
+                raise ValueError(reason)
         except ValueError as e:
             errors.append({"line": line, "raw": raw[:200], "reason": str(e)})
             continue

@@ -5,12 +5,10 @@ import math
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
+from pmhub.clock import today_in
 from roadmaps.models import Product
 
 from .models import Kpi, Measurement
-from .periods import today_in
 
 DAYS = 180
 
@@ -33,7 +31,7 @@ def _value(day, start, slope, wave, offset: int) -> Decimal:
 def seed(*, workspace, users) -> None:
     product, _ = Product.objects.get_or_create(workspace=workspace, name="Acme Analytics")
     owner = users.get("pm") or users.get("demo")
-    today = today_in(workspace.time_zone, timezone.now())
+    today = today_in(workspace.time_zone)
     first = today - timedelta(days=DAYS - 1)
     for name, (unit, direction, aggregation, start, slope, wave, target, warning, critical) in DEMO_KPIS.items():
         kpi, _ = Kpi.objects.get_or_create(product=product, name=name, defaults={

@@ -41,6 +41,3 @@ def period_of(value, cadence: str, time_zone: str) -> date:
     day = local_date(value, time_zone) if isinstance(value, datetime) else value
     return period_start(day, cadence)
 
-
-def today_in(time_zone: str, now: datetime) -> date:
-    return local_date(now, time_zone)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.clock import today_in
 from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, notify
@@ -115,17 +116,24 @@ def _combine(values: list[Decimal], aggregation: str) -> Decimal:
 
 
 def _coerce_item(item: dict, *, kpi: Kpi, time_zone: str) -> tuple[date, Decimal]:
+    """(period start, value) of one item, or a ValidationError with field errors. A day after
+    today in the workspace's zone is refused: a value measured in the future is a typo or a
+    forecast, and would otherwise become the KPI's current value."""
     errors = {}
     when = item.get("period") or item.get("timestamp") or item.get("date")
     period = None
-    if isinstance(when, datetime | date):
-        period = period_of(when, kpi.cadence, time_zone)
-    elif isinstance(when, str):
+    if isinstance(when, str):
         try:
-            period = period_of(csv_import.parse_when(when), kpi.cadence, time_zone)
+            when = csv_import.parse_when(when)
         except ValueError as e:
             errors["period"] = str(e)
-    else:
+    if isinstance(when, datetime | date):
+        future = csv_import.future_error(when, today=today_in(time_zone), time_zone=time_zone)
+        if future:
+            errors["period"] = future
+        else:
+            period = period_of(when, kpi.cadence, time_zone)
+    elif "period" not in errors:
         errors["period"] = "Give a period (date) or a timestamp."
     value = item.get("value")
     try:
@@ -212,8 +220,12 @@ def measurement_delete(*, user, measurement: Measurement) -> None:
 
 
 def kpi_refresh_current(*, kpi: Kpi) -> None:
-    """Keep current_value/current_at equal to the latest period's value (key results follow it)."""
-    latest = kpi.measurements.order_by("-period_start").values("value", "period_start").first()
+    """Keep current_value/current_at equal to the KPI's current value (key results follow it):
+    the latest measurement whose period starts on or before today in the workspace's time zone
+    (a row dated later, written before such rows were refused, is never current)."""
+    today = today_in(kpi.product.workspace.time_zone)
+    latest = (kpi.measurements.filter(period_start__lte=today).order_by("-period_start")
+              .values("value", "period_start").first())
     value, at = (latest["value"], latest["period_start"]) if latest else (None, None)
     Kpi.objects.filter(pk=kpi.pk).update(current_value=value, current_at=at)
     kpi.current_value, kpi.current_at = value, at
@@ -230,7 +242,9 @@ def _evaluate_on_commit(kpi_id: int) -> None:
 def upload_stage(*, user, kpi: Kpi, content: bytes, filename: str = "") -> MeasurementUpload:
     """Parse a CSV into a staging row; the measurements are written only by upload_confirm."""
     require_role(user=user, workspace_id=kpi.product.workspace_id, role=Role.EDITOR)
-    rows, errors = csv_import.parse_csv(content, cadence=kpi.cadence, time_zone=kpi.product.workspace.time_zone)
+    time_zone = kpi.product.workspace.time_zone
+    rows, errors = csv_import.parse_csv(content, cadence=kpi.cadence, time_zone=time_zone,
+                                        today=today_in(time_zone))
     return MeasurementUpload.objects.create(kpi=kpi, created_by=user, filename=filename[:200], rows=rows,
                                             errors=errors)
 
@@ -305,7 +319,7 @@ def _plan_open_for(kpi: Kpi, record: KpiHealth) -> ActionPlan | None:
     plan = ActionPlan.objects.create(
         kpi=kpi, owner=kpi.owner, title=f"Bring “{kpi.name}” back on track", opened_by_health=record,
         steps="- Find the cause\n- Agree on the fix\n- Check the next measurement",
-        due_date=timezone.localdate() + timedelta(days=14))
+        due_date=today_in(kpi.product.workspace.time_zone) + timedelta(days=14))
     if kpi.owner_id:
         ws = kpi.product.workspace
         notify(recipient=kpi.owner, kind="kpi_off_track", title=f"KPI “{kpi.name}” is off track",

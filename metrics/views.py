@@ -9,9 +9,9 @@ from django.forms.models import model_to_dict
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 
+from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
@@ -22,7 +22,6 @@ from roadmaps.pages import ProductPageMixin
 from . import selectors, services
 from .forms import ActionPlanForm, KpiForm, MeasurementForm, UploadForm
 from .models import Health
-from .periods import today_in
 
 KPI_DATA_FIELDS = ["name", "description", "unit", "direction", "aggregation", "cadence", "owner", "target_value",
                    "target_date", "baseline_value", "baseline_date", "warning_threshold", "critical_threshold",
@@ -85,7 +84,7 @@ class KpiDetailView(KpiPageMixin, View):
     def _render(self, request, form=None, measurement_form=None, status=200):
         kpi = self.kpi
         span = kpi.measurements.aggregate(first=Min("period_start"), last=Max("period_start"))
-        today = timezone.localdate()
+        today = today_in(self.workspace.time_zone)
         window = selectors.Window(span["first"] or today, max(span["last"] or today, today), "all")
         chart = selectors.dashboard_data(kpis=[kpi], window=window)
         initial = model_to_dict(kpi, fields=KPI_DATA_FIELDS) | {"version": kpi.version}
@@ -216,7 +215,7 @@ class DashboardMixin:
     template_name = "metrics/dashboard.html"
 
     def dashboard(self, request):
-        window = selectors.window_from(request.GET, today=today_in(self.workspace.time_zone, timezone.now()))
+        window = selectors.window_from(request.GET, today=today_in(self.workspace.time_zone))
         kpis = self.dashboard_kpis()
         data = {"window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "key": window.key,
                            "previous_start": window.previous.start.isoformat(),

@@ -50,6 +50,3 @@ def due_period(*, cadence: str, weekday: int, day_of_month: int, hour: int, now:
         return None
     return period_key(cadence, moment.date())
 
-
-def local_today(now: datetime, time_zone: str) -> date:
-    return now.astimezone(tz_of(time_zone)).date()

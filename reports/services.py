@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.clock import today_in
 from pmhub.models import Membership, Notification, Role
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, mail_subject, version_claim
@@ -213,7 +214,7 @@ def report_build(*, subscription: ReportSubscription | None = None, product=None
         workspace = workspace or product.workspace
         cadence_ = "weekly"
     section_keys = [k for k in SECTION_KEYS if k in (section_keys or SECTION_KEYS)]
-    today = cadence.local_today(now, workspace.time_zone)
+    today = today_in(workspace.time_zone, now)
     period = period or cadence.period_key(cadence_, today)
     products = _products_of(workspace=workspace, product=product)
     previous_sections = {s["key"]: s["data"] for s in (previous or {}).get("sections", [])}

@@ -4,6 +4,8 @@ dependencies. Idempotent: everything is found by name first, so a second run cha
 from datetime import date, timedelta
 from decimal import Decimal
 
+from pmhub.clock import today_in
+
 from .models import (
     BusinessCase,
     Capability,
@@ -52,7 +54,7 @@ def seed(*, workspace, users) -> None:
         for comp, level in levels.items():
             CapabilityRating.objects.get_or_create(competitor=competitors[comp], capability=capability,
                                                    defaults={"level": level})
-    today = date.today()
+    today = today_in(workspace.time_zone)
     q_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     q_end = (date(q_start.year + (q_start.month == 10), (q_start.month + 2) % 12 + 1, 1) - timedelta(days=1))
     quarter = f"{q_start.year}-Q{(q_start.month - 1) // 3 + 1}"

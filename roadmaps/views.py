@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
@@ -274,7 +275,7 @@ GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
                    scale: str = "month") -> dict:
     """Everything the timeline template draws: range, columns, lanes of bars, markers, lines."""
-    today = today or timezone.localdate()
+    today = today or today_in(product.workspace.time_zone)
     data = selectors.roadmap_for_product(product=product, params=params)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
     dates = [d for i in initiatives for d in (i.start_date, i.end_date)] + [r.release_date for r in releases]

@@ -16,13 +16,13 @@ from pmhub.access import roles_of
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.parsers import JSONParser
 from pmhub.api.throttling import AddressRateThrottle, TokenRateThrottle
+from pmhub.clock import today_in
 from pmhub.models import Role
 from roadmaps.selectors import product_for_user
 
 from .. import analytics, selectors, services
 from ..ingestion import BatchInvalid, BatchTooLarge
 from ..models import Feature, FeatureDaily, IngestionKey, OutcomeReview
-from ..rollups import local_today
 from .authentication import HasIngestionKey, IngestionKeyAuthentication
 from .serializers import (
     AdoptionSerializer,
@@ -175,7 +175,7 @@ class FeatureViewSet(ScopedViewSet, *CRUD_MIXINS):
         window = request.query_params.get("window", str(analytics.ADOPTION_WINDOW_DAYS))
         if window not in ("7", "28"):
             raise ValidationError({"window": "7 or 28."})
-        end = _date_param(request, "end", local_today(feature.product.workspace.time_zone))
+        end = _date_param(request, "end", today_in(feature.product.workspace.time_zone))
         figures = selectors.adoption_by_feature(product_id=feature.product_id, end=end, window=int(window))
         f = figures.get(feature.id, {})
         return Response(AdoptionSerializer({

@@ -139,6 +139,7 @@ def test_velocity_query_count_does_not_grow_with_iterations(product, django_asse
         assert len(selectors.velocity_for(product=product)) == 6
 
 
+@time_machine.travel(utc(2026, 11, 4, 12), tick=False)  # during the iteration
 def test_capacity_of_an_iteration_from_its_open_stays(product, editor):
     iteration = IterationFactory(product=product, capacity_points=10)
     for points in (5, 4):
@@ -152,3 +153,33 @@ def test_capacity_of_an_iteration_from_its_open_stays(product, editor):
         "committed": 11, "capacity": 10, "percent": 110, "over": True, "over_by": 1, "free": 0}
     services.iteration_remove_story(actor=editor, iteration=iteration, story_id=extra.id)
     assert services.iteration_capacity(iteration=iteration)["committed"] == 9
+
+
+def test_committed_points_are_the_same_in_the_list_the_velocity_table_and_the_api(client_as, api_as, product,
+                                                                                  editor, workspace):
+    """The sprint of issue 14 (21 in one table, 13 in the other): 8 + 5 + 8 points planned, one
+    8-point story carried over after the end, a 3-point story taken out during the sprint.
+    Committed = the stories not taken out before the end of the last day: 21."""
+    iteration = IterationFactory(product=product, start_date=date(2026, 11, 2), end_date=date(2026, 11, 13),
+                                 capacity_points=20)
+    a, b, carried, dropped = (StoryFactory(product=product, points=p) for p in (8, 5, 8, 3))
+    with time_machine.travel(utc(2026, 11, 1, 10), tick=False):
+        for story in (a, b, carried, dropped):
+            services.iteration_add_story(actor=editor, iteration=iteration, story_id=story.id)
+    with time_machine.travel(utc(2026, 11, 5, 10), tick=False):
+        services.iteration_remove_story(actor=editor, iteration=iteration, story_id=dropped.id)
+    for story, day in ((a, 6), (b, 12)):
+        StoryStatusEvent.objects.create(product=product, story=story, at=utc(2026, 11, day, 15), old_status="ready", new_status="done")
+    with time_machine.travel(utc(2026, 11, 16, 8), tick=False):  # the next sprint's planning takes it out
+        services.iteration_remove_story(actor=editor, iteration=iteration, story_id=carried.id)
+
+    with time_machine.travel(utc(2026, 11, 20, 12), tick=False):
+        page = client_as(editor).get(f"/w/{workspace.slug}/products/{product.id}/iterations/")
+        listed = api_as(editor).get(f"/api/v1/iterations/?product={product.id}").json()["results"][0]
+        velocity = api_as(editor).get(f"/api/v1/iterations/velocity/?product={product.id}").json()
+    row = next(i for i in page.context["iterations"] if i.id == iteration.id)
+    assert row.capacity["committed"] == 21 and row.story_count == 3
+    assert page.context["velocity"]["iterations"][0]["committed"] == 21
+    assert page.context["velocity"]["iterations"][0]["completed"] == 13
+    assert listed["committed_points"] == 21
+    assert velocity["iterations"][0]["committed"] == 21 and velocity["iterations"][0]["completed"] == 13

@@ -1,8 +1,9 @@
 """Iterations: create, plan stories in and out (one iteration at a time, with history)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -101,6 +102,7 @@ def test_iterations_page_lists_and_creates(client_as, product, editor):
     assert Iteration.objects.count() == 1
 
 
+@time_machine.travel(datetime(2026, 11, 4, 12, tzinfo=UTC), tick=False)  # during the iteration
 def test_api_iteration_lifecycle(api_as, product, editor):
     client = api_as(editor)
     created = client.post("/api/v1/iterations/", {"product": product.id, "name": "S1", "start_date": "2026-11-02",
@@ -115,7 +117,8 @@ def test_api_iteration_lifecycle(api_as, product, editor):
     assert burndown.status_code == 200 and len(burndown.json()["days"]) == 5
     removed = client.post(f"/api/v1/iterations/{iteration_id}/items/remove/", {"story": story.id}, format="json")
     assert removed.json()["committed_points"] == 0
-    velocity = client.get(f"/api/v1/iterations/velocity/?product={product.id}")
+    with time_machine.travel(datetime(2026, 11, 9, 12, tzinfo=UTC), tick=False):  # once it has ended
+        velocity = client.get(f"/api/v1/iterations/velocity/?product={product.id}")
     assert velocity.status_code == 200 and [v["completed"] for v in velocity.json()["iterations"]] == [0]
     patched = client.patch(f"/api/v1/iterations/{iteration_id}/", {"capacity_points": 8}, format="json")
     assert patched.json()["capacity_points"] == 8
