@@ -142,7 +142,7 @@ def test_a_comment_notifies_the_mentioned_member(product, editor, admin, stories
     assert Notification.objects.filter(recipient=admin).count() == 1
 
 
-def test_rescore_product_recomputes_a_stale_score(product, editor):
+def test_rescore_product_recomputes_an_outdated_score(product, editor):
     story = services.story_create(actor=editor, product=product, title="Scored",
                                   score_inputs={"reach": 100, "impact": 1, "confidence": 100, "effort": 1})
     Story.objects.filter(id=story.id).update(score=Decimal("1"))
