@@ -32,6 +32,7 @@ run: migrate
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Two phases: everything but the browser tests on TEST_WORKERS processes, then the browser tests

@@ -6,6 +6,14 @@ class AdoptionConfig(AppConfig):
     verbose_name = "Adoption and outcomes"
 
     def ready(self):
+        from pmhub.webhooks import webhook_events_register
+
+        webhook_events_register(app=self.name, events={
+            "adoption.feature.created": "A tracked feature was created.",
+            "adoption.feature.updated": "A tracked feature changed.",
+            "adoption.outcome_review.opened": "A shipped release opened an outcome review.",
+        })
+
         from roadmaps.signals import release_shipped
 
         release_shipped.connect(release_shipped_open_reviews, dispatch_uid="adoption.release_shipped")

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 from pmhub.clock import today_in
+from pmhub.ordering import nulls_last_key
 
 from . import analytics
 from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily, WindowCount
@@ -69,11 +70,12 @@ def adoption_by_feature(*, product_id: int, end: date, window: int = analytics.A
     return out
 
 
+# Features without a figure (no active users, no previous window) come last both ways (pmhub/ordering.py).
 SORTS = {
-    "adoption": lambda r: (r["percent"] is None, -(r["percent"] or 0), r["feature"].label.lower()),
-    "-adoption": lambda r: (r["percent"] is None, r["percent"] or 0, r["feature"].label.lower()),
-    "trend": lambda r: (r["trend"] is None, -(r["trend"] or 0), r["feature"].label.lower()),
-    "-trend": lambda r: (r["trend"] is None, r["trend"] or 0, r["feature"].label.lower()),
+    "adoption": lambda r: (*nulls_last_key(r["percent"], descending=True), r["feature"].label.lower()),
+    "-adoption": lambda r: (*nulls_last_key(r["percent"], descending=False), r["feature"].label.lower()),
+    "trend": lambda r: (*nulls_last_key(r["trend"], descending=True), r["feature"].label.lower()),
+    "-trend": lambda r: (*nulls_last_key(r["trend"], descending=False), r["feature"].label.lower()),
     "name": lambda r: r["feature"].label.lower(),
 }
 

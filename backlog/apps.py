@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class BacklogConfig(AppConfig):
     name = "backlog"
+
+    def ready(self):
+        from pmhub.webhooks import webhook_events_register
+
+        webhook_events_register(app=self.name, events={
+            "story.created": "A story was created (one per story, also for imports).",
+            "story.updated": "A story's fields or status changed.",
+            "story.moved": "A story moved in the backlog order (its new rank).",
+            "epic.created": "An epic was created.",
+            "epic.updated": "An epic's fields changed.",
+        })

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 from pmhub.models import Membership
+from pmhub.ordering import Orderings, nulls_last
 
 from .models import (
     BacklogSettings,
@@ -21,15 +22,18 @@ from .models import (
     default_workflow,
 )
 
-SORTS = {
-    "rank": ["rank", "id"],
-    "-score": [F("score").desc(nulls_last=True), "rank"],
-    "score": [F("score").asc(nulls_last=True), "rank"],
-    "title": ["title", "id"],
-    "points": [F("points").asc(nulls_last=True), "rank"],
-    "-created_at": ["-created_at", "-id"],
-    "status": ["status", "rank"],
-}
+# The backlog's orderings, for the page (`?sort=`) and the API (`?ordering=`) alike. `?` marks a
+# figure a story may lack: stories without it come last in both directions (pmhub/ordering.py).
+STORY_ORDERINGS = Orderings({
+    "rank": ("rank", "id"),
+    "-score": ("-score?", "rank"),
+    "score": ("score?", "rank"),
+    "title": ("title", "id"),
+    "points": ("points?", "rank"),
+    "-points": ("-points?", "rank"),
+    "-created_at": ("-created_at", "-id"),
+    "status": ("status", "rank"),
+}, default="rank")
 GROUPS = {"epic": "epic__title", "status": "status", "assignee": "assignee__email"}
 
 
@@ -132,18 +136,16 @@ def stories_sorted(qs: QuerySet, *, sort: str, group_by: str = "", fields: list[
     keys = {f.key for f in fields}
     order: list = []
     if group_by in GROUPS:
-        order.append(F(GROUPS[group_by]).asc(nulls_last=True))
+        order.append(nulls_last(F(GROUPS[group_by]), descending=False))
     elif group_by.startswith("cf_") and group_by[3:] in keys:
-        order.append(KeyTransform(group_by[3:], "custom_values").asc(nulls_last=True))
-    desc = sort.startswith("-")
+        order.append(nulls_last(KeyTransform(group_by[3:], "custom_values"), descending=False))
     name = sort.lstrip("-")
-    if sort in SORTS:
-        order += SORTS[sort]
+    if sort in STORY_ORDERINGS.choices:
+        order += STORY_ORDERINGS.order_by(sort)
     elif name.startswith("cf_") and name[3:] in keys:
-        expr = KeyTransform(name[3:], "custom_values")
-        order += [expr.desc(nulls_last=True) if desc else expr.asc(nulls_last=True), "rank"]
+        order += [nulls_last(KeyTransform(name[3:], "custom_values"), descending=sort.startswith("-")), "rank"]
     else:
-        order += SORTS["rank"]
+        order += STORY_ORDERINGS.order_by(STORY_ORDERINGS.default)
     return qs.order_by(*order)
 
 

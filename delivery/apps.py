@@ -5,6 +5,12 @@ class DeliveryConfig(AppConfig):
     name = "delivery"
 
     def ready(self):
+        from pmhub.webhooks import webhook_events_register
+
+        webhook_events_register(app=self.name, events={
+            "release.scope_changed": "Stories came into or left a release's scope (with its total points).",
+        })
+
         from backlog.signals import stories_created, story_status_changed
 
         from .receivers import record_created_stories, record_status_event

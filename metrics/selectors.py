@@ -190,9 +190,3 @@ def objectives_with_progress(*, products: list) -> list[dict]:
     return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None}
             for o in with_progress(Objective.objects.filter(product__in=products)[:50])]
 
-
-def adoption_funnels(*, products, window: Window) -> dict[int, list[dict]]:
-    """The adoption app's funnel per feature of each product, in a fixed number of queries."""
-    from adoption.selectors import adoption_funnels as funnels
-
-    return funnels(products=products, start=window.start, end=window.end)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from adoption.selectors import adoption_funnels
 from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
@@ -235,8 +236,9 @@ class DashboardMixin:
             window=window, data=data, tiles=data["kpis"], ranges=["30", "90", "365"],
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
-            funnels=list(zip(products, selectors.adoption_funnels(products=products, window=window).values(),
-                             strict=True)),
+            # Presentation composes the adoption app's funnels (metrics' domain sits below adoption).
+            funnels=list(zip(products, adoption_funnels(products=products, start=window.start,
+                                                        end=window.end).values(), strict=True)),
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
         )
         return render(request, self.template_name, context)

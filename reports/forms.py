@@ -1,6 +1,8 @@
 from django import forms
 
-from .models import SECTION_CHOICES, WEBHOOK_EVENTS, ReportSubscription
+from pmhub.webhooks import webhook_events
+
+from .models import SECTION_CHOICES, ReportSubscription
 
 WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"),
             (6, "Sunday")]
@@ -44,7 +46,9 @@ class PreviewForm(forms.Form):
 class WebhookForm(forms.Form):
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
-    events = forms.MultipleChoiceField(choices=[(e, e) for e in WEBHOOK_EVENTS], widget=forms.CheckboxSelectMultiple)
+    # Evaluated per form: the registry is filled by the apps' ready(), after this module may be imported.
+    events = forms.MultipleChoiceField(choices=lambda: [(e.name, e.name) for e in webhook_events()],
+                                       widget=forms.CheckboxSelectMultiple)
 
 
 class PreferencesForm(forms.Form):

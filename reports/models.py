@@ -144,12 +144,6 @@ class NotificationEmail(models.Model):
         return f"e-mail of notification {self.notification_id} ({self.status})"
 
 
-WEBHOOK_EVENTS = [
-    "story.created", "story.updated", "story.moved", "initiative.changed", "kpi.health_changed",
-    "release.scope_changed",
-]
-
-
 def _webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 

@@ -34,12 +34,12 @@ from pmhub.clock import today_in
 from pmhub.models import Membership, Notification, Role
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, mail_subject, version_claim
+from pmhub.webhooks import webhook_event_names
 
 from . import cadence, sections
 from .models import (
     SECTION_CHOICES,
     SECTION_KEYS,
-    WEBHOOK_EVENTS,
     NotificationEmail,
     NotificationPreference,
     ReportDelivery,
@@ -481,8 +481,9 @@ def _clean_webhook(*, url: str, events: list[str], description: str = "") -> dic
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         errors["url"] = "Enter an http:// or https:// URL."
     events = list(dict.fromkeys(events or []))
-    if not events or any(e not in WEBHOOK_EVENTS for e in events):
-        errors["events"] = f"Choose events among: {', '.join(WEBHOOK_EVENTS)}."
+    allowed = webhook_event_names()  # exactly what the apps registered (pmhub.webhooks)
+    if not events or any(e not in allowed for e in events):
+        errors["events"] = f"Choose events among: {', '.join(allowed)}."
     if errors:
         raise ValidationError(errors)
     return {"url": url[:500], "events": events, "description": (description or "").strip()[:200]}

@@ -2,14 +2,15 @@
 per-product scoring model / settings. Validation and shape only; rules live in services."""
 
 import django_filters
-from django.db.models import Count, DecimalField, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
+from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
 from pmhub.models import Role
 from roadmaps.models import Product
@@ -40,15 +41,6 @@ def _valid_for_product(request, serializer_class) -> tuple[dict, Product]:
     return data, _product_from(request, data)
 
 
-class StoryCursorPagination(CursorPagination):
-    """Stories by rank (default) or by score (`?ordering=-score`), stable under inserts."""
-
-    orderings = {"rank": ("rank", "id"), "-score": ("-score_key", "rank"), "score": ("score_key", "rank")}
-
-    def get_ordering(self, request, queryset, view):
-        return self.orderings.get(request.query_params.get("ordering", "rank"), self.orderings["rank"])
-
-
 class StoryFilter(django_filters.FilterSet):
     product = django_filters.NumberFilter()
     epic = django_filters.NumberFilter()
@@ -69,20 +61,20 @@ class StoryFilter(django_filters.FilterSet):
         return selectors._json_contains(queryset, "labels", value)
 
 
-ORDERING_PARAM = OpenApiParameter(
-    "ordering", str, enum=["rank", "-score", "score"], description="rank (backlog order, default) or score."
-)
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
 
 class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     """Stories of your products. Updates name the `version` they read (stale: 409 with the
-    current state). `?ordering=rank|-score`, cursor-paginated."""
+    current state). `?ordering=` one of the backlog page's sorts (rank by default; stories without
+    a score or estimate last in both directions), cursor-paginated."""
 
     workspace_field = "product__workspace"
     serializer_class = s.StorySerializer
     write_serializer_class = s.StoryWriteSerializer
-    pagination_class = StoryCursorPagination
+    pagination_class = CursorPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    orderings = selectors.STORY_ORDERINGS
     filterset_class = StoryFilter
     action_roles = CRUD_ROLES | {
         "move": Role.EDITOR,
@@ -94,7 +86,6 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     def base_queryset(self):
         qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
         if self.action == "list":
-            qs = qs.annotate(score_key=Coalesce("score", Value(-(10**9)), output_field=DecimalField()))
             product_id = self.request.query_params.get("product")
             if product_id and product_id.isdigit():
                 fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
@@ -118,7 +109,7 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         )
         return Response(s.StoryDetailSerializer(story, context={"request": self.request}).data, status=code)
 
-    @extend_schema(parameters=[ORDERING_PARAM, CF_PARAM])
+    @extend_schema(parameters=[CF_PARAM])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -2,10 +2,10 @@ from rest_framework import serializers
 
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
+from pmhub.webhooks import webhook_event_names
 
 from ..models import (
     SECTION_KEYS,
-    WEBHOOK_EVENTS,
     ReportDelivery,
     ReportRecipient,
     ReportRun,
@@ -86,9 +86,14 @@ class WebhookEndpointWriteSerializer(serializers.Serializer):
     workspace = bounded.IntegerField(help_text="Id of the workspace (create only).")
     url = serializers.URLField(max_length=500)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=[]))
     active = serializers.BooleanField(required=False)
     version = version_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The registry is filled by the apps' ready(); read it per serializer, not at import.
+        self.fields["events"].child.choices = webhook_event_names()
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

@@ -1,0 +1,237 @@
+"""Every write service has a test of its successful effect, not only of its refusals.
+
+The write services are introspected: every public function defined in an app's `services.py`.
+Each one is either a read/helper (READS, with what it does) or names the test that runs its
+success path and checks its effect (SUCCESS_TESTS). A new service in neither list fails here;
+so does a mapping to a test that no longer exists. The check is static (it reads the test files),
+so it gives the same answer in a subset run and under pytest-xdist.
+
+To add a service: write the test of its effect (rows, version, activity, notifications, webhooks)
+and name it below.
+"""
+
+import ast
+import importlib
+import inspect
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports"]
+
+READS = {
+    "pmhub.invitation_by_key": "looks an invitation up by its raw key",
+    "roadmaps.initiative_state": "the JSON shape of an initiative (webhooks, 409 answers)",
+    "roadmaps.labels_text": "normalises labels to the stored text",
+    "roadmaps.quarter_dates": "pure: a quarter's first and last day",
+    "roadmaps.share_link_resolve": "looks a share link up by its raw token",
+    "roadmaps.snapshot_payload": "reads the roadmap into a snapshot's JSON",
+    "backlog.explain": "pure: the terms of a score",
+    "backlog.is_done": "pure: whether a status is in a done category",
+    "backlog.mentioned_users": "reads the members an @mention names",
+    "backlog.score_of": "pure: an item's score under a model",
+    "backlog.story_payload": "the JSON shape of a story in webhooks",
+    "backlog.story_url": "a story's page address",
+    "backlog.what_if": "ranking under a candidate model, without writing",
+    "backlog.workflow_of": "reads the product's workflow",
+    "delivery.export_csv": "reads stories into CSV text",
+    "delivery.iteration_capacity": "reads committed points against capacity",
+    "metrics.kpi_state": "the JSON shape of a KPI in 409 answers",
+    "adoption.ingestion_key_authenticate": "looks an ingestion key up by its raw value",
+    "adoption.prediction_snapshot": "pure: the score and inputs as JSON numbers",
+    "adoption.success_kpis": "reads an epic's or initiative's success KPIs",
+    "reports.notification_preferences_for": "reads a user's e-mail preferences",
+    "reports.recipient_for_token": "looks a recipient up by a signed token",
+    "reports.report_build": "reads a report's data",
+    "reports.send_lease": "configuration: how long a sending claim is trusted",
+    "reports.unsubscribe_token": "signs a recipient's id",
+    "reports.unsubscribe_url": "an unsubscribe address",
+    "reports.wants_email": "reads a preference",
+    "reports.webhook_lease": "configuration: how long a delivery claim is trusted",
+    "reports.webhook_sign": "pure: HMAC of a body",
+}
+
+_CORE = "tests/core/test_success_paths.py::"
+_ROAD = "tests/roadmaps/test_success_paths.py::"
+_BACK = "tests/backlog/test_success_paths.py::"
+_DELI = "tests/delivery/test_success_paths.py::"
+_METR = "tests/metrics/test_success_paths.py::"
+_ADOP = "tests/adoption/test_success_paths.py::"
+_REPO = "tests/reports/test_success_paths.py::"
+
+SUCCESS_TESTS = {
+    # core
+    "pmhub.activity_record": "tests/core/test_workspaces.py::test_creating_a_workspace_makes_the_creator_admin_and_logs_it",
+    "pmhub.api_token_create": "tests/core/test_tokens.py::test_token_created_in_browser_is_shown_once_and_stored_hashed",
+    "pmhub.api_token_revoke": _CORE + "test_api_token_create_stores_only_a_hash_and_revoke_stops_it",
+    "pmhub.invitation_accept": "tests/core/test_workspaces.py::test_invitation_is_emailed_and_accepted_with_its_role",
+    "pmhub.invitation_create": _CORE + "test_invitation_create_sends_the_email_on_commit",
+    "pmhub.invitation_revoke": _CORE + "test_invitation_revoke_closes_the_invitation",
+    "pmhub.job_create": _CORE + "test_a_job_reports_progress_then_finishes",
+    "pmhub.job_progress": _CORE + "test_a_job_reports_progress_then_finishes",
+    "pmhub.job_finish": _CORE + "test_a_job_reports_progress_then_finishes",
+    "pmhub.membership_remove": _CORE + "test_membership_remove_deletes_it_and_revokes_the_members_tokens",
+    "pmhub.membership_set_role": _CORE + "test_membership_set_role_changes_what_the_member_may_do",
+    "pmhub.notifications_mark_read": "tests/core/test_navigation_cache.py::test_unread_count_follows_notify_mark_read_and_delete",
+    "pmhub.notify": "tests/core/test_navigation_cache.py::test_unread_count_follows_notify_mark_read_and_delete",
+    "pmhub.user_create": _CORE + "test_user_create_stores_a_lower_case_email_and_a_hashed_password",
+    "pmhub.workspace_create": _CORE + "test_workspace_create_makes_the_creator_admin",
+    "pmhub.workspace_update": _CORE + "test_workspace_update_renames_and_changes_the_time_zone",
+    # roadmaps
+    "roadmaps.business_case_update": _ROAD + "test_business_case_update_creates_then_changes_the_case",
+    "roadmaps.capability_rate": _ROAD + "test_capability_rate_records_and_changes_a_rating",
+    "roadmaps.child_create": _ROAD + "test_children_are_created_updated_and_deleted",
+    "roadmaps.child_update": _ROAD + "test_children_are_created_updated_and_deleted",
+    "roadmaps.child_delete": _ROAD + "test_children_are_created_updated_and_deleted",
+    "roadmaps.dependency_create": _ROAD + "test_dependency_create_and_delete",
+    "roadmaps.dependency_delete": _ROAD + "test_dependency_create_and_delete",
+    "roadmaps.initiative_create": "tests/roadmaps/test_services.py::test_initiative_writes_emit_webhook_and_activity",
+    "roadmaps.initiative_delete": "tests/roadmaps/test_services.py::test_initiative_writes_emit_webhook_and_activity",
+    "roadmaps.initiative_move": "tests/roadmaps/test_services.py::test_initiative_writes_emit_webhook_and_activity",
+    "roadmaps.initiative_update": _ROAD + "test_initiative_update_bumps_the_version_and_emits",
+    "roadmaps.key_result_create": _ROAD + "test_key_result_create_adds_it_to_the_objective",
+    "roadmaps.objective_create": _ROAD + "test_objective_create_and_update",
+    "roadmaps.objective_update": _ROAD + "test_objective_create_and_update",
+    "roadmaps.product_create": _ROAD + "test_product_create_and_update_are_recorded",
+    "roadmaps.product_update": _ROAD + "test_product_create_and_update_are_recorded",
+    "roadmaps.product_delete": "tests/roadmaps/test_services.py::test_product_soft_delete_and_restore",
+    "roadmaps.product_restore": "tests/roadmaps/test_services.py::test_product_soft_delete_and_restore",
+    "roadmaps.release_assign": _ROAD + "test_release_assign_puts_initiatives_and_epics_in_scope_and_takes_them_out",
+    "roadmaps.release_mark_released": "tests/roadmaps/test_services.py::test_marking_released_sends_release_shipped_once",
+    "roadmaps.share_link_create": "tests/roadmaps/test_pages.py::test_share_link_page_shows_only_the_timeline",
+    "roadmaps.share_link_revoke": _ROAD + "test_share_link_revoke_stops_the_link",
+    "roadmaps.snapshot_create": _ROAD + "test_snapshot_create_freezes_the_roadmap",
+    # backlog
+    "backlog.comment_create": _BACK + "test_a_comment_notifies_the_mentioned_member",
+    "backlog.criterion_add": _BACK + "test_criteria_are_added_and_ticked",
+    "backlog.criterion_toggle": _BACK + "test_criteria_are_added_and_ticked",
+    "backlog.custom_field_create": _BACK + "test_custom_field_update_changes_label_options_and_required",
+    "backlog.custom_field_update": _BACK + "test_custom_field_update_changes_label_options_and_required",
+    "backlog.custom_field_delete": _BACK + "test_custom_field_delete_removes_the_definition",
+    "backlog.demand_recompute": _BACK + "test_demand_recompute_sums_importance_times_segment_weight",
+    "backlog.epic_create": "tests/core/test_webhook_events.py::test_a_subscribed_epic_event_is_delivered_to_the_outbox",
+    "backlog.epic_update": _BACK + "test_epic_update_bumps_its_version_and_emits",
+    "backlog.epic_delete": _BACK + "test_epic_delete_removes_it_and_keeps_its_stories",
+    "backlog.feedback_create": _BACK + "test_feedback_update_moves_demand_from_the_old_story_to_the_new",
+    "backlog.feedback_update": _BACK + "test_feedback_update_moves_demand_from_the_old_story_to_the_new",
+    "backlog.feedback_delete": _BACK + "test_feedback_delete_takes_its_demand_away",
+    "backlog.rebalance": _BACK + "test_rebalance_rewrites_ranks_short_and_keeps_the_order",
+    "backlog.rescore_product": _BACK + "test_rescore_product_recomputes_an_outdated_score",
+    "backlog.saved_view_create": _BACK + "test_saved_view_create_update_and_delete",
+    "backlog.saved_view_update": _BACK + "test_saved_view_create_update_and_delete",
+    "backlog.saved_view_delete": _BACK + "test_saved_view_create_update_and_delete",
+    "backlog.scoring_model_update": "tests/backlog/test_api.py::test_weighted_model_with_demand_and_custom_field",
+    "backlog.settings_update": "tests/backlog/test_services.py::test_custom_workflow_maps_statuses_to_categories",
+    "backlog.stories_bulk_create": "tests/backlog/test_services.py::test_bulk_create_inserts_once_with_ranks_scores_and_criteria",
+    "backlog.stories_bulk_update": "tests/backlog/test_api.py::test_bulk_edit_changes_status_epic_and_labels",
+    "backlog.story_create": "tests/backlog/test_services.py::test_writes_emit_webhooks_and_record_activity",
+    "backlog.story_update": "tests/backlog/test_services.py::test_writes_emit_webhooks_and_record_activity",
+    "backlog.story_move": "tests/backlog/test_services.py::test_writes_emit_webhooks_and_record_activity",
+    "backlog.story_delete": _BACK + "test_story_delete_removes_the_story_and_records_who_deleted_it",
+    # delivery
+    "delivery.change_request_create": "tests/delivery/test_scope.py::test_after_approval_a_change_is_a_pending_request_and_admins_are_notified",
+    "delivery.change_request_decide": "tests/delivery/test_scope.py::test_approve_applies_the_change_and_keeps_history",
+    "delivery.import_upload": "tests/delivery/test_import.py::test_round_trip_export_then_import_loses_nothing",
+    "delivery.import_preview": "tests/delivery/test_import.py::test_unknown_status_can_be_mapped",
+    "delivery.import_confirm": "tests/delivery/test_import.py::test_confirm_imports_valid_rows_in_the_background",
+    "delivery.import_run": "tests/delivery/test_import.py::test_confirm_imports_valid_rows_in_the_background",
+    "delivery.iteration_create": "tests/delivery/test_iterations.py::test_editor_creates_iteration_and_activity_is_recorded",
+    "delivery.iteration_update": _DELI + "test_iteration_update_and_delete_are_recorded",
+    "delivery.iteration_delete": _DELI + "test_iteration_update_and_delete_are_recorded",
+    "delivery.iteration_add_story": "tests/delivery/test_iterations.py::test_story_is_in_one_iteration_at_a_time_and_history_is_kept",
+    "delivery.iteration_remove_story": "tests/delivery/test_burn.py::test_capacity_of_an_iteration_from_its_open_stays",
+    "delivery.scope_approve": "tests/delivery/test_scope.py::test_approval_snapshots_stories_and_points",
+    "delivery.scope_change": "tests/delivery/test_scope.py::test_editor_changes_scope_directly_before_approval",
+    # metrics
+    "metrics.kpi_create": _METR + "test_kpi_create_emits_kpi_created",
+    "metrics.kpi_update": _METR + "test_kpi_update_bumps_the_version_and_is_recorded",
+    "metrics.kpi_delete": _METR + "test_kpi_delete_removes_it_with_its_measurements",
+    "metrics.kpi_refresh_current": _METR + "test_kpi_refresh_current_follows_the_latest_period",
+    "metrics.kpi_health_evaluate": "tests/metrics/test_health_transitions.py::test_health_transitions_open_and_close_the_action_plan",
+    "metrics.measurements_upsert": "tests/metrics/test_measurements.py::test_resent_period_updates_the_value_and_the_current_value",
+    "metrics.measurements_bulk_upsert": _METR + "test_measurements_bulk_upsert_writes_values_of_several_kpis",
+    "metrics.measurement_delete": "tests/metrics/test_measurements.py::test_deleting_the_latest_value_moves_current_back",
+    "metrics.upload_stage": _METR + "test_a_staged_csv_upload_is_written_on_confirmation",
+    "metrics.upload_confirm": _METR + "test_a_staged_csv_upload_is_written_on_confirmation",
+    "metrics.action_plan_create": _METR + "test_an_action_plan_is_opened_updated_and_closed",
+    "metrics.action_plan_update": _METR + "test_an_action_plan_is_opened_updated_and_closed",
+    "metrics.action_plan_close": _METR + "test_an_action_plan_is_opened_updated_and_closed",
+    # adoption
+    "adoption.events_ingest": "tests/adoption/test_ingestion.py::test_valid_batch_is_stored_and_rolled_up_on_commit",
+    "adoption.feature_create": _ADOP + "test_feature_create_and_update_emit_their_events",
+    "adoption.feature_update": _ADOP + "test_feature_create_and_update_emit_their_events",
+    "adoption.feature_delete": _ADOP + "test_feature_delete_removes_it_and_records_its_key",
+    "adoption.feature_kpis_sync": "tests/adoption/test_rollups.py::test_adoption_is_written_into_the_features_kpi",
+    "adoption.ingestion_key_create": "tests/adoption/test_api.py::test_admin_creates_a_key_shown_once_and_stored_hashed",
+    "adoption.ingestion_key_revoke": "tests/adoption/test_api.py::test_admin_revokes_a_key_and_it_stops_working",
+    "adoption.outcome_review_open": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
+    "adoption.outcome_reviews_open_for_release": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
+    "adoption.outcome_checkpoints_measure_due": "tests/adoption/test_outcomes.py::test_due_checkpoints_measure_the_kpi_once",
+    # reports
+    "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
+    "reports.notification_email_deliver": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
+    "reports.notification_preference_set": "tests/reports/test_notifications.py::test_preferences_page_saves_choices",
+    "reports.recipient_unsubscribe": "tests/reports/test_pages.py::test_outside_recipient_unsubscribes_with_the_signed_link_without_signing_in",
+    "reports.report_run_deliver": "tests/reports/test_delivery.py::test_send_now_mails_each_recipient_once_through_smtp",
+    "reports.report_run_fail": "tests/reports/test_delivery.py::test_smtp_down_ends_in_failed_state_and_notifies_the_owner",
+    "reports.report_send_now": "tests/reports/test_delivery.py::test_send_now_mails_each_recipient_once_through_smtp",
+    "reports.reports_enqueue_due": "tests/reports/test_cadence.py::test_beat_creates_one_run_per_due_subscription_and_period",
+    "reports.run_create": "tests/reports/test_cadence.py::test_beat_creates_one_run_per_due_subscription_and_period",
+    "reports.subscription_create": _REPO + "test_subscription_create_update_and_delete",
+    "reports.subscription_update": _REPO + "test_subscription_create_update_and_delete",
+    "reports.subscription_delete": _REPO + "test_subscription_create_update_and_delete",
+    "reports.webhook_attempt": "tests/reports/test_webhooks.py::test_delivery_is_signed_and_verified_by_the_receiver",
+    "reports.webhook_deliveries_create": "tests/reports/test_webhooks.py::test_only_active_endpoints_of_the_workspace_that_chose_the_event_get_it",
+    "reports.webhook_deliveries_sweep": "tests/reports/test_webhook_outbox.py::test_the_sweep_sends_a_delivery_left_pending_by_a_broker_outage_once",
+    "reports.webhook_delivery_give_up": "tests/reports/test_webhooks.py::test_endpoint_failing_ten_deliveries_in_a_row_is_disabled_and_admins_notified",
+    "reports.webhook_endpoint_create": "tests/reports/test_webhooks.py::test_delivery_is_signed_and_verified_by_the_receiver",
+    "reports.webhook_endpoint_update": _REPO + "test_webhook_endpoint_update_changes_events_and_reenables_it",
+    "reports.webhook_endpoint_delete": _REPO + "test_webhook_endpoint_delete_removes_it",
+    "reports.webhook_retry_schedule": "tests/reports/test_webhooks.py::test_failed_attempts_are_retried_and_logged",
+}
+
+
+def public_services() -> set[str]:
+    """`app.name` of every public function defined in an app's services.py."""
+    found = set()
+    for app in APPS:
+        module = importlib.import_module(f"{app}.services")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                found.add(f"{app}.{name}")
+    return found
+
+
+@cache
+def _tests_in(path: str) -> set[str]:
+    file = Path(settings.BASE_DIR) / path
+    if not file.exists():
+        return set()
+    tree = ast.parse(file.read_text())
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+
+
+def test_every_write_service_names_its_success_test():
+    missing = sorted(public_services() - set(READS) - set(SUCCESS_TESTS))
+    assert not missing, ("write services without a success test (write one and name it in SUCCESS_TESTS, "
+                         f"or list a read in READS): {missing}")
+
+
+def test_the_lists_name_only_existing_services():
+    stale = sorted((set(READS) | set(SUCCESS_TESTS)) - public_services())
+    assert not stale, f"no such service any more: {stale}"
+    assert not set(READS) & set(SUCCESS_TESTS)
+
+
+def test_every_named_success_test_exists():
+    absent = [node for node in SUCCESS_TESTS.values()
+              if node.split("::")[1] not in _tests_in(node.split("::")[0])]
+    assert not absent, f"named success tests that do not exist: {absent}"
+
+
+def test_the_named_success_tests_are_not_refusal_tests():
+    # A refusal test proves nothing about the success path; its name says which it is.
+    refusals = ("refuse", "cannot", "forbid", "denied", "_is_404", "_is_403", "_is_400", "stale")
+    wrong = [node for node in SUCCESS_TESTS.values() if any(word in node.split("::")[1] for word in refusals)]
+    assert not wrong, wrong
