@@ -184,13 +184,19 @@ def demand_of(story) -> dict:
 
 
 # --- progress (one definition: backlog/progress.py) -----------------------------------------
-def category_filters(*, products, prefix: str = "") -> dict[str, Q]:
+def saved_workflows(*, products) -> dict[int, list]:
+    """product id -> saved workflow, for the products (ids or a subquery) that saved one."""
+    return dict(BacklogSettings.objects.filter(product_id__in=products).values_list("product_id", "workflow"))
+
+
+def category_filters(*, products=None, workflows: dict | None = None, prefix: str = "") -> dict[str, Q]:
     """Q objects that select the stories whose status is in the "done" and in the "excluded"
     category of THEIR product's workflow, for every product in `products` (ids or a subquery).
 
-    One query (the products' saved workflows); products that never saved one use the default
-    workflow. Products sharing a workflow share one clause, so the SQL stays short."""
-    saved = dict(BacklogSettings.objects.filter(product_id__in=products).values_list("product_id", "workflow"))
+    One query (the products' saved workflows; none when `workflows` from saved_workflows is
+    given); products that never saved one use the default workflow. Products sharing a workflow
+    share one clause, so the SQL stays short."""
+    saved = workflows if workflows is not None else saved_workflows(products=products)
     default = categories_of(None)
     result = {}
     for category in (CATEGORY_DONE, CATEGORY_EXCLUDED):
@@ -207,11 +213,13 @@ def category_filters(*, products, prefix: str = "") -> dict[str, Q]:
     return result
 
 
-def progress_grouped(*, rows: QuerySet, key, prefix: str = "") -> dict:
+def progress_grouped(*, rows: QuerySet, key, prefix: str = "", filters: dict | None = None) -> dict:
     """Progress per value of `key` over `rows` (a queryset of stories, or of rows pointing at a
-    story through `prefix`, e.g. "story__"), in one grouped query plus one for the workflows.
+    story through `prefix`, e.g. "story__"), in one grouped query plus one for the workflows
+    (none when the caller passes the `filters` of category_filters for these products).
     The definition is backlog/progress.py's: excluded stories left out, done by category."""
-    filters = category_filters(products=rows.values(f"{prefix}product_id"), prefix=prefix)
+    if filters is None:
+        filters = category_filters(products=rows.values(f"{prefix}product_id"), prefix=prefix)
     done = filters[CATEGORY_DONE]
     grouped = (rows.exclude(filters[CATEGORY_EXCLUDED]).order_by().values(_key=F(key) if isinstance(key, str) else key)
                .annotate(done_points=Sum(f"{prefix}points", filter=done), total_points=Sum(f"{prefix}points"),
@@ -243,11 +251,11 @@ def release_of_epic_expr(prefix: str = ""):
     return Coalesce(f"{prefix}epic__release_id", f"{prefix}epic__initiative__release_id")
 
 
-def progress_for_releases_through_epics(*, release_ids) -> dict[int, Progress]:
+def progress_for_releases_through_epics(*, release_ids, filters: dict | None = None) -> dict[int, Progress]:
     """The epic half of a release's scope (delivery.selectors.release_progress adds the stories
     put in the release one by one and is what pages read)."""
     rows = Story.objects.annotate(_release=release_of_epic_expr()).filter(_release__in=release_ids)
-    return progress_grouped(rows=rows, key="_release")
+    return progress_grouped(rows=rows, key="_release", filters=filters)
 
 
 def progress_for_products(*, product_ids) -> dict[int, Progress]:

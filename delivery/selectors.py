@@ -133,13 +133,17 @@ def _direct_items_outside_epics(release_ids):
 def release_progress(*, release_ids) -> dict[int, Progress]:
     """Progress of each release over its scope: the stories of the epics in it (an epic's own
     release, else its initiative's) plus the stories put in it one by one, each story once.
-    The definition is backlog/progress.py's; four queries whatever the number of releases."""
+    The definition is backlog/progress.py's; three queries whatever the number of releases."""
     release_ids = list(release_ids)
     if not release_ids:
         return {}
-    figures = backlog_selectors.progress_for_releases_through_epics(release_ids=release_ids)
-    direct = backlog_selectors.progress_grouped(rows=_direct_items_outside_epics(release_ids), key="release_id",
-                                                prefix="story__")
+    workflows = backlog_selectors.saved_workflows(
+        products=Release.objects.filter(id__in=release_ids).values("product_id"))
+    figures = backlog_selectors.progress_for_releases_through_epics(
+        release_ids=release_ids, filters=backlog_selectors.category_filters(workflows=workflows))
+    direct = backlog_selectors.progress_grouped(
+        rows=_direct_items_outside_epics(release_ids), key="release_id", prefix="story__",
+        filters=backlog_selectors.category_filters(workflows=workflows, prefix="story__"))
     return {rid: figures.get(rid, EMPTY) + direct.get(rid, EMPTY) for rid in set(figures) | set(direct)}
 
 
