@@ -7,6 +7,8 @@ Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scori
 from django.conf import settings
 from django.db import models
 
+from pmhub.querysets import AfterFetchQuerySet
+
 from . import ranking
 
 # Status keys of the default workflow; "done" counts toward progress, "wont_do" is left out.
@@ -74,6 +76,8 @@ class Epic(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AfterFetchQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -3,8 +3,9 @@
 import contextlib
 
 from django.db import connection
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -12,6 +13,8 @@ from pmhub.models import Membership
 from pmhub.ordering import Orderings, nulls_last
 
 from .models import (
+    CATEGORY_DONE,
+    CATEGORY_EXCLUDED,
     BacklogSettings,
     CustomField,
     Epic,
@@ -21,6 +24,7 @@ from .models import (
     Story,
     default_workflow,
 )
+from .progress import EMPTY, Progress, categories_of, statuses_in
 
 # The backlog's orderings, for the page (`?sort=`) and the API (`?ordering=`) alike. `?` marks a
 # figure a story may lack: stories without it come last in both directions (pmhub/ordering.py).
@@ -159,8 +163,6 @@ def stories_for_backlog(*, product, params=None, fields=None) -> QuerySet[Story]
 
 
 def saved_views_for(*, user, product) -> QuerySet[SavedView]:
-    from django.db.models import Q
-
     return SavedView.objects.filter(product=product).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
 
 
@@ -181,3 +183,184 @@ def demand_of(story) -> dict:
         "feedback_count": len(rows),
         "demand": story.demand,
     }
+
+
+# --- progress (one definition: backlog/progress.py) -----------------------------------------
+def saved_workflows(*, products) -> dict[int, list]:
+    """product id -> saved workflow, for the products (ids or a subquery) that saved one."""
+    return dict(BacklogSettings.objects.filter(product_id__in=products).values_list("product_id", "workflow"))
+
+
+def category_filters(*, products=None, workflows: dict | None = None, prefix: str = "") -> dict[str, Q]:
+    """Q objects that select the stories whose status is in the "done" and in the "excluded"
+    category of THEIR product's workflow, for every product in `products` (ids or a subquery).
+
+    One query (the products' saved workflows; none when `workflows` from saved_workflows is
+    given); products that never saved one use the default workflow. Products sharing a workflow
+    share one clause, so the SQL stays short."""
+    saved = workflows if workflows is not None else saved_workflows(products=products)
+    default = categories_of(None)
+    result = {}
+    for category in (CATEGORY_DONE, CATEGORY_EXCLUDED):
+        by_statuses: dict[frozenset, list[int]] = {}
+        for product_id, workflow in saved.items():
+            by_statuses.setdefault(frozenset(statuses_in(categories_of(workflow), category)), []).append(product_id)
+        q = Q(**{f"{prefix}status__in": sorted(statuses_in(default, category))})
+        if saved:
+            q &= ~Q(**{f"{prefix}product_id__in": list(saved)})
+        for statuses, product_ids in by_statuses.items():
+            if statuses:
+                q |= Q(**{f"{prefix}product_id__in": product_ids, f"{prefix}status__in": sorted(statuses)})
+        result[category] = q
+    return result
+
+
+def progress_grouped(*, rows: QuerySet, key, prefix: str = "", filters: dict | None = None) -> dict:
+    """Progress per value of `key` over `rows` (a queryset of stories, or of rows pointing at a
+    story through `prefix`, e.g. "story__"), in one grouped query plus one for the workflows
+    (none when the caller passes the `filters` of category_filters for these products).
+    The definition is backlog/progress.py's: excluded stories left out, done by category."""
+    if filters is None:
+        filters = category_filters(products=rows.values(f"{prefix}product_id"), prefix=prefix)
+    done = filters[CATEGORY_DONE]
+    grouped = (rows.exclude(filters[CATEGORY_EXCLUDED]).order_by().values(_key=F(key) if isinstance(key, str) else key)
+               .annotate(done_points=Sum(f"{prefix}points", filter=done), total_points=Sum(f"{prefix}points"),
+                         done_count=Count(f"{prefix}id", filter=done), total_count=Count(f"{prefix}id")))
+    return {r["_key"]: Progress(r["done_points"] or 0, r["total_points"] or 0, r["done_count"], r["total_count"])
+            for r in grouped}
+
+
+def progress_for_epics(*, epic_ids) -> dict[int, Progress]:
+    """Progress of each epic: its stories."""
+    return progress_grouped(rows=Story.objects.filter(epic_id__in=epic_ids), key="epic_id")
+
+
+def progress_for_initiatives(*, initiative_ids) -> dict[int, Progress]:
+    """Progress of each initiative: the stories of its epics."""
+    return progress_grouped(rows=Story.objects.filter(epic__initiative_id__in=initiative_ids),
+                            key="epic__initiative_id")
+
+
+def progress_for_objectives(*, objective_ids) -> dict[int, Progress]:
+    """Progress of each objective: the stories of its initiatives' epics (each story once per
+    objective, since an epic has one initiative)."""
+    return progress_grouped(rows=Story.objects.filter(epic__initiative__objectives__in=objective_ids),
+                            key="epic__initiative__objectives")
+
+
+def release_of_epic_expr(prefix: str = ""):
+    """The release a story is in through its epic: the epic's own release, else its initiative's."""
+    return Coalesce(f"{prefix}epic__release_id", f"{prefix}epic__initiative__release_id")
+
+
+def progress_for_releases_through_epics(*, release_ids, filters: dict | None = None) -> dict[int, Progress]:
+    """The epic half of a release's scope (delivery.selectors.release_progress adds the stories
+    put in the release one by one and is what pages read)."""
+    rows = Story.objects.annotate(_release=release_of_epic_expr()).filter(_release__in=release_ids)
+    return progress_grouped(rows=rows, key="_release", filters=filters)
+
+
+def progress_for_products(*, product_ids) -> dict[int, Progress]:
+    """Progress of each product: the stories that belong to an epic (loose backlog items are
+    ideas, not planned work)."""
+    return progress_grouped(rows=Story.objects.filter(product_id__in=product_ids, epic__isnull=False),
+                            key="product_id")
+
+
+def attach_progress(objects, figures: dict) -> None:
+    """Set `work` (a Progress) and the four figures and `progress` (the ratio) on each object."""
+    for obj in objects:
+        work = figures.get(obj.pk, EMPTY)
+        obj.work = work
+        obj.done_points, obj.total_points = work.done_points, work.total_points
+        obj.done_count, obj.total_count = work.done_count, work.total_count
+        obj.progress = work.ratio
+
+
+def attach_initiative_progress(initiatives) -> None:
+    """Work progress on each initiative (one grouped query for all of them)."""
+    initiatives = list(initiatives)
+    if initiatives:
+        attach_progress(initiatives, progress_for_initiatives(initiative_ids=[i.pk for i in initiatives]))
+
+
+def attach_epic_progress(epics) -> None:
+    epics = list(epics)
+    if epics:
+        attach_progress(epics, progress_for_epics(epic_ids=[e.pk for e in epics]))
+
+
+def attach_objective_work(objectives) -> None:
+    """Work progress of each objective as `work` (its `progress` stays the key results' mean)."""
+    objectives = list(objectives)
+    figures = progress_for_objectives(objective_ids=[o.pk for o in objectives]) if objectives else {}
+    for objective in objectives:
+        objective.work = figures.get(objective.pk, EMPTY)
+
+
+def attach_product_progress(products) -> None:
+    products = list(products)
+    if products:
+        attach_progress(products, progress_for_products(product_ids=[p.pk for p in products]))
+
+
+def status_keys(*, product, categories: tuple[str, ...]) -> set[str]:
+    """The product's workflow statuses in the given categories (no query when the product was
+    fetched with its backlog settings)."""
+    return statuses_in(categories_of(settings_of(product).workflow), *categories)
+
+
+def done_statuses_of(*, product) -> frozenset[str]:
+    """The statuses that count as done in the product's workflow (burn charts, velocity)."""
+    return frozenset(status_keys(product=product, categories=(CATEGORY_DONE,)))
+
+
+# --- work of an initiative or release ----------------------------------------------------------
+def _labelled(rows, product):
+    """Set `status_label` (the workflow's label, never the raw key) on stories or epics."""
+    labels = {s["key"]: s["label"] for s in settings_of(product).workflow}
+    for row in rows:
+        row.status_label = labels.get(row.status, row.status.replace("_", " ").capitalize())
+    return rows
+
+
+def epics_for_choice(*, product) -> QuerySet[Epic]:
+    return Epic.objects.filter(product=product).only("id", "title", "initiative_id", "release_id").order_by("title")
+
+
+def epics_of_initiative(*, initiative) -> list[Epic]:
+    """The initiative's epics with their progress and release (three queries)."""
+    epics = list(Epic.objects.filter(initiative=initiative).select_related("release").order_by("title", "id"))
+    attach_epic_progress(epics)
+    return _labelled(epics, initiative.product)
+
+
+def stories_of_initiative(*, initiative, limit: int = 500) -> list[Story]:
+    """The stories of the initiative's epics, in backlog order (one query)."""
+    stories = list(Story.objects.filter(epic__initiative=initiative).select_related("epic", "assignee")
+                   .order_by("rank", "id")[:limit])
+    return _labelled(stories, initiative.product)
+
+
+def epics_of_release(*, release) -> list[Epic]:
+    """Epics in a release: their own release is it, or they have none and their initiative's is."""
+    epics = list(Epic.objects.filter(Q(release=release) | Q(release__isnull=True, initiative__release=release))
+                 .select_related("initiative").order_by("title", "id"))
+    attach_epic_progress(epics)
+    return _labelled(epics, release.product)
+
+
+def stories_outside_initiative(*, initiative, limit: int = 300) -> list[Story]:
+    """Stories an editor may take into the initiative: not in it, not finished, in backlog order."""
+    finished = status_keys(product=initiative.product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
+    return list(Story.objects.filter(product=initiative.product).exclude(epic__initiative=initiative)
+                .exclude(status__in=finished).select_related("epic").only("id", "title", "points", "epic__title")
+                .order_by("rank", "id")[:limit])
+
+
+def top_by_score(*, product, limit: int = 15) -> list[Story]:
+    """The open stories with the highest scores: done and excluded work (by the product's
+    workflow categories) is left out, since prioritizing it decides nothing."""
+    finished = status_keys(product=product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
+    return list(Story.objects.filter(product=product, score__isnull=False).exclude(status__in=finished)
+                .order_by("-score", "rank")[:limit])

@@ -21,6 +21,7 @@ from . import customfields, ranking, scoring, selectors
 from .models import (
     CATEGORIES,
     CATEGORY_DONE,
+    CATEGORY_EXCLUDED,
     AcceptanceCriterion,
     BacklogSettings,
     Comment,
@@ -328,7 +329,7 @@ def what_if(*, product, framework: str, criteria: list | None = None, limit: int
 
 
 def _excluded_keys(product) -> list[str]:
-    return [s["key"] for s in workflow_of(product) if s["category"] == "excluded"]
+    return sorted(selectors.status_keys(product=product, categories=(CATEGORY_EXCLUDED,)))
 
 
 # --- stories -------------------------------------------------------------------------------
@@ -434,10 +435,12 @@ def story_url(story) -> str:
 
 @transaction.atomic
 def story_create(
-    *, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom", **data
+    *, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom", at=None, **data
 ) -> Story:
-    """Create a story at the bottom (or top) of the backlog, scored by the product's model."""
+    """Create a story at the bottom (or top) of the backlog, scored by the product's model.
+    `at`: when it happened, for replayed history (the demo); now by default."""
     _editor(actor, product)
+    at = at or timezone.now()
     data["title"] = title
     data = {k: v for k, v in data.items() if k in STORY_FIELDS}
     workflow = workflow_of(product)
@@ -457,7 +460,7 @@ def story_create(
     story.title = story.title.strip()
     story.score = score_of(story, selectors.scoring_model_of(product), strict=True)
     if is_done(workflow, story.status):
-        story.done_at = timezone.now()
+        story.done_at = at
     story.full_clean(exclude=["rank", "product", "epic", "assignee"])
     story.save()
     AcceptanceCriterion.objects.bulk_create(
@@ -467,7 +470,7 @@ def story_create(
             if t and t.strip()
         ]
     )
-    story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=timezone.now())
+    story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created story", target=story)
     webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
     _notify_assignment(story=story, actor=actor)
@@ -565,9 +568,12 @@ def stories_bulk_create(*, actor, product, stories: list[dict]) -> list[Story]:
 
 
 @transaction.atomic
-def story_update(*, actor, story: Story, data: dict, version: int | None) -> Story:
+def story_update(*, actor, story: Story, data: dict, version: int | None, at=None) -> Story:
     """Update fields of a story (optimistic locking on `version`: stale -> 409 with current state).
-    Re-scores when an input changes, keeps done_at, signals a status change, notifies a new assignee."""
+    Re-scores when an input changes, keeps done_at (set when the status enters a done category
+    of the workflow, cleared when it leaves), signals a status change, notifies a new assignee.
+    `at`: when the change happened, for replayed history (the demo); now by default."""
+    at = at or timezone.now()
     product = story.product
     _editor(actor, product)
     data = {k: v for k, v in data.items() if k in STORY_FIELDS}
@@ -594,7 +600,7 @@ def story_update(*, actor, story: Story, data: dict, version: int | None) -> Sto
     if "status" in data and data["status"] != old_status:
         done_now, done_before = is_done(workflow, data["status"]), is_done(workflow, old_status)
         if done_now and not done_before:
-            data["done_at"] = timezone.now()
+            data["done_at"] = at
         elif done_before and not done_now:
             data["done_at"] = None
     versioned_update(
@@ -605,9 +611,7 @@ def story_update(*, actor, story: Story, data: dict, version: int | None) -> Sto
         serialize=story_payload,
     )
     if story.status != old_status:
-        story_status_changed.send(
-            sender=Story, story=story, old_status=old_status, new_status=story.status, at=timezone.now()
-        )
+        story_status_changed.send(sender=Story, story=story, old_status=old_status, new_status=story.status, at=at)
     activity_record(
         workspace_id=product.workspace_id,
         actor=actor,
@@ -1125,3 +1129,97 @@ def feedback_delete(*, actor, feedback: Feedback) -> None:
     ids = list(feedback.stories.values_list("id", flat=True))
     feedback.delete()
     demand_recompute(product=product, story_ids=ids)
+
+
+# --- work links: stories -> epics -> initiatives / releases -----------------------------------
+def _epic_payload(epic: Epic) -> dict:
+    return {"id": epic.id, "title": epic.title, "status": epic.status, "initiative_id": epic.initiative_id,
+            "release_id": epic.release_id, "version": epic.version}
+
+
+@transaction.atomic
+def epics_link(*, actor, product, epic_ids, initiative=None, release=None, unlink_from=None) -> int:
+    """Put epics of `product` into an initiative or a release (`initiative=` / `release=`), or
+    take them out of one (`unlink_from=` an initiative or release: their link is cleared).
+
+    Every epic is checked first: an id that is not an epic of the product (or, when taking out,
+    not linked to `unlink_from`) refuses the whole request with a field error and nothing
+    changes. Each changed epic gets its version bumped, an activity entry and `epic.updated`.
+    Returns the number of epics changed."""
+    from roadmaps.models import Initiative, Release
+
+    _editor(actor, product)
+    targets = [t for t in (initiative, release, unlink_from) if t is not None]
+    if len(targets) != 1:
+        raise ValueError("Give exactly one of initiative, release, unlink_from.")
+    target = targets[0]
+    if target.product_id != product.id:
+        raise ValidationError({"epics": ["Choose an initiative or release of this product."]})
+    field = "initiative_id" if isinstance(target, Initiative) else "release_id"
+    assert isinstance(target, Initiative | Release)
+    try:
+        ids = sorted({int(i) for i in epic_ids})
+    except (TypeError, ValueError):
+        raise ValidationError({"epics": ["Send a list of epic ids."]})
+    if not ids:
+        raise ValidationError({"epics": ["Choose at least one epic."]})
+    qs = Epic.objects.select_for_update().filter(id__in=ids, product=product)
+    if unlink_from is not None:
+        qs = qs.filter(**{field: target.id})
+    epics = list(qs.order_by("id"))
+    missing = set(ids) - {e.id for e in epics}
+    if missing:
+        where = f"linked to “{target}”" if unlink_from is not None else "of this product"
+        raise ValidationError({"epics": [f"Not epics {where}: {ids_text(missing)}. Nothing was changed."]})
+    new_value = None if unlink_from is not None else target.id
+    changed = 0
+    for epic in epics:
+        if getattr(epic, field) == new_value:
+            continue
+        versioned_update(instance=epic, data={field: new_value}, fields=[field], expected_version=None)
+        changed += 1
+        activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated epic", target=epic,
+                        data={"fields": [field.removesuffix("_id")], field: new_value})
+        webhook_emit(workspace_id=product.workspace_id, event="epic.updated", payload=_epic_payload(epic))
+    return changed
+
+
+@transaction.atomic
+def initiative_take_stories(*, actor, initiative, story_ids, epic_id) -> int:
+    """Bring stories into an initiative by putting them in one of its epics (a story belongs to
+    an initiative through its epic, so the rollup stays story -> epic -> initiative). Goes
+    through stories_bulk_update: versions, webhooks, activity. Returns the number changed."""
+    product = initiative.product
+    _editor(actor, product)
+    try:
+        epic_id = int(epic_id)
+    except (TypeError, ValueError):
+        raise ValidationError({"epic": ["Choose the epic of this initiative that the stories go into."]})
+    if not Epic.objects.filter(id=epic_id, product=product, initiative=initiative).exists():
+        raise ValidationError({"epic": ["Choose an epic of this initiative."]})
+    return stories_bulk_update(actor=actor, product=product, ids=list(story_ids), epic_id=epic_id)
+
+
+@transaction.atomic
+def initiative_release_stories(*, actor, initiative, story_ids) -> int:
+    """Take stories out of an initiative: they leave their epic (and so the initiative's
+    progress) and stay in the backlog. Stories not in the initiative refuse the request."""
+    product = initiative.product
+    _editor(actor, product)
+    try:
+        ids = sorted({int(i) for i in story_ids})
+    except (TypeError, ValueError):
+        raise ValidationError({"stories": ["Send a list of story ids."]})
+    found = set(Story.objects.filter(id__in=ids, product=product, epic__initiative=initiative)
+                .values_list("id", flat=True))
+    if not ids or found != set(ids):
+        raise ValidationError({"stories": [
+            f"Not stories of this initiative: {ids_text(set(ids) - found) or 'none chosen'}. Nothing was changed."]})
+    return stories_bulk_update(actor=actor, product=product, ids=ids, epic_id=None)
+
+
+def story_status_set(*, actor, story: Story, status: str, version: int | None = None, at=None) -> Story:
+    """THE way to change one story's status (other apps, the demo): story_update keeps the
+    version, done_at (by the workflow's done category), the status event that burn charts read,
+    activity and the story.updated webhook together. (Selections: stories_bulk_update.)"""
+    return story_update(actor=actor, story=story, data={"status": status}, version=version, at=at)

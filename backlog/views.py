@@ -5,6 +5,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -422,21 +423,19 @@ class CriterionView(BacklogBase):
 
 class EpicsView(BacklogBase):
     def context(self, errors=None):
-        from django.db.models import Count, Q
-
-        epics = (
+        epics = list(
             Epic.objects.filter(product=self.product)
-            .select_related("initiative")
-            .annotate(
-                story_count=Count("stories"), done_count=Count("stories", filter=Q(stories__done_at__isnull=False))
-            )
-            .order_by("-score", "id")
+            .select_related("initiative__release", "release")
+            .order_by(F("score").desc(nulls_last=True), "id")
         )
+        selectors.attach_epic_progress(epics)
+        selectors._labelled(epics, self.product)
         return self.get_context_data(
             epics=epics,
             errors=errors or {},
             workflow=selectors.settings_of(self.product).workflow,
             initiatives=self.product.initiatives.all(),
+            releases=self.product.releases.all(),
         )
 
     def get(self, request, ws, product_id):
@@ -450,6 +449,7 @@ class EpicsView(BacklogBase):
                 title=request.POST.get("title", ""),
                 description=request.POST.get("description", ""),
                 initiative_id=_int_or_none(request.POST.get("initiative_id")),
+                release_id=_int_or_none(request.POST.get("release_id")),
             )
         except ValidationError as e:
             return render(request, "backlog/epics.html", self.context(_errors(e)), status=400)
@@ -459,14 +459,18 @@ class EpicsView(BacklogBase):
 
 class EpicView(BacklogBase):
     def epic(self, epic_id):
-        return get_object_or_404(Epic, id=epic_id, product=self.product)
+        return get_object_or_404(Epic.objects.select_related("initiative__release", "release"), id=epic_id,
+                                 product=self.product)
 
     def context(self, epic, errors=None):
         model = selectors.scoring_model_of(self.product)
+        selectors.attach_epic_progress([epic])
         return self.get_context_data(
             epic=epic,
             errors=errors or {},
-            stories=epic.stories.select_related("assignee"),
+            stories=selectors._labelled(list(epic.stories.select_related("assignee")), self.product),
+            initiatives=self.product.initiatives.all(),
+            releases=self.product.releases.all(),
             workflow=selectors.settings_of(self.product).workflow,
             model=model,
             input_keys=scoring.input_keys(model.framework, model.criteria),
@@ -481,6 +485,9 @@ class EpicView(BacklogBase):
         epic = self.epic(epic_id)
         model = selectors.scoring_model_of(self.product)
         data = {k: request.POST.get(k, "") for k in ("title", "description", "status") if k in request.POST}
+        for link in ("initiative_id", "release_id"):
+            if link in request.POST:
+                data[link] = _int_or_none(request.POST.get(link))
         inputs = {
             k: request.POST.get(f"input_{k}", "").strip() or None
             for k in scoring.input_keys(model.framework, model.criteria)
@@ -538,7 +545,7 @@ class ScoringView(BacklogBase):
             for s in Story.objects.filter(product=self.product).only("title", "score_inputs")[:500]
             if _is_num(s.score_inputs.get("effort")) and _is_num(s.score_inputs.get("value"))
         ]
-        top = list(Story.objects.filter(product=self.product, score__isnull=False).order_by("-score", "rank")[:15])
+        top = selectors.top_by_score(product=self.product, limit=15)
         if job is None:
             job = BackgroundJob.objects.filter(
                 workspace_id=self.product.workspace_id, kind="backlog.rescore", params__product_id=self.product.id

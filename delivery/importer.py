@@ -44,15 +44,36 @@ HEADER_DEFAULTS = {
     "due_date": ["due date", "due", "duedate"],
 }
 
-# Status names seen in Jira (lower case) -> our workflow keys.
+# Status names seen in Jira (lower case) -> (the default workflow's key, its category). A product
+# whose workflow lacks that key gets its first status of the same category: "Done" lands in a
+# `shipped` status when that is the product's done status (docs/decisions/1101).
 STATUS_DEFAULTS = {
-    "backlog": "idea", "open": "idea", "idea": "idea", "new": "idea",
-    "to do": "ready", "todo": "ready", "selected for development": "ready", "ready": "ready",
-    "in progress": "in_progress", "in_progress": "in_progress", "in development": "in_progress",
-    "in review": "in_review", "in_review": "in_review", "code review": "in_review", "review": "in_review",
-    "done": "done", "closed": "done", "resolved": "done",
-    "won't do": "wont_do", "wont_do": "wont_do", "won't fix": "wont_do", "rejected": "wont_do",
+    "backlog": ("idea", "todo"), "open": ("idea", "todo"), "idea": ("idea", "todo"), "new": ("idea", "todo"),
+    "to do": ("ready", "todo"), "todo": ("ready", "todo"), "selected for development": ("ready", "todo"),
+    "ready": ("ready", "todo"),
+    "in progress": ("in_progress", "active"), "in_progress": ("in_progress", "active"),
+    "in development": ("in_progress", "active"),
+    "in review": ("in_review", "active"), "in_review": ("in_review", "active"),
+    "code review": ("in_review", "active"), "review": ("in_review", "active"),
+    "done": ("done", "done"), "closed": ("done", "done"), "resolved": ("done", "done"),
+    "won't do": ("wont_do", "excluded"), "wont_do": ("wont_do", "excluded"), "won't fix": ("wont_do", "excluded"),
+    "rejected": ("wont_do", "excluded"),
 }
+
+
+def status_for(raw: str, statuses: dict[str, str], status_map: dict) -> str | None:
+    """The workflow key for a file's status: the user's mapping, then the key itself, then the
+    usual name's key, then the workflow's first status of that name's category. `statuses`:
+    {key: category} in workflow order."""
+    lowered = raw.lower()
+    if lowered in status_map:
+        return status_map[lowered]
+    if lowered in statuses:
+        return lowered
+    key, category = STATUS_DEFAULTS.get(lowered, (None, None))
+    if key in statuses:
+        return key
+    return next((k for k, c in statuses.items() if c == category), None)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%b/%y %I:%M %p", "%d/%b/%y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M",
                 "%d/%b/%Y %I:%M %p", "%m/%d/%Y")
 
@@ -144,12 +165,13 @@ def _parse_points(value: str):
     return int(number)
 
 
-def normalise(*, headers, rows, mapping, members: dict, statuses: set, status_map: dict | None = None,
+def normalise(*, headers, rows, mapping, members: dict, statuses: dict, status_map: dict | None = None,
               existing_keys: set = frozenset(), first_row_number: int = 2) -> dict:
     """Validate every row. Returns {"stories": [...], "epics": {key: title}, "errors": [...]}
 
     - members: {lowercase e-mail or name: user_id};
-    - statuses: the workflow keys; status_map: extra {file value (lower): key} from the user;
+    - statuses: {workflow key: category}, in workflow order (a row without a status gets the
+      first); status_map: extra {file value (lower): key} from the user;
     - rows are numbered as in a spreadsheet (header = row 1).
     A row with any error is left out and reported; nothing else is skipped silently.
     """
@@ -184,10 +206,9 @@ def normalise(*, headers, rows, mapping, members: dict, statuses: set, status_ma
                 errors.append({"row": number, "key": key, "errors": problems})
             continue
         raw_status = _cell(row, mapping.get("status"))
-        status = "idea"
+        status = next(iter(statuses))
         if raw_status:
-            lowered = raw_status.lower()
-            status = status_map.get(lowered) or (lowered if lowered in statuses else STATUS_DEFAULTS.get(lowered))
+            status = status_for(raw_status, statuses, status_map)
             if status is None or status not in statuses:
                 unknown_statuses[raw_status] = unknown_statuses.get(raw_status, 0) + 1
                 problems.append(f"Unknown status “{raw_status}”: map it to a workflow status.")

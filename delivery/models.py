@@ -180,8 +180,8 @@ class ImportJob(models.Model):
 
 
 class StoryImportRef(models.Model):
-    """Where an imported story came from (issue key, row), plus the description and labels
-    while the backlog's Story has no such fields (see delivery/story_adapter.py)."""
+    """Where an imported story came from (issue key, row), with the description and labels as
+    the file had them (the story itself carries its own, editable copies)."""
 
     product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+")
     story = models.OneToOneField("backlog.Story", on_delete=models.CASCADE, related_name="import_ref")

@@ -7,12 +7,14 @@ from django.db.models import Count, DateTimeField, F, Func, IntegerField, OuterR
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from backlog.models import Story
+from backlog import selectors as backlog_selectors
+from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
+from backlog.progress import EMPTY, Progress
 from pmhub.access import workspace_ids_for
 from pmhub.clock import today_in
 from roadmaps.models import Release
 
-from . import burn, story_adapter
+from . import burn
 from .models import (
     ChangeRequest,
     ImportJob,
@@ -81,10 +83,12 @@ def iteration_stories(*, iteration) -> QuerySet[Story]:
 
 
 def backlog_stories(*, product, limit: int = 200) -> QuerySet[Story]:
-    """Stories not in any iteration and not finished: the planning column."""
+    """Stories not in any iteration and not finished (neither in a done nor in an excluded
+    category of the product's workflow): the planning column."""
     planned = IterationItem.objects.filter(removed_at__isnull=True, story__product=product).values("story_id")
+    finished = backlog_selectors.status_keys(product=product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
     return (Story.objects.filter(product=product).exclude(id__in=planned)
-            .exclude(status__in=story_adapter.done_statuses() | {"wont_do"})
+            .exclude(status__in=finished)
             .select_related("assignee", "epic").order_by("id")[:limit])
 
 
@@ -96,7 +100,8 @@ def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:
     events = list(StoryStatusEvent.objects.filter(story_id__in=story_ids).values_list("story_id", "at", "new_status"))
     points = dict(Story.objects.filter(id__in=story_ids).values_list("id", "points"))
     return burn.burn_series(start=iteration.start_date, end=iteration.end_date, tz=tz, stays=stays, events=events,
-                            points=points, today=today or today_in(tz), done_statuses=story_adapter.done_statuses())
+                            points=points, today=today or today_in(tz),
+                            done_statuses=backlog_selectors.done_statuses_of(product=iteration.product))
 
 
 def velocity_for(*, product, limit: int = 10) -> list[dict]:
@@ -115,13 +120,14 @@ def velocity_for(*, product, limit: int = 10) -> list[dict]:
                                                    "story__points"):
         stays_by_iteration.setdefault(iteration_id, []).append((story_id, added, removed, pts))
     story_ids = {s[0] for stays in stays_by_iteration.values() for s in stays}
+    done_statuses = backlog_selectors.done_statuses_of(product=product)
     events = list(StoryStatusEvent.objects.filter(story_id__in=story_ids).values_list("story_id", "at", "new_status"))
     result = []
     for iteration in iterations:
         stays = stays_by_iteration.get(iteration.id, [])
         series = burn.burn_series(start=iteration.start_date, end=iteration.end_date, tz=tz,
                                   stays=[s[:3] for s in stays], events=events,
-                                  points={s[0]: s[3] for s in stays}, done_statuses=story_adapter.done_statuses())
+                                  points={s[0]: s[3] for s in stays}, done_statuses=done_statuses)
         result.append({"iteration_id": iteration.id, "name": iteration.name,
                        "start_date": iteration.start_date.isoformat(), "end_date": iteration.end_date.isoformat(),
                        "committed": burn.committed_points(stays=[s[:3] for s in stays],
@@ -141,16 +147,63 @@ def velocity_summary(*, product) -> dict:
 
 
 # --- releases -----------------------------------------------------------------------------
+def _direct_items_outside_epics(release_ids):
+    """Stories put in a release one by one that are not already in it through their epic
+    (so a story in both ways counts once)."""
+    through_epic = backlog_selectors.release_of_epic_expr("story__")
+    return (ReleaseScopeItem.objects.filter(release_id__in=release_ids).alias(_through_epic=through_epic)
+            .filter(Q(_through_epic__isnull=True) | ~Q(_through_epic=F("release_id"))))
+
+
+def release_progress(*, release_ids) -> dict[int, Progress]:
+    """Progress of each release over its scope: the stories of the epics in it (an epic's own
+    release, else its initiative's) plus the stories put in it one by one, each story once.
+    The definition is backlog/progress.py's; three queries whatever the number of releases."""
+    release_ids = list(release_ids)
+    if not release_ids:
+        return {}
+    workflows = backlog_selectors.saved_workflows(
+        products=Release.objects.filter(id__in=release_ids).values("product_id"))
+    figures = backlog_selectors.progress_for_releases_through_epics(
+        release_ids=release_ids, filters=backlog_selectors.category_filters(workflows=workflows))
+    direct = backlog_selectors.progress_grouped(
+        rows=_direct_items_outside_epics(release_ids), key="release_id", prefix="story__",
+        filters=backlog_selectors.category_filters(workflows=workflows, prefix="story__"))
+    return {rid: figures.get(rid, EMPTY) + direct.get(rid, EMPTY) for rid in set(figures) | set(direct)}
+
+
+def attach_release_progress(releases) -> None:
+    """Set `work` (and the four figures and `progress`) on each release, for pages and the API."""
+    releases = list(releases)
+    if releases:
+        backlog_selectors.attach_progress(releases, release_progress(release_ids=[r.pk for r in releases]))
+
+
+def release_scope_story_ids(*, release) -> dict[int, str]:
+    """Story id -> how it is in the release's scope: "epic" (through its epic) or "direct"."""
+    through_epic = backlog_selectors.release_of_epic_expr()
+    in_epics = Story.objects.alias(_release=through_epic).filter(_release=release.id).values_list("id", flat=True)
+    ids = dict.fromkeys(in_epics, "epic")
+    for sid in ReleaseScopeItem.objects.filter(release=release).values_list("story_id", flat=True):
+        ids.setdefault(sid, "direct")
+    return ids
+
+
 def releases_for_user(*, user) -> QuerySet[Release]:
+    """Releases with `pending_change_requests`; their scope figures (scope_count, scope_points:
+    the release's progress totals) are attached after the fetch by attach_release_progress."""
     return (Release.objects.filter(product__workspace_id__in=workspace_ids_for(user),
                                    product__deleted_at__isnull=True)
             .select_related("product__workspace")
-            .annotate(scope_points=Coalesce(Subquery(
-                ReleaseScopeItem.objects.filter(release=OuterRef("pk")).values("release")
-                .annotate(total=Sum("story__points")).values("total")[:1], output_field=IntegerField()), Value(0)),
-                scope_count=Count("scope_items", distinct=True),
-                pending_change_requests=Count("change_requests", filter=Q(change_requests__status="pending"),
-                                              distinct=True)))
+            .annotate(pending_change_requests=Count("change_requests", filter=Q(change_requests__status="pending"),
+                                                    distinct=True))
+            .after_fetch(_attach_scope_figures))
+
+
+def _attach_scope_figures(releases) -> None:
+    attach_release_progress(releases)
+    for release in releases:
+        release.scope_count, release.scope_points = release.total_count, release.total_points
 
 
 def release_for_product(*, product, release_id: int) -> Release:
@@ -158,18 +211,25 @@ def release_for_product(*, product, release_id: int) -> Release:
 
 
 def scope_summary(*, release) -> dict:
-    """Current scope against the latest approved baseline: added, removed, points delta."""
-    items = list(ReleaseScopeItem.objects.filter(release=release).select_related("story__assignee", "story__epic")
-                 .order_by("story_id"))
-    current = {i.story_id: i.story for i in items}
+    """Current scope (backlog/progress.py: the stories of the epics in the release plus those put
+    in one by one) against the latest approved baseline: added, removed, points delta. Each story
+    carries `via` ("epic" or "direct") and `status_label`."""
+    via = release_scope_story_ids(release=release)
+    stories = list(Story.objects.filter(id__in=list(via)).select_related("assignee", "epic").order_by("id"))
+    for story in stories:
+        story.via = via[story.id]
+    backlog_selectors._labelled(stories, release.product)
+    current = {s.id: s for s in stories}
     approval = release.scope_approvals.select_related("approved_by").first()
     approved_ids = set(approval.story_ids) if approval else set()
     added_ids = set(current) - approved_ids if approval else set()
     removed_ids = approved_ids - set(current)
     removed = list(Story.objects.filter(id__in=removed_ids).order_by("id"))
-    current_points = sum(s.points or 0 for s in current.values())
+    work = release_progress(release_ids=[release.id]).get(release.id, EMPTY)
+    current_points = work.total_points
     return {
         "stories": list(current.values()),
+        "work": work,
         "approval": approval,
         "current_points": current_points,
         "approved_points": approval.total_points if approval else None,

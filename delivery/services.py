@@ -3,18 +3,20 @@ records activity and (for release scope) emits a webhook."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from backlog import selectors as backlog_selectors
+from backlog import services as backlog_services
 from backlog.models import Epic, Story
+from backlog.progress import EMPTY
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
 from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
-from . import burn, importer, selectors, story_adapter
+from . import burn, importer, selectors
 from .models import (
     ChangeRequest,
     ImportJob,
@@ -140,7 +142,7 @@ def _is_approved(release) -> bool:
 
 
 def _emit_scope_changed(*, release, actor, change: dict) -> None:
-    total = ReleaseScopeItem.objects.filter(release=release).aggregate(total=Sum("story__points"))["total"] or 0
+    total = selectors.release_progress(release_ids=[release.id]).get(release.id, EMPTY).total_points
     webhook_emit(workspace_id=_release_ws(release), event="release.scope_changed",
                  payload={"release_id": release.id, "product_id": release.product_id, "change": change,
                           "total_points": total, "actor_id": getattr(actor, "id", None)})
@@ -171,7 +173,11 @@ def scope_change(*, actor, release, story_id: int, kind: str, reason: str = ""):
     if kind not in ChangeRequest.Kind.values:
         raise ValidationError({"kind": "Choose add or remove."})
     story = _story_of_product(product=release.product, story_id=story_id)
-    in_scope = ReleaseScopeItem.objects.filter(release=release, story=story).exists()
+    via = selectors.release_scope_story_ids(release=release).get(story.id)
+    if via == "epic":
+        # Its epic puts it in the release: the epic (release page) is where to change that.
+        raise ValidationError({"story": "This story is in the release through its epic; move the epic instead."})
+    in_scope = via == "direct"
     if kind == ChangeRequest.Kind.ADD and in_scope:
         raise ValidationError({"story": "This story is already in the release scope."})
     if kind == ChangeRequest.Kind.REMOVE and not in_scope:
@@ -247,9 +253,8 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
 def scope_approve(*, actor, release, note: str = "") -> ScopeApproval:
     """Admins only: snapshot the current scope as the approved baseline."""
     require_role(user=actor, workspace_id=_release_ws(release), role=Role.ADMIN)
-    items = ReleaseScopeItem.objects.filter(release=release)
-    ids = sorted(items.values_list("story_id", flat=True))
-    total = items.aggregate(total=Sum("story__points"))["total"] or 0
+    ids = sorted(selectors.release_scope_story_ids(release=release))
+    total = selectors.release_progress(release_ids=[release.id]).get(release.id, EMPTY).total_points
     approval = ScopeApproval.objects.create(release=release, story_ids=ids, total_points=total, approved_by=actor,
                                             note=(note or "")[:300])
     activity_record(workspace_id=_release_ws(release), actor=actor, verb="approved release scope", target=release,
@@ -272,8 +277,9 @@ def _members_lookup(workspace_id: int) -> dict:
     return lookup
 
 
-def _statuses(product) -> set:
-    return {key for key, _ in story_adapter.workflow_statuses(product)}
+def _statuses(product) -> dict[str, str]:
+    """{status key: category} of the product's workflow, in order."""
+    return {s["key"]: s["category"] for s in backlog_selectors.settings_of(product).workflow}
 
 
 @transaction.atomic
@@ -391,7 +397,7 @@ def import_run(*, import_job_id: int) -> dict:
         for start in range(0, len(todo), BATCH_SIZE):
             batch = todo[start:start + BATCH_SIZE]
             with transaction.atomic():
-                stories = story_adapter.create_stories(actor=actor, product=product, rows=[{
+                stories = backlog_services.stories_bulk_create(actor=actor, product=product, stories=[{
                     "title": s["title"], "description": s["description"], "status": s["status"],
                     "points": s["points"], "epic_id": epic_ids.get(s["epic"]), "assignee_id": s["assignee_id"],
                     "labels": s["labels"], "acceptance_criteria": [],
@@ -423,7 +429,16 @@ def export_csv(*, actor, product, filters: dict) -> str:
     require_role(user=actor, workspace_id=_ws(product), role=Role.VIEWER)
     stories = selectors.stories_for_export(product=product, **filters)
     return importer.export_rows([{
-        "key": story_adapter.key_of(s), "title": s.title, "description": story_adapter.description_of(s),
+        "key": _key_of(s), "title": s.title, "description": s.description,
         "status": s.status, "points": s.points, "assignee": s.assignee.email if s.assignee else "",
-        "labels": story_adapter.labels_of(s), "epic": s.epic.title if s.epic else "",
+        "labels": list(s.labels or []), "epic": s.epic.title if s.epic else "",
     } for s in stories])
+
+
+def _key_of(story) -> str:
+    """The issue key a story was imported with, else S-<id>."""
+    try:
+        ref = story.import_ref
+    except StoryImportRef.DoesNotExist:
+        ref = None
+    return (ref.key if ref is not None and ref.key else "") or f"S-{story.pk}"

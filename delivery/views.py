@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from backlog import selectors as backlog_selectors
 from backlog.models import Epic
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
@@ -16,13 +17,18 @@ from pmhub.utils import version_required
 from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
-from . import importer, selectors, services, story_adapter
+from . import importer, selectors, services
 from .forms import DecisionForm, IterationForm, ScopeChangeForm, StoryPickForm, UploadForm
 from .models import ImportJob
 
 
 def _url(name, view, **kwargs):
     return reverse(f"delivery:{name}", kwargs={"ws": view.workspace.slug, "product_id": view.product.id, **kwargs})
+
+
+
+def _workflow_choices(product) -> list[tuple[str, str]]:
+    return [(s["key"], s["label"]) for s in backlog_selectors.settings_of(product).workflow]
 
 
 class IterationListView(ProductPageMixin, View):
@@ -208,7 +214,7 @@ class ImportUploadView(ProductPageMixin, View):
         imports = (selectors.imports_for_user(user=self.request.user).filter(product=self.product)[:10]
                    if self.role >= Role.EDITOR else [])
         return self.get_context_data(form=form or UploadForm(), imports=imports,
-                                     statuses=story_adapter.workflow_statuses(self.product),
+                                     statuses=_workflow_choices(self.product),
                                      epics=Epic.objects.filter(product=self.product).order_by("title"),
                                      members=Membership.objects.filter(workspace=self.workspace)
                                      .select_related("user").order_by("user__email"))
@@ -250,7 +256,7 @@ class ImportDetailView(ProductPageMixin, View):
                    for field, label in importer.FIELDS.items()]
         return self.get_context_data(job=job, columns=columns, headers=list(enumerate(job.headers)),
                                      preview=job.preview, errors=errors or [],
-                                     statuses=story_adapter.workflow_statuses(self.product),
+                                     statuses=_workflow_choices(self.product),
                                      status_map=mapping.get("_status_map", {}))
 
     def get(self, request, ws, product_id, import_id):

@@ -182,11 +182,15 @@ def health_summary(*, workspace) -> dict:
 
 
 def objectives_with_progress(*, products: list) -> list[dict]:
-    """The products' objectives (at most 50) with their progress in percent (None without key
-    results), as roadmaps computes it."""
+    """The products' objectives (at most 50) with their key-result progress in percent (None
+    without key results), as roadmaps computes it, and their work progress (`work`, the
+    backlog's definition: backlog/progress.py)."""
+    from backlog.selectors import attach_objective_work
     from roadmaps.models import Objective
     from roadmaps.selectors import objectives_with_progress as with_progress
 
-    return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None}
-            for o in with_progress(Objective.objects.filter(product__in=products)[:50])]
+    objectives = with_progress(Objective.objects.filter(product__in=products)[:50])
+    attach_objective_work(objectives)
+    return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None,
+             "work": o.work} for o in objectives]
 

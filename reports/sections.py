@@ -11,13 +11,14 @@ data of the subscription's previous run (for "changed since the last report").
 from datetime import date
 from decimal import Decimal
 
-from backlog.models import Story
+from backlog import selectors as backlog_selectors
+from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
+from delivery.selectors import release_progress
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
 from roadmaps.models import Initiative, Objective, Release
 from roadmaps.selectors import objectives_with_progress
 
 BACKLOG_TOP = 10
-DONE_STORY_STATUSES = ("done", "wont_do")
 
 
 def _num(value):
@@ -34,9 +35,11 @@ def _iso(value):
 
 # --- roadmap progress ---------------------------------------------------------------------------
 def roadmap(*, products, today: date, previous: dict | None) -> dict:
-    """Initiatives done / on track / late (end date passed and not done), and status changes."""
+    """Initiatives done / on track / late (end date passed and not done), status changes, and
+    each initiative's work progress (`work`: backlog/progress.py, the figure the roadmap shows)."""
     rows = list(Initiative.objects.filter(product__in=products).exclude(status="cancelled")
                 .select_related("product", "owner").order_by("end_date", "id"))
+    work = backlog_selectors.progress_for_initiatives(initiative_ids=[i.id for i in rows]) if rows else {}
     items, counts = [], {"done": 0, "on_track": 0, "late": 0}
     for i in rows:
         if i.status == "done":
@@ -48,7 +51,8 @@ def roadmap(*, products, today: date, previous: dict | None) -> dict:
         counts[state] += 1
         items.append({"id": i.id, "title": i.title, "product": i.product.name, "status": i.status,
                       "status_label": i.get_status_display(), "state": state, "end_date": _iso(i.end_date),
-                      "owner": i.owner.display_name if i.owner else ""})
+                      "owner": i.owner.display_name if i.owner else "",
+                      "work": work.get(i.id, backlog_selectors.EMPTY).as_dict()})
     before = (previous or {}).get("states", {})
     changes = []
     for item in items:
@@ -66,9 +70,13 @@ def roadmap(*, products, today: date, previous: dict | None) -> dict:
 def objectives(*, products, today: date, previous: dict | None) -> dict:
     """Objectives with their key results; a key result linked to a KPI reports the KPI's value,
     and an objective's progress (in percent here) is the mean of its key results'
-    (roadmaps.selectors.objectives_with_progress)."""
+    (roadmaps.selectors.objectives_with_progress); `work` is the work progress of its
+    initiatives' stories (backlog/progress.py)."""
+    objectives_ = objectives_with_progress(Objective.objects.filter(product__in=products).order_by("id"))
+    backlog_selectors.attach_objective_work(objectives_)
     items = [{
         "title": o.title,
+        "work": o.work.as_dict(),
         "progress": round(100 * o.progress) if o.progress is not None else None,
         "key_results": [{
             "title": kr.title,
@@ -76,7 +84,7 @@ def objectives(*, products, today: date, previous: dict | None) -> dict:
             "target": _num(kr.target_value),
             "progress": _num(kr.progress),
         } for kr in o.key_results.all()],
-    } for o in objectives_with_progress(Objective.objects.filter(product__in=products).order_by("id"))]
+    } for o in objectives_]
     return {"available": True, "items": items}
 
 
@@ -128,20 +136,26 @@ def kpis(*, products, today: date, previous: dict | None) -> dict:
 
 # --- releases ------------------------------------------------------------------------------------
 def releases(*, products, today: date, previous: dict | None) -> dict:
+    """Upcoming and recently shipped releases, each with its scope's progress (`work`)."""
     rows = list(Release.objects.filter(product__in=products).select_related("product").order_by("release_date", "id"))
+    work = release_progress(release_ids=[r.id for r in rows])
     items = []
     for r in rows:
         overdue = r.status != "released" and r.release_date is not None and r.release_date < today
         items.append({"name": r.name, "product": r.product.name, "status": r.status,
                       "status_label": r.get_status_display(), "release_date": _iso(r.release_date),
-                      "overdue": overdue})
+                      "overdue": overdue, "work": work.get(r.id, backlog_selectors.EMPTY).as_dict()})
     return {"available": True, "upcoming": [i for i in items if i["status"] != "released"],
             "released": [i for i in items if i["status"] == "released"][-5:]}
 
 
 # --- top of the backlog ---------------------------------------------------------------------------
 def backlog(*, products, today: date, previous: dict | None) -> dict:
-    rows = list(Story.objects.filter(product__in=products).exclude(status__in=DONE_STORY_STATUSES)
+    """The top open stories by rank: stories in a done or excluded category of their product's
+    workflow are left out."""
+    stories = Story.objects.filter(product__in=products)
+    finished = backlog_selectors.category_filters(products=stories.values("product_id"))
+    rows = list(stories.exclude(finished[CATEGORY_DONE] | finished[CATEGORY_EXCLUDED])
                 .select_related("product").order_by("rank", "id")[:BACKLOG_TOP])
     return {"available": True, "ordered_by": "rank", "items": [
         {"id": s.id, "title": s.title, "product": s.product.name, "status": s.status, "points": s.points,

@@ -3,36 +3,12 @@
 from django.conf import settings
 from django.db import models
 
+from pmhub.querysets import AfterFetchQuerySet
+
 
 class ProductQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
-
-
-class InitiativeQuerySet(models.QuerySet):
-    """`with_work_progress()` sets done_points, total_points, done_count and total_count on each
-    fetched initiative from ONE grouped query over the stories of their epics, instead of four
-    correlated subqueries per initiative (roadmaps.selectors.initiatives_annotated)."""
-
-    _work_progress = False
-
-    def with_work_progress(self):
-        clone = self._chain()
-        clone._work_progress = True
-        return clone
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._work_progress = self._work_progress
-        return clone
-
-    def _fetch_all(self):
-        fresh = self._result_cache is None
-        super()._fetch_all()
-        if fresh and self._work_progress and self._result_cache:
-            from .selectors import attach_work_progress
-
-            attach_work_progress([row for row in self._result_cache if isinstance(row, Initiative)])
 
 
 class Product(models.Model):
@@ -89,7 +65,7 @@ class Initiative(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = InitiativeQuerySet.as_manager()
+    objects = AfterFetchQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_date", "id"]
@@ -121,6 +97,8 @@ class Release(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    objects = AfterFetchQuerySet.as_manager()
 
     class Meta:
         ordering = ["release_date", "id"]
@@ -218,6 +196,8 @@ class Objective(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    objects = AfterFetchQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_date", "id"]

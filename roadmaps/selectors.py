@@ -11,7 +11,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -53,65 +52,18 @@ def deleted_products(*, workspace) -> QuerySet[Product]:
     return Product.objects.filter(workspace=workspace, deleted_at__isnull=False).order_by("-deleted_at")
 
 
-# --- progress annotations --------------------------------------------------------------------
-def _stories_sum(filter_q: Q, *, done: bool, points: bool):
-    """A correlated subquery summing points (or counting stories) of the stories matched by filter_q.
-
-    Stories in EXCLUDED_STATUSES never count; DONE_STATUSES make the "done" side.
-    """
-    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES, Story
-
-    qs = Story.objects.filter(filter_q).exclude(status__in=EXCLUDED_STATUSES)
-    if done:
-        qs = qs.filter(status__in=DONE_STATUSES)
-    agg = Sum("points") if points else Count("id")
-    sub = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(v=agg).values("v")[:1]
-    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
-
-
-def with_progress(qs: QuerySet, filter_q: Q) -> QuerySet:
-    return qs.annotate(
-        done_points=_stories_sum(filter_q, done=True, points=True),
-        total_points=_stories_sum(filter_q, done=False, points=True),
-        done_count=_stories_sum(filter_q, done=True, points=False),
-        total_count=_stories_sum(filter_q, done=False, points=False),
-    )
-
-
-def attach_work_progress(initiatives: list[Initiative]) -> None:
-    """Set the four progress figures on each initiative from one grouped query (stories of the
-    initiatives' epics; excluded statuses left out, done statuses make the done side)."""
-    from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES, Story
-
-    if not initiatives:
-        return
-    done = Q(status__in=DONE_STATUSES)
-    rows = (Story.objects.filter(epic__initiative_id__in=[i.pk for i in initiatives])
-            .exclude(status__in=EXCLUDED_STATUSES).order_by().values("epic__initiative_id")
-            .annotate(done_points=Sum("points", filter=done), total_points=Sum("points"),
-                      done_count=Count("id", filter=done), total_count=Count("id")))
-    figures = {r.pop("epic__initiative_id"): r for r in rows}
-    for initiative in initiatives:
-        for name, value in figures.get(initiative.pk, {}).items():
-            setattr(initiative, name, value or 0)
-        for name in ("done_points", "total_points", "done_count", "total_count"):
-            if not hasattr(initiative, name):
-                setattr(initiative, name, 0)
-
-
 def initiatives_annotated(qs: QuerySet | None = None) -> QuerySet[Initiative]:
-    """Initiatives with work progress (attached after the fetch, see InitiativeQuerySet), owner,
-    release and objectives."""
+    """Initiatives with owner, release and objectives. Work progress reads stories, which this
+    app may not import: the presentation layer attaches it with the backlog's selector
+    (backlog.selectors.attach_initiative_progress, e.g. through `qs.after_fetch(...)`)."""
     qs = Initiative.objects.all() if qs is None else qs
-    qs = qs.with_work_progress()
     return qs.select_related("owner", "release").prefetch_related(
         Prefetch("objectives", queryset=Objective.objects.only("id", "title", "product_id")))
 
 
 def releases_annotated(qs: QuerySet | None = None) -> QuerySet[Release]:
-    qs = Release.objects.all() if qs is None else qs
-    scope = Q(epic__release=OuterRef("pk")) | Q(epic__initiative__release=OuterRef("pk"))
-    return with_progress(qs, scope)
+    """Releases; their scope and progress come from delivery.selectors.attach_release_progress."""
+    return Release.objects.all() if qs is None else qs
 
 
 def dependencies_annotated(qs: QuerySet | None = None) -> QuerySet[Dependency]:
@@ -220,19 +172,14 @@ def objectives_with_progress(qs: QuerySet) -> list[Objective]:
     return objectives
 
 
-def products_with_progress(*, workspace) -> list[Product]:
-    """Products of a workspace with initiative counts and story progress (home page panel).
+def products_with_initiative_counts(*, workspace) -> list[Product]:
+    """Products of a workspace with their initiative count (home page panel; the story progress
+    is the backlog's, backlog.selectors.progress_for_products).
 
-    Each figure is its own correlated subquery (an index lookup per product), not one join of
-    products x initiatives x stories counted DISTINCT: that join multiplied 300 initiatives by
-    20,000 stories (2 s on the benchmark)."""
+    A correlated subquery (an index lookup per product), not a join counted DISTINCT: that join
+    multiplied 300 initiatives by 20,000 stories (2 s on the benchmark)."""
     initiatives = (Initiative.objects.filter(product=OuterRef("pk")).order_by().annotate(_one=Value(1))
                    .values("_one").annotate(n=Count("id")).values("n")[:1])
-    stories = Q(product=OuterRef("pk"), epic__isnull=False)
     return list(
         Product.objects.alive().filter(workspace=workspace).annotate(
-            initiative_count=Coalesce(Subquery(initiatives, output_field=IntegerField()), 0),
-            story_total=_stories_sum(stories, done=False, points=False),
-            story_done=_stories_sum(stories, done=True, points=False),
-        )
-    )
+            initiative_count=Coalesce(Subquery(initiatives, output_field=IntegerField()), 0)))

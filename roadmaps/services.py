@@ -402,17 +402,16 @@ def release_mark_released(*, actor, release: Release) -> Release:
 
 
 @transaction.atomic
-def release_assign(*, actor, release: Release, initiative_ids=(), epic_ids=(), unassign=False) -> None:
-    """Put initiatives and epics of the release's product into its scope (or take them out)."""
-    from backlog.models import Epic
-
+def release_assign(*, actor, release: Release, initiative_ids=(), unassign=False) -> None:
+    """Put initiatives of the release's product into its scope (or take them out). Epics are the
+    backlog's: backlog.services.epics_link (this app does not import the backlog)."""
     ws = _check(actor, release)
     target = None if unassign else release
     base = {"product_id": release.product_id}
     if unassign:
         base["release"] = release
     errors = {}
-    for name, model, ids in (("initiatives", Initiative, initiative_ids), ("epics", Epic, epic_ids)):
+    for name, model, ids in (("initiatives", Initiative, initiative_ids),):
         missing = set(ids) - set(model.objects.filter(id__in=list(ids), **base).values_list("id", flat=True))
         if missing:
             where = "in this release's scope" if unassign else "of this product"
@@ -420,9 +419,8 @@ def release_assign(*, actor, release: Release, initiative_ids=(), epic_ids=(), u
     if errors:
         raise ValidationError(errors)
     Initiative.objects.filter(id__in=list(initiative_ids), **base).update(release=target)
-    Epic.objects.filter(id__in=list(epic_ids), **base).update(release=target)
     activity_record(workspace_id=ws, actor=actor, verb="unassigned scope" if unassign else "assigned scope",
-                    target=release, data={"initiatives": list(initiative_ids), "epics": list(epic_ids)})
+                    target=release, data={"initiatives": list(initiative_ids)})
 
 
 # --- snapshots ---------------------------------------------------------------------------------

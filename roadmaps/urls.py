@@ -16,6 +16,7 @@ product_patterns = [
     path("roadmap/list/", views.ListView.as_view(), name="list"),
     path("initiatives/new/", views.InitiativeFormView.as_view(), name="initiative_new"),
     path("initiatives/<int:initiative_id>/", views.InitiativeFormView.as_view(), name="initiative"),
+    path("initiatives/<int:initiative_id>/work/", views.InitiativeWorkView.as_view(), name="initiative_work"),
     path("initiatives/<int:initiative_id>/delete/", views.InitiativeDeleteView.as_view(), name="initiative_delete"),
     path("initiatives/<int:initiative_id>/move/", views.InitiativeMoveView.as_view(), name="initiative_move"),
     path("dependencies/", views.DependencyCreateView.as_view(), name="dependency_new"),

@@ -14,6 +14,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from backlog import selectors as backlog_selectors
+from backlog import services as backlog_services
+from delivery import selectors as delivery_selectors
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
@@ -39,16 +42,15 @@ from .models import (
     ShareLink,
 )
 from .pages import ProductPageMixin
-from .progress import work_progress
 
 
 def _members(workspace):
     return list(User.objects.filter(memberships__workspace=workspace).order_by("email"))
 
 
-def _progress(obj):
-    return work_progress(done_points=obj.done_points, total_points=obj.total_points, done_count=obj.done_count,
-                         total_count=obj.total_count)
+# Work progress reads stories: this presentation layer composes the backlog's selector (and
+# delivery's for a release's scope), the one definition in backlog/progress.py.
+_initiative_progress = backlog_selectors.attach_initiative_progress
 
 
 class ProductFormView(ProductPageMixin, View):
@@ -94,9 +96,8 @@ class ProductListView(WorkspacePageMixin, View):
     write_role = Role.EDITOR
 
     def _render(self, request, form, status=200):
-        products = selectors.products_with_progress(workspace=self.workspace)
-        for p in products:
-            p.progress = p.story_done / p.story_total if p.story_total else None
+        products = selectors.products_with_initiative_counts(workspace=self.workspace)
+        backlog_selectors.attach_product_progress(products)
         deleted = selectors.deleted_products(workspace=self.workspace) if self.role >= Role.ADMIN else []
         return render(request, "roadmaps/product_list.html", self.get_context_data(
             products=products, deleted=deleted, form=form), status=status)
@@ -286,8 +287,8 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             conflicted.update({d.blocker_id, d.blocked_id})
         blocked_by.setdefault(d.blocked_id, []).append(d)
     lanes, unscheduled = {}, []
+    _initiative_progress(initiatives)
     for i in initiatives:
-        i.progress = _progress(i)
         i.conflict = i.id in conflicted
         i.blockers = blocked_by.get(i.id, [])
         i.bar = tl.bar(i.start_date, i.end_date, start, end)
@@ -349,8 +350,7 @@ class BoardView(_RoadmapView):
         if request.GET.get("objective"):
             qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        for i in qs:
-            i.progress = _progress(i)
+        for i in qs.after_fetch(_initiative_progress):
             columns[i.horizon].append(i)
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
         return render(request, "roadmaps/board.html", self.get_context_data(
@@ -364,9 +364,7 @@ class ListView(_RoadmapView):
                                             request.GET).order_by("start_date", "id")
         if request.GET.get("objective"):
             qs = qs.distinct()
-        items = list(qs)
-        for i in items:
-            i.progress = _progress(i)
+        items = list(qs.after_fetch(_initiative_progress))
         deps = selectors.dependencies_annotated(Dependency.objects.filter(blocker__product=self.product))
         return render(request, "roadmaps/list.html", self.get_context_data(
             view="list", filters=self.filters(request), items=items, dependencies=deps,
@@ -434,6 +432,53 @@ class InitiativeFormView(ProductPageMixin, View):
                 return redirect(_safe_next(request, reverse("roadmaps:list", kwargs={
                     "ws": ws, "product_id": self.product.id})))
         return self._render(request, form, initiative, status=400)
+
+
+class InitiativeWorkView(ProductPageMixin, View):
+    """The work of one initiative: its progress, its epics (each with progress and release) and
+    their stories. Editors take epics (or stories, into one of its epics) or let them go here."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _initiative(self, initiative_id):
+        return get_object_or_404(selectors.initiatives_annotated(self.product.initiatives.all()), id=initiative_id)
+
+    def get(self, request, ws, product_id, initiative_id, status=200, error=None):
+        initiative = self._initiative(initiative_id)
+        _initiative_progress([initiative])
+        epics = backlog_selectors.epics_of_initiative(initiative=initiative)
+        stories = backlog_selectors.stories_of_initiative(initiative=initiative)
+        context = {"initiative": initiative, "epics": epics, "stories": stories, "error": error}
+        if self.role >= Role.EDITOR:
+            context["other_epics"] = backlog_selectors.epics_for_choice(product=self.product).exclude(
+                initiative=initiative)
+            context["other_stories"] = backlog_selectors.stories_outside_initiative(initiative=initiative)
+        return render(request, "roadmaps/initiative_work.html", self.get_context_data(**context), status=status)
+
+    def post(self, request, ws, product_id, initiative_id):
+        initiative = self._initiative(initiative_id)
+        epics = [x for x in request.POST.getlist("epics") if x.strip()]
+        stories = [x for x in request.POST.getlist("stories") if x.strip()]
+        taking = request.POST.get("action") == "take"
+        try:
+            if not epics and not stories:
+                raise ValidationError("Choose epics or stories.")
+            with transaction.atomic():
+                if epics:
+                    backlog_services.epics_link(
+                        actor=request.user, product=self.product, epic_ids=epics,
+                        **({"initiative": initiative} if taking else {"unlink_from": initiative}))
+                if stories and taking:
+                    backlog_services.initiative_take_stories(actor=request.user, initiative=initiative,
+                                                             story_ids=stories, epic_id=request.POST.get("epic"))
+                elif stories:
+                    backlog_services.initiative_release_stories(actor=request.user, initiative=initiative,
+                                                                story_ids=stories)
+        except ValidationError as e:
+            return self.get(request, ws, product_id, initiative_id, status=400, error=" ".join(e.messages))
+        messages.success(request, "Work taken into the initiative." if taking else "Work let go.")
+        return redirect("roadmaps:initiative_work", ws=ws, product_id=self.product.id, initiative_id=initiative.id)
 
 
 class InitiativeDeleteView(ProductPageMixin, View):
@@ -529,6 +574,7 @@ class ObjectivesView(ProductFormView):
 
     def _render(self, request, form=None, kr_forms=None, status=200):
         objectives = selectors.objectives_with_progress(self.product.objectives.all())
+        backlog_selectors.attach_objective_work(objectives)
         for o in objectives:
             o.kr_form = (kr_forms or {}).get(o.id) or forms.KeyResultForm()
         return render(request, "roadmaps/objectives.html", self.get_context_data(
@@ -598,8 +644,7 @@ class ReleasesView(ProductFormView):
 
     def _render(self, request, form=None, status=200):
         releases = list(selectors.releases_annotated(self.product.releases.all()))
-        for r in releases:
-            r.progress = _progress(r)
+        delivery_selectors.attach_release_progress(releases)
         return render(request, "roadmaps/releases.html", self.get_context_data(
             releases=releases, form=form or forms.ReleaseForm()), status=status)
 
@@ -617,17 +662,15 @@ class ReleaseDetailView(ProductPageMixin, View):
         return get_object_or_404(selectors.releases_annotated(self.product.releases.all()), id=release_id)
 
     def get(self, request, ws, product_id, release_id, status=200, error=None):
-        from backlog.models import Epic
-
         release = self._release(release_id)
-        release.progress = _progress(release)
-        initiatives = list(selectors.initiatives_annotated(release.initiatives.all()))
-        for i in initiatives:
-            i.progress = _progress(i)
+        delivery_selectors.attach_release_progress([release])
+        initiatives = list(selectors.initiatives_annotated(release.initiatives.all()).after_fetch(
+            _initiative_progress))
+        epics = backlog_selectors.epics_of_release(release=release)
         return render(request, "roadmaps/release_detail.html", self.get_context_data(
-            release=release, initiatives=initiatives, epics=list(Epic.objects.filter(release=release)),
+            release=release, initiatives=initiatives, epics=epics,
             other_initiatives=self.product.initiatives.exclude(release=release),
-            other_epics=Epic.objects.filter(product=self.product).exclude(release=release),
+            other_epics=backlog_selectors.epics_for_choice(product=self.product).exclude(release=release),
             error=error), status=status)
 
     def post(self, request, ws, product_id, release_id):
@@ -639,8 +682,16 @@ class ReleaseDetailView(ProductPageMixin, View):
             else:
                 ids = [int(x) for x in request.POST.getlist("initiatives") if x.isdigit()]
                 epics = [int(x) for x in request.POST.getlist("epics") if x.isdigit()]
-                services.release_assign(actor=request.user, release=release, initiative_ids=ids, epic_ids=epics,
-                                        unassign=request.POST.get("action") == "unassign")
+                unassign = request.POST.get("action") == "unassign"
+                if not ids and not epics:
+                    raise ValidationError("Choose initiatives or epics.")
+                with transaction.atomic():
+                    if ids:
+                        services.release_assign(actor=request.user, release=release, initiative_ids=ids,
+                                                unassign=unassign)
+                    if epics:
+                        backlog_services.epics_link(actor=request.user, product=self.product, epic_ids=epics,
+                                                    **({"unlink_from": release} if unassign else {"release": release}))
                 messages.success(request, "Scope updated.")
         except ValidationError as e:
             return self.get(request, ws, product_id, release_id, status=400, error=" ".join(e.messages))

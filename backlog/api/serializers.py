@@ -20,6 +20,19 @@ from ..models import (
 )
 
 
+class WorkProgressSerializer(serializers.Serializer):
+    """Work progress (backlog/progress.py): stories of the scope, excluded ones left out, done by
+    the product's workflow category. `ratio` is by points when any story has points, else by
+    count; `percent` is it in whole percent, rounded down; both null without stories."""
+
+    done_points = serializers.IntegerField()
+    total_points = serializers.IntegerField()
+    done_count = serializers.IntegerField()
+    total_count = serializers.IntegerField()
+    ratio = serializers.FloatField(allow_null=True)
+    percent = serializers.IntegerField(allow_null=True)
+
+
 class CriterionSerializer(serializers.ModelSerializer):
     class Meta:
         model = AcceptanceCriterion
@@ -136,15 +149,22 @@ class CriterionWriteSerializer(serializers.Serializer):
 
 
 class EpicSerializer(serializers.ModelSerializer):
-    story_count = bounded.IntegerField(read_only=True, default=0)
-    done_count = bounded.IntegerField(read_only=True, default=0)
+    story_count = serializers.IntegerField(read_only=True, default=0, help_text="All its stories.")
+    done_count = serializers.IntegerField(read_only=True, default=0,
+                                          help_text="Its stories in a done category (= work.done_count).")
+    work = serializers.SerializerMethodField()
 
     class Meta:
         model = Epic
         fields = ["id", "product", "initiative", "release", "title", "description", "status", "score",
-                  "score_inputs", "custom_values", "story_count", "done_count", "version", "created_at",
+                  "score_inputs", "custom_values", "story_count", "done_count", "work", "version", "created_at",
                   "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        work = getattr(obj, "work", None)
+        return None if work is None else work.as_dict()
 
 
 class EpicWriteSerializer(serializers.Serializer):

@@ -208,11 +208,9 @@ class EpicViewSet(ScopedViewSet, *CRUD_MIXINS):
     def base_queryset(self):
         return (
             Epic.objects.filter(product__deleted_at__isnull=True)
-            .annotate(
-                story_count=Count("stories", distinct=True),
-                done_count=Count("stories", filter=Q(stories__done_at__isnull=False), distinct=True),
-            )
+            .annotate(story_count=Count("stories", distinct=True))
             .order_by("id")
+            .after_fetch(selectors.attach_epic_progress)
         )
 
     def _read(self, epic, code=status.HTTP_200_OK):

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from backlog.api.serializers import WorkProgressSerializer
 from pmhub.access import workspace_ids_for
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
@@ -26,7 +27,11 @@ from ..models import (
     Segment,
     ShareLink,
 )
-from ..progress import work_progress
+
+
+def _work(obj) -> dict | None:
+    work = getattr(obj, "work", None)
+    return None if work is None else work.as_dict()
 
 
 def enum_field(choices, **kwargs):
@@ -195,7 +200,13 @@ class ObjectiveSerializer(serializers.ModelSerializer):
     class Meta:
         model = Objective
         fields = ["id", "product", "title", "description", "quarter", "start_date", "end_date", "key_results",
-                  "version"]
+                  "work", "version"]
+
+    work = serializers.SerializerMethodField(help_text="Work progress of the initiatives' epics' stories.")
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        return _work(obj)
 
 
 # --- initiatives ---------------------------------------------------------------------------------
@@ -224,6 +235,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
     labels = serializers.SerializerMethodField()
     objectives = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    work = serializers.SerializerMethodField()
     blocked_by = serializers.SerializerMethodField()
     blocks = serializers.SerializerMethodField()
     conflict = serializers.SerializerMethodField()
@@ -231,7 +243,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Initiative
         fields = ["id", "product", "title", "description", "status", "owner", "start_date", "end_date", "horizon",
-                  "labels", "objectives", "confidence", "release", "rank", "progress", "blocked_by", "blocks",
+                  "labels", "objectives", "confidence", "release", "rank", "progress", "work", "blocked_by", "blocks",
                   "conflict", "version", "created_at", "updated_at"]
 
     def get_labels(self, obj) -> list[str]:
@@ -242,6 +254,10 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
     def get_progress(self, obj) -> float | None:
         return initiative_progress(obj)
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        return _work(obj)
 
     @extend_schema_field(DependencyBriefSerializer(many=True))
     def get_blocked_by(self, obj):
@@ -256,8 +272,9 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
 
 def initiative_progress(obj) -> float | None:
-    value = work_progress(done_points=obj.done_points, total_points=obj.total_points,
-                          done_count=obj.done_count, total_count=obj.total_count)
+    """`work.ratio` rounded to 4 places (null when there is no story, or it was not attached)."""
+    work = getattr(obj, "work", None)
+    value = None if work is None else work.ratio
     return None if value is None else round(value, 4)
 
 
@@ -297,17 +314,20 @@ class ReleaseSerializer(serializers.ModelSerializer):
     status = enum_field(Release.Status.choices, required=False)
     kind = enum_field(Release.Kind.choices, required=False)
     progress = serializers.SerializerMethodField()
+    work = serializers.SerializerMethodField()
 
     class Meta:
         model = Release
         fields = ["id", "product", "name", "description", "kind", "release_date", "status", "released_at",
-                  "progress", "version"]
+                  "progress", "work", "version"]
         read_only_fields = ["released_at"]
 
     def get_progress(self, obj) -> float | None:
-        if not hasattr(obj, "done_points"):
-            return None
         return initiative_progress(obj)
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        return _work(obj)
 
 
 class ReleaseScopeSerializer(serializers.Serializer):
@@ -377,6 +397,7 @@ class TimelineInitiativeSerializer(serializers.Serializer):
     objectives = serializers.SerializerMethodField()
     release = bounded.IntegerField(allow_null=True, source="release_id")
     progress = serializers.SerializerMethodField()
+    work = serializers.SerializerMethodField()
     version = bounded.IntegerField()
 
     def get_objectives(self, obj) -> list[int]:
@@ -384,6 +405,10 @@ class TimelineInitiativeSerializer(serializers.Serializer):
 
     def get_progress(self, obj) -> float | None:
         return initiative_progress(obj)
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        return _work(obj)
 
 
 class TimelineDependencySerializer(serializers.Serializer):
@@ -399,6 +424,15 @@ class TimelineReleaseSerializer(serializers.Serializer):
     kind = serializers.CharField()
     release_date = bounded.DateField(allow_null=True)
     status = serializers.CharField()
+    progress = serializers.SerializerMethodField()
+    work = serializers.SerializerMethodField()
+
+    def get_progress(self, obj) -> float | None:
+        return initiative_progress(obj)
+
+    @extend_schema_field(WorkProgressSerializer(allow_null=True))
+    def get_work(self, obj):
+        return _work(obj)
 
 
 class TimelineSerializer(serializers.Serializer):
@@ -406,3 +440,49 @@ class TimelineSerializer(serializers.Serializer):
     initiatives = TimelineInitiativeSerializer(many=True)
     dependencies = TimelineDependencySerializer(many=True)
     releases = TimelineReleaseSerializer(many=True)
+
+
+class InitiativeWorkSerializer(serializers.Serializer):
+    """Take epics or stories into an initiative (POST .../take/) or release them (POST
+    .../release-work/). Stories are taken into `epic`, one of the initiative's epics."""
+
+    epics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=500)
+    stories = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=500)
+    epic = serializers.IntegerField(required=False, allow_null=True,
+                                    help_text="The initiative's epic that taken stories go into.")
+
+    def validate(self, attrs):
+        if not attrs["epics"] and not attrs["stories"]:
+            raise serializers.ValidationError({"epics": ["Choose epics or stories."]})
+        return attrs
+
+
+class WorkEpicSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    release = serializers.IntegerField(source="release_id", allow_null=True)
+    version = serializers.IntegerField()
+    work = serializers.SerializerMethodField()
+
+    @extend_schema_field(WorkProgressSerializer)
+    def get_work(self, obj):
+        return _work(obj)
+
+
+class WorkStorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    points = serializers.IntegerField(allow_null=True)
+    epic = serializers.IntegerField(source="epic_id")
+    version = serializers.IntegerField()
+
+
+class InitiativeWorkReadSerializer(serializers.Serializer):
+    initiative = serializers.IntegerField()
+    work = WorkProgressSerializer()
+    epics = WorkEpicSerializer(many=True)
+    stories = WorkStorySerializer(many=True)

@@ -10,6 +10,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from backlog import selectors as backlog_selectors
+from backlog import services as backlog_services
+from delivery import selectors as delivery_selectors
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.models import Role
 
@@ -97,6 +100,8 @@ class ProductViewSet(_Base, *CRUD_MIXINS):
         """Initiatives, dependencies (with conflict flags) and releases in a fixed number of queries."""
         product = self.get_object()
         data = selectors.roadmap_for_product(product=product, params=request.query_params)
+        backlog_selectors.attach_initiative_progress(data["initiatives"])
+        delivery_selectors.attach_release_progress(data["releases"])
         data["product"] = product.id
         return Response(s.TimelineSerializer(data).data)
 
@@ -160,8 +165,13 @@ class CompetitorViewSet(_ChildViewSet):
 class ReleaseViewSet(_ChildViewSet):
     """Releases and milestones. PATCH status=released (or POST /ship/) ships it once."""
 
-    model, selector, serializer_class = Release, selectors.releases_for_user, s.ReleaseSerializer
+    model, serializer_class = Release, s.ReleaseSerializer
     action_roles = CRUD_ROLES | {"ship": Role.EDITOR, "scope": Role.EDITOR}
+
+    @staticmethod
+    def selector(*, user):
+        # Progress over the release's scope (delivery composes the backlog's definition).
+        return selectors.releases_for_user(user=user).after_fetch(delivery_selectors.attach_release_progress)
 
     def update(self, request, *args, **kwargs):
         release = self.get_object()
@@ -184,10 +194,16 @@ class ReleaseViewSet(_ChildViewSet):
     @extend_schema(request=s.ReleaseScopeSerializer, responses=s.ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def scope(self, request, pk=None):
+        """Put initiatives and epics in the release's scope, or take them out (`unassign`)."""
         release = self.get_object()
         data = self._valid(s.ReleaseScopeSerializer)
-        services.release_assign(actor=request.user, release=release, initiative_ids=data["initiatives"],
-                                epic_ids=data["epics"], unassign=data["unassign"])
+        with transaction.atomic():
+            if data["initiatives"]:
+                services.release_assign(actor=request.user, release=release, initiative_ids=data["initiatives"],
+                                        unassign=data["unassign"])
+            if data["epics"]:
+                backlog_services.epics_link(actor=request.user, product=release.product, epic_ids=data["epics"],
+                                            **({"unlink_from": release} if data["unassign"] else {"release": release}))
         return self._read(release)
 
 
@@ -198,7 +214,8 @@ class ObjectiveViewSet(_Base, *CRUD_MIXINS):
     filterset_fields = ["product"]
 
     def base_queryset(self):
-        return selectors.objectives_for_user(user=self.request.user)
+        return selectors.objectives_for_user(user=self.request.user).after_fetch(
+            backlog_selectors.attach_objective_work)
 
     def create(self, request, *args, **kwargs):
         data = self._valid(s.ObjectiveSerializer)
@@ -269,12 +286,58 @@ class InitiativeViewSet(_Base, *CRUD_MIXINS):
     serializer_class = s.InitiativeSerializer
     write_serializer_class = s.InitiativeWriteSerializer
     filterset_class = InitiativeFilter
-    action_roles = CRUD_ROLES | {"move": Role.EDITOR}
+    action_roles = CRUD_ROLES | {"move": Role.EDITOR, "work": Role.VIEWER, "take": Role.EDITOR,
+                                 "release_work": Role.EDITOR}
 
     def base_queryset(self):
         deps = selectors.dependencies_annotated()
         return selectors.initiatives_for_user(user=self.request.user).prefetch_related(
-            Prefetch("blocked_by", queryset=deps), Prefetch("blocks", queryset=deps)).order_by("start_date", "id")
+            Prefetch("blocked_by", queryset=deps), Prefetch("blocks", queryset=deps)).order_by(
+            "start_date", "id").after_fetch(backlog_selectors.attach_initiative_progress)
+
+    def _work(self, initiative):
+        epics = backlog_selectors.epics_of_initiative(initiative=initiative)
+        stories = backlog_selectors.stories_of_initiative(initiative=initiative)
+        figures = backlog_selectors.progress_for_initiatives(initiative_ids=[initiative.id])
+        return Response(s.InitiativeWorkReadSerializer({
+            "initiative": initiative.id, "work": figures.get(initiative.id, backlog_selectors.EMPTY).as_dict(),
+            "epics": epics, "stories": stories}).data)
+
+    @extend_schema(request=None, responses=s.InitiativeWorkReadSerializer)
+    @action(detail=True, methods=["get"])
+    def work(self, request, pk=None):
+        """The initiative's epics (with their progress) and their stories, and its progress."""
+        return self._work(self.get_object())
+
+    @extend_schema(request=s.InitiativeWorkSerializer, responses=s.InitiativeWorkReadSerializer)
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        """Take epics of the product into this initiative, and/or stories into one of its epics."""
+        initiative = self.get_object()
+        data = self._valid(s.InitiativeWorkSerializer)
+        with transaction.atomic():
+            if data["epics"]:
+                backlog_services.epics_link(actor=request.user, product=initiative.product, epic_ids=data["epics"],
+                                            initiative=initiative)
+            if data["stories"]:
+                backlog_services.initiative_take_stories(actor=request.user, initiative=initiative,
+                                                         story_ids=data["stories"], epic_id=data.get("epic"))
+        return self._work(initiative)
+
+    @extend_schema(request=s.InitiativeWorkSerializer, responses=s.InitiativeWorkReadSerializer)
+    @action(detail=True, methods=["post"], url_path="release-work")
+    def release_work(self, request, pk=None):
+        """Let epics or stories go: the epics leave the initiative, the stories leave their epic."""
+        initiative = self.get_object()
+        data = self._valid(s.InitiativeWorkSerializer)
+        with transaction.atomic():
+            if data["epics"]:
+                backlog_services.epics_link(actor=request.user, product=initiative.product, epic_ids=data["epics"],
+                                            unlink_from=initiative)
+            if data["stories"]:
+                backlog_services.initiative_release_stories(actor=request.user, initiative=initiative,
+                                                            story_ids=data["stories"])
+        return self._work(initiative)
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):

@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from delivery import burn, selectors, services, story_adapter
+from backlog.services import story_status_set
+from delivery import burn, selectors, services
 from delivery.models import IterationItem, StoryStatusEvent
 
 from .factories import IterationFactory, StoryFactory
@@ -90,8 +91,8 @@ def test_capacity_arithmetic_and_warning():
     assert burn.capacity_state(committed=1, capacity=0)["over"] is True
 
 
-def _history(product):
-    """The hand-computed history above, written through the services and the status signal."""
+def _history(product, actor):
+    """The hand-computed history above, written through the backlog's status service."""
     iteration = IterationFactory(product=product, start_date=date(2026, 11, 2), end_date=date(2026, 11, 6),
                                  capacity_points=12)
     stories = {}
@@ -100,14 +101,14 @@ def _history(product):
         stories[key] = story
         IterationItem.objects.create(iteration=iteration, story=story, added_at=stay_start, removed_at=stay_end)
     for key, at, status in EVENTS:
-        story_adapter.set_status(story=stories[key], status=status, at=at)
+        story_status_set(actor=actor, story=stories[key], status=status, at=at)
     return iteration, stories
 
 
-def test_burn_for_reads_status_events_and_membership(product, workspace):
+def test_burn_for_reads_status_events_and_membership(product, workspace, admin):
     workspace.time_zone = "Europe/Berlin"
     workspace.save()
-    iteration, _ = _history(product)
+    iteration, _ = _history(product, admin)
     assert StoryStatusEvent.objects.filter(product=product).count() == 3  # A's first "ready" is no change
     with time_machine.travel(utc(2026, 11, 6, 18), tick=False):
         series = selectors.burn_for(iteration=selectors.iteration_for_product(product=product,
@@ -117,11 +118,11 @@ def test_burn_for_reads_status_events_and_membership(product, workspace):
 
 
 def test_velocity_counts_completed_points_per_finished_iteration(product, admin):
-    first, _ = _history(product)
+    first, _ = _history(product, admin)
     second = IterationFactory(product=product, start_date=date(2026, 11, 9), end_date=date(2026, 11, 13))
     late = StoryFactory(product=product, points=8)
     IterationItem.objects.create(iteration=second, story=late, added_at=utc(2026, 11, 8))
-    story_adapter.set_status(story=late, status="done", at=utc(2026, 11, 12, 10))
+    story_status_set(actor=admin, story=late, status="done", at=utc(2026, 11, 12, 10))
     IterationFactory(product=product, start_date=date(2026, 11, 16), end_date=date(2026, 11, 20))  # current
     with time_machine.travel(utc(2026, 11, 17, 12), tick=False):
         summary = selectors.velocity_summary(product=product)
@@ -135,7 +136,8 @@ def test_velocity_query_count_does_not_grow_with_iterations(product, django_asse
         it = IterationFactory(product=product, start_date=date(2026, 9, 7 + week), end_date=date(2026, 9, 7 + week))
         for _ in range(3):
             IterationItem.objects.create(iteration=it, story=StoryFactory(product=product), added_at=utc(2026, 9, 1))
-    with django_assert_max_num_queries(3):
+    # Iterations, all their stays, all events, and the product's workflow (what counts as done).
+    with django_assert_max_num_queries(4):
         assert len(selectors.velocity_for(product=product)) == 6
 
 

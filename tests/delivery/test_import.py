@@ -126,8 +126,8 @@ def test_round_trip_export_then_import_loses_nothing(client_as, product, editor,
         services.import_confirm(actor=editor, job=job)
 
     def snapshot(p):
-        return sorted((s.title, services.story_adapter.description_of(s), s.status, s.points,
-                       services.story_adapter.labels_of(s), s.epic.title if s.epic else "",
+        return sorted((s.title, s.description, s.status, s.points,
+                       list(s.labels), s.epic.title if s.epic else "",
                        s.assignee_id) for s in Story.objects.filter(product=p).select_related("epic", "import_ref"))
 
     assert snapshot(target) == snapshot(product)

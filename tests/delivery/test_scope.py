@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from delivery import services, story_adapter
+from backlog.services import story_status_set
+from delivery import services
 from delivery.models import ChangeRequest, IterationItem, ReleaseScopeItem, ScopeApproval
 from pmhub.models import Activity, Notification
 
@@ -109,7 +110,7 @@ def test_date_impact_estimated_from_velocity(release, product, approved, editor)
         it = IterationFactory(product=product, start_date=start, end_date=end)
         story = StoryFactory(product=product, points=pts)
         IterationItem.objects.create(iteration=it, story=story, added_at=datetime(2026, 10, 1, tzinfo=UTC))
-        story_adapter.set_status(story=story, status="done", at=datetime(end.year, end.month, end.day, 9, tzinfo=UTC))
+        story_status_set(actor=editor, story=story, status="done", at=datetime(end.year, end.month, end.day, 9, tzinfo=UTC))
     extra = StoryFactory(product=product, points=8)
     with time_machine.travel(datetime(2026, 11, 2, 12, tzinfo=UTC), tick=False):
         cr = services.scope_change(actor=editor, release=release, story_id=extra.id, kind="add", reason="Big ask")

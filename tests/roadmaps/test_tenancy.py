@@ -59,7 +59,7 @@ CREATE = {
     "share-links": lambda w: {"product": w["products"].pk, "days": 5},
 }
 ACTIONS = [("products", "restore"), ("competitors", "rate"), ("releases", "ship"), ("releases", "scope"),
-           ("initiatives", "move")]
+           ("initiatives", "move"), ("initiatives", "take"), ("initiatives", "release-work")]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -118,6 +118,8 @@ def _pages(w):
                                                                          "confidence": 5}),
         "initiative": (reverse("roadmaps:initiative", kwargs=p | {"initiative_id": w["initiatives"].pk}),
                        {"title": "X", "status": "planned", "confidence": 5, "version": 1}),
+        "initiative_work": (reverse("roadmaps:initiative_work", kwargs=p | {"initiative_id": w["initiatives"].pk}),
+                            {"action": "take", "epics": ["1"]}),
         "initiative_delete": (reverse("roadmaps:initiative_delete",
                                       kwargs=p | {"initiative_id": w["initiatives"].pk}), {}),
         "initiative_move": (reverse("roadmaps:initiative_move", kwargs=p | {"initiative_id": w["initiatives"].pk}),
@@ -145,10 +147,11 @@ def _pages(w):
 
 
 PAGES = ["products", "product", "product_edit", "product_delete", "child_delete", "timeline", "board", "list",
-         "initiative_new", "initiative", "initiative_delete", "initiative_move", "dependency_new",
+         "initiative_new", "initiative", "initiative_work", "initiative_delete", "initiative_move", "dependency_new",
          "dependency_delete", "objectives", "objective_delete", "key_result_new", "key_result", "releases",
          "release", "snapshots", "snapshot_compare", "snapshot_delete", "share_links", "share_link_revoke"]
-READABLE_BY_VIEWER = {"products", "product", "timeline", "board", "list", "objectives", "releases", "release",
+READABLE_BY_VIEWER = {"products", "product", "timeline", "board", "list", "initiative_work", "objectives", "releases",
+                      "release",
                       "snapshots", "snapshot_compare"}
 
 
