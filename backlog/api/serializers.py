@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
-from pmhub.api.serializers import version_field
+from pmhub.api.serializers import WorkProgressSerializer, version_field
 
 from ..models import (
     AcceptanceCriterion,
@@ -18,19 +18,6 @@ from ..models import (
     ScoringModel,
     Story,
 )
-
-
-class WorkProgressSerializer(serializers.Serializer):
-    """Work progress (backlog/progress.py): stories of the scope, excluded ones left out, done by
-    the product's workflow category. `ratio` is by points when any story has points, else by
-    count; `percent` is it in whole percent, rounded down; both null without stories."""
-
-    done_points = serializers.IntegerField()
-    total_points = serializers.IntegerField()
-    done_count = serializers.IntegerField()
-    total_count = serializers.IntegerField()
-    ratio = serializers.FloatField(allow_null=True)
-    percent = serializers.IntegerField(allow_null=True)
 
 
 class CriterionSerializer(serializers.ModelSerializer):

@@ -75,3 +75,17 @@ class JobSerializer(serializers.ModelSerializer):
         model = BackgroundJob
         fields = ["id", "workspace", "kind", "status", "progress", "total", "percent", "message", "result",
                   "created_at", "finished_at"]
+
+
+class WorkProgressSerializer(serializers.Serializer):
+    """Work progress (backlog/progress.py; the shape lives in the core so every app's API can carry
+    it): stories of the scope, excluded ones left out, done by
+    the product's workflow category. `ratio` is by points when any story has points, else by
+    count; `percent` is it in whole percent, rounded down; both null without stories."""
+
+    done_points = serializers.IntegerField()
+    total_points = serializers.IntegerField()
+    done_count = serializers.IntegerField()
+    total_count = serializers.IntegerField()
+    ratio = serializers.FloatField(allow_null=True)
+    percent = serializers.IntegerField(allow_null=True)

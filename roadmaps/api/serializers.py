@@ -5,10 +5,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from backlog.api.serializers import WorkProgressSerializer
 from pmhub.access import workspace_ids_for
 from pmhub.api import fields as bounded
-from pmhub.api.serializers import version_field
+from pmhub.api.serializers import WorkProgressSerializer, version_field
 from pmhub.models import User, Workspace
 
 from .. import selectors
