@@ -161,7 +161,7 @@ class CapabilitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Capability
-        fields = ["id", "product", "name", "ours"]
+        fields = ["id", "product", "name", "ours", "version"]
         # Duplicates are the service's to refuse, so a race's loser and a single duplicate get one message.
         validators = []
 

@@ -66,7 +66,8 @@ def test_editor_creates_and_edits_a_feature_with_its_kpi(api, editor, product):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["kpi"] == kpi.id and body["target"] == "55.0000"
-    response = api.patch(f"/api/v1/features/{body['id']}/", {"name": "Site search", "kpi": None}, format="json")
+    response = api.patch(f"/api/v1/features/{body['id']}/", {"name": "Site search", "kpi": None,
+                                                                  "version": body["version"]}, format="json")
     assert response.status_code == 200
     assert response.json()["name"] == "Site search" and response.json()["target"] == "30.0000"
 
