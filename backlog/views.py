@@ -124,7 +124,8 @@ class BacklogBase(ProductPageMixin, View):
             ("-score", "Score, high first"),
             ("score", "Score, low first"),
             ("title", "Title"),
-            ("points", "Points"),
+            ("points", "Points, low first"),
+            ("-points", "Points, high first"),
             ("status", "Status"),
             ("-created_at", "Newest"),
         ]

@@ -67,6 +67,13 @@ def test_the_api_and_the_page_give_the_same_order(api, admin, product, mixed, na
     assert _api_titles(api, product, name) == _page_titles(product, name)
 
 
+def test_the_page_offers_the_same_orderings_as_the_api(client_as, admin, product):
+    response = client_as(admin).get(reverse("backlog:list", kwargs={"ws": product.workspace.slug,
+                                                                    "product_id": product.id}))
+    offered = [value for value, _ in response.context["sort_choices"] if "cf_" not in value]
+    assert sorted(offered) == sorted(selectors.STORY_ORDERINGS.names())
+
+
 def test_the_backlog_page_lists_unscored_stories_last(client_as, admin, product, mixed):
     response = client_as(admin).get(reverse("backlog:list", kwargs={"ws": product.workspace.slug, "product_id": product.id}) + "?sort=score")
     body = response.content.decode()
