@@ -18,7 +18,7 @@ from pmhub.errors import Conflict
 from pmhub.models import Role, User
 from pmhub.views import WorkspacePageMixin, form_errors_from
 
-from . import forms, selectors, services
+from . import forms, graph, selectors, services
 from . import timeline as tl
 from .diff import snapshot_diff
 from .models import (
@@ -273,8 +273,10 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         if d.conflict:
             conflicted.update({d.blocker_id, d.blocked_id})
         blocked_by.setdefault(d.blocked_id, []).append(d)
+    states = selectors.initiative_schedule(initiatives=initiatives, dependencies=dependencies, today=today)
     lanes, unscheduled = {}, []
     for i in initiatives:
+        i.schedule = states[i.id]
         i.progress = _progress(i)
         i.conflict = i.id in conflicted
         i.blockers = blocked_by.get(i.id, [])
@@ -303,6 +305,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
                   if d.blocker_id in visible and d.blocked_id in visible],
         "initiative_count": len(initiatives),
         "conflict_count": sum(1 for d in dependencies if d.conflict),
+        "schedule_counts": graph.schedule_counts(states.values()),
     }
 
 
