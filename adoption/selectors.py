@@ -49,24 +49,43 @@ def _windows(end: date, window: int) -> tuple[date, date]:
 
 
 def adoption_by_feature(*, product_id: int, end: date, window: int = analytics.ADOPTION_WINDOW_DAYS) -> dict:
-    """{feature_id: {users, active, percent, previous_users, previous_active, previous_percent, trend}}
-    for the window of `window` days ending on `end` (local days) and the window before it.
-    Two aggregate queries over ActorDay plus one for the feature ids."""
+    """{feature_id: {users, active, percent, previous_users, previous_active, previous_percent, trend,
+    window_start, window_end}} of one product: `adoption_of_products` for one."""
+    return adoption_of_products(product_ids=[product_id], end=end, window=window).get(product_id, {})
+
+
+def adoption_of_products(*, product_ids: list[int], end: date,
+                         window: int = analytics.ADOPTION_WINDOW_DAYS) -> dict[int, dict]:
+    """THE adoption % and active users of every page, API, KPI, dashboard and report
+    (docs/figures.md):
+
+        active users = distinct actors with any event in the `window` local days ending on `end`
+        adoption %   = distinct actors who used the feature in those days / active users x 100
+                       (analytics.adoption_percent, two decimals; None when nobody was active)
+
+    The window is 7 days (analytics.ADOPTION_WINDOW_DAYS) ending today in the workspace's time
+    zone unless a page offers another one, and every surface writes it beside the figure
+    ("7 days to 2026-12-04"). Also the previous window of the same length and the trend in points.
+    {product_id: {feature_id: {...}}}; two aggregate queries over ActorDay plus one for the
+    feature ids, whatever the number of products."""
     cur_start, prev_start = _windows(end, window)
-    rows = ActorDay.objects.filter(product_id=product_id, day__gt=prev_start, day__lte=end)
-    per_key = {r["feature_key"]: r for r in rows.values("feature_key").annotate(
+    rows = ActorDay.objects.filter(product_id__in=product_ids, day__gt=prev_start, day__lte=end)
+    per_key = {(r["product_id"], r["feature_key"]): r for r in rows.values("product_id", "feature_key").annotate(
         cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
         prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))}
-    active = rows.aggregate(cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
-                            prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))
-    out = {}
-    for fid, key in Feature.objects.filter(product_id=product_id).values_list("id", "key"):
-        r = per_key.get(key, {"cur": 0, "prev": 0})
-        percent = analytics.adoption_percent(r["cur"], active["cur"])
-        previous = analytics.adoption_percent(r["prev"], active["prev"])
-        out[fid] = {"users": r["cur"], "active": active["cur"], "percent": percent,
-                    "previous_users": r["prev"], "previous_active": active["prev"], "previous_percent": previous,
-                    "trend": analytics.trend_points(percent, previous)}
+    active = {r["product_id"]: r for r in rows.values("product_id").annotate(
+        cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
+        prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))}
+    out: dict[int, dict] = {pid: {} for pid in product_ids}
+    for fid, pid, key in Feature.objects.filter(product_id__in=product_ids).values_list("id", "product_id", "key"):
+        r = per_key.get((pid, key), {"cur": 0, "prev": 0})
+        a = active.get(pid, {"cur": 0, "prev": 0})
+        percent = analytics.adoption_percent(r["cur"], a["cur"])
+        previous = analytics.adoption_percent(r["prev"], a["prev"])
+        out[pid][fid] = {"users": r["cur"], "active": a["cur"], "percent": percent,
+                         "previous_users": r["prev"], "previous_active": a["prev"], "previous_percent": previous,
+                         "trend": analytics.trend_points(percent, previous),
+                         "window_start": cur_start + timedelta(days=1), "window_end": end, "window_days": window}
     return out
 
 

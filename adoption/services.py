@@ -191,26 +191,26 @@ def feature_delete(*, user, feature: Feature) -> None:
 
 # --- adoption into KPIs ------------------------------------------------------------------------
 def feature_kpis_sync(*, product_id: int, tz_name: str) -> int:
-    """Record each linked feature's 7-day adoption % as its KPI's measurement of the last rolled-up
-    day; metrics' measurement service then sets the KPI's current_value/current_at and health."""
+    """Record each linked feature's adoption % (selectors.adoption_of_products: 7 days ending
+    today in the workspace's time zone, the figure the adoption page shows) as its KPI's
+    measurement of today; metrics' measurement service then sets the KPI's current value and
+    health. A product never rolled up records nothing."""
     from . import selectors
 
     features = list(Feature.objects.filter(product_id=product_id, kpi__isnull=False).select_related("kpi"))
     if not features:
         return 0
     today = today_in(tz_name)
-    last = ProductDaily.objects.filter(product_id=product_id, day__lte=today).order_by("-day").first()
-    if last is None:
+    if not ProductDaily.objects.filter(product_id=product_id, day__lte=today).exists():
         return 0
-    figures = selectors.adoption_by_feature(product_id=product_id, end=last.day,
-                                            window=analytics.ADOPTION_WINDOW_DAYS)
+    figures = selectors.adoption_by_feature(product_id=product_id, end=today, window=analytics.ADOPTION_WINDOW_DAYS)
     written = 0
     for feature in features:
         percent = figures.get(feature.id, {}).get("percent")
         if percent is None:
             percent = 0.0
         value = Decimal(str(percent))
-        _measurement_upsert(kpi=feature.kpi, period=last.day, value=value)
+        _measurement_upsert(kpi=feature.kpi, period=today, value=value)
         written += 1
     return written
 

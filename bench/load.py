@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -245,7 +245,9 @@ class User(threading.Thread):
     def do_measurement_upsert(self):
         if not self.data["kpi_ids"]:
             return None
-        day = date.today() - timedelta(days=self.rng.randint(0, 10))
+        # The load client has no Django (so no pmhub.clock): the bench workspace's zone is UTC, and
+        # a day after the server's today would be refused (decisions/1112).
+        day = datetime.now(UTC).date() - timedelta(days=self.rng.randint(0, 10))
         self.request("measurement upsert", "POST", "/api/v1/measurements/", headers=self.api(), ok=(200, 201),
                      body={"kpi": self.rng.choice(self.data["kpi_ids"]), "period": day.isoformat(),
                            "value": round(self.rng.uniform(10, 90), 2)})

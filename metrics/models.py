@@ -67,6 +67,13 @@ class Kpi(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def target_text(self) -> str:
+        """"35 by 2027-03-31", "35" or "none" (metrics.figures.target_text)."""
+        from .figures import target_text
+
+        return target_text(self.target_value, self.target_date)
+
 
 class Measurement(models.Model):
     """One value per KPI and period (the local day, week or month the value belongs to)."""

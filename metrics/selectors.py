@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 
+from . import figures
 from .models import ActionPlan, Kpi, KpiHealth, Measurement, MeasurementUpload
 
 RANGES = {"30": 30, "90": 90, "365": 365}
@@ -109,9 +110,10 @@ def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
 
     1. One values() query of every point of every KPI in both windows (sparklines, charts and the
        previous window's last value for "last" KPIs).
-    2. One aggregate query grouped by KPI, with conditional aggregates for the window and the
-       previous window of the same length (sum, average, last period, distinct values), for the
-       delta % of each tile.
+    2. One aggregate query grouped by KPI, with conditional aggregates of the window (sum,
+       average, distinct values): the `period_value` of the CSV export.
+    Each tile's `change` is metrics.figures.kpi_change: the current value against the latest
+    value of the previous window of the same length.
     """
     ids = [k.id for k in kpis]
     prev = window.previous
@@ -124,15 +126,13 @@ def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
             prev_last[kpi_id] = value
         else:
             points[kpi_id].append([day.isoformat(), float(value)])
-    cur, old = Q(period_start__gte=window.start), Q(period_start__lte=prev.end)
+    cur = Q(period_start__gte=window.start)
     summary = {
         row["kpi_id"]: row for row in
         Measurement.objects.filter(kpi_id__in=ids, period_start__range=(prev.start, window.end))
         .values("kpi_id").annotate(
-            cur_sum=Sum("value", filter=cur), prev_sum=Sum("value", filter=old),
-            cur_avg=Avg("value", filter=cur), prev_avg=Avg("value", filter=old),
+            cur_sum=Sum("value", filter=cur), cur_avg=Avg("value", filter=cur),
             cur_distinct=Count("value", filter=cur, distinct=True),
-            prev_distinct=Count("value", filter=old, distinct=True),
         ).order_by()
     }
     result = []
@@ -140,24 +140,26 @@ def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
         s = summary.get(kpi.id, {})
         series = points[kpi.id]
         if kpi.aggregation == Kpi.Aggregation.SUM:
-            now, before = s.get("cur_sum"), s.get("prev_sum")
+            now = s.get("cur_sum")
         elif kpi.aggregation == Kpi.Aggregation.AVERAGE:
-            now, before = s.get("cur_avg"), s.get("prev_avg")
+            now = s.get("cur_avg")
         elif kpi.aggregation == Kpi.Aggregation.COUNT_DISTINCT:
-            now, before = s.get("cur_distinct") or None, s.get("prev_distinct") or None
-        else:  # last: the window's latest point vs the previous window's latest (from the series)
+            now = s.get("cur_distinct") or None
+        else:  # last: the window's latest point
             now = Decimal(str(series[-1][1])) if series else None
-            before = prev_last.get(kpi.id)
-        delta = None
-        if now is not None and before not in (None, 0):
-            delta = round(float((Decimal(now) - Decimal(before)) / abs(Decimal(before)) * 100), 1)
+        change = figures.kpi_change(current=kpi.current_value, before=prev_last.get(kpi.id),
+                                    direction=kpi.direction)
         result.append({
             "id": kpi.id, "name": kpi.name, "product": kpi.product_id, "unit": kpi.unit,
             "direction": kpi.direction, "aggregation": kpi.aggregation, "health": kpi.health,
             "current": _num(kpi.current_value), "current_at": kpi.current_at.isoformat() if kpi.current_at else None,
             "target": _num(kpi.target_value), "target_date": kpi.target_date.isoformat() if kpi.target_date else None,
+            "target_text": figures.target_text(kpi.target_value, kpi.target_date),
             "warning": _num(kpi.warning_threshold), "critical": _num(kpi.critical_threshold),
-            "period_value": _num(now), "previous_value": _num(before), "delta_pct": delta,
+            # The window's aggregate (sum, average, ...) for the CSV export; the tile shows
+            # `current` and its `change` against `previous_value` (metrics.figures).
+            "period_value": _num(now), "previous_value": _num(prev_last.get(kpi.id)),
+            "delta_pct": change["pct"] if change else None, "change": change,
             "points": series,
         })
     return result

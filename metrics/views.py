@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
-from adoption.selectors import adoption_funnels
+from adoption.selectors import adoption_funnels, adoption_of_products
 from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
@@ -232,13 +232,19 @@ class DashboardMixin:
         if fmt == "csv":
             return self.csv(data)
         products = self.products()
+        funnels = adoption_funnels(products=products, start=window.start, end=window.end)
+        # Adoption % is one figure (adoption.selectors.adoption_of_products): 7 days ending today,
+        # written beside it; the funnel's user counts are the dashboard's period.
+        adoption_end = today_in(self.workspace.time_zone)
+        adoption = adoption_of_products(product_ids=[p.id for p in products], end=adoption_end)
+        for product_id, rows in funnels.items():
+            for row in rows:
+                row["adoption_7d"] = adoption.get(product_id, {}).get(row["feature_id"], {}).get("percent")
         context = self.get_context_data(
             window=window, data=data, tiles=data["kpis"], ranges=["30", "90", "365"],
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
-            # Presentation composes the adoption app's funnels (metrics' domain sits below adoption).
-            funnels=list(zip(products, adoption_funnels(products=products, start=window.start,
-                                                        end=window.end).values(), strict=True)),
+            funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
         )
         return render(request, self.template_name, context)

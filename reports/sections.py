@@ -15,8 +15,9 @@ from backlog import selectors as backlog_selectors
 from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
 from delivery.selectors import release_progress
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
+from roadmaps.graph import schedule_counts
 from roadmaps.models import Initiative, Objective, Release
-from roadmaps.selectors import objectives_with_progress
+from roadmaps.selectors import initiative_schedule, objectives_with_progress
 
 BACKLOG_TOP = 10
 
@@ -35,20 +36,17 @@ def _iso(value):
 
 # --- roadmap progress ---------------------------------------------------------------------------
 def roadmap(*, products, today: date, previous: dict | None) -> dict:
-    """Initiatives done / on track / late (end date passed and not done), status changes, and
-    each initiative's work progress (`work`: backlog/progress.py, the figure the roadmap shows)."""
+    """Initiatives done / on track / at risk / late (roadmaps.graph.schedule_state: a past end
+    date is late, a dependency conflict at risk), status changes, and each initiative's work
+    progress (`work`: backlog/progress.py, the figure the roadmap shows)."""
     rows = list(Initiative.objects.filter(product__in=products).exclude(status="cancelled")
                 .select_related("product", "owner").order_by("end_date", "id"))
+    states = initiative_schedule(initiatives=rows, today=today)
+    counts = schedule_counts(states.values())
     work = backlog_selectors.progress_for_initiatives(initiative_ids=[i.id for i in rows]) if rows else {}
-    items, counts = [], {"done": 0, "on_track": 0, "late": 0}
+    items = []
     for i in rows:
-        if i.status == "done":
-            state = "done"
-        elif i.end_date and i.end_date < today:
-            state = "late"
-        else:
-            state = "on_track"
-        counts[state] += 1
+        state = states[i.id]
         items.append({"id": i.id, "title": i.title, "product": i.product.name, "status": i.status,
                       "status_label": i.get_status_display(), "state": state, "end_date": _iso(i.end_date),
                       "owner": i.owner.display_name if i.owner else "",

@@ -1,5 +1,7 @@
 """Reads of the roadmaps app, scoped to the user's workspaces."""
 
+from datetime import date
+
 from django.db.models import (
     BooleanField,
     Count,
@@ -18,6 +20,7 @@ from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 
+from . import graph
 from .models import (
     Capability,
     Competitor,
@@ -158,6 +161,22 @@ def roadmap_for_product(*, product: Product, params=None) -> dict:
     dependencies = list(dependencies_annotated(Dependency.objects.filter(blocker__product=product)))
     releases = list(product.releases.order_by("release_date", "id"))
     return {"initiatives": initiatives, "dependencies": dependencies, "releases": releases}
+
+
+def initiative_schedule(*, initiatives, dependencies=None, today: date) -> dict[int, str | None]:
+    """{initiative id: graph.schedule_state} of the given initiatives: the one on-track /
+    at-risk / late rule of every page, report and share page. `dependencies` are the
+    dependencies_annotated rows touching them (read in one query when not given)."""
+    initiatives = list(initiatives)
+    ids = {i.id for i in initiatives}
+    if dependencies is None:
+        dependencies = dependencies_annotated(Dependency.objects.filter(Q(blocker_id__in=ids) | Q(blocked_id__in=ids)))
+    conflicted = set()
+    for d in dependencies:
+        if d.conflict:
+            conflicted.update({d.blocker_id, d.blocked_id})
+    return {i.id: graph.schedule_state(status=i.status, end_date=i.end_date, conflicted=i.id in conflicted,
+                                       today=today) for i in initiatives}
 
 
 def objectives_with_progress(qs: QuerySet) -> list[Objective]:

@@ -24,7 +24,7 @@ from pmhub.models import Role, User
 from pmhub.utils import version_required
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
-from . import forms, selectors, services
+from . import forms, graph, selectors, services
 from . import timeline as tl
 from .diff import snapshot_diff
 from .models import (
@@ -286,9 +286,11 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         if d.conflict:
             conflicted.update({d.blocker_id, d.blocked_id})
         blocked_by.setdefault(d.blocked_id, []).append(d)
+    states = selectors.initiative_schedule(initiatives=initiatives, dependencies=dependencies, today=today)
     lanes, unscheduled = {}, []
     _initiative_progress(initiatives)
     for i in initiatives:
+        i.schedule = states[i.id]
         i.conflict = i.id in conflicted
         i.blockers = blocked_by.get(i.id, [])
         i.bar = tl.bar(i.start_date, i.end_date, start, end)
@@ -316,6 +318,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
                   if d.blocker_id in visible and d.blocked_id in visible],
         "initiative_count": len(initiatives),
         "conflict_count": sum(1 for d in dependencies if d.conflict),
+        "schedule_counts": graph.schedule_counts(states.values()),
     }
 
 

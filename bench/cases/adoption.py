@@ -34,6 +34,9 @@ from bench.harness import (
     model,
     url_exists,
 )
+from pmhub.clock import today_in
+
+BENCH_TZ = "UTC"  # the bench workspace's time zone (bench.generate)
 
 NAME = "adoption"
 ORDER = 40
@@ -122,7 +125,7 @@ def generate(ctx) -> None:
     ctx.data["events_copied"], ctx.data["events_to_ingest"] = copied, ingested
     features = _features(ctx)
     weights = [1 / (k + 1) for k in range(len(features))]  # a few features are used far more than others
-    start = datetime.combine(timezone.now().date() - timedelta(days=scale.event_days), time(0), tzinfo=UTC)
+    start = datetime.combine(today_in(BENCH_TZ) - timedelta(days=scale.event_days), time(0), tzinfo=UTC)
     span = scale.event_days * 86_400
     roles = _event_columns(Event)
     actors = [f"user-{a}" for a in range(scale.event_actors)]
@@ -140,7 +143,7 @@ def generate(ctx) -> None:
     task = find_callable("adoption.tasks", ROLLUP_TASKS)
     if task is not None and copied:
         with ctx.timer("adoption rollups", rows=copied, method="rollup_span"):
-            task(ctx.product.pk, start.date().isoformat(), timezone.now().date().isoformat())
+            task(ctx.product.pk, start.date().isoformat(), today_in(BENCH_TZ).isoformat())
 
 
 def measure(ctx) -> list[Result]:

@@ -8,10 +8,11 @@ default "manual"; unique per kpi and period); dashboards /w/<ws>/products/<id>/d
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from bench.generate import insert_rows
 from bench.harness import Budget, Result, bare_select, guarded, measure_request, model
+from pmhub.clock import today_in
+
+BENCH_TZ = "UTC"  # the bench workspace's time zone (bench.generate)
 
 NAME = "metrics"
 ORDER = 30
@@ -49,7 +50,7 @@ def generate(ctx) -> None:
             "unit": rng.choice(["count", "%", "ms", "EUR"]), "direction": "lower" if lower else "higher",
             "owner_id": rng.choice(ctx.users).pk,
             "target_value": Decimal(rng.randint(100, 10_000)),
-            "target_date": timezone.now().date() + timedelta(days=rng.randint(30, 365)),
+            "target_date": today_in(BENCH_TZ) + timedelta(days=rng.randint(30, 365)),
         })
     kpis = insert_rows(ctx, Kpi, rows, copy=False)
     ctx.data["kpi_ids"] = [k.pk for k in kpis]
@@ -58,7 +59,7 @@ def generate(ctx) -> None:
     if Measurement is None:
         ctx.notes.append("metrics: no measurement model yet; 0 measurements generated")
         return
-    today = timezone.now().date()
+    today = today_in(BENCH_TZ)
     days = scale.measurement_days
     start = today - timedelta(days=days - 1)
 
@@ -112,7 +113,7 @@ def _dashboard_bare(ctx, product_ids: list[int]):
         fields = Measurement._meta.concrete_fields
         fk = next(f for f in fields if f.is_relation and f.related_model is Kpi)
         date_field = next((f for f in fields if f.get_internal_type() == "DateField"), None)
-        since = timezone.now().date() - timedelta(days=DASHBOARD_DAYS)
+        since = today_in(BENCH_TZ) - timedelta(days=DASHBOARD_DAYS)
         where = f'"{fk.column}" IN (SELECT "id" FROM "{Kpi._meta.db_table}" WHERE "product_id" IN ({marks}))'
         params = list(product_ids)
         if date_field is not None:

@@ -7,9 +7,10 @@ adoption rows; no subscription row is needed.
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from bench.harness import Result, call_with_available, find_callable, guarded, measure_call
+from pmhub.clock import today_in
+
+BENCH_TZ = "UTC"  # the bench workspace's time zone (bench.generate)
 
 NAME = "reports"
 ORDER = 50
@@ -32,7 +33,7 @@ def _build(ctx) -> Result:
     if build is None:
         return Result.na("progress report build", "feature not present (reports.services.report_build)",
                          kind="write", case=NAME)
-    today = timezone.now().date()
+    today = today_in(BENCH_TZ)
 
     def run(i):
         call_with_available(build, product=ctx.product, workspace=ctx.workspace, user=ctx.user, actor=ctx.user,

@@ -7,10 +7,11 @@ roadmap/timeline/. The bare SQL fetches the product's initiatives and their depe
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from bench.generate import insert_rows
 from bench.harness import Budget, Result, bare_select, count_queries, guarded, measure_request, model
+from pmhub.clock import today_in
+
+BENCH_TZ = "UTC"  # the bench workspace's time zone (bench.generate)
 
 NAME = "roadmaps"
 ORDER = 10
@@ -42,7 +43,7 @@ def dependency_model():
 def generate(ctx) -> None:
     Initiative, Release = model("roadmaps.Initiative"), model("roadmaps.Release")
     rng, scale = ctx.rng, ctx.scale
-    today = timezone.now().date()
+    today = today_in(BENCH_TZ)
     rows = []
     for index, product in enumerate(ctx.products):
         count = scale.initiatives if index == 0 else scale.initiatives_other

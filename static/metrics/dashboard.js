@@ -35,7 +35,8 @@
       });
       var delta = document.querySelector("[data-delta-for='" + kpi.id + "']");
       if (delta) {
-        delta.textContent = kpi.delta_pct === null ? "–" : (kpi.delta_pct > 0 ? "+" : "") + kpi.delta_pct + " %";
+        delta.textContent = kpi.change ? kpi.change.text : "–";
+        delta.className = "delta" + (kpi.change ? " delta-" + kpi.change.tone : "");
       }
     });
   }
@@ -52,7 +53,7 @@
     var datasets = [{ label: kpi.name, data: kpi.points.map(function (p) { return p[1]; }),
       borderColor: "#1565c0", backgroundColor: "#1565c0", pointRadius: labels.length > 60 ? 0 : 2, tension: 0.15 }];
     if (kpi.target !== null) {
-      datasets.push({ label: "Target " + kpi.target + (kpi.target_date ? " by " + kpi.target_date : ""),
+      datasets.push({ label: "Target " + kpi.target_text,
         data: flat(labels, kpi.target), borderColor: COLORS.on_track, borderDash: [6, 4], pointRadius: 0 });
     }
     if (kpi.warning !== null) {

@@ -163,3 +163,41 @@ def test_rollups_of_far_apart_days_do_not_wait_for_each_other():
 
     assert _run_together(a, b) == []
     assert finished[0] < 1.0
+
+
+def test_a_backfill_spread_over_two_real_workers_equals_a_clean_recompute(services_ready, tmp_path):
+    """The path of issue 14: the days of a 14-day backfill queued one task each (plus two
+    overlapping spans), consumed by two real worker processes side by side through Redis."""
+    from adoption import tasks
+
+    from .conftest import WorkerProcess, publishing_to, wait_until
+
+    product = _product()
+    _events(product, seed=4)
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    first, second = WorkerProcess(tmp_path / "one"), WorkerProcess(tmp_path / "two")
+    second.queue, second.key_prefix = first.queue, first.key_prefix  # one queue, two consumers
+    with publishing_to(first):
+        first.start()
+        second.start()
+        try:
+            for n in range(DAYS):
+                tasks.rollup_day.delay(product.id, (FIRST + timedelta(days=n)).isoformat())
+            tasks.rollup_span.delay(product.id, FIRST.isoformat(), (FIRST + timedelta(days=8)).isoformat())
+            tasks.rollup_span.delay(product.id, (FIRST + timedelta(days=5)).isoformat(),
+                                    (FIRST + timedelta(days=DAYS - 1)).isoformat())
+
+            def finished():
+                logs = first.output() + second.output()
+                return logs.count(" succeeded in ") + logs.count(" raised unexpected") >= DAYS + 2
+
+            wait_until(finished, timeout=180, message=lambda: first.output()[-2000:] + second.output()[-2000:])
+            logs = first.output() + second.output()
+        finally:
+            first.stop()
+            second.stop()
+    assert "raised unexpected" not in logs and "Retry in" not in logs
+    assert "rollup_day" in first.output() and "rollup_day" in second.output()  # both took work
+    stored, clean = _clean(product)
+    assert stored == clean

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from metrics.models import Kpi, Measurement
 from metrics.selectors import Window, dashboard_data, window_from
+from metrics.services import kpi_refresh_current
 
 from .factories import KpiFactory
 
@@ -62,22 +63,36 @@ def test_dashboard_json_follows_the_period_picker(client_as, viewer, workspace, 
                                 "previous_start": "2026-10-22", "previous_end": "2026-10-31"}
 
 
-def test_delta_compares_with_the_previous_period_by_aggregation(product):
+def test_period_value_is_the_window_aggregate_and_change_follows_the_current_value(product):
     kpi = KpiFactory(product=product, aggregation=Kpi.Aggregation.SUM)
     last = KpiFactory(product=product, aggregation=Kpi.Aggregation.LAST)
     avg = KpiFactory(product=product, aggregation=Kpi.Aggregation.AVERAGE)
     for k in (kpi, last, avg):
         Measurement.objects.bulk_create([
             Measurement(kpi=k, period_start=date(2026, 10, 25), value=10),   # previous window
-            Measurement(kpi=k, period_start=date(2026, 10, 30), value=30),   # previous window
+            Measurement(kpi=k, period_start=date(2026, 10, 30), value=40),   # previous window
             Measurement(kpi=k, period_start=date(2026, 11, 2), value=30),    # current window
             Measurement(kpi=k, period_start=date(2026, 11, 5), value=30),    # current window
         ])
+        kpi_refresh_current(kpi=k)
     window = Window(date(2026, 11, 1), date(2026, 11, 10), "custom")
     data = {d["id"]: d for d in dashboard_data(kpis=[kpi, last, avg], window=window)}
-    assert (data[kpi.id]["period_value"], data[kpi.id]["previous_value"], data[kpi.id]["delta_pct"]) == (60, 40, 50)
-    assert (data[last.id]["period_value"], data[last.id]["previous_value"], data[last.id]["delta_pct"]) == (30, 30, 0)
-    assert (data[avg.id]["period_value"], data[avg.id]["previous_value"], data[avg.id]["delta_pct"]) == (30, 20, 50)
+    assert [data[k.id]["period_value"] for k in (kpi, last, avg)] == [60, 30, 30]
+    # The tile shows the current value (30) and its change against the value before the window
+    # (40): down 25 %, whatever the aggregation, never "+".
+    for k in (kpi, last, avg):
+        assert (data[k.id]["current"], data[k.id]["previous_value"]) == (30, 40)
+        assert data[k.id]["change"] == {"pct": -25.0, "text": "−25.0 %", "tone": "bad"}  # higher is better
+
+
+def test_a_kpi_going_down_toward_a_lower_target_is_good(product):
+    kpi = KpiFactory(product=product, direction=Kpi.Direction.LOWER, target_value=35, target_date=None)
+    Measurement.objects.bulk_create([Measurement(kpi=kpi, period_start=date(2026, 10, 30), value=50),
+                                     Measurement(kpi=kpi, period_start=date(2026, 11, 5), value=46)])
+    kpi_refresh_current(kpi=kpi)
+    tile = dashboard_data(kpis=[kpi], window=Window(date(2026, 11, 1), date(2026, 11, 10), "custom"))[0]
+    assert tile["change"] == {"pct": -8.0, "text": "−8.0 %", "tone": "good"}
+    assert tile["target_text"] == "35"  # no "by None"
 
 
 def test_bad_custom_period_falls_back_to_90_days():

@@ -9,6 +9,7 @@ from backlog.models import Story
 from metrics.models import Kpi
 from reports import sections, services
 from reports.models import ReportRun
+from tests.roadmaps.factories import DependencyFactory
 
 from .factories import InitiativeFactory, ReleaseFactory, SubscriptionFactory
 
@@ -34,8 +35,20 @@ def world(product):
 
 def test_roadmap_counts_done_on_track_and_late(world):
     data = sections.roadmap(products=[world], today=TODAY, previous=None)
-    assert data["counts"] == {"done": 1, "on_track": 1, "late": 1}
+    assert data["counts"] == {"done": 1, "on_track": 1, "at_risk": 0, "late": 1}
     assert [i["title"] for i in data["late"]] == ["Slipping"]
+
+
+def test_an_initiative_in_a_dependency_conflict_is_at_risk(world):
+    fine = world.initiatives.get(title="Fine")
+    fine.start_date = TODAY + timedelta(days=5)
+    fine.save()
+    blocker = InitiativeFactory(product=world, title="Platform", status="in_progress", start_date=TODAY,
+                                end_date=TODAY + timedelta(days=20))  # ends after "Fine" starts
+    DependencyFactory(blocker=blocker, blocked=fine)
+    data = sections.roadmap(products=[world], today=TODAY, previous=None)
+    assert data["counts"] == {"done": 1, "on_track": 0, "at_risk": 2, "late": 1}
+    assert {i["title"]: i["state"] for i in data["items"]}["Fine"] == "at_risk"
 
 
 def test_roadmap_lists_changes_since_the_previous_report(world):

@@ -3,7 +3,10 @@ or nothing and refuses KPIs the token cannot see (errors per item index); a KPI 
 epics of its own product only (400 naming the others); an action plan's owner is a member of the
 workspace; and an id of another workspace is answered like an id that exists nowhere."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from metrics.models import ActionPlan
@@ -12,6 +15,13 @@ from tests.metrics.factories import KpiFactory, ProductFactory
 from .massassign import HOSTILE_ID, ids_of, nothing_changes
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    """Measurements are checked against today (none after it): freeze it after the dates used."""
+    with time_machine.travel(datetime(2026, 12, 1, 12, tzinfo=UTC), tick=False):
+        yield
 
 
 @pytest.fixture
