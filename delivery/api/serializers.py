@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from backlog.api.serializers import WorkProgressSerializer
+
 from ..models import ChangeRequest, ImportJob, Iteration
 
 
@@ -82,8 +84,8 @@ class ReleaseScopeListSerializer(serializers.Serializer):
     product = serializers.IntegerField(source="product_id")
     name = serializers.CharField()
     release_date = serializers.DateField(allow_null=True)
-    scope_points = serializers.IntegerField()
-    scope_count = serializers.IntegerField()
+    scope_points = serializers.IntegerField(help_text="Points of the scope (its progress's total_points).")
+    scope_count = serializers.IntegerField(help_text="Stories of the scope, won't-do ones left out.")
     pending_change_requests = serializers.IntegerField()
 
 
@@ -104,6 +106,8 @@ class ReleaseScopeSerializer(serializers.Serializer):
     points_delta = serializers.IntegerField(allow_null=True)
     added = serializers.ListField(child=serializers.IntegerField())
     removed = serializers.ListField(child=serializers.IntegerField())
+    work = WorkProgressSerializer(help_text="Progress of the scope (backlog/progress.py); `current_points` is its "
+                                            "total_points.")
 
 
 class ScopeChangeSerializer(serializers.Serializer):
