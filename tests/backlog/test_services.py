@@ -112,7 +112,7 @@ def test_demo_seed_is_idempotent(workspace, admin):
     demo.seed(workspace=workspace, users={"demo": admin})
     counts = (Story.objects.count(), Epic.objects.count(), Feedback.objects.count())
     demo.seed(workspace=workspace, users={"demo": admin})
-    assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 4, 5)
+    assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 6, 5)
     assert Story.objects.filter(score__isnull=False).count() == 30
 
 
