@@ -35,7 +35,7 @@ def seed(*, workspace, users):
     for key, name, target, *_ in FEATURES:
         Feature.objects.get_or_create(product=product, key=key, defaults={
             "name": name, "target_percent": target, "kpi": kpi if key == "alerts" else None})
-    _seed_outcomes(product=product, kpi=kpi, tz_name=workspace.time_zone)
+    _seed_outcomes(product=product, kpi=kpi, tz_name=workspace.time_zone, actor=users.get("demo"))
     if UsageEvent.objects.filter(product=product).exists():
         return product
     tz = ZoneInfo(workspace.time_zone)
@@ -76,7 +76,7 @@ OUTCOMES = [
 ]
 
 
-def _seed_outcomes(*, product, kpi, tz_name):
+def _seed_outcomes(*, product, kpi, tz_name, actor=None):
     from backlog.models import Epic
     from roadmaps.models import Release
 
@@ -88,6 +88,12 @@ def _seed_outcomes(*, product, kpi, tz_name):
     for title, score, reach, impact, baseline, after_30, after_90 in OUTCOMES:
         epic, _ = Epic.objects.get_or_create(product=product, title=title, defaults={"release": release,
                                                                                     "status": "done"})
+        if actor is not None and not epic.stories.exists():
+            # The shipped release's work, done before it shipped (so its progress reads 100 %).
+            from backlog.services import story_create
+
+            story_create(actor=actor, product=product, title=f"Ship {title.lower()}", epic_id=epic.id, points=3,
+                         status="done", at=released_at - timedelta(days=7))
         review, created = OutcomeReview.objects.get_or_create(epic=epic, kpi=kpi, defaults={
             "product": product, "release": release, "released_at": release.released_at,
             "baseline_value": Decimal(baseline), "baseline_at": release.released_at.date(),

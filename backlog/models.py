@@ -27,9 +27,8 @@ DEFAULT_WORKFLOW_CATEGORIES = {
     "idea": CATEGORY_TODO, "ready": CATEGORY_TODO, "in_progress": CATEGORY_ACTIVE,
     "in_review": CATEGORY_ACTIVE, "done": CATEGORY_DONE, "wont_do": CATEGORY_EXCLUDED,
 }
-# For the default workflow (other apps rely on these; per-product workflows: BacklogSettings).
-DONE_STATUSES = frozenset({"done"})
-EXCLUDED_STATUSES = frozenset({"wont_do"})
+# What is done or left out is always asked of the product's workflow (backlog.selectors.status_keys,
+# category_filters; backlog/progress.py), never of a status name: docs/decisions/1101.
 
 
 def default_workflow() -> list[dict]:

@@ -316,8 +316,9 @@ def done_statuses_of(*, product) -> frozenset[str]:
 
 
 # --- work of an initiative or release ----------------------------------------------------------
-def _labelled(rows, product):
-    """Set `status_label` (the workflow's label, never the raw key) on stories or epics."""
+def with_status_labels(rows, product):
+    """Set `status_label` (the workflow's label, never the raw key) on stories or epics; returns
+    the rows."""
     labels = {s["key"]: s["label"] for s in settings_of(product).workflow}
     for row in rows:
         row.status_label = labels.get(row.status, row.status.replace("_", " ").capitalize())
@@ -332,14 +333,14 @@ def epics_of_initiative(*, initiative) -> list[Epic]:
     """The initiative's epics with their progress and release (three queries)."""
     epics = list(Epic.objects.filter(initiative=initiative).select_related("release").order_by("title", "id"))
     attach_epic_progress(epics)
-    return _labelled(epics, initiative.product)
+    return with_status_labels(epics, initiative.product)
 
 
 def stories_of_initiative(*, initiative, limit: int = 500) -> list[Story]:
     """The stories of the initiative's epics, in backlog order (one query)."""
     stories = list(Story.objects.filter(epic__initiative=initiative).select_related("epic", "assignee")
                    .order_by("rank", "id")[:limit])
-    return _labelled(stories, initiative.product)
+    return with_status_labels(stories, initiative.product)
 
 
 def epics_of_release(*, release) -> list[Epic]:
@@ -347,7 +348,7 @@ def epics_of_release(*, release) -> list[Epic]:
     epics = list(Epic.objects.filter(Q(release=release) | Q(release__isnull=True, initiative__release=release))
                  .select_related("initiative").order_by("title", "id"))
     attach_epic_progress(epics)
-    return _labelled(epics, release.product)
+    return with_status_labels(epics, release.product)
 
 
 def stories_outside_initiative(*, initiative, limit: int = 300) -> list[Story]:

@@ -430,7 +430,7 @@ class EpicsView(BacklogBase):
             .order_by(F("score").desc(nulls_last=True), "id")
         )
         selectors.attach_epic_progress(epics)
-        selectors._labelled(epics, self.product)
+        selectors.with_status_labels(epics, self.product)
         return self.get_context_data(
             epics=epics,
             errors=errors or {},
@@ -469,7 +469,7 @@ class EpicView(BacklogBase):
         return self.get_context_data(
             epic=epic,
             errors=errors or {},
-            stories=selectors._labelled(list(epic.stories.select_related("assignee")), self.product),
+            stories=selectors.with_status_labels(list(epic.stories.select_related("assignee")), self.product),
             initiatives=self.product.initiatives.all(),
             releases=self.product.releases.all(),
             workflow=selectors.settings_of(self.product).workflow,

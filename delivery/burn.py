@@ -3,7 +3,8 @@
 Inputs are plain tuples so the arithmetic can be checked by hand in tests:
 - stays: (story_id, added_at, removed_at | None) — a story's time in the iteration;
 - events: (story_id, at, new_status) — status changes, any order;
-- points: {story_id: points} (current estimate; None counts as 0).
+- points: {story_id: points} (current estimate; None counts as 0);
+- done_statuses: the statuses of the workflow's done category (a story is completed while in one).
 
 For each calendar day of the iteration (in the workspace's time zone) we look at the state at
 the END of that day: the scope is the points of the stories in the iteration then, completed
@@ -17,8 +18,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-DONE = frozenset({"done"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,9 @@ def _status_at(events_by_story: dict, story_id, moment: datetime) -> str | None:
 
 
 def burn_series(*, start: date, end: date, tz: str | ZoneInfo, stays, events, points: dict,
-                today: date | None = None, done_statuses=DONE) -> list[BurnDay]:
+                done_statuses, today: date | None = None) -> list[BurnDay]:
+    """`done_statuses`: the product's statuses in the done category of its workflow (required:
+    "done" is never assumed from a status name)."""
     tz = ZoneInfo(tz) if isinstance(tz, str) else tz
     events_by_story: dict = {}
     for story_id, at, new_status in sorted(events, key=lambda e: e[1]):

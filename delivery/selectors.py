@@ -218,7 +218,7 @@ def scope_summary(*, release) -> dict:
     stories = list(Story.objects.filter(id__in=list(via)).select_related("assignee", "epic").order_by("id"))
     for story in stories:
         story.via = via[story.id]
-    backlog_selectors._labelled(stories, release.product)
+    backlog_selectors.with_status_labels(stories, release.product)
     current = {s.id: s for s in stories}
     approval = release.scope_approvals.select_related("approved_by").first()
     approved_ids = set(approval.story_ids) if approval else set()

@@ -72,8 +72,10 @@ class IterationPlanView(ProductPageMixin, View):
         series = selectors.burn_for(iteration=iteration)
         return self.get_context_data(
             iteration=iteration, capacity=services.iteration_capacity(iteration=iteration),
-            planned=list(selectors.iteration_stories(iteration=iteration)),
-            backlog=list(selectors.backlog_stories(product=self.product)),
+            planned=backlog_selectors.with_status_labels(list(selectors.iteration_stories(iteration=iteration)),
+                                                         self.product),
+            backlog=backlog_selectors.with_status_labels(list(selectors.backlog_stories(product=self.product)),
+                                                         self.product),
             burn=[d.as_dict() for d in series],
             form=form or IterationForm(initial={f: getattr(iteration, f) for f in IterationForm.base_fields}),
         )

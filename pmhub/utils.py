@@ -115,3 +115,26 @@ def mail_subject(text: str) -> str:
     line breaks included, becomes one space. Django refuses a header with CR/LF (BadHeaderError),
     so a name typed with a line break through the API would otherwise stop its e-mails for good."""
     return " ".join(str(text).split())
+
+
+def all_or_nothing(*calls) -> None:
+    """Run several service calls as one write: in one transaction, each call is tried even when an
+    earlier one was refused, so the 400 names every bad field at once; any refusal rolls back all
+    of them and raises the merged ValidationError."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    errors: dict = {}
+    with transaction.atomic():
+        for call in calls:
+            try:
+                with transaction.atomic():
+                    call()
+            except ValidationError as e:
+                for field, messages in (e.message_dict if hasattr(e, "error_dict") else
+                                        {"__all__": e.messages}).items():
+                    errors.setdefault(field, []).extend(messages)
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ValidationError(errors)

@@ -21,7 +21,7 @@ from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
-from pmhub.utils import version_required
+from pmhub.utils import all_or_nothing, version_required
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import forms, graph, selectors, services
@@ -467,17 +467,15 @@ class InitiativeWorkView(ProductPageMixin, View):
         try:
             if not epics and not stories:
                 raise ValidationError("Choose epics or stories.")
-            with transaction.atomic():
-                if epics:
-                    backlog_services.epics_link(
-                        actor=request.user, product=self.product, epic_ids=epics,
-                        **({"initiative": initiative} if taking else {"unlink_from": initiative}))
-                if stories and taking:
-                    backlog_services.initiative_take_stories(actor=request.user, initiative=initiative,
-                                                             story_ids=stories, epic_id=request.POST.get("epic"))
-                elif stories:
-                    backlog_services.initiative_release_stories(actor=request.user, initiative=initiative,
-                                                                story_ids=stories)
+            link = {"initiative": initiative} if taking else {"unlink_from": initiative}
+            all_or_nothing(*[call for call in (
+                epics and (lambda: backlog_services.epics_link(actor=request.user, product=self.product,
+                                                               epic_ids=epics, **link)),
+                stories and taking and (lambda: backlog_services.initiative_take_stories(
+                    actor=request.user, initiative=initiative, story_ids=stories, epic_id=request.POST.get("epic"))),
+                stories and not taking and (lambda: backlog_services.initiative_release_stories(
+                    actor=request.user, initiative=initiative, story_ids=stories)),
+            ) if call])
         except ValidationError as e:
             return self.get(request, ws, product_id, initiative_id, status=400, error=" ".join(e.messages))
         messages.success(request, "Work taken into the initiative." if taking else "Work let go.")
@@ -688,13 +686,13 @@ class ReleaseDetailView(ProductPageMixin, View):
                 unassign = request.POST.get("action") == "unassign"
                 if not ids and not epics:
                     raise ValidationError("Choose initiatives or epics.")
-                with transaction.atomic():
-                    if ids:
-                        services.release_assign(actor=request.user, release=release, initiative_ids=ids,
-                                                unassign=unassign)
-                    if epics:
-                        backlog_services.epics_link(actor=request.user, product=self.product, epic_ids=epics,
-                                                    **({"unlink_from": release} if unassign else {"release": release}))
+                link = {"unlink_from": release} if unassign else {"release": release}
+                all_or_nothing(*[call for call in (
+                    ids and (lambda: services.release_assign(actor=request.user, release=release,
+                                                             initiative_ids=ids, unassign=unassign)),
+                    epics and (lambda: backlog_services.epics_link(actor=request.user, product=self.product,
+                                                                   epic_ids=epics, **link)),
+                ) if call])
                 messages.success(request, "Scope updated.")
         except ValidationError as e:
             return self.get(request, ws, product_id, release_id, status=400, error=" ".join(e.messages))

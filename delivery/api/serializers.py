@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
-from pmhub.api.serializers import version_field
+from pmhub.api.serializers import WorkProgressSerializer, version_field
 
 from ..models import ChangeRequest, ImportJob, Iteration
 
@@ -87,8 +87,8 @@ class ReleaseScopeListSerializer(serializers.Serializer):
     product = bounded.IntegerField(source="product_id")
     name = serializers.CharField()
     release_date = bounded.DateField(allow_null=True)
-    scope_points = bounded.IntegerField()
-    scope_count = bounded.IntegerField()
+    scope_points = bounded.IntegerField(help_text="Points of the scope (its progress's total_points).")
+    scope_count = bounded.IntegerField(help_text="Stories of the scope, won't-do ones left out.")
     pending_change_requests = bounded.IntegerField()
 
 
@@ -109,6 +109,8 @@ class ReleaseScopeSerializer(serializers.Serializer):
     points_delta = bounded.IntegerField(allow_null=True)
     added = serializers.ListField(child=bounded.IntegerField())
     removed = serializers.ListField(child=bounded.IntegerField())
+    work = WorkProgressSerializer(help_text="Progress of the scope (backlog/progress.py); `current_points` is its "
+                                            "total_points.")
 
 
 class ScopeChangeSerializer(serializers.Serializer):

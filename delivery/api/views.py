@@ -175,7 +175,7 @@ class ReleaseScopeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             "release": release.id, "stories": summary["stories"], "current_points": summary["current_points"],
             "approval": summary["approval"], "approved_points": summary["approved_points"],
             "points_delta": summary["points_delta"], "added": [s.id for s in summary["added"]],
-            "removed": [s.id for s in summary["removed"]]}).data
+            "removed": [s.id for s in summary["removed"]], "work": summary["work"].as_dict()}).data
 
     @extend_schema(responses=ReleaseScopeSerializer)
     def retrieve(self, request, *args, **kwargs):

@@ -15,6 +15,7 @@ from backlog import services as backlog_services
 from delivery import selectors as delivery_selectors
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.models import Role
+from pmhub.utils import all_or_nothing
 
 from .. import selectors, services
 from ..diff import snapshot_diff
@@ -197,13 +198,15 @@ class ReleaseViewSet(_ChildViewSet):
         """Put initiatives and epics in the release's scope, or take them out (`unassign`)."""
         release = self.get_object()
         data = self._valid(s.ReleaseScopeSerializer)
-        with transaction.atomic():
-            if data["initiatives"]:
-                services.release_assign(actor=request.user, release=release, initiative_ids=data["initiatives"],
-                                        unassign=data["unassign"])
-            if data["epics"]:
-                backlog_services.epics_link(actor=request.user, product=release.product, epic_ids=data["epics"],
-                                            **({"unlink_from": release} if data["unassign"] else {"release": release}))
+        calls = []
+        if data["initiatives"]:
+            calls.append(lambda: services.release_assign(actor=request.user, release=release,
+                                                         initiative_ids=data["initiatives"], unassign=data["unassign"]))
+        if data["epics"]:
+            link = {"unlink_from": release} if data["unassign"] else {"release": release}
+            calls.append(lambda: backlog_services.epics_link(actor=request.user, product=release.product,
+                                                             epic_ids=data["epics"], **link))
+        all_or_nothing(*calls)
         return self._read(release)
 
 
@@ -315,13 +318,12 @@ class InitiativeViewSet(_Base, *CRUD_MIXINS):
         """Take epics of the product into this initiative, and/or stories into one of its epics."""
         initiative = self.get_object()
         data = self._valid(s.InitiativeWorkSerializer)
-        with transaction.atomic():
-            if data["epics"]:
-                backlog_services.epics_link(actor=request.user, product=initiative.product, epic_ids=data["epics"],
-                                            initiative=initiative)
-            if data["stories"]:
-                backlog_services.initiative_take_stories(actor=request.user, initiative=initiative,
-                                                         story_ids=data["stories"], epic_id=data.get("epic"))
+        all_or_nothing(*[call for call in (
+            data["epics"] and (lambda: backlog_services.epics_link(
+                actor=request.user, product=initiative.product, epic_ids=data["epics"], initiative=initiative)),
+            data["stories"] and (lambda: backlog_services.initiative_take_stories(
+                actor=request.user, initiative=initiative, story_ids=data["stories"], epic_id=data.get("epic"))),
+        ) if call])
         return self._work(initiative)
 
     @extend_schema(request=s.InitiativeWorkSerializer, responses=s.InitiativeWorkReadSerializer)
@@ -330,13 +332,12 @@ class InitiativeViewSet(_Base, *CRUD_MIXINS):
         """Let epics or stories go: the epics leave the initiative, the stories leave their epic."""
         initiative = self.get_object()
         data = self._valid(s.InitiativeWorkSerializer)
-        with transaction.atomic():
-            if data["epics"]:
-                backlog_services.epics_link(actor=request.user, product=initiative.product, epic_ids=data["epics"],
-                                            unlink_from=initiative)
-            if data["stories"]:
-                backlog_services.initiative_release_stories(actor=request.user, initiative=initiative,
-                                                            story_ids=data["stories"])
+        all_or_nothing(*[call for call in (
+            data["epics"] and (lambda: backlog_services.epics_link(
+                actor=request.user, product=initiative.product, epic_ids=data["epics"], unlink_from=initiative)),
+            data["stories"] and (lambda: backlog_services.initiative_release_stories(
+                actor=request.user, initiative=initiative, story_ids=data["stories"])),
+        ) if call])
         return self._work(initiative)
 
     def get_serializer_class(self):

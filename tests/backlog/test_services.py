@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import services
-from backlog.models import DONE_STATUSES, EXCLUDED_STATUSES, AcceptanceCriterion, Story
+from backlog.models import AcceptanceCriterion, Story, default_workflow
 from backlog.signals import stories_created, story_status_changed
 
 from .factories import make_stories, ranked_titles
@@ -32,7 +32,8 @@ def received():
 
 
 def test_default_workflow_categories_stay_meaningful():
-    assert {"done"} == DONE_STATUSES and {"wont_do"} == EXCLUDED_STATUSES
+    categories = {s["key"]: s["category"] for s in default_workflow()}
+    assert categories["done"] == "done" and categories["wont_do"] == "excluded"
 
 
 def test_status_signal_on_create_update_and_bulk(admin, product, received):
@@ -112,7 +113,7 @@ def test_demo_seed_is_idempotent(workspace, admin):
     demo.seed(workspace=workspace, users={"demo": admin})
     counts = (Story.objects.count(), Epic.objects.count(), Feedback.objects.count())
     demo.seed(workspace=workspace, users={"demo": admin})
-    assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 4, 5)
+    assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 6, 5)
     assert Story.objects.filter(score__isnull=False).count() == 30
 
 

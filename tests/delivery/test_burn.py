@@ -37,7 +37,7 @@ POINTS = {"A": 5, "B": 3, "C": 2, "D": 4}
 
 def test_burn_series_by_hand_in_berlin():
     series = burn.burn_series(start=date(2026, 11, 2), end=date(2026, 11, 6), tz="Europe/Berlin", stays=STAYS,
-                              events=EVENTS, points=POINTS, today=date(2026, 11, 6))
+                              events=EVENTS, points=POINTS, done_statuses={"done"}, today=date(2026, 11, 6))
     assert [(d.scope, d.completed, d.remaining) for d in series] == [
         (10, 0, 10),  # Mon: A+B+C
         (10, 5, 5),   # Tue: A done
@@ -50,20 +50,21 @@ def test_burn_series_by_hand_in_berlin():
 
 def test_days_follow_the_workspace_time_zone():
     series = burn.burn_series(start=date(2026, 11, 2), end=date(2026, 11, 6), tz="UTC", stays=STAYS,
-                              events=EVENTS, points=POINTS, today=date(2026, 11, 6))
+                              events=EVENTS, points=POINTS, done_statuses={"done"}, today=date(2026, 11, 6))
     assert series[3].completed == 8  # in UTC, B is done on Thursday
 
 
 def test_future_days_are_not_drawn():
     series = burn.burn_series(start=date(2026, 11, 2), end=date(2026, 11, 6), tz="UTC", stays=STAYS,
-                              events=EVENTS, points=POINTS, today=date(2026, 11, 3))
+                              events=EVENTS, points=POINTS, done_statuses={"done"}, today=date(2026, 11, 3))
     assert [d.remaining for d in series] == [10, 5, None, None, None]
 
 
 def test_reopened_story_is_no_longer_completed():
     events = [("A", utc(2026, 11, 2, 9), "done"), ("A", utc(2026, 11, 3, 9), "in_progress")]
     series = burn.burn_series(start=date(2026, 11, 2), end=date(2026, 11, 3), tz="UTC",
-                              stays=[("A", utc(2026, 11, 1), None)], events=events, points={"A": 5})
+                              stays=[("A", utc(2026, 11, 1), None)], events=events, points={"A": 5},
+                              done_statuses={"done"})
     assert [d.completed for d in series] == [5, 0]
 
 

@@ -28,10 +28,14 @@ def _needs_chromium():
 
 
 @pytest.fixture
-def screenshot_path():
+def screenshot_path(tmp_path):
+    """Where a test's screenshot goes: a temporary folder, so `make test` never rewrites tracked
+    files; PMHUB_REFRESH_SCREENSHOTS=1 writes them into docs/screenshots/ on purpose."""
+
     def make(name: str) -> str:
-        os.makedirs(SCREENSHOTS, exist_ok=True)
-        return os.path.abspath(os.path.join(SCREENSHOTS, name))
+        folder = SCREENSHOTS if os.environ.get("PMHUB_REFRESH_SCREENSHOTS") == "1" else str(tmp_path)
+        os.makedirs(folder, exist_ok=True)
+        return os.path.abspath(os.path.join(folder, name))
 
     return make
 

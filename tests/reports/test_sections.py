@@ -104,7 +104,10 @@ def test_each_section_has_a_fixed_query_count(key, world, django_assert_max_num_
     from roadmaps.models import Product
 
     products = Product.objects.filter(id=world.id)
-    with django_assert_max_num_queries(3):
+    # Work progress (backlog/progress.py) adds the products' workflows and one grouped query
+    # (releases: and one for the stories added one by one); never a query per row.
+    limit = {"objectives": 4, "releases": 4}.get(key, 3)
+    with django_assert_max_num_queries(limit):
         sections.SECTIONS[key](products=products, today=TODAY, previous=None)
     from roadmaps.models import KeyResult, Objective
 
@@ -114,7 +117,7 @@ def test_each_section_has_a_fixed_query_count(key, world, django_assert_max_num_
         ReleaseFactory(product=world)
         objective = Objective.objects.create(product=world, title=f"O{i}", start_date=TODAY, end_date=TODAY)
         KeyResult.objects.create(objective=objective, title=f"KR{i}", target_value=10, kpi=kpi)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(limit):
         sections.SECTIONS[key](products=products, today=TODAY, previous=None)
 
 

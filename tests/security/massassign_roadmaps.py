@@ -14,6 +14,12 @@ def _initiative_in(product, title):
     return Initiative.objects.create(product=product, title=title)
 
 
+def _epic_in(product, **links):
+    from backlog.models import Epic
+
+    return Epic.objects.create(product=product, title="Work", **links)
+
+
 def _two_free_initiatives(dependency):
     product = dependency.blocker.product
     return {"blocker": _initiative_in(product, "Blocker").id, "blocked": _initiative_in(product, "Blocked").id}
@@ -42,7 +48,9 @@ WRITES = {
         "update": lambda k: {"objective": k.objective_id, "title": "Renamed", "target_value": "300"}}),
     "initiative": Write(bodies={"create": lambda i: {"product": i.product_id, "title": "New initiative"},
                                 "update": lambda i: {"title": "Renamed", "version": i.version},
-                                "move": lambda i: {"version": i.version, "horizon": "next", "rank": 2.5}}),
+                                "move": lambda i: {"version": i.version, "horizon": "next", "rank": 2.5},
+                                "take": lambda i: {"epics": [_epic_in(i.product).id]},
+                                "release_work": lambda i: {"epics": [_epic_in(i.product, initiative=i).id]}}),
     "dependency": Write(bodies={"create": _two_free_initiatives}),
     "release": Write(
         bodies={"create": lambda r: {"product": r.product_id, "name": "2.0"},

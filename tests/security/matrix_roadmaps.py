@@ -117,7 +117,7 @@ API = {
     "capability": _route(_capability, payload=_payload),
     "objective": _route(_objective, payload=_payload),
     "key-result": _route(_key_result, payload=_payload),
-    # initiative-detail (versioned) and initiative-move
+    # initiative-detail (versioned), initiative-move, -work (read), -take and -release-work
     "initiative": _route(_initiative, payload=_payload),
     "dependency": _route(_dependency),
     # release-detail, release-ship, release-scope
@@ -146,6 +146,8 @@ PAGES = {
     "roadmaps:list": _route(_product),
     "roadmaps:initiative_new": _route(_product),
     "roadmaps:initiative": _route(_initiative, kwargs=lambda i: {"product_id": i.product_id, "initiative_id": i.pk}),
+    "roadmaps:initiative_work": _route(_initiative,
+                                       kwargs=lambda i: {"product_id": i.product_id, "initiative_id": i.pk}),
     "roadmaps:initiative_delete": _route(_initiative,
                                          kwargs=lambda i: {"product_id": i.product_id, "initiative_id": i.pk}),
     "roadmaps:initiative_move": _route(_initiative,
