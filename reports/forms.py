@@ -34,7 +34,7 @@ class SubscriptionForm(forms.Form):
 
 class PreviewForm(forms.Form):
     product = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    sections = forms.MultipleChoiceField(choices=SECTION_CHOICES, required=False)
+    sections = forms.MultipleChoiceField(choices=SECTION_CHOICES, required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
