@@ -62,7 +62,7 @@ def kpi_value(value, unit: str | None) -> str:
     d = _decimal(value)
     if d is None:
         return EMPTY
-    if unit == "percent":
+    if unit in ("percent", "%"):
         return f"{number(d, 1)}%"
     if unit == "currency":
         text = number(abs(d), 0 if abs(d) >= 1000 else 2)

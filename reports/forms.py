@@ -44,7 +44,9 @@ class PreviewForm(forms.Form):
 class WebhookForm(forms.Form):
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
-    events = forms.MultipleChoiceField(choices=[(e, e) for e in WEBHOOK_EVENTS], widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(
+        choices=[(e, e.replace("_", " ").replace(".", ": ").capitalize()) for e in WEBHOOK_EVENTS],
+        widget=forms.CheckboxSelectMultiple)
 
 
 class PreferencesForm(forms.Form):

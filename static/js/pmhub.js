@@ -139,6 +139,15 @@
     });
   });
 
+  // The current section of the product menu stays in view when its row scrolls sideways (phones).
+  onLoad((root) => {
+    if (root !== document) return;
+    const current = document.querySelector(".product-sections .is-current");
+    if (current && current.parentElement.parentElement.scrollWidth > current.parentElement.parentElement.clientWidth) {
+      current.parentElement.parentElement.scrollLeft = current.offsetLeft - 16;
+    }
+  });
+
   // The narrow-screen menu: a button that opens and closes the header's links.
   onLoad((root) => {
     if (root !== document) return;
