@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-# (section, [(label, url name, view names that count as this page)]) in the order shown.
+# (section, [(label, url name, view names that count as this page[, lowest role that may open it])]).
 PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ("Strategy", [
         ("Overview", "roadmaps:product", ("roadmaps:product", "roadmaps:product_edit", "roadmaps:product_delete")),
@@ -22,7 +22,7 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
                                            "roadmaps:initiative", "roadmaps:initiative_new")),
         ("Releases", "roadmaps:releases", ("roadmaps:releases", "roadmaps:release", "delivery:release_scope")),
         ("Snapshots", "roadmaps:snapshots", ("roadmaps:snapshots", "roadmaps:snapshot_compare")),
-        ("Share links", "roadmaps:share_links", ("roadmaps:share_links",)),
+        ("Share links", "roadmaps:share_links", ("roadmaps:share_links",), 20),
     ]),
     ("Backlog", [
         ("Stories", "backlog:list", ("backlog:list", "backlog:story", "backlog:settings")),
@@ -77,12 +77,15 @@ def _url(name: str, **kwargs) -> str | None:
         return None
 
 
-def product_sections(*, view_name: str, workspace_slug: str, product_id: int) -> list[NavSection]:
-    """The sections of a product's menu with the current section and page for `view_name`."""
+def product_sections(*, view_name: str, workspace_slug: str, product_id: int, role: int = 10) -> list[NavSection]:
+    """The sections of a product's menu with the current section and page for `view_name`; pages
+    that need a higher role than `role` are left out."""
     sections = []
     for label, pages in PRODUCT_SECTIONS:
         links = []
-        for page_label, url_name, views in pages:
+        for page_label, url_name, views, *min_role in pages:
+            if min_role and role < min_role[0]:
+                continue
             url = _url(url_name, ws=workspace_slug, product_id=product_id)
             if url is not None:
                 links.append(NavLink(page_label, url, view_name in views))

@@ -43,8 +43,10 @@ def product_nav(context):
     workspace, product = context.get("workspace"), context.get("product")
     if workspace is None or product is None:
         return {"sections": []}
+    nav = context.get("nav")
+    role = getattr(getattr(nav, "current_role", None), "value", 10) if nav is not None else 10
     sections = product_sections(view_name=match.view_name if match else "", workspace_slug=workspace.slug,
-                                product_id=product.id)
+                                product_id=product.id, role=role)
     return {"sections": sections, "product": product,
             "current": next((s for s in sections if s.current), None)}
 

@@ -107,3 +107,31 @@ def test_story_form_saves_valid_input(client_as, admin, workspace, product):
     assert response.status_code == 302
     story.refresh_from_db()
     assert (story.title, story.points) == ("A better title", 0)
+
+
+def test_api_schema_is_generated_once_per_process(client, monkeypatch):
+    from pmhub.api.schema_view import CachedSpectacularAPIView, schema_cache_clear
+
+    schema_cache_clear()
+    calls = []
+    generator = CachedSpectacularAPIView.generator_class
+    original = generator.get_schema
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(generator, "get_schema", counting)
+    first = client.get("/api/schema/?format=json")
+    yaml = client.get("/api/schema/")
+    again = client.get("/api/schema/?format=json")
+    assert first.status_code == yaml.status_code == again.status_code == 200
+    assert first.content == again.content and b'"openapi"' in first.content
+    assert len(calls) == 1  # the YAML rendering reused the generated document
+    schema_cache_clear()
+
+
+def test_the_menu_offers_share_links_to_editors_not_to_viewers(client_as, editor, viewer, workspace, product):
+    url = reverse("roadmaps:timeline", kwargs={"ws": workspace.slug, "product_id": product.id})
+    assert ">Share links</a>" in client_as(editor).get(url).content.decode()
+    assert ">Share links</a>" not in client_as(viewer).get(url).content.decode()

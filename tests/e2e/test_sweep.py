@@ -44,7 +44,7 @@ RAW_VALUE_PATTERNS = [
 ]
 
 # User-entered demo text that looks like a raw value but is what a person typed (reviewed).
-DEMO_TEXT_ALLOWED = ("Dashboards 2.0",)
+DEMO_TEXT_ALLOWED = ("Dashboards 2.0", "2.0 Self-serve")
 
 # The main pages whose screenshots `make screenshots` keeps in docs/screenshots/ (name: file stem).
 SCREENSHOT_PAGES = {
@@ -122,7 +122,7 @@ async def _visit(context, visit: Visit, base: str, findings: Findings, screensho
         if response is None or response.status != visit.status:
             findings.add(visit, f"status {response.status if response else 'none'}")
         try:
-            await page.wait_for_function(CHARTS_DRAWN_JS, timeout=3000)
+            await page.wait_for_function(CHARTS_DRAWN_JS, timeout=10000)
         except PlaywrightError:
             findings.add(visit, "a chart canvas drew nothing")
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
