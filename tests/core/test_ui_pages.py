@@ -135,3 +135,13 @@ def test_the_menu_offers_share_links_to_editors_not_to_viewers(client_as, editor
     url = reverse("roadmaps:timeline", kwargs={"ws": workspace.slug, "product_id": product.id})
     assert ">Share links</a>" in client_as(editor).get(url).content.decode()
     assert ">Share links</a>" not in client_as(viewer).get(url).content.decode()
+
+
+def test_forms_show_no_label_for_hidden_fields_and_objectives_are_check_boxes(client_as, editor, workspace, product):
+    from roadmaps.models import Objective
+
+    Objective.objects.create(product=product, title="Grow revenue")
+    url = reverse("roadmaps:initiative_new", kwargs={"ws": workspace.slug, "product_id": product.id})
+    html = client_as(editor).get(url).content.decode()
+    assert ">Version<" not in html
+    assert 'type="checkbox" name="objectives"' in html and "<select name=\"objectives\"" not in html
