@@ -138,9 +138,12 @@ def test_the_menu_offers_share_links_to_editors_not_to_viewers(client_as, editor
 
 
 def test_forms_show_no_label_for_hidden_fields_and_objectives_are_check_boxes(client_as, editor, workspace, product):
+    import datetime as dt
+
     from roadmaps.models import Objective
 
-    Objective.objects.create(product=product, title="Grow revenue")
+    Objective.objects.create(product=product, title="Grow revenue", start_date=dt.date(2026, 1, 1),
+                             end_date=dt.date(2026, 3, 31))
     url = reverse("roadmaps:initiative_new", kwargs={"ws": workspace.slug, "product_id": product.id})
     html = client_as(editor).get(url).content.decode()
     assert ">Version<" not in html
