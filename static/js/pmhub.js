@@ -67,12 +67,19 @@
     return response;
   }
 
+  // Each loader runs once on the page (now if the document is parsed, else at DOMContentLoaded),
+  // then once per htmx-swapped fragment.
   const loaders = [];
+  let ready = document.readyState !== "loading";
   function onLoad(fn) {
     loaders.push(fn);
-    if (document.readyState !== "loading") fn(document);
+    if (ready) fn(document);
   }
-  document.addEventListener("DOMContentLoaded", () => loaders.forEach((fn) => fn(document)));
+  document.addEventListener("DOMContentLoaded", () => {
+    if (ready) return;
+    ready = true;
+    loaders.forEach((fn) => fn(document));
+  });
   document.addEventListener("htmx:load", (event) => {
     if (event.target === document.body) return;  // the first load is DOMContentLoaded's
     loaders.forEach((fn) => fn(event.target));
