@@ -45,16 +45,19 @@ def currency_symbol() -> str:
 
 
 def duration(value) -> str:
-    """A duration KPI counts hours: 1.5 -> "1 h 30 min", 36 -> "1 d 12 h", 0.25 -> "15 min"."""
+    """A duration KPI counts minutes: 13.63 -> "13.6 min", 90 -> "1 h 30 min", 2160 -> "1 d 12 h"."""
     d = _decimal(value)
     if d is None:
         return EMPTY
-    minutes = int((abs(d) * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     sign = "-" if d < 0 else ""
+    d = abs(d)
+    if d < 60:
+        return f"{sign}{number(d, 1)} min"
+    minutes = int(d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins and not days else ""]
-    return sign + (" ".join(p for p in parts if p) or "0 min")
+    return sign + " ".join(p for p in parts if p)
 
 
 def kpi_value(value, unit: str | None) -> str:

@@ -16,8 +16,9 @@ from pmhub import formatting
     (Decimal("7.25"), "count", "7.3"),
     (Decimal("45.0"), "percent", "45%"),
     (Decimal("3.76"), "percent", "3.8%"),
-    (Decimal("1.5"), "duration", "1 h 30 min"),
-    (Decimal("36"), "duration", "1 d 12 h"),
+    (Decimal("13.63"), "duration", "13.6 min"),
+    (Decimal("90"), "duration", "1 h 30 min"),
+    (Decimal("2160"), "duration", "1 d 12 h"),
     (None, "count", "—"),
 ])
 def test_kpi_value_in_its_unit(value, unit, shown):

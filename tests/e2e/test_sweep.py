@@ -135,8 +135,8 @@ async def _visit(context, visit: Visit, base: str, findings: Findings, screensho
             hits = sorted({m.group(0) for m in pattern.finditer(text)})
             if hits:
                 findings.add(visit, f"raw value ({label}): {hits[:5]}")
-        if screenshot:
-            await page.screenshot(path=screenshot, full_page=True)
+        if screenshot:  # the whole page on a desktop, the first screen on a phone (what a person sees first)
+            await page.screenshot(path=screenshot, full_page=visit.width > 500)
     except PlaywrightError as exc:
         findings.add(visit, f"browser error: {exc}")
     finally:
