@@ -148,3 +148,21 @@ def test_forms_show_no_label_for_hidden_fields_and_objectives_are_check_boxes(cl
     html = client_as(editor).get(url).content.decode()
     assert ">Version<" not in html
     assert 'type="checkbox" name="objectives"' in html and "<select name=\"objectives\"" not in html
+
+
+def test_make_run_links_e_mails_to_the_port_it_serves(tmp_path):
+    """`make run PORT=8111` must not send people to :8000; an explicit SITE_URL still wins."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "SITE_URL"}
+    dry = subprocess.run(["make", "-n", "run", "PORT=8111"], cwd=root, env=env, capture_output=True, text=True)
+    assert "SITE_URL=http://127.0.0.1:8111" in dry.stdout
+    dry = subprocess.run(["make", "-n", "run", "PORT=8111"], cwd=root, capture_output=True, text=True,
+                         env={**env, "SITE_URL": "https://pm.example.com"})
+    assert "SITE_URL=https://pm.example.com" in dry.stdout
