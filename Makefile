@@ -9,7 +9,7 @@ SCALE ?= full
 # Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker beat bench fuzz load faults clean
+.PHONY: install run test lint migrate worker beat bench fuzz load faults clean screenshots
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -26,9 +26,12 @@ node_modules/.installed: package.json package-lock.json
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Links in e-mails point at the address the server was started on unless SITE_URL says otherwise.
+SITE_URL ?= http://$(HOST):$(PORT)
+
 run: migrate
 	$(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -40,6 +43,11 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+
+# Refresh docs/screenshots/: every main page at 390 px and 1440 px (the browser sweep, with
+# PMHUB_SCREENSHOTS=1), plus the screenshots the other browser tests take. Only this target writes them.
+screenshots: install
+	PMHUB_SCREENSHOTS=1 $(VENV)/bin/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A pmhub worker -l info

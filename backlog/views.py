@@ -52,19 +52,29 @@ def _int_or_none(value):
 
 
 def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: ScoringModel) -> dict:
-    """Map a story form (full or inline) to service data; only the fields present are set."""
+    """Map a story form (full or inline) to service data; only the fields present are set.
+    Every field that cannot be read is reported at once, in words, under its own name."""
     data: dict = {}
+    errors: dict[str, str] = {}
     for key in ("title", "as_a", "i_want", "so_that", "description", "status", "moscow", "kano"):
         if key in post:
             data[key] = post.get(key, "")
     if "points" in post:
         raw = post.get("points", "").strip()
-        if raw and not raw.isdigit():
-            raise ValidationError({"points": "Points are a whole number."})
-        data["points"] = int(raw) if raw else None
+        try:
+            points = int(raw) if raw else None
+        except ValueError:
+            errors["points"] = "Points must be a whole number, such as 3."
+        else:
+            if points is not None and points < 0:
+                errors["points"] = "Points must be 0 or more."
+            data["points"] = points
     for key in ("epic_id", "assignee_id"):
         if key in post:
-            data[key] = _int_or_none(post.get(key))
+            try:
+                data[key] = _int_or_none(post.get(key))
+            except ValidationError:
+                errors[key] = "Choose one from the list."
     if "labels" in post:
         data["labels"] = [x.strip() for x in post.get("labels", "").split(",") if x.strip()]
     inputs = {
@@ -72,6 +82,12 @@ def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: 
         for k in scoring.input_keys(model.framework, model.criteria)
         if f"input_{k}" in post
     }
+    for k, v in inputs.items():
+        try:
+            if v != "":
+                float(v)
+        except ValueError:
+            errors[f"input_{k}"] = f"{k.replace('_', ' ').capitalize()} must be a number (“{v}” is not)."
     if inputs:
         data["score_inputs"] = {k: (v if v != "" else None) for k, v in inputs.items()}
     custom = {}
@@ -81,7 +97,29 @@ def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: 
             custom[f.key] = post.getlist(name) if f.type == "multi_select" else post.get(name)
     if custom:
         data["custom_values"] = custom
+    if errors:
+        raise ValidationError(errors)
     return data
+
+
+def _story_as_typed(story: Story, post: QueryDict) -> Story:
+    """The story with what the person typed laid over it (not saved), so a form that comes back
+    with an error keeps their work."""
+    for key in ("title", "as_a", "i_want", "so_that", "description", "status", "moscow", "kano"):
+        if key in post:
+            setattr(story, key, post.get(key, ""))
+    if "points" in post:
+        story.points = post.get("points", "").strip()
+    if "labels" in post:
+        story.labels = [x.strip() for x in post.get("labels", "").split(",") if x.strip()]
+    for key in ("epic_id", "assignee_id"):
+        raw = post.get(key, "")
+        if key in post:
+            setattr(story, key, int(raw) if raw.isdigit() else None)
+    typed_inputs = {k[len("input_"):]: v for k, v in post.items() if k.startswith("input_")}
+    if typed_inputs:
+        story.score_inputs = {**(story.score_inputs or {}), **typed_inputs}
+    return story
 
 
 class BacklogBase(ProductPageMixin, View):
@@ -376,7 +414,9 @@ class StoryView(BacklogBase):
                 version=version_required(request.POST.get("version"), instance=story),
             )
         except ValidationError as e:
-            return render(request, "backlog/story.html", self.context(self.story(story_id), _errors(e)), status=400)
+            ctx = self.context(self.story(story_id), _errors(e))
+            ctx["story"] = _story_as_typed(self.story(story_id), request.POST)  # figures stay the saved ones
+            return render(request, "backlog/story.html", ctx, status=400)
         except Conflict:
             return render(request, "backlog/story.html", self.context(self.story(story_id), conflict=True), status=409)
         messages.success(request, "Story saved.")

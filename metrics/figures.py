@@ -9,11 +9,13 @@ every surface that shows them.
   length), in percent of that value's size. Its sign is the sign of the movement: a value that
   went down never shows "+". Its tone says whether it moved toward the KPI's target: a KPI where
   lower is better that went down is good.
-- KPI target (`target_text`): "35 by 2027-03-31", "35" without a date, "none" without a target.
+- KPI target (`target_text`): "35 by 31 Mar 2027", "35" without a date, "none" without a target.
 """
 
 from datetime import date
 from decimal import Decimal
+
+from pmhub import formatting
 
 GOOD, BAD, FLAT = "good", "bad", "flat"
 
@@ -38,10 +40,14 @@ def kpi_change(*, current, before, direction: str) -> dict | None:
     return {"pct": pct, "text": text, "tone": tone}
 
 
-def target_text(target, target_date: date | None) -> str:
-    """How a KPI's target reads: "35 by 2027-03-31", "35" (no date), "none" (no target)."""
+def target_text(target, target_date: date | None, unit: str | None = None) -> str:
+    """How a KPI's target reads: "35 by 31 Mar 2027", "35" (no date), "none" (no target); in the
+    KPI's unit when it is given ("€1,200", "45%"), through the one set of value formats
+    (pmhub.formatting) that pages, e-mails and exports share."""
     if target is None:
         return "none"
-    value = Decimal(target)
-    number = format(value.quantize(Decimal("0.01")).normalize(), "f")  # 35.0000 -> 35, 35.5 -> 35.5
-    return f"{number} by {target_date.isoformat()}" if target_date else number
+    if unit:
+        number = formatting.kpi_value(target, unit)
+    else:
+        number = format(Decimal(target).quantize(Decimal("0.01")).normalize(), "f")  # 35.0000 -> 35, 35.5 -> 35.5
+    return f"{number} by {formatting.date(target_date)}" if target_date else number

@@ -69,10 +69,10 @@ class Kpi(models.Model):
 
     @property
     def target_text(self) -> str:
-        """"35 by 2027-03-31", "35" or "none" (metrics.figures.target_text)."""
+        """"35 by 31 Mar 2027", "35" or "none", in the KPI's unit (metrics.figures.target_text)."""
         from .figures import target_text
 
-        return target_text(self.target_value, self.target_date)
+        return target_text(self.target_value, self.target_date, self.unit)
 
 
 class Measurement(models.Model):

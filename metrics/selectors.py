@@ -154,7 +154,7 @@ def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
             "direction": kpi.direction, "aggregation": kpi.aggregation, "health": kpi.health,
             "current": _num(kpi.current_value), "current_at": kpi.current_at.isoformat() if kpi.current_at else None,
             "target": _num(kpi.target_value), "target_date": kpi.target_date.isoformat() if kpi.target_date else None,
-            "target_text": figures.target_text(kpi.target_value, kpi.target_date),
+            "target_text": figures.target_text(kpi.target_value, kpi.target_date, kpi.unit),
             "warning": _num(kpi.warning_threshold), "critical": _num(kpi.critical_threshold),
             # The window's aggregate (sum, average, ...) for the CSV export; the tile shows
             # `current` and its `change` against `previous_value` (metrics.figures).

@@ -1,6 +1,9 @@
 from .access import memberships_of
 from .models import Role
+from .navigation import workspace_links
 from .selectors import unread_count
+
+LAST_WORKSPACE_KEY = "pmhub_last_workspace"
 
 
 def navigation(request):
@@ -13,15 +16,26 @@ def navigation(request):
     def lazy():
         workspaces = memberships_of(user)
         current = getattr(request, "workspace", None)
+        match = getattr(request, "resolver_match", None)
         if current is None:
-            slug = (getattr(request, "resolver_match", None) and request.resolver_match.kwargs.get("ws")) or None
+            slug = (match and match.kwargs.get("ws")) or None
             current = next((w for w in workspaces if w.slug == slug), None)
+        session = getattr(request, "session", None)
+        if current is not None and session is not None and session.get(LAST_WORKSPACE_KEY) != current.slug:
+            session[LAST_WORKSPACE_KEY] = current.slug
+        elif current is None and not (match and "ws" in match.kwargs):
+            # Pages outside a workspace (notifications, API tokens) keep the menu of the workspace
+            # the person came from, so nobody is left without navigation.
+            last = session.get(LAST_WORKSPACE_KEY) if session is not None else None
+            current = next((w for w in workspaces if w.slug == last), workspaces[0] if workspaces else None)
         role = next((w.role for w in workspaces if current is not None and w.id == current.id), None)
+        view_name = match.view_name if match else ""
         return {
             "workspaces": workspaces,
             "current_workspace": current,
             "current_role": Role(role) if role is not None else None,
             "unread_notifications": unread_count(user=user),
+            "links": workspace_links(view_name=view_name, workspace_slug=current.slug) if current else [],
         }
 
     return {"nav": _Lazy(lazy)}

@@ -73,3 +73,28 @@ class ApiJsonErrorsMiddleware:
                     json_response[header] = response[header]
             return json_response
         return response
+
+
+class OwnErrorPagesMiddleware:
+    """Pages keep the product's own 404 and 403 pages even with DEBUG=true (`make run`), where
+    Django would show its debug page listing every URL pattern - to anyone opening a mistyped
+    share link. The API keeps its JSON errors (ApiJsonErrorsMiddleware)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from django.shortcuts import render
+
+        if not settings.DEBUG or request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, Http404):
+            return render(request, "404.html", status=404)
+        if isinstance(exception, PermissionDenied):
+            return render(request, "403.html", status=403)
+        return None

@@ -316,6 +316,13 @@ def api_docs_redirect(request):
     return redirect(reverse("swagger-ui"))
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says: send them our icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("img/pmhub.svg"), permanent=True)
+
+
 def healthz(request):
     """Liveness and database readiness for the container health check."""
     from django.db import connection

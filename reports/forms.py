@@ -36,7 +36,7 @@ class SubscriptionForm(forms.Form):
 
 class PreviewForm(forms.Form):
     product = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    sections = forms.MultipleChoiceField(choices=SECTION_CHOICES, required=False)
+    sections = forms.MultipleChoiceField(choices=SECTION_CHOICES, required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,8 +47,9 @@ class WebhookForm(forms.Form):
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
     # Evaluated per form: the registry is filled by the apps' ready(), after this module may be imported.
-    events = forms.MultipleChoiceField(choices=lambda: [(e.name, e.name) for e in webhook_events()],
-                                       widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(
+        choices=lambda: [(e.name, e.name.replace("_", " ").replace(".", ": ").capitalize()) for e in webhook_events()],
+        widget=forms.CheckboxSelectMultiple)
 
 
 class PreferencesForm(forms.Form):

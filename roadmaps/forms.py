@@ -66,7 +66,7 @@ class InitiativeForm(forms.Form):
     end_date = bounded.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     labels = forms.CharField(required=False, help_text="Comma-separated.")
     confidence = bounded.IntegerField(min_value=0, max_value=100, initial=50)
-    objectives = forms.TypedMultipleChoiceField(required=False, coerce=int)
+    objectives = forms.TypedMultipleChoiceField(required=False, coerce=int, widget=forms.CheckboxSelectMultiple)
     release = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     version = bounded.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from .. import formatting
 from ..markdown import render_markdown
 
 register = template.Library()
@@ -30,3 +31,59 @@ def query_transform(context, **kwargs):
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.inclusion_tag("_product_nav_sections.html", takes_context=True)
+def product_nav(context):
+    """The product's sectioned menu (pmhub.navigation) for the page being rendered."""
+    from ..navigation import product_sections
+
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    workspace, product = context.get("workspace"), context.get("product")
+    if workspace is None or product is None:
+        return {"sections": []}
+    nav = context.get("nav")
+    role = getattr(getattr(nav, "current_role", None), "value", 10) if nav is not None else 10
+    sections = product_sections(view_name=match.view_name if match else "", workspace_slug=workspace.slug,
+                                product_id=product.id, role=role)
+    return {"sections": sections, "product": product,
+            "current": next((s for s in sections if s.current), None)}
+
+
+# --- values as a person writes them (pmhub.formatting): pages, e-mails, PDFs -----------------
+@register.filter
+def num(value, places=2):
+    """{{ 2816.764|num }} -> "2,816.76"; {{ 45.0|num }} -> "45"; None -> "—"."""
+    return formatting.number(value, int(places))
+
+
+@register.filter
+def kpi_value(value, unit):
+    """{{ kpi.current_value|kpi_value:kpi.unit }} -> "€52,013", "3.8%", "2,811"."""
+    return formatting.kpi_value(value, unit)
+
+
+@register.filter
+def status_label(code, labels=None):
+    """{{ story.status|status_label:workflow_labels }} -> "In progress"."""
+    return formatting.status_label(code, labels)
+
+
+@register.filter
+def plural(count, nouns):
+    """{{ points|plural:"point" }} -> "1 point" / "3 points"; "story,stories" for irregular nouns."""
+    singular, _, plural_form = str(nouns).partition(",")
+    return formatting.plural(count, singular, plural_form or None)
+
+
+@register.filter
+def human_date(value):
+    """{{ kpi.target_date|human_date }} -> "26 Aug 2026"."""
+    return formatting.date(value)
+
+
+@register.filter
+def human_month(value):
+    """{{ month|human_month }} -> "Aug 2026"."""
+    return formatting.month(value)

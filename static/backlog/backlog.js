@@ -3,13 +3,7 @@
 (function () {
   "use strict";
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
-    } catch (e) {
-      return "";
-    }
-  }
+  function csrfToken() { return window.PMHub.csrfToken(); }
 
   function storyRows(tbody) {
     return Array.prototype.filter.call(tbody.children, function (el) {
@@ -36,8 +30,8 @@
     }).then(function (response) {
       row.removeAttribute("aria-busy");
       if (!response.ok) {
-        window.alert("The story could not be moved; the page will reload.");
-        window.location.reload();
+        window.PMHub.announce("The story could not be moved; the page reloads to show the saved order.", "error");
+        window.setTimeout(function () { window.location.reload(); }, 1500);
       } else {
         row.dataset.moved = "true";
         document.body.dataset.lastMove = row.dataset.storyId;
@@ -61,6 +55,15 @@
       });
       return;
     }
+    // The bulk-edit bar shows only while stories are selected.
+    var bulk = document.querySelector("[data-bulk-bar]");
+    function syncBulk() {
+      if (!bulk) return;
+      var n = tbody.querySelectorAll(".story-row input[type=checkbox]:checked").length;
+      bulk.hidden = n === 0;
+    }
+    tbody.addEventListener("change", syncBulk);
+    syncBulk();
     var sortable = tbody.dataset.sortable === "true";
     if (sortable && window.Sortable) {
       window.Sortable.create(tbody, {
@@ -93,6 +96,8 @@
         return;
       }
       if (event.altKey || event.ctrlKey || event.metaKey) return;
+      // Single-key shortcuts can be turned off (WCAG 2.1.4): speech users say words, not keys.
+      if (!window.PMHub.shortcutsEnabled() && event.key !== "Enter") return;
       if (event.key === "j") {
         focusRow(rows[Math.min(index + 1, rows.length - 1)]);
       } else if (event.key === "k") {
@@ -102,7 +107,7 @@
         if (edit) { event.preventDefault(); edit.click(); }
       } else if (event.key === "x" && current) {
         var box = current.querySelector("input[type=checkbox]");
-        if (box) box.checked = !box.checked;
+        if (box) { box.checked = !box.checked; syncBulk(); }
       } else if (event.key === "Enter" && current && target === current) {
         var link = current.querySelector("a[data-testid=story-title]");
         if (link) link.click();

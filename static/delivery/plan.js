@@ -42,7 +42,7 @@
       }).then(function (result) {
         if (!result.ok) {
           event.from.appendChild(card);  // put it back: the server refused
-          window.alert(Object.values(result.data.errors || {}).flat().join(" ") || "Could not move the story.");
+          window.PMHub.announce(Object.values(result.data.errors || {}).flat().join(" ") || "Could not move the story.", "error");
           return;
         }
         setCardAction(card, action === "add" ? "remove" : "add");

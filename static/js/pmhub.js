@@ -1,17 +1,170 @@
 // PMHub page behaviour shared by every page. No inline scripts: the CSP allows only our files.
-document.addEventListener("DOMContentLoaded", () => {
-  // Copy buttons: <button data-copy="#id">.
-  document.querySelectorAll("[data-copy]").forEach((button) => {
-    button.addEventListener("click", () => {
-      const target = document.querySelector(button.dataset.copy);
-      if (target && navigator.clipboard) navigator.clipboard.writeText(target.textContent.trim());
-      button.textContent = "Copied";
+// One small module for the things every page script needs (window.PMHub):
+//   PMHub.csrfToken()            the CSRF token (from the hx-headers on <body>)
+//   PMHub.fetch(url, options)    fetch() with the CSRF header and same-origin cookies; rejects on a
+//                                non-2xx answer with an Error whose message is for people
+//   PMHub.announce(text, kind)   says `text` in the page's live region (screen readers hear it)
+//                                instead of alert(); kind "error" makes it an assertive alert
+//   PMHub.onLoad(fn)             runs fn(root) on the page and on every htmx-swapped fragment, so
+//                                handlers also work on content that arrived later
+//   PMHub.shortcutsEnabled()     false when the person turned single-key shortcuts off (WCAG 2.1.4)
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function csrfToken() {
+    try {
+      const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (e) { /* fall through to the cookie */ }
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function region() {
+    let el = document.querySelector("[data-announcer]");
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "messages";
+      el.setAttribute("role", "status");
+      el.setAttribute("aria-live", "polite");
+      el.setAttribute("data-announcer", "");
+      (document.querySelector("main") || document.body).prepend(el);
+    }
+    return el;
+  }
+
+  function announce(text, kind) {
+    const el = region();
+    const p = document.createElement("p");
+    p.className = "message message-" + (kind || "info");
+    if (kind === "error") p.setAttribute("role", "alert");
+    p.textContent = text;
+    el.replaceChildren(p);
+  }
+
+  async function pmFetch(url, options) {
+    const opts = Object.assign({ credentials: "same-origin" }, options || {});
+    opts.headers = Object.assign({ "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }, opts.headers || {});
+    let response;
+    try {
+      response = await fetch(url, opts);
+    } catch (e) {
+      throw new Error("The server could not be reached. Check your connection and try again.");
+    }
+    if (!response.ok) {
+      let message = "That did not work (" + response.status + "). Reload the page and try again.";
+      if (response.status === 409) message = "Someone else changed this in the meantime. Reload to see their change.";
+      if (response.status === 403) message = "Your role does not allow this.";
+      try {
+        const body = await response.clone().json();
+        if (body && (body.detail || body.message)) message = body.detail || body.message;
+      } catch (e) { /* not JSON: keep the sentence above */ }
+      const error = new Error(message);
+      error.response = response;
+      throw error;
+    }
+    return response;
+  }
+
+  // Each loader runs once on the page (now if the document is parsed, else at DOMContentLoaded),
+  // then once per htmx-swapped fragment.
+  const loaders = [];
+  let ready = document.readyState !== "loading";
+  function onLoad(fn) {
+    loaders.push(fn);
+    if (ready) fn(document);
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    if (ready) return;
+    ready = true;
+    loaders.forEach((fn) => fn(document));
+  });
+  document.addEventListener("htmx:load", (event) => {
+    if (event.target === document.body) return;  // the first load is DOMContentLoaded's
+    loaders.forEach((fn) => fn(event.target));
+  });
+
+  const SHORTCUTS_KEY = "pmhub.shortcuts";
+  function shortcutsEnabled() {
+    try { return localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (e) { return true; }
+  }
+  function setShortcuts(on) {
+    try { localStorage.setItem(SHORTCUTS_KEY, on ? "on" : "off"); } catch (e) { /* private mode */ }
+  }
+
+  // htmx failures are announced, not swallowed.
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    announce(status === 403 ? "Your role does not allow this." : "That did not work (" + status + "). Reload the page and try again.", "error");
+  });
+  document.addEventListener("htmx:sendError", () => announce("The server could not be reached. Check your connection and try again.", "error"));
+
+  window.PMHub = { csrfToken, fetch: pmFetch, announce, onLoad, shortcutsEnabled, setShortcuts };
+
+  onLoad((root) => {
+    // Copy buttons: <button data-copy="#id">.
+    root.querySelectorAll("[data-copy]").forEach((button) => {
+      if (button.dataset.bound) return;
+      button.dataset.bound = "1";
+      button.addEventListener("click", () => {
+        const target = document.querySelector(button.dataset.copy);
+        if (target && navigator.clipboard) navigator.clipboard.writeText(target.textContent.trim());
+        button.textContent = "Copied";
+        announce("Copied to the clipboard.");
+      });
+    });
+    // Confirm dangerous forms: <form data-confirm="Delete this?">.
+    root.querySelectorAll("form[data-confirm]").forEach((form) => {
+      if (form.dataset.bound) return;
+      form.dataset.bound = "1";
+      form.addEventListener("submit", (event) => {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+    // A searchable check list: <input data-check-filter="#list-id"> hides the options that do not match.
+    root.querySelectorAll("[data-check-filter]").forEach((input) => {
+      if (input.dataset.bound) return;
+      input.dataset.bound = "1";
+      const list = document.querySelector(input.dataset.checkFilter);
+      input.addEventListener("input", () => {
+        const q = input.value.trim().toLowerCase();
+        list.querySelectorAll("label").forEach((label) => {
+          label.hidden = q !== "" && !label.textContent.toLowerCase().includes(q);
+        });
+      });
+    });
+    // Single-key shortcuts switch: <input type="checkbox" data-shortcuts-toggle>.
+    root.querySelectorAll("[data-shortcuts-toggle]").forEach((box) => {
+      if (box.dataset.bound) return;
+      box.dataset.bound = "1";
+      box.checked = shortcutsEnabled();
+      box.addEventListener("change", () => {
+        setShortcuts(box.checked);
+        announce(box.checked ? "Keyboard shortcuts are on." : "Keyboard shortcuts are off.");
+      });
     });
   });
-  // Confirm dangerous forms: <form data-confirm="Delete this?">.
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+
+  // The current section of the product menu stays in view when its row scrolls sideways (phones).
+  onLoad((root) => {
+    if (root !== document) return;
+    const current = document.querySelector(".product-sections .is-current");
+    if (current && current.parentElement.parentElement.scrollWidth > current.parentElement.parentElement.clientWidth) {
+      current.parentElement.parentElement.scrollLeft = current.offsetLeft - 16;
+    }
+  });
+
+  // The narrow-screen menu: a button that opens and closes the header's links.
+  onLoad((root) => {
+    if (root !== document) return;
+    const toggle = document.querySelector("[data-nav-toggle]");
+    const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
     });
   });
-});
+})();

@@ -21,6 +21,14 @@
     document.querySelectorAll("canvas[data-sparkline]").forEach(function (canvas) {
       var kpi = byId(canvas.dataset.sparkline);
       if (!kpi) { return; }
+      // An empty chart reads as broken: say there is nothing to draw instead.
+      canvas.hidden = kpi.points.length === 0;
+      var note = canvas.nextElementSibling && canvas.nextElementSibling.matches(".spark-empty") ? canvas.nextElementSibling : null;
+      if (kpi.points.length === 0) {
+        if (!note) { note = document.createElement("small"); note.className = "muted spark-empty"; note.textContent = "No values in this period."; canvas.after(note); }
+        return;
+      }
+      if (note) { note.remove(); }
       var labels = kpi.points.map(function (p) { return p[0]; });
       var values = kpi.points.map(function (p) { return p[1]; });
       canvas.dataset.pointCount = String(values.length);
@@ -28,7 +36,7 @@
       sparkCharts[kpi.id] = new window.Chart(canvas, {
         type: "line",
         data: { labels: labels, datasets: [{ data: values, borderColor: COLORS[kpi.health] || COLORS.unknown,
-          borderWidth: 1.5, pointRadius: 0, tension: 0.2 }] },
+          borderWidth: 1.5, pointRadius: values.length === 1 ? 3 : 0, tension: 0.2 }] },
         options: { animation: false, responsive: true, maintainAspectRatio: false,
           plugins: { legend: { display: false }, tooltip: { enabled: false } },
           scales: { x: { display: false }, y: { display: false } } }

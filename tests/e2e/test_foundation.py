@@ -46,6 +46,12 @@ def test_keyboard_only_sign_in_and_narrow_layout(page, live_server, screenshot_p
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
+    # At phone width the workspace links fold behind the Menu button, so the page's title comes first.
+    expect(page.get_by_role("link", name="Members")).to_be_hidden()
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_role("link", name="Members")).to_be_visible()
     # Nothing overflows sideways at phone width.
     width = page.evaluate("document.documentElement.scrollWidth")

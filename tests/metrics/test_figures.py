@@ -27,5 +27,5 @@ def test_no_change_without_two_values_or_from_zero(current, before):
 
 def test_target_text_never_says_none_for_a_missing_date():
     assert target_text(Decimal("35.0000"), None) == "35"
-    assert target_text(Decimal("35.5"), date(2027, 3, 31)) == "35.5 by 2027-03-31"
+    assert target_text(Decimal("35.5"), date(2027, 3, 31)) == "35.5 by 31 Mar 2027"
     assert target_text(None, date(2027, 3, 31)) == "none"

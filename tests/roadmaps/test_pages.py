@@ -162,5 +162,9 @@ def test_workspace_home_lists_products(client_as, viewer, world):
 
 def test_nav_links(client_as, viewer, world):
     html = client_as(viewer).get(_url(world, "objectives")).content.decode()
-    for label in ("Products", "Overview", "Roadmap", "Objectives", "Releases"):
+    # Sections of the product menu, and the pages of the current one (Strategy).
+    for label in ("Products", "Strategy", "Roadmap", "Backlog", "Overview", "Objectives"):
+        assert f">{label}</a>" in html
+    html = client_as(viewer).get(_url(world, "timeline")).content.decode()
+    for label in ("Timeline", "Releases", "Snapshots"):
         assert f">{label}</a>" in html

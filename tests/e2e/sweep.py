@@ -1,0 +1,177 @@
+"""The browser sweep's route list: every GET page route from the URL resolver, with the URL
+kwargs filled from the demo data (`seed_demo`).
+
+A route is either filled by FILL (a function from the demo world to its kwargs, returning
+None when the demo has nothing to show there, which fails the sweep), or listed in EXEMPT with
+a reason that a reviewer has read. A route in neither fails the sweep with a message saying
+what to add, so a new page is swept as soon as it is mounted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+IGNORED_PREFIXES = ("admin/", "api/", "static/", "media/")
+
+# Routes that are not pages a person opens, or that cannot be filled from demo data by design.
+EXEMPT: dict[str, str] = {
+    "healthz": "liveness probe for the container (JSON), not a page",
+    "favicon": "a redirect to the icon (tests/core/test_ui_pages.py)",
+    "logout": "POST only",
+    "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
+    "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
+    "job_progress": "htmx partial polled by pages with background work",
+    "metrics_product_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
+    "metrics_workspace_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
+    "metrics_product_dashboard_csv": "CSV download",
+    "metrics_workspace_dashboard_csv": "CSV download",
+    "delivery:export": "CSV download",
+    "password_reset_confirm": "needs a one-time token from an e-mail; the form is the same as password_change",
+    "invitation_accept": "needs a one-time invitation key from an e-mail",
+    "reports:unsubscribe": "needs a signed token from an e-mail (tests/reports cover the page)",
+    "roadmaps:product_restore": "only for a deleted product; the demo has none on purpose",
+    "metrics_upload": "preview of a staged CSV upload (state between upload and confirm); "
+                      "tests/metrics/test_measurements.py renders it",
+    "delivery:import_detail": "preview of a staged Jira import (state between upload and confirm); "
+                              "tests/delivery/test_import.py renders it",
+}
+
+# Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
+MIN_ROLE: dict[str, str] = {
+    "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
+    "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
+    "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
+}
+ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
+
+# Pages anonymous people open (signed-out users; the share link is opened by its own test).
+ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete")
+
+
+@dataclass(frozen=True)
+class SweepRoute:
+    name: str
+    route: str
+    kwargs: tuple[str, ...]
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, route, ns)
+        elif isinstance(p, URLPattern):
+            yield route, (f"{namespace}{p.name}" if p.name else None), p
+
+
+def _answers_get(callback) -> bool:
+    view_class = getattr(callback, "view_class", None)
+    if view_class is None:
+        return True  # a function view: assume it answers GET
+    return hasattr(view_class, "get") and "get" in view_class.http_method_names
+
+
+def page_routes() -> list[SweepRoute]:
+    """Every named HTML route that answers GET (API, admin and static files aside)."""
+    found: dict[str, SweepRoute] = {}
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(IGNORED_PREFIXES) or not _answers_get(pattern.callback):
+            continue
+        key = name or route
+        kwargs = tuple(dict.fromkeys(re.findall(r"<(?:\w+:)?(\w+)>", route)))
+        found.setdefault(key, SweepRoute(key, route, kwargs))
+    return sorted(found.values(), key=lambda r: r.route)
+
+
+@dataclass
+class DemoWorld:
+    """The objects of the demo workspace that the sweep opens."""
+
+    workspace: Any
+    product: Any
+
+    @classmethod
+    def load(cls) -> DemoWorld:
+        from pmhub.management.commands.seed_demo import DEMO_WORKSPACE_SLUG
+        from pmhub.models import Workspace
+        from roadmaps.models import Product
+
+        workspace = Workspace.objects.get(slug=DEMO_WORKSPACE_SLUG)
+        product = Product.objects.filter(workspace=workspace, name="Acme Analytics").first()
+        return cls(workspace=workspace, product=product)
+
+
+def _first(queryset, **kw) -> int | None:
+    obj = queryset.filter(**kw).order_by("pk").first()
+    return obj.pk if obj else None
+
+
+def _p(w: DemoWorld, **extra):
+    """kwargs of a product page, or None when one of them has no demo object."""
+    kwargs = {"ws": w.workspace.slug, "product_id": w.product.pk, **extra}
+    return None if any(v is None for v in kwargs.values()) else kwargs
+
+
+def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
+    from adoption.models import Feature
+    from backlog.models import Epic, Story
+    from delivery.models import ImportJob, Iteration
+    from metrics.models import ActionPlan, Kpi, MeasurementUpload
+    from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
+    from roadmaps.models import Initiative, Release
+
+    ws = lambda w: {"ws": w.workspace.slug}  # noqa: E731
+    product = lambda w: _p(w)  # noqa: E731
+    table: dict[str, Callable[[DemoWorld], dict | None]] = {
+        "roadmaps:initiative": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product)),
+        "roadmaps:release": lambda w: _p(w, release_id=_first(Release.objects, product=w.product)),
+        "delivery:release_scope": lambda w: _p(w, release_id=_first(Release.objects, product=w.product)),
+        "backlog:story": lambda w: _p(w, story_id=_first(Story.objects, product=w.product)),
+        "backlog:epic": lambda w: _p(w, epic_id=_first(Epic.objects, product=w.product)),
+        "metrics_kpi_detail": lambda w: _p(w, kpi_id=_first(Kpi.objects, product=w.product)),
+        "metrics_upload": lambda w: (lambda u: u and _p(w, kpi_id=u.kpi_id, upload_id=u.pk))(
+            MeasurementUpload.objects.filter(kpi__product=w.product).order_by("pk").first()),
+        "metrics_plan_detail": lambda w: {"ws": w.workspace.slug,
+                                          "plan_id": _first(ActionPlan.objects, kpi__product=w.product)},
+        "adoption_feature": lambda w: _p(w, feature_id=_first(Feature.objects, product=w.product)),
+        "delivery:iteration": lambda w: _p(w, iteration_id=_first(Iteration.objects, product=w.product)),
+        "delivery:import_detail": lambda w: _p(w, import_id=_first(ImportJob.objects, product=w.product)),
+        "reports:detail": lambda w: {"ws": w.workspace.slug, "subscription_id": _first(
+            ReportSubscription.objects, workspace=w.workspace)},
+        "reports:report": lambda w: {"ws": w.workspace.slug, "subscription_id": _first(
+            ReportSubscription.objects, workspace=w.workspace)},
+        "reports:run": lambda w: {"ws": w.workspace.slug, "run_id": _first(
+            ReportRun.objects, subscription__workspace=w.workspace)},
+        "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
+            WebhookEndpoint.objects, workspace=w.workspace)},
+        "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
+    }
+    return table, ws, product
+
+
+def fill(route: SweepRoute, world: DemoWorld) -> dict | None:
+    """URL kwargs of `route` in the demo world; {} for a route without kwargs; None if not fillable."""
+    table, ws, product = _fill_table()
+    if route.name in table:
+        kwargs = table[route.name](world)
+        return None if kwargs is None or any(v is None for v in kwargs.values()) else kwargs
+    if not route.kwargs:
+        return {}
+    if route.kwargs == ("ws",):
+        return ws(world)
+    if route.kwargs == ("ws", "product_id"):
+        return product(world)
+    raise LookupError(
+        f"Page route {route.name!r} ({route.route}) has no entry in tests/e2e/sweep.py: add FILL "
+        f"from the demo data (seed_demo), or EXEMPT[{route.name!r}] = 'reason'."
+    )
+
+
+def url_for(route: SweepRoute, kwargs: dict) -> str:
+    return reverse(route.name, kwargs=kwargs)
