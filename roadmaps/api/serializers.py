@@ -274,7 +274,7 @@ class InitiativeWriteSerializer(serializers.Serializer):
 
 class InitiativeUpdateSerializer(InitiativeWriteSerializer):
     product = None
-    version = serializers.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+    version = version_field()
 
 
 class InitiativeMoveSerializer(serializers.Serializer):
