@@ -29,7 +29,7 @@ def seed(*, workspace, users):
 
     product, _ = Product.objects.get_or_create(workspace=workspace, name="Acme Analytics")
     kpi, _ = Kpi.objects.get_or_create(product=product, name="Alerts adoption",
-                                       defaults={"unit": "%", "target_value": Decimal("35")})
+                                       defaults={"unit": "percent", "target_value": Decimal("35")})
     for key, name, target, *_ in FEATURES:
         Feature.objects.get_or_create(product=product, key=key, defaults={
             "name": name, "target_percent": target, "kpi": kpi if key == "alerts" else None})

@@ -26,8 +26,11 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 
 class StorySerializer(serializers.ModelSerializer):
-    assignee_email = serializers.CharField(source="assignee.email", read_only=True, default=None)
-    epic_title = serializers.CharField(source="epic.title", read_only=True, default=None)
+    assignee_email = serializers.CharField(source="assignee.email", read_only=True, default=None, allow_null=True)
+    epic_title = serializers.CharField(source="epic.title", read_only=True, default=None, allow_null=True)
+    # Unset is "" (not null): the schema lists "" beside the categories.
+    moscow = serializers.ChoiceField(choices=Story.MoSCoW.choices, allow_blank=True, read_only=True)
+    kano = serializers.ChoiceField(choices=Story.Kano.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Story

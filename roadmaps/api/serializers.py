@@ -165,17 +165,14 @@ class KeyResultSerializer(serializers.ModelSerializer):
     objective = ScopedField(selectors.objectives_for_user)
     owner = MemberField(required=False, allow_null=True)
     kpi = KpiField(required=False, allow_null=True)
-    current = serializers.SerializerMethodField()
+    # The linked KPI's current value when there is one: a decimal string like the other values.
+    current = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = KeyResult
         fields = ["id", "objective", "title", "start_value", "target_value", "current_value", "current", "unit",
                   "owner", "kpi", "progress", "version"]
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_current(self, obj):
-        return str(obj.current)
 
     def get_progress(self, obj) -> float:
         return round(obj.progress, 4)

@@ -154,7 +154,9 @@ def test_release_ship_and_scope(as_editor, world):
                               format="json")
     assert response.status_code == 200
     assert Initiative.objects.get(pk=world["initiatives"].pk).release_id == release.pk
-    response = as_editor.patch(f"/api/v1/releases/{release.pk}/", {"status": "released"}, format="json")
+    release.refresh_from_db()
+    response = as_editor.patch(f"/api/v1/releases/{release.pk}/", {"status": "released", "version": release.version},
+                               format="json")
     assert response.json()["status"] == "released" and response.json()["released_at"]
 
 
