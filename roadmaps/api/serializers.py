@@ -36,6 +36,10 @@ def enum_field(choices, **kwargs):
     pattern = "^(" + "|".join(values) + ")$" if not kwargs.get("allow_blank") else "^(" + "|".join(values) + ")?$"
     schema = {"type": "string", "pattern": pattern, "description": "One of: " + ", ".join(values) + "."}
     field_class = extend_schema_field(schema)(type("InlineChoiceField", (serializers.ChoiceField,), {}))
+    if kwargs.pop("allow_blank", False):
+        # "" as one more choice rather than allow_blank, which drf-spectacular documents as a
+        # oneOf beside the pattern: "" would then match both branches and break the oneOf.
+        choices = [*choices, ("", "")]
     return field_class(choices=choices, **kwargs)
 
 
