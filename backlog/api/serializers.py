@@ -204,6 +204,9 @@ class CriterionDefinitionSerializer(serializers.Serializer):
 
 
 class ScoringModelSerializer(serializers.ModelSerializer):
+    # A product that never saved a model answers the default one, not stored yet: no id, no date.
+    id = serializers.IntegerField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
     criteria = CriterionDefinitionSerializer(many=True, read_only=True)
     inputs = serializers.SerializerMethodField()
 
@@ -269,6 +272,8 @@ class FeedbackWriteSerializer(serializers.Serializer):
 
 
 class BacklogSettingsSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True, allow_null=True)  # null until first saved (defaults)
+
     class Meta:
         model = BacklogSettings
         fields = ["id", "product", "workflow", "segment_weights"]
