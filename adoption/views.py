@@ -11,7 +11,7 @@ from django.views import View
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.models import Role
-from pmhub.utils import version_required
+from pmhub.utils import version_read
 from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
@@ -90,7 +90,7 @@ class FeatureAdoptionView(ProductPageMixin, View):
         if form.is_valid():
             try:
                 services.feature_update(user=request.user, feature=feature, data=form.cleaned_data,
-                                        version=version_required(request.POST.get("version"), instance=feature))
+                                        version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:

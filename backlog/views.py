@@ -13,7 +13,7 @@ from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import BackgroundJob, Role
-from pmhub.utils import version_required
+from pmhub.utils import version_read
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
@@ -275,7 +275,7 @@ class RowView(BacklogBase):
             data = _story_data_from_post(
                 request.POST, fields=context["fields"], model=selectors.scoring_model_of(self.product)
             )
-            version = version_required(request.POST.get("version"), instance=story)
+            version = version_read(request.POST.get("version"))
             services.story_update(actor=request.user, story=story, data=data, version=version)
         except ValidationError as e:
             return render(
@@ -411,7 +411,7 @@ class StoryView(BacklogBase):
             )
             services.story_update(
                 actor=request.user, story=story, data=data,
-                version=version_required(request.POST.get("version"), instance=story),
+                version=version_read(request.POST.get("version")),
             )
         except ValidationError as e:
             ctx = self.context(self.story(story_id), _errors(e))
@@ -539,7 +539,7 @@ class EpicView(BacklogBase):
         try:
             services.epic_update(
                 actor=request.user, epic=epic, data=data,
-                version=version_required(request.POST.get("version"), instance=epic),
+                version=version_read(request.POST.get("version")),
             )
         except ValidationError as e:
             return render(request, "backlog/epic.html", self.context(self.epic(epic_id), _errors(e)), status=400)

@@ -13,7 +13,7 @@ from backlog.models import Epic
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.models import Membership, Role
-from pmhub.utils import version_required
+from pmhub.utils import version_read
 from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
@@ -95,7 +95,7 @@ class IterationPlanView(ProductPageMixin, View):
         if form.is_valid():
             try:
                 services.iteration_update(actor=request.user, iteration=iteration, data=form.cleaned_data,
-                                          version=version_required(request.POST.get("version"), instance=iteration))
+                                          version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:

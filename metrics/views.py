@@ -16,7 +16,7 @@ from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
-from pmhub.utils import version_required
+from pmhub.utils import version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
@@ -111,7 +111,7 @@ class KpiDetailView(KpiPageMixin, View):
         if form.is_valid():
             try:
                 services.kpi_update(user=request.user, kpi=self.kpi, data=_kpi_data(form),
-                                    expected_version=version_required(request.POST.get("version"), instance=self.kpi))
+                                    expected_version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:
@@ -331,7 +331,7 @@ class ActionPlanDetailView(WorkspacePageMixin, View):
         if form.is_valid():
             try:
                 services.action_plan_update(user=request.user, plan=plan, data=form.cleaned_data,
-                                            version=version_required(request.POST.get("version"), instance=plan))
+                                            version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:

@@ -51,7 +51,8 @@ def versioned_update(*, instance: models.Model, data: dict, fields: list[str], e
         update["updated_at"] = timezone.now()
     if qs.update(**update) == 0:
         current = model._base_manager.get(pk=instance.pk)
-        raise Conflict(current=serialize(current) if serialize else state_of(current))
+        raise Conflict(_conflict_message(expected_version),
+                       current=serialize(current) if serialize else state_of(current))
     instance.refresh_from_db()
     return bool(values)
 
@@ -77,10 +78,11 @@ def state_of(instance: models.Model) -> dict:
 
 def version_claim(*, instance: models.Model, expected_version: int | None, serialize=None) -> None:
     """Optimistic locking for a service whose write is more than one UPDATE (model_update, related
-    rows, a rescore, ...): call it inside the service's transaction before writing. It bumps
-    `version` with an UPDATE whose WHERE names the version read; no row matched means someone else
-    wrote first: Conflict with the current state. The row stays locked until commit, so a second
-    writer of the same version waits, then gets its 409; a later error rolls the bump back.
+    rows, a rescore, ...): call it inside the service's transaction, after its permission checks
+    and before writing. It bumps `version` with an UPDATE whose WHERE names the version read; no
+    row matched means someone else wrote first (or no version was sent: `version_read` gives 0):
+    Conflict with the current state. The row stays locked until commit, so a second writer of the
+    same version waits, then gets its 409; a later error rolls the bump back.
     `expected_version=None` skips the comparison (an internal caller, or the row read under a lock)."""
     model = type(instance)
     qs = model._base_manager.filter(pk=instance.pk)
@@ -88,26 +90,28 @@ def version_claim(*, instance: models.Model, expected_version: int | None, seria
         qs = qs.filter(version=expected_version)
     if qs.update(version=F("version") + 1) == 0:
         current = model._base_manager.get(pk=instance.pk)
-        raise Conflict(current=serialize(current) if serialize else state_of(current))
+        raise Conflict(_conflict_message(expected_version),
+                       current=serialize(current) if serialize else state_of(current))
     instance.version = model._base_manager.filter(pk=instance.pk).values_list("version", flat=True).get()
 
 
-def version_required(value, *, instance: models.Model, serialize=None) -> int:
-    """The version a client read, from an API body or a page form's hidden field; missing (or not a
-    positive whole number) is refused like a stale one: Conflict with the current state, so the
-    client learns what it would overwrite and which version to send. The one gate both the API and
-    the pages use before calling an update service."""
+def _conflict_message(expected_version) -> str:
+    if not expected_version:
+        return "Send the version you read (optimistic locking): this object may have changed since."
+    return "This object was changed by someone else."
+
+
+def version_read(value) -> int:
+    """The version a client read, from an API body or a page form's hidden field, for an update
+    service (versioned_update / version_claim). Missing or not a positive whole number gives 0,
+    which no row has: the service refuses it like a stale version (409 with the current state),
+    after its own permission checks, so the client learns what it would overwrite and which
+    version to send. The one reader both the API and the pages use."""
     try:
         version = int(value)
     except (TypeError, ValueError):
-        version = 0
-    if version < 1:
-        current = type(instance)._base_manager.get(pk=instance.pk)
-        raise Conflict(
-            "Send the version you read (optimistic locking): this object may have changed since.",
-            current=serialize(current) if serialize else state_of(current),
-        )
-    return version
+        return 0
+    return version if version >= 1 else 0
 
 
 def mail_subject(text: str) -> str:

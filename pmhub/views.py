@@ -23,7 +23,7 @@ from .forms import (
 )
 from .home import home_panels
 from .models import ApiToken, BackgroundJob, Invitation, Membership, Role
-from .utils import version_required
+from .utils import version_read
 
 SESSION_WORKSPACE = "pmhub_workspace"
 
@@ -38,7 +38,7 @@ def form_errors_from(exc: ValidationError, form) -> None:
 
 
 def form_conflict(form, what: str) -> None:
-    """A page form sent a stale or missing version (pmhub.utils.version_required): say so above the
+    """A page form sent a stale or missing version (pmhub.utils.version_read): say so above the
     form, which keeps what the person typed; the view answers 409."""
     form.add_error(None, f"Someone else changed this {what} since you opened the page. Reload the page to see "
                          "the current version, then make your change again.")
@@ -152,7 +152,7 @@ class WorkspaceSettingsView(WorkspacePageMixin, View):
         form = WorkspaceForm(request.POST)
         if form.is_valid():
             try:
-                version = version_required(request.POST.get("version"), instance=self.workspace)
+                version = version_read(request.POST.get("version"))
                 services.workspace_update(user=request.user, workspace=self.workspace, **form.cleaned_data,
                                           version=version)
             except ValidationError as e:

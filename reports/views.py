@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.errors import Conflict
 from pmhub.models import Membership, Role
-from pmhub.utils import version_required
+from pmhub.utils import version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
@@ -131,7 +131,7 @@ class SubscriptionDetailView(WorkspacePageMixin, View):
                 data["product"] = _product_or_none(self.workspace, data["product"])
                 services.subscription_update(
                     user=request.user, subscription=subscription, data=data,
-                    version=version_required(request.POST.get("version"), instance=subscription))
+                    version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:

@@ -21,7 +21,7 @@ from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
-from pmhub.utils import all_or_nothing, version_required
+from pmhub.utils import all_or_nothing, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import forms, graph, selectors, services
@@ -222,7 +222,7 @@ class ProductEditView(ProductPageMixin, View):
                 with transaction.atomic():
                     services.product_update(
                         actor=request.user, product=self.product, data=form.cleaned_data,
-                        version=version_required(request.POST.get("version"), instance=self.product))
+                        version=version_read(request.POST.get("version")))
                     services.business_case_update(actor=request.user, product=self.product,
                                                   data=case_form.cleaned_data)
             except ValidationError as e:
@@ -422,8 +422,7 @@ class InitiativeFormView(ProductPageMixin, View):
                                                             data=form.service_data())
                 else:
                     services.initiative_update(actor=request.user, initiative=initiative, data=form.service_data(),
-                                               version=version_required(request.POST.get("version"),
-                                                                        instance=initiative))
+                                               version=version_read(request.POST.get("version")))
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict as e:
@@ -614,7 +613,7 @@ class KeyResultUpdateView(ProductPageMixin, View):
         if form.is_valid():
             try:
                 services.child_update(actor=request.user, obj=kr, data=form.cleaned_data,
-                                      version=version_required(request.POST.get("version"), instance=kr))
+                                      version=version_read(request.POST.get("version")))
             except Conflict:
                 messages.error(request, "Someone else changed this key result since you opened the page; "
                                         "here is the current value. Make your change again.")

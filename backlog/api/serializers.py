@@ -27,8 +27,11 @@ class CriterionSerializer(serializers.ModelSerializer):
 
 
 class StorySerializer(serializers.ModelSerializer):
-    assignee_email = serializers.CharField(source="assignee.email", read_only=True, default=None)
-    epic_title = serializers.CharField(source="epic.title", read_only=True, default=None)
+    assignee_email = serializers.CharField(source="assignee.email", read_only=True, default=None, allow_null=True)
+    epic_title = serializers.CharField(source="epic.title", read_only=True, default=None, allow_null=True)
+    # Unset is "" (not null): the schema lists "" beside the categories.
+    moscow = serializers.ChoiceField(choices=Story.MoSCoW.choices, allow_blank=True, read_only=True)
+    kano = serializers.ChoiceField(choices=Story.Kano.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Story
@@ -209,6 +212,9 @@ class CriterionDefinitionSerializer(serializers.Serializer):
 
 
 class ScoringModelSerializer(serializers.ModelSerializer):
+    # A product that never saved a model answers the default one, not stored yet: no id, no date.
+    id = serializers.IntegerField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
     criteria = CriterionDefinitionSerializer(many=True, read_only=True)
     inputs = serializers.SerializerMethodField()
 
@@ -274,6 +280,8 @@ class FeedbackWriteSerializer(serializers.Serializer):
 
 
 class BacklogSettingsSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True, allow_null=True)  # null until first saved (defaults)
+
     class Meta:
         model = BacklogSettings
         fields = ["id", "product", "workflow", "segment_weights"]

@@ -164,7 +164,7 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
 
     @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
     @extend_schema(methods=["post"], request=s.CommentWriteSerializer, responses={201: s.CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # every comment, unpaginated
     def comments(self, request, pk=None):
         """Comments of a story; `@alice@example.com` or `@alice` notifies that member."""
         story = self.get_object()

@@ -107,7 +107,7 @@ class IterationViewSet(ScopedViewSet, *CRUD_MIXINS):
         services.iteration_delete(actor=self.request.user, iteration=instance)
 
     @extend_schema(responses=IterationStorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole plan, as the schema says
     def stories(self, request, pk=None):
         iteration = self.get_object()
         return Response(IterationStorySerializer(selectors.iteration_stories(iteration=iteration), many=True).data)

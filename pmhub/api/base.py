@@ -14,7 +14,7 @@ from rest_framework import mixins, viewsets
 
 from ..access import workspace_ids_for
 from ..models import Role
-from ..utils import version_required
+from ..utils import version_read
 from .permissions import WorkspaceRole
 from .throttling import AddressRateThrottle
 
@@ -58,12 +58,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
             self.throttled(request, max((d for d in durations if d is not None), default=None))
 
     def expected_version(self, obj) -> int:
-        """The `version` the client read, from the request body: required on every update of an
-        object that carries one; missing or stale is a 409 with the current state (the service's
-        version_claim makes the comparison in the UPDATE). Call after validating the body, so bad
-        input is still a 400."""
+        """The `version` the client read, from the request body, for the update service: required
+        on every update of an object that carries one. Missing or stale is a 409 with the current
+        state, raised by the service's version_claim / versioned_update after its own permission
+        checks (so a viewer still gets 403 first)."""
         body = self.request.data if hasattr(self.request.data, "get") else {}
-        return version_required(body.get("version"), instance=obj)
+        return version_read(body.get("version"))
 
     def base_queryset(self):
         if self.queryset is None:

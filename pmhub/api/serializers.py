@@ -54,8 +54,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True)
-    target_type = serializers.CharField(source="target_type.model", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True, allow_null=True)
+    target_type = serializers.CharField(source="target_type.model", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Activity

@@ -40,7 +40,8 @@ class WorkspaceViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(request=WorkspaceWriteSerializer, responses={201: WorkspaceSerializer})
     def create(self, request, *args, **kwargs):
-        data = self._valid(WorkspaceWriteSerializer, request.data)
+        data = dict(self._valid(WorkspaceWriteSerializer, request.data))
+        data.pop("version", None)
         workspace = services.workspace_create(user=request.user, **data)
         return Response(self._read(workspace), status=status.HTTP_201_CREATED)
 

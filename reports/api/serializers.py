@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
@@ -107,3 +108,76 @@ class NotificationPreferenceSerializer(serializers.Serializer):
     kind = serializers.CharField(read_only=True)
     label = serializers.CharField(read_only=True)
     email = serializers.BooleanField()
+
+
+# --- the report (preview): one typed schema per section ---------------------------------------------
+def _obj(properties: dict, required=None) -> dict:
+    """A JSON-schema object whose listed properties are all present (reports/sections.py builds them)."""
+    return {"type": "object", "properties": properties, "required": list(required or properties)}
+
+
+def _list(item: dict) -> dict:
+    return {"type": "array", "items": item}
+
+
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_NUM_OR_NULL = {"type": "number", "nullable": True}
+_INT_OR_NULL = {"type": "integer", "nullable": True}
+_DATE_OR_NULL = {"type": "string", "format": "date", "nullable": True}
+_COUNTS = {"type": "object", "additionalProperties": _INT}
+_STATES = {"type": "object", "additionalProperties": _STR,
+           "description": "State per id, for the next report's changes."}
+_CHANGE = _obj({"title": _STR, "from": _STR, "to": _STR})
+_INITIATIVE = _obj({"id": _INT, "title": _STR, "product": _STR, "status": _STR, "status_label": _STR,
+                    "state": {"type": "string", "enum": ["done", "on_track", "late"]}, "end_date": _DATE_OR_NULL,
+                    "owner": _STR})
+_RELEASE = _obj({"name": _STR, "product": _STR, "status": _STR, "status_label": _STR, "release_date": _DATE_OR_NULL,
+                 "overdue": _BOOL})
+SECTION_DATA = {
+    "roadmap": _obj({"available": _BOOL, "counts": _COUNTS, "total": _INT, "late": _list(_INITIATIVE),
+                     "items": _list(_INITIATIVE), "changes": _list(_CHANGE), "states": _STATES}),
+    "objectives": _obj({"available": _BOOL, "items": _list(_obj({
+        "title": _STR, "progress": _INT_OR_NULL,
+        "key_results": _list(_obj({"title": _STR, "current": _NUM_OR_NULL, "target": _NUM_OR_NULL,
+                                   "progress": _NUM_OR_NULL}))}))}),
+    "kpis": _obj({"available": _BOOL, "items": _list(_obj({
+        "id": _INT, "name": _STR, "product": _STR, "unit": _STR, "current": _NUM_OR_NULL, "target": _NUM_OR_NULL,
+        "current_at": _DATE_OR_NULL, "state": _STR, "state_label": _STR})),
+        "counts": _COUNTS, "changed": _list(_obj({"name": _STR, "from": _STR, "to": _STR})), "states": _STATES}),
+    "releases": _obj({"available": _BOOL, "upcoming": _list(_RELEASE), "released": _list(_RELEASE)}),
+    "backlog": _obj({"available": _BOOL, "ordered_by": _STR, "items": _list(_obj({
+        "id": _INT, "title": _STR, "product": _STR, "status": _STR, "points": _INT_OR_NULL,
+        "score": _NUM_OR_NULL}))}),
+    "action_plans": _obj({"available": _BOOL, "items": _list(_obj({
+        "title": _STR, "kpi": _STR, "status": _STR, "due_date": _DATE_OR_NULL}))}),
+}
+assert set(SECTION_DATA) == set(SECTION_KEYS), "every report section needs its schema"
+# One branch per section: the key names which data follows (anyOf: the keys keep them apart).
+SECTION_SCHEMA = {"anyOf": [_obj({"key": {"type": "string", "enum": [key]}, "label": _STR, "data": data})
+                            for key, data in SECTION_DATA.items()]}
+
+
+@extend_schema_field(_list(SECTION_SCHEMA))
+class SectionsField(serializers.ListField):
+    pass
+
+
+class ReportWorkspaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class ReportSerializer(serializers.Serializer):
+    """A report as reports.services.report_build makes it (the preview, and what a run mails)."""
+
+    title = serializers.CharField()
+    scope = serializers.CharField(help_text="The product's name, or \"All products\".")
+    period = serializers.CharField()
+    period_label = serializers.CharField()
+    workspace = ReportWorkspaceSerializer()
+    product_id = serializers.IntegerField(allow_null=True)
+    generated_at = serializers.DateTimeField()
+    today = serializers.DateField()
+    app_url = serializers.URLField()
+    sections = SectionsField(child=serializers.DictField())

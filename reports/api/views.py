@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from ..models import WebhookEndpoint
 from .serializers import (
     NotificationPreferenceSerializer,
     PreviewRequestSerializer,
+    ReportSerializer,
     RunSerializer,
     SubscriptionSerializer,
     SubscriptionWriteSerializer,
@@ -89,12 +89,12 @@ class ReportSubscriptionViewSet(ScopedViewSet, *CRUD_MIXINS):
     def perform_destroy(self, instance):
         services.subscription_delete(user=self.request.user, subscription=instance)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, description="The report's data, built now.")
+    @extend_schema(responses=ReportSerializer, description="The report's data, built now.")
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
         return Response(services.report_build(subscription=self.get_object()))
 
-    @extend_schema(request=PreviewRequestSerializer, responses=OpenApiTypes.OBJECT,
+    @extend_schema(request=PreviewRequestSerializer, responses=ReportSerializer,
                    description="Preview a report before subscribing: a product (or the workspace) and sections.")
     @action(detail=False, methods=["post"], url_path="preview")
     def preview_new(self, request):

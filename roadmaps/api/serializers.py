@@ -41,6 +41,10 @@ def enum_field(choices, **kwargs):
     pattern = "^(" + "|".join(values) + ")$" if not kwargs.get("allow_blank") else "^(" + "|".join(values) + ")?$"
     schema = {"type": "string", "pattern": pattern, "description": "One of: " + ", ".join(values) + "."}
     field_class = extend_schema_field(schema)(type("InlineChoiceField", (serializers.ChoiceField,), {}))
+    if kwargs.pop("allow_blank", False):
+        # "" as one more choice rather than allow_blank, which drf-spectacular documents as a
+        # oneOf beside the pattern: "" would then match both branches and break the oneOf.
+        choices = [*choices, ("", "")]
     return field_class(choices=choices, **kwargs)
 
 
@@ -172,17 +176,14 @@ class KeyResultSerializer(serializers.ModelSerializer):
     objective = ScopedField(selectors.objectives_for_user)
     owner = MemberField(required=False, allow_null=True)
     kpi = KpiField(required=False, allow_null=True)
-    current = serializers.SerializerMethodField()
+    # The linked KPI's current value when there is one: a decimal string like the other values.
+    current = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = KeyResult
         fields = ["id", "objective", "title", "start_value", "target_value", "current_value", "current", "unit",
                   "owner", "kpi", "progress", "version"]
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_current(self, obj):
-        return str(obj.current)
 
     def get_progress(self, obj) -> float:
         return round(obj.progress, 4)
@@ -295,7 +296,7 @@ class InitiativeWriteSerializer(serializers.Serializer):
 
 class InitiativeUpdateSerializer(InitiativeWriteSerializer):
     product = None
-    version = bounded.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+    version = version_field()
 
 
 class InitiativeMoveSerializer(serializers.Serializer):

@@ -27,8 +27,10 @@ class _Base(ScopedViewSet):
     workspace_field = "product__workspace"
     action_roles = CRUD_ROLES
 
-    def _valid(self, serializer_class, partial=False):
-        serializer = serializer_class(data=self.request.data, partial=partial, context=self.get_serializer_context())
+    def _valid(self, serializer_class, partial=False, instance=None):
+        # With the instance on update, so a unique (product, name) validator does not count the row itself.
+        serializer = serializer_class(instance, data=self.request.data, partial=partial,
+                                      context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
@@ -124,7 +126,7 @@ class _ChildViewSet(_Base, *CRUD_MIXINS):
 
     def update(self, request, *args, **kwargs):
         obj = self.get_object()
-        data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")))
+        data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")), instance=obj)
         data.pop("product", None)
         data.pop("version", None)
         services.child_update(actor=request.user, obj=obj, data=data, version=self.expected_version(obj))
@@ -176,7 +178,7 @@ class ReleaseViewSet(_ChildViewSet):
 
     def update(self, request, *args, **kwargs):
         release = self.get_object()
-        data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")))
+        data = self._valid(self.serializer_class, partial=bool(kwargs.get("partial")), instance=release)
         data.pop("product", None)
         new_status = data.pop("status", None)
         data.pop("version", None)

@@ -67,7 +67,7 @@ def test_editor_creates_and_edits_a_feature_with_its_kpi(api, editor, product):
     body = response.json()
     assert body["kpi"] == kpi.id and body["target"] == "55.0000"
     response = api.patch(f"/api/v1/features/{body['id']}/", {"name": "Site search", "kpi": None,
-                                                                  "version": body["version"]}, format="json")
+                                                             "version": body["version"]}, format="json")
     assert response.status_code == 200
     assert response.json()["name"] == "Site search" and response.json()["target"] == "30.0000"
 
@@ -87,7 +87,7 @@ def test_bad_feature_input_is_400_with_field_errors(api, editor, product, payloa
 
 def test_feature_key_cannot_change(api, editor, feature):
     api.force_authenticate(editor)
-    response = api.patch(f"/api/v1/features/{feature.id}/", {"key": "other"}, format="json")
+    response = api.patch(f"/api/v1/features/{feature.id}/", {"key": "other", "version": feature.version}, format="json")
     assert response.status_code == 400
     assert snapshot(feature)[0] == "search"
 

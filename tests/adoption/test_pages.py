@@ -85,7 +85,7 @@ def test_editor_adds_a_feature_and_bad_input_is_400(client_as, editor, workspace
 def test_editor_edits_a_feature_target(client_as, editor, workspace, product, feature):
     url = reverse("adoption_feature", kwargs={"ws": workspace.slug, "product_id": product.id,
                                               "feature_id": feature.id})
-    response = client_as(editor).post(url, {"name": "Site search", "target_percent": "35"})
+    response = client_as(editor).post(url, {"name": "Site search", "target_percent": "35", "version": feature.version})
     assert response.status_code == 302
     feature.refresh_from_db()
     assert (feature.name, feature.target_percent) == ("Site search", Decimal("35"))

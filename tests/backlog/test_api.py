@@ -51,7 +51,8 @@ def test_zero_effort_is_a_400_field_error(api, admin, product):
 def test_patch_requires_version_and_stale_version_is_409_with_current_state(api, admin, product, stories):
     api.force_authenticate(admin)
     story = stories[0]
-    assert api.patch(f"/api/v1/stories/{story.id}/", {"title": "New"}, format="json").status_code == 400
+    missing = api.patch(f"/api/v1/stories/{story.id}/", {"title": "New"}, format="json")
+    assert missing.status_code == 409 and missing.json()["current"]["version"] == 1
     ok = api.patch(f"/api/v1/stories/{story.id}/", {"title": "New", "version": 1}, format="json")
     assert ok.status_code == 200 and ok.json()["version"] == 2
     stale = api.patch(f"/api/v1/stories/{story.id}/", {"title": "Other", "version": 1}, format="json")

@@ -71,7 +71,8 @@ def test_api_viewer_cannot_rename_workspace(api, viewer, workspace):
 
 def test_api_admin_renames_workspace(api, admin, workspace):
     api.force_authenticate(admin)
-    response = api.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme Corp"}, format="json")
+    response = api.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme Corp", "version": workspace.version},
+                         format="json")
     assert response.status_code == 200
     assert response.json()["name"] == "Acme Corp"
 

@@ -49,7 +49,8 @@ def test_read_only_token_cannot_write(api, admin, workspace):
 
 def test_read_write_token_can_write_with_owner_role(api, admin, workspace):
     api.credentials(HTTP_AUTHORIZATION=f"Token {make_token(user=admin, workspace=workspace, scope='write')}")
-    assert api.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Yes"}, format="json").status_code == 200
+    assert api.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Yes", "version": workspace.version},
+                     format="json").status_code == 200
 
 
 def test_revoked_token_is_refused_at_once(client_as, api, editor, workspace):

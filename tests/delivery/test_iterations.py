@@ -120,9 +120,12 @@ def test_api_iteration_lifecycle(api_as, product, editor):
     with time_machine.travel(datetime(2026, 11, 9, 12, tzinfo=UTC), tick=False):  # once it has ended
         velocity = client.get(f"/api/v1/iterations/velocity/?product={product.id}")
     assert velocity.status_code == 200 and [v["completed"] for v in velocity.json()["iterations"]] == [0]
-    patched = client.patch(f"/api/v1/iterations/{iteration_id}/", {"capacity_points": 8}, format="json")
-    assert patched.json()["capacity_points"] == 8
-    bad = client.patch(f"/api/v1/iterations/{iteration_id}/", {"end_date": "2026-10-01"}, format="json")
+    version = client.get(f"/api/v1/iterations/{iteration_id}/").json()["version"]
+    patched = client.patch(f"/api/v1/iterations/{iteration_id}/", {"capacity_points": 8, "version": version},
+                           format="json")
+    assert patched.json()["capacity_points"] == 8 and patched.json()["version"] == version + 1
+    bad = client.patch(f"/api/v1/iterations/{iteration_id}/", {"end_date": "2026-10-01", "version": version + 1},
+                       format="json")
     assert bad.status_code == 400 and "end_date" in bad.json()["errors"]
     assert client.delete(f"/api/v1/iterations/{iteration_id}/").status_code == 204
     assert not Iteration.objects.exists()

@@ -47,9 +47,11 @@ def test_stale_version_is_409_with_current_state(api_as, editor, kpi):
     assert Kpi.objects.get().name == "Signups (web)"
 
 
-def test_update_without_version_is_400(api_as, editor, kpi):
+def test_update_without_version_is_409_with_the_current_state(api_as, editor, kpi):
     response = api_as(editor).patch(f"/api/v1/kpis/{kpi.id}/", {"name": "New"}, format="json")
-    assert response.status_code == 400 and "version" in response.json()["errors"]
+    assert response.status_code == 409 and response.json()["current"]["version"] == kpi.version
+    kpi.refresh_from_db()
+    assert kpi.name != "New"
 
 
 def test_bulk_upsert_is_idempotent(api_as, editor, kpi, product):
@@ -106,7 +108,8 @@ def test_health_history_and_action_plans(api_as, editor, kpi, django_capture_on_
     assert [h["status"] for h in history] == ["off_track"]
     plans = api.get(f"/api/v1/action-plans/?kpi={kpi.id}").json()["results"]
     assert len(plans) == 1 and plans[0]["status"] == "open"
-    response = api.patch(f"/api/v1/action-plans/{plans[0]['id']}/", {"status": "closed"}, format="json")
+    response = api.patch(f"/api/v1/action-plans/{plans[0]['id']}/", {"status": "closed", "version": plans[0]["version"]},
+                         format="json")
     assert response.status_code == 200 and response.json()["closed_reason"] == "manual"
     assert KpiHealth.objects.count() == 1 and ActionPlan.objects.get().status == "closed"
 

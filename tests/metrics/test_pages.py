@@ -53,7 +53,8 @@ def test_action_plan_opened_and_closed_by_hand(client_as, editor, workspace, pro
     plan = ActionPlan.objects.get()
     url = reverse("metrics_plan_detail", kwargs={"ws": workspace.slug, "plan_id": plan.id})
     assert c.get(url).status_code == 200
-    response = c.post(url, {"title": plan.title, "owner": editor.id, "steps": "- call users", "status": "closed"})
+    response = c.post(url, {"title": plan.title, "owner": editor.id, "steps": "- call users", "status": "closed",
+                            "version": plan.version})
     assert response.status_code == 302
     plan.refresh_from_db()
     assert plan.status == "closed" and plan.closed_reason == "manual"

@@ -66,7 +66,7 @@ def test_patch_changes_schedule_and_recipients(api, editor, workspace, product):
     api.force_authenticate(editor)
     sub_id = api.post("/api/v1/report-subscriptions/", {"workspace": workspace.id, "name": "R",
                                                         "emails": ["a@x.test"]}, format="json").json()["id"]
-    response = api.patch(f"/api/v1/report-subscriptions/{sub_id}/", {"hour": 17, "emails": ["b@x.test"]},
+    response = api.patch(f"/api/v1/report-subscriptions/{sub_id}/", {"hour": 17, "emails": ["b@x.test"], "version": 1},
                          format="json")
     assert response.status_code == 200 and response.json()["hour"] == 17
     assert list(ReportRecipient.objects.values_list("email", flat=True)) == ["b@x.test"]

@@ -53,9 +53,11 @@ def test_stale_version_gets_409_with_current_state(as_editor, world):
     assert Initiative.objects.get(pk=initiative.pk).title == "First"
 
 
-def test_update_without_version_is_400(as_editor, world):
-    response = as_editor.patch(f"/api/v1/initiatives/{world['initiatives'].pk}/", {"title": "x"}, format="json")
-    assert response.status_code == 400 and "version" in response.json()["errors"]
+def test_update_without_version_is_409_with_the_current_state(as_editor, world):
+    initiative = world["initiatives"]
+    response = as_editor.patch(f"/api/v1/initiatives/{initiative.pk}/", {"title": "x"}, format="json")
+    assert response.status_code == 409 and response.json()["current"]["version"] == initiative.version
+    assert Initiative.objects.get(pk=initiative.pk).title == initiative.title
 
 
 def test_move_action_changes_horizon_with_version(as_editor, world):
@@ -152,7 +154,9 @@ def test_release_ship_and_scope(as_editor, world):
                               format="json")
     assert response.status_code == 200
     assert Initiative.objects.get(pk=world["initiatives"].pk).release_id == release.pk
-    response = as_editor.patch(f"/api/v1/releases/{release.pk}/", {"status": "released"}, format="json")
+    release.refresh_from_db()
+    response = as_editor.patch(f"/api/v1/releases/{release.pk}/", {"status": "released", "version": release.version},
+                               format="json")
     assert response.json()["status"] == "released" and response.json()["released_at"]
 
 

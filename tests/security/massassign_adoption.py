@@ -5,7 +5,7 @@ from .massassign import Write
 
 WRITES = {
     "feature": Write(bodies={"create": lambda f: {"product": f.product_id, "key": "search.v2", "name": "Search"},
-                             "update": lambda f: {"name": "Renamed", "target_percent": "30"}}),
+                             "update": lambda f: {"version": f.version, "name": "Renamed", "target_percent": "30"}}),
     "ingestion-key": Write(build=m._key, bodies={"create": lambda k: {"product": k.product_id, "name": "CI"}}),
     "event": Write(exempt={"bulk": "authenticated by a product's ingestion key, not a user: the foreign-product "
                                    "body is tested in test_mass_assignment_adoption.py"}),

@@ -23,11 +23,11 @@ WRITES = {
                           "update": lambda e: {"title": "Renamed", "version": e.version}}),
     "custom-field": Write(bodies={
         "create": lambda f: {"product": f.product_id, "key": "squad", "label": "Squad", "type": "text"},
-        "update": lambda f: {"label": "Renamed"}}),
+        "update": lambda f: {"version": f.version, "label": "Renamed"}}),
     "saved-view": Write(bodies={"create": lambda v: {"product": v.product_id, "name": "Mine", "config": {}},
-                                "update": lambda v: {"name": "Renamed"}}),
+                                "update": lambda v: {"version": v.version, "name": "Renamed"}}),
     "feedback": Write(bodies={"create": lambda f: {"product": f.product_id, "customer": "Hooli", "quote": "More!"},
-                              "update": lambda f: {"customer": "Renamed"}}),
+                              "update": lambda f: {"version": f.version, "customer": "Renamed"}}),
     "backlog-product": Write(build=m._product, bodies={
         "scoring_model": lambda p: {"framework": "wsjf"},
         "backlog_settings": lambda p: {"segment_weights": {"enterprise": 2.0}},

@@ -32,7 +32,7 @@ WRITES = {
         build=m._iteration,
         bodies={"create": lambda i: {"product": i.product_id, "name": "Sprint 9", "start_date": "2026-11-16",
                                      "end_date": "2026-11-27", "capacity_points": 8},
-                "update": lambda i: {"name": "Renamed", "start_date": "2026-11-02", "end_date": "2026-11-13"},
+                "update": lambda i: {"version": i.version, "name": "Renamed", "start_date": "2026-11-02", "end_date": "2026-11-13"},
                 "add_story": lambda i: {"story": _unplanned(i).id},
                 "remove_story": lambda i: {"story": i.items.first().story_id}}),
     "release-scope": Write(bodies={

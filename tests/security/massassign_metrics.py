@@ -13,5 +13,5 @@ WRITES = {
         "bulk": lambda x: {"items": [{"kpi": x.kpi_id, "period": "2026-11-16", "value": "8"}]}}),
     "action-plan": Write(build=m._plan, bodies={
         "create": lambda p: {"kpi": KpiFactory(product=p.kpi.product).id, "title": "Win them back"},
-        "update": lambda p: {"title": "Renamed", "steps": "- call"}}),
+        "update": lambda p: {"version": p.version, "title": "Renamed", "steps": "- call"}}),
 }

@@ -4,7 +4,7 @@ from .massassign import Write
 
 WRITES = {
     "workspace": Write(bodies={"create": lambda ws: {"name": "Mine", "time_zone": "UTC"},
-                               "update": lambda ws: {"name": "Renamed", "time_zone": "UTC"}}),
+                               "update": lambda ws: {"version": ws.version, "name": "Renamed", "time_zone": "UTC"}}),
     "notification": Write(exempt={
         "mark_read": "a user's own notifications, not an object of the workspace: ids of someone else's "
                      "notifications (and of another workspace) are tested in test_mass_assignment.py"}),
