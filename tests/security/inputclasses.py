@@ -23,6 +23,11 @@ FIELD_VALUES = {
     "deep value": [_nested(40), {"a": {"b": {"c": [1e308]}}}],
 }
 
+# (class, form value) for page forms: what a browser can send (no lone surrogates in form encoding)
+PAGE_VALUES = [("far date", "9999-12-31"), ("far date", "0001-01-01T00:00"), ("huge number", str(2**40)),
+               ("huge number", "1e308"), ("not finite", "NaN"), ("oversize string", "x" * 200_000),
+               ("bad text", "a\x00b")]
+
 # (class, content type, raw body)
 RAW_BODIES = [
     ("deep JSON", "application/json", b"[" * DEEP + b"]" * DEEP),
