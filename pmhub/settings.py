@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
 ]
 
 ROOT_URLCONF = "pmhub.urls"

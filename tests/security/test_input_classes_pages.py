@@ -111,3 +111,31 @@ def test_page_form_answers_every_input_class_without_a_500(route, workspace, adm
             failures.append(f"bad encoding body to {action}: {response.status_code}")
     print(f"page input classes: {route.key}: {len(targets)} forms, {sent} requests")
     assert not failures, f"{route.key}:\n" + "\n".join(failures)
+
+
+# --- what the walk found, with their acceptance twins ------------------------------------------------
+def _epics_url(product):
+    return reverse("backlog:epics", kwargs={"ws": product.workspace.slug, "product_id": product.id})
+
+
+def test_nul_in_a_form_post_is_refused_and_nothing_is_written(client_as, editor, workspace):
+    from backlog.models import Epic
+    from tests.roadmaps.factories import ProductFactory
+
+    product = ProductFactory(workspace=workspace)
+    response = client_as(editor).post(_epics_url(product), {"title": "Check\x00out"})
+    assert response.status_code == 400 and b"NUL" in response.content
+    assert not Epic.objects.filter(product=product).exists()
+    accepted = client_as(editor).post(_epics_url(product), {"title": "Checkout"})
+    assert accepted.status_code in (200, 302) and Epic.objects.filter(product=product, title="Checkout").exists()
+
+
+def test_epic_title_longer_than_its_column_is_a_field_error(client_as, editor, workspace):
+    from backlog.models import Epic
+    from tests.roadmaps.factories import ProductFactory
+
+    product = ProductFactory(workspace=workspace)
+    response = client_as(editor).post(_epics_url(product), {"title": "x" * 201})
+    assert response.status_code == 400 and not Epic.objects.filter(product=product).exists()
+    client_as(editor).post(_epics_url(product), {"title": "x" * 200})
+    assert Epic.objects.filter(product=product, title="x" * 200).exists()
