@@ -15,7 +15,7 @@ import json
 import re
 from itertools import accumulate
 
-JSON_MAX_DEPTH = 64  # our deepest legitimate body (a report section's options) is 4 deep
+JSON_MAX_DEPTH = 64  # our bodies (event batches, score inputs, custom values) nest a few levels
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
