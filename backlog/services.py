@@ -851,6 +851,9 @@ def epic_create(*, actor, product, title: str, **data) -> Epic:
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     epic = Epic(product=product, **data)
     epic.title = epic.title.strip()
+    # Lengths and choices as the columns hold them (a 200 KB title reached the database: 500).
+    epic.full_clean(exclude=["product", "initiative", "release", "score", "score_inputs", "custom_values"],
+                    validate_constraints=False)
     epic.score = score_of(epic, selectors.scoring_model_of(product), strict=True)
     epic.save()
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created epic", target=epic)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from pmhub import csvsafe
 from pmhub.csvsafe import FORMULA_STARTS
+from pmhub.textfiles import csv_rows, decode_text
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -79,25 +80,18 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%b/%y %I:%M %p", "%d/%b/%y", "%d/%m/%Y", "%d.%m.
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding). A UTF-8 BOM is dropped; invalid UTF-8 falls back to cp1252,
-    then latin-1 (which accepts any byte)."""
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8-sig":
-            encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-        return text, encoding
-    raise AssertionError("latin-1 decodes anything")
+    """Return (text, encoding): pmhub.textfiles decides (a BOM first, UTF-16 included; binary,
+    NUL bytes and UTF-16 without a mark refused with FileRefused), invalid UTF-8 falls back to
+    cp1252, then latin-1."""
+    return decode_text(data, fallbacks=ENCODINGS[1:])
 
 
 def parse(text: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows; quoted newlines stay inside their field. Empty lines are dropped."""
+    """Header and rows; quoted newlines stay inside their field. Empty lines are dropped. A field
+    over 128 KB raises FileRefused."""
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)  # the header decides: ',' unless ';' or tab dominate
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = [row for row in csv_rows(text, delimiter=delimiter) if any(cell.strip() for cell in row)]
     if not rows:
         return [], []
     headers = [h.strip() for h in rows[0]]

@@ -13,6 +13,7 @@ from backlog.progress import EMPTY
 from pmhub.access import require_role
 from pmhub.models import Membership, Role
 from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
+from pmhub.textfiles import FileRefused
 from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
@@ -290,8 +291,11 @@ def import_upload(*, actor, product, filename: str, data: bytes) -> ImportJob:
         raise ValidationError({"file": "The file is empty."})
     if len(data) > MAX_IMPORT_BYTES:
         raise ValidationError({"file": "The file is larger than 20 MB."})
-    text, encoding = importer.decode(data)
-    headers, rows = importer.parse(text)
+    try:
+        text, encoding = importer.decode(data)
+        headers, rows = importer.parse(text)
+    except FileRefused as exc:
+        raise ValidationError({"file": str(exc)}) from None
     if not headers or not rows:
         raise ValidationError({"file": "No header row and data rows were found in this CSV."})
     mapping = importer.default_mapping(headers)

@@ -4,10 +4,10 @@ Every bad row is reported with its line number and the reason; valid rows come b
 {"line", "period", "value"} with the period already cut in the workspace's time zone.
 """
 
-import csv
-import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+
+from pmhub.textfiles import FileRefused, csv_rows, decode_text
 
 from .periods import local_date, period_of
 
@@ -52,12 +52,13 @@ def future_error(when, *, today: date, time_zone: str) -> str | None:
 def parse_csv(content: bytes | str, *, cadence: str, time_zone: str,
               today: date | None = None) -> tuple[list[dict], list[dict]]:
     """Rows and per-line errors; with `today`, a row dated after it is an error, not a row."""
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return [], [{"line": 0, "raw": "", "reason": "The file is not UTF-8 text."}]
-    reader = csv.reader(io.StringIO(content))
+    try:
+        if isinstance(content, bytes):
+            content, _encoding = decode_text(content, fallbacks=())  # UTF-8 or UTF-16 with its mark
+        records = csv_rows(content)
+    except FileRefused as exc:
+        return [], [{"line": 0, "raw": "", "reason": str(exc)}]
+    reader = iter(records)
     rows, errors = [], []
     header = next(reader, None)
     names = [h.strip().lower() for h in header or []]

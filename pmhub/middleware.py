@@ -98,3 +98,28 @@ class OwnErrorPagesMiddleware:
         if isinstance(exception, PermissionDenied):
             return render(request, "403.html", status=403)
         return None
+
+
+class UnstorableTextMiddleware:
+    """A form value with a NUL character is refused with a 400 before any view runs: PostgreSQL
+    cannot store NUL in text, and views that hand POST values to services answered 500. DRF
+    refuses NUL in its own fields and pmhub.jsonsafe in JSON; this covers form posts (pages and
+    form-encoded API calls) in one place."""
+
+    MESSAGE = "Text may not contain NUL characters."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                                 "multipart/form-data"):
+            try:
+                values = [v for _k, vs in request.POST.lists() for v in vs]
+            except RequestDataTooBig:
+                return RequestSizeLimitMiddleware.too_large(request)
+            if any("\x00" in v for v in values if isinstance(v, str)):
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": self.MESSAGE, "code": "invalid", "errors": {}}, status=400)
+                return HttpResponse(self.MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

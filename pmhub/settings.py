@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pmhub.middleware.OwnErrorPagesMiddleware",
+    "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
 ]
 
 ROOT_URLCONF = "pmhub.urls"

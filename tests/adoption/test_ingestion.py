@@ -88,6 +88,19 @@ def test_payload_without_an_event_list_is_400(product, key, body):
     assert "events" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("raw", [b"[" * 1000 + b"]" * 1000, b'{"events": [' + b'{"a":' * 1000 + b"1" + b"}" * 1000 + b"]}",
+                                 b'{"events": [{"id": "e1", "value": NaN}]}', b'{"events": [{"id": "\\u0000"}]}'])
+def test_deep_or_unstorable_json_is_400_before_parsing_and_stores_nothing(product, key, raw):
+    """A 4 KB body nested 1,000 deep raised RecursionError inside the JSON parser (500)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post("/api/v1/events/bulk/", data=raw, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"
+    assert not UsageEvent.objects.exists()
+
+
 def test_events_in_the_far_future_are_refused(product, key, ingest):
     response = ingest(key, [event(1, at="2026-11-27T12:00:00Z")])
     assert response.status_code == 400
