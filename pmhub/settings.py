@@ -210,6 +210,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Outgoing webhooks (docs/decisions/0801-webhooks.md) ----------------------
 # Seconds a receiver has to answer one POST; a worker's claim on a delivery lasts three times that.
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+# Every URL the server fetches (webhooks, integrations) must resolve to public addresses only
+# (pmhub/outbound.py); these host names or IP networks are allowed although internal.
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
