@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import ThrottledAdminAuthenticationForm
 from .models import Activity, ApiToken, Invitation, Membership, User, Workspace
 
 
@@ -35,3 +36,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 admin.site.register(Invitation)
 admin.site.register(Activity)
+
+# The admin's sign-in goes through the same lockout as the site's (same counters): without it,
+# staff passwords could be guessed at /admin/login/ while the normal sign-in was locked.
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -102,6 +102,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttle: failures allowed per account and per client address in the window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# A sign-up link (sent by e-mail, so that sign-up never tells whether an address has an account) lasts this long.
+SIGNUP_LINK_MAX_AGE = env.int("SIGNUP_LINK_MAX_AGE", default=3 * 24 * 3600)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -215,6 +217,9 @@ WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
 OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 
 # --- REST API -----------------------------------------------------------------
+# Reverse proxies in front of PMHub: the client address is taken from X-Forwarded-For this many hops
+# back, for the API throttle and the sign-in lockout alike (0: REMOTE_ADDR, the header ignored).
+NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "pmhub.api.authentication.ApiTokenAuthentication",
@@ -233,7 +238,8 @@ REST_FRAMEWORK = {
     ],
     # Client address for the per-address throttle: REMOTE_ADDR unless we sit behind this many proxies
     # (with DRF's default, None, any client could pick its own address through X-Forwarded-For).
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    # The sign-in lockout reads the same setting (pmhub.utils.client_address).
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "token": env("API_THROTTLE_TOKEN", default="6000/min"),
         "address": env("API_THROTTLE_ADDRESS", default="12000/min"),

@@ -10,11 +10,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import Role, User
+from pmhub.utils import safe_next
 from pmhub.views import WorkspacePageMixin, form_errors_from
 
 from . import forms, selectors, services
@@ -361,13 +361,6 @@ class ListView(_RoadmapView):
 
 
 # --- initiatives ----------------------------------------------------------------------------------
-def _safe_next(request, fallback):
-    nxt = request.POST.get("next") or request.GET.get("next")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return nxt
-    return fallback
-
-
 class InitiativeFormView(ProductPageMixin, View):
     """Create (no initiative_id) or edit an initiative; the edit form carries the version read."""
 
@@ -392,7 +385,7 @@ class InitiativeFormView(ProductPageMixin, View):
     def _render(self, request, form, initiative, status=200, conflict=None):
         return render(request, "roadmaps/initiative_form.html", self.get_context_data(
             form=form, initiative=initiative, conflict=conflict,
-            next=_safe_next(request, "")), status=status)
+            next=safe_next(request, "")), status=status)
 
     def get(self, request, ws, product_id, initiative_id=None):
         initiative = self._initiative(initiative_id)
@@ -417,7 +410,7 @@ class InitiativeFormView(ProductPageMixin, View):
                 return self._render(request, form, initiative, status=409, conflict=e.current)
             else:
                 messages.success(request, f"Initiative “{initiative.title}” saved.")
-                return redirect(_safe_next(request, reverse("roadmaps:list", kwargs={
+                return redirect(safe_next(request, reverse("roadmaps:list", kwargs={
                     "ws": ws, "product_id": self.product.id})))
         return self._render(request, form, initiative, status=400)
 
@@ -471,7 +464,7 @@ class InitiativeMoveView(ProductPageMixin, View):
             messages.error(request, "Could not move: " + json.dumps(body.get("errors")))
         else:
             messages.success(request, "Initiative moved.")
-        return redirect(_safe_next(request, reverse("roadmaps:board", kwargs={"ws": self.workspace.slug,
+        return redirect(safe_next(request, reverse("roadmaps:board", kwargs={"ws": self.workspace.slug,
                                                                              "product_id": self.product.id})))
 
 
