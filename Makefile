@@ -26,8 +26,10 @@ node_modules/.installed: package.json package-lock.json
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-run: migrate
-	$(PY) manage.py seed_demo
+# The demo runs with DEBUG on: with it off, PMHub refuses the public default SECRET_KEY (SECURITY.md).
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install

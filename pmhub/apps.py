@@ -7,6 +7,7 @@ class PmhubConfig(AppConfig):
     verbose_name = "PMHub core"
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy check of SECRET_KEY
         from .models import Notification
 
         post_delete.connect(_notification_deleted, sender=Notification, dispatch_uid="pmhub.unread_forget")

@@ -14,7 +14,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-pmhub-development-key-change-me")
+# The default is public: fine for development (DEBUG=true) and for tests, refused by every serving
+# process with DEBUG off (pmhub/checks.py).
+SECRET_KEY = env("SECRET_KEY", default="") or "django-insecure-pmhub-development-key-change-me"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public address used in e-mails (invitations, reports, unsubscribe links).
