@@ -125,7 +125,7 @@ def _split(url: str) -> tuple[str, str, int, str]:
 def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
+    except (UnicodeError, OSError, ValueError):  # gaierror is an OSError; a NUL in the name a ValueError
         return []
     return list(dict.fromkeys(info[4][0] for info in infos))
 
