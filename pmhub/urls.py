@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .admin import admin_login
 
 workspace_patterns = [
     path("", views.WorkspaceHomeView.as_view(), name="workspace_home"),
@@ -42,5 +43,6 @@ urlpatterns = [
     path("api/v1/", include("pmhub.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/login/", admin_login),  # the admin's own, with a safe `next` (pmhub/admin.py)
     path("admin/", admin.site.urls),
 ]

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from pmhub.services import signup_token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.roadmaps.factories import InitiativeFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,11 @@ def _sign_in(client, world, nxt):
 
 def _sign_in_query(client, world, nxt):
     return client.post(f"{reverse('login')}?next={nxt}", {"username": world["admin"].email, "password": PASSWORD})
+
+
+def _admin_sign_in(client, world, nxt):
+    return client.post(f"{reverse('admin:login')}?next={nxt}", {"username": world["staff"].email,
+                                                                "password": PASSWORD, "next": nxt})
 
 
 def _sign_out(client, world, nxt):
@@ -98,6 +103,7 @@ def _initiative_move(client, world, nxt):
 NEXT_VIEWS = {
     "sign in (form field)": _sign_in,
     "sign in (query)": _sign_in_query,
+    "admin sign in": _admin_sign_in,
     "sign out": _sign_out,
     "sign up page": _sign_up_page,
     "sign up": _sign_up_post,
@@ -113,7 +119,8 @@ NEXT_READERS = {"pmhub/utils.py"}
 @pytest.fixture
 def world(workspace, admin):
     product = ProductFactory(workspace=workspace)
-    return {"admin": admin, "product": product, "initiative": InitiativeFactory(product=product)}
+    staff = UserFactory(email="staff@acme.test", is_staff=True, is_superuser=True)
+    return {"admin": admin, "staff": staff, "product": product, "initiative": InitiativeFactory(product=product)}
 
 
 def _assert_stays_on_site(response, hostile):
