@@ -190,3 +190,20 @@ def test_payload_with_dates_and_decimals_is_serialised(receiver, admin, workspac
                      payload={"value": Decimal("1.50"), "on": date(2026, 11, 26)})
     [hit] = receiver.received
     assert hit["valid"] and hit["body"]["data"] == {"value": "1.50", "on": "2026-11-26"}
+
+
+def test_the_scrub_migration_leaves_only_short_reasons_in_old_delivery_logs(admin, workspace):
+    """Rows logged before the outbound policy held socket errors and timings of internal hosts."""
+    import importlib
+
+    from django.apps import apps
+
+    scrub = importlib.import_module("reports.migrations.0003_webhook_delivery_log_scrub").scrub
+    endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://hooks.acme.test/in", events=[])
+    old = [("URLError: [Errno 111] Connection refused", None, 3), ("URLError: timed out", None, 10004),
+           ("HTTP 500", 500, 12), ("", 200, 9)]
+    rows = [WebhookDelivery.objects.create(endpoint=endpoint, event="story.created", error=e, response_status=s,
+                                           response_ms=ms) for e, s, ms in old]
+    scrub(apps, None)
+    assert [(d.error, d.response_status, d.response_ms) for d in (WebhookDelivery.objects.get(id=r.id) for r in rows)] \
+        == [("connection failed", None, None), ("timeout", None, None), ("HTTP 500", 500, 12), ("", 200, 9)]
