@@ -112,8 +112,11 @@ NEXT_VIEWS = {
     "initiative form page": _initiative_form_page,
     "initiative move": _initiative_move,
 }
-# The modules whose views read `next`, with the view names above that cover them.
-NEXT_READERS = {"pmhub/utils.py"}
+# The only modules that may touch `next` by hand, and why.
+NEXT_READERS = {
+    "pmhub/utils.py": "safe_next itself",
+    "pmhub/admin.py": "admin_login replaces the admin's `next` by safe_next's answer (view 'admin sign in')",
+}
 
 
 @pytest.fixture
@@ -167,4 +170,4 @@ def test_no_view_reads_next_except_through_safe_next():
         for path in (root / app).rglob("*.py"):
             if pattern.search(path.read_text()):
                 readers.add(str(path.relative_to(root)))
-    assert readers == NEXT_READERS
+    assert readers == set(NEXT_READERS)
