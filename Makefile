@@ -29,8 +29,10 @@ migrate: install
 # Links in e-mails point at the address the server was started on unless SITE_URL says otherwise.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-run: migrate
-	$(PY) manage.py seed_demo
+# The demo runs with DEBUG on: with it off, PMHub refuses the public default SECRET_KEY (SECURITY.md).
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install

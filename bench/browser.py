@@ -5,6 +5,7 @@ skipped (n/a) when /usr/bin/chromium or Playwright is missing."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -54,7 +55,9 @@ class Server:
 
     def __enter__(self) -> Server:
         env = dict(os.environ, DATABASE_URL=self.database_url, DEBUG="false", ALLOWED_HOSTS="127.0.0.1",
-                   DJANGO_SETTINGS_MODULE="pmhub.settings")
+                   DJANGO_SETTINGS_MODULE="pmhub.settings",
+                   # DEBUG off refuses the public default key (pmhub/checks.py): a throwaway one per run.
+                   SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in __exit__
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],

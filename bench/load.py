@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -122,7 +123,9 @@ def _valid_rank_keys() -> None:
 def start_server(url: str, port: int, workers: int, queue: str, log_path: Path) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="pmhub.settings", DEBUG="false",
                CELERY_QUEUE=queue, API_THROTTLE_TOKEN="100000000/min", API_THROTTLE_ADDRESS="100000000/min",
-               ALLOWED_HOSTS="127.0.0.1,localhost")
+               ALLOWED_HOSTS="127.0.0.1,localhost",
+               # DEBUG off refuses the public default key (pmhub/checks.py): a throwaway one per run.
+               SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
     log = open(log_path, "wb")  # noqa: SIM115 - handed to the child, closed with it
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "pmhub.wsgi", "-w", str(workers),
                              "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],

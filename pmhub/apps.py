@@ -7,6 +7,7 @@ class PmhubConfig(AppConfig):
     verbose_name = "PMHub core"
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy check of SECRET_KEY
         from .api.fields import use_in_model_serializers
         from .models import Notification
 

@@ -4,3 +4,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmhub.settings")
 application = get_asgi_application()
+
+from pmhub.checks import require_safe_setup  # noqa: E402 - settings must be loaded first
+
+require_safe_setup()

@@ -2,13 +2,28 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmhub.settings")
 
 app = Celery("pmhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_unsafe_setup(**kwargs):
+    """A worker signs and mails links (reports, sign-up, invitations): same rule as the web process."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .checks import require_safe_setup
+
+    try:
+        require_safe_setup()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows an Exception raised by a signal handler; SystemExit stops it.
+        raise SystemExit(str(exc)) from None
 
 
 def queue_or_leave(task, *args) -> bool:

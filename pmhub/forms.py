@@ -2,26 +2,41 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
 from .models import ApiToken, Role, User
+from .utils import client_address
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Sign-in limited per account and per client address (failures in a sliding window)."""
+def login_failure_keys(*, request, username: str) -> list[str]:
+    """The two counters a failed sign-in adds to: the client (its real address, see
+    pmhub.utils.client_address) and the account (case and spaces ignored)."""
+    return [f"login-fail:ip:{client_address(request) if request else ''}",
+            f"login-fail:acct:{(username or '').strip().lower()}"]
+
+
+def login_failures_clear(*, username: str) -> None:
+    """Forget an account's failures (after a password reset: its owner proved they hold the mailbox)."""
+    cache.delete(f"login-fail:acct:{(username or '').strip().lower()}")
+
+
+class LoginThrottleMixin:
+    """Sign-in limited per account and per client address (failures in a window), for every
+    sign-in form: the site's and the admin's. A locked account stays reachable: a password reset
+    link signs its owner in and clears the account's counter."""
 
     error_messages = AuthenticationForm.error_messages | {
-        "throttled": "Too many failed sign-in attempts. Wait a few minutes and try again.",
+        "throttled": "Too many failed sign-in attempts. Wait a few minutes and try again, "
+                     "or reset your password to sign in now.",
     }
 
     def _keys(self):
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        account = (self.data.get("username") or "").strip().lower()
-        return [f"login-fail:ip:{ip}", f"login-fail:acct:{account}"]
+        return login_failure_keys(request=self.request, username=self.data.get("username"))
 
     def clean(self):
         if any(cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT for key in self._keys()):
@@ -38,27 +53,38 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
 
 
+class ThrottledAuthenticationForm(LoginThrottleMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(LoginThrottleMixin, AdminAuthenticationForm):
+    error_messages = AdminAuthenticationForm.error_messages | LoginThrottleMixin.error_messages
+
+
 class SignUpForm(forms.Form):
+    """Name and e-mail only: the answer is the same whether the address has an account or not, and
+    the password is chosen on the page the e-mailed link opens (SignUpPasswordForm)."""
+
     name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField()
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignUpPasswordForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput, help_text=password_validation.password_validators_help_text_html()
     )
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail already exists. Sign in instead.")
-        return email
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
 
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("email"):
-            try:
-                password_validation.validate_password(data["password"], User(email=data["email"]))
-            except forms.ValidationError as e:
-                self.add_error("password", e)
-        return data
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password, User(email=self.email))
+        return password
 
 
 class WorkspaceForm(forms.Form):

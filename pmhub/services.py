@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -283,6 +284,44 @@ def job_finish(*, job_id: int, result: dict | None = None, failed: bool = False,
     if not failed and job.total:
         job.progress = job.total
     job.save(update_fields=["status", "result", "message", "finished_at", "progress"])
+
+
+SIGNUP_SALT = "pmhub.signup"
+
+
+def signup_request(*, email: str, name: str, next_path: str = "") -> None:
+    """Sign-up, step 1: queue the e-mail. Whether the address has an account is decided by the
+    worker, so the request does the same work, and answers the same, either way."""
+    from .tasks import send_signup_email
+
+    send_signup_email.delay_on_commit(email.strip().lower(), name[:150], next_path)
+
+
+def signup_token(*, email: str, name: str) -> str:
+    """The signed sign-up link's token (no row until the link is used; it expires with
+    SIGNUP_LINK_MAX_AGE)."""
+    return signing.dumps({"email": email, "name": name}, salt=SIGNUP_SALT, compress=True)
+
+
+def signup_token_read(token: str) -> dict | None:
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=settings.SIGNUP_LINK_MAX_AGE)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    return data if isinstance(data, dict) and data.get("email") else None
+
+
+def signup_complete(*, email: str, name: str, password: str) -> User | None:
+    """Sign-up, step 2: create the account of a confirmed address; None when it has one already."""
+    from django.db import IntegrityError
+
+    if User.objects.filter(email__iexact=email).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return user_create(email=email, password=password, name=name)
+    except IntegrityError:  # the same link used twice at the same moment
+        return None
 
 
 def user_create(*, email: str, password: str, name: str = "") -> User:

@@ -14,7 +14,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-pmhub-development-key-change-me")
+# The default is public: fine for development (DEBUG=true) and for tests, refused by every serving
+# process with DEBUG off (pmhub/checks.py).
+SECRET_KEY = env("SECRET_KEY", default="") or "django-insecure-pmhub-development-key-change-me"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public address used in e-mails (invitations, reports, unsubscribe links).
@@ -106,6 +108,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttle: failures allowed per account and per client address in the window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# A sign-up link (sent by e-mail, so that sign-up never tells whether an address has an account) lasts this long.
+SIGNUP_LINK_MAX_AGE = env.int("SIGNUP_LINK_MAX_AGE", default=3 * 24 * 3600)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -214,8 +218,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Outgoing webhooks (docs/decisions/0801-webhooks.md) ----------------------
 # Seconds a receiver has to answer one POST; a worker's claim on a delivery lasts three times that.
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+# Every URL the server fetches (webhooks, integrations) must resolve to public addresses only
+# (pmhub/outbound.py); these host names or IP networks are allowed although internal.
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 
 # --- REST API -----------------------------------------------------------------
+# Reverse proxies in front of PMHub: the client address is taken from X-Forwarded-For this many hops
+# back, for the API throttle and the sign-in lockout alike (0: REMOTE_ADDR, the header ignored).
+NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "pmhub.api.authentication.ApiTokenAuthentication",
@@ -234,7 +244,8 @@ REST_FRAMEWORK = {
     ],
     # Client address for the per-address throttle: REMOTE_ADDR unless we sit behind this many proxies
     # (with DRF's default, None, any client could pick its own address through X-Forwarded-For).
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
+    # The sign-in lockout reads the same setting (pmhub.utils.client_address).
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "token": env("API_THROTTLE_TOKEN", default="6000/min"),
         "address": env("API_THROTTLE_ADDRESS", default="12000/min"),

@@ -29,3 +29,32 @@ def send_invitation_email(self, invitation_id: int, raw_key: str) -> str:
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     message.send()
     return "sent"
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def send_signup_email(self, email: str, name: str, next_path: str = "") -> str:
+    """Sign-up's e-mail: a link to finish for a new address; for an address that has an account, a
+    note with the sign-in and password-reset links (the page said the same in both cases)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from .models import User
+    from .services import signup_token
+
+    query = f"?{urlencode({'next': next_path})}" if next_path else ""
+    existing = User.objects.filter(email__iexact=email, is_active=True).exists()
+    if existing:
+        template, subject = "emails/signup_existing", "You already have a PMHub account"
+        context = {"login_url": f"{settings.SITE_URL}{reverse('login')}{query}",
+                   "reset_url": f"{settings.SITE_URL}{reverse('password_reset')}"}
+    else:
+        template, subject = "emails/signup", "Finish creating your PMHub account"
+        token = signup_token(email=email, name=name)
+        context = {"url": f"{settings.SITE_URL}{reverse('signup_confirm', args=[token])}{query}",
+                   "days": max(settings.SIGNUP_LINK_MAX_AGE // 86400, 1)}
+    message = EmailMultiAlternatives(subject=mail_subject(subject), body=render_to_string(f"{template}.txt", context),
+                                     to=[email])
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()
+    return "existing" if existing else "sent"

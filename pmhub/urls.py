@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from pmhub.api.schema_view import CachedSpectacularAPIView
 
 from . import views
+from .admin import admin_login
 
 workspace_patterns = [
     path("", views.WorkspaceHomeView.as_view(), name="workspace_home"),
@@ -28,6 +29,10 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.PMHubLoginView.as_view(), name="login"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/logout/", views.PMHubLogoutView.as_view(), name="logout"),
+    path("accounts/signup/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    path("accounts/reset/<uidb64>/<token>/", views.PMHubPasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
@@ -41,5 +46,6 @@ urlpatterns = [
     path("api/v1/", include("pmhub.api.urls")),
     path("api/schema/", CachedSpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/login/", admin_login),  # the admin's own, with a safe `next` (pmhub/admin.py)
     path("admin/", admin.site.urls),
 ]

@@ -142,3 +142,32 @@ def all_or_nothing(*calls) -> None:
             transaction.set_rollback(True)
     if errors:
         raise ValidationError(errors)
+def safe_next(request, fallback: str) -> str:
+    """Where to go after a form: the request's `next` (POST, then GET) when it is a path on this
+    site, else `fallback`. Every view that honours `next` calls this, so none of them can be made
+    to redirect to another site (`https://evil.example`, `//evil.example`, `/\\evil.example`) or to
+    a `javascript:` URL; tests/security/test_redirects.py walks them all."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = (request.POST.get("next") or request.GET.get("next") or "").strip()
+    # No allowed host at all: only a path without scheme or host passes.
+    if nxt.startswith("/") and url_has_allowed_host_and_scheme(nxt, allowed_hosts=set()):
+        return nxt
+    return fallback
+
+
+def client_address(request) -> str:
+    """The client's address for per-address limits (sign-in lockout, API throttling): REMOTE_ADDR,
+    or, behind `settings.NUM_PROXIES` reverse proxies (env API_NUM_PROXIES), the address the
+    outermost of them saw, read from X-Forwarded-For the way DRF does. Without the setting the
+    header is ignored (a client could name any address in it); with it missing behind a proxy,
+    every client would share the proxy's address and one lockout would hit everyone."""
+    from django.conf import settings
+
+    num_proxies = getattr(settings, "NUM_PROXIES", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if num_proxies and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if addresses:
+            return addresses[-min(num_proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")

@@ -3,11 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetConfirmView
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views import View
 
 from . import selectors, services
@@ -18,12 +18,14 @@ from .forms import (
     InvitationForm,
     RoleForm,
     SignUpForm,
+    SignUpPasswordForm,
     ThrottledAuthenticationForm,
     WorkspaceForm,
+    login_failures_clear,
 )
 from .home import home_panels
 from .models import ApiToken, BackgroundJob, Invitation, Membership, Role
-from .utils import version_read
+from .utils import safe_next, version_read
 
 SESSION_WORKSPACE = "pmhub_workspace"
 
@@ -86,17 +88,63 @@ class PMHubLoginView(LoginView):
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
 
+    def get_redirect_url(self):
+        return safe_next(self.request, "")  # a local path only (Django's check lets "evil.example" by)
+
+
+class PMHubLogoutView(LogoutView):
+    def get_redirect_url(self):
+        return safe_next(self.request, "")
+
+
+class PMHubPasswordResetConfirmView(PasswordResetConfirmView):
+    """A password reset signs its owner in and clears the account's failed sign-ins: whoever
+    hammers an account's sign-in can delay its owner, never lock them out."""
+
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_failures_clear(username=form.user.email)
+        messages.success(self.request, "Your password is set and you are signed in.")
+        return response
+
 
 def signup(request):
+    """Step 1: name and e-mail. The answer is the same page whether the address has an account or
+    not; the worker mails either a link to finish (new address) or a note with the sign-in and
+    reset links (existing account). See docs/decisions/1202-sign-in-abuse.md."""
     if request.user.is_authenticated:
         return redirect("home")
+    next_path = safe_next(request, "")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(email=form.cleaned_data["email"], password=form.cleaned_data["password"],
-                                    name=form.cleaned_data["name"])
+        services.signup_request(email=form.cleaned_data["email"], name=form.cleaned_data["name"], next_path=next_path)
+        return render(request, "registration/signup_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "registration/signup.html", {"form": form, "next": next_path},
+                  status=400 if request.method == "POST" else 200)
+
+
+def signup_confirm(request, token):
+    """Step 2, from the e-mailed link: choose a password; the account is created and signed in."""
+    data = services.signup_token_read(token)
+    if data is None:
+        return render(request, "registration/signup_invalid.html", status=400)
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpPasswordForm(request.POST or None, email=data["email"])
+    if request.method == "POST" and form.is_valid():
+        user = services.signup_complete(email=data["email"], name=data["name"], password=form.cleaned_data["password"])
+        if user is None:  # the link was used already, or the address got an account meanwhile
+            messages.info(request, "This e-mail address already has an account. Sign in, or reset your password.")
+            return redirect("login")
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(request.GET.get("next") or "home")
-    return render(request, "registration/signup.html", {"form": form})
+        return redirect(safe_next(request, reverse("home")))
+    return render(request, "registration/signup_confirm.html",
+                  {"form": form, "email": data["email"], "next": safe_next(request, "")},
+                  status=400 if request.method == "POST" else 200)
 
 
 def home(request):

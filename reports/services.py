@@ -11,8 +11,6 @@ import json
 import logging
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlparse
@@ -32,6 +30,7 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.clock import today_in
 from pmhub.models import Membership, Notification, Role
+from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_check_url, outbound_post
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, mail_subject, version_claim
 from pmhub.webhooks import webhook_event_names
@@ -480,6 +479,11 @@ def _clean_webhook(*, url: str, events: list[str], description: str = "") -> dic
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         errors["url"] = "Enter an http:// or https:// URL."
+    else:
+        try:
+            outbound_check_url(url)
+        except OutboundRefused as exc:
+            errors["url"] = f"This URL cannot receive webhooks: {exc.reason}."
     events = list(dict.fromkeys(events or []))
     allowed = webhook_event_names()  # exactly what the apps registered (pmhub.webhooks)
     if not events or any(e not in allowed for e in events):
@@ -563,7 +567,11 @@ def webhook_sign(*, secret: str, timestamp: int, body: str) -> str:
 
 
 class WebhookAttemptFailed(Exception):
-    pass
+    """One attempt failed; `permanent` when retrying cannot help (the outbound policy refused it)."""
+
+    def __init__(self, reason: str, permanent: bool = False):
+        super().__init__(reason)
+        self.permanent = permanent
 
 
 class WebhookClaimHeld(Exception):
@@ -610,21 +618,26 @@ def webhook_attempt(*, delivery_id: int) -> str:
                        "workspace_id": endpoint.workspace_id, "data": delivery.payload},
                       separators=(",", ":"), sort_keys=True, default=str)
     timestamp = int(time.time())
-    request = urllib.request.Request(endpoint.url, data=body.encode(), method="POST", headers={  # noqa: S310
+    headers = {
         "Content-Type": "application/json", "User-Agent": "PMHub-Webhooks/1",
         "X-PMHub-Event": delivery.event, "X-PMHub-Delivery": str(delivery.uuid),
         "X-PMHub-Signature": f"t={timestamp},v1={webhook_sign(secret=endpoint.secret, timestamp=timestamp, body=body)}",
-    })
+    }
     started = time.monotonic()
-    status_code, error = None, ""
+    status_code, error, elapsed, refused = None, "", None, False
+    # The URL is checked again here, not only on save: a row stored before the check existed, or a
+    # name whose DNS answer changed since, must not reach an internal address (pmhub/outbound.py).
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310 - scheme checked on save
-            status_code = response.status
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    elapsed = int((time.monotonic() - started) * 1000)
+        status_code = outbound_post(endpoint.url, body=body.encode(), headers=headers,
+                                    timeout=settings.WEBHOOK_TIMEOUT).status
+        # Timing only for an answer: the time a failed connection took tells what lies behind it.
+        elapsed = int((time.monotonic() - started) * 1000)
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}" + (" (redirects are not followed)" if 300 <= status_code < 400 else "")
+    except OutboundRefused as exc:
+        error, refused = f"refused: {exc.reason}", True
+    except OutboundFailed as exc:
+        error = exc.reason
     ok = status_code is not None and 200 <= status_code < 300
     WebhookDelivery.objects.filter(id=delivery.id).update(
         attempts=F("attempts") + 1, response_status=status_code, response_ms=elapsed, error=error[:1000],
@@ -632,7 +645,7 @@ def webhook_attempt(*, delivery_id: int) -> str:
     if ok:
         WebhookEndpoint.objects.filter(id=endpoint.id).exclude(consecutive_failures=0).update(consecutive_failures=0)
         return "delivered"
-    raise WebhookAttemptFailed(error or f"HTTP {status_code}")
+    raise WebhookAttemptFailed(error, permanent=refused)
 
 
 def webhook_retry_schedule(*, delivery_id: int, countdown: float) -> None:

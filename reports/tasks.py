@@ -58,7 +58,7 @@ def webhook_deliver(self, delivery_id: int) -> str:
         # budget; once spent, the delivery stays pending for the sweep, see on_failure).
         raise self.retry(exc=exc, countdown=exc.retry_in)
     except services.WebhookAttemptFailed as exc:
-        if self.request.retries >= self.max_retries:
+        if exc.permanent or self.request.retries >= self.max_retries:
             raise  # on_failure gives the delivery up
         countdown = get_exponential_backoff_interval(factor=10, retries=self.request.retries, maximum=3600,
                                                      full_jitter=True)

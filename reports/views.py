@@ -261,8 +261,13 @@ class WebhookDetailView(WorkspacePageMixin, View):
             messages.success(request, "Webhook deleted.")
             return redirect("reports:webhooks", ws=ws)
         if action in ("enable", "disable"):
-            services.webhook_endpoint_update(user=request.user, endpoint=endpoint, data={"active": action == "enable"})
-            messages.success(request, f"Webhook {action}d.")
+            try:
+                services.webhook_endpoint_update(user=request.user, endpoint=endpoint,
+                                                 data={"active": action == "enable"})
+            except ValidationError as e:  # a URL saved before the outbound check cannot be re-enabled
+                messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+            else:
+                messages.success(request, f"Webhook {action}d.")
         return redirect("reports:webhook_detail", ws=ws, endpoint_id=endpoint.id)
 
 

@@ -11,7 +11,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from backlog import selectors as backlog_selectors
@@ -21,7 +20,7 @@ from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
 from pmhub.models import Role, User
-from pmhub.utils import all_or_nothing, version_read
+from pmhub.utils import all_or_nothing, safe_next, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import forms, graph, selectors, services
@@ -375,13 +374,6 @@ class ListView(_RoadmapView):
 
 
 # --- initiatives ----------------------------------------------------------------------------------
-def _safe_next(request, fallback):
-    nxt = request.POST.get("next") or request.GET.get("next")
-    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
-        return nxt
-    return fallback
-
-
 class InitiativeFormView(ProductPageMixin, View):
     """Create (no initiative_id) or edit an initiative; the edit form carries the version read."""
 
@@ -406,7 +398,7 @@ class InitiativeFormView(ProductPageMixin, View):
     def _render(self, request, form, initiative, status=200, conflict=None):
         return render(request, "roadmaps/initiative_form.html", self.get_context_data(
             form=form, initiative=initiative, conflict=conflict,
-            next=_safe_next(request, "")), status=status)
+            next=safe_next(request, "")), status=status)
 
     def get(self, request, ws, product_id, initiative_id=None):
         initiative = self._initiative(initiative_id)
@@ -431,7 +423,7 @@ class InitiativeFormView(ProductPageMixin, View):
                 return self._render(request, form, initiative, status=409, conflict=e.current)
             else:
                 messages.success(request, f"Initiative “{initiative.title}” saved.")
-                return redirect(_safe_next(request, reverse("roadmaps:list", kwargs={
+                return redirect(safe_next(request, reverse("roadmaps:list", kwargs={
                     "ws": ws, "product_id": self.product.id})))
         return self._render(request, form, initiative, status=400)
 
@@ -530,7 +522,7 @@ class InitiativeMoveView(ProductPageMixin, View):
             messages.error(request, "Could not move: " + json.dumps(body.get("errors")))
         else:
             messages.success(request, "Initiative moved.")
-        return redirect(_safe_next(request, reverse("roadmaps:board", kwargs={"ws": self.workspace.slug,
+        return redirect(safe_next(request, reverse("roadmaps:board", kwargs={"ws": self.workspace.slug,
                                                                              "product_id": self.product.id})))
 
 

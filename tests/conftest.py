@@ -1,7 +1,10 @@
 """Shared fixtures. A "tenant world": workspace A with an admin, editor and viewer, and
 workspace B whose member (`outsider`) must see nothing of A."""
 
+import os
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -9,6 +12,13 @@ from pmhub.celery import app as celery_app
 from pmhub.models import Role
 
 from .factories import MembershipFactory, UserFactory, WorkspaceFactory, make_token
+
+# Processes the tests start (a Celery worker, gunicorn) refuse the public default key with DEBUG off
+# (pmhub/checks.py); they inherit this one through the environment, and this process signs with it
+# too, so a link signed by the worker verifies here. Tests only: never a deployment's key.
+TEST_SECRET_KEY = "tests-only-Wq3vN8xZ-key-of-the-pmhub-test-suite-7Lh2Rk5Tb"
+if os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY) == TEST_SECRET_KEY:
+    django_settings.SECRET_KEY = TEST_SECRET_KEY
 
 
 @pytest.fixture(autouse=True)

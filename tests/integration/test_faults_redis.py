@@ -91,7 +91,8 @@ def private_redis(services_ready, tmp_path):
 def broker_on(private_redis, transactional_db, tmp_path):
     """The in-process Celery app publishes to the private Redis (fresh connection pools), and a real
     worker consumes from it."""
-    worker = WorkerProcess(tmp_path, extra_env={"REDIS_URL": private_redis.url})
+    # OUTBOUND_ALLOWED_HOSTS: the webhook receiver of these tests listens on loopback.
+    worker = WorkerProcess(tmp_path, extra_env={"REDIS_URL": private_redis.url, "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
     with publishing_to(worker, broker_url=private_redis.url):
         worker.start()
         try:

@@ -37,7 +37,8 @@ def restartable_worker(services_ready, transactional_db, tmp_path):
     """A worker whose unacked messages are handed back 3 s after it dies (CELERY_VISIBILITY_TIMEOUT);
     `start()` again on the same object restarts it on the same queue and key prefix, and the new
     worker's restore scan (every second, see WorkerProcess.env) puts the message back on the queue."""
-    worker = WorkerProcess(tmp_path, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3"})
+    # OUTBOUND_ALLOWED_HOSTS: the webhook receiver of these tests listens on loopback.
+    worker = WorkerProcess(tmp_path, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3", "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
     with publishing_to(worker):
         worker.start()
         try:

@@ -49,7 +49,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver is on loopback, which the outbound policy refuses unless the operator allows it.
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     r = Receiver()
     yield r
     r.close()
@@ -117,9 +119,10 @@ def test_failed_attempts_are_retried_and_logged(receiver, admin, workspace, eage
 
 
 def test_endpoint_failing_ten_deliveries_in_a_row_is_disabled_and_admins_notified(
-        admin, editor, workspace, eager_retries, django_capture_on_commit_callbacks, monkeypatch):
+        admin, editor, workspace, eager_retries, django_capture_on_commit_callbacks, monkeypatch, settings):
     from .smtp import free_port
 
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     monkeypatch.setattr(webhook_deliver, "max_retries", 0)
     endpoint = services.webhook_endpoint_create(user=admin, workspace=workspace,
                                                 url=f"http://127.0.0.1:{free_port()}/down", events=["story.updated"])
@@ -132,7 +135,7 @@ def test_endpoint_failing_ten_deliveries_in_a_row_is_disabled_and_admins_notifie
     assert endpoint.consecutive_failures == services.WEBHOOK_DISABLE_AFTER
     # Events after the disable create no deliveries.
     assert endpoint.deliveries.count() == services.WEBHOOK_DISABLE_AFTER
-    assert "Connection refused" in endpoint.deliveries.first().error
+    assert endpoint.deliveries.first().error == "connection failed"  # never the socket's own text
     assert Notification.objects.filter(kind="webhook_disabled", recipient=admin).count() == 1
     assert not Notification.objects.filter(kind="webhook_disabled", recipient=editor).exists()
 
@@ -187,3 +190,20 @@ def test_payload_with_dates_and_decimals_is_serialised(receiver, admin, workspac
                      payload={"value": Decimal("1.50"), "on": date(2026, 11, 26)})
     [hit] = receiver.received
     assert hit["valid"] and hit["body"]["data"] == {"value": "1.50", "on": "2026-11-26"}
+
+
+def test_the_scrub_migration_leaves_only_short_reasons_in_old_delivery_logs(admin, workspace):
+    """Rows logged before the outbound policy held socket errors and timings of internal hosts."""
+    import importlib
+
+    from django.apps import apps
+
+    scrub = importlib.import_module("reports.migrations.0003_webhook_delivery_log_scrub").scrub
+    endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://hooks.acme.test/in", events=[])
+    old = [("URLError: [Errno 111] Connection refused", None, 3), ("URLError: timed out", None, 10004),
+           ("HTTP 500", 500, 12), ("", 200, 9)]
+    rows = [WebhookDelivery.objects.create(endpoint=endpoint, event="story.created", error=e, response_status=s,
+                                           response_ms=ms) for e, s, ms in old]
+    scrub(apps, None)
+    assert [(d.error, d.response_status, d.response_ms) for d in (WebhookDelivery.objects.get(id=r.id) for r in rows)] \
+        == [("connection failed", None, None), ("timeout", None, None), ("HTTP 500", 500, 12), ("", 200, 9)]

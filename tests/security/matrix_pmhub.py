@@ -46,6 +46,8 @@ PAGES = {
     "invitation_accept": Exempt("The secret key in the URL is the credential (stored hashed, expiring, bound to "
                                 "the invited e-mail); tested in tests/core/test_workspaces.py."),
     "password_reset_confirm": Exempt("Django's signed, expiring password-reset token; no tenant data."),
+    "signup_confirm": Exempt("A signed, expiring sign-up token naming an e-mail address; creates an account of "
+                             "its own, touches no workspace (tests/security/test_signin_abuse.py)."),
 }
 
 # Viewsets that do not derive from pmhub.api.base.ScopedViewSet: basename -> reason.

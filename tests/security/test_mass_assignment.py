@@ -96,8 +96,12 @@ def test_settings_form_ignores_slug_and_id(client_as, admin, workspace):
 
 
 def test_signup_cannot_make_staff_or_superuser(client):
-    client.post(reverse("signup"), {"email": "sneaky@example.com", "password": "a-long-unusual-phrase-77",
-                                    "is_staff": "on", "is_superuser": "on", "is_active": "on", "date_joined": "2000-01-01"})
+    from pmhub.services import signup_token
+
+    extra = {"is_staff": "on", "is_superuser": "on", "is_active": "on", "date_joined": "2000-01-01"}
+    client.post(reverse("signup"), {"email": "sneaky@example.com", **extra})
+    client.post(reverse("signup_confirm", args=[signup_token(email="sneaky@example.com", name="")]),
+                {"password": "a-long-unusual-phrase-77", "email": "other@example.com", **extra})
     user = User.objects.get(email="sneaky@example.com")
     assert not user.is_staff and not user.is_superuser and user.date_joined.year > 2000
 

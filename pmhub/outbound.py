@@ -1,0 +1,207 @@
+"""Outbound requests: the one policy for every URL the server fetches on a user's behalf
+(webhooks today; Jira, Slack and other integrations tomorrow). See docs/decisions/1200-outbound-requests.md.
+
+A URL a workspace admin typed must not let them reach what only the server can reach: the
+loopback interface, the private network, the cloud metadata address (169.254.169.254). So:
+
+- `outbound_check_url(url)` at save time: raises `OutboundRefused` with a short reason when any
+  address the host resolves to is not a public unicast address (IP literals in every spelling,
+  `localhost`, IPv4-mapped IPv6 and names alike: everything goes through getaddrinfo, which also
+  reads `2130706433`, `0177.0.0.1` and `127.1`). A name that does not resolve yet is accepted at
+  save time: the send-time check is the one that guards.
+- `outbound_post(url, body=, headers=, timeout=)` at send time: resolves and checks again, then
+  connects to the very address it checked (the Host header and TLS SNI/certificate still carry
+  the name), so a DNS answer that changes between the check and the connection (rebinding) is
+  never used. Redirects are not followed. Failures raise `OutboundFailed` with a short reason
+  ("timeout", "connection failed"), never the socket's error text or timing, which would turn the
+  feature into a port scanner of the internal network.
+
+`OUTBOUND_ALLOWED_HOSTS` (setting) names internal hosts an operator allows: host names (exact,
+case-insensitive) or IP networks (`10.1.2.3`, `10.0.0.0/8`), for an on-premises Jira for example.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+SCHEMES = {"http": 80, "https": 443}
+# NAT64 (RFC 6052) embeds an IPv4 address in its last 32 bits; a NAT64 gateway would reach it.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class OutboundRefused(Exception):
+    """The URL may not be fetched. `reason` is short and safe to show (e.g. "private address")."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OutboundFailed(Exception):
+    """The request was allowed but did not get an HTTP answer. `reason` is short and safe to show."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status: int
+
+
+@dataclass(frozen=True)
+class _Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str  # the vetted IP to connect to
+
+
+def address_refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why this address may not be fetched (a short reason), or None for a public unicast address.
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, Teredo, NAT64) is judged by that too."""
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and (reason := address_refusal(embedded)):
+            return reason
+    if ip.is_unspecified:
+        return "unspecified address"
+    if ip.is_loopback:
+        return "loopback address"
+    if ip.is_link_local:
+        return "link-local address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip.is_reserved:  # before is_private, which also covers 240/4 and 255.255.255.255
+        return "reserved address"
+    if ip.is_private:
+        return "private address"
+    if not ip.is_global:  # 100.64/10 (carrier-grade NAT) and the like
+        return "reserved address"
+    return None
+
+
+def _allowed_entries() -> tuple[set[str], list]:
+    names, networks = set(), []
+    for entry in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []:
+        entry = entry.strip().lower().rstrip(".")
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            names.add(entry)
+    return names, networks
+
+
+def _split(url: str) -> tuple[str, str, int, str]:
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port
+    except ValueError:
+        raise OutboundRefused("invalid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES or not parts.hostname:
+        raise OutboundRefused("only http:// and https:// URLs")
+    if parts.username or parts.password:
+        raise OutboundRefused("credentials in the URL")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return scheme, parts.hostname.rstrip("."), port or SCHEMES[scheme], path
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (UnicodeError, OSError, ValueError):  # gaierror is an OSError; a NUL in the name a ValueError
+        return []
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _vet(url: str, *, require_resolved: bool) -> _Target | None:
+    scheme, host, port, path = _split(url)
+    addresses = _resolve(host, port)
+    if not addresses:
+        if require_resolved:
+            raise OutboundFailed("name not resolved")
+        return None
+    names, networks = _allowed_entries()
+    host_allowed = host.lower() in names
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if host_allowed or any(ip in net for net in networks if net.version == ip.version):
+            continue
+        reason = address_refusal(ip)
+        if reason:
+            # Every address must pass: a name with one public and one private answer is refused,
+            # else the connection could be steered to the private one.
+            raise OutboundRefused(reason)
+    return _Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
+
+
+def outbound_check_url(url: str) -> None:
+    """Save-time check of a URL the server will fetch later. Raises OutboundRefused(reason)."""
+    _vet(url, require_resolved=False)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Speaks to `host` (Host header) but connects to the vetted address only."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the vetted address, with SNI and certificate verification for the name."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> OutboundResponse:
+    """POST `body` to `url` under the outbound policy; returns the HTTP status (a 3xx is returned,
+    not followed). Raises OutboundRefused or OutboundFailed, each with a short safe reason."""
+    target = _vet(url, require_resolved=True)
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    if target.port != SCHEMES[target.scheme]:
+        host_header += f":{target.port}"
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
+                                            context=ssl.create_default_context())
+    else:
+        connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    try:
+        connection.request("POST", target.path, body=body,
+                           headers={**headers, "Host": host_header, "Content-Length": str(len(body))})
+        response = connection.getresponse()
+        response.read(64 * 1024)  # drain a little so the receiver sees a clean close; the body is not used
+        return OutboundResponse(status=response.status)
+    except TimeoutError:
+        raise OutboundFailed("timeout") from None
+    except ssl.SSLError:
+        raise OutboundFailed("TLS error") from None
+    except (OSError, http.client.HTTPException):
+        raise OutboundFailed("connection failed") from None
+    finally:
+        connection.close()
