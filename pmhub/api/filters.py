@@ -44,6 +44,14 @@ def id_filters(filterset) -> dict:
 
 
 class ScopedFilterBackend(filters.DjangoFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        # DRF filters detail routes too (get_object): a list filter in the query string of
+        # /measurements/<id>/ would answer 400 where the object's scope answers 404. Filters are
+        # for lists; a detail route ignores them.
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is None:
