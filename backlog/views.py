@@ -526,9 +526,6 @@ class EpicView(BacklogBase):
         epic = self.epic(epic_id)
         model = selectors.scoring_model_of(self.product)
         data = {k: request.POST.get(k, "") for k in ("title", "description", "status") if k in request.POST}
-        for link in ("initiative_id", "release_id"):
-            if link in request.POST:
-                data[link] = _int_or_none(request.POST.get(link))
         inputs = {
             k: request.POST.get(f"input_{k}", "").strip() or None
             for k in scoring.input_keys(model.framework, model.criteria)
@@ -537,6 +534,9 @@ class EpicView(BacklogBase):
         if inputs:
             data["score_inputs"] = inputs
         try:
+            for link in ("initiative_id", "release_id"):
+                if link in request.POST:
+                    data[link] = _int_or_none(request.POST.get(link))
             services.epic_update(
                 actor=request.user, epic=epic, data=data,
                 version=version_read(request.POST.get("version")),

@@ -9,7 +9,7 @@ from . import fields as bounded
 def version_field(**kwargs) -> serializers.IntegerField:
     """`version` of an object with optimistic locking: returned on reads; on an update send the
     version you read (missing or stale: 409 with the current state); ignored on create."""
-    return serializers.IntegerField(
+    return bounded.IntegerField(
         min_value=1, max_value=2_147_483_647, required=False,
         help_text="The version you read; required on update (missing or stale: 409 with the current state).",
         **kwargs)
@@ -83,9 +83,9 @@ class WorkProgressSerializer(serializers.Serializer):
     the product's workflow category. `ratio` is by points when any story has points, else by
     count; `percent` is it in whole percent, rounded down; both null without stories."""
 
-    done_points = serializers.IntegerField()
-    total_points = serializers.IntegerField()
-    done_count = serializers.IntegerField()
-    total_count = serializers.IntegerField()
-    ratio = serializers.FloatField(allow_null=True)
-    percent = serializers.IntegerField(allow_null=True)
+    done_points = serializers.IntegerField(read_only=True)
+    total_points = serializers.IntegerField(read_only=True)
+    done_count = serializers.IntegerField(read_only=True)
+    total_count = serializers.IntegerField(read_only=True)
+    ratio = serializers.FloatField(allow_null=True, read_only=True)
+    percent = serializers.IntegerField(allow_null=True, read_only=True)

@@ -163,7 +163,7 @@ class SectionsField(serializers.ListField):
 
 
 class ReportWorkspaceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
 
@@ -176,8 +176,8 @@ class ReportSerializer(serializers.Serializer):
     period = serializers.CharField()
     period_label = serializers.CharField()
     workspace = ReportWorkspaceSerializer()
-    product_id = serializers.IntegerField(allow_null=True)
-    generated_at = serializers.DateTimeField()
-    today = serializers.DateField()
+    product_id = bounded.IntegerField(allow_null=True)
+    generated_at = bounded.DateTimeField()
+    today = bounded.DateField()
     app_url = serializers.URLField()
     sections = SectionsField(child=serializers.DictField())

@@ -446,9 +446,9 @@ class InitiativeWorkSerializer(serializers.Serializer):
     """Take epics or stories into an initiative (POST .../take/) or release them (POST
     .../release-work/). Stories are taken into `epic`, one of the initiative's epics."""
 
-    epics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=500)
-    stories = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=500)
-    epic = serializers.IntegerField(required=False, allow_null=True,
+    epics = serializers.ListField(child=bounded.IntegerField(), required=False, default=list, max_length=500)
+    stories = serializers.ListField(child=bounded.IntegerField(), required=False, default=list, max_length=500)
+    epic = bounded.IntegerField(required=False, allow_null=True,
                                     help_text="The initiative's epic that taken stories go into.")
 
     def validate(self, attrs):
@@ -458,12 +458,12 @@ class InitiativeWorkSerializer(serializers.Serializer):
 
 
 class WorkEpicSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField()
-    release = serializers.IntegerField(source="release_id", allow_null=True)
-    version = serializers.IntegerField()
+    release = bounded.IntegerField(source="release_id", allow_null=True)
+    version = bounded.IntegerField()
     work = serializers.SerializerMethodField()
 
     @extend_schema_field(WorkProgressSerializer)
@@ -472,17 +472,17 @@ class WorkEpicSerializer(serializers.Serializer):
 
 
 class WorkStorySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = bounded.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField()
-    points = serializers.IntegerField(allow_null=True)
-    epic = serializers.IntegerField(source="epic_id")
-    version = serializers.IntegerField()
+    points = bounded.IntegerField(allow_null=True)
+    epic = bounded.IntegerField(source="epic_id")
+    version = bounded.IntegerField()
 
 
 class InitiativeWorkReadSerializer(serializers.Serializer):
-    initiative = serializers.IntegerField()
+    initiative = bounded.IntegerField()
     work = WorkProgressSerializer()
     epics = WorkEpicSerializer(many=True)
     stories = WorkStorySerializer(many=True)

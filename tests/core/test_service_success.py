@@ -50,6 +50,8 @@ READS = {
     "reports.wants_email": "reads a preference",
     "reports.webhook_lease": "configuration: how long a delivery claim is trusted",
     "reports.webhook_sign": "pure: HMAC of a body",
+    "pmhub.signup_token": "signs a sign-up link's e-mail and name",
+    "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -97,7 +99,13 @@ SUCCESS_TESTS = {
     "roadmaps.product_update": _ROAD + "test_product_create_and_update_are_recorded",
     "roadmaps.product_delete": "tests/roadmaps/test_services.py::test_product_soft_delete_and_restore",
     "roadmaps.product_restore": "tests/roadmaps/test_services.py::test_product_soft_delete_and_restore",
-    "roadmaps.release_assign": _ROAD + "test_release_assign_puts_initiatives_and_epics_in_scope_and_takes_them_out",
+    "roadmaps.release_assign": _ROAD + "test_release_assign_and_epics_link_put_initiatives_and_epics_in_scope_and_take_them_out",
+    "backlog.epics_link": _ROAD + "test_release_assign_and_epics_link_put_initiatives_and_epics_in_scope_and_take_them_out",
+    "backlog.initiative_take_stories": "tests/roadmaps/test_work_links.py::test_api_initiative_takes_an_epic_and_a_story_and_shows_its_progress",
+    "backlog.initiative_release_stories": "tests/roadmaps/test_work_links.py::test_api_initiative_lets_go_of_an_epic_and_a_story",
+    "pmhub.signup_request": "tests/security/test_signin_abuse.py::test_the_link_creates_the_account_and_signs_in",
+    "pmhub.signup_complete": "tests/security/test_signin_abuse.py::test_the_link_creates_the_account_and_signs_in",
+    "backlog.story_status_set": "tests/delivery/test_custom_workflow.py::test_status_service_sets_done_time_version_and_status_event",
     "roadmaps.release_mark_released": "tests/roadmaps/test_services.py::test_marking_released_sends_release_shipped_once",
     "roadmaps.share_link_create": "tests/roadmaps/test_pages.py::test_share_link_page_shows_only_the_timeline",
     "roadmaps.share_link_revoke": _ROAD + "test_share_link_revoke_stops_the_link",

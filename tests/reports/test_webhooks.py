@@ -198,7 +198,7 @@ def test_the_scrub_migration_leaves_only_short_reasons_in_old_delivery_logs(admi
 
     from django.apps import apps
 
-    scrub = importlib.import_module("reports.migrations.0003_webhook_delivery_log_scrub").scrub
+    scrub = importlib.import_module("reports.migrations.0004_webhook_delivery_log_scrub").scrub
     endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://hooks.acme.test/in", events=[])
     old = [("URLError: [Errno 111] Connection refused", None, 3), ("URLError: timed out", None, 10004),
            ("HTTP 500", 500, 12), ("", 200, 9)]

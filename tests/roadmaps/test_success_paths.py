@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from backlog import services as backlog_services
 from backlog.models import Epic
 from roadmaps import services
 from roadmaps.models import (
@@ -97,13 +98,14 @@ def test_dependency_create_and_delete(product, editor, world):
     assert verbs(product.workspace)[-1] == "removed dependency"
 
 
-def test_release_assign_puts_initiatives_and_epics_in_scope_and_takes_them_out(product, editor, world):
+def test_release_assign_and_epics_link_put_initiatives_and_epics_in_scope_and_take_them_out(product, editor, world):
     release, initiative = world["releases"], world["initiatives"]
     epic = Epic.objects.create(product=product, title="Checkout")
-    services.release_assign(actor=editor, release=release, initiative_ids=[initiative.id], epic_ids=[epic.id])
+    services.release_assign(actor=editor, release=release, initiative_ids=[initiative.id])
+    backlog_services.epics_link(actor=editor, product=product, epic_ids=[epic.id], release=release)
     assert Initiative.objects.get(id=initiative.id).release_id == release.id
     assert Epic.objects.get(id=epic.id).release_id == release.id
-    services.release_assign(actor=editor, release=release, epic_ids=[epic.id], unassign=True)
+    backlog_services.epics_link(actor=editor, product=product, epic_ids=[epic.id], unlink_from=release)
     assert Epic.objects.get(id=epic.id).release_id is None
     assert Release.objects.get(id=release.id).initiatives.count() == 1
 

@@ -100,7 +100,8 @@ def test_page_form_over_the_limit_is_413_not_400(client_as, admin, workspace, se
 
 def test_body_under_the_limit_is_served(api_as, admin, workspace, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme 2"}, format="json")
+    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme 2", "version": workspace.version},
+                                    format="json")
     assert response.status_code == 200
 
 

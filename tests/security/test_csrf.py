@@ -32,7 +32,8 @@ def test_page_write_without_csrf_token_is_refused(csrf_client, workspace):
 def test_page_write_with_csrf_token_is_accepted(csrf_client, workspace):
     url = reverse("workspace_settings", kwargs={"ws": workspace.slug})
     token = _csrf_token(csrf_client, url)
-    response = csrf_client.post(url, {"name": "Renamed", "time_zone": "UTC", "csrfmiddlewaretoken": token})
+    response = csrf_client.post(url, {"name": "Renamed", "time_zone": "UTC", "version": workspace.version,
+                                      "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Workspace.objects.get(pk=workspace.pk).name == "Renamed"
 
@@ -60,7 +61,7 @@ def test_api_session_write_without_csrf_is_refused(csrf_client, workspace):
 
 def test_api_session_write_with_csrf_header_is_accepted(csrf_client, workspace):
     token = _csrf_token(csrf_client, reverse("workspace_settings", kwargs={"ws": workspace.slug}))
-    response = csrf_client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Renamed"},
+    response = csrf_client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Renamed", "version": workspace.version},
                                  content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200
 
@@ -70,7 +71,7 @@ def test_api_token_write_needs_no_csrf(admin, workspace):
 
     client = Client(enforce_csrf_checks=True)
     raw = make_token(user=admin, workspace=workspace)
-    response = client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "By token"},
+    response = client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "By token", "version": workspace.version},
                             content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}")
     assert response.status_code == 200
     assert Workspace.objects.get(pk=workspace.pk).name == "By token"

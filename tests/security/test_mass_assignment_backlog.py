@@ -83,7 +83,7 @@ def test_feedback_cannot_link_stories_or_epics_of_another_backlog(api, ours, str
     with nothing_changes(workspace, other_workspace):
         created = api.post("/api/v1/feedback/", {"product": ours.id, "customer": "Hooli", "quote": "More", **body},
                            format="json")
-        updated = api.patch(f"/api/v1/feedback/{feedback.id}/", body, format="json")
+        updated = api.patch(f"/api/v1/feedback/{feedback.id}/", body | {"version": feedback.version}, format="json")
     for response in (created, updated):
         assert response.status_code == 400
         assert names_all(response, "story_ids", theirs) and names_all(response, "epic_ids", their_epics)

@@ -80,7 +80,8 @@ def test_action_plan_owner_must_be_a_member_of_the_workspace(api, kpi, outsider,
     with nothing_changes(workspace, other_workspace):
         created = api.post("/api/v1/action-plans/", {"kpi": kpi.id, "title": "Win back", "owner": outsider.id},
                            format="json")
-        updated = api.patch(f"/api/v1/action-plans/{plan.id}/", {"owner": outsider.id}, format="json")
+        updated = api.patch(f"/api/v1/action-plans/{plan.id}/", {"owner": outsider.id, "version": plan.version},
+                            format="json")
     assert created.status_code == updated.status_code == 400
     assert "owner" in created.json()["errors"] and "owner" in updated.json()["errors"]
 

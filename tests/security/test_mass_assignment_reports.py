@@ -32,7 +32,8 @@ def test_subscription_recipients_are_members_of_its_workspace(api, client_as, br
     with nothing_changes(workspace, other_workspace):
         created = api.post("/api/v1/report-subscriptions/", {"workspace": workspace.id, "name": "Board", **body},
                            format="json")
-        updated = api.patch(f"/api/v1/report-subscriptions/{subscription.id}/", body, format="json")
+        updated = api.patch(f"/api/v1/report-subscriptions/{subscription.id}/", body | {"version": subscription.version},
+                            format="json")
         page = client_as(bridge).post(reverse("reports:detail", kwargs={"ws": workspace.slug,
                                                                         "subscription_id": subscription.id}),
                                       {"name": "Weekly", "cadence": "weekly", "weekday": "0", "day_of_month": "1",

@@ -104,7 +104,8 @@ def test_key_result_cannot_follow_a_kpi_of_another_product(api, ours, strangers,
         with nothing_changes(workspace, other_workspace):
             created = api.post("/api/v1/key-results/", {"objective": objective.id, "title": "NPS",
                                                         "target_value": "5", "kpi": kpi}, format="json")
-            updated = api.patch(f"/api/v1/key-results/{kr.id}/", {"kpi": kpi}, format="json")
+            updated = api.patch(f"/api/v1/key-results/{kr.id}/", {"kpi": kpi, "version": kr.version},
+                                format="json")
         assert created.status_code == updated.status_code == 400
         assert "kpi" in created.json()["errors"] and "kpi" in updated.json()["errors"]
 

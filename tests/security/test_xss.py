@@ -95,7 +95,9 @@ def test_markdown_rendering_of_payloads_is_inert(payload):
 def test_payloads_in_api_json_are_returned_as_data(api_as, admin, workspace):
     client = api_as(admin)
     for payload in PAYLOADS:
-        response = client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": payload[:120]}, format="json")
+        version = Workspace.objects.get(pk=workspace.pk).version
+        response = client.patch(f"/api/v1/workspaces/{workspace.id}/", {"name": payload[:120], "version": version},
+                                format="json")
         assert response.status_code == 200
         assert response.json()["name"] == payload[:120].strip()
         assert response["Content-Type"].startswith("application/json")
@@ -120,7 +122,8 @@ def test_notification_links_to_our_pages_are_kept(admin, workspace, settings):
 
 def test_line_breaks_in_a_workspace_name_do_not_reach_the_invitation_subject(api_as, client_as, admin, workspace,
                                                                               django_capture_on_commit_callbacks):
-    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme\r\nBcc: victim@example.com"},
+    response = api_as(admin).patch(f"/api/v1/workspaces/{workspace.id}/", {"name": "Acme\r\nBcc: victim@example.com",
+                                                                                  "version": workspace.version},
                                    format="json")
     assert response.status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
