@@ -22,4 +22,5 @@ def seed(*, workspace, users) -> None:
                                  data=report_build(subscription=subscription, period=DEMO_PERIOD))
     WebhookEndpoint.objects.get_or_create(
         workspace=workspace, url="https://hooks.example.com/pmhub",
-        defaults={"description": "Team chat bridge (demo)", "events": ["initiative.changed", "story.created", "story.updated"], "created_by": owner})
+        defaults={"description": "Team chat bridge (demo)",
+                  "events": ["initiative.changed", "story.created", "story.updated"], "created_by": owner})
