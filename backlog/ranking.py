@@ -16,6 +16,8 @@ grows by about one character per five inserts at the very same spot; `needs_reba
 (docs/decisions/0400-ranking.md and 1220-rank-keys-with-integer-head.md).
 """
 
+import threading
+
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 BASE = len(DIGITS)
 MAX_KEY_LENGTH = 64  # the column
@@ -189,7 +191,18 @@ def bottom_key() -> str:
     import random
     import time
 
-    return _integer_key(time.time_ns(), 13) + DIGITS[random.randint(1, BASE - 1)]  # noqa: S311
+    global _last_bottom_ns
+    # Strictly increasing within a process even when the clock stands still (a frozen clock in a
+    # test, two calls within the clock's resolution): equal prefixes left only the random digit
+    # to keep two such stories apart.
+    with _bottom_lock:
+        _last_bottom_ns = max(time.time_ns(), _last_bottom_ns + 1)
+        n = _last_bottom_ns
+    return _integer_key(n, 13) + DIGITS[random.randint(1, BASE - 1)]  # noqa: S311
+
+
+_bottom_lock = threading.Lock()
+_last_bottom_ns = 0
 
 
 def needs_rebalance(key: str) -> bool:

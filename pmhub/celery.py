@@ -40,4 +40,10 @@ def queue_or_leave(task, *args) -> bool:
     except (OperationalError, RedisError, OSError) as exc:
         logging.getLogger("pmhub.celery").warning("%s%r not queued (%s); its sweep will queue it", task.name, args, exc)
         return False
+    except Exception as exc:
+        if not task.app.conf.task_always_eager:
+            raise
+        # Embedded mode runs the task inside the request: its failure (a receiver that does not
+        # answer, its retries) is the task's to record on its rows, never the request's 500.
+        logging.getLogger("pmhub.celery").warning("%s%r failed in eager mode (%s)", task.name, args, exc)
     return True

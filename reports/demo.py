@@ -22,5 +22,6 @@ def seed(*, workspace, users) -> None:
                                  data=report_build(subscription=subscription, period=DEMO_PERIOD))
     WebhookEndpoint.objects.get_or_create(
         workspace=workspace, url="https://hooks.example.com/pmhub",
-        defaults={"description": "Team chat bridge (demo)",
+        # Paused: the demo shows an endpoint without posting to an address nobody answers.
+        defaults={"description": "Team chat bridge (demo, paused)", "active": False,
                   "events": ["initiative.changed", "story.created", "story.updated"], "created_by": owner})

@@ -118,7 +118,8 @@ def _save_api_create(*, admin, workspace, api_as, client_as, url):
 
 def _save_api_update(*, admin, workspace, api_as, client_as, url):
     endpoint = WebhookEndpointFactory(workspace=workspace, url=PUBLIC_URL, events=["story.created"])
-    response = api_as(admin, workspace).patch(f"/api/v1/webhook-endpoints/{endpoint.id}/", {"url": url})
+    response = api_as(admin, workspace).patch(f"/api/v1/webhook-endpoints/{endpoint.id}/",
+                                              {"url": url, "version": endpoint.version})
     return response.status_code, response.json() if response.status_code != 200 else {}
 
 
