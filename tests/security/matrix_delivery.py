@@ -17,7 +17,7 @@ from delivery.models import (
     StoryImportRef,
 )
 from pmhub.models import BackgroundJob, Role
-from tests.delivery.factories import IterationFactory, ProductFactory, ReleaseFactory, StoryFactory
+from tests.delivery.factories import IterationFactory, ProductFactory, ReleaseFactory, StoryFactory, staged_import
 from tests.factories import MembershipFactory, UserFactory
 
 from .matrix import Exempt, Route
@@ -65,7 +65,7 @@ def _change_request(ws):
 
 
 def _import(ws):
-    return services.import_upload(actor=_actor(ws), product=_product(ws), filename="issues.csv",
+    return staged_import(actor=_actor(ws), product=_product(ws), filename="issues.csv",
                                   data=b"Summary,Story Points\nOne,3\nTwo,5\n")
 
 
@@ -117,6 +117,7 @@ PAGES = {
     "delivery:import_detail": _route(_import, kwargs=_product_kwargs("import_id"),
                                      payload=lambda job: {"map_title": "0"}),
     "delivery:import_confirm": _route(_import, kwargs=_product_kwargs("import_id")),
+    "delivery:import_reading": _route(_import, kwargs=_product_kwargs("import_id")),
     "delivery:export": _route(_product),
 }
 
