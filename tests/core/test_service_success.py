@@ -133,6 +133,8 @@ SUCCESS_TESTS = {
     "delivery.change_request_create": "tests/delivery/test_scope.py::test_after_approval_a_change_is_a_pending_request_and_admins_are_notified",
     "delivery.change_request_decide": "tests/delivery/test_scope.py::test_approve_applies_the_change_and_keeps_history",
     "delivery.import_upload": "tests/delivery/test_import.py::test_round_trip_export_then_import_loses_nothing",
+    "delivery.import_parse": "tests/delivery/test_import_worker.py::test_upload_stores_the_file_and_queues_the_parse_without_parsing",
+    "delivery.import_parse_give_up": "tests/delivery/test_import_worker.py::test_a_crashed_parse_fails_the_job_instead_of_polling_forever",
     "delivery.import_preview": "tests/delivery/test_import.py::test_unknown_status_can_be_mapped",
     "delivery.import_confirm": "tests/delivery/test_import.py::test_confirm_imports_valid_rows_in_the_background",
     "delivery.import_run": "tests/delivery/test_import.py::test_confirm_imports_valid_rows_in_the_background",
