@@ -155,6 +155,8 @@ SUCCESS_TESTS = {
     "metrics.measurements_bulk_upsert": _METR + "test_measurements_bulk_upsert_writes_values_of_several_kpis",
     "metrics.measurement_delete": "tests/metrics/test_measurements.py::test_deleting_the_latest_value_moves_current_back",
     "metrics.upload_stage": _METR + "test_a_staged_csv_upload_is_written_on_confirmation",
+    "metrics.upload_parse": "tests/metrics/test_upload_worker.py::test_upload_stores_the_file_and_the_worker_parses_it",
+    "metrics.upload_parse_give_up": "tests/metrics/test_upload_worker.py::test_a_crashed_parse_ends_with_a_reason_not_polling_forever",
     "metrics.upload_confirm": _METR + "test_a_staged_csv_upload_is_written_on_confirmation",
     "metrics.action_plan_create": _METR + "test_an_action_plan_is_opened_updated_and_closed",
     "metrics.action_plan_update": _METR + "test_an_action_plan_is_opened_updated_and_closed",

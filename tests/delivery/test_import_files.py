@@ -60,21 +60,26 @@ def test_decode_text_names_the_fallback_it_used():
 
 
 @pytest.mark.parametrize("name,data,message", REFUSED, ids=[r[0] for r in REFUSED])
-def test_unreadable_measurement_csv_is_reported_not_a_500(client_as, editor, product, name, data, message):
+def test_unreadable_measurement_csv_is_reported_not_a_500(client_as, editor, product, name, data, message,
+                                                          django_capture_on_commit_callbacks):
     kpi = KpiFactory(product=product)
     url = reverse("metrics_upload_create", kwargs={"ws": product.workspace.slug, "product_id": product.id,
                                                    "kpi_id": kpi.id})
-    response = client_as(editor).post(url, {"file": SimpleUploadedFile("values.csv", data, content_type="text/csv")})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker reads the file on commit
+        response = client_as(editor).post(url, {"file": SimpleUploadedFile("values.csv", data,
+                                                                           content_type="text/csv")})
     assert response.status_code == 302
     upload = MeasurementUpload.objects.get()
     assert upload.rows == [] and message in upload.errors[0]["reason"]
 
 
-def test_measurement_csv_in_utf16_with_its_mark_is_read(client_as, editor, product):
+def test_measurement_csv_in_utf16_with_its_mark_is_read(client_as, editor, product,
+                                                        django_capture_on_commit_callbacks):
     kpi = KpiFactory(product=product)
     url = reverse("metrics_upload_create", kwargs={"ws": product.workspace.slug, "product_id": product.id,
                                                    "kpi_id": kpi.id})
     data = "\ufeffperiod,value\n2026-11-01,10\n".encode("utf-16")
-    client_as(editor).post(url, {"file": SimpleUploadedFile("values.csv", data, content_type="text/csv")})
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(editor).post(url, {"file": SimpleUploadedFile("values.csv", data, content_type="text/csv")})
     upload = MeasurementUpload.objects.get()
     assert upload.errors == [] and [r["value"] for r in upload.rows] == ["10"]
