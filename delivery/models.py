@@ -147,11 +147,14 @@ class ChangeRequest(models.Model):
 
 
 class ImportJob(models.Model):
-    """Server-side staging of a CSV import: the parsed rows wait here, through mapping and
-    preview, until someone confirms; nothing touches the backlog before that."""
+    """Server-side staging of a CSV import: the request stores the raw file (`parsing`), the
+    worker decodes and parses it into rows (`uploaded`, ready to map, or `failed` with `error`);
+    the rows wait here, through mapping and preview, until someone confirms; nothing touches the
+    backlog before that (docs/decisions/1213-imports-parsed-in-the-worker.md)."""
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
+        PARSING = "parsing", "Reading the file"
+        UPLOADED = "uploaded", "Ready to map"
         PREVIEWED = "previewed", "Previewed"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -162,6 +165,8 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     filename = models.CharField(max_length=255, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
+    raw = models.BinaryField(default=b"", blank=True)  # the upload until the worker has parsed it
+    error = models.CharField(max_length=500, blank=True)  # why the file could not be read, for people
     headers = models.JSONField(default=list)
     rows = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)

@@ -252,7 +252,7 @@ def change_requests_of(*, release) -> QuerySet[ChangeRequest]:
 def imports_for_user(*, user) -> QuerySet[ImportJob]:
     return (ImportJob.objects.filter(product__workspace_id__in=workspace_ids_for(user),
                                      product__deleted_at__isnull=True)
-            .select_related("product", "job").defer("rows"))
+            .select_related("product", "job").defer("rows", "raw"))
 
 
 def stories_for_export(*, product, status: str = "", epic: str = "", assignee: str = "", label: str = ""):

@@ -285,25 +285,70 @@ def _statuses(product) -> dict[str, str]:
 
 @transaction.atomic
 def import_upload(*, actor, product, filename: str, data: bytes) -> ImportJob:
-    """Decode and parse a CSV into a staging row. Nothing is written to the backlog."""
+    """Store an uploaded CSV as a `parsing` job and queue its parse (import_parse) on commit.
+
+    Only the cheap checks run here (role, empty, size): decoding and parsing a 19 MB file takes
+    longer than a web worker may hold a request, so the worker does it (docs/decisions/1213).
+    Nothing is written to the backlog."""
     require_role(user=actor, workspace_id=_ws(product), role=Role.EDITOR)
     if not data:
         raise ValidationError({"file": "The file is empty."})
     if len(data) > MAX_IMPORT_BYTES:
         raise ValidationError({"file": "The file is larger than 20 MB."})
-    try:
-        text, encoding = importer.decode(data)
-        headers, rows = importer.parse(text)
-    except FileRefused as exc:
-        raise ValidationError({"file": str(exc)}) from None
-    if not headers or not rows:
-        raise ValidationError({"file": "No header row and data rows were found in this CSV."})
-    mapping = importer.default_mapping(headers)
     job = ImportJob.objects.create(product=product, created_by=actor, filename=(filename or "")[:255],
-                                   encoding=encoding, headers=headers, rows=rows, mapping=mapping)
+                                   raw=data, status=ImportJob.Status.PARSING)
     activity_record(workspace_id=_ws(product), actor=actor, verb="uploaded import", target=job,
-                    data={"rows": len(rows), "encoding": encoding})
+                    data={"bytes": len(data)})
+    from .tasks import import_parse
+
+    import_parse.delay_on_commit(job.id)
     return job
+
+
+def import_parse(*, import_job_id: int) -> str:
+    """Worker side of the upload: decode and parse the stored file into staged rows with the
+    detected mapping (status `uploaded`), or fail the job with the reason people can act on
+    (pmhub.textfiles: UTF-16 without a mark, NUL bytes, binary files, fields over 128 KB).
+
+    Idempotent: the row is locked and only a `parsing` job is parsed, so a retry or a second
+    message does nothing; the raw file is dropped once parsed (the rows are what later steps read)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=import_job_id).first()
+        if job is None or job.status != ImportJob.Status.PARSING:
+            return "skipped"
+        error = ""
+        try:
+            text, encoding = importer.decode(bytes(job.raw))
+            headers, rows = importer.parse(text)
+        except FileRefused as exc:
+            error = str(exc)
+        else:
+            if not headers or not rows:
+                error = "No header row and data rows were found in this CSV."
+        if error:
+            job.status, job.error, job.raw, job.finished_at = ImportJob.Status.FAILED, error[:500], b"", timezone.now()
+            job.save(update_fields=["status", "error", "raw", "finished_at"])
+            return "failed"
+        job.encoding, job.headers, job.rows = encoding, headers, rows
+        job.mapping = importer.default_mapping(headers)
+        job.status, job.raw = ImportJob.Status.UPLOADED, b""
+        job.save(update_fields=["encoding", "headers", "rows", "mapping", "status", "raw"])
+    return "parsed"
+
+
+def import_parse_give_up(*, import_job_id: int) -> None:
+    """The parse task failed for a reason other than the file (retries spent, a crash)."""
+    ImportJob.objects.filter(pk=import_job_id, status=ImportJob.Status.PARSING).update(
+        status=ImportJob.Status.FAILED, raw=b"", finished_at=timezone.now(),
+        error="The file could not be read because of an error on our side. Upload it again.")
+
+
+def _not_ready(job: ImportJob) -> str:
+    if job.status == ImportJob.Status.PARSING:
+        return "The file is still being read; try again in a moment."
+    if job.status == ImportJob.Status.FAILED and job.error:
+        return f"This file could not be read: {job.error}"
+    return "This import was already confirmed."
 
 
 def _normalise(job: ImportJob, mapping: dict, status_map: dict) -> dict:
@@ -319,7 +364,7 @@ def import_preview(*, actor, job: ImportJob, mapping: dict | None = None, status
     """Validate every row with the mapping; store the outcome. Still nothing is imported."""
     require_role(user=actor, workspace_id=_ws(job.product), role=Role.EDITOR)
     if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED):
-        raise ValidationError({"status": "This import was already confirmed."})
+        raise ValidationError({"status": _not_ready(job)})
     mapping = importer.clean_mapping(mapping if mapping is not None else job.mapping, len(job.headers))
     if "title" not in mapping:
         raise ValidationError({"mapping": "Map a column to the story title (Summary)."})
@@ -346,7 +391,7 @@ def import_confirm(*, actor, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.PREVIEWED:
         raise ValidationError({"status": "Preview the import before confirming it."
-                               if job.status == ImportJob.Status.UPLOADED else "This import was already confirmed."})
+                               if job.status == ImportJob.Status.UPLOADED else _not_ready(job)})
     if not job.preview.get("valid_rows"):
         raise ValidationError({"status": "No valid rows to import."})
     background = job_create(workspace_id=_ws(job.product), kind="import", user=actor,

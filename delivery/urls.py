@@ -17,6 +17,7 @@ urlpatterns = [
          name="change_request_decide"),
     path(P + "import/", views.ImportUploadView.as_view(), name="import"),
     path(P + "import/<int:import_id>/", views.ImportDetailView.as_view(), name="import_detail"),
+    path(P + "import/<int:import_id>/reading/", views.ImportReadingView.as_view(), name="import_reading"),
     path(P + "import/<int:import_id>/confirm/", views.ImportConfirmView.as_view(), name="import_confirm"),
     path(P + "export.csv", views.ExportView.as_view(), name="export"),
 ]

@@ -239,7 +239,8 @@ class ImportUploadView(ProductPageMixin, View):
 
 
 def _import_of(view, import_id) -> ImportJob:
-    job = ImportJob.objects.select_related("product", "job").filter(product=view.product, pk=import_id).first()
+    job = (ImportJob.objects.select_related("product", "job").defer("raw")
+           .filter(product=view.product, pk=import_id).first())
     if job is None:
         raise Http404("Not found.")
     return job
@@ -275,6 +276,21 @@ class ImportDetailView(ProductPageMixin, View):
         except ValidationError as e:
             return render(request, "delivery/import_detail.html", self._context(job, e.messages), status=400)
         return redirect(_url("import_detail", self, import_id=job.id) + "#preview")
+
+
+class ImportReadingView(ProductPageMixin, View):
+    """htmx partial polled (every 1 s) while the worker reads the file; once it has, the page
+    reloads itself (HX-Refresh) to show the mapping or the reason the file was refused."""
+
+    required_role = Role.EDITOR
+
+    def get(self, request, ws, product_id, import_id):
+        job = _import_of(self, import_id)
+        response = render(request, "delivery/_import_reading.html", {"job": job, "product": self.product,
+                                                                    "workspace": self.workspace})
+        if job.status != ImportJob.Status.PARSING:
+            response["HX-Refresh"] = "true"
+        return response
 
 
 class ImportConfirmView(ProductPageMixin, View):

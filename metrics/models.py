@@ -151,13 +151,21 @@ class ActionPlan(models.Model):
 
 
 class MeasurementUpload(models.Model):
-    """A parsed CSV waiting for confirmation: nothing is written to measurements before that."""
+    """A CSV waiting for confirmation: the request stores the file (`parsing`), the worker parses
+    it into rows and per-line errors (`ready`); nothing is written to measurements before the
+    confirmation (docs/decisions/1213-imports-parsed-in-the-worker.md)."""
+
+    class Status(models.TextChoices):
+        PARSING = "parsing", "Reading the file"
+        READY = "ready", "Ready to confirm"
 
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="uploads")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     filename = models.CharField(max_length=200, blank=True)
     rows = models.JSONField(default=list)  # [{"line", "period", "value"}] valid rows
     errors = models.JSONField(default=list)  # [{"line", "raw", "reason"}]
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    raw = models.BinaryField(default=b"", blank=True)  # the upload until the worker has parsed it
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

@@ -55,7 +55,7 @@ def plans_of_workspace(*, workspace) -> QuerySet[ActionPlan]:
 
 
 def upload_for_user(*, user, kpi: Kpi, upload_id: int) -> MeasurementUpload:
-    return get_object_or_404(MeasurementUpload.objects.filter(kpi=kpi, created_by=user), pk=upload_id)
+    return get_object_or_404(MeasurementUpload.objects.filter(kpi=kpi, created_by=user).defer("raw"), pk=upload_id)
 
 
 def linked_key_results(kpi: Kpi) -> list:

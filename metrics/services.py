@@ -240,19 +240,51 @@ def _evaluate_on_commit(kpi_id: int) -> None:
 # --- CSV upload: stage, preview, confirm --------------------------------------------------------
 @transaction.atomic
 def upload_stage(*, user, kpi: Kpi, content: bytes, filename: str = "") -> MeasurementUpload:
-    """Parse a CSV into a staging row; the measurements are written only by upload_confirm."""
+    """Store a CSV as a `parsing` staging row and queue its parse (upload_parse) on commit; the
+    request does not decode or parse it (docs/decisions/1213). The measurements are written only
+    by upload_confirm."""
     require_role(user=user, workspace_id=kpi.product.workspace_id, role=Role.EDITOR)
-    time_zone = kpi.product.workspace.time_zone
-    rows, errors = csv_import.parse_csv(content, cadence=kpi.cadence, time_zone=time_zone,
-                                        today=today_in(time_zone))
-    return MeasurementUpload.objects.create(kpi=kpi, created_by=user, filename=filename[:200], rows=rows,
-                                            errors=errors)
+    upload = MeasurementUpload.objects.create(kpi=kpi, created_by=user, filename=filename[:200], raw=content,
+                                              status=MeasurementUpload.Status.PARSING)
+    from .tasks import measurement_upload_parse
+
+    measurement_upload_parse.delay_on_commit(upload.id)
+    return upload
+
+
+def upload_parse(*, upload_id: int) -> str:
+    """Worker side: parse the stored CSV into valid rows and per-line errors (a file that
+    pmhub.textfiles refuses is one error on line 0 with the reason), in the workspace's zone and
+    against its today. Idempotent: only a `parsing` upload is parsed, under a row lock; the raw
+    file is dropped once parsed."""
+    with transaction.atomic():
+        upload = (MeasurementUpload.objects.select_for_update(of=("self",)).select_related("kpi__product__workspace")
+                  .filter(pk=upload_id).first())
+        if upload is None or upload.status != MeasurementUpload.Status.PARSING:
+            return "skipped"
+        kpi = upload.kpi
+        time_zone = kpi.product.workspace.time_zone
+        upload.rows, upload.errors = csv_import.parse_csv(bytes(upload.raw), cadence=kpi.cadence,
+                                                          time_zone=time_zone, today=today_in(time_zone))
+        upload.status, upload.raw = MeasurementUpload.Status.READY, b""
+        upload.save(update_fields=["rows", "errors", "status", "raw"])
+    return "parsed"
+
+
+def upload_parse_give_up(*, upload_id: int) -> None:
+    """The parse task failed for a reason other than the file (retries spent, a crash)."""
+    MeasurementUpload.objects.filter(pk=upload_id, status=MeasurementUpload.Status.PARSING).update(
+        status=MeasurementUpload.Status.READY, raw=b"", rows=[],
+        errors=[{"line": 0, "raw": "", "reason": "The file could not be read because of an error on our side. "
+                                                  "Upload it again."}])
 
 
 @transaction.atomic
 def upload_confirm(*, user, upload: MeasurementUpload) -> int:
     require_role(user=user, workspace_id=upload.kpi.product.workspace_id, role=Role.EDITOR)
     upload = MeasurementUpload.objects.select_for_update().get(pk=upload.pk)
+    if upload.status == MeasurementUpload.Status.PARSING:
+        raise ValidationError("The file is still being read; try again in a moment.")
     if upload.confirmed_at is not None:
         raise ValidationError("This upload was already confirmed.")
     if not upload.rows:

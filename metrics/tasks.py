@@ -1,6 +1,7 @@
 """Celery tasks of the metrics app: thin, ids only, idempotent."""
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask as Task
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -23,3 +24,20 @@ def kpis_evaluate_all() -> int:
     for kpi_id in ids:
         kpi_evaluate_health.delay(kpi_id)
     return len(ids)
+
+
+class _UploadParseTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """An unexpected error (not a bad file): the upload shows why instead of polling forever."""
+        from .services import upload_parse_give_up
+
+        upload_parse_give_up(upload_id=args[0] if args else kwargs["upload_id"])
+
+
+@shared_task(base=_UploadParseTask, acks_late=True, reject_on_worker_lost=True, max_retries=3,
+             autoretry_for=(ConnectionError,), retry_backoff=True)
+def measurement_upload_parse(upload_id: int) -> str:
+    """Parse an uploaded measurements CSV into its staging row; a second run does nothing."""
+    from .services import upload_parse
+
+    return upload_parse(upload_id=upload_id)

@@ -16,6 +16,7 @@ urlpatterns: list = [
          name="metrics_measurement_delete"),
     path(K + "upload/", views.UploadView.as_view(), name="metrics_upload_create"),
     path(K + "upload/<int:upload_id>/", views.UploadPreviewView.as_view(), name="metrics_upload"),
+    path(K + "upload/<int:upload_id>/reading/", views.UploadReadingView.as_view(), name="metrics_upload_reading"),
     path(K + "action-plans/", views.ActionPlanCreateView.as_view(), name="metrics_plan_create"),
     path(P + "dashboard/", views.ProductDashboardView.as_view(), name="metrics_product_dashboard"),
     path(P + "dashboard/data/", views.ProductDashboardView.as_view(), {"fmt": "json"},

@@ -161,7 +161,7 @@ class MeasurementDeleteView(KpiPageMixin, View):
 
 
 class UploadView(KpiPageMixin, View):
-    """POST a CSV: it is parsed into a staging row and shown for confirmation."""
+    """POST a CSV: it is stored, read by the worker into a staging row and shown for confirmation."""
 
     write_role = Role.EDITOR
 
@@ -177,6 +177,22 @@ class UploadView(KpiPageMixin, View):
         upload = services.upload_stage(user=request.user, kpi=self.kpi, content=upload_file.read(),
                                        filename=upload_file.name)
         return redirect("metrics_upload", ws=ws, product_id=product_id, kpi_id=kpi_id, upload_id=upload.id)
+
+
+class UploadReadingView(KpiPageMixin, View):
+    """htmx partial polled (every 1 s) while the worker reads the file; once read, the page reloads
+    itself (HX-Refresh) to show the rows and errors."""
+
+    required_role = Role.EDITOR
+
+    def get(self, request, ws, product_id, kpi_id, upload_id):
+        upload = selectors.upload_for_user(user=request.user, kpi=self.kpi, upload_id=upload_id)
+        response = render(request, "metrics/_upload_reading.html", {"upload": upload, "kpi": self.kpi,
+                                                                   "product": self.kpi.product,
+                                                                   "workspace": self.workspace})
+        if upload.status != upload.Status.PARSING:
+            response["HX-Refresh"] = "true"
+        return response
 
 
 class UploadPreviewView(KpiPageMixin, View):

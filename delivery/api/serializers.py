@@ -154,15 +154,25 @@ class DecisionSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     row_count = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField()
     job_status = serializers.CharField(source="job.status", default=None, read_only=True)
     job_progress = bounded.IntegerField(source="job.progress", default=None, read_only=True)
     job_total = bounded.IntegerField(source="job.total", default=None, read_only=True)
 
     class Meta:
         model = ImportJob
-        fields = ["id", "product", "filename", "encoding", "headers", "mapping", "status", "preview", "row_count",
+        fields = ["id", "product", "filename", "encoding", "headers", "mapping", "status", "error", "status_url",
+                  "preview", "row_count",
                   "job", "job_status", "job_progress", "job_total", "created_count", "created_at", "finished_at"]
         read_only_fields = fields
+
+    def get_status_url(self, obj) -> str:
+        """Poll this until `status` leaves `parsing` (the worker reads the file)."""
+        from django.urls import reverse
+
+        path = reverse("import-detail", kwargs={"pk": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
     def get_row_count(self, obj) -> int | None:
         """Known once previewed (the staged rows themselves are not loaded for lists)."""

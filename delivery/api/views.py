@@ -280,28 +280,32 @@ class ImportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
             return ImportJob.objects.none()
         return self.base_queryset()
 
-    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer})
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={202: ImportJobSerializer},
+                   description="Stores the file and answers 202 with the job in `parsing`; the worker reads it. "
+                               "Poll `status_url` until `status` is `uploaded` (headers and mapping ready) "
+                               "or `failed` (`error` says why the file could not be read).")
     def create(self, request, *args, **kwargs):
         data = _valid(ImportUploadSerializer, request.data)
         product = _product(request, data["product"])
         upload = data["file"]
         job = services.import_upload(actor=request.user, product=product, filename=upload.name,
                                      data=upload.read(services.MAX_IMPORT_BYTES + 1))
-        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk), context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ImportPreviewSerializer, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def preview(self, request, pk=None):
-        job = ImportJob.objects.select_related("product").get(pk=self.get_object().pk)
+        job = ImportJob.objects.select_related("product").defer("raw").get(pk=self.get_object().pk)
         data = _valid(ImportPreviewSerializer, request.data)
         services.import_preview(actor=request.user, job=job, mapping=data.get("mapping"),
                                 status_map=data.get("status_map"))
-        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk)).data)
+        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk), context={"request": request}).data)
 
     @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         job = self.get_object()
         services.import_confirm(actor=request.user, job=job)
-        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk)).data,
+        return Response(ImportJobSerializer(self.get_queryset().get(pk=job.pk), context={"request": request}).data,
                         status=status.HTTP_202_ACCEPTED)

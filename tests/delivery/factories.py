@@ -42,3 +42,14 @@ class IterationFactory(factory.django.DjangoModelFactory):
     start_date = date(2026, 11, 2)
     end_date = date(2026, 11, 13)
     capacity_points = 10
+
+
+def staged_import(*, actor, product, filename: str, data: bytes):
+    """An upload as the worker leaves it: stored by the request, then parsed by the task's service
+    (run here directly; a test transaction never commits, so the on-commit task would not run)."""
+    from delivery import services
+
+    job = services.import_upload(actor=actor, product=product, filename=filename, data=data)
+    services.import_parse(import_job_id=job.id)
+    job.refresh_from_db()
+    return job

@@ -14,7 +14,7 @@ from delivery import selectors, services
 from delivery.models import IterationItem, StoryStatusEvent
 from reports import sections
 
-from .factories import EpicFactory, IterationFactory, StoryFactory
+from .factories import EpicFactory, IterationFactory, StoryFactory, staged_import
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_progress_and_reports_count_shipped_as_done(shipping, editor):
 
 def test_importer_maps_the_usual_names_to_this_workflow(shipping, editor):
     csv = b"Summary,Status\nA,Done\nB,In Progress\nC,To Do\nD,Won't Do\nE,shipped\n"
-    job = services.import_upload(actor=editor, product=shipping, filename="jira.csv", data=csv)
+    job = staged_import(actor=editor, product=shipping, filename="jira.csv", data=csv)
     preview = services.import_preview(actor=editor, job=job)
     assert preview["errors"] == []
     assert [s["status"] for s in preview["sample"]] == ["shipped", "doing", "todo", "dropped", "shipped"]

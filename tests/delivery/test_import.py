@@ -10,14 +10,14 @@ from delivery import importer, services
 from delivery.models import ImportJob, StoryImportRef, StoryStatusEvent
 from pmhub.models import BackgroundJob
 
-from .factories import EpicFactory, StoryFactory
+from .factories import EpicFactory, StoryFactory, staged_import
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"
 
 
 def _upload(actor, product, name="jira_export.csv"):
-    return services.import_upload(actor=actor, product=product, filename=name, data=(DATA / name).read_bytes())
+    return staged_import(actor=actor, product=product, filename=name, data=(DATA / name).read_bytes())
 
 
 @pytest.mark.parametrize(("name", "encoding"), [("jira_export.csv", "cp1252"), ("jira_export_bom.csv", "utf-8-sig")])
@@ -93,7 +93,7 @@ def test_rows_are_created_in_batches_not_one_query_per_row(product, editor, djan
                                                            monkeypatch):
     monkeypatch.setattr(services, "BATCH_SIZE", 100)
     csv_text = "Summary,Issue key,Status,Story Points\n" + "".join(f"Story {i},K-{i},To Do,2\n" for i in range(1000))
-    job = services.import_upload(actor=editor, product=product, filename="big.csv", data=csv_text.encode())
+    job = staged_import(actor=editor, product=product, filename="big.csv", data=csv_text.encode())
     services.import_preview(actor=editor, job=job)
     ImportJob.objects.filter(pk=job.pk).update(status="queued")
     # 10 batches x ~17 (backlog validation lookups, rank lock, INSERTs of stories, status events, refs,
@@ -119,7 +119,7 @@ def test_round_trip_export_then_import_loses_nothing(client_as, product, editor,
     assert response.status_code == 200 and "'=SUM(A1:A2)" in body and "'-risky" in body
 
     target = ProductFactory(workspace=workspace, name="Copy")
-    job = services.import_upload(actor=editor, product=target, filename="export.csv", data=response.content)
+    job = staged_import(actor=editor, product=target, filename="export.csv", data=response.content)
     preview = services.import_preview(actor=editor, job=job)
     assert preview["errors"] == []
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,8 +166,8 @@ def test_pages_upload_map_preview_confirm(client_as, product, editor, named_admi
     client = client_as(editor)
     base = f"/w/{workspace.slug}/products/{product.id}/import/"
     assert client.get(base).status_code == 200
-    with open(DATA / "jira_export.csv", "rb") as f:
-        response = client.post(base, {"file": f})
+    with open(DATA / "jira_export.csv", "rb") as f, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(base, {"file": f})  # the parse task runs on commit (eager here)
     assert response.status_code == 302
     job = ImportJob.objects.get()
     detail = f"{base}{job.id}/"
@@ -186,10 +186,14 @@ def test_pages_upload_map_preview_confirm(client_as, product, editor, named_admi
 
 def test_api_import_flow(api_as, product, editor, named_admin, django_capture_on_commit_callbacks):
     client = api_as(editor)
-    with open(DATA / "jira_export_bom.csv", "rb") as f:
+    with open(DATA / "jira_export_bom.csv", "rb") as f, django_capture_on_commit_callbacks(execute=True):
         uploaded = client.post("/api/v1/imports/", {"product": product.id, "file": f}, format="multipart")
-    assert uploaded.status_code == 201, uploaded.json()
+    assert uploaded.status_code == 202, uploaded.json()
+    assert uploaded.json()["status"] == "parsing"  # as stored by the request; the worker reads it after
     job_id = uploaded.json()["id"]
+    assert uploaded.json()["status_url"].endswith(f"/api/v1/imports/{job_id}/")
+    parsed = client.get(f"/api/v1/imports/{job_id}/").json()
+    assert parsed["status"] == "uploaded" and parsed["headers"][0] == "Summary" and parsed["error"] == ""
     assert client.post(f"/api/v1/imports/{job_id}/confirm/").status_code == 400  # not previewed
     previewed = client.post(f"/api/v1/imports/{job_id}/preview/", {"status_map": {"Blocked": "ready"}},
                             format="json")

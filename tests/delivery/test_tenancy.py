@@ -6,7 +6,7 @@ import pytest
 from delivery import services
 from delivery.models import ChangeRequest, ImportJob, Iteration, IterationItem, ReleaseScopeItem, ScopeApproval
 
-from .factories import IterationFactory, StoryFactory
+from .factories import IterationFactory, StoryFactory, staged_import
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def world(product, release, admin, editor):
     services.scope_change(actor=editor, release=release, story_id=planned.id, kind="add")
     services.scope_approve(actor=admin, release=release)
     cr = services.scope_change(actor=editor, release=release, story_id=free.id, kind="add", reason="r")
-    job = services.import_upload(actor=editor, product=product, filename="a.csv", data=b"Summary\nOne\n")
+    job = staged_import(actor=editor, product=product, filename="a.csv", data=b"Summary\nOne\n")
     return {"iteration": iteration, "planned": planned, "free": free, "cr": cr, "job": job, "release": release}
 
 
@@ -49,12 +49,13 @@ def _pages(product, w):
         "import": (f"{base}/import/", {}),
         "import_detail": (f"{base}/import/{job}/", {"map_title": "0"}),
         "import_confirm": (f"{base}/import/{job}/confirm/", {}),
+        "import_reading": (f"{base}/import/{job}/reading/", {}),
         "export": (f"{base}/export.csv", {}),
     }
 
 
 PAGE_NAMES = ["iterations", "iteration", "iteration_items", "release_scope", "scope_approve",
-              "change_request_decide", "import", "import_detail", "import_confirm", "export"]
+              "change_request_decide", "import", "import_detail", "import_confirm", "import_reading", "export"]
 READABLE_BY_VIEWER = {"iterations", "iteration", "release_scope", "import", "export"}
 
 

@@ -39,6 +39,10 @@ EXEMPT: dict[str, str] = {
                       "tests/metrics/test_measurements.py renders it",
     "delivery:import_detail": "preview of a staged Jira import (state between upload and confirm); "
                               "tests/delivery/test_import.py renders it",
+    "metrics_upload_reading": "htmx partial polled while the worker reads an uploaded CSV; "
+                              "tests/metrics/test_upload_worker.py renders it",
+    "delivery:import_reading": "htmx partial polled while the worker reads an uploaded file; "
+                               "tests/delivery/test_import_worker.py renders it",
 }
 
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).

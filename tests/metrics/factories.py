@@ -22,3 +22,14 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
 
     kpi = factory.SubFactory(KpiFactory)
     value = 1
+
+
+def staged_upload(*, user, kpi, content: bytes, filename: str = ""):
+    """A measurements CSV as the worker leaves it: stored by the request, then parsed by the task's
+    service (run here directly; a test transaction never commits, so the on-commit task would not run)."""
+    from metrics import services
+
+    upload = services.upload_stage(user=user, kpi=kpi, content=content, filename=filename)
+    services.upload_parse(upload_id=upload.id)
+    upload.refresh_from_db()
+    return upload

@@ -93,11 +93,12 @@ def test_page_form_shows_the_error_beside_the_period(client_as, editor, workspac
 
 
 def test_csv_import_reports_future_rows_per_line_and_keeps_the_others(client_as, editor, workspace, product, kpi,
-                                                                      late_evening):
+                                                                      late_evening, django_capture_on_commit_callbacks):
     csv = b"period,value\n2026-12-03,10\n2026-12-05,11\n2030-06-01,12\n2026-12-04,13\n"
     c = client_as(editor)
     url = reverse("metrics_upload_create", kwargs={"ws": workspace.slug, "product_id": product.id, "kpi_id": kpi.id})
-    response = c.post(url, {"file": SimpleUploadedFile("values.csv", csv, content_type="text/csv")})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker reads the file on commit
+        response = c.post(url, {"file": SimpleUploadedFile("values.csv", csv, content_type="text/csv")})
     upload = MeasurementUpload.objects.get()
     assert [(e["line"], e["reason"][:29]) for e in upload.errors] == [
         (3, "2026-12-05 is after today (20"), (4, "2030-06-01 is after today (20")]

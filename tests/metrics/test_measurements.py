@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from metrics import services
 from metrics.models import Kpi, Measurement, MeasurementUpload
+from tests.metrics.factories import staged_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +53,12 @@ def test_deleting_the_latest_value_moves_current_back(kpi, editor):
 CSV = b"period,value\n2026-11-01,10\n2026-11-02,abc\nnot-a-date,3\n2026-11-03,\n2026-11-04,12.5\n"
 
 
-def test_csv_bad_rows_are_reported_per_row_and_nothing_is_written_before_confirming(client_as, editor, workspace,
-                                                                                    product, kpi):
+def test_csv_bad_rows_are_reported_per_row_and_nothing_is_written_before_confirming(
+        client_as, editor, workspace, product, kpi, django_capture_on_commit_callbacks):
     c = client_as(editor)
     url = reverse("metrics_upload_create", kwargs={"ws": workspace.slug, "product_id": product.id, "kpi_id": kpi.id})
-    response = c.post(url, {"file": SimpleUploadedFile("values.csv", CSV, content_type="text/csv")})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker reads the file on commit
+        response = c.post(url, {"file": SimpleUploadedFile("values.csv", CSV, content_type="text/csv")})
     assert response.status_code == 302
     upload = MeasurementUpload.objects.get()
     assert [(e["line"], e["reason"]) for e in upload.errors] == [
@@ -82,12 +84,12 @@ def test_csv_bad_rows_are_reported_per_row_and_nothing_is_written_before_confirm
 
 
 def test_csv_without_header_is_one_error(kpi, editor):
-    upload = services.upload_stage(user=editor, kpi=kpi, content=b"2026-11-01,1\n")
+    upload = staged_upload(user=editor, kpi=kpi, content=b"2026-11-01,1\n")
     assert upload.rows == [] and upload.errors[0]["line"] == 1
 
 
 def test_another_user_cannot_confirm_my_upload(client_as, editor, admin, workspace, product, kpi):
-    upload = services.upload_stage(user=editor, kpi=kpi, content=CSV)
+    upload = staged_upload(user=editor, kpi=kpi, content=CSV)
     url = reverse("metrics_upload", kwargs={"ws": workspace.slug, "product_id": product.id, "kpi_id": kpi.id,
                                             "upload_id": upload.id})
     assert client_as(admin).post(url).status_code == 404

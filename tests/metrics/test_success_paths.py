@@ -11,7 +11,7 @@ from metrics import services
 from metrics.models import ActionPlan, Kpi, Measurement
 from tests.effects import emitted, subscribe_all, verbs
 
-from .factories import KpiFactory
+from .factories import KpiFactory, staged_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +64,8 @@ def test_measurements_bulk_upsert_writes_values_of_several_kpis(product, editor,
 
 
 def test_a_staged_csv_upload_is_written_on_confirmation(editor, kpi):
-    upload = services.upload_stage(user=editor, kpi=kpi, content=b"date,value\n2026-01-05,4\n2026-01-06,6\n",
-                                   filename="signups.csv")
+    upload = staged_upload(user=editor, kpi=kpi, content=b"date,value\n2026-01-05,4\n2026-01-06,6\n",
+                           filename="signups.csv")
     assert (len(upload.rows), upload.errors) == (2, [])
     assert not Measurement.objects.filter(kpi=kpi).exists()
     assert services.upload_confirm(user=editor, upload=upload) == 2

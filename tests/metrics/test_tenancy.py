@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from metrics import services
 from metrics.models import ActionPlan, Kpi, KpiHealth, Measurement, MeasurementUpload
+from tests.metrics.factories import staged_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def world(workspace, product, kpi, editor, admin, viewer, outsider):
     kpi.critical_threshold = 10
     kpi.save()
     services.kpi_health_evaluate(kpi_id=kpi.id)
-    upload = services.upload_stage(user=editor, kpi=kpi, content=b"period,value\n2026-11-02,3\n")
+    upload = staged_upload(user=editor, kpi=kpi, content=b"period,value\n2026-11-02,3\n")
     return {"ws": workspace.slug, "product_id": product.id, "kpi_id": kpi.id,
             "measurement_id": Measurement.objects.get().id, "upload_id": upload.id,
             "plan_id": ActionPlan.objects.get().id}
@@ -31,6 +32,7 @@ PAGES = [
     ("metrics_measurement_delete", ["ws", "product_id", "kpi_id", "measurement_id"]),
     ("metrics_upload_create", ["ws", "product_id", "kpi_id"]),
     ("metrics_upload", ["ws", "product_id", "kpi_id", "upload_id"]),
+    ("metrics_upload_reading", ["ws", "product_id", "kpi_id", "upload_id"]),
     ("metrics_plan_create", ["ws", "product_id", "kpi_id"]),
     ("metrics_product_dashboard", ["ws", "product_id"]),
     ("metrics_product_dashboard_data", ["ws", "product_id"]),

@@ -116,6 +116,10 @@ PAGES = {
         build=_upload,
         kwargs=lambda u: {"product_id": u.kpi.product_id, "kpi_id": u.kpi_id, "upload_id": u.id},
         snapshot=_upload_and_measurements, owner_scoped=True),
+    "metrics_upload_reading": Exempt(
+        "GET-only htmx partial polled while the worker reads an upload: any other method is 405 before "
+        "a lookup (reveals nothing); its GET is 404 for another member and for another workspace "
+        "(tests/metrics/test_upload_worker.py, tests/metrics/test_tenancy.py)"),
     "metrics_plan_create": Exempt(_IDOR_404),
     "metrics_product_dashboard": Exempt(_IDOR_404),
     "metrics_product_dashboard_data": Exempt(_IDOR_404),

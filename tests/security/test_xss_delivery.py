@@ -17,6 +17,7 @@ from delivery import services
 from pmhub.csvsafe import safe_cell
 from pmhub.models import User
 from roadmaps.models import Product, Release
+from tests.delivery.factories import staged_import
 
 from .xss_cases import (
     CASES,
@@ -81,7 +82,7 @@ def _delivery(case, workspace, admin, editor):
     services.scope_change(actor=editor, release=release, story_id=backlog_story.id, kind="add", reason="later")
     decided = release.change_requests.get(story=backlog_story)
     services.change_request_decide(actor=admin, change_request=decided, approve=True, note=p["decision.note"])
-    job = services.import_upload(actor=admin, product=product, filename=p["csv.filename"], data=_csv(p))
+    job = staged_import(actor=admin, product=product, filename=p["csv.filename"], data=_csv(p))
     services.import_preview(actor=admin, job=job)
     return {"product": product, "iteration": iteration, "finished": finished, "release": release, "job": job,
             "p": p, "planned": planned}
@@ -146,9 +147,8 @@ def test_backlog_csv_export_neutralises_formulas_and_round_trips(case, admin, ed
     for text in (p["planned.title"], p["story.description"], epic.title):
         assert safe_cell(text) in cells, f"{text!r} not written as {safe_cell(text)!r}"
     # Exported, then imported again: the same text comes back (the guard quote is dropped).
-    with django_capture_on_commit_callbacks(execute=True):
-        job = services.import_upload(actor=admin, product=product, filename="again.csv", data=body.encode())
-        services.import_preview(actor=admin, job=job)
+    job = staged_import(actor=admin, product=product, filename="again.csv", data=body.encode())
+    services.import_preview(actor=admin, job=job)
     assert p["planned.title"].strip() in [s["title"] for s in job.preview["sample"]]
 
 

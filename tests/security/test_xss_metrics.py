@@ -17,6 +17,7 @@ from pmhub.csvsafe import safe_cell
 from pmhub.models import User
 from roadmaps import services as roadmap_services
 from roadmaps.models import Product
+from tests.metrics.factories import staged_upload
 
 from .xss_cases import (
     CASES,
@@ -63,11 +64,11 @@ def _metrics(case, workspace, admin, editor):
         "name": p["off_track.name"], "description": p["off_track.description"], "owner": editor,
         "warning_threshold": Decimal(50), "critical_threshold": Decimal(10)})
     services.measurements_upsert(user=admin, kpi=off_track, items=[{"period": date(2026, 11, 2), "value": 1}])
-    upload = services.upload_stage(user=admin, kpi=kpi, filename=p["upload.filename"], content=(
+    upload = staged_upload(user=admin, kpi=kpi, filename=p["upload.filename"], content=(
         f"period,value\n2026-11-03,7\n{_quote(p['upload.cell'])},3\n2026-11-04,{_quote(p['upload.value'])}\n"
     ).encode())
-    bad = services.upload_stage(user=admin, kpi=kpi, filename=p["bad_upload.filename"],
-                                content=f"{_quote(p['bad_upload.header'])},value\n2026-11-03,1\n".encode())
+    bad = staged_upload(user=admin, kpi=kpi, filename=p["bad_upload.filename"],
+                        content=f"{_quote(p['bad_upload.header'])},value\n2026-11-03,1\n".encode())
     return {"product": product, "kpi": kpi, "off_track": off_track, "plan": plan, "uploads": [upload, bad], "p": p}
 
 
