@@ -1,7 +1,9 @@
 """Demo data of the reports app: one weekly report for the demo user, one sent run of it (so the
 run page has something to show) and one webhook endpoint. Idempotent (get_or_create)."""
 
-from .models import SECTION_KEYS, WEBHOOK_EVENTS, ReportRecipient, ReportRun, ReportSubscription, WebhookEndpoint
+from pmhub.webhooks import webhook_event_names
+
+from .models import SECTION_KEYS, ReportRecipient, ReportRun, ReportSubscription, WebhookEndpoint
 
 DEMO_PERIOD = "demo"
 
@@ -22,4 +24,4 @@ def seed(*, workspace, users) -> None:
                                  data=report_build(subscription=subscription, period=DEMO_PERIOD))
     WebhookEndpoint.objects.get_or_create(
         workspace=workspace, url="https://hooks.example.com/pmhub",
-        defaults={"description": "Team chat bridge (demo)", "events": list(WEBHOOK_EVENTS[:3]), "created_by": owner})
+        defaults={"description": "Team chat bridge (demo)", "events": webhook_event_names()[:3], "created_by": owner})

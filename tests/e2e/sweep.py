@@ -173,5 +173,9 @@ def fill(route: SweepRoute, world: DemoWorld) -> dict | None:
     )
 
 
+# Pages that show their real content only for a query string (the demo data answers it).
+QUERY: dict[str, str] = {"search": "?q=analytics"}
+
+
 def url_for(route: SweepRoute, kwargs: dict) -> str:
-    return reverse(route.name, kwargs=kwargs)
+    return reverse(route.name, kwargs=kwargs) + QUERY.get(route.name, "")
