@@ -227,7 +227,9 @@
       timer = setTimeout(refresh, 150);
     });
     input.addEventListener("keydown", (event) => {
-      if (event.key === "ArrowDown") { event.preventDefault(); setActive(active + 1); }
+      // Esc closes at once (a search input would first clear itself and keep the dialog open).
+      if (event.key === "Escape") { event.preventDefault(); dialog.close(); }
+      else if (event.key === "ArrowDown") { event.preventDefault(); setActive(active + 1); }
       else if (event.key === "ArrowUp") { event.preventDefault(); setActive(active - 1); }
       else if (event.key === "Enter" && active >= 0) {
         event.preventDefault();
@@ -239,11 +241,13 @@
       if (option) { event.preventDefault(); window.location.assign(option.getAttribute("data-url")); }
     });
     dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+
     form.addEventListener("submit", (event) => { if (!input.value.trim()) event.preventDefault(); });
 
     document.querySelectorAll("[data-search-open]").forEach((box) => {
-      box.addEventListener("focus", () => { open(box.value); box.value = ""; });
-      box.addEventListener("click", () => open(box.value));
+      // Not on focus: closing the dialog gives focus back to the box, which must not reopen it.
+      box.addEventListener("click", () => { open(box.value); box.value = ""; });
+      box.addEventListener("input", () => { open(box.value); box.value = ""; });
     });
     document.addEventListener("keydown", (event) => {
       const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
