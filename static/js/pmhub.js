@@ -177,6 +177,7 @@
     const list = dialog.querySelector("[role=listbox]");
     const form = dialog.querySelector("form");
     const source = dialog.getAttribute("data-source");
+    const status = dialog.querySelector("[data-search-status]");
     let active = -1;
     let timer = null;
     let seq = 0;
@@ -210,7 +211,8 @@
         input.setAttribute("aria-expanded", String(options().length > 0));
         setActive(options().length > 1 ? 0 : -1);
         const found = list.querySelectorAll("[role=option]:not(.search-all)").length;
-        PMHub.announce(found ? found + (found === 1 ? " result." : " results.") : "No results.");
+        // Said inside the dialog (a modal hides the page's own live region from screen readers).
+        status.textContent = found ? found + (found === 1 ? " result." : " results.") : "No results.";
       } catch (e) {
         PMHub.announce(e.message, "error");
       }
