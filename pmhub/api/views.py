@@ -175,6 +175,8 @@ class SearchViewSet(ScopedViewSet):
 
     action_roles = {"list": Role.VIEWER}
     pagination_class = None
+    # Not a model list (hits come from pmhub.search); the schema generator still asks for a queryset.
+    queryset = Workspace.objects.none()
 
     @extend_schema(parameters=[SearchQuerySerializer], responses=SearchHitSerializer(many=True))
     def list(self, request):
