@@ -224,3 +224,13 @@ def test_search_page_needs_sign_in(client):
     response = client.get("/search/", {"q": "x"})
 
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_schema_describes_the_search_endpoint(api, viewer):
+    api.force_authenticate(viewer)
+
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+
+    operation = schema["paths"]["/api/v1/search/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"q", "kind", "limit"}
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"].endswith("SearchHit")
