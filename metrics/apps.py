@@ -5,6 +5,9 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self):
+        from . import search
+
+        search.register()
         from pmhub.webhooks import webhook_events_register
 
         webhook_events_register(app=self.name, events={

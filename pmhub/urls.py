@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("account/tokens/", views.ApiTokensView.as_view(), name="api_tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("notifications/", views.NotificationsView.as_view(), name="notifications"),
     path("account/notifications/", include("reports.account_urls")),
     path("jobs/<int:job_id>/", views.JobProgressView.as_view(), name="job_progress"),

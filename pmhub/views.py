@@ -25,6 +25,7 @@ from .forms import (
 )
 from .home import home_panels
 from .models import ApiToken, BackgroundJob, Invitation, Membership, Role
+from .search import MAX_QUERY_LENGTH, search, search_words
 from .utils import safe_next, version_read
 
 SESSION_WORKSPACE = "pmhub_workspace"
@@ -379,3 +380,21 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+class SearchView(LoginRequiredMixin, View):
+    """`/search/?q=`: everything matching in the user's workspaces, grouped by kind. With
+    `?palette=1` (the header box and the Ctrl/Cmd+K palette, through htmx) only the options of
+    the listbox, five per kind."""
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+        if request.GET.get("palette"):
+            hits = search(user=request.user, q=q, per_kind=5)
+            return render(request, "pmhub/_search_options.html", {"hits": hits[:15], "q": q})
+        hits = search(user=request.user, q=q, per_kind=20)
+        groups = {}
+        for hit in hits:
+            groups.setdefault(hit.label, []).append(hit)
+        return render(request, "pmhub/search.html", {"q": q, "hits": hits, "groups": groups,
+                                                      "has_words": bool(search_words(q))})

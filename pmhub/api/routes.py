@@ -1,4 +1,4 @@
-from .views import ActivityViewSet, JobViewSet, NotificationViewSet, WorkspaceViewSet
+from .views import ActivityViewSet, JobViewSet, NotificationViewSet, SearchViewSet, WorkspaceViewSet
 
 
 def register(router):
@@ -6,3 +6,4 @@ def register(router):
     router.register("activity", ActivityViewSet, basename="activity")
     router.register("notifications", NotificationViewSet, basename="notification")
     router.register("jobs", JobViewSet, basename="job")
+    router.register("search", SearchViewSet, basename="search")

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from .. import services
 from ..access import workspace_ids_for
 from ..models import Activity, BackgroundJob, Notification, Role, Workspace
+from ..search import MAX_QUERY_LENGTH, search, search_words, searchables
 from . import fields as bounded
 from .base import AUTHENTICATED, READ_ROLES, ScopedViewSet
 from .pagination import CursorPagination
@@ -140,3 +141,49 @@ class JobViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin
 
     def base_queryset(self):
         return BackgroundJob.objects.all()
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=MAX_QUERY_LENGTH, trim_whitespace=True,
+                              help_text="Words to find; the last one matches as a prefix.")
+    kind = serializers.MultipleChoiceField(choices=[], required=False,
+                                           help_text="Only these kinds (repeat the parameter).")
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=5, help_text="Hits per kind.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(s.kind, s.label) for s in searchables()]
+
+    def validate_q(self, value):
+        if not search_words(value):
+            raise serializers.ValidationError("Type a word to search for.")
+        return value
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    title = serializers.CharField()
+    subtitle = serializers.CharField()
+    url = serializers.CharField()
+    rank = serializers.FloatField()
+
+
+class SearchViewSet(ScopedViewSet):
+    """Search products, initiatives, epics, stories, KPIs, feedback and people in your workspaces,
+    ranked (title matches first); at most `limit` hits of each kind (pmhub.search)."""
+
+    action_roles = {"list": Role.VIEWER}
+    pagination_class = None
+    # Not a model list (hits come from pmhub.search); the schema generator still asks for a queryset.
+    queryset = Workspace.objects.none()
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchHitSerializer(many=True))
+    def list(self, request):
+        params = SearchQuerySerializer(data={"q": request.query_params.get("q", ""),
+                                             "kind": request.query_params.getlist("kind"),
+                                             "limit": request.query_params.get("limit", 5)})
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        hits = search(user=request.user, q=data["q"], per_kind=data["limit"], kinds=sorted(data.get("kind") or []))
+        return Response(SearchHitSerializer(hits, many=True).data)

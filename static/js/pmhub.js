@@ -167,4 +167,99 @@
       menu.classList.toggle("is-open", open);
     });
   });
+  // Search: the header box and Ctrl/Cmd+K open the palette (a <dialog> with a combobox and a
+  // listbox of results fetched as you type); arrows move, Enter opens, Esc closes.
+  onLoad((root) => {
+    if (root !== document) return;
+    const dialog = document.getElementById("search-palette");
+    if (!dialog) return;
+    const input = dialog.querySelector("[role=combobox]");
+    const list = dialog.querySelector("[role=listbox]");
+    const form = dialog.querySelector("form");
+    const source = dialog.getAttribute("data-source");
+    const status = dialog.querySelector("[data-search-status]");
+    let active = -1;
+    let timer = null;
+    let seq = 0;
+
+    function options() { return Array.from(list.querySelectorAll("[role=option]")); }
+    function setActive(index) {
+      const opts = options();
+      active = opts.length ? (index + opts.length) % opts.length : -1;
+      opts.forEach((o, i) => o.setAttribute("aria-selected", String(i === active)));
+      if (active >= 0) {
+        input.setAttribute("aria-activedescendant", opts[active].id);
+        opts[active].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    async function refresh() {
+      const q = input.value.trim();
+      const mine = ++seq;
+      if (!q) {
+        list.replaceChildren();
+        input.setAttribute("aria-expanded", "false");
+        setActive(-1);
+        return;
+      }
+      try {
+        const response = await PMHub.fetch(source + "?palette=1&q=" + encodeURIComponent(q));
+        const html = await response.text();
+        if (mine !== seq) return;  // a later keystroke already asked again
+        list.innerHTML = html;  // server-rendered and escaped by the template
+        input.setAttribute("aria-expanded", String(options().length > 0));
+        setActive(options().length > 1 ? 0 : -1);
+        const found = list.querySelectorAll("[role=option]:not(.search-all)").length;
+        // Said inside the dialog (a modal hides the page's own live region from screen readers).
+        status.textContent = found ? found + (found === 1 ? " result." : " results.") : "No results.";
+      } catch (e) {
+        PMHub.announce(e.message, "error");
+      }
+    }
+    function open(text) {
+      if (!dialog.open) dialog.showModal();
+      if (typeof text === "string") input.value = text;
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+      refresh();
+    }
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 150);
+    });
+    input.addEventListener("keydown", (event) => {
+      // Esc closes at once (a search input would first clear itself and keep the dialog open).
+      if (event.key === "Escape") { event.preventDefault(); dialog.close(); }
+      else if (event.key === "ArrowDown") { event.preventDefault(); setActive(active + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); setActive(active - 1); }
+      else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location.assign(options()[active].getAttribute("data-url"));
+      }
+    });
+    list.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) { event.preventDefault(); window.location.assign(option.getAttribute("data-url")); }
+    });
+    dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+
+    form.addEventListener("submit", (event) => { if (!input.value.trim()) event.preventDefault(); });
+
+    document.querySelectorAll("[data-search-open]").forEach((box) => {
+      // Not on focus: closing the dialog gives focus back to the box, which must not reopen it.
+      box.addEventListener("click", () => { open(box.value); box.value = ""; });
+      box.addEventListener("input", () => { open(box.value); box.value = ""; });
+    });
+    document.addEventListener("keydown", (event) => {
+      const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") {
+        event.preventDefault();
+        open();
+      } else if (event.key === "/" && !typing && !dialog.open && PMHub.shortcutsEnabled()) {
+        event.preventDefault();
+        open();
+      }
+    });
+  });
 })();

@@ -33,6 +33,7 @@ EXEMPT: dict[str, str] = {
     "delivery:export": "CSV download",
     "password_reset_confirm": "needs a one-time token from an e-mail; the form is the same as password_change",
     "invitation_accept": "needs a one-time invitation key from an e-mail",
+    "signup_confirm": "needs a signed one-time token from the sign-up e-mail",
     "reports:unsubscribe": "needs a signed token from an e-mail (tests/reports cover the page)",
     "roadmaps:product_restore": "only for a deleted product; the demo has none on purpose",
     "metrics_upload": "preview of a staged CSV upload (state between upload and confirm); "
@@ -134,6 +135,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     product = lambda w: _p(w)  # noqa: E731
     table: dict[str, Callable[[DemoWorld], dict | None]] = {
         "roadmaps:initiative": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product)),
+        "roadmaps:initiative_work": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product)),
         "roadmaps:release": lambda w: _p(w, release_id=_first(Release.objects, product=w.product)),
         "delivery:release_scope": lambda w: _p(w, release_id=_first(Release.objects, product=w.product)),
         "backlog:story": lambda w: _p(w, story_id=_first(Story.objects, product=w.product)),
@@ -177,5 +179,9 @@ def fill(route: SweepRoute, world: DemoWorld) -> dict | None:
     )
 
 
+# Pages that show their real content only for a query string (the demo data answers it).
+QUERY: dict[str, str] = {"search": "?q=analytics"}
+
+
 def url_for(route: SweepRoute, kwargs: dict) -> str:
-    return reverse(route.name, kwargs=kwargs)
+    return reverse(route.name, kwargs=kwargs) + QUERY.get(route.name, "")
