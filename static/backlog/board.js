@@ -9,12 +9,19 @@
     return document.querySelector(`.bd-cards[data-status="${CSS.escape(status)}"]`);
   }
 
-  function bumpCount(status, delta) {
-    const badge = document.querySelector(`.bd-column[data-status="${CSS.escape(status)}"] .badge`);
-    if (!badge) return;
+  // A column's header figures (stories and points) and its "No stories." line follow a move.
+  function bumpCount(status, delta, points) {
+    const column = document.querySelector(`.bd-column[data-status="${CSS.escape(status)}"]`);
+    if (!column) return;
+    const badge = column.querySelector(".badge"), sum = column.querySelector(".bd-points");
     const n = parseInt(badge.dataset.count, 10) + delta;
     badge.dataset.count = n;
     badge.textContent = n;
+    const pts = parseInt(sum.dataset.points, 10) + delta * points;
+    sum.dataset.points = pts;
+    sum.textContent = `${pts} pt${pts === 1 ? "" : "s"}`;
+    badge.title = `${n} stor${n === 1 ? "y" : "ies"}, ${pts} point${pts === 1 ? "" : "s"}`;
+    column.querySelector(".bd-empty").hidden = n > 0;
   }
 
   function putBack(card, from, index) {
@@ -36,8 +43,9 @@
       card.dataset.status = out.status;
       card.querySelector("input[name=version]").value = out.version;
       if (select) select.value = out.status;
-      bumpCount(oldStatus, -1);
-      bumpCount(out.status, +1);
+      const points = parseInt(card.dataset.points, 10) || 0;
+      bumpCount(oldStatus, -1, points);
+      bumpCount(out.status, +1, points);
       card.setAttribute("data-saved", "true");
       PMHub.announce(`“${title}” moved to ${out.status_label}.`);
     } catch (error) {
