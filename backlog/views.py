@@ -20,6 +20,7 @@ from . import scoring, selectors, services
 from .models import CATEGORIES, AcceptanceCriterion, CustomField, Epic, ScoringModel, Story
 
 PAGE_SIZE = 50
+BOARD_MAX_OFFSET = 10_000_000
 FILTER_KEYS = [
     "q",
     "status",
@@ -779,6 +780,8 @@ class BoardMoreView(BoardBase):
             iteration_id = _int_or_none(request.GET.get("iteration"))
         except (ValueError, ValidationError):
             return HttpResponse("offset and iteration are whole numbers.", status=400)
+        if offset > BOARD_MAX_OFFSET:  # beyond any backlog, and beyond what SQL's OFFSET takes
+            return HttpResponse(f"offset is at most {BOARD_MAX_OFFSET}.", status=400)
         iteration = self.iteration(iteration_id)
         stories, has_more = selectors.board_column_more(product=self.product, status=status, offset=offset,
                                                         story_ids=self.story_ids(iteration))

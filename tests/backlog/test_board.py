@@ -201,3 +201,22 @@ def test_story_of_another_workspace_is_404(client_as, editor, foreign_product, f
     assert Story.objects.get(id=foreign_story.id).status == "idea"
     # nor through this workspace's URL
     assert client_as(editor).get(url("board", foreign_product, ws="globex")).status_code == 404
+
+
+@pytest.mark.parametrize("status, version", [("\x00", "1"), ("x" * 5000, "1"), ("ready", "99999999999999999999"),
+                                             ("ready", "NaN"), ("ready", "-1")])
+def test_hostile_status_input_is_refused_without_a_500(client_as, editor, admin, product, status, version):
+    story = make_stories(product, 1, actor=admin)[0]
+    response = client_as(editor).post(url("story_status", product, story_id=story.id),
+                                      {"status": status, "version": version}, **FETCH)
+    assert response.status_code in (400, 409)
+    story.refresh_from_db()
+    assert (story.status, story.version) == ("idea", 1)
+
+
+@pytest.mark.parametrize("params", [{"offset": "99999999999999999999"}, {"offset": "x"}, {"iteration": "99999999999999999999"},
+                                    {"iteration": "abc"}, {"status": "\x00"}])
+def test_hostile_show_more_input_is_refused_or_empty_without_a_500(client_as, admin, product, params):
+    make_stories(product, 2, actor=admin)
+    response = client_as(admin).get(url("board_more", product), {"status": "idea", **params})
+    assert response.status_code in (200, 400, 404)
