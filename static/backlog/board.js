@@ -29,8 +29,15 @@
     from.insertBefore(card, ref === card ? card.nextSibling : ref);
   }
 
+  // Saves of one card run one after another: arrowing through a status menu sends a change per
+  // key, and each must name the version the previous one produced (else a needless 409).
+  function save(card, status, undo) {
+    card.pending = (card.pending || Promise.resolve()).then(() => saveNow(card, status, undo));
+    return card.pending;
+  }
+
   // Save `card`'s new status; on refusal undo(): the card returns and the menu shows the old status.
-  async function save(card, status, undo) {
+  async function saveNow(card, status, undo) {
     const select = card.querySelector("select[name=status]");
     const oldStatus = card.dataset.status;
     const title = card.querySelector(".bd-card-title").textContent;

@@ -78,6 +78,17 @@ def test_keyboard_status_menu_on_a_phone_and_a_stale_card_returns(page, sign_in,
     expect(page.get_by_test_id("column-done")).to_contain_text("Story 2")
     page.screenshot(path=screenshot_path("status-board-390.png"), full_page=True)
 
+    # Two changes in quick succession (arrowing through the menu): the second names the version
+    # the first produced, so both land.
+    quick = Story.objects.get(product=product, title="Story 4")
+    quick_menu = page.get_by_label("Status of “Story 4”")
+    quick_menu.select_option(label="Ready")
+    quick_menu.select_option(label="In progress")
+    expect(page.get_by_test_id("column-in_progress")).to_contain_text("Story 4")
+    expect(page.locator("[data-announcer]")).to_contain_text("“Story 4” moved to In progress")
+    quick.refresh_from_db()
+    assert (quick.status, quick.version) == ("in_progress", 3)
+
     # Someone else changes Story 3 behind this page: the page's move is refused and undone.
     stale = Story.objects.get(product=product, title="Story 3")
     services.story_status_set(actor=editor, story=stale, status="ready", version=stale.version)
