@@ -786,7 +786,11 @@ class BoardMoreView(BoardBase):
         stories, has_more = selectors.board_column_more(product=self.product, status=status, offset=offset,
                                                         story_ids=self.story_ids(iteration))
         context = self.board_context(iteration)
-        context["stories"] = stories
+        # A card's form (no script) returns to the board it sits on, not to this partial.
+        back = "iteration_board" if iteration else "board"
+        context.update(stories=stories, board_url=reverse(
+            f"backlog:{back}", kwargs={"ws": ws, "product_id": product_id,
+                                       **({"iteration_id": iteration.id} if iteration else {})}))
         response = render(request, "backlog/_board_cards.html", self.get_context_data(**context))
         response["X-Board-Has-More"] = "1" if has_more else "0"
         return response

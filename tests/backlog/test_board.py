@@ -101,6 +101,8 @@ def test_iteration_board_shows_only_the_iterations_stories(client_as, admin, pro
     assert b"Sprint 7: board" in response.content
     more = client_as(admin).get(url("board_more", product), {"status": "idea", "offset": 0, "iteration": iteration.id})
     assert more.content.count(b'class="bd-card"') == 1
+    board_url = url("iteration_board", product, iteration_id=iteration.id)
+    assert f'name="next" value="{board_url}"'.encode() in more.content  # a plain post returns to this board
     plan = client_as(admin).get(reverse("delivery:iteration", kwargs={"ws": "acme", "product_id": product.id,
                                                                        "iteration_id": iteration.id}))
     assert url("iteration_board", product, iteration_id=iteration.id).encode() in plan.content
