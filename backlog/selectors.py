@@ -1,11 +1,13 @@
 """Reads of the backlog app, scoped to the user's workspaces."""
 
 import contextlib
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -365,3 +367,71 @@ def top_by_score(*, product, limit: int = 15) -> list[Story]:
     finished = status_keys(product=product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
     return list(Story.objects.filter(product=product, score__isnull=False).exclude(status__in=finished)
                 .order_by("-score", "rank")[:limit])
+
+
+# A board shows at most this many cards per column at first; "Show more" fetches the next ones,
+# so a backlog of 20,000 stories never renders at once (docs/decisions/1313).
+BOARD_COLUMN_LIMIT = 30
+
+
+@dataclass
+class BoardColumn:
+    """One column of the status board: a workflow status (in the workflow's order) with how
+    many stories and points it holds, and its first cards."""
+
+    key: str
+    label: str
+    category: str
+    count: int = 0
+    points: int = 0
+    stories: list = dc_field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.stories)
+
+    @property
+    def collapsed(self) -> bool:
+        """Excluded statuses (won't do) start folded: they are rarely what a person looks for."""
+        return self.category == CATEGORY_EXCLUDED
+
+
+def board_stories(*, product, story_ids: QuerySet | None = None) -> QuerySet[Story]:
+    """The stories a status board shows: the product's, or only `story_ids` (a subquery, such as
+    an iteration's open stays), with what a card shows (epic, assignee) joined."""
+    qs = Story.objects.filter(product=product)
+    if story_ids is not None:
+        qs = qs.filter(id__in=story_ids)
+    return qs.select_related("epic", "assignee")
+
+
+def story_board(*, product, story_ids: QuerySet | None = None, limit: int = BOARD_COLUMN_LIMIT) -> list[BoardColumn]:
+    """The status board: one column per status of the product's workflow, in its order and with
+    its labels; per column the count and points of its stories and its first `limit` cards in
+    backlog order (rank).
+
+    Two queries whatever the size: the counts (one GROUP BY status) and the cards (one query
+    numbering each status's stories with ROW_NUMBER() OVER (PARTITION BY status ORDER BY rank)
+    and keeping the first `limit`). Stories whose status the workflow no longer has are not
+    shown (the backlog list still shows them)."""
+    workflow = settings_of(product).workflow
+    columns = {s["key"]: BoardColumn(key=s["key"], label=s["label"], category=s["category"]) for s in workflow}
+    base = board_stories(product=product, story_ids=story_ids)
+    for row in base.order_by().values("status").annotate(n=Count("id"), pts=Sum("points")):
+        if row["status"] in columns:
+            columns[row["status"]].count, columns[row["status"]].points = row["n"], row["pts"] or 0
+    cards = (base.filter(status__in=list(columns))
+             .annotate(board_row=Window(RowNumber(), partition_by=[F("status")],
+                                        order_by=[F("rank").asc(), F("id").asc()]))
+             .filter(board_row__lte=limit).order_by("status", "rank", "id"))
+    for story in cards:
+        columns[story.status].stories.append(story)
+    return list(columns.values())
+
+
+def board_column_more(*, product, status: str, offset: int, story_ids: QuerySet | None = None,
+                      limit: int = BOARD_COLUMN_LIMIT) -> tuple[list[Story], bool]:
+    """The next cards of one board column after `offset` (backlog order), and whether more follow."""
+    rows = list(board_stories(product=product, story_ids=story_ids).filter(status=status)
+                .order_by("rank", "id")[offset:offset + limit + 1])
+    return rows[:limit], len(rows) > limit

@@ -338,7 +338,8 @@ def _validate_refs(*, product, data: dict, workflow: list[dict]) -> None:
     if "title" in data and not (data["title"] or "").strip():
         errors["title"] = ["A story needs a title."]
     if "status" in data and data["status"] not in {s["key"] for s in workflow}:
-        errors["status"] = [f"Choose one of: {', '.join(s['key'] for s in workflow)}."]
+        errors["status"] = [f"“{data['status']}” is not a status of this product's workflow. Choose one of: "
+                            f"{', '.join(s['key'] for s in workflow)}."]
     if data.get("epic_id") and not Epic.objects.filter(id=data["epic_id"], product=product).exists():
         errors["epic_id"] = ["Choose an epic of this product."]
     if data.get("assignee_id") and data["assignee_id"] not in selectors.member_ids_of(product.workspace_id):

@@ -6,20 +6,21 @@ import json
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import BackgroundJob, Role
-from pmhub.utils import version_read
+from pmhub.utils import safe_next, version_read
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
 from .models import CATEGORIES, AcceptanceCriterion, CustomField, Epic, ScoringModel, Story
 
 PAGE_SIZE = 50
+BOARD_MAX_OFFSET = 10_000_000
 FILTER_KEYS = [
     "q",
     "status",
@@ -722,3 +723,110 @@ class SettingsView(BacklogBase):
             return render(request, "backlog/settings.html", self.context(_errors(e)), status=400)
         messages.success(request, "Saved.")
         return redirect(request.path)
+
+
+class BoardBase(BacklogBase):
+    """The status board: columns per workflow status (docs/backlog.md, "Status board"). Shown for
+    the whole backlog, or for one iteration's stories (`iteration_id` in the URL)."""
+
+    write_role = None
+
+    def iteration(self, iteration_id):
+        if iteration_id is None:
+            return None
+        # The iteration lives in the delivery app; a page may compose its selector (see the layers contract).
+        from delivery import selectors as delivery_selectors
+
+        return delivery_selectors.iteration_for_product(product=self.product, iteration_id=iteration_id)
+
+    def story_ids(self, iteration):
+        if iteration is None:
+            return None
+        from delivery import selectors as delivery_selectors
+
+        return delivery_selectors.iteration_stories(iteration=iteration).order_by().values("id")
+
+    def board_context(self, iteration) -> dict:
+        workflow = selectors.settings_of(self.product).workflow
+        return {
+            "iteration": iteration,
+            "statuses": [(s["key"], s["label"]) for s in workflow],
+            "can_edit": self.role >= Role.EDITOR,
+            "more_url": reverse("backlog:board_more", kwargs={"ws": self.product.workspace.slug,
+                                                              "product_id": self.product.id}),
+        }
+
+
+class BoardView(BoardBase):
+    def get(self, request, ws, product_id, iteration_id=None):
+        iteration = self.iteration(iteration_id)
+        columns = selectors.story_board(product=self.product, story_ids=self.story_ids(iteration))
+        context = self.board_context(iteration)
+        context.update(columns=columns, total=sum(c.count for c in columns))
+        return render(request, "backlog/board.html", self.get_context_data(**context))
+
+
+class BoardMoreView(BoardBase):
+    """The next cards of one column (?status=&offset=[&iteration=]): `<li>` cards for the board's
+    script to append; the X-Board-Has-More header says whether a further page exists."""
+
+    def get(self, request, ws, product_id):
+        workflow = [s["key"] for s in selectors.settings_of(self.product).workflow]
+        status = request.GET.get("status") or workflow[0]  # no status named: the first column
+        if status not in workflow:
+            return HttpResponse(f"“{status}” is not a status of this product's workflow.", status=400)
+        try:
+            offset = max(0, int(request.GET.get("offset", 0)))
+            iteration_id = _int_or_none(request.GET.get("iteration"))
+        except (ValueError, ValidationError):
+            return HttpResponse("offset and iteration are whole numbers.", status=400)
+        if offset > BOARD_MAX_OFFSET:  # beyond any backlog, and beyond what SQL's OFFSET takes
+            return HttpResponse(f"offset is at most {BOARD_MAX_OFFSET}.", status=400)
+        iteration = self.iteration(iteration_id)
+        stories, has_more = selectors.board_column_more(product=self.product, status=status, offset=offset,
+                                                        story_ids=self.story_ids(iteration))
+        context = self.board_context(iteration)
+        # A card's form (no script) returns to the board it sits on, not to this partial.
+        back = "iteration_board" if iteration else "board"
+        context.update(stories=stories, board_url=reverse(
+            f"backlog:{back}", kwargs={"ws": ws, "product_id": product_id,
+                                       **({"iteration_id": iteration.id} if iteration else {})}))
+        response = render(request, "backlog/_board_cards.html", self.get_context_data(**context))
+        response["X-Board-Has-More"] = "1" if has_more else "0"
+        return response
+
+
+class BoardStatusView(BacklogBase):
+    """POST status (a workflow key) and version: change one story's status through the backlog's
+    one status service (backlog.services.story_status_set). Answers JSON to the board's script
+    (400 with the reason, 409 with the current state); a plain form post (no script) redirects
+    back to the board with a message."""
+
+    required_role = None
+
+    def post(self, request, ws, product_id, story_id):
+        story = self.story(story_id)
+        wants_json = request.headers.get("X-Requested-With") == "fetch"
+        back = safe_next(request, reverse("backlog:board", kwargs={"ws": ws, "product_id": product_id}))
+        try:
+            services.story_status_set(actor=request.user, story=story, status=request.POST.get("status", ""),
+                                      version=version_read(request.POST.get("version")))
+        except ValidationError as e:
+            errors = _errors(e)
+            detail = " ".join(m for ms in errors.values() for m in ms)
+            if wants_json:
+                return JsonResponse({"detail": detail, "errors": errors}, status=400)
+            messages.error(request, detail)
+            return redirect(back)
+        except Conflict as e:
+            detail = f"Someone else changed “{story.title}” in the meantime; the card stays where it was."
+            if wants_json:
+                return JsonResponse({"detail": detail, "current": e.current}, status=409)
+            messages.error(request, detail)
+            return redirect(back)
+        label = {s["key"]: s["label"] for s in selectors.settings_of(self.product).workflow}[story.status]
+        if wants_json:
+            return JsonResponse({"id": story.id, "status": story.status, "status_label": label,
+                                 "version": story.version})
+        messages.success(request, f"“{story.title}” moved to {label}.")
+        return redirect(back)

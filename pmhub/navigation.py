@@ -26,12 +26,13 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ]),
     ("Backlog", [
         ("Stories", "backlog:list", ("backlog:list", "backlog:story", "backlog:settings")),
+        ("Board", "backlog:board", ("backlog:board",)),
         ("Epics", "backlog:epics", ("backlog:epics", "backlog:epic")),
         ("Scoring", "backlog:scoring", ("backlog:scoring",)),
         ("Feedback", "backlog:feedback", ("backlog:feedback",)),
     ]),
     ("Delivery", [
-        ("Iterations", "delivery:iterations", ("delivery:iterations", "delivery:iteration")),
+        ("Iterations", "delivery:iterations", ("delivery:iterations", "delivery:iteration", "backlog:iteration_board")),
         ("Import / export", "delivery:import", ("delivery:import", "delivery:import_detail")),
     ]),
     ("Metrics", [

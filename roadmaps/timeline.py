@@ -29,7 +29,8 @@ def timeline_range(dates, today: date) -> tuple[date, date]:
 
 
 def columns(start: date, end: date, scale: str = "month") -> list[dict]:
-    """Header columns with their left offset and width in percent of the whole range."""
+    """Header columns with their left offset and width in percent of the whole range. Month labels
+    carry the full year ("Aug 2026"): "Aug 26" reads as a day."""
     total = (end - start).days
     step = 3 if scale == "quarter" else 1
     cols, cur = [], start
@@ -39,7 +40,7 @@ def columns(start: date, end: date, scale: str = "month") -> list[dict]:
         nxt = _add_months(cur, step)
         left = max(cur, start)
         right = min(nxt, end)
-        label = f"Q{(cur.month - 1) // 3 + 1} {cur.year}" if scale == "quarter" else cur.strftime("%b %y")
+        label = f"Q{(cur.month - 1) // 3 + 1} {cur.year}" if scale == "quarter" else cur.strftime("%b %Y")
         cols.append({"label": label, "left": pct((left - start).days, total),
                      "width": pct((right - left).days, total)})
         cur = nxt

@@ -25,6 +25,7 @@ EXEMPT: dict[str, str] = {
     "logout": "POST only",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
+    "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
     "job_progress": "htmx partial polled by pages with background work",
     "metrics_product_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
     "metrics_workspace_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
@@ -146,6 +147,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "metrics_plan_detail": lambda w: {"ws": w.workspace.slug,
                                           "plan_id": _first(ActionPlan.objects, kpi__product=w.product)},
         "adoption_feature": lambda w: _p(w, feature_id=_first(Feature.objects, product=w.product)),
+        "backlog:iteration_board": lambda w: _p(w, iteration_id=_first(Iteration.objects, product=w.product)),
         "delivery:iteration": lambda w: _p(w, iteration_id=_first(Iteration.objects, product=w.product)),
         "delivery:import_detail": lambda w: _p(w, import_id=_first(ImportJob.objects, product=w.product)),
         "reports:detail": lambda w: {"ws": w.workspace.slug, "subscription_id": _first(

@@ -168,3 +168,18 @@ def test_nav_links(client_as, viewer, world):
     html = client_as(viewer).get(_url(world, "timeline")).content.decode()
     for label in ("Timeline", "Releases", "Snapshots"):
         assert f">{label}</a>" in html
+
+
+def test_timeline_month_headings_carry_the_year_and_bars_their_full_title(client_as, editor, world):
+    with time_machine.travel("2026-10-20"):
+        html = client_as(editor).get(_url(world, "timeline")).content.decode()
+    assert 'title="Oct 2026">Oct 2026</span>' in html and "Oct 26<" not in html
+    # the visible label may ellipsise; hover and screen readers get the whole title and the dates
+    assert 'class="rm-bar-label" title="Alpha">Alpha<span class="visually-hidden">, 1 Oct 2026 – 15 Nov 2026</span>' in html
+
+
+def test_now_next_later_cards_show_dates_confidence_and_progress(client_as, editor, world):
+    html = client_as(editor).get(_url(world, "board")).content.decode()
+    assert "1 Oct 2026 – 15 Nov 2026 · 50% confidence" in html
+    assert html.count('data-testid="card-dates"') == 2
+    assert "rm-card-progress" in html

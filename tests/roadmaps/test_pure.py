@@ -108,3 +108,8 @@ def test_quarter_dates():
     assert quarter_dates("2026-q1") == (date(2026, 1, 1), date(2026, 3, 31))
     with pytest.raises(ValidationError):
         quarter_dates("2026-Q5")
+
+
+def test_month_columns_name_the_year():
+    cols = columns(date(2026, 11, 1), date(2027, 2, 1))
+    assert [c["label"] for c in cols] == ["Nov 2026", "Dec 2026", "Jan 2027"]

@@ -55,6 +55,17 @@ def _criterion(ws):
     return _story(ws).criteria.first()
 
 
+def _iteration(ws):
+    from delivery.models import Iteration
+
+    product = _product(ws)
+    story = make_stories(product, 1, actor=_actor(ws))[0]
+    iteration = Iteration.objects.create(product=product, name="Sprint", start_date="2026-08-03",
+                                         end_date="2026-08-14")
+    iteration.items.create(story=story)
+    return iteration
+
+
 def _epic(ws):
     return services.epic_create(actor=_actor(ws), product=_product(ws), title="Onboarding")
 
@@ -114,6 +125,11 @@ PAGES = {
     "backlog:story": _route(_story, kwargs=_story_kwargs),
     "backlog:row": _route(_story, kwargs=_story_kwargs),
     "backlog:move": _route(_story, kwargs=_story_kwargs),
+    "backlog:story_status": _route(_story, kwargs=_story_kwargs),
+    "backlog:board": _route(_product),
+    "backlog:board_more": _route(_product),
+    "backlog:iteration_board": _route(_iteration, kwargs=lambda it: {"product_id": it.product_id,
+                                                                     "iteration_id": it.pk}),
     "backlog:story_delete": _route(_story, kwargs=_story_kwargs),
     "backlog:comment": _route(_story, kwargs=_story_kwargs),
     "backlog:criterion_add": _route(_story, kwargs=_story_kwargs),

@@ -100,6 +100,17 @@ def _initiative_move(client, world, nxt):
         {"horizon": "next", "next": nxt})
 
 
+def _story_status(client, world, nxt):
+    from backlog.models import Story
+
+    product = world["product"]
+    story = Story.objects.create(product=product, title="Redirected")
+    return _login(client, world["admin"]).post(
+        reverse("backlog:story_status", kwargs={"ws": product.workspace.slug, "product_id": product.id,
+                                                "story_id": story.id}),
+        {"status": "ready", "version": story.version, "next": nxt})
+
+
 NEXT_VIEWS = {
     "sign in (form field)": _sign_in,
     "sign in (query)": _sign_in_query,
@@ -111,6 +122,7 @@ NEXT_VIEWS = {
     "initiative form": _initiative_form,
     "initiative form page": _initiative_form_page,
     "initiative move": _initiative_move,
+    "story status (board)": _story_status,
 }
 # The only modules that may touch `next` by hand, and why.
 NEXT_READERS = {

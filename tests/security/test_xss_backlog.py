@@ -89,6 +89,8 @@ def _pages(workspace, world):
         reverse("backlog:story", kwargs=kw | {"story_id": story.id}),
         reverse("backlog:epics", kwargs=kw),
         reverse("backlog:epic", kwargs=kw | {"epic_id": world["epic"].id}),
+        reverse("backlog:board", kwargs=kw),
+        reverse("backlog:board_more", kwargs=kw) + "?status=idea&offset=0",
         scoring,
         scoring + "?" + _query(what_if="1", framework="weighted", criteria_count="1", c0_key=p["query"],
                                c0_label=p["query"], c0_weight="1"),
