@@ -148,7 +148,7 @@ class SearchQuerySerializer(serializers.Serializer):
                               help_text="Words to find; the last one matches as a prefix.")
     kind = serializers.MultipleChoiceField(choices=[], required=False,
                                            help_text="Only these kinds (repeat the parameter).")
-    limit = serializers.IntegerField(min_value=1, max_value=20, default=5, help_text="Hits per kind.")
+    limit = bounded.IntegerField(min_value=1, max_value=20, default=5, help_text="Hits per kind.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,7 +166,7 @@ class SearchHitSerializer(serializers.Serializer):
     title = serializers.CharField()
     subtitle = serializers.CharField()
     url = serializers.CharField()
-    rank = serializers.FloatField()
+    rank = bounded.FloatField()
 
 
 class SearchViewSet(ScopedViewSet):

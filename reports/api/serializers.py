@@ -128,16 +128,19 @@ _COUNTS = {"type": "object", "additionalProperties": _INT}
 _STATES = {"type": "object", "additionalProperties": _STR,
            "description": "State per id, for the next report's changes."}
 _CHANGE = _obj({"title": _STR, "from": _STR, "to": _STR})
+# Work progress (backlog/progress.py, Progress.as_dict): the figure every roadmap surface shows.
+_WORK = _obj({"done_points": _INT, "total_points": _INT, "done_count": _INT, "total_count": _INT,
+              "ratio": _NUM_OR_NULL, "percent": _INT_OR_NULL})
 _INITIATIVE = _obj({"id": _INT, "title": _STR, "product": _STR, "status": _STR, "status_label": _STR,
-                    "state": {"type": "string", "enum": ["done", "on_track", "late"]}, "end_date": _DATE_OR_NULL,
-                    "owner": _STR})
+                    "state": {"type": "string", "enum": ["done", "on_track", "at_risk", "late"], "nullable": True},
+                    "end_date": _DATE_OR_NULL, "owner": _STR, "work": _WORK})
 _RELEASE = _obj({"name": _STR, "product": _STR, "status": _STR, "status_label": _STR, "release_date": _DATE_OR_NULL,
-                 "overdue": _BOOL})
+                 "overdue": _BOOL, "work": _WORK})
 SECTION_DATA = {
     "roadmap": _obj({"available": _BOOL, "counts": _COUNTS, "total": _INT, "late": _list(_INITIATIVE),
                      "items": _list(_INITIATIVE), "changes": _list(_CHANGE), "states": _STATES}),
     "objectives": _obj({"available": _BOOL, "items": _list(_obj({
-        "title": _STR, "progress": _INT_OR_NULL,
+        "title": _STR, "progress": _INT_OR_NULL, "work": _WORK,
         "key_results": _list(_obj({"title": _STR, "current": _NUM_OR_NULL, "target": _NUM_OR_NULL,
                                    "progress": _NUM_OR_NULL}))}))}),
     "kpis": _obj({"available": _BOOL, "items": _list(_obj({
