@@ -35,6 +35,25 @@ class _LocalMidnightAfter(Func):
         day, tz = (compiler.compile(e) for e in self.source_expressions)
         return f"(({day[0]} + 1)::timestamp AT TIME ZONE {tz[0]})", [*day[1], *tz[1]]
 
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite knows no time zones: the same instant from a function registered on each
+        # connection (delivery.apps), in the UTC text form Django stores datetimes in.
+        day, tz = (compiler.compile(e) for e in self.source_expressions)
+        return f"pmhub_local_midnight_after({day[0]}, {tz[0]})", [*day[1], *tz[1]]
+
+
+def sqlite_local_midnight_after(day: str | None, time_zone: str | None) -> str | None:
+    """_LocalMidnightAfter for SQLite: "YYYY-MM-DD" and a zone name -> the UTC instant of local
+    midnight after that day, as "YYYY-MM-DD HH:MM:SS" (what Django writes for a datetime)."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    if not day:
+        return None
+    local = datetime.combine(date.fromisoformat(str(day)[:10]) + timedelta(days=1), time(0),
+                             tzinfo=ZoneInfo(time_zone or "UTC"))
+    return local.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
+
 
 def _members_at_end():
     """Stays of an iteration's stories that count in its committed points (see _with_points)."""
