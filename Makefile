@@ -43,7 +43,7 @@ lint: install
 # Two phases: everything but the browser tests on TEST_WORKERS processes, then the browser tests
 # alone (their mouse drags are timing-sensitive when the other process keeps both cores busy).
 test: lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/: every main page at 390 px and 1440 px (the browser sweep, with
