@@ -40,6 +40,7 @@ BAR_BG = "#e5e7eb"
 BAR_FG = "#2563eb"
 FONT = 12
 LABEL_CHARS = 28
+DOTS_UP_TO = 31
 
 
 def _clip(text: str, limit: int = LABEL_CHARS) -> str:
@@ -108,7 +109,7 @@ def _line(spec: dict) -> dict:
         items.append(("line", left, y, right, y, GRID, 1, False))
         items.append(("text", left - 6, y + 4, kpi_value(t, unit), FONT - 1, AXIS, "end", False))
     items.append(("line", left, bottom, right, bottom, AXIS, 1, False))
-    for d, anchor in ((first, "start"), (last, "end")):
+    for d, anchor in (((first, "middle"),) if first == last else ((first, "start"), (last, "end"))):
         items.append(("text", x_of(d), bottom + 18, human_date(d), FONT - 1, AXIS, anchor, False))
     legend_x = left
     for n, s in enumerate(series):
@@ -127,7 +128,7 @@ def _line(spec: dict) -> dict:
         for r in runs:
             if len(r) > 1:
                 items.append(("poly", r, colour, 2, dashed))
-            if not dashed:
+            if not dashed and (len(days) <= DOTS_UP_TO or len(r) == 1):  # dots only where they can be told apart
                 items.extend(("dot", x, y, 2.5, colour) for x, y in r)
         items.append(("line", legend_x, 12, legend_x + 18, 12, colour, 2, dashed))
         label = _clip(s.get("name", ""), 24)

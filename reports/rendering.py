@@ -8,7 +8,6 @@ from email.mime.image import MIMEImage
 from django.template.loader import render_to_string
 
 from pmhub import charts
-
 from pmhub.utils import mail_subject
 
 from .templatetags.report_charts import chart_cid

@@ -1,6 +1,6 @@
 """Public share links, mounted at /share/ by pmhub/urls.py: `path("share/", include("roadmaps.share_urls"))`.
-Outside /w/ on purpose: no sign-in, and nothing but one product's roadmap (its timeline, board or list, and its presentation
-when the sharer allowed it)."""
+Outside /w/ on purpose: no sign-in, and nothing but one product's roadmap (its timeline, board or
+list, and its presentation when the sharer allowed it)."""
 
 from django.urls import path
 

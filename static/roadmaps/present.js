@@ -62,8 +62,9 @@
     } else if (event.key === "Home" || event.key === "End") {
       event.preventDefault();
       show(event.key === "Home" ? 0 : slides.length - 1, true);
-    } else if (shortcutsOn() && !(target && target.tagName === "BUTTON")) {
+    } else if (shortcutsOn()) {
       const key = event.key.toLowerCase();
+      if (key === " " && target && /^(BUTTON|A)$/.test(target.tagName)) return;  // space presses the button
       if (key === " " || key === "n") { event.preventDefault(); show(current + (event.shiftKey ? -1 : 1), true); }
       else if (key === "p") { event.preventDefault(); show(current - 1, true); }
       else if (key === "f") { event.preventDefault(); toggleFullscreen(); }
