@@ -175,13 +175,17 @@ def _dash(dashed: bool) -> str:
     return ' stroke-dasharray="6 4"' if dashed else ""
 
 
-def svg(spec: dict) -> str:
-    """The chart as an inline <svg> element with a <title> and a <desc> (its text summary)."""
+def svg(spec: dict, *, width: int | None = None) -> str:
+    """The chart as an inline <svg> element with a <title> and a <desc> (its text summary).
+    Fluid (100 % of its box, at most its own width) unless `width` fixes it in CSS pixels (the
+    PDF: WeasyPrint sizes a fluid SVG in a table cell to almost nothing)."""
     box = layout(spec)
+    size = (f"width:{width}px;height:{round(width * box['height'] / box['width'], 1)}px" if width
+            else f"width:100%;height:auto;max-width:{box['width']}px")
     cid = escape(str(spec.get("id", "chart")))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {box["width"]} {box["height"]}"'
              f' width="{box["width"]}" height="{box["height"]}" role="img" preserveAspectRatio="xMinYMin meet"'
-             f' style="width:100%;height:auto;max-width:{box["width"]}px"'
+             f' style="{size}"'
              f' aria-labelledby="{cid}-t {cid}-d" data-chart="{cid}" font-family="DejaVu Sans, Arial, sans-serif">',
              f'<title id="{cid}-t">{escape(spec.get("title", ""))}</title>',
              f'<desc id="{cid}-d">{escape(spec.get("summary", ""))}</desc>']

@@ -16,7 +16,7 @@ from .templatetags.report_charts import chart_cid
 def report_render(data: dict, *, fmt: str = "html", unsubscribe_url: str = "", chart_mode: str = "cid") -> str:
     """fmt: "html" (inline-styled e-mail, also the PDF source), "text" (plain-text alternative).
     chart_mode (html): "cid" (the e-mail: <img> of the PNG parts of `report_chart_images`) or
-    "svg" (the PDF: vector charts drawn by WeasyPrint)."""
+    "pdf" (vector charts drawn by WeasyPrint)."""
     context = {"report": data, "sections": {s["key"]: s for s in data.get("sections", [])},
                "unsubscribe_url": unsubscribe_url, "chart_mode": chart_mode}
     template = {"html": "emails/report.html", "text": "emails/report.txt"}[fmt]
@@ -27,7 +27,7 @@ def report_pdf(data: dict) -> bytes:
     """PDF of the report, rendered by WeasyPrint from the e-mail's HTML (tables print well)."""
     from weasyprint import HTML
 
-    return HTML(string=report_render(data, fmt="html", chart_mode="svg")).write_pdf()
+    return HTML(string=report_render(data, fmt="html", chart_mode="pdf")).write_pdf()
 
 
 def report_charts(data: dict) -> list[dict]:

@@ -903,7 +903,9 @@ def presentation_slides(*, product: Product, params=None, shared: bool = False) 
         start, end = tl.timeline_range([d for i in lanes for d in (i.start_date, i.end_date)], today)
         for i in lanes:
             i.bar = tl.bar(i.start_date, i.end_date, start, end)
+        # A phone shows quarters (a month is too narrow for "Nov 2026"), a wide screen months.
         timeline = {"columns": tl.columns(start, end, "quarter" if (end - start).days > 400 else "month"),
+                    "narrow_columns": tl.columns(start, end, "quarter"),
                     "items": lanes, "more": len(dated) - len(lanes), "today": tl.marker(today, start, end)}
     release_ids = {i.release_id for i in initiatives if i.release_id} if filtered else None
     releases = list(product.releases.exclude(status=Release.Status.RELEASED).order_by("release_date", "id"))

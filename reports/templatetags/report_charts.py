@@ -1,6 +1,7 @@
 """{% report_chart spec mode %}: a chart of a report (pmhub.charts) with its title and text summary.
 
-mode "svg": inline SVG (web page and PDF); "cid": an <img> of the PNG attached to the e-mail under
+mode "svg": inline SVG (web page); "pdf": inline SVG of a fixed width, in the e-mail's styles (the
+PDF is printed from the e-mail's HTML); "cid": an <img> of the PNG attached to the e-mail under
 Content-ID `chart_cid(spec)` (mail clients do not show inline SVG). The SVG and every attribute
 are built from escaped text only.
 """
@@ -12,6 +13,7 @@ from django.utils.safestring import mark_safe
 from pmhub import charts
 
 register = template.Library()
+PDF_WIDTH = 590  # the e-mail's 640 px column less its padding
 
 
 def chart_cid(spec: dict) -> str:
@@ -29,6 +31,11 @@ def report_chart(spec: dict, mode: str = "svg"):
             ' height:auto; border:0;"><p style="margin:4px 0 0; font-size:12px; color:#6b7280;">{}</p></div>',
             spec.get("title", ""), chart_cid(spec), spec.get("summary", ""), width, height, width,
             spec.get("summary", ""))
+    if mode == "pdf":
+        return format_html(
+            '<div style="margin:10px 0 4px; page-break-inside:avoid;"><p style="margin:0 0 4px; font-size:14px;'
+            ' font-weight:bold;">{}</p>{}<p style="margin:4px 0 0; font-size:12px; color:#6b7280;">{}</p></div>',
+            spec.get("title", ""), mark_safe(charts.svg(spec, width=PDF_WIDTH)), spec.get("summary", ""))
     return format_html(
         '<figure class="report-chart" data-testid="report-chart" data-chart="{}"><figcaption>{}</figcaption>'
         '<div class="report-chart-box">{}</div><p class="report-chart-summary">{}</p></figure>',

@@ -202,7 +202,7 @@ def test_the_pdf_draws_the_charts(charted):
     drawn = len(re.findall(rb"/x\d+ Do", with_charts)) - len(re.findall(rb"/x\d+ Do", without))
     assert drawn >= 3
     assert with_charts.count(b" l\n") - without.count(b" l\n") >= 10
-    assert "<svg" in report_render(services.report_build(product=charted), fmt="html", chart_mode="svg")
+    assert "<svg" in report_render(services.report_build(product=charted), fmt="html", chart_mode="pdf")
 
 
 @time_machine.travel("2026-11-26 12:00", tick=False)
