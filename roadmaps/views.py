@@ -835,8 +835,9 @@ def shared_roadmap(request, token):
         for i in qs.order_by("rank", "id").after_fetch(_initiative_progress):
             columns[i.horizon].append(i)
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
+        # A horizon filter shows its one column; otherwise the three (and "Not placed" when used).
         context["columns"] = [{"key": k, "title": titles[k], "items": v} for k, v in columns.items()
-                              if v or k]
+                              if (k == params["horizon"] if params.get("horizon") else (v or k))]
         return _shared_response(request, "roadmaps/share_board.html", context)
     if link.view == ShareLink.View.LIST:
         qs = selectors.initiatives_filtered(selectors.initiatives_annotated(product.initiatives.all()), params)
@@ -891,6 +892,8 @@ def presentation_slides(*, product: Product, params=None, shared: bool = False) 
             qs = qs.filter(id=selectors._int(params["objective"]))
         objectives = selectors.objectives_with_progress(qs)
         backlog_selectors.attach_objective_work(objectives)
+    # The product's KPIs with their health (metrics keeps current value and health on the KPI).
+    kpis = [] if shared else list(product.kpis.order_by("name")[:6])
     horizons = []
     for key, title in Initiative.Horizon.choices:
         items = sorted((i for i in initiatives if i.horizon == key), key=lambda i: (i.rank, i.id))
@@ -920,14 +923,15 @@ def presentation_slides(*, product: Product, params=None, shared: bool = False) 
     slides = [{"key": "title", "title": f"{product.name}: roadmap review"}]
     if not shared and (case is not None or product.vision):
         slides.append({"key": "vision", "title": "Vision and business case"})
-    if objectives:
-        slides.append({"key": "objectives", "title": "Objectives and key results"})
+    if objectives or kpis:
+        slides.append({"key": "objectives", "title": "Objectives and KPIs" if kpis else "Objectives and key results"})
     slides.append({"key": "horizons", "title": "Now / Next / Later"})
     slides.append({"key": "timeline", "title": "Timeline"})
     if releases:
         slides.append({"key": "releases", "title": "Releases"})
     slides.append({"key": "risks", "title": "Late and at risk"})
-    return {"slides": slides, "today": today, "case": case, "objectives": objectives, "horizons": horizons,
+    return {"slides": slides, "today": today, "case": case, "objectives": objectives, "kpis": kpis,
+            "horizons": horizons,
             "timeline": timeline, "releases": releases, "risks": risks[:SLIDE_ITEMS],
             "risks_more": max(0, len(risks) - SLIDE_ITEMS), "counts": counts,
             "initiative_count": len(initiatives)}

@@ -202,7 +202,21 @@ def test_the_pdf_draws_the_charts(charted):
     drawn = len(re.findall(rb"/x\d+ Do", with_charts)) - len(re.findall(rb"/x\d+ Do", without))
     assert drawn >= 3
     assert with_charts.count(b" l\n") - without.count(b" l\n") >= 10
-    assert "<svg" in report_render(services.report_build(product=charted), fmt="html", chart_mode="pdf")
+    # WeasyPrint lays each chart out at the e-mail column's width (a fluid SVG in a table cell shrank to 86 px).
+    from weasyprint import HTML
+
+    html = report_render(services.report_build(product=charted), fmt="html", chart_mode="pdf")
+    widths = []
+
+    def walk(box):
+        if str(getattr(box, "element_tag", "")).endswith("svg"):
+            widths.append(box.width)
+        for child in getattr(box, "children", None) or []:
+            walk(child)
+
+    for page in HTML(string=html).render().pages:
+        walk(page._page_box)
+    assert widths == [590.0] * 3
 
 
 @time_machine.travel("2026-11-26 12:00", tick=False)
