@@ -123,3 +123,29 @@ def test_presentation_moves_with_the_keys_and_prints_one_slide_per_page(page, li
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
     assert pages == total
+
+
+def test_the_email_shows_its_png_charts_where_the_html_names_them(page, checkout, screenshot_path):
+    """As a mail client does: each <img src="cid:..."> shows the MIME part with that Content-ID."""
+    import base64
+
+    from reports.rendering import report_chart_images, report_render
+    from reports.services import report_build
+
+    product, _pm = checkout
+    data = report_build(product=product)
+    html = report_render(data, unsubscribe_url="https://pmhub.example/unsubscribe/x/")
+    parts = report_chart_images(data)
+    assert len(parts) == 3
+    for part in parts:
+        cid = part["Content-ID"].strip("<>")
+        assert f'src="cid:{cid}"' in html
+        html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(part.get_payload(decode=True))
+                            .decode())
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.set_content(html)
+    images = page.locator("img")
+    expect(images).to_have_count(3)
+    sizes = images.evaluate_all("imgs => imgs.map(i => [i.complete, i.naturalWidth, i.getBoundingClientRect().width])")
+    assert all(done and natural == 1280 and 500 < shown <= 640 for done, natural, shown in sizes), sizes
+    page.screenshot(path=screenshot_path("report-email-charts.png"), full_page=True)
