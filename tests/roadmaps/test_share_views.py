@@ -209,3 +209,42 @@ def test_a_share_link_presents_only_when_allowed_and_only_its_initiatives(client
     assert "Beta" not in html and "Secret acquisition" not in html and "/w/" not in html
     assert "Decide with" not in html  # the vision and business case are not part of a filtered link
     assert client.get(reverse("share:present", kwargs={"token": "nope"})).status_code == 404
+
+
+# --- query counts: the same at two sizes ---------------------------------------------------------------------
+def _grow(product, n):
+    from metrics.models import Kpi
+
+    objective = Objective.objects.get(title="Grow")
+    for k in range(n):
+        initiative = Initiative.objects.create(product=product, title=f"More {k}", horizon=("now", "next", "later")[k % 3],
+                                               status="in_progress", start_date=date(2026, 9, 1),
+                                               end_date=date(2026, 9, 30), owner=product.workspace.memberships.first().user)
+        initiative.objectives.add(objective)
+        Release.objects.create(product=product, name=f"r{k}", release_date=date(2027, 1, 1 + k % 28))
+        Kpi.objects.create(product=product, name=f"KPI {k}", target_value=k)
+
+
+@pytest.mark.parametrize("page", ["present", "share-board", "share-list", "share-timeline", "share-present"])
+def test_presentation_and_shared_pages_make_a_fixed_number_of_queries(client_as, client, roadmap, editor, page,
+                                                                    django_assert_max_num_queries):
+    def url():
+        if page == "present":
+            return _url(roadmap, "present")
+        view = page.removeprefix("share-")
+        link, _ = _share(roadmap, editor, view=view if view in ("board", "list") else "timeline",
+                         allow_present=True)
+        return link + ("present/" if view == "present" else "")
+
+    reader = client_as(editor) if page == "present" else client
+    first = url()
+    reader.get(first)  # warm the session and caches
+    limit = 30
+    with django_assert_max_num_queries(limit) as small:
+        assert reader.get(first).status_code == 200
+    _grow(roadmap, 12)  # 12 more initiatives (some late), releases and KPIs
+    second = url()
+    with django_assert_max_num_queries(limit) as large:
+        assert reader.get(second).status_code == 200
+    assert len(large.captured_queries) <= len(small.captured_queries) + 1, (
+        len(small.captured_queries), len(large.captured_queries))
