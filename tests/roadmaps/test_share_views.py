@@ -248,3 +248,25 @@ def test_presentation_and_shared_pages_make_a_fixed_number_of_queries(client_as,
         assert reader.get(second).status_code == 200
     assert len(large.captured_queries) <= len(small.captured_queries) + 1, (
         len(small.captured_queries), len(large.captured_queries))
+
+
+def test_bad_revoked_and_expired_links_get_the_products_404_page(client, roadmap, editor):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    link, raw = services.share_link_create(actor=editor, product=roadmap, days=1, view="board", allow_present=True)
+    revoked, revoked_raw = services.share_link_create(actor=editor, product=roadmap, view="list")
+    services.share_link_revoke(actor=editor, link=revoked)
+    urls = [reverse("share:timeline", kwargs={"token": "not-a-token"}),
+            reverse("share:present", kwargs={"token": "not-a-token"}),
+            reverse("share:timeline", kwargs={"token": revoked_raw})]
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=5), tick=False):
+        urls_expired = [reverse("share:timeline", kwargs={"token": raw}), reverse("share:present", kwargs={"token": raw})]
+        responses = [client.get(u) for u in urls + urls_expired]
+    for response in responses:
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "<h1>Not found</h1>" in html and "shared roadmap link may have expired" in html
+        assert "Alpha" not in html and roadmap.name not in html
