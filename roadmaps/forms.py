@@ -115,7 +115,7 @@ class ShareLinkForm(forms.Form):
     """The sharer's choices: how long, which view, which initiatives (filters), and whether the link
     also opens presentation mode. Objectives and releases are this product's."""
 
-    label = forms.CharField(required=False, max_length=120)
+    label = forms.CharField(required=False, max_length=120, label="Name", help_text="For your list of links.")
     days = bounded.IntegerField(min_value=1, max_value=365, initial=30, label="Days valid")
     view = forms.ChoiceField(choices=ShareLink.View.choices, initial=ShareLink.View.TIMELINE,
                              widget=forms.RadioSelect, label="Show")
@@ -123,7 +123,8 @@ class ShareLinkForm(forms.Form):
     horizon = forms.ChoiceField(choices=[("", "Any horizon")] + Initiative.Horizon.choices, required=False)
     objective = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     release = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
-    tag = forms.CharField(required=False, max_length=40, label="Label", help_text="Only initiatives with this label.")
+    tag = forms.CharField(required=False, max_length=40, label="Initiative label",
+                          help_text="Only initiatives with this label.")
     allow_present = forms.BooleanField(required=False, label="Also allow presentation mode")
 
     FILTERS = {"status": "status", "horizon": "horizon", "objective": "objective", "release": "release",
