@@ -29,6 +29,7 @@ from pmhub.formatting import date as human_date
 from pmhub.formatting import kpi_value
 
 WIDTH = 640
+NARROW_WIDTH = 340
 LINE_HEIGHT = 240
 BAR_ROW = 26
 PALETTE = ["#2563eb", "#9333ea", "#0d9488", "#ea580c"]
@@ -67,15 +68,31 @@ def _dates(spec) -> list[dt.date]:
     return [dt.date.fromisoformat(x) for x in spec.get("x", [])]
 
 
-def layout(spec: dict) -> dict:
+def layout(spec: dict, *, narrow: bool = False) -> dict:
     """{"width", "height", "items": [primitive, ...]} for a spec. Primitives:
     ("line", x1, y1, x2, y2, colour, width, dashed), ("poly", points, colour, width, dashed),
     ("rect", x, y, w, h, colour), ("dot", x, y, r, colour),
-    ("text", x, y, text, size, colour, anchor "start"|"middle"|"end", bold)."""
-    return _bars(spec) if spec.get("kind") == "bars" else _line(spec)
+    ("text", x, y, text, size, colour, anchor "start"|"middle"|"end", bold).
+    `narrow`: a layout for a phone (NARROW_WIDTH wide, legend on rows, labels above the bars)."""
+    width = NARROW_WIDTH if narrow else WIDTH
+    return _bars(spec, width) if spec.get("kind") == "bars" else _line(spec, width)
 
 
-def _line(spec: dict) -> dict:
+def _legend(entries: list, *, left: float, right: float) -> tuple[list, int]:
+    """Legend entries (colour, dashed, label) placed left to right, wrapping onto new rows."""
+    items, x, row = [], left, 0
+    for colour, dashed, label, width in entries:
+        size = 40 + 7 * len(label)
+        if x > left and x + size > right:
+            x, row = left, row + 1
+        y = 12 + row * 16
+        items.append(("line", x, y, x + 18, y, colour, width, dashed))
+        items.append(("text", x + 22, y + 4, label, FONT - 1, INK, "start", False))
+        x += size
+    return items, row + 1
+
+
+def _line(spec: dict, width: int = WIDTH) -> dict:
     unit = spec.get("unit")
     days = _dates(spec)
     series = spec.get("series", [])
@@ -83,10 +100,19 @@ def _line(spec: dict) -> dict:
     target = spec.get("target")
     pool = values + ([target] if target is not None else [])
     items: list = []
-    left, right, top, bottom = 78, WIDTH - 16, 30, LINE_HEIGHT - 30
+    left, right = (64 if width < WIDTH else 78), width - 16
     if not pool or not days:
-        items.append(("text", WIDTH / 2, LINE_HEIGHT / 2, "No data in this period", FONT, AXIS, "middle", False))
-        return {"width": WIDTH, "height": LINE_HEIGHT, "items": items}
+        items.append(("text", width / 2, LINE_HEIGHT / 2, "No data in this period", FONT, AXIS, "middle", False))
+        return {"width": width, "height": LINE_HEIGHT, "items": items}
+    entries = [(PALETTE[n % len(PALETTE)], s.get("style") == "dashed", _clip(s.get("name", ""), 24), 2)
+               for n, s in enumerate(series)]
+    if target is not None:
+        label = spec.get("target_label") or f"Target {kpi_value(target, unit)}"
+        entries.append((TARGET, True, _clip(label, 30), 1.5))
+    legend, rows = _legend(entries, left=left if width >= WIDTH else 8, right=right)
+    items.extend(legend)
+    top, bottom = 30 + 16 * (rows - 1), LINE_HEIGHT - 30 + 16 * (rows - 1)
+    height = LINE_HEIGHT + 16 * (rows - 1)
     low, high = min(pool), max(pool)
     if spec.get("zero"):  # burn-down: the axis starts at zero points
         low = min(low, 0)
@@ -111,7 +137,6 @@ def _line(spec: dict) -> dict:
     items.append(("line", left, bottom, right, bottom, AXIS, 1, False))
     for d, anchor in (((first, "middle"),) if first == last else ((first, "start"), (last, "end"))):
         items.append(("text", x_of(d), bottom + 18, human_date(d), FONT - 1, AXIS, anchor, False))
-    legend_x = left
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         dashed = s.get("style") == "dashed"
@@ -130,44 +155,44 @@ def _line(spec: dict) -> dict:
                 items.append(("poly", r, colour, 2, dashed))
             if not dashed and (len(days) <= DOTS_UP_TO or len(r) == 1):  # dots only where they can be told apart
                 items.extend(("dot", x, y, 2.5, colour) for x, y in r)
-        items.append(("line", legend_x, 12, legend_x + 18, 12, colour, 2, dashed))
-        label = _clip(s.get("name", ""), 24)
-        items.append(("text", legend_x + 22, 16, label, FONT - 1, INK, "start", False))
-        legend_x += 40 + 7 * len(label)
     if target is not None:
         y = y_of(target)
         items.append(("line", left, y, right, y, TARGET, 1.5, True))
-        label = spec.get("target_label") or f"Target {kpi_value(target, unit)}"
-        items.append(("line", legend_x, 12, legend_x + 18, 12, TARGET, 1.5, True))
-        items.append(("text", legend_x + 22, 16, _clip(label, 30), FONT - 1, INK, "start", False))
-    return {"width": WIDTH, "height": LINE_HEIGHT, "items": items}
+    return {"width": width, "height": height, "items": items}
 
 
-def _bars(spec: dict) -> dict:
+def _bars(spec: dict, width: int = WIDTH) -> dict:
     bars = spec.get("bars", [])
-    height = max(40, 12 + BAR_ROW * len(bars))
-    label_w, note_w = 220, 110
-    x0, x1 = label_w, WIDTH - note_w
+    narrow = width < WIDTH
+    row = BAR_ROW + 12 if narrow else BAR_ROW
+    height = max(40, 12 + row * len(bars))
+    label_w, note_w = (8, 8) if narrow else (220, 110)
+    x0, x1 = label_w, width - note_w
     items: list = []
     if not bars:
-        items.append(("text", WIDTH / 2, 24, "Nothing to show yet", FONT, AXIS, "middle", False))
-        return {"width": WIDTH, "height": height, "items": items}
+        items.append(("text", width / 2, 24, "Nothing to show yet", FONT, AXIS, "middle", False))
+        return {"width": width, "height": height, "items": items}
     for n, b in enumerate(bars):
-        y = 6 + n * BAR_ROW
-        items.append(("text", label_w - 8, y + 15, _clip(b.get("label", "")), FONT, INK, "end", False))
-        items.append(("rect", x0, y + 4, x1 - x0, 14, BAR_BG))
+        y = 6 + n * row
+        bar_y = y + 16 if narrow else y + 4  # a phone: the label above its bar, the figure at its end
         value = b.get("value")
+        note = b.get("note")
+        if value is not None:
+            text = f"{kpi_value(value, 'percent')} {note}" if note else kpi_value(value, "percent")
+        else:
+            text = "no stories"
+        if narrow:
+            items.append(("text", x0, y + 11, _clip(b.get("label", ""), 30), FONT, INK, "start", False))
+            items.append(("text", x1, y + 11, text, FONT - 1, AXIS, "end", False))
+        else:
+            items.append(("text", label_w - 8, y + 15, _clip(b.get("label", "")), FONT, INK, "end", False))
+            items.append(("text", x1 + 8, y + 15, text, FONT - 1, AXIS, "start", False))
+        items.append(("rect", x0, bar_y, x1 - x0, 14, BAR_BG))
         if value is not None:
             w = max(0.0, min(100.0, float(value))) / 100 * (x1 - x0)
             if w > 0:
-                items.append(("rect", x0, y + 4, round(w, 2), 14, BAR_FG))
-            text = f"{kpi_value(value, 'percent')}"
-        else:
-            text = "no stories"
-        note = b.get("note")
-        items.append(("text", x1 + 8, y + 15, f"{text} {note}" if note and value is not None else text,
-                      FONT - 1, AXIS, "start", False))
-    return {"width": WIDTH, "height": height, "items": items}
+                items.append(("rect", x0, bar_y, round(w, 2), 14, BAR_FG))
+    return {"width": width, "height": height, "items": items}
 
 
 # --- SVG ------------------------------------------------------------------------------------------
@@ -175,15 +200,18 @@ def _dash(dashed: bool) -> str:
     return ' stroke-dasharray="6 4"' if dashed else ""
 
 
-def svg(spec: dict, *, width: int | None = None) -> str:
+def svg(spec: dict, *, width: int | None = None, narrow: bool = False) -> str:
     """The chart as an inline <svg> element with a <title> and a <desc> (its text summary).
     Fluid (100 % of its box, at most its own width) unless `width` fixes it in CSS pixels (the
-    PDF: WeasyPrint sizes a fluid SVG in a table cell to almost nothing)."""
-    box = layout(spec)
+    PDF: WeasyPrint sizes a fluid SVG in a table cell to almost nothing). `narrow`: the phone
+    layout (class chart-narrow, ids suffixed "-n"; the page shows one of the two by CSS)."""
+    box = layout(spec, narrow=narrow)
     size = (f"width:{width}px;height:{round(width * box['height'] / box['width'], 1)}px" if width
             else f"width:100%;height:auto;max-width:{box['width']}px")
-    cid = escape(str(spec.get("id", "chart")))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {box["width"]} {box["height"]}"'
+    cid = escape(str(spec.get("id", "chart")) + ("-n" if narrow else ""))
+    kind = "chart-narrow" if narrow else "chart-wide"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg {kind}"'
+             f' viewBox="0 0 {box["width"]} {box["height"]}"'
              f' width="{box["width"]}" height="{box["height"]}" role="img" preserveAspectRatio="xMinYMin meet"'
              f' style="{size}"'
              f' aria-labelledby="{cid}-t {cid}-d" data-chart="{cid}" font-family="DejaVu Sans, Arial, sans-serif">',

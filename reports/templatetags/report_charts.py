@@ -38,5 +38,6 @@ def report_chart(spec: dict, mode: str = "svg"):
             spec.get("title", ""), mark_safe(charts.svg(spec, width=PDF_WIDTH)), spec.get("summary", ""))
     return format_html(
         '<figure class="report-chart" data-testid="report-chart" data-chart="{}"><figcaption>{}</figcaption>'
-        '<div class="report-chart-box">{}</div><p class="report-chart-summary">{}</p></figure>',
-        spec.get("id", ""), spec.get("title", ""), mark_safe(charts.svg(spec)), spec.get("summary", ""))
+        '<div class="report-chart-box">{}{}</div><p class="report-chart-summary">{}</p></figure>',
+        spec.get("id", ""), spec.get("title", ""), mark_safe(charts.svg(spec)),
+        mark_safe(charts.svg(spec, narrow=True)), spec.get("summary", ""))

@@ -51,17 +51,21 @@ def test_the_report_page_draws_its_charts(page, live_server, sign_in, checkout, 
     charts = page.get_by_test_id("report-chart")
     expect(charts).to_have_count(3)  # roadmap progress, the KPI's trend, release progress
     for i in range(3):
-        svg = charts.nth(i).locator("svg")
+        svg = charts.nth(i).locator("svg.chart-wide")
         box = svg.bounding_box()
         assert box["width"] > 300 and box["height"] > 30
         assert svg.locator("polyline, rect").count() > 0
     kpi_chart = page.locator('[data-chart^="kpi-"]')
     expect(kpi_chart.locator("figcaption")).to_have_text("Conversion <b>rate</b>, last 90 days")
-    expect(kpi_chart.locator("svg title")).to_have_count(1)
-    assert "Target 3%" in kpi_chart.locator("svg").inner_html()
+    expect(kpi_chart.locator("svg title")).to_have_count(2)  # the wide and the phone layout, one shown
+    assert "Target 3%" in kpi_chart.locator("svg.chart-wide").inner_html()
     page.screenshot(path=screenshot_path("report-charts-1440.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for i in range(3):  # a phone gets the narrow layout, drawn at its own size (not shrunk)
+        expect(charts.nth(i).locator("svg.chart-wide")).to_be_hidden()
+        box = charts.nth(i).locator("svg.chart-narrow").bounding_box()
+        assert 300 <= box["width"] <= 360
     page.locator("#main").evaluate("m => m.scrollIntoView()")
     page.screenshot(path=screenshot_path("report-charts-390.png"), full_page=True)
 
