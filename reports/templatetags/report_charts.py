@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from pmhub import charts
 
 register = template.Library()
-PDF_WIDTH = 590  # the e-mail's 640 px column less its padding
+COLUMN_WIDTH = PDF_WIDTH = 590  # the e-mail's 640 px column less its padding
 
 
 def chart_cid(spec: dict) -> str:
@@ -24,7 +24,9 @@ def chart_cid(spec: dict) -> str:
 @register.simple_tag
 def report_chart(spec: dict, mode: str = "svg"):
     if mode == "cid":
-        width, height = charts.png_size(spec)
+        # Outlook sizes an image by its width attribute alone: the column's width, not the PNG's.
+        png_width, png_height = charts.png_size(spec)
+        width, height = COLUMN_WIDTH, round(COLUMN_WIDTH * png_height / png_width)
         return format_html(
             '<div style="margin:10px 0 4px;"><p style="margin:0 0 4px; font-size:14px; font-weight:bold;">{}</p>'
             '<img src="cid:{}" alt="{}" width="{}" height="{}" style="display:block; width:100%; max-width:{}px;'
