@@ -123,6 +123,14 @@ def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:
                             done_statuses=backlog_selectors.done_statuses_of(product=iteration.product))
 
 
+def current_iterations(*, products, today: date, limit: int = 3) -> list[Iteration]:
+    """Iterations running today (start <= today <= end) of the given products, with their
+    committed points (`_with_points`, the one definition), newest start first: the burn-down
+    charts of the progress report."""
+    qs = Iteration.objects.filter(product__in=products, start_date__lte=today, end_date__gte=today)
+    return list(_with_points(qs).order_by("-start_date", "id")[:limit])
+
+
 def velocity_for(*, product, limit: int = 10) -> list[dict]:
     """Completed points per finished iteration (end date before today), oldest first.
 

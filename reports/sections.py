@@ -8,18 +8,82 @@ Signature: section(*, products, today, previous) -> dict, where `previous` is th
 data of the subscription's previous run (for "changed since the last report").
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from backlog import selectors as backlog_selectors
 from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
-from delivery.selectors import release_progress
+from delivery.selectors import burn_for, current_iterations, release_progress
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
+from metrics.selectors import DEFAULT_RANGE, RANGES, Window, dashboard_data
+from pmhub.formatting import date as human_date
+from pmhub.formatting import kpi_value, plural
 from roadmaps.graph import schedule_counts
 from roadmaps.models import Initiative, Objective, Release
 from roadmaps.selectors import initiative_schedule, objectives_with_progress
 
 BACKLOG_TOP = 10
+# Charts (specs for pmhub.charts, stored with the run's data; decisions/1400).
+KPI_TREND_DAYS = RANGES[DEFAULT_RANGE]  # the KPI page's default range: the same points on both
+KPI_CHARTS = 8
+PROGRESS_BARS = 12
+BURN_CHARTS = 3
+
+
+def _pct(value) -> str:
+    return kpi_value(value, "percent")
+
+
+def progress_chart(*, chart_id: str, title: str, noun: str, rows: list[dict], key: str) -> dict:
+    """Horizontal bars of work progress (`work.percent`, backlog/progress.py) of the first
+    PROGRESS_BARS rows; the summary states every figure drawn."""
+    shown = rows[:PROGRESS_BARS]
+    bars = [{"label": r[key], "value": r["work"]["percent"],
+             "note": f"{r['work']['done_points']}/{r['work']['total_points']} pts"} for r in shown]
+    parts = [f"{b['label']} {_pct(b['value']) if b['value'] is not None else 'no stories yet'}" for b in bars]
+    more = f"; {len(rows) - len(shown)} more in the table" if len(rows) > len(shown) else ""
+    summary = f"Work progress of {plural(len(rows), noun)}: " + "; ".join(parts) + more + "." if rows \
+        else f"No {noun}s yet."
+    return {"id": chart_id, "kind": "bars", "title": title, "summary": summary, "bars": bars}
+
+
+def kpi_chart(row: dict, *, window: Window) -> dict:
+    """A KPI's measurements in the window (metrics.selectors.dashboard_data, what the KPI page
+    draws for the same range) with its target line."""
+    points, unit = row["points"], row["unit"]
+    first, last = points[0], points[-1]
+    low = min(points, key=lambda p: p[1])
+    high = max(points, key=lambda p: p[1])
+    summary = (f"{row['name']}: {kpi_value(last[1], unit)} on {human_date(last[0])}"
+               + (f", from {kpi_value(first[1], unit)} on {human_date(first[0])}" if len(points) > 1 else "")
+               + f"; lowest {kpi_value(low[1], unit)}, highest {kpi_value(high[1], unit)}"
+               + f" ({plural(len(points), 'measurement')} in the {window.days} days to {human_date(window.end)})"
+               + f"; target {row['target_text']}.")
+    return {"id": f"kpi-{row['id']}", "kind": "line", "title": f"{row['name']}, last {window.days} days",
+            "summary": summary, "unit": unit, "x": [p[0] for p in points],
+            "series": [{"name": row["name"], "values": [p[1] for p in points]}],
+            "target": row["target"],
+            "target_label": f"Target {row['target_text']}" if row["target"] is not None else ""}
+
+
+def burn_chart(*, iteration, series: list) -> dict:
+    """Burn-down of a running iteration: remaining points per day (delivery.burn, the series the
+    iteration page draws) against the ideal line; committed points from `_with_points`."""
+    drawn = [d for d in series if d.remaining is not None]
+    last = drawn[-1] if drawn else None
+    summary = (f"{iteration.name} ({human_date(iteration.start_date)} to {human_date(iteration.end_date)}): "
+               f"{plural(iteration.committed_points, 'point')} committed"
+               + (f"; on {human_date(last.day)} {plural(last.completed, 'point')} completed and "
+                  f"{plural(last.remaining, 'point')} remaining (ideal {plural(last.ideal, 'point')})"
+                  if last else "; not started")
+               + ".")
+    return {"id": f"burn-{iteration.id}", "kind": "line", "zero": True, "unit": "count",
+            "title": f"Burn-down: {iteration.name} ({iteration.product.name})", "summary": summary,
+            "x": [d.day.isoformat() for d in series],
+            "series": [{"name": "Remaining points", "values": [d.remaining for d in series]},
+                       {"name": "Ideal", "values": [d.ideal for d in series], "style": "dashed"}],
+            "target": None, "committed": iteration.committed_points,
+            "completed": last.completed if last else None, "remaining": last.remaining if last else None}
 
 
 def _num(value):
@@ -59,7 +123,9 @@ def roadmap(*, products, today: date, previous: dict | None) -> dict:
             changes.append({"title": item["title"], "from": old, "to": item["status"]})
         elif old is None and previous is not None:
             changes.append({"title": item["title"], "from": "", "to": item["status"]})
-    return {"available": True, "counts": counts, "total": len(items),
+    chart = progress_chart(chart_id="roadmap-progress", title="Roadmap progress: work done per initiative",
+                           noun="initiative", rows=items, key="title")
+    return {"available": True, "counts": counts, "total": len(items), "charts": [chart],
             "late": [i for i in items if i["state"] == "late"],
             "items": items, "changes": changes, "states": {str(i["id"]): i["status"] for i in items}}
 
@@ -128,7 +194,11 @@ def kpis(*, products, today: date, previous: dict | None) -> dict:
     counts: dict[str, int] = {}
     for i in items:
         counts[i["state"]] = counts.get(i["state"], 0) + 1
-    return {"available": True, "items": items, "counts": counts, "changed": changed,
+    window = Window(today - timedelta(days=KPI_TREND_DAYS - 1), today, DEFAULT_RANGE)
+    trends = [r for r in dashboard_data(kpis=rows, window=window) if r["points"]]
+    charts = [kpi_chart(r, window=window) for r in trends[:KPI_CHARTS]]
+    return {"available": True, "items": items, "counts": counts, "changed": changed, "charts": charts,
+            "charts_left_out": len(trends) - len(charts), "trend_days": KPI_TREND_DAYS,
             "states": {str(i["id"]): i["state"] for i in items}}
 
 
@@ -143,7 +213,13 @@ def releases(*, products, today: date, previous: dict | None) -> dict:
         items.append({"name": r.name, "product": r.product.name, "status": r.status,
                       "status_label": r.get_status_display(), "release_date": _iso(r.release_date),
                       "overdue": overdue, "work": work.get(r.id, backlog_selectors.EMPTY).as_dict()})
-    return {"available": True, "upcoming": [i for i in items if i["status"] != "released"],
+    upcoming = [i for i in items if i["status"] != "released"]
+    charts = [burn_chart(iteration=it, series=burn_for(iteration=it, today=today))
+              for it in current_iterations(products=products, today=today, limit=BURN_CHARTS)]
+    if upcoming:
+        charts.append(progress_chart(chart_id="release-progress", title="Release progress: work done per release",
+                                     noun="release", rows=upcoming, key="name"))
+    return {"available": True, "upcoming": upcoming, "charts": charts,
             "released": [i for i in items if i["status"] == "released"][-5:]}
 
 

@@ -48,7 +48,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .rendering import report_render, report_subject
+from .rendering import report_chart_images, report_render, report_subject
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +297,9 @@ def recipient_unsubscribe(*, recipient: ReportRecipient) -> ReportRecipient:
     return recipient
 
 
-def _report_message(run: ReportRun, delivery: ReportDelivery) -> EmailMultiAlternatives:
+def _report_message(run: ReportRun, delivery: ReportDelivery, images=None) -> EmailMultiAlternatives:
+    """The report e-mail: multipart/related (the text and HTML alternatives, then each chart's PNG
+    referenced by Content-ID from the HTML). `images`: the run's chart parts, drawn once per run."""
     data = run.data
     link = unsubscribe_url(delivery.recipient, data["workspace"]["slug"]) if delivery.recipient_id else ""
     domain = urlparse(settings.SITE_URL).hostname or "pmhub.local"
@@ -307,6 +309,11 @@ def _report_message(run: ReportRun, delivery: ReportDelivery) -> EmailMultiAlter
     message = EmailMultiAlternatives(subject=report_subject(data), body=report_render(data, fmt="text",
                                      unsubscribe_url=link), to=[delivery.email], headers=headers)
     message.attach_alternative(report_render(data, fmt="html", unsubscribe_url=link), "text/html")
+    images = report_chart_images(data) if images is None else images
+    if images:
+        message.mixed_subtype = "related"
+        for part in images:
+            message.attach(part)
     return message
 
 
@@ -330,11 +337,14 @@ def report_run_deliver(*, run_id: int) -> str:
         return "skipped"
     ReportRun.objects.filter(id=run.id, status=ReportRun.Status.PENDING).update(status=ReportRun.Status.SENDING)
     connection = None
+    images = None
     try:
         for delivery in run.deliveries.filter(status__in=["pending", "sending"]).select_related("recipient"):
             if not _claim(ReportDelivery, delivery.id, now=timezone.now()):
                 continue
-            message = _report_message(run, delivery)
+            if images is None:
+                images = report_chart_images(run.data)
+            message = _report_message(run, delivery, images)
             if connection is None:
                 connection = get_connection(fail_silently=False)
             try:

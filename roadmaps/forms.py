@@ -2,7 +2,7 @@ from django import forms
 
 from pmhub import formfields as bounded
 
-from .models import Initiative, Level, Release
+from .models import Initiative, Level, Release, ShareLink
 
 
 class ProductForm(forms.Form):
@@ -112,5 +112,34 @@ class SnapshotForm(forms.Form):
 
 
 class ShareLinkForm(forms.Form):
-    label = forms.CharField(required=False, max_length=120)
-    days = bounded.IntegerField(min_value=1, max_value=365, initial=30)
+    """The sharer's choices: how long, which view, which initiatives (filters), and whether the link
+    also opens presentation mode. Objectives and releases are this product's."""
+
+    label = forms.CharField(required=False, max_length=120, label="Name", help_text="For your list of links.")
+    days = bounded.IntegerField(min_value=1, max_value=365, initial=30, label="Days valid")
+    view = forms.ChoiceField(choices=ShareLink.View.choices, initial=ShareLink.View.TIMELINE,
+                             widget=forms.RadioSelect, label="Show")
+    status = forms.ChoiceField(choices=[("", "Any status")] + Initiative.Status.choices, required=False)
+    horizon = forms.ChoiceField(choices=[("", "Any horizon")] + Initiative.Horizon.choices, required=False)
+    objective = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    release = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    tag = forms.CharField(required=False, max_length=40, label="Initiative label",
+                          help_text="Only initiatives with this label.")
+    allow_present = forms.BooleanField(required=False, label="Also allow presentation mode")
+
+    FILTERS = {"status": "status", "horizon": "horizon", "objective": "objective", "release": "release",
+               "tag": "label"}
+
+    def __init__(self, *args, product=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        objectives = list(product.objectives.order_by("title").values_list("id", "title")) if product else []
+        releases = list(product.releases.order_by("release_date", "id").values_list("id", "name")) if product else []
+        self.fields["objective"].choices = [("", "Any objective")] + objectives
+        self.fields["release"].choices = [("", "Any release")] + releases
+
+    @classmethod
+    def service_data(cls, data: dict) -> dict:
+        """cleaned_data as share_link_create's arguments (the filters in one dict)."""
+        filters = {key: data[field] for field, key in cls.FILTERS.items() if data.get(field) not in (None, "")}
+        return {"label": data["label"], "days": data["days"], "view": data["view"], "filters": filters,
+                "allow_present": data["allow_present"]}

@@ -275,11 +275,24 @@ class RoadmapSnapshot(models.Model):
         return self.name
 
 
+SHARE_FILTER_KEYS = ("status", "horizon", "objective", "release", "label")
+
+
 class ShareLink(models.Model):
-    """A read-only link to one product's timeline. Only a hash of the token is stored."""
+    """A read-only link to one product's roadmap: the view (timeline, Now/Next/Later board or list)
+    and the filters the sharer chose (decisions/1401). Only a hash of the token is stored."""
+
+    class View(models.TextChoices):
+        TIMELINE = "timeline", "Timeline"
+        BOARD = "board", "Now / Next / Later board"
+        LIST = "list", "List"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="share_links")
     label = models.CharField(max_length=120, blank=True)
+    view = models.CharField(max_length=10, choices=View.choices, default=View.TIMELINE)
+    # {key: value} of SHARE_FILTER_KEYS, checked by roadmaps.services.share_filters_clean.
+    filters = models.JSONField(default=dict, blank=True)
+    allow_present = models.BooleanField(default=False, help_text="The link also opens presentation mode.")
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
     expires_at = models.DateTimeField()

@@ -18,6 +18,7 @@ from pmhub.webhooks import webhook_emit
 
 from . import graph
 from .models import (
+    SHARE_FILTER_KEYS,
     BusinessCase,
     Capability,
     CapabilityRating,
@@ -448,18 +449,72 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def share_filters_clean(*, product: Product, filters: dict | None) -> dict:
+    """The filters a share link applies (decisions/1401): status and horizon among the initiative's
+    choices, an objective or release of this product (by id), a label; empty values are dropped.
+    Anything else is a field error (keyed by the filter's name), so a link never shows more than
+    its sharer chose nor fails when opened."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, dict):
+        raise ValidationError({"filters": "Choose filters by name."})
+    errors, clean = {}, {}
+    unknown = sorted(str(k)[:40] for k in filters if k not in SHARE_FILTER_KEYS)
+    if unknown:
+        errors["filters"] = f"Unknown filter: {', '.join(unknown)}."
+    for key in SHARE_FILTER_KEYS:
+        value = filters.get(key)
+        if value in (None, ""):
+            continue
+        if key == "status" and value not in Initiative.Status.values:
+            errors[key] = "Choose a status of the list."
+        elif key == "horizon" and value not in Initiative.Horizon.values:
+            errors[key] = "Choose Now, Next or Later."
+        elif key in ("objective", "release"):
+            model = Objective if key == "objective" else Release
+            try:
+                pk = int(value)
+            except (TypeError, ValueError):
+                pk = 0
+            if not (0 < pk < 2**31) or not model.objects.filter(product=product, pk=pk).exists():
+                errors[key] = f"Choose a{'n objective' if key == 'objective' else ' release'} of this product."
+            else:
+                clean[key] = pk
+            continue
+        elif key == "label" and (not isinstance(value, str) or len(value.strip()) > 40):
+            errors[key] = "A label has at most 40 characters."
+        elif key == "label":
+            value = value.strip().lower()
+        clean[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
 @transaction.atomic
-def share_link_create(*, actor, product: Product, days: int = 30, label: str = "") -> tuple[ShareLink, str]:
-    """A read-only link to the product's timeline. Returns the raw token once; only its hash is kept."""
+def share_link_create(*, actor, product: Product, days: int = 30, label: str = "", view: str = "timeline",
+                      filters: dict | None = None, allow_present: bool = False) -> tuple[ShareLink, str]:
+    """A read-only link to the product's roadmap in the chosen view (timeline, board or list) with
+    the chosen filters, and optionally its presentation. Returns the raw token once; only its hash
+    is kept."""
     require_role(user=actor, workspace_id=product.workspace_id, role=Role.EDITOR)
+    errors = {}
     if not isinstance(days, int) or not 1 <= days <= 365:
-        raise ValidationError({"days": "A link lasts from 1 to 365 days."})
+        errors["days"] = "A link lasts from 1 to 365 days."
+    if view not in ShareLink.View.values:
+        errors["view"] = "Choose the timeline, the board or the list."
+    try:
+        filters = share_filters_clean(product=product, filters=filters)
+    except ValidationError as e:
+        errors |= e.message_dict
+    if errors:
+        raise ValidationError(errors)
     raw = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(product=product, label=(label or "")[:120], token_hash=_hash(raw),
                                     prefix=raw[:8], expires_at=timezone.now() + timedelta(days=days),
-                                    created_by=actor)
+                                    created_by=actor, view=view, filters=filters, allow_present=bool(allow_present))
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created share link", target=product,
-                    data={"link": link.id, "days": days})
+                    data={"link": link.id, "days": days, "view": view})
     return link, raw
 
 

@@ -14,6 +14,7 @@ product_patterns = [
     path("roadmap/timeline/", views.TimelineView.as_view(), name="timeline"),
     path("roadmap/board/", views.BoardView.as_view(), name="board"),
     path("roadmap/list/", views.ListView.as_view(), name="list"),
+    path("roadmap/present/", views.PresentView.as_view(), name="present"),
     path("initiatives/new/", views.InitiativeFormView.as_view(), name="initiative_new"),
     path("initiatives/<int:initiative_id>/", views.InitiativeFormView.as_view(), name="initiative"),
     path("initiatives/<int:initiative_id>/work/", views.InitiativeWorkView.as_view(), name="initiative_work"),

@@ -67,8 +67,11 @@ class ProductFormView(ProductPageMixin, View):
     def get(self, request, ws, product_id):
         return self._render(request)
 
+    def get_form(self, data=None):
+        return self.form_class(data)
+
     def post(self, request, ws, product_id):
-        form = self.form_class(request.POST)
+        form = self.get_form(request.POST)
         if form.is_valid():
             try:
                 result = self.save(form.cleaned_data)
@@ -273,11 +276,18 @@ GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
 
 
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
-                   scale: str = "month") -> dict:
-    """Everything the timeline template draws: range, columns, lanes of bars, markers, lines."""
+                   scale: str = "month", only_visible: bool = False) -> dict:
+    """Everything the timeline template draws: range, columns, lanes of bars, markers, lines.
+    `only_visible` (share links): dependencies and their conflicts only between the initiatives
+    shown, and only the filtered release's marker, so a filtered link reveals nothing else."""
     today = today or today_in(product.workspace.time_zone)
     data = selectors.roadmap_for_product(product=product, params=params)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
+    if only_visible:
+        shown = {i.id for i in initiatives}
+        dependencies = [d for d in dependencies if d.blocker_id in shown and d.blocked_id in shown]
+        if params.get("release"):
+            releases = [r for r in releases if str(r.id) == str(params["release"])]
     dates = [d for i in initiatives for d in (i.start_date, i.end_date)] + [r.release_date for r in releases]
     start, end = tl.timeline_range(dates, today)
     conflicted, blocked_by = set(), {}
@@ -739,19 +749,26 @@ class ShareLinksView(ProductFormView):
     write_role = Role.EDITOR
     form_class = forms.ShareLinkForm
 
-    def _render(self, request, form=None, new_url=None, status=200):
+    def get_form(self, data=None):
+        return forms.ShareLinkForm(data, product=self.product)
+
+    def _render(self, request, form=None, new_url=None, new_link=None, status=200):
+        links = list(self.product.share_links.all())
+        for link in links:
+            link.filter_text = share_filter_text(link, self.product)
         return render(request, "roadmaps/share_links.html", self.get_context_data(
-            links=list(self.product.share_links.all()), form=form or forms.ShareLinkForm(), new_url=new_url,
+            links=links, form=form or self.get_form(), new_url=new_url, new_link=new_link,
             now=timezone.now()), status=status)
 
     def save(self, data):
-        _, raw = services.share_link_create(actor=self.request.user, product=self.product, **data)
-        return raw
+        return services.share_link_create(actor=self.request.user, product=self.product,
+                                          **forms.ShareLinkForm.service_data(data))
 
-    def saved(self, request, raw):
+    def saved(self, request, result):
         # Shown once, on this response only; only a hash is stored.
+        link, raw = result
         url = request.build_absolute_uri(reverse("share:timeline", kwargs={"token": raw}))
-        return self._render(request, new_url=url)
+        return self._render(request, new_url=url, new_link=link)
 
 
 class ShareLinkRevokeView(ProductPageMixin, View):
@@ -764,15 +781,181 @@ class ShareLinkRevokeView(ProductPageMixin, View):
         return redirect("roadmaps:share_links", ws=ws, product_id=self.product.id)
 
 
-def shared_timeline(request, token):
-    """Public, read-only timeline of one product. Unknown, expired or revoked tokens are 404."""
+def share_filter_text(link: ShareLink, product: Product) -> list[str]:
+    """The link's filters as a person reads them ("Status: In progress", "Objective: Grow")."""
+    filters = link.filters or {}
+    parts = []
+    if filters.get("status"):
+        parts.append(f"Status: {Initiative.Status(filters['status']).label}")
+    if filters.get("horizon"):
+        parts.append(f"Horizon: {Initiative.Horizon(filters['horizon']).label}")
+    if filters.get("objective"):
+        objective = product.objectives.filter(id=filters["objective"]).values_list("title", flat=True).first()
+        parts.append(f"Objective: {objective or 'deleted'}")
+    if filters.get("release"):
+        release = product.releases.filter(id=filters["release"]).values_list("name", flat=True).first()
+        parts.append(f"Release: {release or 'deleted'}")
+    if filters.get("label"):
+        parts.append(f"Label: {filters['label']}")
+    return parts
+
+
+def _shared_link(token) -> ShareLink:
     link = services.share_link_resolve(token)
     if link is None:
         raise Http404("This link is not valid.")
-    scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
-    context = build_timeline(product=link.product, params={}, scale=scale)
-    response = render(request, "roadmaps/share_timeline.html", {
-        "product": link.product, "timeline": context, "lines_json": context["lines"], "shared": True})
+    return link
+
+
+def _shared_params(link: ShareLink) -> dict:
+    """The link's filters as page parameters; a deleted objective or release matches nothing
+    (never everything)."""
+    return {k: str(v) for k, v in (link.filters or {}).items()}
+
+
+def _shared_response(request, template, context):
+    response = render(request, template, context)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def shared_roadmap(request, token):
+    """Public, read-only roadmap of one product, in the view and with the filters the sharer chose
+    (decisions/1401). Unknown, expired or revoked tokens are the product's 404 page."""
+    link = _shared_link(token)
+    product, params = link.product, _shared_params(link)
+    context = {"product": product, "link": link, "shared": True, "filter_text": share_filter_text(link, product),
+               "token": token}
+    if link.view == ShareLink.View.BOARD:
+        qs = selectors.initiatives_filtered(selectors.initiatives_annotated(product.initiatives.all()), params)
+        columns = {h: [] for h in ("now", "next", "later", "")}
+        if params.get("objective"):
+            qs = qs.distinct()
+        for i in qs.order_by("rank", "id").after_fetch(_initiative_progress):
+            columns[i.horizon].append(i)
+        titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
+        # A horizon filter shows its one column; otherwise the three (and "Not placed" when used).
+        context["columns"] = [{"key": k, "title": titles[k], "items": v} for k, v in columns.items()
+                              if (k == params["horizon"] if params.get("horizon") else (v or k))]
+        return _shared_response(request, "roadmaps/share_board.html", context)
+    if link.view == ShareLink.View.LIST:
+        qs = selectors.initiatives_filtered(selectors.initiatives_annotated(product.initiatives.all()), params)
+        if params.get("objective"):
+            qs = qs.distinct()
+        items = list(qs.order_by("start_date", "id").after_fetch(_initiative_progress))
+        visible = {i.id for i in items}
+        states = selectors.initiative_schedule(initiatives=items, today=today_in(product.workspace.time_zone))
+        for i in items:
+            i.schedule = states[i.id]
+        deps = [d for d in selectors.dependencies_annotated(Dependency.objects.filter(blocker__product=product))
+                if d.blocker_id in visible and d.blocked_id in visible]
+        context |= {"items": items, "dependencies": deps}
+        return _shared_response(request, "roadmaps/share_list.html", context)
+    scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
+    timeline = build_timeline(product=product, params=params, scale=scale, only_visible=True)
+    context |= {"timeline": timeline, "lines_json": timeline["lines"]}
+    return _shared_response(request, "roadmaps/share_timeline.html", context)
+
+
+# --- presentation mode ------------------------------------------------------------------------------
+SLIDE_ITEMS = 8  # per list on a slide, so that each slide prints on one landscape page
+
+
+def presentation_slides(*, product: Product, params=None, shared: bool = False) -> dict:
+    """The slides of a roadmap review (decisions/1402): the product and its vision, the business
+    case, objectives with key results and their KPIs' health, Now / Next / Later, the timeline,
+    releases with their scope's progress, and what is late or at risk. Every figure comes from its
+    one selector (work progress: backlog; release progress: delivery; schedule: roadmaps.graph).
+    `params` are a share link's filters: only the initiatives they select, and only their releases;
+    a shared deck (`shared`) leaves out the vision and business case (a share link shows the roadmap)."""
+    params = params or {}
+    today = today_in(product.workspace.time_zone)
+    initiatives = selectors.initiatives_filtered(selectors.initiatives_annotated(product.initiatives.all()), params)
+    if params.get("objective"):
+        initiatives = initiatives.distinct()
+    initiatives = [i for i in initiatives.order_by("start_date", "rank", "id").after_fetch(_initiative_progress)
+                   if i.status != Initiative.Status.CANCELLED]
+    states = selectors.initiative_schedule(initiatives=initiatives, today=today)
+    for i in initiatives:
+        i.schedule = states[i.id]
+    counts = graph.schedule_counts(states.values())
+    filtered = bool(params)
+    try:
+        case = None if shared else product.business_case
+    except BusinessCase.DoesNotExist:
+        case = None
+    objectives = []
+    if not filtered or params.get("objective"):
+        qs = product.objectives.order_by("start_date", "id")
+        if params.get("objective"):
+            qs = qs.filter(id=selectors._int(params["objective"]))
+        objectives = selectors.objectives_with_progress(qs)
+        backlog_selectors.attach_objective_work(objectives)
+    # The product's KPIs with their health (metrics keeps current value and health on the KPI).
+    kpis = [] if shared else list(product.kpis.order_by("name")[:6])
+    horizons = []
+    for key, title in Initiative.Horizon.choices:
+        items = sorted((i for i in initiatives if i.horizon == key), key=lambda i: (i.rank, i.id))
+        horizons.append({"key": key, "title": title, "items": items[:SLIDE_ITEMS],
+                         "more": max(0, len(items) - SLIDE_ITEMS)})
+    dated = [i for i in initiatives if i.start_date or i.end_date]
+    lanes = dated[:SLIDE_ITEMS * 2]
+    timeline = None
+    if lanes:
+        start, end = tl.timeline_range([d for i in lanes for d in (i.start_date, i.end_date)], today)
+        for i in lanes:
+            i.bar = tl.bar(i.start_date, i.end_date, start, end)
+        # A phone shows quarters (a month is too narrow for "Nov 2026"), a wide screen months.
+        timeline = {"columns": tl.columns(start, end, "quarter" if (end - start).days > 400 else "month"),
+                    "narrow_columns": tl.columns(start, end, "quarter"),
+                    "items": lanes, "more": len(dated) - len(lanes), "today": tl.marker(today, start, end)}
+    release_ids = {i.release_id for i in initiatives if i.release_id} if filtered else None
+    releases = list(product.releases.exclude(status=Release.Status.RELEASED).order_by("release_date", "id"))
+    if release_ids is not None:
+        releases = [r for r in releases if r.id in release_ids or str(r.id) == str(params.get("release"))]
+    releases = releases[:SLIDE_ITEMS]
+    delivery_selectors.attach_release_progress(releases)
+    for r in releases:
+        r.overdue = r.release_date is not None and r.release_date < today
+    risks = sorted((i for i in initiatives if i.schedule in ("late", "at_risk")),
+                   key=lambda i: (i.schedule != "late", i.end_date or today))
+    slides = [{"key": "title", "title": f"{product.name}: roadmap review"}]
+    if not shared and (case is not None or product.vision):
+        slides.append({"key": "vision", "title": "Vision and business case"})
+    if objectives or kpis:
+        slides.append({"key": "objectives", "title": "Objectives and KPIs" if kpis else "Objectives and key results"})
+    slides.append({"key": "horizons", "title": "Now / Next / Later"})
+    slides.append({"key": "timeline", "title": "Timeline"})
+    if releases:
+        slides.append({"key": "releases", "title": "Releases"})
+    slides.append({"key": "risks", "title": "Late and at risk"})
+    return {"slides": slides, "today": today, "case": case, "objectives": objectives, "kpis": kpis,
+            "horizons": horizons,
+            "timeline": timeline, "releases": releases, "risks": risks[:SLIDE_ITEMS],
+            "risks_more": max(0, len(risks) - SLIDE_ITEMS), "counts": counts,
+            "initiative_count": len(initiatives)}
+
+
+class PresentView(ProductPageMixin, View):
+    """Presentation mode of the product's roadmap: one slide per section, full screen, printable."""
+
+    required_role = Role.VIEWER
+
+    def get(self, request, ws, product_id):
+        context = self.get_context_data(
+            deck=presentation_slides(product=self.product),
+            exit_url=reverse("roadmaps:timeline", kwargs={"ws": ws, "product_id": self.product.id}))
+        return render(request, "roadmaps/present.html", context)
+
+
+def shared_present(request, token):
+    """A share link's presentation, when its sharer allowed it (else 404, like a bad token)."""
+    link = _shared_link(token)
+    if not link.allow_present:
+        raise Http404("This link is not valid.")
+    product = link.product
+    return _shared_response(request, "roadmaps/present.html", {
+        "product": product, "shared": True, "link": link, "filter_text": share_filter_text(link, product),
+        "deck": presentation_slides(product=product, params=_shared_params(link), shared=True),
+        "exit_url": reverse("share:timeline", kwargs={"token": token})})

@@ -355,14 +355,34 @@ class DiffSerializer(serializers.Serializer):
     horizon_changed = serializers.ListField(child=serializers.DictField())
 
 
+class ShareFiltersSerializer(serializers.Serializer):
+    """The initiatives a share link shows (roadmaps.services.share_filters_clean checks that the
+    objective and release are the product's). An unknown key is a field error, not ignored."""
+
+    status = serializers.ChoiceField(choices=Initiative.Status.choices, required=False, allow_blank=True)
+    horizon = serializers.ChoiceField(choices=Initiative.Horizon.choices, required=False, allow_blank=True)
+    objective = bounded.IntegerField(min_value=1, required=False, allow_null=True)
+    release = bounded.IntegerField(min_value=1, required=False, allow_null=True)
+    label = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(k)[:40] for k in data if k not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({k: ["Unknown filter."] for k in unknown})
+        return super().to_internal_value(data)
+
+
 class ShareLinkSerializer(serializers.ModelSerializer):
     product = product_field()
     active = serializers.SerializerMethodField()
+    filters = serializers.DictField(read_only=True)
 
     class Meta:
         model = ShareLink
-        fields = ["id", "product", "label", "prefix", "expires_at", "revoked_at", "active", "created_at"]
-        read_only_fields = ["prefix", "expires_at", "revoked_at", "created_at"]
+        fields = ["id", "product", "label", "view", "filters", "allow_present", "prefix", "expires_at", "revoked_at",
+                  "active", "created_at"]
+        read_only_fields = ["view", "allow_present", "prefix", "expires_at", "revoked_at", "created_at"]
 
     def get_active(self, obj) -> bool:
         from django.utils import timezone
@@ -374,6 +394,9 @@ class ShareLinkWriteSerializer(serializers.Serializer):
     product = product_field()
     label = serializers.CharField(required=False, allow_blank=True, max_length=120)
     days = bounded.IntegerField(min_value=1, max_value=365, default=30)
+    view = serializers.ChoiceField(choices=ShareLink.View.choices, default=ShareLink.View.TIMELINE)
+    filters = ShareFiltersSerializer(required=False)
+    allow_present = serializers.BooleanField(default=False)
 
 
 class ShareLinkCreatedSerializer(ShareLinkSerializer):

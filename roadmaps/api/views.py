@@ -440,8 +440,9 @@ class SnapshotViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
 
 class ShareLinkViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        mixins.DestroyModelMixin):
-    """Read-only public links to one product's timeline. The token is shown once, on create;
-    DELETE revokes the link (it stays listed as revoked)."""
+    """Read-only public links to one product's roadmap in a chosen view (timeline, board, list) with
+    the sharer's filters, optionally its presentation. The token is shown once, on create; DELETE
+    revokes the link (it stays listed as revoked)."""
 
     serializer_class = s.ShareLinkSerializer
     filterset_fields = ["product"]
@@ -454,7 +455,10 @@ class ShareLinkViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def create(self, request, *args, **kwargs):
         data = self._valid(s.ShareLinkWriteSerializer)
         link, raw = services.share_link_create(actor=request.user, product=data["product"], days=data["days"],
-                                               label=data.get("label", ""))
+                                               label=data.get("label", ""), view=data["view"],
+                                               filters={k: v for k, v in (data.get("filters") or {}).items()
+                                                        if v not in (None, "")},
+                                               allow_present=data["allow_present"])
         body = s.ShareLinkSerializer(link).data
         body["token"] = raw
         body["url"] = request.build_absolute_uri(f"/share/{raw}/")

@@ -26,6 +26,7 @@ READS = {
     "roadmaps.labels_text": "normalises labels to the stored text",
     "roadmaps.quarter_dates": "pure: a quarter's first and last day",
     "roadmaps.share_link_resolve": "looks a share link up by its raw token",
+    "roadmaps.share_filters_clean": "checks a share link's filters (writes nothing)",
     "roadmaps.snapshot_payload": "reads the roadmap into a snapshot's JSON",
     "backlog.explain": "pure: the terms of a score",
     "backlog.is_done": "pure: whether a status is in a done category",
@@ -107,7 +108,8 @@ SUCCESS_TESTS = {
     "pmhub.signup_complete": "tests/security/test_signin_abuse.py::test_the_link_creates_the_account_and_signs_in",
     "backlog.story_status_set": "tests/delivery/test_custom_workflow.py::test_status_service_sets_done_time_version_and_status_event",
     "roadmaps.release_mark_released": "tests/roadmaps/test_services.py::test_marking_released_sends_release_shipped_once",
-    "roadmaps.share_link_create": "tests/roadmaps/test_pages.py::test_share_link_page_shows_only_the_timeline",
+    "roadmaps.share_link_create": "tests/roadmaps/test_share_views.py::"
+                                  "test_the_sharer_picks_view_filters_and_presentation_on_the_page",
     "roadmaps.share_link_revoke": _ROAD + "test_share_link_revoke_stops_the_link",
     "roadmaps.snapshot_create": _ROAD + "test_snapshot_create_freezes_the_roadmap",
     # backlog

@@ -159,6 +159,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
             WebhookEndpoint.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
+        "share:present": lambda w: None,  # the same link, made with allow_present
     }
     return table, ws, product
 

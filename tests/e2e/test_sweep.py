@@ -52,7 +52,7 @@ SCREENSHOT_PAGES = {
     "roadmaps:board": "roadmap-board", "roadmaps:list": "roadmap-list", "roadmaps:objectives": "objectives",
     "backlog:list": "backlog", "backlog:board": "status-board", "backlog:story": "story", "backlog:scoring": "scoring",
     "delivery:iteration": "iteration", "metrics_kpi_detail": "kpi", "metrics_product_dashboard": "dashboard",
-    "adoption": "adoption", "reports:preview": "report", "members": "members",
+    "adoption": "adoption", "reports:preview": "report", "members": "members", "roadmaps:present": "presentation",
 }
 
 # Text of these elements is code or user input, not a value we formatted.
@@ -200,7 +200,7 @@ def test_every_page_reads_well_for_every_role_at_both_widths(live_server):
         people[who] = membership.user
     from roadmaps.services import share_link_create
 
-    _link, token = share_link_create(product=world.product, actor=people["admin"], label="Sweep")
+    _link, token = share_link_create(product=world.product, actor=people["admin"], label="Sweep", allow_present=True)
 
     # SWEEP_ONLY=backlog:board,backlog:iteration_board sweeps just those pages (while working on them).
     only = {n for n in os.environ.get("SWEEP_ONLY", "").split(",") if n}
@@ -208,7 +208,7 @@ def test_every_page_reads_well_for_every_role_at_both_widths(live_server):
     for route in page_routes():
         if route.name in EXEMPT or (only and route.name not in only):
             continue
-        if route.name == "share:timeline":
+        if route.name in ("share:timeline", "share:present"):
             pages.append((route.name, url_for(route, {"token": token}), "anonymous"))
             continue
         try:

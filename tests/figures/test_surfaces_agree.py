@@ -164,6 +164,18 @@ def report_kpi_current(w):
     return {k["id"]: _pct(k["current"]) for k in _section(w.report(), "kpis")["items"]}
 
 
+def report_kpi_chart_current(w):
+    """The report's KPI trend chart ends on the KPI's current value (its last point)."""
+    return {int(c["id"].removeprefix("kpi-")): _pct(c["series"][0]["values"][-1])
+            for c in _section(w.report(), "kpis")["charts"]}
+
+
+def report_burn_committed(w):
+    """The report's burn-down chart of a running iteration states its committed points."""
+    return {int(c["id"].removeprefix("burn-")): c["committed"]
+            for c in _section(w.report(), "releases")["charts"] if c["id"].startswith("burn-")}
+
+
 def adoption_page(w, what):
     table = w.get("adoption").context["table"]
     return {r["feature"].id: what(r, table) for r in table["rows"]}
@@ -225,6 +237,7 @@ SURFACES = {
         "API burndown": api_burndown_committed,
         "iterations page, velocity table": lambda w: velocity_page(w, "committed"),
         "API velocity": lambda w: velocity_api(w, "committed"),
+        "report burn-down chart": report_burn_committed,
     },
     "iteration completed points": {
         "iterations page, velocity table": lambda w: velocity_page(w, "completed"),
@@ -242,6 +255,7 @@ SURFACES = {
         "workspace dashboard data": lambda w: workspace_dashboard_json(w, lambda k: _pct(k["current"])),
         "product dashboard page": lambda w: product_dashboard_tiles(w, lambda k: _pct(k["current"])),
         "report": report_kpi_current,
+        "report KPI trend chart": report_kpi_chart_current,
     },
     "KPI change": {
         "product dashboard data (htmx/JSON)": lambda w: product_dashboard_json(w, _change),
@@ -410,4 +424,4 @@ def test_a_disagreement_is_caught(frozen):
 def test_the_table_counts():
     """The figures and surfaces the consistency test compares (reported in docs/figures.md)."""
     surfaces = {s for readers in SURFACES.values() for s in readers}
-    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (9, 35, 21)
+    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (9, 37, 23)

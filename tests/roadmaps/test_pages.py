@@ -175,7 +175,7 @@ def test_timeline_month_headings_carry_the_year_and_bars_their_full_title(client
         html = client_as(editor).get(_url(world, "timeline")).content.decode()
     assert 'title="Oct 2026">Oct 2026</span>' in html and "Oct 26<" not in html
     # the visible label may ellipsise; hover and screen readers get the whole title and the dates
-    assert 'class="rm-bar-label" title="Alpha">Alpha<span class="visually-hidden">, 1 Oct 2026 – 15 Nov 2026</span>' in html
+    assert 'class="rm-bar-label" title="Alpha">Alpha<span class="visually-hidden">, 1 Oct 2026 – 15 Nov 2026, 50% confidence</span>' in html
 
 
 def test_now_next_later_cards_show_dates_confidence_and_progress(client_as, editor, world):

@@ -114,6 +114,7 @@ def _pages(w):
         "timeline": (reverse("roadmaps:timeline", kwargs=p), None),
         "board": (reverse("roadmaps:board", kwargs=p), None),
         "list": (reverse("roadmaps:list", kwargs=p), None),
+        "present": (reverse("roadmaps:present", kwargs=p), None),
         "initiative_new": (reverse("roadmaps:initiative_new", kwargs=p), {"title": "X", "status": "planned",
                                                                          "confidence": 5}),
         "initiative": (reverse("roadmaps:initiative", kwargs=p | {"initiative_id": w["initiatives"].pk}),
@@ -147,10 +148,10 @@ def _pages(w):
 
 
 PAGES = ["products", "product", "product_edit", "product_delete", "child_delete", "timeline", "board", "list",
-         "initiative_new", "initiative", "initiative_work", "initiative_delete", "initiative_move", "dependency_new",
+         "present", "initiative_new", "initiative", "initiative_work", "initiative_delete", "initiative_move", "dependency_new",
          "dependency_delete", "objectives", "objective_delete", "key_result_new", "key_result", "releases",
          "release", "snapshots", "snapshot_compare", "snapshot_delete", "share_links", "share_link_revoke"]
-READABLE_BY_VIEWER = {"products", "product", "timeline", "board", "list", "initiative_work", "objectives", "releases",
+READABLE_BY_VIEWER = {"products", "product", "timeline", "board", "list", "present", "initiative_work", "objectives", "releases",
                       "release",
                       "snapshots", "snapshot_compare"}
 

@@ -59,5 +59,7 @@ WRITES = {
                 "ship": lambda r: {}},
         changes={"ship": {"released_at"}}),
     "snapshot": Write(build=m._snapshot, bodies={"create": lambda s: {"product": s.product_id, "name": "Q1 plan"}}),
-    "share-link": Write(bodies={"create": lambda s: {"product": s.product_id, "label": "Board", "days": 3}}),
+    "share-link": Write(bodies={"create": lambda s: {"product": s.product_id, "label": "Board", "days": 3,
+                                                     "view": "board", "filters": {"horizon": "now"},
+                                                     "allow_present": True}}),
 }

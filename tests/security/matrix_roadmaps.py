@@ -144,6 +144,7 @@ PAGES = {
     "roadmaps:timeline": _route(_product),
     "roadmaps:board": _route(_product),
     "roadmaps:list": _route(_product),
+    "roadmaps:present": _route(_product),
     "roadmaps:initiative_new": _route(_product),
     "roadmaps:initiative": _route(_initiative, kwargs=lambda i: {"product_id": i.product_id, "initiative_id": i.pk}),
     "roadmaps:initiative_work": _route(_initiative,
@@ -174,6 +175,9 @@ PAGES = {
     "share:timeline": Exempt("Public share page /share/<token>/: no sign-in and no workspace in the URL; the "
                              "credential is the random token (only its hash is stored; expiring, revocable). "
                              "Unknown, expired and revoked tokens are 404: tests/roadmaps/test_pages.py."),
+    "share:present": Exempt("Public presentation of a share link /share/<token>/present/: the same token as "
+                            "share:timeline, and 404 unless its sharer allowed presentation; bad, revoked and "
+                            "not-allowed tokens: tests/roadmaps/test_share_views.py."),
 }
 
 API_BASE_EXCEPTIONS: dict[str, str] = {}

@@ -4,7 +4,7 @@ recipient addresses, webhook URLs and descriptions and run errors comes out iner
 page, the HTML e-mail (plain text in its text part, one-line subject), the PDF and the HTML
 WeasyPrint renders it from, the unsubscribe page, the settings pages and the failure e-mail."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from backlog import services as backlog_services
 from metrics import services as metrics_services
+from pmhub.clock import today_in
 from pmhub.models import Workspace
 from reports import rendering, services
 from reports.models import SECTION_KEYS, ReportRun, WebhookDelivery
@@ -59,6 +60,10 @@ def _reports(case, workspace, admin):
     roadmap_services.key_result_create(actor=admin, objective=objective, data={
         "title": p["key_result.title"], "target_value": Decimal(10), "current_value": Decimal(3)})
     kpi = metrics_services.kpi_create(user=admin, product=product, data={"name": p["kpi.name"], "unit": "percent"})
+    # Two measurements: the report draws the KPI's trend chart, its name in the title, legend and summary.
+    metrics_services.measurements_upsert(user=admin, kpi=kpi, items=[
+        {"period": today_in(workspace.time_zone) - timedelta(days=10), "value": Decimal(1)},
+        {"period": today_in(workspace.time_zone), "value": Decimal(2)}])
     metrics_services.action_plan_create(user=admin, kpi=kpi, data={"title": p["plan.title"]})
     Release.objects.create(product=product, name=p["release.name"], release_date=date(2099, 1, 1))
     shipped = Release.objects.create(product=product, name=p["released.name"], release_date=date(2099, 2, 1))

@@ -62,8 +62,14 @@ def _roadmap(case, workspace, admin):
         "title": p["unscheduled.title"], "status": "proposed", "horizon": "later"})
     backlog_services.epic_create(actor=admin, product=product, title=p["epic.title"], release=release)
     _, token = services.share_link_create(actor=admin, product=product, days=7, label=p["share_link.label"])
+    # Links that show the board and the list, filtered by the objective and the release (their
+    # names are in the page's header), one of them with its presentation.
+    _, board = services.share_link_create(actor=admin, product=product, view="board", allow_present=True,
+                                          filters={"objective": objective.id, "horizon": "now"})
+    _, listed = services.share_link_create(actor=admin, product=product, view="list",
+                                           filters={"release": release.id})
     return {"product": product, "initiative": initiative, "release": release, "snapshot": before, "token": token,
-            "objective": objective}
+            "objective": objective, "shared": [board, listed]}
 
 
 def _pages(workspace, world):
@@ -88,6 +94,7 @@ def _pages(workspace, world):
         reverse("roadmaps:snapshots", kwargs=kw),
         reverse("roadmaps:snapshot_compare", kwargs=kw) + f"?a={world['snapshot'].id}&b=current",
         reverse("roadmaps:share_links", kwargs=kw),
+        reverse("roadmaps:present", kwargs=kw),
     ]
 
 
@@ -99,6 +106,10 @@ def test_payloads_in_roadmap_fields_are_inert_in_pages_and_on_the_share_page(cas
         get_inert(signed_in, url)
     html = get_inert(browser(), reverse("share:timeline", kwargs={"token": world["token"]}), "share page")
     assert "pmhx" in html  # the shared timeline really shows the product's names
+    board, listed = world["shared"]
+    for url in (reverse("share:timeline", kwargs={"token": board}), reverse("share:timeline", kwargs={"token": listed}),
+                reverse("share:present", kwargs={"token": board})):
+        assert "pmhx" in get_inert(browser(), url, url)
 
 
 @pytest.mark.parametrize("case", CASES[::9])
