@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from .. import formatting
+from ..icons import render_icon
 from ..markdown import render_markdown
 
 register = template.Library()
@@ -87,3 +88,10 @@ def human_date(value):
 def human_month(value):
     """{{ month|human_month }} -> "Aug 2026"."""
     return formatting.month(value)
+
+
+@register.simple_tag
+def icon(name, label="", size=20, css=""):
+    """`{% icon "delete" %}` or, on a button with no words, `{% icon "delete" label="Delete story" %}`:
+    an inline SVG from the Lucide package (pmhub/icons.py), aria-hidden, with the label for screen readers."""
+    return render_icon(name, label=label, size=size, css=css)

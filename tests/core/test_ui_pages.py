@@ -43,7 +43,7 @@ def test_pages_outside_a_workspace_keep_its_menu(client_as, admin, workspace, na
 def test_the_bell_is_an_svg_icon_not_an_emoji(client_as, admin, workspace):
     html = client_as(admin).get(reverse("workspace_home", kwargs={"ws": workspace.slug})).content.decode()
     assert "🔔" not in html
-    assert 'class="icon"' in html
+    assert 'class="icon icon-bell"' in html
 
 
 def test_favicon_is_served(client):
