@@ -95,3 +95,29 @@ def icon(name, label="", size=20, css=""):
     """`{% icon "delete" %}` or, on a button with no words, `{% icon "delete" label="Delete story" %}`:
     an inline SVG from the Lucide package (pmhub/icons.py), aria-hidden, with the label for screen readers."""
     return render_icon(name, label=label, size=size, css=css)
+
+
+@register.simple_tag
+def check_choices(options, selected=None):
+    """The options of a searchable check list (`_check_list.html`) as {value, label, checked}:
+    options are objects with .id and .title, (value, label) pairs, or plain strings; `selected`
+    is the chosen values (compared as text, so typed and saved values both tick their box)."""
+    if selected is None or isinstance(selected, str | int):
+        selected = [] if selected in (None, "") else [selected]
+    chosen = {str(v) for v in selected}
+    items = []
+    for o in options or ():
+        if isinstance(o, list | tuple):
+            value, label = o[0], o[1]
+        elif isinstance(o, str):
+            value = label = o
+        else:
+            value, label = o.id, o.title
+        items.append({"value": value, "label": label, "checked": str(value) in chosen})
+    return items
+
+
+@register.filter
+def getlist(query, key):
+    """Every value of `key` in a QueryDict (request.POST kept after an error): `typed|getlist:"story_ids"`."""
+    return query.getlist(key) if hasattr(query, "getlist") else []
