@@ -405,6 +405,7 @@ class SavedViewDeleteView(BacklogBase):
     def post(self, request, ws, product_id, view_id):
         view = get_object_or_404(selectors.saved_views_for(user=request.user, product=self.product), id=view_id)
         services.saved_view_delete(actor=request.user, view=view)
+        messages.success(request, f"View “{view.name}” deleted.")
         return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
 
 

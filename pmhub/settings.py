@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "pmhub.middleware.HtmxMessagesMiddleware",  # messages of htmx saves -> HX-Trigger -> a toast
     "pmhub.middleware.OwnErrorPagesMiddleware",
     "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
 ]

@@ -350,6 +350,7 @@ class NotificationsView(LoginRequiredMixin, View):
 
     def post(self, request):
         services.notifications_mark_read(user=request.user)
+        messages.success(request, "All notifications marked as read.")
         return redirect("notifications")
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
 from pmhub.models import Role
 from tests.core.htmltree import parse
@@ -177,3 +177,43 @@ def test_every_form_keeps_what_was_typed_and_says_why_at_the_field():
                 problems.append(f"{where}: no error next to the field {broken!r}")
     assert len(checked) >= 20, checked  # the walk really found the forms
     assert not problems, "\n".join(problems)
+
+
+# The walk above opens pages with the demo data; these two lists only show with data the demo does
+# not stage (a product with a multi-select custom field, an uploaded import waiting for its mapping).
+def test_a_multi_select_custom_field_is_a_check_list_that_keeps_the_choices(client_as, admin, workspace):
+    from backlog.models import CustomField, Story
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    CustomField.objects.create(product=product, key="tags", label="Tags", type="multi_select",
+                               options=["alpha", "beta", "gamma"])
+    story = Story.objects.create(product=product, title="A story", rank="a0", status="idea")
+    url = reverse("backlog:story", kwargs={"ws": workspace.slug, "product_id": product.id, "story_id": story.id})
+    client = client_as(admin)
+    html = client.get(url).content.decode()
+    assert not [s for s in parse(html).find_all("select") if "multiple" in s.attrs]
+    assert html.count('type="checkbox" name="cf_tags"') == 3
+    answer = client.post(url, {"version": story.version, "title": "", "cf_tags": ["beta", "gamma"]})
+    assert answer.status_code == 400
+    tree = parse(answer.content.decode())
+    checked = [n.get("value") for n in tree.find_all("input", name="cf_tags") if "checked" in n.attrs]
+    assert checked == ["beta", "gamma"]
+    assert _error_at_field(tree, "title")
+
+
+def test_the_import_mapping_offers_check_boxes_for_repeated_columns(client_as, editor, workspace):
+    from pathlib import Path
+
+    from roadmaps.models import Product
+    from tests.delivery.factories import staged_import
+
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    data = (Path(__file__).parents[1] / "delivery" / "data" / "jira_export.csv").read_bytes()
+    job = staged_import(actor=editor, product=product, filename="jira_export.csv", data=data)
+    html = client_as(editor).get(reverse("delivery:import_detail", kwargs={
+        "ws": workspace.slug, "product_id": product.id, "import_id": job.id})).content.decode()
+    tree = parse(html)
+    assert not [s for s in tree.find_all("select") if "multiple" in s.attrs]
+    labels = [n.get("value") for n in tree.find_all("input", name="map_labels") if "checked" in n.attrs]
+    assert labels == ["10", "11", "12"]
