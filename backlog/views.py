@@ -735,7 +735,7 @@ class SettingsView(BacklogBase):
         )
         # A form that comes back with an error shows what was typed and its errors at its fields.
         if action == "field":
-            context.update(field_typed=typed, field_errors=errors or {}, errors={})
+            context.update(field_typed=typed, field_errors=errors or {})
         elif action == "workflow":
             context["workflow_text"] = typed.get("workflow", "")
         elif action == "weights":
