@@ -82,7 +82,8 @@ def render_icon(name: str, *, label: str = "", size: int = 20, css: str = "") ->
     links that show only the icon)."""
     svg = format_html(
         '<svg class="{}" width="{}" height="{}" viewBox="0 0 24 24" fill="none" stroke="currentColor"'
-        ' stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">{}</svg>',
+        ' stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"'
+        ' focusable="false">{}</svg>',
         " ".join(filter(None, ["icon", f"icon-{name}", css])), size, size, mark_safe(icon_body(name)),  # noqa: S308 - a file of the installed package
     )
     if label:

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views import View
+from django.views.decorators.cache import cache_control
 
 from . import selectors, services
 from .access import role_in, workspace_ids_for
@@ -366,11 +367,18 @@ def api_docs_redirect(request):
     return redirect(reverse("swagger-ui"))
 
 
+@cache_control(max_age=86400, public=True)
 def favicon(request):
-    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says: send them our icon."""
-    from django.templatetags.static import static
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says: answer 200 with our
+    icon (SVG, which every current browser takes as a favicon), from our own static files."""
+    from pathlib import Path
 
-    return redirect(static("img/pmhub.svg"), permanent=True)
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.http import FileResponse
+
+    path = finders.find("img/pmhub.svg") or Path(settings.STATIC_ROOT) / "img" / "pmhub.svg"
+    return FileResponse(open(path, "rb"), content_type="image/svg+xml")  # noqa: SIM115 - FileResponse closes it
 
 
 def healthz(request):

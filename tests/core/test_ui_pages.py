@@ -48,8 +48,10 @@ def test_the_bell_is_an_svg_icon_not_an_emoji(client_as, admin, workspace):
 
 def test_favicon_is_served(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
-    assert response["Location"].endswith(".svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(response.streaming_content)
+    assert "max-age=86400" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("debug", [False, True])
