@@ -309,11 +309,12 @@ class RowView(BacklogBase):
             )
             version = version_read(request.POST.get("version"))
             services.story_update(actor=request.user, story=story, data=data, version=version)
-        except ValidationError as e:
+        except ValidationError as e:  # the editor again, with what was typed and the errors at the fields
             return render(
                 request,
                 "backlog/_row_edit.html",
-                self.get_context_data(story=story, errors=_errors(e), **context),
+                self.get_context_data(story=_story_as_typed(self.story(story_id), request.POST), errors=_errors(e),
+                                      **context),
                 status=400,
             )
         except Conflict:
@@ -325,6 +326,7 @@ class RowView(BacklogBase):
                 status=409,
             )
         story = self.story(story_id)
+        messages.success(request, f"“{story.title}” saved.")  # a toast through HX-Trigger (HtmxMessagesMiddleware)
         return render(request, "backlog/_row.html", self.get_context_data(story=story, **context))
 
 
