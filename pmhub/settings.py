@@ -109,6 +109,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttle: failures allowed per account and per client address in the window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# Password-reset requests per client address and per e-mail address in a window (a mailbox is not
+# flooded; past the address limit the form answers 429, past the e-mail limit no more mail is sent).
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)
 # A sign-up link (sent by e-mail, so that sign-up never tells whether an address has an account) lasts this long.
 SIGNUP_LINK_MAX_AGE = env.int("SIGNUP_LINK_MAX_AGE", default=3 * 24 * 3600)
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import LoginView, LogoutView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetConfirmView, PasswordResetView
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +21,7 @@ from .forms import (
     SignUpForm,
     SignUpPasswordForm,
     ThrottledAuthenticationForm,
+    ThrottledPasswordResetForm,
     WorkspaceForm,
     login_failures_clear,
 )
@@ -97,6 +98,20 @@ class PMHubLoginView(LoginView):
 class PMHubLogoutView(LogoutView):
     def get_redirect_url(self):
         return safe_next(self.request, "")
+
+
+class PMHubPasswordResetView(PasswordResetView):
+    """Django's reset form with limits per client address and per e-mail address (ThrottledPasswordResetForm)."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 429 if getattr(form, "throttled", False) else 400
+        return response
 
 
 class PMHubPasswordResetConfirmView(PasswordResetConfirmView):
