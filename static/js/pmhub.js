@@ -165,11 +165,24 @@
       if (input.dataset.bound) return;
       input.dataset.bound = "1";
       const list = document.querySelector(input.dataset.checkFilter);
+      if (!list) return;
+      input.setAttribute("aria-controls", list.id);
       input.addEventListener("input", () => {
         const q = input.value.trim().toLowerCase();
+        let shown = 0;
         list.querySelectorAll("label").forEach((label) => {
           label.hidden = q !== "" && !label.textContent.toLowerCase().includes(q);
+          if (!label.hidden) shown += 1;
         });
+        input.setAttribute("aria-description", shown === 1 ? "1 option shown" : shown + " options shown");
+      });
+      // Enter in the filter box narrows the list; it must not send the form half-filled.
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          const first = list.querySelector("label:not([hidden]) input");
+          if (first) first.focus();
+        }
       });
     });
     // Single-key shortcuts switch: <input type="checkbox" data-shortcuts-toggle>.
