@@ -121,3 +121,20 @@ def check_choices(options, selected=None):
 def getlist(query, key):
     """Every value of `key` in a QueryDict (request.POST kept after an error): `typed|getlist:"story_ids"`."""
     return query.getlist(key) if hasattr(query, "getlist") else []
+
+
+@register.filter
+def control(field):
+    """A form field's control pointing at its help text and its error (`aria-describedby`, with
+    `aria-invalid` when it has an error), so a screen reader says the error with the field.
+    `_field.html` renders every control through it: `{{ field|control }}`."""
+    if not field.auto_id:
+        return field.as_widget()
+    ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+    attrs = {}
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    return field.as_widget(attrs=attrs)

@@ -217,3 +217,24 @@ def test_the_import_mapping_offers_check_boxes_for_repeated_columns(client_as, e
     assert not [s for s in tree.find_all("select") if "multiple" in s.attrs]
     labels = [n.get("value") for n in tree.find_all("input", name="map_labels") if "checked" in n.attrs]
     assert labels == ["10", "11", "12"]
+
+
+def test_a_django_form_field_points_at_its_error_and_help():
+    from django import forms
+    from django.template import Context, Template
+
+    class StoryForm(forms.Form):
+        title = forms.CharField(help_text="A short name.")
+        points = forms.IntegerField(min_value=0)
+        tags = forms.MultipleChoiceField(choices=[(str(i), f"Tag {i}") for i in range(10)], required=False)
+
+    form = StoryForm({"title": "", "points": "-4", "tags": ["3", "7"]})
+    assert not form.is_valid()
+    tree = parse(Template('{% include "_form.html" %}').render(Context({"form": form})))
+    title = next(tree.find_all("input", name="title"))
+    assert title.get("aria-describedby") == "id_title_helptext id_title_error" and title.get("aria-invalid") == "true"
+    assert next(tree.find_all(id="id_title_error")).text().strip() == "This field is required."
+    assert next(tree.find_all("input", name="points")).get("value") == "-4"  # kept
+    assert [n.get("value") for n in tree.find_all("input", name="tags") if "checked" in n.attrs] == ["3", "7"]
+    assert next(tree.find_all("input", type="search")).get("data-check-filter") == "#checks-id_tags"  # > 8: a filter
+    assert _error_at_field(tree, "points")
