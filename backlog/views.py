@@ -95,7 +95,8 @@ def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: 
     for f in fields:
         name = f"cf_{f.key}"
         if name in post:
-            custom[f.key] = post.getlist(name) if f.type == "multi_select" else post.get(name)
+            # a multi-select's check list always sends one empty value, so ticking none clears it
+            custom[f.key] = [v for v in post.getlist(name) if v != ""] if f.type == "multi_select" else post.get(name)
     if custom:
         data["custom_values"] = custom
     if errors:
@@ -120,8 +121,8 @@ def _story_as_typed(story: Story, post: QueryDict) -> Story:
     typed_inputs = {k[len("input_"):]: v for k, v in post.items() if k.startswith("input_")}
     if typed_inputs:
         story.score_inputs = {**(story.score_inputs or {}), **typed_inputs}
-    typed_custom = {k[len("cf_"):]: (post.getlist(k) if len(post.getlist(k)) > 1 else post.get(k))
-                    for k in post if k.startswith("cf_")}
+    typed_custom = {k[len("cf_"):]: ([v for v in post.getlist(k) if v != ""] if len(post.getlist(k)) > 1
+                                     else post.get(k)) for k in post if k.startswith("cf_")}
     if typed_custom:
         story.custom_values = {**(story.custom_values or {}), **typed_custom}
     return story

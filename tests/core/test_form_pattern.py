@@ -238,3 +238,23 @@ def test_a_django_form_field_points_at_its_error_and_help():
     assert [n.get("value") for n in tree.find_all("input", name="tags") if "checked" in n.attrs] == ["3", "7"]
     assert next(tree.find_all("input", type="search")).get("data-check-filter") == "#checks-id_tags"  # > 8: a filter
     assert _error_at_field(tree, "points")
+
+
+def test_unticking_every_box_of_a_multi_select_clears_it(client_as, admin, workspace):
+    from backlog.models import CustomField, Story
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    CustomField.objects.create(product=product, key="tags", label="Tags", type="multi_select", options=["alpha", "beta"])
+    story = Story.objects.create(product=product, title="A story", rank="a0", status="idea",
+                                 custom_values={"tags": ["alpha"]})
+    url = reverse("backlog:story", kwargs={"ws": workspace.slug, "product_id": product.id, "story_id": story.id})
+    client = client_as(admin)
+    html = client.get(url).content.decode()
+    assert '<input type="hidden" name="cf_tags" value="">' in html
+    assert client.post(url, {"version": story.version, "title": "A story", "cf_tags": [""]}).status_code == 302
+    story.refresh_from_db()
+    assert not story.custom_values.get("tags")  # cleared
+    assert client.post(url, {"version": story.version, "title": "A story", "cf_tags": ["", "beta"]}).status_code == 302
+    story.refresh_from_db()
+    assert story.custom_values["tags"] == ["beta"]
