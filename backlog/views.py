@@ -95,7 +95,8 @@ def _story_data_from_post(post: QueryDict, *, fields: list[CustomField], model: 
     for f in fields:
         name = f"cf_{f.key}"
         if name in post:
-            custom[f.key] = post.getlist(name) if f.type == "multi_select" else post.get(name)
+            # a multi-select's check list always sends one empty value, so ticking none clears it
+            custom[f.key] = [v for v in post.getlist(name) if v != ""] if f.type == "multi_select" else post.get(name)
     if custom:
         data["custom_values"] = custom
     if errors:
@@ -120,7 +121,31 @@ def _story_as_typed(story: Story, post: QueryDict) -> Story:
     typed_inputs = {k[len("input_"):]: v for k, v in post.items() if k.startswith("input_")}
     if typed_inputs:
         story.score_inputs = {**(story.score_inputs or {}), **typed_inputs}
+    typed_custom = {k[len("cf_"):]: ([v for v in post.getlist(k) if v != ""] if len(post.getlist(k)) > 1
+                                     else post.get(k)) for k in post if k.startswith("cf_")}
+    if typed_custom:
+        story.custom_values = {**(story.custom_values or {}), **typed_custom}
     return story
+
+
+def _title_errors(exc: ValidationError) -> dict:
+    """Errors of a one-box form (quick add, a view's name): every message goes under the box."""
+    return {"title": [m for ms in _errors(exc).values() for m in ms]}
+
+
+def _epic_as_typed(epic, post: QueryDict):
+    """The epic with what the person typed laid over it (not saved)."""
+    for key in ("title", "description", "status"):
+        if key in post:
+            setattr(epic, key, post.get(key, ""))
+    for key in ("initiative_id", "release_id"):
+        if key in post:
+            raw = post.get(key, "")
+            setattr(epic, key, int(raw) if raw.isdigit() else None)
+    typed = {k[len("input_"):]: v for k, v in post.items() if k.startswith("input_")}
+    if typed:
+        epic.score_inputs = {**(epic.score_inputs or {}), **typed}
+    return epic
 
 
 class BacklogBase(ProductPageMixin, View):
@@ -192,8 +217,13 @@ class BacklogView(BacklogBase):
     """The backlog list: filters, grouping, sort, saved views, first page; the rest loads on scroll."""
 
     def get(self, request, ws, product_id):
+        return self.page(request)
+
+    def page(self, request, status=200, **extra):
+        """The list; `extra` carries a form's errors and what was typed when it comes back (400)."""
         params = self.params()
         context = self.row_context(params)
+        context.update(add_errors={}, view_errors={}, typed=QueryDict())
         offset = 0
         stories = list(
             selectors.stories_for_backlog(product=self.product, params=params, fields=context["fields"])[
@@ -215,8 +245,9 @@ class BacklogView(BacklogBase):
             query_string=params.urlencode(),
             moscow_choices=Story.MoSCoW.choices,
             kano_choices=Story.Kano.choices,
+            **extra,
         )
-        return render(request, "backlog/list.html", self.get_context_data(**context))
+        return render(request, "backlog/list.html", self.get_context_data(**context), status=status)
 
     def post(self, request, ws, product_id):
         """Quick add: a title (and optional epic) at the bottom of the backlog."""
@@ -228,7 +259,8 @@ class BacklogView(BacklogBase):
                 epic_id=_int_or_none(request.POST.get("epic_id")),
             )
         except ValidationError as e:
-            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+            return self.page(request, status=400, add_errors=_title_errors(e), typed=request.POST)
+        messages.success(request, "Story added at the bottom of the backlog.")
         return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
 
 
@@ -278,11 +310,12 @@ class RowView(BacklogBase):
             )
             version = version_read(request.POST.get("version"))
             services.story_update(actor=request.user, story=story, data=data, version=version)
-        except ValidationError as e:
+        except ValidationError as e:  # the editor again, with what was typed and the errors at the fields
             return render(
                 request,
                 "backlog/_row_edit.html",
-                self.get_context_data(story=story, errors=_errors(e), **context),
+                self.get_context_data(story=_story_as_typed(self.story(story_id), request.POST), errors=_errors(e),
+                                      **context),
                 status=400,
             )
         except Conflict:
@@ -294,6 +327,7 @@ class RowView(BacklogBase):
                 status=409,
             )
         story = self.story(story_id)
+        messages.success(request, f"“{story.title}” saved.")  # a toast through HX-Trigger (HtmxMessagesMiddleware)
         return render(request, "backlog/_row.html", self.get_context_data(story=story, **context))
 
 
@@ -361,8 +395,8 @@ class SavedViewSaveView(BacklogBase):
                 shared=request.POST.get("shared") == "on",
             )
         except ValidationError as e:
-            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
-            return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
+            errors = {"name": _title_errors(e)["title"]}
+            return BacklogView.page(self, request, status=400, view_errors=errors, typed=request.POST)
         messages.success(request, f"View “{view.name}” saved.")
         return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}) + f"?view={view.id}")
 
@@ -374,6 +408,7 @@ class SavedViewDeleteView(BacklogBase):
     def post(self, request, ws, product_id, view_id):
         view = get_object_or_404(selectors.saved_views_for(user=request.user, product=self.product), id=view_id)
         services.saved_view_delete(actor=request.user, view=view)
+        messages.success(request, f"View “{view.name}” deleted.")
         return redirect(reverse("backlog:list", kwargs={"ws": ws, "product_id": product_id}))
 
 
@@ -396,6 +431,8 @@ class StoryView(BacklogBase):
             feedback=story.feedback.all()[:50],
             moscow_choices=Story.MoSCoW.choices,
             kano_choices=Story.Kano.choices,
+            typed_comment="",
+            typed_criterion="",
         )
         return self.get_context_data(**ctx)
 
@@ -441,7 +478,10 @@ class CommentView(BacklogBase):
         try:
             services.comment_create(actor=request.user, story=story, body=request.POST.get("body", ""))
         except ValidationError as e:
-            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+            ctx = StoryView.context(self, story, {"body": [m for ms in _errors(e).values() for m in ms]})
+            ctx["typed_comment"] = request.POST.get("body", "")
+            return render(request, "backlog/story.html", ctx, status=400)
+        messages.success(request, "Comment added.")
         return redirect(reverse("backlog:story", kwargs={"ws": ws, "product_id": product_id, "story_id": story.id}))
 
 
@@ -459,12 +499,20 @@ class CriterionView(BacklogBase):
                     actor=request.user, criterion=criterion, done=request.POST.get("done") == "on"
                 )
         except ValidationError as e:
-            messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+            if criterion_id is not None:
+                messages.error(request, " ".join(m for ms in _errors(e).values() for m in ms))
+                return redirect(reverse("backlog:story", kwargs={"ws": ws, "product_id": product_id,
+                                                                 "story_id": story.id}))
+            ctx = StoryView.context(self, story, {"text": [m for ms in _errors(e).values() for m in ms]})
+            ctx["typed_criterion"] = request.POST.get("text", "")
+            return render(request, "backlog/story.html", ctx, status=400)
+        if criterion_id is None:
+            messages.success(request, "Criterion added.")
         return redirect(reverse("backlog:story", kwargs={"ws": ws, "product_id": product_id, "story_id": story.id}))
 
 
 class EpicsView(BacklogBase):
-    def context(self, errors=None):
+    def context(self, errors=None, typed=None):
         epics = list(
             Epic.objects.filter(product=self.product)
             .select_related("initiative__release", "release")
@@ -475,6 +523,7 @@ class EpicsView(BacklogBase):
         return self.get_context_data(
             epics=epics,
             errors=errors or {},
+            typed=typed or {},
             workflow=selectors.settings_of(self.product).workflow,
             initiatives=self.product.initiatives.all(),
             releases=self.product.releases.all(),
@@ -494,7 +543,7 @@ class EpicsView(BacklogBase):
                 release_id=_int_or_none(request.POST.get("release_id")),
             )
         except ValidationError as e:
-            return render(request, "backlog/epics.html", self.context(_errors(e)), status=400)
+            return render(request, "backlog/epics.html", self.context(_errors(e), request.POST), status=400)
         messages.success(request, "Epic created.")
         return redirect(request.path)
 
@@ -504,11 +553,12 @@ class EpicView(BacklogBase):
         return get_object_or_404(Epic.objects.select_related("initiative__release", "release"), id=epic_id,
                                  product=self.product)
 
-    def context(self, epic, errors=None):
+    def context(self, epic, errors=None, typed=None):
         model = selectors.scoring_model_of(self.product)
         selectors.attach_epic_progress([epic])
         return self.get_context_data(
             epic=epic,
+            form_epic=_epic_as_typed(self.epic(epic.id), typed) if typed is not None else epic,
             errors=errors or {},
             stories=selectors.with_status_labels(list(epic.stories.select_related("assignee")), self.product),
             initiatives=self.product.initiatives.all(),
@@ -543,9 +593,12 @@ class EpicView(BacklogBase):
                 version=version_read(request.POST.get("version")),
             )
         except ValidationError as e:
-            return render(request, "backlog/epic.html", self.context(self.epic(epic_id), _errors(e)), status=400)
+            return render(request, "backlog/epic.html", self.context(self.epic(epic_id), _errors(e), request.POST),
+                          status=400)
         except Conflict:
             messages.error(request, "Someone else changed this epic; here is the current version.")
+        else:
+            messages.success(request, "Epic saved.")
         return redirect(request.path)
 
 
@@ -631,10 +684,11 @@ def _is_num(v) -> bool:
 
 
 class FeedbackView(BacklogBase):
-    def context(self, errors=None):
+    def context(self, errors=None, typed=None):
         return self.get_context_data(
             items=selectors.feedback_for_product(product=self.product)[:200],
             errors=errors or {},
+            typed=typed or QueryDict(),
             stories=Story.objects.filter(product=self.product).only("id", "title").order_by("rank")[:500],
             epics=Epic.objects.filter(product=self.product).only("id", "title"),
             segment_weights=selectors.settings_of(self.product).segment_weights,
@@ -658,7 +712,7 @@ class FeedbackView(BacklogBase):
                 epic_ids=[int(i) for i in request.POST.getlist("epic_ids") if i.isdigit()],
             )
         except ValidationError as e:
-            return render(request, "backlog/feedback.html", self.context(_errors(e)), status=400)
+            return render(request, "backlog/feedback.html", self.context(_errors(e), request.POST), status=400)
         messages.success(request, "Feedback recorded.")
         return redirect(request.path)
 
@@ -668,16 +722,28 @@ class SettingsView(BacklogBase):
 
     write_role = Role.ADMIN
 
-    def context(self, errors=None):
+    def context(self, errors=None, typed=None):
         settings = selectors.settings_of(self.product)
-        return self.get_context_data(
+        typed = typed or QueryDict()
+        action = typed.get("action")
+        context = self.get_context_data(
             custom_fields=CustomField.objects.filter(product=self.product),
             errors=errors or {},
             types=CustomField.Type.choices,
             categories=CATEGORIES,
             workflow_text="\n".join(f"{s['key']}|{s['label']}|{s['category']}" for s in settings.workflow),
             weights_text="\n".join(f"{k}={v}" for k, v in settings.segment_weights.items()),
+            field_typed=QueryDict(),
+            field_errors={},
         )
+        # A form that comes back with an error shows what was typed and its errors at its fields.
+        if action == "field":
+            context.update(field_typed=typed, field_errors=errors or {})
+        elif action == "workflow":
+            context["workflow_text"] = typed.get("workflow", "")
+        elif action == "weights":
+            context["weights_text"] = typed.get("weights", "")
+        return context
 
     def get(self, request, ws, product_id):
         return render(request, "backlog/settings.html", self.context())
@@ -720,7 +786,7 @@ class SettingsView(BacklogBase):
                         weights[k.strip()] = v.strip()
                 services.settings_update(actor=request.user, product=self.product, segment_weights=weights)
         except ValidationError as e:
-            return render(request, "backlog/settings.html", self.context(_errors(e)), status=400)
+            return render(request, "backlog/settings.html", self.context(_errors(e), request.POST), status=400)
         messages.success(request, "Saved.")
         return redirect(request.path)
 

@@ -136,6 +136,8 @@ class IterationItemsView(ProductPageMixin, View):
         if wants_json:
             iteration = selectors.iteration_for_product(product=self.product, iteration_id=iteration_id)
             return JsonResponse({"capacity": services.iteration_capacity(iteration=iteration)})
+        removed = request.POST.get("action") == "remove"
+        messages.success(request, "Story taken out of the iteration." if removed else "Story added to the iteration.")
         return redirect(_url("iteration", self, iteration_id=iteration.id) + "#plan")
 
 
@@ -234,6 +236,7 @@ class ImportUploadView(ProductPageMixin, View):
             except ValidationError as e:
                 form_errors_from(e, form)
             else:
+                messages.success(request, "File uploaded. Map its columns, then preview.")
                 return redirect(_url("import_detail", self, import_id=job.id))
         return render(request, "delivery/import.html", self._context(form), status=400)
 
@@ -275,6 +278,7 @@ class ImportDetailView(ProductPageMixin, View):
             services.import_preview(actor=request.user, job=job, mapping=mapping, status_map=status_map)
         except ValidationError as e:
             return render(request, "delivery/import_detail.html", self._context(job, e.messages), status=400)
+        messages.success(request, "Preview ready. Nothing is imported until you confirm.")
         return redirect(_url("import_detail", self, import_id=job.id) + "#preview")
 
 

@@ -176,6 +176,7 @@ class UploadView(KpiPageMixin, View):
             return redirect(self.kpi_url())
         upload = services.upload_stage(user=request.user, kpi=self.kpi, content=upload_file.read(),
                                        filename=upload_file.name)
+        messages.success(request, "File uploaded. Check the preview, then confirm.")
         return redirect("metrics_upload", ws=ws, product_id=product_id, kpi_id=kpi_id, upload_id=upload.id)
 
 
@@ -224,6 +225,7 @@ class ActionPlanCreateView(KpiPageMixin, View):
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
             return redirect(self.kpi_url())
+        messages.success(request, "Action plan created.")
         return redirect("metrics_plan_detail", ws=ws, plan_id=plan.id)
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 
 from .models import ApiToken, Role, User
@@ -51,6 +51,47 @@ class LoginThrottleMixin:
                 except ValueError:
                     cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
             raise
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to a counter that lives `window` seconds from its first use; the new value."""
+    cache.add(key, 0, window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """The password-reset form, limited like sign-in (docs/decisions/1414-password-reset-limits.md):
+    per client address every request counts, and past PASSWORD_RESET_LIMIT in the window the form
+    answers with an error (429); per e-mail address past the limit no more mail is sent, while the
+    page says the same as always, so the form never tells whether an address has an account."""
+
+    error_messages = {
+        "throttled": "Too many password-reset requests from your network. Wait an hour and try again, "
+                     "or ask your workspace admin.",
+    }
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+        self.throttled = False
+
+    def clean(self):
+        cleaned = super().clean()
+        key = f"reset:ip:{client_address(self.request) if self.request else ''}"
+        if _count(key, settings.PASSWORD_RESET_WINDOW) > settings.PASSWORD_RESET_LIMIT:
+            self.throttled = True
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        return cleaned
+
+    def save(self, **kwargs):
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        if _count(f"reset:email:{email}", settings.PASSWORD_RESET_WINDOW) > settings.PASSWORD_RESET_LIMIT:
+            return  # same answer, no mail: a mailbox is not flooded
+        super().save(**kwargs)
 
 
 class ThrottledAuthenticationForm(LoginThrottleMixin, AuthenticationForm):

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
@@ -123,3 +125,31 @@ class UnstorableTextMiddleware:
                     return JsonResponse({"detail": self.MESSAGE, "code": "invalid", "errors": {}}, status=400)
                 return HttpResponse(self.MESSAGE, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """A save made through htmx confirms itself like any other: the messages a view queued (and no
+    template showed) travel in an `HX-Trigger: {"pmhub:messages": ...}` header, and pmhub.js says
+    them in the page's live region as a toast. Sits after MessageMiddleware (it reads the storage
+    before that middleware stores what is left)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        storage = getattr(request, "_messages", None)
+        if (storage is None or storage.used or not request.headers.get("HX-Request")
+                or 300 <= response.status_code < 400):
+            return response
+        queued = [{"text": str(m), "level": m.tags or "info"} for m in storage]
+        if queued:
+            triggers = {}
+            if response.get("HX-Trigger"):
+                try:
+                    triggers = json.loads(response["HX-Trigger"])
+                except ValueError:
+                    triggers = {response["HX-Trigger"]: None}
+            triggers["pmhub:messages"] = {"messages": queued}
+            response["HX-Trigger"] = json.dumps(triggers)
+        return response

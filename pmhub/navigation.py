@@ -19,7 +19,8 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ]),
     ("Roadmap", [
         ("Timeline", "roadmaps:timeline", ("roadmaps:timeline", "roadmaps:board", "roadmaps:list",
-                                           "roadmaps:initiative", "roadmaps:initiative_new")),
+                                           "roadmaps:initiative", "roadmaps:initiative_new",
+                                           "roadmaps:initiative_work")),
         ("Releases", "roadmaps:releases", ("roadmaps:releases", "roadmaps:release", "delivery:release_scope")),
         ("Snapshots", "roadmaps:snapshots", ("roadmaps:snapshots", "roadmaps:snapshot_compare")),
         ("Share links", "roadmaps:share_links", ("roadmaps:share_links",), 20),
@@ -42,6 +43,10 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Outcomes", "outcomes", ("outcomes",)),
     ]),
 ]
+
+# The icon before each section's name (pmhub/icons.py aliases); a section without one shows only words.
+SECTION_ICONS = {"Strategy": "strategy", "Roadmap": "roadmap", "Backlog": "backlog", "Delivery": "delivery",
+                 "Metrics": "metrics", "Reports": "reports"}
 
 # Workspace-wide pages in the header: (label, url name, view names that count as this page).
 WORKSPACE_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -69,6 +74,7 @@ class NavSection:
     url: str
     current: bool
     links: list[NavLink]
+    icon: str = ""
 
 
 def _url(name: str, **kwargs) -> str | None:
@@ -91,12 +97,14 @@ def product_sections(*, view_name: str, workspace_slug: str, product_id: int, ro
             if url is not None:
                 links.append(NavLink(page_label, url, view_name in views))
         if links:
-            sections.append(NavSection(label, links[0].url, any(link.current for link in links), links))
+            sections.append(NavSection(label, links[0].url, any(link.current for link in links), links,
+                                       SECTION_ICONS.get(label, "")))
     report = _url("reports:preview", ws=workspace_slug)
     if report is not None:
         current = view_name == "reports:preview"
         sections.append(NavSection("Reports", f"{report}?product={product_id}", current,
-                                   [NavLink("Progress report", f"{report}?product={product_id}", current)]))
+                                   [NavLink("Progress report", f"{report}?product={product_id}", current)],
+                                   SECTION_ICONS["Reports"]))
     return sections
 
 

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "pmhub.middleware.HtmxMessagesMiddleware",  # messages of htmx saves -> HX-Trigger -> a toast
     "pmhub.middleware.OwnErrorPagesMiddleware",
     "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
 ]
@@ -108,6 +109,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttle: failures allowed per account and per client address in the window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# Password-reset requests per client address and per e-mail address in a window (a mailbox is not
+# flooded; past the address limit the form answers 429, past the e-mail limit no more mail is sent).
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)
 # A sign-up link (sent by e-mail, so that sign-up never tells whether an address has an account) lasts this long.
 SIGNUP_LINK_MAX_AGE = env.int("SIGNUP_LINK_MAX_AGE", default=3 * 24 * 3600)
 
@@ -125,6 +130,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/lucide", NODE_MODULES / "lucide-static" / "icons"),  # {% icon %}: pmhub/icons.py
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

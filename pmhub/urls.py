@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/logout/", views.PMHubLogoutView.as_view(), name="logout"),
     path("accounts/signup/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    path("accounts/password_reset/", views.PMHubPasswordResetView.as_view(), name="password_reset"),
     path("accounts/reset/<uidb64>/<token>/", views.PMHubPasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import LoginView, LogoutView, PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordResetConfirmView, PasswordResetView
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views import View
+from django.views.decorators.cache import cache_control
 
 from . import selectors, services
 from .access import role_in, workspace_ids_for
@@ -20,6 +21,7 @@ from .forms import (
     SignUpForm,
     SignUpPasswordForm,
     ThrottledAuthenticationForm,
+    ThrottledPasswordResetForm,
     WorkspaceForm,
     login_failures_clear,
 )
@@ -96,6 +98,20 @@ class PMHubLoginView(LoginView):
 class PMHubLogoutView(LogoutView):
     def get_redirect_url(self):
         return safe_next(self.request, "")
+
+
+class PMHubPasswordResetView(PasswordResetView):
+    """Django's reset form with limits per client address and per e-mail address (ThrottledPasswordResetForm)."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 429 if getattr(form, "throttled", False) else 400
+        return response
 
 
 class PMHubPasswordResetConfirmView(PasswordResetConfirmView):
@@ -350,6 +366,7 @@ class NotificationsView(LoginRequiredMixin, View):
 
     def post(self, request):
         services.notifications_mark_read(user=request.user)
+        messages.success(request, "All notifications marked as read.")
         return redirect("notifications")
 
 
@@ -365,11 +382,18 @@ def api_docs_redirect(request):
     return redirect(reverse("swagger-ui"))
 
 
+@cache_control(max_age=86400, public=True)
 def favicon(request):
-    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says: send them our icon."""
-    from django.templatetags.static import static
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says: answer 200 with our
+    icon (SVG, which every current browser takes as a favicon), from our own static files."""
+    from pathlib import Path
 
-    return redirect(static("img/pmhub.svg"), permanent=True)
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.http import FileResponse
+
+    path = finders.find("img/pmhub.svg") or Path(settings.STATIC_ROOT) / "img" / "pmhub.svg"
+    return FileResponse(open(path, "rb"), content_type="image/svg+xml")  # noqa: SIM115 - FileResponse closes it
 
 
 def healthz(request):

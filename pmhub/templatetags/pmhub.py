@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from .. import formatting
+from ..icons import render_icon
 from ..markdown import render_markdown
 
 register = template.Library()
@@ -87,3 +88,53 @@ def human_date(value):
 def human_month(value):
     """{{ month|human_month }} -> "Aug 2026"."""
     return formatting.month(value)
+
+
+@register.simple_tag
+def icon(name, label="", size=20, css=""):
+    """`{% icon "delete" %}` or, on a button with no words, `{% icon "delete" label="Delete story" %}`:
+    an inline SVG from the Lucide package (pmhub/icons.py), aria-hidden, with the label for screen readers."""
+    return render_icon(name, label=label, size=size, css=css)
+
+
+@register.simple_tag
+def check_choices(options, selected=None):
+    """The options of a searchable check list (`_check_list.html`) as {value, label, checked}:
+    options are objects with .id and .title, (value, label) pairs, or plain strings; `selected`
+    is the chosen values (compared as text, so typed and saved values both tick their box)."""
+    if selected is None or isinstance(selected, str | int):
+        selected = [] if selected in (None, "") else [selected]
+    chosen = {str(v) for v in selected}
+    items = []
+    for o in options or ():
+        if isinstance(o, list | tuple):
+            value, label = o[0], o[1]
+        elif isinstance(o, str):
+            value = label = o
+        else:
+            value, label = o.id, o.title
+        items.append({"value": value, "label": label, "checked": str(value) in chosen})
+    return items
+
+
+@register.filter
+def getlist(query, key):
+    """Every value of `key` in a QueryDict (request.POST kept after an error): `typed|getlist:"story_ids"`."""
+    return query.getlist(key) if hasattr(query, "getlist") else []
+
+
+@register.filter
+def control(field):
+    """A form field's control pointing at its help text and its error (`aria-describedby`, with
+    `aria-invalid` when it has an error), so a screen reader says the error with the field.
+    `_field.html` renders every control through it: `{{ field|control }}`."""
+    if not field.auto_id:
+        return field.as_widget()
+    ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+    attrs = {}
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    return field.as_widget(attrs=attrs)

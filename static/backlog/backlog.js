@@ -3,8 +3,6 @@
 (function () {
   "use strict";
 
-  function csrfToken() { return window.PMHub.csrfToken(); }
-
   function storyRows(tbody) {
     return Array.prototype.filter.call(tbody.children, function (el) {
       return el.classList && el.classList.contains("story-row");
@@ -22,20 +20,19 @@
     else if (prev) body.set("after", prev.dataset.storyId);
     else return Promise.resolve();
     row.setAttribute("aria-busy", "true");
-    return fetch(row.dataset.moveUrl, {
+    // PMHub.fetch adds the CSRF header and rejects on a non-2xx answer with a sentence for people.
+    return window.PMHub.fetch(row.dataset.moveUrl, {
       method: "POST",
-      headers: { "X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded" },
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: body.toString(),
-      credentials: "same-origin",
-    }).then(function (response) {
+    }).then(function () {
       row.removeAttribute("aria-busy");
-      if (!response.ok) {
-        window.PMHub.announce("The story could not be moved; the page reloads to show the saved order.", "error");
-        window.setTimeout(function () { window.location.reload(); }, 1500);
-      } else {
-        row.dataset.moved = "true";
-        document.body.dataset.lastMove = row.dataset.storyId;
-      }
+      row.dataset.moved = "true";
+      document.body.dataset.lastMove = row.dataset.storyId;
+    }, function (error) {
+      row.removeAttribute("aria-busy");
+      window.PMHub.announce(error.message + " The page reloads to show the saved order.", "error");
+      window.setTimeout(function () { window.location.reload(); }, 1500);
     });
   }
 

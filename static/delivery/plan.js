@@ -3,10 +3,6 @@
 // (plain forms that work without this script).
 (function () {
   "use strict";
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
   function updateCapacity(capacity) {
     const bar = document.getElementById("capacity-bar");
     const warning = document.getElementById("capacity-warning");
@@ -34,21 +30,22 @@
       const card = event.item;
       const action = event.to.dataset.list === "iteration" ? "add" : "remove";
       const body = new URLSearchParams({ story: card.dataset.storyId, action: action });
-      fetch(url, {
-        method: "POST", credentials: "same-origin", body: body,
-        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-      }).then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      }).then(function (result) {
-        if (!result.ok) {
+      // PMHub.fetch: CSRF header, and a rejection with a sentence for people on a non-2xx answer.
+      window.PMHub.fetch(url, { method: "POST", body: body, headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          setCardAction(card, action === "add" ? "remove" : "add");
+          card.dataset.saved = "true";
+          updateCapacity(data.capacity);
+          window.PMHub.announce(action === "add" ? "Story added to the iteration." : "Story taken out of the iteration.", "success");
+        })
+        .catch(function (error) {
           event.from.appendChild(card);  // put it back: the server refused
-          window.PMHub.announce(Object.values(result.data.errors || {}).flat().join(" ") || "Could not move the story.", "error");
-          return;
-        }
-        setCardAction(card, action === "add" ? "remove" : "add");
-        card.dataset.saved = "true";
-        updateCapacity(result.data.capacity);
-      });
+          const said = error.response
+            ? error.response.json().then(function (data) { return Object.values(data.errors || {}).flat().join(" "); }, function () { return ""; })
+            : Promise.resolve("");
+          said.then(function (words) { window.PMHub.announce(words || error.message, "error"); });
+        });
     }
     document.querySelectorAll(".story-list").forEach(function (list) {
       Sortable.create(list, { group: "plan", animation: 120, forceFallback: true, fallbackTolerance: 3, filter: ".empty", draggable: ".story-card", onAdd: onAdd });

@@ -34,13 +34,40 @@
     return el;
   }
 
+  // Confirmations are toasts: said in the live region, gone after a few seconds (errors stay until
+  // closed, so nobody misses one). Hovering or focusing a toast keeps it.
+  const TOAST_MS = 6000;
+  function dismissLater(p) {
+    if (p.classList.contains("message-error") || p.dataset.timed) return;
+    p.dataset.timed = "1";
+    let timer = setTimeout(() => p.remove(), TOAST_MS);
+    const hold = () => clearTimeout(timer);
+    const release = () => { clearTimeout(timer); timer = setTimeout(() => p.remove(), TOAST_MS); };
+    p.addEventListener("mouseenter", hold);
+    p.addEventListener("mouseleave", release);
+    p.addEventListener("focusin", hold);
+    p.addEventListener("focusout", release);
+  }
+  function closeButton(p) {
+    if (p.querySelector(".message-close")) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "message-close link-button";
+    button.setAttribute("aria-label", "Close message");
+    button.textContent = "×";
+    button.addEventListener("click", () => p.remove());
+    p.append(button);
+  }
+
   function announce(text, kind) {
     const el = region();
     const p = document.createElement("p");
     p.className = "message message-" + (kind || "info");
     if (kind === "error") p.setAttribute("role", "alert");
     p.textContent = text;
+    closeButton(p);
     el.replaceChildren(p);
+    dismissLater(p);
   }
 
   async function pmFetch(url, options) {
@@ -93,6 +120,17 @@
     try { localStorage.setItem(SHORTCUTS_KEY, on ? "on" : "off"); } catch (e) { /* private mode */ }
   }
 
+  // Messages of the server page (Django messages) become toasts too.
+  onLoad((root) => {
+    if (root !== document) return;
+    document.querySelectorAll("[data-announcer] .message").forEach((p) => { closeButton(p); dismissLater(p); });
+  });
+  // An htmx save's messages arrive in an HX-Trigger header (pmhub.middleware.HtmxMessagesMiddleware).
+  document.addEventListener("pmhub:messages", (event) => {
+    const list = (event.detail && event.detail.messages) || [];
+    list.forEach((m) => announce(m.text, m.level === "error" ? "error" : m.level));
+  });
+
   // htmx failures are announced, not swallowed.
   document.addEventListener("htmx:responseError", (event) => {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
@@ -127,11 +165,24 @@
       if (input.dataset.bound) return;
       input.dataset.bound = "1";
       const list = document.querySelector(input.dataset.checkFilter);
+      if (!list) return;
+      input.setAttribute("aria-controls", list.id);
       input.addEventListener("input", () => {
         const q = input.value.trim().toLowerCase();
+        let shown = 0;
         list.querySelectorAll("label").forEach((label) => {
           label.hidden = q !== "" && !label.textContent.toLowerCase().includes(q);
+          if (!label.hidden) shown += 1;
         });
+        input.setAttribute("aria-description", shown === 1 ? "1 option shown" : shown + " options shown");
+      });
+      // Enter in the filter box narrows the list; it must not send the form half-filled.
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          const first = list.querySelector("label:not([hidden]) input");
+          if (first) first.focus();
+        }
       });
     });
     // Single-key shortcuts switch: <input type="checkbox" data-shortcuts-toggle>.

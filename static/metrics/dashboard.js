@@ -93,8 +93,8 @@
     var url = form.dataset.dataUrl + "?" + params.toString();
     var box = document.querySelector("[data-dashboard]");
     if (box) { box.setAttribute("aria-busy", "true"); }
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    window.PMHub.fetch(url, { headers: { Accept: "application/json" } })  // rejects on a non-2xx answer
+      .then(function (r) { return r.json(); })
       .then(function (data) {
         state = data;
         drawAll();

@@ -43,13 +43,15 @@ def test_pages_outside_a_workspace_keep_its_menu(client_as, admin, workspace, na
 def test_the_bell_is_an_svg_icon_not_an_emoji(client_as, admin, workspace):
     html = client_as(admin).get(reverse("workspace_home", kwargs={"ws": workspace.slug})).content.decode()
     assert "🔔" not in html
-    assert 'class="icon"' in html
+    assert 'class="icon icon-bell"' in html
 
 
 def test_favicon_is_served(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
-    assert response["Location"].endswith(".svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(response.streaming_content)
+    assert "max-age=86400" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("debug", [False, True])

@@ -21,7 +21,7 @@ IGNORED_PREFIXES = ("admin/", "api/", "static/", "media/")
 # Routes that are not pages a person opens, or that cannot be filled from demo data by design.
 EXEMPT: dict[str, str] = {
     "healthz": "liveness probe for the container (JSON), not a page",
-    "favicon": "a redirect to the icon (tests/core/test_ui_pages.py)",
+    "favicon": "the icon itself, not a page (tests/core/test_ui_pages.py)",
     "logout": "POST only",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
