@@ -16,6 +16,7 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ("Strategy", [
         ("Overview", "roadmaps:product", ("roadmaps:product", "roadmaps:product_edit", "roadmaps:product_delete")),
         ("Objectives", "roadmaps:objectives", ("roadmaps:objectives",)),
+        ("Risks and issues", "governance:risks", ("governance:risks", "governance:risk")),
     ]),
     ("Roadmap", [
         ("Timeline", "roadmaps:timeline", ("roadmaps:timeline", "roadmaps:board", "roadmaps:list",

@@ -18,6 +18,7 @@ SECTION_CHOICES = [
     ("releases", "Release status"),
     ("backlog", "Top of the backlog"),
     ("action_plans", "Action plans"),
+    ("risks", "Risks above appetite"),
 ]
 SECTION_KEYS = [key for key, _ in SECTION_CHOICES]
 

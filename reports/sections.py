@@ -14,6 +14,7 @@ from decimal import Decimal
 from backlog import selectors as backlog_selectors
 from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
 from delivery.selectors import release_progress
+from governance.selectors import above_appetite_for_products, risk_summary
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
 from roadmaps.graph import schedule_counts
 from roadmaps.models import Initiative, Objective, Release
@@ -168,6 +169,18 @@ def action_plans(*, products, today: date, previous: dict | None) -> dict:
         {"title": p.title, "kpi": p.kpi.name, "status": p.status, "due_date": _iso(p.due_date)} for p in rows]}
 
 
+# --- risks above appetite (governance) ------------------------------------------------------------------
+def risks(*, products, today: date, previous: dict | None) -> dict:
+    """Open risks and issues scoring above their product's appetite (governance.scoring), highest
+    first, with the register's counts (two queries)."""
+    rows = above_appetite_for_products(products=products)
+    counts = risk_summary(products=products)
+    return {"available": True, "open": counts["open"], "above": counts["above"], "items": [
+        {"id": r.id, "title": r.title, "product": r.product.name, "kind": r.kind, "score": r.score,
+         "appetite": r.appetite, "owner": r.owner.display_name if r.owner else "", "status": r.status,
+         "trend": r.trend, "review_date": _iso(r.review_date)} for r in rows]}
+
+
 SECTIONS = {
     "roadmap": roadmap,
     "objectives": objectives,
@@ -175,4 +188,5 @@ SECTIONS = {
     "releases": releases,
     "backlog": backlog,
     "action_plans": action_plans,
+    "risks": risks,
 }

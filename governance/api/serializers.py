@@ -1,0 +1,97 @@
+"""API shapes of the governance app: read and write serializers apart; rules live in services."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backlog.models import Epic
+from metrics.models import Kpi
+from pmhub.access import workspace_ids_for
+from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
+from pmhub.models import User
+from roadmaps.models import Initiative, Release
+
+from ..models import IssueNote, ProductGovernance, Risk
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleField(serializers.PrimaryKeyRelatedField):
+    """An id among the requester's workspaces' objects: another workspace's id is "does not exist",
+    like an id that exists nowhere (no existence leak). Services check the product."""
+
+    def __init__(self, queryset_for, **kwargs):
+        self.queryset_for = queryset_for
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.queryset_for(workspace_ids_for(request.user) if request else [])
+
+
+def _in_ws(model):
+    return lambda ids: model.objects.filter(product__workspace_id__in=ids)
+
+
+class IssueNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IssueNote
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = fields
+
+
+RISK_READ_FIELDS = ["id", "product", "kind", "title", "description", "likelihood", "impact", "score", "appetite",
+                    "above_appetite", "owner", "mitigation", "due_date", "review_date", "status", "trend",
+                    "initiatives", "releases", "epics", "kpis", "notes", "created_by", "version", "created_at",
+                    "updated_at"]
+
+
+class RiskSerializer(serializers.ModelSerializer):
+    appetite = bounded.IntegerField(read_only=True, help_text="The product's risk appetite (highest acceptable score).")
+    above_appetite = serializers.BooleanField(source="above", read_only=True,
+                                              help_text="Open and scoring above the appetite.")
+    notes = IssueNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Risk
+        fields = RISK_READ_FIELDS
+        read_only_fields = RISK_READ_FIELDS
+
+
+class RiskWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField(required=False, help_text="Product id (create only).")
+    kind = serializers.ChoiceField(choices=Risk.Kind.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    likelihood = bounded.IntegerField(min_value=1, max_value=5, required=False,
+                                      help_text="1-5; an issue is always 5 (it has happened).")
+    impact = bounded.IntegerField(min_value=1, max_value=5, required=False, help_text="1-5 (an issue's severity).")
+    owner = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                         required=False, allow_null=True)
+    mitigation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    due_date = bounded.DateField(required=False, allow_null=True)
+    review_date = bounded.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Risk.Status.choices, required=False)
+    trend = serializers.ChoiceField(choices=Risk.Trend.choices, required=False)
+    initiatives = VisibleField(_in_ws(Initiative), many=True, required=False)
+    releases = VisibleField(_in_ws(Release), many=True, required=False)
+    epics = VisibleField(_in_ws(Epic), many=True, required=False)
+    kpis = VisibleField(_in_ws(Kpi), many=True, required=False)
+    version = version_field()
+
+
+class IssueNoteWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+class RiskAppetiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductGovernance
+        fields = ["id", "product", "risk_appetite", "version", "updated_at"]
+        read_only_fields = fields
+
+
+class RiskAppetiteWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField(required=False, help_text="Product id (create only).")
+    risk_appetite = bounded.IntegerField(min_value=1, max_value=25)
+    version = version_field()

@@ -1,0 +1,57 @@
+"""Demo data of the governance app on "Acme Analytics": a register whose top risk is above the
+appetite and touches a timeline initiative, an issue with a mediation log. Idempotent
+(get_or_create by title; links and notes only when the item is new)."""
+
+from datetime import timedelta
+
+from backlog.models import Epic
+from metrics.models import Kpi
+from pmhub.clock import today_in
+from roadmaps.models import Initiative, Product, Release
+
+from .models import DEFAULT_APPETITE, IssueNote, ProductGovernance, Risk
+
+# title: (kind, likelihood, impact, status, trend, review in days, initiative, release, kpi, owner)
+DEMO_RISKS = {
+    "Warehouse vendor deprecates the query API": (
+        "risk", 4, 5, "mitigating", "rising", -3, "Dashboard builder", "2.0 Self-serve", None, "pm"),
+    "Certification needs a legal review we have not booked": (
+        "risk", 3, 4, "open", "steady", 14, "Certification workflow", "Metrics GA", None, "pm"),
+    "Template gallery depends on one designer": ("risk", 2, 3, "accepted", "falling", 30, "Template gallery",
+                                                 None, None, "eng"),
+    "Churn may rise while billing export moves": ("risk", 2, 4, "open", "steady", 21, None, None, "Churn rate",
+                                                  "demo"),
+    "Slow dashboards for the largest customer": ("issue", 5, 4, "open", "rising", 2, "Dashboard builder", None,
+                                                 "Time to first insight (min)", "eng"),
+}
+NOTES = ["Agreed with the customer to cache their ten heaviest dashboards for now.",
+         "Decided to move the query planner work ahead of the gallery; PM to tell sales."]
+
+
+def seed(*, workspace, users) -> None:
+    product = Product.objects.filter(workspace=workspace, name="Acme Analytics").first()
+    if product is None:
+        return
+    today = today_in(workspace.time_zone)
+    ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE})
+    for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
+        risk, created = Risk.objects.get_or_create(product=product, title=title, defaults={
+            "kind": kind, "likelihood": lk, "impact": im, "status": status, "trend": trend,
+            "owner": users.get(owner) or users.get("demo"), "created_by": users.get("pm") or users.get("demo"),
+            "review_date": today + timedelta(days=review), "due_date": today + timedelta(days=abs(review) + 30),
+            "description": f"Demo {kind}: {title.lower()}.",
+            "mitigation": "- Name an owner\n- Agree the fallback\n- Review every two weeks"})
+        if not created:
+            continue
+        if initiative:
+            risk.initiatives.set(Initiative.objects.filter(product=product, title=initiative))
+        if release:
+            risk.releases.set(Release.objects.filter(product=product, name=release))
+        if kpi:
+            risk.kpis.set(Kpi.objects.filter(product=product, name=kpi))
+        epic = Epic.objects.filter(product=product, initiative__title=initiative).first() if initiative else None
+        if epic is not None:
+            risk.epics.add(epic)
+        if kind == "issue":
+            for text in NOTES:
+                IssueNote.objects.create(risk=risk, author=users.get("pm") or users.get("demo"), text=text)

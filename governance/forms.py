@@ -1,0 +1,52 @@
+"""Forms of the governance pages: shape only; rules live in services."""
+
+from django import forms
+
+from pmhub import formfields as bounded
+from pmhub.models import User
+
+from .models import Risk
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class RiskForm(forms.ModelForm):
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Risk
+        formfield_callback = staticmethod(bounded.formfield)
+        fields = ["kind", "title", "description", "likelihood", "impact", "owner", "mitigation", "due_date",
+                  "review_date", "status", "trend", "initiatives", "releases", "epics", "kpis"]
+        widgets = {"due_date": DateInput, "review_date": DateInput,
+                   "description": forms.Textarea(attrs={"rows": 3}), "mitigation": forms.Textarea(attrs={"rows": 3}),
+                   "likelihood": forms.Select(choices=[(i, i) for i in range(1, 6)]),
+                   "impact": forms.Select(choices=[(i, i) for i in range(1, 6)])}
+        labels = {"impact": "Impact (severity of an issue)", "mitigation": "Mitigation plan or resolution",
+                  "kpis": "KPIs"}
+        help_texts = {"likelihood": "1 rare - 5 almost certain; an issue has happened (5)."}
+
+    def __init__(self, *args, product, **kwargs):
+        kwargs.setdefault("instance", Risk(product=product))
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
+        self.fields["initiatives"].queryset = product.initiatives.all()
+        self.fields["releases"].queryset = product.releases.all()
+        self.fields["epics"].queryset = product.epics.all()
+        self.fields["kpis"].queryset = product.kpis.all()
+        for name in ("initiatives", "releases", "epics", "kpis"):
+            self.fields[name].required = False
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class IssueNoteForm(forms.Form):
+    text = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Decision or step")
+
+
+class AppetiteForm(forms.Form):
+    risk_appetite = bounded.IntegerField(min_value=1, max_value=25, label="Risk appetite (highest acceptable score)")
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)

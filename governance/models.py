@@ -1,0 +1,121 @@
+"""Governance tables: the risk and issue register of a product, its risk appetite, and the
+mediation log of issues (docs/governance.md, docs/decisions/1500-1503)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from .scoring import MAX_SCORE, risk_score
+
+DEFAULT_APPETITE = 12  # the highest acceptable score (of 25) until the product sets its own
+
+
+class ProductGovernance(models.Model):
+    """Governance settings of one product (kept here so the roadmaps app does not know governance)."""
+
+    product = models.OneToOneField("roadmaps.Product", on_delete=models.CASCADE, related_name="governance")
+    risk_appetite = models.PositiveSmallIntegerField(
+        default=DEFAULT_APPETITE, validators=[MinValueValidator(1), MaxValueValidator(MAX_SCORE)],
+        help_text="The highest acceptable risk score (likelihood x impact, 1-25); a risk above it is flagged.")
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(risk_appetite__gte=1) & Q(risk_appetite__lte=MAX_SCORE),
+                                              name="governance_appetite_range")]
+
+    def __str__(self):
+        return f"Governance of {self.product_id}"
+
+
+class Risk(models.Model):
+    """A risk (may happen: likelihood x impact) or an issue (has happened: its likelihood is
+    certain, 5, and its severity is the impact), in one register so that one heat map, one
+    appetite and one set of links serve both."""
+
+    class Kind(models.TextChoices):
+        RISK = "risk", "Risk"
+        ISSUE = "issue", "Issue"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MITIGATING = "mitigating", "Mitigating"
+        ACCEPTED = "accepted", "Accepted"
+        CLOSED = "closed", "Closed"
+
+    class Trend(models.TextChoices):
+        RISING = "rising", "Rising"
+        STEADY = "steady", "Steady"
+        FALLING = "falling", "Falling"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="risks")
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.RISK)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    likelihood = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    impact = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+                                              help_text="For an issue: its severity.")
+    score = models.PositiveSmallIntegerField(default=9, editable=False)  # scoring.risk_score, kept by the model
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    mitigation = models.TextField(blank=True, max_length=5000,
+                                  help_text="Mitigation plan (risk) or resolution (issue).")
+    due_date = models.DateField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    trend = models.CharField(max_length=7, choices=Trend.choices, default=Trend.STEADY)
+    initiatives = models.ManyToManyField("roadmaps.Initiative", blank=True, related_name="risks")
+    releases = models.ManyToManyField("roadmaps.Release", blank=True, related_name="risks")
+    epics = models.ManyToManyField("backlog.Epic", blank=True, related_name="risks")
+    kpis = models.ManyToManyField("metrics.Kpi", blank=True, related_name="risks")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Notification bookkeeping of the worker (tasks.py): the score last notified as above the
+    # appetite (0: none), and the review date whose passing was notified.
+    notified_score = models.PositiveSmallIntegerField(default=0, editable=False)
+    review_notified_for = models.DateField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["product", "status", "-score"], name="risk_product_status_score")]
+        constraints = [
+            models.CheckConstraint(condition=Q(likelihood__gte=1) & Q(likelihood__lte=5), name="risk_likelihood_1_5"),
+            models.CheckConstraint(condition=Q(impact__gte=1) & Q(impact__lte=5), name="risk_impact_1_5"),
+            # An issue has happened: its likelihood is certain.
+            models.CheckConstraint(condition=~Q(kind="issue") | Q(likelihood=5), name="risk_issue_is_certain"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.kind == self.Kind.ISSUE:
+            self.likelihood = 5
+        self.score = risk_score(self.likelihood, self.impact)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and ({"likelihood", "impact", "kind"} & set(update_fields)):
+            kwargs["update_fields"] = list(set(update_fields) | {"score", "likelihood"})
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.CLOSED
+
+
+class IssueNote(models.Model):
+    """One line of an issue's mediation log: a decision or step, who recorded it and when."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.text[:60]

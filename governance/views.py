@@ -1,0 +1,161 @@
+"""Pages of the governance app: the risk and issue register with its heat map, one item with its
+mediation log and history, the product's risk appetite."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import Role, User
+from pmhub.utils import version_read
+from pmhub.views import form_conflict, form_errors_from
+from roadmaps.pages import ProductPageMixin
+
+from . import selectors, services
+from .forms import AppetiteForm, IssueNoteForm, RiskForm
+from .models import ProductGovernance, Risk
+
+
+class RegisterView(ProductPageMixin, View):
+    """The register: heat map (a cell links to the list filtered to it), filters in the URL, the list."""
+
+    required_role = Role.VIEWER
+
+    def get(self, request, ws, product_id):
+        filters = selectors.register_filters(request.GET)
+        appetite = selectors.appetite_of(product=self.product)
+        items = list(selectors.register_for_product(product=self.product, filters=filters)[:500])
+        grid = selectors.heat_map_for_product(product=self.product, appetite=appetite)
+        base = {k: v for k, v in request.GET.items() if k in selectors.FILTERS and k not in ("likelihood", "impact")}
+        for row in grid:
+            for cell in row:
+                cell["query"] = urlencode(base | {"likelihood": cell["likelihood"], "impact": cell["impact"]})
+                cell["current"] = (filters["likelihood"], filters["impact"]) == (cell["likelihood"], cell["impact"])
+        governance = ProductGovernance.objects.filter(product=self.product).first()
+        return render(request, "governance/register.html", self.get_context_data(
+            items=items, grid=grid, appetite=appetite, filters=filters,
+            filtered=any(filters.values()),
+            owners=User.objects.filter(memberships__workspace=self.workspace).order_by("email"),
+            kinds=Risk.Kind.choices, statuses=Risk.Status.choices,
+            appetite_form=AppetiteForm(initial={"risk_appetite": appetite,
+                                                "version": governance.version if governance else ""})))
+
+
+class AppetiteView(ProductPageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def post(self, request, ws, product_id):
+        form = AppetiteForm(request.POST)
+        url = reverse("governance:risks", kwargs={"ws": ws, "product_id": self.product.id})
+        if form.is_valid():
+            try:
+                services.appetite_set(user=request.user, product=self.product,
+                                      appetite=form.cleaned_data["risk_appetite"],
+                                      version=version_read(request.POST.get("version")))
+            except Conflict:
+                messages.error(request, "Someone else changed the appetite since you opened the page; it is shown "
+                                        "again below.")
+                return redirect(url)
+            except ValidationError as e:
+                messages.error(request, " ".join(e.messages))
+                return redirect(url)
+            messages.success(request, f"Risk appetite set to {form.cleaned_data['risk_appetite']}.")
+            return redirect(url)
+        messages.error(request, "The appetite is a whole number from 1 to 25.")
+        return redirect(url)
+
+
+class _RiskPageMixin(ProductPageMixin):
+    def risk(self, risk_id):
+        return selectors.risk_for_product(product=self.product, risk_id=risk_id)
+
+
+class RiskDetailView(_RiskPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, risk, note_form=None, status=200):
+        return render(request, "governance/risk_detail.html", self.get_context_data(
+            risk=risk, notes=risk.notes.select_related("author"),
+            initiatives=risk.initiatives.all(), releases=risk.releases.all(), epics=risk.epics.all(),
+            kpis=risk.kpis.all(), history=selectors.risk_history(risk=risk),
+            note_form=note_form or IssueNoteForm()), status=status)
+
+    def get(self, request, ws, product_id, risk_id):
+        return self._render(request, self.risk(risk_id))
+
+
+class IssueNoteView(_RiskPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, risk_id):
+        risk = self.risk(risk_id)
+        form = IssueNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                services.issue_note_add(user=request.user, risk=risk, text=form.cleaned_data["text"])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Decision recorded.")
+                return redirect("governance:risk", ws=ws, product_id=self.product.id, risk_id=risk.id)
+        return RiskDetailView(request=request, product=self.product, workspace=self.workspace,
+                              role=self.role)._render(request, risk, note_form=form, status=400)
+
+
+class RiskFormView(_RiskPageMixin, View):
+    """Log (no risk_id) or edit a register item; the edit form carries the version read."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _form(self, risk, data=None):
+        if risk is None:
+            initial = {k: v for k, v in (("kind", self.request.GET.get("kind")),) if v in Risk.Kind.values}
+            return RiskForm(data, product=self.product, initial=initial)
+        return RiskForm(data, product=self.product, instance=risk, initial={"version": risk.version})
+
+    def _render(self, request, form, risk, status=200):
+        return render(request, "governance/risk_form.html", self.get_context_data(form=form, risk=risk),
+                      status=status)
+
+    def get(self, request, ws, product_id, risk_id=None):
+        risk = self.risk(risk_id) if risk_id else None
+        return self._render(request, self._form(risk), risk)
+
+    def post(self, request, ws, product_id, risk_id=None):
+        risk = self.risk(risk_id) if risk_id else None
+        form = self._form(risk, request.POST)
+        if form.is_valid():
+            try:
+                if risk is None:
+                    risk = services.risk_create(user=request.user, product=self.product, data=form.service_data())
+                else:
+                    services.risk_update(user=request.user, risk=Risk.objects.get(pk=risk.pk),
+                                         data=form.service_data(), version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "risk")
+                return self._render(request, form, risk, status=409)
+            else:
+                messages.success(request, f"“{risk.title}” saved.")
+                return redirect("governance:risk", ws=ws, product_id=self.product.id, risk_id=risk.id)
+        return self._render(request, form, risk, status=400)
+
+
+class RiskDeleteView(_RiskPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, risk_id):
+        risk = self.risk(risk_id)
+        services.risk_delete(user=request.user, risk=risk)
+        messages.success(request, f"“{risk.title}” deleted.")
+        return redirect("governance:risks", ws=ws, product_id=self.product.id)
