@@ -135,15 +135,15 @@ def appetite_set(*, user, product, appetite: int, version: int | None) -> Produc
     """Set the product's risk appetite (admin: it changes what is flagged for everyone). The
     first setting creates the row (no version to send yet); later ones name the version read."""
     require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
-    row, created = ProductGovernance.objects.get_or_create(product=product)
-    if not created:
-        version_claim(instance=row, expected_version=version)
     try:
         appetite = int(appetite)
     except (TypeError, ValueError):
         raise ValidationError({"risk_appetite": "A whole number from 1 to 25."}) from None
     if not 1 <= appetite <= 25:
         raise ValidationError({"risk_appetite": "A whole number from 1 to 25."})
+    row, created = ProductGovernance.objects.get_or_create(product=product)
+    if not created:
+        version_claim(instance=row, expected_version=version)
     old = row.risk_appetite
     model_update(instance=row, data={"risk_appetite": appetite}, fields=["risk_appetite"])
     activity_record(workspace_id=product.workspace_id, actor=user, verb="set the risk appetite of", target=product,
