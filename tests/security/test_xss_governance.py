@@ -1,0 +1,108 @@
+"""Every payload of xss_corpus.py in the governance app's fields (risk and issue titles,
+descriptions, mitigation plans, mediation-log notes, the owner's name, and the roadmap items they
+are linked to) comes out inert in the register, the heat map, the item and form pages, the
+roadmap's flags (timeline, board, list, initiative, release), the dashboards, the home page, the
+activity log, the notification list and e-mail, and the progress report (page, e-mail HTML and
+text); the API returns them as JSON data."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from governance import services
+from pmhub.models import User
+from reports.rendering import report_render
+from reports.services import report_build
+from roadmaps import services as roadmap_services
+from roadmaps.models import Product, Release
+
+from .xss_cases import CASES, assert_inert, assert_json_data, browsable_inert, browser, get_inert, payload
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ["risk.title", "risk.description", "risk.mitigation", "issue.title", "note.text", "owner.name",
+          "initiative.title", "release.name", "product.name"]
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(datetime(2026, 6, 10, 9, 0, tzinfo=UTC), tick=False):
+        yield
+
+
+def _governance(case, workspace, admin, editor):
+    p = {name: payload(case, k) for k, name in enumerate(FIELDS)}
+    User.objects.filter(pk=editor.pk).update(name=p["owner.name"][:150])
+    editor.refresh_from_db()
+    product = Product.objects.create(workspace=workspace, name=p["product.name"][:120])
+    release = Release.objects.create(product=product, name=p["release.name"][:120], release_date=date(2026, 8, 1))
+    initiative = roadmap_services.initiative_create(actor=admin, product=product, data={
+        "title": p["initiative.title"][:200], "status": "planned", "horizon": "now",
+        "start_date": date(2026, 6, 1), "end_date": date(2026, 8, 1)})
+    risk = services.risk_create(user=admin, product=product, data={
+        "title": p["risk.title"][:200], "description": p["risk.description"], "mitigation": p["risk.mitigation"],
+        "likelihood": 5, "impact": 5, "owner": editor, "initiatives": [initiative], "releases": [release],
+        "review_date": date(2026, 6, 1)})
+    issue = services.risk_create(user=admin, product=product, data={
+        "title": p["issue.title"][:200], "kind": "issue", "impact": 4, "owner": editor})
+    services.issue_note_add(user=admin, risk=issue, text=p["note.text"][:2000])
+    return {"product": product, "risk": risk, "issue": issue, "initiative": initiative, "release": release, "p": p}
+
+
+def _pages(workspace, world):
+    ws, product = workspace.slug, world["product"]
+    kw = {"ws": ws, "product_id": product.id}
+    return [
+        reverse("governance:risks", kwargs=kw),
+        reverse("governance:risks", kwargs=kw) + "?likelihood=5&impact=5&above=1",
+        reverse("governance:risk_new", kwargs=kw),
+        *[reverse(name, kwargs=kw | {"risk_id": r.id}) for r in (world["risk"], world["issue"])
+          for name in ("governance:risk", "governance:risk_edit")],
+        reverse("roadmaps:timeline", kwargs=kw), reverse("roadmaps:board", kwargs=kw),
+        reverse("roadmaps:list", kwargs=kw),
+        reverse("roadmaps:initiative_work", kwargs=kw | {"initiative_id": world["initiative"].id}),
+        reverse("roadmaps:release", kwargs=kw | {"release_id": world["release"].id}),
+        reverse("metrics_product_dashboard", kwargs=kw), reverse("metrics_workspace_dashboard", kwargs={"ws": ws}),
+        reverse("workspace_home", kwargs={"ws": ws}), reverse("activity", kwargs={"ws": ws}),
+        reverse("reports:preview", kwargs={"ws": ws}) + f"?product={product.id}&sections=risks",
+        reverse("search") + "?q=" + "pmhx",
+    ]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_in_governance_fields_are_inert_in_pages_emails_and_the_report(
+        case, admin, editor, workspace, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the appetite check and its e-mail run on commit
+        world = _governance(case, workspace, admin, editor)
+    from governance.tasks import risks_review_due_notify
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert risks_review_due_notify() == 1
+    client = browser(admin)
+    for url in _pages(workspace, world):
+        html = get_inert(client, url)
+        assert 'href="javascript' not in html.lower()
+    get_inert(browser(editor), reverse("notifications"), "risk notifications")
+    messages = [m for m in mail.outbox if editor.email in m.to]
+    assert len(messages) >= 2  # above appetite, and the review date passed
+    for message in messages:
+        assert "\n" not in message.subject and "\r" not in message.subject
+        assert_inert(message.alternatives[0][0], f"notification e-mail {message.subject[:40]}")
+    data = report_build(product=world["product"], workspace=workspace, section_keys=["risks"])
+    assert data["sections"][0]["data"]["above"] == 2
+    assert_inert(report_render(data, fmt="html"), "report e-mail")
+    assert world["risk"].title in report_render(data, fmt="text")  # plain text: the title as typed, no markup
+
+
+@pytest.mark.parametrize("case", CASES[::9])
+def test_payloads_in_governance_fields_come_back_as_json_data(case, api_as, admin, editor, workspace):
+    world = _governance(case, workspace, admin, editor)
+    api = api_as(admin)
+    risk, issue = world["risk"], world["issue"]
+    assert_json_data(api.get(f"/api/v1/risks/{risk.id}/"), risk.title, risk.description, risk.mitigation)
+    assert_json_data(api.get("/api/v1/risks/", {"product": world["product"].id}), issue.title,
+                     issue.notes.get().text)
+    browsable_inert(browser(admin), f"/api/v1/risks/?product={world['product'].id}")
