@@ -217,3 +217,32 @@ def test_the_note_and_appetite_forms_answer_every_input_class_without_a_500(clie
             data = {"text": "ok", "risk_appetite": "9", "version": ""} | {field: value}
             status = client.post(url, data).status_code
             assert status < 500, (cls, url, field, status)
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_the_register_page_is_a_fixed_number_of_queries(client_as, viewer, editor, product, n,
+                                                         django_assert_max_num_queries):
+    appetite(product, 10)
+    for i in range(n):
+        RiskFactory(product=product, likelihood=1 + i % 5, impact=1 + (i * 3) % 5, owner=editor,
+                    review_date=date(2026, 7, 1))
+    client = client_as(viewer)
+    client.get(_url("risks", product))  # warm the per-session caches (navigation, unread count)
+    with django_assert_max_num_queries(8):
+        assert client.get(_url("risks", product)).status_code == 200
+
+
+@pytest.mark.parametrize("n", [2, 30])
+def test_roadmap_flags_cost_one_query_whatever_the_number_of_risks(client_as, viewer, product, n,
+                                                                  django_assert_max_num_queries):
+    appetite(product, 5)
+    initiative = InitiativeFactory(product=product, start_date=date(2026, 6, 1), end_date=date(2026, 9, 1))
+    for _ in range(n):
+        RiskFactory(product=product, likelihood=4, impact=4).initiatives.add(
+            initiative, InitiativeFactory(product=product, start_date=date(2026, 6, 1), end_date=date(2026, 7, 1)))
+    client = client_as(viewer)
+    url = reverse("roadmaps:timeline", kwargs={"ws": product.workspace.slug, "product_id": product.id})
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        html = client.get(url).content.decode()
+    assert html.count('data-testid="risk-flag"') == n + 1
