@@ -8,6 +8,6 @@ def panels(request, workspace) -> list[dict]:
     summary = risk_summary(products=products)
     if not summary["open"]:
         return []
-    return [{"title": "Risks", "template": "governance/_home_panel.html",
+    return [{"title": "Risks above appetite", "template": "governance/_home_panel.html",
              "context": {"summary": summary, "items": above_appetite_for_products(products=products)[:5],
                          "ws": workspace.slug}}]
