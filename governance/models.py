@@ -1,5 +1,6 @@
-"""Governance tables: the risk and issue register of a product, its risk appetite, and the
-mediation log of issues (docs/governance.md, docs/decisions/1500-1503)."""
+"""Governance tables: the risk and issue register of a product, its risk appetite, the
+mediation log of issues, and business impact statements with their revisions and decisions
+(docs/governance.md, docs/decisions/1500-1505)."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,6 +19,8 @@ class ProductGovernance(models.Model):
     risk_appetite = models.PositiveSmallIntegerField(
         default=DEFAULT_APPETITE, validators=[MinValueValidator(1), MaxValueValidator(MAX_SCORE)],
         help_text="The highest acceptable risk score (likelihood x impact, 1-25); a risk above it is flagged.")
+    require_impact_statement = models.BooleanField(
+        default=False, help_text="An initiative needs an approved business impact statement before it is planned.")
     version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -119,3 +122,94 @@ class IssueNote(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class ImpactStatement(models.Model):
+    """The business impact statement of an initiative or of a change request: every revision and
+    every decision is kept (ImpactRevision, ImpactDecision); `revision` names the current one.
+    Approvers are a role (anyone with at least `approver_role` in the workspace) or, when
+    `approvers` is not empty, exactly those named members."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING = "awaiting", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class ApproverRole(models.IntegerChoices):
+        EDITOR = 20, "Editors and admins"
+        ADMIN = 30, "Admins"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="impact_statements")
+    initiative = models.OneToOneField("roadmaps.Initiative", null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="impact_statement")
+    change_request = models.OneToOneField("delivery.ChangeRequest", null=True, blank=True, on_delete=models.CASCADE,
+                                          related_name="impact_statement")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    revision = models.PositiveIntegerField(default=1)
+    approver_role = models.PositiveSmallIntegerField(choices=ApproverRole.choices, default=ApproverRole.ADMIN)
+    approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # The revision whose approvers were told (the worker's bookkeeping: a retry tells nobody twice).
+    notified_revision = models.PositiveIntegerField(default=0, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=(Q(initiative__isnull=False) & Q(change_request__isnull=True))
+            | (Q(initiative__isnull=True) & Q(change_request__isnull=False)),
+            name="impact_statement_one_subject")]
+
+    def __str__(self):
+        subject = self.initiative or self.change_request
+        return f"Impact statement of {subject}"
+
+
+class ImpactRevision(models.Model):
+    """One version of a statement's text, as written; never changed afterwards."""
+
+    statement = models.ForeignKey(ImpactStatement, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    benefit = models.TextField(max_length=5000, help_text="Expected benefit (Markdown).")
+    cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                               help_text="Expected cost, in the workspace's currency.")
+    processes = models.TextField(blank=True, max_length=5000, help_text="Business processes affected.")
+    people = models.TextField(blank=True, max_length=5000, help_text="People and teams affected.")
+    risk = models.TextField(blank=True, max_length=5000, help_text="Risks of doing it (and of not doing it).")
+    assumptions = models.TextField(blank=True, max_length=5000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["statement", "number"], name="impact_revision_number")]
+
+    def __str__(self):
+        return f"Revision {self.number}"
+
+
+class ImpactDecision(models.Model):
+    """An approver's decision on one revision, with the comment; kept for the record."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    statement = models.ForeignKey(ImpactStatement, on_delete=models.CASCADE, related_name="decisions")
+    revision = models.PositiveIntegerField()
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    requester_notified = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} revision {self.revision}"

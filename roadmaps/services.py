@@ -17,6 +17,7 @@ from pmhub.utils import ids_text, model_update, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import graph
+from .guards import initiative_status_check
 from .models import (
     BusinessCase,
     Capability,
@@ -305,6 +306,7 @@ def initiative_create(*, actor, product: Product, data: dict) -> Initiative:
     _check_dates(data.get("start_date"), data.get("end_date"))
     initiative = Initiative(product=product, **{k: v for k, v in data.items() if k in INITIATIVE_FIELDS})
     initiative.full_clean()
+    initiative_status_check(initiative=initiative, old_status=None, new_status=initiative.status)
     initiative.save()
     if objectives:
         initiative.objectives.set(objectives)
@@ -319,6 +321,8 @@ def initiative_update(*, actor, initiative: Initiative, data: dict, version: int
     require_role(user=actor, workspace_id=initiative.product.workspace_id, role=Role.EDITOR)
     data, objectives = _initiative_input(initiative.product, data)
     _check_dates(data.get("start_date", initiative.start_date), data.get("end_date", initiative.end_date))
+    if data.get("status") is not None:
+        initiative_status_check(initiative=initiative, old_status=initiative.status, new_status=data["status"])
     versioned_update(instance=initiative, data=data, fields=INITIATIVE_FIELDS, expected_version=version,
                      serialize=initiative_state)
     if objectives is not None:
