@@ -17,4 +17,13 @@ class GovernanceConfig(AppConfig):
             "governance.risk.above_appetite": "An open risk or issue scored above its product's risk appetite.",
             "governance.issue.note_added": "A decision was recorded in an issue's mediation log.",
             "governance.appetite.changed": "A product's risk appetite changed.",
+            "governance.statement.revised": "A business impact statement was written or revised (a new revision).",
+            "governance.statement.submitted": "A business impact statement was submitted for approval.",
+            "governance.statement.decided": "An approver approved or rejected a business impact statement.",
         })
+
+        from roadmaps.guards import initiative_status_guard_register
+
+        from .guards import initiative_needs_approved_statement
+
+        initiative_status_guard_register(initiative_needs_approved_statement)

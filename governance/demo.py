@@ -9,7 +9,7 @@ from metrics.models import Kpi
 from pmhub.clock import today_in
 from roadmaps.models import Initiative, Product, Release
 
-from .models import DEFAULT_APPETITE, IssueNote, ProductGovernance, Risk
+from .models import DEFAULT_APPETITE, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
 
 # title: (kind, likelihood, impact, status, trend, review in days, initiative, release, kpi, owner)
 DEMO_RISKS = {
@@ -33,7 +33,9 @@ def seed(*, workspace, users) -> None:
     if product is None:
         return
     today = today_in(workspace.time_zone)
-    ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE})
+    ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE,
+                                                                       "require_impact_statement": True})
+    _statements(product, users)
     for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
         risk, created = Risk.objects.get_or_create(product=product, title=title, defaults={
             "kind": kind, "likelihood": lk, "impact": im, "status": status, "trend": trend,
@@ -55,3 +57,37 @@ def seed(*, workspace, users) -> None:
         if kind == "issue":
             for text in NOTES:
                 IssueNote.objects.create(risk=risk, author=users.get("pm") or users.get("demo"), text=text)
+
+
+def _statements(product, users) -> None:
+    """"Lineage view" waits for approval (revision 2; revision 1 was rejected with a comment);
+    "Certification workflow", already planned, has an approved statement."""
+    from django.utils import timezone
+
+    pm, admin = users.get("pm") or users.get("demo"), users.get("demo")
+    rows = {
+        "Lineage view": (ImpactStatement.Status.AWAITING, [
+            ("Analysts trust a metric when they see where it comes from: fewer support tickets about numbers.",
+             48000, "rejected", "Give the cost of the warehouse changes, and who maintains the lineage."),
+            ("Analysts trust a metric when they see where it comes from: about 30% fewer support tickets about "
+             "numbers (support estimate).", 62000, None, ""),
+        ]),
+        "Certification workflow": (ImpactStatement.Status.APPROVED, [
+            ("Certified metrics for the finance team's board pack.", 35000, "approved", "Worth it for finance."),
+        ]),
+    }
+    for title, (status, revisions) in rows.items():
+        initiative = Initiative.objects.filter(product=product, title=title).first()
+        if initiative is None or ImpactStatement.objects.filter(initiative=initiative).exists():
+            continue
+        statement = ImpactStatement.objects.create(
+            product=product, initiative=initiative, status=status, revision=len(revisions), requested_by=pm,
+            submitted_at=timezone.now(), notified_revision=len(revisions))
+        for number, (benefit, cost, decision, comment) in enumerate(revisions, start=1):
+            ImpactRevision.objects.create(
+                statement=statement, number=number, benefit=benefit, cost=cost, author=pm,
+                processes="Monthly reporting; metric sign-off", people="Analysts, data engineering, finance",
+                risk="Warehouse changes may slip", assumptions="The warehouse exposes column lineage")
+            if decision:
+                statement.decisions.create(revision=number, approver=admin, decision=decision, comment=comment,
+                                           requester_notified=True)

@@ -50,3 +50,41 @@ class IssueNoteForm(forms.Form):
 class AppetiteForm(forms.Form):
     risk_appetite = bounded.IntegerField(min_value=1, max_value=25, label="Risk appetite (highest acceptable score)")
     version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class StatementForm(forms.Form):
+    benefit = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label="Expected benefit",
+                              help_text="Markdown.")
+    cost = bounded.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0, label="Expected cost")
+    processes = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                label="Business processes affected")
+    people = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             label="People and teams affected")
+    risk = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Risk")
+    assumptions = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    approver_role = forms.TypedChoiceField(coerce=int, label="Who approves",
+                                           choices=[(30, "Admins"), (20, "Editors and admins")], initial=30)
+    approvers = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False,
+                                               label="Or these members only",
+                                               widget=forms.CheckboxSelectMultiple)
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["approvers"].queryset = User.objects.filter(
+            memberships__workspace=workspace, memberships__role__gte=20).order_by("email")
+
+    def service_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approved", "Approve"), ("rejected", "Reject")], widget=forms.HiddenInput)
+    comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text="Required to reject.")
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class GovernanceSettingsForm(AppetiteForm):
+    require_impact_statement = forms.BooleanField(
+        required=False, label="Initiatives need an approved business impact statement before they are planned")

@@ -145,3 +145,37 @@ def risk_history(*, risk) -> QuerySet:
     return (Activity.objects.filter(workspace_id=risk.product.workspace_id,
                                     target_type=ContentType.objects.get_for_model(Risk), target_id=risk.id)
             .select_related("actor").order_by("-created_at", "-id")[:50])
+
+
+# --- business impact statements ----------------------------------------------------------------------
+def statement_statuses_for_initiatives(*, initiative_ids) -> dict[int, str]:
+    """{initiative id: statement status} of the initiatives that have a statement (one query): the
+    roadmap's "awaiting approval" badge."""
+    from .models import ImpactStatement
+
+    ids = list(initiative_ids)
+    if not ids:
+        return {}
+    return dict(ImpactStatement.objects.filter(initiative_id__in=ids).values_list("initiative_id", "status"))
+
+
+def statement_of_initiative(*, initiative):
+    """The initiative's statement with its revisions (newest first), decisions and approvers, or None."""
+    from django.db.models import Prefetch
+
+    from .models import ImpactDecision, ImpactRevision, ImpactStatement
+
+    return (ImpactStatement.objects.filter(initiative=initiative)
+            .select_related("requested_by")
+            .prefetch_related(Prefetch("revisions", queryset=ImpactRevision.objects.select_related("author")),
+                              Prefetch("decisions", queryset=ImpactDecision.objects.select_related("approver")),
+                              "approvers")
+            .first())
+
+
+def statements_awaiting(*, products) -> list:
+    """Statements awaiting approval across `products` (home panel): one query."""
+    from .models import ImpactStatement
+
+    return list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
+                .select_related("initiative", "product", "requested_by").order_by("submitted_at", "id")[:20])

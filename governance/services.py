@@ -225,3 +225,254 @@ def risk_review_notify(*, risk_id: int, today) -> bool:
                  f"{risk.review_date:%-d %b %Y} ({risk.product.name})",
            url=_risk_url(risk), workspace_id=risk.product.workspace_id, data={"risk": risk.id, "review": "due"})
     return True
+
+
+# --- business impact statements -------------------------------------------------------------------
+REVISION_FIELDS = ["benefit", "cost", "processes", "people", "risk", "assumptions"]
+
+
+def statement_payload(statement) -> dict:
+    return {"id": statement.id, "product": statement.product_id, "initiative": statement.initiative_id,
+            "change_request": statement.change_request_id, "status": statement.status,
+            "revision": statement.revision, "version": statement.version}
+
+
+def _check_approvers(approvers, workspace_id: int) -> None:
+    """Named approvers must be editors or admins of the workspace (the decision is a write)."""
+    ids = {u.id for u in approvers or ()}
+    if not ids:
+        return
+    allowed = set(Membership.objects.filter(workspace_id=workspace_id, user_id__in=ids, role__gte=Role.EDITOR)
+                  .values_list("user_id", flat=True))
+    if ids - allowed:
+        raise ValidationError({"approvers": "Approvers must be editors or admins of this workspace."})
+
+
+def _revision_data(data: dict) -> dict:
+    values = {f: data.get(f) for f in REVISION_FIELDS}
+    values = {k: ("" if v is None and k != "cost" else v) for k, v in values.items()}
+    if not (values.get("benefit") or "").strip():
+        raise ValidationError({"benefit": "Say what benefit is expected."})
+    if values.get("cost") is not None and values["cost"] < 0:
+        raise ValidationError({"cost": "A cost is zero or more."})
+    return values
+
+
+@transaction.atomic
+def statement_save(*, user, product, data: dict, initiative=None, change_request=None, statement=None,
+                   version: int | None = None):
+    """Write a statement's next revision (the first one creates the statement). Every revision is
+    kept; a statement that was awaiting approval, approved or rejected goes back to draft, since
+    what was decided on is no longer the current text. Approver settings may change with it."""
+    from .models import ImpactRevision, ImpactStatement
+
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    values = _revision_data(data)
+    _check_approvers(data.get("approvers"), product.workspace_id)
+    if statement is None:
+        subject = initiative or change_request
+        if subject is None:
+            raise ValidationError({"initiative": "Name the initiative or change request."})
+        subject_product = initiative.product_id if initiative else change_request.release.product_id
+        if subject_product != product.id:
+            raise ValidationError({"initiative": "Choose an initiative or change request of this product."})
+        if ImpactStatement.objects.filter(initiative=initiative, change_request=change_request).exists():
+            raise ValidationError({"initiative": "It has a statement already: write its next revision."})
+        statement = ImpactStatement(product=product, initiative=initiative, change_request=change_request, revision=1)
+        if data.get("approver_role") is not None:
+            statement.approver_role = data["approver_role"]
+        statement.full_clean(exclude=["product", "initiative", "change_request", "approvers", "requested_by"])
+        statement.save()
+        verb = "wrote the business impact statement of"
+    else:
+        version_claim(instance=statement, expected_version=version)
+        statement.revision += 1
+        statement.status = ImpactStatement.Status.DRAFT
+        if data.get("approver_role") is not None:
+            statement.approver_role = data["approver_role"]
+        statement.full_clean(exclude=["product", "initiative", "change_request", "approvers", "requested_by"])
+        statement.save(update_fields=["revision", "status", "approver_role", "updated_at"])
+        verb = "revised the business impact statement of"
+    if data.get("approvers") is not None:
+        statement.approvers.set(data["approvers"])
+    revision = ImpactRevision(statement=statement, number=statement.revision, author=user, **values)
+    revision.full_clean(exclude=["statement", "author"])
+    revision.save()
+    subject = statement.initiative or statement.change_request
+    activity_record(workspace_id=product.workspace_id, actor=user, verb=verb, target=subject,
+                    data={"statement": statement.id, "revision": statement.revision})
+    webhook_emit(workspace_id=product.workspace_id, event="governance.statement.revised",
+                 payload=statement_payload(statement))
+    return statement
+
+
+@transaction.atomic
+def statement_submit(*, user, statement, version: int | None):
+    """Ask for approval of the current revision; the approvers are told by the worker."""
+    from .models import ImpactStatement
+
+    workspace_id = statement.product.workspace_id
+    require_role(user=user, workspace_id=workspace_id, role=Role.EDITOR)
+    # The stored status, checked before the claim: a change of status since the version read bumps
+    # the version, so the claim below refuses it (409) rather than acting on a stale check.
+    statement.refresh_from_db(fields=["status"])
+    if statement.status == ImpactStatement.Status.AWAITING:
+        raise ValidationError({"status": "It is awaiting approval already."})
+    if statement.status == ImpactStatement.Status.APPROVED:
+        raise ValidationError({"status": "This revision is approved already."})
+    if statement.status == ImpactStatement.Status.REJECTED:
+        raise ValidationError({"status": "This revision was rejected: write a new revision, then submit it."})
+    version_claim(instance=statement, expected_version=version)
+    statement.status = ImpactStatement.Status.AWAITING
+    statement.requested_by = user
+    from django.utils import timezone
+
+    statement.submitted_at = timezone.now()
+    statement.save(update_fields=["status", "requested_by", "submitted_at", "updated_at"])
+    subject = statement.initiative or statement.change_request
+    activity_record(workspace_id=workspace_id, actor=user, verb="asked for approval of the impact statement of",
+                    target=subject, data={"statement": statement.id, "revision": statement.revision})
+    webhook_emit(workspace_id=workspace_id, event="governance.statement.submitted",
+                 payload=statement_payload(statement))
+    from .tasks import statement_approvers_notify
+
+    statement_approvers_notify.delay_on_commit(statement.id)
+    return statement
+
+
+def statement_can_decide(*, user, statement) -> bool:
+    """Named approvers when there are any; otherwise anyone with at least the approver role."""
+    from pmhub.access import role_in
+
+    named = list(statement.approvers.values_list("id", flat=True))
+    if named:
+        return user.id in named and (role_in(user, statement.product.workspace_id) or 0) >= Role.EDITOR
+    return (role_in(user, statement.product.workspace_id) or 0) >= statement.approver_role
+
+
+@transaction.atomic
+def statement_decide(*, user, statement, decision: str, comment: str = "", version: int | None = None):
+    """An approver approves or rejects the revision awaiting approval, with a comment (required to
+    reject). The decision is kept with the revision it was about; the requester is told by the worker."""
+    from django.core.exceptions import PermissionDenied
+
+    from .models import ImpactDecision, ImpactStatement
+
+    workspace_id = statement.product.workspace_id
+    require_role(user=user, workspace_id=workspace_id, role=Role.EDITOR)
+    if not statement_can_decide(user=user, statement=statement):
+        raise PermissionDenied("Only the statement's approvers may decide on it.")
+    if decision not in ImpactDecision.Decision.values:
+        raise ValidationError({"decision": "Approve or reject."})
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationError({"comment": "At most 2,000 characters."})
+    if decision == ImpactDecision.Decision.REJECTED and not comment:
+        raise ValidationError({"comment": "Say why it is rejected."})
+    statement.refresh_from_db(fields=["status"])  # checked before the claim, as in statement_submit
+    if statement.status != ImpactStatement.Status.AWAITING:
+        raise ValidationError({"decision": "Only a statement awaiting approval can be decided."})
+    version_claim(instance=statement, expected_version=version)
+    record = ImpactDecision.objects.create(statement=statement, revision=statement.revision, approver=user,
+                                           decision=decision, comment=comment)
+    statement.status = decision
+    statement.save(update_fields=["status", "updated_at"])
+    subject = statement.initiative or statement.change_request
+    activity_record(workspace_id=workspace_id, actor=user,
+                    verb=f"{'approved' if decision == 'approved' else 'rejected'} the impact statement of",
+                    target=subject, data={"statement": statement.id, "revision": statement.revision,
+                                          "comment": comment[:200]})
+    webhook_emit(workspace_id=workspace_id, event="governance.statement.decided",
+                 payload=statement_payload(statement) | {"decision": decision, "comment": comment})
+    from .tasks import statement_decision_notify
+
+    statement_decision_notify.delay_on_commit(record.id)
+    return record
+
+
+@transaction.atomic
+def statement_requirement_set(*, user, product, required: bool, version: int | None) -> ProductGovernance:
+    """Whether initiatives of the product need an approved statement before they are planned (admin)."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    row, created = ProductGovernance.objects.get_or_create(product=product)
+    if not created:
+        version_claim(instance=row, expected_version=version)
+    model_update(instance=row, data={"require_impact_statement": bool(required)}, fields=["require_impact_statement"])
+    activity_record(workspace_id=product.workspace_id, actor=user,
+                    verb="required impact statements on" if required else "stopped requiring impact statements on",
+                    target=product)
+    return row
+
+
+def _approvers_of(statement) -> list:
+    from pmhub.models import User
+
+    named = list(statement.approvers.all())
+    if named:
+        return named
+    return list(User.objects.filter(memberships__workspace_id=statement.product.workspace_id,
+                                    memberships__role__gte=statement.approver_role).order_by("id"))
+
+
+def _statement_url(statement) -> str:
+    from django.urls import reverse
+
+    ws = statement.product.workspace.slug
+    if statement.initiative_id:
+        return reverse("governance:statement", kwargs={"ws": ws, "product_id": statement.product_id,
+                                                       "initiative_id": statement.initiative_id})
+    return reverse("delivery:release_scope", kwargs={"ws": ws, "product_id": statement.product_id,
+                                                     "release_id": statement.change_request.release_id})
+
+
+@transaction.atomic
+def statement_approvers_notify_once(*, statement_id: int) -> int:
+    """Tell the approvers (not the requester) that a revision awaits them, once per revision."""
+    from pmhub.models import Notification
+    from pmhub.services import notify
+
+    from .models import ImpactStatement
+
+    statement = (ImpactStatement.objects.select_for_update(of=("self",))
+                 .select_related("product__workspace", "initiative", "change_request").filter(pk=statement_id).first())
+    if (statement is None or statement.status != ImpactStatement.Status.AWAITING
+            or statement.notified_revision >= statement.revision):
+        return 0
+    ImpactStatement.objects.filter(pk=statement.pk).update(notified_revision=statement.revision)
+    subject = statement.initiative or statement.change_request
+    sent = 0
+    for approver in _approvers_of(statement):
+        if approver.id == statement.requested_by_id:
+            continue
+        notify(recipient=approver, kind=Notification.Kind.APPROVAL,
+               title=f"Approve the business impact statement of “{subject}” ({statement.product.name})",
+               url=_statement_url(statement), workspace_id=statement.product.workspace_id,
+               data={"statement": statement.id, "revision": statement.revision})
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def statement_requester_notify_once(*, decision_id: int) -> bool:
+    """Tell the requester what was decided, once per decision."""
+    from pmhub.models import Notification
+    from pmhub.services import notify
+
+    from .models import ImpactDecision
+
+    record = (ImpactDecision.objects.select_for_update(of=("self",))
+              .select_related("statement__product__workspace", "statement__initiative", "statement__change_request",
+                              "statement__requested_by", "approver").filter(pk=decision_id).first())
+    if record is None or record.requester_notified:
+        return False
+    ImpactDecision.objects.filter(pk=record.pk).update(requester_notified=True)
+    statement = record.statement
+    if statement.requested_by_id is None:
+        return False
+    subject = statement.initiative or statement.change_request
+    notify(recipient=statement.requested_by, kind=Notification.Kind.APPROVAL,
+           title=f"{record.approver or 'An approver'} {record.get_decision_display().lower()} the impact statement "
+                 f"of “{subject}”" + (f": {record.comment}" if record.comment else ""),
+           url=_statement_url(statement), workspace_id=statement.product.workspace_id,
+           data={"statement": statement.id, "decision": record.decision})
+    return True

@@ -34,3 +34,15 @@ def risks_review_due_notify() -> int:
         if tz is not None:
             sent += services.risk_review_notify(risk_id=risk_id, today=today_in(tz))
     return sent
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def statement_approvers_notify(statement_id: int) -> int:
+    """A statement was submitted: tell its approvers (once per revision)."""
+    return services.statement_approvers_notify_once(statement_id=statement_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def statement_decision_notify(decision_id: int) -> bool:
+    """An approver decided: tell the requester (once per decision)."""
+    return services.statement_requester_notify_once(decision_id=decision_id)

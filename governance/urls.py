@@ -15,6 +15,7 @@ patterns = [
     path(R + "edit/", views.RiskFormView.as_view(), name="risk_edit"),
     path(R + "notes/", views.IssueNoteView.as_view(), name="risk_note"),
     path(R + "delete/", views.RiskDeleteView.as_view(), name="risk_delete"),
+    path(P + "initiatives/<int:initiative_id>/impact/", views.StatementView.as_view(), name="statement"),
 ]
 
 urlpatterns: list = [path("", include((patterns, "governance")))]

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -16,8 +17,8 @@ from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
-from .forms import AppetiteForm, IssueNoteForm, RiskForm
-from .models import ProductGovernance, Risk
+from .forms import DecisionForm, GovernanceSettingsForm, IssueNoteForm, RiskForm, StatementForm
+from .models import ImpactStatement, ProductGovernance, Risk
 
 
 class RegisterView(ProductPageMixin, View):
@@ -41,8 +42,9 @@ class RegisterView(ProductPageMixin, View):
             filtered=any(filters.values()),
             owners=User.objects.filter(memberships__workspace=self.workspace).order_by("email"),
             kinds=Risk.Kind.choices, statuses=Risk.Status.choices,
-            appetite_form=AppetiteForm(initial={"risk_appetite": appetite,
-                                                "version": governance.version if governance else ""})))
+            appetite_form=GovernanceSettingsForm(initial={
+                "risk_appetite": appetite, "version": governance.version if governance else "",
+                "require_impact_statement": bool(governance and governance.require_impact_statement)})))
 
 
 class AppetiteView(ProductPageMixin, View):
@@ -50,13 +52,19 @@ class AppetiteView(ProductPageMixin, View):
     write_role = Role.ADMIN
 
     def post(self, request, ws, product_id):
-        form = AppetiteForm(request.POST)
+        form = GovernanceSettingsForm(request.POST)
         url = reverse("governance:risks", kwargs={"ws": ws, "product_id": self.product.id})
         if form.is_valid():
             try:
-                services.appetite_set(user=request.user, product=self.product,
-                                      appetite=form.cleaned_data["risk_appetite"],
-                                      version=version_read(request.POST.get("version")))
+                with transaction.atomic():  # both settings or neither
+                    row = services.appetite_set(user=request.user, product=self.product,
+                                                appetite=form.cleaned_data["risk_appetite"],
+                                                version=version_read(request.POST.get("version")))
+                    if row.require_impact_statement != form.cleaned_data["require_impact_statement"]:
+                        # The row is claimed and locked by appetite_set in this transaction.
+                        services.statement_requirement_set(user=request.user, product=self.product,
+                                                           required=form.cleaned_data["require_impact_statement"],
+                                                           version=row.version)
             except Conflict:
                 messages.error(request, "Someone else changed the appetite since you opened the page; it is shown "
                                         "again below.")
@@ -64,7 +72,7 @@ class AppetiteView(ProductPageMixin, View):
             except ValidationError as e:
                 messages.error(request, " ".join(e.messages))
                 return redirect(url)
-            messages.success(request, f"Risk appetite set to {form.cleaned_data['risk_appetite']}.")
+            messages.success(request, "Governance settings saved.")
             return redirect(url)
         messages.error(request, "The appetite is a whole number from 1 to 25.")
         return redirect(url)
@@ -159,3 +167,95 @@ class RiskDeleteView(_RiskPageMixin, View):
         services.risk_delete(user=request.user, risk=risk)
         messages.success(request, f"“{risk.title}” deleted.")
         return redirect("governance:risks", ws=ws, product_id=self.product.id)
+
+
+class StatementView(ProductPageMixin, View):
+    """An initiative's business impact statement: the current revision, every revision and
+    decision, the form for the next revision, submit, and approve/reject for its approvers."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _initiative(self, initiative_id):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.product.initiatives.all(), pk=initiative_id)
+
+    def _render(self, request, initiative, form=None, decision_form=None, status=200, error=None):
+        statement = selectors.statement_of_initiative(initiative=initiative)
+        current = statement.revisions.all()[0] if statement else None
+        if form is None:
+            initial = {"approver_role": statement.approver_role if statement else 30,
+                       "approvers": [u.id for u in statement.approvers.all()] if statement else [],
+                       "version": statement.version if statement else ""}
+            if current is not None:
+                initial |= {f: getattr(current, f) for f in services.REVISION_FIELDS}
+            form = StatementForm(initial=initial, workspace=self.workspace)
+        can_decide = bool(statement and statement.status == ImpactStatement.Status.AWAITING
+                          and services.statement_can_decide(user=request.user, statement=statement))
+        return render(request, "governance/statement.html", self.get_context_data(
+            initiative=initiative, statement=statement, current=current, form=form, error=error,
+            decision_form=decision_form or DecisionForm(initial={"version": statement.version if statement else ""}),
+            can_decide=can_decide), status=status)
+
+    def get(self, request, ws, product_id, initiative_id):
+        return self._render(request, self._initiative(initiative_id))
+
+    def post(self, request, ws, product_id, initiative_id):
+        initiative = self._initiative(initiative_id)
+        statement = ImpactStatement.objects.filter(initiative=initiative).first()
+        action = request.POST.get("action")
+        version = version_read(request.POST.get("version"))
+        url = reverse("governance:statement", kwargs={"ws": ws, "product_id": self.product.id,
+                                                      "initiative_id": initiative.id})
+        if action in ("approved", "rejected"):
+            form = DecisionForm(_with(request.POST, decision=action))
+            if not form.is_valid() or statement is None:
+                return self._render(request, initiative, decision_form=form, status=400,
+                                    error="Nothing awaits a decision." if statement is None else None)
+            try:
+                services.statement_decide(user=request.user, statement=statement, decision=action,
+                                          comment=form.cleaned_data["comment"], version=version)
+            except ValidationError as e:
+                form_errors_from(e, form)
+                return self._render(request, initiative, decision_form=form, status=400)
+            except Conflict:
+                form_conflict(form, "statement")
+                return self._render(request, initiative, decision_form=form, status=409)
+            messages.success(request, "Approved." if action == "approved" else "Rejected; the requester is told.")
+            return redirect(url)
+        if action == "submit":
+            if statement is None:
+                return self._render(request, initiative, status=400, error="Write the statement first.")
+            try:
+                services.statement_submit(user=request.user, statement=statement, version=version)
+            except ValidationError as e:
+                return self._render(request, initiative, status=400, error=" ".join(e.messages))
+            except Conflict:
+                return self._render(request, initiative, status=409, error="Someone else changed this statement "
+                                    "since you opened the page. Reload it, then submit again.")
+            messages.success(request, "Submitted for approval; the approvers are told.")
+            return redirect(url)
+        form = StatementForm(request.POST, workspace=self.workspace)
+        if form.is_valid():
+            try:
+                services.statement_save(user=request.user, product=self.product, data=form.service_data(),
+                                        initiative=initiative if statement is None else None,
+                                        statement=statement, version=version)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "statement")
+                return self._render(request, initiative, form=form, status=409)
+            else:
+                messages.success(request, "Statement saved as a new revision.")
+                return redirect(url)
+        return self._render(request, initiative, form=form, status=400)
+
+
+def _with(data, **values):
+    """A copy of a QueryDict with some values set."""
+    copy = data.copy()
+    for key, value in values.items():
+        copy[key] = value
+    return copy

@@ -271,11 +271,15 @@ class ProductRestoreView(WorkspacePageMixin, View):
 
 # --- roadmap views -------------------------------------------------------------------------------
 def _attach_risk_flags(initiatives) -> None:
-    """`risk_flags` on each initiative: the open risks above appetite that touch it (one query;
-    a page composes the governance app's read, docs/decisions/1502)."""
-    flags = governance_selectors.flags_for_initiatives(initiative_ids=[i.id for i in initiatives])
+    """`risk_flags` on each initiative: the open risks above appetite that touch it, and
+    `statement_status`: its business impact statement's ("awaiting" shows "awaiting approval").
+    Two queries; a page composes the governance app's reads, docs/decisions/1502."""
+    ids = [i.id for i in initiatives]
+    flags = governance_selectors.flags_for_initiatives(initiative_ids=ids)
+    statements = governance_selectors.statement_statuses_for_initiatives(initiative_ids=ids)
     for i in initiatives:
         i.risk_flags = flags.get(i.id, [])
+        i.statement_status = statements.get(i.id, "")
 
 
 GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}

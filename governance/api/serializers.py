@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from backlog.models import Epic
+from delivery.models import ChangeRequest
 from metrics.models import Kpi
 from pmhub.access import workspace_ids_for
 from pmhub.api import fields as bounded
@@ -12,7 +13,7 @@ from pmhub.api.serializers import version_field
 from pmhub.models import User
 from roadmaps.models import Initiative, Release
 
-from ..models import IssueNote, ProductGovernance, Risk
+from ..models import ImpactDecision, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -87,11 +88,65 @@ class IssueNoteWriteSerializer(serializers.Serializer):
 class RiskAppetiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductGovernance
-        fields = ["id", "product", "risk_appetite", "version", "updated_at"]
+        fields = ["id", "product", "risk_appetite", "require_impact_statement", "version", "updated_at"]
         read_only_fields = fields
 
 
 class RiskAppetiteWriteSerializer(serializers.Serializer):
     product = bounded.IntegerField(required=False, help_text="Product id (create only).")
-    risk_appetite = bounded.IntegerField(min_value=1, max_value=25)
+    risk_appetite = bounded.IntegerField(min_value=1, max_value=25, required=False)
+    require_impact_statement = serializers.BooleanField(required=False)
+    version = version_field()
+
+
+class ImpactRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactRevision
+        fields = ["number", "benefit", "cost", "processes", "people", "risk", "assumptions", "author", "created_at"]
+        read_only_fields = fields
+
+
+class ImpactDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactDecision
+        fields = ["id", "revision", "approver", "decision", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class ImpactStatementSerializer(serializers.ModelSerializer):
+    revisions = ImpactRevisionSerializer(many=True, read_only=True, help_text="Every revision, newest first.")
+    decisions = ImpactDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ImpactStatement
+        fields = ["id", "product", "initiative", "change_request", "status", "revision", "approver_role", "approvers",
+                  "requested_by", "submitted_at", "revisions", "decisions", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ImpactStatementWriteSerializer(serializers.Serializer):
+    initiative = VisibleField(_in_ws(Initiative), required=False, allow_null=True, help_text="Create only.")
+    change_request = VisibleField(lambda ids: ChangeRequest.objects.filter(release__product__workspace_id__in=ids),
+                                  required=False, allow_null=True, help_text="Create only (instead of an initiative).")
+    benefit = serializers.CharField(max_length=5000)
+    cost = bounded.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
+    processes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    people = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    risk = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    assumptions = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    approver_role = serializers.ChoiceField(choices=ImpactStatement.ApproverRole.choices, required=False,
+                                            help_text="20: editors and admins, 30: admins (no approvers named).")
+    approvers = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                             many=True, required=False)
+    version = version_field()
+
+
+class StatementSubmitSerializer(serializers.Serializer):
+    version = version_field()
+
+
+class StatementDecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ImpactDecision.Decision.choices)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                    help_text="Required to reject.")
     version = version_field()

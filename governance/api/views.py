@@ -1,6 +1,7 @@
 """API of the governance app: the risk and issue register (with the mediation log) and each
 product's risk appetite."""
 
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -16,14 +17,18 @@ from pmhub.ordering import Orderings
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..models import IssueNote, ProductGovernance, Risk
+from ..models import ImpactDecision, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
 from .serializers import (
+    ImpactStatementSerializer,
+    ImpactStatementWriteSerializer,
     IssueNoteSerializer,
     IssueNoteWriteSerializer,
     RiskAppetiteSerializer,
     RiskAppetiteWriteSerializer,
     RiskSerializer,
     RiskWriteSerializer,
+    StatementDecideSerializer,
+    StatementSubmitSerializer,
 )
 
 
@@ -99,8 +104,10 @@ class RiskViewSet(ScopedViewSet, *CRUD_MIXINS):
 
 class RiskAppetiteViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           mixins.CreateModelMixin, mixins.UpdateModelMixin):
-    """Each product's risk appetite (admins set it). POST names the product (first setting);
-    PUT/PATCH name the `version` read. A product without a row has the default appetite, 12."""
+    """Each product's governance settings: its risk appetite and whether initiatives need an approved
+    business impact statement before they are planned (admins set them). POST names the product
+    (first setting); PUT/PATCH name the `version` read. A product without a row has the default
+    appetite, 12, and requires no statement."""
 
     workspace_field = "product__workspace"
     serializer_class = RiskAppetiteSerializer
@@ -118,19 +125,96 @@ class RiskAppetiteViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             raise ValidationError({"product": ["This field is required."]})
         product = product_for_user(user=request.user, product_id=data["product"])
         if ProductGovernance.objects.filter(product=product).exists():
-            raise ValidationError({"product": ["This product's appetite is set already: update it (PATCH)."]})
-        row = services.appetite_set(user=request.user, product=product, appetite=data["risk_appetite"], version=None)
+            raise ValidationError({"product": ["This product's settings exist already: update them (PATCH)."]})
+        row = self._save(product, data, version=None)
         return Response(RiskAppetiteSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    def _save(self, product, data, version):
+        """Both settings in one transaction, the row's version claimed once."""
+        with transaction.atomic():
+            row = services.appetite_set(user=self.request.user, product=product, version=version,
+                                        appetite=data.get("risk_appetite", selectors.appetite_of(product=product)))
+            if "require_impact_statement" in data and data["require_impact_statement"] != row.require_impact_statement:
+                row = services.statement_requirement_set(user=self.request.user, product=product,
+                                                         required=data["require_impact_statement"], version=row.version)
+        return row
 
     @extend_schema(request=RiskAppetiteWriteSerializer, responses=RiskAppetiteSerializer)
     def update(self, request, *args, **kwargs):
         row = self.get_object()
         data = _valid(RiskAppetiteWriteSerializer, request, partial=kwargs.get("partial", False))
-        appetite = data.get("risk_appetite", row.risk_appetite)
-        row = services.appetite_set(user=request.user, product=row.product, appetite=appetite,
-                                    version=self.expected_version(row))
+        row = self._save(row.product, data, version=self.expected_version(row))
         return Response(RiskAppetiteSerializer(row).data)
 
     @extend_schema(request=RiskAppetiteWriteSerializer, responses=RiskAppetiteSerializer)
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
+
+
+class ImpactStatementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """Business impact statements of initiatives and change requests, with every revision and
+    decision. POST writes the first revision (name `initiative` or `change_request`); PUT/PATCH
+    write the next one (naming the `version` read). `submit/` asks for approval; `decide/` is for
+    the approvers (`decision` approved or rejected, `comment` required to reject)."""
+
+    workspace_field = "product__workspace"
+    serializer_class = ImpactStatementSerializer
+    write_serializer_class = ImpactStatementWriteSerializer
+    action_roles = READ_ROLES | {"create": Role.EDITOR, "update": Role.EDITOR, "partial_update": Role.EDITOR,
+                                 "submit": Role.EDITOR, "decide": Role.EDITOR}
+    filterset_fields = ["product", "initiative", "status"]
+
+    def base_queryset(self):
+        return (ImpactStatement.objects.filter(product__deleted_at__isnull=True)
+                .prefetch_related("approvers",
+                                  Prefetch("revisions", queryset=ImpactRevision.objects.order_by("-number")),
+                                  Prefetch("decisions", queryset=ImpactDecision.objects.order_by("-created_at", "-id")))
+                .order_by("-id"))
+
+    def _read(self, statement):
+        return ImpactStatementSerializer(self.base_queryset().get(pk=statement.pk)).data
+
+    @extend_schema(request=ImpactStatementWriteSerializer, responses={201: ImpactStatementSerializer})
+    def create(self, request, *args, **kwargs):
+        data = dict(_valid(ImpactStatementWriteSerializer, request))
+        initiative, change_request = data.pop("initiative", None), data.pop("change_request", None)
+        if (initiative is None) == (change_request is None):
+            raise ValidationError({"initiative": ["Name an initiative or a change request (one of them)."]})
+        product_id = initiative.product_id if initiative else change_request.release.product_id
+        product = product_for_user(user=request.user, product_id=product_id)
+        data.pop("version", None)
+        statement = services.statement_save(user=request.user, product=product, data=data, initiative=initiative,
+                                            change_request=change_request)
+        return Response(self._read(statement), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ImpactStatementWriteSerializer, responses=ImpactStatementSerializer)
+    def update(self, request, *args, **kwargs):
+        statement = self.get_object()
+        data = dict(_valid(ImpactStatementWriteSerializer, request))
+        for key in ("initiative", "change_request", "version"):
+            data.pop(key, None)
+        services.statement_save(user=request.user, product=statement.product, data=data, statement=statement,
+                                version=self.expected_version(statement))
+        return Response(self._read(statement))
+
+    @extend_schema(request=ImpactStatementWriteSerializer, responses=ImpactStatementSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(request=StatementSubmitSerializer, responses=ImpactStatementSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        statement = self.get_object()
+        _valid(StatementSubmitSerializer, request)
+        services.statement_submit(user=request.user, statement=statement, version=self.expected_version(statement))
+        return Response(self._read(statement))
+
+    @extend_schema(request=StatementDecideSerializer, responses=ImpactStatementSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        statement = self.get_object()
+        data = _valid(StatementDecideSerializer, request)
+        services.statement_decide(user=request.user, statement=statement, decision=data["decision"],
+                                  comment=data.get("comment", ""), version=self.expected_version(statement))
+        return Response(self._read(statement))

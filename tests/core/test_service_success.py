@@ -54,6 +54,8 @@ READS = {
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
     "governance.risk_payload": "the JSON shape of a risk in webhooks",
     "governance.risks_review_due": "reads the items whose review date passed and is not yet told",
+    "governance.statement_payload": "the JSON shape of an impact statement in webhooks",
+    "governance.statement_can_decide": "reads whether a user is among a statement's approvers",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -64,6 +66,7 @@ _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
 _GOV = "tests/governance/test_success_paths.py::"
+_STMT = "tests/governance/test_statements.py::"
 
 SUCCESS_TESTS = {
     # governance
@@ -74,6 +77,12 @@ SUCCESS_TESTS = {
     "governance.appetite_set": _GOV + "test_appetite_set_creates_then_versions_the_setting",
     "governance.risk_appetite_notify": _GOV + "test_owner_is_notified_once_when_above_appetite_and_again_only_when_it_rises",
     "governance.risk_review_notify": _GOV + "test_review_notify_tells_the_owner_once_per_review_date",
+    "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
+    "governance.statement_submit": _STMT + "test_statement_submit_asks_the_admins_once",
+    "governance.statement_decide": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",
+    "governance.statement_requirement_set": _STMT + "test_statement_requirement_set_is_recorded",
+    "governance.statement_approvers_notify_once": _STMT + "test_statement_submit_asks_the_admins_once",
+    "governance.statement_requester_notify_once": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",
     # core
     "pmhub.activity_record": "tests/core/test_workspaces.py::test_creating_a_workspace_makes_the_creator_admin_and_logs_it",
     "pmhub.api_token_create": "tests/core/test_tokens.py::test_token_created_in_browser_is_shown_once_and_stored_hashed",
