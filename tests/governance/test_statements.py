@@ -261,10 +261,9 @@ def test_the_api_writes_revisions_submits_and_decides(api_as, editor, admin, pro
 
 
 def test_a_statement_on_a_change_request(api_as, editor, product):
+    from delivery.models import ChangeRequest
     from tests.delivery.factories import StoryFactory
     from tests.roadmaps.factories import ReleaseFactory
-
-    from delivery.models import ChangeRequest
 
     release = ReleaseFactory(product=product)
     change = ChangeRequest.objects.create(release=release, story=StoryFactory(product=product), kind="add")
