@@ -5,9 +5,9 @@ and the snapshot would see it."""
 
 from django.forms.models import model_to_dict
 
-from governance.models import IssueNote, ProductGovernance, Risk
+from governance.models import ImpactDecision, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
 from tests.governance.factories import RiskFactory
-from tests.roadmaps.factories import ProductFactory
+from tests.roadmaps.factories import InitiativeFactory, ProductFactory
 
 from .matrix import Exempt, Route
 
@@ -33,6 +33,20 @@ def _appetite(ws):
     return ProductGovernance.objects.create(product=_product(ws), risk_appetite=12)
 
 
+def _statement(ws):
+    """A statement awaiting approval (approvers: admins), so approve/reject would really write."""
+    product = _product(ws)
+    statement = ImpactStatement.objects.create(product=product, initiative=InitiativeFactory(product=product),
+                                               status=ImpactStatement.Status.AWAITING)
+    ImpactRevision.objects.create(statement=statement, number=1, benefit="Fewer tickets")
+    return statement
+
+
+def _statement_rows(statement):
+    return (_row(statement), sorted(ImpactRevision.objects.filter(statement_id=statement.id).values_list("number")),
+            sorted(ImpactDecision.objects.filter(statement_id=statement.id).values_list("id", "decision")))
+
+
 def _risk_form(risk=None):
     data = {"kind": "risk", "title": "Pwned", "likelihood": "5", "impact": "5", "status": "open", "trend": "steady"}
     if risk is not None:
@@ -56,6 +70,8 @@ API = {
     "risk": Route(build=_risk, payload=lambda r: {"title": "Pwned", "impact": 1, "version": r.version, "text": "x"},
                   snapshot=_risk_and_notes),
     "risk-appetite": Route(build=_appetite, payload=lambda a: {"risk_appetite": 25, "version": a.version}),
+    "impact-statement": Route(build=_statement, snapshot=_statement_rows, payload=lambda s: {
+        "benefit": "Pwned", "version": s.version, "decision": "approved", "comment": "ok"}),
 }
 
 PAGES = {
@@ -66,6 +82,10 @@ PAGES = {
     "governance:risk_edit": Route(build=_risk, kwargs=_kw, payload=_risk_form, snapshot=_risk_and_notes),
     "governance:risk_note": Exempt(_IDOR_404),
     "governance:risk_delete": Exempt(_IDOR_404),
+    "governance:statement": Route(build=_statement, kwargs=lambda s: {"product_id": s.product_id,
+                                                                      "initiative_id": s.initiative_id},
+                                  snapshot=_statement_rows,
+                                  payload=lambda s: {"action": "approved", "comment": "ok", "version": s.version}),
 }
 
 API_BASE_EXCEPTIONS: dict[str, str] = {}
