@@ -163,6 +163,9 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's top risk: above the appetite, linked to a timeline initiative, a release and an epic.
         "governance:risk": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="risk", score__gte=20)),
         "governance:risk_edit": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="issue")),
+        # The demo's initiative waiting for approval (its statement has a rejected first revision).
+        "governance:statement": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product,
+                                                                     impact_statement__status="awaiting")),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product
