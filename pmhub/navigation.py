@@ -20,7 +20,8 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ]),
     ("Roadmap", [
         ("Timeline", "roadmaps:timeline", ("roadmaps:timeline", "roadmaps:board", "roadmaps:list",
-                                           "roadmaps:initiative", "roadmaps:initiative_new")),
+                                           "roadmaps:initiative", "roadmaps:initiative_new",
+                                           "governance:statement")),
         ("Releases", "roadmaps:releases", ("roadmaps:releases", "roadmaps:release", "delivery:release_scope")),
         ("Snapshots", "roadmaps:snapshots", ("roadmaps:snapshots", "roadmaps:snapshot_compare")),
         ("Share links", "roadmaps:share_links", ("roadmaps:share_links",), 20),
