@@ -20,10 +20,13 @@ class GovernanceConfig(AppConfig):
             "governance.statement.revised": "A business impact statement was written or revised (a new revision).",
             "governance.statement.submitted": "A business impact statement was submitted for approval.",
             "governance.statement.decided": "An approver approved or rejected a business impact statement.",
+            "governance.launch.changed": "A release's launch checklist changed (item added, ticked, reopened ...).",
+            "governance.launch.override": "A release shipped with open required launch items (the reason is kept).",
         })
 
-        from roadmaps.guards import initiative_status_guard_register
+        from roadmaps.guards import initiative_status_guard_register, release_ship_guard_register
 
-        from .guards import initiative_needs_approved_statement
+        from .guards import initiative_needs_approved_statement, release_needs_launch_readiness
 
         initiative_status_guard_register(initiative_needs_approved_statement)
+        release_ship_guard_register(release_needs_launch_readiness)

@@ -9,7 +9,17 @@ from metrics.models import Kpi
 from pmhub.clock import today_in
 from roadmaps.models import Initiative, Product, Release
 
-from .models import DEFAULT_APPETITE, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
+from .models import (
+    DEFAULT_APPETITE,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+)
 
 # title: (kind, likelihood, impact, status, trend, review in days, initiative, release, kpi, owner)
 DEMO_RISKS = {
@@ -36,6 +46,7 @@ def seed(*, workspace, users) -> None:
     ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE,
                                                                        "require_impact_statement": True})
     _statements(product, users)
+    _launch(workspace, product, users)
     for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
         risk, created = Risk.objects.get_or_create(product=product, title=title, defaults={
             "kind": kind, "likelihood": lk, "impact": im, "status": status, "trend": trend,
@@ -91,3 +102,35 @@ def _statements(product, users) -> None:
             if decision:
                 statement.decisions.create(revision=number, approver=admin, decision=decision, comment=comment,
                                            requester_notified=True)
+
+
+TEMPLATE_ITEMS = [
+    ("documentation", "Release notes and help-centre articles", True, 7),
+    ("marketing", "Launch blog post and e-mail", True, 3),
+    ("sales", "Sales deck and demo script", True, 10),
+    ("support", "Support team trained, macros ready", True, 5),
+    ("legal", "Privacy and terms review", True, 14),
+    ("marketing", "Social posts scheduled", False, 1),
+]
+
+
+def _launch(workspace, product, users) -> None:
+    """A workspace template, and "2.0 Self-serve"'s checklist half done (3 of 6 items ticked)."""
+    from django.utils import timezone
+
+    template, created = ChecklistTemplate.objects.get_or_create(workspace=workspace, name="Standard launch")
+    if created:
+        ChecklistTemplateItem.objects.bulk_create([
+            ChecklistTemplateItem(template=template, category=c, title=t, required=r, days_before=d, position=i)
+            for i, (c, t, r, d) in enumerate(TEMPLATE_ITEMS)])
+    release = Release.objects.filter(product=product, name="2.0 Self-serve").first()
+    if release is None or LaunchItem.objects.filter(release=release).exists():
+        return
+    owners = [users.get("pm"), users.get("eng"), users.get("demo")]
+    for i, (category, title, required, days) in enumerate(TEMPLATE_ITEMS):
+        done = i in (0, 3, 5)  # documentation, support and the optional social posts: half the list
+        LaunchItem.objects.create(
+            release=release, category=category, title=title, required=required, position=i,
+            owner=owners[i % 3] or users.get("demo"),
+            due_date=release.release_date - timedelta(days=days) if release.release_date else None,
+            done_at=timezone.now() if done else None, done_by=users.get("pm") if done else None)

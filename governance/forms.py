@@ -5,7 +5,7 @@ from django import forms
 from pmhub import formfields as bounded
 from pmhub.models import User
 
-from .models import Risk
+from .models import LaunchCategory, Risk
 
 
 class DateInput(forms.DateInput):
@@ -88,3 +88,44 @@ class DecisionForm(forms.Form):
 class GovernanceSettingsForm(AppetiteForm):
     require_impact_statement = forms.BooleanField(
         required=False, label="Initiatives need an approved business impact statement before they are planned")
+
+
+class LaunchItemForm(forms.Form):
+    category = forms.ChoiceField(choices=LaunchCategory.choices, initial="other")
+    title = forms.CharField(max_length=200)
+    required = forms.BooleanField(required=False, initial=True)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    due_date = bounded.DateField(required=False, widget=DateInput)
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace).order_by("email")
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    items = forms.CharField(
+        max_length=20000, widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="One item a line: <em>category | title | required or optional | days before the release</em>, "
+                  "for example <em>legal | Privacy review | required | 14</em>. Categories: documentation, "
+                  "marketing, sales, support, legal, other.")
+
+    def clean_items(self):
+        rows = []
+        for number, line in enumerate(self.cleaned_data["items"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) < 2 or parts[0] not in LaunchCategory.values or not parts[1]:
+                raise forms.ValidationError(f"Line {number}: write “category | title”, with one of the categories.")
+            required = (parts[2].lower() if len(parts) > 2 and parts[2] else "required") != "optional"
+            try:
+                days = int(parts[3]) if len(parts) > 3 and parts[3] else 7
+            except ValueError:
+                raise forms.ValidationError(f"Line {number}: days before is a whole number.") from None
+            if not 0 <= days <= 365:
+                raise forms.ValidationError(f"Line {number}: days before is 0 to 365.")
+            rows.append({"category": parts[0], "title": parts[1][:200], "required": required, "days_before": days})
+        if not rows:
+            raise forms.ValidationError("Write at least one item.")
+        return rows

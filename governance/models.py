@@ -213,3 +213,91 @@ class ImpactDecision(models.Model):
 
     def __str__(self):
         return f"{self.get_decision_display()} revision {self.revision}"
+
+
+class LaunchCategory(models.TextChoices):
+    DOCUMENTATION = "documentation", "Documentation"
+    MARKETING = "marketing", "Marketing"
+    SALES = "sales", "Sales enablement"
+    SUPPORT = "support", "Support readiness"
+    LEGAL = "legal", "Legal and compliance"
+    OTHER = "other", "Other"
+
+
+class ChecklistTemplate(models.Model):
+    """A workspace's launch checklist template; applying it to a release copies its items."""
+
+    workspace = models.ForeignKey("pmhub.Workspace", on_delete=models.CASCADE, related_name="launch_templates")
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="launch_template_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class ChecklistTemplateItem(models.Model):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
+    category = models.CharField(max_length=13, choices=LaunchCategory.choices, default=LaunchCategory.OTHER)
+    title = models.CharField(max_length=200)
+    required = models.BooleanField(default=True)
+    days_before = models.PositiveSmallIntegerField(default=7, validators=[MaxValueValidator(365)],
+                                                   help_text="Due this many days before the release date.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class LaunchItem(models.Model):
+    """One item of a release's launch checklist: done when `done_at` is set."""
+
+    release = models.ForeignKey("roadmaps.Release", on_delete=models.CASCADE, related_name="launch_items")
+    category = models.CharField(max_length=13, choices=LaunchCategory.choices, default=LaunchCategory.OTHER)
+    title = models.CharField(max_length=200)
+    required = models.BooleanField(default=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["release", "required", "done_at"], name="launch_item_release_open")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+class ShipOverride(models.Model):
+    """A release shipped although required launch items were open: who, why, and which items."""
+
+    release = models.ForeignKey("roadmaps.Release", on_delete=models.CASCADE, related_name="ship_overrides")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500)
+    open_items = models.JSONField(default=list, help_text="Titles of the required items open at the time.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Shipped {self.release_id} with {len(self.open_items)} open items"

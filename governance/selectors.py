@@ -179,3 +179,46 @@ def statements_awaiting(*, products) -> list:
 
     return list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
                 .select_related("initiative", "product", "requested_by").order_by("submitted_at", "id")[:20])
+
+
+# --- launch readiness ------------------------------------------------------------------------------
+def readiness_for_releases(*, release_ids) -> dict[int, dict]:
+    """{release id: readiness} (governance.readiness) of each release with launch items: one query."""
+    from .models import LaunchItem
+    from .readiness import readiness
+
+    ids = list(release_ids)
+    if not ids:
+        return {}
+    rows = (LaunchItem.objects.filter(release_id__in=ids).values("release_id")
+            .annotate(total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)),
+                      required_total=Count("id", filter=Q(required=True)),
+                      required_done=Count("id", filter=Q(required=True, done_at__isnull=False))))
+    return {r["release_id"]: readiness(required_total=r["required_total"], required_done=r["required_done"],
+                                       total=r["total"], done=r["done"]) for r in rows}
+
+
+def launch_items_of(*, release):
+    from .models import LaunchItem
+
+    return LaunchItem.objects.filter(release=release).select_related("owner", "done_by").order_by(
+        "category", "position", "id")
+
+
+def open_required_items(*, release) -> list[str]:
+    from .models import LaunchItem
+
+    return list(LaunchItem.objects.filter(release=release, required=True, done_at__isnull=True)
+                .order_by("position", "id").values_list("title", flat=True))
+
+
+def next_launches(*, products, today) -> list:
+    """Upcoming (not released) releases of `products` with their readiness: two queries."""
+    from roadmaps.models import Release
+
+    releases = list(Release.objects.filter(product__in=products).exclude(status=Release.Status.RELEASED)
+                    .select_related("product").order_by("release_date", "id")[:20])
+    ready = readiness_for_releases(release_ids=[r.id for r in releases])
+    for r in releases:
+        r.readiness = ready.get(r.id)
+    return releases

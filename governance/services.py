@@ -476,3 +476,142 @@ def statement_requester_notify_once(*, decision_id: int) -> bool:
            url=_statement_url(statement), workspace_id=statement.product.workspace_id,
            data={"statement": statement.id, "decision": record.decision})
     return True
+
+
+# --- launch readiness ----------------------------------------------------------------------------------
+LAUNCH_FIELDS = ["category", "title", "required", "owner", "due_date", "position"]
+
+
+def _release_ws(release) -> int:
+    return release.product.workspace_id
+
+
+@transaction.atomic
+def template_create(*, user, workspace, name: str, items: list[dict]):
+    """A workspace's launch checklist template (admin): items of {category, title, required, days_before}."""
+    from pmhub.integrity import duplicate_as
+
+    from .models import ChecklistTemplate, ChecklistTemplateItem
+
+    require_role(user=user, workspace_id=workspace.id, role=Role.ADMIN)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the template."})
+    if not items:
+        raise ValidationError({"items": "A template needs at least one item."})
+    if len(items) > 100:
+        raise ValidationError({"items": "At most 100 items."})
+    template = ChecklistTemplate(workspace=workspace, name=name[:120])
+    template.full_clean(exclude=["workspace"], validate_unique=False)
+    with duplicate_as({"name": "A template of this name exists."}):
+        template.save()
+    rows = []
+    for position, item in enumerate(items):
+        row = ChecklistTemplateItem(template=template, position=position, title=(item.get("title") or "").strip(),
+                                    category=item.get("category") or "other", required=bool(item.get("required", True)),
+                                    days_before=item.get("days_before", 7))
+        try:
+            row.full_clean(exclude=["template"])
+        except ValidationError as e:
+            raise ValidationError({"items": f"Item {position + 1}: " + " ".join(e.messages)}) from None
+        rows.append(row)
+    ChecklistTemplateItem.objects.bulk_create(rows)
+    activity_record(workspace_id=workspace.id, actor=user, verb="created launch checklist template", target=template)
+    return template
+
+
+@transaction.atomic
+def template_delete(*, user, template) -> None:
+    require_role(user=user, workspace_id=template.workspace_id, role=Role.ADMIN)
+    activity_record(workspace_id=template.workspace_id, actor=user, verb="deleted launch checklist template",
+                    target=template)
+    template.delete()
+
+
+@transaction.atomic
+def checklist_apply_template(*, user, release, template) -> int:
+    """Copy a template's items into the release's checklist, due `days_before` its date; an item
+    of the same title already there is kept (applying twice adds nothing)."""
+    from datetime import timedelta
+
+    from .models import LaunchItem
+
+    require_role(user=user, workspace_id=_release_ws(release), role=Role.EDITOR)
+    if template.workspace_id != _release_ws(release):
+        raise ValidationError({"template": "Choose a template of this workspace."})
+    have = set(LaunchItem.objects.filter(release=release).values_list("title", flat=True))
+    start = LaunchItem.objects.filter(release=release).count()
+    rows = [LaunchItem(release=release, category=t.category, title=t.title, required=t.required,
+                       position=start + i,
+                       due_date=release.release_date - timedelta(days=t.days_before) if release.release_date else None)
+            for i, t in enumerate(template.items.all()) if t.title not in have]
+    LaunchItem.objects.bulk_create(rows)
+    activity_record(workspace_id=_release_ws(release), actor=user, verb="applied a launch checklist to",
+                    target=release, data={"template": template.name, "items": len(rows)})
+    webhook_emit(workspace_id=_release_ws(release), event="governance.launch.changed",
+                 payload={"release": release.id, "added": len(rows)})
+    return len(rows)
+
+
+@transaction.atomic
+def launch_item_create(*, user, release, data: dict):
+    from .models import LaunchItem
+
+    require_role(user=user, workspace_id=_release_ws(release), role=Role.EDITOR)
+    _check_owner(data.get("owner"), _release_ws(release))
+    fields = {f: data[f] for f in LAUNCH_FIELDS if f in data and data[f] is not None}
+    if not (fields.get("title") or "").strip():
+        raise ValidationError({"title": "Say what must be ready."})
+    item = LaunchItem(release=release, **fields)
+    item.full_clean(exclude=["release", "owner", "done_by"])
+    item.save()
+    activity_record(workspace_id=_release_ws(release), actor=user, verb="added launch item", target=item,
+                    data={"release": release.id})
+    webhook_emit(workspace_id=_release_ws(release), event="governance.launch.changed",
+                 payload={"release": release.id, "item": item.id, "action": "added"})
+    return item
+
+
+@transaction.atomic
+def launch_item_update(*, user, item, data: dict, version: int | None):
+    """Change an item; `done` true/false ticks it (who and when are kept) or opens it again."""
+    from django.utils import timezone
+
+    ws = _release_ws(item.release)
+    require_role(user=user, workspace_id=ws, role=Role.EDITOR)
+    version_claim(instance=item, expected_version=version)
+    _check_owner(data.get("owner"), ws)
+    if "title" in data and not (data["title"] or "").strip():
+        raise ValidationError({"title": "Say what must be ready."})
+    model_update(instance=item, data=data, fields=LAUNCH_FIELDS)
+    verb = "updated launch item"
+    if "done" in data and bool(data["done"]) != item.done:
+        item.done_at, item.done_by = (timezone.now(), user) if data["done"] else (None, None)
+        item.save(update_fields=["done_at", "done_by", "updated_at"])
+        verb = "ticked launch item" if data["done"] else "reopened launch item"
+    activity_record(workspace_id=ws, actor=user, verb=verb, target=item, data={"release": item.release_id})
+    webhook_emit(workspace_id=ws, event="governance.launch.changed",
+                 payload={"release": item.release_id, "item": item.id, "done": item.done})
+    return item
+
+
+@transaction.atomic
+def launch_item_delete(*, user, item) -> None:
+    ws = _release_ws(item.release)
+    require_role(user=user, workspace_id=ws, role=Role.EDITOR)
+    activity_record(workspace_id=ws, actor=user, verb="removed launch item", target=item,
+                    data={"release": item.release_id})
+    item.delete()
+
+
+def ship_override_record(*, release, actor, reason: str, open_items: list[str]):
+    """Called by the ship guard inside the ship's transaction: the override, its activity and webhook."""
+    from .models import ShipOverride
+
+    override = ShipOverride.objects.create(release=release, actor=actor, reason=reason[:500],
+                                           open_items=open_items[:100])
+    activity_record(workspace_id=_release_ws(release), actor=actor, verb="shipped with open launch items",
+                    target=release, data={"reason": reason[:200], "open": len(open_items)})
+    webhook_emit(workspace_id=_release_ws(release), event="governance.launch.override",
+                 payload={"release": release.id, "reason": reason[:500], "open_items": open_items[:100]})
+    return override

@@ -16,6 +16,10 @@ patterns = [
     path(R + "notes/", views.IssueNoteView.as_view(), name="risk_note"),
     path(R + "delete/", views.RiskDeleteView.as_view(), name="risk_delete"),
     path(P + "initiatives/<int:initiative_id>/impact/", views.StatementView.as_view(), name="statement"),
+    path(P + "releases/<int:release_id>/launch/", views.LaunchChecklistView.as_view(), name="launch"),
+    path(P + "releases/<int:release_id>/launch/<int:item_id>/", views.LaunchItemView.as_view(), name="launch_item"),
+    path("launch-templates/", views.TemplatesView.as_view(), name="templates"),
+    path("launch-templates/<int:template_id>/delete/", views.TemplateDeleteView.as_view(), name="template_delete"),
 ]
 
 urlpatterns: list = [path("", include((patterns, "governance")))]

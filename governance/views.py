@@ -13,12 +13,20 @@ from django.views import View
 from pmhub.errors import Conflict
 from pmhub.models import Role, User
 from pmhub.utils import version_read
-from pmhub.views import form_conflict, form_errors_from
+from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
-from .forms import DecisionForm, GovernanceSettingsForm, IssueNoteForm, RiskForm, StatementForm
-from .models import ImpactStatement, ProductGovernance, Risk
+from .forms import (
+    DecisionForm,
+    GovernanceSettingsForm,
+    IssueNoteForm,
+    LaunchItemForm,
+    RiskForm,
+    StatementForm,
+    TemplateForm,
+)
+from .models import ChecklistTemplate, ImpactStatement, LaunchItem, ProductGovernance, Risk
 
 
 class RegisterView(ProductPageMixin, View):
@@ -259,3 +267,126 @@ def _with(data, **values):
     for key, value in values.items():
         copy[key] = value
     return copy
+
+
+# --- launch readiness -----------------------------------------------------------------------------------
+class LaunchChecklistView(ProductPageMixin, View):
+    """A release's launch checklist: readiness, items by category (tick, owner, due date), add an
+    item, apply a workspace template, and the recorded ship overrides."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _release(self, release_id):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.product.releases.all(), pk=release_id)
+
+    def _render(self, request, release, form=None, status=200, error=None):
+        items = list(selectors.launch_items_of(release=release))
+        readiness = selectors.readiness_for_releases(release_ids=[release.id]).get(release.id)
+        groups = {}
+        for item in items:
+            groups.setdefault(item.get_category_display(), []).append(item)
+        return render(request, "governance/launch.html", self.get_context_data(
+            release=release, groups=list(groups.items()), readiness=readiness, error=error,
+            form=form or LaunchItemForm(workspace=self.workspace, initial={"required": True}),
+            templates=ChecklistTemplate.objects.filter(workspace=self.workspace),
+            overrides=release.ship_overrides.select_related("actor")), status=status)
+
+    def get(self, request, ws, product_id, release_id):
+        return self._render(request, self._release(release_id))
+
+    def post(self, request, ws, product_id, release_id):
+        release = self._release(release_id)
+        url = reverse("governance:launch", kwargs={"ws": ws, "product_id": self.product.id, "release_id": release.id})
+        if request.POST.get("action") == "apply":
+            template = ChecklistTemplate.objects.filter(workspace=self.workspace,
+                                                        pk=_int(request.POST.get("template"))).first()
+            if template is None:
+                return self._render(request, release, status=400, error="Choose a template.")
+            added = services.checklist_apply_template(user=request.user, release=release, template=template)
+            messages.success(request, f"{added} item{'s' if added != 1 else ''} added from “{template.name}”.")
+            return redirect(url)
+        form = LaunchItemForm(request.POST, workspace=self.workspace)
+        if form.is_valid():
+            try:
+                services.launch_item_create(user=request.user, release=release, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Item added.")
+                return redirect(url)
+        return self._render(request, release, form=form, status=400)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class LaunchItemView(ProductPageMixin, View):
+    """POST: tick or reopen an item (`done`), or delete it (`action=delete`); back to the checklist."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, release_id, item_id):
+        from django.shortcuts import get_object_or_404
+
+        item = get_object_or_404(LaunchItem.objects.select_related("release__product"), pk=item_id,
+                                 release_id=release_id, release__product=self.product)
+        url = reverse("governance:launch", kwargs={"ws": ws, "product_id": self.product.id, "release_id": release_id})
+        if request.POST.get("action") == "delete":
+            services.launch_item_delete(user=request.user, item=item)
+            messages.success(request, f"“{item.title}” removed.")
+            return redirect(url)
+        try:
+            services.launch_item_update(user=request.user, item=item, data={"done": request.POST.get("done") == "1"},
+                                        version=version_read(request.POST.get("version")))
+        except Conflict:
+            messages.error(request, "Someone else changed this item since you opened the page; it is shown again.")
+        return redirect(url)
+
+
+class TemplatesView(WorkspacePageMixin, View):
+    """The workspace's launch checklist templates (admins write them)."""
+
+    required_role = Role.VIEWER
+    write_role = Role.ADMIN
+
+    def _render(self, request, form=None, status=200):
+        templates = ChecklistTemplate.objects.filter(workspace=self.workspace).prefetch_related("items")
+        return render(request, "governance/templates.html", self.get_context_data(
+            templates=templates, form=form or TemplateForm()), status=status)
+
+    def get(self, request, ws):
+        return self._render(request)
+
+    def post(self, request, ws):
+        form = TemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.template_create(user=request.user, workspace=self.workspace, name=form.cleaned_data["name"],
+                                         items=form.cleaned_data["items"])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Template saved.")
+                return redirect("governance:templates", ws=ws)
+        return self._render(request, form=form, status=400)
+
+
+class TemplateDeleteView(WorkspacePageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def post(self, request, ws, template_id):
+        from django.shortcuts import get_object_or_404
+
+        template = get_object_or_404(ChecklistTemplate, pk=template_id, workspace=self.workspace)
+        services.template_delete(user=request.user, template=template)
+        messages.success(request, f"“{template.name}” deleted.")
+        return redirect("governance:templates", ws=ws)

@@ -19,6 +19,7 @@ SECTION_CHOICES = [
     ("backlog", "Top of the backlog"),
     ("action_plans", "Action plans"),
     ("risks", "Risks above appetite"),
+    ("launches", "Launch readiness"),
 ]
 SECTION_KEYS = [key for key, _ in SECTION_CHOICES]
 

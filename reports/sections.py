@@ -14,7 +14,7 @@ from decimal import Decimal
 from backlog import selectors as backlog_selectors
 from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
 from delivery.selectors import release_progress
-from governance.selectors import above_appetite_for_products, risk_summary
+from governance.selectors import above_appetite_for_products, next_launches, risk_summary
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
 from roadmaps.graph import schedule_counts
 from roadmaps.models import Initiative, Objective, Release
@@ -181,6 +181,21 @@ def risks(*, products, today: date, previous: dict | None) -> dict:
          "trend": r.trend, "review_date": _iso(r.review_date)} for r in rows]}
 
 
+# --- launch readiness of the next releases (governance) -------------------------------------------------
+def launches(*, products, today: date, previous: dict | None) -> dict:
+    """The next (not released) releases with their launch readiness (governance.readiness: the
+    share of required launch items done): two queries."""
+    items = []
+    for r in next_launches(products=products, today=today)[:10]:
+        ready = r.readiness
+        items.append({"name": r.name, "product": r.product.name, "release_date": _iso(r.release_date),
+                      "has_checklist": ready is not None,
+                      "percent": ready["percent"] if ready else None,
+                      "required_open": ready["required_open"] if ready else 0,
+                      "ready": ready["ready"] if ready else True})
+    return {"available": True, "items": items}
+
+
 SECTIONS = {
     "roadmap": roadmap,
     "objectives": objectives,
@@ -189,4 +204,5 @@ SECTIONS = {
     "backlog": backlog,
     "action_plans": action_plans,
     "risks": risks,
+    "launches": launches,
 }

@@ -1,4 +1,5 @@
-"""Rules a higher app adds to the roadmap's status changes, without roadmaps importing it.
+"""Rules a higher app adds to the roadmap's status changes and to shipping a release, without
+roadmaps importing it.
 
 A guard is a callable `guard(*, initiative, old_status, new_status)` that raises Django's
 ValidationError (with a `status` field error) to refuse the change. Apps register theirs in
@@ -31,3 +32,22 @@ def initiative_status_check(*, initiative, old_status: str | None, new_status: s
         return
     for guard in _INITIATIVE_STATUS_GUARDS:
         guard(initiative=initiative, old_status=old_status, new_status=new_status)
+
+
+# --- shipping a release ---------------------------------------------------------------------------
+# A guard `guard(*, release, actor, override_reason)` refuses a ship with ValidationError (field
+# `override_reason`), or accepts it. A guard that accepts a ship *because of* an override reason
+# records that override itself, inside the ship's transaction (a failed ship rolls it back).
+ReleaseShipGuard = Callable[..., None]
+_RELEASE_SHIP_GUARDS: list[ReleaseShipGuard] = []
+
+
+def release_ship_guard_register(guard: ReleaseShipGuard) -> None:
+    if guard not in _RELEASE_SHIP_GUARDS:
+        _RELEASE_SHIP_GUARDS.append(guard)
+
+
+def release_ship_check(*, release, actor, override_reason: str = "") -> None:
+    """Run every registered ship guard (roadmaps.services.release_mark_released, the one ship path)."""
+    for guard in _RELEASE_SHIP_GUARDS:
+        guard(release=release, actor=actor, override_reason=(override_reason or "").strip())

@@ -17,7 +17,7 @@ from pmhub.utils import ids_text, model_update, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import graph
-from .guards import initiative_status_check
+from .guards import initiative_status_check, release_ship_check
 from .models import (
     BusinessCase,
     Capability,
@@ -391,12 +391,15 @@ def dependency_delete(*, actor, dependency: Dependency) -> None:
 
 # --- releases ----------------------------------------------------------------------------------
 @transaction.atomic
-def release_mark_released(*, actor, release: Release) -> Release:
-    """Ship a release: sets status and released_at once and sends `release_shipped`."""
+def release_mark_released(*, actor, release: Release, override_reason: str = "") -> Release:
+    """Ship a release: sets status and released_at once and sends `release_shipped`. The ship
+    guards (roadmaps.guards, e.g. governance's launch readiness) may refuse it unless an
+    `override_reason` is given, which they then record."""
     ws = _check(actor, release)
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status == Release.Status.RELEASED:
         return release
+    release_ship_check(release=release, actor=actor, override_reason=override_reason)
     release.status = Release.Status.RELEASED
     release.released_at = timezone.now()
     release.save(update_fields=["status", "released_at", "updated_at"])

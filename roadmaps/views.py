@@ -679,6 +679,7 @@ class ReleaseDetailView(ProductPageMixin, View):
         epics = backlog_selectors.epics_of_release(release=release)
         _attach_risk_flags(initiatives)
         release.risk_flags = governance_selectors.flags_for_releases(release_ids=[release.id]).get(release.id, [])
+        release.readiness = governance_selectors.readiness_for_releases(release_ids=[release.id]).get(release.id)
         return render(request, "roadmaps/release_detail.html", self.get_context_data(
             release=release, initiatives=initiatives, epics=epics,
             other_initiatives=self.product.initiatives.exclude(release=release),
@@ -689,7 +690,8 @@ class ReleaseDetailView(ProductPageMixin, View):
         release = self._release(release_id)
         try:
             if request.POST.get("action") == "ship":
-                services.release_mark_released(actor=request.user, release=release)
+                services.release_mark_released(actor=request.user, release=release,
+                                               override_reason=request.POST.get("override_reason", "")[:500])
                 messages.success(request, f"{release.name} marked as released.")
             else:
                 ids = [int(x) for x in request.POST.getlist("initiatives") if x.isdigit()]

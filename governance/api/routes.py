@@ -1,4 +1,11 @@
-from .views import ImpactStatementViewSet, RiskAppetiteViewSet, RiskViewSet
+from .views import (
+    ChecklistTemplateViewSet,
+    ImpactStatementViewSet,
+    LaunchItemViewSet,
+    RiskAppetiteViewSet,
+    RiskViewSet,
+    ShipOverrideViewSet,
+)
 
 
 def register(router):
@@ -6,3 +13,6 @@ def register(router):
     router.register("risks", RiskViewSet, basename="risk")
     router.register("risk-appetites", RiskAppetiteViewSet, basename="risk-appetite")
     router.register("impact-statements", ImpactStatementViewSet, basename="impact-statement")
+    router.register("launch-items", LaunchItemViewSet, basename="launch-item")
+    router.register("launch-templates", ChecklistTemplateViewSet, basename="launch-template")
+    router.register("ship-overrides", ShipOverrideViewSet, basename="ship-override")

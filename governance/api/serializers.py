@@ -13,7 +13,19 @@ from pmhub.api.serializers import version_field
 from pmhub.models import User
 from roadmaps.models import Initiative, Release
 
-from ..models import ImpactDecision, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
+from ..models import (
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    ImpactDecision,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchCategory,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+    ShipOverride,
+)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -150,3 +162,69 @@ class StatementDecideSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True,
                                     help_text="Required to reject.")
     version = version_field()
+
+
+class LaunchItemSerializer(serializers.ModelSerializer):
+    done = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = LaunchItem
+        fields = ["id", "release", "category", "title", "required", "owner", "due_date", "position", "done",
+                  "done_at", "done_by", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class LaunchItemWriteSerializer(serializers.Serializer):
+    release = bounded.IntegerField(required=False, help_text="Release id (create only).")
+    category = serializers.ChoiceField(choices=LaunchCategory.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    required = serializers.BooleanField(required=False)
+    owner = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                         required=False, allow_null=True)
+    due_date = bounded.DateField(required=False, allow_null=True)
+    position = bounded.IntegerField(required=False, min_value=0, max_value=1000)
+    done = serializers.BooleanField(required=False, help_text="Tick (true) or reopen (false); who and when are kept.")
+    version = version_field()
+
+
+class ChecklistTemplateItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistTemplateItem
+        fields = ["category", "title", "required", "days_before"]
+
+
+class ChecklistTemplateSerializer(serializers.ModelSerializer):
+    items = ChecklistTemplateItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistTemplate
+        fields = ["id", "workspace", "name", "items", "version", "created_at"]
+        read_only_fields = fields
+
+
+class ChecklistTemplateItemWriteSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=LaunchCategory.choices, required=False)
+    title = serializers.CharField(max_length=200)
+    required = serializers.BooleanField(required=False, default=True)
+    days_before = bounded.IntegerField(min_value=0, max_value=365, required=False, default=7)
+
+
+class ChecklistTemplateWriteSerializer(serializers.Serializer):
+    workspace = bounded.IntegerField(help_text="Workspace id.")
+    name = serializers.CharField(max_length=120)
+    items = ChecklistTemplateItemWriteSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class ApplyTemplateSerializer(serializers.Serializer):
+    release = bounded.IntegerField(help_text="The release whose checklist receives the items.")
+
+
+class ApplyTemplateResultSerializer(serializers.Serializer):
+    added = bounded.IntegerField()
+
+
+class ShipOverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ShipOverride
+        fields = ["id", "release", "actor", "reason", "open_items", "created_at"]
+        read_only_fields = fields

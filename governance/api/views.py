@@ -17,16 +17,33 @@ from pmhub.ordering import Orderings
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..models import ImpactDecision, ImpactRevision, ImpactStatement, IssueNote, ProductGovernance, Risk
+from ..models import (
+    ChecklistTemplate,
+    ImpactDecision,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+    ShipOverride,
+)
 from .serializers import (
+    ApplyTemplateResultSerializer,
+    ApplyTemplateSerializer,
+    ChecklistTemplateSerializer,
+    ChecklistTemplateWriteSerializer,
     ImpactStatementSerializer,
     ImpactStatementWriteSerializer,
     IssueNoteSerializer,
     IssueNoteWriteSerializer,
+    LaunchItemSerializer,
+    LaunchItemWriteSerializer,
     RiskAppetiteSerializer,
     RiskAppetiteWriteSerializer,
     RiskSerializer,
     RiskWriteSerializer,
+    ShipOverrideSerializer,
     StatementDecideSerializer,
     StatementSubmitSerializer,
 )
@@ -218,3 +235,114 @@ class ImpactStatementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         services.statement_decide(user=request.user, statement=statement, decision=data["decision"],
                                   comment=data.get("comment", ""), version=self.expected_version(statement))
         return Response(self._read(statement))
+
+
+class LaunchItemViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """Launch checklist items of your releases. Filter with `?release=`. `done` true ticks an item
+    (who and when are kept), false reopens it. Updates name the `version` read."""
+
+    workspace_field = "release__product__workspace"
+    serializer_class = LaunchItemSerializer
+    write_serializer_class = LaunchItemWriteSerializer
+    action_roles = CRUD_ROLES
+    filterset_fields = ["release", "category", "required", "owner"]
+
+    def base_queryset(self):
+        return LaunchItem.objects.filter(release__product__deleted_at__isnull=True).order_by("release_id", "position",
+                                                                                              "id")
+
+    @extend_schema(request=LaunchItemWriteSerializer, responses={201: LaunchItemSerializer})
+    def create(self, request, *args, **kwargs):
+        from roadmaps.models import Release
+
+        data = dict(_valid(LaunchItemWriteSerializer, request))
+        release = Release.objects.filter(pk=data.pop("release", None), product__deleted_at__isnull=True,
+                                         product__workspace_id__in=_workspace_ids(request.user)).first()
+        if release is None:
+            raise ValidationError({"release": ["Unknown release."]})
+        data.pop("version", None)
+        data.pop("done", None)
+        item = services.launch_item_create(user=request.user, release=release, data=data)
+        return Response(LaunchItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LaunchItemWriteSerializer, responses=LaunchItemSerializer)
+    def update(self, request, *args, **kwargs):
+        item = self.get_object()
+        data = dict(_valid(LaunchItemWriteSerializer, request, partial=kwargs.get("partial", False)))
+        data.pop("release", None)
+        data.pop("version", None)
+        services.launch_item_update(user=request.user, item=item, data=data, version=self.expected_version(item))
+        item.refresh_from_db()
+        return Response(LaunchItemSerializer(item).data)
+
+    @extend_schema(request=LaunchItemWriteSerializer, responses=LaunchItemSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.launch_item_delete(user=request.user, item=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _workspace_ids(user):
+    from pmhub.access import workspace_ids_for
+
+    return workspace_ids_for(user)
+
+
+class ChecklistTemplateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                               mixins.CreateModelMixin, mixins.DestroyModelMixin):
+    """The workspace's launch checklist templates (admins write them); `apply/` copies one into a
+    release's checklist (editors; an item of the same title already there is kept)."""
+
+    workspace_field = "workspace"
+    serializer_class = ChecklistTemplateSerializer
+    write_serializer_class = ChecklistTemplateWriteSerializer
+    action_roles = READ_ROLES | {"create": Role.ADMIN, "destroy": Role.ADMIN, "apply": Role.EDITOR}
+    filterset_fields = ["workspace"]
+
+    def base_queryset(self):
+        return ChecklistTemplate.objects.prefetch_related("items").order_by("name", "id")
+
+    @extend_schema(request=ChecklistTemplateWriteSerializer, responses={201: ChecklistTemplateSerializer})
+    def create(self, request, *args, **kwargs):
+        from pmhub.models import Workspace
+
+        data = _valid(ChecklistTemplateWriteSerializer, request)
+        workspace = Workspace.objects.filter(pk=data["workspace"], pk__in=_workspace_ids(request.user)).first()
+        if workspace is None:
+            raise ValidationError({"workspace": ["Unknown workspace."]})
+        template = services.template_create(user=request.user, workspace=workspace, name=data["name"],
+                                            items=[dict(i) for i in data["items"]])
+        return Response(ChecklistTemplateSerializer(self.base_queryset().get(pk=template.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.template_delete(user=request.user, template=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ApplyTemplateSerializer, responses=ApplyTemplateResultSerializer)
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        from roadmaps.models import Release
+
+        template = self.get_object()
+        data = _valid(ApplyTemplateSerializer, request)
+        release = Release.objects.filter(pk=data["release"], product__deleted_at__isnull=True,
+                                         product__workspace_id=template.workspace_id).select_related("product").first()
+        if release is None:
+            raise ValidationError({"release": ["Unknown release."]})
+        added = services.checklist_apply_template(user=request.user, release=release, template=template)
+        return Response({"added": added})
+
+
+class ShipOverrideViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Releases shipped with open required launch items: who, the reason, the open items."""
+
+    workspace_field = "release__product__workspace"
+    serializer_class = ShipOverrideSerializer
+    action_roles = READ_ROLES
+    filterset_fields = ["release"]
+
+    def base_queryset(self):
+        return ShipOverride.objects.filter(release__product__deleted_at__isnull=True).order_by("-id")

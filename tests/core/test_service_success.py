@@ -67,6 +67,7 @@ _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
 _GOV = "tests/governance/test_success_paths.py::"
 _STMT = "tests/governance/test_statements.py::"
+_LAUN = "tests/governance/test_launch.py::"
 
 SUCCESS_TESTS = {
     # governance
@@ -77,6 +78,13 @@ SUCCESS_TESTS = {
     "governance.appetite_set": _GOV + "test_appetite_set_creates_then_versions_the_setting",
     "governance.risk_appetite_notify": _GOV + "test_owner_is_notified_once_when_above_appetite_and_again_only_when_it_rises",
     "governance.risk_review_notify": _GOV + "test_review_notify_tells_the_owner_once_per_review_date",
+    "governance.template_create": _LAUN + "test_template_create_keeps_the_items_in_order",
+    "governance.template_delete": _LAUN + "test_template_delete_removes_it",
+    "governance.checklist_apply_template": _LAUN + "test_applying_a_template_copies_items_due_before_the_release_once",
+    "governance.launch_item_create": _LAUN + "test_launch_item_create_and_tick_keep_who_and_when",
+    "governance.launch_item_update": _LAUN + "test_launch_item_create_and_tick_keep_who_and_when",
+    "governance.launch_item_delete": _LAUN + "test_launch_item_delete_removes_it",
+    "governance.ship_override_record": _LAUN + "test_ship_override_record_is_the_guards_record",
     "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
     "governance.statement_submit": _STMT + "test_statement_submit_asks_the_admins_once",
     "governance.statement_decide": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",
