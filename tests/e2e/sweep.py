@@ -166,6 +166,9 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's initiative waiting for approval (its statement has a rejected first revision).
         "governance:statement": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product,
                                                                      impact_statement__status="awaiting")),
+        # The demo's half-done launch checklist.
+        "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
+                                                               launch_items__isnull=False)),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product

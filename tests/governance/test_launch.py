@@ -212,3 +212,37 @@ def test_readiness_of_many_releases_is_one_query(product, editor, n, django_asse
         ids.append(r.id)
     with django_assert_num_queries(1):
         assert len(readiness_for_releases(release_ids=ids)) == n
+
+
+def test_post_only_launch_routes_refuse_outsiders_and_lower_roles(client_as, outsider, editor, admin, release,
+                                                                  template):
+    ws = release.product.workspace.slug
+    item = LaunchItem.objects.create(release=release, title="A")
+    tick = reverse("governance:launch_item", kwargs={"ws": ws, "product_id": release.product_id,
+                                                     "release_id": release.id, "item_id": item.id})
+    delete = reverse("governance:template_delete", kwargs={"ws": ws, "template_id": template.id})
+    assert client_as(outsider).post(tick, {"done": "1", "version": item.version}).status_code == 404
+    assert client_as(outsider).post(delete).status_code == 404
+    assert client_as(editor).post(delete).status_code == 403
+    assert not LaunchItem.objects.get(pk=item.pk).done and ChecklistTemplate.objects.filter(pk=template.pk).exists()
+    assert client_as(admin).post(delete).status_code == 302
+    assert not ChecklistTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_post_only_launch_routes_answer_every_input_class_without_a_500(client_as, admin, release, template):
+    from tests.security.inputclasses import PAGE_VALUES
+
+    item = LaunchItem.objects.create(release=release, title="A")
+    kw = {"ws": release.product.workspace.slug, "product_id": release.product_id, "release_id": release.id}
+    client = client_as(admin)
+    client.raise_request_exception = False
+    targets = [(reverse("governance:launch_item", kwargs=kw | {"item_id": item.id}), f) for f in ("done", "version",
+                                                                                                   "action")]
+    targets += [(reverse("governance:launch", kwargs=kw), "template"),
+                (reverse("roadmaps:release", kwargs=kw), "override_reason")]
+    for url, field in targets:
+        for cls, value in PAGE_VALUES:
+            data = {"action": "apply" if field == "template" else "ship" if field == "override_reason" else "",
+                    "done": "1", "version": str(item.version)} | {field: value}
+            status = client.post(url, data).status_code
+            assert status < 500, (cls, url, field, status)

@@ -25,6 +25,14 @@ WRITES = {
         # A new revision and a decision change the status and revision number by design.
         changes={"update": {"revision", "status"}, "partial_update": {"revision", "status"},
                  "submit": {"status", "requested_by_id", "submitted_at"}, "decide": {"status"}}),
+    "launch-item": Write(build=m._launch_item, bodies={
+        "create": lambda i: {"release": i.release_id, "title": "Blog post", "category": "marketing"},
+        "update": lambda i: {"title": "Renamed", "done": True, "version": i.version}},
+        # Ticking sets who and when by design (to the caller and now, never to a value sent).
+        changes={"update": {"done_at", "done_by_id"}, "partial_update": {"done_at", "done_by_id"}}),
+    "launch-template": Write(build=m._template, bodies={
+        "create": lambda t: {"workspace": t.workspace_id, "name": "Quick launch", "items": [{"title": "Blog"}]},
+        "apply": lambda t: {"release": m._release(t.workspace).id}}),
     "risk-appetite": Write(build=m._appetite, bodies={
         "create": lambda a: {"product": m._product(a.product.workspace).id, "risk_appetite": 10},
         "update": lambda a: {"risk_appetite": 10, "version": a.version}}),

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 FIELDS = ["risk.title", "risk.description", "risk.mitigation", "issue.title", "note.text", "owner.name",
           "initiative.title", "release.name", "product.name", "statement.benefit", "statement.processes",
-          "statement.people", "statement.risk", "statement.assumptions", "decision.comment", "rejection.comment"]
+          "statement.people", "statement.risk", "statement.assumptions", "decision.comment", "rejection.comment",
+          "template.name", "template.item", "launch.item", "override.reason", "shipped.name"]
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +62,16 @@ def _governance(case, workspace, admin, editor):
     services.statement_submit(user=editor, statement=statement, version=statement.version)
     services.statement_decide(user=admin, statement=statement, decision="approved",
                               comment=p["decision.comment"][:2000], version=statement.version)
-    return {"statement": statement, "product": product, "risk": risk, "issue": issue, "initiative": initiative, "release": release, "p": p}
+    # Launch readiness: a template applied to the release, an item of its own, and a second release
+    # shipped with open items and a reason.
+    template = services.template_create(user=admin, workspace=workspace, name=p["template.name"][:120],
+                                        items=[{"title": p["template.item"][:200], "category": "legal"}])
+    services.checklist_apply_template(user=admin, release=release, template=template)
+    services.launch_item_create(user=admin, release=release, data={"title": p["launch.item"][:200], "owner": editor})
+    shipped = Release.objects.create(product=product, name=p["shipped.name"][:120], release_date=date(2026, 7, 1))
+    services.checklist_apply_template(user=admin, release=shipped, template=template)
+    roadmap_services.release_mark_released(actor=admin, release=shipped, override_reason=p["override.reason"][:500])
+    return {"statement": statement, "shipped": shipped, "product": product, "risk": risk, "issue": issue, "initiative": initiative, "release": release, "p": p}
 
 
 def _pages(workspace, world):
@@ -78,6 +88,12 @@ def _pages(workspace, world):
         reverse("roadmaps:initiative_work", kwargs=kw | {"initiative_id": world["initiative"].id}),
         reverse("roadmaps:release", kwargs=kw | {"release_id": world["release"].id}),
         reverse("governance:statement", kwargs=kw | {"initiative_id": world["initiative"].id}),
+        reverse("governance:launch", kwargs=kw | {"release_id": world["release"].id}),
+        reverse("governance:launch", kwargs=kw | {"release_id": world["shipped"].id}),
+        reverse("roadmaps:release", kwargs=kw | {"release_id": world["shipped"].id}),
+        reverse("roadmaps:releases", kwargs=kw),
+        reverse("governance:templates", kwargs={"ws": ws}),
+        reverse("reports:preview", kwargs={"ws": ws}) + f"?product={product.id}&sections=launches",
         reverse("metrics_product_dashboard", kwargs=kw), reverse("metrics_workspace_dashboard", kwargs={"ws": ws}),
         reverse("workspace_home", kwargs={"ws": ws}), reverse("activity", kwargs={"ws": ws}),
         reverse("reports:preview", kwargs={"ws": ws}) + f"?product={product.id}&sections=risks",
@@ -109,6 +125,9 @@ def test_payloads_in_governance_fields_are_inert_in_pages_emails_and_the_report(
     data = report_build(product=world["product"], workspace=workspace, section_keys=["risks"])
     assert data["sections"][0]["data"]["above"] == 2
     assert_inert(report_render(data, fmt="html"), "report e-mail")
+    launches = report_build(product=world["product"], workspace=workspace, section_keys=["launches"])
+    assert launches["sections"][0]["data"]["items"][0]["required_open"] == 2
+    assert_inert(report_render(launches, fmt="html"), "report e-mail, launches")
     assert world["risk"].title in report_render(data, fmt="text")  # plain text: the title as typed, no markup
 
 
@@ -125,6 +144,9 @@ def test_payloads_in_governance_fields_come_back_as_json_data(case, api_as, admi
     assert_json_data(api.get(f"/api/v1/impact-statements/{statement.id}/"), statement.revisions.get(number=1).people,
                      statement.decisions.get(decision="rejected").comment)
     browsable_inert(browser(admin), f"/api/v1/impact-statements/{statement.id}/")
+    assert_json_data(api.get("/api/v1/launch-items/", {"release": world["release"].id}), world["p"]["launch.item"][:200])
+    assert_json_data(api.get("/api/v1/ship-overrides/"), world["p"]["override.reason"][:500])
+    assert_json_data(api.get("/api/v1/launch-templates/"), world["p"]["template.name"][:120].strip())
 
 
 @pytest.mark.parametrize("case", CASES[::5])
