@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.views import View
 
 from adoption.selectors import adoption_funnels, adoption_of_products
+from governance import selectors as governance_selectors
 from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
 from pmhub.utils import version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
+from roadmaps.models import Product
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
@@ -264,6 +266,7 @@ class DashboardMixin:
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
+            risks=governance_selectors.above_appetite_for_products(products=self.risk_products()),
         )
         return render(request, self.template_name, context)
 
@@ -291,6 +294,9 @@ class ProductDashboardView(DashboardMixin, ProductPageMixin, View):
     def products(self):
         return [self.product]
 
+    def risk_products(self):
+        return [self.product]
+
     def data_url(self):
         return reverse("metrics_product_dashboard_data",
                        kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
@@ -312,6 +318,10 @@ class WorkspaceDashboardView(DashboardMixin, WorkspacePageMixin, View):
         for kpi in self._kpis:
             seen.setdefault(kpi.product_id, kpi.product)
         return list(seen.values())
+
+    def risk_products(self):
+        """Every live product of the workspace: a risk matters even where no KPI is defined."""
+        return Product.objects.alive().filter(workspace=self.workspace)
 
     def data_url(self):
         return reverse("metrics_workspace_dashboard_data", kwargs={"ws": self.workspace.slug})

@@ -3,7 +3,8 @@ returning a list of {"title", "template", "context"} dicts; the page shows them 
 
 from importlib import import_module
 
-PANEL_PROVIDERS = ("roadmaps.home", "metrics.home", "adoption.home", "backlog.home", "delivery.home", "reports.home")
+PANEL_PROVIDERS = ("roadmaps.home", "metrics.home", "adoption.home", "backlog.home", "delivery.home", "reports.home",
+                   "governance.home")
 
 
 def home_panels(request, workspace) -> list[dict]:

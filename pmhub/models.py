@@ -170,6 +170,8 @@ class Notification(models.Model):
         CHANGE_REQUEST = "change_request", "Change request awaiting approval"
         REPORT_FAILED = "report_failed", "Report failed"
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+        RISK = "risk", "Risk above appetite or due for review"
+        APPROVAL = "approval", "Impact statement to approve, or its decision"
         INVITATION = "invitation", "Invitation"
         OTHER = "other", "Other"
 

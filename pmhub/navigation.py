@@ -16,12 +16,14 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ("Strategy", [
         ("Overview", "roadmaps:product", ("roadmaps:product", "roadmaps:product_edit", "roadmaps:product_delete")),
         ("Objectives", "roadmaps:objectives", ("roadmaps:objectives",)),
+        ("Risks and issues", "governance:risks", ("governance:risks", "governance:risk")),
     ]),
     ("Roadmap", [
         ("Timeline", "roadmaps:timeline", ("roadmaps:timeline", "roadmaps:board", "roadmaps:list",
                                            "roadmaps:initiative", "roadmaps:initiative_new",
-                                           "roadmaps:initiative_work")),
-        ("Releases", "roadmaps:releases", ("roadmaps:releases", "roadmaps:release", "delivery:release_scope")),
+                                           "roadmaps:initiative_work", "governance:statement")),
+        ("Releases", "roadmaps:releases", ("roadmaps:releases", "roadmaps:release", "delivery:release_scope",
+                                           "governance:launch")),
         ("Snapshots", "roadmaps:snapshots", ("roadmaps:snapshots", "roadmaps:snapshot_compare")),
         ("Share links", "roadmaps:share_links", ("roadmaps:share_links",), 20),
     ]),

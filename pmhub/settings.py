@@ -44,8 +44,9 @@ INSTALLED_APPS = [
     "adoption",
     "delivery",
     "reports",
+    "governance",
 ]
-DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "reports"]
+DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "reports", "governance"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

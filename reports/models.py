@@ -18,6 +18,8 @@ SECTION_CHOICES = [
     ("releases", "Release status"),
     ("backlog", "Top of the backlog"),
     ("action_plans", "Action plans"),
+    ("risks", "Risks above appetite"),
+    ("launches", "Launch readiness"),
 ]
 SECTION_KEYS = [key for key, _ in SECTION_CHOICES]
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from backlog import selectors as backlog_selectors
 from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
 from delivery.selectors import burn_for, current_iterations, release_progress
+from governance.selectors import above_appetite_for_products, next_launches, risk_summary
 from metrics.models import ActionPlan, Health, Kpi, KpiHealth
 from metrics.selectors import DEFAULT_RANGE, RANGES, Window, dashboard_data
 from pmhub.formatting import date as human_date
@@ -244,6 +245,33 @@ def action_plans(*, products, today: date, previous: dict | None) -> dict:
         {"title": p.title, "kpi": p.kpi.name, "status": p.status, "due_date": _iso(p.due_date)} for p in rows]}
 
 
+# --- risks above appetite (governance) ------------------------------------------------------------------
+def risks(*, products, today: date, previous: dict | None) -> dict:
+    """Open risks and issues scoring above their product's appetite (governance.scoring), highest
+    first, with the register's counts (two queries)."""
+    rows = above_appetite_for_products(products=products)
+    counts = risk_summary(products=products)
+    return {"available": True, "open": counts["open"], "above": counts["above"], "items": [
+        {"id": r.id, "title": r.title, "product": r.product.name, "kind": r.kind, "score": r.score,
+         "appetite": r.appetite, "owner": r.owner.display_name if r.owner else "", "status": r.status,
+         "trend": r.trend, "review_date": _iso(r.review_date)} for r in rows]}
+
+
+# --- launch readiness of the next releases (governance) -------------------------------------------------
+def launches(*, products, today: date, previous: dict | None) -> dict:
+    """The next (not released) releases with their launch readiness (governance.readiness: the
+    share of required launch items done): two queries."""
+    items = []
+    for r in next_launches(products=products, today=today)[:10]:
+        ready = r.readiness
+        items.append({"name": r.name, "product": r.product.name, "release_date": _iso(r.release_date),
+                      "has_checklist": ready is not None,
+                      "percent": ready["percent"] if ready else None,
+                      "required_open": ready["required_open"] if ready else 0,
+                      "ready": ready["ready"] if ready else True})
+    return {"available": True, "items": items}
+
+
 SECTIONS = {
     "roadmap": roadmap,
     "objectives": objectives,
@@ -251,4 +279,6 @@ SECTIONS = {
     "releases": releases,
     "backlog": backlog,
     "action_plans": action_plans,
+    "risks": risks,
+    "launches": launches,
 }

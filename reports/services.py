@@ -57,6 +57,7 @@ WEBHOOK_DISABLE_AFTER = 10
 NOTIFICATION_EMAIL_KINDS = [
     Notification.Kind.MENTION, Notification.Kind.ASSIGNMENT, Notification.Kind.KPI_OFF_TRACK,
     Notification.Kind.CHANGE_REQUEST, Notification.Kind.REPORT_FAILED, Notification.Kind.WEBHOOK_DISABLED,
+    Notification.Kind.RISK, Notification.Kind.APPROVAL,
 ]
 
 

@@ -17,6 +17,7 @@ from pmhub.utils import ids_text, model_update, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit
 
 from . import graph
+from .guards import initiative_status_check, release_ship_check
 from .models import (
     SHARE_FILTER_KEYS,
     BusinessCase,
@@ -306,6 +307,7 @@ def initiative_create(*, actor, product: Product, data: dict) -> Initiative:
     _check_dates(data.get("start_date"), data.get("end_date"))
     initiative = Initiative(product=product, **{k: v for k, v in data.items() if k in INITIATIVE_FIELDS})
     initiative.full_clean()
+    initiative_status_check(initiative=initiative, old_status=None, new_status=initiative.status)
     initiative.save()
     if objectives:
         initiative.objectives.set(objectives)
@@ -320,6 +322,8 @@ def initiative_update(*, actor, initiative: Initiative, data: dict, version: int
     require_role(user=actor, workspace_id=initiative.product.workspace_id, role=Role.EDITOR)
     data, objectives = _initiative_input(initiative.product, data)
     _check_dates(data.get("start_date", initiative.start_date), data.get("end_date", initiative.end_date))
+    if data.get("status") is not None:
+        initiative_status_check(initiative=initiative, old_status=initiative.status, new_status=data["status"])
     versioned_update(instance=initiative, data=data, fields=INITIATIVE_FIELDS, expected_version=version,
                      serialize=initiative_state)
     if objectives is not None:
@@ -388,12 +392,15 @@ def dependency_delete(*, actor, dependency: Dependency) -> None:
 
 # --- releases ----------------------------------------------------------------------------------
 @transaction.atomic
-def release_mark_released(*, actor, release: Release) -> Release:
-    """Ship a release: sets status and released_at once and sends `release_shipped`."""
+def release_mark_released(*, actor, release: Release, override_reason: str = "") -> Release:
+    """Ship a release: sets status and released_at once and sends `release_shipped`. The ship
+    guards (roadmaps.guards, e.g. governance's launch readiness) may refuse it unless an
+    `override_reason` is given, which they then record."""
     ws = _check(actor, release)
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status == Release.Status.RELEASED:
         return release
+    release_ship_check(release=release, actor=actor, override_reason=override_reason)
     release.status = Release.Status.RELEASED
     release.released_at = timezone.now()
     release.save(update_fields=["status", "released_at", "updated_at"])

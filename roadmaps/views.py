@@ -16,6 +16,7 @@ from django.views import View
 from backlog import selectors as backlog_selectors
 from backlog import services as backlog_services
 from delivery import selectors as delivery_selectors
+from governance import selectors as governance_selectors
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
@@ -272,6 +273,18 @@ class ProductRestoreView(WorkspacePageMixin, View):
 
 
 # --- roadmap views -------------------------------------------------------------------------------
+def _attach_risk_flags(initiatives) -> None:
+    """`risk_flags` on each initiative: the open risks above appetite that touch it, and
+    `statement_status`: its business impact statement's ("awaiting" shows "awaiting approval").
+    Two queries; a page composes the governance app's reads, docs/decisions/1502."""
+    ids = [i.id for i in initiatives]
+    flags = governance_selectors.flags_for_initiatives(initiative_ids=ids)
+    statements = governance_selectors.statement_statuses_for_initiatives(initiative_ids=ids)
+    for i in initiatives:
+        i.risk_flags = flags.get(i.id, [])
+        i.statement_status = statements.get(i.id, "")
+
+
 GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
 
 
@@ -350,6 +363,7 @@ class TimelineView(_RoadmapView):
         group = request.GET.get("group") if request.GET.get("group") in GROUPS else "objective"
         scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
         context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale)
+        _attach_risk_flags([i for lane in context["lanes"] for i in lane["items"]] + context["unscheduled"])
         return render(request, "roadmaps/timeline.html", self.get_context_data(
             view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
             lines_json=context["lines"]))
@@ -362,7 +376,9 @@ class BoardView(_RoadmapView):
         if request.GET.get("objective"):
             qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        for i in qs.after_fetch(_initiative_progress):
+        items = list(qs.after_fetch(_initiative_progress))
+        _attach_risk_flags(items)
+        for i in items:
             columns[i.horizon].append(i)
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
         return render(request, "roadmaps/board.html", self.get_context_data(
@@ -377,6 +393,7 @@ class ListView(_RoadmapView):
         if request.GET.get("objective"):
             qs = qs.distinct()
         items = list(qs.after_fetch(_initiative_progress))
+        _attach_risk_flags(items)
         deps = selectors.dependencies_annotated(Dependency.objects.filter(blocker__product=self.product))
         return render(request, "roadmaps/list.html", self.get_context_data(
             view="list", filters=self.filters(request), items=items, dependencies=deps,
@@ -451,6 +468,7 @@ class InitiativeWorkView(ProductPageMixin, View):
     def get(self, request, ws, product_id, initiative_id, status=200, error=None):
         initiative = self._initiative(initiative_id)
         _initiative_progress([initiative])
+        _attach_risk_flags([initiative])
         epics = backlog_selectors.epics_of_initiative(initiative=initiative)
         stories = backlog_selectors.stories_of_initiative(initiative=initiative)
         context = {"initiative": initiative, "epics": epics, "stories": stories, "error": error}
@@ -669,6 +687,9 @@ class ReleaseDetailView(ProductPageMixin, View):
         initiatives = list(selectors.initiatives_annotated(release.initiatives.all()).after_fetch(
             _initiative_progress))
         epics = backlog_selectors.epics_of_release(release=release)
+        _attach_risk_flags(initiatives)
+        release.risk_flags = governance_selectors.flags_for_releases(release_ids=[release.id]).get(release.id, [])
+        release.readiness = governance_selectors.readiness_for_releases(release_ids=[release.id]).get(release.id)
         return render(request, "roadmaps/release_detail.html", self.get_context_data(
             release=release, initiatives=initiatives, epics=epics,
             other_initiatives=self.product.initiatives.exclude(release=release),
@@ -679,7 +700,8 @@ class ReleaseDetailView(ProductPageMixin, View):
         release = self._release(release_id)
         try:
             if request.POST.get("action") == "ship":
-                services.release_mark_released(actor=request.user, release=release)
+                services.release_mark_released(actor=request.user, release=release,
+                                               override_reason=request.POST.get("override_reason", "")[:500])
                 messages.success(request, f"{release.name} marked as released.")
             else:
                 ids = [int(x) for x in request.POST.getlist("initiatives") if x.isdigit()]

@@ -153,6 +153,12 @@ SECTION_DATA = {
         "score": _NUM_OR_NULL}))}),
     "action_plans": _obj({"available": _BOOL, "items": _list(_obj({
         "title": _STR, "kpi": _STR, "status": _STR, "due_date": _DATE_OR_NULL}))}),
+    "risks": _obj({"available": _BOOL, "open": _INT, "above": _INT, "items": _list(_obj({
+        "id": _INT, "title": _STR, "product": _STR, "kind": _STR, "score": _INT, "appetite": _INT, "owner": _STR,
+        "status": _STR, "trend": _STR, "review_date": _DATE_OR_NULL}))}),
+    "launches": _obj({"available": _BOOL, "items": _list(_obj({
+        "name": _STR, "product": _STR, "release_date": _DATE_OR_NULL, "has_checklist": _BOOL,
+        "percent": _INT_OR_NULL, "required_open": _INT, "ready": _BOOL}))}),
 }
 assert set(SECTION_DATA) == set(SECTION_KEYS), "every report section needs its schema"
 # One branch per section: the key names which data follows (anyOf: the keys keep them apart).

@@ -308,6 +308,11 @@ class InitiativeMoveSerializer(serializers.Serializer):
 
 
 # --- releases ------------------------------------------------------------------------------------
+class ReleaseShipSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                            help_text="Why ship although required launch items are open (recorded).")
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     version = version_field()
     product = product_field()

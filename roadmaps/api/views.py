@@ -188,10 +188,14 @@ class ReleaseViewSet(_ChildViewSet):
                 services.release_mark_released(actor=request.user, release=release)
         return self._read(release)
 
-    @extend_schema(request=None, responses=s.ReleaseSerializer)
+    @extend_schema(request=s.ReleaseShipSerializer, responses=s.ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
-        release = services.release_mark_released(actor=request.user, release=self.get_object())
+        """Ship the release. When a ship guard refuses (open required launch items), a 400 names
+        `override_reason`: send one to ship anyway (it is recorded)."""
+        data = self._valid(s.ReleaseShipSerializer)
+        release = services.release_mark_released(actor=request.user, release=self.get_object(),
+                                                 override_reason=data.get("override_reason", ""))
         return self._read(release)
 
     @extend_schema(request=s.ReleaseScopeSerializer, responses=s.ReleaseSerializer)

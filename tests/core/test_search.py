@@ -11,6 +11,7 @@ from pmhub.models import Role
 from pmhub.search import search, search_tsquery, search_words, searchables
 from tests.delivery.factories import EpicFactory, StoryFactory
 from tests.factories import MembershipFactory, UserFactory
+from tests.governance.factories import RiskFactory
 from tests.metrics.factories import KpiFactory
 from tests.roadmaps.factories import InitiativeFactory, ProductFactory
 
@@ -32,6 +33,7 @@ MAKERS = {
     "kpi": lambda ws, word: KpiFactory(product=_product(ws), name=f"{word} rate"),
     "feedback": lambda ws, word: Feedback.objects.create(product=_product(ws), customer=f"{word} Ltd",
                                                          quote="Please add exports."),
+    "risk": lambda ws, word: RiskFactory(product=_product(ws), title=f"{word} risk"),
     "person": lambda ws, word: MembershipFactory(workspace=ws, role=Role.VIEWER,
                                                  user=UserFactory(email=f"{word}.{next(_people)}@example.test",
                                                                    name=f"{word} Person")),

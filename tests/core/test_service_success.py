@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports"]
+APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports", "governance"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
@@ -53,6 +53,10 @@ READS = {
     "reports.webhook_sign": "pure: HMAC of a body",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
+    "governance.risk_payload": "the JSON shape of a risk in webhooks",
+    "governance.risks_review_due": "reads the items whose review date passed and is not yet told",
+    "governance.statement_payload": "the JSON shape of an impact statement in webhooks",
+    "governance.statement_can_decide": "reads whether a user is among a statement's approvers",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -62,8 +66,32 @@ _DELI = "tests/delivery/test_success_paths.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
+_GOV = "tests/governance/test_success_paths.py::"
+_STMT = "tests/governance/test_statements.py::"
+_LAUN = "tests/governance/test_launch.py::"
 
 SUCCESS_TESTS = {
+    # governance
+    "governance.risk_create": _GOV + "test_risk_create_scores_links_records_and_emits",
+    "governance.risk_update": _GOV + "test_risk_update_rescores_bumps_version_and_names_the_change",
+    "governance.risk_delete": _GOV + "test_risk_delete_removes_it_and_logs",
+    "governance.issue_note_add": _GOV + "test_issue_note_add_keeps_who_and_when",
+    "governance.appetite_set": _GOV + "test_appetite_set_creates_then_versions_the_setting",
+    "governance.risk_appetite_notify": _GOV + "test_owner_is_notified_once_when_above_appetite_and_again_only_when_it_rises",
+    "governance.risk_review_notify": _GOV + "test_review_notify_tells_the_owner_once_per_review_date",
+    "governance.template_create": _LAUN + "test_template_create_keeps_the_items_in_order",
+    "governance.template_delete": _LAUN + "test_template_delete_removes_it",
+    "governance.checklist_apply_template": _LAUN + "test_applying_a_template_copies_items_due_before_the_release_once",
+    "governance.launch_item_create": _LAUN + "test_launch_item_create_and_tick_keep_who_and_when",
+    "governance.launch_item_update": _LAUN + "test_launch_item_create_and_tick_keep_who_and_when",
+    "governance.launch_item_delete": _LAUN + "test_launch_item_delete_removes_it",
+    "governance.ship_override_record": _LAUN + "test_ship_override_record_is_the_guards_record",
+    "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
+    "governance.statement_submit": _STMT + "test_statement_submit_asks_the_admins_once",
+    "governance.statement_decide": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",
+    "governance.statement_requirement_set": _STMT + "test_statement_requirement_set_is_recorded",
+    "governance.statement_approvers_notify_once": _STMT + "test_statement_submit_asks_the_admins_once",
+    "governance.statement_requester_notify_once": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",
     # core
     "pmhub.activity_record": "tests/core/test_workspaces.py::test_creating_a_workspace_makes_the_creator_admin_and_logs_it",
     "pmhub.api_token_create": "tests/core/test_tokens.py::test_token_created_in_browser_is_shown_once_and_stored_hashed",

@@ -52,6 +52,7 @@ MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
+    "governance:risk_new": "editor", "governance:risk_edit": "editor",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 
@@ -128,6 +129,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
+    from governance.models import Risk
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -158,6 +160,15 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
             ReportRun.objects, subscription__workspace=w.workspace)},
         "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
             WebhookEndpoint.objects, workspace=w.workspace)},
+        # The demo's top risk: above the appetite, linked to a timeline initiative, a release and an epic.
+        "governance:risk": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="risk", score__gte=20)),
+        "governance:risk_edit": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="issue")),
+        # The demo's initiative waiting for approval (its statement has a rejected first revision).
+        "governance:statement": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product,
+                                                                     impact_statement__status="awaiting")),
+        # The demo's half-done launch checklist.
+        "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
+                                                               launch_items__isnull=False)),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

@@ -1,0 +1,18 @@
+from .views import (
+    ChecklistTemplateViewSet,
+    ImpactStatementViewSet,
+    LaunchItemViewSet,
+    RiskAppetiteViewSet,
+    RiskViewSet,
+    ShipOverrideViewSet,
+)
+
+
+def register(router):
+    """Register this app's viewsets on the /api/v1/ router."""
+    router.register("risks", RiskViewSet, basename="risk")
+    router.register("risk-appetites", RiskAppetiteViewSet, basename="risk-appetite")
+    router.register("impact-statements", ImpactStatementViewSet, basename="impact-statement")
+    router.register("launch-items", LaunchItemViewSet, basename="launch-item")
+    router.register("launch-templates", ChecklistTemplateViewSet, basename="launch-template")
+    router.register("ship-overrides", ShipOverrideViewSet, basename="ship-override")

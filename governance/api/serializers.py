@@ -1,0 +1,230 @@
+"""API shapes of the governance app: read and write serializers apart; rules live in services."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from backlog.models import Epic
+from delivery.models import ChangeRequest
+from metrics.models import Kpi
+from pmhub.access import workspace_ids_for
+from pmhub.api import fields as bounded
+from pmhub.api.serializers import version_field
+from pmhub.models import User
+from roadmaps.models import Initiative, Release
+
+from ..models import (
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    ImpactDecision,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchCategory,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+    ShipOverride,
+)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleField(serializers.PrimaryKeyRelatedField):
+    """An id among the requester's workspaces' objects: another workspace's id is "does not exist",
+    like an id that exists nowhere (no existence leak). Services check the product."""
+
+    def __init__(self, queryset_for, **kwargs):
+        self.queryset_for = queryset_for
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.queryset_for(workspace_ids_for(request.user) if request else [])
+
+
+def _in_ws(model):
+    return lambda ids: model.objects.filter(product__workspace_id__in=ids)
+
+
+class IssueNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IssueNote
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = fields
+
+
+RISK_READ_FIELDS = ["id", "product", "kind", "title", "description", "likelihood", "impact", "score", "appetite",
+                    "above_appetite", "owner", "mitigation", "due_date", "review_date", "status", "trend",
+                    "initiatives", "releases", "epics", "kpis", "notes", "created_by", "version", "created_at",
+                    "updated_at"]
+
+
+class RiskSerializer(serializers.ModelSerializer):
+    appetite = bounded.IntegerField(read_only=True, help_text="The product's risk appetite (highest acceptable score).")
+    above_appetite = serializers.BooleanField(source="above", read_only=True,
+                                              help_text="Open and scoring above the appetite.")
+    notes = IssueNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Risk
+        fields = RISK_READ_FIELDS
+        read_only_fields = RISK_READ_FIELDS
+
+
+class RiskWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField(required=False, help_text="Product id (create only).")
+    kind = serializers.ChoiceField(choices=Risk.Kind.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    likelihood = bounded.IntegerField(min_value=1, max_value=5, required=False,
+                                      help_text="1-5; an issue is always 5 (it has happened).")
+    impact = bounded.IntegerField(min_value=1, max_value=5, required=False, help_text="1-5 (an issue's severity).")
+    owner = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                         required=False, allow_null=True)
+    mitigation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    due_date = bounded.DateField(required=False, allow_null=True)
+    review_date = bounded.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Risk.Status.choices, required=False)
+    trend = serializers.ChoiceField(choices=Risk.Trend.choices, required=False)
+    initiatives = VisibleField(_in_ws(Initiative), many=True, required=False)
+    releases = VisibleField(_in_ws(Release), many=True, required=False)
+    epics = VisibleField(_in_ws(Epic), many=True, required=False)
+    kpis = VisibleField(_in_ws(Kpi), many=True, required=False)
+    version = version_field()
+
+
+class IssueNoteWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+class RiskAppetiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductGovernance
+        fields = ["id", "product", "risk_appetite", "require_impact_statement", "version", "updated_at"]
+        read_only_fields = fields
+
+
+class RiskAppetiteWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField(required=False, help_text="Product id (create only).")
+    risk_appetite = bounded.IntegerField(min_value=1, max_value=25, required=False)
+    require_impact_statement = serializers.BooleanField(required=False)
+    version = version_field()
+
+
+class ImpactRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactRevision
+        fields = ["number", "benefit", "cost", "processes", "people", "risk", "assumptions", "author", "created_at"]
+        read_only_fields = fields
+
+
+class ImpactDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImpactDecision
+        fields = ["id", "revision", "approver", "decision", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class ImpactStatementSerializer(serializers.ModelSerializer):
+    revisions = ImpactRevisionSerializer(many=True, read_only=True, help_text="Every revision, newest first.")
+    decisions = ImpactDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ImpactStatement
+        fields = ["id", "product", "initiative", "change_request", "status", "revision", "approver_role", "approvers",
+                  "requested_by", "submitted_at", "revisions", "decisions", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ImpactStatementWriteSerializer(serializers.Serializer):
+    initiative = VisibleField(_in_ws(Initiative), required=False, allow_null=True, help_text="Create only.")
+    change_request = VisibleField(lambda ids: ChangeRequest.objects.filter(release__product__workspace_id__in=ids),
+                                  required=False, allow_null=True, help_text="Create only (instead of an initiative).")
+    benefit = serializers.CharField(max_length=5000)
+    cost = bounded.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0)
+    processes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    people = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    risk = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    assumptions = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    approver_role = serializers.ChoiceField(choices=ImpactStatement.ApproverRole.choices, required=False,
+                                            help_text="20: editors and admins, 30: admins (no approvers named).")
+    approvers = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                             many=True, required=False)
+    version = version_field()
+
+
+class StatementSubmitSerializer(serializers.Serializer):
+    version = version_field()
+
+
+class StatementDecideSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ImpactDecision.Decision.choices)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True,
+                                    help_text="Required to reject.")
+    version = version_field()
+
+
+class LaunchItemSerializer(serializers.ModelSerializer):
+    done = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = LaunchItem
+        fields = ["id", "release", "category", "title", "required", "owner", "due_date", "position", "done",
+                  "done_at", "done_by", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class LaunchItemWriteSerializer(serializers.Serializer):
+    release = bounded.IntegerField(required=False, help_text="Release id (create only).")
+    category = serializers.ChoiceField(choices=LaunchCategory.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    required = serializers.BooleanField(required=False)
+    owner = VisibleField(lambda ids: User.objects.filter(memberships__workspace_id__in=ids).distinct(),
+                         required=False, allow_null=True)
+    due_date = bounded.DateField(required=False, allow_null=True)
+    position = bounded.IntegerField(required=False, min_value=0, max_value=1000)
+    done = serializers.BooleanField(required=False, help_text="Tick (true) or reopen (false); who and when are kept.")
+    version = version_field()
+
+
+class ChecklistTemplateItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChecklistTemplateItem
+        fields = ["category", "title", "required", "days_before"]
+
+
+class ChecklistTemplateSerializer(serializers.ModelSerializer):
+    items = ChecklistTemplateItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistTemplate
+        fields = ["id", "workspace", "name", "items", "version", "created_at"]
+        read_only_fields = fields
+
+
+class ChecklistTemplateItemWriteSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=LaunchCategory.choices, required=False)
+    title = serializers.CharField(max_length=200)
+    required = serializers.BooleanField(required=False, default=True)
+    days_before = bounded.IntegerField(min_value=0, max_value=365, required=False, default=7)
+
+
+class ChecklistTemplateWriteSerializer(serializers.Serializer):
+    workspace = bounded.IntegerField(help_text="Workspace id.")
+    name = serializers.CharField(max_length=120)
+    items = ChecklistTemplateItemWriteSerializer(many=True, allow_empty=False, max_length=100)
+
+
+class ApplyTemplateSerializer(serializers.Serializer):
+    release = bounded.IntegerField(help_text="The release whose checklist receives the items.")
+
+
+class ApplyTemplateResultSerializer(serializers.Serializer):
+    added = bounded.IntegerField()
+
+
+class ShipOverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ShipOverride
+        fields = ["id", "release", "actor", "reason", "open_items", "created_at"]
+        read_only_fields = fields

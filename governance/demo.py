@@ -1,0 +1,136 @@
+"""Demo data of the governance app on "Acme Analytics": a register whose top risk is above the
+appetite and touches a timeline initiative, an issue with a mediation log. Idempotent
+(get_or_create by title; links and notes only when the item is new)."""
+
+from datetime import timedelta
+
+from backlog.models import Epic
+from metrics.models import Kpi
+from pmhub.clock import today_in
+from roadmaps.models import Initiative, Product, Release
+
+from .models import (
+    DEFAULT_APPETITE,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+)
+
+# title: (kind, likelihood, impact, status, trend, review in days, initiative, release, kpi, owner)
+DEMO_RISKS = {
+    "Warehouse vendor deprecates the query API": (
+        "risk", 4, 5, "mitigating", "rising", -3, "Dashboard builder", "2.0 Self-serve", None, "pm"),
+    "Certification needs a legal review we have not booked": (
+        "risk", 3, 4, "open", "steady", 14, "Certification workflow", "Metrics GA", None, "pm"),
+    "Template gallery depends on one designer": ("risk", 2, 3, "accepted", "falling", 30, "Template gallery",
+                                                 None, None, "eng"),
+    "Churn may rise while billing export moves": ("risk", 2, 4, "open", "steady", 21, None, None, "Churn rate",
+                                                  "demo"),
+    "Slow dashboards for the largest customer": ("issue", 5, 4, "open", "rising", 2, "Dashboard builder", None,
+                                                 "Time to first insight (min)", "eng"),
+}
+NOTES = ["Agreed with the customer to cache their ten heaviest dashboards for now.",
+         "Decided to move the query planner work ahead of the gallery; PM to tell sales."]
+
+
+def seed(*, workspace, users) -> None:
+    product = Product.objects.filter(workspace=workspace, name="Acme Analytics").first()
+    if product is None:
+        return
+    today = today_in(workspace.time_zone)
+    ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE,
+                                                                       "require_impact_statement": True})
+    _statements(product, users)
+    _launch(workspace, product, users)
+    for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
+        risk, created = Risk.objects.get_or_create(product=product, title=title, defaults={
+            "kind": kind, "likelihood": lk, "impact": im, "status": status, "trend": trend,
+            "owner": users.get(owner) or users.get("demo"), "created_by": users.get("pm") or users.get("demo"),
+            "review_date": today + timedelta(days=review), "due_date": today + timedelta(days=abs(review) + 30),
+            "description": f"Demo {kind}: {title.lower()}.",
+            "mitigation": "- Name an owner\n- Agree the fallback\n- Review every two weeks"})
+        if not created:
+            continue
+        if initiative:
+            risk.initiatives.set(Initiative.objects.filter(product=product, title=initiative))
+        if release:
+            risk.releases.set(Release.objects.filter(product=product, name=release))
+        if kpi:
+            risk.kpis.set(Kpi.objects.filter(product=product, name=kpi))
+        epic = Epic.objects.filter(product=product, initiative__title=initiative).first() if initiative else None
+        if epic is not None:
+            risk.epics.add(epic)
+        if kind == "issue":
+            for text in NOTES:
+                IssueNote.objects.create(risk=risk, author=users.get("pm") or users.get("demo"), text=text)
+
+
+def _statements(product, users) -> None:
+    """"Lineage view" waits for approval (revision 2; revision 1 was rejected with a comment);
+    "Certification workflow", already planned, has an approved statement."""
+    from django.utils import timezone
+
+    pm, admin = users.get("pm") or users.get("demo"), users.get("demo")
+    rows = {
+        "Lineage view": (ImpactStatement.Status.AWAITING, [
+            ("Analysts trust a metric when they see where it comes from: fewer support tickets about numbers.",
+             48000, "rejected", "Give the cost of the warehouse changes, and who maintains the lineage."),
+            ("Analysts trust a metric when they see where it comes from: about 30% fewer support tickets about "
+             "numbers (support estimate).", 62000, None, ""),
+        ]),
+        "Certification workflow": (ImpactStatement.Status.APPROVED, [
+            ("Certified metrics for the finance team's board pack.", 35000, "approved", "Worth it for finance."),
+        ]),
+    }
+    for title, (status, revisions) in rows.items():
+        initiative = Initiative.objects.filter(product=product, title=title).first()
+        if initiative is None or ImpactStatement.objects.filter(initiative=initiative).exists():
+            continue
+        statement = ImpactStatement.objects.create(
+            product=product, initiative=initiative, status=status, revision=len(revisions), requested_by=pm,
+            submitted_at=timezone.now(), notified_revision=len(revisions))
+        for number, (benefit, cost, decision, comment) in enumerate(revisions, start=1):
+            ImpactRevision.objects.create(
+                statement=statement, number=number, benefit=benefit, cost=cost, author=pm,
+                processes="Monthly reporting; metric sign-off", people="Analysts, data engineering, finance",
+                risk="Warehouse changes may slip", assumptions="The warehouse exposes column lineage")
+            if decision:
+                statement.decisions.create(revision=number, approver=admin, decision=decision, comment=comment,
+                                           requester_notified=True)
+
+
+TEMPLATE_ITEMS = [
+    ("documentation", "Release notes and help-centre articles", True, 7),
+    ("marketing", "Launch blog post and e-mail", True, 3),
+    ("sales", "Sales deck and demo script", True, 10),
+    ("support", "Support team trained, macros ready", True, 5),
+    ("legal", "Privacy and terms review", True, 14),
+    ("marketing", "Social posts scheduled", False, 1),
+]
+
+
+def _launch(workspace, product, users) -> None:
+    """A workspace template, and "2.0 Self-serve"'s checklist half done (3 of 6 items ticked)."""
+    from django.utils import timezone
+
+    template, created = ChecklistTemplate.objects.get_or_create(workspace=workspace, name="Standard launch")
+    if created:
+        ChecklistTemplateItem.objects.bulk_create([
+            ChecklistTemplateItem(template=template, category=c, title=t, required=r, days_before=d, position=i)
+            for i, (c, t, r, d) in enumerate(TEMPLATE_ITEMS)])
+    release = Release.objects.filter(product=product, name="2.0 Self-serve").first()
+    if release is None or LaunchItem.objects.filter(release=release).exists():
+        return
+    owners = [users.get("pm"), users.get("eng"), users.get("demo")]
+    for i, (category, title, required, days) in enumerate(TEMPLATE_ITEMS):
+        done = i in (0, 3, 5)  # documentation, support and the optional social posts: half the list
+        LaunchItem.objects.create(
+            release=release, category=category, title=title, required=required, position=i,
+            owner=owners[i % 3] or users.get("demo"),
+            due_date=release.release_date - timedelta(days=days) if release.release_date else None,
+            done_at=timezone.now() if done else None, done_by=users.get("pm") if done else None)

@@ -1,0 +1,224 @@
+"""Reads of the governance app: the register with its filters, the heat map, and the risks above
+appetite per roadmap item, product and workspace (each a fixed number of queries)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from pmhub.access import workspace_ids_for
+
+from .models import DEFAULT_APPETITE, ProductGovernance, Risk
+from .scoring import SCALE, heat_map
+
+FILTERS = ("kind", "status", "owner", "likelihood", "impact", "above", "q")
+
+
+def appetite_of(*, product) -> int:
+    row = ProductGovernance.objects.filter(product=product).values_list("risk_appetite", flat=True).first()
+    return row if row is not None else DEFAULT_APPETITE
+
+
+def _appetite_subquery(product_ref: str = "product_id"):
+    return Coalesce(Subquery(ProductGovernance.objects.filter(product_id=OuterRef(product_ref))
+                             .values("risk_appetite")[:1], output_field=IntegerField()),
+                    Value(DEFAULT_APPETITE))
+
+
+def risks_annotated(qs: QuerySet[Risk]) -> QuerySet[Risk]:
+    """Risks with `appetite` (their product's) and `above` (open and score > appetite)."""
+    return qs.annotate(appetite=_appetite_subquery()).annotate(
+        above=Q(score__gt=F("appetite")) & ~Q(status=Risk.Status.CLOSED))
+
+
+def risks_for_user(*, user) -> QuerySet[Risk]:
+    return Risk.objects.filter(product__workspace_id__in=workspace_ids_for(user), product__deleted_at__isnull=True)
+
+
+def risk_for_product(*, product, risk_id: int) -> Risk:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(risks_annotated(Risk.objects.filter(product=product)).select_related("owner"),
+                             pk=risk_id)
+
+
+def _clean_int(value, allowed) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number in allowed else None
+
+
+def register_filters(params) -> dict:
+    """The filters a register URL names, cleaned (an unknown value is no filter)."""
+    return {
+        "kind": params.get("kind") if params.get("kind") in Risk.Kind.values else "",
+        "status": params.get("status") if params.get("status") in (*Risk.Status.values, "all") else "",
+        "owner": _clean_int(params.get("owner"), range(1, 2**31)),
+        "likelihood": _clean_int(params.get("likelihood"), SCALE),
+        "impact": _clean_int(params.get("impact"), SCALE),
+        "above": params.get("above") == "1",
+        "q": (params.get("q") or "").strip()[:100],
+    }
+
+
+def register_for_product(*, product, filters: dict) -> QuerySet[Risk]:
+    """The product's register, filtered; by default the items that are not closed."""
+    qs = risks_annotated(Risk.objects.filter(product=product)).select_related("owner")
+    if filters.get("status") and filters["status"] != "all":
+        qs = qs.filter(status=filters["status"])
+    elif not filters.get("status"):
+        qs = qs.exclude(status=Risk.Status.CLOSED)
+    for key in ("kind", "likelihood", "impact"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    if filters.get("owner"):
+        qs = qs.filter(owner_id=filters["owner"])
+    if filters.get("above"):
+        qs = qs.filter(score__gt=F("appetite")).exclude(status=Risk.Status.CLOSED)
+    if filters.get("q"):
+        qs = qs.filter(title__icontains=filters["q"])
+    return qs.order_by("-score", "id")
+
+
+def heat_map_for_product(*, product, appetite: int) -> list[list[dict]]:
+    """The 5x5 grid of the product's open risks and issues (one query)."""
+    rows = (Risk.objects.filter(product=product).exclude(status=Risk.Status.CLOSED)
+            .values("likelihood", "impact").annotate(n=Count("id")))
+    return heat_map({(r["likelihood"], r["impact"]): r["n"] for r in rows}, appetite)
+
+
+def above_appetite(qs: QuerySet[Risk]) -> QuerySet[Risk]:
+    return risks_annotated(qs.exclude(status=Risk.Status.CLOSED)).filter(score__gt=F("appetite"))
+
+
+def flags_for_initiatives(*, initiative_ids) -> dict[int, list[dict]]:
+    """{initiative id: [{id, title, score, appetite}]} of the open risks above appetite linked to
+    each initiative (one query), highest score first: the roadmap's flags."""
+    ids = list(initiative_ids)
+    if not ids:
+        return {}
+    rows = (above_appetite(Risk.objects.filter(initiatives__in=ids))
+            .annotate(initiative_id=F("initiatives__id"))
+            .values("initiative_id", "id", "title", "score", "appetite", "product_id")
+            .order_by("-score", "id"))
+    flags: dict[int, list[dict]] = defaultdict(list)
+    for r in rows:
+        flags[r["initiative_id"]].append(r)
+    return dict(flags)
+
+
+def flags_for_releases(*, release_ids) -> dict[int, list[dict]]:
+    ids = list(release_ids)
+    if not ids:
+        return {}
+    rows = (above_appetite(Risk.objects.filter(releases__in=ids)).annotate(release_id=F("releases__id"))
+            .values("release_id", "id", "title", "score", "appetite", "product_id").order_by("-score", "id"))
+    flags: dict[int, list[dict]] = defaultdict(list)
+    for r in rows:
+        flags[r["release_id"]].append(r)
+    return dict(flags)
+
+
+def above_appetite_for_products(*, products) -> list[Risk]:
+    """Open risks above their product's appetite across `products` (dashboards, report): one query."""
+    return list(above_appetite(Risk.objects.filter(product__in=products, product__deleted_at__isnull=True))
+                .select_related("product", "owner").order_by("-score", "product__name", "id")[:100])
+
+
+def risk_summary(*, products) -> dict:
+    """Counts of open items and of those above appetite across `products` (one query)."""
+    qs = risks_annotated(Risk.objects.filter(product__in=products).exclude(status=Risk.Status.CLOSED))
+    return qs.aggregate(open=Count("id"), above=Count("id", filter=Q(score__gt=F("appetite"))),
+                        issues=Count("id", filter=Q(kind=Risk.Kind.ISSUE)))
+
+
+def risk_history(*, risk) -> QuerySet:
+    """The activity lines of one register item (who changed what, when)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from pmhub.models import Activity
+
+    return (Activity.objects.filter(workspace_id=risk.product.workspace_id,
+                                    target_type=ContentType.objects.get_for_model(Risk), target_id=risk.id)
+            .select_related("actor").order_by("-created_at", "-id")[:50])
+
+
+# --- business impact statements ----------------------------------------------------------------------
+def statement_statuses_for_initiatives(*, initiative_ids) -> dict[int, str]:
+    """{initiative id: statement status} of the initiatives that have a statement (one query): the
+    roadmap's "awaiting approval" badge."""
+    from .models import ImpactStatement
+
+    ids = list(initiative_ids)
+    if not ids:
+        return {}
+    return dict(ImpactStatement.objects.filter(initiative_id__in=ids).values_list("initiative_id", "status"))
+
+
+def statement_of_initiative(*, initiative):
+    """The initiative's statement with its revisions (newest first), decisions and approvers, or None."""
+    from django.db.models import Prefetch
+
+    from .models import ImpactDecision, ImpactRevision, ImpactStatement
+
+    return (ImpactStatement.objects.filter(initiative=initiative)
+            .select_related("requested_by")
+            .prefetch_related(Prefetch("revisions", queryset=ImpactRevision.objects.select_related("author")),
+                              Prefetch("decisions", queryset=ImpactDecision.objects.select_related("approver")),
+                              "approvers")
+            .first())
+
+
+def statements_awaiting(*, products) -> list:
+    """Statements awaiting approval across `products` (home panel): one query."""
+    from .models import ImpactStatement
+
+    return list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
+                .select_related("initiative", "product", "requested_by").order_by("submitted_at", "id")[:20])
+
+
+# --- launch readiness ------------------------------------------------------------------------------
+def readiness_for_releases(*, release_ids) -> dict[int, dict]:
+    """{release id: readiness} (governance.readiness) of each release with launch items: one query."""
+    from .models import LaunchItem
+    from .readiness import readiness
+
+    ids = list(release_ids)
+    if not ids:
+        return {}
+    rows = (LaunchItem.objects.filter(release_id__in=ids).values("release_id")
+            .annotate(total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)),
+                      required_total=Count("id", filter=Q(required=True)),
+                      required_done=Count("id", filter=Q(required=True, done_at__isnull=False))))
+    return {r["release_id"]: readiness(required_total=r["required_total"], required_done=r["required_done"],
+                                       total=r["total"], done=r["done"]) for r in rows}
+
+
+def launch_items_of(*, release):
+    from .models import LaunchItem
+
+    return LaunchItem.objects.filter(release=release).select_related("owner", "done_by").order_by(
+        "category", "position", "id")
+
+
+def open_required_items(*, release) -> list[str]:
+    from .models import LaunchItem
+
+    return list(LaunchItem.objects.filter(release=release, required=True, done_at__isnull=True)
+                .order_by("position", "id").values_list("title", flat=True))
+
+
+def next_launches(*, products, today) -> list:
+    """Upcoming (not released) releases of `products` with their readiness: two queries."""
+    from roadmaps.models import Release
+
+    releases = list(Release.objects.filter(product__in=products).exclude(status=Release.Status.RELEASED)
+                    .select_related("product").order_by("release_date", "id")[:20])
+    ready = readiness_for_releases(release_ids=[r.id for r in releases])
+    for r in releases:
+        r.readiness = ready.get(r.id)
+    return releases

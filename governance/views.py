@@ -1,0 +1,392 @@
+"""Pages of the governance app: the risk and issue register with its heat map, one item with its
+mediation log and history, the product's risk appetite."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import Role, User
+from pmhub.utils import version_read
+from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
+from roadmaps.pages import ProductPageMixin
+
+from . import selectors, services
+from .forms import (
+    DecisionForm,
+    GovernanceSettingsForm,
+    IssueNoteForm,
+    LaunchItemForm,
+    RiskForm,
+    StatementForm,
+    TemplateForm,
+)
+from .models import ChecklistTemplate, ImpactStatement, LaunchItem, ProductGovernance, Risk
+
+
+class RegisterView(ProductPageMixin, View):
+    """The register: heat map (a cell links to the list filtered to it), filters in the URL, the list."""
+
+    required_role = Role.VIEWER
+
+    def get(self, request, ws, product_id):
+        filters = selectors.register_filters(request.GET)
+        appetite = selectors.appetite_of(product=self.product)
+        items = list(selectors.register_for_product(product=self.product, filters=filters)[:500])
+        grid = selectors.heat_map_for_product(product=self.product, appetite=appetite)
+        base = {k: v for k, v in request.GET.items() if k in selectors.FILTERS and k not in ("likelihood", "impact")}
+        for row in grid:
+            for cell in row:
+                cell["query"] = urlencode(base | {"likelihood": cell["likelihood"], "impact": cell["impact"]})
+                cell["current"] = (filters["likelihood"], filters["impact"]) == (cell["likelihood"], cell["impact"])
+        governance = ProductGovernance.objects.filter(product=self.product).first()
+        return render(request, "governance/register.html", self.get_context_data(
+            items=items, grid=grid, appetite=appetite, filters=filters,
+            filtered=any(filters.values()),
+            owners=User.objects.filter(memberships__workspace=self.workspace).order_by("email"),
+            kinds=Risk.Kind.choices, statuses=Risk.Status.choices,
+            appetite_form=GovernanceSettingsForm(initial={
+                "risk_appetite": appetite, "version": governance.version if governance else "",
+                "require_impact_statement": bool(governance and governance.require_impact_statement)})))
+
+
+class AppetiteView(ProductPageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def post(self, request, ws, product_id):
+        form = GovernanceSettingsForm(request.POST)
+        url = reverse("governance:risks", kwargs={"ws": ws, "product_id": self.product.id})
+        if form.is_valid():
+            try:
+                with transaction.atomic():  # both settings or neither
+                    row = services.appetite_set(user=request.user, product=self.product,
+                                                appetite=form.cleaned_data["risk_appetite"],
+                                                version=version_read(request.POST.get("version")))
+                    if row.require_impact_statement != form.cleaned_data["require_impact_statement"]:
+                        # The row is claimed and locked by appetite_set in this transaction.
+                        services.statement_requirement_set(user=request.user, product=self.product,
+                                                           required=form.cleaned_data["require_impact_statement"],
+                                                           version=row.version)
+            except Conflict:
+                messages.error(request, "Someone else changed the appetite since you opened the page; it is shown "
+                                        "again below.")
+                return redirect(url)
+            except ValidationError as e:
+                messages.error(request, " ".join(e.messages))
+                return redirect(url)
+            messages.success(request, "Governance settings saved.")
+            return redirect(url)
+        messages.error(request, "The appetite is a whole number from 1 to 25.")
+        return redirect(url)
+
+
+class _RiskPageMixin(ProductPageMixin):
+    def risk(self, risk_id):
+        return selectors.risk_for_product(product=self.product, risk_id=risk_id)
+
+
+class RiskDetailView(_RiskPageMixin, View):
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, risk, note_form=None, status=200):
+        return render(request, "governance/risk_detail.html", self.get_context_data(
+            risk=risk, notes=risk.notes.select_related("author"),
+            initiatives=risk.initiatives.all(), releases=risk.releases.all(), epics=risk.epics.all(),
+            kpis=risk.kpis.all(), history=selectors.risk_history(risk=risk),
+            note_form=note_form or IssueNoteForm()), status=status)
+
+    def get(self, request, ws, product_id, risk_id):
+        return self._render(request, self.risk(risk_id))
+
+
+class IssueNoteView(_RiskPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, risk_id):
+        risk = self.risk(risk_id)
+        form = IssueNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                services.issue_note_add(user=request.user, risk=risk, text=form.cleaned_data["text"])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Decision recorded.")
+                return redirect("governance:risk", ws=ws, product_id=self.product.id, risk_id=risk.id)
+        return RiskDetailView(request=request, product=self.product, workspace=self.workspace,
+                              role=self.role)._render(request, risk, note_form=form, status=400)
+
+
+class RiskFormView(_RiskPageMixin, View):
+    """Log (no risk_id) or edit a register item; the edit form carries the version read."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _form(self, risk, data=None):
+        if risk is None:
+            initial = {k: v for k, v in (("kind", self.request.GET.get("kind")),) if v in Risk.Kind.values}
+            return RiskForm(data, product=self.product, initial=initial)
+        return RiskForm(data, product=self.product, instance=risk, initial={"version": risk.version})
+
+    def _render(self, request, form, risk, status=200):
+        return render(request, "governance/risk_form.html", self.get_context_data(form=form, risk=risk),
+                      status=status)
+
+    def get(self, request, ws, product_id, risk_id=None):
+        risk = self.risk(risk_id) if risk_id else None
+        return self._render(request, self._form(risk), risk)
+
+    def post(self, request, ws, product_id, risk_id=None):
+        risk = self.risk(risk_id) if risk_id else None
+        form = self._form(risk, request.POST)
+        if form.is_valid():
+            try:
+                if risk is None:
+                    risk = services.risk_create(user=request.user, product=self.product, data=form.service_data())
+                else:
+                    services.risk_update(user=request.user, risk=Risk.objects.get(pk=risk.pk),
+                                         data=form.service_data(), version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "risk")
+                return self._render(request, form, risk, status=409)
+            else:
+                messages.success(request, f"“{risk.title}” saved.")
+                return redirect("governance:risk", ws=ws, product_id=self.product.id, risk_id=risk.id)
+        return self._render(request, form, risk, status=400)
+
+
+class RiskDeleteView(_RiskPageMixin, View):
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, risk_id):
+        risk = self.risk(risk_id)
+        services.risk_delete(user=request.user, risk=risk)
+        messages.success(request, f"“{risk.title}” deleted.")
+        return redirect("governance:risks", ws=ws, product_id=self.product.id)
+
+
+class StatementView(ProductPageMixin, View):
+    """An initiative's business impact statement: the current revision, every revision and
+    decision, the form for the next revision, submit, and approve/reject for its approvers."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _initiative(self, initiative_id):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.product.initiatives.all(), pk=initiative_id)
+
+    def _render(self, request, initiative, form=None, decision_form=None, status=200, error=None):
+        statement = selectors.statement_of_initiative(initiative=initiative)
+        current = statement.revisions.all()[0] if statement else None
+        if form is None:
+            initial = {"approver_role": statement.approver_role if statement else 30,
+                       "approvers": [u.id for u in statement.approvers.all()] if statement else [],
+                       "version": statement.version if statement else ""}
+            if current is not None:
+                initial |= {f: getattr(current, f) for f in services.REVISION_FIELDS}
+            form = StatementForm(initial=initial, workspace=self.workspace)
+        can_decide = bool(statement and statement.status == ImpactStatement.Status.AWAITING
+                          and services.statement_can_decide(user=request.user, statement=statement))
+        return render(request, "governance/statement.html", self.get_context_data(
+            initiative=initiative, statement=statement, current=current, form=form, error=error,
+            decision_form=decision_form or DecisionForm(initial={"version": statement.version if statement else ""}),
+            can_decide=can_decide), status=status)
+
+    def get(self, request, ws, product_id, initiative_id):
+        return self._render(request, self._initiative(initiative_id))
+
+    def post(self, request, ws, product_id, initiative_id):
+        initiative = self._initiative(initiative_id)
+        statement = ImpactStatement.objects.filter(initiative=initiative).first()
+        action = request.POST.get("action")
+        version = version_read(request.POST.get("version"))
+        url = reverse("governance:statement", kwargs={"ws": ws, "product_id": self.product.id,
+                                                      "initiative_id": initiative.id})
+        if action in ("approved", "rejected"):
+            form = DecisionForm(_with(request.POST, decision=action))
+            if not form.is_valid() or statement is None:
+                return self._render(request, initiative, decision_form=form, status=400,
+                                    error="Nothing awaits a decision." if statement is None else None)
+            try:
+                services.statement_decide(user=request.user, statement=statement, decision=action,
+                                          comment=form.cleaned_data["comment"], version=version)
+            except ValidationError as e:
+                form_errors_from(e, form)
+                return self._render(request, initiative, decision_form=form, status=400)
+            except Conflict:
+                form_conflict(form, "statement")
+                return self._render(request, initiative, decision_form=form, status=409)
+            messages.success(request, "Approved." if action == "approved" else "Rejected; the requester is told.")
+            return redirect(url)
+        if action == "submit":
+            if statement is None:
+                return self._render(request, initiative, status=400, error="Write the statement first.")
+            try:
+                services.statement_submit(user=request.user, statement=statement, version=version)
+            except ValidationError as e:
+                return self._render(request, initiative, status=400, error=" ".join(e.messages))
+            except Conflict:
+                return self._render(request, initiative, status=409, error="Someone else changed this statement "
+                                    "since you opened the page. Reload it, then submit again.")
+            messages.success(request, "Submitted for approval; the approvers are told.")
+            return redirect(url)
+        form = StatementForm(request.POST, workspace=self.workspace)
+        if form.is_valid():
+            try:
+                services.statement_save(user=request.user, product=self.product, data=form.service_data(),
+                                        initiative=initiative if statement is None else None,
+                                        statement=statement, version=version)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "statement")
+                return self._render(request, initiative, form=form, status=409)
+            else:
+                messages.success(request, "Statement saved as a new revision.")
+                return redirect(url)
+        return self._render(request, initiative, form=form, status=400)
+
+
+def _with(data, **values):
+    """A copy of a QueryDict with some values set."""
+    copy = data.copy()
+    for key, value in values.items():
+        copy[key] = value
+    return copy
+
+
+# --- launch readiness -----------------------------------------------------------------------------------
+class LaunchChecklistView(ProductPageMixin, View):
+    """A release's launch checklist: readiness, items by category (tick, owner, due date), add an
+    item, apply a workspace template, and the recorded ship overrides."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _release(self, release_id):
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(self.product.releases.all(), pk=release_id)
+
+    def _render(self, request, release, form=None, status=200, error=None):
+        items = list(selectors.launch_items_of(release=release))
+        readiness = selectors.readiness_for_releases(release_ids=[release.id]).get(release.id)
+        groups = {}
+        for item in items:
+            groups.setdefault(item.get_category_display(), []).append(item)
+        return render(request, "governance/launch.html", self.get_context_data(
+            release=release, groups=list(groups.items()), readiness=readiness, error=error,
+            form=form or LaunchItemForm(workspace=self.workspace, initial={"required": True}),
+            templates=ChecklistTemplate.objects.filter(workspace=self.workspace),
+            overrides=release.ship_overrides.select_related("actor")), status=status)
+
+    def get(self, request, ws, product_id, release_id):
+        return self._render(request, self._release(release_id))
+
+    def post(self, request, ws, product_id, release_id):
+        release = self._release(release_id)
+        url = reverse("governance:launch", kwargs={"ws": ws, "product_id": self.product.id, "release_id": release.id})
+        if request.POST.get("action") == "apply":
+            template = ChecklistTemplate.objects.filter(workspace=self.workspace,
+                                                        pk=_int(request.POST.get("template"))).first()
+            if template is None:
+                return self._render(request, release, status=400, error="Choose a template.")
+            added = services.checklist_apply_template(user=request.user, release=release, template=template)
+            messages.success(request, f"{added} item{'s' if added != 1 else ''} added from “{template.name}”.")
+            return redirect(url)
+        form = LaunchItemForm(request.POST, workspace=self.workspace)
+        if form.is_valid():
+            try:
+                services.launch_item_create(user=request.user, release=release, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Item added.")
+                return redirect(url)
+        return self._render(request, release, form=form, status=400)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class LaunchItemView(ProductPageMixin, View):
+    """POST: tick or reopen an item (`done`), or delete it (`action=delete`); back to the checklist."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def post(self, request, ws, product_id, release_id, item_id):
+        from django.shortcuts import get_object_or_404
+
+        item = get_object_or_404(LaunchItem.objects.select_related("release__product"), pk=item_id,
+                                 release_id=release_id, release__product=self.product)
+        url = reverse("governance:launch", kwargs={"ws": ws, "product_id": self.product.id, "release_id": release_id})
+        if request.POST.get("action") == "delete":
+            services.launch_item_delete(user=request.user, item=item)
+            messages.success(request, f"“{item.title}” removed.")
+            return redirect(url)
+        try:
+            services.launch_item_update(user=request.user, item=item, data={"done": request.POST.get("done") == "1"},
+                                        version=version_read(request.POST.get("version")))
+        except Conflict:
+            messages.error(request, "Someone else changed this item since you opened the page; it is shown again.")
+        return redirect(url)
+
+
+class TemplatesView(WorkspacePageMixin, View):
+    """The workspace's launch checklist templates (admins write them)."""
+
+    required_role = Role.VIEWER
+    write_role = Role.ADMIN
+
+    def _render(self, request, form=None, status=200):
+        templates = ChecklistTemplate.objects.filter(workspace=self.workspace).prefetch_related("items")
+        return render(request, "governance/templates.html", self.get_context_data(
+            templates=templates, form=form or TemplateForm()), status=status)
+
+    def get(self, request, ws):
+        return self._render(request)
+
+    def post(self, request, ws):
+        form = TemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.template_create(user=request.user, workspace=self.workspace, name=form.cleaned_data["name"],
+                                         items=form.cleaned_data["items"])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Template saved.")
+                return redirect("governance:templates", ws=ws)
+        return self._render(request, form=form, status=400)
+
+
+class TemplateDeleteView(WorkspacePageMixin, View):
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def post(self, request, ws, template_id):
+        from django.shortcuts import get_object_or_404
+
+        template = get_object_or_404(ChecklistTemplate, pk=template_id, workspace=self.workspace)
+        services.template_delete(user=request.user, template=template)
+        messages.success(request, f"“{template.name}” deleted.")
+        return redirect("governance:templates", ws=ws)

@@ -1,0 +1,145 @@
+"""Tenancy-matrix entries of the governance app. Format: see tests/security/README.md.
+
+Payloads of the refused page writes are valid forms, so a missing role check would really write
+and the snapshot would see it."""
+
+from django.forms.models import model_to_dict
+
+from governance.models import (
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+    ImpactDecision,
+    ImpactRevision,
+    ImpactStatement,
+    IssueNote,
+    LaunchItem,
+    ProductGovernance,
+    Risk,
+    ShipOverride,
+)
+from tests.governance.factories import RiskFactory
+from tests.roadmaps.factories import InitiativeFactory, ProductFactory, ReleaseFactory
+
+from .matrix import Exempt, Route
+
+_IDOR_404 = ("single-method product page: the product and the risk are resolved before the method, so the IDOR "
+             "case answers 404 for the method not offered (matrix expects 405); isolation and roles are asserted "
+             "in tests/governance/test_pages.py (outsider 404, viewer 403, rows unchanged)")
+
+
+def _row(obj):
+    row = type(obj)._base_manager.filter(pk=obj.pk).first()
+    return None if row is None else model_to_dict(row)
+
+
+def _product(ws):
+    return ProductFactory(workspace=ws)
+
+
+def _risk(ws):
+    return RiskFactory(product=_product(ws), title="Vendor sunset", likelihood=4, impact=4)
+
+
+def _appetite(ws):
+    return ProductGovernance.objects.create(product=_product(ws), risk_appetite=12)
+
+
+def _statement(ws):
+    """A statement awaiting approval (approvers: admins), so approve/reject would really write."""
+    product = _product(ws)
+    statement = ImpactStatement.objects.create(product=product, initiative=InitiativeFactory(product=product),
+                                               status=ImpactStatement.Status.AWAITING)
+    ImpactRevision.objects.create(statement=statement, number=1, benefit="Fewer tickets")
+    return statement
+
+
+def _statement_rows(statement):
+    return (_row(statement), sorted(ImpactRevision.objects.filter(statement_id=statement.id).values_list("number")),
+            sorted(ImpactDecision.objects.filter(statement_id=statement.id).values_list("id", "decision")))
+
+
+def _launch_item(ws):
+    return LaunchItem.objects.create(release=ReleaseFactory(product=_product(ws)), title="Privacy review",
+                                     required=True)
+
+
+def _template(ws):
+    template = ChecklistTemplate.objects.create(workspace=ws, name="Standard launch")
+    ChecklistTemplateItem.objects.create(template=template, title="Privacy review", category="legal")
+    return template
+
+
+def _override(ws):
+    return ShipOverride.objects.create(release=ReleaseFactory(product=_product(ws)), reason="Deadline",
+                                       open_items=["Privacy review"])
+
+
+def _release(ws):
+    return ReleaseFactory(product=_product(ws))
+
+
+def _items_of(release):
+    return (_row(release), sorted(LaunchItem.objects.filter(release_id=release.id).values_list(
+        "id", "title", "done_at", "version")))
+
+
+def _template_rows(template):
+    return (_row(template), sorted(template.items.values_list("id", "title")),
+            sorted(LaunchItem.objects.filter(release__product__workspace_id=template.workspace_id)
+                   .values_list("id", "title")))
+
+
+def _risk_form(risk=None):
+    data = {"kind": "risk", "title": "Pwned", "likelihood": "5", "impact": "5", "status": "open", "trend": "steady"}
+    if risk is not None:
+        data["version"] = risk.version
+    return data
+
+
+def _risk_and_notes(risk):
+    return (_row(risk), sorted(IssueNote.objects.filter(risk_id=risk.id).values_list("id", "text")))
+
+
+def _risks_of(product):
+    return (_row(product), sorted(Risk.objects.filter(product_id=product.id).values_list("id", "title", "version")))
+
+
+def _kw(risk):
+    return {"product_id": risk.product_id, "risk_id": risk.id}
+
+
+API = {
+    "risk": Route(build=_risk, payload=lambda r: {"title": "Pwned", "impact": 1, "version": r.version, "text": "x"},
+                  snapshot=_risk_and_notes),
+    "risk-appetite": Route(build=_appetite, payload=lambda a: {"risk_appetite": 25, "version": a.version}),
+    "launch-item": Route(build=_launch_item, payload=lambda i: {"title": "Pwned", "done": True, "version": i.version},
+                         snapshot=lambda i: _items_of(i.release)),
+    "launch-template": Route(build=_template, snapshot=_template_rows,
+                             payload=lambda t: {"release": _release(t.workspace).id, "name": "Pwned"}),
+    "ship-override": Route(build=_override, payload=lambda o: {"reason": "Pwned"}),
+    "impact-statement": Route(build=_statement, snapshot=_statement_rows, payload=lambda s: {
+        "benefit": "Pwned", "version": s.version, "decision": "approved", "comment": "ok"}),
+}
+
+PAGES = {
+    "governance:risks": Exempt(_IDOR_404),
+    "governance:risk_new": Route(build=_product, payload=lambda p: _risk_form(), snapshot=_risks_of),
+    "governance:appetite": Exempt(_IDOR_404),
+    "governance:risk": Exempt(_IDOR_404),
+    "governance:risk_edit": Route(build=_risk, kwargs=_kw, payload=_risk_form, snapshot=_risk_and_notes),
+    "governance:risk_note": Exempt(_IDOR_404),
+    "governance:risk_delete": Exempt(_IDOR_404),
+    "governance:launch": Route(build=_release, kwargs=lambda r: {"product_id": r.product_id, "release_id": r.id},
+                               snapshot=_items_of, payload=lambda r: {"category": "legal", "title": "Pwned",
+                                                                      "required": "on"}),
+    "governance:launch_item": Exempt(_IDOR_404),
+    "governance:template_delete": Exempt(
+        "POST-only workspace page: the template is looked up in the URL's workspace (404 outside it) and only "
+        "admins may delete (tests/governance/test_launch.py, tests/governance/test_pages.py)"),
+    "governance:statement": Route(build=_statement, kwargs=lambda s: {"product_id": s.product_id,
+                                                                      "initiative_id": s.initiative_id},
+                                  snapshot=_statement_rows,
+                                  payload=lambda s: {"action": "approved", "comment": "ok", "version": s.version}),
+}
+
+API_BASE_EXCEPTIONS: dict[str, str] = {}
