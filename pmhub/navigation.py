@@ -41,6 +41,10 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Adoption", "adoption", ("adoption", "adoption_feature", "adoption_keys")),
         ("Outcomes", "outcomes", ("outcomes",)),
     ]),
+    ("Discovery", [
+        ("Inbox", "discovery:inbox", ("discovery:inbox", "discovery:insight")),
+        ("Companies", "discovery:companies", ("discovery:companies", "discovery:company")),
+    ]),
 ]
 
 # Workspace-wide pages in the header: (label, url name, view names that count as this page).

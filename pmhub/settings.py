@@ -43,9 +43,10 @@ INSTALLED_APPS = [
     "metrics",
     "adoption",
     "delivery",
+    "discovery",
     "reports",
 ]
-DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "reports"]
+DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -20,6 +20,7 @@ workspace_patterns = [
     path("", include("metrics.urls")),
     path("", include("adoption.urls")),
     path("", include("delivery.urls")),
+    path("", include("discovery.urls")),
     path("", include("reports.urls")),
 ]
 

@@ -1,0 +1,154 @@
+"""Discovery tables: the companies and people who ask, and the insights inbox of a product.
+
+Companies and people belong to one product (like everything else in a workspace), so a company's
+segment is one of that product's segments (roadmaps.Segment). Insights are the new home of
+customer feedback (docs/decisions/1600-*.md); backlog.Feedback stays readable beside them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Company(models.Model):
+    """A customer (or prospect) account. `external_id` and `domain` are the keys a CRM sync
+    upserts by; each is unique within the product when set."""
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="companies")
+    name = models.CharField(max_length=160)
+    domain = models.CharField(max_length=190, blank=True, help_text="e.g. acme.com: people with an e-mail "
+                                                                     "address there belong to this company.")
+    segment = models.ForeignKey("roadmaps.Segment", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="companies")
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                  help_text="Yearly revenue or ARR from this company.")
+    currency = models.CharField(max_length=3, default="EUR")
+    plan = models.CharField(max_length=80, blank=True)
+    tier = models.CharField(max_length=80, blank=True)
+    external_id = models.CharField(max_length=100, blank=True, help_text="The company's id in your CRM.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "external_id"], condition=~Q(external_id=""),
+                                    name="discovery_company_unique_external_id"),
+            models.UniqueConstraint(fields=["product", "domain"], condition=~Q(domain=""),
+                                    name="discovery_company_unique_domain"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Person(models.Model):
+    """Someone at a customer who asks for things; found again by e-mail address."""
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="people")
+    email = models.EmailField(max_length=190)
+    name = models.CharField(max_length=160, blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="people")
+    external_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    class Meta:
+        ordering = ["name", "email", "id"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "email"], name="discovery_person_unique_email"),
+            models.UniqueConstraint(fields=["product", "external_id"], condition=~Q(external_id=""),
+                                    name="discovery_person_unique_external_id"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
+
+
+class Insight(models.Model):
+    """One piece of customer feedback in a product's inbox: what someone said, through which
+    channel, who said it (person and company when they can be resolved) and where it stands."""
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        REVIEWED = "reviewed", "Reviewed"
+        ARCHIVED = "archived", "Archived"
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", "By hand"
+        API = "api", "API"
+        EMAIL = "email", "E-mail"
+        FORM = "form", "Feedback form"
+        CSV = "csv", "CSV import"
+        FEEDBACK = "feedback", "Backlog feedback"
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="insights")
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.MANUAL)
+    # Idempotency key of an API (or CSV) item, unique per product: a re-sent item is stored once.
+    key = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    author_email = models.EmailField(max_length=190, blank=True)
+    author_name = models.CharField(max_length=160, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="insights")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "key"], condition=~Q(key=""),
+                                    name="discovery_insight_unique_key"),
+        ]
+        # The inbox: one product's insights in one state, newest first.
+        indexes = [models.Index(fields=["product", "state", "-created_at", "-id"], name="discovery_inbox")]
+
+    def __str__(self):
+        return self.title or self.text[:60]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.text[:80]
+
+
+class Highlight(models.Model):
+    """A passage of an insight that speaks for an epic or a story, with how much it matters."""
+
+    insight = models.ForeignKey(Insight, on_delete=models.CASCADE, related_name="highlights")
+    passage = models.TextField()
+    importance = models.PositiveSmallIntegerField(default=3, help_text="1 (nice to have) to 5 (critical).")
+    epic = models.ForeignKey("backlog.Epic", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="highlights")
+    story = models.ForeignKey("backlog.Story", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="highlights")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(epic__isnull=False) | Q(story__isnull=False),
+                                   name="discovery_highlight_links_work"),
+            models.CheckConstraint(condition=Q(importance__gte=1, importance__lte=5),
+                                   name="discovery_highlight_importance_1_5"),
+        ]
+
+    def __str__(self):
+        return self.passage[:60]

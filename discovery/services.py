@@ -1,0 +1,402 @@
+"""Writes of the discovery app: companies, people, the insights inbox and highlights. Every
+user-facing write checks the actor's role first; updates need the version the client read."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
+from pmhub.models import Role
+from pmhub.services import activity_record
+from pmhub.utils import model_update, version_claim
+from pmhub.webhooks import webhook_emit
+
+from .intake import email_domain, validate_items
+from .models import Company, Highlight, Insight, Person
+
+REVENUE_MAX = Decimal("999999999999.99")
+COMPANY_FIELDS = ["name", "domain", "segment", "revenue", "currency", "plan", "tier", "external_id"]
+PERSON_FIELDS = ["email", "name", "company", "external_id"]
+INSIGHT_FIELDS = ["title", "text", "state", "owner", "person", "company", "author_name", "author_email"]
+
+
+# --- companies -------------------------------------------------------------------------------------
+def _clean_company(product, data: dict) -> dict:
+    """Normalise and check company fields (strings stripped, domain lower-case, segment of this product)."""
+    clean = dict(data)
+    errors = {}
+    for name in ("name", "plan", "tier", "external_id"):
+        if name in clean:
+            clean[name] = (clean[name] or "").strip()
+    if "domain" in clean:
+        domain = (clean["domain"] or "").strip().lower().removeprefix("https://").removeprefix("http://")
+        domain = domain.removeprefix("www.").rstrip("/")
+        if domain and ("." not in domain or any(c in domain for c in " /@:")):
+            errors["domain"] = "A domain such as acme.com."
+        clean["domain"] = domain
+    if "currency" in clean:
+        currency = (clean["currency"] or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            errors["currency"] = "A three-letter currency code such as EUR."
+        clean["currency"] = currency
+    if "name" in clean and not clean["name"]:
+        errors["name"] = "Name the company."
+    revenue = clean.get("revenue")
+    if revenue is not None and not (Decimal(0) <= Decimal(revenue) <= REVENUE_MAX):
+        errors["revenue"] = "A revenue from 0 to 999,999,999,999.99."
+    segment = clean.get("segment")
+    if segment is not None and segment.product_id != product.id:
+        errors["segment"] = "Choose a segment of this product."
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+UNIQUE_COMPANY = {"domain": "Another company of this product has this domain or external id.",
+                  "external_id": "Another company of this product has this domain or external id."}
+
+
+def _check_company_unique(product, clean: dict, exclude_id=None) -> None:
+    qs = Company.objects.filter(product=product).exclude(pk=exclude_id)
+    errors = {}
+    if clean.get("domain") and qs.filter(domain=clean["domain"]).exists():
+        errors["domain"] = "Another company of this product has this domain."
+    if clean.get("external_id") and qs.filter(external_id=clean["external_id"]).exists():
+        errors["external_id"] = "Another company of this product has this external id."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def company_create(*, user, product, data: dict) -> Company:
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    clean = _clean_company(product, {k: v for k, v in data.items() if k in COMPANY_FIELDS})
+    _check_company_unique(product, clean)
+    with duplicate_as(UNIQUE_COMPANY):
+        company = Company.objects.create(product=product, **clean)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="created company", target=company)
+    webhook_emit(workspace_id=product.workspace_id, event="discovery.company.created",
+                 payload={"id": company.id, "name": company.name})
+    return company
+
+
+@transaction.atomic
+def company_update(*, user, company: Company, data: dict, version: int | None = None) -> Company:
+    product = company.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=company, expected_version=version)
+    clean = _clean_company(product, {k: v for k, v in data.items() if k in COMPANY_FIELDS})
+    _check_company_unique(product, clean, exclude_id=company.pk)
+    revenue_before, segment_before = company.revenue, company.segment_id
+    with duplicate_as(UNIQUE_COMPANY):
+        changed = model_update(instance=company, data=clean, fields=COMPANY_FIELDS)
+    if changed:
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="updated company", target=company)
+        webhook_emit(workspace_id=product.workspace_id, event="discovery.company.updated", payload={"id": company.id})
+        if company.revenue != revenue_before or company.segment_id != segment_before:
+            _demand_queue(product.id)
+    return company
+
+
+@transaction.atomic
+def company_delete(*, user, company: Company) -> None:
+    """Delete a company; its people and insights stay, without a company."""
+    require_role(user=user, workspace_id=company.product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=company.product.workspace_id, actor=user, verb="deleted company",
+                    data={"name": company.name})
+    company.delete()
+
+
+@transaction.atomic
+def company_upsert(*, user, product, data: dict) -> tuple[Company, bool]:
+    """Create or update a company found by `external_id`, else by `domain` (a CRM sync): sending
+    the same record twice changes nothing the second time. Returns (company, created)."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    clean = _clean_company(product, {k: v for k, v in data.items() if k in COMPANY_FIELDS})
+    if not clean.get("external_id") and not clean.get("domain"):
+        raise ValidationError({"external_id": "Send an external id or a domain to match the company by."})
+    qs = Company.objects.select_for_update().filter(product=product)
+    existing = None
+    if clean.get("external_id"):
+        existing = qs.filter(external_id=clean["external_id"]).first()
+    if existing is None and clean.get("domain"):
+        existing = qs.filter(domain=clean["domain"]).first()
+    if existing is None:
+        if not clean.get("name"):
+            raise ValidationError({"name": "Name the company."})
+        return company_create(user=user, product=product, data=clean), True
+    return company_update(user=user, company=existing, data=clean, version=None), False
+
+
+# --- people -----------------------------------------------------------------------------------------
+def _clean_person(product, data: dict) -> dict:
+    clean = dict(data)
+    errors = {}
+    if "email" in clean:
+        clean["email"] = (clean["email"] or "").strip().lower()
+        if not clean["email"]:
+            errors["email"] = "An e-mail address."
+    for name in ("name", "external_id"):
+        if name in clean:
+            clean[name] = (clean[name] or "").strip()
+    company = clean.get("company")
+    if company is not None and company.product_id != product.id:
+        errors["company"] = "Choose a company of this product."
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+UNIQUE_PERSON = {"email": "This product already has a person with this e-mail address or external id."}
+
+
+def _company_for_email(product_id: int, email: str) -> Company | None:
+    domain = email_domain(email)
+    return Company.objects.filter(product_id=product_id, domain=domain).first() if domain else None
+
+
+@transaction.atomic
+def person_create(*, user, product, data: dict) -> Person:
+    """Add a person; without a company named, the company whose domain matches the e-mail address."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    clean = _clean_person(product, {k: v for k, v in data.items() if k in PERSON_FIELDS})
+    if not clean.get("email"):
+        raise ValidationError({"email": "An e-mail address."})
+    if Person.objects.filter(product=product, email=clean["email"]).exists():
+        raise ValidationError(UNIQUE_PERSON)
+    if clean.get("company") is None:
+        clean["company"] = _company_for_email(product.id, clean["email"])
+    with duplicate_as(UNIQUE_PERSON):
+        person = Person.objects.create(product=product, **clean)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="added person", target=person)
+    return person
+
+
+@transaction.atomic
+def person_update(*, user, person: Person, data: dict, version: int | None = None) -> Person:
+    product = person.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=person, expected_version=version)
+    clean = _clean_person(product, {k: v for k, v in data.items() if k in PERSON_FIELDS})
+    if clean.get("email") and Person.objects.filter(product=product, email=clean["email"]).exclude(
+            pk=person.pk).exists():
+        raise ValidationError(UNIQUE_PERSON)
+    with duplicate_as(UNIQUE_PERSON):
+        if model_update(instance=person, data=clean, fields=PERSON_FIELDS):
+            activity_record(workspace_id=product.workspace_id, actor=user, verb="updated person", target=person)
+    return person
+
+
+@transaction.atomic
+def person_delete(*, user, person: Person) -> None:
+    require_role(user=user, workspace_id=person.product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=person.product.workspace_id, actor=user, verb="removed person",
+                    data={"email": person.email})
+    person.delete()
+
+
+# --- insights ---------------------------------------------------------------------------------------
+def _people_for(product, emails: set[str]) -> dict[str, Person]:
+    """People of the product by e-mail, creating the missing ones (with the company of their
+    domain): one read, one INSERT ... ON CONFLICT DO NOTHING, one read back."""
+    if not emails:
+        return {}
+    found = {p.email: p for p in Person.objects.filter(product=product, email__in=emails)}
+    missing = emails - found.keys()
+    if missing:
+        domains = {email_domain(e) for e in missing} - {""}
+        companies = {c.domain: c.id for c in Company.objects.filter(product=product, domain__in=domains)}
+        Person.objects.bulk_create(
+            [Person(product=product, email=e, company_id=companies.get(email_domain(e))) for e in sorted(missing)],
+            ignore_conflicts=True)
+        found |= {p.email: p for p in Person.objects.filter(product=product, email__in=missing)}
+    return found
+
+
+def _insight_row(product, row: dict, people: dict, companies_by_ext: dict, channel: str, user) -> Insight:
+    person = people.get(row["author_email"]) if row.get("author_email") else None
+    company_id = companies_by_ext.get(row.get("company_external_id") or "")
+    if company_id is None and person is not None:
+        company_id = person.company_id
+    if person is not None and row.get("author_name") and not person.name:
+        Person.objects.filter(pk=person.pk, name="").update(name=row["author_name"][:160])
+    return Insight(product=product, title=row.get("title", ""), text=row["text"], channel=channel,
+                   key=row.get("key", ""), author_email=row.get("author_email", ""),
+                   author_name=row.get("author_name", ""), person=person, company_id=company_id,
+                   created_by=user if getattr(user, "is_authenticated", False) else None)
+
+
+def insights_intake(*, product, items, channel: str = Insight.Channel.API, user=None, check_role=True) -> dict:
+    """File a batch of insights into the product's inbox; all or nothing.
+
+    Each item may carry an idempotency `id` (unique per product): a re-sent item is stored once
+    (INSERT ... ON CONFLICT DO NOTHING). Authors are resolved by e-mail to people (created when
+    new) and by the e-mail's domain, or an explicit company external id, to companies.
+    """
+    if check_role:
+        require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    rows = validate_items(items, limit=settings.API_MAX_BATCH_SIZE)
+    with transaction.atomic():
+        people = _people_for(product, {r["author_email"] for r in rows if r["author_email"]})
+        externals = {r["company_external_id"] for r in rows if r["company_external_id"]}
+        companies = dict(Company.objects.filter(product=product, external_id__in=externals)
+                         .values_list("external_id", "id")) if externals else {}
+        keyed = [r for r in rows if r["key"]]
+        known = set(Insight.objects.filter(product=product, key__in={r["key"] for r in keyed})
+                    .values_list("key", flat=True)) if keyed else set()
+        seen, fresh = set(), []
+        for r in rows:
+            if r["key"]:
+                if r["key"] in known or r["key"] in seen:
+                    continue
+                seen.add(r["key"])
+            fresh.append(_insight_row(product, r, people, companies, channel, user))
+        created = Insight.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
+        if created:
+            activity_record(workspace_id=product.workspace_id, actor=user, verb="filed insights", target=product,
+                            data={"count": len(created), "channel": channel})
+            webhook_emit(workspace_id=product.workspace_id, event="discovery.insights.filed",
+                         payload={"product": product.id, "channel": channel, "count": len(created)})
+    return {"accepted": len(rows), "created": len(created), "duplicates": len(rows) - len(created)}
+
+
+@transaction.atomic
+def insight_create(*, user, product, data: dict, channel: str = Insight.Channel.MANUAL) -> Insight:
+    """One insight typed in by hand (page or API)."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    item = {"title": data.get("title", ""), "text": data.get("text", ""), "email": data.get("author_email", ""),
+            "name": data.get("author_name", ""), "id": data.get("key", "")}
+    try:
+        rows = validate_items([item], limit=1)
+    except Exception as exc:  # BatchInvalid: the one item's errors as field errors
+        errors = getattr(exc, "errors", {}).get("0", {})
+        raise ValidationError({{"email": "author_email", "name": "author_name", "id": "key"}.get(k, k): v
+                               for k, v in errors.items()}) from None
+    row = rows[0]
+    if row["key"] and Insight.objects.filter(product=product, key=row["key"]).exists():
+        raise ValidationError({"key": "An insight with this key is already in the inbox."})
+    people = _people_for(product, {row["author_email"]} if row["author_email"] else set())
+    insight = _insight_row(product, row, people, {}, channel, user)
+    company = data.get("company")
+    if company is not None:
+        if company.product_id != product.id:
+            raise ValidationError({"company": "Choose a company of this product."})
+        insight.company = company
+    owner = data.get("owner")
+    if owner is not None:
+        _check_owner(product, owner)
+        insight.owner = owner
+    with duplicate_as({"key": "An insight with this key is already in the inbox."}):
+        insight.save()
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="filed insight", target=insight)
+    webhook_emit(workspace_id=product.workspace_id, event="discovery.insight.created",
+                 payload={"id": insight.id, "product": product.id})
+    return insight
+
+
+def _check_owner(product, owner) -> None:
+    from pmhub.models import Membership
+
+    if not Membership.objects.filter(workspace_id=product.workspace_id, user=owner).exists():
+        raise ValidationError({"owner": "Choose a member of this workspace."})
+
+
+@transaction.atomic
+def insight_update(*, user, insight: Insight, data: dict, version: int | None = None) -> Insight:
+    """Change an insight's state, owner, author, company or text."""
+    product = insight.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=insight, expected_version=version)
+    clean = {k: v for k, v in data.items() if k in INSIGHT_FIELDS}
+    errors = {}
+    if "text" in clean and not (clean["text"] or "").strip():
+        errors["text"] = "What did the customer say?"
+    if "state" in clean and clean["state"] not in Insight.State.values:
+        errors["state"] = "new, reviewed or archived."
+    if clean.get("company") is not None and clean["company"].product_id != product.id:
+        errors["company"] = "Choose a company of this product."
+    if clean.get("person") is not None and clean["person"].product_id != product.id:
+        errors["person"] = "Choose a person of this product."
+    if errors:
+        raise ValidationError(errors)
+    if clean.get("owner") is not None:
+        _check_owner(product, clean["owner"])
+    if clean.get("person") is not None and "company" not in clean and clean["person"].company_id:
+        clean["company"] = clean["person"].company
+    before = insight.state
+    if model_update(instance=insight, data=clean, fields=INSIGHT_FIELDS):
+        verb = f"marked insight {insight.get_state_display().lower()}" if insight.state != before else \
+            "updated insight"
+        activity_record(workspace_id=product.workspace_id, actor=user, verb=verb, target=insight)
+        webhook_emit(workspace_id=product.workspace_id, event="discovery.insight.updated",
+                     payload={"id": insight.id, "state": insight.state})
+    return insight
+
+
+@transaction.atomic
+def insight_delete(*, user, insight: Insight) -> None:
+    require_role(user=user, workspace_id=insight.product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=insight.product.workspace_id, actor=user, verb="deleted insight",
+                    data={"id": insight.id})
+    insight.delete()
+
+
+# --- highlights ---------------------------------------------------------------------------------------
+@transaction.atomic
+def highlight_create(*, user, insight: Insight, passage: str, importance: int = 3, epic=None,
+                     story=None) -> Highlight:
+    """Link a passage of an insight to an epic or a story of the same product, with its importance."""
+    product = insight.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    errors = {}
+    passage = (passage or "").strip()
+    if not passage:
+        errors["passage"] = "Select or type the passage."
+    elif len(passage) > 5000:
+        errors["passage"] = "At most 5,000 characters."
+    if importance is None or not 1 <= int(importance) <= 5:
+        errors["importance"] = "From 1 (nice to have) to 5 (critical)."
+    if epic is None and story is None:
+        errors["epic"] = "Link the passage to an epic or a story."
+    if epic is not None and epic.product_id != product.id:
+        errors["epic"] = "Choose an epic of this product."
+    if story is not None and story.product_id != product.id:
+        errors["story"] = "Choose a story of this product."
+    if errors:
+        raise ValidationError(errors)
+    highlight = Highlight.objects.create(insight=insight, passage=passage, importance=int(importance), epic=epic,
+                                         story=story, created_by=user)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="highlighted insight", target=insight,
+                    data={"importance": highlight.importance})
+    if insight.state == Insight.State.NEW:
+        Insight.objects.filter(pk=insight.pk, state=Insight.State.NEW).update(state=Insight.State.REVIEWED)
+    _demand_queue(product.id)
+    return highlight
+
+
+@transaction.atomic
+def highlight_delete(*, user, highlight: Highlight) -> None:
+    product = highlight.insight.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="removed highlight",
+                    target=highlight.insight)
+    highlight.delete()
+    _demand_queue(product.id)
+
+
+def _demand_queue(product_id: int) -> None:
+    """Recompute the product's customer demand in the worker once this transaction commits."""
+    from functools import partial
+
+    transaction.on_commit(partial(_demand_enqueue, product_id))
+
+
+def _demand_enqueue(product_id: int) -> None:
+    from pmhub.celery import queue_or_leave
+
+    from .tasks import demand_recompute
+
+    queue_or_leave(demand_recompute, product_id)

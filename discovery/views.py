@@ -1,0 +1,193 @@
+"""Discovery pages under /w/<ws>/products/<product_id>/discovery/: companies (with their people)
+and the insights inbox (with highlights)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+
+from pmhub.errors import Conflict
+from pmhub.models import Role
+from pmhub.utils import version_read
+from pmhub.views import form_conflict, form_errors_from
+from roadmaps.pages import ProductPageMixin
+
+from . import selectors, services
+from .forms import CompanyForm, HighlightForm, InsightEditForm, InsightForm, PersonForm
+from .models import Highlight, Insight
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CompaniesView(ProductPageMixin, View):
+    """The product's companies: who they are, what they pay, how many people and insights."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        q = (request.GET.get("q") or "")[:100]
+        segment = _int(request.GET.get("segment"))
+        page = Paginator(selectors.company_list(product=self.product, q=q, segment_id=segment), 50).get_page(
+            request.GET.get("page"))
+        context = self.get_context_data(page=page, q=q, segment=segment, segments=self.product.segments.all(),
+                                        form=form or CompanyForm(product=self.product), nav_section="discovery")
+        return render(request, "discovery/companies.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = CompanyForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                company = services.company_create(user=request.user, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"Company “{company.name}” added.")
+                return redirect("discovery:company", ws=ws, product_id=product_id, company_id=company.id)
+        return self._render(request, form=form, status=400)
+
+
+class CompanyView(ProductPageMixin, View):
+    """One company: its fields (editable), its people (add one) and its insights."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _company(self, company_id):
+        return selectors.company_for_user(user=self.request.user, company_id=company_id, product=self.product)
+
+    def _render(self, request, company, form=None, person_form=None, status=200):
+        form = form or CompanyForm(product=self.product, initial=CompanyForm.initial_for(company))
+        context = self.get_context_data(
+            company=company, object=company, form=form, person_form=person_form or PersonForm(),
+            people=company.people.order_by("name", "email"),
+            insights=company.insights.select_related("person").order_by("-created_at", "-id")[:20],
+            figures=selectors.company_figures(company=company), nav_section="discovery")
+        return render(request, "discovery/company.html", context, status=status)
+
+    def get(self, request, ws, product_id, company_id):
+        return self._render(request, self._company(company_id))
+
+    def post(self, request, ws, product_id, company_id):
+        company = self._company(company_id)
+        if request.POST.get("action") == "person":
+            person_form = PersonForm(request.POST)
+            if person_form.is_valid():
+                try:
+                    services.person_create(user=request.user, product=self.product,
+                                           data=person_form.cleaned_data | {"company": company})
+                except ValidationError as e:
+                    form_errors_from(e, person_form)
+                else:
+                    messages.success(request, "Person added.")
+                    return redirect("discovery:company", ws=ws, product_id=product_id, company_id=company.id)
+            return self._render(request, company, person_form=person_form, status=400)
+        form = CompanyForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                services.company_update(user=request.user, company=company, data=form.cleaned_data,
+                                        version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "company")
+                return self._render(request, self._company(company_id), form=form, status=409)
+            else:
+                messages.success(request, "Company saved.")
+                return redirect("discovery:company", ws=ws, product_id=product_id, company_id=company.id)
+        return self._render(request, company, form=form, status=400)
+
+
+class InboxView(ProductPageMixin, View):
+    """The product's insights inbox: new / reviewed / archived, newest first; file one by hand."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        state = request.GET.get("state") if request.GET.get("state") in Insight.State.values else Insight.State.NEW
+        page = Paginator(selectors.inbox(product=self.product, state=state), selectors.INBOX_PAGE).get_page(
+            request.GET.get("page"))
+        context = self.get_context_data(page=page, state=state, states=Insight.State.choices,
+                                        counts=selectors.inbox_counts(product=self.product),
+                                        form=form or InsightForm(product=self.product), nav_section="discovery")
+        return render(request, "discovery/inbox.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = InsightForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                insight = services.insight_create(user=request.user, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Insight filed.")
+                return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
+        return self._render(request, form=form, status=400)
+
+
+class InsightView(ProductPageMixin, View):
+    """One insight: state, owner, text; highlights linking passages to epics and stories."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _insight(self, insight_id):
+        return selectors.insight_for_user(user=self.request.user, insight_id=insight_id, product=self.product)
+
+    def _render(self, request, insight, form=None, highlight_form=None, status=200):
+        form = form or InsightEditForm(product=self.product, initial=InsightEditForm.initial_for(insight))
+        context = self.get_context_data(
+            insight=insight, object=insight, form=form,
+            highlight_form=highlight_form or HighlightForm(product=self.product),
+            highlights=insight.highlights.select_related("epic", "story"), nav_section="discovery")
+        return render(request, "discovery/insight.html", context, status=status)
+
+    def get(self, request, ws, product_id, insight_id):
+        return self._render(request, self._insight(insight_id))
+
+    def post(self, request, ws, product_id, insight_id):
+        insight = self._insight(insight_id)
+        action = request.POST.get("action")
+        if action == "highlight":
+            hform = HighlightForm(request.POST, product=self.product)
+            if hform.is_valid():
+                try:
+                    services.highlight_create(user=request.user, insight=insight, **hform.cleaned_data)
+                except ValidationError as e:
+                    form_errors_from(e, hform)
+                else:
+                    messages.success(request, "Highlight added.")
+                    return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
+            return self._render(request, insight, highlight_form=hform, status=400)
+        if action == "unhighlight":
+            highlight = get_object_or_404(Highlight, pk=_int(request.POST.get("highlight")), insight=insight)
+            services.highlight_delete(user=request.user, highlight=highlight)
+            messages.success(request, "Highlight removed.")
+            return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
+        form = InsightEditForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                services.insight_update(user=request.user, insight=insight, data=form.cleaned_data,
+                                        version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "insight")
+                return self._render(request, self._insight(insight_id), form=form, status=409)
+            else:
+                messages.success(request, "Insight saved.")
+                return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
+        return self._render(request, insight, form=form, status=400)
