@@ -10,6 +10,7 @@ from backlog.models import Feedback
 from pmhub.models import Role
 from pmhub.search import search, search_tsquery, search_words, searchables
 from tests.delivery.factories import EpicFactory, StoryFactory
+from tests.discovery.factories import CompanyFactory, InsightFactory
 from tests.factories import MembershipFactory, UserFactory
 from tests.metrics.factories import KpiFactory
 from tests.roadmaps.factories import InitiativeFactory, ProductFactory
@@ -32,6 +33,9 @@ MAKERS = {
     "kpi": lambda ws, word: KpiFactory(product=_product(ws), name=f"{word} rate"),
     "feedback": lambda ws, word: Feedback.objects.create(product=_product(ws), customer=f"{word} Ltd",
                                                          quote="Please add exports."),
+    "company": lambda ws, word: CompanyFactory(product=_product(ws), name=f"{word} Industries"),
+    "insight": lambda ws, word: InsightFactory(product=_product(ws), title=f"{word} request",
+                                               text="Please add exports."),
     "person": lambda ws, word: MembershipFactory(workspace=ws, role=Role.VIEWER,
                                                  user=UserFactory(email=f"{word}.{next(_people)}@example.test",
                                                                    name=f"{word} Person")),

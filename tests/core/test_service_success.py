@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports"]
+APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "discovery", "reports"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
@@ -58,6 +58,7 @@ _CORE = "tests/core/test_success_paths.py::"
 _ROAD = "tests/roadmaps/test_success_paths.py::"
 _BACK = "tests/backlog/test_success_paths.py::"
 _DELI = "tests/delivery/test_success_paths.py::"
+_DISC = "tests/discovery/test_services.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
@@ -180,6 +181,20 @@ SUCCESS_TESTS = {
     "adoption.outcome_review_open": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
     "adoption.outcome_reviews_open_for_release": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
     "adoption.outcome_checkpoints_measure_due": "tests/adoption/test_outcomes.py::test_due_checkpoints_measure_the_kpi_once",
+    # discovery
+    "discovery.company_create": _DISC + "test_company_create_stores_normalised_fields_and_logs",
+    "discovery.company_update": _DISC + "test_company_update_needs_the_version_read",
+    "discovery.company_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.company_upsert": _DISC + "test_upsert_matches_by_external_id_then_domain_and_is_idempotent",
+    "discovery.person_create": _DISC + "test_person_joins_the_company_of_their_domain",
+    "discovery.person_update": _DISC + "test_person_update_renames",
+    "discovery.person_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.insights_intake": _DISC + "test_bulk_intake_is_idempotent_per_key_and_resolves_people_and_companies",
+    "discovery.insight_create": _DISC + "test_insight_create_files_one_by_hand",
+    "discovery.insight_update": _DISC + "test_insight_update_changes_state_and_owner",
+    "discovery.insight_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.highlight_create": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
+    "discovery.highlight_delete": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
     # reports
     "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
     "reports.notification_email_deliver": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",

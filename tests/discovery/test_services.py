@@ -195,3 +195,21 @@ def test_delete_services_remove_rows(editor, product):
     services.insight_delete(user=editor, insight=insight)
     services.company_delete(user=editor, company=company)
     assert not (Company.objects.exists() or Person.objects.exists() or Insight.objects.exists())
+
+
+def test_person_update_renames(editor, product):
+    person = services.person_create(user=editor, product=product, data={"email": "a@b.co"})
+    services.person_update(user=editor, person=person, data={"name": "Ada"}, version=person.version)
+    person.refresh_from_db()
+    assert (person.name, person.version) == ("Ada", 2)
+
+
+def test_insight_create_files_one_by_hand(editor, product):
+    company = CompanyFactory(product=product, domain="initech.com")
+    insight = services.insight_create(user=editor, product=product, data={
+        "text": "Audit log please", "author_email": "Li@Initech.com", "author_name": "Li", "owner": editor})
+    insight.refresh_from_db()
+    assert (insight.channel, insight.state, insight.company_id, insight.owner_id) == ("manual", "new", company.id,
+                                                                                      editor.id)
+    assert insight.person.email == "li@initech.com"
+    assert Activity.objects.filter(verb="filed insight").exists()
