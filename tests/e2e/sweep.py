@@ -128,6 +128,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
+    from discovery.models import Company, Insight
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -158,6 +159,9 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
             ReportRun.objects, subscription__workspace=w.workspace)},
         "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
             WebhookEndpoint.objects, workspace=w.workspace)},
+        "discovery:company": lambda w: _p(w, company_id=_first(Company.objects, product=w.product)),
+        "discovery:insight": lambda w: _p(w, insight_id=_first(Insight.objects, product=w.product,
+                                                               highlights__isnull=False)),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product
