@@ -80,3 +80,10 @@ class HighlightForm(forms.Form):
 
         self.fields["epic"].queryset = Epic.objects.filter(product=product).order_by("title")
         self.fields["story"].queryset = Story.objects.filter(product=product).order_by("rank")
+
+
+class CsvImportForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("companies", "Companies"), ("insights", "Insights")],
+                             help_text="Companies: name, domain, segment, revenue, currency, plan, tier, external id. "
+                                       "Insights: text, title, email, name, company (external id), id.")
+    file = forms.FileField(label="CSV file", help_text="UTF-8 (or Excel's CSV), up to 20 MB, with a header row.")

@@ -152,3 +152,39 @@ class Highlight(models.Model):
 
     def __str__(self):
         return self.passage[:60]
+
+
+class CsvImport(models.Model):
+    """A CSV of companies or insights: stored by the request, parsed by the worker into a preview
+    (docs/decisions/1213), applied by the worker once a person confirms it."""
+
+    class Kind(models.TextChoices):
+        COMPANIES = "companies", "Companies"
+        INSIGHTS = "insights", "Insights"
+
+    class Status(models.TextChoices):
+        PARSING = "parsing", "Reading the file"
+        READY = "ready", "Ready to import"
+        APPLYING = "applying", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="discovery_imports")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PARSING)
+    filename = models.CharField(max_length=255, blank=True)
+    raw = models.BinaryField(null=True, blank=True)
+    # Valid rows as clean dicts (JSON), and per-line errors {line: {field: [messages]}}.
+    rows = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import {self.filename}"

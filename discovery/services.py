@@ -15,7 +15,7 @@ from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
 from .intake import email_domain, validate_items
-from .models import Company, Highlight, Insight, Person
+from .models import Company, CsvImport, Highlight, Insight, Person
 
 REVENUE_MAX = Decimal("999999999999.99")
 COMPANY_FIELDS = ["name", "domain", "segment", "revenue", "currency", "plan", "tier", "external_id"]
@@ -239,6 +239,11 @@ def insights_intake(*, product, items, channel: str = Insight.Channel.API, user=
     if check_role:
         require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
     rows = validate_items(items, limit=settings.API_MAX_BATCH_SIZE)
+    return _intake_rows(product=product, rows=rows, channel=channel, user=user)
+
+
+def _intake_rows(*, product, rows: list[dict], channel: str, user) -> dict:
+    """Write validated intake rows (intake.validate_item's shape): see insights_intake."""
     with transaction.atomic():
         people = _people_for(product, {r["author_email"] for r in rows if r["author_email"]})
         externals = {r["company_external_id"] for r in rows if r["company_external_id"]}
@@ -400,3 +405,134 @@ def _demand_enqueue(product_id: int) -> None:
     from .tasks import demand_recompute
 
     queue_or_leave(demand_recompute, product_id)
+
+
+# --- CSV imports (parsed and applied in the worker: docs/decisions/1213) ------------------------------
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+@transaction.atomic
+def csv_import_upload(*, user, product, kind: str, filename: str, data: bytes) -> CsvImport:
+    """Store an uploaded CSV of companies or insights and queue its reading by the worker."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    if kind not in CsvImport.Kind.values:
+        raise ValidationError({"kind": "Companies or insights."})
+    if not data:
+        raise ValidationError({"file": "The file is empty."})
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError({"file": "The file is larger than 20 MB."})
+    job = CsvImport.objects.create(product=product, kind=kind, filename=(filename or "")[:255], raw=data,
+                                   created_by=user)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb=f"uploaded {kind} CSV", target=product,
+                    data={"bytes": len(data)})
+    from .tasks import csv_import_parse as task
+
+    task.delay_on_commit(job.id)
+    return job
+
+
+def csv_import_parse(*, import_id: int) -> str:
+    """Worker: read the stored file into clean rows and per-line errors (status `ready`), or fail
+    it with the reason (pmhub.textfiles). Locked and guarded by the status: a retry does nothing."""
+    from pmhub.textfiles import FileRefused
+
+    from . import csvimport
+
+    with transaction.atomic():
+        job = CsvImport.objects.select_for_update().filter(pk=import_id).first()
+        if job is None or job.status != CsvImport.Status.PARSING:
+            return "skipped"
+        try:
+            rows, errors, _ = csvimport.read(bytes(job.raw), job.kind)
+        except FileRefused as exc:
+            job.status, job.error = CsvImport.Status.FAILED, str(exc)
+        else:
+            if job.kind == CsvImport.Kind.COMPANIES:
+                segments = {s.name.lower(): s.id for s in job.product.segments.all()}
+                for row in rows:
+                    try:
+                        _clean_company(job.product, _company_text(row))
+                    except ValidationError as exc:
+                        errors[str(row["line"])] = exc.message_dict
+                    if row["segment"] and row["segment"].lower() not in segments:
+                        errors[str(row["line"])] = {"segment": [f"No segment “{row['segment'][:60]}” in this "
+                                                                f"product."]}
+                rows = [r | {"segment_id": segments.get(r.pop("segment").lower())}
+                        for r in rows if str(r["line"]) not in errors]
+            job.rows, job.errors, job.status = rows, errors, CsvImport.Status.READY
+        job.raw = None
+        job.save(update_fields=["rows", "errors", "status", "error", "raw", "updated_at"])
+        return job.status
+
+
+@transaction.atomic
+def csv_import_confirm(*, user, csv_import: CsvImport) -> CsvImport:
+    """A person confirms the preview: the worker imports the valid rows (lines with errors are skipped)."""
+    require_role(user=user, workspace_id=csv_import.product.workspace_id, role=Role.EDITOR)
+    claimed = CsvImport.objects.filter(pk=csv_import.pk, status=CsvImport.Status.READY).update(
+        status=CsvImport.Status.APPLYING)
+    if not claimed:
+        raise ValidationError({"status": "This import is not waiting for confirmation."})
+    csv_import.status = CsvImport.Status.APPLYING
+    from .tasks import csv_import_apply as task
+
+    task.delay_on_commit(csv_import.id)
+    return csv_import
+
+
+def csv_import_apply(*, import_id: int) -> str:
+    """Worker: write the valid rows (companies upserted by external id, else domain; insights filed
+    with channel `csv`, idempotent per id). Guarded by the status, so a retry does nothing twice."""
+    with transaction.atomic():
+        job = CsvImport.objects.select_for_update(of=("self",)).select_related("product", "created_by").filter(
+            pk=import_id).first()
+        if job is None or job.status != CsvImport.Status.APPLYING:
+            return "skipped"
+        if job.kind == CsvImport.Kind.COMPANIES:
+            result = _companies_apply(product=job.product, rows=job.rows)
+        else:
+            rows = [{k: v for k, v in r.items() if k != "line"} for r in job.rows]
+            result = _intake_rows(product=job.product, rows=rows, channel=Insight.Channel.CSV, user=job.created_by)
+        job.status, job.result = CsvImport.Status.DONE, result
+        job.save(update_fields=["status", "result", "updated_at"])
+        activity_record(workspace_id=job.product.workspace_id, actor=job.created_by,
+                        verb=f"imported {job.kind} from CSV", target=job.product, data=result)
+        if job.kind == CsvImport.Kind.COMPANIES:
+            _demand_queue(job.product_id)
+    return "done"
+
+
+def _company_text(row: dict) -> dict:
+    return {k: row[k] for k in ("name", "domain", "plan", "tier", "external_id", "currency")}
+
+
+def _companies_apply(*, product, rows: list[dict]) -> dict:
+    """Upsert companies: one read of the existing ones, one bulk insert, one bulk update."""
+    existing = list(Company.objects.filter(product=product))
+    by_ext = {c.external_id: c for c in existing if c.external_id}
+    by_domain = {c.domain: c for c in existing if c.domain}
+    fields = ["name", "domain", "segment_id", "revenue", "currency", "plan", "tier", "external_id"]
+    new, changed = {}, {}
+    for row in rows:
+        clean = _clean_company(product, _company_text(row))
+        clean["revenue"] = Decimal(row["revenue"]) if row["revenue"] is not None else None
+        clean["segment_id"] = row["segment_id"]
+        company = (by_ext.get(clean["external_id"]) if clean["external_id"] else None) or (
+            by_domain.get(clean["domain"]) if clean["domain"] else None)
+        if company is None:
+            company = Company(product=product)
+            key = clean["external_id"] or clean["domain"] or f"line-{row['line']}"
+            new[key] = company
+            if clean["external_id"]:
+                by_ext[clean["external_id"]] = company
+            if clean["domain"]:
+                by_domain[clean["domain"]] = company
+        elif company.pk:
+            changed[company.pk] = company
+        for f in fields:
+            if f == "domain" and clean["domain"] and by_domain.get(clean["domain"]) not in (None, company):
+                continue  # another company holds this domain: keep this one's
+            setattr(company, f, clean[f] if f in clean else getattr(company, f))
+    Company.objects.bulk_create(list(new.values()), batch_size=1000)
+    Company.objects.bulk_update(list(changed.values()), fields, batch_size=1000)
+    return {"created": len(new), "updated": len(changed)}

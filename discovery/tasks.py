@@ -1,6 +1,7 @@
 """Celery tasks of the discovery app: thin, idempotent wrappers over services."""
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask as Task
 
 
 @shared_task(acks_late=True, time_limit=600)
@@ -13,3 +14,31 @@ def demand_recompute(product_id: int) -> None:
     product = Product.objects.filter(pk=product_id).first()
     if product is not None:
         backlog_services.demand_recompute(product=product)
+
+
+class _ImportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """An unexpected error: the import fails visibly instead of polling forever."""
+        from .models import CsvImport
+
+        import_id = args[0] if args else kwargs.get("import_id")
+        CsvImport.objects.filter(pk=import_id, status__in=["parsing", "applying"]).update(
+            status="failed", error="The import stopped unexpectedly; upload the file again.")
+
+
+@shared_task(base=_ImportTask, acks_late=True, reject_on_worker_lost=True, max_retries=3,
+             autoretry_for=(ConnectionError,), retry_backoff=True, time_limit=600)
+def csv_import_parse(import_id: int) -> str:
+    """Read an uploaded CSV of companies or insights into a preview; a retry does nothing twice."""
+    from . import services
+
+    return services.csv_import_parse(import_id=import_id)
+
+
+@shared_task(base=_ImportTask, acks_late=True, reject_on_worker_lost=True, max_retries=3,
+             autoretry_for=(ConnectionError,), retry_backoff=True, time_limit=1800)
+def csv_import_apply(import_id: int) -> str:
+    """Write a confirmed CSV import; a retry does nothing twice."""
+    from . import services
+
+    return services.csv_import_apply(import_id=import_id)

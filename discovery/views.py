@@ -14,8 +14,8 @@ from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
-from .forms import CompanyForm, HighlightForm, InsightEditForm, InsightForm, PersonForm
-from .models import Highlight, Insight
+from .forms import CompanyForm, CsvImportForm, HighlightForm, InsightEditForm, InsightForm, PersonForm
+from .models import CsvImport, Highlight, Insight
 
 
 def _int(value):
@@ -191,3 +191,80 @@ class InsightView(ProductPageMixin, View):
                 messages.success(request, "Insight saved.")
                 return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
         return self._render(request, insight, form=form, status=400)
+
+
+class ImportsView(ProductPageMixin, View):
+    """Upload a CSV of companies or insights; the worker reads it into a preview."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        context = self.get_context_data(form=form or CsvImportForm(),
+                                        imports=CsvImport.objects.filter(product=self.product)
+                                        .select_related("created_by").defer("raw", "rows")[:20],
+                                        nav_section="discovery")
+        return render(request, "discovery/imports.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = CsvImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = services.csv_import_upload(user=request.user, product=self.product,
+                                                 kind=form.cleaned_data["kind"], filename=upload.name,
+                                                 data=upload.read(services.MAX_IMPORT_BYTES + 1))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                return redirect("discovery:import", ws=ws, product_id=product_id, import_id=job.id)
+        return self._render(request, form=form, status=400)
+
+
+def _import_of(view, import_id):
+    return get_object_or_404(CsvImport.objects.defer("raw"), pk=import_id, product=view.product)
+
+
+class ImportView(ProductPageMixin, View):
+    """The preview of a CSV import: valid rows, lines with errors; confirm to import."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+    PREVIEW = 50
+
+    def _render(self, request, job, status=200, error=""):
+        errors = sorted(((int(line), fields) for line, fields in job.errors.items()), key=lambda e: e[0])
+        context = self.get_context_data(job=job, preview=job.rows[:self.PREVIEW], row_count=len(job.rows),
+                                        errors=errors[:self.PREVIEW], error_count=len(errors), confirm_error=error,
+                                        nav_section="discovery")
+        return render(request, "discovery/import.html", context, status=status)
+
+    def get(self, request, ws, product_id, import_id):
+        return self._render(request, _import_of(self, import_id))
+
+    def post(self, request, ws, product_id, import_id):
+        job = _import_of(self, import_id)
+        try:
+            services.csv_import_confirm(user=request.user, csv_import=job)
+        except ValidationError as e:
+            return self._render(request, job, status=400, error=" ".join(e.messages))
+        messages.success(request, "Importing: the worker writes the rows now.")
+        return redirect("discovery:import", ws=ws, product_id=product_id, import_id=job.id)
+
+
+class ImportReadingView(ProductPageMixin, View):
+    """htmx partial polled every second while the worker reads or writes the file; then the page
+    reloads itself (HX-Refresh)."""
+
+    required_role = Role.EDITOR
+
+    def get(self, request, ws, product_id, import_id):
+        job = _import_of(self, import_id)
+        response = render(request, "discovery/_import_reading.html", {"job": job, "product": self.product,
+                                                                     "workspace": self.workspace})
+        if job.status not in (CsvImport.Status.PARSING, CsvImport.Status.APPLYING):
+            response["HX-Refresh"] = "true"
+        return response

@@ -59,6 +59,7 @@ _ROAD = "tests/roadmaps/test_success_paths.py::"
 _BACK = "tests/backlog/test_success_paths.py::"
 _DELI = "tests/delivery/test_success_paths.py::"
 _DISC = "tests/discovery/test_services.py::"
+_DIMP = "tests/discovery/test_imports.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
@@ -195,6 +196,10 @@ SUCCESS_TESTS = {
     "discovery.insight_delete": _DISC + "test_delete_services_remove_rows",
     "discovery.highlight_create": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
     "discovery.highlight_delete": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
+    "discovery.csv_import_upload": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_parse": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_confirm": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_apply": _DIMP + "test_insights_csv_files_rows_once_per_id",
     # reports
     "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
     "reports.notification_email_deliver": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",

@@ -103,3 +103,22 @@ def test_inbox_and_companies_queries_do_not_grow(client_as, viewer, workspace, p
         assert client.get(reverse("discovery:inbox", kwargs=kw)).status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(reverse("discovery:companies", kwargs=kw)).status_code == 200
+
+
+def test_import_pages_outsider_404_viewer_403(client_as, outsider, viewer, editor, workspace, product):
+    from discovery.models import CsvImport
+
+    job = CsvImport.objects.create(product=product, kind="insights", status="ready",
+                                   rows=[{"key": "", "title": "", "text": "Hello", "author_name": "",
+                                          "author_email": "", "company_external_id": "", "line": 2}])
+    kw = {"ws": workspace.slug, "product_id": product.id}
+    pages = [reverse("discovery:imports", kwargs=kw), reverse("discovery:import", kwargs=kw | {"import_id": job.id}),
+             reverse("discovery:import_reading", kwargs=kw | {"import_id": job.id})]
+    for url in pages:
+        assert client_as(outsider).get(url).status_code == 404
+        assert client_as(outsider).post(url, {"kind": "insights"}).status_code == 404
+        assert client_as(viewer).get(url).status_code == 403
+        assert client_as(editor).get(url).status_code == 200
+    assert client_as(viewer).post(pages[1]).status_code == 403
+    job.refresh_from_db()
+    assert job.status == "ready" and not Insight.objects.exists()

@@ -45,6 +45,10 @@ EXEMPT: dict[str, str] = {
                               "tests/metrics/test_upload_worker.py renders it",
     "delivery:import_reading": "htmx partial polled while the worker reads an uploaded file; "
                                "tests/delivery/test_import_worker.py renders it",
+    "discovery:import": "preview of a staged CSV of companies or insights (state between upload and confirm); "
+                        "tests/discovery/test_imports.py renders it",
+    "discovery:import_reading": "htmx partial polled while the worker reads or writes a CSV; "
+                                "tests/discovery/test_imports.py renders it",
 }
 
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
@@ -52,6 +56,7 @@ MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
+    "discovery:imports": "editor",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 

@@ -7,11 +7,11 @@ and the snapshot would see it.
 from django.forms.models import model_to_dict
 
 from backlog.models import Story
-from discovery.models import Company, Highlight, Insight
+from discovery.models import Company, CsvImport, Highlight, Insight
 from tests.discovery.factories import CompanyFactory, InsightFactory, PersonFactory
 from tests.roadmaps.factories import ProductFactory
 
-from .matrix import Route
+from .matrix import Exempt, Route
 
 
 def _row(obj):
@@ -63,6 +63,16 @@ def _company_and_people(company):
     return (_row(company), sorted(company.people.values_list("id", "email")))
 
 
+def _import(ws):
+    return CsvImport.objects.create(product=_product(ws), kind="insights", status="ready",
+                                    rows=[{"key": "", "title": "", "text": "Hello", "author_name": "",
+                                           "author_email": "", "company_external_id": "", "line": 2}])
+
+
+def _imports_of(product):
+    return (_row(product), sorted(CsvImport.objects.filter(product_id=product.id).values_list("id", "status")))
+
+
 # API: router basename -> Route (covers every detail route of the viewset, incl. @action(detail=True)).
 API = {
     "company": Route(build=_company, payload=lambda c: {"name": "Pwned", "revenue": "1", "version": c.version}),
@@ -81,6 +91,16 @@ PAGES = {
     "discovery:company": Route(build=_company, kwargs=lambda c: {"product_id": c.product_id, "company_id": c.id},
                                payload=lambda c: {"name": "Pwned", "currency": "EUR", "version": c.version},
                                snapshot=_company_and_people),
+    "discovery:imports": Exempt(
+        "Editor-only page (viewers get 403 on GET, where the matrix asserts 200). Outsider 404 on GET/POST and "
+        "viewer 403 with nothing stored: tests/discovery/test_pages.py (test_import_pages_outsider_404_viewer_403)."),
+    "discovery:import": Exempt(
+        "Editor-only page (viewers get 403 on GET, where the matrix asserts 200). Outsider 404 on GET/POST and "
+        "viewer 403 with the import unchanged: tests/discovery/test_pages.py "
+        "(test_import_pages_outsider_404_viewer_403)."),
+    "discovery:import_reading": Exempt(
+        "Editor-only htmx partial (GET only). Outsider 404 and viewer 403: tests/discovery/test_pages.py "
+        "(test_import_pages_outsider_404_viewer_403)."),
     "discovery:inbox": Route(build=_product, payload=lambda p: {"text": "Pwned"}, snapshot=_insights_of),
     "discovery:insight": Route(build=_insight, kwargs=lambda i: {"product_id": i.product_id, "insight_id": i.id},
                                payload=lambda i: {"text": "Pwned", "state": "archived", "version": i.version},
