@@ -15,13 +15,13 @@ from .factories import CompanyFactory
 pytestmark = pytest.mark.django_db
 
 COMPANIES_CSV = (
-    "Name,Domain,Segment,Revenue,Currency,Plan,External ID\n"
-    "Globex,globex.com,Enterprise,\"1,200,000\",eur,Enterprise,crm-1\n"
-    "Initech,initech.com,,48000,EUR,Team,crm-2\n"
-    ",nameless.com,,,,,crm-3\n"
-    "Hooli,hooli.com,Nowhere,10,EUR,,crm-4\n"
-    "Bad,not a domain,,,,,crm-5\n"
-).encode()
+    b"Name,Domain,Segment,Revenue,Currency,Plan,External ID\n"
+    b"Globex,globex.com,Enterprise,\"1,200,000\",eur,Enterprise,crm-1\n"
+    b"Initech,initech.com,,48000,EUR,Team,crm-2\n"
+    b",nameless.com,,,,,crm-3\n"
+    b"Hooli,hooli.com,Nowhere,10,EUR,,crm-4\n"
+    b"Bad,not a domain,,,,,crm-5\n"
+)
 
 
 def _staged(user, product, kind, data, capture):

@@ -94,7 +94,7 @@ def test_file_triage_and_highlight_an_insight(client_as, editor, world, product)
 @pytest.mark.parametrize("n", [3, 30])
 def test_inbox_and_companies_queries_do_not_grow(client_as, viewer, workspace, product, n,
                                                  django_assert_max_num_queries):
-    for i in range(n):
+    for _ in range(n):
         company = CompanyFactory(product=product)
         InsightFactory(product=product, company=company)
     client = client_as(viewer)
