@@ -87,3 +87,10 @@ class CsvImportForm(forms.Form):
                              help_text="Companies: name, domain, segment, revenue, currency, plan, tier, external id. "
                                        "Insights: text, title, email, name, company (external id), id.")
     file = forms.FileField(label="CSV file", help_text="UTF-8 (or Excel's CSV), up to 20 MB, with a header row.")
+
+
+class IntakeForm(forms.Form):
+    form_enabled = forms.BooleanField(label="The feedback form is open", required=False)
+    form_origins = forms.CharField(label="Sites that may show the form", required=False, max_length=4000,
+                                   widget=forms.Textarea(attrs={"rows": 3}),
+                                   help_text="One origin per line, e.g. https://app.example.com")

@@ -188,3 +188,54 @@ class CsvImport(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} import {self.filename}"
+
+
+class Intake(models.Model):
+    """How a product's inbox receives feedback from outside: the e-mail address token
+    (`<email_token>@INBOUND_EMAIL_DOMAIN`) and the embeddable form's public key with the origins
+    (web sites) that may post to it. Made on first use."""
+
+    product = models.OneToOneField("roadmaps.Product", on_delete=models.CASCADE, related_name="discovery_intake")
+    email_token = models.CharField(max_length=24, unique=True)
+    form_key = models.CharField(max_length=48, unique=True)
+    form_enabled = models.BooleanField(default=False)
+    # One origin per line, e.g. https://app.example.com (scheme, host and port; no path).
+    form_origins = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    def __str__(self):
+        return f"Intake of {self.product_id}"
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/").lower() for o in self.form_origins.splitlines() if o.strip()]
+
+    @property
+    def email_address(self) -> str:
+        return f"{self.email_token}@{settings.INBOUND_EMAIL_DOMAIN}"
+
+
+class InboundEmail(models.Model):
+    """A message received by the SMTP listener for one product, filed by the worker. (product,
+    message_id) is unique: a message delivered twice is filed once."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        FILED = "filed", "Filed"
+        REFUSED = "refused", "Refused"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="inbound_emails")
+    message_id = models.CharField(max_length=100)
+    raw = models.BinaryField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.CharField(max_length=300, blank=True)
+    insight = models.ForeignKey(Insight, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "message_id"],
+                                               name="discovery_inbound_unique_message")]
+
+    def __str__(self):
+        return self.message_id

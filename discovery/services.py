@@ -1,11 +1,12 @@
 """Writes of the discovery app: companies, people, the insights inbox and highlights. Every
 user-facing write checks the actor's role first; updates need the version the client read."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
@@ -15,7 +16,7 @@ from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
 from .intake import email_domain, validate_items
-from .models import Company, CsvImport, Highlight, Insight, Person
+from .models import Company, CsvImport, Highlight, InboundEmail, Insight, Intake, Person
 
 REVENUE_MAX = Decimal("999999999999.99")
 COMPANY_FIELDS = ["name", "domain", "segment", "revenue", "currency", "plan", "tier", "external_id"]
@@ -536,3 +537,127 @@ def _companies_apply(*, product, rows: list[dict]) -> dict:
     Company.objects.bulk_create(list(new.values()), batch_size=1000)
     Company.objects.bulk_update(list(changed.values()), fields, batch_size=1000)
     return {"created": len(new), "updated": len(changed)}
+
+
+# --- intake channels: e-mail and the embeddable form --------------------------------------------------
+def intake_of(product) -> Intake:
+    """The product's intake settings (e-mail token, form key), made on first use."""
+    import secrets
+
+    intake = Intake.objects.filter(product=product).first()
+    if intake is not None:
+        return intake
+    try:
+        with transaction.atomic():
+            return Intake.objects.create(product=product, email_token=secrets.token_hex(6),
+                                         form_key="pmhf_" + secrets.token_urlsafe(18))
+    except IntegrityError:  # another request made it first
+        return Intake.objects.get(product=product)
+
+
+@transaction.atomic
+def intake_update(*, user, product, data: dict, version: int | None = None) -> Intake:
+    """Admins open or close the feedback form and list the web origins that may post to it."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    intake = intake_of(product)
+    version_claim(instance=intake, expected_version=version)
+    clean = {}
+    if "form_enabled" in data:
+        clean["form_enabled"] = bool(data["form_enabled"])
+    if "form_origins" in data:
+        origins = []
+        for line in (data["form_origins"] or "").splitlines():
+            origin = line.strip().rstrip("/").lower()
+            if not origin:
+                continue
+            if not re.fullmatch(r"https?://[a-z0-9.-]+(:\d{1,5})?", origin):
+                raise ValidationError({"form_origins": f"“{origin[:80]}” is not an origin such as "
+                                                       f"https://app.example.com."})
+            origins.append(origin)
+        if len(origins) > 20:
+            raise ValidationError({"form_origins": "At most 20 origins."})
+        clean["form_origins"] = "\n".join(origins)
+    if model_update(instance=intake, data=clean, fields=["form_enabled", "form_origins"]):
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="changed the feedback form",
+                        target=product, data={"enabled": intake.form_enabled})
+    return intake
+
+
+@transaction.atomic
+def intake_rotate_keys(*, user, product) -> Intake:
+    """New e-mail address and form key (the old ones stop working at once)."""
+    import secrets
+
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    intake = intake_of(product)
+    Intake.objects.filter(pk=intake.pk).update(email_token=secrets.token_hex(6),
+                                               form_key="pmhf_" + secrets.token_urlsafe(18))
+    intake.refresh_from_db()
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="renewed the intake address and key",
+                    target=product)
+    return intake
+
+
+def inbound_product_for(address: str):
+    """The product whose inbox `address` is (`<token>@INBOUND_EMAIL_DOMAIN`), or None."""
+    local, _, domain = (address or "").strip().lower().rpartition("@")
+    if domain != settings.INBOUND_EMAIL_DOMAIN.lower() or not local:
+        return None
+    intake = (Intake.objects.select_related("product").filter(email_token=local.split("+")[0],
+                                                              product__deleted_at__isnull=True).first())
+    return intake.product if intake else None
+
+
+def inbound_email_receive(*, product, raw: bytes) -> InboundEmail | None:
+    """The SMTP listener accepted a message for `product`: store it once (by Message-ID) and let the
+    worker file it. Returns None for a message already received."""
+    from .inbound import message_key
+
+    message_id = ""
+    for line in raw[:20_000].split(b"\n"):
+        if line.lower().startswith(b"message-id:"):
+            message_id = line.split(b":", 1)[1].strip().decode("ascii", "replace")
+            break
+    key = message_key(message_id, raw)[:100]
+    with transaction.atomic():
+        email, created = InboundEmail.objects.get_or_create(product=product, message_id=key,
+                                                           defaults={"raw": raw})
+        if not created:
+            return None
+        from .tasks import inbound_email_file as task
+
+        task.delay_on_commit(email.id)
+    return email
+
+
+def inbound_email_file(*, email_id: int) -> str:
+    """Worker: file a received message as an insight (channel e-mail, key from its Message-ID, author
+    from From:). Guarded by the status, so a retry files nothing twice."""
+    from .inbound import parse
+    from .intake import validate_item
+
+    with transaction.atomic():
+        email = InboundEmail.objects.select_for_update(of=("self",)).select_related("product").filter(
+            pk=email_id).first()
+        if email is None or email.status != InboundEmail.Status.RECEIVED:
+            return "skipped"
+        item, _ = parse(bytes(email.raw))
+        row, errors = validate_item(item)
+        if errors:
+            email.status, email.error = InboundEmail.Status.REFUSED, str(errors)[:300]
+        else:
+            _intake_rows(product=email.product, rows=[row], channel=Insight.Channel.EMAIL, user=None)
+            email.insight = Insight.objects.filter(product=email.product, key=row["key"]).first()
+            email.status = InboundEmail.Status.FILED
+        email.raw = None
+        email.save(update_fields=["status", "error", "insight", "raw"])
+        return email.status
+
+
+def form_insight_submit(*, intake: Intake, text: str, email: str = "", name: str = "", title: str = "") -> dict:
+    """An insight from the embeddable feedback form (anonymous, rate limited by the view)."""
+    if not intake.form_enabled:
+        raise ValidationError({"key": "This feedback form is closed."})
+    return insights_intake(product=intake.product, items=[{"text": text, "email": email, "name": name,
+                                                           "title": title}],
+                           channel=Insight.Channel.FORM, check_role=False)

@@ -42,3 +42,12 @@ def csv_import_apply(import_id: int) -> str:
     from . import services
 
     return services.csv_import_apply(import_id=import_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=3, autoretry_for=(ConnectionError,),
+             retry_backoff=True, soft_time_limit=100, time_limit=120)
+def inbound_email_file(email_id: int) -> str:
+    """File a message received by the SMTP listener as an insight; a retry does nothing twice."""
+    from . import services
+
+    return services.inbound_email_file(email_id=email_id)

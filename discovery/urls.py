@@ -12,6 +12,7 @@ urlpatterns = [
     path(P + "companies/<int:company_id>/", views.CompanyView.as_view(), name="company"),
     path(P + "inbox/", views.InboxView.as_view(), name="inbox"),
     path(P + "inbox/<int:insight_id>/", views.InsightView.as_view(), name="insight"),
+    path(P + "intake/", views.IntakeView.as_view(), name="intake"),
     path(P + "import/", views.ImportsView.as_view(), name="imports"),
     path(P + "import/<int:import_id>/", views.ImportView.as_view(), name="import"),
     path(P + "import/<int:import_id>/reading/", views.ImportReadingView.as_view(), name="import_reading"),

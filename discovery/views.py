@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views import View
 
 from pmhub.errors import Conflict
@@ -14,7 +15,7 @@ from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
-from .forms import CompanyForm, CsvImportForm, HighlightForm, InsightEditForm, InsightForm, PersonForm
+from .forms import CompanyForm, CsvImportForm, HighlightForm, InsightEditForm, InsightForm, IntakeForm, PersonForm
 from .models import CsvImport, Highlight, Insight
 
 
@@ -268,3 +269,42 @@ class ImportReadingView(ProductPageMixin, View):
         if job.status not in (CsvImport.Status.PARSING, CsvImport.Status.APPLYING):
             response["HX-Refresh"] = "true"
         return response
+
+
+class IntakeView(ProductPageMixin, View):
+    """Admins see the product's feedback e-mail address and form key, open the embeddable form and
+    list the sites allowed to show it, and renew both secrets."""
+
+    required_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def _render(self, request, form=None, status=200):
+        intake = services.intake_of(self.product)
+        form = form or IntakeForm(initial={"form_enabled": intake.form_enabled, "form_origins": intake.form_origins})
+        script = request.build_absolute_uri(static("discovery/feedback.js"))
+        context = self.get_context_data(intake=intake, object=intake, form=form, script_url=script,
+                                        nav_section="discovery")
+        return render(request, "discovery/intake.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        if request.POST.get("action") == "rotate":
+            services.intake_rotate_keys(user=request.user, product=self.product)
+            messages.success(request, "New address and key: update your forwarding and embedded forms.")
+            return redirect("discovery:intake", ws=ws, product_id=product_id)
+        form = IntakeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.intake_update(user=request.user, product=self.product, data=form.cleaned_data,
+                                       version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "intake settings")
+                return self._render(request, form=form, status=409)
+            else:
+                messages.success(request, "Feedback form saved.")
+                return redirect("discovery:intake", ws=ws, product_id=product_id)
+        return self._render(request, form=form, status=400)

@@ -45,6 +45,7 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Inbox", "discovery:inbox", ("discovery:inbox", "discovery:insight")),
         ("Companies", "discovery:companies", ("discovery:companies", "discovery:company")),
         ("Import", "discovery:imports", ("discovery:imports", "discovery:import"), 20),
+        ("Intake", "discovery:intake", ("discovery:intake",), 30),
     ]),
 ]
 

@@ -52,6 +52,7 @@ READS = {
     "reports.webhook_sign": "pure: HMAC of a body",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
+    "discovery.inbound_product_for": "looks a product up by its feedback e-mail address",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -60,6 +61,7 @@ _BACK = "tests/backlog/test_success_paths.py::"
 _DELI = "tests/delivery/test_success_paths.py::"
 _DISC = "tests/discovery/test_services.py::"
 _DIMP = "tests/discovery/test_imports.py::"
+_DINT = "tests/discovery/test_intake.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
@@ -200,6 +202,12 @@ SUCCESS_TESTS = {
     "discovery.csv_import_parse": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
     "discovery.csv_import_confirm": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
     "discovery.csv_import_apply": _DIMP + "test_insights_csv_files_rows_once_per_id",
+    "discovery.intake_of": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.intake_update": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.intake_rotate_keys": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.inbound_email_receive": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
+    "discovery.inbound_email_file": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
+    "discovery.form_insight_submit": _DINT + "test_form_post_from_a_listed_origin_files_an_insight",
     # reports
     "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
     "reports.notification_email_deliver": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",

@@ -56,7 +56,7 @@ MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
-    "discovery:imports": "editor",
+    "discovery:imports": "editor", "discovery:intake": "admin",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 

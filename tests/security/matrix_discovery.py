@@ -101,6 +101,10 @@ PAGES = {
     "discovery:import_reading": Exempt(
         "Editor-only htmx partial (GET only). Outsider 404 and viewer 403: tests/discovery/test_pages.py "
         "(test_import_pages_outsider_404_viewer_403)."),
+    "discovery:intake": Exempt(
+        "Admin-only page (members below admin get 403 on GET, where the matrix asserts 200). Outsider 404 on "
+        "GET/POST and editor 403 with nothing changed: tests/discovery/test_intake.py "
+        "(test_intake_page_outsider_404_editor_403)."),
     "discovery:inbox": Route(build=_product, payload=lambda p: {"text": "Pwned"}, snapshot=_insights_of),
     "discovery:insight": Route(build=_insight, kwargs=lambda i: {"product_id": i.product_id, "insight_id": i.id},
                                payload=lambda i: {"text": "Pwned", "state": "archived", "version": i.version},
