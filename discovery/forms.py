@@ -94,3 +94,52 @@ class IntakeForm(forms.Form):
     form_origins = forms.CharField(label="Sites that may show the form", required=False, max_length=4000,
                                    widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text="One origin per line, e.g. https://app.example.com")
+
+
+class IdeaForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False)
+    status = forms.ChoiceField(label="Public status", choices=[])
+    published = forms.BooleanField(label="Published on the portal", required=False)
+    epics = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    stories = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    initiative = forms.ModelChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        from backlog.models import Epic, Story
+        from roadmaps.models import Initiative
+
+        from .models import Idea
+
+        self.fields["status"].choices = Idea.Status.choices
+        self.fields["epics"].queryset = Epic.objects.filter(product=product).order_by("title")
+        self.fields["stories"].queryset = Story.objects.filter(
+            pk__in=list(Story.objects.filter(product=product).order_by("rank").values_list("pk", flat=True)[:300]))
+        self.fields["initiative"].queryset = Initiative.objects.filter(product=product).order_by("title")
+
+    @classmethod
+    def initial_for(cls, idea) -> dict:
+        return {"title": idea.title, "description": idea.description, "status": idea.status,
+                "published": idea.published, "epics": list(idea.epics.values_list("pk", flat=True)),
+                "stories": list(idea.stories.values_list("pk", flat=True)), "initiative": idea.initiative_id}
+
+
+class PortalForm(forms.Form):
+    enabled = forms.BooleanField(label="The portal is open to the public", required=False)
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(label="Address", max_length=60, help_text="The portal lives at /portal/<address>/.")
+    intro = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, required=False)
+    colour = forms.CharField(max_length=7, initial="#1f6feb", widget=forms.TextInput(attrs={"type": "color"}))
+
+
+class ReleaseNoteForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+    release = forms.ModelChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        from roadmaps.models import Release
+
+        self.fields["release"].queryset = Release.objects.filter(product=product).order_by("name")

@@ -239,3 +239,173 @@ class InboundEmail(models.Model):
 
     def __str__(self):
         return self.message_id
+
+
+# --- ideas and the public portal ----------------------------------------------------------------------
+class Portal(models.Model):
+    """A product's public ideas portal at /portal/<slug>/ (off by default). Visitors are not
+    workspace users: they sign in with an e-mailed link (docs/decisions/1604-portal-security.md)."""
+
+    product = models.OneToOneField("roadmaps.Product", on_delete=models.CASCADE, related_name="portal")
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    intro = models.TextField(blank=True, help_text="A sentence or two shown on top of the portal.")
+    colour = models.CharField(max_length=7, default="#1f6feb", help_text="Accent colour, e.g. #1f6feb.")
+    enabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    def __str__(self):
+        return self.name
+
+
+class Visitor(models.Model):
+    """Someone signed in to one portal by e-mail link. Never shown to other visitors by e-mail."""
+
+    portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="visitors")
+    email = models.EmailField(max_length=190)
+    name = models.CharField(max_length=80, blank=True)
+    unsubscribed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["portal", "email"], name="discovery_visitor_unique_email")]
+
+    def __str__(self):
+        return self.name or "A visitor"
+
+    @property
+    def public_name(self) -> str:
+        """What other visitors see: the chosen name, else the part before the @ cut short."""
+        return self.name or (self.email.split("@")[0][:3] + "…")
+
+
+class MagicLink(models.Model):
+    """A single-use, expiring sign-in link (only its hash is stored)."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Sign-in link of visitor {self.visitor_id}"
+
+
+class Idea(models.Model):
+    """What customers ask for, in their words, on the portal (or filed by the PM). Not an epic: an
+    idea is demand, an epic is work; the PM links one to the other (docs/decisions/1600)."""
+
+    class Status(models.TextChoices):
+        UNDER_CONSIDERATION = "under_consideration", "Under consideration"
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        SHIPPED = "shipped", "Shipped"
+        NOT_PLANNED = "not_planned", "Not planned"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="ideas")
+    title = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNDER_CONSIDERATION)
+    published = models.BooleanField(default=False)
+    author = models.ForeignKey(Visitor, null=True, blank=True, on_delete=models.SET_NULL, related_name="ideas")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged")
+    epics = models.ManyToManyField("backlog.Epic", blank=True, related_name="ideas")
+    stories = models.ManyToManyField("backlog.Story", blank=True, related_name="ideas")
+    initiative = models.ForeignKey("roadmaps.Initiative", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="ideas")
+    # Kept by services: votes counted once per visitor; demand = votes weighted (discovery/demand.py).
+    vote_count = models.PositiveIntegerField(default=0)
+    demand = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
+
+    class Meta:
+        ordering = ["-vote_count", "-id"]
+        indexes = [models.Index(fields=["product", "published", "-demand", "-id"], name="discovery_idea_demand")]
+
+    def __str__(self):
+        return self.title
+
+
+class Vote(models.Model):
+    class Importance(models.IntegerChoices):
+        NICE = 1, "Nice to have"
+        IMPORTANT = 2, "Important"
+        CRITICAL = 3, "Critical"
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="votes")
+    importance = models.PositiveSmallIntegerField(choices=Importance.choices, default=Importance.IMPORTANT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea", "visitor"], name="discovery_vote_once")]
+        indexes = [models.Index(fields=["visitor", "idea"], name="discovery_vote_visitor")]
+
+    def __str__(self):
+        return f"Vote on idea {self.idea_id}"
+
+
+class Follow(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="follows")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="follows")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea", "visitor"], name="discovery_follow_once")]
+
+    def __str__(self):
+        return f"Follow of idea {self.idea_id}"
+
+
+class Comment(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="comments")
+    visitor = models.ForeignKey(Visitor, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class ReleaseNote(models.Model):
+    """What shipped, in customers' words, on the portal and in its Atom feed."""
+
+    portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="release_notes")
+    title = models.CharField(max_length=160)
+    body = models.TextField()
+    release = models.ForeignKey("roadmaps.Release", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    published_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self):
+        return self.title
+
+
+class ShippedMail(models.Model):
+    """(idea, address) told that the idea shipped: a retried or repeated run mails nobody twice."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(max_length=190)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea", "email"], name="discovery_shipped_mail_once")]
+
+    def __str__(self):
+        return f"Shipped idea {self.idea_id} mailed"

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from pmhub.access import workspace_ids_for
 
 from .demand import highlight_weight
-from .models import Company, Highlight, Insight, Person
+from .models import Company, Highlight, Idea, Insight, Person, Vote
 
 INBOX_PAGE = 50
 
@@ -120,3 +120,32 @@ def askers_of(*, story=None, epic=None) -> dict:
 
 def insights_revenue(*, product) -> Decimal:
     return Company.objects.filter(product=product).aggregate(total=Sum("revenue"))["total"] or Decimal(0)
+
+
+def ideas_by_demand(*, product, show: str = "all"):
+    """The product's unmerged ideas, highest customer demand first (index discovery_idea_demand)."""
+    qs = Idea.objects.filter(product=product, merged_into__isnull=True)
+    if show == "published":
+        qs = qs.filter(published=True)
+    elif show == "review":
+        qs = qs.filter(published=False)
+    return qs.order_by("-demand", "-vote_count", "-id")
+
+
+def idea_askers(*, idea) -> dict:
+    """Who asked for an idea: the voters' companies (by e-mail domain), their total revenue per
+    currency and their segments, and how many voters belong to no known company. Two queries."""
+    from .intake import email_domain
+
+    emails = list(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
+    domains = {email_domain(e) for e in emails} - {""}
+    companies = list(Company.objects.filter(product_id=idea.product_id, domain__in=domains)
+                     .select_related("segment").order_by("-revenue", "name"))
+    known = {c.domain for c in companies}
+    revenue: dict[str, Decimal] = {}
+    for c in companies:
+        if c.revenue is not None:
+            revenue[c.currency] = revenue.get(c.currency, Decimal(0)) + c.revenue
+    return {"companies": companies, "revenue": sorted(revenue.items()),
+            "segments": sorted({c.segment.name for c in companies if c.segment_id}),
+            "voters": len(emails), "unknown": sum(1 for e in emails if email_domain(e) not in known)}

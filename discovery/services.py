@@ -16,7 +16,23 @@ from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
 from .intake import email_domain, validate_items
-from .models import Company, CsvImport, Highlight, InboundEmail, Insight, Intake, Person
+from .models import (
+    Comment,
+    Company,
+    CsvImport,
+    Follow,
+    Highlight,
+    Idea,
+    InboundEmail,
+    Insight,
+    Intake,
+    MagicLink,
+    Person,
+    Portal,
+    ReleaseNote,
+    Visitor,
+    Vote,
+)
 
 REVENUE_MAX = Decimal("999999999999.99")
 COMPANY_FIELDS = ["name", "domain", "segment", "revenue", "currency", "plan", "tier", "external_id"]
@@ -661,3 +677,438 @@ def form_insight_submit(*, intake: Intake, text: str, email: str = "", name: str
     return insights_intake(product=intake.product, items=[{"text": text, "email": email, "name": name,
                                                            "title": title}],
                            channel=Insight.Channel.FORM, check_role=False)
+
+
+# --- the portal (docs/decisions/1604-portal-security.md) ----------------------------------------------
+PORTAL_FIELDS = ["slug", "name", "intro", "colour", "enabled"]
+LINK_MAX_AGE_MINUTES = 30
+
+
+@transaction.atomic
+def portal_save(*, user, product, data: dict, version: int | None = None) -> Portal:
+    """Open (or change) the product's public portal: slug, name, intro, colour, on/off. Admins only."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    clean = {k: v for k, v in data.items() if k in PORTAL_FIELDS}
+    errors = {}
+    if "slug" in clean and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,59}", clean["slug"] or ""):
+        errors["slug"] = "2 to 60 lower-case letters, digits and dashes."
+    if "colour" in clean and not re.fullmatch(r"#[0-9a-fA-F]{6}", clean["colour"] or ""):
+        errors["colour"] = "A colour such as #1f6feb."
+    if "name" in clean and not (clean["name"] or "").strip():
+        errors["name"] = "Name the portal."
+    if errors:
+        raise ValidationError(errors)
+    portal = Portal.objects.filter(product=product).first()
+    taken = {"slug": "Another portal has this address."}
+    if clean.get("slug") and Portal.objects.filter(slug=clean["slug"]).exclude(product=product).exists():
+        raise ValidationError(taken)
+    if portal is None:
+        with duplicate_as(taken):
+            portal = Portal.objects.create(product=product, **{"name": product.name, "slug": f"p{product.id}"} | clean)
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="set up the ideas portal", target=product)
+        return portal
+    version_claim(instance=portal, expected_version=version)
+    with duplicate_as(taken):
+        if model_update(instance=portal, data=clean, fields=PORTAL_FIELDS):
+            activity_record(workspace_id=product.workspace_id, actor=user, verb="changed the ideas portal",
+                            target=product, data={"enabled": portal.enabled})
+    return portal
+
+
+def _hash(raw: str) -> str:
+    from pmhub.models import hash_secret
+
+    return hash_secret(raw)
+
+
+def portal_signin_request(*, portal: Portal, email: str, name: str = "") -> None:
+    """Mail a single-use sign-in link (valid LINK_MAX_AGE_MINUTES) to `email`. The answer to the
+    visitor is the same whether the address is known or not; the view rate-limits the requests."""
+    import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    email = (email or "").strip().lower()
+    validate_email_address(email)
+    with transaction.atomic():
+        visitor, _ = Visitor.objects.get_or_create(portal=portal, email=email,
+                                                   defaults={"name": (name or "").strip()[:80]})
+        raw = secrets.token_urlsafe(32)
+        MagicLink.objects.create(visitor=visitor, token_hash=_hash(raw),
+                                 expires_at=timezone.now() + timedelta(minutes=LINK_MAX_AGE_MINUTES))
+        from functools import partial
+
+        from .tasks import portal_link_send
+
+        transaction.on_commit(partial(portal_link_send.delay, visitor.id, raw))
+
+
+def validate_email_address(email: str) -> None:
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid e-mail address."}) from None
+    if len(email) > 190:
+        raise ValidationError({"email": "At most 190 characters."})
+
+
+def portal_link_mail(*, visitor_id: int, raw: str) -> None:
+    """Worker: send the sign-in link."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from pmhub.utils import mail_subject
+
+    visitor = Visitor.objects.select_related("portal").filter(pk=visitor_id).first()
+    if visitor is None:
+        return
+    url = settings.SITE_URL + reverse("portal:link", kwargs={"slug": visitor.portal.slug, "token": raw})
+    send_mail(mail_subject(f"Sign in to {visitor.portal.name}"),
+              f"Open this link to sign in to {visitor.portal.name} (valid for {LINK_MAX_AGE_MINUTES} minutes, "
+              f"once):\n\n{url}\n\nIf you did not ask for it, ignore this e-mail.\n",
+              None, [visitor.email])
+
+
+def portal_signin_consume(*, portal: Portal, raw: str) -> Visitor | None:
+    """Use a sign-in link: the visitor, or None for a link unknown, used, expired or of another portal."""
+    from django.utils import timezone
+
+    with transaction.atomic():
+        link = (MagicLink.objects.select_for_update(of=("self",)).select_related("visitor")
+                .filter(token_hash=_hash(raw or ""), visitor__portal=portal).first())
+        if link is None or link.used_at is not None or link.expires_at <= timezone.now():
+            return None
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        return link.visitor
+
+
+def _visible_idea(visitor: Visitor, idea: Idea) -> None:
+    """A visitor acts only on published ideas of their portal's product (or their own submissions)."""
+    from django.http import Http404
+
+    if idea.product_id != visitor.portal.product_id or idea.merged_into_id or not (
+            idea.published or idea.author_id == visitor.id):
+        raise Http404("No such idea.")
+
+
+def _text_of(value, name, limit, required=True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({name: "This field is required."})
+    if len(value) > limit or "\x00" in value:
+        raise ValidationError({name: f"At most {limit:,} characters."})
+    return value
+
+
+@transaction.atomic
+def idea_submit(*, visitor: Visitor, title: str, description: str = "") -> Idea:
+    """A visitor submits an idea; the PM publishes it (until then only its author sees it). The
+    author votes for it and follows it."""
+    idea = Idea.objects.create(product_id=visitor.portal.product_id, title=_text_of(title, "title", 160),
+                               description=_text_of(description, "description", 5000, required=False),
+                               author=visitor)
+    Follow.objects.create(idea=idea, visitor=visitor)
+    idea_vote(visitor=visitor, idea=idea, importance=Vote.Importance.IMPORTANT)
+    activity_record(workspace_id=visitor.portal.product.workspace_id, actor=None, verb="received portal idea",
+                    target=idea)
+    return idea
+
+
+@transaction.atomic
+def idea_vote(*, visitor: Visitor, idea: Idea, importance: int) -> Vote:
+    """Vote once per idea (a second vote changes the importance); voting follows the idea."""
+    _visible_idea(visitor, idea)
+    if importance not in Vote.Importance.values:
+        raise ValidationError({"importance": "Nice to have, important or critical."})
+    vote, _ = Vote.objects.update_or_create(idea=idea, visitor=visitor, defaults={"importance": importance})
+    Follow.objects.get_or_create(idea=idea, visitor=visitor)
+    idea_recount(idea_ids=[idea.id])
+    return vote
+
+
+@transaction.atomic
+def idea_unvote(*, visitor: Visitor, idea: Idea) -> None:
+    _visible_idea(visitor, idea)
+    Vote.objects.filter(idea=idea, visitor=visitor).delete()
+    idea_recount(idea_ids=[idea.id])
+
+
+@transaction.atomic
+def idea_follow(*, visitor: Visitor, idea: Idea, follow: bool = True) -> None:
+    _visible_idea(visitor, idea)
+    if follow:
+        Follow.objects.get_or_create(idea=idea, visitor=visitor)
+    else:
+        Follow.objects.filter(idea=idea, visitor=visitor).delete()
+
+
+@transaction.atomic
+def idea_comment(*, idea: Idea, body: str, visitor: Visitor | None = None, user=None) -> Comment:
+    """A visitor (on the portal) or a workspace member (editor) comments on an idea."""
+    if visitor is not None:
+        _visible_idea(visitor, idea)
+    else:
+        require_role(user=user, workspace_id=idea.product.workspace_id, role=Role.EDITOR)
+    return Comment.objects.create(idea=idea, visitor=visitor, user=user, body=_text_of(body, "body", 5000))
+
+
+def idea_recount(*, idea_ids) -> None:
+    """Votes counted once per visitor, and the idea's customer demand: the sum over votes of
+    importance x the revenue factor of the voter's company (found by e-mail domain) x its segment
+    weight (discovery/demand.py). One read of votes, one bulk update."""
+    from backlog.models import BacklogSettings
+
+    from .demand import highlight_weight
+    from .intake import email_domain
+
+    ideas = list(Idea.objects.filter(pk__in=idea_ids).select_related("product"))
+    if not ideas:
+        return
+    product_ids = {i.product_id for i in ideas}
+    weights = {pid: (w or {}) for pid, w in BacklogSettings.objects.filter(product_id__in=product_ids)
+               .values_list("product_id", "segment_weights")}
+    companies = {(c.product_id, c.domain): c for c in Company.objects.filter(product_id__in=product_ids)
+                 .exclude(domain="").select_related("segment")}
+    totals = {i.id: [0, Decimal(0)] for i in ideas}
+    product_of = {i.id: i.product_id for i in ideas}
+    for idea_id, importance, email in Vote.objects.filter(idea_id__in=totals).values_list(
+            "idea_id", "importance", "visitor__email"):
+        company = companies.get((product_of[idea_id], email_domain(email)))
+        segment_weight = 1.0
+        if company is not None and company.segment_id:
+            segment_weight = float(weights.get(product_of[idea_id], {}).get(company.segment.name, 1))
+        totals[idea_id][0] += 1
+        totals[idea_id][1] += highlight_weight(importance=importance, segment_weight=segment_weight,
+                                               revenue=company.revenue if company else None)
+    for idea in ideas:
+        idea.vote_count, idea.demand = totals[idea.id][0], totals[idea.id][1].quantize(Decimal("0.01"))
+    Idea.objects.bulk_update(ideas, ["vote_count", "demand"])
+
+
+IDEA_FIELDS = ["title", "description", "status", "published", "initiative"]
+
+
+def _check_idea_links(product, data: dict) -> None:
+    errors = {}
+    for name in ("epics", "stories"):
+        for obj in data.get(name) or []:
+            if obj.product_id != product.id:
+                errors[name] = "Link work of this product only."
+    if data.get("initiative") is not None and data["initiative"].product_id != product.id:
+        errors["initiative"] = "Link an initiative of this product."
+    if "status" in data and data["status"] not in Idea.Status.values:
+        errors["status"] = "A public status."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def idea_create(*, user, product, data: dict) -> Idea:
+    """The PM files an idea (e.g. from a call) and may link it to work at once."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    _check_idea_links(product, data)
+    idea = Idea(product=product, created_by=user, title=_text_of(data.get("title"), "title", 160),
+                description=_text_of(data.get("description"), "description", 5000, required=False))
+    for f in ("status", "published", "initiative"):
+        if f in data and data[f] is not None:
+            setattr(idea, f, data[f])
+    idea.save()
+    idea.epics.set(data.get("epics") or [])
+    idea.stories.set(data.get("stories") or [])
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="created idea", target=idea)
+    return idea
+
+
+@transaction.atomic
+def idea_update(*, user, idea: Idea, data: dict, version: int | None = None) -> Idea:
+    """Curate an idea: publish it, set its public status, link it to epics, stories or an initiative.
+    Setting `shipped` by hand notifies its people like shipping the linked work does."""
+    product = idea.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    version_claim(instance=idea, expected_version=version)
+    _check_idea_links(product, data)
+    clean = {k: v for k, v in data.items() if k in IDEA_FIELDS}
+    if "title" in clean:
+        clean["title"] = _text_of(clean["title"], "title", 160)
+    was = idea.status
+    if model_update(instance=idea, data=clean, fields=IDEA_FIELDS):
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="curated idea", target=idea)
+    if "epics" in data:
+        idea.epics.set(data["epics"] or [])
+    if "stories" in data:
+        idea.stories.set(data["stories"] or [])
+    if idea.status == Idea.Status.SHIPPED and was != Idea.Status.SHIPPED:
+        _ideas_shipped(ideas=[idea])
+    return idea
+
+
+@transaction.atomic
+def idea_merge(*, user, idea: Idea, into: Idea) -> Idea:
+    """Merge a duplicate into another idea of the same product: votes and followers move over and
+    nobody is counted twice (a visitor who voted for both keeps the higher importance); comments
+    move too; the duplicate is unpublished and points to the idea it was merged into."""
+    require_role(user=user, workspace_id=idea.product.workspace_id, role=Role.EDITOR)
+    if into.pk == idea.pk or into.product_id != idea.product_id or into.merged_into_id:
+        raise ValidationError({"into": "Merge into another, unmerged idea of the same product."})
+    ours = {v.visitor_id: v for v in Vote.objects.filter(idea=into)}
+    for vote in Vote.objects.filter(idea=idea):
+        kept = ours.get(vote.visitor_id)
+        if kept is None:
+            Vote.objects.create(idea=into, visitor_id=vote.visitor_id, importance=vote.importance)
+        elif vote.importance > kept.importance:
+            Vote.objects.filter(pk=kept.pk).update(importance=vote.importance)
+    followers = set(Follow.objects.filter(idea=into).values_list("visitor_id", flat=True))
+    Follow.objects.bulk_create([Follow(idea=into, visitor_id=v) for v in
+                                Follow.objects.filter(idea=idea).values_list("visitor_id", flat=True)
+                                if v not in followers])
+    Comment.objects.filter(idea=idea).update(idea=into)
+    Vote.objects.filter(idea=idea).delete()
+    Follow.objects.filter(idea=idea).delete()
+    into.epics.add(*idea.epics.all())
+    into.stories.add(*idea.stories.all())
+    Idea.objects.filter(pk=idea.pk).update(merged_into=into, published=False)
+    idea.refresh_from_db()
+    idea_recount(idea_ids=[idea.id, into.id])
+    activity_record(workspace_id=idea.product.workspace_id, actor=user, verb="merged idea", target=into,
+                    data={"merged": idea.id})
+    return into
+
+
+@transaction.atomic
+def release_note_create(*, user, portal: Portal, title: str, body: str, release=None) -> ReleaseNote:
+    """Release notes on the portal and in its Atom feed."""
+    from django.utils import timezone
+
+    require_role(user=user, workspace_id=portal.product.workspace_id, role=Role.EDITOR)
+    if release is not None and release.product_id != portal.product_id:
+        raise ValidationError({"release": "A release of this product."})
+    note = ReleaseNote.objects.create(portal=portal, title=_text_of(title, "title", 160),
+                                      body=_text_of(body, "body", 20_000), release=release,
+                                      published_at=timezone.now(), created_by=user)
+    activity_record(workspace_id=portal.product.workspace_id, actor=user, verb="published release notes",
+                    target=portal.product, data={"title": note.title})
+    return note
+
+
+# --- the loop closed: linked work ships -> ideas shipped -> one e-mail per person ----------------------
+def ideas_ship_for_release(*, release_id: int) -> list[int]:
+    """Worker (on `release_shipped`): every unshipped idea linked to an epic or a story of the
+    release, or to an epic whose stories are in it, is shipped, and its people get one e-mail."""
+    from django.db.models import Q
+
+    with transaction.atomic():
+        ideas = list(Idea.objects.select_for_update(of=("self",)).filter(
+            Q(epics__release_id=release_id) | Q(stories__epic__release_id=release_id)
+            | Q(stories__release_scope_items__release_id=release_id),
+            merged_into__isnull=True).exclude(status=Idea.Status.SHIPPED).distinct())
+        _ideas_shipped(ideas=ideas)
+    return [i.id for i in ideas]
+
+
+def _ideas_shipped(*, ideas: list[Idea]) -> None:
+    from django.utils import timezone
+
+    if not ideas:
+        return
+    now = timezone.now()
+    Idea.objects.filter(pk__in=[i.id for i in ideas]).update(status=Idea.Status.SHIPPED, shipped_at=now)
+    for idea in ideas:
+        webhook_emit(workspace_id=idea.product.workspace_id, event="discovery.idea.shipped",
+                     payload={"id": idea.id, "product": idea.product_id})
+    from functools import partial
+
+    from .tasks import ideas_shipped_mail
+
+    transaction.on_commit(partial(ideas_shipped_mail.delay, [i.id for i in ideas]))
+
+
+def shipped_recipients(*, idea_ids: list[int]) -> dict[str, dict]:
+    """{e-mail: {"ideas": [idea ids], "visitor": visitor id or None}}: voters, followers (not
+    unsubscribed) and authors of insights highlighted for the ideas' work, each address once."""
+    people: dict[str, dict] = {}
+    visitors = (Visitor.objects.filter(unsubscribed=False)
+                .filter(models_q_votes_or_follows(idea_ids)).distinct().values_list("id", "email"))
+    for visitor_id, email in visitors:
+        ids = set(Vote.objects.filter(visitor_id=visitor_id, idea_id__in=idea_ids).values_list("idea_id", flat=True))
+        ids |= set(Follow.objects.filter(visitor_id=visitor_id, idea_id__in=idea_ids)
+                   .values_list("idea_id", flat=True))
+        people.setdefault(email, {"ideas": set(), "visitor": visitor_id})["ideas"] |= ids
+    for idea in Idea.objects.filter(pk__in=idea_ids).prefetch_related("epics", "stories"):
+        emails = (Highlight.objects.filter(models_q_work(idea)).exclude(insight__author_email="")
+                  .values_list("insight__author_email", flat=True).distinct())
+        for email in emails:
+            people.setdefault(email, {"ideas": set(), "visitor": None})["ideas"].add(idea.id)
+    return {e: {"ideas": sorted(v["ideas"]), "visitor": v["visitor"]} for e, v in people.items() if v["ideas"]}
+
+
+def models_q_votes_or_follows(idea_ids):
+    from django.db.models import Q
+
+    return Q(votes__idea_id__in=idea_ids) | Q(follows__idea_id__in=idea_ids)
+
+
+def models_q_work(idea):
+    from django.db.models import Q
+
+    return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all()))
+
+
+def ideas_shipped_mail(*, idea_ids: list[int]) -> int:
+    """Worker: one e-mail per person listing every shipped idea they asked for, voted for or
+    followed, with an unsubscribe link for portal visitors. A message per person, sent once per
+    (person, idea) thanks to the ShippedMail rows."""
+    from django.core import signing
+    from django.core.mail import EmailMultiAlternatives, get_connection
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from pmhub.utils import mail_subject
+
+    from .models import ShippedMail
+
+    sent = 0
+    ideas = {i.id: i for i in Idea.objects.filter(pk__in=idea_ids).select_related("product__portal")}
+    connection = get_connection()
+    for email, who in shipped_recipients(idea_ids=idea_ids).items():
+        fresh = []
+        for idea_id in who["ideas"]:
+            _, created = ShippedMail.objects.get_or_create(idea_id=idea_id, email=email)
+            if created:
+                fresh.append(ideas[idea_id])
+        if not fresh:
+            continue
+        portal = getattr(fresh[0].product, "portal", None)
+        unsubscribe = ""
+        if who["visitor"] and portal is not None:
+            token = signing.dumps({"v": who["visitor"]}, salt="discovery.unsubscribe")
+            unsubscribe = settings.SITE_URL + reverse("portal:unsubscribe", kwargs={"slug": portal.slug,
+                                                                                  "token": token})
+        context = {"ideas": fresh, "portal": portal, "unsubscribe": unsubscribe, "site": settings.SITE_URL}
+        message = EmailMultiAlternatives(
+            subject=mail_subject(f"Shipped: {fresh[0].title}" + (f" and {len(fresh) - 1} more" if len(fresh) > 1
+                                                                  else "")),
+            body=render_to_string("emails/discovery_shipped.txt", context), to=[email], connection=connection)
+        message.attach_alternative(render_to_string("emails/discovery_shipped.html", context), "text/html")
+        if unsubscribe:
+            message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message.send()
+        sent += 1
+    return sent
+
+
+def visitor_unsubscribe(*, token: str) -> Visitor | None:
+    """No sign-in: the signed token in the e-mail is the authority. Idempotent."""
+    from django.core import signing
+
+    try:
+        value = signing.loads(token, salt="discovery.unsubscribe")
+    except signing.BadSignature:
+        return None
+    visitor = Visitor.objects.filter(pk=value.get("v")).first()
+    if visitor is not None and not visitor.unsubscribed:
+        Visitor.objects.filter(pk=visitor.pk).update(unsubscribed=True)
+    return visitor

@@ -51,3 +51,28 @@ def inbound_email_file(email_id: int) -> str:
     from . import services
 
     return services.inbound_email_file(email_id=email_id)
+
+
+@shared_task(acks_late=True, max_retries=5, autoretry_for=(ConnectionError, OSError), retry_backoff=True,
+             soft_time_limit=50, time_limit=60)
+def portal_link_send(visitor_id: int, raw: str) -> None:
+    """Mail a portal sign-in link."""
+    from . import services
+
+    services.portal_link_mail(visitor_id=visitor_id, raw=raw)
+
+
+@shared_task(acks_late=True, max_retries=3, autoretry_for=(ConnectionError,), retry_backoff=True)
+def ideas_ship_for_release(release_id: int) -> list:
+    """A release shipped: ship the ideas linked to its work (and mail their people once)."""
+    from . import services
+
+    return services.ideas_ship_for_release(release_id=release_id)
+
+
+@shared_task(acks_late=True, max_retries=5, autoretry_for=(ConnectionError, OSError), retry_backoff=True)
+def ideas_shipped_mail(idea_ids: list) -> int:
+    """One e-mail per person about the ideas that shipped; ShippedMail rows make a retry send nothing twice."""
+    from . import services
+
+    return services.ideas_shipped_mail(idea_ids=idea_ids)

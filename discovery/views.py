@@ -15,8 +15,19 @@ from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
-from .forms import CompanyForm, CsvImportForm, HighlightForm, InsightEditForm, InsightForm, IntakeForm, PersonForm
-from .models import CsvImport, Highlight, Insight
+from .forms import (
+    CompanyForm,
+    CsvImportForm,
+    HighlightForm,
+    IdeaForm,
+    InsightEditForm,
+    InsightForm,
+    IntakeForm,
+    PersonForm,
+    PortalForm,
+    ReleaseNoteForm,
+)
+from .models import CsvImport, Highlight, Idea, Insight, Portal, ReleaseNote
 
 
 def _int(value):
@@ -307,4 +318,136 @@ class IntakeView(ProductPageMixin, View):
             else:
                 messages.success(request, "Feedback form saved.")
                 return redirect("discovery:intake", ws=ws, product_id=product_id)
+        return self._render(request, form=form, status=400)
+
+
+class IdeasView(ProductPageMixin, View):
+    """The product's ideas (portal submissions and the team's own), most demanded first."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        show = request.GET.get("show", "all")
+        ideas = selectors.ideas_by_demand(product=self.product, show=show)
+        page = Paginator(ideas, 50).get_page(request.GET.get("page"))
+        context = self.get_context_data(page=page, show=show, form=form or IdeaForm(product=self.product),
+                                        portal=Portal.objects.filter(product=self.product).first(),
+                                        nav_section="discovery")
+        return render(request, "discovery/ideas.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = IdeaForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                idea = services.idea_create(user=request.user, product=self.product, data=form.cleaned_data)
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, "Idea added.")
+                return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=idea.id)
+        return self._render(request, form=form, status=400)
+
+
+class IdeaView(ProductPageMixin, View):
+    """Curate one idea: publish, public status, linked work; merge a duplicate; answer on the portal."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _idea(self, idea_id):
+        return get_object_or_404(Idea.objects.select_related("initiative", "merged_into", "author"),
+                                 pk=idea_id, product=self.product)
+
+    def _render(self, request, idea, form=None, status=200, error=""):
+        form = form or IdeaForm(product=self.product, initial=IdeaForm.initial_for(idea))
+        context = self.get_context_data(
+            idea=idea, object=idea, form=form, error=error, askers=selectors.idea_askers(idea=idea),
+            comments=idea.comments.select_related("visitor", "user"),
+            merge_choices=Idea.objects.filter(product=self.product, merged_into__isnull=True).exclude(pk=idea.pk)
+            .order_by("title")[:300], nav_section="discovery")
+        return render(request, "discovery/idea.html", context, status=status)
+
+    def get(self, request, ws, product_id, idea_id):
+        return self._render(request, self._idea(idea_id))
+
+    def post(self, request, ws, product_id, idea_id):
+        idea = self._idea(idea_id)
+        action = request.POST.get("action")
+        try:
+            if action == "merge":
+                into = get_object_or_404(Idea, pk=_int(request.POST.get("into")), product=self.product)
+                services.idea_merge(user=request.user, idea=idea, into=into)
+                messages.success(request, f"Merged into “{into.title}”.")
+                return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=into.id)
+            if action == "comment":
+                services.idea_comment(idea=idea, user=request.user, body=request.POST.get("body", ""))
+                return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=idea.id)
+        except ValidationError as e:
+            return self._render(request, idea, status=400, error=" ".join(e.messages))
+        form = IdeaForm(request.POST, product=self.product)
+        if form.is_valid():
+            try:
+                services.idea_update(user=request.user, idea=idea, data=form.cleaned_data,
+                                     version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "idea")
+                return self._render(request, self._idea(idea_id), form=form, status=409)
+            else:
+                messages.success(request, "Idea saved.")
+                return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=idea.id)
+        return self._render(request, idea, form=form, status=400)
+
+
+class PortalSettingsView(ProductPageMixin, View):
+    """Admins open the product's public portal; editors publish release notes on it."""
+
+    required_role = Role.EDITOR
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, note_form=None, status=200):
+        portal = Portal.objects.filter(product=self.product).first()
+        initial = ({"enabled": portal.enabled, "name": portal.name, "slug": portal.slug, "intro": portal.intro,
+                    "colour": portal.colour} if portal else
+                   {"name": self.product.name, "slug": f"p{self.product.id}", "colour": "#1f6feb"})
+        context = self.get_context_data(
+            portal=portal, object=portal, form=form or PortalForm(initial=initial),
+            note_form=note_form or ReleaseNoteForm(product=self.product),
+            notes=ReleaseNote.objects.filter(portal=portal)[:20] if portal else [], nav_section="discovery")
+        return render(request, "discovery/portal_settings.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        if request.POST.get("action") == "note":
+            note_form = ReleaseNoteForm(request.POST, product=self.product)
+            portal = Portal.objects.filter(product=self.product).first()
+            if note_form.is_valid() and portal is not None:
+                try:
+                    services.release_note_create(user=request.user, portal=portal, **note_form.cleaned_data)
+                except ValidationError as e:
+                    form_errors_from(e, note_form)
+                else:
+                    messages.success(request, "Release notes published.")
+                    return redirect("discovery:portal", ws=ws, product_id=product_id)
+            return self._render(request, note_form=note_form, status=400)
+        form = PortalForm(request.POST)
+        if form.is_valid():
+            try:
+                services.portal_save(user=request.user, product=self.product, data=form.cleaned_data,
+                                     version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "portal")
+                return self._render(request, form=form, status=409)
+            else:
+                messages.success(request, "Portal saved.")
+                return redirect("discovery:portal", ws=ws, product_id=product_id)
         return self._render(request, form=form, status=400)

@@ -43,8 +43,10 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
     ]),
     ("Discovery", [
         ("Inbox", "discovery:inbox", ("discovery:inbox", "discovery:insight")),
+        ("Ideas", "discovery:ideas", ("discovery:ideas", "discovery:idea")),
         ("Companies", "discovery:companies", ("discovery:companies", "discovery:company")),
         ("Import", "discovery:imports", ("discovery:imports", "discovery:import"), 20),
+        ("Portal", "discovery:portal", ("discovery:portal",), 20),
         ("Intake", "discovery:intake", ("discovery:intake",), 30),
     ]),
 ]

@@ -47,6 +47,7 @@ urlpatterns = [
     path("share/", include("roadmaps.share_urls")),
     path("api/v1/", include("pmhub.api.urls")),
     path("api/public/v1/", include("discovery.public_urls")),
+    path("portal/<slug:slug>/", include("discovery.portal_urls")),
     path("api/schema/", CachedSpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/login/", admin_login),  # the admin's own, with a safe `next` (pmhub/admin.py)
