@@ -1001,10 +1001,12 @@ def ideas_ship_for_release(*, release_id: int) -> list[int]:
     from django.db.models import Q
 
     with transaction.atomic():
-        ideas = list(Idea.objects.select_for_update(of=("self",)).filter(
+        linked = Idea.objects.filter(
             Q(epics__release_id=release_id) | Q(stories__epic__release_id=release_id)
             | Q(stories__release_scope_items__release_id=release_id),
-            merged_into__isnull=True).exclude(status=Idea.Status.SHIPPED).distinct())
+            merged_into__isnull=True).exclude(status=Idea.Status.SHIPPED).values("pk")
+        ideas = list(Idea.objects.select_for_update(of=("self",)).select_related("product")
+                     .filter(pk__in=linked).exclude(status=Idea.Status.SHIPPED))
         _ideas_shipped(ideas=ideas)
     return [i.id for i in ideas]
 
