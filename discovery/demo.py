@@ -70,4 +70,45 @@ def seed(*, workspace, users):
     from backlog.services import demand_recompute
 
     demand_recompute(product=product)
+    _seed_portal(product=product, companies=companies, owner=owner)
     return product
+
+
+IDEAS = [
+    # title, description, status, voters (e-mail, importance), shipped with release notes
+    ("Single sign-on", "Sign in with our company's identity provider.", "shipped",
+     [("ana@globex.example", 3), ("tony@stark.example", 3), ("sam@umbrella.example", 2)], True),
+    ("Scheduled reports by e-mail", "A weekly PDF of the dashboard to the leadership team.", "planned",
+     [("sam@umbrella.example", 3), ("ana@globex.example", 2), ("li@initech.example", 1)], False),
+    ("Dark mode", "For the wall display in the office.", "under_consideration",
+     [("priya@hooli.example", 2), ("li@initech.example", 1), ("visitor@gmail.example", 1)], False),
+    ("Slack alerts", "Tell our channel when a KPI turns red.", "in_progress",
+     [("tony@stark.example", 3), ("priya@hooli.example", 2)], False),
+]
+
+
+def _seed_portal(*, product, companies, owner):
+    from django.utils import timezone
+
+    from .models import Follow, Idea, Portal, ReleaseNote, Visitor, Vote
+    from .services import idea_recount
+
+    portal, _ = Portal.objects.get_or_create(product=product, defaults={
+        "slug": "acme-analytics", "name": "Acme Analytics ideas", "enabled": True, "colour": "#0b6bcb",
+        "intro": "Tell us what would make Acme Analytics better, and vote for what matters to you."})
+    for title, description, status, voters, shipped in IDEAS:
+        idea, created = Idea.objects.get_or_create(product=product, title=title, defaults={
+            "description": description, "status": status, "published": True, "created_by": owner,
+            "shipped_at": timezone.now() if shipped else None})
+        if not created:
+            continue
+        for email, importance in voters:
+            visitor, _ = Visitor.objects.get_or_create(portal=portal, email=email,
+                                                       defaults={"name": email.split("@")[0].title()})
+            Vote.objects.get_or_create(idea=idea, visitor=visitor, defaults={"importance": importance})
+            Follow.objects.get_or_create(idea=idea, visitor=visitor)
+        idea_recount(idea_ids=[idea.id])
+        if shipped:
+            ReleaseNote.objects.get_or_create(portal=portal, title="Single sign-on is here", defaults={
+                "body": "Sign in with your identity provider (SAML or OIDC). Thank you to everyone who voted!",
+                "published_at": timezone.now(), "created_by": owner})

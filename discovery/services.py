@@ -947,6 +947,14 @@ def idea_update(*, user, idea: Idea, data: dict, version: int | None = None) -> 
 
 
 @transaction.atomic
+def idea_delete(*, user, idea: Idea) -> None:
+    require_role(user=user, workspace_id=idea.product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=idea.product.workspace_id, actor=user, verb="deleted idea",
+                    data={"title": idea.title})
+    idea.delete()
+
+
+@transaction.atomic
 def idea_merge(*, user, idea: Idea, into: Idea) -> Idea:
     """Merge a duplicate into another idea of the same product: votes and followers move over and
     nobody is counted twice (a visitor who voted for both keeps the higher importance); comments
@@ -1033,27 +1041,27 @@ def shipped_recipients(*, idea_ids: list[int]) -> dict[str, dict]:
     unsubscribed) and authors of insights highlighted for the ideas' work, each address once."""
     people: dict[str, dict] = {}
     visitors = (Visitor.objects.filter(unsubscribed=False)
-                .filter(models_q_votes_or_follows(idea_ids)).distinct().values_list("id", "email"))
+                .filter(_q_votes_or_follows(idea_ids)).distinct().values_list("id", "email"))
     for visitor_id, email in visitors:
         ids = set(Vote.objects.filter(visitor_id=visitor_id, idea_id__in=idea_ids).values_list("idea_id", flat=True))
         ids |= set(Follow.objects.filter(visitor_id=visitor_id, idea_id__in=idea_ids)
                    .values_list("idea_id", flat=True))
         people.setdefault(email, {"ideas": set(), "visitor": visitor_id})["ideas"] |= ids
     for idea in Idea.objects.filter(pk__in=idea_ids).prefetch_related("epics", "stories"):
-        emails = (Highlight.objects.filter(models_q_work(idea)).exclude(insight__author_email="")
+        emails = (Highlight.objects.filter(_q_work(idea)).exclude(insight__author_email="")
                   .values_list("insight__author_email", flat=True).distinct())
         for email in emails:
             people.setdefault(email, {"ideas": set(), "visitor": None})["ideas"].add(idea.id)
     return {e: {"ideas": sorted(v["ideas"]), "visitor": v["visitor"]} for e, v in people.items() if v["ideas"]}
 
 
-def models_q_votes_or_follows(idea_ids):
+def _q_votes_or_follows(idea_ids):
     from django.db.models import Q
 
     return Q(votes__idea_id__in=idea_ids) | Q(follows__idea_id__in=idea_ids)
 
 
-def models_q_work(idea):
+def _q_work(idea):
     from django.db.models import Q
 
     return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all()))

@@ -1,4 +1,4 @@
-from .views import CompanyViewSet, HighlightViewSet, InsightViewSet, PersonViewSet
+from .views import CompanyViewSet, HighlightViewSet, IdeaViewSet, InsightViewSet, PersonViewSet
 
 
 def register(router):
@@ -7,3 +7,4 @@ def register(router):
     router.register("people", PersonViewSet, basename="person")
     router.register("insights", InsightViewSet, basename="insight")
     router.register("highlights", HighlightViewSet, basename="highlight")
+    router.register("ideas", IdeaViewSet, basename="idea")

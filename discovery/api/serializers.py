@@ -6,7 +6,7 @@ from rest_framework import serializers
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
 
-from ..models import Company, Highlight, Insight, Person
+from ..models import Company, Highlight, Idea, Insight, Person
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -150,3 +150,41 @@ class IntakeResultSerializer(serializers.Serializer):
     accepted = bounded.IntegerField()
     created = bounded.IntegerField()
     duplicates = bounded.IntegerField(help_text="Items whose id was already in the inbox (stored once).")
+
+
+class IdeaSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    initiative = bounded.IntegerField(source="initiative_id", read_only=True, allow_null=True)
+    merged_into = bounded.IntegerField(source="merged_into_id", read_only=True, allow_null=True)
+    epics = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    stories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    vote_count = bounded.IntegerField(read_only=True)
+    demand = bounded.DecimalField(max_digits=14, decimal_places=2, read_only=True,
+                                  help_text="Votes weighted by importance, company revenue and segment weight.")
+
+    class Meta:
+        model = Idea
+        fields = ["id", "product", "title", "description", "status", "published", "epics", "stories", "initiative",
+                  "merged_into", "vote_count", "demand", "shipped_at", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class IdeaWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField()
+    title = serializers.CharField(max_length=160)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Idea.Status.choices, required=False)
+    published = serializers.BooleanField(required=False)
+    epics = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=200)
+    stories = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=500)
+    initiative = bounded.IntegerField(required=False, allow_null=True)
+    version = version_field()
+
+
+class IdeaUpdateSerializer(IdeaWriteSerializer):
+    product = bounded.IntegerField(required=False)
+    title = serializers.CharField(max_length=160, required=False)
+
+
+class IdeaMergeSerializer(serializers.Serializer):
+    into = bounded.IntegerField(help_text="The idea of the same product that keeps the votes and followers.")

@@ -18,7 +18,7 @@ from roadmaps.selectors import product_for_user
 
 from .. import services
 from ..intake import BatchInvalid, BatchTooLarge
-from ..models import Company, Highlight, Insight, Person
+from ..models import Company, Highlight, Idea, Insight, Person
 from . import serializers as s
 
 ERROR = OpenApiResponse(description="The one error format: {detail, code, errors}.")
@@ -303,3 +303,87 @@ class HighlightViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.DestroyM
         services.highlight_delete(user=request.user, highlight=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+
+
+IDEA_ORDERINGS = Orderings({"-demand": ("-demand", "-id"), "-vote_count": ("-vote_count", "-id"),
+                            "-created_at": ("-created_at", "-id")}, default="-demand")
+
+
+def _links(product, data: dict) -> dict:
+    from backlog.models import Epic, Story
+    from roadmaps.models import Initiative
+
+    for name, model in (("epics", Epic), ("stories", Story)):
+        if name in data:
+            ids = set(data[name])
+            found = list(model.objects.filter(product=product, pk__in=ids))
+            if len(found) != len(ids):
+                from pmhub.utils import ids_text
+
+                missing = ids - {o.pk for o in found}
+                raise ValidationError({name: f"Link only work of this product (not {ids_text(missing)})."})
+            data[name] = found
+    if "initiative" in data:
+        data["initiative"] = _in_product(Initiative, product, data["initiative"], "initiative")
+    return data
+
+
+class IdeaViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """Ideas (portal submissions and the team's own), ordered by customer demand; `merge/` combines
+    a duplicate into another idea."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.IdeaSerializer
+    write_serializer_class = s.IdeaWriteSerializer
+    pagination_class = CursorPagination
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    orderings = IDEA_ORDERINGS
+    filterset_fields = ["product", "status", "published"]
+    action_roles = CRUD_ROLES | {"merge": Role.EDITOR}
+
+    def base_queryset(self):
+        return Idea.objects.filter(product__deleted_at__isnull=True).prefetch_related("epics", "stories")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.IdeaUpdateSerializer
+        if self.action == "merge":
+            return s.IdeaMergeSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=s.IdeaWriteSerializer, responses={201: s.IdeaSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.IdeaWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        idea = services.idea_create(user=request.user, product=product, data=_links(product, data))
+        return Response(s.IdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IdeaUpdateSerializer, responses={200: s.IdeaSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        idea = self.get_object()
+        data = _valid(s.IdeaUpdateSerializer, request.data, partial=True)
+        if "product" in data and data.pop("product") != idea.product_id:
+            raise ValidationError({"product": "An idea cannot move to another product."})
+        services.idea_update(user=request.user, idea=idea, data=_links(idea.product, data),
+                             version=self.expected_version(idea))
+        return Response(s.IdeaSerializer(Idea.objects.prefetch_related("epics", "stories").get(pk=idea.pk)).data)
+
+    @extend_schema(request=s.IdeaUpdateSerializer, responses={200: s.IdeaSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.idea_delete(user=request.user, idea=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.IdeaMergeSerializer, responses={200: s.IdeaSerializer, 400: ERROR},
+                   description="Merge this idea into `into`: votes and followers combined, nobody counted twice.")
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        idea = self.get_object()
+        data = _valid(s.IdeaMergeSerializer, request.data)
+        into = Idea.objects.filter(pk=data["into"], product=idea.product).first()
+        if into is None:
+            raise ValidationError({"into": "No such idea in this product."})
+        into = services.idea_merge(user=request.user, idea=idea, into=into)
+        return Response(s.IdeaSerializer(Idea.objects.prefetch_related("epics", "stories").get(pk=into.pk)).data)

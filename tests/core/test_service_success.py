@@ -53,6 +53,8 @@ READS = {
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
     "discovery.inbound_product_for": "looks a product up by its feedback e-mail address",
+    "discovery.validate_email_address": "pure: checks an e-mail address",
+    "discovery.shipped_recipients": "reads who to tell that ideas shipped",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -62,6 +64,7 @@ _DELI = "tests/delivery/test_success_paths.py::"
 _DISC = "tests/discovery/test_services.py::"
 _DIMP = "tests/discovery/test_imports.py::"
 _DINT = "tests/discovery/test_intake.py::"
+_DPOR = "tests/discovery/test_portal.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
@@ -207,6 +210,24 @@ SUCCESS_TESTS = {
     "discovery.intake_rotate_keys": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
     "discovery.inbound_email_receive": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
     "discovery.inbound_email_file": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
+    "discovery.portal_save": _DPOR + "test_portal_settings_need_an_admin",
+    "discovery.portal_signin_request": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.portal_link_mail": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.portal_signin_consume": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.idea_submit": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_vote": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_unvote": _DPOR + "test_visitor_unvotes",
+    "discovery.idea_follow": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_comment": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_recount": _DPOR + "test_demand_weights_votes_by_company_revenue_and_segment",
+    "discovery.idea_create": _DPOR + "test_pm_curates_on_the_idea_page",
+    "discovery.idea_update": _DPOR + "test_pm_curates_on_the_idea_page",
+    "discovery.idea_merge": _DPOR + "test_merge_combines_votes_and_followers_counting_nobody_twice",
+    "discovery.release_note_create": _DPOR + "test_release_notes_on_the_portal_and_in_atom",
+    "discovery.ideas_ship_for_release": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.ideas_shipped_mail": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.visitor_unsubscribe": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.idea_delete": "tests/discovery/test_api.py::test_ideas_api_create_curate_merge_delete",
     "discovery.form_insight_submit": _DINT + "test_form_post_from_a_listed_origin_files_an_insight",
     # reports
     "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",

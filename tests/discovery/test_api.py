@@ -146,3 +146,30 @@ def test_schema_lists_discovery_endpoints(api_as, viewer):
     for path in ("/api/v1/companies/upsert/", "/api/v1/insights/bulk/", "/api/v1/insights/{id}/highlights/",
                  "/api/v1/people/", "/api/v1/highlights/"):
         assert path in paths
+
+
+def test_ideas_api_create_curate_merge_delete(api_as, editor, product):
+    from backlog.models import Epic
+
+    api = api_as(editor)
+    epic = Epic.objects.create(product=product, title="SSO")
+    a = api.post("/api/v1/ideas/", {"product": product.id, "title": "SSO", "epics": [epic.id], "published": True},
+                 format="json")
+    assert a.status_code == 201, a.json()
+    b = api.post("/api/v1/ideas/", {"product": product.id, "title": "Single sign-on"}, format="json").json()
+    patched = api.patch(f"/api/v1/ideas/{b['id']}/", {"status": "planned", "version": 1}, format="json")
+    assert patched.status_code == 200 and patched.json()["status"] == "planned"
+    merged = api.post(f"/api/v1/ideas/{b['id']}/merge/", {"into": a.json()["id"]}, format="json")
+    assert merged.status_code == 200 and merged.json()["id"] == a.json()["id"]
+    listed = api.get(f"/api/v1/ideas/?product={product.id}&ordering=-demand").json()["results"]
+    assert {i["title"] for i in listed} == {"SSO", "Single sign-on"}
+    assert api.delete(f"/api/v1/ideas/{b['id']}/").status_code == 204
+
+
+def test_idea_links_of_another_product_are_400(api_as, editor, product, other_product):
+    from backlog.models import Epic
+
+    foreign = Epic.objects.create(product=other_product, title="Theirs")
+    response = api_as(editor).post("/api/v1/ideas/", {"product": product.id, "title": "X", "epics": [foreign.id]},
+                                   format="json")
+    assert response.status_code == 400 and str(foreign.id) in str(response.json()["errors"])

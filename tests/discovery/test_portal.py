@@ -231,3 +231,22 @@ def test_portal_settings_need_an_admin(client_as, editor, admin, workspace, prod
     assert not Portal.objects.exists()
     assert client_as(admin).post(url, body).status_code == 302
     assert Portal.objects.get().slug == "acme-ideas"
+
+
+def test_visitor_unvotes(admin, product, portal):
+    idea = services.idea_create(user=admin, product=product, data={"title": "Exports", "published": True})
+    visitor = Visitor.objects.create(portal=portal, email="a@b.co")
+    services.idea_vote(visitor=visitor, idea=idea, importance=2)
+    services.idea_unvote(visitor=visitor, idea=idea)
+    idea.refresh_from_db()
+    assert idea.vote_count == 0 and not Vote.objects.exists()
+
+
+def test_portal_settings_outsider_404_viewer_403(client_as, outsider, viewer, workspace, product):
+    url = reverse("discovery:portal", kwargs={"ws": workspace.slug, "product_id": product.id})
+    body = {"enabled": "on", "name": "Ideas", "slug": "pwned", "colour": "#112233"}
+    assert client_as(outsider).get(url).status_code == 404
+    assert client_as(outsider).post(url, body).status_code == 404
+    assert client_as(viewer).get(url).status_code == 403
+    assert client_as(viewer).post(url, body).status_code == 403
+    assert not Portal.objects.exists()

@@ -45,6 +45,10 @@ EXEMPT: dict[str, str] = {
                               "tests/metrics/test_upload_worker.py renders it",
     "delivery:import_reading": "htmx partial polled while the worker reads an uploaded file; "
                                "tests/delivery/test_import_worker.py renders it",
+    "portal:link": "needs a single-use sign-in token from an e-mail (tests/e2e/test_discovery_portal.py opens it)",
+    "portal:signout": "POST only",
+    "portal:feed": "Atom XML, not a page (tests/discovery/test_portal.py reads it)",
+    "portal:unsubscribe": "needs a signed token from an e-mail (tests/discovery/test_portal.py uses it)",
     "discovery:import": "preview of a staged CSV of companies or insights (state between upload and confirm); "
                         "tests/discovery/test_imports.py renders it",
     "discovery:import_reading": "htmx partial polled while the worker reads or writes a CSV; "
@@ -56,12 +60,13 @@ MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
-    "discovery:imports": "editor", "discovery:intake": "admin",
+    "discovery:imports": "editor", "discovery:intake": "admin", "discovery:portal": "editor",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 
 # Pages anonymous people open (signed-out users; the share link is opened by its own test).
-ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete")
+ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete",
+             "portal:home", "portal:signin", "portal:idea", "portal:roadmap", "portal:releases")
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,18 @@ def _p(w: DemoWorld, **extra):
     return None if any(v is None for v in kwargs.values()) else kwargs
 
 
+def _portal(w: DemoWorld) -> dict | None:
+    from discovery.models import Portal
+
+    portal = Portal.objects.filter(product=w.product, enabled=True).first()
+    return {"slug": portal.slug} if portal else None
+
+
 def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
-    from discovery.models import Company, Insight
+    from discovery.models import Company, Idea, Insight
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -167,6 +179,13 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "discovery:company": lambda w: _p(w, company_id=_first(Company.objects, product=w.product)),
         "discovery:insight": lambda w: _p(w, insight_id=_first(Insight.objects, product=w.product,
                                                                highlights__isnull=False)),
+        "discovery:idea": lambda w: _p(w, idea_id=_first(Idea.objects, product=w.product, published=True)),
+        "portal:home": lambda w: _portal(w),
+        "portal:signin": lambda w: _portal(w),
+        "portal:roadmap": lambda w: _portal(w),
+        "portal:releases": lambda w: _portal(w),
+        "portal:idea": lambda w: (lambda k: k and k | {"idea_id": _first(Idea.objects, product=w.product,
+                                                                         published=True)})(_portal(w)),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product

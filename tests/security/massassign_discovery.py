@@ -9,6 +9,12 @@ def _story(insight):
     return Story.objects.get_or_create(product_id=insight.product_id, title="Walk story")[0]
 
 
+def _other_idea(idea):
+    from discovery.models import Idea
+
+    return Idea.objects.get_or_create(product_id=idea.product_id, title="Walk duplicate")[0]
+
+
 WRITES = {
     "company": Write(bodies={
         "create": lambda c: {"product": c.product_id, "name": "Initech", "domain": "initech.example"},
@@ -22,4 +28,9 @@ WRITES = {
         "update": lambda i: {"version": i.version, "state": "reviewed"},
         "bulk": lambda i: {"product": i.product_id, "items": [{"id": "walk-1", "text": "Bulk insight"}]},
         "highlights": lambda i: {"passage": "A passage", "importance": 3, "story": _story(i).id}}),
+    "idea": Write(bodies={
+        "create": lambda i: {"product": i.product_id, "title": "New idea"},
+        "update": lambda i: {"version": i.version, "status": "planned"},
+        "merge": lambda i: {"into": _other_idea(i).id}},
+        changes={"merge": {"merged_into_id", "published"}}),
 }
