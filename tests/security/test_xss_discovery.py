@@ -68,3 +68,50 @@ def test_payloads_in_discovery_fields_come_back_as_json_data(case, api_as, admin
     assert_json_data(api.get(f"/api/v1/insights/{insight.id}/"), insight.title, insight.text, insight.author_name)
     browsable_inert(browser(admin), f"/api/v1/insights/?product={world['product'].id}")
     browsable_inert(browser(admin), f"/api/v1/companies/?product={world['product'].id}")
+
+
+PORTAL_FIELDS = ["portal.name", "portal.intro", "idea.title", "idea.description", "comment.body", "visitor.name",
+                 "note.title", "note.body", "team.comment"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_in_ideas_and_the_portal_are_inert_in_portal_pages_workspace_pages_and_emails(
+        case, admin, workspace, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from backlog.models import Epic
+    from discovery.models import Visitor
+    from roadmaps import services as roadmap_services
+    from roadmaps.models import Release
+
+    from .xss_cases import assert_inert
+
+    p = {name: payload(case, k) for k, name in enumerate(PORTAL_FIELDS)}
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    portal = services.portal_save(user=admin, product=product, data={
+        "slug": "acme", "name": p["portal.name"][:120], "intro": p["portal.intro"], "enabled": True})
+    release = Release.objects.create(product=product, name="2.0")
+    epic = Epic.objects.create(product=product, title="Epic", release=release)
+    idea = services.idea_create(user=admin, product=product, data={
+        "title": p["idea.title"][:160], "description": p["idea.description"], "published": True, "epics": [epic]})
+    visitor = Visitor.objects.create(portal=portal, email="ana@globex.com", name=p["visitor.name"][:80])
+    services.idea_vote(visitor=visitor, idea=idea, importance=3)
+    services.idea_comment(visitor=visitor, idea=idea, body=p["comment.body"])
+    services.idea_comment(user=admin, idea=idea, body=p["team.comment"])
+    services.release_note_create(user=admin, portal=portal, title=p["note.title"][:160], body=p["note.body"])
+    with django_capture_on_commit_callbacks(execute=True):
+        roadmap_services.release_mark_released(actor=admin, release=release)
+    anonymous = browser()
+    for url in [f"/portal/{portal.slug}/", f"/portal/{portal.slug}/ideas/{idea.id}/", f"/portal/{portal.slug}/roadmap/",
+                f"/portal/{portal.slug}/releases/", f"/portal/{portal.slug}/signin/"]:
+        get_inert(anonymous, url)
+    member = browser(admin)
+    kw = {"ws": workspace.slug, "product_id": product.id}
+    for url in [reverse("discovery:ideas", kwargs=kw), reverse("discovery:idea", kwargs=kw | {"idea_id": idea.id}),
+                reverse("discovery:portal", kwargs=kw)]:
+        get_inert(member, url)
+    feed = anonymous.get(f"/portal/{portal.slug}/releases/feed.atom").content.decode()
+    assert "<script" not in feed.lower()
+    shipped = [m for m in mail.outbox if m.to == ["ana@globex.com"]]
+    assert len(shipped) == 1 and "\n" not in shipped[0].subject
+    assert_inert(shipped[0].alternatives[0][0], "shipped e-mail")
