@@ -224,3 +224,15 @@ class PortalUnsubscribeView(PortalMixin):
         if visitor is None or visitor.portal_id != self.portal.id:
             raise Http404("No such subscription.")
         return render(request, "discovery/portal/unsubscribe.html", self.context(token=token, done=True))
+
+
+class PortalSimilarView(PortalMixin):
+    """htmx partial on the submit form: published ideas like the title being typed (rate limited)."""
+
+    def get(self, request):
+        from .similar import similar
+
+        if _throttled(request, PublicRateThrottle):
+            return HttpResponse("", status=429)
+        rows = similar(self.ideas().filter(published=True), field="title", query=request.GET.get("title", ""))
+        return render(request, "discovery/portal/_similar.html", self.context(rows=rows))

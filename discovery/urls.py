@@ -14,6 +14,7 @@ urlpatterns = [
     path(P + "inbox/<int:insight_id>/", views.InsightView.as_view(), name="insight"),
     path(P + "ideas/", views.IdeasView.as_view(), name="ideas"),
     path(P + "ideas/<int:idea_id>/", views.IdeaView.as_view(), name="idea"),
+    path(P + "similar/", views.SimilarView.as_view(), name="similar"),
     path(P + "portal/", views.PortalSettingsView.as_view(), name="portal"),
     path(P + "intake/", views.IntakeView.as_view(), name="intake"),
     path(P + "import/", views.ImportsView.as_view(), name="imports"),

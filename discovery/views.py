@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views import View
 
 from pmhub.errors import Conflict
@@ -129,9 +130,14 @@ class InboxView(ProductPageMixin, View):
         state = request.GET.get("state") if request.GET.get("state") in Insight.State.values else Insight.State.NEW
         page = Paginator(selectors.inbox(product=self.product, state=state), selectors.INBOX_PAGE).get_page(
             request.GET.get("page"))
+        form = form or InsightForm(product=self.product)
+        form.fields["text"].widget.attrs.update({
+            "hx-get": reverse("discovery:similar", kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
+            + "?kind=insight", "hx-trigger": "input changed delay:400ms", "hx-target": "#similar",
+            "hx-swap": "innerHTML", "aria-describedby": "similar"})
         context = self.get_context_data(page=page, state=state, states=Insight.State.choices,
                                         counts=selectors.inbox_counts(product=self.product),
-                                        form=form or InsightForm(product=self.product), nav_section="discovery")
+                                        form=form, nav_section="discovery")
         return render(request, "discovery/inbox.html", context, status=status)
 
     def get(self, request, ws, product_id):
@@ -451,3 +457,22 @@ class PortalSettingsView(ProductPageMixin, View):
                 messages.success(request, "Portal saved.")
                 return redirect("discovery:portal", ws=ws, product_id=product_id)
         return self._render(request, form=form, status=400)
+
+
+class SimilarView(ProductPageMixin, View):
+    """htmx partial: ideas (or insights) of the product like what is being typed, best first."""
+
+    required_role = Role.VIEWER
+
+    def get(self, request, ws, product_id):
+        from .similar import similar
+
+        kind = "insight" if request.GET.get("kind") == "insight" else "idea"
+        query = request.GET.get("title") or request.GET.get("text") or request.GET.get("q") or ""
+        if kind == "insight":
+            rows = similar(Insight.objects.filter(product=self.product), field="text", query=query)
+        else:
+            rows = similar(Idea.objects.filter(product=self.product, merged_into__isnull=True), field="title",
+                           query=query)
+        return render(request, "discovery/_similar.html", {"rows": rows, "kind": kind, "workspace": self.workspace,
+                                                           "product": self.product})

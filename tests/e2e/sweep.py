@@ -47,6 +47,8 @@ EXEMPT: dict[str, str] = {
                                "tests/delivery/test_import_worker.py renders it",
     "portal:link": "needs a single-use sign-in token from an e-mail (tests/e2e/test_discovery_portal.py opens it)",
     "portal:signout": "POST only",
+    "portal:similar": "htmx partial of the portal's submit form (tests/discovery/test_similar.py)",
+    "discovery:similar": "htmx partial of the inbox and idea forms (tests/discovery/test_similar.py)",
     "portal:feed": "Atom XML, not a page (tests/discovery/test_portal.py reads it)",
     "portal:unsubscribe": "needs a signed token from an e-mail (tests/discovery/test_portal.py uses it)",
     "discovery:import": "preview of a staged CSV of companies or insights (state between upload and confirm); "

@@ -137,6 +137,13 @@ PAGES = {
     "portal:signin": Exempt("Public portal sign-in (e-mail link): " + PORTAL_TENANCY),
     "portal:link": Exempt("Public portal: the single-use, expiring token in the URL is the credential "
                           "(test_signin_link_is_single_use_and_signs_in, test_signin_link_expires)."),
+    "discovery:similar": Exempt(
+        "GET-only htmx partial: ProductPageMixin resolves the product before the method, so the IDOR case answers "
+        "404 to POST where the matrix expects 405 (404 reveals less). Outsider 404 and the other product's rows "
+        "never listed: tests/discovery/test_similar.py (test_inbox_suggests_similar_insights_while_typing, "
+        "test_similar_partial_outsider_404)."),
+    "portal:similar": Exempt("Public portal partial (published ideas of this portal only): "
+                             "test_portal_suggests_only_published_ideas_of_its_product, " + PORTAL_TENANCY),
     "portal:signout": Exempt("Public portal: drops the visitor's cookie of this portal only."),
     "portal:idea": Exempt("Public portal page: " + PORTAL_TENANCY),
     "portal:roadmap": Exempt("Public portal page (published ideas only): " + PORTAL_TENANCY),
