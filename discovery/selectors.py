@@ -122,9 +122,20 @@ def insights_revenue(*, product) -> Decimal:
     return Company.objects.filter(product=product).aggregate(total=Sum("revenue"))["total"] or Decimal(0)
 
 
-def ideas_by_demand(*, product, show: str = "all"):
-    """The product's unmerged ideas, highest customer demand first (index discovery_idea_demand)."""
+def ideas_by_demand(*, product, show: str = "all", segment_id=None):
+    """The product's unmerged ideas, highest customer demand first (index discovery_idea_demand);
+    with `segment_id`, only ideas voted for by someone of a company in that segment (by the
+    domain of the voter's e-mail): "most requested by revenue" in one segment."""
     qs = Idea.objects.filter(product=product, merged_into__isnull=True)
+    if segment_id:
+        from django.db.models import Value
+        from django.db.models.functions import Lower, StrIndex, Substr
+
+        domains = Company.objects.filter(product=product, segment_id=segment_id).exclude(domain="").values("domain")
+        votes = (Vote.objects.filter(idea__product=product)
+                 .annotate(domain=Lower(Substr("visitor__email", StrIndex("visitor__email", Value("@")) + 1)))
+                 .filter(domain__in=domains))
+        qs = qs.filter(pk__in=votes.values("idea_id"))
     if show == "published":
         qs = qs.filter(published=True)
     elif show == "review":

@@ -335,9 +335,11 @@ class IdeasView(ProductPageMixin, View):
 
     def _render(self, request, form=None, status=200):
         show = request.GET.get("show", "all")
-        ideas = selectors.ideas_by_demand(product=self.product, show=show)
+        segment = _int(request.GET.get("segment"))
+        ideas = selectors.ideas_by_demand(product=self.product, show=show, segment_id=segment)
         page = Paginator(ideas, 50).get_page(request.GET.get("page"))
-        context = self.get_context_data(page=page, show=show, form=form or IdeaForm(product=self.product),
+        context = self.get_context_data(page=page, show=show, segment=segment, segments=self.product.segments.all(),
+                                        form=form or IdeaForm(product=self.product),
                                         portal=Portal.objects.filter(product=self.product).first(),
                                         nav_section="discovery")
         return render(request, "discovery/ideas.html", context, status=status)
