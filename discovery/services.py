@@ -889,6 +889,16 @@ def idea_recount(*, idea_ids) -> None:
     Idea.objects.bulk_update(ideas, ["vote_count", "demand"])
 
 
+def ideas_recount_product(*, product_id: int, chunk: int = 500) -> int:
+    """Recount every voted idea of a product (after a company's revenue or segment changed), in
+    chunks of ideas so memory stays bounded. Worker only."""
+    ids = list(Idea.objects.filter(product_id=product_id, vote_count__gt=0).values_list("id", flat=True))
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            idea_recount(idea_ids=ids[start:start + chunk])
+    return len(ids)
+
+
 IDEA_FIELDS = ["title", "description", "status", "published", "initiative"]
 
 

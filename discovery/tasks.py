@@ -11,9 +11,12 @@ def demand_recompute(product_id: int) -> None:
     from backlog import services as backlog_services
     from roadmaps.models import Product
 
+    from . import services
+
     product = Product.objects.filter(pk=product_id).first()
     if product is not None:
         backlog_services.demand_recompute(product=product)
+        services.ideas_recount_product(product_id=product.id)
 
 
 class _ImportTask(Task):

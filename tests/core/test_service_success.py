@@ -220,6 +220,7 @@ SUCCESS_TESTS = {
     "discovery.idea_follow": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
     "discovery.idea_comment": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
     "discovery.idea_recount": _DPOR + "test_demand_weights_votes_by_company_revenue_and_segment",
+    "discovery.ideas_recount_product": _DPOR + "test_revenue_change_recomputes_idea_demand_in_the_worker",
     "discovery.idea_create": _DPOR + "test_pm_curates_on_the_idea_page",
     "discovery.idea_update": _DPOR + "test_pm_curates_on_the_idea_page",
     "discovery.idea_merge": _DPOR + "test_merge_combines_votes_and_followers_counting_nobody_twice",

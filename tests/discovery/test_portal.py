@@ -264,3 +264,17 @@ def test_most_requested_in_a_segment(client_as, viewer, admin, workspace, produc
     assert "SSO for enterprise" in html and "Dark mode" not in html
     everyone = client_as(viewer).get(url).content.decode()
     assert everyone.index("SSO for enterprise") < everyone.index("Dark mode")  # revenue-weighted demand
+
+
+def test_revenue_change_recomputes_idea_demand_in_the_worker(admin, product, portal,
+                                                            django_capture_on_commit_callbacks):
+    company = CompanyFactory(product=product, domain="globex.com")
+    idea = services.idea_create(user=admin, product=product, data={"title": "SSO", "published": True})
+    services.idea_vote(visitor=Visitor.objects.create(portal=portal, email="a@globex.com"), idea=idea, importance=1)
+    idea.refresh_from_db()
+    assert idea.demand == Decimal("1.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.company_update(user=admin, company=company, data={"revenue": Decimal("990000")},
+                                version=company.version)
+    idea.refresh_from_db()
+    assert idea.demand == Decimal("3.00")
