@@ -1018,7 +1018,8 @@ def saved_view_delete(*, actor, view: SavedView) -> None:
 
 # --- feedback -------------------------------------------------------------------------------
 def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
-    """Story.demand = sum of importance x segment weight (default 1) over linked feedback.
+    """Story.demand = sum of importance x segment weight (default 1) over linked feedback, plus
+    what registered demand providers add (backlog/demand.py: discovery's highlighted insights).
     Set-based: one aggregate query, one bulk_update; re-scores the touched stories if the
     model reads demand."""
     weights = selectors.settings_of(product).segment_weights or {}
@@ -1034,6 +1035,10 @@ def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
     for story_id, segment, total in rows:
         w = Decimal(str(weights.get(segment, 1))) if segment else Decimal(1)
         demand[story_id] = demand.get(story_id, Decimal(0)) + Decimal(total) * w
+    from .demand import provided_demand  # customer demand of higher apps (discovery), by registry
+
+    for story_id, value in provided_demand(product=product, story_ids=story_ids, weights=weights).items():
+        demand[story_id] = demand.get(story_id, Decimal(0)) + value
     model = selectors.scoring_model_of(product)
     uses_demand = model.framework == "weighted" and any(c.get("source") == "demand" for c in model.criteria)
     stories = list(qs.only("id", "demand", "score", "score_inputs", "custom_values", "moscow", "kano"))

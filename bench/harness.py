@@ -41,6 +41,11 @@ class Scale:
     event_actors: int = 20_000
     ingest_batches: int = 100       # batches sent through POST /api/v1/events/bulk/
     batch_size: int = 1_000
+    companies: int = 2_000          # discovery, in the largest product
+    insights: int = 100_000
+    ideas: int = 2_000
+    visitors: int = 50_000
+    votes: int = 1_000_000          # votes_per_visitor distinct ideas per visitor
     read_runs: int = 30
     read_warmup: int = 3
     write_runs: int = 30
@@ -60,6 +65,7 @@ SMALL = Scale(
     name="small", products=2, members=10, initiatives=15, initiatives_other=3, dependencies=10, releases=2,
     epics=20, stories=1_000, stories_other=5, kpis=3, measurement_days=730, events=50_000, event_days=90,
     event_features=10, event_actors=1_000, ingest_batches=5, batch_size=1_000,
+    companies=100, insights=5_000, ideas=100, visitors=2_500, votes=50_000,
     read_runs=10, read_warmup=2, write_runs=10, write_warmup=2, heavy_runs=2, heavy_warmup=1, lcp_runs=2,
 )
 # For the smoke test: a few rows of everything, one warm-up and two runs.
@@ -67,6 +73,7 @@ TINY = Scale(
     name="tiny", products=2, members=4, initiatives=8, initiatives_other=2, dependencies=4, releases=2,
     epics=3, stories=60, stories_other=3, kpis=3, measurement_days=20, events=600, event_days=3,
     event_features=4, event_actors=20, ingest_batches=2, batch_size=100,
+    companies=10, insights=200, ideas=20, visitors=50, votes=400,
     read_runs=2, read_warmup=1, write_runs=2, write_warmup=1, heavy_runs=1, heavy_warmup=0, lcp_runs=1,
 )
 SCALES = {s.name: s for s in (FULL, SMALL, TINY)}

@@ -44,6 +44,14 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Adoption", "adoption", ("adoption", "adoption_feature", "adoption_keys")),
         ("Outcomes", "outcomes", ("outcomes",)),
     ]),
+    ("Discovery", [
+        ("Inbox", "discovery:inbox", ("discovery:inbox", "discovery:insight")),
+        ("Ideas", "discovery:ideas", ("discovery:ideas", "discovery:idea")),
+        ("Companies", "discovery:companies", ("discovery:companies", "discovery:company")),
+        ("Import", "discovery:imports", ("discovery:imports", "discovery:import"), 20),
+        ("Portal", "discovery:portal", ("discovery:portal",), 20),
+        ("Intake", "discovery:intake", ("discovery:intake",), 30),
+    ]),
 ]
 
 # The icon before each section's name (pmhub/icons.py aliases); a section without one shows only words.

@@ -43,10 +43,11 @@ INSTALLED_APPS = [
     "metrics",
     "adoption",
     "delivery",
+    "discovery",
     "reports",
     "governance",
 ]
-DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "reports", "governance"]
+DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -221,6 +222,15 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "media" / "mail"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PMHub <pmhub@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Discovery intake (docs/decisions/1603-email-intake.md) ----------------------
+# Inbound feedback e-mail: `<product token>@INBOUND_EMAIL_DOMAIN`, received by
+# `manage.py inbound_smtp` listening on INBOUND_SMTP_BIND (host:port) behind your MX.
+INBOUND_EMAIL_DOMAIN = env("INBOUND_EMAIL_DOMAIN", default="inbox.localhost")
+INBOUND_SMTP_BIND = env("INBOUND_SMTP_BIND", default="127.0.0.1:2525")
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=1024 * 1024)
+# Posts per client address to the embeddable feedback form (and other public discovery endpoints).
+DISCOVERY_PUBLIC_RATE = env("DISCOVERY_PUBLIC_RATE", default="20/min")
 
 # --- Outgoing webhooks (docs/decisions/0801-webhooks.md) ----------------------
 # Seconds a receiver has to answer one POST; a worker's claim on a delivery lasts three times that.

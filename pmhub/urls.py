@@ -20,6 +20,7 @@ workspace_patterns = [
     path("", include("metrics.urls")),
     path("", include("adoption.urls")),
     path("", include("delivery.urls")),
+    path("", include("discovery.urls")),
     path("", include("reports.urls")),
     path("", include("governance.urls")),
 ]
@@ -47,6 +48,8 @@ urlpatterns = [
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("share/", include("roadmaps.share_urls")),
     path("api/v1/", include("pmhub.api.urls")),
+    path("api/public/v1/", include("discovery.public_urls")),
+    path("portal/<slug:slug>/", include("discovery.portal_urls")),
     path("api/schema/", CachedSpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/login/", admin_login),  # the admin's own, with a safe `next` (pmhub/admin.py)

@@ -27,6 +27,9 @@ EXPECTED_FIGURES = {
     "backlog first page HTML 200", "story reorder (move)", "re-score whole backlog", "roadmap timeline data (API)",
     "Now/Next/Later board (HTML)", "product dashboard (HTML)", "workspace dashboard (HTML)",
     "event ingestion (bulk API)", "daily adoption rollup", "progress report build",
+    "inbox first page HTML", "inbox first page API", "duplicate suggestions (ideas)",
+    "duplicate suggestions (100k insights)", "ideas by demand API", "ideas by demand HTML",
+    "demand recompute after a revenue change",
 }
 RESULT_KEYS = {"name", "case", "kind", "status", "unit", "runs", "median_s", "p95_s", "rate_per_s", "queries", "bytes",
                "bare_sql_median_s", "ratio", "budget", "verdict", "failures", "note", "samples_s",

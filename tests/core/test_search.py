@@ -10,6 +10,7 @@ from backlog.models import Feedback
 from pmhub.models import Role
 from pmhub.search import search, search_tsquery, search_words, searchables
 from tests.delivery.factories import EpicFactory, StoryFactory
+from tests.discovery.factories import CompanyFactory, InsightFactory
 from tests.factories import MembershipFactory, UserFactory
 from tests.governance.factories import RiskFactory
 from tests.metrics.factories import KpiFactory
@@ -34,6 +35,9 @@ MAKERS = {
     "feedback": lambda ws, word: Feedback.objects.create(product=_product(ws), customer=f"{word} Ltd",
                                                          quote="Please add exports."),
     "risk": lambda ws, word: RiskFactory(product=_product(ws), title=f"{word} risk"),
+    "company": lambda ws, word: CompanyFactory(product=_product(ws), name=f"{word} Industries"),
+    "insight": lambda ws, word: InsightFactory(product=_product(ws), title=f"{word} request",
+                                               text="Please add exports."),
     "person": lambda ws, word: MembershipFactory(workspace=ws, role=Role.VIEWER,
                                                  user=UserFactory(email=f"{word}.{next(_people)}@example.test",
                                                                    name=f"{word} Person")),

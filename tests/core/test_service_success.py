@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports", "governance"]
+APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "discovery", "reports", "governance"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
@@ -57,12 +57,19 @@ READS = {
     "governance.risks_review_due": "reads the items whose review date passed and is not yet told",
     "governance.statement_payload": "the JSON shape of an impact statement in webhooks",
     "governance.statement_can_decide": "reads whether a user is among a statement's approvers",
+    "discovery.inbound_product_for": "looks a product up by its feedback e-mail address",
+    "discovery.validate_email_address": "pure: checks an e-mail address",
+    "discovery.shipped_recipients": "reads who to tell that ideas shipped",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
 _ROAD = "tests/roadmaps/test_success_paths.py::"
 _BACK = "tests/backlog/test_success_paths.py::"
 _DELI = "tests/delivery/test_success_paths.py::"
+_DISC = "tests/discovery/test_services.py::"
+_DIMP = "tests/discovery/test_imports.py::"
+_DINT = "tests/discovery/test_intake.py::"
+_DPOR = "tests/discovery/test_portal.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
@@ -210,6 +217,49 @@ SUCCESS_TESTS = {
     "adoption.outcome_review_open": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
     "adoption.outcome_reviews_open_for_release": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
     "adoption.outcome_checkpoints_measure_due": "tests/adoption/test_outcomes.py::test_due_checkpoints_measure_the_kpi_once",
+    # discovery
+    "discovery.company_create": _DISC + "test_company_create_stores_normalised_fields_and_logs",
+    "discovery.company_update": _DISC + "test_company_update_needs_the_version_read",
+    "discovery.company_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.company_upsert": _DISC + "test_upsert_matches_by_external_id_then_domain_and_is_idempotent",
+    "discovery.person_create": _DISC + "test_person_joins_the_company_of_their_domain",
+    "discovery.person_update": _DISC + "test_person_update_renames",
+    "discovery.person_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.insights_intake": _DISC + "test_bulk_intake_is_idempotent_per_key_and_resolves_people_and_companies",
+    "discovery.insight_create": _DISC + "test_insight_create_files_one_by_hand",
+    "discovery.insight_update": _DISC + "test_insight_update_changes_state_and_owner",
+    "discovery.insight_delete": _DISC + "test_delete_services_remove_rows",
+    "discovery.highlight_create": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
+    "discovery.highlight_delete": _DISC + "test_highlight_adds_weighted_demand_to_the_story",
+    "discovery.csv_import_upload": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_parse": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_confirm": _DIMP + "test_companies_csv_is_read_into_a_preview_and_imported_on_confirm",
+    "discovery.csv_import_apply": _DIMP + "test_insights_csv_files_rows_once_per_id",
+    "discovery.intake_of": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.intake_update": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.intake_rotate_keys": _DINT + "test_admin_opens_the_form_lists_origins_and_renews_keys",
+    "discovery.inbound_email_receive": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
+    "discovery.inbound_email_file": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
+    "discovery.portal_save": _DPOR + "test_portal_settings_need_an_admin",
+    "discovery.portal_signin_request": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.portal_link_mail": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.portal_signin_consume": _DPOR + "test_signin_link_is_single_use_and_signs_in",
+    "discovery.idea_submit": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_vote": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_unvote": _DPOR + "test_visitor_unvotes",
+    "discovery.idea_follow": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_comment": _DPOR + "test_visitor_submits_votes_once_follows_and_comments",
+    "discovery.idea_recount": _DPOR + "test_demand_weights_votes_by_company_revenue_and_segment",
+    "discovery.ideas_recount_product": _DPOR + "test_revenue_change_recomputes_idea_demand_in_the_worker",
+    "discovery.idea_create": _DPOR + "test_pm_curates_on_the_idea_page",
+    "discovery.idea_update": _DPOR + "test_pm_curates_on_the_idea_page",
+    "discovery.idea_merge": _DPOR + "test_merge_combines_votes_and_followers_counting_nobody_twice",
+    "discovery.release_note_create": _DPOR + "test_release_notes_on_the_portal_and_in_atom",
+    "discovery.ideas_ship_for_release": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.ideas_shipped_mail": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.visitor_unsubscribe": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.idea_delete": "tests/discovery/test_api.py::test_ideas_api_create_curate_merge_delete",
+    "discovery.form_insight_submit": _DINT + "test_form_post_from_a_listed_origin_files_an_insight",
     # reports
     "reports.notification_email_queue": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",
     "reports.notification_email_deliver": "tests/reports/test_notifications.py::test_notification_is_mailed_on_commit_by_default",

@@ -45,6 +45,16 @@ EXEMPT: dict[str, str] = {
                               "tests/metrics/test_upload_worker.py renders it",
     "delivery:import_reading": "htmx partial polled while the worker reads an uploaded file; "
                                "tests/delivery/test_import_worker.py renders it",
+    "portal:link": "needs a single-use sign-in token from an e-mail (tests/e2e/test_discovery_portal.py opens it)",
+    "portal:signout": "POST only",
+    "portal:similar": "htmx partial of the portal's submit form (tests/discovery/test_similar.py)",
+    "discovery:similar": "htmx partial of the inbox and idea forms (tests/discovery/test_similar.py)",
+    "portal:feed": "Atom XML, not a page (tests/discovery/test_portal.py reads it)",
+    "portal:unsubscribe": "needs a signed token from an e-mail (tests/discovery/test_portal.py uses it)",
+    "discovery:import": "preview of a staged CSV of companies or insights (state between upload and confirm); "
+                        "tests/discovery/test_imports.py renders it",
+    "discovery:import_reading": "htmx partial polled while the worker reads or writes a CSV; "
+                                "tests/discovery/test_imports.py renders it",
 }
 
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
@@ -53,11 +63,13 @@ MIN_ROLE: dict[str, str] = {
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
+    "discovery:imports": "editor", "discovery:intake": "admin", "discovery:portal": "editor",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 
 # Pages anonymous people open (signed-out users; the share link is opened by its own test).
-ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete")
+ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete",
+             "portal:home", "portal:signin", "portal:idea", "portal:roadmap", "portal:releases")
 
 
 @dataclass(frozen=True)
@@ -125,11 +137,19 @@ def _p(w: DemoWorld, **extra):
     return None if any(v is None for v in kwargs.values()) else kwargs
 
 
+def _portal(w: DemoWorld) -> dict | None:
+    from discovery.models import Portal
+
+    portal = Portal.objects.filter(product=w.product, enabled=True).first()
+    return {"slug": portal.slug} if portal else None
+
+
 def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
     from governance.models import Risk
+    from discovery.models import Company, Idea, Insight
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -169,6 +189,16 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's half-done launch checklist.
         "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
                                                                launch_items__isnull=False)),
+        "discovery:company": lambda w: _p(w, company_id=_first(Company.objects, product=w.product)),
+        "discovery:insight": lambda w: _p(w, insight_id=_first(Insight.objects, product=w.product,
+                                                               highlights__isnull=False)),
+        "discovery:idea": lambda w: _p(w, idea_id=_first(Idea.objects, product=w.product, published=True)),
+        "portal:home": lambda w: _portal(w),
+        "portal:signin": lambda w: _portal(w),
+        "portal:roadmap": lambda w: _portal(w),
+        "portal:releases": lambda w: _portal(w),
+        "portal:idea": lambda w: (lambda k: k and k | {"idea_id": _first(Idea.objects, product=w.product,
+                                                                         published=True)})(_portal(w)),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

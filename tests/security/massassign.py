@@ -119,7 +119,7 @@ RESPONSE_COMPUTED = {
 }
 # Protected columns every successful write may change (optimistic locking, auto_now).
 ALWAYS_CHANGES = {"version", "updated_at"}
-TENANT_APPS = ("pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports")
+TENANT_APPS = ("pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "discovery", "reports")
 # Rows a request may touch without writing tenant data (token bookkeeping).
 FINGERPRINT_SKIP = {"pmhub.ApiToken"}
 
@@ -233,7 +233,21 @@ def foreign_world(workspace) -> dict[str, Any]:
                ReportSubscription.objects.create(workspace=workspace, product=product, name="Their report",
                                                  sections=["kpis"]),
                BackgroundJob.objects.create(workspace=workspace, kind="theirs", total=1)]
+    objects += _foreign_discovery(product, story)
     return {type(o)._meta.label: o for o in objects}
+
+
+def _foreign_discovery(product, story) -> list:
+    """The other tenant's segment, company, person, insight and highlight (discovery)."""
+    from discovery.models import Company, Highlight, Insight, Person
+    from roadmaps.models import Segment
+
+    segment = Segment.objects.create(product=product, name="Their segment")
+    company = Company.objects.create(product=product, name="Their company", domain="their.example", segment=segment)
+    person = Person.objects.create(product=product, email="them@their.example", company=company)
+    insight = Insight.objects.create(product=product, text="Their insight", person=person, company=company)
+    highlight = Highlight.objects.create(insight=insight, passage="Their passage", story=story)
+    return [segment, company, person, insight, highlight]
 
 
 def _relations(model):

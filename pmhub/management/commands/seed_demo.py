@@ -16,8 +16,8 @@ TEAM = [
     ("ceo@pmhub.local", "Cleo CEO", Role.VIEWER),
 ]
 # Each app may offer `<app>.demo.seed(workspace=..., users=...)`, itself idempotent.
-APP_SEEDERS = ("roadmaps.demo", "backlog.demo", "metrics.demo", "adoption.demo", "delivery.demo", "reports.demo",
-               "governance.demo")
+APP_SEEDERS = ("roadmaps.demo", "backlog.demo", "metrics.demo", "adoption.demo", "delivery.demo", "discovery.demo",
+               "reports.demo", "governance.demo")
 
 
 class Command(BaseCommand):

@@ -1,0 +1,389 @@
+"""Discovery API: companies (with a CRM upsert), people, the insights inbox (with bulk intake,
+an idempotency key per item) and highlights. User tokens or session, ScopedViewSet."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+
+from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
+from pmhub.api.filters import ScopedFilterBackend
+from pmhub.api.ordering import OrderingFilter
+from pmhub.api.pagination import CursorPagination
+from pmhub.models import Role
+from pmhub.ordering import Orderings
+from roadmaps.selectors import product_for_user
+
+from .. import services
+from ..intake import BatchInvalid, BatchTooLarge
+from ..models import Company, Highlight, Idea, Insight, Person
+from . import serializers as s
+
+ERROR = OpenApiResponse(description="The one error format: {detail, code, errors}.")
+COMPANY_ORDERINGS = Orderings({
+    "name": ("name", "id"),
+    "-revenue": ("-revenue?", "name", "id"),
+    "revenue": ("revenue?", "name", "id"),
+    "-created_at": ("-created_at", "-id"),
+}, default="name")
+INSIGHT_ORDERINGS = Orderings({"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")},
+                              default="-created_at")
+
+
+def _valid(serializer_class, data, partial=False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    data.pop("version", None)
+    return data
+
+
+def _product(request, product_id):
+    return product_for_user(user=request.user, product_id=product_id)
+
+
+def _in_product(model, product, pk, field):
+    """A related row by id, only within the product (anything else reads as missing: no leak)."""
+    if pk is None:
+        return None
+    row = model.objects.filter(pk=pk, product=product).first()
+    if row is None:
+        raise ValidationError({field: f"No such {model._meta.verbose_name} in this product."})
+    return row
+
+
+def _segment(product, pk):
+    if pk is None:
+        return None
+    row = product.segments.filter(pk=pk).first()
+    if row is None:
+        raise ValidationError({"segment": "No such segment in this product."})
+    return row
+
+
+def _member(product, pk, field="owner"):
+    if pk is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=pk, memberships__workspace_id=product.workspace_id).first()
+    if user is None:
+        raise ValidationError({field: "Choose a member of this workspace."})
+    return user
+
+
+class CompanyViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """The companies that ask: revenue, segment, plan. `upsert/` matches by external id, then domain."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.CompanySerializer
+    write_serializer_class = s.CompanyWriteSerializer
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    orderings = COMPANY_ORDERINGS
+    filterset_fields = ["product", "segment", "external_id", "domain"]
+    action_roles = CRUD_ROLES | {"upsert": Role.EDITOR}
+
+    def base_queryset(self):
+        return Company.objects.filter(product__deleted_at__isnull=True).select_related("segment")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.CompanyUpdateSerializer
+        if self.action == "upsert":
+            return s.CompanyUpsertSerializer
+        return super().get_serializer_class()
+
+    def _data(self, product, data):
+        if "segment" in data:
+            data["segment"] = _segment(product, data["segment"])
+        return data
+
+    @extend_schema(request=s.CompanyWriteSerializer, responses={201: s.CompanySerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.CompanyWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        company = services.company_create(user=request.user, product=product, data=self._data(product, data))
+        return Response(s.CompanySerializer(company).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CompanyUpdateSerializer, responses={200: s.CompanySerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        company = self.get_object()
+        data = _valid(s.CompanyUpdateSerializer, request.data, partial=kwargs.get("partial", False))
+        if "product" in data and data.pop("product") != company.product_id:
+            raise ValidationError({"product": "A company cannot move to another product."})
+        services.company_update(user=request.user, company=company, data=self._data(company.product, data),
+                                version=self.expected_version(company))
+        return Response(s.CompanySerializer(company).data)
+
+    @extend_schema(request=s.CompanyUpdateSerializer, responses={200: s.CompanySerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.company_delete(user=request.user, company=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.CompanyUpsertSerializer,
+                   responses={200: s.CompanyUpsertResultSerializer, 201: s.CompanyUpsertResultSerializer,
+                              400: ERROR},
+                   description="Create or update a company found by `external_id`, else by `domain` (a CRM "
+                               "sync): the same record sent twice changes nothing the second time. No version "
+                               "needed: the sync's record wins.")
+    @action(detail=False, methods=["post"])
+    def upsert(self, request):
+        data = _valid(s.CompanyUpsertSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        company, created = services.company_upsert(user=request.user, product=product,
+                                                   data=self._data(product, data))
+        return Response({"created": created, "company": s.CompanySerializer(company).data},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PersonViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """People at customers, found again by e-mail address."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.PersonSerializer
+    write_serializer_class = s.PersonWriteSerializer
+    filterset_fields = ["product", "company", "email", "external_id"]
+    action_roles = CRUD_ROLES
+
+    def base_queryset(self):
+        return Person.objects.filter(product__deleted_at__isnull=True).order_by("email", "id")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.PersonUpdateSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=s.PersonWriteSerializer, responses={201: s.PersonSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.PersonWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        if "company" in data:
+            data["company"] = _in_product(Company, product, data["company"], "company")
+        person = services.person_create(user=request.user, product=product, data=data)
+        return Response(s.PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PersonUpdateSerializer, responses={200: s.PersonSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        person = self.get_object()
+        data = _valid(s.PersonUpdateSerializer, request.data, partial=kwargs.get("partial", False))
+        if "product" in data and data.pop("product") != person.product_id:
+            raise ValidationError({"product": "A person cannot move to another product."})
+        if "company" in data:
+            data["company"] = _in_product(Company, person.product, data["company"], "company")
+        services.person_update(user=request.user, person=person, data=data, version=self.expected_version(person))
+        return Response(s.PersonSerializer(person).data)
+
+    @extend_schema(request=s.PersonUpdateSerializer, responses={200: s.PersonSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.person_delete(user=request.user, person=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """The insights inbox. `bulk/` files up to 1,000 items at once, each with an idempotency `id`."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.InsightSerializer
+    write_serializer_class = s.InsightWriteSerializer
+    pagination_class = CursorPagination
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    orderings = INSIGHT_ORDERINGS
+    filterset_fields = ["product", "state", "channel", "owner", "company", "person"]
+    action_roles = CRUD_ROLES | {"bulk": Role.EDITOR, "highlights": Role.EDITOR}
+
+    def base_queryset(self):
+        return (Insight.objects.filter(product__deleted_at__isnull=True)
+                .prefetch_related("highlights"))
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.InsightUpdateSerializer
+        if self.action == "bulk":
+            return s.IntakeBatchSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=s.InsightWriteSerializer, responses={201: s.InsightSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.InsightWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        if "company" in data:
+            data["company"] = _in_product(Company, product, data["company"], "company")
+        if "owner" in data:
+            data["owner"] = _member(product, data["owner"])
+        insight = services.insight_create(user=request.user, product=product, data=data)
+        return Response(s.InsightSerializer(insight).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.InsightUpdateSerializer, responses={200: s.InsightSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        insight = self.get_object()
+        data = _valid(s.InsightUpdateSerializer, request.data, partial=True)
+        product = insight.product
+        if "company" in data:
+            data["company"] = _in_product(Company, product, data["company"], "company")
+        if "person" in data:
+            data["person"] = _in_product(Person, product, data["person"], "person")
+        if "owner" in data:
+            data["owner"] = _member(product, data["owner"])
+        services.insight_update(user=request.user, insight=insight, data=data,
+                                version=self.expected_version(insight))
+        return Response(s.InsightSerializer(Insight.objects.prefetch_related("highlights").get(pk=insight.pk)).data)
+
+    @extend_schema(request=s.InsightUpdateSerializer, responses={200: s.InsightSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.insight_delete(user=request.user, insight=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=s.IntakeBatchSerializer,
+        responses={202: s.IntakeResultSerializer, 400: ERROR, 413: ERROR},
+        description="File up to 1,000 insights. Each may carry an idempotency `id`: a re-sent item is stored once. "
+                    "If any item is invalid, nothing is stored and the 400 lists the errors per item index "
+                    "(`errors.items.<index>.<field>`).",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        data = request.data
+        if not isinstance(data, dict):
+            raise DRFValidationError({"items": ["Send {\"product\": <id>, \"items\": [...]}."]})
+        try:
+            product_id = int(data.get("product"))
+        except (TypeError, ValueError):
+            raise DRFValidationError({"product": ["A product id."]}) from None
+        product = _product(request, product_id)
+        try:
+            result = services.insights_intake(product=product, items=data.get("items"), user=request.user)
+        except BatchTooLarge as exc:
+            return Response({"detail": str(exc), "code": "batch_too_large", "errors": {}},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except BatchInvalid as exc:
+            raise DRFValidationError({"items": exc.errors}) from None
+        return Response(result, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.HighlightWriteSerializer, responses={201: s.HighlightSerializer, 400: ERROR},
+                   description="Link a passage of the insight to an epic or a story of its product, with an "
+                               "importance (1-5).")
+    @action(detail=True, methods=["post"])
+    def highlights(self, request, pk=None):
+        from backlog.models import Epic, Story
+
+        insight = self.get_object()
+        data = _valid(s.HighlightWriteSerializer, request.data)
+        product = insight.product
+        epic = _in_product(Epic, product, data.get("epic"), "epic")
+        story = _in_product(Story, product, data.get("story"), "story")
+        highlight = services.highlight_create(user=request.user, insight=insight, passage=data["passage"],
+                                              importance=data.get("importance", 3), epic=epic, story=story)
+        return Response(s.HighlightSerializer(highlight).data, status=status.HTTP_201_CREATED)
+
+
+class HighlightViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                       mixins.ListModelMixin):
+    """Passages of insights linked to epics or stories. Create one with POST /insights/<id>/highlights/."""
+
+    workspace_field = "insight__product__workspace"
+    serializer_class = s.HighlightSerializer
+    filterset_fields = ["insight", "epic", "story"]
+    action_roles = READ_ROLES | {"destroy": Role.EDITOR}
+
+    def base_queryset(self):
+        return Highlight.objects.filter(insight__product__deleted_at__isnull=True).order_by("id")
+
+    def destroy(self, request, *args, **kwargs):
+        services.highlight_delete(user=request.user, highlight=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+
+IDEA_ORDERINGS = Orderings({"-demand": ("-demand", "-id"), "-vote_count": ("-vote_count", "-id"),
+                            "-created_at": ("-created_at", "-id")}, default="-demand")
+
+
+def _links(product, data: dict) -> dict:
+    from backlog.models import Epic, Story
+    from roadmaps.models import Initiative
+
+    for name, model in (("epics", Epic), ("stories", Story)):
+        if name in data:
+            ids = set(data[name])
+            found = list(model.objects.filter(product=product, pk__in=ids))
+            if len(found) != len(ids):
+                from pmhub.utils import ids_text
+
+                missing = ids - {o.pk for o in found}
+                raise ValidationError({name: f"Link only work of this product (not {ids_text(missing)})."})
+            data[name] = found
+    if "initiative" in data:
+        data["initiative"] = _in_product(Initiative, product, data["initiative"], "initiative")
+    return data
+
+
+class IdeaViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """Ideas (portal submissions and the team's own), ordered by customer demand; `merge/` combines
+    a duplicate into another idea."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.IdeaSerializer
+    write_serializer_class = s.IdeaWriteSerializer
+    pagination_class = CursorPagination
+    filter_backends = [ScopedFilterBackend, OrderingFilter]
+    orderings = IDEA_ORDERINGS
+    filterset_fields = ["product", "status", "published"]
+    action_roles = CRUD_ROLES | {"merge": Role.EDITOR}
+
+    def base_queryset(self):
+        return Idea.objects.filter(product__deleted_at__isnull=True).prefetch_related("epics", "stories")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.IdeaUpdateSerializer
+        if self.action == "merge":
+            return s.IdeaMergeSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(request=s.IdeaWriteSerializer, responses={201: s.IdeaSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.IdeaWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        idea = services.idea_create(user=request.user, product=product, data=_links(product, data))
+        return Response(s.IdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IdeaUpdateSerializer, responses={200: s.IdeaSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        idea = self.get_object()
+        data = _valid(s.IdeaUpdateSerializer, request.data, partial=True)
+        if "product" in data and data.pop("product") != idea.product_id:
+            raise ValidationError({"product": "An idea cannot move to another product."})
+        services.idea_update(user=request.user, idea=idea, data=_links(idea.product, data),
+                             version=self.expected_version(idea))
+        return Response(s.IdeaSerializer(Idea.objects.prefetch_related("epics", "stories").get(pk=idea.pk)).data)
+
+    @extend_schema(request=s.IdeaUpdateSerializer, responses={200: s.IdeaSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.idea_delete(user=request.user, idea=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.IdeaMergeSerializer, responses={200: s.IdeaSerializer, 400: ERROR},
+                   description="Merge this idea into `into`: votes and followers combined, nobody counted twice.")
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        idea = self.get_object()
+        data = _valid(s.IdeaMergeSerializer, request.data)
+        into = Idea.objects.filter(pk=data["into"], product=idea.product).first()
+        if into is None:
+            raise ValidationError({"into": "No such idea in this product."})
+        into = services.idea_merge(user=request.user, idea=idea, into=into)
+        return Response(s.IdeaSerializer(Idea.objects.prefetch_related("epics", "stories").get(pk=into.pk)).data)

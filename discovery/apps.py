@@ -1,0 +1,36 @@
+from django.apps import AppConfig
+
+
+class DiscoveryConfig(AppConfig):
+    name = "discovery"
+    verbose_name = "Discovery"
+
+    def ready(self):
+        from . import search
+
+        search.register()
+        from pmhub.webhooks import webhook_events_register
+
+        webhook_events_register(app=self.name, events={
+            "discovery.company.created": "A company was added (by hand, the API, an upsert or an import).",
+            "discovery.company.updated": "A company's fields changed.",
+            "discovery.insight.created": "An insight was filed by hand.",
+            "discovery.insights.filed": "A batch of insights arrived (API, e-mail, form or CSV): product and count.",
+            "discovery.insight.updated": "An insight's state, owner or text changed.",
+            "discovery.idea.shipped": "A portal idea moved to shipped (its linked work shipped, or by hand).",
+        })
+        from roadmaps.signals import release_shipped
+
+        release_shipped.connect(release_shipped_ship_ideas, dispatch_uid="discovery.release_shipped")
+        from backlog.demand import demand_provider_register
+
+        from .selectors import story_demand
+
+        demand_provider_register("discovery.highlights", story_demand)
+
+
+def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
+    """A release shipped: ship the ideas linked to its work once the transaction has committed."""
+    from .tasks import ideas_ship_for_release
+
+    ideas_ship_for_release.delay_on_commit(release.id)

@@ -1,0 +1,114 @@
+"""Demo data: companies with revenue in the product's segments, their people, and insights from
+several channels in the inbox of "Acme Analytics", some highlighted against stories and epics.
+
+Idempotent: companies by (product, external id), people by e-mail, insights by idempotency key.
+"""
+
+from decimal import Decimal
+
+from .models import Company, Highlight, Insight, Person
+
+COMPANIES = [
+    # external id, name, domain, segment, revenue, plan, tier
+    ("crm-001", "Globex", "globex.example", "Executives", Decimal("1200000"), "Enterprise", "Strategic"),
+    ("crm-002", "Initech", "initech.example", "Product managers", Decimal("48000"), "Team", "Standard"),
+    ("crm-003", "Umbrella", "umbrella.example", "Executives", Decimal("640000"), "Enterprise", "Key"),
+    ("crm-004", "Hooli", "hooli.example", "Product managers", Decimal("150000"), "Business", "Growth"),
+    ("crm-005", "Stark Industries", "stark.example", "Executives", Decimal("2100000"), "Enterprise", "Strategic"),
+    ("crm-006", "Soylent", "soylent.example", None, None, "Trial", ""),
+]
+PEOPLE = [
+    ("ana@globex.example", "Ana Ortega"), ("li@initech.example", "Li Wei"), ("sam@umbrella.example", "Sam Reyes"),
+    ("priya@hooli.example", "Priya Nair"), ("tony@stark.example", "Tony Okafor"),
+]
+INSIGHTS = [
+    # key, channel, author e-mail, title, text, state, highlight (passage, importance, story index or None)
+    ("demo-i1", "api", "ana@globex.example", "SSO before renewal",
+     "Our security team will not renew without SSO and an audit log of who exported what.", "reviewed",
+     ("will not renew without SSO", 5)),
+    ("demo-i2", "email", "li@initech.example", "Charts into slides",
+     "Exporting charts to slides takes forever; we copy screenshots every Monday.", "new", None),
+    ("demo-i3", "form", "sam@umbrella.example", "Scheduled reports",
+     "Scheduled reports by e-mail would replace two tools for us.", "reviewed",
+     ("would replace two tools", 4)),
+    ("demo-i4", "manual", "priya@hooli.example", "Filter by segment",
+     "Filtering dashboards by customer segment is the feature I miss most.", "new", None),
+    ("demo-i5", "csv", "tony@stark.example", "Alerts on drops",
+     "Alerts when a metric drops are a must for our operations team.", "reviewed",
+     ("a must for our operations team", 5)),
+    ("demo-i6", "api", "", "Dark mode", "Please add a dark mode for the wall display.", "archived", None),
+]
+
+
+def seed(*, workspace, users):
+    from backlog.models import Story
+    from roadmaps.models import Product
+
+    product, _ = Product.objects.get_or_create(workspace=workspace, name="Acme Analytics")
+    segments = {s.name: s for s in product.segments.all()}
+    companies = {}
+    for ext, name, domain, segment, revenue, plan, tier in COMPANIES:
+        companies[domain], _ = Company.objects.get_or_create(product=product, external_id=ext, defaults={
+            "name": name, "domain": domain, "segment": segments.get(segment), "revenue": revenue, "currency": "EUR",
+            "plan": plan, "tier": tier})
+    people = {}
+    for email, name in PEOPLE:
+        people[email], _ = Person.objects.get_or_create(product=product, email=email, defaults={
+            "name": name, "company": companies.get(email.rpartition("@")[2])})
+    stories = list(Story.objects.filter(product=product).order_by("rank")[:6])
+    owner = users.get("demo")
+    for n, (key, channel, email, title, text, state, highlight) in enumerate(INSIGHTS):
+        person = people.get(email)
+        insight, created = Insight.objects.get_or_create(product=product, key=key, defaults={
+            "channel": channel, "title": title, "text": text, "state": state, "author_email": email,
+            "author_name": person.name if person else "", "person": person,
+            "company": person.company if person else None, "owner": owner if state != "new" else None})
+        if created and highlight and stories:
+            story = stories[n % len(stories)]
+            Highlight.objects.create(insight=insight, passage=highlight[0], importance=highlight[1], story=story,
+                                     epic=story.epic, created_by=owner)
+    from backlog.services import demand_recompute
+
+    demand_recompute(product=product)
+    _seed_portal(product=product, companies=companies, owner=owner)
+    return product
+
+
+IDEAS = [
+    # title, description, status, voters (e-mail, importance), shipped with release notes
+    ("Single sign-on", "Sign in with our company's identity provider.", "shipped",
+     [("ana@globex.example", 3), ("tony@stark.example", 3), ("sam@umbrella.example", 2)], True),
+    ("Scheduled reports by e-mail", "A weekly PDF of the dashboard to the leadership team.", "planned",
+     [("sam@umbrella.example", 3), ("ana@globex.example", 2), ("li@initech.example", 1)], False),
+    ("Dark mode", "For the wall display in the office.", "under_consideration",
+     [("priya@hooli.example", 2), ("li@initech.example", 1), ("visitor@gmail.example", 1)], False),
+    ("Slack alerts", "Tell our channel when a KPI turns red.", "in_progress",
+     [("tony@stark.example", 3), ("priya@hooli.example", 2)], False),
+]
+
+
+def _seed_portal(*, product, companies, owner):
+    from django.utils import timezone
+
+    from .models import Follow, Idea, Portal, ReleaseNote, Visitor, Vote
+    from .services import idea_recount
+
+    portal, _ = Portal.objects.get_or_create(product=product, defaults={
+        "slug": "acme-analytics", "name": "Acme Analytics ideas", "enabled": True, "colour": "#0b6bcb",
+        "intro": "Tell us what would make Acme Analytics better, and vote for what matters to you."})
+    for title, description, status, voters, shipped in IDEAS:
+        idea, created = Idea.objects.get_or_create(product=product, title=title, defaults={
+            "description": description, "status": status, "published": True, "created_by": owner,
+            "shipped_at": timezone.now() if shipped else None})
+        if not created:
+            continue
+        for email, importance in voters:
+            visitor, _ = Visitor.objects.get_or_create(portal=portal, email=email,
+                                                       defaults={"name": email.split("@")[0].title()})
+            Vote.objects.get_or_create(idea=idea, visitor=visitor, defaults={"importance": importance})
+            Follow.objects.get_or_create(idea=idea, visitor=visitor)
+        idea_recount(idea_ids=[idea.id])
+        if shipped:
+            ReleaseNote.objects.get_or_create(portal=portal, title="Single sign-on is here", defaults={
+                "body": "Sign in with your identity provider (SAML or OIDC). Thank you to everyone who voted!",
+                "published_at": timezone.now(), "created_by": owner})

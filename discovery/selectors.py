@@ -1,0 +1,162 @@
+"""Reads of the discovery app, scoped to the user's workspaces."""
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404
+
+from pmhub.access import workspace_ids_for
+
+from .demand import highlight_weight
+from .models import Company, Highlight, Idea, Insight, Person, Vote
+
+INBOX_PAGE = 50
+
+
+def companies_for_user(*, user):
+    return Company.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                  product__deleted_at__isnull=True)
+
+
+def people_for_user(*, user):
+    return Person.objects.filter(product__workspace_id__in=workspace_ids_for(user), product__deleted_at__isnull=True)
+
+
+def insights_for_user(*, user):
+    return Insight.objects.filter(product__workspace_id__in=workspace_ids_for(user),
+                                  product__deleted_at__isnull=True)
+
+
+def highlights_for_user(*, user):
+    return Highlight.objects.filter(insight__product__workspace_id__in=workspace_ids_for(user),
+                                    insight__product__deleted_at__isnull=True)
+
+
+def company_for_user(*, user, company_id, product=None) -> Company:
+    qs = companies_for_user(user=user).select_related("segment", "product__workspace")
+    if product is not None:
+        qs = qs.filter(product=product)
+    return get_object_or_404(qs, pk=company_id)
+
+
+def insight_for_user(*, user, insight_id, product=None) -> Insight:
+    qs = insights_for_user(user=user).select_related("person", "company__segment", "owner", "product__workspace")
+    if product is not None:
+        qs = qs.filter(product=product)
+    return get_object_or_404(qs, pk=insight_id)
+
+
+def company_list(*, product, q: str = "", segment_id=None):
+    """The product's companies with their people and insights counted (two subqueries, one query)."""
+    qs = (Company.objects.filter(product=product).select_related("segment")
+          .annotate(people_count=Count("people", distinct=True), insight_count=Count("insights", distinct=True)))
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(domain__icontains=q) | Q(external_id__iexact=q))
+    if segment_id:
+        qs = qs.filter(segment_id=segment_id)
+    return qs.order_by("name", "id")
+
+
+def inbox(*, product, state: str = Insight.State.NEW, owner_id=None, company_id=None):
+    """One product's insights in one state, newest first (the index discovery_inbox serves it)."""
+    qs = Insight.objects.filter(product=product)
+    if state in Insight.State.values:
+        qs = qs.filter(state=state)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    if company_id:
+        qs = qs.filter(company_id=company_id)
+    return (qs.select_related("company", "person", "owner")
+            .annotate(highlight_count=Count("highlights"))
+            .order_by("-created_at", "-id"))
+
+
+def inbox_counts(*, product) -> dict[str, int]:
+    rows = Insight.objects.filter(product=product).values("state").annotate(n=Count("id"))
+    counts = dict.fromkeys(Insight.State.values, 0)
+    counts.update({r["state"]: r["n"] for r in rows})
+    return counts
+
+
+def company_figures(*, company) -> dict:
+    return {
+        "people": company.people.count(),
+        "insights": company.insights.count(),
+        "highlights": Highlight.objects.filter(insight__company=company).count(),
+    }
+
+
+def story_demand(*, product, story_ids, weights: dict) -> dict[int, Decimal]:
+    """Customer demand that highlighted insights add to stories: the sum over highlights of
+    importance x the company's segment weight x its revenue factor (discovery/demand.py).
+    One query; registered as a backlog demand provider in DiscoveryConfig.ready()."""
+    qs = Highlight.objects.filter(insight__product=product, story__isnull=False)
+    if story_ids is not None:
+        qs = qs.filter(story_id__in=story_ids)
+    rows = qs.values_list("story_id", "importance", "insight__company__revenue", "insight__company__segment__name")
+    total: dict[int, Decimal] = {}
+    for story_id, importance, revenue, segment in rows:
+        w = float(weights.get(segment, 1)) if segment else 1.0
+        total[story_id] = total.get(story_id, Decimal(0)) + highlight_weight(importance=importance,
+                                                                            segment_weight=w, revenue=revenue)
+    return total
+
+
+def askers_of(*, story=None, epic=None) -> dict:
+    """Who asked for a story or an epic through highlighted insights: companies, their total
+    revenue per currency and their segments."""
+    qs = Highlight.objects.filter(story=story) if story is not None else Highlight.objects.filter(epic=epic)
+    companies = (Company.objects.filter(insights__highlights__in=qs).distinct()
+                 .select_related("segment").order_by("-revenue", "name"))
+    companies = list(companies)
+    revenue: dict[str, Decimal] = {}
+    for c in companies:
+        if c.revenue is not None:
+            revenue[c.currency] = revenue.get(c.currency, Decimal(0)) + c.revenue
+    return {"companies": companies, "revenue": sorted(revenue.items()),
+            "segments": sorted({c.segment.name for c in companies if c.segment_id}),
+            "highlights": qs.count()}
+
+
+def insights_revenue(*, product) -> Decimal:
+    return Company.objects.filter(product=product).aggregate(total=Sum("revenue"))["total"] or Decimal(0)
+
+
+def ideas_by_demand(*, product, show: str = "all", segment_id=None):
+    """The product's unmerged ideas, highest customer demand first (index discovery_idea_demand);
+    with `segment_id`, only ideas voted for by someone of a company in that segment (by the
+    domain of the voter's e-mail): "most requested by revenue" in one segment."""
+    qs = Idea.objects.filter(product=product, merged_into__isnull=True)
+    if segment_id:
+        from django.db.models import Value
+        from django.db.models.functions import Lower, StrIndex, Substr
+
+        domains = Company.objects.filter(product=product, segment_id=segment_id).exclude(domain="").values("domain")
+        votes = (Vote.objects.filter(idea__product=product)
+                 .annotate(domain=Lower(Substr("visitor__email", StrIndex("visitor__email", Value("@")) + 1)))
+                 .filter(domain__in=domains))
+        qs = qs.filter(pk__in=votes.values("idea_id"))
+    if show == "published":
+        qs = qs.filter(published=True)
+    elif show == "review":
+        qs = qs.filter(published=False)
+    return qs.order_by("-demand", "-vote_count", "-id")
+
+
+def idea_askers(*, idea) -> dict:
+    """Who asked for an idea: the voters' companies (by e-mail domain), their total revenue per
+    currency and their segments, and how many voters belong to no known company. Two queries."""
+    from .intake import email_domain
+
+    emails = list(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
+    domains = {email_domain(e) for e in emails} - {""}
+    companies = list(Company.objects.filter(product_id=idea.product_id, domain__in=domains)
+                     .select_related("segment").order_by("-revenue", "name"))
+    known = {c.domain for c in companies}
+    revenue: dict[str, Decimal] = {}
+    for c in companies:
+        if c.revenue is not None:
+            revenue[c.currency] = revenue.get(c.currency, Decimal(0)) + c.revenue
+    return {"companies": companies, "revenue": sorted(revenue.items()),
+            "segments": sorted({c.segment.name for c in companies if c.segment_id}),
+            "voters": len(emails), "unknown": sum(1 for e in emails if email_domain(e) not in known)}

@@ -1,0 +1,36 @@
+"""Mass-assignment walk entries of the discovery app (format: Write in massassign.py)."""
+
+from backlog.models import Story
+
+from .massassign import Write
+
+
+def _story(insight):
+    return Story.objects.get_or_create(product_id=insight.product_id, title="Walk story")[0]
+
+
+def _other_idea(idea):
+    from discovery.models import Idea
+
+    return Idea.objects.get_or_create(product_id=idea.product_id, title="Walk duplicate")[0]
+
+
+WRITES = {
+    "company": Write(bodies={
+        "create": lambda c: {"product": c.product_id, "name": "Initech", "domain": "initech.example"},
+        "update": lambda c: {"version": c.version, "name": "Renamed", "revenue": "1000.00"},
+        "upsert": lambda c: {"product": c.product_id, "external_id": c.external_id, "name": "Upserted"}}),
+    "person": Write(bodies={
+        "create": lambda p: {"product": p.product_id, "email": "new@company.example", "name": "New"},
+        "update": lambda p: {"version": p.version, "name": "Renamed"}}),
+    "insight": Write(bodies={
+        "create": lambda i: {"product": i.product_id, "text": "A new insight"},
+        "update": lambda i: {"version": i.version, "state": "reviewed"},
+        "bulk": lambda i: {"product": i.product_id, "items": [{"id": "walk-1", "text": "Bulk insight"}]},
+        "highlights": lambda i: {"passage": "A passage", "importance": 3, "story": _story(i).id}}),
+    "idea": Write(bodies={
+        "create": lambda i: {"product": i.product_id, "title": "New idea"},
+        "update": lambda i: {"version": i.version, "status": "planned"},
+        "merge": lambda i: {"into": _other_idea(i).id}},
+        changes={"merge": {"merged_into_id", "published"}}),
+}
