@@ -21,6 +21,7 @@ workspace_patterns = [
     path("", include("adoption.urls")),
     path("", include("delivery.urls")),
     path("", include("reports.urls")),
+    path("", include("integrations.urls")),
 ]
 
 urlpatterns = [

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 router = DefaultRouter()
 API_ROUTE_MODULES = (
     "pmhub.api.routes", "roadmaps.api.routes", "backlog.api.routes", "metrics.api.routes",
-    "adoption.api.routes", "delivery.api.routes", "reports.api.routes",
+    "adoption.api.routes", "delivery.api.routes", "reports.api.routes", "integrations.api.routes",
 )
 for module in API_ROUTE_MODULES:
     import_module(module).register(router)

@@ -16,7 +16,8 @@ TEAM = [
     ("ceo@pmhub.local", "Cleo CEO", Role.VIEWER),
 ]
 # Each app may offer `<app>.demo.seed(workspace=..., users=...)`, itself idempotent.
-APP_SEEDERS = ("roadmaps.demo", "backlog.demo", "metrics.demo", "adoption.demo", "delivery.demo", "reports.demo")
+APP_SEEDERS = ("roadmaps.demo", "backlog.demo", "metrics.demo", "adoption.demo", "delivery.demo", "reports.demo",
+               "integrations.demo")
 
 
 class Command(BaseCommand):
