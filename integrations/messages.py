@@ -8,7 +8,7 @@ User text (a story title) is data, never markup:
   format, so they are left alone.
 - Adaptive Card TextBlocks render a Markdown subset (bold, italic, links, lists); a title such as
   `[win](https://evil)` must not become a link, so Markdown's punctuation is backslash-escaped.
-  HTML is not rendered by Adaptive Cards; `<`, `>` and `&` stay as typed.
+  HTML is not rendered by Adaptive Cards; `<` and `&` stay as typed (`>` is escaped: a quote).
 """
 
 from __future__ import annotations

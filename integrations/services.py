@@ -45,13 +45,16 @@ HOST_SUFFIXES = {
 }
 
 
-def _host_allowed(kind: str, host: str) -> bool:
+def _operator_allowed(host: str) -> bool:
+    """An internal host the operator named in OUTBOUND_ALLOWED_HOSTS (a gateway; the tests' receiver)."""
     from django.conf import settings
 
+    return host.lower().rstrip(".") in {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}
+
+
+def _host_allowed(kind: str, host: str) -> bool:
     host = host.lower().rstrip(".")
-    if host in {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}:
-        return True
-    return any(host == s or host.endswith("." + s) for s in HOST_SUFFIXES.get(kind, ()))
+    return _operator_allowed(host) or any(host == s or host.endswith("." + s) for s in HOST_SUFFIXES.get(kind, ()))
 
 
 def _clean(*, workspace, kind: str, name: str, url: str | None, events: list[str], product) -> dict:
@@ -66,7 +69,7 @@ def _clean(*, workspace, kind: str, name: str, url: str | None, events: list[str
         url = url.strip()
         parts = urlsplit(url)
         if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname
-                                             and _host_allowed(kind, parts.hostname)):
+                                             and _operator_allowed(parts.hostname)):
             errors["url"] = "Enter the https:// incoming-webhook URL that Slack or Teams gave you."
         elif not parts.hostname or not _host_allowed(kind, parts.hostname):
             errors["url"] = ("This is not a Slack incoming-webhook URL (https://hooks.slack.com/...)."
