@@ -55,6 +55,32 @@ class OutboundFailed(Exception):
 @dataclass(frozen=True)
 class OutboundResponse:
     status: int
+    # Seconds the receiver asked us to wait (a 429's or 503's Retry-After), None when it did not say.
+    retry_after: float | None = None
+
+
+MAX_RETRY_AFTER = 3600.0
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Read a Retry-After header: delta-seconds or an HTTP date; bounded to an hour, never negative.
+    None when absent or unreadable (the caller's own backoff then applies)."""
+    import email.utils
+    import time
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
 
 
 @dataclass(frozen=True)
@@ -196,7 +222,8 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
                            headers={**headers, "Host": host_header, "Content-Length": str(len(body))})
         response = connection.getresponse()
         response.read(64 * 1024)  # drain a little so the receiver sees a clean close; the body is not used
-        return OutboundResponse(status=response.status)
+        return OutboundResponse(status=response.status,
+                                retry_after=retry_after_seconds(response.getheader("Retry-After")))
     except TimeoutError:
         raise OutboundFailed("timeout") from None
     except ssl.SSLError:

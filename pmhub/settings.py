@@ -46,8 +46,10 @@ INSTALLED_APPS = [
     "discovery",
     "reports",
     "governance",
+    "integrations",
 ]
-DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance"]
+DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance",
+               "integrations"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -238,6 +240,9 @@ WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
 # Every URL the server fetches (webhooks, integrations) must resolve to public addresses only
 # (pmhub/outbound.py); these host names or IP networks are allowed although internal.
 OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+# Fernet keys that seal secrets at rest (integration URLs and tokens; pmhub/secretbox.py): the first
+# encrypts, all decrypt. Empty: one key derived from SECRET_KEY (fine for development only).
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
 
 # --- REST API -----------------------------------------------------------------
 # Reverse proxies in front of PMHub: the client address is taken from X-Forwarded-For this many hops

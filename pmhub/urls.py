@@ -23,6 +23,7 @@ workspace_patterns = [
     path("", include("discovery.urls")),
     path("", include("reports.urls")),
     path("", include("governance.urls")),
+    path("", include("integrations.urls")),
 ]
 
 urlpatterns = [

@@ -67,3 +67,28 @@ def webhook_emit_many(*, workspace_id: int, event: str, payloads: list[dict]) ->
     if not payloads:
         return
     webhook_emitted.send(sender=None, workspace_id=workspace_id, event=event, payloads=payloads)
+
+
+# --- delivery kinds -------------------------------------------------------------------------------
+# A webhook endpoint of kind "webhook" gets PMHub's signed JSON. Other kinds (a Slack or Teams
+# channel, registered by the integrations app) reuse the same outbox, retries and delivery log but
+# shape their own request: the registered `build(delivery)` returns (url, body bytes, headers),
+# and `page(endpoint)` the path of the page that shows the endpoint and its log.
+@dataclass(frozen=True)
+class DeliveryKind:
+    name: str
+    label: str
+    build: object  # callable(delivery) -> (url: str, body: bytes, headers: dict)
+    page: object  # callable(endpoint) -> str
+
+
+_KINDS: dict[str, DeliveryKind] = {}
+
+
+def webhook_kind_register(*, name: str, label: str, build, page) -> None:
+    _KINDS[name] = DeliveryKind(name=name, label=label, build=build, page=page)
+
+
+def webhook_kind(name: str) -> DeliveryKind | None:
+    """The registered delivery kind, or None for PMHub's own signed JSON webhooks."""
+    return _KINDS.get(name)

@@ -8,7 +8,11 @@ class ReportsConfig(AppConfig):
         # The reports app delivers what the core's seams announce (pmhub.webhooks,
         # pmhub.notifications): the core never imports this app.
         from pmhub.notifications import notification_created
-        from pmhub.webhooks import webhook_emitted
+        from pmhub.webhooks import webhook_emitted, webhook_events_register
+
+        webhook_events_register(app=self.name, events={
+            "report.published": "A progress report was published (scheduled or sent now), with a link to it.",
+        })
 
         webhook_emitted.connect(_webhook_emitted, dispatch_uid="reports.webhook_deliveries")
         notification_created.connect(_notification_created, dispatch_uid="reports.notification_email")

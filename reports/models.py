@@ -152,7 +152,11 @@ def _webhook_secret() -> str:
 
 class WebhookEndpoint(models.Model):
     workspace = models.ForeignKey("pmhub.Workspace", on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=500)
+    # "webhook": PMHub's signed JSON to `url`. Another kind (a Slack or Teams channel of the
+    # integrations app, pmhub.webhooks.webhook_kind_register) shapes its own request and keeps its
+    # URL sealed in its own table: `url` stays empty, the outbox, retries and this log are shared.
+    kind = models.CharField(max_length=16, default="webhook")
+    url = models.URLField(max_length=500, blank=True)
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list)
     # Kept in clear: the HMAC needs it. Shown once on creation; never in lists or the API afterwards.

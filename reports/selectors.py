@@ -35,7 +35,8 @@ def runs_for_user(*, user) -> QuerySet[ReportRun]:
 
 
 def webhook_endpoints_for_user(*, user, workspace_id: int | None = None) -> QuerySet[WebhookEndpoint]:
-    qs = WebhookEndpoint.objects.filter(workspace_id__in=workspace_ids_for(user)).select_related("workspace")
+    qs = (WebhookEndpoint.objects.filter(workspace_id__in=workspace_ids_for(user), kind="webhook")
+          .select_related("workspace"))
     if workspace_id is not None:
         qs = qs.filter(workspace_id=workspace_id)
     return qs

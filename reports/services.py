@@ -33,7 +33,7 @@ from pmhub.models import Membership, Notification, Role
 from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_check_url, outbound_post
 from pmhub.services import activity_record, notify
 from pmhub.utils import ids_text, mail_subject, version_claim
-from pmhub.webhooks import webhook_event_names
+from pmhub.webhooks import webhook_emit, webhook_event_names, webhook_kind
 
 from . import cadence, sections
 from .models import (
@@ -260,6 +260,13 @@ def run_create(*, subscription: ReportSubscription, period: str, user=None) -> t
         from .tasks import report_run_send
 
         report_run_send.delay_on_commit(run.id)
+        # Webhooks and Slack/Teams channels that subscribed get a summary with a link to the run page.
+        webhook_emit(workspace_id=subscription.workspace_id, event="report.published", payload={
+            "run_id": run.id, "subscription_id": subscription.id, "title": subscription.name,
+            "product_id": subscription.product_id, "period": period,
+            "period_label": run.data.get("period_label", period),
+            "url": settings.SITE_URL + reverse("reports:run", kwargs={"ws": subscription.workspace.slug,
+                                                                     "run_id": run.id})})
     return run, created
 
 
@@ -544,7 +551,7 @@ def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict | 
                               payloads: list[dict] | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint of the workspace that selected the event (and per payload
     when `payloads` names many objects); sent on commit."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, active=True)
+    endpoints = [e for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, active=True, kind="webhook")
                  if event in (e.events or [])]
     if not endpoints:
         return []
@@ -580,9 +587,10 @@ def webhook_sign(*, secret: str, timestamp: int, body: str) -> str:
 class WebhookAttemptFailed(Exception):
     """One attempt failed; `permanent` when retrying cannot help (the outbound policy refused it)."""
 
-    def __init__(self, reason: str, permanent: bool = False):
+    def __init__(self, reason: str, permanent: bool = False, retry_after: float | None = None):
         super().__init__(reason)
         self.permanent = permanent
+        self.retry_after = retry_after  # the receiver's Retry-After (a 429), honoured by the task
 
 
 class WebhookClaimHeld(Exception):
@@ -625,6 +633,15 @@ def webhook_attempt(*, delivery_id: int) -> str:
             return "skipped"  # sent (or failed) by the other message meanwhile
         raise WebhookClaimHeld(retry_in=max((claimed_at + webhook_lease() - now).total_seconds(), 0) + 1)
     endpoint = delivery.endpoint
+    kind = webhook_kind(endpoint.kind)
+    if kind is not None:  # a Slack/Teams channel: its app shapes the request (pmhub.webhooks)
+        try:
+            url, body_bytes, headers = kind.build(delivery)
+        except Exception as exc:  # an unreadable sealed URL: retrying cannot help
+            WebhookDelivery.objects.filter(id=delivery.id).update(
+                attempts=F("attempts") + 1, error=str(exc)[:200], last_attempt_at=timezone.now(), claimed_at=None)
+            raise WebhookAttemptFailed(str(exc)[:200], permanent=True) from None
+        return _webhook_post(delivery=delivery, endpoint=endpoint, url=url, body=body_bytes, headers=headers)
     body = json.dumps({"id": str(delivery.uuid), "event": delivery.event, "created_at": delivery.created_at.isoformat(),
                        "workspace_id": endpoint.workspace_id, "data": delivery.payload},
                       separators=(",", ":"), sort_keys=True, default=str)
@@ -634,13 +651,18 @@ def webhook_attempt(*, delivery_id: int) -> str:
         "X-PMHub-Event": delivery.event, "X-PMHub-Delivery": str(delivery.uuid),
         "X-PMHub-Signature": f"t={timestamp},v1={webhook_sign(secret=endpoint.secret, timestamp=timestamp, body=body)}",
     }
+    return _webhook_post(delivery=delivery, endpoint=endpoint, url=endpoint.url, body=body.encode(), headers=headers)
+
+
+def _webhook_post(*, delivery, endpoint, url: str, body: bytes, headers: dict) -> str:
+    """One POST of a claimed delivery: log the outcome on the row, release the claim."""
     started = time.monotonic()
-    status_code, error, elapsed, refused = None, "", None, False
+    status_code, error, elapsed, refused, retry_after = None, "", None, False, None
     # The URL is checked again here, not only on save: a row stored before the check existed, or a
     # name whose DNS answer changed since, must not reach an internal address (pmhub/outbound.py).
     try:
-        status_code = outbound_post(endpoint.url, body=body.encode(), headers=headers,
-                                    timeout=settings.WEBHOOK_TIMEOUT).status
+        response = outbound_post(url, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT)
+        status_code, retry_after = response.status, response.retry_after
         # Timing only for an answer: the time a failed connection took tells what lies behind it.
         elapsed = int((time.monotonic() - started) * 1000)
         if not 200 <= status_code < 300:
@@ -656,7 +678,7 @@ def webhook_attempt(*, delivery_id: int) -> str:
     if ok:
         WebhookEndpoint.objects.filter(id=endpoint.id).exclude(consecutive_failures=0).update(consecutive_failures=0)
         return "delivered"
-    raise WebhookAttemptFailed(error, permanent=refused)
+    raise WebhookAttemptFailed(error, permanent=refused, retry_after=retry_after)
 
 
 def webhook_retry_schedule(*, delivery_id: int, countdown: float) -> None:
@@ -710,11 +732,14 @@ def webhook_delivery_give_up(*, delivery_id: int) -> None:
         if disable:
             from pmhub.models import User
 
-            url = reverse("reports:webhook_detail", kwargs={"ws": endpoint.workspace.slug, "endpoint_id": endpoint.id})
+            kind = webhook_kind(endpoint.kind)
+            url = kind.page(endpoint) if kind else reverse(
+                "reports:webhook_detail", kwargs={"ws": endpoint.workspace.slug, "endpoint_id": endpoint.id})
+            what = f"{kind.label if kind else 'Webhook'} {(endpoint.url or endpoint.description)[:150]}"
             admins = User.objects.filter(memberships__workspace_id=endpoint.workspace_id,
                                          memberships__role__gte=Role.ADMIN)
             for admin in admins:
                 notify(recipient=admin, kind=Notification.Kind.WEBHOOK_DISABLED,
-                       title=f"Webhook {endpoint.url[:150]} disabled after {endpoint.consecutive_failures} "
+                       title=f"{what} disabled after {endpoint.consecutive_failures} "
                              "failed deliveries", url=url, workspace_id=endpoint.workspace_id)
 

@@ -62,6 +62,8 @@ def webhook_deliver(self, delivery_id: int) -> str:
             raise  # on_failure gives the delivery up
         countdown = get_exponential_backoff_interval(factor=10, retries=self.request.retries, maximum=3600,
                                                      full_jitter=True)
+        if exc.retry_after is not None:  # a 429/503 that said when: never sooner than asked
+            countdown = max(countdown, exc.retry_after)
         services.webhook_retry_schedule(delivery_id=delivery_id, countdown=countdown)
         raise self.retry(exc=exc, countdown=countdown)
 

@@ -131,7 +131,7 @@ class WebhookEndpointViewSet(ScopedViewSet, *CRUD_MIXINS):
     filterset_fields = ["workspace", "active"]
 
     def base_queryset(self):
-        qs = WebhookEndpoint.objects.order_by("id")
+        qs = WebhookEndpoint.objects.filter(kind="webhook").order_by("id")  # channels: /api/v1/channels/
         if self.action == "list":  # only the workspaces where the user is an admin
             admin_of = [ws for ws, role in roles_of(self.request.user).items() if role >= Role.ADMIN]
             qs = qs.filter(workspace_id__in=admin_of)

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+
+    def ready(self):
+        # Channels subscribe to the same events as webhooks (pmhub.webhooks) and deliver through the
+        # same outbox, retries and log (reports.WebhookDelivery); only the request differs.
+        from pmhub.webhooks import webhook_emitted, webhook_kind_register
+
+        from . import services
+
+        webhook_emitted.connect(_webhook_emitted, dispatch_uid="integrations.channel_deliveries")
+        for kind, label in (("slack", "Slack channel"), ("teams", "Teams channel")):
+            webhook_kind_register(name=kind, label=label, build=services.channel_request_build,
+                                  page=services.channel_page_path)
+
+
+def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
+    from .services import channel_deliveries_create
+
+    channel_deliveries_create(workspace_id=workspace_id, event=event, payloads=payloads)

@@ -1,0 +1,25 @@
+"""Reads of the integrations app, scoped to the user's workspaces (a foreign id is simply not found)."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from pmhub.access import workspace_ids_for
+
+from .models import Channel
+
+
+def channels_for_user(*, user, workspace_id: int | None = None) -> QuerySet[Channel]:
+    qs = (Channel.objects.filter(workspace_id__in=workspace_ids_for(user))
+          .select_related("workspace", "product", "endpoint"))
+    if workspace_id is not None:
+        qs = qs.filter(workspace_id=workspace_id)
+    return qs
+
+
+def channel_for_user(*, user, channel_id: int, workspace_id: int | None = None) -> Channel:
+    return get_object_or_404(channels_for_user(user=user, workspace_id=workspace_id), pk=channel_id)
+
+
+def channel_deliveries_of(*, channel, limit: int = 100) -> list:
+    """The channel's part of the shared delivery log (reports.WebhookDelivery), newest first."""
+    return list(channel.endpoint.deliveries.all()[:limit])

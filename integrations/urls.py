@@ -1,0 +1,12 @@
+"""Pages of this app, mounted under /w/<ws>/ (see pmhub/urls.py); names in the "integrations" namespace."""
+
+from django.urls import include, path
+
+from . import views
+
+patterns = [
+    path("channels/", views.ChannelListView.as_view(), name="channels"),
+    path("channels/<int:channel_id>/", views.ChannelDetailView.as_view(), name="channel"),
+]
+
+urlpatterns: list = [path("", include((patterns, "integrations")))]
