@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "discovery", "reports", "governance"]
+APPS = ["pmhub", *settings.DOMAIN_APPS]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",

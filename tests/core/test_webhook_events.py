@@ -17,7 +17,7 @@ from reports.forms import WebhookForm
 from reports.models import WebhookDelivery, WebhookEndpoint
 from tests.roadmaps.factories import ProductFactory
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "discovery", "reports", "governance"]
+APPS = ["pmhub", *settings.DOMAIN_APPS]
 EMITTERS = {"webhook_emit", "webhook_emit_many"}
 
 

@@ -148,8 +148,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
-    from governance.models import Risk
     from discovery.models import Company, Idea, Insight
+    from governance.models import Risk
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release

@@ -13,7 +13,6 @@ from pmhub.models import Activity, Notification
 from pmhub.secretbox import SecretUnreadable, seal, unseal
 from reports.models import WebhookDelivery, WebhookEndpoint
 from reports.tasks import webhook_deliver
-from tests.integrations.receiver import ChatReceiver
 from tests.roadmaps.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
