@@ -3,6 +3,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 
 class ContentSecurityPolicyMiddleware:
@@ -153,3 +154,33 @@ class HtmxMessagesMiddleware:
             triggers["pmhub:messages"] = {"messages": queued}
             response["HX-Trigger"] = json.dumps(triggers)
         return response
+
+
+# The static files found by the finders, keyed by everything that shapes their table; built once per
+# process (see StaticFilesMiddleware).
+_FINDER_FILES: dict[tuple, dict] = {}
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, with the table of files the static-files finders list built once per process.
+
+    WhiteNoise lists and stats every file of every finder (some 3,000: Pico's themes, the icon set)
+    each time the middleware is built. A server builds it once per process, but Django's test client
+    builds a new middleware chain for every client, and the suite paid 0.3-0.9 s of file listing per
+    test. The table is the same for the same settings, so it is kept and reused; a process started
+    after a file changed lists the files afresh (runserver restarts its process on changes)."""
+
+    def add_files_from_finders(self):
+        key = (self.static_prefix, self.max_age, self.allow_all_origins, self.charset,
+               repr(settings.STATICFILES_DIRS), tuple(settings.STATICFILES_FINDERS),
+               repr(getattr(settings, "WHITENOISE_ADD_HEADERS_FUNCTION", None)),
+               repr(getattr(settings, "WHITENOISE_IMMUTABLE_FILE_TEST", None)),
+               repr(getattr(settings, "WHITENOISE_MIMETYPES", None)))
+        table = _FINDER_FILES.get(key)
+        if table is None:
+            before = dict(self.files)
+            super().add_files_from_finders()
+            table = {url: f for url, f in self.files.items() if before.get(url) is not f}
+            _FINDER_FILES[key] = table
+        else:
+            self.files.update(table)

@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "pmhub.middleware.ContentSecurityPolicyMiddleware",
     "pmhub.middleware.RequestSizeLimitMiddleware",
     "pmhub.middleware.ApiJsonErrorsMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pmhub.middleware.StaticFilesMiddleware",  # WhiteNoise, its file table built once per process
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
