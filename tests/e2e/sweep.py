@@ -169,6 +169,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's half-done launch checklist.
         "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
                                                                launch_items__isnull=False)),
+        "governance:portfolio_entry": lambda w: {"ws": w.workspace.slug, "initiative_id": _first(
+            Initiative.objects, product=w.product, portfolio_entry__decision="fund")},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product
