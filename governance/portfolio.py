@@ -71,7 +71,8 @@ def demand_by_quarter(rows: list[tuple[str | None, Decimal]], capacity: dict[str
     for q in quarters:
         d, c = demand.get(q, Decimal(0)), capacity.get(q)
         out.append({"quarter": q, "demand": d, "capacity": c, "over": c is not None and d > c,
-                    "free": None if c is None else c - d})
+                    "free": None if c is None else c - d, "over_by": d - c if c is not None and d > c else None})
     if None in demand:
-        out.append({"quarter": None, "demand": demand[None], "capacity": None, "over": False, "free": None})
+        out.append({"quarter": None, "demand": demand[None], "capacity": None, "over": False, "free": None,
+                    "over_by": None})
     return out

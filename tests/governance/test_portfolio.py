@@ -56,6 +56,7 @@ def test_demand_against_capacity_per_quarter():
     assert quarter_of(date(2027, 2, 3)) == "2027-Q1" and quarter_of(date(2027, 12, 31)) == "2027-Q4"
     rows = [("2027-Q1", Decimal(10)), ("2027-Q1", Decimal(5)), ("2027-Q2", Decimal(3)), (None, Decimal(7))]
     out = demand_by_quarter(rows, {"2027-Q1": Decimal(12), "2027-Q3": Decimal(20)})
+    assert out[0]["over_by"] == Decimal(3) and out[2]["over_by"] is None
     assert [(r["quarter"], r["demand"], r["capacity"], r["over"], r["free"]) for r in out] == [
         ("2027-Q1", Decimal(15), Decimal(12), True, Decimal(-3)),
         ("2027-Q2", Decimal(3), None, False, None),
