@@ -34,6 +34,7 @@ class RiskForm(forms.ModelForm):
         kwargs.setdefault("instance", Risk(product=product))
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
+        self.fields["owner"].empty_label = "Nobody yet"
         self.fields["initiatives"].queryset = product.initiatives.all()
         self.fields["releases"].queryset = product.releases.all()
         self.fields["epics"].queryset = product.epics.all()
@@ -96,7 +97,7 @@ class LaunchItemForm(forms.Form):
     category = forms.ChoiceField(choices=LaunchCategory.choices, initial="other")
     title = forms.CharField(max_length=200)
     required = forms.BooleanField(required=False, initial=True)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
     due_date = bounded.DateField(required=False, widget=DateInput)
 
     def __init__(self, *args, workspace, **kwargs):

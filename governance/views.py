@@ -465,7 +465,9 @@ class PortfolioEntryView(WorkspacePageMixin, View):
         return render(request, "governance/portfolio_entry.html", self.get_context_data(
             initiative=initiative, entry=entry,
             entry_form=entry_form or PortfolioEntryForm(initial=initial),
-            decision_form=decision_form or PortfolioDecisionForm(initial={"version": version})), status=status)
+            decision_form=decision_form or PortfolioDecisionForm(initial={
+                "version": version, "decision": entry.decision if entry and entry.decision else "fund"})),
+            status=status)
 
     def get(self, request, ws, initiative_id):
         return self._render(request, self._initiative(initiative_id))
