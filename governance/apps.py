@@ -22,6 +22,7 @@ class GovernanceConfig(AppConfig):
             "governance.statement.decided": "An approver approved or rejected a business impact statement.",
             "governance.launch.changed": "A release's launch checklist changed (item added, ticked, reopened ...).",
             "governance.launch.override": "A release shipped with open required launch items (the reason is kept).",
+            "governance.portfolio.decided": "The portfolio decided on an initiative (fund, defer or stop; a reason).",
         })
 
         from roadmaps.guards import initiative_status_guard_register, release_ship_guard_register

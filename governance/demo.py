@@ -17,6 +17,9 @@ from .models import (
     ImpactStatement,
     IssueNote,
     LaunchItem,
+    PortfolioCapacity,
+    PortfolioEntry,
+    PortfolioSettings,
     ProductGovernance,
     Risk,
 )
@@ -47,6 +50,7 @@ def seed(*, workspace, users) -> None:
                                                                        "require_impact_statement": True})
     _statements(product, users)
     _launch(workspace, product, users)
+    _portfolio(workspace, product, users)
     for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
         risk, created = Risk.objects.get_or_create(product=product, title=title, defaults={
             "kind": kind, "likelihood": lk, "impact": im, "status": status, "trend": trend,
@@ -134,3 +138,38 @@ def _launch(workspace, product, users) -> None:
             owner=owners[i % 3] or users.get("demo"),
             due_date=release.release_date - timedelta(days=days) if release.release_date else None,
             done_at=timezone.now() if done else None, done_by=users.get("pm") if done else None)
+
+
+# title: (value, time criticality, risk reduction, cost in person-weeks, decision, reason)
+PORTFOLIO = {
+    "Dashboard builder": (9, 8, 5, 12, "fund", "The self-serve release depends on it."),
+    "Template gallery": (6, 5, 3, 6, "fund", "Cheap, and sales asks for it."),
+    "Slack digests": (5, 3, 2, 4, "", ""),
+    "Metric catalogue": (8, 6, 7, 10, "fund", "Finance needs certified metrics this year."),
+    "Certification workflow": (7, 5, 6, 8, "", ""),
+    "Lineage view": (6, 3, 6, 14, "defer", "Wait for the statement's cost estimate."),
+    "Embedded analytics": (8, 2, 2, 30, "stop", "Not this year: partner route instead."),
+}
+
+
+def _portfolio(workspace, product, users) -> None:
+    """WSJF over the demo's initiatives, capacity for four quarters, three decisions."""
+    from django.utils import timezone
+
+    from pmhub.clock import today_in
+
+    PortfolioSettings.objects.get_or_create(workspace=workspace)
+    today = today_in(workspace.time_zone)
+    for k in range(4):
+        month = today.month - 1 + 3 * k
+        year, quarter = today.year + month // 12, (month % 12) // 3 + 1
+        PortfolioCapacity.objects.get_or_create(workspace=workspace, quarter=f"{year}-Q{quarter}",
+                                                defaults={"capacity": 24})
+    for title, (value, tc, rr, cost, decision, reason) in PORTFOLIO.items():
+        initiative = Initiative.objects.filter(product=product, title=title).first()
+        if initiative is None or PortfolioEntry.objects.filter(initiative=initiative).exists():
+            continue
+        PortfolioEntry.objects.create(
+            initiative=initiative, value=value, time_criticality=tc, risk_reduction=rr, cost=cost,
+            decision=decision, reason=reason, decided_by=users.get("demo") if decision else None,
+            decided_at=timezone.now() if decision else None)

@@ -1,5 +1,7 @@
 """Forms of the governance pages: shape only; rules live in services."""
 
+from decimal import Decimal
+
 from django import forms
 
 from pmhub import formfields as bounded
@@ -32,6 +34,7 @@ class RiskForm(forms.ModelForm):
         kwargs.setdefault("instance", Risk(product=product))
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
+        self.fields["owner"].empty_label = "Nobody yet"
         self.fields["initiatives"].queryset = product.initiatives.all()
         self.fields["releases"].queryset = product.releases.all()
         self.fields["epics"].queryset = product.epics.all()
@@ -94,7 +97,7 @@ class LaunchItemForm(forms.Form):
     category = forms.ChoiceField(choices=LaunchCategory.choices, initial="other")
     title = forms.CharField(max_length=200)
     required = forms.BooleanField(required=False, initial=True)
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
     due_date = bounded.DateField(required=False, widget=DateInput)
 
     def __init__(self, *args, workspace, **kwargs):
@@ -129,3 +132,36 @@ class TemplateForm(forms.Form):
         if not rows:
             raise forms.ValidationError("Write at least one item.")
         return rows
+
+
+class PortfolioSettingsForm(forms.Form):
+    model = forms.ChoiceField(choices=[("wsjf", "WSJF: (value + time criticality + risk reduction) / cost"),
+                                       ("value_cost", "Value / cost"),
+                                       ("weighted", "Weighted: (value, strategic fit, minus risk) / cost")],
+                              label="Scoring model")
+    weight_value = bounded.IntegerField(min_value=0, max_value=10, initial=1, label="Weight of value (weighted)")
+    weight_fit = bounded.IntegerField(min_value=0, max_value=10, initial=1, label="Weight of strategic fit (weighted)")
+    weight_risk = bounded.IntegerField(min_value=0, max_value=10, initial=1, label="Weight of risk (weighted)")
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CapacityForm(forms.Form):
+    quarter = forms.RegexField(regex=r"^\d{4}-Q[1-4]$", max_length=7, help_text="Like 2027-Q1.",
+                               error_messages={"invalid": "Write a quarter like 2027-Q1."})
+    capacity = bounded.DecimalField(max_digits=8, decimal_places=1, min_value=0, required=False,
+                                    help_text="Person-weeks; empty removes the quarter's capacity.")
+
+
+class PortfolioEntryForm(forms.Form):
+    value = bounded.IntegerField(min_value=1, max_value=10, initial=5)
+    time_criticality = bounded.IntegerField(min_value=1, max_value=10, initial=5)
+    risk_reduction = bounded.IntegerField(min_value=1, max_value=10, initial=5, label="Risk reduction")
+    cost = bounded.DecimalField(max_digits=8, decimal_places=1, min_value=Decimal("0.1"), initial=1,
+                                help_text="Person-weeks.")
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PortfolioDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("fund", "Fund"), ("defer", "Defer"), ("stop", "Stop")])
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    version = bounded.IntegerField(widget=forms.HiddenInput, required=False)

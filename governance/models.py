@@ -2,8 +2,10 @@
 mediation log of issues, and business impact statements with their revisions and decisions
 (docs/governance.md, docs/decisions/1500-1505)."""
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -301,3 +303,69 @@ class ShipOverride(models.Model):
 
     def __str__(self):
         return f"Shipped {self.release_id} with {len(self.open_items)} open items"
+
+
+class PortfolioSettings(models.Model):
+    """The workspace portfolio's one scoring model (governance.portfolio) and its weights."""
+
+    class Model(models.TextChoices):
+        WSJF = "wsjf", "WSJF: (value + time criticality + risk reduction) / cost"
+        VALUE_COST = "value_cost", "Value / cost"
+        WEIGHTED = "weighted", "Weighted: (value, strategic fit, minus risk) / cost"
+
+    workspace = models.OneToOneField("pmhub.Workspace", on_delete=models.CASCADE, related_name="portfolio")
+    model = models.CharField(max_length=10, choices=Model.choices, default=Model.WSJF)
+    weight_value = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)])
+    weight_fit = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)])
+    weight_risk = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(10)])
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Portfolio of {self.workspace_id}"
+
+
+class PortfolioCapacity(models.Model):
+    """Capacity (person-weeks) of the workspace in one quarter ("2027-Q1")."""
+
+    workspace = models.ForeignKey("pmhub.Workspace", on_delete=models.CASCADE, related_name="portfolio_capacity")
+    quarter = models.CharField(max_length=7, validators=[RegexValidator(r"^\d{4}-Q[1-4]$", "Like 2027-Q1.")])
+    capacity = models.DecimalField(max_digits=8, decimal_places=1, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["quarter"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "quarter"], name="portfolio_capacity_quarter")]
+
+    def __str__(self):
+        return f"{self.quarter}: {self.capacity}"
+
+
+class PortfolioEntry(models.Model):
+    """An initiative's portfolio inputs and the governance group's decision (fund, defer, stop)."""
+
+    class Decision(models.TextChoices):
+        FUND = "fund", "Fund"
+        DEFER = "defer", "Defer"
+        STOP = "stop", "Stop"
+
+    initiative = models.OneToOneField("roadmaps.Initiative", on_delete=models.CASCADE, related_name="portfolio_entry")
+    value = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    time_criticality = models.PositiveSmallIntegerField(default=5,
+                                                        validators=[MinValueValidator(1), MaxValueValidator(10)])
+    risk_reduction = models.PositiveSmallIntegerField(default=5,
+                                                      validators=[MinValueValidator(1), MaxValueValidator(10)])
+    cost = models.DecimalField(max_digits=8, decimal_places=1, default=1,
+                               validators=[MinValueValidator(Decimal("0.1"))], help_text="Person-weeks.")
+    decision = models.CharField(max_length=5, choices=Decision.choices, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(cost__gt=0), name="portfolio_entry_cost_positive")]
+
+    def __str__(self):
+        return f"Portfolio entry of {self.initiative_id}"

@@ -222,3 +222,61 @@ def next_launches(*, products, today) -> list:
     for r in releases:
         r.readiness = ready.get(r.id)
     return releases
+
+
+# --- portfolio ------------------------------------------------------------------------------------------
+def portfolio_settings_of(*, workspace):
+    """The workspace's settings row, or unsaved defaults (a read never writes)."""
+    from .models import PortfolioSettings
+
+    return PortfolioSettings.objects.filter(workspace=workspace).first() or PortfolioSettings(workspace=workspace)
+
+
+def portfolio_ranking(*, workspace) -> dict:
+    """Every open initiative (not done or cancelled) of the workspace's live products, scored by
+    the portfolio's model (governance.portfolio) and ranked, highest score first, unscored last;
+    with demand against capacity per quarter. Three queries whatever the number of products,
+    initiatives and risks: settings, initiatives (entry, product, objective count and highest open
+    risk score annotated), capacity."""
+    from django.db.models import Max
+
+    from roadmaps.models import Initiative
+
+    from .models import PortfolioCapacity
+    from .portfolio import Weights, demand_by_quarter, quarter_of, risk_points, score, strategic_fit
+
+    settings_ = portfolio_settings_of(workspace=workspace)
+    weights = Weights(settings_.weight_value, settings_.weight_fit, settings_.weight_risk)
+    top_risk = (Risk.objects.filter(initiatives=OuterRef("pk")).exclude(status=Risk.Status.CLOSED)
+                .values("initiatives").annotate(m=Max("score")).values("m")[:1])
+    objective_count = (Initiative.objectives.through.objects.filter(initiative_id=OuterRef("pk"))
+                       .values("initiative_id").annotate(n=Count("id")).values("n")[:1])
+    initiatives = list(
+        Initiative.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
+        .exclude(status__in=["done", "cancelled"])
+        .select_related("product", "portfolio_entry", "portfolio_entry__decided_by")
+        .annotate(top_risk=Subquery(top_risk, output_field=IntegerField()),
+                  objective_count=Coalesce(Subquery(objective_count, output_field=IntegerField()), Value(0)))
+        .order_by("id"))
+    rows = []
+    for i in initiatives:
+        entry = getattr(i, "portfolio_entry", None)
+        fit, risk = strategic_fit(i.objective_count), risk_points(i.top_risk)
+        i.fit, i.risk_points, i.entry = fit, risk, entry
+        i.portfolio_score = None if entry is None else score(
+            settings_.model, value=entry.value, time_criticality=entry.time_criticality,
+            risk_reduction=entry.risk_reduction, cost=entry.cost, fit=fit, risk=risk, weights=weights)
+        rows.append(i)
+    rows.sort(key=lambda i: (i.portfolio_score is None, -(i.portfolio_score or 0), i.id))
+    for rank, i in enumerate(rows, start=1):
+        i.rank = rank
+    capacity = dict(PortfolioCapacity.objects.filter(workspace=workspace).values_list("quarter", "capacity"))
+    demand = [(quarter_of(i.start_date), i.entry.cost) for i in rows
+              if i.entry is not None and i.entry.decision not in ("stop", "defer")]
+    return {"settings": settings_, "rows": rows, "quarters": demand_by_quarter(demand, capacity)}
+
+
+def portfolio_entry_of(*, initiative):
+    from .models import PortfolioEntry
+
+    return PortfolioEntry.objects.filter(initiative=initiative).select_related("decided_by").first()

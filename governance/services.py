@@ -615,3 +615,101 @@ def ship_override_record(*, release, actor, reason: str, open_items: list[str]):
     webhook_emit(workspace_id=_release_ws(release), event="governance.launch.override",
                  payload={"release": release.id, "reason": reason[:500], "open_items": open_items[:100]})
     return override
+
+
+# --- portfolio -----------------------------------------------------------------------------------------
+ENTRY_FIELDS = ["value", "time_criticality", "risk_reduction", "cost"]
+
+
+@transaction.atomic
+def portfolio_settings_set(*, user, workspace, data: dict, version: int | None):
+    """The portfolio's scoring model and weights (admin); the first setting creates the row."""
+    from .models import PortfolioSettings
+
+    require_role(user=user, workspace_id=workspace.id, role=Role.ADMIN)
+    row, created = PortfolioSettings.objects.get_or_create(workspace=workspace)
+    if not created:
+        version_claim(instance=row, expected_version=version)
+    model_update(instance=row, data=data, fields=["model", "weight_value", "weight_fit", "weight_risk"])
+    activity_record(workspace_id=workspace.id, actor=user, verb="chose the portfolio's scoring model",
+                    data={"model": row.model})
+    return row
+
+
+@transaction.atomic
+def portfolio_capacity_set(*, user, workspace, quarter: str, capacity):
+    """Capacity (person-weeks) of one quarter (admin); None removes it."""
+    from .models import PortfolioCapacity
+
+    require_role(user=user, workspace_id=workspace.id, role=Role.ADMIN)
+    if capacity is None:
+        PortfolioCapacity.objects.filter(workspace=workspace, quarter=quarter).delete()
+        return None
+    row = PortfolioCapacity(workspace=workspace, quarter=quarter, capacity=capacity)
+    row.full_clean(exclude=["workspace"], validate_unique=False, validate_constraints=False)
+    row, _ = PortfolioCapacity.objects.update_or_create(workspace=workspace, quarter=quarter,
+                                                        defaults={"capacity": capacity})
+    activity_record(workspace_id=workspace.id, actor=user, verb="set portfolio capacity",
+                    data={"quarter": quarter, "capacity": str(capacity)})
+    return row
+
+
+def _entry_for(initiative):
+    from .models import PortfolioEntry
+
+    entry, _ = PortfolioEntry.objects.get_or_create(initiative=initiative)
+    return entry
+
+
+@transaction.atomic
+def portfolio_entry_save(*, user, initiative, data: dict, version: int | None):
+    """An initiative's portfolio inputs (editor). The first save creates the entry (no version yet)."""
+    from .models import PortfolioEntry
+
+    require_role(user=user, workspace_id=initiative.product.workspace_id, role=Role.EDITOR)
+    entry = PortfolioEntry.objects.filter(initiative=initiative).first()
+    if entry is None:
+        entry = PortfolioEntry(initiative=initiative)
+        for f in ENTRY_FIELDS:
+            if data.get(f) is not None:
+                setattr(entry, f, data[f])
+        entry.full_clean(exclude=["initiative", "decided_by"])
+        entry.save()
+    else:
+        version_claim(instance=entry, expected_version=version)
+        model_update(instance=entry, data={k: v for k, v in data.items() if v is not None}, fields=ENTRY_FIELDS)
+    activity_record(workspace_id=initiative.product.workspace_id, actor=user, verb="scored for the portfolio",
+                    target=initiative, data={f: str(getattr(entry, f)) for f in ENTRY_FIELDS})
+    return entry
+
+
+@transaction.atomic
+def portfolio_decide(*, user, initiative, decision: str, reason: str, version: int | None):
+    """The governance group's decision on an initiative (admin): fund, defer or stop, with a
+    reason; kept on the entry (who, when) and in the activity log of the initiative."""
+    from django.utils import timezone
+
+    from .models import PortfolioEntry
+
+    require_role(user=user, workspace_id=initiative.product.workspace_id, role=Role.ADMIN)
+    if decision not in PortfolioEntry.Decision.values:
+        raise ValidationError({"decision": "Fund, defer or stop."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for the decision."})
+    if len(reason) > 500:
+        raise ValidationError({"reason": "At most 500 characters."})
+    entry = PortfolioEntry.objects.filter(initiative=initiative).first()
+    if entry is None:
+        entry = PortfolioEntry.objects.create(initiative=initiative)
+    else:
+        version_claim(instance=entry, expected_version=version)
+    entry.decision, entry.reason, entry.decided_by, entry.decided_at = decision, reason, user, timezone.now()
+    entry.save(update_fields=["decision", "reason", "decided_by", "decided_at", "updated_at"])
+    ws = initiative.product.workspace_id
+    verb = {"fund": "funded", "defer": "deferred", "stop": "stopped"}[decision]
+    activity_record(workspace_id=ws, actor=user, verb=f"{verb} (portfolio)", target=initiative,
+                    data={"decision": decision, "reason": reason[:200]})
+    webhook_emit(workspace_id=ws, event="governance.portfolio.decided",
+                 payload={"initiative": initiative.id, "decision": decision, "reason": reason})
+    return entry

@@ -19,6 +19,8 @@ patterns = [
     path(P + "releases/<int:release_id>/launch/", views.LaunchChecklistView.as_view(), name="launch"),
     path(P + "releases/<int:release_id>/launch/<int:item_id>/", views.LaunchItemView.as_view(), name="launch_item"),
     path("launch-templates/", views.TemplatesView.as_view(), name="templates"),
+    path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
+    path("portfolio/<int:initiative_id>/", views.PortfolioEntryView.as_view(), name="portfolio_entry"),
     path("launch-templates/<int:template_id>/delete/", views.TemplateDeleteView.as_view(), name="template_delete"),
 ]
 

@@ -18,10 +18,14 @@ from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
 from .forms import (
+    CapacityForm,
     DecisionForm,
     GovernanceSettingsForm,
     IssueNoteForm,
     LaunchItemForm,
+    PortfolioDecisionForm,
+    PortfolioEntryForm,
+    PortfolioSettingsForm,
     RiskForm,
     StatementForm,
     TemplateForm,
@@ -390,3 +394,118 @@ class TemplateDeleteView(WorkspacePageMixin, View):
         services.template_delete(user=request.user, template=template)
         messages.success(request, f"“{template.name}” deleted.")
         return redirect("governance:templates", ws=ws)
+
+
+# --- portfolio ---------------------------------------------------------------------------------------
+class PortfolioView(WorkspacePageMixin, View):
+    """Every product's open initiatives ranked by the portfolio's one scoring model, demand against
+    capacity per quarter, and the decisions. POST (admin): the model and weights, or a quarter's capacity."""
+
+    required_role = Role.VIEWER
+    write_role = Role.ADMIN
+
+    def _render(self, request, settings_form=None, capacity_form=None, status=200):
+        data = selectors.portfolio_ranking(workspace=self.workspace)
+        s = data["settings"]
+        return render(request, "governance/portfolio.html", self.get_context_data(
+            ranking=data["rows"], quarters=data["quarters"], portfolio=s,
+            settings_form=settings_form or PortfolioSettingsForm(initial={
+                "model": s.model, "weight_value": s.weight_value, "weight_fit": s.weight_fit,
+                "weight_risk": s.weight_risk, "version": s.version if s.pk else ""}),
+            capacity_form=capacity_form or CapacityForm()), status=status)
+
+    def get(self, request, ws):
+        return self._render(request)
+
+    def post(self, request, ws):
+        if request.POST.get("action") == "capacity":
+            form = CapacityForm(request.POST)
+            if form.is_valid():
+                services.portfolio_capacity_set(user=request.user, workspace=self.workspace,
+                                                quarter=form.cleaned_data["quarter"],
+                                                capacity=form.cleaned_data["capacity"])
+                messages.success(request, "Capacity saved.")
+                return redirect("governance:portfolio", ws=ws)
+            return self._render(request, capacity_form=form, status=400)
+        form = PortfolioSettingsForm(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            try:
+                services.portfolio_settings_set(user=request.user, workspace=self.workspace, data=data,
+                                                version=version_read(request.POST.get("version")))
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "portfolio")
+                return self._render(request, settings_form=form, status=409)
+            else:
+                messages.success(request, "Scoring model saved.")
+                return redirect("governance:portfolio", ws=ws)
+        return self._render(request, settings_form=form, status=400)
+
+
+class PortfolioEntryView(WorkspacePageMixin, View):
+    """One initiative in the portfolio: its inputs (editors) and the decision (admins)."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _initiative(self, initiative_id):
+        from django.shortcuts import get_object_or_404
+
+        from roadmaps.models import Initiative
+
+        return get_object_or_404(Initiative.objects.select_related("product", "portfolio_entry"), pk=initiative_id,
+                                 product__workspace=self.workspace, product__deleted_at__isnull=True)
+
+    def _render(self, request, initiative, entry_form=None, decision_form=None, status=200):
+        entry = getattr(initiative, "portfolio_entry", None)
+        version = entry.version if entry else ""
+        initial = {"version": version} | ({f: getattr(entry, f) for f in services.ENTRY_FIELDS} if entry else {})
+        return render(request, "governance/portfolio_entry.html", self.get_context_data(
+            initiative=initiative, entry=entry,
+            entry_form=entry_form or PortfolioEntryForm(initial=initial),
+            decision_form=decision_form or PortfolioDecisionForm(initial={
+                "version": version, "decision": entry.decision if entry and entry.decision else "fund"})),
+            status=status)
+
+    def get(self, request, ws, initiative_id):
+        return self._render(request, self._initiative(initiative_id))
+
+    def post(self, request, ws, initiative_id):
+        initiative = self._initiative(initiative_id)
+        version = version_read(request.POST.get("version"))
+        if request.POST.get("action") == "decide":
+            if self.role < Role.ADMIN:
+                from django.core.exceptions import PermissionDenied
+
+                raise PermissionDenied("Only admins record portfolio decisions.")
+            form = PortfolioDecisionForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.portfolio_decide(user=request.user, initiative=initiative,
+                                              decision=form.cleaned_data["decision"],
+                                              reason=form.cleaned_data["reason"], version=version)
+                except ValidationError as e:
+                    form_errors_from(e, form)
+                except Conflict:
+                    form_conflict(form, "portfolio entry")
+                    return self._render(request, initiative, decision_form=form, status=409)
+                else:
+                    messages.success(request, "Decision recorded.")
+                    return redirect("governance:portfolio_entry", ws=ws, initiative_id=initiative.id)
+            return self._render(request, initiative, decision_form=form, status=400)
+        form = PortfolioEntryForm(request.POST)
+        if form.is_valid():
+            try:
+                services.portfolio_entry_save(user=request.user, initiative=initiative, version=version,
+                                              data={k: v for k, v in form.cleaned_data.items() if k != "version"})
+            except ValidationError as e:
+                form_errors_from(e, form)
+            except Conflict:
+                form_conflict(form, "portfolio entry")
+                return self._render(request, initiative, entry_form=form, status=409)
+            else:
+                messages.success(request, "Inputs saved.")
+                return redirect("governance:portfolio_entry", ws=ws, initiative_id=initiative.id)
+        return self._render(request, initiative, entry_form=form, status=400)

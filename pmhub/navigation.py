@@ -64,6 +64,8 @@ WORKSPACE_LINKS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Products", "roadmaps:products", ("roadmaps:products", "roadmaps:product_restore")),
     ("Dashboard", "metrics_workspace_dashboard", ("metrics_workspace_dashboard",)),
     ("Action plans", "metrics_plan_list", ("metrics_plan_list", "metrics_plan_detail")),
+    ("Portfolio", "governance:portfolio", ("governance:portfolio", "governance:portfolio_entry",
+                                           "governance:templates")),
     ("Reports", "reports:list", ("reports:list", "reports:preview", "reports:detail", "reports:report",
                                  "reports:run")),
     ("Members", "members", ("members",)),

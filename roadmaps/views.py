@@ -469,6 +469,7 @@ class InitiativeWorkView(ProductPageMixin, View):
         initiative = self._initiative(initiative_id)
         _initiative_progress([initiative])
         _attach_risk_flags([initiative])
+        initiative.portfolio = governance_selectors.portfolio_entry_of(initiative=initiative)
         epics = backlog_selectors.epics_of_initiative(initiative=initiative)
         stories = backlog_selectors.stories_of_initiative(initiative=initiative)
         context = {"initiative": initiative, "epics": epics, "stories": stories, "error": error}

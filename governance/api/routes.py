@@ -2,6 +2,8 @@ from .views import (
     ChecklistTemplateViewSet,
     ImpactStatementViewSet,
     LaunchItemViewSet,
+    PortfolioEntryViewSet,
+    PortfolioRankingViewSet,
     RiskAppetiteViewSet,
     RiskViewSet,
     ShipOverrideViewSet,
@@ -16,3 +18,5 @@ def register(router):
     router.register("launch-items", LaunchItemViewSet, basename="launch-item")
     router.register("launch-templates", ChecklistTemplateViewSet, basename="launch-template")
     router.register("ship-overrides", ShipOverrideViewSet, basename="ship-override")
+    router.register("portfolio-entries", PortfolioEntryViewSet, basename="portfolio-entry")
+    router.register("portfolio-ranking", PortfolioRankingViewSet, basename="portfolio-ranking")

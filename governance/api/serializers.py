@@ -1,5 +1,7 @@
 """API shapes of the governance app: read and write serializers apart; rules live in services."""
 
+from decimal import Decimal
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,6 +24,7 @@ from ..models import (
     IssueNote,
     LaunchCategory,
     LaunchItem,
+    PortfolioEntry,
     ProductGovernance,
     Risk,
     ShipOverride,
@@ -42,6 +45,18 @@ class VisibleField(serializers.PrimaryKeyRelatedField):
         return self.queryset_for(workspace_ids_for(request.user) if request else [])
 
 
+def choice_in_words(choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field described in words in the schema ("open, mitigating ..."), not as a named enum:
+    `status` and `kind` are names many apps use, and drf-spectacular would collide their enums."""
+    values = ", ".join(str(v) for v, _label in choices)
+
+    @extend_schema_field({"type": "string", "description": f"One of: {values}."})
+    class _Choice(serializers.ChoiceField):
+        pass
+
+    return _Choice(choices=choices, **kwargs)
+
+
 def _in_ws(model):
     return lambda ids: model.objects.filter(product__workspace_id__in=ids)
 
@@ -60,6 +75,8 @@ RISK_READ_FIELDS = ["id", "product", "kind", "title", "description", "likelihood
 
 
 class RiskSerializer(serializers.ModelSerializer):
+    kind = choice_in_words(Risk.Kind.choices, read_only=True)
+    status = choice_in_words(Risk.Status.choices, read_only=True)
     appetite = bounded.IntegerField(read_only=True, help_text="The product's risk appetite (highest acceptable score).")
     above_appetite = serializers.BooleanField(source="above", read_only=True,
                                               help_text="Open and scoring above the appetite.")
@@ -73,7 +90,7 @@ class RiskSerializer(serializers.ModelSerializer):
 
 class RiskWriteSerializer(serializers.Serializer):
     product = bounded.IntegerField(required=False, help_text="Product id (create only).")
-    kind = serializers.ChoiceField(choices=Risk.Kind.choices, required=False)
+    kind = choice_in_words(Risk.Kind.choices, required=False)
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     likelihood = bounded.IntegerField(min_value=1, max_value=5, required=False,
@@ -84,7 +101,7 @@ class RiskWriteSerializer(serializers.Serializer):
     mitigation = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     due_date = bounded.DateField(required=False, allow_null=True)
     review_date = bounded.DateField(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=Risk.Status.choices, required=False)
+    status = choice_in_words(Risk.Status.choices, required=False)
     trend = serializers.ChoiceField(choices=Risk.Trend.choices, required=False)
     initiatives = VisibleField(_in_ws(Initiative), many=True, required=False)
     releases = VisibleField(_in_ws(Release), many=True, required=False)
@@ -126,6 +143,7 @@ class ImpactDecisionSerializer(serializers.ModelSerializer):
 
 
 class ImpactStatementSerializer(serializers.ModelSerializer):
+    status = choice_in_words(ImpactStatement.Status.choices, read_only=True)
     revisions = ImpactRevisionSerializer(many=True, read_only=True, help_text="Every revision, newest first.")
     decisions = ImpactDecisionSerializer(many=True, read_only=True)
 
@@ -228,3 +246,56 @@ class ShipOverrideSerializer(serializers.ModelSerializer):
         model = ShipOverride
         fields = ["id", "release", "actor", "reason", "open_items", "created_at"]
         read_only_fields = fields
+
+
+class PortfolioEntrySerializer(serializers.ModelSerializer):
+    decision = choice_in_words(PortfolioEntry.Decision.choices, read_only=True)
+
+    class Meta:
+        model = PortfolioEntry
+        fields = ["id", "initiative", "value", "time_criticality", "risk_reduction", "cost", "decision", "reason",
+                  "decided_by", "decided_at", "version", "updated_at"]
+        read_only_fields = fields
+
+
+class PortfolioEntryWriteSerializer(serializers.Serializer):
+    initiative = VisibleField(_in_ws(Initiative), required=False, help_text="Create only.")
+    value = bounded.IntegerField(min_value=1, max_value=10, required=False)
+    time_criticality = bounded.IntegerField(min_value=1, max_value=10, required=False)
+    risk_reduction = bounded.IntegerField(min_value=1, max_value=10, required=False)
+    cost = bounded.DecimalField(max_digits=8, decimal_places=1, min_value=Decimal("0.1"), required=False,
+                                help_text="Person-weeks.")
+    version = version_field()
+
+
+class PortfolioDecideSerializer(serializers.Serializer):
+    decision = choice_in_words(PortfolioEntry.Decision.choices)
+    reason = serializers.CharField(max_length=500)
+    version = version_field()
+
+
+class PortfolioRankingRowSerializer(serializers.Serializer):
+    rank = bounded.IntegerField()
+    initiative = bounded.IntegerField(source="id")
+    title = serializers.CharField()
+    product = bounded.IntegerField(source="product_id")
+    score = bounded.DecimalField(source="portfolio_score", max_digits=12, decimal_places=2, allow_null=True)
+    fit = bounded.IntegerField()
+    risk = bounded.DecimalField(source="risk_points", max_digits=6, decimal_places=2)
+    decision = serializers.SerializerMethodField()
+
+    def get_decision(self, obj) -> str:
+        return obj.entry.decision if obj.entry else ""
+
+
+class PortfolioQuarterSerializer(serializers.Serializer):
+    quarter = serializers.CharField(allow_null=True)
+    demand = bounded.DecimalField(max_digits=12, decimal_places=1)
+    capacity = bounded.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    over = serializers.BooleanField()
+
+
+class PortfolioRankingSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    rows = PortfolioRankingRowSerializer(many=True)
+    quarters = PortfolioQuarterSerializer(many=True)

@@ -3,7 +3,7 @@ product's risk appetite."""
 
 from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -24,6 +24,7 @@ from ..models import (
     ImpactStatement,
     IssueNote,
     LaunchItem,
+    PortfolioEntry,
     ProductGovernance,
     Risk,
     ShipOverride,
@@ -39,6 +40,10 @@ from .serializers import (
     IssueNoteWriteSerializer,
     LaunchItemSerializer,
     LaunchItemWriteSerializer,
+    PortfolioDecideSerializer,
+    PortfolioEntrySerializer,
+    PortfolioEntryWriteSerializer,
+    PortfolioRankingSerializer,
     RiskAppetiteSerializer,
     RiskAppetiteWriteSerializer,
     RiskSerializer,
@@ -346,3 +351,86 @@ class ShipOverrideViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
 
     def base_queryset(self):
         return ShipOverride.objects.filter(release__product__deleted_at__isnull=True).order_by("-id")
+
+
+class PortfolioEntryViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            mixins.CreateModelMixin, mixins.UpdateModelMixin):
+    """Initiatives' portfolio inputs (value, time criticality, risk reduction 1-10; cost in
+    person-weeks) and decisions. `decide/` (admins): fund, defer or stop with a reason. The
+    ranking is `portfolio-ranking/?workspace=`."""
+
+    workspace_field = "initiative__product__workspace"
+    serializer_class = PortfolioEntrySerializer
+    write_serializer_class = PortfolioEntryWriteSerializer
+    action_roles = READ_ROLES | {"create": Role.EDITOR, "update": Role.EDITOR, "partial_update": Role.EDITOR,
+                                 "decide": Role.ADMIN}
+    filterset_fields = ["initiative", "decision"]
+
+    def base_queryset(self):
+        return PortfolioEntry.objects.filter(initiative__product__deleted_at__isnull=True).order_by("id")
+
+    @extend_schema(request=PortfolioEntryWriteSerializer, responses={201: PortfolioEntrySerializer})
+    def create(self, request, *args, **kwargs):
+        data = dict(_valid(PortfolioEntryWriteSerializer, request))
+        initiative = data.pop("initiative", None)
+        if initiative is None:
+            raise ValidationError({"initiative": ["This field is required."]})
+        if PortfolioEntry.objects.filter(initiative=initiative).exists():
+            raise ValidationError({"initiative": ["It has inputs already: update them."]})
+        data.pop("version", None)
+        entry = services.portfolio_entry_save(user=request.user, initiative=initiative, data=data, version=None)
+        return Response(PortfolioEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PortfolioEntryWriteSerializer, responses=PortfolioEntrySerializer)
+    def update(self, request, *args, **kwargs):
+        entry = self.get_object()
+        data = dict(_valid(PortfolioEntryWriteSerializer, request, partial=True))
+        data.pop("initiative", None)
+        data.pop("version", None)
+        entry = services.portfolio_entry_save(user=request.user, initiative=entry.initiative, data=data,
+                                              version=self.expected_version(entry))
+        return Response(PortfolioEntrySerializer(entry).data)
+
+    @extend_schema(request=PortfolioEntryWriteSerializer, responses=PortfolioEntrySerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(request=PortfolioDecideSerializer, responses=PortfolioEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        entry = self.get_object()
+        data = _valid(PortfolioDecideSerializer, request)
+        entry = services.portfolio_decide(user=request.user, initiative=entry.initiative, decision=data["decision"],
+                                          reason=data["reason"], version=self.expected_version(entry))
+        return Response(PortfolioEntrySerializer(entry).data)
+
+
+
+class PortfolioRankingViewSet(ScopedViewSet):
+    """`GET /api/v1/portfolio-ranking/?workspace=<id>`: every open initiative of the workspace's
+    products ranked by its portfolio's scoring model, with demand against capacity per quarter.
+    Another workspace's id is refused like a missing one (400)."""
+
+    workspace_field = "id"
+    action_roles = {"list": Role.VIEWER}
+    queryset = ProductGovernance.objects.none()  # the ranking is computed, not a model list
+
+    @extend_schema(responses=PortfolioRankingSerializer,
+                   parameters=[OpenApiParameter("workspace", int, required=True)])
+    def list(self, request):
+        from pmhub.models import Workspace
+
+        workspace = Workspace.objects.filter(pk=_int_param(request.query_params.get("workspace")),
+                                             pk__in=_workspace_ids(request.user)).first()
+        if workspace is None:
+            raise ValidationError({"workspace": ["Unknown workspace."]})
+        data = selectors.portfolio_ranking(workspace=workspace)
+        return Response(PortfolioRankingSerializer({"model": data["settings"].model, "rows": data["rows"],
+                                                    "quarters": data["quarters"]}).data)
+
+
+def _int_param(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -76,6 +76,7 @@ _REPO = "tests/reports/test_success_paths.py::"
 _GOV = "tests/governance/test_success_paths.py::"
 _STMT = "tests/governance/test_statements.py::"
 _LAUN = "tests/governance/test_launch.py::"
+_PORT = "tests/governance/test_portfolio.py::"
 
 SUCCESS_TESTS = {
     # governance
@@ -93,6 +94,10 @@ SUCCESS_TESTS = {
     "governance.launch_item_update": _LAUN + "test_launch_item_create_and_tick_keep_who_and_when",
     "governance.launch_item_delete": _LAUN + "test_launch_item_delete_removes_it",
     "governance.ship_override_record": _LAUN + "test_ship_override_record_is_the_guards_record",
+    "governance.portfolio_settings_set": _PORT + "test_portfolio_settings_set_chooses_the_model",
+    "governance.portfolio_capacity_set": _PORT + "test_portfolio_capacity_set_writes_and_removes",
+    "governance.portfolio_entry_save": _PORT + "test_portfolio_entry_save_creates_then_versions",
+    "governance.portfolio_decide": _PORT + "test_portfolio_decide_is_kept_on_the_item_and_in_the_activity_log",
     "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
     "governance.statement_submit": _STMT + "test_statement_submit_asks_the_admins_once",
     "governance.statement_decide": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",

@@ -189,6 +189,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's half-done launch checklist.
         "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
                                                                launch_items__isnull=False)),
+        "governance:portfolio_entry": lambda w: {"ws": w.workspace.slug, "initiative_id": _first(
+            Initiative.objects, product=w.product, portfolio_entry__decision="fund")},
         "discovery:company": lambda w: _p(w, company_id=_first(Company.objects, product=w.product)),
         "discovery:insight": lambda w: _p(w, insight_id=_first(Insight.objects, product=w.product,
                                                                highlights__isnull=False)),

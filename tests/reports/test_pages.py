@@ -119,7 +119,9 @@ def test_report_build_and_render_for_a_benchmark(workspace, product):
 
     sub = SubscriptionFactory(product=product)
     data = services.report_build(subscription=sub, period="2026-W48")
-    assert data["period"] == "2026-W48" and len(data["sections"]) == 6
+    from reports.models import SECTION_KEYS
+
+    assert data["period"] == "2026-W48" and len(data["sections"]) == len(SECTION_KEYS) == 8
     assert "<table" in report_render(data)
 
 

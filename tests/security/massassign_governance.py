@@ -33,6 +33,11 @@ WRITES = {
     "launch-template": Write(build=m._template, bodies={
         "create": lambda t: {"workspace": t.workspace_id, "name": "Quick launch", "items": [{"title": "Blog"}]},
         "apply": lambda t: {"release": m._release(t.workspace).id}}),
+    "portfolio-entry": Write(build=m._entry, bodies={
+        "create": lambda e: {"initiative": m.InitiativeFactory(product=e.initiative.product).id, "value": 7},
+        "update": lambda e: {"value": 8, "version": e.version},
+        "decide": lambda e: {"decision": "fund", "reason": "Board said yes", "version": e.version}},
+        changes={"decide": {"decision", "reason", "decided_by_id", "decided_at"}}),
     "risk-appetite": Write(build=m._appetite, bodies={
         "create": lambda a: {"product": m._product(a.product.workspace).id, "risk_appetite": 10},
         "update": lambda a: {"risk_appetite": 10, "version": a.version}}),

@@ -13,6 +13,7 @@ from governance.models import (
     ImpactStatement,
     IssueNote,
     LaunchItem,
+    PortfolioEntry,
     ProductGovernance,
     Risk,
     ShipOverride,
@@ -89,6 +90,10 @@ def _template_rows(template):
                    .values_list("id", "title")))
 
 
+def _entry(ws):
+    return PortfolioEntry.objects.create(initiative=InitiativeFactory(product=_product(ws)), value=5, cost=2)
+
+
 def _risk_form(risk=None):
     data = {"kind": "risk", "title": "Pwned", "likelihood": "5", "impact": "5", "status": "open", "trend": "steady"}
     if risk is not None:
@@ -117,6 +122,11 @@ API = {
     "launch-template": Route(build=_template, snapshot=_template_rows,
                              payload=lambda t: {"release": _release(t.workspace).id, "name": "Pwned"}),
     "ship-override": Route(build=_override, payload=lambda o: {"reason": "Pwned"}),
+    "portfolio-entry": Route(build=_entry, payload=lambda e: {"value": 1, "decision": "stop", "reason": "Pwned",
+                                                              "version": e.version}),
+    "portfolio-ranking": Exempt(
+        "a ranking computed for the workspace named in ?workspace= (list only, no object route); another "
+        "workspace's id is a 400 like a missing one (tests/governance/test_portfolio.py)"),
     "impact-statement": Route(build=_statement, snapshot=_statement_rows, payload=lambda s: {
         "benefit": "Pwned", "version": s.version, "decision": "approved", "comment": "ok"}),
 }
@@ -136,6 +146,10 @@ PAGES = {
     "governance:template_delete": Exempt(
         "POST-only workspace page: the template is looked up in the URL's workspace (404 outside it) and only "
         "admins may delete (tests/governance/test_launch.py, tests/governance/test_pages.py)"),
+    "governance:portfolio_entry": Route(
+        build=_entry, kwargs=lambda e: {"initiative_id": e.initiative_id},
+        payload=lambda e: {"action": "inputs", "value": "1", "time_criticality": "1", "risk_reduction": "1",
+                           "cost": "9", "version": e.version}),
     "governance:statement": Route(build=_statement, kwargs=lambda s: {"product_id": s.product_id,
                                                                       "initiative_id": s.initiative_id},
                                   snapshot=_statement_rows,

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 FIELDS = ["risk.title", "risk.description", "risk.mitigation", "issue.title", "note.text", "owner.name",
           "initiative.title", "release.name", "product.name", "statement.benefit", "statement.processes",
           "statement.people", "statement.risk", "statement.assumptions", "decision.comment", "rejection.comment",
-          "template.name", "template.item", "launch.item", "override.reason", "shipped.name"]
+          "template.name", "template.item", "launch.item", "override.reason", "shipped.name", "portfolio.reason"]
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +71,9 @@ def _governance(case, workspace, admin, editor):
     shipped = Release.objects.create(product=product, name=p["shipped.name"][:120], release_date=date(2026, 7, 1))
     services.checklist_apply_template(user=admin, release=shipped, template=template)
     roadmap_services.release_mark_released(actor=admin, release=shipped, override_reason=p["override.reason"][:500])
+    services.portfolio_entry_save(user=admin, initiative=initiative, data={"value": 8, "cost": 3}, version=None)
+    services.portfolio_decide(user=admin, initiative=initiative, decision="fund", version=None,
+                              reason=p["portfolio.reason"][:500].strip() or "x")
     return {"statement": statement, "shipped": shipped, "product": product, "risk": risk, "issue": issue, "initiative": initiative, "release": release, "p": p}
 
 
@@ -93,6 +96,8 @@ def _pages(workspace, world):
         reverse("roadmaps:release", kwargs=kw | {"release_id": world["shipped"].id}),
         reverse("roadmaps:releases", kwargs=kw),
         reverse("governance:templates", kwargs={"ws": ws}),
+        reverse("governance:portfolio", kwargs={"ws": ws}),
+        reverse("governance:portfolio_entry", kwargs={"ws": ws, "initiative_id": world["initiative"].id}),
         reverse("reports:preview", kwargs={"ws": ws}) + f"?product={product.id}&sections=launches",
         reverse("metrics_product_dashboard", kwargs=kw), reverse("metrics_workspace_dashboard", kwargs={"ws": ws}),
         reverse("workspace_home", kwargs={"ws": ws}), reverse("activity", kwargs={"ws": ws}),
