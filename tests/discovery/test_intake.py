@@ -159,3 +159,10 @@ def test_intake_page_outsider_404_editor_403(client_as, outsider, editor, worksp
     assert client_as(editor).post(url, {"form_enabled": "on", "version": 1}).status_code == 403
     assert Intake.objects.get(pk=intake.pk).form_key == intake.form_key
     assert not Intake.objects.get(pk=intake.pk).form_enabled
+
+
+@pytest.mark.django_db
+def test_preflight_matches_whole_origins_only(open_form):
+    client = APIClient()
+    partial = client.options("/api/public/v1/feedback/", HTTP_ORIGIN="https://app.example.co")
+    assert "Access-Control-Allow-Origin" not in partial
