@@ -4,7 +4,7 @@ curation (publish, status, links, merge with nobody counted twice); demand by re
 closed when the linked release ships (one e-mail per person, unsubscribe); release notes + Atom."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -281,7 +281,7 @@ def test_revenue_change_recomputes_idea_demand_in_the_worker(admin, product, por
 
 
 def test_adoption_among_askers_beside_everyone(client_as, viewer, admin, workspace, product, portal):
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
 
     from adoption.models import Feature, UsageEvent
     from metrics.models import Kpi
@@ -296,9 +296,9 @@ def test_adoption_among_askers_beside_everyone(client_as, viewer, admin, workspa
                                                                    "epics": [epic]})
     for email in ("a@globex.com", "b@initech.com"):
         services.idea_vote(visitor=Visitor.objects.create(portal=portal, email=email), idea=idea, importance=2)
-    shipped = datetime(2026, 11, 1, tzinfo=tz.utc)
+    shipped = datetime(2026, 11, 1, tzinfo=UTC)
     Idea.objects.filter(pk=idea.pk).update(status="shipped", shipped_at=shipped)
-    at = datetime(2026, 11, 5, tzinfo=tz.utc)
+    at = datetime(2026, 11, 5, tzinfo=UTC)
     rows = [("e1", "sso.login", "crm-1"), ("e2", "dashboards", "crm-2"), ("e3", "sso.login", "crm-9"),
             ("e4", "dashboards", "crm-8"), ("e5", "dashboards", "crm-7"), ("e6", "sso.login", None)]
     for event_id, feature, company in rows:
