@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -66,8 +67,12 @@ def inbox(*, product, state: str = Insight.State.NEW, owner_id=None, company_id=
         qs = qs.filter(owner_id=owner_id)
     if company_id:
         qs = qs.filter(company_id=company_id)
+    # The highlight count as a correlated subquery, evaluated for the page's rows only: a JOIN with
+    # GROUP BY grouped all 50,000 new insights before the LIMIT (1.1 s at bench scale).
+    highlights = (Highlight.objects.filter(insight=OuterRef("pk")).order_by().values("insight")
+                  .annotate(n=Count("id")).values("n"))
     return (qs.select_related("company", "person", "owner")
-            .annotate(highlight_count=Count("highlights"))
+            .annotate(highlight_count=Coalesce(Subquery(highlights), 0))
             .order_by("-created_at", "-id"))
 
 
