@@ -101,7 +101,7 @@ def _seed_portal(*, product, companies, owner):
     for title, description, status, voters, shipped in IDEAS:
         idea, created = Idea.objects.get_or_create(product=product, title=title, defaults={
             "description": description, "status": status, "published": True, "created_by": owner,
-            "shipped_at": timezone.now() - timedelta(days=10) if shipped else None})
+            "shipped_at": timezone.now() - timedelta(days=4) if shipped else None})
         if not created:
             continue
         for email, importance in voters:
@@ -131,7 +131,7 @@ def _seed_askers_adoption(*, product, idea):
     if epic is None:
         return
     idea.epics.add(epic)
-    kpi, _ = Kpi.objects.get_or_create(product=product, name="SSO sign-ins", defaults={"unit": "count"})
+    kpi, _ = Kpi.objects.get_or_create(product=product, name="SSO adoption", defaults={"unit": "percent"})
     kpi.epics.add(epic)
     Feature.objects.get_or_create(product=product, key="sso.login", defaults={"name": "SSO sign-in", "kpi": kpi})
     users = [("crm-001", True), ("crm-005", True), ("crm-003", False)]
@@ -145,3 +145,13 @@ def _seed_askers_adoption(*, product, idea):
             events.append(UsageEvent(product=product, event_id=f"demo-askers-{n}-sso", feature_key="sso.login",
                                      actor=f"{company}-user", occurred_at=at, properties={"company": company}))
     UsageEvent.objects.bulk_create(events, ignore_conflicts=True)
+    # Roll the touched days up, as the worker would, so the adoption pages and the KPI agree.
+    from adoption.rollups import rollup_day
+    from adoption.services import feature_kpis_sync
+    from pmhub.clock import today_in
+
+    tz_name = product.workspace.time_zone
+    today = today_in(tz_name)
+    for back in range(6, -1, -1):
+        rollup_day(product_id=product.id, day=today - timedelta(days=back), tz_name=tz_name)
+    feature_kpis_sync(product_id=product.id, tz_name=tz_name)
