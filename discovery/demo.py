@@ -88,6 +88,8 @@ IDEAS = [
 
 
 def _seed_portal(*, product, companies, owner):
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from .models import Follow, Idea, Portal, ReleaseNote, Visitor, Vote
@@ -99,7 +101,7 @@ def _seed_portal(*, product, companies, owner):
     for title, description, status, voters, shipped in IDEAS:
         idea, created = Idea.objects.get_or_create(product=product, title=title, defaults={
             "description": description, "status": status, "published": True, "created_by": owner,
-            "shipped_at": timezone.now() if shipped else None})
+            "shipped_at": timezone.now() - timedelta(days=4) if shipped else None})
         if not created:
             continue
         for email, importance in voters:
@@ -109,6 +111,47 @@ def _seed_portal(*, product, companies, owner):
             Follow.objects.get_or_create(idea=idea, visitor=visitor)
         idea_recount(idea_ids=[idea.id])
         if shipped:
+            _seed_askers_adoption(product=product, idea=idea)
             ReleaseNote.objects.get_or_create(portal=portal, title="Single sign-on is here", defaults={
                 "body": "Sign in with your identity provider (SAML or OIDC). Thank you to everyone who voted!",
                 "published_at": timezone.now(), "created_by": owner})
+
+
+def _seed_askers_adoption(*, product, idea):
+    """The shipped idea's epic names a success KPI whose adoption feature has usage since shipping,
+    each event carrying the company's external id: two of the three asking companies use it,
+    against about a third of everyone (the idea page's "Did the askers adopt it?")."""
+    from datetime import timedelta
+
+    from adoption.models import Feature, UsageEvent
+    from backlog.models import Epic
+    from metrics.models import Kpi
+
+    epic = Epic.objects.filter(product=product, title="Enterprise readiness").first()
+    if epic is None:
+        return
+    idea.epics.add(epic)
+    kpi, _ = Kpi.objects.get_or_create(product=product, name="SSO adoption", defaults={"unit": "percent"})
+    kpi.epics.add(epic)
+    Feature.objects.get_or_create(product=product, key="sso.login", defaults={"name": "SSO sign-in", "kpi": kpi})
+    users = [("crm-001", True), ("crm-005", True), ("crm-003", False)]
+    users += [(f"acct-{n}", n % 3 == 0) for n in range(12)]
+    events = []
+    for n, (company, uses) in enumerate(users):
+        at = idea.shipped_at + timedelta(hours=2 + n)
+        events.append(UsageEvent(product=product, event_id=f"demo-askers-{n}-dash", feature_key="dashboards",
+                                 actor=f"{company}-user", occurred_at=at, properties={"company": company}))
+        if uses:
+            events.append(UsageEvent(product=product, event_id=f"demo-askers-{n}-sso", feature_key="sso.login",
+                                     actor=f"{company}-user", occurred_at=at, properties={"company": company}))
+    UsageEvent.objects.bulk_create(events, ignore_conflicts=True)
+    # Roll the touched days up, as the worker would, so the adoption pages and the KPI agree.
+    from adoption.rollups import rollup_day
+    from adoption.services import feature_kpis_sync
+    from pmhub.clock import today_in
+
+    tz_name = product.workspace.time_zone
+    today = today_in(tz_name)
+    for back in range(6, -1, -1):
+        rollup_day(product_id=product.id, day=today - timedelta(days=back), tz_name=tz_name)
+    feature_kpis_sync(product_id=product.id, tz_name=tz_name)

@@ -5,6 +5,19 @@ from pmhub import formfields as bounded
 from .models import Company, Insight
 
 
+def company_by_text(product, value):
+    """A company of the product named by its domain or external id (None for blank)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    from django.db.models import Q
+
+    company = product.companies.filter(Q(domain__iexact=value) | Q(external_id=value)).first()
+    if company is None:
+        raise forms.ValidationError("No company of this product has this domain or external id.")
+    return company
+
+
 class CompanyForm(forms.Form):
     name = forms.CharField(max_length=160)
     domain = forms.CharField(max_length=190, required=False, help_text="e.g. acme.com")
@@ -38,11 +51,15 @@ class InsightForm(forms.Form):
     author_email = forms.EmailField(label="From (e-mail)", max_length=190, required=False,
                                     help_text="Finds the person and their company.")
     author_name = forms.CharField(label="From (name)", max_length=160, required=False)
-    company = forms.ModelChoiceField(queryset=None, required=False)
+    company = forms.CharField(max_length=190, required=False,
+                              help_text="Domain or external id; by default the company of the e-mail's domain.")
 
     def __init__(self, *args, product, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["company"].queryset = product.companies.order_by("name")
+        self.product = product
+
+    def clean_company(self):
+        return company_by_text(self.product, self.cleaned_data.get("company"))
 
 
 class InsightEditForm(forms.Form):
@@ -50,20 +67,24 @@ class InsightEditForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=None, required=False)
     title = forms.CharField(max_length=200, required=False)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000)
-    company = forms.ModelChoiceField(queryset=None, required=False)
+    company = forms.CharField(max_length=190, required=False, help_text="Domain or external id.")
 
     def __init__(self, *args, product, **kwargs):
         super().__init__(*args, **kwargs)
         from django.contrib.auth import get_user_model
 
+        self.product = product
         self.fields["owner"].queryset = get_user_model().objects.filter(
             memberships__workspace_id=product.workspace_id).order_by("name", "email")
-        self.fields["company"].queryset = product.companies.order_by("name")
+
+    def clean_company(self):
+        return company_by_text(self.product, self.cleaned_data.get("company"))
 
     @classmethod
     def initial_for(cls, insight: Insight) -> dict:
+        company = insight.company
         return {"state": insight.state, "owner": insight.owner_id, "title": insight.title, "text": insight.text,
-                "company": insight.company_id}
+                "company": (company.domain or company.external_id) if company else ""}
 
 
 class HighlightForm(forms.Form):

@@ -327,7 +327,8 @@ class Idea(models.Model):
 
     class Meta:
         ordering = ["-vote_count", "-id"]
-        indexes = [models.Index(fields=["product", "published", "-demand", "-id"], name="discovery_idea_demand")]
+        # The demand-ordered list (page and API): one product's ideas, highest demand first.
+        indexes = [models.Index(fields=["product", "-demand", "-id"], name="discovery_idea_demand")]
 
     def __str__(self):
         return self.title

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from pmhub.search import Searchable, search_register
 
-from .models import Company, Insight
+from .models import Company, Idea, Insight
 
 _PRODUCT_VALUES = ("product_id", "product__name", "product__workspace__slug")
 
@@ -29,4 +29,12 @@ def register() -> None:
         values=("id", "title", "text", *_PRODUCT_VALUES),
         show=lambda r: ((r["title"] or r["text"][:80]), r["product__name"],
                         reverse("discovery:insight", kwargs=_kwargs(r) | {"insight_id": r["id"]})),
+    ))
+    search_register(Searchable(
+        kind="idea", label="Idea", order=72,
+        queryset=lambda: Idea.objects.filter(product__deleted_at__isnull=True, merged_into__isnull=True),
+        title="title", text=("description",), workspace="product__workspace",
+        values=("id", "title", *_PRODUCT_VALUES),
+        show=lambda r: (r["title"], r["product__name"],
+                        reverse("discovery:idea", kwargs=_kwargs(r) | {"idea_id": r["id"]})),
     ))

@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -66,8 +67,12 @@ def inbox(*, product, state: str = Insight.State.NEW, owner_id=None, company_id=
         qs = qs.filter(owner_id=owner_id)
     if company_id:
         qs = qs.filter(company_id=company_id)
+    # The highlight count as a correlated subquery, evaluated for the page's rows only: a JOIN with
+    # GROUP BY grouped all 50,000 new insights before the LIMIT (1.1 s at bench scale).
+    highlights = (Highlight.objects.filter(insight=OuterRef("pk")).order_by().values("insight")
+                  .annotate(n=Count("id")).values("n"))
     return (qs.select_related("company", "person", "owner")
-            .annotate(highlight_count=Count("highlights"))
+            .annotate(highlight_count=Coalesce(Subquery(highlights), 0))
             .order_by("-created_at", "-id"))
 
 
@@ -160,3 +165,46 @@ def idea_askers(*, idea) -> dict:
     return {"companies": companies, "revenue": sorted(revenue.items()),
             "segments": sorted({c.segment.name for c in companies if c.segment_id}),
             "voters": len(emails), "unknown": sum(1 for e in emails if email_domain(e) not in known)}
+
+
+# Usage events name the company (or person) they come from with this property: the company's external id.
+COMPANY_PROPERTY = "company"
+
+
+def askers_adoption(*, idea) -> dict | None:
+    """Did the companies that asked for a shipped idea adopt it? (docs/decisions/1610)
+
+    The idea's features are the adoption features whose KPI is a success KPI of the idea's epics.
+    Since the idea shipped: `askers_percent` = asking companies with an event of those features /
+    asking companies seen at all; `everyone_percent` = the same over every company seen (events
+    carry the company's external id in `properties.company`). Asking companies: those of the
+    voters (by e-mail domain) and of insights highlighted for the idea's work, with an external id.
+    None when the idea has not shipped or has no feature to measure. Four queries."""
+    if idea.shipped_at is None:
+        return None
+    from django.db.models.fields.json import KeyTextTransform
+
+    from adoption.models import Feature, UsageEvent
+
+    keys = list(Feature.objects.filter(product_id=idea.product_id, kpi__epics__ideas=idea)
+                .values_list("key", flat=True).distinct())
+    if not keys:
+        return None
+    from .intake import email_domain
+
+    domains = {email_domain(e) for e in Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True)}
+    work = Q(insights__highlights__epic__ideas=idea) | Q(insights__highlights__story__ideas=idea)
+    askers = set(Company.objects.filter(Q(product_id=idea.product_id) & (Q(domain__in=domains - {""}) | work))
+                 .exclude(external_id="").values_list("external_id", flat=True))
+    events = (UsageEvent.objects.filter(product_id=idea.product_id, occurred_at__gte=idea.shipped_at)
+              .annotate(company=KeyTextTransform(COMPANY_PROPERTY, "properties")).exclude(company=None))
+    seen = set(events.values_list("company", flat=True).distinct())
+    adopted = set(events.filter(feature_key__in=keys).values_list("company", flat=True).distinct())
+    askers_seen = askers & seen
+
+    def share(part, whole):
+        return round(100 * len(part) / len(whole), 1) if whole else None
+
+    return {"features": keys, "askers": len(askers), "askers_seen": len(askers_seen),
+            "askers_adopted": len(askers_seen & adopted), "askers_percent": share(askers_seen & adopted, askers_seen),
+            "everyone": len(seen), "everyone_adopted": len(adopted), "everyone_percent": share(adopted, seen)}

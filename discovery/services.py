@@ -314,9 +314,23 @@ def insight_create(*, user, product, data: dict, channel: str = Insight.Channel.
     with duplicate_as({"key": "An insight with this key is already in the inbox."}):
         insight.save()
     activity_record(workspace_id=product.workspace_id, actor=user, verb="filed insight", target=insight)
+    _notify_owner(insight=insight, actor=user)
     webhook_emit(workspace_id=product.workspace_id, event="discovery.insight.created",
                  payload={"id": insight.id, "product": product.id})
     return insight
+
+
+def _notify_owner(*, insight: Insight, actor) -> None:
+    """Tell the new owner of an insight (an assignment, like a story's: their e-mail preference applies)."""
+    if insight.owner_id and insight.owner_id != getattr(actor, "id", None):
+        from django.urls import reverse
+
+        from pmhub.services import notify
+
+        url = reverse("discovery:insight", kwargs={"ws": insight.product.workspace.slug,
+                                                   "product_id": insight.product_id, "insight_id": insight.id})
+        notify(recipient=insight.owner, kind="assignment", title=f"Insight for you: “{insight.label[:120]}”",
+               url=url, workspace_id=insight.product.workspace_id, data={"insight_id": insight.id})
 
 
 def _check_owner(product, owner) -> None:
@@ -348,8 +362,10 @@ def insight_update(*, user, insight: Insight, data: dict, version: int | None = 
         _check_owner(product, clean["owner"])
     if clean.get("person") is not None and "company" not in clean and clean["person"].company_id:
         clean["company"] = clean["person"].company
-    before = insight.state
+    before, owner_before = insight.state, insight.owner_id
     if model_update(instance=insight, data=clean, fields=INSIGHT_FIELDS):
+        if insight.owner_id != owner_before:
+            _notify_owner(insight=insight, actor=user)
         verb = f"marked insight {insight.get_state_display().lower()}" if insight.state != before else \
             "updated insight"
         activity_record(workspace_id=product.workspace_id, actor=user, verb=verb, target=insight)

@@ -374,6 +374,7 @@ class IdeaView(ProductPageMixin, View):
         form = form or IdeaForm(product=self.product, initial=IdeaForm.initial_for(idea))
         context = self.get_context_data(
             idea=idea, object=idea, form=form, error=error, askers=selectors.idea_askers(idea=idea),
+            adoption=selectors.askers_adoption(idea=idea),
             comments=idea.comments.select_related("visitor", "user"),
             merge_choices=Idea.objects.filter(product=self.product, merged_into__isnull=True).exclude(pk=idea.pk)
             .order_by("title")[:300], nav_section="discovery")

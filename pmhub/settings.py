@@ -302,6 +302,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KpiCadenceEnum": "metrics.models.Kpi.Cadence",
         "ReportCadenceEnum": "reports.models.ReportSubscription.Cadence",
+        "IdeaStatusEnum": "discovery.models.Idea.Status",
+        "InsightStateEnum": "discovery.models.Insight.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from backlog.models import Feedback
+from discovery.models import Idea
 from pmhub.models import Role
 from pmhub.search import search, search_tsquery, search_words, searchables
 from tests.delivery.factories import EpicFactory, StoryFactory
@@ -36,6 +37,7 @@ MAKERS = {
                                                          quote="Please add exports."),
     "risk": lambda ws, word: RiskFactory(product=_product(ws), title=f"{word} risk"),
     "company": lambda ws, word: CompanyFactory(product=_product(ws), name=f"{word} Industries"),
+    "idea": lambda ws, word: Idea.objects.create(product=_product(ws), title=f"{word} idea", published=True),
     "insight": lambda ws, word: InsightFactory(product=_product(ws), title=f"{word} request",
                                                text="Please add exports."),
     "person": lambda ws, word: MembershipFactory(workspace=ws, role=Role.VIEWER,

@@ -159,3 +159,39 @@ def test_intake_page_outsider_404_editor_403(client_as, outsider, editor, worksp
     assert client_as(editor).post(url, {"form_enabled": "on", "version": 1}).status_code == 403
     assert Intake.objects.get(pk=intake.pk).form_key == intake.form_key
     assert not Intake.objects.get(pk=intake.pk).form_enabled
+
+
+@pytest.mark.django_db
+def test_preflight_matches_whole_origins_only(open_form):
+    client = APIClient()
+    partial = client.options("/api/public/v1/feedback/", HTTP_ORIGIN="https://app.example.co")
+    assert "Access-Control-Allow-Origin" not in partial
+
+
+def test_the_management_command_listens_and_stops_on_sigterm():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = _free_port()
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "manage.py", "inbound_smtp", "--bind", f"127.0.0.1:{port}"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+                    code, _ = smtp.ehlo()
+                    assert code == 250
+                break
+            except OSError:
+                assert time.monotonic() < deadline, proc.stdout.read() if proc.poll() is not None else "no listener"
+                time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert proc.returncode == 0

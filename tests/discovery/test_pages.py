@@ -122,3 +122,11 @@ def test_import_pages_outsider_404_viewer_403(client_as, outsider, viewer, edito
     assert client_as(viewer).post(pages[1]).status_code == 403
     job.refresh_from_db()
     assert job.status == "ready" and not Insight.objects.exists()
+
+
+def test_insight_company_is_named_by_domain_or_external_id(client_as, editor, world, product):
+    company = CompanyFactory(product=product, domain="hooli.com", external_id="crm-77")
+    url = world[0]["inbox"]
+    assert client_as(editor).post(url, {"text": "Typed", "company": "nowhere.com"}).status_code == 400
+    assert client_as(editor).post(url, {"text": "By id", "company": "crm-77"}).status_code == 302
+    assert Insight.objects.get(text="By id").company_id == company.id

@@ -4,7 +4,7 @@ curation (publish, status, links, merge with nobody counted twice); demand by re
 closed when the linked release ships (one e-mail per person, unsubscribe); release notes + Atom."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -278,3 +278,37 @@ def test_revenue_change_recomputes_idea_demand_in_the_worker(admin, product, por
                                 version=company.version)
     idea.refresh_from_db()
     assert idea.demand == Decimal("3.00")
+
+
+def test_adoption_among_askers_beside_everyone(client_as, viewer, admin, workspace, product, portal):
+    from datetime import datetime
+
+    from adoption.models import Feature, UsageEvent
+    from metrics.models import Kpi
+
+    epic = Epic.objects.create(product=product, title="SSO")
+    kpi = Kpi.objects.create(product=product, name="SSO adoption")
+    kpi.epics.add(epic)
+    Feature.objects.create(product=product, key="sso.login", kpi=kpi)
+    CompanyFactory(product=product, domain="globex.com", external_id="crm-1")
+    CompanyFactory(product=product, domain="initech.com", external_id="crm-2")
+    idea = services.idea_create(user=admin, product=product, data={"title": "SSO", "published": True,
+                                                                   "epics": [epic]})
+    for email in ("a@globex.com", "b@initech.com"):
+        services.idea_vote(visitor=Visitor.objects.create(portal=portal, email=email), idea=idea, importance=2)
+    shipped = datetime(2026, 11, 1, tzinfo=UTC)
+    Idea.objects.filter(pk=idea.pk).update(status="shipped", shipped_at=shipped)
+    at = datetime(2026, 11, 5, tzinfo=UTC)
+    rows = [("e1", "sso.login", "crm-1"), ("e2", "dashboards", "crm-2"), ("e3", "sso.login", "crm-9"),
+            ("e4", "dashboards", "crm-8"), ("e5", "dashboards", "crm-7"), ("e6", "sso.login", None)]
+    for event_id, feature, company in rows:
+        UsageEvent.objects.create(product=product, event_id=event_id, feature_key=feature, actor="u",
+                                  occurred_at=at, properties={"company": company} if company else {})
+    from discovery.selectors import askers_adoption
+
+    figures = askers_adoption(idea=Idea.objects.get(pk=idea.pk))
+    assert (figures["askers_percent"], figures["askers_adopted"], figures["askers_seen"]) == (50.0, 1, 2)
+    assert (figures["everyone_percent"], figures["everyone_adopted"], figures["everyone"]) == (40.0, 2, 5)
+    url = reverse("discovery:idea", kwargs={"ws": workspace.slug, "product_id": product.id, "idea_id": idea.id})
+    html = client_as(viewer).get(url).content.decode()
+    assert "50% (1 of 2 seen)" in html and "40% (2 of 5)" in html

@@ -213,3 +213,14 @@ def test_insight_create_files_one_by_hand(editor, product):
                                                                                       editor.id)
     assert insight.person.email == "li@initech.com"
     assert Activity.objects.filter(verb="filed insight").exists()
+
+
+def test_a_new_insight_owner_is_notified(editor, admin, product):
+    from pmhub.models import Notification
+
+    insight = InsightFactory(product=product)
+    services.insight_update(user=editor, insight=insight, data={"owner": admin}, version=insight.version)
+    note = Notification.objects.get(recipient=admin)
+    assert note.kind == "assignment" and f"/inbox/{insight.id}/" in note.url
+    services.insight_update(user=editor, insight=insight, data={"owner": editor}, version=insight.version)
+    assert Notification.objects.count() == 1  # nobody is told about their own choice

@@ -115,3 +115,28 @@ def test_payloads_in_ideas_and_the_portal_are_inert_in_portal_pages_workspace_pa
     shipped = [m for m in mail.outbox if m.to == ["ana@globex.com"]]
     assert len(shipped) == 1 and "\n" not in shipped[0].subject
     assert_inert(shipped[0].alternatives[0][0], "shipped e-mail")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_in_csv_imports_are_inert_in_the_preview(case, admin, workspace, django_capture_on_commit_callbacks):
+    import csv
+    import io
+
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    p = [payload(case, k) for k in range(8)]
+    for kind, header, row in (
+            ("companies", ["name", "domain", "plan", "tier", "external id", "segment"],
+             [p[0][:160], "acme.example", p[1][:80], p[2][:80], p[3][:100], ""]),
+            ("insights", ["id", "title", "text", "name"], [p[4][:100], p[5][:200], p[6], p[7][:160]])):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerow(row)
+        writer.writerow(["", "not a domain" if kind == "companies" else ""] + [p[0][:50]] * (len(header) - 2))
+        with django_capture_on_commit_callbacks(execute=True):
+            job = services.csv_import_upload(user=admin, product=product, kind=kind, filename=p[1][:200],
+                                             data=out.getvalue().encode())
+        url = reverse("discovery:import", kwargs={"ws": workspace.slug, "product_id": product.id,
+                                                  "import_id": job.id})
+        get_inert(browser(admin), url)
+    get_inert(browser(admin), reverse("discovery:imports", kwargs={"ws": workspace.slug, "product_id": product.id}))
