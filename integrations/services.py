@@ -49,7 +49,8 @@ def _operator_allowed(host: str) -> bool:
     """An internal host the operator named in OUTBOUND_ALLOWED_HOSTS (a gateway; the tests' receiver)."""
     from django.conf import settings
 
-    return host.lower().rstrip(".") in {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}
+    allowed = {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}
+    return host.lower().rstrip(".") in allowed
 
 
 def _host_allowed(kind: str, host: str) -> bool:

@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KpiCadenceEnum": "metrics.models.Kpi.Cadence",
         "ReportCadenceEnum": "reports.models.ReportSubscription.Cadence",
+        "ChannelKindEnum": "integrations.models.Channel.Kind",
+        "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

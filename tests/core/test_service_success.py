@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports"]
+APPS = ["pmhub", "roadmaps", "backlog", "delivery", "metrics", "adoption", "reports", "integrations"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
@@ -50,6 +50,8 @@ READS = {
     "reports.wants_email": "reads a preference",
     "reports.webhook_lease": "configuration: how long a delivery claim is trusted",
     "reports.webhook_sign": "pure: HMAC of a body",
+    "integrations.channel_request_build": "reads: unseals a channel's URL and shapes the message for the send task",
+    "integrations.channel_page_path": "a channel's page address",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
 }
@@ -61,6 +63,7 @@ _DELI = "tests/delivery/test_success_paths.py::"
 _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
+_CHAN = "tests/integrations/test_channels.py::"
 
 SUCCESS_TESTS = {
     # core
@@ -201,6 +204,12 @@ SUCCESS_TESTS = {
     "reports.webhook_endpoint_update": _REPO + "test_webhook_endpoint_update_changes_events_and_reenables_it",
     "reports.webhook_endpoint_delete": _REPO + "test_webhook_endpoint_delete_removes_it",
     "reports.webhook_retry_schedule": "tests/reports/test_webhooks.py::test_failed_attempts_are_retried_and_logged",
+    # integrations
+    "integrations.channel_create": _CHAN + "test_the_url_is_sealed_at_rest_and_opens_again",
+    "integrations.channel_update": _CHAN + "test_channel_update_changes_name_events_product_and_url",
+    "integrations.channel_delete": _CHAN + "test_delete_removes_the_channel_and_its_log",
+    "integrations.channel_deliveries_create": _CHAN + "test_story_created_posts_block_kit_with_a_link_to_the_story",
+    "integrations.channel_test_send": _CHAN + "test_send_test_message_goes_through_the_log",
 }
 
 

@@ -13,7 +13,6 @@ from pmhub.models import Activity, Notification
 from pmhub.secretbox import SecretUnreadable, seal, unseal
 from reports.models import WebhookDelivery, WebhookEndpoint
 from reports.tasks import webhook_deliver
-from tests.integrations.receiver import ChatReceiver
 from tests.roadmaps.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,6 +315,21 @@ def test_page_edit_with_a_stale_version_is_a_409_that_keeps_the_form(client_as, 
     assert response.status_code == 409 and 'value="#mine"' in response.content.decode()
     channel.refresh_from_db()
     assert channel.name == "#product"
+
+
+def test_channel_update_changes_name_events_product_and_url(admin, workspace):
+    channel = _channel(admin, workspace, HOOK)
+    product = ProductFactory(workspace=workspace)
+    new_url = "https://hooks.slack.com/services/T0001/B0002/zyxwvutsrqponmlk"
+    updated = services.channel_update(user=admin, channel=channel, version=channel.version, data={
+        "name": "#renamed", "events": ["story.updated", "epic.created"], "product": product, "url": new_url})
+    channel.refresh_from_db()
+    channel.endpoint.refresh_from_db()
+    assert (channel.name, channel.product_id, channel.endpoint.events) == (
+        "#renamed", product.id, ["story.updated", "epic.created"])
+    assert unseal(channel.url_sealed) == new_url
+    assert channel.url_hint == "https://hooks.slack.com/…nmlk" and channel.endpoint.description == "#renamed"
+    assert updated.version == 2 and Activity.objects.filter(verb="updated Slack channel").exists()
 
 
 def test_delete_removes_the_channel_and_its_log(chat, admin, workspace, django_capture_on_commit_callbacks):
