@@ -6,7 +6,8 @@ from .models import Channel
 
 
 def _event_choices():
-    return [(e.name, f"{e.name} – {e.description}") for e in webhook_events()]
+    # The same labels as the webhook form ("Story: created"): no raw event codes on the page.
+    return [(e.name, e.name.replace("_", " ").replace(".", ": ").capitalize()) for e in webhook_events()]
 
 
 class ChannelForm(forms.Form):

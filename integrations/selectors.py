@@ -1,6 +1,6 @@
 """Reads of the integrations app, scoped to the user's workspaces (a foreign id is simply not found)."""
 
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -9,8 +9,12 @@ from .models import Channel
 
 
 def channels_for_user(*, user, workspace_id: int | None = None) -> QuerySet[Channel]:
+    """Channels with their health: `last_success` (when a delivery last succeeded) beside the
+    endpoint's `consecutive_failures` (failed deliveries in a row), in the same query."""
     qs = (Channel.objects.filter(workspace_id__in=workspace_ids_for(user))
-          .select_related("workspace", "product", "endpoint"))
+          .select_related("workspace", "product", "endpoint")
+          .annotate(last_success=Max("endpoint__deliveries__last_attempt_at",
+                                     filter=Q(endpoint__deliveries__status="success"))))
     if workspace_id is not None:
         qs = qs.filter(workspace_id=workspace_id)
     return qs

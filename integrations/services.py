@@ -186,6 +186,9 @@ def channel_test_send(*, user, channel: Channel) -> WebhookDelivery:
     require_role(user=user, workspace_id=channel.workspace_id, role=Role.ADMIN)
     from django.conf import settings
 
+    if not channel.endpoint.active:  # the worker skips a paused channel's deliveries
+        raise ValidationError({"active": "The channel is paused: resume it to send a test message."})
+
     summary = {"headline": "Test message", "title": f"PMHub can post to {channel.name}",
                "facts": [["Sent by", user.display_name if hasattr(user, "display_name") else str(user)]],
                "context": channel.workspace.name, "product_id": channel.product_id,

@@ -82,8 +82,12 @@ class ChannelDetailView(WorkspacePageMixin, View):
             messages.success(request, "Channel deleted.")
             return redirect("integrations:channels", ws=ws)
         if action == "test":
-            services.channel_test_send(user=request.user, channel=channel)
-            messages.success(request, "Test message queued: its outcome appears in the delivery log below.")
+            try:
+                services.channel_test_send(user=request.user, channel=channel)
+            except ValidationError as e:
+                messages.error(request, " ".join(m for msgs in e.message_dict.values() for m in msgs))
+            else:
+                messages.success(request, "Test message queued: its outcome appears in the delivery log below.")
             return redirect("integrations:channel", ws=ws, channel_id=channel.id)
         if action in ("pause", "resume"):
             try:

@@ -50,6 +50,7 @@ EXEMPT: dict[str, str] = {
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
 MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
+    "integrations:channels": "admin", "integrations:channel": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
 }
@@ -128,6 +129,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
+    from integrations.models import Channel
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -157,7 +159,9 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "reports:run": lambda w: {"ws": w.workspace.slug, "run_id": _first(
             ReportRun.objects, subscription__workspace=w.workspace)},
         "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
-            WebhookEndpoint.objects, workspace=w.workspace)},
+            WebhookEndpoint.objects, workspace=w.workspace, kind="webhook")},
+        "integrations:channel": lambda w: {"ws": w.workspace.slug, "channel_id": _first(
+            Channel.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product

@@ -53,6 +53,7 @@ SCREENSHOT_PAGES = {
     "backlog:list": "backlog", "backlog:board": "status-board", "backlog:story": "story", "backlog:scoring": "scoring",
     "delivery:iteration": "iteration", "metrics_kpi_detail": "kpi", "metrics_product_dashboard": "dashboard",
     "adoption": "adoption", "reports:preview": "report", "members": "members",
+    "integrations:channels": "channels", "integrations:channel": "channel",
 }
 
 # Text of these elements is code or user input, not a value we formatted.

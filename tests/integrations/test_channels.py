@@ -167,6 +167,34 @@ def test_send_test_message_goes_through_the_log(chat, admin, workspace, django_c
     assert Activity.objects.filter(verb="sent a test message").exists()
 
 
+def test_a_paused_channel_refuses_a_test_message_and_the_page_says_so(admin, workspace, client_as):
+    from django.core.exceptions import ValidationError
+
+    channel = _channel(admin, workspace, HOOK)
+    services.channel_update(user=admin, channel=channel, data={"active": False}, version=channel.version)
+    with pytest.raises(ValidationError):
+        services.channel_test_send(user=admin, channel=channel)
+    html = client_as(admin).get(f"/w/acme/channels/{channel.id}/").content.decode()
+    assert 'value="test"' not in html and 'value="resume"' in html
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_health_shows_the_last_success_and_failures_in_a_row(chat, admin, workspace, client_as, eager_retries,
+                                                            monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(webhook_deliver, "max_retries", 0)
+    channel = _channel(admin, workspace, chat.url())
+    client = client_as(admin)
+    assert "Last delivered: never" in client.get(f"/w/acme/channels/{channel.id}/").content.decode()
+    chat.script = [(200, {}), (500, {}), (500, {})]
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.channel_test_send(user=admin, channel=channel)
+    html = client.get(f"/w/acme/channels/{channel.id}/").content.decode()
+    assert "Last delivered: never" not in html and "2 failed deliveries in a row" in html
+    listing = client.get("/w/acme/channels/").content.decode()
+    assert "Never" not in listing
+
+
 def test_a_published_progress_report_is_posted_with_a_link_to_the_run(chat, admin, workspace,
                                                                       django_capture_on_commit_callbacks):
     from reports.services import report_send_now
