@@ -13,7 +13,7 @@ import hmac
 import re
 
 KEY_PREFIX = "PMH"
-_KEY = re.compile(r"(?<![A-Za-z0-9])pmh-(\d{1,12})(?![0-9])", re.IGNORECASE)
+_KEY = re.compile(r"(?<![A-Za-z0-9])pmh-(\d{1,12})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def story_key(story_id: int) -> str:
