@@ -64,6 +64,7 @@ _METR = "tests/metrics/test_success_paths.py::"
 _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
 _CHAN = "tests/integrations/test_channels.py::"
+_GH = "tests/integrations/test_github.py::"
 
 SUCCESS_TESTS = {
     # core
@@ -210,6 +211,10 @@ SUCCESS_TESTS = {
     "integrations.channel_delete": _CHAN + "test_delete_removes_the_channel_and_its_log",
     "integrations.channel_deliveries_create": _CHAN + "test_story_created_posts_block_kit_with_a_link_to_the_story",
     "integrations.channel_test_send": _CHAN + "test_send_test_message_goes_through_the_log",
+    "integrations.repository_connect": _GH + "test_connecting_seals_the_secret_and_shows_it_once",
+    "integrations.repository_update": _GH + "test_repository_update_changes_the_merge_status_and_needs_the_version",
+    "integrations.repository_disconnect": _GH + "test_disconnect_removes_the_repository_and_its_links",
+    "integrations.github_delivery_receive": _GH + "test_merging_moves_the_story_through_the_status_service_and_the_log_says_github",
 }
 
 

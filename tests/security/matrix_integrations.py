@@ -37,6 +37,33 @@ API = {
         "and editor 403 on every write with the row and its log unchanged: tests/integrations/test_tenancy.py."),
 }
 
+def _repository(ws):
+    from tests.roadmaps.factories import ProductFactory
+
+    admin = Membership.objects.filter(workspace=ws, role=Role.ADMIN).select_related("user").first()
+    if admin is None:
+        from tests.factories import MembershipFactory, UserFactory
+
+        admin = MembershipFactory(workspace=ws, user=UserFactory(), role=Role.ADMIN)
+    repository, _ = services.repository_connect(user=admin.user, product=ProductFactory(workspace=ws),
+                                                full_name="acme/matrix")
+    return repository
+
+
+def _repository_state(repository):
+    from integrations.models import Repository
+
+    row = Repository.objects.filter(pk=repository.pk).first()
+    return None if row is None else model_to_dict(row)
+
+
 PAGES = {
     "integrations:channel": Route(build=_channel, payload=lambda c: {"action": "test"}, snapshot=_state),
+    "integrations:repository": Route(build=_repository, payload=lambda r: {"action": "disconnect"},
+                                     snapshot=_repository_state),
+    "github_webhook": Exempt(
+        "Inbound GitHub webhook: no session or token by design; the credential is the X-Hub-Signature-256 HMAC of "
+        "the body with the repository's sealed secret, and the URL's random token only finds the repository. "
+        "Unknown token 404, a forged, missing or other repository's signature 401, a replayed delivery id 200 "
+        "'already processed'; each refusal changes nothing: tests/integrations/test_github.py."),
 }
