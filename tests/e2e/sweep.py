@@ -23,6 +23,7 @@ EXEMPT: dict[str, str] = {
     "healthz": "liveness probe for the container (JSON), not a page",
     "favicon": "a redirect to the icon (tests/core/test_ui_pages.py)",
     "logout": "POST only",
+    "github_webhook": "inbound GitHub webhook (POST with a signature), not a page: tests/integrations/test_github.py",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
     "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
@@ -51,6 +52,7 @@ EXEMPT: dict[str, str] = {
 MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "integrations:channels": "admin", "integrations:channel": "admin",
+    "integrations:repositories": "admin", "integrations:repository": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
 }
@@ -129,7 +131,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
     from delivery.models import ImportJob, Iteration
-    from integrations.models import Channel
+    from integrations.models import Channel, Repository
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -162,6 +164,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
             WebhookEndpoint.objects, workspace=w.workspace, kind="webhook")},
         "integrations:channel": lambda w: {"ws": w.workspace.slug, "channel_id": _first(
             Channel.objects, workspace=w.workspace)},
+        "integrations:repository": lambda w: {"ws": w.workspace.slug, "repository_id": _first(
+            Repository.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
     }
     return table, ws, product
