@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Role, Workspace
 from pmhub.outbound import OutboundRefused, outbound_check_url
 from pmhub.secretbox import mask_url, seal, unseal
@@ -256,9 +257,11 @@ def repository_connect(*, user, product, full_name: str, merge_status: str = "",
     if Repository.objects.filter(product=product, full_name__iexact=fields["full_name"]).exists():
         raise ValidationError({"full_name": "This repository is already connected to this product."})
     secret = secrets.token_urlsafe(32)
-    repository = Repository.objects.create(
-        workspace_id=product.workspace_id, product=product, created_by=user, hook_token=secrets.token_urlsafe(24),
-        secret_sealed=seal(secret), token_sealed=seal(token.strip()) if (token or "").strip() else "", **fields)
+    with duplicate_as({"full_name": "This repository is already connected to this product."}):  # a double click
+        repository = Repository.objects.create(
+            workspace_id=product.workspace_id, product=product, created_by=user,
+            hook_token=secrets.token_urlsafe(24), secret_sealed=seal(secret),
+            token_sealed=seal(token.strip()) if (token or "").strip() else "", **fields)
     activity_record(workspace_id=product.workspace_id, actor=user, verb="connected GitHub repository",
                     target=repository, data={"repository": repository.full_name})
     return repository, secret

@@ -278,3 +278,33 @@ def test_a_signed_delivery_over_real_http_to_the_live_server_links_and_merges(li
     assert status == 200 and "merged" in answer["detail"]
     story.refresh_from_db()
     assert story.status == "done" and PullRequestLink.objects.get().state == "merged"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_delivery_sent_twice_at_once_is_processed_once(admin, workspace):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    product = ProductFactory(workspace=workspace)
+    repository, secret = services.repository_connect(user=admin, product=product, full_name=REPO, merge_status="done")
+    story = _story(admin, product)
+    payload = pull_request(REPO, action="closed", title=f"PMH-{story.id}", state="closed", merged=True)
+    answers, barrier = [], threading.Barrier(2)
+
+    def send():
+        try:
+            barrier.wait()
+            answers.append(_post(Client(), repository, secret, payload, "pull_request", delivery="same-id").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert answers == [200, 200]
+    assert GitHubDelivery.objects.count() == 1 and PullRequestLink.objects.count() == 1
+    assert Activity.objects.filter(verb="GitHub moved story: pull request merged").count() == 1

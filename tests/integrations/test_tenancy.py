@@ -94,3 +94,54 @@ def test_outsider_pages_are_404(client_as, outsider, channel):
     assert client.get("/w/acme/channels/").status_code == 404
     assert client.post(f"/w/acme/channels/{channel.id}/", {"action": "delete"}).status_code == 404
     assert Channel.objects.filter(pk=channel.pk).exists()
+
+
+@pytest.fixture
+def repository(admin, workspace):
+    from tests.roadmaps.factories import ProductFactory
+
+    repository, _ = services.repository_connect(user=admin, product=ProductFactory(workspace=workspace),
+                                                full_name="acme/web")
+    return repository
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor"])
+def test_repository_pages_are_admin_only_and_refused_writes_change_nothing(client_as, request, who, repository):
+    from integrations.models import Repository
+
+    client = client_as(request.getfixturevalue(who))
+    assert client.get("/w/acme/github/").status_code == 403
+    assert client.get(f"/w/acme/github/{repository.id}/").status_code == 403
+    assert client.post(f"/w/acme/github/{repository.id}/", {"action": "disconnect"}).status_code == 403
+    assert client.post("/w/acme/github/", {"product": repository.product_id, "full_name": "acme/x"}).status_code == 403
+    assert list(Repository.objects.values_list("full_name", flat=True)) == ["acme/web"]
+
+
+def test_outsiders_get_404_on_repository_pages(client_as, outsider, repository):
+    from integrations.models import Repository
+
+    client = client_as(outsider)
+    assert client.get(f"/w/acme/github/{repository.id}/").status_code == 404
+    assert client.post(f"/w/acme/github/{repository.id}/", {"action": "disconnect"}).status_code == 404
+    assert Repository.objects.filter(pk=repository.pk).exists()
+
+
+def test_a_product_of_another_workspace_cannot_be_connected(client_as, admin, other_workspace):
+    from integrations.models import Repository
+    from tests.roadmaps.factories import ProductFactory
+
+    foreign = ProductFactory(workspace=other_workspace)
+    response = client_as(admin).post("/w/acme/github/", {"product": foreign.id, "full_name": "acme/x"})
+    assert response.status_code == 400 and not Repository.objects.exists()
+
+
+def test_pull_requests_on_a_story_are_seen_only_by_its_workspace(client_as, admin, outsider, repository):
+    from backlog import services as backlog
+    from integrations.models import PullRequestLink
+
+    story = backlog.story_create(actor=admin, product=repository.product, title="Ours")
+    PullRequestLink.objects.create(repository=repository, story=story, number=9, title="Secret work",
+                                   url="https://github.com/acme/web/pull/9")
+    url = f"/w/acme/products/{repository.product_id}/backlog/stories/{story.id}/"
+    assert "Secret work" in client_as(admin).get(url).content.decode()
+    assert client_as(outsider).get(url).status_code == 404

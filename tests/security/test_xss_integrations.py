@@ -64,3 +64,25 @@ def test_payloads_are_inert_in_slack_and_teams_messages_and_channel_pages(case, 
     client = browser(admin)
     get_inert(client, reverse("integrations:channels", kwargs={"ws": workspace.slug}))
     get_inert(client, reverse("integrations:channel", kwargs={"ws": workspace.slug, "channel_id": slack.id}))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_from_github_are_inert_on_the_story_and_repository_pages(case, client, admin, workspace):
+    from integrations.models import Repository
+    from tests.integrations.github_payloads import body_of, headers, pull_request
+
+    product = Product.objects.create(workspace=workspace, name="P")
+    repository, secret = services.repository_connect(user=admin, product=product, full_name="acme/web")
+    story = backlog.story_create(actor=admin, product=product, title="Target")
+    payload_ = pull_request("acme/web", title=f"PMH-{story.id} {payload(case, 0, 250)}",
+                            branch=payload(case, 1, 200))
+    body = body_of(payload_)
+    h = headers(secret=secret, body=body, event="pull_request")
+    response = client.post(f"/integrations/github/{repository.hook_token}/", body, content_type="application/json",
+                           **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in h.items() if k != "Content-Type"})
+    assert response.status_code == 200
+    signed_in = browser(admin)
+    get_inert(signed_in, reverse("backlog:story", kwargs={"ws": workspace.slug, "product_id": product.id,
+                                                          "story_id": story.id}))
+    get_inert(signed_in, reverse("integrations:repository", kwargs={
+        "ws": workspace.slug, "repository_id": Repository.objects.get().id}))
