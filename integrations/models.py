@@ -108,7 +108,9 @@ class PullRequestLink(models.Model):
     story = models.ForeignKey("backlog.Story", on_delete=models.CASCADE, related_name="pull_requests")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
-    url = models.URLField(max_length=500)
+    # A link people follow (https://github.com/... from the payload, checked), never fetched by the
+    # server: a plain CharField, outside the outbound policy's URL fields.
+    url = models.CharField(max_length=500)
     branch = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
     draft = models.BooleanField(default=False)

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.PositiveIntegerField()),
                 ('title', models.CharField(max_length=300)),
-                ('url', models.URLField(max_length=500)),
+                ('url', models.CharField(max_length=500)),
                 ('branch', models.CharField(blank=True, max_length=255)),
                 ('state', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed'), ('merged', 'Merged')], default='open', max_length=8)),
                 ('draft', models.BooleanField(default=False)),
