@@ -12,6 +12,10 @@ class IntegrationsConfig(AppConfig):
         from . import services
 
         webhook_emitted.connect(_webhook_emitted, dispatch_uid="integrations.channel_deliveries")
+        from pmhub.panels import panel_register
+
+        panel_register(place="story", template="integrations/_story_pull_requests.html",
+                       context=_story_pull_requests)
         for kind, label in (("slack", "Slack channel"), ("teams", "Teams channel")):
             webhook_kind_register(name=kind, label=label, build=services.channel_request_build,
                                   page=services.channel_page_path)
@@ -21,3 +25,11 @@ def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
     from .services import channel_deliveries_create
 
     channel_deliveries_create(workspace_id=workspace_id, event=event, payloads=payloads)
+
+
+def _story_pull_requests(story, request):
+    """The story page's panel: its key to put in a branch or title, and its linked pull requests."""
+    from .github import story_key
+    from .selectors import pull_requests_of_story
+
+    return {"story_key": story_key(story.id), "pull_requests": pull_requests_of_story(story=story)}

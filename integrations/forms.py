@@ -6,7 +6,8 @@ from .models import Channel
 
 
 def _event_choices():
-    return [(e.name, f"{e.name} – {e.description}") for e in webhook_events()]
+    # The same labels as the webhook form ("Story: created"): no raw event codes on the page.
+    return [(e.name, e.name.replace("_", " ").replace(".", ": ").capitalize()) for e in webhook_events()]
 
 
 class ChannelForm(forms.Form):
@@ -29,3 +30,28 @@ class ChannelForm(forms.Form):
             self.fields["url"].help_text = "Leave empty to keep the current URL."
         else:
             self.fields["url"].required = True
+
+
+class RepositoryConnectForm(forms.Form):
+    product = forms.TypedChoiceField(coerce=int)
+    full_name = forms.CharField(max_length=140, label="Repository",
+                                help_text="owner/name, for example acme/mobile-app.")
+    token = forms.CharField(max_length=400, required=False, label="Fine-grained token (optional)",
+                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                            help_text="Read-only access to the repository, for later use. Stored encrypted.")
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [(p.id, p.name) for p in products]
+
+
+class RepositoryForm(forms.Form):
+    merge_status = forms.ChoiceField(required=False, label="When a linked pull request is merged, move the story to")
+    token = forms.CharField(max_length=400, required=False, label="New fine-grained token (optional)",
+                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                            help_text="Leave empty to keep the current one.")
+
+    def __init__(self, *args, workflow=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["merge_status"].choices = [("", "Leave the status as it is")] + [
+            (s["key"], s["label"]) for s in workflow]

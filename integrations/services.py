@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -17,8 +19,10 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from pmhub.access import require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Role, Workspace
 from pmhub.outbound import OutboundRefused, outbound_check_url
 from pmhub.secretbox import mask_url, seal, unseal
@@ -28,7 +32,8 @@ from pmhub.webhooks import webhook_event_names
 from reports.models import WebhookDelivery, WebhookEndpoint
 
 from . import messages
-from .models import Channel
+from .github import signature_valid, story_ids_in
+from .models import BranchReference, Channel, GitHubDelivery, PullRequestLink, Repository
 from .summaries import summary_for
 
 logger = logging.getLogger(__name__)
@@ -49,7 +54,8 @@ def _operator_allowed(host: str) -> bool:
     """An internal host the operator named in OUTBOUND_ALLOWED_HOSTS (a gateway; the tests' receiver)."""
     from django.conf import settings
 
-    return host.lower().rstrip(".") in {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}
+    allowed = {h.strip().lower() for h in getattr(settings, "OUTBOUND_ALLOWED_HOSTS", []) or []}
+    return host.lower().rstrip(".") in allowed
 
 
 def _host_allowed(kind: str, host: str) -> bool:
@@ -185,6 +191,9 @@ def channel_test_send(*, user, channel: Channel) -> WebhookDelivery:
     require_role(user=user, workspace_id=channel.workspace_id, role=Role.ADMIN)
     from django.conf import settings
 
+    if not channel.endpoint.active:  # the worker skips a paused channel's deliveries
+        raise ValidationError({"active": "The channel is paused: resume it to send a test message."})
+
     summary = {"headline": "Test message", "title": f"PMHub can post to {channel.name}",
                "facts": [["Sent by", user.display_name if hasattr(user, "display_name") else str(user)]],
                "context": channel.workspace.name, "product_id": channel.product_id,
@@ -208,3 +217,186 @@ def channel_request_build(delivery: WebhookDelivery) -> tuple[str, bytes, dict]:
 def channel_page_path(endpoint) -> str:
     channel = Channel.objects.select_related("workspace").get(endpoint_id=endpoint.id)
     return reverse("integrations:channel", kwargs={"ws": channel.workspace.slug, "channel_id": channel.id})
+
+
+# --- GitHub repositories and their inbound webhooks ----------------------------------------------------
+_REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+class WebhookRefused(Exception):
+    """An inbound delivery that is not processed: `status` is the HTTP answer, `reason` a short text."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def _clean_repository(*, product, full_name: str, merge_status: str) -> dict:
+    from backlog.services import workflow_of
+
+    errors = {}
+    full_name = (full_name or "").strip().strip("/")
+    if full_name.lower().startswith("https://github.com/"):
+        full_name = full_name[len("https://github.com/"):].strip("/")
+    if not _REPO_NAME.match(full_name):
+        errors["full_name"] = "Enter the repository as owner/name, for example acme/mobile-app."
+    merge_status = (merge_status or "").strip()
+    if merge_status and merge_status not in {s["key"] for s in workflow_of(product)}:
+        errors["merge_status"] = "Choose a status of this product's workflow, or none."
+    if errors:
+        raise ValidationError(errors)
+    return {"full_name": full_name, "merge_status": merge_status}
+
+
+@transaction.atomic
+def repository_connect(*, user, product, full_name: str, merge_status: str = "", token: str = "") -> tuple:
+    """Connect a GitHub repository to a product (workspace admins). Returns (repository, secret): the
+    webhook secret is generated here, sealed, and returned this once to be pasted into GitHub."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    fields = _clean_repository(product=product, full_name=full_name, merge_status=merge_status)
+    if Repository.objects.filter(product=product, full_name__iexact=fields["full_name"]).exists():
+        raise ValidationError({"full_name": "This repository is already connected to this product."})
+    secret = secrets.token_urlsafe(32)
+    with duplicate_as({"full_name": "This repository is already connected to this product."}):  # a double click
+        repository = Repository.objects.create(
+            workspace_id=product.workspace_id, product=product, created_by=user,
+            hook_token=secrets.token_urlsafe(24), secret_sealed=seal(secret),
+            token_sealed=seal(token.strip()) if (token or "").strip() else "", **fields)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="connected GitHub repository",
+                    target=repository, data={"repository": repository.full_name})
+    return repository, secret
+
+
+@transaction.atomic
+def repository_update(*, user, repository, data: dict, version: int | None = None):
+    """Change the status a merge moves stories to, or the optional token (a new one replaces it)."""
+    require_role(user=user, workspace_id=repository.workspace_id, role=Role.ADMIN)
+    version_claim(instance=repository, expected_version=version)
+    fields = _clean_repository(product=repository.product, full_name=repository.full_name,
+                               merge_status=data.get("merge_status", repository.merge_status))
+    repository.merge_status = fields["merge_status"]
+    if (data.get("token") or "").strip():
+        repository.token_sealed = seal(data["token"].strip())
+    repository.save(update_fields=["merge_status", "token_sealed"])
+    activity_record(workspace_id=repository.workspace_id, actor=user, verb="updated GitHub repository",
+                    target=repository, data={"repository": repository.full_name})
+    repository.refresh_from_db(fields=["version"])
+    return repository
+
+
+@transaction.atomic
+def repository_disconnect(*, user, repository) -> None:
+    require_role(user=user, workspace_id=repository.workspace_id, role=Role.ADMIN)
+    activity_record(workspace_id=repository.workspace_id, actor=user, verb="disconnected GitHub repository",
+                    data={"repository": repository.full_name})
+    repository.delete()
+
+
+def _stories_named(repository, ids: list[int]) -> list:
+    from backlog.models import Story
+
+    if not ids:
+        return []
+    # Only stories of the repository's product: a key of another product or workspace links nothing.
+    return list(Story.objects.filter(id__in=ids, product_id=repository.product_id))
+
+
+def _pull_request(repository, payload: dict) -> str:
+    from backlog.services import story_status_set
+
+    pr = payload.get("pull_request") or {}
+    number, title = int(pr.get("number") or 0), str(pr.get("title") or "")[:300]
+    branch = str((pr.get("head") or {}).get("ref") or "")[:255]
+    if not number:
+        return "ignored: no pull request number"
+    state = (PullRequestLink.State.MERGED if pr.get("merged") else
+             PullRequestLink.State.CLOSED if pr.get("state") == "closed" else PullRequestLink.State.OPEN)
+    ids = story_ids_in(branch, title)
+    ids += [i for i in BranchReference.objects.filter(repository=repository, branch=branch)
+            .values_list("story_id", flat=True) if i not in ids]
+    stories = _stories_named(repository, ids)
+    url = str(pr.get("html_url") or "")[:500]
+    if not url.startswith("https://"):
+        url = f"https://github.com/{repository.full_name}/pull/{number}"
+    for story in stories:
+        link, created = PullRequestLink.objects.get_or_create(
+            repository=repository, number=number, story=story,
+            defaults={"title": title, "url": url, "branch": branch, "state": state, "draft": bool(pr.get("draft"))})
+        was_merged = not created and link.state == PullRequestLink.State.MERGED
+        if not created:
+            PullRequestLink.objects.filter(id=link.id).update(title=title, url=url, branch=branch, state=state,
+                                                              draft=bool(pr.get("draft")), updated_at=timezone.now())
+        if created:
+            activity_record(workspace_id=repository.workspace_id, actor=None, verb="GitHub linked pull request",
+                            target=story, data={"repository": repository.full_name, "pull_request": number})
+        if state == PullRequestLink.State.MERGED and not was_merged and repository.merge_status \
+                and story.status != repository.merge_status and repository.created_by is not None:
+            # The one status service; the admin who connected the repository stands behind the change,
+            # and the activity log says it was GitHub.
+            story_status_set(actor=repository.created_by, story=story, status=repository.merge_status)
+            activity_record(workspace_id=repository.workspace_id, actor=None,
+                            verb="GitHub moved story: pull request merged", target=story,
+                            data={"repository": repository.full_name, "pull_request": number,
+                                  "status": repository.merge_status})
+    return f"pull request #{number} {state}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'} linked"
+
+
+def _push(repository, payload: dict) -> str:
+    ref = str(payload.get("ref") or "")
+    if not ref.startswith("refs/heads/"):
+        return "ignored: not a branch"
+    branch = ref[len("refs/heads/"):][:255]
+    messages_ = [str(c.get("message") or "") for c in (payload.get("commits") or [])[:2048] if isinstance(c, dict)]
+    stories = _stories_named(repository, story_ids_in(branch, *messages_))
+    for story in stories:
+        BranchReference.objects.get_or_create(repository=repository, branch=branch, story=story)
+    # A pull request already open from this branch links to the newly named stories too.
+    for pr in (PullRequestLink.objects.filter(repository=repository, branch=branch)
+               .values("number", "title", "url", "state", "draft").distinct()):
+        for story in stories:
+            PullRequestLink.objects.get_or_create(repository=repository, number=pr["number"], story=story, defaults={
+                "title": pr["title"], "url": pr["url"], "branch": branch, "state": pr["state"], "draft": pr["draft"]})
+    return f"push to {branch}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'} named"
+
+
+def github_delivery_receive(*, hook_token: str, event: str, delivery_id: str, signature: str | None,
+                            body: bytes) -> str:
+    """An inbound GitHub webhook: verified by X-Hub-Signature-256 with the repository's sealed secret,
+    processed once per X-GitHub-Delivery (a replay answers 200 and changes nothing), in one
+    transaction with its log row. Raises WebhookRefused (404 unknown URL, 401 bad signature, 400)."""
+    from pmhub.jsonsafe import loads_bounded
+
+    repository = Repository.objects.select_related("product", "created_by").filter(hook_token=hook_token).first()
+    if repository is None:
+        raise WebhookRefused(404, "unknown webhook URL")
+    if not signature_valid(secret=unseal(repository.secret_sealed), body=body, header=signature):
+        raise WebhookRefused(401, "signature does not match")
+    delivery_id = (delivery_id or "").strip()[:64]
+    if not delivery_id:
+        raise WebhookRefused(400, "missing X-GitHub-Delivery")
+    try:
+        payload = loads_bounded(body)
+    except ValueError:
+        raise WebhookRefused(400, "body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookRefused(400, "body is not a JSON object")
+    event = (event or "").strip()[:40]
+    with transaction.atomic():
+        _, created = GitHubDelivery.objects.get_or_create(repository=repository, delivery_id=delivery_id,
+                                                          defaults={"event": event})
+        if not created:
+            return "already processed"
+        name = str((payload.get("repository") or {}).get("full_name") or "")
+        if name and name.lower() != repository.full_name.lower():
+            outcome = f"ignored: delivery for {name[:100]}"
+        elif event == "pull_request":
+            outcome = _pull_request(repository, payload)
+        elif event == "push":
+            outcome = _push(repository, payload)
+        elif event == "ping":
+            outcome = "ping: connected"
+        else:
+            outcome = f"ignored: {event or 'no'} event"
+        GitHubDelivery.objects.filter(repository=repository, delivery_id=delivery_id).update(outcome=outcome[:200])
+        Repository.objects.filter(id=repository.id).update(last_delivery_at=timezone.now())
+    return outcome

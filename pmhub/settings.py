@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "ReportCadenceEnum": "reports.models.ReportSubscription.Cadence",
         "IdeaStatusEnum": "discovery.models.Idea.Status",
         "InsightStateEnum": "discovery.models.Insight.State",
+        "ChannelKindEnum": "integrations.models.Channel.Kind",
+        "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

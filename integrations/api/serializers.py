@@ -14,7 +14,7 @@ class ChannelSerializer(serializers.ModelSerializer):
     events = serializers.ListField(source="endpoint.events", child=serializers.CharField(), read_only=True)
     active = serializers.BooleanField(source="endpoint.active", read_only=True)
     consecutive_failures = serializers.IntegerField(source="endpoint.consecutive_failures", read_only=True)
-    disabled_at = serializers.DateTimeField(source="endpoint.disabled_at", read_only=True)
+    disabled_at = serializers.DateTimeField(source="endpoint.disabled_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Channel

@@ -138,3 +138,20 @@ def control(field):
     if ids:
         attrs["aria-describedby"] = " ".join(ids)
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag(takes_context=True)
+def panels(context, place, obj):
+    """{% panels "story" story %}: the panels other apps registered for this place (pmhub.panels),
+    each an ordinary auto-escaped template."""
+    from django.template.loader import render_to_string
+
+    from ..panels import panels_of
+
+    request = context.get("request")
+    parts = []
+    for panel in panels_of(place):
+        extra = panel.context(obj, request)
+        if extra is not None:
+            parts.append(render_to_string(panel.template, {**context.flatten(), **extra}, request=None))
+    return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, auto-escaped template

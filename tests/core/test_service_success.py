@@ -51,6 +51,8 @@ READS = {
     "reports.wants_email": "reads a preference",
     "reports.webhook_lease": "configuration: how long a delivery claim is trusted",
     "reports.webhook_sign": "pure: HMAC of a body",
+    "integrations.channel_request_build": "reads: unseals a channel's URL and shapes the message for the send task",
+    "integrations.channel_page_path": "a channel's page address",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
     "governance.risk_payload": "the JSON shape of a risk in webhooks",
@@ -77,6 +79,8 @@ _GOV = "tests/governance/test_success_paths.py::"
 _STMT = "tests/governance/test_statements.py::"
 _LAUN = "tests/governance/test_launch.py::"
 _PORT = "tests/governance/test_portfolio.py::"
+_CHAN = "tests/integrations/test_channels.py::"
+_GH = "tests/integrations/test_github.py::"
 
 SUCCESS_TESTS = {
     # governance
@@ -286,6 +290,16 @@ SUCCESS_TESTS = {
     "reports.webhook_endpoint_update": _REPO + "test_webhook_endpoint_update_changes_events_and_reenables_it",
     "reports.webhook_endpoint_delete": _REPO + "test_webhook_endpoint_delete_removes_it",
     "reports.webhook_retry_schedule": "tests/reports/test_webhooks.py::test_failed_attempts_are_retried_and_logged",
+    # integrations
+    "integrations.channel_create": _CHAN + "test_the_url_is_sealed_at_rest_and_opens_again",
+    "integrations.channel_update": _CHAN + "test_channel_update_changes_name_events_product_and_url",
+    "integrations.channel_delete": _CHAN + "test_delete_removes_the_channel_and_its_log",
+    "integrations.channel_deliveries_create": _CHAN + "test_story_created_posts_block_kit_with_a_link_to_the_story",
+    "integrations.channel_test_send": _CHAN + "test_send_test_message_goes_through_the_log",
+    "integrations.repository_connect": _GH + "test_connecting_seals_the_secret_and_shows_it_once",
+    "integrations.repository_update": _GH + "test_repository_update_changes_the_merge_status_and_needs_the_version",
+    "integrations.repository_disconnect": _GH + "test_disconnect_removes_the_repository_and_its_links",
+    "integrations.github_delivery_receive": _GH + "test_merging_moves_the_story_through_the_status_service_and_the_log_says_github",
 }
 
 

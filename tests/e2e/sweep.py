@@ -23,6 +23,7 @@ EXEMPT: dict[str, str] = {
     "healthz": "liveness probe for the container (JSON), not a page",
     "favicon": "the icon itself, not a page (tests/core/test_ui_pages.py)",
     "logout": "POST only",
+    "github_webhook": "inbound GitHub webhook (POST with a signature), not a page: tests/integrations/test_github.py",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
     "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
@@ -60,6 +61,8 @@ EXEMPT: dict[str, str] = {
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
 MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
+    "integrations:channels": "admin", "integrations:channel": "admin",
+    "integrations:repositories": "admin", "integrations:repository": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
@@ -150,6 +153,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from delivery.models import ImportJob, Iteration
     from discovery.models import Company, Idea, Insight
     from governance.models import Risk
+    from integrations.models import Channel, Repository
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -179,7 +183,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "reports:run": lambda w: {"ws": w.workspace.slug, "run_id": _first(
             ReportRun.objects, subscription__workspace=w.workspace)},
         "reports:webhook_detail": lambda w: {"ws": w.workspace.slug, "endpoint_id": _first(
-            WebhookEndpoint.objects, workspace=w.workspace)},
+            WebhookEndpoint.objects, workspace=w.workspace, kind="webhook")},
         # The demo's top risk: above the appetite, linked to a timeline initiative, a release and an epic.
         "governance:risk": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="risk", score__gte=20)),
         "governance:risk_edit": lambda w: _p(w, risk_id=_first(Risk.objects, product=w.product, kind="issue")),
@@ -201,6 +205,10 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "portal:releases": lambda w: _portal(w),
         "portal:idea": lambda w: (lambda k: k and k | {"idea_id": _first(Idea.objects, product=w.product,
                                                                          published=True)})(_portal(w)),
+        "integrations:channel": lambda w: {"ws": w.workspace.slug, "channel_id": _first(
+            Channel.objects, workspace=w.workspace)},
+        "integrations:repository": lambda w: {"ws": w.workspace.slug, "repository_id": _first(
+            Repository.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

@@ -54,6 +54,8 @@ SCREENSHOT_PAGES = {
     "delivery:iteration": "iteration", "metrics_kpi_detail": "kpi", "metrics_product_dashboard": "dashboard",
     "adoption": "adoption", "reports:preview": "report", "members": "members", "roadmaps:present": "presentation",
     "roadmaps:initiative_work": "initiative", "roadmaps:release": "release", "backlog:feedback": "feedback",
+    "integrations:channels": "channels", "integrations:channel": "channel",
+    "integrations:repositories": "github-repositories", "integrations:repository": "github-repository",
 }
 
 # Text of these elements is code or user input, not a value we formatted.

@@ -167,6 +167,34 @@ def test_send_test_message_goes_through_the_log(chat, admin, workspace, django_c
     assert Activity.objects.filter(verb="sent a test message").exists()
 
 
+def test_a_paused_channel_refuses_a_test_message_and_the_page_says_so(admin, workspace, client_as):
+    from django.core.exceptions import ValidationError
+
+    channel = _channel(admin, workspace, HOOK)
+    services.channel_update(user=admin, channel=channel, data={"active": False}, version=channel.version)
+    with pytest.raises(ValidationError):
+        services.channel_test_send(user=admin, channel=channel)
+    html = client_as(admin).get(f"/w/acme/channels/{channel.id}/").content.decode()
+    assert 'value="test"' not in html and 'value="resume"' in html
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_health_shows_the_last_success_and_failures_in_a_row(chat, admin, workspace, client_as, eager_retries,
+                                                            monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(webhook_deliver, "max_retries", 0)
+    channel = _channel(admin, workspace, chat.url())
+    client = client_as(admin)
+    assert "Last delivered: never" in client.get(f"/w/acme/channels/{channel.id}/").content.decode()
+    chat.script = [(200, {}), (500, {}), (500, {})]
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.channel_test_send(user=admin, channel=channel)
+    html = client.get(f"/w/acme/channels/{channel.id}/").content.decode()
+    assert "Last delivered: never" not in html and "2 failed deliveries in a row" in html
+    listing = client.get("/w/acme/channels/").content.decode()
+    assert "Never" not in listing
+
+
 def test_a_published_progress_report_is_posted_with_a_link_to_the_run(chat, admin, workspace,
                                                                       django_capture_on_commit_callbacks):
     from reports.services import report_send_now
@@ -315,6 +343,21 @@ def test_page_edit_with_a_stale_version_is_a_409_that_keeps_the_form(client_as, 
     assert response.status_code == 409 and 'value="#mine"' in response.content.decode()
     channel.refresh_from_db()
     assert channel.name == "#product"
+
+
+def test_channel_update_changes_name_events_product_and_url(admin, workspace):
+    channel = _channel(admin, workspace, HOOK)
+    product = ProductFactory(workspace=workspace)
+    new_url = "https://hooks.slack.com/services/T0001/B0002/zyxwvutsrqponmlk"
+    updated = services.channel_update(user=admin, channel=channel, version=channel.version, data={
+        "name": "#renamed", "events": ["story.updated", "epic.created"], "product": product, "url": new_url})
+    channel.refresh_from_db()
+    channel.endpoint.refresh_from_db()
+    assert (channel.name, channel.product_id, channel.endpoint.events) == (
+        "#renamed", product.id, ["story.updated", "epic.created"])
+    assert unseal(channel.url_sealed) == new_url
+    assert channel.url_hint == "https://hooks.slack.com/…nmlk" and channel.endpoint.description == "#renamed"
+    assert updated.version == 2 and Activity.objects.filter(verb="updated Slack channel").exists()
 
 
 def test_delete_removes_the_channel_and_its_log(chat, admin, workspace, django_capture_on_commit_callbacks):

@@ -1,0 +1,13 @@
+"""Mass-assignment walk entries of the integrations app (format: Write in massassign.py)."""
+
+from . import matrix_integrations as m
+from .massassign import Write
+
+WRITES = {
+    "channel": Write(build=m._channel, bodies={
+        "create": lambda c: {"workspace": c.workspace_id, "kind": "teams", "name": "#two",
+                             "url": "https://acme.webhook.office.com/webhookb2/x", "events": ["story.created"]},
+        "update": lambda c: {"version": c.version, "workspace": c.workspace_id, "name": "#renamed",
+                             "events": ["story.updated"]},
+        "send_test": lambda c: {}}),
+}

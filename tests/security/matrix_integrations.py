@@ -1,0 +1,69 @@
+"""Tenancy-matrix entries of the integrations app. Format: see tests/security/README.md."""
+
+from django.forms.models import model_to_dict
+
+from integrations import services
+from pmhub.models import Membership, Role
+
+from .matrix import Exempt, Route
+
+HOOK = "https://hooks.slack.com/services/T1/B1/matrix"
+
+
+def _channel(ws):
+    admin = Membership.objects.filter(workspace=ws, role=Role.ADMIN).select_related("user").first()
+    if admin is None:
+        from tests.factories import MembershipFactory, UserFactory
+
+        admin = MembershipFactory(workspace=ws, user=UserFactory(), role=Role.ADMIN)
+    return services.channel_create(user=admin.user, workspace=ws, kind="slack", name="#matrix", url=HOOK,
+                                   events=["story.created"])
+
+
+def _state(channel):
+    """The channel, its delivery state and its log (a test message adds a delivery)."""
+    from integrations.models import Channel
+
+    row = Channel.objects.filter(pk=channel.pk).select_related("endpoint").first()
+    if row is None:
+        return None
+    return (model_to_dict(row), model_to_dict(row.endpoint), row.endpoint.deliveries.count())
+
+
+API = {
+    "channel": Exempt(
+        "Admin-only resource (as webhook-endpoint): retrieve and deliveries need Role.ADMIN, so a viewer's GET is "
+        "403 where the matrix asserts 200. Outsider 404 on every method incl. deliveries/ and send-test/, viewer "
+        "and editor 403 on every write with the row and its log unchanged: tests/integrations/test_tenancy.py."),
+}
+
+def _repository(ws):
+    from tests.roadmaps.factories import ProductFactory
+
+    admin = Membership.objects.filter(workspace=ws, role=Role.ADMIN).select_related("user").first()
+    if admin is None:
+        from tests.factories import MembershipFactory, UserFactory
+
+        admin = MembershipFactory(workspace=ws, user=UserFactory(), role=Role.ADMIN)
+    repository, _ = services.repository_connect(user=admin.user, product=ProductFactory(workspace=ws),
+                                                full_name="acme/matrix")
+    return repository
+
+
+def _repository_state(repository):
+    from integrations.models import Repository
+
+    row = Repository.objects.filter(pk=repository.pk).first()
+    return None if row is None else model_to_dict(row)
+
+
+PAGES = {
+    "integrations:channel": Route(build=_channel, payload=lambda c: {"action": "test"}, snapshot=_state),
+    "integrations:repository": Route(build=_repository, payload=lambda r: {"action": "disconnect"},
+                                     snapshot=_repository_state),
+    "github_webhook": Exempt(
+        "Inbound GitHub webhook: no session or token by design; the credential is the X-Hub-Signature-256 HMAC of "
+        "the body with the repository's sealed secret, and the URL's random token only finds the repository. "
+        "Unknown token 404, a forged, missing or other repository's signature 401, a replayed delivery id 200 "
+        "'already processed'; each refusal changes nothing: tests/integrations/test_github.py."),
+}
