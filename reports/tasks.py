@@ -28,6 +28,12 @@ def report_run_send(self, run_id: int) -> str:
         raise self.retry(exc=exc, countdown=services.send_lease().total_seconds() + 1, max_retries=20)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=3)
+def report_run_pdf(run_id: int) -> str:
+    """Render and store a run's PDF (WeasyPrint, 0.7-2 s): downloads answer the stored bytes."""
+    return services.report_run_pdf_render(run_id=run_id)
+
+
 @shared_task(name="reports.tasks.reports_enqueue_due")
 def reports_enqueue_due() -> int:
     return services.reports_enqueue_due()
