@@ -254,15 +254,13 @@ def run_create(*, subscription: ReportSubscription, period: str, user=None) -> t
                                                    defaults={"triggered_by": user})
     if created:
         run.data = report_build(subscription=subscription, period=period)
-        run.pdf_queued_at = timezone.now()
-        run.save(update_fields=["data", "pdf_queued_at"])
+        run.save(update_fields=["data"])
         ReportDelivery.objects.bulk_create(
             [ReportDelivery(run=run, recipient=r, email=r.email) for r in _active_recipients(subscription)],
             ignore_conflicts=True)
         from .tasks import report_run_send
 
-        report_run_send.delay_on_commit(run.id)
-        _pdf_queue_on_commit(run.id)
+        report_run_send.delay_on_commit(run.id)  # it queues the run's PDF once the e-mails are out
         # Webhooks and Slack/Teams channels that subscribed get a summary with a link to the run page.
         webhook_emit(workspace_id=subscription.workspace_id, event="report.published", payload={
             "run_id": run.id, "subscription_id": subscription.id, "title": subscription.name,
@@ -289,17 +287,18 @@ def _pdf_queue_on_commit(run_id: int) -> None:
     transaction.on_commit(queue)
 
 
-def report_run_pdf_request(*, run: ReportRun) -> bool:
+def report_run_pdf_request(*, run: ReportRun | None = None, run_id: int | None = None) -> bool:
     """A download found no stored PDF: queue its rendering once. One conditional UPDATE claims the
     queueing (no render queued yet, or one queued longer ago than PDF_LEASE whose message was lost),
     so a page refreshed while it waits, or many readers at once, queue one render. Returns whether
     this call queued it."""
+    run_id = run.id if run is not None else run_id
     now = timezone.now()
-    claimed = (ReportRun.objects.filter(id=run.id)
+    claimed = (ReportRun.objects.filter(id=run_id).exclude(pdf__isnull=False)
                .filter(Q(pdf_queued_at__isnull=True) | Q(pdf_queued_at__lt=now - PDF_LEASE))
                .update(pdf_queued_at=now))
     if claimed:
-        _pdf_queue_on_commit(run.id)
+        _pdf_queue_on_commit(run_id)
     return bool(claimed)
 
 

@@ -76,8 +76,11 @@ def test_a_worker_mails_the_report_with_its_charts_as_png_parts(mailing_worker):
 
     client = Client()
     client.force_login(owner)
+    url = reverse("reports:run", kwargs={"ws": workspace.slug, "run_id": run.id}) + "?format=pdf"
+    client.get(url)  # this test process's first request loads the URL conf, templates and middleware
     started = time.perf_counter()
-    response = client.get(reverse("reports:run", kwargs={"ws": workspace.slug, "run_id": run.id}) + "?format=pdf")
+    response = client.get(url)
     elapsed = time.perf_counter() - started
     assert response.status_code == 200 and response.content == bytes(ReportRunPdf.objects.get(run_id=run.id).content)
-    assert elapsed < 0.5, f"the stored PDF took {elapsed:.2f} s to answer"
+    assert elapsed < 0.3, f"the stored PDF took {elapsed:.2f} s to answer"
+    print(f"\n[reports] stored PDF ({len(response.content)} bytes) answered in {elapsed * 1000:.0f} ms")
