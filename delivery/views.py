@@ -255,15 +255,26 @@ class ImportDetailView(ProductPageMixin, View):
     required_role = Role.EDITOR
     write_role = Role.EDITOR
 
-    def _context(self, job, errors=None):
+    def _context(self, job, errors=None, typed=None):
+        """`typed`: (mapping, status_map) as sent, so a refused preview comes back with what was
+        chosen (not the stored mapping). Errors keyed "mapping" are the title's (nothing is
+        imported without it) and are shown at its column; the others above the form."""
+        errors = errors or {}
         mapping = job.mapping or {}
-        columns = [{"field": field, "label": label,
+        status_map = mapping.get("_status_map", {})
+        if typed is not None:
+            mapping = importer.clean_mapping(typed[0], len(job.headers))
+            status_map = typed[1]
+        field_errors = {"title": errors.get("mapping", [])}
+        columns = [{"field": field, "label": label, "errors": field_errors.get(field, []),
                     "selected": mapping.get(field, []), "multi": field in importer.MULTI_FIELDS}
                    for field, label in importer.FIELDS.items()]
+        unknown = [{"value": value, "count": count, "chosen": status_map.get(value, "")}
+                   for value, count in ((job.preview or {}).get("unknown_statuses") or {}).items()]
         return self.get_context_data(job=job, columns=columns, headers=list(enumerate(job.headers)),
-                                     preview=job.preview, errors=errors or [],
-                                     statuses=_workflow_choices(self.product),
-                                     status_map=mapping.get("_status_map", {}))
+                                     preview=job.preview, unknown_statuses=unknown,
+                                     errors=[m for k, msgs in errors.items() if k != "mapping" for m in msgs],
+                                     statuses=_workflow_choices(self.product), status_map=status_map)
 
     def get(self, request, ws, product_id, import_id):
         job = _import_of(self, import_id)
@@ -277,7 +288,9 @@ class ImportDetailView(ProductPageMixin, View):
         try:
             services.import_preview(actor=request.user, job=job, mapping=mapping, status_map=status_map)
         except ValidationError as e:
-            return render(request, "delivery/import_detail.html", self._context(job, e.messages), status=400)
+            errors = e.message_dict if hasattr(e, "error_dict") else {"__all__": e.messages}
+            return render(request, "delivery/import_detail.html",
+                          self._context(job, errors, typed=(mapping, status_map)), status=400)
         messages.success(request, "Preview ready. Nothing is imported until you confirm.")
         return redirect(_url("import_detail", self, import_id=job.id) + "#preview")
 

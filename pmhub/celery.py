@@ -26,6 +26,15 @@ def _refuse_unsafe_setup(**kwargs):
         raise SystemExit(str(exc)) from None
 
 
+@signals.worker_ready.connect
+def _warm_api_schema(sender=None, **kwargs):
+    """A booted worker has the API document rendered into the shared cache (decision 1421); a
+    queued task, so the worker's own start is not held up, and any worker may run it."""
+    from .tasks import api_schema_warm
+
+    queue_or_leave(api_schema_warm)
+
+
 def queue_or_leave(task, *args) -> bool:
     """`task.delay(*args)` for work whose rows are already committed and that a beat sweep picks up
     when it was not queued (adoption's pending days, reports' pending webhook deliveries): a broker

@@ -58,3 +58,12 @@ def send_signup_email(self, email: str, name: str, next_path: str = "") -> str:
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()
     return "existing" if existing else "sent"
+
+
+@shared_task(ignore_result=True)
+def api_schema_warm() -> list[str]:
+    """Render the API document into the shared cache (queued once by each worker as it boots), so
+    the first /api/docs/ visit after a deploy does not wait for drf-spectacular (decision 1421)."""
+    from pmhub.api.schema_view import schema_warm
+
+    return schema_warm()

@@ -86,6 +86,9 @@ class ReportRun(models.Model):
                                      related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the PDF's rendering was last queued (queue once; a lost message is queued again after
+    # the PDF lease). The PDF itself is a ReportRunPdf row, so run lists never load its bytes.
+    pdf_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,6 +96,18 @@ class ReportRun(models.Model):
 
     def __str__(self):
         return f"{self.subscription_id} {self.period}"
+
+
+class ReportRunPdf(models.Model):
+    """The PDF of a run, rendered once by the worker (WeasyPrint) from the run's stored data, so a
+    download answers stored bytes (decision 1420)."""
+
+    run = models.OneToOneField(ReportRun, on_delete=models.CASCADE, primary_key=True, related_name="pdf")
+    content = models.BinaryField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"PDF of run {self.run_id}"
 
 
 class ReportDelivery(models.Model):

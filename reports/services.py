@@ -44,6 +44,7 @@ from .models import (
     ReportDelivery,
     ReportRecipient,
     ReportRun,
+    ReportRunPdf,
     ReportSubscription,
     WebhookDelivery,
     WebhookEndpoint,
@@ -259,7 +260,7 @@ def run_create(*, subscription: ReportSubscription, period: str, user=None) -> t
             ignore_conflicts=True)
         from .tasks import report_run_send
 
-        report_run_send.delay_on_commit(run.id)
+        report_run_send.delay_on_commit(run.id)  # it queues the run's PDF once the e-mails are out
         # Webhooks and Slack/Teams channels that subscribed get a summary with a link to the run page.
         webhook_emit(workspace_id=subscription.workspace_id, event="report.published", payload={
             "run_id": run.id, "subscription_id": subscription.id, "title": subscription.name,
@@ -268,6 +269,57 @@ def run_create(*, subscription: ReportSubscription, period: str, user=None) -> t
             "url": settings.SITE_URL + reverse("reports:run", kwargs={"ws": subscription.workspace.slug,
                                                                      "run_id": run.id})})
     return run, created
+
+
+# --- the run's PDF (decision 1420): rendered by the worker, stored, answered at once ---------------
+PDF_LEASE = timedelta(minutes=5)  # a render queued longer ago than this was lost: queue it again
+
+
+def _pdf_queue_on_commit(run_id: int) -> None:
+    from pmhub.celery import queue_or_leave
+
+    from .tasks import report_run_pdf
+
+    def queue():
+        if not queue_or_leave(report_run_pdf, run_id):
+            ReportRun.objects.filter(id=run_id).update(pdf_queued_at=None)  # the next download asks again
+
+    transaction.on_commit(queue)
+
+
+def report_run_pdf_request(*, run: ReportRun | None = None, run_id: int | None = None) -> bool:
+    """A download found no stored PDF: queue its rendering once. One conditional UPDATE claims the
+    queueing (no render queued yet, or one queued longer ago than PDF_LEASE whose message was lost),
+    so a page refreshed while it waits, or many readers at once, queue one render. Returns whether
+    this call queued it."""
+    run_id = run.id if run is not None else run_id
+    now = timezone.now()
+    claimed = (ReportRun.objects.filter(id=run_id).exclude(pdf__isnull=False)
+               .filter(Q(pdf_queued_at__isnull=True) | Q(pdf_queued_at__lt=now - PDF_LEASE))
+               .update(pdf_queued_at=now))
+    if claimed:
+        _pdf_queue_on_commit(run_id)
+    return bool(claimed)
+
+
+def report_run_pdf_render(*, run_id: int) -> str:
+    """Render a run's PDF from its stored data (the same data its e-mail and page show) and store
+    it; idempotent: a second render of the same run stores nothing."""
+    from .rendering import report_pdf
+
+    run = ReportRun.objects.filter(id=run_id).first()
+    if run is None:
+        return "skipped"
+    if ReportRunPdf.objects.filter(run_id=run_id).exists():
+        return "stored"
+    content = report_pdf(run.data)  # outside any transaction: 0.7-2 s of WeasyPrint
+    _, created = ReportRunPdf.objects.get_or_create(run_id=run_id, defaults={"content": content})
+    return "rendered" if created else "stored"
+
+
+def report_run_pdf_stored(*, run: ReportRun) -> bytes | None:
+    content = ReportRunPdf.objects.filter(run_id=run.id).values_list("content", flat=True).first()
+    return bytes(content) if content is not None else None
 
 
 def report_send_now(*, user, subscription: ReportSubscription) -> ReportRun:

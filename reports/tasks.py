@@ -22,10 +22,20 @@ class _ReportSendTask(Task):
 def report_run_send(self, run_id: int) -> str:
     """Mail a report run to its recipients; a second run of this task mails nobody twice."""
     try:
-        return services.report_run_deliver(run_id=run_id)
+        outcome = services.report_run_deliver(run_id=run_id)
     except services.ClaimHeld as exc:
         # Another worker holds a fresh claim (or died holding it): look again after the lease.
         raise self.retry(exc=exc, countdown=services.send_lease().total_seconds() + 1, max_retries=20)
+    # The e-mails are out: now the run's PDF (queued after them, so a batch of sends is not held up
+    # behind WeasyPrint; a download before that asks for it itself). Decision 1420.
+    services.report_run_pdf_request(run_id=run_id)
+    return outcome
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=3)
+def report_run_pdf(run_id: int) -> str:
+    """Render and store a run's PDF (WeasyPrint, 0.7-2 s): downloads answer the stored bytes."""
+    return services.report_run_pdf_render(run_id=run_id)
 
 
 @shared_task(name="reports.tasks.reports_enqueue_due")

@@ -6,6 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -18,7 +19,6 @@ from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 from . import selectors, services
 from .forms import PreferencesForm, PreviewForm, SubscriptionForm, WebhookForm
 from .models import ReportRun
-from .rendering import report_pdf
 
 
 def _products(workspace):
@@ -166,15 +166,23 @@ class SendNowView(WorkspacePageMixin, View):
 
 
 class ReportPageView(WorkspacePageMixin, View):
-    """The subscription's report as a web page (built now) or a PDF download (?format=pdf)."""
+    """The subscription's report as a web page (built now). ?format=pdf: the PDF of its latest run
+    (PDFs are rendered by the worker for each run, decision 1420)."""
 
     required_role = Role.VIEWER
 
     def get(self, request, ws, subscription_id):
         subscription = selectors.subscription_for_user(user=request.user, subscription_id=subscription_id,
                                                        workspace_id=self.workspace.id)
+        if request.GET.get("format") == "pdf":
+            run = subscription.runs.defer("data").first()
+            if run is not None:
+                return redirect(reverse("reports:run", kwargs={"ws": ws, "run_id": run.id}) + "?format=pdf")
+            return render(request, "reports/pdf_pending.html",
+                          self.get_context_data(subscription=subscription, no_run=True), status=404)
         data = services.report_build(subscription=subscription)
-        return _page_or_pdf(request, self, data, subscription=subscription)
+        return render(request, "reports/report_page.html", self.get_context_data(
+            report=data, subscription=subscription, latest_run=subscription.runs.defer("data").first()))
 
 
 class RunPageView(WorkspacePageMixin, View):
@@ -185,15 +193,24 @@ class RunPageView(WorkspacePageMixin, View):
     def get(self, request, ws, run_id):
         run = get_object_or_404(ReportRun.objects.select_related("subscription"), id=run_id,
                                 subscription__workspace=self.workspace)
-        return _page_or_pdf(request, self, run.data, subscription=run.subscription, run=run)
+        if request.GET.get("format") == "pdf":
+            return _run_pdf(request, self, run)
+        return render(request, "reports/report_page.html", self.get_context_data(
+            report=run.data, subscription=run.subscription, run=run))
 
 
-def _page_or_pdf(request, view, data, **extra):
-    if request.GET.get("format") == "pdf":
-        response = HttpResponse(report_pdf(data), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="report-{data["period"]}.pdf"'
+def _run_pdf(request, view, run):
+    """The run's stored PDF at once; without it (still rendering, or a run from before PDFs were
+    stored), a page that says it is being prepared (202, refreshing itself) and the render queued
+    once. WeasyPrint never runs in a request."""
+    content = services.report_run_pdf_stored(run=run)
+    if content is not None:
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="report-{run.period}.pdf"'
         return response
-    return render(request, "reports/report_page.html", view.get_context_data(report=data, **extra))
+    services.report_run_pdf_request(run=run)
+    return render(request, "reports/pdf_pending.html", view.get_context_data(
+        subscription=run.subscription, run=run), status=202)
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # the signed token is the authority (RFC 8058 one-click POST)

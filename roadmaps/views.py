@@ -512,6 +512,15 @@ class InitiativeDeleteView(ProductPageMixin, View):
         return redirect("roadmaps:list", ws=ws, product_id=self.product.id)
 
 
+def _error_words(errors: dict) -> list[str]:
+    """The messages of form errors (get_json_data's dicts) or a ValidationError's message_dict."""
+    words = []
+    for messages_ in errors.values():
+        for m in messages_ if isinstance(messages_, list) else [messages_]:
+            words.append(str(m.get("message", "")) if isinstance(m, dict) else str(m))
+    return words
+
+
 class InitiativeMoveView(ProductPageMixin, View):
     """Board and timeline moves. JSON in, JSON out for drag and drop (fetch); a plain form post
     (the keyboard way) redirects back."""
@@ -544,6 +553,8 @@ class InitiativeMoveView(ProductPageMixin, View):
 
     def _answer(self, request, is_json, status, **body):
         if is_json:
+            if status == 400:  # a sentence for PMHub.fetch to announce, next to the field errors
+                body["detail"] = "Could not move: " + "; ".join(_error_words(body.get("errors") or {}))
             return JsonResponse(body, status=status)
         if status == 409:
             messages.error(request, "Someone else moved this initiative meanwhile; the page shows the latest state.")

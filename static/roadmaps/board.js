@@ -1,10 +1,8 @@
 // Now/Next/Later board: SortableJS moves cards between columns; the move is saved as JSON
 // (horizon + a rank between the neighbours) with the version read, so a stale card gets 409.
+// Saves go through PMHub.fetch (CSRF, a sentence for a refusal); outcomes are announced in the
+// page's live region (PMHub.announce).
 (() => {
-  const csrf = () => {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
-  };
-  const say = (text) => { const el = document.querySelector(".rm-status"); if (el) el.textContent = text; };
   const rankOf = (el) => (el ? parseFloat(el.dataset.rank) : null);
 
   function newRank(card) {
@@ -18,13 +16,14 @@
   async function save(card, column) {
     const rank = newRank(card);
     const body = { version: parseInt(card.dataset.version, 10), horizon: column.dataset.horizon, rank };
-    const resp = await fetch(card.dataset.moveUrl, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-    const out = await resp.json().catch(() => ({}));
-    if (resp.ok) {
+    const title = card.querySelector(".rm-card-title").textContent;
+    card.setAttribute("aria-busy", "true");
+    try {
+      const resp = await PMHub.fetch(card.dataset.moveUrl, {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      const out = await resp.json();
       card.dataset.version = out.initiative.version;
       card.dataset.rank = out.initiative.rank;
       const select = card.querySelector("select[name=horizon]");
@@ -32,15 +31,18 @@
       const version = card.querySelector("input[name=version]");
       if (version) version.value = out.initiative.version;
       card.setAttribute("data-saved", "true");
-      say(`Moved “${card.querySelector(".rm-card-title").textContent}”.`);
-    } else {
-      say(resp.status === 409 ? "Someone else moved this card; reload to see the latest board." : "Could not move the card.");
+      PMHub.announce(`Moved “${title}”.`, "success");
+    } catch (error) {
+      PMHub.announce(`“${title}” was not moved: ${error.message}`, "error");
+    } finally {
+      card.removeAttribute("aria-busy");
     }
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
-    const board = document.querySelector(".rm-board[data-editable=true]");
-    if (!board || !window.Sortable) return;
+  PMHub.onLoad((root) => {
+    const board = root.matches && root.matches(".rm-board") ? root : root.querySelector(".rm-board");
+    if (!board || board.dataset.editable !== "true" || board.dataset.bound || !window.Sortable) return;
+    board.dataset.bound = "1";
     board.querySelectorAll(".rm-cards").forEach((list) => {
       window.Sortable.create(list, {
         // forceFallback: SortableJS's own mouse/touch dragging instead of the browser's native

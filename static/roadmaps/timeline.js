@@ -1,12 +1,10 @@
 // Timeline: dependency lines (SVG) and, for editors, dragging bars sideways to change dates.
+// Saves go through PMHub.fetch (CSRF, a sentence for a refusal); outcomes are announced in the
+// page's live region (PMHub.announce).
 (() => {
   const DAY = 86400000;
-  const csrf = () => {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
-  };
   const iso = (d) => d.toISOString().slice(0, 10);
   const addDays = (s, n) => { if (!s) return s; const d = new Date(s + "T00:00:00Z"); return iso(new Date(d.getTime() + n * DAY)); };
-  const say = (text) => { const el = document.querySelector(".rm-status"); if (el) el.textContent = text; };
 
   function drawLines(root) {
     const svg = root.querySelector(".rm-lines");
@@ -62,21 +60,25 @@
         const body = { version: parseInt(bar.dataset.version, 10) };
         if (bar.dataset.start) body.start_date = addDays(bar.dataset.start, days);
         if (bar.dataset.end) body.end_date = addDays(bar.dataset.end, days);
-        const resp = await fetch(bar.dataset.moveUrl, {
-          method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
-          body: JSON.stringify(body),
-        });
-        const out = await resp.json().catch(() => ({}));
-        if (resp.ok) {
+        const title = bar.dataset.title || bar.textContent.trim();
+        bar.setAttribute("aria-busy", "true");
+        try {
+          const resp = await PMHub.fetch(bar.dataset.moveUrl, {
+            method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+            body: JSON.stringify(body),
+          });
+          const out = await resp.json();
           bar.dataset.version = out.initiative.version;
           bar.dataset.start = out.initiative.start_date || "";
           bar.dataset.end = out.initiative.end_date || "";
           bar.setAttribute("data-saved", "true");
-          say(`Moved by ${days} day(s): ${bar.dataset.start} – ${bar.dataset.end}.`);
-        } else {
+          const n = Math.abs(days);
+          PMHub.announce(`“${title}” moved ${n} ${n === 1 ? "day" : "days"} ${days > 0 ? "later" : "earlier"}.`, "success");
+        } catch (error) {
           bar.style.left = `${origLeft}%`;
-          say(resp.status === 409 ? "Someone else changed this initiative; reload to see the latest." : "Could not move the initiative.");
+          PMHub.announce(`“${title}” was not moved: ${error.message}`, "error");
+        } finally {
+          bar.removeAttribute("aria-busy");
         }
         drawLines(root);
       });
@@ -85,9 +87,15 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
-    const root = document.querySelector(".rm-timeline");
-    if (!root) return;
+  // The public share page has no PMHub module (and no dragging): it draws the lines on load.
+  const onLoad = window.PMHub ? window.PMHub.onLoad : (fn) => {
+    if (document.readyState !== "loading") fn(document); else document.addEventListener("DOMContentLoaded", () => fn(document));
+  };
+
+  onLoad((fragment) => {
+    const root = fragment.matches && fragment.matches(".rm-timeline") ? fragment : fragment.querySelector(".rm-timeline");
+    if (!root || root.dataset.bound) return;
+    root.dataset.bound = "1";
     drawLines(root);
     window.addEventListener("resize", () => drawLines(root));
     if (root.dataset.editable === "true") enableDrag(root);

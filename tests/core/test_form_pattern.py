@@ -258,3 +258,41 @@ def test_unticking_every_box_of_a_multi_select_clears_it(client_as, admin, works
     assert client.post(url, {"version": story.version, "title": "A story", "cf_tags": ["", "beta"]}).status_code == 302
     story.refresh_from_db()
     assert story.custom_values["tags"] == ["beta"]
+
+
+def test_the_import_mapping_keeps_what_was_chosen_when_it_is_refused(client_as, editor, workspace):
+    """The staged import's column mapping is a hand-written form: a refused preview (no title
+    column) comes back with every column chosen and every unknown status mapped, the error at the
+    title's column."""
+    from pathlib import Path
+
+    from delivery.models import ImportJob
+    from roadmaps.models import Product
+    from tests.delivery.factories import staged_import
+
+    product = Product.objects.create(workspace=workspace, name="Acme")
+    data = (Path(__file__).parents[1] / "delivery" / "data" / "jira_export.csv").read_bytes()
+    job = staged_import(actor=editor, product=product, filename="jira_export.csv", data=data)
+    url = reverse("delivery:import_detail", kwargs={"ws": workspace.slug, "product_id": product.id, "import_id": job.id})
+    client = client_as(editor)
+    # A first preview finds statuses the workflow does not know; they get their own menus.
+    assert client.post(url, {"map_title": "0", "map_status": "4"}).status_code == 302
+    unknown = list(ImportJob.objects.get(id=job.id).preview["unknown_statuses"])
+    assert unknown
+    stored = ImportJob.objects.get(id=job.id).mapping
+    typed = {"map_title": "", "map_key": "1", "map_status": "4", "map_points": "15", "map_labels": ["10", "12"],
+             f"status_{unknown[0]}": "done"}
+    answer = client.post(url, typed)
+    assert answer.status_code == 400
+    tree = parse(answer.content.decode())
+
+    def chosen(name):
+        select = next(tree.find_all("select", name=name))
+        return [o.get("value") for o in select.find_all("option") if "selected" in o.attrs]
+
+    assert (chosen("map_key"), chosen("map_status"), chosen("map_points"), chosen("map_title")) == (["1"], ["4"], ["15"], [])
+    assert [n.get("value") for n in tree.find_all("input", name="map_labels") if "checked" in n.attrs] == ["10", "12"]
+    assert chosen(f"status_{unknown[0]}") == ["done"]
+    assert _error_at_field(tree, "map_title")
+    assert "Map a column to the story title" in answer.content.decode()
+    assert ImportJob.objects.get(id=job.id).mapping == stored  # nothing saved

@@ -133,6 +133,76 @@ def test_api_schema_is_generated_once_per_process(client, monkeypatch):
     schema_cache_clear()
 
 
+def _count_generations(monkeypatch):
+    from pmhub.api.schema_view import CachedSpectacularAPIView
+
+    calls = []
+    generator = CachedSpectacularAPIView.generator_class
+    original = generator.get_schema
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(generator, "get_schema", counting)
+    return calls
+
+
+def test_the_cached_schema_serves_every_host_and_survives_a_restart(client, monkeypatch):
+    """Decision 1421: the document names no host, so one copy serves any host; it lives in the
+    shared cache too, so a new process (memory cleared) answers without generating it."""
+    from pmhub.api import schema_view
+
+    schema_view.schema_cache_clear()
+    calls = _count_generations(monkeypatch)
+    first = client.get("/api/schema/", HTTP_HOST="testserver")
+    other = client.get("/api/schema/", HTTP_HOST="localhost", HTTP_ACCEPT="*/*")
+    secure = client.get("/api/schema/", HTTP_HOST="127.0.0.1", secure=True)
+    assert first.status_code == other.status_code == secure.status_code == 200
+    assert first.content == other.content == secure.content and b"openapi:" in first.content
+    assert b"testserver" not in first.content and b"servers" not in first.content  # host-free
+    assert len(calls) == 1
+    for n in range(5):  # odd query strings share the one copy: they cannot fill the cache
+        assert client.get(f"/api/schema/?lang=zz{n}&x={n}").content == first.content
+    assert len(calls) == 1
+    schema_view._SCHEMAS.clear()  # a restarted process: its memory is empty, the shared cache is not
+    schema_view._RENDERED.clear()
+    again = client.get("/api/schema/", HTTP_HOST="localhost")
+    assert again.content == first.content and len(calls) == 1
+    schema_view.schema_cache_clear()
+
+
+def test_the_schema_changes_when_the_routes_change(client, monkeypatch, settings):
+    from pmhub.api import schema_view
+
+    schema_view.schema_cache_clear()
+    calls = _count_generations(monkeypatch)
+    before = client.get("/api/schema/?format=json")
+    digest = schema_view.schema_digest()
+    assert schema_view.schema_digest() == digest  # stable for the same code
+    settings.ROOT_URLCONF = "tests.core.schema_urls_more"
+    assert schema_view.schema_digest() != digest
+    after = client.get("/api/schema/?format=json")
+    assert len(calls) == 2 and b"ping-for-schema-test" in after.content
+    assert b"ping-for-schema-test" not in before.content
+    schema_view.schema_cache_clear()
+
+
+def test_the_worker_warms_the_schema_so_the_first_visit_generates_nothing(client, monkeypatch):
+    from pmhub.api import schema_view
+    from pmhub.tasks import api_schema_warm
+
+    schema_view.schema_cache_clear()
+    calls = _count_generations(monkeypatch)
+    assert api_schema_warm.delay().get() == ["application/vnd.oai.openapi", "application/json"]
+    schema_view._SCHEMAS.clear()  # the web process is another process: only the shared cache is common
+    schema_view._RENDERED.clear()
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/schema/?format=json").status_code == 200
+    assert len(calls) == 1  # the warm-up's, none for the visits
+    schema_view.schema_cache_clear()
+
+
 def test_the_menu_offers_share_links_to_editors_not_to_viewers(client_as, editor, viewer, workspace, product):
     url = reverse("roadmaps:timeline", kwargs={"ws": workspace.slug, "product_id": product.id})
     assert ">Share links</a>" in client_as(editor).get(url).content.decode()

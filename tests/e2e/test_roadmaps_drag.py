@@ -93,6 +93,31 @@ def test_drag_timeline_bar_changes_dates_and_persists(page, live_server, sign_in
     page.screenshot(path=screenshot_path("roadmaps-timeline.png"), full_page=True)
 
 
+def test_a_refused_timeline_move_is_announced_and_the_bar_goes_back(page, live_server, sign_in, editor,
+                                                                    demo_product):
+    """The save goes through PMHub.fetch: a stale version (someone else changed the initiative)
+    is a 409 said in the live region, never an alert(); the bar returns to its place."""
+    sign_in(page, editor)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    before = Initiative.objects.get(title="Lineage view")
+    page.goto(f"{live_server.url}/w/acme/products/{demo_product.pk}/roadmap/timeline/")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    bar = page.locator(f'.rm-bar[data-id="{before.pk}"]')
+    left = bar.evaluate("b => b.style.left")
+    Initiative.objects.filter(pk=before.pk).update(version=before.version + 1)  # someone else saved it
+
+    def to_the_right():
+        box = bar.bounding_box()
+        return box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2
+
+    _drag(page, bar, to_the_right)
+    error = page.locator("[data-announcer] .message-error")
+    expect(error).to_contain_text("“Lineage view” was not moved: Someone else changed this")
+    assert bar.evaluate("b => b.style.left") == left and not dialogs
+    assert Initiative.objects.get(pk=before.pk).start_date == before.start_date
+
+
 def test_keyboard_move_on_narrow_screen(page, live_server, sign_in, editor, demo_product):
     sign_in(page, editor)
     page.set_viewport_size({"width": 390, "height": 844})

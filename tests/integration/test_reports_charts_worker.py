@@ -3,6 +3,7 @@ mails a report whose e-mail carries each chart as a PNG part named by its <img> 
 
 import io
 import re
+import time
 from datetime import date, timedelta
 from email import message_from_bytes
 
@@ -14,7 +15,7 @@ from metrics.services import kpi_refresh_current
 from pmhub.clock import today_in
 from pmhub.models import Role
 from reports import services
-from reports.models import ReportRun
+from reports.models import ReportRun, ReportRunPdf
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.reports.factories import InitiativeFactory, ProductFactory, SubscriptionFactory, subscribe
 from tests.reports.smtp import RecordingHandler, SmtpServer
@@ -67,3 +68,19 @@ def test_a_worker_mails_the_report_with_its_charts_as_png_parts(mailing_worker):
         "chart-roadmap-progress@pmhub", f"chart-kpi-{kpi.id}@pmhub"}
     for png in images.values():
         assert Image.open(io.BytesIO(png)).format == "PNG"
+    # The same worker rendered the run's PDF from the run's data (decision 1420); a download answers it.
+    wait_until(lambda: ReportRunPdf.objects.filter(run_id=run.id).exists(), timeout=90,
+               message=lambda: "the run's PDF to be stored; log:\n" + worker.output()[-3000:])
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(owner)
+    url = reverse("reports:run", kwargs={"ws": workspace.slug, "run_id": run.id}) + "?format=pdf"
+    client.get(url)  # this test process's first request loads the URL conf, templates and middleware
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200 and response.content == bytes(ReportRunPdf.objects.get(run_id=run.id).content)
+    assert elapsed < 0.3, f"the stored PDF took {elapsed:.2f} s to answer"
+    print(f"\n[reports] stored PDF ({len(response.content)} bytes) answered in {elapsed * 1000:.0f} ms")

@@ -42,10 +42,13 @@ def test_preview_page_shows_the_report_and_escapes_user_text(client_as, viewer, 
     assert b"<img src=x" not in response.content
 
 
-def test_pdf_download(client_as, viewer, workspace, product):
+def test_pdf_download(client_as, viewer, workspace, product, django_capture_on_commit_callbacks):
     sub = SubscriptionFactory(product=product)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_create(subscription=sub, period="2026-W48")
     response = client_as(viewer).get(reverse("reports:report", kwargs={"ws": workspace.slug,
-                                                                        "subscription_id": sub.id}), {"format": "pdf"})
+                                                                        "subscription_id": sub.id}), {"format": "pdf"},
+                                     follow=True)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
 

@@ -79,6 +79,8 @@ def test_move_endpoint_json_writes_dates_with_version(client_as, editor, world):
     assert stale.status_code == 409 and stale.json()["current"]["start_date"] == "2026-10-08"
     bad = client.post(url, json.dumps({"version": 2, "horizon": "someday"}), content_type="application/json")
     assert bad.status_code == 400 and "horizon" in bad.json()["errors"]
+    # A sentence for the page script (PMHub.fetch announces `detail`), in words, no codes.
+    assert bad.json()["detail"].startswith("Could not move: ") and "someday" in bad.json()["detail"]
     assert Initiative.objects.get(pk=initiative.pk).horizon == "now"
 
 

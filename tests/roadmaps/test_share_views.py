@@ -270,3 +270,33 @@ def test_bad_revoked_and_expired_links_get_the_products_404_page(client, roadmap
         assert response.status_code == 404
         assert "<h1>Not found</h1>" in html and "shared roadmap link may have expired" in html
         assert "Alpha" not in html and roadmap.name not in html
+
+
+# --- icons on share and present (docs/ui.md: actions carry their Lucide icon) ------------------------------
+def _icon_before(html: str, name: str, words: str) -> bool:
+    """The action whose words are `words` starts with `{% icon name %}` (an aria-hidden inline SVG)."""
+    import re
+
+    return re.search(rf'<svg class="icon icon-{re.escape(name)}"[^>]*aria-hidden="true"[^>]*>.*?</svg>'
+                     rf'{re.escape(words)}', html) is not None
+
+
+def test_share_and_present_actions_carry_their_icons(client_as, client, roadmap, editor, viewer):
+    header = client_as(editor).get(_url(roadmap, "timeline")).content.decode()
+    assert _icon_before(header, "present", "Present") and _icon_before(header, "share", "Share")
+    assert _icon_before(header, "add", "New initiative")
+    assert 'data-testid="share-link"' not in client_as(viewer).get(_url(roadmap, "timeline")).content.decode()
+    response = client_as(editor).post(_url(roadmap, "share_links"), {
+        "label": "Review", "days": "7", "view": "timeline", "allow_present": "on"})
+    links = response.content.decode()
+    for name, words in (("copy", "Copy"), ("present", "Presentation"), ("link-2-off", "Revoke"),
+                        ("add", "Create link")):
+        assert _icon_before(links, name, words), words
+    overview = client_as(editor).get(_url(roadmap, "product")).content.decode()
+    assert _icon_before(overview, "share", "Share links")
+    shared = client.get(response.context["new_url"]).content.decode()
+    assert _icon_before(shared, "present", "Present")
+    deck = client_as(viewer).get(_url(roadmap, "present")).content.decode()
+    for name, words in (("close", "Exit"), ("maximize", "Full screen"), ("printer", "Print / PDF")):
+        assert _icon_before(deck, name, words), words
+    assert 'aria-label="Previous slide"><svg class="icon icon-chevron-left"' in deck
