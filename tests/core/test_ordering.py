@@ -83,7 +83,7 @@ def test_the_backlog_page_lists_unscored_stories_last(client_as, admin, product,
 
 def test_there_is_an_api_list_with_an_ordering_filter():
     # The generated tests below would pass vacuously without one.
-    assert [prefix for prefix, _, _ in ORDERED_VIEWSETS] == ["stories"]
+    assert [prefix for prefix, _, _ in ORDERED_VIEWSETS] == ["stories", "companies", "insights", "ideas"]
 
 
 @pytest.mark.parametrize("prefix,viewset,basename", ORDERED_VIEWSETS, ids=[p for p, _, _ in ORDERED_VIEWSETS])
