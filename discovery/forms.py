@@ -149,7 +149,9 @@ class IdeaForm(forms.Form):
 class PortalForm(forms.Form):
     enabled = forms.BooleanField(label="The portal is open to the public", required=False)
     name = forms.CharField(max_length=120)
-    slug = forms.SlugField(label="Address", max_length=60, help_text="The portal lives at /portal/<address>/.")
+    slug = forms.SlugField(label="Address", max_length=60,
+                           help_text="Lower-case letters, digits and dashes: the portal lives at /portal/ and then "
+                                     "this address.")
     intro = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, required=False)
     colour = forms.CharField(max_length=7, initial="#1f6feb", widget=forms.TextInput(attrs={"type": "color"}))
 

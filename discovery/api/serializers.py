@@ -99,6 +99,8 @@ class InsightSerializer(serializers.ModelSerializer):
     person = bounded.IntegerField(source="person_id", read_only=True, allow_null=True)
     company = bounded.IntegerField(source="company_id", read_only=True, allow_null=True)
     highlights = HighlightSerializer(many=True, read_only=True)
+    # Blank when the sender is unknown: a plain string in the schema ("" is not an e-mail address).
+    author_email = serializers.CharField(read_only=True)
 
     class Meta:
         model = Insight
