@@ -130,6 +130,7 @@ class PortalLinkView(PortalMixin):
         if visitor is None:
             return render(request, "discovery/portal/link.html", self.context(
                 token=token, error="This link was used already or has expired. Ask for a new one."), status=400)
+        messages.success(request, "You are signed in.")
         response = redirect("portal:home", slug=self.portal.slug)
         response.set_signed_cookie(_cookie_name(self.portal), visitor.id, salt=COOKIE_SALT, max_age=COOKIE_AGE,
                                    httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE,
@@ -139,9 +140,17 @@ class PortalLinkView(PortalMixin):
 
 class PortalSignOutView(PortalMixin):
     def post(self, request):
+        messages.success(request, "You are signed out.")
         response = redirect("portal:home", slug=self.portal.slug)
         response.delete_cookie(_cookie_name(self.portal), path=f"/portal/{self.portal.slug}/")
         return response
+
+
+PORTAL_CONFIRMATIONS = {
+    "vote": "Your vote is counted.", "unvote": "Your vote is taken back.",
+    "follow": "You follow this idea: we e-mail you when its status changes.",
+    "unfollow": "You no longer follow this idea.", "comment": "Your comment is posted.",
+}
 
 
 class PortalIdeaView(PortalMixin):
@@ -183,6 +192,7 @@ class PortalIdeaView(PortalMixin):
                 raise ValidationError("Unknown action.")
         except ValidationError as e:
             return self.get(request, idea_id, status=400, error=" ".join(e.messages))
+        messages.success(request, PORTAL_CONFIRMATIONS[action])
         return redirect("portal:idea", slug=self.portal.slug, idea_id=idea.id)
 
 

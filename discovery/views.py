@@ -238,6 +238,7 @@ class ImportsView(ProductPageMixin, View):
             except ValidationError as e:
                 form_errors_from(e, form)
             else:
+                messages.success(request, "File received: the worker reads it and shows a preview here.")
                 return redirect("discovery:import", ws=ws, product_id=product_id, import_id=job.id)
         return self._render(request, form=form, status=400)
 
@@ -370,10 +371,11 @@ class IdeaView(ProductPageMixin, View):
         return get_object_or_404(Idea.objects.select_related("initiative", "merged_into", "author"),
                                  pk=idea_id, product=self.product)
 
-    def _render(self, request, idea, form=None, status=200, error=""):
+    def _render(self, request, idea, form=None, status=200, error="", comment_error="", comment_body=""):
         form = form or IdeaForm(product=self.product, initial=IdeaForm.initial_for(idea))
         context = self.get_context_data(
-            idea=idea, object=idea, form=form, error=error, askers=selectors.idea_askers(idea=idea),
+            idea=idea, object=idea, form=form, error=error, comment_error=comment_error, comment_body=comment_body,
+            askers=selectors.idea_askers(idea=idea),
             adoption=selectors.askers_adoption(idea=idea),
             comments=idea.comments.select_related("visitor", "user"),
             merge_choices=Idea.objects.filter(product=self.product, merged_into__isnull=True).exclude(pk=idea.pk)
@@ -393,7 +395,13 @@ class IdeaView(ProductPageMixin, View):
                 messages.success(request, f"Merged into “{into.title}”.")
                 return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=into.id)
             if action == "comment":
-                services.idea_comment(idea=idea, user=request.user, body=request.POST.get("body", ""))
+                body = request.POST.get("body", "")
+                try:
+                    services.idea_comment(idea=idea, user=request.user, body=body)
+                except ValidationError as e:
+                    return self._render(request, idea, status=400, comment_error=" ".join(e.messages),
+                                        comment_body=body)
+                messages.success(request, "Answer posted on the portal.")
                 return redirect("discovery:idea", ws=ws, product_id=product_id, idea_id=idea.id)
         except ValidationError as e:
             return self._render(request, idea, status=400, error=" ".join(e.messages))

@@ -32,6 +32,9 @@ EXEMPT_FORMS: dict[str, str] = {
     "login": "a failed sign-in says one sentence for both fields on purpose (no hint which was wrong); "
              "the e-mail typed is kept (tests/accounts)",
     "search": "a GET search box, not a saved form",
+    "portal:signin": "the walk fills every field, the hidden honeypot too, and a filled honeypot is answered like a "
+                     "success on purpose (a bot learns nothing); a refused e-mail keeps what was typed "
+                     "(tests/discovery/test_portal.py)",
 }
 
 TEXT_TYPES = {"", "text", "search", "email", "url", "tel"}

@@ -32,6 +32,9 @@ EXEMPT: dict[str, str] = {
     "login": "signing in lands on the person's home page, which is the confirmation",
     "signup": "only a signed-in person is redirected (home, nothing saved); a sign-up answers with the "
               "'check your e-mail' page, which is the confirmation",
+    "portal:unsubscribe": "answers with the 'you are unsubscribed' page itself, which is the confirmation",
+    "portal:signin": "answers with the portal's 'check your e-mail' page, which is the confirmation (its mixin "
+                     "redirects only a visitor who must sign in first)",
 }
 
 
