@@ -97,5 +97,5 @@ class PullRequestLinkSerializer(serializers.ModelSerializer):
     class Meta:
         model = PullRequestLink
         fields = ["id", "repository", "repository_name", "story", "number", "title", "url", "branch", "state",
-                  "draft", "updated_at"]
+                  "draft", "checks", "updated_at"]
         read_only_fields = fields

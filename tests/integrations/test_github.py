@@ -17,7 +17,7 @@ from pmhub.models import Activity
 from pmhub.secretbox import unseal
 from tests.roadmaps.factories import ProductFactory
 
-from .github_payloads import body_of, headers, pull_request, push
+from .github_payloads import body_of, check_suite, headers, pull_request, push
 
 pytestmark = pytest.mark.django_db
 REPO = "acme/mobile-app"
@@ -351,3 +351,17 @@ def test_api_lists_a_storys_pull_requests_to_members_only(api_as, client, admin,
     assert api_as(outsider).get("/api/v1/pull-requests/").json()["results"] == []
     assert api_as(outsider).get(f"/api/v1/pull-requests/{rows[0]['id']}/").status_code == 404
     assert api_as(viewer, workspace).get(f"/api/v1/github-repositories/{repository.id}/").status_code == 403
+
+
+def test_a_check_suite_sets_the_checks_of_its_pull_requests(client, client_as, admin, connected, product):
+    repository, secret = connected
+    story = _story(admin, product)
+    _post(client, repository, secret, pull_request(REPO, title=f"PMH-{story.id}"), "pull_request")
+    _post(client, repository, secret, check_suite(REPO, status="in_progress"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "pending"
+    _post(client, repository, secret, check_suite(REPO, conclusion="failure"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "failure"
+    html = client_as(admin).get(f"/w/acme/products/{product.id}/backlog/stories/{story.id}/").content.decode()
+    assert "checks: Failure" in html
+    _post(client, repository, secret, check_suite(REPO, numbers=(99,), conclusion="success"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "failure"  # another pull request's suite
