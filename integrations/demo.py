@@ -67,7 +67,7 @@ def _seed_github(*, workspace, owner) -> None:
     PullRequestLink.objects.create(
         repository=repository, story=story, number=128, title=f"PMH-{story.id}: {story.title}"[:300],
         url="https://github.com/acme/analytics-web/pull/128", branch=f"feature/pmh-{story.id}",
-        state=PullRequestLink.State.MERGED, updated_at=timezone.now() - timedelta(days=1))
+        state=PullRequestLink.State.MERGED, checks="success", updated_at=timezone.now() - timedelta(days=1))
     GitHubDelivery.objects.bulk_create([
         GitHubDelivery(repository=repository, delivery_id="demo-1", event="pull_request",
                        outcome="pull request #128 open: 1 story linked",

@@ -114,6 +114,9 @@ class PullRequestLink(models.Model):
     branch = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
     draft = models.BooleanField(default=False)
+    # The last check suite's result for the pull request's head (GitHub's conclusion, e.g. "success",
+    # "failure"; "pending" while it runs); empty until a check_suite delivery names the pull request.
+    checks = models.CharField(max_length=20, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

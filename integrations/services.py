@@ -359,6 +359,22 @@ def _push(repository, payload: dict) -> str:
     return f"push to {branch}: {len(stories)} stor{'y' if len(stories) == 1 else 'ies'} named"
 
 
+CHECK_RESULTS = {"success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required",
+                 "stale", "startup_failure"}
+
+
+def _check_suite(repository, payload: dict) -> str:
+    """The checks of a pull request's head commit: GitHub's conclusion when the suite completed,
+    "pending" while it is queued or running."""
+    suite = payload.get("check_suite") or {}
+    conclusion = str(suite.get("conclusion") or "")
+    result = conclusion if conclusion in CHECK_RESULTS else "pending"
+    numbers = [int(p.get("number")) for p in (suite.get("pull_requests") or [])[:100]
+               if isinstance(p, dict) and str(p.get("number") or "").isdigit()]
+    updated = PullRequestLink.objects.filter(repository=repository, number__in=numbers).update(checks=result)
+    return f"checks {result}: {updated} link{'' if updated == 1 else 's'} updated"
+
+
 def github_delivery_receive(*, hook_token: str, event: str, delivery_id: str, signature: str | None,
                             body: bytes) -> str:
     """An inbound GitHub webhook: verified by X-Hub-Signature-256 with the repository's sealed secret,
@@ -393,6 +409,8 @@ def github_delivery_receive(*, hook_token: str, event: str, delivery_id: str, si
             outcome = _pull_request(repository, payload)
         elif event == "push":
             outcome = _push(repository, payload)
+        elif event == "check_suite":
+            outcome = _check_suite(repository, payload)
         elif event == "ping":
             outcome = "ping: connected"
         else:

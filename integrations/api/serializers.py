@@ -5,7 +5,7 @@ from pmhub.api.serializers import version_field
 from pmhub.webhooks import webhook_event_names
 from reports.models import WebhookDelivery
 
-from ..models import Channel
+from ..models import Channel, GitHubDelivery, PullRequestLink, Repository
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -47,4 +47,55 @@ class ChannelDeliverySerializer(serializers.ModelSerializer):
         model = WebhookDelivery
         fields = ["id", "uuid", "event", "status", "attempts", "response_status", "response_ms", "error",
                   "created_at", "last_attempt_at"]
+        read_only_fields = fields
+
+
+class RepositorySerializer(serializers.ModelSerializer):
+    """A connected GitHub repository: never its secret or token (only whether a token is set)."""
+
+    has_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Repository
+        fields = ["id", "workspace", "product", "full_name", "merge_status", "has_token", "last_delivery_at",
+                  "version", "created_at"]
+        read_only_fields = fields
+
+    def get_has_token(self, obj) -> bool:
+        return bool(obj.token_sealed)
+
+
+class RepositoryCreatedSerializer(RepositorySerializer):
+    """The connect response: the only time the webhook secret is shown, with the payload URL."""
+
+    secret = serializers.CharField(read_only=True)
+    payload_url = serializers.CharField(read_only=True)
+
+    class Meta(RepositorySerializer.Meta):
+        fields = RepositorySerializer.Meta.fields + ["secret", "payload_url"]
+        read_only_fields = fields
+
+
+class RepositoryWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField(help_text="Id of the product (connect only).")
+    full_name = serializers.CharField(max_length=140, help_text="owner/name (connect only).")
+    merge_status = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    token = serializers.CharField(max_length=400, required=False, allow_blank=True, write_only=True)
+    version = version_field()
+
+
+class GitHubDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GitHubDelivery
+        fields = ["id", "delivery_id", "event", "outcome", "received_at"]
+        read_only_fields = fields
+
+
+class PullRequestLinkSerializer(serializers.ModelSerializer):
+    repository_name = serializers.CharField(source="repository.full_name", read_only=True)
+
+    class Meta:
+        model = PullRequestLink
+        fields = ["id", "repository", "repository_name", "story", "number", "title", "url", "branch", "state",
+                  "draft", "checks", "updated_at"]
         read_only_fields = fields

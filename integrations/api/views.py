@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -10,8 +10,17 @@ from pmhub.api.base import CRUD_MIXINS, ScopedViewSet
 from pmhub.models import Role, Workspace
 
 from .. import services
-from ..models import Channel
-from .serializers import ChannelDeliverySerializer, ChannelSerializer, ChannelWriteSerializer
+from ..models import Channel, PullRequestLink, Repository
+from .serializers import (
+    ChannelDeliverySerializer,
+    ChannelSerializer,
+    ChannelWriteSerializer,
+    GitHubDeliverySerializer,
+    PullRequestLinkSerializer,
+    RepositoryCreatedSerializer,
+    RepositorySerializer,
+    RepositoryWriteSerializer,
+)
 
 
 def _valid(data, partial=False) -> dict:
@@ -95,3 +104,78 @@ class ChannelViewSet(ScopedViewSet, *CRUD_MIXINS):
         """Queue a test message; its outcome appears in the delivery log."""
         delivery = services.channel_test_send(user=request.user, channel=self.get_object())
         return Response(ChannelDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RepositoryViewSet(ScopedViewSet, *CRUD_MIXINS):
+    """GitHub repositories connected to products (admins). The webhook secret is in the connect
+    response only; the optional token is write-only."""
+
+    serializer_class = RepositorySerializer
+    write_serializer_class = RepositoryWriteSerializer
+    action_roles = {"list": Role.ADMIN, "retrieve": Role.ADMIN, "create": Role.ADMIN, "update": Role.ADMIN,
+                    "partial_update": Role.ADMIN, "destroy": Role.ADMIN, "deliveries": Role.ADMIN}
+    filterset_fields = ["workspace", "product"]
+    ordering_fields = ["full_name", "id", "created_at"]
+
+    def base_queryset(self):
+        qs = Repository.objects.order_by("full_name", "id")
+        if self.action == "list":
+            admin_of = [ws for ws, role in roles_of(self.request.user).items() if role >= Role.ADMIN]
+            qs = qs.filter(workspace_id__in=admin_of)
+        return qs
+
+    @extend_schema(request=RepositoryWriteSerializer, responses={201: RepositoryCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        from django.conf import settings
+        from django.urls import reverse
+
+        serializer = RepositoryWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        from roadmaps.models import Product
+
+        product = Product.objects.alive().filter(id=data["product"], workspace_id__in=workspace_ids_for(
+            request.user)).first()
+        if product is None:
+            raise Http404("Not found.")
+        repository, secret = services.repository_connect(user=request.user, product=product,
+                                                         full_name=data["full_name"],
+                                                         merge_status=data.get("merge_status", ""),
+                                                         token=data.get("token", ""))
+        repository.secret = secret
+        repository.payload_url = settings.SITE_URL + reverse("github_webhook",
+                                                             kwargs={"hook_token": repository.hook_token})
+        return Response(RepositoryCreatedSerializer(repository).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RepositoryWriteSerializer, responses=RepositorySerializer)
+    def update(self, request, *args, **kwargs):
+        repository = self.get_object()
+        serializer = RepositoryWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k in ("merge_status", "token")}
+        repository = services.repository_update(user=request.user, repository=repository, data=data,
+                                                version=self.expected_version(repository))
+        return Response(RepositorySerializer(repository).data)
+
+    def perform_destroy(self, instance):
+        services.repository_disconnect(user=self.request.user, repository=instance)
+
+    @extend_schema(responses=GitHubDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        repository = self.get_object()
+        page = self.paginate_queryset(repository.deliveries.order_by("-received_at", "-id"))
+        return self.get_paginated_response(GitHubDeliverySerializer(page, many=True).data)
+
+
+class PullRequestLinkViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Pull requests linked to stories (every member may read them, as on the story page)."""
+
+    serializer_class = PullRequestLinkSerializer
+    workspace_field = "repository__workspace"
+    action_roles = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
+    filterset_fields = ["story", "repository", "state"]
+    ordering_fields = ["updated_at", "id", "number"]
+
+    def base_queryset(self):
+        return PullRequestLink.objects.select_related("repository").order_by("-updated_at", "-id")

@@ -76,3 +76,27 @@ def headers(*, secret: str, body: bytes, event: str, delivery: str | None = None
 
 def body_of(payload: dict) -> bytes:
     return json.dumps(payload).encode()
+
+
+def check_suite(full_name: str, *, numbers=(1347,), status="completed", conclusion="success",
+                branch="new-topic") -> dict:
+    repo = _repository(full_name)
+    return {
+        "action": "completed" if status == "completed" else "requested",
+        "check_suite": {
+            "id": 118578147, "node_id": "MDEwOkNoZWNrU3VpdGUxMTg1NzgxNDc=", "head_branch": branch,
+            "head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "status": status,
+            "conclusion": conclusion if status == "completed" else None,
+            "url": f"https://api.github.com/repos/{full_name}/check-suites/118578147",
+            "before": "6113728f27ae82c7b1a177c8d03f9e96e0adf246", "after": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+            "pull_requests": [{"url": f"https://api.github.com/repos/{full_name}/pulls/{n}", "id": 2, "number": n,
+                               "head": {"ref": branch, "sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+                                        "repo": {"id": 1296269, "name": repo["name"]}},
+                               "base": {"ref": "main", "sha": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+                                        "repo": {"id": 1296269, "name": repo["name"]}}} for n in numbers],
+            "app": {"id": 29310, "slug": "octoapps", "name": "Octocat App"},
+            "created_at": "2026-11-26T19:05:00Z", "updated_at": "2026-11-26T19:06:00Z",
+        },
+        "repository": repo,
+        "sender": SENDER,
+    }

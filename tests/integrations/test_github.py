@@ -17,7 +17,7 @@ from pmhub.models import Activity
 from pmhub.secretbox import unseal
 from tests.roadmaps.factories import ProductFactory
 
-from .github_payloads import body_of, headers, pull_request, push
+from .github_payloads import body_of, check_suite, headers, pull_request, push
 
 pytestmark = pytest.mark.django_db
 REPO = "acme/mobile-app"
@@ -308,3 +308,60 @@ def test_the_same_delivery_sent_twice_at_once_is_processed_once(admin, workspace
     assert answers == [200, 200]
     assert GitHubDelivery.objects.count() == 1 and PullRequestLink.objects.count() == 1
     assert Activity.objects.filter(verb="GitHub moved story: pull request merged").count() == 1
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+def test_api_connect_shows_the_secret_once_and_never_again(api_as, admin, product, workspace):
+    client = api_as(admin, workspace)
+    response = client.post("/api/v1/github-repositories/", {"product": product.id, "full_name": REPO,
+                                                            "merge_status": "done", "token": "github_pat_secret"},
+                           format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    repository = Repository.objects.get()
+    assert body["secret"] == unseal(repository.secret_sealed) and body["has_token"] is True
+    assert body["payload_url"].endswith(f"/integrations/github/{repository.hook_token}/")
+    assert "github_pat_secret" not in response.content.decode()
+    for url in ("/api/v1/github-repositories/", f"/api/v1/github-repositories/{repository.id}/"):
+        text = client.get(url).content.decode()
+        assert body["secret"] not in text and "github_pat_secret" not in text and "sealed" not in text
+
+
+def test_api_update_delete_and_delivery_log(api_as, client, admin, connected, product, workspace):
+    repository, secret = connected
+    api = api_as(admin, workspace)
+    _post(client, repository, secret, {"zen": "x", "repository": {"full_name": REPO}}, "ping")
+    assert api.patch(f"/api/v1/github-repositories/{repository.id}/", {"merge_status": ""},
+                     format="json").status_code == 409
+    ok = api.patch(f"/api/v1/github-repositories/{repository.id}/", {"merge_status": "", "version": 1}, format="json")
+    assert ok.status_code == 200 and ok.json()["merge_status"] == ""
+    log = api.get(f"/api/v1/github-repositories/{repository.id}/deliveries/").json()["results"]
+    assert [row["event"] for row in log] == ["ping"]
+    assert api.delete(f"/api/v1/github-repositories/{repository.id}/").status_code == 204
+    assert not Repository.objects.exists()
+
+
+def test_api_lists_a_storys_pull_requests_to_members_only(api_as, client, admin, viewer, outsider, connected,
+                                                          product, workspace):
+    repository, secret = connected
+    story = _story(admin, product)
+    _post(client, repository, secret, pull_request(REPO, title=f"PMH-{story.id} work"), "pull_request")
+    rows = api_as(viewer, workspace).get(f"/api/v1/pull-requests/?story={story.id}").json()["results"]
+    assert [(r["number"], r["state"], r["repository_name"]) for r in rows] == [(1347, "open", REPO)]
+    assert api_as(outsider).get("/api/v1/pull-requests/").json()["results"] == []
+    assert api_as(outsider).get(f"/api/v1/pull-requests/{rows[0]['id']}/").status_code == 404
+    assert api_as(viewer, workspace).get(f"/api/v1/github-repositories/{repository.id}/").status_code == 403
+
+
+def test_a_check_suite_sets_the_checks_of_its_pull_requests(client, client_as, admin, connected, product):
+    repository, secret = connected
+    story = _story(admin, product)
+    _post(client, repository, secret, pull_request(REPO, title=f"PMH-{story.id}"), "pull_request")
+    _post(client, repository, secret, check_suite(REPO, status="in_progress"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "pending"
+    _post(client, repository, secret, check_suite(REPO, conclusion="failure"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "failure"
+    html = client_as(admin).get(f"/w/acme/products/{product.id}/backlog/stories/{story.id}/").content.decode()
+    assert "checks: Failure" in html
+    _post(client, repository, secret, check_suite(REPO, numbers=(99,), conclusion="success"), "check_suite")
+    assert PullRequestLink.objects.get().checks == "failure"  # another pull request's suite

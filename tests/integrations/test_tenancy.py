@@ -145,3 +145,27 @@ def test_pull_requests_on_a_story_are_seen_only_by_its_workspace(client_as, admi
     url = f"/w/acme/products/{repository.product_id}/backlog/stories/{story.id}/"
     assert "Secret work" in client_as(admin).get(url).content.decode()
     assert client_as(outsider).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["viewer", "editor"])
+def test_repository_api_writes_below_admin_are_403_and_change_nothing(api_as, request, who, repository, workspace):
+    from integrations.models import Repository
+
+    client = api_as(request.getfixturevalue(who), workspace)
+    base = f"/api/v1/github-repositories/{repository.id}/"
+    assert client.get(base + "deliveries/").status_code == 403
+    assert client.patch(base, {"merge_status": "", "version": 1}, format="json").status_code == 403
+    assert client.delete(base).status_code == 403
+    assert client.post("/api/v1/github-repositories/", {"product": repository.product_id, "full_name": "a/b"},
+                       format="json").status_code == 403
+    assert list(Repository.objects.values_list("full_name", "version")) == [("acme/web", 1)]
+
+
+def test_repository_api_is_404_for_outsiders(api_as, outsider, repository):
+    client = api_as(outsider)
+    base = f"/api/v1/github-repositories/{repository.id}/"
+    for method in ("get", "patch", "delete"):
+        assert getattr(client, method)(base, {"version": 1}, format="json").status_code == 404
+    assert client.get(base + "deliveries/").status_code == 404
+    assert client.post("/api/v1/github-repositories/", {"product": repository.product_id, "full_name": "a/b"},
+                       format="json").status_code == 404

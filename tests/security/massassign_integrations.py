@@ -10,4 +10,7 @@ WRITES = {
         "update": lambda c: {"version": c.version, "workspace": c.workspace_id, "name": "#renamed",
                              "events": ["story.updated"]},
         "send_test": lambda c: {}}),
+    "github-repository": Write(build=m._repository, bodies={
+        "create": lambda r: {"product": r.product_id, "full_name": "acme/second", "merge_status": ""},
+        "update": lambda r: {"version": r.version, "merge_status": "", "token": "github_pat_new"}}),
 }

@@ -30,7 +30,23 @@ def _state(channel):
     return (model_to_dict(row), model_to_dict(row.endpoint), row.endpoint.deliveries.count())
 
 
+def _pull_request(ws):
+    from backlog.models import Story
+    from integrations.models import PullRequestLink
+
+    repository = _repository(ws)
+    story = Story.objects.create(product=repository.product, title="Linked")
+    return PullRequestLink.objects.create(repository=repository, story=story, number=7, title="PMH-1 work",
+                                          url="https://github.com/acme/matrix/pull/7")
+
+
 API = {
+    "pull-request": Route(build=_pull_request),
+    "github-repository": Exempt(
+        "Admin-only resource (as channel and webhook-endpoint): a viewer's GET is 403 where the matrix asserts 200. "
+        "Outsider 404 and viewer 403 on the repository and its deliveries/, and the secret shown only in the "
+        "connect response: tests/integrations/test_github.py (test_api_lists_a_storys_pull_requests_to_members_"
+        "only, test_api_connect_shows_the_secret_once_and_never_again) and tests/integrations/test_tenancy.py."),
     "channel": Exempt(
         "Admin-only resource (as webhook-endpoint): retrieve and deliveries need Role.ADMIN, so a viewer's GET is "
         "403 where the matrix asserts 200. Outsider 404 on every method incl. deliveries/ and send-test/, viewer "
