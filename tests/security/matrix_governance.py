@@ -3,6 +3,8 @@
 Payloads of the refused page writes are valid forms, so a missing role check would really write
 and the snapshot would see it."""
 
+import itertools
+
 from django.forms.models import model_to_dict
 
 from governance.models import (
@@ -64,8 +66,11 @@ def _launch_item(ws):
                                      required=True)
 
 
+_names = itertools.count(1)
+
+
 def _template(ws):
-    template = ChecklistTemplate.objects.create(workspace=ws, name="Standard launch")
+    template = ChecklistTemplate.objects.create(workspace=ws, name=f"Matrix launch {next(_names)}")
     ChecklistTemplateItem.objects.create(template=template, title="Privacy review", category="legal")
     return template
 
