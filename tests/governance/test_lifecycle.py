@@ -99,11 +99,16 @@ def test_dismissing_keeps_the_stage(product, falling, admin):
     assert verbs(product.workspace)[-1] == "dismissed the lifecycle proposal for"
 
 
-def test_stage_set_records_and_refuses_an_unknown_stage(product, admin, editor):
+def test_stage_set_moves_the_stage_and_keeps_the_history(product, admin):
+    services.stage_set(user=admin, product=product, stage="introduction", reason="Beta is open")
+    assert ProductGovernance.objects.get(product=product).stage == "introduction"
+    assert StageChange.objects.get(product=product).reason == "Beta is open"
+    assert verbs(product.workspace)[-1] == "moved to the introduction stage"
+
+
+def test_stage_set_refuses_an_unknown_stage_and_an_editor(product, admin, editor):
     with pytest.raises(ValidationError):
         services.stage_set(user=admin, product=product, stage="zombie")
-    services.stage_set(user=admin, product=product, stage="introduction", reason="Beta is open")
-    assert StageChange.objects.get(product=product).reason == "Beta is open"
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
