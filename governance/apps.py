@@ -22,6 +22,8 @@ class GovernanceConfig(AppConfig):
             "governance.statement.decided": "An approver approved or rejected a business impact statement.",
             "governance.launch.changed": "A release's launch checklist changed (item added, ticked, reopened ...).",
             "governance.launch.override": "A release shipped with open required launch items (the reason is kept).",
+            "governance.lifecycle.changed": "A product moved to another lifecycle stage.",
+            "governance.lifecycle.proposed": "PMHub proposed a lifecycle stage for a product from its evidence.",
             "governance.portfolio.decided": "The portfolio decided on an initiative (fund, defer or stop; a reason).",
         })
 

@@ -42,6 +42,7 @@ NOTES = ["Agreed with the customer to cache their ten heaviest dashboards for no
 
 
 def seed(*, workspace, users) -> None:
+    _legacy(workspace, users)
     product = Product.objects.filter(workspace=workspace, name="Acme Analytics").first()
     if product is None:
         return
@@ -173,3 +174,27 @@ def _portfolio(workspace, product, users) -> None:
             initiative=initiative, value=value, time_criticality=tc, risk_reduction=rr, cost=cost,
             decision=decision, reason=reason, decided_by=users.get("demo") if decision else None,
             decided_at=timezone.now() if decision else None)
+
+
+def _legacy(workspace, users) -> None:
+    """"Acme Legacy Reports", in maturity, whose KPI fell four months in a row: the worker's own
+    evaluation proposes the decline stage (run here once; the beat entry does it daily)."""
+    from decimal import Decimal
+
+    from metrics.models import Kpi, Measurement
+    from pmhub.clock import today_in
+
+    from .lifecycle import month_starts
+    from .services import lifecycle_evaluate
+
+    product, created = Product.objects.get_or_create(workspace=workspace, name="Acme Legacy Reports", defaults={
+        "vision": "The scheduled PDF reports customers used before dashboards."})
+    row, _ = ProductGovernance.objects.get_or_create(product=product, defaults={"stage": "maturity"})
+    if not created:
+        return
+    kpi = Kpi.objects.create(product=product, name="Teams sending scheduled reports", cadence=Kpi.Cadence.MONTHLY,
+                             aggregation=Kpi.Aggregation.LAST, owner=users.get("pm") or users.get("demo"))
+    today = today_in(workspace.time_zone)
+    for month, value in zip(month_starts(today, 4), (420, 380, 330, 290), strict=True):
+        Measurement.objects.create(kpi=kpi, period_start=month, value=Decimal(value), source=Measurement.Source.DEMO)
+    lifecycle_evaluate(product_id=product.id, today=today)

@@ -21,6 +21,12 @@ class ProductGovernance(models.Model):
     risk_appetite = models.PositiveSmallIntegerField(
         default=DEFAULT_APPETITE, validators=[MinValueValidator(1), MaxValueValidator(MAX_SCORE)],
         help_text="The highest acceptable risk score (likelihood x impact, 1-25); a risk above it is flagged.")
+    stage = models.CharField(max_length=12, default="growth", choices=[
+        ("idea", "Idea"), ("development", "Development"), ("introduction", "Introduction"), ("growth", "Growth"),
+        ("maturity", "Maturity"), ("decline", "Decline"), ("retired", "Retired")])
+    decline_periods = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Months of decline in adoption and KPIs before PMHub proposes the decline stage.")
     require_impact_statement = models.BooleanField(
         default=False, help_text="An initiative needs an approved business impact statement before it is planned.")
     version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
@@ -369,3 +375,46 @@ class PortfolioEntry(models.Model):
 
     def __str__(self):
         return f"Portfolio entry of {self.initiative_id}"
+
+
+class StageChange(models.Model):
+    """A product's lifecycle stage changed: the history, with who, why and the proposal if any."""
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=12)
+    to_stage = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.from_stage} -> {self.to_stage}"
+
+
+class StageProposal(models.Model):
+    """PMHub's proposal of a stage change from the evidence (a Celery task computes it)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="stage_proposals")
+    to_stage = models.CharField(max_length=12)
+    evidence = models.JSONField(default=dict, help_text="{signal: {values, declining}} the proposal rests on.")
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["product"], condition=Q(status="open"),
+                                               name="stage_proposal_one_open")]
+
+    def __str__(self):
+        return f"Propose {self.to_stage} for {self.product_id}"

@@ -280,3 +280,50 @@ def portfolio_entry_of(*, initiative):
     from .models import PortfolioEntry
 
     return PortfolioEntry.objects.filter(initiative=initiative).select_related("decided_by").first()
+
+
+# --- product lifecycle -------------------------------------------------------------------------------------
+def retired_product_ids(*, product_ids) -> set[int]:
+    """Which of these products are retired (one query): reports and ingestion skip them."""
+    return set(ProductGovernance.objects.filter(product_id__in=list(product_ids), stage="retired")
+               .values_list("product_id", flat=True))
+
+
+def lifecycle_signals(*, product, periods: int, today) -> dict[str, dict]:
+    """The evidence of a product's lifecycle: monthly means of each KPI's measurements and of the
+    product's 7-day active users (adoption), over the last periods + 1 complete months, with
+    whether each is declining (governance.lifecycle). Two queries."""
+    from django.db.models import Avg
+    from django.db.models.functions import TruncMonth
+
+    from adoption.models import ProductDaily
+    from metrics.models import Measurement
+
+    from .lifecycle import declining, month_starts
+
+    months = month_starts(today, periods + 1)
+    first, end = months[0], today.replace(day=1)
+    signals: dict[str, dict] = {}
+    rows = (Measurement.objects.filter(kpi__product=product, period_start__gte=first, period_start__lt=end)
+            .annotate(month=TruncMonth("period_start")).values("kpi_id", "kpi__name", "kpi__direction", "month")
+            .annotate(mean=Avg("value")).order_by("kpi_id", "month"))
+    series: dict[int, dict] = {}
+    for r in rows:
+        s = series.setdefault(r["kpi_id"], {"name": r["kpi__name"], "lower": r["kpi__direction"] == "lower",
+                                            "by_month": {}})
+        s["by_month"][r["month"]] = float(r["mean"])
+    for s in series.values():
+        values = [s["by_month"][m] for m in months if m in s["by_month"]]
+        full = len(values) == len(months)
+        signals[f"KPI {s['name']}"] = {"values": [round(v, 2) for v in values],
+                                       "declining": declining(values, periods, lower_is_better=s["lower"])
+                                       if full else None}
+    adoption = (ProductDaily.objects.filter(product=product, day__gte=first, day__lt=end)
+                .annotate(month=TruncMonth("day")).values("month").annotate(mean=Avg("active_7d")).order_by("month"))
+    by_month = {r["month"]: float(r["mean"]) for r in adoption}
+    if by_month:
+        values = [by_month[m] for m in months if m in by_month]
+        signals["Active users (7 days)"] = {"values": [round(v, 2) for v in values],
+                                            "declining": declining(values, periods) if len(values) == len(months)
+                                            else None}
+    return signals

@@ -713,3 +713,94 @@ def portfolio_decide(*, user, initiative, decision: str, reason: str, version: i
     webhook_emit(workspace_id=ws, event="governance.portfolio.decided",
                  payload={"initiative": initiative.id, "decision": decision, "reason": reason})
     return entry
+
+
+# --- product lifecycle ------------------------------------------------------------------------------------
+@transaction.atomic
+def stage_set(*, user, product, stage: str, reason: str = "", version: int | None = None, proposal=None):
+    """Move a product to a lifecycle stage (admin), with the history row, activity and webhook.
+    Retired keeps the product readable; its reports and event ingestion stop."""
+    from .lifecycle import STAGES
+    from .models import StageChange
+
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    if stage not in STAGES:
+        raise ValidationError({"stage": "Choose a lifecycle stage."})
+    row, created = ProductGovernance.objects.get_or_create(product=product)
+    if not created and version is not None:
+        version_claim(instance=row, expected_version=version)
+    old = row.stage
+    if old == stage:
+        return row
+    model_update(instance=row, data={"stage": stage}, fields=["stage"])
+    StageChange.objects.create(product=product, from_stage=old, to_stage=stage, actor=user, reason=(reason or "")[:500])
+    activity_record(workspace_id=product.workspace_id, actor=user, verb=f"moved to the {stage} stage", target=product,
+                    data={"from": old, "to": stage, "proposal": proposal.id if proposal else None})
+    webhook_emit(workspace_id=product.workspace_id, event="governance.lifecycle.changed",
+                 payload={"product": product.id, "from": old, "to": stage})
+    return row
+
+
+@transaction.atomic
+def lifecycle_evaluate(*, product_id: int, today) -> object | None:
+    """The worker's check of one product: propose decline when the evidence says so (one open
+    proposal at most; a rerun adds nothing). Returns the new proposal or None."""
+    from django.db import IntegrityError
+
+    from pmhub.models import Notification, User
+    from pmhub.services import notify
+    from roadmaps.models import Product
+
+    from .lifecycle import propose_decline
+    from .models import StageProposal
+    from .selectors import lifecycle_signals
+
+    product = Product.objects.alive().select_related("workspace").filter(pk=product_id).first()
+    if product is None:
+        return None
+    row = ProductGovernance.objects.filter(product=product).first() or ProductGovernance(product=product)
+    if StageProposal.objects.filter(product=product, status=StageProposal.Status.OPEN).exists():
+        return None
+    signals = lifecycle_signals(product=product, periods=row.decline_periods, today=today)
+    if not propose_decline(row.stage, {k: v["declining"] for k, v in signals.items()}):
+        return None
+    try:
+        with transaction.atomic():
+            proposal = StageProposal.objects.create(product=product, to_stage="decline", evidence=signals)
+    except IntegrityError:
+        return None
+    for admin in User.objects.filter(memberships__workspace=product.workspace, memberships__role=Role.ADMIN):
+        from django.urls import reverse
+
+        notify(recipient=admin, kind=Notification.Kind.OTHER,
+               title=f"PMHub proposes the decline stage for {product.name}: adoption and KPIs fell "
+                     f"{row.decline_periods} months in a row",
+               url=reverse("governance:lifecycle", kwargs={"ws": product.workspace.slug, "product_id": product.id}),
+               workspace_id=product.workspace_id, data={"proposal": proposal.id})
+    webhook_emit(workspace_id=product.workspace_id, event="governance.lifecycle.proposed",
+                 payload={"product": product.id, "to": "decline", "proposal": proposal.id})
+    return proposal
+
+
+@transaction.atomic
+def proposal_decide(*, user, proposal, accept: bool):
+    """Accept (the product moves to the proposed stage) or dismiss a stage proposal (admin)."""
+    from django.utils import timezone
+
+    from .models import StageProposal
+
+    product = proposal.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    locked = StageProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != StageProposal.Status.OPEN:
+        raise ValidationError({"status": "This proposal was decided already."})
+    locked.status = StageProposal.Status.ACCEPTED if accept else StageProposal.Status.DISMISSED
+    locked.decided_by, locked.decided_at = user, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    if accept:
+        stage_set(user=user, product=product, stage=locked.to_stage, reason="Accepted PMHub's proposal from the "
+                  "evidence.", proposal=locked)
+    else:
+        activity_record(workspace_id=product.workspace_id, actor=user, verb="dismissed the lifecycle proposal for",
+                        target=product, data={"proposal": locked.id})
+    return locked

@@ -46,3 +46,19 @@ def statement_approvers_notify(statement_id: int) -> int:
 def statement_decision_notify(decision_id: int) -> bool:
     """An approver decided: tell the requester (once per decision)."""
     return services.statement_requester_notify_once(decision_id=decision_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def lifecycle_proposals() -> int:
+    """Beat, daily: each live product in introduction, growth or maturity is checked against its
+    evidence (months of KPI and adoption decline); a proposal is made at most once while open."""
+    from roadmaps.models import Product
+
+    from .lifecycle import WATCHED
+
+    made = 0
+    for product_id, stage, tz in (Product.objects.alive().values_list(
+            "id", "governance__stage", "workspace__time_zone")):
+        if (stage or "growth") in WATCHED:
+            made += services.lifecycle_evaluate(product_id=product_id, today=today_in(tz)) is not None
+    return made

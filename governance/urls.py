@@ -11,6 +11,7 @@ patterns = [
     path(P + "risks/", views.RegisterView.as_view(), name="risks"),
     path(P + "risks/new/", views.RiskFormView.as_view(), name="risk_new"),
     path(P + "risks/appetite/", views.AppetiteView.as_view(), name="appetite"),
+    path(P + "lifecycle/", views.LifecycleView.as_view(), name="lifecycle"),
     path(R, views.RiskDetailView.as_view(), name="risk"),
     path(R + "edit/", views.RiskFormView.as_view(), name="risk_edit"),
     path(R + "notes/", views.IssueNoteView.as_view(), name="risk_note"),

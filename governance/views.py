@@ -509,3 +509,50 @@ class PortfolioEntryView(WorkspacePageMixin, View):
                 messages.success(request, "Inputs saved.")
                 return redirect("governance:portfolio_entry", ws=ws, initiative_id=initiative.id)
         return self._render(request, initiative, entry_form=form, status=400)
+
+
+# --- product lifecycle ---------------------------------------------------------------------------------
+class LifecycleView(ProductPageMixin, View):
+    """The product's lifecycle stage, its history, PMHub's open proposal with its evidence;
+    admins set the stage or accept/dismiss the proposal."""
+
+    required_role = Role.VIEWER
+    write_role = Role.ADMIN
+
+    def _render(self, request, status=200, error=None):
+        from .lifecycle import STAGES
+        from .models import StageProposal
+
+        row = ProductGovernance.objects.filter(product=self.product).first()
+        return render(request, "governance/lifecycle.html", self.get_context_data(
+            stage=row.get_stage_display() if row else "Growth", stage_code=row.stage if row else "growth",
+            periods=row.decline_periods if row else 3, version=row.version if row else "",
+            stages=[(s, s.capitalize()) for s in STAGES], error=error,
+            history=self.product.stage_changes.select_related("actor")[:50],
+            proposal=StageProposal.objects.filter(product=self.product, status="open").first()), status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        from .models import StageProposal
+
+        action = request.POST.get("action")
+        try:
+            if action in ("accept", "dismiss"):
+                proposal = StageProposal.objects.filter(product=self.product, pk=_int(request.POST.get("proposal"))
+                                                        ).first()
+                if proposal is None:
+                    return self._render(request, status=400, error="That proposal is gone.")
+                services.proposal_decide(user=request.user, proposal=proposal, accept=action == "accept")
+            else:
+                services.stage_set(user=request.user, product=self.product, stage=request.POST.get("stage", ""),
+                                   reason=request.POST.get("reason", "")[:500],
+                                   version=version_read(request.POST.get("version")))
+        except ValidationError as e:
+            return self._render(request, status=400, error=" ".join(e.messages))
+        except Conflict:
+            return self._render(request, status=409, error="Someone else changed the stage since you opened the "
+                                                           "page; it is shown again.")
+        messages.success(request, "Lifecycle saved.")
+        return redirect("governance:lifecycle", ws=ws, product_id=self.product.id)

@@ -17,6 +17,7 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Overview", "roadmaps:product", ("roadmaps:product", "roadmaps:product_edit", "roadmaps:product_delete")),
         ("Objectives", "roadmaps:objectives", ("roadmaps:objectives",)),
         ("Risks and issues", "governance:risks", ("governance:risks", "governance:risk")),
+        ("Lifecycle", "governance:lifecycle", ("governance:lifecycle",)),
     ]),
     ("Roadmap", [
         ("Timeline", "roadmaps:timeline", ("roadmaps:timeline", "roadmaps:board", "roadmaps:list",

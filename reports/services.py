@@ -191,11 +191,14 @@ def subscription_delete(*, user, subscription: ReportSubscription) -> None:
 
 # --- building the report ---------------------------------------------------------------------------
 def _products_of(*, workspace, product):
+    from governance.selectors import retired_product_ids
     from roadmaps.models import Product
 
     if product is not None:
         return Product.objects.filter(id=product.id)
-    return Product.objects.alive().filter(workspace=workspace)
+    products = Product.objects.alive().filter(workspace=workspace)
+    # A retired product stays readable but leaves the workspace's reports (governance lifecycle).
+    return products.exclude(id__in=retired_product_ids(product_ids=products.values_list("id", flat=True)))
 
 
 def report_build(*, subscription: ReportSubscription | None = None, product=None, workspace=None,
@@ -456,10 +459,16 @@ def report_run_fail(*, run_id: int, error: str) -> None:
 def reports_enqueue_due(*, now=None) -> int:
     """Beat: create the run of every due subscription (at most once per period) and re-queue runs a
     lost broker message left behind (the task is idempotent, so a re-queue is harmless)."""
+    from governance.selectors import retired_product_ids
+
     now = now or timezone.now()
     created_count = 0
-    for subscription in ReportSubscription.objects.filter(active=True).select_related("workspace", "product"):
+    subscriptions = list(ReportSubscription.objects.filter(active=True).select_related("workspace", "product"))
+    retired = retired_product_ids(product_ids={s.product_id for s in subscriptions if s.product_id})
+    for subscription in subscriptions:
         if subscription.product is not None and subscription.product.deleted_at is not None:
+            continue
+        if subscription.product_id in retired:  # a retired product's reports stop (governance lifecycle)
             continue
         period = cadence.due_period(cadence=subscription.cadence, weekday=subscription.weekday,
                                     day_of_month=subscription.day_of_month, hour=subscription.hour, now=now,

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
+from governance.selectors import retired_product_ids
 from pmhub.access import roles_of
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.parsers import JSONParser
@@ -74,6 +75,8 @@ class EventViewSet(viewsets.GenericViewSet):
             raise DRFValidationError({"events": ["Send {\"events\": [...]}, a list of events."]})
         if "product" in data and str(data["product"]) != str(key.product_id):
             raise PermissionDenied("This ingestion key belongs to another product.")
+        if retired_product_ids(product_ids=[key.product_id]):
+            raise PermissionDenied("This product is retired: it no longer takes usage events.")
         try:
             result = services.events_ingest(key=key, items=data.get("events"))
         except BatchTooLarge as exc:

@@ -7,6 +7,8 @@ from .views import (
     RiskAppetiteViewSet,
     RiskViewSet,
     ShipOverrideViewSet,
+    StageChangeViewSet,
+    StageProposalViewSet,
 )
 
 
@@ -20,3 +22,5 @@ def register(router):
     router.register("ship-overrides", ShipOverrideViewSet, basename="ship-override")
     router.register("portfolio-entries", PortfolioEntryViewSet, basename="portfolio-entry")
     router.register("portfolio-ranking", PortfolioRankingViewSet, basename="portfolio-ranking")
+    router.register("stage-proposals", StageProposalViewSet, basename="stage-proposal")
+    router.register("stage-changes", StageChangeViewSet, basename="stage-change")

@@ -28,6 +28,8 @@ from ..models import (
     ProductGovernance,
     Risk,
     ShipOverride,
+    StageChange,
+    StageProposal,
 )
 
 
@@ -117,7 +119,8 @@ class IssueNoteWriteSerializer(serializers.Serializer):
 class RiskAppetiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductGovernance
-        fields = ["id", "product", "risk_appetite", "require_impact_statement", "version", "updated_at"]
+        fields = ["id", "product", "risk_appetite", "require_impact_statement", "stage", "decline_periods", "version",
+                  "updated_at"]
         read_only_fields = fields
 
 
@@ -125,6 +128,9 @@ class RiskAppetiteWriteSerializer(serializers.Serializer):
     product = bounded.IntegerField(required=False, help_text="Product id (create only).")
     risk_appetite = bounded.IntegerField(min_value=1, max_value=25, required=False)
     require_impact_statement = serializers.BooleanField(required=False)
+    stage = choice_in_words([(s, s) for s in ("idea", "development", "introduction", "growth", "maturity", "decline",
+                                               "retired")], required=False,
+                            help_text="Lifecycle stage; retired stops the product's reports and ingestion.")
     version = version_field()
 
 
@@ -299,3 +305,19 @@ class PortfolioRankingSerializer(serializers.Serializer):
     model = serializers.CharField()
     rows = PortfolioRankingRowSerializer(many=True)
     quarters = PortfolioQuarterSerializer(many=True)
+
+
+class StageProposalSerializer(serializers.ModelSerializer):
+    status = choice_in_words(StageProposal.Status.choices, read_only=True)
+
+    class Meta:
+        model = StageProposal
+        fields = ["id", "product", "to_stage", "evidence", "status", "decided_by", "decided_at", "created_at"]
+        read_only_fields = fields
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StageChange
+        fields = ["id", "product", "from_stage", "to_stage", "actor", "reason", "created_at"]
+        read_only_fields = fields

@@ -28,6 +28,8 @@ from ..models import (
     ProductGovernance,
     Risk,
     ShipOverride,
+    StageChange,
+    StageProposal,
 )
 from .serializers import (
     ApplyTemplateResultSerializer,
@@ -49,6 +51,8 @@ from .serializers import (
     RiskSerializer,
     RiskWriteSerializer,
     ShipOverrideSerializer,
+    StageChangeSerializer,
+    StageProposalSerializer,
     StatementDecideSerializer,
     StatementSubmitSerializer,
 )
@@ -159,6 +163,9 @@ class RiskAppetiteViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             if "require_impact_statement" in data and data["require_impact_statement"] != row.require_impact_statement:
                 row = services.statement_requirement_set(user=self.request.user, product=product,
                                                          required=data["require_impact_statement"], version=row.version)
+            if "stage" in data and data["stage"] != row.stage:
+                row = services.stage_set(user=self.request.user, product=product, stage=data["stage"],
+                                         version=row.version)
         return row
 
     @extend_schema(request=RiskAppetiteWriteSerializer, responses=RiskAppetiteSerializer)
@@ -434,3 +441,40 @@ def _int_param(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+class StageProposalViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """PMHub's lifecycle proposals (from months of falling adoption and KPIs) with their evidence;
+    admins `accept/` (the product moves to the proposed stage) or `dismiss/` them."""
+
+    workspace_field = "product__workspace"
+    serializer_class = StageProposalSerializer
+    action_roles = READ_ROLES | {"accept": Role.ADMIN, "dismiss": Role.ADMIN}
+    filterset_fields = ["product", "status"]
+
+    def base_queryset(self):
+        return StageProposal.objects.filter(product__deleted_at__isnull=True).order_by("-id")
+
+    @extend_schema(request=None, responses=StageProposalSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return Response(StageProposalSerializer(services.proposal_decide(
+            user=request.user, proposal=self.get_object(), accept=True)).data)
+
+    @extend_schema(request=None, responses=StageProposalSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        return Response(StageProposalSerializer(services.proposal_decide(
+            user=request.user, proposal=self.get_object(), accept=False)).data)
+
+
+class StageChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The lifecycle history of your products (set the stage with `risk-appetites/`'s `stage`)."""
+
+    workspace_field = "product__workspace"
+    serializer_class = StageChangeSerializer
+    action_roles = READ_ROLES
+    filterset_fields = ["product"]
+
+    def base_queryset(self):
+        return StageChange.objects.filter(product__deleted_at__isnull=True).order_by("-id")

@@ -82,6 +82,7 @@ _LAUN = "tests/governance/test_launch.py::"
 _PORT = "tests/governance/test_portfolio.py::"
 _CHAN = "tests/integrations/test_channels.py::"
 _GH = "tests/integrations/test_github.py::"
+_LIFE = "tests/governance/test_lifecycle.py::"
 
 SUCCESS_TESTS = {
     # governance
@@ -103,6 +104,9 @@ SUCCESS_TESTS = {
     "governance.portfolio_capacity_set": _PORT + "test_portfolio_capacity_set_writes_and_removes",
     "governance.portfolio_entry_save": _PORT + "test_portfolio_entry_save_creates_then_versions",
     "governance.portfolio_decide": _PORT + "test_portfolio_decide_is_kept_on_the_item_and_in_the_activity_log",
+    "governance.stage_set": _LIFE + "test_stage_set_moves_the_stage_and_keeps_the_history",
+    "governance.lifecycle_evaluate": _LIFE + "test_lifecycle_evaluate_makes_the_proposal",
+    "governance.proposal_decide": _LIFE + "test_proposal_decide_accept_moves_the_stage_with_history",
     "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
     "governance.statement_submit": _STMT + "test_statement_submit_asks_the_admins_once",
     "governance.statement_decide": _STMT + "test_statement_decide_approves_records_and_tells_the_requester",

@@ -38,6 +38,9 @@ WRITES = {
         "update": lambda e: {"value": 8, "version": e.version},
         "decide": lambda e: {"decision": "fund", "reason": "Board said yes", "version": e.version}},
         changes={"decide": {"decision", "reason", "decided_by_id", "decided_at"}}),
+    "stage-proposal": Write(build=m._proposal, bodies={"accept": lambda p: {}, "dismiss": lambda p: {}},
+                            changes={"accept": {"status", "decided_by_id", "decided_at"},
+                                     "dismiss": {"status", "decided_by_id", "decided_at"}}),
     "risk-appetite": Write(build=m._appetite, bodies={
         "create": lambda a: {"product": m._product(a.product.workspace).id, "risk_appetite": 10},
         "update": lambda a: {"risk_appetite": 10, "version": a.version}}),

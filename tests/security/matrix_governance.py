@@ -3,6 +3,8 @@
 Payloads of the refused page writes are valid forms, so a missing role check would really write
 and the snapshot would see it."""
 
+import itertools
+
 from django.forms.models import model_to_dict
 
 from governance.models import (
@@ -17,6 +19,8 @@ from governance.models import (
     ProductGovernance,
     Risk,
     ShipOverride,
+    StageChange,
+    StageProposal,
 )
 from tests.governance.factories import RiskFactory
 from tests.roadmaps.factories import InitiativeFactory, ProductFactory, ReleaseFactory
@@ -64,8 +68,11 @@ def _launch_item(ws):
                                      required=True)
 
 
+_names = itertools.count(1)
+
+
 def _template(ws):
-    template = ChecklistTemplate.objects.create(workspace=ws, name="Standard launch")
+    template = ChecklistTemplate.objects.create(workspace=ws, name=f"Matrix launch {next(_names)}")
     ChecklistTemplateItem.objects.create(template=template, title="Privacy review", category="legal")
     return template
 
@@ -92,6 +99,22 @@ def _template_rows(template):
 
 def _entry(ws):
     return PortfolioEntry.objects.create(initiative=InitiativeFactory(product=_product(ws)), value=5, cost=2)
+
+
+def _proposal(ws):
+    product = _product(ws)
+    ProductGovernance.objects.create(product=product, stage="maturity")
+    return StageProposal.objects.create(product=product, to_stage="decline", evidence={"KPI x": {"values": [3, 2],
+                                                                                               "declining": True}})
+
+
+def _stage_change(ws):
+    return StageChange.objects.create(product=_product(ws), from_stage="growth", to_stage="maturity")
+
+
+def _lifecycle_rows(product):
+    return (_row(product), list(ProductGovernance.objects.filter(product_id=product.id).values_list("stage")),
+            sorted(StageChange.objects.filter(product_id=product.id).values_list("id")))
 
 
 def _risk_form(risk=None):
@@ -124,6 +147,8 @@ API = {
     "ship-override": Route(build=_override, payload=lambda o: {"reason": "Pwned"}),
     "portfolio-entry": Route(build=_entry, payload=lambda e: {"value": 1, "decision": "stop", "reason": "Pwned",
                                                               "version": e.version}),
+    "stage-proposal": Route(build=_proposal, snapshot=lambda pr: (_row(pr), _lifecycle_rows(pr.product))),
+    "stage-change": Route(build=_stage_change, payload=lambda c: {"to_stage": "retired"}),
     "portfolio-ranking": Exempt(
         "a ranking computed for the workspace named in ?workspace= (list only, no object route); another "
         "workspace's id is a 400 like a missing one (tests/governance/test_portfolio.py)"),
@@ -146,6 +171,8 @@ PAGES = {
     "governance:template_delete": Exempt(
         "POST-only workspace page: the template is looked up in the URL's workspace (404 outside it) and only "
         "admins may delete (tests/governance/test_launch.py, tests/governance/test_pages.py)"),
+    "governance:lifecycle": Route(build=_product, snapshot=_lifecycle_rows,
+                                  payload=lambda p: {"action": "stage", "stage": "retired", "reason": "Pwned"}),
     "governance:portfolio_entry": Route(
         build=_entry, kwargs=lambda e: {"initiative_id": e.initiative_id},
         payload=lambda e: {"action": "inputs", "value": "1", "time_criticality": "1", "risk_reduction": "1",

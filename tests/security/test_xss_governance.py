@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 FIELDS = ["risk.title", "risk.description", "risk.mitigation", "issue.title", "note.text", "owner.name",
           "initiative.title", "release.name", "product.name", "statement.benefit", "statement.processes",
           "statement.people", "statement.risk", "statement.assumptions", "decision.comment", "rejection.comment",
-          "template.name", "template.item", "launch.item", "override.reason", "shipped.name", "portfolio.reason"]
+          "template.name", "template.item", "launch.item", "override.reason", "shipped.name", "portfolio.reason",
+          "lifecycle.reason", "evidence.kpi"]
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +75,11 @@ def _governance(case, workspace, admin, editor):
     services.portfolio_entry_save(user=admin, initiative=initiative, data={"value": 8, "cost": 3}, version=None)
     services.portfolio_decide(user=admin, initiative=initiative, decision="fund", version=None,
                               reason=p["portfolio.reason"][:500].strip() or "x")
+    services.stage_set(user=admin, product=product, stage="maturity", reason=p["lifecycle.reason"][:500])
+    from governance.models import StageProposal
+
+    StageProposal.objects.create(product=product, to_stage="decline", evidence={
+        f"KPI {p['evidence.kpi'][:120]}": {"values": [3.0, 2.0], "declining": True}})
     return {"statement": statement, "shipped": shipped, "product": product, "risk": risk, "issue": issue, "initiative": initiative, "release": release, "p": p}
 
 
@@ -97,6 +103,7 @@ def _pages(workspace, world):
         reverse("roadmaps:releases", kwargs=kw),
         reverse("governance:templates", kwargs={"ws": ws}),
         reverse("governance:portfolio", kwargs={"ws": ws}),
+        reverse("governance:lifecycle", kwargs=kw),
         reverse("governance:portfolio_entry", kwargs={"ws": ws, "initiative_id": world["initiative"].id}),
         reverse("reports:preview", kwargs={"ws": ws}) + f"?product={product.id}&sections=launches",
         reverse("metrics_product_dashboard", kwargs=kw), reverse("metrics_workspace_dashboard", kwargs={"ws": ws}),
