@@ -39,6 +39,9 @@ class RegisterView(ProductPageMixin, View):
     required_role = Role.VIEWER
 
     def get(self, request, ws, product_id):
+        return self.render_register(request)
+
+    def render_register(self, request, appetite_form=None, status=200):
         filters = selectors.register_filters(request.GET)
         appetite = selectors.appetite_of(product=self.product)
         items = list(selectors.register_for_product(product=self.product, filters=filters)[:500])
@@ -54,14 +57,19 @@ class RegisterView(ProductPageMixin, View):
             filtered=any(filters.values()),
             owners=User.objects.filter(memberships__workspace=self.workspace).order_by("email"),
             kinds=Risk.Kind.choices, statuses=Risk.Status.choices,
-            appetite_form=GovernanceSettingsForm(initial={
+            appetite_form=appetite_form or GovernanceSettingsForm(initial={
                 "risk_appetite": appetite, "version": governance.version if governance else "",
-                "require_impact_statement": bool(governance and governance.require_impact_statement)})))
+                "require_impact_statement": bool(governance and governance.require_impact_statement)})),
+            status=status)
 
 
-class AppetiteView(ProductPageMixin, View):
+class AppetiteView(RegisterView):
+    """Saves the appetite and the statement rule; a refusal answers the register with the form as
+    typed and the error at its field."""
+
     required_role = Role.ADMIN
     write_role = Role.ADMIN
+    http_method_names = ["post"]
 
     def post(self, request, ws, product_id):
         form = GovernanceSettingsForm(request.POST)
@@ -82,12 +90,11 @@ class AppetiteView(ProductPageMixin, View):
                                         "again below.")
                 return redirect(url)
             except ValidationError as e:
-                messages.error(request, " ".join(e.messages))
-                return redirect(url)
+                form.add_error("risk_appetite", " ".join(e.messages))
+                return self.render_register(request, appetite_form=form, status=400)
             messages.success(request, "Governance settings saved.")
             return redirect(url)
-        messages.error(request, "The appetite is a whole number from 1 to 25.")
-        return redirect(url)
+        return self.render_register(request, appetite_form=form, status=400)
 
 
 class _RiskPageMixin(ProductPageMixin):
