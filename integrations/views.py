@@ -26,11 +26,9 @@ def _products(workspace):
 
 
 def _product(workspace, product_id):
-    if product_id is None:
-        return None
-    from roadmaps.models import Product
+    from roadmaps.selectors import product_of_workspace
 
-    return Product.objects.alive().filter(id=product_id, workspace=workspace).first()
+    return product_of_workspace(workspace, product_id)
 
 
 class ChannelListView(WorkspacePageMixin, View):

@@ -202,3 +202,10 @@ def products_with_initiative_counts(*, workspace) -> list[Product]:
     return list(
         Product.objects.alive().filter(workspace=workspace).annotate(
             initiative_count=Coalesce(Subquery(initiatives, output_field=IntegerField()), 0)))
+
+
+def product_of_workspace(workspace, product_id):
+    """A live product of `workspace` by id, or None (no id, another workspace's, deleted)."""
+    if product_id is None:
+        return None
+    return Product.objects.alive().filter(id=product_id, workspace=workspace).first()

@@ -10,10 +10,11 @@ A foreign id is simply not in the queryset (404); a role below the action's is a
 action missing from `action_roles` is refused (deny by default).
 """
 
+from django.http import Http404
 from rest_framework import mixins, viewsets
 
 from ..access import workspace_ids_for
-from ..models import Role
+from ..models import Role, Workspace
 from ..utils import version_read
 from .permissions import WorkspaceRole
 from .throttling import AddressRateThrottle
@@ -36,6 +37,14 @@ def write_roles(role) -> dict:
 
 
 CRUD_ROLES = write_roles(Role.EDITOR)
+
+
+def member_workspace(user, workspace_id) -> Workspace:
+    """The workspace a request body names, when the user is a member of it; otherwise 404 (a
+    workspace you are not in does not exist for you). Roles are checked by the view."""
+    if workspace_id not in workspace_ids_for(user):
+        raise Http404("Not found.")
+    return Workspace.objects.get(id=workspace_id)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

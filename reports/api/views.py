@@ -1,14 +1,14 @@
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from pmhub.access import roles_of, workspace_ids_for
-from pmhub.api.base import AUTHENTICATED, CRUD_MIXINS, CRUD_ROLES, ScopedViewSet
+from pmhub.access import roles_of
+from pmhub.api.base import AUTHENTICATED, CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, member_workspace
 from pmhub.api.permissions import WorkspaceRole
-from pmhub.models import Role, Workspace
+from pmhub.models import Role
+from roadmaps.selectors import product_of_workspace
 
 from .. import selectors, services
 from ..models import WebhookEndpoint
@@ -32,19 +32,12 @@ def _valid(serializer_class, data, partial=False) -> dict:
     return serializer.validated_data
 
 
-def _workspace(user, workspace_id) -> Workspace:
-    if workspace_id not in workspace_ids_for(user):
-        raise Http404("Not found.")
-    return Workspace.objects.get(id=workspace_id)
+_workspace = member_workspace
 
 
 def _product(workspace, product_id):
-    if product_id is None:
-        return None
-    from roadmaps.models import Product
-
-    product = Product.objects.alive().filter(id=product_id, workspace=workspace).first()
-    if product is None:
+    product = product_of_workspace(workspace, product_id)
+    if product is None and product_id is not None:
         raise ValidationError({"product": "Unknown product."})
     return product
 
