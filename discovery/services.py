@@ -92,8 +92,13 @@ def company_create(*, user, product, data: dict) -> Company:
     require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
     clean = _clean_company(product, {k: v for k, v in data.items() if k in COMPANY_FIELDS})
     _check_company_unique(product, clean)
-    with duplicate_as(UNIQUE_COMPANY):
-        company = Company.objects.create(product=product, **clean)
+    try:
+        with duplicate_as(UNIQUE_COMPANY):
+            company = Company.objects.create(product=product, **clean)
+    except ValidationError:
+        # Created by someone else at the same moment: now committed, it is named like any duplicate.
+        _check_company_unique(product, clean)
+        raise
     activity_record(workspace_id=product.workspace_id, actor=user, verb="created company", target=company)
     webhook_emit(workspace_id=product.workspace_id, event="discovery.company.created",
                  payload={"id": company.id, "name": company.name})

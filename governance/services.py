@@ -282,7 +282,11 @@ def statement_save(*, user, product, data: dict, initiative=None, change_request
         if data.get("approver_role") is not None:
             statement.approver_role = data["approver_role"]
         statement.full_clean(exclude=["product", "initiative", "change_request", "approvers", "requested_by"])
-        statement.save()
+        from pmhub.integrity import duplicate_as
+
+        # Two first statements at once: the later one is answered like any second one.
+        with duplicate_as({"initiative": "It has a statement already: write its next revision."}):
+            statement.save()
         verb = "wrote the business impact statement of"
     else:
         version_claim(instance=statement, expected_version=version)
@@ -674,7 +678,11 @@ def portfolio_entry_save(*, user, initiative, data: dict, version: int | None):
             if data.get(f) is not None:
                 setattr(entry, f, data[f])
         entry.full_clean(exclude=["initiative", "decided_by"])
-        entry.save()
+        from pmhub.integrity import duplicate_as
+
+        # Two first saves at once: the later one is answered like any create of an existing entry.
+        with duplicate_as({"initiative": "It has inputs already: update them."}):
+            entry.save()
     else:
         version_claim(instance=entry, expected_version=version)
         model_update(instance=entry, data={k: v for k, v in data.items() if v is not None}, fields=ENTRY_FIELDS)

@@ -234,7 +234,18 @@ def foreign_world(workspace) -> dict[str, Any]:
                                                  sections=["kpis"]),
                BackgroundJob.objects.create(workspace=workspace, kind="theirs", total=1)]
     objects += _foreign_discovery(product, story)
+    objects += _foreign_integrations(workspace, product)
     return {type(o)._meta.label: o for o in objects}
+
+
+def _foreign_integrations(workspace, product) -> list:
+    """The other tenant's GitHub repository (integrations)."""
+    import secrets
+
+    from integrations.models import Repository
+
+    return [Repository.objects.create(workspace=workspace, product=product, full_name="them/their-repo",
+                                      hook_token=secrets.token_hex(16), secret_sealed="sealed")]
 
 
 def _foreign_discovery(product, story) -> list:
