@@ -27,6 +27,11 @@ class DiscoveryConfig(AppConfig):
         from .selectors import story_demand
 
         demand_provider_register("discovery.highlights", story_demand)
+        from pmhub.panels import panel_register
+
+        # "Who asked" on the backlog's story and epic pages (the backlog never imports discovery).
+        panel_register(place="story", template="discovery/_askers_panel.html", context=story_askers_panel)
+        panel_register(place="epic", template="discovery/_askers_panel.html", context=epic_askers_panel)
 
 
 def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
@@ -34,3 +39,19 @@ def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
     from .tasks import ideas_ship_for_release
 
     ideas_ship_for_release.delay_on_commit(release.id)
+
+
+def story_askers_panel(story, request):
+    from backlog.selectors import settings_of
+
+    from .selectors import askers_of
+
+    return {"askers": askers_of(story=story, weights=settings_of(story.product).segment_weights)}
+
+
+def epic_askers_panel(epic, request):
+    from backlog.selectors import settings_of
+
+    from .selectors import askers_of
+
+    return {"askers": askers_of(epic=epic, weights=settings_of(epic.product).segment_weights)}

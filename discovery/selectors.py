@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -107,20 +107,30 @@ def story_demand(*, product, story_ids, weights: dict) -> dict[int, Decimal]:
     return total
 
 
-def askers_of(*, story=None, epic=None) -> dict:
+def askers_of(*, story=None, epic=None, weights: dict | None = None) -> dict:
     """Who asked for a story or an epic through highlighted insights: companies, their total
-    revenue per currency and their segments."""
-    qs = Highlight.objects.filter(story=story) if story is not None else Highlight.objects.filter(epic=epic)
-    companies = (Company.objects.filter(insights__highlights__in=qs).distinct()
-                 .select_related("segment").order_by("-revenue", "name"))
-    companies = list(companies)
+    revenue per currency, their segments and the customer demand the highlights add (importance x
+    segment weight x revenue factor, as in `story_demand`). An epic's askers are those of the epic
+    and of its stories (decision 1611). Two queries, whatever the number of askers."""
+    if story is not None:
+        qs = Highlight.objects.filter(story=story)
+    else:
+        qs = Highlight.objects.filter(Q(epic=epic) | Q(story__epic=epic))
+    weights = weights or {}
+    demand = Decimal(0)
+    rows = list(qs.values_list("importance", "insight__company__revenue", "insight__company__segment__name"))
+    for importance, revenue, segment in rows:
+        w = float(weights.get(segment, 1)) if segment else 1.0
+        demand += highlight_weight(importance=importance, segment_weight=w, revenue=revenue)
+    companies = list(Company.objects.filter(insights__highlights__in=qs).distinct()
+                     .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
     revenue: dict[str, Decimal] = {}
     for c in companies:
         if c.revenue is not None:
             revenue[c.currency] = revenue.get(c.currency, Decimal(0)) + c.revenue
     return {"companies": companies, "revenue": sorted(revenue.items()),
             "segments": sorted({c.segment.name for c in companies if c.segment_id}),
-            "highlights": qs.count()}
+            "highlights": len(rows), "demand": demand}
 
 
 def insights_revenue(*, product) -> Decimal:
