@@ -22,6 +22,9 @@ class DiscoveryConfig(AppConfig):
         from roadmaps.signals import release_shipped
 
         release_shipped.connect(release_shipped_ship_ideas, dispatch_uid="discovery.release_shipped")
+        from backlog.signals import story_status_changed
+
+        story_status_changed.connect(story_done_ship_ideas, dispatch_uid="discovery.story_done")
         from backlog.demand import demand_provider_register
 
         from .selectors import story_demand
@@ -39,6 +42,16 @@ def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
     from .tasks import ideas_ship_for_release
 
     ideas_ship_for_release.delay_on_commit(release.id)
+
+
+def story_done_ship_ideas(sender, story, old_status=None, new_status=None, **kwargs):
+    """A story's status changed: once it is done (done_at set by backlog's workflow), the worker
+    ships the ideas whose linked stories are all done, after the transaction commits."""
+    if story.done_at is None:
+        return
+    from .tasks import ideas_ship_for_story
+
+    ideas_ship_for_story.delay_on_commit(story.id)
 
 
 def story_askers_panel(story, request):

@@ -1045,6 +1045,42 @@ def ideas_ship_for_release(*, release_id: int) -> list[int]:
     return [i.id for i in ideas]
 
 
+def ideas_ship_for_story(*, story_id: int) -> list[int]:
+    """Worker (on backlog's `story_status_changed` into a done status): every unshipped idea linked
+    to this story (or to its epic) whose work is finished ships, without a release, and its people
+    get the same batched e-mail (decision 1607). An idea's work is its stories and the stories of
+    its epics; it is finished when there is at least one, each is in a done or excluded status
+    and at least one is done. Idempotent: shipped ideas are left alone, rows are locked."""
+    from django.db.models import Q
+
+    from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
+    from backlog.selectors import status_keys
+
+    story = Story.objects.select_related("product").filter(pk=story_id).first()
+    if story is None:
+        return []
+    done = status_keys(product=story.product, categories=(CATEGORY_DONE,))
+    finished = status_keys(product=story.product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
+    if story.status not in done:
+        return []
+    linked = Q(stories=story)
+    if story.epic_id:
+        linked |= Q(epics=story.epic_id)
+    with transaction.atomic():
+        candidates = list(Idea.objects.select_for_update(of=("self",)).select_related("product")
+                          .filter(pk__in=Idea.objects.filter(linked, merged_into__isnull=True,
+                                                             product_id=story.product_id).values("pk"))
+                          .exclude(status=Idea.Status.SHIPPED).order_by("pk"))
+        ready = []
+        for idea in candidates:
+            statuses = set(Story.objects.filter(Q(ideas=idea) | Q(epic__ideas=idea))
+                           .values_list("status", flat=True).distinct())
+            if statuses and statuses <= finished and statuses & done:
+                ready.append(idea)
+        _ideas_shipped(ideas=ready)
+    return [i.id for i in ready]
+
+
 def _ideas_shipped(*, ideas: list[Idea]) -> None:
     from django.utils import timezone
 

@@ -270,6 +270,7 @@ SUCCESS_TESTS = {
     "discovery.idea_merge": _DPOR + "test_merge_combines_votes_and_followers_counting_nobody_twice",
     "discovery.release_note_create": _DPOR + "test_release_notes_on_the_portal_and_in_atom",
     "discovery.ideas_ship_for_release": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
+    "discovery.ideas_ship_for_story": "tests/discovery/test_ship_by_stories.py::test_ideas_ship_when_all_their_stories_are_done",
     "discovery.ideas_shipped_mail": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
     "discovery.visitor_unsubscribe": _DPOR + "test_shipping_the_linked_release_ships_the_idea_and_mails_each_person_once",
     "discovery.idea_delete": "tests/discovery/test_api.py::test_ideas_api_create_curate_merge_delete",
