@@ -35,6 +35,9 @@ class DiscoveryConfig(AppConfig):
         # "Who asked" on the backlog's story and epic pages (the backlog never imports discovery).
         panel_register(place="story", template="discovery/_askers_panel.html", context=story_askers_panel)
         panel_register(place="epic", template="discovery/_askers_panel.html", context=epic_askers_panel)
+        # Adoption among the askers beside adoption among everyone, on adoption's outcome review.
+        panel_register(place="outcomes", template="discovery/_outcome_askers_panel.html",
+                       context=outcome_askers_panel)
 
 
 def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
@@ -68,3 +71,9 @@ def epic_askers_panel(epic, request):
     from .selectors import askers_of
 
     return {"askers": askers_of(epic=epic, weights=settings_of(epic.product).segment_weights)}
+
+
+def outcome_askers_panel(product, request):
+    from .selectors import outcome_askers_adoption
+
+    return {"askers_rows": outcome_askers_adoption(product=product)}
