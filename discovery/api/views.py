@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.filters import ScopedFilterBackend
 from pmhub.api.ordering import OrderingFilter
+from pmhub.api.parsers import JSONParser
 from pmhub.api.pagination import CursorPagination
 from pmhub.models import Role
 from pmhub.ordering import Orderings
@@ -432,7 +433,7 @@ class IntakeViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.UpdateModel
 
     serializer_class = s.IntakeSerializer
     workspace_field = "product__workspace"
-    lookup_field = "product"
+    lookup_field = "product_id"
     lookup_url_kwarg = "product"
     lookup_value_regex = "[0-9]+"
     action_roles = {"retrieve": Role.ADMIN, "update": Role.ADMIN, "partial_update": Role.ADMIN,

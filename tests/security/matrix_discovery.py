@@ -100,6 +100,16 @@ API = {
     "highlight": Route(build=_highlight),
     "idea": Route(build=_idea, payload=lambda i: {"title": "Pwned", "status": "shipped", "into": i.id,
                                                  "version": i.version}),
+    "discovery-import": Exempt(
+        "CSV imports (CsvImportViewSet) are for editors only by design, even list/retrieve (the preview shows "
+        "the uploaded rows), so a viewer's GET is 403 where the matrix asserts 200. Outsider 404 on retrieve and "
+        "confirm, viewer 403 on upload and retrieve with nothing stored: tests/discovery/"
+        "test_api_imports_intake.py (test_imports_viewers_403_outsiders_404)."),
+    "discovery-intake": Exempt(
+        "Intake settings (IntakeViewSet, by product id) are for admins only, even reading (the e-mail address and "
+        "form key are credentials), so a viewer's GET is 403 where the matrix asserts 200. Outsider 404 on "
+        "retrieve and rotate, editor 403 with no intake made, viewer 403 on update: tests/discovery/"
+        "test_api_imports_intake.py (test_intake_admins_only_outsiders_404)."),
 }
 
 # Pages: URL name -> Route.
