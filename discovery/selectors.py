@@ -267,9 +267,9 @@ def outcome_askers_adoption(*, product) -> list[dict]:
               .annotate(company=KeyTextTransform(COMPANY_PROPERTY, "properties")).exclude(company=None))
     last_seen = dict(events.values("company").annotate(last=Max("occurred_at")).values_list("company", "last"))
     all_keys = set().union(*features.values()) if features else set()
-    last_used: dict[tuple[str, str], object] = {
-        (c, k): last for c, k, last in events.filter(feature_key__in=all_keys)
-        .values("company", "feature_key").annotate(last=Max("occurred_at")).values_list("company", "feature_key", "last")}
+    used = (events.filter(feature_key__in=all_keys).values("company", "feature_key")
+            .annotate(last=Max("occurred_at")).values_list("company", "feature_key", "last"))
+    last_used: dict[tuple[str, str], object] = {(c, k): last for c, k, last in used}
 
     def share(part, whole):
         return round(100 * len(part) / len(whole), 1) if whole else None

@@ -1,5 +1,12 @@
-from .views import (CompanyViewSet, CsvImportViewSet, HighlightViewSet, IdeaViewSet, InsightViewSet, IntakeViewSet,
-                    PersonViewSet)
+from .views import (
+    CompanyViewSet,
+    CsvImportViewSet,
+    HighlightViewSet,
+    IdeaViewSet,
+    InsightViewSet,
+    IntakeViewSet,
+    PersonViewSet,
+)
 
 
 def register(router):

@@ -5,15 +5,15 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.filters import ScopedFilterBackend
 from pmhub.api.ordering import OrderingFilter
-from pmhub.api.parsers import JSONParser
 from pmhub.api.pagination import CursorPagination
+from pmhub.api.parsers import JSONParser
 from pmhub.models import Role
 from pmhub.ordering import Orderings
 from roadmaps.selectors import product_for_user
