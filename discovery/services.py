@@ -731,6 +731,52 @@ def portal_save(*, user, product, data: dict, version: int | None = None) -> Por
     return portal
 
 
+MAX_LOGO_BYTES = 256 * 1024
+MAX_LOGO_SIDE = 2000
+LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def _logo_type(data: bytes) -> str:
+    """The image's content type, found by reading its content (never the name or the browser's
+    word): PNG, JPEG, GIF or WebP, at most 256 KB and 2000 px a side. SVG (scriptable) is refused."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise ValidationError({"logo": "The file is empty."})
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationError({"logo": "The logo is larger than 256 KB."})
+    try:
+        with Image.open(io.BytesIO(data)) as img:  # reads the header only
+            kind, (width, height) = img.format, img.size
+            if kind not in LOGO_TYPES:
+                raise ValidationError({"logo": "A PNG, JPEG, GIF or WebP image."})
+            if width > MAX_LOGO_SIDE or height > MAX_LOGO_SIDE or width < 1 or height < 1:
+                raise ValidationError({"logo": f"At most {MAX_LOGO_SIDE} pixels a side."})
+            img.verify()  # a truncated or corrupt file fails here
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({"logo": "This file is not a PNG, JPEG, GIF or WebP image."}) from None
+    return LOGO_TYPES[kind]
+
+
+@transaction.atomic
+def portal_logo_set(*, user, portal: Portal, data: bytes | None) -> Portal:
+    """Admins put a logo on the portal (checked by content) or remove it (`data=None`)."""
+    require_role(user=user, workspace_id=portal.product.workspace_id, role=Role.ADMIN)
+    logo_type = _logo_type(data) if data is not None else ""
+    from django.utils import timezone
+
+    Portal.objects.filter(pk=portal.pk).update(logo=data, logo_type=logo_type, updated_at=timezone.now())
+    portal.logo, portal.logo_type = data, logo_type
+    activity_record(workspace_id=portal.product.workspace_id, actor=user,
+                    verb="changed the portal's logo" if data is not None else "removed the portal's logo",
+                    target=portal.product)
+    return portal
+
+
 def _hash(raw: str) -> str:
     from pmhub.models import hash_secret
 

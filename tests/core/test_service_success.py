@@ -255,6 +255,7 @@ SUCCESS_TESTS = {
     "discovery.inbound_email_receive": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
     "discovery.inbound_email_file": _DINT + "test_listener_files_a_real_message_to_the_product_of_its_address_once",
     "discovery.portal_save": _DPOR + "test_portal_settings_need_an_admin",
+    "discovery.portal_logo_set": "tests/discovery/test_portal_logo.py::test_admin_uploads_a_logo_served_with_its_real_type",
     "discovery.portal_signin_request": _DPOR + "test_signin_link_is_single_use_and_signs_in",
     "discovery.portal_link_mail": _DPOR + "test_signin_link_is_single_use_and_signs_in",
     "discovery.portal_signin_consume": _DPOR + "test_signin_link_is_single_use_and_signs_in",

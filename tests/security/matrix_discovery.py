@@ -154,6 +154,9 @@ PAGES = {
         "test_similar_partial_outsider_404)."),
     "portal:similar": Exempt("Public portal partial (published ideas of this portal only): "
                              "test_portal_suggests_only_published_ideas_of_its_product, " + PORTAL_TENANCY),
+    "portal:logo": Exempt("Public image of an open portal (GET only, nothing of the workspace but the logo its "
+                          "admins published): tests/discovery/test_portal_logo.py (closed portal 404, type by content, "
+                          "nosniff; editors 403 and outsiders 404 on the upload)."),
     "portal:signout": Exempt("Public portal: drops the visitor's cookie of this portal only."),
     "portal:idea": Exempt("Public portal page: " + PORTAL_TENANCY),
     "portal:roadmap": Exempt("Public portal page (published ideas only): " + PORTAL_TENANCY),
