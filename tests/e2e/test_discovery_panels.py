@@ -54,3 +54,35 @@ def test_who_asked_and_askers_adoption_panels(page, live_server, sign_in, screen
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, width)
             page.screenshot(path=screenshot_path(f"discovery-panel-{name}-{width}.png"), full_page=True)
     assert errors == []
+
+
+def test_portal_logo_on_settings_and_portal(page, live_server, sign_in, screenshot_path):
+    import io
+
+    from PIL import Image
+
+    from discovery import services
+
+    workspace = WorkspaceFactory(name="Acme", slug="acme-logo")
+    user = UserFactory(email="admin@example.com", name="Ada Admin")
+    MembershipFactory(user=user, workspace=workspace, role=Role.ADMIN)
+    product = ProductFactory(workspace=workspace, name="Acme Analytics")
+    portal = services.portal_save(user=user, product=product, data={"slug": "acme-logo", "name": "Acme ideas",
+                                                                   "enabled": True})
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 300), (31, 111, 235)).save(out, "PNG")
+    services.portal_logo_set(user=user, portal=portal, data=out.getvalue())
+    sign_in(page, user)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, url in (("settings", f"{live_server.url}/w/{workspace.slug}/products/{product.id}/discovery/portal/"),
+                          ("portal", f"{live_server.url}/portal/acme-logo/")):
+            page.goto(url)
+            logo = page.locator("img.portal-logo").first
+            expect(logo).to_be_visible()
+            assert logo.evaluate("img => img.naturalWidth") == 1200
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, width)
+            page.screenshot(path=screenshot_path(f"portal-logo-{name}-{width}.png"), full_page=True)
+    assert errors == []
