@@ -22,11 +22,22 @@ class DiscoveryConfig(AppConfig):
         from roadmaps.signals import release_shipped
 
         release_shipped.connect(release_shipped_ship_ideas, dispatch_uid="discovery.release_shipped")
+        from backlog.signals import story_status_changed
+
+        story_status_changed.connect(story_done_ship_ideas, dispatch_uid="discovery.story_done")
         from backlog.demand import demand_provider_register
 
         from .selectors import story_demand
 
         demand_provider_register("discovery.highlights", story_demand)
+        from pmhub.panels import panel_register
+
+        # "Who asked" on the backlog's story and epic pages (the backlog never imports discovery).
+        panel_register(place="story", template="discovery/_askers_panel.html", context=story_askers_panel)
+        panel_register(place="epic", template="discovery/_askers_panel.html", context=epic_askers_panel)
+        # Adoption among the askers beside adoption among everyone, on adoption's outcome review.
+        panel_register(place="outcomes", template="discovery/_outcome_askers_panel.html",
+                       context=outcome_askers_panel)
 
 
 def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
@@ -34,3 +45,35 @@ def release_shipped_ship_ideas(sender, release, actor=None, **kwargs):
     from .tasks import ideas_ship_for_release
 
     ideas_ship_for_release.delay_on_commit(release.id)
+
+
+def story_done_ship_ideas(sender, story, old_status=None, new_status=None, **kwargs):
+    """A story's status changed: once it is done (done_at set by backlog's workflow), the worker
+    ships the ideas whose linked stories are all done, after the transaction commits."""
+    if story.done_at is None:
+        return
+    from .tasks import ideas_ship_for_story
+
+    ideas_ship_for_story.delay_on_commit(story.id)
+
+
+def story_askers_panel(story, request):
+    from backlog.selectors import settings_of
+
+    from .selectors import askers_of
+
+    return {"askers": askers_of(story=story, weights=settings_of(story.product).segment_weights)}
+
+
+def epic_askers_panel(epic, request):
+    from backlog.selectors import settings_of
+
+    from .selectors import askers_of
+
+    return {"askers": askers_of(epic=epic, weights=settings_of(epic.product).segment_weights)}
+
+
+def outcome_askers_panel(product, request):
+    from .selectors import outcome_askers_adoption
+
+    return {"askers_rows": outcome_askers_adoption(product=product)}

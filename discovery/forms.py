@@ -156,6 +156,14 @@ class PortalForm(forms.Form):
     colour = forms.CharField(max_length=7, initial="#1f6feb", widget=forms.TextInput(attrs={"type": "color"}))
 
 
+LOGO_ACCEPT = "image/png,image/jpeg,image/gif,image/webp"
+
+
+class PortalLogoForm(forms.Form):
+    logo = forms.FileField(label="Logo", help_text="PNG, JPEG, GIF or WebP, up to 256 KB and 2000 pixels a side.",
+                           widget=forms.ClearableFileInput(attrs={"accept": LOGO_ACCEPT}))
+
+
 class ReleaseNoteForm(forms.Form):
     title = forms.CharField(max_length=160)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)

@@ -252,6 +252,10 @@ class Portal(models.Model):
     intro = models.TextField(blank=True, help_text="A sentence or two shown on top of the portal.")
     colour = models.CharField(max_length=7, default="#1f6feb", help_text="Accent colour, e.g. #1f6feb.")
     enabled = models.BooleanField(default=False)
+    # The portal's logo, checked by its content (services.portal_logo_set) and served by
+    # portal:logo with the type found there (decision 1612).
+    logo = models.BinaryField(null=True, blank=True, editable=False)
+    logo_type = models.CharField(max_length=20, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
 

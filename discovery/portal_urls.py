@@ -13,6 +13,7 @@ urlpatterns = [
     path("signout/", v.PortalSignOutView.as_view(), name="signout"),
     path("ideas/<int:idea_id>/", v.PortalIdeaView.as_view(), name="idea"),
     path("similar/", v.PortalSimilarView.as_view(), name="similar"),
+    path("logo/", v.PortalLogoView.as_view(), name="logo"),
     path("roadmap/", v.PortalRoadmapView.as_view(), name="roadmap"),
     path("releases/", v.PortalReleasesView.as_view(), name="releases"),
     path("releases/feed.atom", v.PortalFeedView.as_view(), name="feed"),

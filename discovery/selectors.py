@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -107,20 +107,30 @@ def story_demand(*, product, story_ids, weights: dict) -> dict[int, Decimal]:
     return total
 
 
-def askers_of(*, story=None, epic=None) -> dict:
+def askers_of(*, story=None, epic=None, weights: dict | None = None) -> dict:
     """Who asked for a story or an epic through highlighted insights: companies, their total
-    revenue per currency and their segments."""
-    qs = Highlight.objects.filter(story=story) if story is not None else Highlight.objects.filter(epic=epic)
-    companies = (Company.objects.filter(insights__highlights__in=qs).distinct()
-                 .select_related("segment").order_by("-revenue", "name"))
-    companies = list(companies)
+    revenue per currency, their segments and the customer demand the highlights add (importance x
+    segment weight x revenue factor, as in `story_demand`). An epic's askers are those of the epic
+    and of its stories (decision 1611). Two queries, whatever the number of askers."""
+    if story is not None:
+        qs = Highlight.objects.filter(story=story)
+    else:
+        qs = Highlight.objects.filter(Q(epic=epic) | Q(story__epic=epic))
+    weights = weights or {}
+    demand = Decimal(0)
+    rows = list(qs.values_list("importance", "insight__company__revenue", "insight__company__segment__name"))
+    for importance, revenue, segment in rows:
+        w = float(weights.get(segment, 1)) if segment else 1.0
+        demand += highlight_weight(importance=importance, segment_weight=w, revenue=revenue)
+    companies = list(Company.objects.filter(insights__highlights__in=qs).distinct()
+                     .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
     revenue: dict[str, Decimal] = {}
     for c in companies:
         if c.revenue is not None:
             revenue[c.currency] = revenue.get(c.currency, Decimal(0)) + c.revenue
     return {"companies": companies, "revenue": sorted(revenue.items()),
             "segments": sorted({c.segment.name for c in companies if c.segment_id}),
-            "highlights": qs.count()}
+            "highlights": len(rows), "demand": demand}
 
 
 def insights_revenue(*, product) -> Decimal:
@@ -208,3 +218,73 @@ def askers_adoption(*, idea) -> dict | None:
     return {"features": keys, "askers": len(askers), "askers_seen": len(askers_seen),
             "askers_adopted": len(askers_seen & adopted), "askers_percent": share(askers_seen & adopted, askers_seen),
             "everyone": len(seen), "everyone_adopted": len(adopted), "everyone_percent": share(adopted, seen)}
+
+
+def outcome_askers_adoption(*, product) -> list[dict]:
+    """Adoption's outcome review, beside each shipped epic: adoption among the companies that asked
+    for it vs among every company (decision 1610). For each epic review: the features whose KPI is
+    the review's KPI; since the release, `askers_percent` = asking companies with an event of those
+    features / asking companies seen at all, `everyone_percent` the same over every company seen.
+    Askers of an epic: companies of insights highlighted for the epic or its stories, and the
+    voters' companies (by e-mail domain) of ideas linked to it; only those with an external id.
+    Seven queries, whatever the number of reviews, askers or events."""
+    from django.db.models import Max
+    from django.db.models.fields.json import KeyTextTransform
+
+    from adoption.models import Feature, OutcomeReview, UsageEvent
+
+    from .intake import email_domain
+
+    reviews = list(OutcomeReview.objects.filter(product=product, epic__isnull=False)
+                   .select_related("epic", "kpi").order_by("-released_at", "-id"))
+    if not reviews:
+        return []
+    epic_ids = {r.epic_id for r in reviews}
+    features: dict[int, set[str]] = {}
+    for kpi_id, key in Feature.objects.filter(product=product, kpi_id__in={r.kpi_id for r in reviews}) \
+            .values_list("kpi_id", "key"):
+        features.setdefault(kpi_id, set()).add(key)
+    if not features:
+        return []
+    askers: dict[int, set[str]] = {e: set() for e in epic_ids}
+    companies = Company.objects.filter(product=product).exclude(external_id="")
+    for ext, epic_id, story_epic_id in companies.filter(
+            Q(insights__highlights__epic_id__in=epic_ids) | Q(insights__highlights__story__epic_id__in=epic_ids)) \
+            .values_list("external_id", "insights__highlights__epic_id", "insights__highlights__story__epic_id"):
+        for e in (epic_id, story_epic_id):
+            if e in askers:
+                askers[e].add(ext)
+    voters = list(Vote.objects.filter(idea__product=product, idea__epics__in=epic_ids)
+                  .values_list("visitor__email", "idea__epics"))
+    by_domain: dict[str, str] = dict(companies.filter(domain__in={email_domain(e) for e, _ in voters} - {""})
+                                     .values_list("domain", "external_id"))
+    for email, epic_id in voters:
+        ext = by_domain.get(email_domain(email))
+        if ext and epic_id in askers:
+            askers[epic_id].add(ext)
+    since = min(r.released_at for r in reviews)
+    events = (UsageEvent.objects.filter(product=product, occurred_at__gte=since)
+              .annotate(company=KeyTextTransform(COMPANY_PROPERTY, "properties")).exclude(company=None))
+    last_seen = dict(events.values("company").annotate(last=Max("occurred_at")).values_list("company", "last"))
+    all_keys = set().union(*features.values()) if features else set()
+    used = (events.filter(feature_key__in=all_keys).values("company", "feature_key")
+            .annotate(last=Max("occurred_at")).values_list("company", "feature_key", "last"))
+    last_used: dict[tuple[str, str], object] = {(c, k): last for c, k, last in used}
+
+    def share(part, whole):
+        return round(100 * len(part) / len(whole), 1) if whole else None
+
+    rows = []
+    for r in reviews:
+        keys = features.get(r.kpi_id, set())
+        if not keys:
+            continue
+        seen = {c for c, last in last_seen.items() if last >= r.released_at}
+        adopted = {c for (c, k), last in last_used.items() if k in keys and last >= r.released_at}
+        asked_seen = askers[r.epic_id] & seen
+        rows.append({"review": r, "features": sorted(keys), "askers": len(askers[r.epic_id]),
+                     "askers_seen": len(asked_seen), "askers_adopted": len(asked_seen & adopted),
+                     "askers_percent": share(asked_seen & adopted, asked_seen),
+                     "everyone": len(seen), "everyone_adopted": len(adopted & seen),
+                     "everyone_percent": share(adopted & seen, seen)})
+    return rows

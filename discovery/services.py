@@ -736,6 +736,52 @@ def portal_save(*, user, product, data: dict, version: int | None = None) -> Por
     return portal
 
 
+MAX_LOGO_BYTES = 256 * 1024
+MAX_LOGO_SIDE = 2000
+LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+def _logo_type(data: bytes) -> str:
+    """The image's content type, found by reading its content (never the name or the browser's
+    word): PNG, JPEG, GIF or WebP, at most 256 KB and 2000 px a side. SVG (scriptable) is refused."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise ValidationError({"logo": "The file is empty."})
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationError({"logo": "The logo is larger than 256 KB."})
+    try:
+        with Image.open(io.BytesIO(data)) as img:  # reads the header only
+            kind, (width, height) = img.format, img.size
+            if kind not in LOGO_TYPES:
+                raise ValidationError({"logo": "A PNG, JPEG, GIF or WebP image."})
+            if width > MAX_LOGO_SIDE or height > MAX_LOGO_SIDE or width < 1 or height < 1:
+                raise ValidationError({"logo": f"At most {MAX_LOGO_SIDE} pixels a side."})
+            img.verify()  # a truncated or corrupt file fails here
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({"logo": "This file is not a PNG, JPEG, GIF or WebP image."}) from None
+    return LOGO_TYPES[kind]
+
+
+@transaction.atomic
+def portal_logo_set(*, user, portal: Portal, data: bytes | None) -> Portal:
+    """Admins put a logo on the portal (checked by content) or remove it (`data=None`)."""
+    require_role(user=user, workspace_id=portal.product.workspace_id, role=Role.ADMIN)
+    logo_type = _logo_type(data) if data is not None else ""
+    from django.utils import timezone
+
+    Portal.objects.filter(pk=portal.pk).update(logo=data, logo_type=logo_type, updated_at=timezone.now())
+    portal.logo, portal.logo_type = data, logo_type
+    activity_record(workspace_id=portal.product.workspace_id, actor=user,
+                    verb="changed the portal's logo" if data is not None else "removed the portal's logo",
+                    target=portal.product)
+    return portal
+
+
 def _hash(raw: str) -> str:
     from pmhub.models import hash_secret
 
@@ -1048,6 +1094,42 @@ def ideas_ship_for_release(*, release_id: int) -> list[int]:
                      .filter(pk__in=linked).exclude(status=Idea.Status.SHIPPED))
         _ideas_shipped(ideas=ideas)
     return [i.id for i in ideas]
+
+
+def ideas_ship_for_story(*, story_id: int) -> list[int]:
+    """Worker (on backlog's `story_status_changed` into a done status): every unshipped idea linked
+    to this story (or to its epic) whose work is finished ships, without a release, and its people
+    get the same batched e-mail (decision 1607). An idea's work is its stories and the stories of
+    its epics; it is finished when there is at least one, each is in a done or excluded status
+    and at least one is done. Idempotent: shipped ideas are left alone, rows are locked."""
+    from django.db.models import Q
+
+    from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
+    from backlog.selectors import status_keys
+
+    story = Story.objects.select_related("product").filter(pk=story_id).first()
+    if story is None:
+        return []
+    done = status_keys(product=story.product, categories=(CATEGORY_DONE,))
+    finished = status_keys(product=story.product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
+    if story.status not in done:
+        return []
+    linked = Q(stories=story)
+    if story.epic_id:
+        linked |= Q(epics=story.epic_id)
+    with transaction.atomic():
+        candidates = list(Idea.objects.select_for_update(of=("self",)).select_related("product")
+                          .filter(pk__in=Idea.objects.filter(linked, merged_into__isnull=True,
+                                                             product_id=story.product_id).values("pk"))
+                          .exclude(status=Idea.Status.SHIPPED).order_by("pk"))
+        ready = []
+        for idea in candidates:
+            statuses = set(Story.objects.filter(Q(ideas=idea) | Q(epic__ideas=idea))
+                           .values_list("status", flat=True).distinct())
+            if statuses and statuses <= finished and statuses & done:
+                ready.append(idea)
+        _ideas_shipped(ideas=ready)
+    return [i.id for i in ready]
 
 
 def _ideas_shipped(*, ideas: list[Idea]) -> None:

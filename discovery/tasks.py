@@ -73,6 +73,14 @@ def ideas_ship_for_release(release_id: int) -> list:
     return services.ideas_ship_for_release(release_id=release_id)
 
 
+@shared_task(acks_late=True, max_retries=3, autoretry_for=(ConnectionError,), retry_backoff=True)
+def ideas_ship_for_story(story_id: int) -> list:
+    """A story became done: ship the ideas whose linked stories are now all done (and mail once)."""
+    from . import services
+
+    return services.ideas_ship_for_story(story_id=story_id)
+
+
 @shared_task(acks_late=True, max_retries=5, autoretry_for=(ConnectionError, OSError), retry_backoff=True)
 def ideas_shipped_mail(idea_ids: list) -> int:
     """One e-mail per person about the ideas that shipped; ShippedMail rows make a retry send nothing twice."""

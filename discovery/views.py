@@ -26,6 +26,7 @@ from .forms import (
     IntakeForm,
     PersonForm,
     PortalForm,
+    PortalLogoForm,
     ReleaseNoteForm,
 )
 from .models import CsvImport, Highlight, Idea, Insight, Portal, ReleaseNote
@@ -427,21 +428,41 @@ class PortalSettingsView(ProductPageMixin, View):
     required_role = Role.EDITOR
     write_role = Role.EDITOR
 
-    def _render(self, request, form=None, note_form=None, status=200):
-        portal = Portal.objects.filter(product=self.product).first()
+    def _render(self, request, form=None, note_form=None, status=200, logo_form=None):
+        portal = Portal.objects.filter(product=self.product).defer("logo").first()
         initial = ({"enabled": portal.enabled, "name": portal.name, "slug": portal.slug, "intro": portal.intro,
                     "colour": portal.colour} if portal else
                    {"name": self.product.name, "slug": f"p{self.product.id}", "colour": "#1f6feb"})
         context = self.get_context_data(
             portal=portal, object=portal, form=form or PortalForm(initial=initial),
-            note_form=note_form or ReleaseNoteForm(product=self.product),
+            note_form=note_form or ReleaseNoteForm(product=self.product), logo_form=logo_form or PortalLogoForm(),
             notes=ReleaseNote.objects.filter(portal=portal)[:20] if portal else [], nav_section="discovery")
         return render(request, "discovery/portal_settings.html", context, status=status)
 
     def get(self, request, ws, product_id):
         return self._render(request)
 
+    def _logo(self, request, ws, product_id):
+        portal = get_object_or_404(Portal.objects.defer("logo"), product=self.product)
+        if request.POST.get("action") == "logo_remove":
+            services.portal_logo_set(user=request.user, portal=portal, data=None)
+            messages.success(request, "Logo removed.")
+            return redirect("discovery:portal", ws=ws, product_id=product_id)
+        logo_form = PortalLogoForm(request.POST, request.FILES)
+        if logo_form.is_valid():
+            try:
+                services.portal_logo_set(user=request.user, portal=portal,
+                                         data=logo_form.cleaned_data["logo"].read(services.MAX_LOGO_BYTES + 1))
+            except ValidationError as e:
+                form_errors_from(e, logo_form)
+            else:
+                messages.success(request, "Logo saved.")
+                return redirect("discovery:portal", ws=ws, product_id=product_id)
+        return self._render(request, logo_form=logo_form, status=400)
+
     def post(self, request, ws, product_id):
+        if request.POST.get("action") in ("logo", "logo_remove"):
+            return self._logo(request, ws, product_id)
         if request.POST.get("action") == "note":
             note_form = ReleaseNoteForm(request.POST, product=self.product)
             portal = Portal.objects.filter(product=self.product).first()

@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "InsightStateEnum": "discovery.models.Insight.State",
         "ChannelKindEnum": "integrations.models.Channel.Kind",
         "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
+        "CsvImportKindEnum": "discovery.models.CsvImport.Kind",
+        "CsvImportStatusEnum": "discovery.models.CsvImport.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,4 +1,12 @@
-from .views import CompanyViewSet, HighlightViewSet, IdeaViewSet, InsightViewSet, PersonViewSet
+from .views import (
+    CompanyViewSet,
+    CsvImportViewSet,
+    HighlightViewSet,
+    IdeaViewSet,
+    InsightViewSet,
+    IntakeViewSet,
+    PersonViewSet,
+)
 
 
 def register(router):
@@ -8,3 +16,5 @@ def register(router):
     router.register("insights", InsightViewSet, basename="insight")
     router.register("highlights", HighlightViewSet, basename="highlight")
     router.register("ideas", IdeaViewSet, basename="idea")
+    router.register("discovery-imports", CsvImportViewSet, basename="discovery-import")
+    router.register("discovery-intake", IntakeViewSet, basename="discovery-intake")

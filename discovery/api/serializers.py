@@ -6,7 +6,7 @@ from rest_framework import serializers
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
 
-from ..models import Company, Highlight, Idea, Insight, Person
+from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -190,3 +190,55 @@ class IdeaUpdateSerializer(IdeaWriteSerializer):
 
 class IdeaMergeSerializer(serializers.Serializer):
     into = bounded.IntegerField(help_text="The idea of the same product that keeps the votes and followers.")
+
+
+class CsvImportSerializer(serializers.ModelSerializer):
+    """A CSV import of companies or insights: `parsing` -> `ready` (preview: `rows`, per-line
+    `errors`) -> confirmed: `applying` -> `done` (`result`), or `failed` (`error`)."""
+
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    row_count = serializers.SerializerMethodField()
+    rows = serializers.SerializerMethodField()
+    errors = serializers.JSONField(read_only=True, help_text="{line: {field: [message]}} of the lines skipped.")
+    result = serializers.JSONField(read_only=True, help_text="Once done: {created, updated} (or {filed}).")
+
+    class Meta:
+        model = CsvImport
+        fields = ["id", "product", "kind", "status", "filename", "row_count", "rows", "errors", "error", "result",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_row_count(self, obj) -> int:
+        return len(obj.rows or [])
+
+    def get_rows(self, obj) -> list[dict]:
+        """The first 50 valid rows of the preview (all of them are imported on confirm)."""
+        return list((obj.rows or [])[:50])
+
+
+class CsvImportUploadSerializer(serializers.Serializer):
+    product = bounded.IntegerField()
+    kind = serializers.ChoiceField(choices=CsvImport.Kind.choices)
+    file = serializers.FileField(help_text="UTF-8 (or Excel's CSV), up to 20 MB, with a header row.")
+
+
+class IntakeSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    email_address = serializers.CharField(read_only=True, help_text="Forward feedback here: one insight per message.")
+    form_key = serializers.CharField(read_only=True, help_text="The embeddable form's key (data-pmhub-key).")
+    form_origins = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Intake
+        fields = ["product", "email_address", "form_key", "form_enabled", "form_origins", "version", "updated_at"]
+        read_only_fields = fields
+
+    def get_form_origins(self, obj) -> list[str]:
+        return [o for o in (obj.form_origins or "").splitlines() if o]
+
+
+class IntakeUpdateSerializer(serializers.Serializer):
+    form_enabled = serializers.BooleanField(required=False)
+    form_origins = serializers.ListField(child=serializers.CharField(max_length=200), max_length=20, required=False,
+                                         help_text="Web origins that may show the form, e.g. https://app.example.com.")
+    version = version_field()

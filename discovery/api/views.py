@@ -6,19 +6,21 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, READ_ROLES, ScopedViewSet
 from pmhub.api.filters import ScopedFilterBackend
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
+from pmhub.api.parsers import JSONParser
 from pmhub.models import Role
 from pmhub.ordering import Orderings
 from roadmaps.selectors import product_for_user
 
 from .. import services
 from ..intake import BatchInvalid, BatchTooLarge
-from ..models import Company, Highlight, Idea, Insight, Person
+from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person
 from . import serializers as s
 
 ERROR = OpenApiResponse(description="The one error format: {detail, code, errors}.")
@@ -387,3 +389,80 @@ class IdeaViewSet(ScopedViewSet, *CRUD_MIXINS):
             raise ValidationError({"into": "No such idea in this product."})
         into = services.idea_merge(user=request.user, idea=idea, into=into)
         return Response(s.IdeaSerializer(Idea.objects.prefetch_related("epics", "stories").get(pk=into.pk)).data)
+
+
+class CsvImportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin):
+    """CSV imports of companies or insights (editors): upload (multipart: product, kind, file) ->
+    202, the worker reads it -> poll until `ready` (preview) -> `confirm/` -> 202, the worker
+    imports the valid rows -> `done`."""
+
+    serializer_class = s.CsvImportSerializer
+    workspace_field = "product__workspace"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filter_backends = [ScopedFilterBackend]
+    filterset_fields = ["product", "kind", "status"]
+    action_roles = {"list": Role.EDITOR, "retrieve": Role.EDITOR, "create": Role.EDITOR, "confirm": Role.EDITOR}
+
+    def base_queryset(self):
+        return CsvImport.objects.filter(product__deleted_at__isnull=True).defer("raw").order_by("-created_at", "-id")
+
+    @extend_schema(request={"multipart/form-data": s.CsvImportUploadSerializer},
+                   responses={202: s.CsvImportSerializer, 400: ERROR},
+                   description="Stores the file and answers 202 with the import in `parsing`; poll it until "
+                               "`ready` (preview and per-line errors) or `failed` (`error`).")
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.CsvImportUploadSerializer, request.data)
+        product = _product(request, data["product"])
+        upload = data["file"]
+        job = services.csv_import_upload(user=request.user, product=product, kind=data["kind"], filename=upload.name,
+                                         data=upload.read(services.MAX_IMPORT_BYTES + 1))
+        return Response(s.CsvImportSerializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: s.CsvImportSerializer, 400: ERROR})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        job = self.get_object()
+        services.csv_import_confirm(user=request.user, csv_import=job)
+        return Response(s.CsvImportSerializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class IntakeViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.UpdateModelMixin):
+    """A product's intake settings (admins), by product id: the feedback e-mail address, the
+    embeddable form's key, whether the form is open and the origins allowed to show it;
+    `rotate/` renews the address and the key."""
+
+    serializer_class = s.IntakeSerializer
+    workspace_field = "product__workspace"
+    lookup_field = "product_id"
+    lookup_url_kwarg = "product"
+    lookup_value_regex = "[0-9]+"
+    action_roles = {"retrieve": Role.ADMIN, "update": Role.ADMIN, "partial_update": Role.ADMIN,
+                    "rotate": Role.ADMIN}
+
+    def base_queryset(self):
+        return Intake.objects.filter(product__deleted_at__isnull=True)
+
+    def get_object(self):
+        product = _product(self.request, int(self.kwargs["product"]))  # another workspace's: 404
+        self.check_object_permissions(self.request, Intake(product=product))  # before making one
+        return services.intake_of(product)
+
+    @extend_schema(request=s.IntakeUpdateSerializer, responses={200: s.IntakeSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        intake = self.get_object()
+        data = _valid(s.IntakeUpdateSerializer, request.data, partial=kwargs.get("partial", False))
+        if "form_origins" in data:
+            data["form_origins"] = "\n".join(data["form_origins"])
+        intake = services.intake_update(user=request.user, product=intake.product, data=data,
+                                        version=self.expected_version(intake))
+        return Response(s.IntakeSerializer(intake).data)
+
+    @extend_schema(request=s.IntakeUpdateSerializer, responses={200: s.IntakeSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=None, responses={200: s.IntakeSerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, product=None):
+        intake = self.get_object()
+        return Response(s.IntakeSerializer(services.intake_rotate_keys(user=request.user, product=intake.product)).data)

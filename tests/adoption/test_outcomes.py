@@ -114,7 +114,7 @@ def test_outcomes_page_lists_predicted_vs_measured_with_rho_and_n(client_as, vie
         _review(product, kpi, f"Epic {score}", score, Decimal(100), Decimal(measured))
     client = client_as(viewer)
     url = reverse("outcomes", kwargs={"ws": workspace.slug, "product_id": product.id})
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(19):  # 12 of adoption's + at most 7 of discovery's askers panel
         response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()

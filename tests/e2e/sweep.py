@@ -51,6 +51,7 @@ EXEMPT: dict[str, str] = {
     "portal:similar": "htmx partial of the portal's submit form (tests/discovery/test_similar.py)",
     "discovery:similar": "htmx partial of the inbox and idea forms (tests/discovery/test_similar.py)",
     "portal:feed": "Atom XML, not a page (tests/discovery/test_portal.py reads it)",
+    "portal:logo": "An image, not a page (tests/discovery/test_portal_logo.py fetches it and checks its headers)",
     "portal:unsubscribe": "needs a signed token from an e-mail (tests/discovery/test_portal.py uses it)",
     "discovery:import": "preview of a staged CSV of companies or insights (state between upload and confirm); "
                         "tests/discovery/test_imports.py renders it",

@@ -1,8 +1,22 @@
 """Mass-assignment walk entries of the discovery app (format: Write in massassign.py)."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from backlog.models import Story
 
+from . import matrix_discovery as m
 from .massassign import Write
+
+
+def _intake(ws):
+    from discovery import services
+
+    return services.intake_of(m._product(ws))
+
+
+def _csv(job):
+    return {"product": job.product_id, "kind": "companies",
+            "file": SimpleUploadedFile("more.csv", b"Name,Domain\nGlobex,globex.example\n", "text/csv")}
 
 
 def _story(insight):
@@ -33,4 +47,13 @@ WRITES = {
         "update": lambda i: {"version": i.version, "status": "planned"},
         "merge": lambda i: {"into": _other_idea(i).id}},
         changes={"merge": {"merged_into_id", "published"}}),
+    "discovery-import": Write(
+        build=m._import,
+        bodies={"create": _csv, "confirm": lambda job: {}},
+        multipart=frozenset({"create"})),
+    "discovery-intake": Write(
+        build=_intake,
+        bodies={"update": lambda i: {"version": i.version, "form_enabled": True,
+                                     "form_origins": ["https://app.example.com"]},
+                "rotate": lambda i: {}}),
 }

@@ -100,6 +100,16 @@ API = {
     "highlight": Route(build=_highlight),
     "idea": Route(build=_idea, payload=lambda i: {"title": "Pwned", "status": "shipped", "into": i.id,
                                                  "version": i.version}),
+    "discovery-import": Exempt(
+        "CSV imports (CsvImportViewSet) are for editors only by design, even list/retrieve (the preview shows "
+        "the uploaded rows), so a viewer's GET is 403 where the matrix asserts 200. Outsider 404 on retrieve and "
+        "confirm, viewer 403 on upload and retrieve with nothing stored: tests/discovery/"
+        "test_api_imports_intake.py (test_imports_viewers_403_outsiders_404)."),
+    "discovery-intake": Exempt(
+        "Intake settings (IntakeViewSet, by product id) are for admins only, even reading (the e-mail address and "
+        "form key are credentials), so a viewer's GET is 403 where the matrix asserts 200. Outsider 404 on "
+        "retrieve and rotate, editor 403 with no intake made, viewer 403 on update: tests/discovery/"
+        "test_api_imports_intake.py (test_intake_admins_only_outsiders_404)."),
 }
 
 # Pages: URL name -> Route.
@@ -144,6 +154,9 @@ PAGES = {
         "test_similar_partial_outsider_404)."),
     "portal:similar": Exempt("Public portal partial (published ideas of this portal only): "
                              "test_portal_suggests_only_published_ideas_of_its_product, " + PORTAL_TENANCY),
+    "portal:logo": Exempt("Public image of an open portal (GET only, nothing of the workspace but the logo its "
+                          "admins published): tests/discovery/test_portal_logo.py (closed portal 404, type by content, "
+                          "nosniff; editors 403 and outsiders 404 on the upload)."),
     "portal:signout": Exempt("Public portal: drops the visitor's cookie of this portal only."),
     "portal:idea": Exempt("Public portal page: " + PORTAL_TENANCY),
     "portal:roadmap": Exempt("Public portal page (published ideas only): " + PORTAL_TENANCY),

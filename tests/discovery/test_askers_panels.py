@@ -1,0 +1,88 @@
+"""'Who asked' on the backlog's story and epic pages: a panel discovery registers (pmhub.panels),
+so the backlog never imports discovery. Figures by hand; query count independent of the askers."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from backlog.models import Epic, Story
+from discovery.models import Highlight
+from discovery.selectors import askers_of
+
+from .factories import CompanyFactory, InsightFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _ask(product, story=None, epic=None, *, revenue=None, segment=None, importance=3, currency="EUR"):
+    company = CompanyFactory(product=product, revenue=revenue, segment=segment, currency=currency)
+    insight = InsightFactory(product=product, company=company)
+    Highlight.objects.create(insight=insight, passage="this", importance=importance, story=story, epic=epic)
+    return company
+
+
+def test_askers_of_story_by_hand(product, segment):
+    story = Story.objects.create(product=product, title="SSO")
+    big = _ask(product, story, revenue=Decimal("500000"), segment=segment, importance=4)
+    small = _ask(product, story, revenue=None, importance=2)
+    _ask(product, Story.objects.create(product=product, title="Other"), revenue=Decimal("9"))
+    from discovery.demand import highlight_weight
+
+    got = askers_of(story=story, weights={"Enterprise": 2})
+    assert [c.id for c in got["companies"]] == [big.id, small.id]
+    assert got["revenue"] == [("EUR", Decimal("500000"))]
+    assert got["segments"] == ["Enterprise"] and got["highlights"] == 2
+    expected = (highlight_weight(importance=4, segment_weight=2, revenue=Decimal("500000"))
+                + highlight_weight(importance=2, revenue=None))
+    assert got["demand"] == expected and expected > 0
+
+
+def test_epic_askers_include_its_stories(product):
+    epic = Epic.objects.create(product=product, title="Identity")
+    story = Story.objects.create(product=product, title="SSO", epic=epic)
+    a = _ask(product, epic=epic, revenue=Decimal("100"))
+    b = _ask(product, story, revenue=Decimal("50"), currency="USD")
+    _ask(product, Story.objects.create(product=product, title="Elsewhere"), revenue=Decimal("7"))
+    got = askers_of(epic=epic)
+    assert {c.id for c in got["companies"]} == {a.id, b.id}
+    assert got["revenue"] == [("EUR", Decimal("100")), ("USD", Decimal("50"))]
+
+
+def test_story_and_epic_pages_show_who_asked(client_as, viewer, workspace, product, segment):
+    epic = Epic.objects.create(product=product, title="Identity")
+    story = Story.objects.create(product=product, title="SSO", epic=epic)
+    company = _ask(product, story, revenue=Decimal("250000"), segment=segment)
+    company.name = "Initech <b>"
+    company.save()
+    client = client_as(viewer)
+    kw = {"ws": workspace.slug, "product_id": product.id}
+    for url in (reverse("backlog:story", kwargs=kw | {"story_id": story.id}),
+                reverse("backlog:epic", kwargs=kw | {"epic_id": epic.id})):
+        page = client.get(url).content.decode()
+        assert "Who asked" in page and 'data-testid="askers"' in page
+        assert "Initech &lt;b&gt;" in page and "250,000 EUR a year" in page and "Enterprise" in page
+        assert 'data-testid="askers-demand"' in page
+
+
+def test_story_page_without_askers_says_so(client_as, viewer, workspace, product):
+    story = Story.objects.create(product=product, title="Nobody asked")
+    url = reverse("backlog:story", kwargs={"ws": workspace.slug, "product_id": product.id, "story_id": story.id})
+    assert "No customer has asked for this yet" in client_as(viewer).get(url).content.decode()
+
+
+def test_story_page_queries_do_not_grow_per_asker(client_as, viewer, workspace, product, segment):
+    story = Story.objects.create(product=product, title="SSO")
+    client = client_as(viewer)
+    url = reverse("backlog:story", kwargs={"ws": workspace.slug, "product_id": product.id, "story_id": story.id})
+    counts = []
+    for n in (2, 20):
+        while Highlight.objects.filter(story=story).count() < n:
+            _ask(product, story, revenue=Decimal("1000"), segment=segment)
+        client.get(url)  # warm per-process caches
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
