@@ -159,13 +159,25 @@ def statement_statuses_for_initiatives(*, initiative_ids) -> dict[int, str]:
     return dict(ImpactStatement.objects.filter(initiative_id__in=ids).values_list("initiative_id", "status"))
 
 
-def statement_of_initiative(*, initiative):
-    """The initiative's statement with its revisions (newest first), decisions and approvers, or None."""
+def change_requests_with_statements(*, release) -> list:
+    """The release's change requests, each with `statement_status` (None when no statement): one query."""
+    from django.db.models import F
+
+    from delivery.models import ChangeRequest
+
+    return list(ChangeRequest.objects.filter(release=release).select_related("story")
+                .annotate(statement_status=F("impact_statement__status")).order_by("-created_at", "-id"))
+
+
+def statement_of(*, initiative=None, change_request=None):
+    """The statement of an initiative or of a change request (with its revisions, newest first,
+    decisions and approvers), or None."""
     from django.db.models import Prefetch
 
     from .models import ImpactDecision, ImpactRevision, ImpactStatement
 
-    return (ImpactStatement.objects.filter(initiative=initiative)
+    subject = {"initiative": initiative} if initiative is not None else {"change_request": change_request}
+    return (ImpactStatement.objects.filter(**subject)
             .select_related("requested_by")
             .prefetch_related(Prefetch("revisions", queryset=ImpactRevision.objects.select_related("author")),
                               Prefetch("decisions", queryset=ImpactDecision.objects.select_related("approver")),

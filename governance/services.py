@@ -421,8 +421,9 @@ def _statement_url(statement) -> str:
     if statement.initiative_id:
         return reverse("governance:statement", kwargs={"ws": ws, "product_id": statement.product_id,
                                                        "initiative_id": statement.initiative_id})
-    return reverse("delivery:release_scope", kwargs={"ws": ws, "product_id": statement.product_id,
-                                                     "release_id": statement.change_request.release_id})
+    return reverse("governance:cr_statement", kwargs={"ws": ws, "product_id": statement.product_id,
+                                                      "release_id": statement.change_request.release_id,
+                                                      "cr_id": statement.change_request_id})
 
 
 @transaction.atomic
