@@ -185,12 +185,25 @@ def statement_of(*, initiative=None, change_request=None):
             .first())
 
 
-def statements_awaiting(*, products) -> list:
-    """Statements awaiting approval across `products` (home panel): one query."""
+def statements_awaiting_decision(*, user, role, products, limit: int = 20) -> list:
+    """Statements awaiting approval in `products` that `user` (with workspace `role`) may decide, as
+    services.statement_can_decide says: the named approvers when there are any (editors or admins),
+    else anyone with at least the approver role. Oldest submission first; one query."""
+    from django.db.models import Exists
+
+    from pmhub.models import Role
+
     from .models import ImpactStatement
 
+    if role is None or role < Role.EDITOR:
+        return []
+    named = ImpactStatement.approvers.through.objects.filter(impactstatement_id=OuterRef("pk"))
+    mine = (~Exists(named) & Q(approver_role__lte=role)) | Exists(named.filter(user_id=user.id))
     return list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
-                .select_related("initiative", "product", "requested_by").order_by("submitted_at", "id")[:20])
+                .filter(mine)
+                .select_related("initiative", "change_request__story", "change_request__release", "product",
+                                "requested_by")
+                .order_by("submitted_at", "id")[:limit])
 
 
 # --- launch readiness ------------------------------------------------------------------------------
