@@ -1,13 +1,10 @@
 def panels(request, workspace) -> list[dict]:
     """Panels this app adds to the workspace home page (see pmhub/home.py): statements awaiting the
     current user's approval, and risks above appetite."""
+    from pmhub.access import role_in
     from roadmaps.models import Product
 
-    from .selectors import above_appetite_for_products, risk_summary
-
-    from pmhub.access import role_in
-
-    from .selectors import statements_awaiting_decision
+    from .selectors import above_appetite_for_products, risk_summary, statements_awaiting_decision
 
     products = Product.objects.alive().filter(workspace=workspace)
     panels = []
