@@ -260,7 +260,7 @@ def portfolio_settings_of(*, workspace):
 def portfolio_ranking(*, workspace) -> dict:
     """Every open initiative (not done or cancelled) of the workspace's live products, scored by
     the portfolio's model (governance.portfolio) and ranked, highest score first, unscored last;
-    with demand against capacity per quarter. Three queries whatever the number of products,
+    with demand against capacity per quarter, and per owner (the model has no team). Three queries whatever the number of products,
     initiatives and risks: settings, initiatives (entry, product, objective count and highest open
     risk score annotated), capacity."""
     from django.db.models import Max
@@ -268,7 +268,7 @@ def portfolio_ranking(*, workspace) -> dict:
     from roadmaps.models import Initiative
 
     from .models import PortfolioCapacity
-    from .portfolio import Weights, demand_by_quarter, quarter_of, risk_points, score, strategic_fit
+    from .portfolio import Weights, demand_by_owner, demand_by_quarter, quarter_of, risk_points, score, strategic_fit
 
     settings_ = portfolio_settings_of(workspace=workspace)
     weights = Weights(settings_.weight_value, settings_.weight_fit, settings_.weight_risk)
@@ -279,7 +279,7 @@ def portfolio_ranking(*, workspace) -> dict:
     initiatives = list(
         Initiative.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
         .exclude(status__in=["done", "cancelled"])
-        .select_related("product", "portfolio_entry", "portfolio_entry__decided_by")
+        .select_related("product", "owner", "portfolio_entry", "portfolio_entry__decided_by")
         .annotate(top_risk=Subquery(top_risk, output_field=IntegerField()),
                   objective_count=Coalesce(Subquery(objective_count, output_field=IntegerField()), Value(0)))
         .order_by("id"))
@@ -296,9 +296,11 @@ def portfolio_ranking(*, workspace) -> dict:
     for rank, i in enumerate(rows, start=1):
         i.rank = rank
     capacity = dict(PortfolioCapacity.objects.filter(workspace=workspace).values_list("quarter", "capacity"))
-    demand = [(quarter_of(i.start_date), i.entry.cost) for i in rows
-              if i.entry is not None and i.entry.decision not in ("stop", "defer")]
-    return {"settings": settings_, "rows": rows, "quarters": demand_by_quarter(demand, capacity)}
+    counted = [i for i in rows if i.entry is not None and i.entry.decision not in ("stop", "defer")]
+    demand = [(quarter_of(i.start_date), i.entry.cost) for i in counted]
+    by_owner = [(str(i.owner) if i.owner else None, quarter_of(i.start_date), i.entry.cost) for i in counted]
+    return {"settings": settings_, "rows": rows, "quarters": demand_by_quarter(demand, capacity),
+            "owners": demand_by_owner(by_owner, capacity)}
 
 
 def portfolio_entry_of(*, initiative):

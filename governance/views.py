@@ -439,7 +439,7 @@ class PortfolioView(WorkspacePageMixin, View):
         data = selectors.portfolio_ranking(workspace=self.workspace)
         s = data["settings"]
         return render(request, "governance/portfolio.html", self.get_context_data(
-            ranking=data["rows"], quarters=data["quarters"], portfolio=s,
+            ranking=data["rows"], quarters=data["quarters"], owners=data["owners"], portfolio=s,
             settings_form=settings_form or PortfolioSettingsForm(initial={
                 "model": s.model, "weight_value": s.weight_value, "weight_fit": s.weight_fit,
                 "weight_risk": s.weight_risk, "version": s.version if s.pk else ""}),
