@@ -260,8 +260,8 @@ def portfolio_settings_of(*, workspace):
 def portfolio_ranking(*, workspace) -> dict:
     """Every open initiative (not done or cancelled) of the workspace's live products, scored by
     the portfolio's model (governance.portfolio) and ranked, highest score first, unscored last;
-    with demand against capacity per quarter, and per owner (the model has no team). Three queries whatever the number of products,
-    initiatives and risks: settings, initiatives (entry, product, objective count and highest open
+    with demand against capacity per quarter, and per owner (no team in the model). Three queries
+    whatever the number of products, initiatives and risks: settings, initiatives (entry, product, objective count and highest open
     risk score annotated), capacity."""
     from django.db.models import Max
 
