@@ -261,8 +261,8 @@ def portfolio_ranking(*, workspace) -> dict:
     """Every open initiative (not done or cancelled) of the workspace's live products, scored by
     the portfolio's model (governance.portfolio) and ranked, highest score first, unscored last;
     with demand against capacity per quarter, and per owner (no team in the model). Three queries
-    whatever the number of products, initiatives and risks: settings, initiatives (entry, product, objective count and highest open
-    risk score annotated), capacity."""
+    whatever the number of products, initiatives and risks: settings, initiatives (entry, product,
+    owner, objective count and highest open risk score annotated), capacity."""
     from django.db.models import Max
 
     from roadmaps.models import Initiative
