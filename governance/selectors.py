@@ -319,14 +319,14 @@ def retired_product_ids(*, product_ids) -> set[int]:
 def lifecycle_signals(*, product, periods: int, today) -> dict[str, dict]:
     """The evidence of a product's lifecycle: monthly means of each KPI's measurements and of the
     product's 7-day active users (adoption), over the last periods + 1 complete months, with
-    whether each is declining (governance.lifecycle). Two queries."""
+    whether each is declining and its trend (governance.lifecycle). Two queries."""
     from django.db.models import Avg
     from django.db.models.functions import TruncMonth
 
     from adoption.models import ProductDaily
     from metrics.models import Measurement
 
-    from .lifecycle import declining, month_starts
+    from .lifecycle import declining, month_starts, trend
 
     months = month_starts(today, periods + 1)
     first, end = months[0], today.replace(day=1)
@@ -344,13 +344,15 @@ def lifecycle_signals(*, product, periods: int, today) -> dict[str, dict]:
         full = len(values) == len(months)
         signals[f"KPI {s['name']}"] = {"values": [round(v, 2) for v in values],
                                        "declining": declining(values, periods, lower_is_better=s["lower"])
-                                       if full else None}
+                                       if full else None,
+                                       "trend": trend(values, periods, lower_is_better=s["lower"]) if full else None}
     adoption = (ProductDaily.objects.filter(product=product, day__gte=first, day__lt=end)
                 .annotate(month=TruncMonth("day")).values("month").annotate(mean=Avg("active_7d")).order_by("month"))
     by_month = {r["month"]: float(r["mean"]) for r in adoption}
     if by_month:
         values = [by_month[m] for m in months if m in by_month]
+        full = len(values) == len(months)
         signals["Active users (7 days)"] = {"values": [round(v, 2) for v in values],
-                                            "declining": declining(values, periods) if len(values) == len(months)
-                                            else None}
+                                            "declining": declining(values, periods) if full else None,
+                                            "trend": trend(values, periods) if full else None}
     return signals

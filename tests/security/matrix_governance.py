@@ -164,6 +164,8 @@ API = {
                                                               "version": e.version}),
     "stage-proposal": Route(build=_proposal, snapshot=lambda pr: (_row(pr), _lifecycle_rows(pr.product))),
     "stage-change": Route(build=_stage_change, payload=lambda c: {"to_stage": "retired"}),
+    "product-lifecycle": Route(build=_product, snapshot=_lifecycle_rows,
+                               payload=lambda p: {"stage": "retired", "reason": "Pwned", "version": 1}),
     "portfolio-ranking": Exempt(
         "a ranking computed for the workspace named in ?workspace= (list only, no object route); another "
         "workspace's id is a 400 like a missing one (tests/governance/test_portfolio.py)"),
