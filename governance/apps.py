@@ -45,5 +45,7 @@ def _change_request_statements(release, request):
     link to write, submit or decide it), in one query."""
     from .selectors import change_requests_with_statements
 
+    from .models import ImpactStatement
+
     rows = change_requests_with_statements(release=release)
-    return {"cr_statements": rows} if rows else None
+    return {"cr_statements": rows, "statement_labels": dict(ImpactStatement.Status.choices)} if rows else None

@@ -75,6 +75,7 @@ def test_release_page_panel_lists_each_change_request_with_its_statement(client_
     html = client_as(editor).get(_release_url(change)).content.decode()
     assert 'data-testid="cr-statements"' in html
     assert f'data-testid="cr-statement-{change.id}"' in html and "Review the statement" in html
+    assert "Awaiting approval</span>" in html
     assert _url(change) in html and _url(other) in html  # "Write one" for the editor
     viewer_html = client_as(viewer).get(_release_url(change)).content.decode()
     assert "Write one" not in viewer_html and _url(change) in viewer_html
