@@ -43,9 +43,8 @@ class GovernanceConfig(AppConfig):
 def _change_request_statements(release, request):
     """The release page's panel: each change request's business impact statement (its status, a
     link to write, submit or decide it), in one query."""
-    from .selectors import change_requests_with_statements
-
     from .models import ImpactStatement
+    from .selectors import change_requests_with_statements
 
     rows = change_requests_with_statements(release=release)
     return {"cr_statements": rows, "statement_labels": dict(ImpactStatement.Status.choices)} if rows else None

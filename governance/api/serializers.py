@@ -301,10 +301,24 @@ class PortfolioQuarterSerializer(serializers.Serializer):
     over = serializers.BooleanField()
 
 
+class PortfolioOwnerQuarterSerializer(serializers.Serializer):
+    quarter = serializers.CharField(allow_null=True)
+    demand = bounded.DecimalField(max_digits=12, decimal_places=1)
+    share = bounded.DecimalField(max_digits=8, decimal_places=1, allow_null=True,
+                                 help_text="Percent of the quarter's capacity; null without capacity.")
+
+
+class PortfolioOwnerSerializer(serializers.Serializer):
+    owner = serializers.CharField(allow_null=True, help_text="The initiatives' owner (PMHub has no teams); null: none.")
+    demand = bounded.DecimalField(max_digits=12, decimal_places=1)
+    quarters = PortfolioOwnerQuarterSerializer(many=True)
+
+
 class PortfolioRankingSerializer(serializers.Serializer):
     model = serializers.CharField()
     rows = PortfolioRankingRowSerializer(many=True)
     quarters = PortfolioQuarterSerializer(many=True)
+    owners = PortfolioOwnerSerializer(many=True)
 
 
 class StageProposalSerializer(serializers.ModelSerializer):

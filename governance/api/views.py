@@ -435,7 +435,7 @@ class PortfolioRankingViewSet(ScopedViewSet):
             raise ValidationError({"workspace": ["Unknown workspace."]})
         data = selectors.portfolio_ranking(workspace=workspace)
         return Response(PortfolioRankingSerializer({"model": data["settings"].model, "rows": data["rows"],
-                                                    "quarters": data["quarters"]}).data)
+                                                    "quarters": data["quarters"], "owners": data["owners"]}).data)
 
 
 def _int_param(value):

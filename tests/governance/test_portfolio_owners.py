@@ -50,3 +50,15 @@ def test_the_ranking_and_the_page_show_demand_per_owner(workspace, admin, client
         (str(ana), Decimal(6), Decimal("75.0")), (None, Decimal(2), Decimal("25.0"))]
     html = client_as(admin).get(reverse("governance:portfolio", kwargs={"ws": workspace.slug})).content.decode()
     assert 'data-testid="portfolio-owners"' in html and "75% of capacity" in html and "No owner" in html
+
+
+def test_the_ranking_api_returns_demand_per_owner(workspace, admin, api_as):
+    product = ProductFactory(workspace=workspace)
+    ana = UserFactory(email="ana@acme.test", name="Ana Lopez")
+    initiative = InitiativeFactory(product=product, owner=ana, start_date=date(2027, 1, 10))
+    PortfolioEntry.objects.create(initiative=initiative, value=4, time_criticality=4, risk_reduction=4, cost=6)
+    services.portfolio_capacity_set(user=admin, workspace=workspace, quarter="2027-Q1", capacity=Decimal(8))
+    r = api_as(admin).get("/api/v1/portfolio-ranking/", {"workspace": workspace.id})
+    assert r.status_code == 200
+    assert r.json()["owners"] == [{"owner": str(ana), "demand": "6.0",
+                                   "quarters": [{"quarter": "2027-Q1", "demand": "6.0", "share": "75.0"}]}]
