@@ -33,3 +33,18 @@ class GovernanceConfig(AppConfig):
 
         initiative_status_guard_register(initiative_needs_approved_statement)
         release_ship_guard_register(release_needs_launch_readiness)
+
+        from pmhub.panels import panel_register
+
+        panel_register(place="change_requests", template="governance/_change_request_statements.html",
+                       context=_change_request_statements)
+
+
+def _change_request_statements(release, request):
+    """The release page's panel: each change request's business impact statement (its status, a
+    link to write, submit or decide it), in one query."""
+    from .models import ImpactStatement
+    from .selectors import change_requests_with_statements
+
+    rows = change_requests_with_statements(release=release)
+    return {"cr_statements": rows, "statement_labels": dict(ImpactStatement.Status.choices)} if rows else None

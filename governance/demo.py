@@ -50,6 +50,7 @@ def seed(*, workspace, users) -> None:
     ProductGovernance.objects.get_or_create(product=product, defaults={"risk_appetite": DEFAULT_APPETITE,
                                                                        "require_impact_statement": True})
     _statements(product, users)
+    _change_request_statement(product, users)
     _launch(workspace, product, users)
     _portfolio(workspace, product, users)
     for title, (kind, lk, im, status, trend, review, initiative, release, kpi, owner) in DEMO_RISKS.items():
@@ -107,6 +108,35 @@ def _statements(product, users) -> None:
             if decision:
                 statement.decisions.create(revision=number, approver=admin, decision=decision, comment=comment,
                                            requester_notified=True)
+
+
+def _change_request_statement(product, users) -> None:
+    """A pending change request on the next planned release, adding a story from the backlog, with a
+    business impact statement awaiting approval (the release page's panel links to it)."""
+    from django.utils import timezone
+
+    from backlog.models import Story
+    from delivery.models import ChangeRequest
+
+    if ImpactStatement.objects.filter(product=product, change_request__isnull=False).exists():
+        return
+    release = Release.objects.filter(product=product, status="planned").order_by("release_date", "id").first()
+    story = (Story.objects.filter(product=product).exclude(release_scope_items__release=release)
+             .exclude(status="done").order_by("id").first()
+             if release is not None else None)
+    if story is None:
+        return
+    pm = users.get("pm") or users.get("demo")
+    change, _ = ChangeRequest.objects.get_or_create(
+        release=release, story=story, kind=ChangeRequest.Kind.ADD, status=ChangeRequest.Status.PENDING,
+        defaults={"reason": "A design partner asked for it before the launch.", "points_delta": story.points or 0,
+                  "proposed_by": pm})
+    statement = ImpactStatement.objects.create(product=product, change_request=change,
+                                               status=ImpactStatement.Status.AWAITING, revision=1, requested_by=pm,
+                                               submitted_at=timezone.now(), notified_revision=1)
+    ImpactRevision.objects.create(statement=statement, number=1, author=pm, cost=6000,
+                                  benefit="Keeps the design partner's renewal (about 40k a year) on track.",
+                                  people="Two engineers for a week", risk="The release may slip by three days")
 
 
 TEMPLATE_ITEMS = [

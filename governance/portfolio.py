@@ -76,3 +76,24 @@ def demand_by_quarter(rows: list[tuple[str | None, Decimal]], capacity: dict[str
         out.append({"quarter": None, "demand": demand[None], "capacity": None, "over": False, "free": None,
                     "over_by": None})
     return out
+
+
+def demand_by_owner(rows: list[tuple[str | None, str | None, Decimal]], capacity: dict[str, Decimal]) -> list[dict]:
+    """rows: (owner's name or None, quarter or None, cost) of the initiatives that count as demand.
+    The data model has no team: an initiative's owner is the available axis (decisions/1509). One
+    row per owner, the largest demand first, "no owner" last; each with its quarters, and each
+    quarter's share of that quarter's capacity (percent, one decimal; None without capacity)."""
+    owners: dict[str | None, dict[str | None, Decimal]] = {}
+    for owner, quarter, cost in rows:
+        quarters = owners.setdefault(owner, {})
+        quarters[quarter] = quarters.get(quarter, Decimal(0)) + Decimal(cost)
+    out = []
+    for owner, quarters in owners.items():
+        cells = []
+        for q in sorted(quarters, key=lambda q: (q is None, q or "")):
+            c = capacity.get(q) if q else None
+            share = (quarters[q] * 100 / c).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if c else None
+            cells.append({"quarter": q, "demand": quarters[q], "share": share})
+        out.append({"owner": owner, "demand": sum(quarters.values(), Decimal(0)), "quarters": cells})
+    out.sort(key=lambda r: (r["owner"] is None, -r["demand"], r["owner"] or ""))
+    return out

@@ -159,13 +159,25 @@ def statement_statuses_for_initiatives(*, initiative_ids) -> dict[int, str]:
     return dict(ImpactStatement.objects.filter(initiative_id__in=ids).values_list("initiative_id", "status"))
 
 
-def statement_of_initiative(*, initiative):
-    """The initiative's statement with its revisions (newest first), decisions and approvers, or None."""
+def change_requests_with_statements(*, release) -> list:
+    """The release's change requests, each with `statement_status` (None when no statement): one query."""
+    from django.db.models import F
+
+    from delivery.models import ChangeRequest
+
+    return list(ChangeRequest.objects.filter(release=release).select_related("story")
+                .annotate(statement_status=F("impact_statement__status")).order_by("-created_at", "-id"))
+
+
+def statement_of(*, initiative=None, change_request=None):
+    """The statement of an initiative or of a change request (with its revisions, newest first,
+    decisions and approvers), or None."""
     from django.db.models import Prefetch
 
     from .models import ImpactDecision, ImpactRevision, ImpactStatement
 
-    return (ImpactStatement.objects.filter(initiative=initiative)
+    subject = {"initiative": initiative} if initiative is not None else {"change_request": change_request}
+    return (ImpactStatement.objects.filter(**subject)
             .select_related("requested_by")
             .prefetch_related(Prefetch("revisions", queryset=ImpactRevision.objects.select_related("author")),
                               Prefetch("decisions", queryset=ImpactDecision.objects.select_related("approver")),
@@ -173,12 +185,25 @@ def statement_of_initiative(*, initiative):
             .first())
 
 
-def statements_awaiting(*, products) -> list:
-    """Statements awaiting approval across `products` (home panel): one query."""
+def statements_awaiting_decision(*, user, role, products, limit: int = 20) -> list:
+    """Statements awaiting approval in `products` that `user` (with workspace `role`) may decide, as
+    services.statement_can_decide says: the named approvers when there are any (editors or admins),
+    else anyone with at least the approver role. Oldest submission first; one query."""
+    from django.db.models import Exists
+
+    from pmhub.models import Role
+
     from .models import ImpactStatement
 
+    if role is None or role < Role.EDITOR:
+        return []
+    named = ImpactStatement.approvers.through.objects.filter(impactstatement_id=OuterRef("pk"))
+    mine = (~Exists(named) & Q(approver_role__lte=role)) | Exists(named.filter(user_id=user.id))
     return list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
-                .select_related("initiative", "product", "requested_by").order_by("submitted_at", "id")[:20])
+                .filter(mine)
+                .select_related("initiative", "change_request__story", "change_request__release", "product",
+                                "requested_by")
+                .order_by("submitted_at", "id")[:limit])
 
 
 # --- launch readiness ------------------------------------------------------------------------------
@@ -235,15 +260,15 @@ def portfolio_settings_of(*, workspace):
 def portfolio_ranking(*, workspace) -> dict:
     """Every open initiative (not done or cancelled) of the workspace's live products, scored by
     the portfolio's model (governance.portfolio) and ranked, highest score first, unscored last;
-    with demand against capacity per quarter. Three queries whatever the number of products,
-    initiatives and risks: settings, initiatives (entry, product, objective count and highest open
-    risk score annotated), capacity."""
+    with demand against capacity per quarter, and per owner (no team in the model). Three queries
+    whatever the number of products, initiatives and risks: settings, initiatives (entry, product,
+    owner, objective count and highest open risk score annotated), capacity."""
     from django.db.models import Max
 
     from roadmaps.models import Initiative
 
     from .models import PortfolioCapacity
-    from .portfolio import Weights, demand_by_quarter, quarter_of, risk_points, score, strategic_fit
+    from .portfolio import Weights, demand_by_owner, demand_by_quarter, quarter_of, risk_points, score, strategic_fit
 
     settings_ = portfolio_settings_of(workspace=workspace)
     weights = Weights(settings_.weight_value, settings_.weight_fit, settings_.weight_risk)
@@ -254,7 +279,7 @@ def portfolio_ranking(*, workspace) -> dict:
     initiatives = list(
         Initiative.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
         .exclude(status__in=["done", "cancelled"])
-        .select_related("product", "portfolio_entry", "portfolio_entry__decided_by")
+        .select_related("product", "owner", "portfolio_entry", "portfolio_entry__decided_by")
         .annotate(top_risk=Subquery(top_risk, output_field=IntegerField()),
                   objective_count=Coalesce(Subquery(objective_count, output_field=IntegerField()), Value(0)))
         .order_by("id"))
@@ -271,9 +296,11 @@ def portfolio_ranking(*, workspace) -> dict:
     for rank, i in enumerate(rows, start=1):
         i.rank = rank
     capacity = dict(PortfolioCapacity.objects.filter(workspace=workspace).values_list("quarter", "capacity"))
-    demand = [(quarter_of(i.start_date), i.entry.cost) for i in rows
-              if i.entry is not None and i.entry.decision not in ("stop", "defer")]
-    return {"settings": settings_, "rows": rows, "quarters": demand_by_quarter(demand, capacity)}
+    counted = [i for i in rows if i.entry is not None and i.entry.decision not in ("stop", "defer")]
+    demand = [(quarter_of(i.start_date), i.entry.cost) for i in counted]
+    by_owner = [(str(i.owner) if i.owner else None, quarter_of(i.start_date), i.entry.cost) for i in counted]
+    return {"settings": settings_, "rows": rows, "quarters": demand_by_quarter(demand, capacity),
+            "owners": demand_by_owner(by_owner, capacity)}
 
 
 def portfolio_entry_of(*, initiative):
@@ -292,14 +319,14 @@ def retired_product_ids(*, product_ids) -> set[int]:
 def lifecycle_signals(*, product, periods: int, today) -> dict[str, dict]:
     """The evidence of a product's lifecycle: monthly means of each KPI's measurements and of the
     product's 7-day active users (adoption), over the last periods + 1 complete months, with
-    whether each is declining (governance.lifecycle). Two queries."""
+    whether each is declining and its trend (governance.lifecycle). Two queries."""
     from django.db.models import Avg
     from django.db.models.functions import TruncMonth
 
     from adoption.models import ProductDaily
     from metrics.models import Measurement
 
-    from .lifecycle import declining, month_starts
+    from .lifecycle import declining, month_starts, trend
 
     months = month_starts(today, periods + 1)
     first, end = months[0], today.replace(day=1)
@@ -317,13 +344,15 @@ def lifecycle_signals(*, product, periods: int, today) -> dict[str, dict]:
         full = len(values) == len(months)
         signals[f"KPI {s['name']}"] = {"values": [round(v, 2) for v in values],
                                        "declining": declining(values, periods, lower_is_better=s["lower"])
-                                       if full else None}
+                                       if full else None,
+                                       "trend": trend(values, periods, lower_is_better=s["lower"]) if full else None}
     adoption = (ProductDaily.objects.filter(product=product, day__gte=first, day__lt=end)
                 .annotate(month=TruncMonth("day")).values("month").annotate(mean=Avg("active_7d")).order_by("month"))
     by_month = {r["month"]: float(r["mean"]) for r in adoption}
     if by_month:
         values = [by_month[m] for m in months if m in by_month]
+        full = len(values) == len(months)
         signals["Active users (7 days)"] = {"values": [round(v, 2) for v in values],
-                                            "declining": declining(values, periods) if len(values) == len(months)
-                                            else None}
+                                            "declining": declining(values, periods) if full else None,
+                                            "trend": trend(values, periods) if full else None}
     return signals

@@ -425,8 +425,9 @@ def _statement_url(statement) -> str:
     if statement.initiative_id:
         return reverse("governance:statement", kwargs={"ws": ws, "product_id": statement.product_id,
                                                        "initiative_id": statement.initiative_id})
-    return reverse("delivery:release_scope", kwargs={"ws": ws, "product_id": statement.product_id,
-                                                     "release_id": statement.change_request.release_id})
+    return reverse("governance:cr_statement", kwargs={"ws": ws, "product_id": statement.product_id,
+                                                      "release_id": statement.change_request.release_id,
+                                                      "cr_id": statement.change_request_id})
 
 
 @transaction.atomic
@@ -749,17 +750,21 @@ def stage_set(*, user, product, stage: str, reason: str = "", version: int | Non
     return row
 
 
+MOVED = {"decline": "fell", "growth": "rose", "maturity": "stayed flat"}
+
+
 @transaction.atomic
 def lifecycle_evaluate(*, product_id: int, today) -> object | None:
-    """The worker's check of one product: propose decline when the evidence says so (one open
-    proposal at most; a rerun adds nothing). Returns the new proposal or None."""
+    """The worker's check of one product: propose decline, growth or maturity when the evidence
+    says so (governance.lifecycle.propose_stage; one open proposal at most; a rerun adds nothing).
+    Returns the new proposal or None."""
     from django.db import IntegrityError
 
     from pmhub.models import Notification, User
     from pmhub.services import notify
     from roadmaps.models import Product
 
-    from .lifecycle import propose_decline
+    from .lifecycle import propose_stage
     from .models import StageProposal
     from .selectors import lifecycle_signals
 
@@ -770,23 +775,24 @@ def lifecycle_evaluate(*, product_id: int, today) -> object | None:
     if StageProposal.objects.filter(product=product, status=StageProposal.Status.OPEN).exists():
         return None
     signals = lifecycle_signals(product=product, periods=row.decline_periods, today=today)
-    if not propose_decline(row.stage, {k: v["declining"] for k, v in signals.items()}):
+    to_stage = propose_stage(row.stage, {k: v["trend"] for k, v in signals.items()})
+    if to_stage is None:
         return None
     try:
         with transaction.atomic():
-            proposal = StageProposal.objects.create(product=product, to_stage="decline", evidence=signals)
+            proposal = StageProposal.objects.create(product=product, to_stage=to_stage, evidence=signals)
     except IntegrityError:
         return None
     for admin in User.objects.filter(memberships__workspace=product.workspace, memberships__role=Role.ADMIN):
         from django.urls import reverse
 
         notify(recipient=admin, kind=Notification.Kind.OTHER,
-               title=f"PMHub proposes the decline stage for {product.name}: adoption and KPIs fell "
-                     f"{row.decline_periods} months in a row",
+               title=f"PMHub proposes the {to_stage} stage for {product.name}: adoption and KPIs "
+                     f"{MOVED[to_stage]} {row.decline_periods} months in a row",
                url=reverse("governance:lifecycle", kwargs={"ws": product.workspace.slug, "product_id": product.id}),
                workspace_id=product.workspace_id, data={"proposal": proposal.id})
     webhook_emit(workspace_id=product.workspace_id, event="governance.lifecycle.proposed",
-                 payload={"product": product.id, "to": "decline", "proposal": proposal.id})
+                 payload={"product": product.id, "to": to_stage, "proposal": proposal.id})
     return proposal
 
 

@@ -17,6 +17,8 @@ patterns = [
     path(R + "notes/", views.IssueNoteView.as_view(), name="risk_note"),
     path(R + "delete/", views.RiskDeleteView.as_view(), name="risk_delete"),
     path(P + "initiatives/<int:initiative_id>/impact/", views.StatementView.as_view(), name="statement"),
+    path(P + "releases/<int:release_id>/change-requests/<int:cr_id>/impact/",
+         views.ChangeRequestStatementView.as_view(), name="cr_statement"),
     path(P + "releases/<int:release_id>/launch/", views.LaunchChecklistView.as_view(), name="launch"),
     path(P + "releases/<int:release_id>/launch/<int:item_id>/", views.LaunchItemView.as_view(), name="launch_item"),
     path("launch-templates/", views.TemplatesView.as_view(), name="templates"),

@@ -190,18 +190,24 @@ class RiskDeleteView(_RiskPageMixin, View):
 
 class StatementView(ProductPageMixin, View):
     """An initiative's business impact statement: the current revision, every revision and
-    decision, the form for the next revision, submit, and approve/reject for its approvers."""
+    decision, the form for the next revision, submit, and approve/reject for its approvers.
+    ChangeRequestStatementView is the same page for a change request of a release."""
 
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    subject_field = "initiative"
 
-    def _initiative(self, initiative_id):
+    def _subject(self, kwargs):
         from django.shortcuts import get_object_or_404
 
-        return get_object_or_404(self.product.initiatives.all(), pk=initiative_id)
+        return get_object_or_404(self.product.initiatives.all(), pk=kwargs["initiative_id"])
 
-    def _render(self, request, initiative, form=None, decision_form=None, status=200, error=None):
-        statement = selectors.statement_of_initiative(initiative=initiative)
+    def _url(self, subject):
+        return reverse("governance:statement", kwargs={"ws": self.workspace.slug, "product_id": self.product.id,
+                                                       "initiative_id": subject.id})
+
+    def _render(self, request, subject, form=None, decision_form=None, status=200, error=None):
+        statement = selectors.statement_of(**{self.subject_field: subject})
         current = statement.revisions.all()[0] if statement else None
         if form is None:
             initial = {"approver_role": statement.approver_role if statement else 30,
@@ -213,45 +219,45 @@ class StatementView(ProductPageMixin, View):
         can_decide = bool(statement and statement.status == ImpactStatement.Status.AWAITING
                           and services.statement_can_decide(user=request.user, statement=statement))
         return render(request, "governance/statement.html", self.get_context_data(
-            initiative=initiative, statement=statement, current=current, form=form, error=error,
+            **{self.subject_field: subject}, subject_kind=self.subject_field,
+            statement=statement, current=current, form=form, error=error,
             decision_form=decision_form or DecisionForm(initial={"version": statement.version if statement else ""}),
             can_decide=can_decide), status=status)
 
-    def get(self, request, ws, product_id, initiative_id):
-        return self._render(request, self._initiative(initiative_id))
+    def get(self, request, ws, product_id, **kwargs):
+        return self._render(request, self._subject(kwargs))
 
-    def post(self, request, ws, product_id, initiative_id):
-        initiative = self._initiative(initiative_id)
-        statement = ImpactStatement.objects.filter(initiative=initiative).first()
+    def post(self, request, ws, product_id, **kwargs):
+        subject = self._subject(kwargs)
+        statement = ImpactStatement.objects.filter(**{self.subject_field: subject}).first()
         action = request.POST.get("action")
         version = version_read(request.POST.get("version"))
-        url = reverse("governance:statement", kwargs={"ws": ws, "product_id": self.product.id,
-                                                      "initiative_id": initiative.id})
+        url = self._url(subject)
         if action in ("approved", "rejected"):
             form = DecisionForm(_with(request.POST, decision=action))
             if not form.is_valid() or statement is None:
-                return self._render(request, initiative, decision_form=form, status=400,
+                return self._render(request, subject, decision_form=form, status=400,
                                     error="Nothing awaits a decision." if statement is None else None)
             try:
                 services.statement_decide(user=request.user, statement=statement, decision=action,
                                           comment=form.cleaned_data["comment"], version=version)
             except ValidationError as e:
                 form_errors_from(e, form)
-                return self._render(request, initiative, decision_form=form, status=400)
+                return self._render(request, subject, decision_form=form, status=400)
             except Conflict:
                 form_conflict(form, "statement")
-                return self._render(request, initiative, decision_form=form, status=409)
+                return self._render(request, subject, decision_form=form, status=409)
             messages.success(request, "Approved." if action == "approved" else "Rejected; the requester is told.")
             return redirect(url)
         if action == "submit":
             if statement is None:
-                return self._render(request, initiative, status=400, error="Write the statement first.")
+                return self._render(request, subject, status=400, error="Write the statement first.")
             try:
                 services.statement_submit(user=request.user, statement=statement, version=version)
             except ValidationError as e:
-                return self._render(request, initiative, status=400, error=" ".join(e.messages))
+                return self._render(request, subject, status=400, error=" ".join(e.messages))
             except Conflict:
-                return self._render(request, initiative, status=409, error="Someone else changed this statement "
+                return self._render(request, subject, status=409, error="Someone else changed this statement "
                                     "since you opened the page. Reload it, then submit again.")
             messages.success(request, "Submitted for approval; the approvers are told.")
             return redirect(url)
@@ -259,17 +265,35 @@ class StatementView(ProductPageMixin, View):
         if form.is_valid():
             try:
                 services.statement_save(user=request.user, product=self.product, data=form.service_data(),
-                                        initiative=initiative if statement is None else None,
+                                        **({self.subject_field: subject} if statement is None else {}),
                                         statement=statement, version=version)
             except ValidationError as e:
                 form_errors_from(e, form)
             except Conflict:
                 form_conflict(form, "statement")
-                return self._render(request, initiative, form=form, status=409)
+                return self._render(request, subject, form=form, status=409)
             else:
                 messages.success(request, "Statement saved as a new revision.")
                 return redirect(url)
-        return self._render(request, initiative, form=form, status=400)
+        return self._render(request, subject, form=form, status=400)
+
+
+class ChangeRequestStatementView(StatementView):
+    """The business impact statement of a change request (linked from the release page's panel)."""
+
+    subject_field = "change_request"
+
+    def _subject(self, kwargs):
+        from django.shortcuts import get_object_or_404
+
+        from delivery.models import ChangeRequest
+
+        return get_object_or_404(ChangeRequest.objects.select_related("story", "release").filter(
+            release__product=self.product, release_id=kwargs["release_id"]), pk=kwargs["cr_id"])
+
+    def _url(self, subject):
+        return reverse("governance:cr_statement", kwargs={"ws": self.workspace.slug, "product_id": self.product.id,
+                                                          "release_id": subject.release_id, "cr_id": subject.id})
 
 
 def _with(data, **values):
@@ -415,7 +439,7 @@ class PortfolioView(WorkspacePageMixin, View):
         data = selectors.portfolio_ranking(workspace=self.workspace)
         s = data["settings"]
         return render(request, "governance/portfolio.html", self.get_context_data(
-            ranking=data["rows"], quarters=data["quarters"], portfolio=s,
+            ranking=data["rows"], quarters=data["quarters"], owners=data["owners"], portfolio=s,
             settings_form=settings_form or PortfolioSettingsForm(initial={
                 "model": s.model, "weight_value": s.weight_value, "weight_fit": s.weight_fit,
                 "weight_risk": s.weight_risk, "version": s.version if s.pk else ""}),

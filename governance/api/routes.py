@@ -4,6 +4,7 @@ from .views import (
     LaunchItemViewSet,
     PortfolioEntryViewSet,
     PortfolioRankingViewSet,
+    ProductLifecycleViewSet,
     RiskAppetiteViewSet,
     RiskViewSet,
     ShipOverrideViewSet,
@@ -24,3 +25,4 @@ def register(router):
     router.register("portfolio-ranking", PortfolioRankingViewSet, basename="portfolio-ranking")
     router.register("stage-proposals", StageProposalViewSet, basename="stage-proposal")
     router.register("stage-changes", StageChangeViewSet, basename="stage-change")
+    router.register("product-lifecycle", ProductLifecycleViewSet, basename="product-lifecycle")

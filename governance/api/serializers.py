@@ -301,10 +301,24 @@ class PortfolioQuarterSerializer(serializers.Serializer):
     over = serializers.BooleanField()
 
 
+class PortfolioOwnerQuarterSerializer(serializers.Serializer):
+    quarter = serializers.CharField(allow_null=True)
+    demand = bounded.DecimalField(max_digits=12, decimal_places=1)
+    share = bounded.DecimalField(max_digits=8, decimal_places=1, allow_null=True,
+                                 help_text="Percent of the quarter's capacity; null without capacity.")
+
+
+class PortfolioOwnerSerializer(serializers.Serializer):
+    owner = serializers.CharField(allow_null=True, help_text="The initiatives' owner (PMHub has no teams); null: none.")
+    demand = bounded.DecimalField(max_digits=12, decimal_places=1)
+    quarters = PortfolioOwnerQuarterSerializer(many=True)
+
+
 class PortfolioRankingSerializer(serializers.Serializer):
     model = serializers.CharField()
     rows = PortfolioRankingRowSerializer(many=True)
     quarters = PortfolioQuarterSerializer(many=True)
+    owners = PortfolioOwnerSerializer(many=True)
 
 
 class StageProposalSerializer(serializers.ModelSerializer):
@@ -321,3 +335,46 @@ class StageChangeSerializer(serializers.ModelSerializer):
         model = StageChange
         fields = ["id", "product", "from_stage", "to_stage", "actor", "reason", "created_at"]
         read_only_fields = fields
+
+
+LIFECYCLE_STAGES = [(s, s) for s in ("idea", "development", "introduction", "growth", "maturity", "decline",
+                                     "retired")]
+
+
+class ProductLifecycleSerializer(serializers.Serializer):
+    """A product's lifecycle: its stage (growth until set), the governance row's version to send
+    back, the history (newest first) and the open proposal, if any."""
+
+    id = bounded.IntegerField(read_only=True, help_text="The product's id (the URL's).")
+    product = bounded.IntegerField(source="id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    stage = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+    proposal = serializers.SerializerMethodField()
+
+    def _row(self, product):
+        return getattr(product, "governance", None)
+
+    def get_stage(self, product) -> str:
+        row = self._row(product)
+        return row.stage if row else "growth"
+
+    def get_version(self, product) -> int:
+        row = self._row(product)
+        return row.version if row else 1
+
+    def get_history(self, product) -> list:
+        return StageChangeSerializer(product.stage_changes.all(), many=True).data
+
+    def get_proposal(self, product) -> dict | None:
+        open_ = [p for p in product.stage_proposals.all() if p.status == StageProposal.Status.OPEN]
+        return StageProposalSerializer(open_[0]).data if open_ else None
+
+
+class ProductLifecycleWriteSerializer(serializers.Serializer):
+    stage = choice_in_words(LIFECYCLE_STAGES, help_text="Lifecycle stage; retired stops the product's reports and "
+                                                        "ingestion.")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="Why (kept in the history).")
+    version = version_field()

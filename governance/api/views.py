@@ -46,6 +46,8 @@ from .serializers import (
     PortfolioEntrySerializer,
     PortfolioEntryWriteSerializer,
     PortfolioRankingSerializer,
+    ProductLifecycleSerializer,
+    ProductLifecycleWriteSerializer,
     RiskAppetiteSerializer,
     RiskAppetiteWriteSerializer,
     RiskSerializer,
@@ -433,7 +435,7 @@ class PortfolioRankingViewSet(ScopedViewSet):
             raise ValidationError({"workspace": ["Unknown workspace."]})
         data = selectors.portfolio_ranking(workspace=workspace)
         return Response(PortfolioRankingSerializer({"model": data["settings"].model, "rows": data["rows"],
-                                                    "quarters": data["quarters"]}).data)
+                                                    "quarters": data["quarters"], "owners": data["owners"]}).data)
 
 
 def _int_param(value):
@@ -468,8 +470,45 @@ class StageProposalViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
             user=request.user, proposal=self.get_object(), accept=False)).data)
 
 
+class ProductLifecycleViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              mixins.UpdateModelMixin):
+    """Each product's lifecycle stage, by product id: the stage (growth until set), its history
+    and the open proposal. Admins PATCH/PUT `stage` (and a `reason`, kept in the history) with the
+    `version` read; the move is recorded like one made on the Lifecycle page."""
+
+    workspace_field = "workspace"
+    serializer_class = ProductLifecycleSerializer
+    write_serializer_class = ProductLifecycleWriteSerializer
+    action_roles = READ_ROLES | {"update": Role.ADMIN, "partial_update": Role.ADMIN}
+    filterset_fields: list = []
+
+    def base_queryset(self):
+        from roadmaps.models import Product
+
+        return (Product.objects.alive().select_related("governance")
+                .prefetch_related(Prefetch("stage_changes", queryset=StageChange.objects.order_by("-id")),
+                                  "stage_proposals")
+                .order_by("id"))
+
+    @extend_schema(request=ProductLifecycleWriteSerializer, responses=ProductLifecycleSerializer)
+    def update(self, request, *args, **kwargs):
+        product = self.get_object()
+        data = _valid(ProductLifecycleWriteSerializer, request)
+        version = self.expected_version(product)
+        with transaction.atomic():
+            # A product without a governance row reads version 1: the row is made, then claimed.
+            ProductGovernance.objects.get_or_create(product=product)
+            services.stage_set(user=request.user, product=product, stage=data["stage"],
+                               reason=data.get("reason", ""), version=version)
+        return Response(ProductLifecycleSerializer(self.base_queryset().get(pk=product.pk)).data)
+
+    @extend_schema(request=ProductLifecycleWriteSerializer, responses=ProductLifecycleSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+
 class StageChangeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The lifecycle history of your products (set the stage with `risk-appetites/`'s `stage`)."""
+    """The lifecycle history of your products (set the stage with `product-lifecycle/`)."""
 
     workspace_field = "product__workspace"
     serializer_class = StageChangeSerializer

@@ -148,6 +148,14 @@ def _portal(w: DemoWorld) -> dict | None:
     return {"slug": portal.slug} if portal else None
 
 
+def _cr_statement(w: DemoWorld) -> dict | None:
+    from governance.models import ImpactStatement
+
+    statement = (ImpactStatement.objects.select_related("change_request")
+                 .filter(product=w.product, change_request__isnull=False).first())
+    return statement and _p(w, release_id=statement.change_request.release_id, cr_id=statement.change_request_id)
+
+
 def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from adoption.models import Feature
     from backlog.models import Epic, Story
@@ -191,6 +199,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         # The demo's initiative waiting for approval (its statement has a rejected first revision).
         "governance:statement": lambda w: _p(w, initiative_id=_first(Initiative.objects, product=w.product,
                                                                      impact_statement__status="awaiting")),
+        # The demo's change request waiting for approval of its impact statement.
+        "governance:cr_statement": _cr_statement,
         # The demo's half-done launch checklist.
         "governance:launch": lambda w: _p(w, release_id=_first(Release.objects, product=w.product,
                                                                launch_items__isnull=False)),

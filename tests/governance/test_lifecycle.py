@@ -55,7 +55,8 @@ def falling(product):
 
 def test_signals_are_monthly_means_of_complete_months(product, falling):
     signals = lifecycle_signals(product=product, periods=3, today=TODAY)
-    assert signals == {"KPI Active teams": {"values": [100.0, 90.0, 80.0, 70.0], "declining": True}}
+    assert signals == {"KPI Active teams": {"values": [100.0, 90.0, 80.0, 70.0], "declining": True,
+                                            "trend": "declining"}}
 
 
 def test_the_worker_proposes_decline_once_and_tells_the_admins(product, falling, admin):

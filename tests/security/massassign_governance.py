@@ -41,6 +41,8 @@ WRITES = {
     "stage-proposal": Write(build=m._proposal, bodies={"accept": lambda p: {}, "dismiss": lambda p: {}},
                             changes={"accept": {"status", "decided_by_id", "decided_at"},
                                      "dismiss": {"status", "decided_by_id", "decided_at"}}),
+    "product-lifecycle": Write(build=m._product, bodies={
+        "update": lambda p: {"stage": "maturity", "reason": "Flat", "version": 1}}),
     "risk-appetite": Write(build=m._appetite, bodies={
         "create": lambda a: {"product": m._product(a.product.workspace).id, "risk_appetite": 10},
         "update": lambda a: {"risk_appetite": 10, "version": a.version}}),

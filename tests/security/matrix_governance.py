@@ -58,6 +58,21 @@ def _statement(ws):
     return statement
 
 
+def _cr_statement(ws):
+    """A change request's statement awaiting approval (approvers: admins)."""
+    from delivery.models import ChangeRequest
+    from tests.delivery.factories import StoryFactory
+    from tests.roadmaps.factories import ReleaseFactory
+
+    product = _product(ws)
+    change = ChangeRequest.objects.create(release=ReleaseFactory(product=product), story=StoryFactory(product=product),
+                                          kind="add", reason="r")
+    statement = ImpactStatement.objects.create(product=product, change_request=change,
+                                               status=ImpactStatement.Status.AWAITING)
+    ImpactRevision.objects.create(statement=statement, number=1, benefit="Fewer tickets")
+    return statement
+
+
 def _statement_rows(statement):
     return (_row(statement), sorted(ImpactRevision.objects.filter(statement_id=statement.id).values_list("number")),
             sorted(ImpactDecision.objects.filter(statement_id=statement.id).values_list("id", "decision")))
@@ -149,6 +164,8 @@ API = {
                                                               "version": e.version}),
     "stage-proposal": Route(build=_proposal, snapshot=lambda pr: (_row(pr), _lifecycle_rows(pr.product))),
     "stage-change": Route(build=_stage_change, payload=lambda c: {"to_stage": "retired"}),
+    "product-lifecycle": Route(build=_product, snapshot=_lifecycle_rows,
+                               payload=lambda p: {"stage": "retired", "reason": "Pwned", "version": 1}),
     "portfolio-ranking": Exempt(
         "a ranking computed for the workspace named in ?workspace= (list only, no object route); another "
         "workspace's id is a 400 like a missing one (tests/governance/test_portfolio.py)"),
@@ -181,6 +198,9 @@ PAGES = {
                                                                       "initiative_id": s.initiative_id},
                                   snapshot=_statement_rows,
                                   payload=lambda s: {"action": "approved", "comment": "ok", "version": s.version}),
+    "governance:cr_statement": Route(build=_cr_statement, kwargs=lambda s: {
+        "product_id": s.product_id, "release_id": s.change_request.release_id, "cr_id": s.change_request_id},
+        snapshot=_statement_rows, payload=lambda s: {"action": "approved", "comment": "ok", "version": s.version}),
 }
 
 API_BASE_EXCEPTIONS: dict[str, str] = {}
