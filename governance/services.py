@@ -750,6 +750,15 @@ def stage_set(*, user, product, stage: str, reason: str = "", version: int | Non
     return row
 
 
+@transaction.atomic
+def stage_set_claiming_product(*, user, product, stage: str, reason: str = "", version: int | None):
+    """stage_set for the API's product-lifecycle resource, whose version is the product's: the role
+    is checked, the product's version claimed (missing or stale: 409), then the stage set."""
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.ADMIN)
+    version_claim(instance=product, expected_version=version)
+    return stage_set(user=user, product=product, stage=stage, reason=reason)
+
+
 MOVED = {"decline": "fell", "growth": "rose", "maturity": "stayed flat"}
 
 

@@ -342,8 +342,9 @@ LIFECYCLE_STAGES = [(s, s) for s in ("idea", "development", "introduction", "gro
 
 
 class ProductLifecycleSerializer(serializers.Serializer):
-    """A product's lifecycle: its stage (growth until set), the governance row's version to send
-    back, the history (newest first) and the open proposal, if any."""
+    """A product's lifecycle: its stage (growth until set), the product's version to send back
+    (this resource is the product's: a stage change claims it), the history (newest first) and the
+    open proposal, if any."""
 
     id = bounded.IntegerField(read_only=True, help_text="The product's id (the URL's).")
     product = bounded.IntegerField(source="id", read_only=True)
@@ -361,8 +362,7 @@ class ProductLifecycleSerializer(serializers.Serializer):
         return row.stage if row else "growth"
 
     def get_version(self, product) -> int:
-        row = self._row(product)
-        return row.version if row else 1
+        return product.version
 
     def get_history(self, product) -> list:
         return StageChangeSerializer(product.stage_changes.all(), many=True).data

@@ -496,10 +496,10 @@ class ProductLifecycleViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retri
         data = _valid(ProductLifecycleWriteSerializer, request)
         version = self.expected_version(product)
         with transaction.atomic():
-            # A product without a governance row reads version 1: the row is made, then claimed.
-            ProductGovernance.objects.get_or_create(product=product)
-            services.stage_set(user=request.user, product=product, stage=data["stage"],
-                               reason=data.get("reason", ""), version=version)
+            # The resource is the product's lifecycle: the product's version is claimed (409 when
+            # missing or stale, after the role check), then the stage is set on its governance row.
+            services.stage_set_claiming_product(user=request.user, product=product, stage=data["stage"],
+                                                reason=data.get("reason", ""), version=version)
         return Response(ProductLifecycleSerializer(self.base_queryset().get(pk=product.pk)).data)
 
     @extend_schema(request=ProductLifecycleWriteSerializer, responses=ProductLifecycleSerializer)

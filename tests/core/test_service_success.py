@@ -105,6 +105,8 @@ SUCCESS_TESTS = {
     "governance.portfolio_entry_save": _PORT + "test_portfolio_entry_save_creates_then_versions",
     "governance.portfolio_decide": _PORT + "test_portfolio_decide_is_kept_on_the_item_and_in_the_activity_log",
     "governance.stage_set": _LIFE + "test_stage_set_moves_the_stage_and_keeps_the_history",
+    "governance.stage_set_claiming_product": "tests/governance/test_lifecycle_stages.py::"
+                                             "test_the_lifecycle_endpoint_reads_and_admins_set_the_stage",
     "governance.lifecycle_evaluate": _LIFE + "test_lifecycle_evaluate_makes_the_proposal",
     "governance.proposal_decide": _LIFE + "test_proposal_decide_accept_moves_the_stage_with_history",
     "governance.statement_save": _STMT + "test_statement_save_keeps_every_revision_and_goes_back_to_draft",
