@@ -284,6 +284,10 @@ def test_a_signed_delivery_over_real_http_to_the_live_server_links_and_merges(li
 def test_the_same_delivery_sent_twice_at_once_is_processed_once(admin, workspace):
     import threading
 
+    from tests.services import on_postgres, require
+
+    require(on_postgres(), "PostgreSQL (two sessions at once; SQLite serialises writers by locking the file)")
+
     from django.db import connection
     from django.test import Client
 
