@@ -232,34 +232,3 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
         raise OutboundFailed("connection failed") from None
     finally:
         connection.close()
-
-
-def outbound_get(url: str, *, headers: dict | None = None, timeout: float, max_bytes: int) -> tuple[int, bytes]:
-    """GET `url` under the same policy as `outbound_post` (vetted and pinned address, no redirect
-    followed): (HTTP status, body). A body longer than `max_bytes` raises OutboundFailed("response
-    too large") rather than being cut. Used for documents an admin points PMHub at (a SAML IdP's
-    metadata URL)."""
-    target = _vet(url, require_resolved=True)
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    if target.port != SCHEMES[target.scheme]:
-        host_header += f":{target.port}"
-    if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
-                                            context=ssl.create_default_context())
-    else:
-        connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
-    try:
-        connection.request("GET", target.path, headers={**(headers or {}), "Host": host_header})
-        response = connection.getresponse()
-        body = response.read(max_bytes + 1)
-        if len(body) > max_bytes:
-            raise OutboundFailed("response too large")
-        return response.status, body
-    except TimeoutError:
-        raise OutboundFailed("timeout") from None
-    except ssl.SSLError:
-        raise OutboundFailed("TLS error") from None
-    except (OSError, http.client.HTTPException):
-        raise OutboundFailed("connection failed") from None
-    finally:
-        connection.close()
