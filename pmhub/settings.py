@@ -47,9 +47,10 @@ INSTALLED_APPS = [
     "reports",
     "governance",
     "integrations",
+    "sso",
 ]
 DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance",
-               "integrations"]
+               "integrations", "sso"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -243,6 +244,11 @@ OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 # Fernet keys that seal secrets at rest (integration URLs and tokens; pmhub/secretbox.py): the first
 # encrypts, all decrypt. Empty: one key derived from SECRET_KEY (fine for development only).
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
+
+# --- Single sign-on (docs/sso.md) ----------------------------------------------------------------
+# Break-glass when a domain requires SSO and the identity provider is down: these addresses, if
+# admins of the workspace that requires SSO, may still sign in with a password (each use is logged).
+SSO_BREAK_GLASS_EMAILS = env.list("SSO_BREAK_GLASS_EMAILS", default=[])
 
 # --- REST API -----------------------------------------------------------------
 # Reverse proxies in front of PMHub: the client address is taken from X-Forwarded-For this many hops

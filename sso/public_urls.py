@@ -1,0 +1,17 @@
+"""Sign-in pages outside any workspace, mounted at /sso/ (pmhub/urls.py), names in the "sso" namespace.
+
+Each protocol serves `<protocol>_login` (start a sign-in with one provider) under
+`<provider_id>/<protocol>/`; IdentityProvider.login_path() relies on that name.
+"""
+
+from django.urls import path
+
+from . import oidc_views, views
+
+app_name = "sso"
+
+urlpatterns = [
+    path("", views.SsoStartView.as_view(), name="start"),
+    path("<int:provider_id>/oidc/login/", oidc_views.oidc_login, name="oidc_login"),
+    path("<int:provider_id>/oidc/callback/", oidc_views.oidc_callback, name="oidc_callback"),
+]
