@@ -14,3 +14,4 @@ class SsoConfig(AppConfig):
 
         password_refusal_register(password_refusal_for)
         sign_in_options_register("sso/_login_option.html")
+        from . import saml_tasks  # noqa: F401  (registers the SAML metadata tasks with the worker)

@@ -50,6 +50,14 @@ class IdentityProvider(models.Model):
     # The identity provider's entity id (from its metadata); our own (SP) entity id is derived
     # from the provider's URL (see docs/sso.md).
     entity_id = models.CharField(max_length=500, blank=True)
+    # Fetched metadata (from metadata_url, by the worker): when it last succeeded, and why the
+    # last attempt failed ("" when it did not). The last good metadata_xml stays in use.
+    metadata_fetched_at = models.DateTimeField(null=True, blank=True)
+    metadata_error = models.CharField(max_length=300, blank=True)
+    # SAML attribute names for the e-mail and the name ("" = the defaults of sso/saml.py, which
+    # cover Okta, Entra ID, Google Workspace and Keycloak); groups use groups_claim above.
+    email_attribute = models.CharField(max_length=200, blank=True)
+    name_attribute = models.CharField(max_length=200, blank=True)
 
     # --- Accounts and roles -------------------------------------------------------------------
     # Role of a just-in-time account, and of anyone whose groups map to no role.

@@ -6,7 +6,7 @@ Each protocol serves `<protocol>_login` (start a sign-in with one provider) unde
 
 from django.urls import path
 
-from . import oidc_views, views
+from . import oidc_views, saml_views, views
 
 app_name = "sso"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("", views.SsoStartView.as_view(), name="start"),
     path("<int:provider_id>/oidc/login/", oidc_views.oidc_login, name="oidc_login"),
     path("<int:provider_id>/oidc/callback/", oidc_views.oidc_callback, name="oidc_callback"),
+    path("<int:provider_id>/saml/login/", saml_views.saml_login, name="saml_login"),
+    path("<int:provider_id>/saml/acs/", saml_views.saml_acs, name="saml_acs"),
+    path("<int:provider_id>/saml/acs/complete/", saml_views.saml_acs_complete, name="saml_acs_complete"),
+    path("<int:provider_id>/saml/metadata/", saml_views.saml_metadata, name="saml_metadata"),
 ]

@@ -110,7 +110,6 @@ class IdpMetadata:
     entity_id: str
     sso_redirect_url: str
     certificates: tuple[str, ...]  # base64 DER, as in the metadata
-    valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,8 @@ def idp_metadata_read(xml: str) -> IdpMetadata:
         raise SamlMetadataInvalid("the metadata is empty")
     if len(xml.encode()) > MAX_METADATA_BYTES:
         raise SamlMetadataInvalid("the metadata is larger than 1 MB")
-    from saml2.mdstore import InMemoryMetaData
     from saml2.attribute_converter import ac_factory
+    from saml2.mdstore import InMemoryMetaData
 
     store = InMemoryMetaData(ac_factory(), xml)
     try:
@@ -172,24 +171,7 @@ def idp_metadata_read(xml: str) -> IdpMetadata:
         "".join(cert.split()) for _, cert in store.certs(entity_id, "idpsso", "signing")))
     if not certificates:
         raise SamlMetadataInvalid("the metadata has no signing certificate")
-    return IdpMetadata(entity_id=entity_id, sso_redirect_url=redirect[0], certificates=certificates,
-                       valid_until=_valid_until(xml))
-
-
-def _valid_until(xml: str) -> datetime | None:
-    from saml2 import md
-
-    try:
-        root = md.entity_descriptor_from_string(xml) or md.entities_descriptor_from_string(xml)
-    except Exception:
-        return None
-    value = getattr(root, "valid_until", None)
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return IdpMetadata(entity_id=entity_id, sso_redirect_url=redirect[0], certificates=certificates)
 
 
 # --- our configuration and metadata -------------------------------------------------------------
@@ -226,6 +208,7 @@ def sp_metadata_xml(sp: SamlSp) -> str:
     conf = _config(SamlSp(entity_id=sp.entity_id, acs_url=sp.acs_url, idp_metadata_xml=""))
     descriptor = entity_descriptor(conf)
     descriptor.spsso_descriptor.want_assertions_signed = "true"
+    descriptor.extensions = None  # pysaml2 lists every algorithm it knows, MD5 included: say nothing
     return str(descriptor)
 
 

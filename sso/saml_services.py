@@ -118,3 +118,44 @@ def saml_assertion_claim(*, provider_id: int, assertion_id: str, expires_at: dat
     get one True between them."""
     seconds = (expires_at - datetime.now(UTC)).total_seconds() + CLOCK_SKEW_SECONDS
     return cache.add(f"sso:saml:seen:{provider_id}:{assertion_id}", 1, timeout=max(int(seconds), 1) + 1)
+
+
+def saml_providers_with_metadata_url() -> list[int]:
+    return list(IdentityProvider.objects.filter(protocol=IdentityProvider.Protocol.SAML, enabled=True)
+                .exclude(metadata_url="").values_list("pk", flat=True))
+
+
+def saml_provider_clean(clean: dict, *, instance: IdentityProvider | None) -> dict:
+    """The SAML part of a provider's validation (sso.services._provider_clean calls it): metadata
+    as XML or a URL (or both: the XML is used until the URL's copy arrives). Pasted XML is checked
+    now and gives the IdP's entity id; a URL is fetched by the worker after the save."""
+    from django.core.exceptions import ValidationError
+
+    xml = clean.get("metadata_xml", instance.metadata_xml if instance else "") or ""
+    url = clean.get("metadata_url", instance.metadata_url if instance else "") or ""
+    if not xml.strip() and not url.strip():
+        raise ValidationError({"metadata_url": "A SAML provider needs its metadata: a URL or the XML."})
+    if "metadata_xml" in clean and xml.strip():
+        try:
+            metadata = idp_metadata_read(xml)
+        except SamlMetadataInvalid as exc:
+            raise ValidationError({"metadata_xml": f"This metadata cannot be used: {exc.reason}."}) from None
+        clean["metadata_xml"] = xml.strip()
+        clean["entity_id"] = metadata.entity_id
+    elif "metadata_xml" in clean:
+        clean["metadata_xml"] = ""
+    for key in ("email_attribute", "name_attribute"):
+        if key in clean:
+            clean[key] = (clean[key] or "").strip()
+    return clean
+
+
+def saml_provider_saved(provider: IdentityProvider, *, url_changed: bool) -> None:
+    """After a provider is saved: fetch its metadata URL in the worker, after the commit."""
+    if provider.protocol != IdentityProvider.Protocol.SAML or not provider.metadata_url or not url_changed:
+        return
+    from pmhub.celery import queue_or_leave
+
+    from .saml_tasks import saml_metadata_refresh
+
+    transaction.on_commit(lambda: queue_or_leave(saml_metadata_refresh, provider.pk))

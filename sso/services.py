@@ -25,6 +25,7 @@ from pmhub.services import activity_record
 from pmhub.utils import version_claim
 
 from .models import MAX_GROUP_NAME, MAX_GROUP_ROLES, IdentityProvider, SsoDomain, SsoIdentity
+from .saml_services import saml_provider_saved
 
 log = logging.getLogger("pmhub.sso")
 
@@ -269,7 +270,8 @@ def password_refusal_for(user) -> str | None:
 # --- configuration: providers -------------------------------------------------------------------
 
 PROVIDER_FIELDS = ["name", "protocol", "enabled", "issuer", "client_id", "scopes", "groups_claim",
-                   "metadata_url", "metadata_xml", "entity_id", "default_role", "group_roles", "jit_enabled"]
+                   "metadata_url", "metadata_xml", "entity_id", "default_role", "group_roles", "jit_enabled",
+                   "email_attribute", "name_attribute"]
 
 
 def _provider_clean(data: dict, *, instance: IdentityProvider | None = None) -> dict:
@@ -293,6 +295,10 @@ def _provider_clean(data: dict, *, instance: IdentityProvider | None = None) -> 
             raise ValidationError({"issuer": "An OpenID Connect provider needs its issuer URL."})
         if not client_id:
             raise ValidationError({"client_id": "An OpenID Connect provider needs a client id."})
+    if protocol == IdentityProvider.Protocol.SAML:  # metadata checks and the IdP's entity id
+        from .saml_services import saml_provider_clean
+
+        clean = saml_provider_clean(clean, instance=instance)
     return clean
 
 
@@ -306,6 +312,7 @@ def provider_create(*, user, workspace_id: int, data: dict, client_secret: str =
         provider.client_secret_sealed = seal(client_secret)
     provider.full_clean(exclude=["client_secret_sealed"])
     provider.save()
+    saml_provider_saved(provider, url_changed=True)
     activity_record(workspace_id=workspace_id, actor=user, verb="added identity provider", target=provider)
     return provider
 
@@ -318,6 +325,7 @@ def provider_update(*, user, provider: IdentityProvider, data: dict, expected_ve
     require_role(user=user, workspace_id=provider.workspace_id, role=Role.ADMIN)
     version_claim(instance=provider, expected_version=expected_version)
     clean = _provider_clean(data, instance=provider)
+    url_changed = clean.get("metadata_url", provider.metadata_url) != provider.metadata_url
     for key, value in clean.items():
         setattr(provider, key, value)
     if client_secret:
@@ -325,6 +333,7 @@ def provider_update(*, user, provider: IdentityProvider, data: dict, expected_ve
     provider.updated_at = timezone.now()
     provider.full_clean(exclude=["client_secret_sealed"])
     provider.save()
+    saml_provider_saved(provider, url_changed=url_changed)
     activity_record(workspace_id=provider.workspace_id, actor=user, verb="changed identity provider", target=provider)
     return provider
 

@@ -76,6 +76,8 @@ class TestIdp:
             }},
             "allow_unknown_attributes": True,
             "delete_tmpfiles": True,
+            "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
         })
         return conf
 
