@@ -156,10 +156,11 @@ def idp_metadata_read(xml: str) -> IdpMetadata:
     except Exception as exc:  # pysaml2 raises bare Exceptions, XML and schema errors alike
         logger.info("sso.saml metadata unreadable: %s", exc.__class__.__name__)
         raise SamlMetadataInvalid("the metadata is not SAML 2.0 metadata XML") from None
+    if not list(store.items()):
+        raise SamlMetadataInvalid("the metadata is not SAML 2.0 metadata XML (or its validUntil date has passed)")
     idps = [eid for eid, ent in store.items() if "idpsso_descriptor" in ent]
     if not idps:
-        raise SamlMetadataInvalid("the metadata describes no identity provider"
-                                  " (or its validUntil date has passed)")
+        raise SamlMetadataInvalid("the metadata describes no identity provider")
     if len(idps) > 1:
         raise SamlMetadataInvalid("the metadata describes several identity providers; give one")
     entity_id = idps[0]
