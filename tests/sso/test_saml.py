@@ -21,19 +21,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def idp(tmp_path):
+def saml_idp(tmp_path):
     return TestIdp(tmp_path)
 
 
 @pytest.fixture
-def provider(workspace, idp, client):
+def provider(workspace, saml_idp, client):
     SsoDomainFactory(workspace=workspace, domain="acme.test")
     provider = IdentityProvider.objects.create(
-        workspace=workspace, name="Okta", protocol=IdentityProvider.Protocol.SAML, metadata_xml=idp.metadata_xml(),
-        entity_id=idp.entity_id, default_role=Role.VIEWER,
+        workspace=workspace, name="Okta", protocol=IdentityProvider.Protocol.SAML, metadata_xml=saml_idp.metadata_xml(),
+        entity_id=saml_idp.entity_id, default_role=Role.VIEWER,
         group_roles=[{"group": "pmhub-editors", "role": Role.EDITOR}, {"group": "pmhub-admins", "role": Role.ADMIN}])
     # The IdP is given our SP metadata, from our metadata URL, as an administrator would.
-    idp.trust(client.get(reverse("sso:saml_metadata", args=[provider.pk])).content.decode())
+    saml_idp.trust(client.get(reverse("sso:saml_metadata", args=[provider.pk])).content.decode())
     return provider
 
 
@@ -72,9 +72,9 @@ def refused(response, code, caplog):
 
 # --- sign-in ------------------------------------------------------------------------------------
 
-def test_sign_in_creates_the_account_and_maps_groups_to_a_role(client, provider, idp, caplog):
+def test_sign_in_creates_the_account_and_maps_groups_to_a_role(client, provider, saml_idp, caplog):
     url = start(client, provider, next_path="/notifications/")
-    answer, _ = idp.answer(url, email="Ada@Acme.test", name="Ada Lovelace", groups=["everyone", "pmhub-editors"])
+    answer, _ = saml_idp.answer(url, email="Ada@Acme.test", name="Ada Lovelace", groups=["everyone", "pmhub-editors"])
 
     with caplog.at_level(logging.INFO, logger="pmhub.sso"):
         response = post_answer(client, provider, answer)
@@ -89,26 +89,26 @@ def test_sign_in_creates_the_account_and_maps_groups_to_a_role(client, provider,
     assert f"sso.saml.signed_in provider={provider.pk} user={user.pk}" in caplog.text
 
 
-def test_role_follows_the_groups_at_every_sign_in(client, provider, idp):
-    answer, _ = idp.answer(start(client, provider), groups=["pmhub-editors"])
+def test_role_follows_the_groups_at_every_sign_in(client, provider, saml_idp):
+    answer, _ = saml_idp.answer(start(client, provider), groups=["pmhub-editors"])
     post_answer(client, provider, answer)
     client.logout()
-    answer, _ = idp.answer(start(client, provider), groups=[])
+    answer, _ = saml_idp.answer(start(client, provider), groups=[])
     post_answer(client, provider, answer)
 
     user = User.objects.get(email="ada@acme.test")
     assert Membership.objects.get(user=user, workspace=provider.workspace).role == Role.VIEWER  # the default
 
 
-def test_a_response_signed_only_as_a_whole_is_accepted(client, provider, idp):
+def test_a_response_signed_only_as_a_whole_is_accepted(client, provider, saml_idp):
     """Keycloak's default: the Response signed, the assertion inside it not."""
-    answer, _ = idp.answer(start(client, provider), sign_response=True, sign_assertion=False)
+    answer, _ = saml_idp.answer(start(client, provider), sign_response=True, sign_assertion=False)
     assert post_answer(client, provider, answer).status_code == 302
     assert signed_in_user(client).email == "ada@acme.test"
 
 
-def test_entra_id_claim_names_are_read_by_default(client, provider, idp):
-    answer, _ = idp.answer(start(client, provider), attributes={
+def test_entra_id_claim_names_are_read_by_default(client, provider, saml_idp):
+    answer, _ = saml_idp.answer(start(client, provider), attributes={
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": ["grace@acme.test"],
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname": ["Grace"],
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname": ["Hopper"],
@@ -120,10 +120,10 @@ def test_entra_id_claim_names_are_read_by_default(client, provider, idp):
     assert Membership.objects.get(user=user).role == Role.ADMIN
 
 
-def test_configured_attribute_names_come_first(client, provider, idp):
+def test_configured_attribute_names_come_first(client, provider, saml_idp):
     provider.email_attribute, provider.name_attribute, provider.groups_claim = "workMail", "cn", "teams"
     provider.save()
-    answer, _ = idp.answer(start(client, provider), attributes={
+    answer, _ = saml_idp.answer(start(client, provider), attributes={
         "email": ["private@elsewhere.test"], "workMail": ["linus@acme.test"], "cn": ["Linus"],
         "teams": ["pmhub-editors"]})
     post_answer(client, provider, answer)
@@ -134,8 +134,8 @@ def test_configured_attribute_names_come_first(client, provider, idp):
 
 # --- refusals -----------------------------------------------------------------------------------
 
-def test_unsigned_response_is_refused(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider), sign_assertion=False, sign_response=False)
+def test_unsigned_response_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider), sign_assertion=False, sign_response=False)
     response = post_answer(client, provider, answer)
 
     assert refused(response, "unsigned", caplog)
@@ -156,10 +156,10 @@ def test_response_signed_with_another_key_is_refused(client, provider, tmp_path,
     assert not User.objects.filter(email="ada@acme.test").exists()
 
 
-def test_tampered_assertion_is_refused(client, provider, idp, caplog):
+def test_tampered_assertion_is_refused(client, provider, saml_idp, caplog):
     import base64
 
-    answer, _ = idp.answer(start(client, provider), email="ada@acme.test")
+    answer, _ = saml_idp.answer(start(client, provider), email="ada@acme.test")
     forged = base64.b64encode(base64.b64decode(answer).replace(b"ada@acme.test", b"eve@acme.test")).decode()
     response = post_answer(client, provider, forged)
 
@@ -167,21 +167,21 @@ def test_tampered_assertion_is_refused(client, provider, idp, caplog):
     assert not User.objects.filter(email__in=["ada@acme.test", "eve@acme.test"]).exists()
 
 
-def test_answer_for_another_audience_is_refused(client, provider, idp, caplog):
+def test_answer_for_another_audience_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
-    answer, _ = idp.answer(url, audience="https://other-app.example.test/saml")
+    answer, _ = saml_idp.answer(url, audience="https://other-app.example.test/saml")
     response = post_answer(client, provider, answer)
 
     assert refused(response, "wrong_audience", caplog)
     assert not User.objects.filter(email="ada@acme.test").exists()
 
 
-def test_answer_for_another_pmhub_provider_is_refused(client, provider, idp, workspace, caplog):
+def test_answer_for_another_pmhub_provider_is_refused(client, provider, saml_idp, workspace, caplog):
     """Two providers on one IdP: each has its own entity id, so neither accepts the other's answers."""
     other = IdentityProvider.objects.create(workspace=workspace, name="Okta 2", protocol="saml",
-                                            metadata_xml=provider.metadata_xml, entity_id=idp.entity_id)
+                                            metadata_xml=provider.metadata_xml, entity_id=saml_idp.entity_id)
     url = start(client, provider)
-    answer, _ = idp.answer(url, audience=settings_entity_id(other))
+    answer, _ = saml_idp.answer(url, audience=settings_entity_id(other))
     response = post_answer(client, provider, answer)
 
     assert refused(response, "wrong_audience", caplog)
@@ -193,63 +193,63 @@ def settings_entity_id(provider):
     return saml_entity_id(provider)
 
 
-def test_expired_answer_is_refused(client, provider, idp, caplog):
+def test_expired_answer_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
-        answer, _ = idp.answer(url)  # valid 5 minutes from then: expired 5 minutes ago
+        answer, _ = saml_idp.answer(url)  # valid 5 minutes from then: expired 5 minutes ago
     response = post_answer(client, provider, answer)
 
     assert refused(response, "expired", caplog)
     assert "expired" in response.content.decode()
 
 
-def test_answer_from_a_clock_ahead_is_refused_beyond_the_skew(client, provider, idp, caplog):
+def test_answer_from_a_clock_ahead_is_refused_beyond_the_skew(client, provider, saml_idp, caplog):
     url = start(client, provider)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)):
-        answer, _ = idp.answer(url)
+        answer, _ = saml_idp.answer(url)
     response = post_answer(client, provider, answer)
 
     assert refused(response, "not_yet_valid", caplog)
 
 
-def test_answer_from_a_clock_ahead_within_the_skew_is_accepted(client, provider, idp):
+def test_answer_from_a_clock_ahead_within_the_skew_is_accepted(client, provider, saml_idp):
     url = start(client, provider)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)):
-        answer, _ = idp.answer(url)
+        answer, _ = saml_idp.answer(url)
     assert post_answer(client, provider, answer).status_code == 302
     assert signed_in_user(client).is_authenticated
 
 
-def test_answer_to_another_request_is_refused(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider), in_response_to="id-of-a-request-we-never-made")
+def test_answer_to_another_request_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider), in_response_to="id-of-a-request-we-never-made")
     response = post_answer(client, provider, answer)
 
     assert refused(response, "unsolicited", caplog)
 
 
-def test_answer_to_a_request_of_another_browser_is_refused(client, provider, idp, caplog):
+def test_answer_to_a_request_of_another_browser_is_refused(client, provider, saml_idp, caplog):
     """Login CSRF: an attacker's own valid answer, posted from the victim's browser."""
     from django.test import Client
 
     attacker = Client()
-    answer, _ = idp.answer(start(attacker, provider))
+    answer, _ = saml_idp.answer(start(attacker, provider))
     response = post_answer(client, provider, answer)
 
     assert refused(response, "unsolicited", caplog)
     assert not signed_in_user(client).is_authenticated
 
 
-def test_answer_after_the_request_expired_is_refused(client, provider, idp, caplog):
+def test_answer_after_the_request_expired_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11), tick=True):
-        answer, _ = idp.answer(url)
+        answer, _ = saml_idp.answer(url)
         response = post_answer(client, provider, answer)
 
     assert refused(response, "unsolicited", caplog)
 
 
-def test_answer_posted_again_after_sign_out_is_refused(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider))
+def test_answer_posted_again_after_sign_out_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider))
     assert post_answer(client, provider, answer).status_code == 302
     client.logout()  # a fresh session: the request it answered is gone with the old one
 
@@ -259,8 +259,8 @@ def test_answer_posted_again_after_sign_out_is_refused(client, provider, idp, ca
     assert not signed_in_user(client).is_authenticated
 
 
-def test_replayed_answer_in_the_same_session_is_refused_by_the_replay_store(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider))
+def test_replayed_answer_in_the_same_session_is_refused_by_the_replay_store(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider))
     assert post_answer(client, provider, answer).status_code == 302
 
     response = post_answer(client, provider, answer)  # the request id is still outstanding here
@@ -269,16 +269,16 @@ def test_replayed_answer_in_the_same_session_is_refused_by_the_replay_store(clie
     assert "already used" in response.content.decode()
 
 
-def test_address_of_an_unverified_domain_is_refused(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider), email="mallory@globex.test")
+def test_address_of_an_unverified_domain_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider), email="mallory@globex.test")
     response = post_answer(client, provider, answer)
 
     assert refused(response, "domain_not_verified", caplog)
     assert not User.objects.filter(email="mallory@globex.test").exists()
 
 
-def test_answer_without_an_email_is_refused(client, provider, idp, caplog):
-    answer, _ = idp.answer(start(client, provider), attributes={"displayName": ["Nobody"]})
+def test_answer_without_an_email_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider), attributes={"displayName": ["Nobody"]})
     response = post_answer(client, provider, answer)
 
     assert refused(response, "no_email", caplog)
@@ -298,9 +298,9 @@ def test_acs_without_a_response_is_a_page_not_an_error(client, provider):
     assert "start from PMHub" in response.content.decode()
 
 
-def test_disabled_provider_refuses_to_start_and_to_finish(client, provider, idp, caplog):
+def test_disabled_provider_refuses_to_start_and_to_finish(client, provider, saml_idp, caplog):
     url = start(client, provider)
-    answer, _ = idp.answer(url)
+    answer, _ = saml_idp.answer(url)
     IdentityProvider.objects.filter(pk=provider.pk).update(enabled=False)
 
     assert client.get(reverse("sso:saml_login", args=[provider.pk])).status_code == 404

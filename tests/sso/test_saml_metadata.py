@@ -49,14 +49,14 @@ class MetadataServer:
 
 
 @pytest.fixture
-def idp(tmp_path):
+def saml_idp(tmp_path):
     return TestIdp(tmp_path)
 
 
 @pytest.fixture
-def metadata_server(idp, settings):
+def metadata_server(saml_idp, settings):
     settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
-    server = MetadataServer(idp.metadata_xml().encode())
+    server = MetadataServer(saml_idp.metadata_xml().encode())
     yield server
     server.close()
 
@@ -67,11 +67,11 @@ def saml_data(**extra):
 
 # --- reading metadata ---------------------------------------------------------------------------
 
-def test_metadata_gives_the_entity_id_the_sso_address_and_the_certificate(idp):
-    metadata = idp_metadata_read(idp.metadata_xml())
+def test_metadata_gives_the_entity_id_the_sso_address_and_the_certificate(saml_idp):
+    metadata = idp_metadata_read(saml_idp.metadata_xml())
 
     assert (metadata.entity_id, metadata.sso_redirect_url) == (IDP_ENTITY_ID, IDP_SSO_URL)
-    pem = idp.cert_file.read_text()
+    pem = saml_idp.cert_file.read_text()
     assert metadata.certificates[0] == "".join(pem.splitlines()[1:-1])
 
 
@@ -90,8 +90,8 @@ def test_unusable_metadata_is_refused_with_a_reason(xml, reason):
     assert reason in refused.value.reason
 
 
-def test_metadata_without_a_signing_certificate_is_refused(idp):
-    xml = idp.metadata_xml()
+def test_metadata_without_a_signing_certificate_is_refused(saml_idp):
+    xml = saml_idp.metadata_xml()
     start, end = xml.index("<ns0:KeyDescriptor"), xml.index("</ns0:KeyDescriptor>") + len("</ns0:KeyDescriptor>")
     with pytest.raises(SamlMetadataInvalid, match="no signing certificate"):
         idp_metadata_read(xml[:start] + xml[end:])
@@ -99,9 +99,9 @@ def test_metadata_without_a_signing_certificate_is_refused(idp):
 
 # --- saving a provider --------------------------------------------------------------------------
 
-def test_pasted_metadata_is_checked_and_gives_the_idp_entity_id(admin, workspace, idp):
+def test_pasted_metadata_is_checked_and_gives_the_idp_entity_id(admin, workspace, saml_idp):
     provider = services.provider_create(user=admin, workspace_id=workspace.pk,
-                                        data=saml_data(metadata_xml=idp.metadata_xml()))
+                                        data=saml_data(metadata_xml=saml_idp.metadata_xml()))
 
     provider.refresh_from_db()
     assert provider.protocol == "saml" and provider.entity_id == IDP_ENTITY_ID
