@@ -15,7 +15,8 @@ urlpatterns = [
     path("<int:provider_id>/oidc/login/", oidc_views.oidc_login, name="oidc_login"),
     path("<int:provider_id>/oidc/callback/", oidc_views.oidc_callback, name="oidc_callback"),
     path("<int:provider_id>/saml/login/", saml_views.saml_login, name="saml_login"),
-    path("<int:provider_id>/saml/acs/", saml_views.saml_acs, name="saml_acs"),
+    # SAML's callback is its assertion consumer service (ACS), the URL an owner gives the IdP.
+    path("<int:provider_id>/saml/acs/", saml_views.saml_acs, name="saml_callback"),
     path("<int:provider_id>/saml/acs/complete/", saml_views.saml_acs_complete, name="saml_acs_complete"),
     path("<int:provider_id>/saml/metadata/", saml_views.saml_metadata, name="saml_metadata"),
 ]

@@ -45,7 +45,7 @@ def saml_entity_id(provider: IdentityProvider) -> str:
 
 
 def saml_acs_url(provider: IdentityProvider) -> str:
-    return settings.SITE_URL + reverse("sso:saml_acs", args=[provider.pk])
+    return settings.SITE_URL + reverse("sso:saml_callback", args=[provider.pk])
 
 
 def _names(configured: str, defaults: tuple[str, ...]) -> tuple[str, ...]:

@@ -49,7 +49,7 @@ def start(client, provider, next_path=""):
 def post_answer(client, provider, saml_response):
     """The browser posts the IdP's answer to our ACS (cross-site: our page re-posts it from our own
     site), then that page's form is submitted. Returns the last response."""
-    page = client.post(reverse("sso:saml_acs", args=[provider.pk]), {"SAMLResponse": saml_response})
+    page = client.post(reverse("sso:saml_callback", args=[provider.pk]), {"SAMLResponse": saml_response})
     assert page.status_code == 200
     html = page.content.decode()
     action = re.search(r'<form method="post" action="([^"]+)" data-saml-autopost>', html).group(1)
@@ -293,7 +293,7 @@ def test_garbage_is_refused_with_a_page(client, provider, caplog):
 
 
 def test_acs_without_a_response_is_a_page_not_an_error(client, provider):
-    response = client.get(reverse("sso:saml_acs", args=[provider.pk]))
+    response = client.get(reverse("sso:saml_callback", args=[provider.pk]))
     assert response.status_code == 400
     assert "start from PMHub" in response.content.decode()
 
