@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -136,6 +137,7 @@ def saml_acs_complete(request, provider_id: int):
     # the replay store above is what makes each answer single-use.
     next_path = (outstanding.get(answer.in_response_to) or {}).get("next", "")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Signed in with {provider.name}.")
     log.info("sso.saml.signed_in provider=%s user=%s", provider.pk, user.pk)
     return redirect(next_path or "home")
 

@@ -36,6 +36,10 @@ EXEMPT: dict[str, str] = {
     "password_reset_confirm": "needs a one-time token from an e-mail; the form is the same as password_change",
     "invitation_accept": "needs a one-time invitation key from an e-mail",
     "signup_confirm": "needs a signed one-time token from the sign-up e-mail",
+    "sso:saml_login": "redirects to the SAML identity provider (tests/sso/test_saml.py follows it)",
+    "sso:saml_callback": "the SAML ACS: receives the identity provider's POST (tests/sso/test_saml.py)",
+    "sso:saml_acs_complete": "the SAML ACS's second step, POST only (tests/sso/test_saml.py)",
+    "sso:saml_metadata": "SAML SP metadata XML, not a page (tests/sso/test_saml.py reads it)",
     "reports:unsubscribe": "needs a signed token from an e-mail (tests/reports cover the page)",
     "roadmaps:product_restore": "only for a deleted product; the demo has none on purpose",
     "metrics_upload": "preview of a staged CSV upload (state between upload and confirm); "

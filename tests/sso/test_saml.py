@@ -80,6 +80,7 @@ def test_sign_in_creates_the_account_and_maps_groups_to_a_role(client, provider,
         response = post_answer(client, provider, answer)
 
     assert response.status_code == 302 and response["Location"] == "/notifications/"
+    assert "Signed in with Okta." in client.get(response["Location"]).content.decode()
     user = User.objects.get(email="ada@acme.test")
     assert user.name == "Ada Lovelace"
     assert signed_in_user(client) == user
