@@ -150,9 +150,10 @@ def saml_provider_clean(clean: dict, *, instance: IdentityProvider | None) -> di
     return clean
 
 
-def saml_provider_saved(provider: IdentityProvider, *, url_changed: bool) -> None:
-    """After a provider is saved: fetch its metadata URL in the worker, after the commit."""
-    if provider.protocol != IdentityProvider.Protocol.SAML or not provider.metadata_url or not url_changed:
+def saml_provider_saved(provider: IdentityProvider) -> None:
+    """After a provider is saved: fetch its metadata URL in the worker, after the commit (so saving
+    is also how an owner re-fetches it at once)."""
+    if provider.protocol != IdentityProvider.Protocol.SAML or not provider.metadata_url:
         return
     from pmhub.celery import queue_or_leave
 

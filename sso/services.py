@@ -312,7 +312,7 @@ def provider_create(*, user, workspace_id: int, data: dict, client_secret: str =
         provider.client_secret_sealed = seal(client_secret)
     provider.full_clean(exclude=["client_secret_sealed"])
     provider.save()
-    saml_provider_saved(provider, url_changed=True)
+    saml_provider_saved(provider)
     activity_record(workspace_id=workspace_id, actor=user, verb="added identity provider", target=provider)
     return provider
 
@@ -325,7 +325,6 @@ def provider_update(*, user, provider: IdentityProvider, data: dict, expected_ve
     require_role(user=user, workspace_id=provider.workspace_id, role=Role.ADMIN)
     version_claim(instance=provider, expected_version=expected_version)
     clean = _provider_clean(data, instance=provider)
-    url_changed = clean.get("metadata_url", provider.metadata_url) != provider.metadata_url
     for key, value in clean.items():
         setattr(provider, key, value)
     if client_secret:
@@ -333,7 +332,7 @@ def provider_update(*, user, provider: IdentityProvider, data: dict, expected_ve
     provider.updated_at = timezone.now()
     provider.full_clean(exclude=["client_secret_sealed"])
     provider.save()
-    saml_provider_saved(provider, url_changed=url_changed)
+    saml_provider_saved(provider)
     activity_record(workspace_id=provider.workspace_id, actor=user, verb="changed identity provider", target=provider)
     return provider
 
