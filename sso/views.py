@@ -3,11 +3,9 @@ workspace settings of identity providers and sign-in domains (workspace admins).
 
 import logging
 
-from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.views import View
 
@@ -18,7 +16,6 @@ from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
 from .forms import DomainForm, ProviderForm, SsoEmailForm, group_roles_text
-from .models import IdentityProvider
 
 log = logging.getLogger("pmhub.sso")
 
@@ -45,7 +42,7 @@ class SsoStartView(View):
         if not form.is_valid():
             return self._render(form, status=400)
         email = form.cleaned_data["email"]
-        providers = services.providers_for_email(email)
+        providers = [p for p in services.providers_for_email(email) if p.login_path()]
         if not providers:
             log.info("sso.refused reason=unknown_domain")
             form.add_error("email", services.SignInRefused.MESSAGES["unknown_domain"])
@@ -65,14 +62,6 @@ def _with_next(path: str, next_path: str) -> str:
 
 PROVIDER_DATA = ["name", "protocol", "enabled", "issuer", "client_id", "scopes", "groups_claim", "metadata_url",
                  "metadata_xml", "entity_id", "default_role", "group_roles", "jit_enabled"]
-
-
-def callback_url(provider: IdentityProvider) -> str:
-    """The redirect URI an owner registers at the identity provider (one per provider)."""
-    try:
-        return django_settings.SITE_URL + reverse(f"sso:{provider.protocol}_callback", args=[provider.pk])
-    except NoReverseMatch:
-        return ""
 
 
 class ProvidersView(WorkspacePageMixin, View):
@@ -118,7 +107,7 @@ class ProviderView(WorkspacePageMixin, View):
 
     def _render(self, provider, form, status=200):
         return render(self.request, "sso/provider.html", self.get_context_data(
-            provider=provider, object=provider, form=form, callback_url=callback_url(provider),
+            provider=provider, object=provider, form=form, callback_url=provider.callback_url(),
             identities=selectors.identities_of(provider=provider)), status=status)
 
     def get(self, request, ws, provider_id):
