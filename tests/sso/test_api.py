@@ -2,9 +2,10 @@
 
 import pytest
 
+from pmhub.models import Role
 from pmhub.secretbox import unseal
 from sso.models import IdentityProvider, SsoDomain
-from tests.factories import make_token
+from tests.factories import MembershipFactory, UserFactory, make_token
 
 from .factories import IdentityProviderFactory, SsoDomainFactory
 
@@ -86,3 +87,51 @@ def test_admin_claims_verifies_and_requires_a_domain(admin, workspace, settings)
                          format="json")
     assert response.status_code == 200 and response.json()["require_sso"] is True
     assert SsoDomain.objects.get(pk=body["id"]).require_sso
+
+
+ROUTES = [("sso-provider", "/api/v1/sso/providers/{}/", IdentityProviderFactory),
+          ("sso-domain", "/api/v1/sso/domains/{}/", SsoDomainFactory)]
+
+
+def _snapshot(model, pk):
+    from django.forms.models import model_to_dict
+
+    row = model.objects.filter(pk=pk).first()
+    return None if row is None else model_to_dict(row)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("basename", "url", "factory"), ROUTES)
+def test_api_tenancy_outsider_gets_404_on_every_method_and_nothing_changes(basename, url, factory, workspace,
+                                                                           other_workspace):
+    obj = factory(workspace=workspace, **({"verified_at": None} if basename == "sso-domain" else {}))
+    outsider = UserFactory()
+    MembershipFactory(user=outsider, workspace=other_workspace, role=Role.ADMIN)
+    api = _api(outsider, other_workspace)
+    before = _snapshot(type(obj), obj.pk)
+    target = url.format(obj.pk)
+    for method in ("get", "put", "patch", "delete"):
+        assert getattr(api, method)(target, {"name": "Pwned", "require_sso": True}, format="json").status_code == 404
+    if basename == "sso-domain":
+        assert api.post(target + "verify/").status_code == 404
+    assert _snapshot(type(obj), obj.pk) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("basename", "url", "factory"), ROUTES)
+@pytest.mark.parametrize("role", [10, 20])
+def test_api_tenancy_viewer_and_editor_get_403_on_every_method_and_nothing_changes(basename, url, factory, role,
+                                                                                   workspace, admin):
+    obj = factory(workspace=workspace, **({"verified_at": None} if basename == "sso-domain" else {}))
+    member = UserFactory()
+    MembershipFactory(user=member, workspace=workspace, role=role)
+    api = _api(member, workspace)
+    before = _snapshot(type(obj), obj.pk)
+    target = url.format(obj.pk)
+    for method in ("get", "put", "patch", "delete"):
+        response = getattr(api, method)(target, {"name": "Pwned", "require_sso": True, "version": 1}, format="json")
+        assert response.status_code == 403
+    if basename == "sso-domain":
+        assert api.post(target + "verify/").status_code == 403
+    assert _snapshot(type(obj), obj.pk) == before
+    assert _api(admin, workspace).get(target).status_code == 200  # the twin: the admin sees it
