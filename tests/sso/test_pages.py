@@ -50,7 +50,7 @@ def test_provider_form_refusals_keep_what_was_typed(client, admin, workspace):
 
 
 @pytest.mark.django_db
-def test_admin_edits_keeps_the_secret_when_left_empty_and_a_stale_version_is_a_409(client, admin, workspace):
+def test_admin_edits_a_provider_keeping_the_secret_when_left_empty_then_deletes_it(client, admin, workspace):
     provider = IdentityProviderFactory(workspace=workspace, name="Okta", issuer="https://acme.okta.com")
     sealed = provider.client_secret_sealed
     _login(client, admin)
