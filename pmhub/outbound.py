@@ -277,3 +277,21 @@ def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, 
         raise OutboundFailed("connection failed") from None
     finally:
         connection.close()
+
+
+def outbound_host_listed(url: str) -> bool:
+    """Whether the URL's host is one the operator allowed in OUTBOUND_ALLOWED_HOSTS (by name, or an
+    IP literal inside a listed network). Features that require https:// from the internet accept
+    http:// from such an internal host (an identity provider on the intranet, the tests' loopback)."""
+    try:
+        host = (urlsplit((url or "").strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    names, networks = _allowed_entries()
+    if host in names:
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in net for net in networks if net.version == ip.version)

@@ -24,6 +24,7 @@ workspace_patterns = [
     path("", include("reports.urls")),
     path("", include("governance.urls")),
     path("", include("integrations.urls")),
+    path("", include("sso.urls")),
 ]
 
 urlpatterns = [

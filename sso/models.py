@@ -81,10 +81,23 @@ class IdentityProvider(models.Model):
 
     def login_path(self) -> str:
         """Where "Continue with SSO" sends a person for this provider: each protocol serves a URL
-        named `sso:<protocol>_login` taking the provider's id (sso/public_urls.py)."""
-        from django.urls import reverse
+        named `sso:<protocol>_login` taking the provider's id (sso/public_urls.py); "" when none does."""
+        from django.urls import NoReverseMatch, reverse
 
-        return reverse(f"sso:{self.protocol}_login", args=[self.pk])
+        try:
+            return reverse(f"sso:{self.protocol}_login", args=[self.pk])
+        except NoReverseMatch:
+            return ""
+
+    def callback_url(self) -> str:
+        """The absolute redirect URI an owner registers at the provider (`sso:<protocol>_callback`);
+        "" when the protocol serves no such URL."""
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            return settings.SITE_URL + reverse(f"sso:{self.protocol}_callback", args=[self.pk])
+        except NoReverseMatch:
+            return ""
 
 
 class SsoDomain(models.Model):

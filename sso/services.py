@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from pmhub.access import forget_roles, require_role
 from pmhub.models import Membership, Role
-from pmhub.outbound import OutboundRefused, outbound_check_url
+from pmhub.outbound import OutboundRefused, outbound_check_url, outbound_host_listed
 from pmhub.secretbox import seal
 from pmhub.services import activity_record
 from pmhub.utils import version_claim
@@ -284,18 +284,24 @@ def _provider_clean(data: dict, *, instance: IdentityProvider | None = None) -> 
     for field in ("issuer", "metadata_url"):
         url = clean.get(field)
         if url:
+            if not url.lower().startswith("https://") and not outbound_host_listed(url):
+                raise ValidationError({field: "Use an https:// address."})
             try:
                 outbound_check_url(url)
             except OutboundRefused as exc:
                 raise ValidationError({field: f"This address cannot be used ({exc.reason})."}) from None
+
+    def current(field):
+        return clean.get(field, getattr(instance, field) if instance else "")
+
     if protocol == IdentityProvider.Protocol.OIDC:
-        issuer = clean.get("issuer", instance.issuer if instance else "")
-        client_id = clean.get("client_id", instance.client_id if instance else "")
-        if not issuer:
+        if not current("issuer"):
             raise ValidationError({"issuer": "An OpenID Connect provider needs its issuer URL."})
-        if not client_id:
+        if not current("client_id"):
             raise ValidationError({"client_id": "An OpenID Connect provider needs a client id."})
-    if protocol == IdentityProvider.Protocol.SAML:  # metadata checks and the IdP's entity id
+    elif protocol == IdentityProvider.Protocol.SAML and not (current("metadata_url") or current("metadata_xml")):
+        raise ValidationError({"metadata_url": "A SAML provider needs its metadata URL or metadata XML."})
+    if protocol == IdentityProvider.Protocol.SAML:  # metadata checks and the IdP's entity id (sso/saml_services.py)
         from .saml_services import saml_provider_clean
 
         clean = saml_provider_clean(clean, instance=instance)
