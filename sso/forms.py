@@ -37,12 +37,19 @@ class ProviderForm(forms.Form):
     scopes = forms.CharField(max_length=255, required=False, initial="openid email profile",
                              help_text="Space-separated; add \"groups\" if your provider needs it to send groups.")
     groups_claim = forms.CharField(max_length=100, required=False, initial="groups", label="Groups claim",
-                                   help_text="The ID-token claim holding the person's groups "
-                                             "(Entra ID app roles: \"roles\").")
+                                   help_text="The ID-token claim (SAML: the attribute) holding the person's "
+                                             "groups (Entra ID app roles: \"roles\").")
     metadata_url = forms.URLField(max_length=500, required=False, label="SAML metadata URL")
     metadata_xml = forms.CharField(required=False, max_length=200_000, label="SAML metadata XML",
                                    widget=forms.Textarea(attrs={"rows": 4}))
-    entity_id = forms.CharField(max_length=500, required=False, label="SAML identity provider entity id")
+    entity_id = forms.CharField(max_length=500, required=False, label="SAML identity provider entity id",
+                                help_text="SAML: read from the metadata when it is loaded.")
+    email_attribute = forms.CharField(max_length=200, required=False, label="SAML e-mail attribute",
+                                      help_text="Leave empty for the usual names (email, mail, Entra ID's "
+                                                "emailaddress claim...); see docs/sso.md.")
+    name_attribute = forms.CharField(max_length=200, required=False, label="SAML name attribute",
+                                     help_text="Leave empty for the usual names (name, displayName, or first "
+                                               "and last name).")
     default_role = forms.TypedChoiceField(choices=Role.choices, coerce=int, initial=Role.VIEWER,
                                           help_text="The role of a new account, and of anyone whose groups "
                                                     "map to no role.")

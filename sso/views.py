@@ -61,7 +61,8 @@ def _with_next(path: str, next_path: str) -> str:
 # --- workspace settings: identity providers and sign-in domains (admins) ------------------------
 
 PROVIDER_DATA = ["name", "protocol", "enabled", "issuer", "client_id", "scopes", "groups_claim", "metadata_url",
-                 "metadata_xml", "entity_id", "default_role", "group_roles", "jit_enabled"]
+                 "metadata_xml", "entity_id", "default_role", "group_roles", "jit_enabled",
+                 "email_attribute", "name_attribute"]
 
 
 class ProvidersView(WorkspacePageMixin, View):

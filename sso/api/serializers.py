@@ -16,14 +16,17 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
     """A provider as the API shows it: never its client secret (only whether one is set)."""
 
     has_client_secret = serializers.SerializerMethodField()
-    callback_url = serializers.SerializerMethodField()
+    callback_url = serializers.SerializerMethodField(help_text="The URL to register at the provider: the OIDC "
+                                                               "redirect URI, or the SAML ACS URL.")
+    sp_entity_id = serializers.SerializerMethodField()
     group_roles = GroupRoleSerializer(many=True, read_only=True)
 
     class Meta:
         model = IdentityProvider
         fields = ["id", "workspace", "name", "protocol", "enabled", "issuer", "client_id", "has_client_secret",
                   "scopes", "groups_claim", "metadata_url", "metadata_xml", "entity_id", "default_role",
-                  "group_roles", "jit_enabled", "callback_url", "version", "created_at", "updated_at"]
+                  "group_roles", "jit_enabled", "callback_url", "version", "created_at", "updated_at",
+                  "email_attribute", "name_attribute", "metadata_fetched_at", "metadata_error", "sp_entity_id"]
         read_only_fields = fields
 
     def get_has_client_secret(self, obj) -> bool:
@@ -31,6 +34,12 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
 
     def get_callback_url(self, obj) -> str:
         return obj.callback_url()
+
+    def get_sp_entity_id(self, obj) -> str:
+        """SAML: PMHub's entity id (audience) for this provider, also its SP metadata URL; "" for OIDC."""
+        from ..saml_services import saml_entity_id
+
+        return saml_entity_id(obj) if obj.protocol == IdentityProvider.Protocol.SAML else ""
 
 
 class IdentityProviderWriteSerializer(serializers.Serializer):
@@ -48,6 +57,10 @@ class IdentityProviderWriteSerializer(serializers.Serializer):
     metadata_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     metadata_xml = serializers.CharField(max_length=200_000, required=False, allow_blank=True)
     entity_id = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    email_attribute = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                            help_text="SAML: the attribute with the e-mail (empty: the usual names).")
+    name_attribute = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                           help_text="SAML: the attribute with the name (empty: the usual names).")
     default_role = serializers.ChoiceField(choices=Role.choices, required=False)
     group_roles = GroupRoleSerializer(many=True, required=False, max_length=MAX_GROUP_ROLES)
     jit_enabled = serializers.BooleanField(required=False)
