@@ -50,8 +50,9 @@ class TestIdp:
     __test__ = False  # not a test class for pytest
 
     def __init__(self, directory: Path, *, name: str = "idp", entity_id: str = IDP_ENTITY_ID,
-                 sp_metadata_xml: str | None = None, lifetime_minutes: int = 5):
+                 sp_metadata_xml: str | None = None, lifetime_minutes: int = 5, sso_url: str = IDP_SSO_URL):
         self.directory = Path(directory)
+        self.sso_url = sso_url
         self.entity_id = entity_id
         self.key_file, self.cert_file = key_pair(self.directory, name)
         self.lifetime_minutes = lifetime_minutes
@@ -67,8 +68,8 @@ class TestIdp:
             "cert_file": str(self.cert_file),
             "metadata": {"inline": [self._sp_metadata]} if self._sp_metadata else {},
             "service": {"idp": {
-                "endpoints": {"single_sign_on_service": [(IDP_SSO_URL, BINDING_HTTP_REDIRECT),
-                                                         (IDP_SSO_URL + "/post", BINDING_HTTP_POST)]},
+                "endpoints": {"single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT),
+                                                         (self.sso_url + "/post", BINDING_HTTP_POST)]},
                 "policy": {"default": {"lifetime": {"minutes": self.lifetime_minutes},
                                        "attribute_restrictions": None,
                                        "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"}},
@@ -98,7 +99,7 @@ class TestIdp:
     def read_request(self, request_url: str):
         """The AuthnRequest carried by the redirect PMHub answered with."""
         query = parse_qs(urlsplit(request_url).query)
-        assert urlsplit(request_url)._replace(query="").geturl() == IDP_SSO_URL
+        assert urlsplit(request_url)._replace(query="").geturl() == self.sso_url
         return self.server.parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT), \
             query.get("RelayState", [""])[0]
 
@@ -121,3 +122,49 @@ class TestIdp:
             sign_assertion=sign_assertion, sign_response=sign_response,
         )
         return base64.b64encode(str(response).encode()).decode(), relay_state
+
+
+class IdpWebServer:
+    """The IdP as a browser sees it, on its own site (http://127.0.0.1:<port>, while live_server is on
+    localhost): GET /saml/sso?SAMLRequest=... answers a sign-in page whose button posts the signed
+    SAMLResponse to the ACS named in the request (the HTTP-POST binding, cross-site like a real IdP).
+    `person` is who "signs in" at the IdP."""
+
+    def __init__(self, directory: Path):
+        import threading
+        from html import escape
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        web = self
+        self.person = {"email": "ada@acme.test", "name": "Ada Lovelace", "groups": ("pmhub-editors",)}
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                web.requests += 1
+                request_url = web.base_url + self.path
+                response, relay_state = web.idp.answer(request_url, **web.person)
+                acs = web.idp.read_request(request_url)[0].message.assertion_consumer_service_url
+                body = (f'<!doctype html><html><head><title>Test IdP</title></head><body><h1>Test IdP</h1>'
+                        f'<form method="post" action="{escape(acs)}">'
+                        f'<input type="hidden" name="SAMLResponse" value="{escape(response)}">'
+                        f'<input type="hidden" name="RelayState" value="{escape(relay_state)}">'
+                        f'<button type="submit">Sign in as {escape(web.person["email"])}</button></form>'
+                        f'</body></html>').encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.idp = TestIdp(directory, sso_url=self.base_url + "/saml/sso")
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
