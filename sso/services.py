@@ -284,12 +284,12 @@ def _provider_clean(data: dict, *, instance: IdentityProvider | None = None) -> 
     for field in ("issuer", "metadata_url"):
         url = clean.get(field)
         if url:
-            if not url.lower().startswith("https://") and not outbound_host_listed(url):
-                raise ValidationError({field: "Use an https:// address."})
             try:
                 outbound_check_url(url)
             except OutboundRefused as exc:
                 raise ValidationError({field: f"This address cannot be used ({exc.reason})."}) from None
+            if not url.lower().startswith("https://") and not outbound_host_listed(url):
+                raise ValidationError({field: "Use an https:// address."})
 
     def current(field):
         return clean.get(field, getattr(instance, field) if instance else "")
