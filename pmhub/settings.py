@@ -350,7 +350,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                # pysaml2 logs each person's NameID and the whole XML at INFO/DEBUG, xmlschema its schema
+                # loading: warnings only. Refusals are logged by pmhub.sso (docs/sso.md).
+                "saml2": {"level": "WARNING"}, "xmlschema": {"level": "WARNING"}},
 }
 
 # Invitations and share links.
