@@ -9,7 +9,8 @@ owner adds or changes a provider in the settings pages with no redeploy.
 
 What is checked on a response (`authn_response_read`), each a refusal of its own:
 - a signature on the Response or on the Assertion, made with a key from the IdP's metadata (an
-  unsigned response, or one signed with another key, is refused; xmlsec1 verifies);
+  unsigned response, or one signed with another key, is refused; xmlsec1 verifies), and not with
+  SHA-1 or MD5 (`weak_signature`);
 - the issuer is the IdP of the metadata (`wrong_issuer`);
 - the Audience is our entity id for this provider (`wrong_audience`); an assertion without an
   AudienceRestriction is refused too (the Web Browser SSO profile requires one);
@@ -31,7 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, md, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
@@ -210,6 +211,8 @@ def sp_metadata_xml(sp: SamlSp) -> str:
     descriptor = entity_descriptor(conf)
     descriptor.spsso_descriptor.want_assertions_signed = "true"
     descriptor.extensions = None  # pysaml2 lists every algorithm it knows, MD5 included: say nothing
+    descriptor.spsso_descriptor.name_id_format = [
+        md.NameIDFormat(text=saml.NAMEID_FORMAT_PERSISTENT), md.NameIDFormat(text=saml.NAMEID_FORMAT_EMAILADDRESS)]
     return str(descriptor)
 
 
@@ -232,6 +235,8 @@ _REFUSALS = {
     "bad_signature": "The identity provider's answer carries a signature PMHub cannot verify with the"
                      " certificate in the provider's metadata. If the certificate was renewed, the metadata"
                      " in PMHub must be updated.",
+    "weak_signature": "The identity provider signed its answer with SHA-1, which PMHub no longer accepts. Ask your"
+                      " administrator to choose SHA-256 for the signature at the identity provider.",
     "wrong_issuer": "The answer came from another identity provider than the one configured.",
     "wrong_audience": "The answer was meant for another application, not this PMHub provider. Check the"
                       " entity id (audience) configured at the identity provider.",
@@ -264,6 +269,7 @@ def authn_response_read(sp: SamlSp, saml_response: str, *, outstanding: dict[str
         xml = base64.b64decode(saml_response.encode("ascii"), validate=False)
     except (ValueError, UnicodeError):
         raise refusal("malformed", "not base64") from None
+    _refuse_weak_algorithms(xml)
     metadata = idp_metadata_read(sp.idp_metadata_xml)
     client = Saml2Client(config=_config(sp))
     try:
@@ -293,6 +299,33 @@ def authn_response_read(sp: SamlSp, saml_response: str, *, outstanding: dict[str
     if response is None:  # pysaml2's "not for us" (destination, version, issue instant)
         raise refusal("wrong_destination", "response refused by pysaml2 (destination or issue instant)")
     return _assertion_read(sp, metadata, response)
+
+
+_DSIG = "{http://www.w3.org/2000/09/xmldsig#}"
+# SHA-1 and MD5 XML signatures: collisions make them forgeable in principle, and every IdP we document
+# signs with SHA-256 by default (Okta and Entra ID offer SHA-1 only as a legacy choice).
+WEAK_ALGORITHMS = {
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+    "http://www.w3.org/2000/09/xmldsig#hmac-sha1", "http://www.w3.org/2000/09/xmldsig#sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "http://www.w3.org/2001/04/xmldsig-more#md5",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1",
+}
+
+
+def _refuse_weak_algorithms(xml: bytes) -> None:
+    """Refuse an answer whose signatures use SHA-1 or MD5 (read before any verification: the answer
+    is refused either way, so nothing is trusted from it)."""
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(xml)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        raise refusal("malformed", "XML not well-formed or with entities") from None
+    for tag in ("SignatureMethod", "DigestMethod"):
+        for element in root.iter(_DSIG + tag):
+            if element.get("Algorithm") in WEAK_ALGORITHMS:
+                raise refusal("weak_signature", f"{tag} {element.get('Algorithm')}")
 
 
 def _signature_refusal(xml: bytes, exc: Exception) -> SamlRefused:

@@ -50,7 +50,9 @@ class TestIdp:
     __test__ = False  # not a test class for pytest
 
     def __init__(self, directory: Path, *, name: str = "idp", entity_id: str = IDP_ENTITY_ID,
-                 sp_metadata_xml: str | None = None, lifetime_minutes: int = 5, sso_url: str = IDP_SSO_URL):
+                 sp_metadata_xml: str | None = None, lifetime_minutes: int = 5, sso_url: str = IDP_SSO_URL,
+                 sha1: bool = False):
+        self.sha1 = sha1  # sign like a legacy IdP (RSA-SHA1, SHA-1 digests)
         self.directory = Path(directory)
         self.sso_url = sso_url
         self.entity_id = entity_id
@@ -77,8 +79,10 @@ class TestIdp:
             }},
             "allow_unknown_attributes": True,
             "delete_tmpfiles": True,
-            "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-            "digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
+            "signing_algorithm": ("http://www.w3.org/2000/09/xmldsig#rsa-sha1" if self.sha1
+                                  else "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"),
+            "digest_algorithm": ("http://www.w3.org/2000/09/xmldsig#sha1" if self.sha1
+                                 else "http://www.w3.org/2001/04/xmlenc#sha256"),
         })
         return conf
 
@@ -120,6 +124,7 @@ class TestIdp:
             name_id=NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=subject),
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": self.entity_id},
             sign_assertion=sign_assertion, sign_response=sign_response,
+            sign_alg=self._config().signing_algorithm, digest_alg=self._config().digest_algorithm,
         )
         return base64.b64encode(str(response).encode()).decode(), relay_state
 

@@ -168,6 +168,18 @@ def test_tampered_assertion_is_refused(client, provider, saml_idp, caplog):
     assert not User.objects.filter(email__in=["ada@acme.test", "eve@acme.test"]).exists()
 
 
+def test_answer_signed_with_sha1_is_refused(client, provider, tmp_path, caplog):
+    legacy = TestIdp(tmp_path, name="legacy", sha1=True)
+    legacy.trust(client.get(reverse("sso:saml_metadata", args=[provider.pk])).content.decode())
+    IdentityProvider.objects.filter(pk=provider.pk).update(metadata_xml=legacy.metadata_xml())
+    answer, _ = legacy.answer(start(client, provider))
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "weak_signature", caplog)
+    assert "SHA-256" in response.content.decode()
+    assert not User.objects.filter(email="ada@acme.test").exists()
+
+
 def test_answer_for_another_audience_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     answer, _ = saml_idp.answer(url, audience="https://other-app.example.test/saml")
