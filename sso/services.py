@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmhub.access import forget_roles, require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.outbound import OutboundRefused, outbound_check_url, outbound_host_listed
 from pmhub.secretbox import seal
@@ -351,10 +352,12 @@ def domain_create(*, user, workspace_id: int, domain: str, require_sso: bool = F
     """Claim a domain (workspace admins); it does nothing until verified (domain_verify)."""
     require_role(user=user, workspace_id=workspace_id, role=Role.ADMIN)
     name = domain_normalise(domain)
+    duplicate = {"domain": "This workspace already has this domain."}
     if SsoDomain.objects.filter(workspace_id=workspace_id, domain=name).exists():
-        raise ValidationError({"domain": "This workspace already has this domain."})
-    row = SsoDomain.objects.create(workspace_id=workspace_id, domain=name, require_sso=bool(require_sso),
-                                   verification_token=secrets.token_urlsafe(24), created_by=user)
+        raise ValidationError(duplicate)
+    with duplicate_as(duplicate):  # two identical requests at once: the loser gets the same answer
+        row = SsoDomain.objects.create(workspace_id=workspace_id, domain=name, require_sso=bool(require_sso),
+                                       verification_token=secrets.token_urlsafe(24), created_by=user)
     activity_record(workspace_id=workspace_id, actor=user, verb="added sign-in domain", target=row)
     return row
 
