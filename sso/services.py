@@ -385,23 +385,34 @@ def domain_delete(*, user, domain: SsoDomain) -> None:
 @transaction.atomic
 def domain_verify(*, user, domain: SsoDomain) -> SsoDomain:
     """Look the domain's TXT records up (sso.dns.txt_records) and mark it verified when one is
-    `pmhub-verification=<token>`. Raises ValidationError with what to publish otherwise, or when
-    another workspace verified the domain first."""
+    `pmhub-verification=<token>` (workspace admins). Raises ValidationError with what to publish
+    otherwise, or when another workspace verified the domain first."""
+    require_role(user=user, workspace_id=domain.workspace_id, role=Role.ADMIN)
+    return _domain_mark_verified(domain=domain, actor=user, check_dns=True)
+
+
+@transaction.atomic
+def domain_verify_by_operator(*, domain: SsoDomain, check_dns: bool = True) -> SsoDomain:
+    """`manage.py sso_verify_domain`: the operator verifies a domain, by DNS like the button, or
+    without (`--force`, an air-gapped installation whose operator checked ownership by hand)."""
+    return _domain_mark_verified(domain=domain, actor=None, check_dns=check_dns)
+
+
+def _domain_mark_verified(*, domain: SsoDomain, actor, check_dns: bool) -> SsoDomain:
     from .dns import txt_records
 
-    require_role(user=user, workspace_id=domain.workspace_id, role=Role.ADMIN)
     if domain.verified_at is not None:
         return domain
-    if domain.txt_record not in txt_records(domain.domain):
+    if check_dns and domain.txt_record not in txt_records(domain.domain):
         raise ValidationError(f"No TXT record \"{domain.txt_record}\" found at {domain.domain} yet. "
                               "DNS changes can take a while to show; try again later.")
+    taken = "Another workspace has already verified this domain."
     if SsoDomain.objects.filter(domain=domain.domain, verified_at__isnull=False).exclude(pk=domain.pk).exists():
-        raise ValidationError("Another workspace has already verified this domain.")
+        raise ValidationError(taken)
     domain.verified_at = timezone.now()
-    try:
-        with transaction.atomic():
-            domain.save(update_fields=["verified_at"])
-    except IntegrityError:
-        raise ValidationError("Another workspace has already verified this domain.") from None
-    activity_record(workspace_id=domain.workspace_id, actor=user, verb="verified sign-in domain", target=domain)
+    with duplicate_as(taken):
+        domain.save(update_fields=["verified_at"])
+    activity_record(workspace_id=domain.workspace_id, actor=actor, verb="verified sign-in domain", target=domain,
+                    data={} if check_dns else {"by": "operator, without DNS"})
+    log.info("sso.domain_verified domain=%s workspace=%s dns=%s", domain.pk, domain.workspace_id, check_dns)
     return domain
