@@ -14,6 +14,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -199,8 +200,10 @@ def sign_in_from_identity(provider: IdentityProvider, *, subject: str, email: st
         raise SignInRefused("provider_disabled")
     if not subject or len(subject) > 255:
         raise SignInRefused("no_subject")
-    if not email or "@" not in email or len(email) > 254:
-        raise SignInRefused("no_email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SignInRefused("no_email") from None
     domain = email_domain(email)
     if not SsoDomain.objects.filter(workspace_id=provider.workspace_id, domain=domain,
                                     verified_at__isnull=False).exists():
