@@ -2,7 +2,9 @@
 workspace settings of identity providers and sign-in domains (workspace admins)."""
 
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
 from .forms import DomainForm, ProviderForm, SsoEmailForm, group_roles_text
+from .models import IdentityProvider
 
 log = logging.getLogger("pmhub.sso")
 
@@ -33,12 +36,6 @@ def start_page_policy() -> str:
     https origin may be reached, plus the http origins of enabled providers (only hosts the
     operator allowed in OUTBOUND_ALLOWED_HOSTS can be saved with http://). The form's own action
     is fixed and nothing else on the page posts."""
-    from urllib.parse import urlsplit
-
-    from django.conf import settings
-
-    from .models import IdentityProvider
-
     origins = set()
     for issuer in (IdentityProvider.objects.filter(enabled=True, issuer__startswith="http://")
                    .values_list("issuer", flat=True)[:50]):

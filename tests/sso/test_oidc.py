@@ -205,3 +205,14 @@ def test_an_address_the_provider_does_not_vouch_for_is_refused(client, idp, oidc
     response = client.get(_callback_path(idp.authorize(_start(client), sub="ada-2")))
     assert response.status_code == 400 and b"did not send an e-mail address" in response.content
     assert not User.objects.filter(email__endswith="acme.test").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("asked", "landing"), [("/notifications/?tab=all", "/notifications/?tab=all"),
+                                                ("https://evil.example/", "/"), ("//evil.example", "/")])
+def test_the_sign_in_ends_where_it_was_asked_to_when_that_is_on_the_site(client, idp, oidc_provider, asked, landing):
+    idp.set_user("ada-1", email="ada@acme.test", email_verified=True, groups=[])
+    response = client.post(f"/sso/?next={asked}", {"email": "ada@acme.test", "next": asked})
+    response = client.get(response["Location"])
+    response = client.get(_callback_path(idp.authorize(response["Location"], sub="ada-1")))
+    assert response.status_code == 302 and response["Location"] == landing
