@@ -314,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
         "CsvImportKindEnum": "discovery.models.CsvImport.Kind",
         "CsvImportStatusEnum": "discovery.models.CsvImport.Status",
+        "RoleEnum": "pmhub.models.Role",  # membership roles, an SSO provider's default role and group roles
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -24,7 +24,9 @@ def group_roles_text(rows) -> str:
 
 class ProviderForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="What the sign-in page shows, for example \"Okta\".")
-    protocol = forms.ChoiceField(choices=IdentityProvider.Protocol.choices, initial=IdentityProvider.Protocol.OIDC)
+    # "SAML 2.0" is the standard's name, not a number we formatted (data-raw-ok for the page sweep).
+    protocol = forms.ChoiceField(choices=IdentityProvider.Protocol.choices, initial=IdentityProvider.Protocol.OIDC,
+                                 widget=forms.Select(attrs={"data-raw-ok": ""}))
     enabled = forms.BooleanField(required=False, initial=True, label="Enabled",
                                  help_text="A disabled provider signs nobody in and is not offered.")
     issuer = forms.URLField(max_length=500, required=False, label="Issuer URL",

@@ -14,10 +14,12 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmhub.access import forget_roles, require_role
+from pmhub.integrity import duplicate_as
 from pmhub.models import Membership, Role
 from pmhub.outbound import OutboundRefused, outbound_check_url, outbound_host_listed
 from pmhub.secretbox import seal
@@ -199,8 +201,10 @@ def sign_in_from_identity(provider: IdentityProvider, *, subject: str, email: st
         raise SignInRefused("provider_disabled")
     if not subject or len(subject) > 255:
         raise SignInRefused("no_subject")
-    if not email or "@" not in email or len(email) > 254:
-        raise SignInRefused("no_email")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise SignInRefused("no_email") from None
     domain = email_domain(email)
     if not SsoDomain.objects.filter(workspace_id=provider.workspace_id, domain=domain,
                                     verified_at__isnull=False).exists():
@@ -359,10 +363,12 @@ def domain_create(*, user, workspace_id: int, domain: str, require_sso: bool = F
     """Claim a domain (workspace admins); it does nothing until verified (domain_verify)."""
     require_role(user=user, workspace_id=workspace_id, role=Role.ADMIN)
     name = domain_normalise(domain)
+    duplicate = {"domain": "This workspace already has this domain."}
     if SsoDomain.objects.filter(workspace_id=workspace_id, domain=name).exists():
-        raise ValidationError({"domain": "This workspace already has this domain."})
-    row = SsoDomain.objects.create(workspace_id=workspace_id, domain=name, require_sso=bool(require_sso),
-                                   verification_token=secrets.token_urlsafe(24), created_by=user)
+        raise ValidationError(duplicate)
+    with duplicate_as(duplicate):  # two identical requests at once: the loser gets the same answer
+        row = SsoDomain.objects.create(workspace_id=workspace_id, domain=name, require_sso=bool(require_sso),
+                                       verification_token=secrets.token_urlsafe(24), created_by=user)
     activity_record(workspace_id=workspace_id, actor=user, verb="added sign-in domain", target=row)
     return row
 
@@ -390,23 +396,34 @@ def domain_delete(*, user, domain: SsoDomain) -> None:
 @transaction.atomic
 def domain_verify(*, user, domain: SsoDomain) -> SsoDomain:
     """Look the domain's TXT records up (sso.dns.txt_records) and mark it verified when one is
-    `pmhub-verification=<token>`. Raises ValidationError with what to publish otherwise, or when
-    another workspace verified the domain first."""
+    `pmhub-verification=<token>` (workspace admins). Raises ValidationError with what to publish
+    otherwise, or when another workspace verified the domain first."""
+    require_role(user=user, workspace_id=domain.workspace_id, role=Role.ADMIN)
+    return _domain_mark_verified(domain=domain, actor=user, check_dns=True)
+
+
+@transaction.atomic
+def domain_verify_by_operator(*, domain: SsoDomain, check_dns: bool = True) -> SsoDomain:
+    """`manage.py sso_verify_domain`: the operator verifies a domain, by DNS like the button, or
+    without (`--force`, an air-gapped installation whose operator checked ownership by hand)."""
+    return _domain_mark_verified(domain=domain, actor=None, check_dns=check_dns)
+
+
+def _domain_mark_verified(*, domain: SsoDomain, actor, check_dns: bool) -> SsoDomain:
     from .dns import txt_records
 
-    require_role(user=user, workspace_id=domain.workspace_id, role=Role.ADMIN)
     if domain.verified_at is not None:
         return domain
-    if domain.txt_record not in txt_records(domain.domain):
+    if check_dns and domain.txt_record not in txt_records(domain.domain):
         raise ValidationError(f"No TXT record \"{domain.txt_record}\" found at {domain.domain} yet. "
                               "DNS changes can take a while to show; try again later.")
+    taken = "Another workspace has already verified this domain."
     if SsoDomain.objects.filter(domain=domain.domain, verified_at__isnull=False).exclude(pk=domain.pk).exists():
-        raise ValidationError("Another workspace has already verified this domain.")
+        raise ValidationError(taken)
     domain.verified_at = timezone.now()
-    try:
-        with transaction.atomic():
-            domain.save(update_fields=["verified_at"])
-    except IntegrityError:
-        raise ValidationError("Another workspace has already verified this domain.") from None
-    activity_record(workspace_id=domain.workspace_id, actor=user, verb="verified sign-in domain", target=domain)
+    with duplicate_as(taken):
+        domain.save(update_fields=["verified_at"])
+    activity_record(workspace_id=domain.workspace_id, actor=actor, verb="verified sign-in domain", target=domain,
+                    data={} if check_dns else {"by": "operator, without DNS"})
+    log.info("sso.domain_verified domain=%s workspace=%s dns=%s", domain.pk, domain.workspace_id, check_dns)
     return domain

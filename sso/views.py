@@ -2,7 +2,9 @@
 workspace settings of identity providers and sign-in domains (workspace admins)."""
 
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
 from .forms import DomainForm, ProviderForm, SsoEmailForm, group_roles_text
+from .models import IdentityProvider
 
 log = logging.getLogger("pmhub.sso")
 
@@ -26,13 +29,32 @@ def refusal_page(request, *, code: str, message: str, provider=None, status: int
     return render(request, "sso/refused.html", {"message": message, "code": code}, status=status)
 
 
+def start_page_policy() -> str:
+    """The site's Content-Security-Policy with a wider `form-action` for this page only: browsers
+    apply form-action to every redirect that follows a form's submission, and this form's answer
+    redirects to the identity provider (another origin, known only once the e-mail is typed). Any
+    https origin may be reached, plus the http origins of enabled providers (only hosts the
+    operator allowed in OUTBOUND_ALLOWED_HOSTS can be saved with http://). The form's own action
+    is fixed and nothing else on the page posts."""
+    origins = set()
+    for issuer in (IdentityProvider.objects.filter(enabled=True, issuer__startswith="http://")
+                   .values_list("issuer", flat=True)[:50]):
+        parts = urlsplit(issuer)
+        if parts.hostname:
+            origins.add(f"http://{parts.netloc}")
+    extra = " ".join(["https:", *sorted(origins)])
+    return settings.CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {extra}")
+
+
 class SsoStartView(View):
     """Step 1 of single sign-on: the person's work e-mail picks the workspace (by its verified
     domain) and the provider: one provider goes straight there, several are offered as a choice."""
 
     def _render(self, form, *, providers=(), status=200):
-        return render(self.request, "sso/start.html", {
+        response = render(self.request, "sso/start.html", {
             "form": form, "providers": providers, "next": safe_next(self.request, "")}, status=status)
+        response["Content-Security-Policy"] = start_page_policy()
+        return response
 
     def get(self, request):
         return self._render(SsoEmailForm(initial={"email": request.GET.get("email", "")[:254]}))

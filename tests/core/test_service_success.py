@@ -328,6 +328,7 @@ SUCCESS_TESTS = {
     "sso.provider_delete": _SSOP + "test_admin_edits_a_provider_keeping_the_secret_when_left_empty_then_deletes_it",
     "sso.domain_create": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
     "sso.domain_verify": _SSO + "test_domain_is_verified_by_its_txt_record_once_across_workspaces",
+    "sso.domain_verify_by_operator": _SSO + "test_operator_verifies_a_domain_from_the_command_line",
     "sso.domain_update": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
     "sso.domain_delete": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
 }

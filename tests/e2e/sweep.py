@@ -173,10 +173,10 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from discovery.models import Company, Idea, Insight
     from governance.models import Risk
     from integrations.models import Channel, Repository
-    from sso.models import IdentityProvider, SsoDomain
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
+    from sso.models import IdentityProvider, SsoDomain
 
     ws = lambda w: {"ws": w.workspace.slug}  # noqa: E731
     product = lambda w: _p(w)  # noqa: E731

@@ -180,3 +180,39 @@ def test_require_sso_refuses_the_password_form_and_break_glass_admins_keep_it(cl
     client.logout()
     assert _sign_in(client, idp).status_code == 302  # SSO itself still works for Ada
     assert client.session["_auth_user_id"] == str(ada.pk)
+
+
+@pytest.mark.django_db
+def test_a_sign_in_left_open_too_long_is_refused(client, idp, oidc_provider, caplog):
+    import time_machine
+
+    idp.set_user("ada-1", email="ada@acme.test", email_verified=True, groups=[])
+    with time_machine.travel("2026-12-01 10:00Z", tick=True) as traveller:
+        callback = _callback_path(idp.authorize(_start(client), sub="ada-1"))
+        traveller.shift(11 * 60)  # the person came back 11 minutes later
+        with caplog.at_level(logging.INFO, logger="pmhub.sso"):
+            response = client.get(callback)
+    assert response.status_code == 400 and b"took too long" in response.content
+    assert "reason=stale_state" in caplog.text and "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_an_address_the_provider_does_not_vouch_for_is_refused(client, idp, oidc_provider):
+    idp.set_user("ada-1", email="ada@acme.test", email_verified=False, groups=[])
+    response = client.get(_callback_path(idp.authorize(_start(client), sub="ada-1")))
+    assert response.status_code == 400 and b"not verified" in response.content
+    idp.set_user("ada-2", email="not an address@acme.test", email_verified=True, groups=[])
+    response = client.get(_callback_path(idp.authorize(_start(client), sub="ada-2")))
+    assert response.status_code == 400 and b"did not send an e-mail address" in response.content
+    assert not User.objects.filter(email__endswith="acme.test").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("asked", "landing"), [("/notifications/?tab=all", "/notifications/?tab=all"),
+                                                ("https://evil.example/", "/"), ("//evil.example", "/")])
+def test_the_sign_in_ends_where_it_was_asked_to_when_that_is_on_the_site(client, idp, oidc_provider, asked, landing):
+    idp.set_user("ada-1", email="ada@acme.test", email_verified=True, groups=[])
+    response = client.post(f"/sso/?next={asked}", {"email": "ada@acme.test", "next": asked})
+    response = client.get(response["Location"])
+    response = client.get(_callback_path(idp.authorize(response["Location"], sub="ada-1")))
+    assert response.status_code == 302 and response["Location"] == landing

@@ -118,3 +118,13 @@ def test_login_page_offers_sso_and_the_start_page_offers_a_choice_between_provid
     response = client.post("/sso/", {"email": "ada@acme.test"})
     assert response.status_code == 200
     assert b"Entra ID" in response.content and b"Okta" in response.content
+
+
+@pytest.mark.django_db
+def test_only_the_start_page_lets_its_form_lead_to_the_identity_provider(client, workspace):
+    IdentityProviderFactory(workspace=workspace, issuer="http://127.0.0.1:5556")
+    IdentityProviderFactory(workspace=workspace, issuer="http://10.0.0.9:8080", enabled=False)
+    policy = client.get("/sso/")["Content-Security-Policy"]
+    assert "form-action 'self' https: http://127.0.0.1:5556" in policy and "10.0.0.9" not in policy
+    assert "script-src 'self'" in policy
+    assert client.get("/accounts/login/")["Content-Security-Policy"].endswith("form-action 'self'")

@@ -179,3 +179,20 @@ def test_domain_is_verified_by_its_txt_record_once_across_workspaces(workspace, 
         services.domain_verify(user=other_admin, domain=theirs)
     theirs.refresh_from_db()
     assert theirs.verified_at is None
+
+
+@pytest.mark.django_db
+def test_operator_verifies_a_domain_from_the_command_line(workspace, settings):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    domain = SsoDomainFactory(workspace=workspace, domain="acme.test", verified_at=None)
+    settings.SSO_DNS_TXT_OVERRIDES = {"acme.test": []}
+    with pytest.raises(CommandError, match="No TXT record"):
+        call_command("sso_verify_domain", "acme.test", workspace=workspace.slug)
+    call_command("sso_verify_domain", "ACME.test", workspace=workspace.slug, force=True, stdout=io.StringIO())
+    domain.refresh_from_db()
+    assert domain.verified_at is not None
+    assert Activity.objects.filter(workspace=workspace, verb="verified sign-in domain", actor=None).exists()
