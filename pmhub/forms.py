@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 
 from .models import ApiToken, Role, User
+from .signin import password_refusal
 from .utils import client_address
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
@@ -43,7 +44,9 @@ class LoginThrottleMixin:
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
-        except forms.ValidationError:
+        except forms.ValidationError as exc:
+            if getattr(exc, "code", None) == "password_refused":
+                raise  # the right password, refused by policy (pmhub.signin): not a failed guess
             for key in self._keys():
                 cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
                 try:
@@ -51,6 +54,13 @@ class LoginThrottleMixin:
                 except ValueError:
                     cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
             raise
+
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        reason = password_refusal(user)
+        if reason:
+            raise forms.ValidationError(reason, code="password_refused")
 
 
 def _count(key: str, window: int) -> int:

@@ -232,3 +232,66 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
         raise OutboundFailed("connection failed") from None
     finally:
         connection.close()
+
+
+@dataclass(frozen=True)
+class OutboundReply:
+    """An answer with its body (outbound_fetch): status, lower-cased headers, body bytes."""
+
+    status: int
+    headers: dict
+    body: bytes
+
+
+def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
+                   timeout: float = 10.0, max_bytes: int = 1024 * 1024) -> OutboundReply:
+    """A request whose answer the caller reads (an identity provider's discovery document, keys,
+    token endpoint; a SAML metadata URL), under the same policy as outbound_post: vetted and pinned
+    address, no redirects followed, short safe reasons. A body larger than `max_bytes` is refused
+    (OutboundFailed("response too large")) rather than read whole."""
+    target = _vet(url, require_resolved=True)
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    if target.port != SCHEMES[target.scheme]:
+        host_header += f":{target.port}"
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
+                                            context=ssl.create_default_context())
+    else:
+        connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    request_headers = {**(headers or {}), "Host": host_header}
+    if body is not None:
+        request_headers["Content-Length"] = str(len(body))
+    try:
+        connection.request(method, target.path, body=body, headers=request_headers)
+        response = connection.getresponse()
+        data = response.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise OutboundFailed("response too large")
+        return OutboundReply(status=response.status, headers={k.lower(): v for k, v in response.getheaders()},
+                             body=data)
+    except TimeoutError:
+        raise OutboundFailed("timeout") from None
+    except ssl.SSLError:
+        raise OutboundFailed("TLS error") from None
+    except (OSError, http.client.HTTPException):
+        raise OutboundFailed("connection failed") from None
+    finally:
+        connection.close()
+
+
+def outbound_host_listed(url: str) -> bool:
+    """Whether the URL's host is one the operator allowed in OUTBOUND_ALLOWED_HOSTS (by name, or an
+    IP literal inside a listed network). Features that require https:// from the internet accept
+    http:// from such an internal host (an identity provider on the intranet, the tests' loopback)."""
+    try:
+        host = (urlsplit((url or "").strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    names, networks = _allowed_entries()
+    if host in names:
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return any(ip in net for net in networks if net.version == ip.version)

@@ -47,9 +47,10 @@ INSTALLED_APPS = [
     "reports",
     "governance",
     "integrations",
+    "sso",
 ]
 DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance",
-               "integrations"]
+               "integrations", "sso"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -244,6 +245,11 @@ OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 # encrypts, all decrypt. Empty: one key derived from SECRET_KEY (fine for development only).
 ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
 
+# --- Single sign-on (docs/sso.md) ----------------------------------------------------------------
+# Break-glass when a domain requires SSO and the identity provider is down: these addresses, if
+# admins of the workspace that requires SSO, may still sign in with a password (each use is logged).
+SSO_BREAK_GLASS_EMAILS = env.list("SSO_BREAK_GLASS_EMAILS", default=[])
+
 # --- REST API -----------------------------------------------------------------
 # Reverse proxies in front of PMHub: the client address is taken from X-Forwarded-For this many hops
 # back, for the API throttle and the sign-in lockout alike (0: REMOTE_ADDR, the header ignored).
@@ -308,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
         "CsvImportKindEnum": "discovery.models.CsvImport.Kind",
         "CsvImportStatusEnum": "discovery.models.CsvImport.Status",
+        "RoleEnum": "pmhub.models.Role",  # membership roles, an SSO provider's default role and group roles
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -344,7 +351,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                # pysaml2 logs each person's NameID and the whole XML at INFO/DEBUG, xmlschema its schema
+                # loading: warnings only. Refusals are logged by pmhub.sso (docs/sso.md).
+                "saml2": {"level": "WARNING"}, "xmlschema": {"level": "WARNING"}},
 }
 
 # Invitations and share links.

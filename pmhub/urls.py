@@ -24,6 +24,7 @@ workspace_patterns = [
     path("", include("reports.urls")),
     path("", include("governance.urls")),
     path("", include("integrations.urls")),
+    path("", include("sso.urls")),
 ]
 
 urlpatterns = [
@@ -47,6 +48,7 @@ urlpatterns = [
     path("invitations/<str:key>/", views.invitation_accept, name="invitation_accept"),
     path("w/new/", views.WorkspaceCreateView.as_view(), name="workspace_create"),
     path("integrations/", include("integrations.hook_urls")),
+    path("sso/", include("sso.public_urls")),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("share/", include("roadmaps.share_urls")),
     path("api/v1/", include("pmhub.api.urls")),

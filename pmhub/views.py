@@ -28,6 +28,7 @@ from .forms import (
 from .home import home_panels
 from .models import ApiToken, BackgroundJob, Invitation, Membership, Role
 from .search import MAX_QUERY_LENGTH, search, search_words
+from .signin import password_refusal, sign_in_options
 from .utils import safe_next, version_read
 
 SESSION_WORKSPACE = "pmhub_workspace"
@@ -94,6 +95,10 @@ class PMHubLoginView(LoginView):
     def get_redirect_url(self):
         return safe_next(self.request, "")  # a local path only (Django's check lets "evil.example" by)
 
+    def get_context_data(self, **kwargs):
+        # Other ways to sign in (the sso app's "Continue with SSO"), registered in pmhub.signin.
+        return super().get_context_data(sign_in_options=sign_in_options(), **kwargs)
+
 
 class PMHubLogoutView(LogoutView):
     def get_redirect_url(self):
@@ -123,6 +128,10 @@ class PMHubPasswordResetConfirmView(PasswordResetConfirmView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
+        reason = password_refusal(form.user)  # SSO required for this account (pmhub.signin): no password
+        if reason:
+            form.add_error(None, reason)
+            return self.form_invalid(form)
         response = super().form_valid(form)
         login_failures_clear(username=form.user.email)
         messages.success(self.request, "Your password is set and you are signed in.")

@@ -35,6 +35,8 @@ EXEMPT: dict[str, str] = {
     "portal:unsubscribe": "answers with the 'you are unsubscribed' page itself, which is the confirmation",
     "portal:signin": "answers with the portal's 'check your e-mail' page, which is the confirmation (its mixin "
                      "redirects only a visitor who must sign in first)",
+    "sso:start": "saves nothing: the e-mail only picks the identity provider, and the redirect goes to its "
+                 "sign-in page, which is the confirmation",
 }
 
 

@@ -63,6 +63,15 @@ READS = {
     "discovery.inbound_product_for": "looks a product up by its feedback e-mail address",
     "discovery.validate_email_address": "pure: checks an e-mail address",
     "discovery.shipped_recipients": "reads who to tell that ideas shipped",
+    "sso.domain_normalise": "pure: a domain name in its stored form",
+    "sso.email_domain": "pure: the domain of an e-mail address",
+    "sso.verified_domain_for_email": "reads the verified domain of an address",
+    "sso.providers_for_email": "reads the enabled providers of an address's verified domain",
+    "sso.provider_for_email": "reads the one provider of an address (None when a choice is needed)",
+    "sso.group_roles_clean": "pure: checks a group-to-role table",
+    "sso.role_from_groups": "pure: the role a person's groups give",
+    "sso.break_glass_allowed": "reads whether an admin may keep a password (SSO_BREAK_GLASS_EMAILS)",
+    "sso.password_refusal_for": "reads whether a password sign-in is refused (SSO required)",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -78,6 +87,8 @@ _ADOP = "tests/adoption/test_success_paths.py::"
 _REPO = "tests/reports/test_success_paths.py::"
 _GOV = "tests/governance/test_success_paths.py::"
 _STMT = "tests/governance/test_statements.py::"
+_SSO = "tests/sso/test_services.py::"
+_SSOP = "tests/sso/test_pages.py::"
 _LAUN = "tests/governance/test_launch.py::"
 _PORT = "tests/governance/test_portfolio.py::"
 _CHAN = "tests/integrations/test_channels.py::"
@@ -311,6 +322,15 @@ SUCCESS_TESTS = {
     "integrations.repository_update": _GH + "test_repository_update_changes_the_merge_status_and_needs_the_version",
     "integrations.repository_disconnect": _GH + "test_disconnect_removes_the_repository_and_its_links",
     "integrations.github_delivery_receive": _GH + "test_merging_moves_the_story_through_the_status_service_and_the_log_says_github",
+    "sso.sign_in_from_identity": _SSO + "test_unknown_person_gets_a_just_in_time_account_with_the_mapped_role",
+    "sso.provider_create": _SSOP + "test_admin_adds_a_provider_whose_secret_is_sealed_and_never_shown",
+    "sso.provider_update": _SSOP + "test_admin_edits_a_provider_keeping_the_secret_when_left_empty_then_deletes_it",
+    "sso.provider_delete": _SSOP + "test_admin_edits_a_provider_keeping_the_secret_when_left_empty_then_deletes_it",
+    "sso.domain_create": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
+    "sso.domain_verify": _SSO + "test_domain_is_verified_by_its_txt_record_once_across_workspaces",
+    "sso.domain_verify_by_operator": _SSO + "test_operator_verifies_a_domain_from_the_command_line",
+    "sso.domain_update": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
+    "sso.domain_delete": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
 }
 
 

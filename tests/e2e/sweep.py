@@ -36,6 +36,10 @@ EXEMPT: dict[str, str] = {
     "password_reset_confirm": "needs a one-time token from an e-mail; the form is the same as password_change",
     "invitation_accept": "needs a one-time invitation key from an e-mail",
     "signup_confirm": "needs a signed one-time token from the sign-up e-mail",
+    "sso:saml_login": "redirects to the SAML identity provider (tests/sso/test_saml.py follows it)",
+    "sso:saml_callback": "the SAML ACS: receives the identity provider's POST (tests/sso/test_saml.py)",
+    "sso:saml_acs_complete": "the SAML ACS's second step, POST only (tests/sso/test_saml.py)",
+    "sso:saml_metadata": "SAML SP metadata XML, not a page (tests/sso/test_saml.py reads it)",
     "reports:unsubscribe": "needs a signed token from an e-mail (tests/reports cover the page)",
     "roadmaps:product_restore": "only for a deleted product; the demo has none on purpose",
     "metrics_upload": "preview of a staged CSV upload (state between upload and confirm); "
@@ -57,6 +61,10 @@ EXEMPT: dict[str, str] = {
                         "tests/discovery/test_imports.py renders it",
     "discovery:import_reading": "htmx partial polled while the worker reads or writes a CSV; "
                                 "tests/discovery/test_imports.py renders it",
+    "sso:oidc_login": "redirects to the identity provider (the demo's is disabled); tests/sso/test_oidc.py and "
+                      "tests/e2e/test_sso.py follow it",
+    "sso:oidc_callback": "the identity provider's answer (needs this browser's state and a signed token); "
+                         "tests/sso/test_oidc.py and tests/e2e/test_sso.py",
 }
 
 # Pages that need more than a viewer's role: a lower role gets our 403 page (checked like any page).
@@ -68,12 +76,14 @@ MIN_ROLE: dict[str, str] = {
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
     "discovery:imports": "editor", "discovery:intake": "admin", "discovery:portal": "editor",
+    "sso_admin:providers": "admin", "sso_admin:provider": "admin", "sso_admin:domains": "admin",
+    "sso_admin:domain": "admin",
 }
 ROLE_RANK = {"viewer": 10, "editor": 20, "admin": 30}
 
 # Pages anonymous people open (signed-out users; the share link is opened by its own test).
 ANONYMOUS = ("login", "signup", "password_reset", "password_reset_done", "password_reset_complete",
-             "portal:home", "portal:signin", "portal:idea", "portal:roadmap", "portal:releases")
+             "portal:home", "portal:signin", "portal:idea", "portal:roadmap", "portal:releases", "sso:start")
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
+    from sso.models import IdentityProvider, SsoDomain
 
     ws = lambda w: {"ws": w.workspace.slug}  # noqa: E731
     product = lambda w: _p(w)  # noqa: E731
@@ -220,6 +231,10 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
             Channel.objects, workspace=w.workspace)},
         "integrations:repository": lambda w: {"ws": w.workspace.slug, "repository_id": _first(
             Repository.objects, workspace=w.workspace)},
+        "sso_admin:provider": lambda w: {"ws": w.workspace.slug, "provider_id": _first(
+            IdentityProvider.objects, workspace=w.workspace)},
+        "sso_admin:domain": lambda w: {"ws": w.workspace.slug, "domain_id": _first(
+            SsoDomain.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

@@ -106,6 +106,8 @@ COMPUTED = {
                                "date_impact_days": 999, "decided_at": HOSTILE_TIME},
     "delivery.ImportJob": {"status": "done", "created_count": 999, "finished_at": HOSTILE_TIME},
     "reports.WebhookEndpoint": {"secret": "pwned", "consecutive_failures": 999, "disabled_at": HOSTILE_TIME},
+    "sso.IdentityProvider": {"client_secret_sealed": "pwned"},
+    "sso.SsoDomain": {"verified_at": HOSTILE_TIME, "verification_token": "pwned"},
 }
 # Values that exist only in responses (annotations, properties): the response must not echo ours.
 RESPONSE_COMPUTED = {

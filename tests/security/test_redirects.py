@@ -78,6 +78,10 @@ def _sign_up_confirm(client, world, nxt):
                        {"password": "a-long-unusual-phrase-77"})
 
 
+def _sso_start_page(client, world, nxt):
+    return client.get(reverse("sso:start"), {"next": nxt})
+
+
 def _initiative_form(client, world, nxt):
     product = world["product"]
     return _login(client, world["admin"]).post(
@@ -119,6 +123,7 @@ NEXT_VIEWS = {
     "sign up page": _sign_up_page,
     "sign up": _sign_up_post,
     "sign up confirm": _sign_up_confirm,
+    "sso start page": _sso_start_page,  # the sign-in's end is tested in tests/sso/test_oidc.py
     "initiative form": _initiative_form,
     "initiative form page": _initiative_form_page,
     "initiative move": _initiative_move,
