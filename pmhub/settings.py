@@ -47,9 +47,10 @@ INSTALLED_APPS = [
     "reports",
     "governance",
     "integrations",
+    "scim",
 ]
 DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance",
-               "integrations"]
+               "integrations", "scim"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "scim.middleware.SessionIndexMiddleware",  # user -> session keys, so deprovisioning ends them
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
