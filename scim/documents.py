@@ -123,7 +123,7 @@ def user_document(identity, base: str, groups=()) -> dict:
         "groups": [{"value": str(uid), "$ref": f"{base}/Groups/{uid}", "display": display}
                    for uid, display in groups],
         "meta": _meta("User", identity, base),
-    }) | {"active": identity.active}
+    }) | ({} if identity.active is None else {"active": identity.active})
 
 
 def group_document(group, base: str, members=()) -> dict:

@@ -66,7 +66,8 @@ class ScimUser(models.Model):
     name_given = models.CharField(max_length=150, blank=True)
     name_family = models.CharField(max_length=150, blank=True)
     emails = models.JSONField(default=list, blank=True)
-    active = models.BooleanField(default=True)
+    # None: the provider removed the attribute (RFC 7643 §2.5, unassigned); the person stays in.
+    active = models.BooleanField(null=True, default=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,6 +83,11 @@ class ScimUser(models.Model):
 
     def __str__(self):
         return self.user_name
+
+    @property
+    def is_in(self) -> bool:
+        """Whether the person is provisioned (a member): anything but an explicit `active: false`."""
+        return self.active is not False
 
 
 class ScimGroup(models.Model):

@@ -53,10 +53,12 @@ def _q(tree, fields: dict, kind: str) -> Q:
         return _uid_q("members__uid", tree[2], tree[3])
     if kind == "User" and path == "active":
         if node == "pr":
-            return Q()
+            return Q(active__isnull=False)
         if tree[2] not in ("eq", "ne") or not isinstance(tree[3], bool):
             raise FilterError("active compares with eq or ne and true or false.")
-        return Q(active=tree[3]) if tree[2] == "eq" else ~Q(active=tree[3])
+        wanted = tree[3] if tree[2] == "eq" else not tree[3]
+        # an unassigned `active` (None) counts as active: the person is a member
+        return ~Q(active=False) if wanted else Q(active=False)
     field = fields.get(path)
     if field is None:
         raise FilterError(f"Filtering on {path!r} is not supported; use one of: "

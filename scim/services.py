@@ -196,7 +196,7 @@ def _user_input(body) -> dict:
         "name_given": _text(name, "givenname", 150),
         "name_family": _text(name, "familyname", 150),
         "emails": _emails(body.get("emails")),
-        "active": True if body.get("active") is None else _boolean(body["active"], "active"),
+        "active": None if body.get("active") is None else _boolean(body["active"], "active"),
     }
     primary = next((e["value"] for e in data["emails"] if e.get("primary")), None)
     account_email = primary or (data["emails"][0]["value"] if data["emails"] else None)
@@ -258,7 +258,7 @@ def _sync_roles(*, identities, actor=None, reason: str) -> None:
     """After a group change: each active member's role becomes the highest role among their mapped
     groups, or the workspace's default role when none maps one (decision 1822); logged."""
     for identity in identities:
-        if not identity.active:
+        if not identity.is_in:
             continue
         membership = Membership.objects.select_for_update().filter(
             workspace_id=identity.workspace_id, user_id=identity.user_id).first()
@@ -319,11 +319,13 @@ def scim_user_create(*, token: ScimToken, body) -> ScimUser:
     elif ScimUser.objects.filter(workspace_id=workspace_id, user=user).exists():
         raise conflict(f"The account {data['account_email']!r} is already provisioned in this workspace.")
     fields = {k: v for k, v in data.items() if k != "account_email"}
+    if fields["active"] is None:
+        fields["active"] = True  # a new person is active unless the provider says otherwise
     identity = ScimUser.objects.create(workspace_id=workspace_id, user=user, **fields)
     activity_record(workspace_id=workspace_id, actor=None,
                     verb="linked account (SCIM)" if linked else "created account (SCIM)", target=user,
                     data=VIA | {"token": token.name, "userName": identity.user_name})
-    if identity.active:
+    if identity.is_in:
         _provision(identity, token)
     else:
         _deprovision(identity, token, "deprovisioned member")
@@ -355,15 +357,15 @@ def _user_replace(identity: ScimUser, data: dict, token: ScimToken) -> ScimUser:
     if exclusive and name and name != user.name:
         user.name = name
         user.save(update_fields=["name"])
-    was_active = identity.active
+    was_in = identity.is_in
     for field, value in data.items():
         if field != "account_email":
             setattr(identity, field, value)
     identity.save()
     _bump(identity)
-    if was_active and not identity.active:
+    if was_in and not identity.is_in:
         _deprovision(identity, token, "deprovisioned member")
-    elif identity.active and not was_active:
+    elif identity.is_in and not was_in:
         _provision(identity, token)
     return identity
 
@@ -401,7 +403,7 @@ def scim_user_delete(*, token: ScimToken, identity: ScimUser, if_match: str | No
     person made stay."""
     identity = _locked_user(identity)
     _check_version(identity, if_match)
-    if identity.active:
+    if identity.is_in:
         _deprovision(identity, token, "deprovisioned member")
     identity.delete()
 

@@ -27,7 +27,7 @@ class ScimSettingsView(WorkspacePageMixin, View):
             base_url=self.request.build_absolute_uri("/scim/v2"),
             tokens=selectors.tokens_of(workspace_id=self.workspace.id),
             groups=selectors.groups_of(workspace_id=self.workspace.id),
-            provisioned=selectors.users_of(workspace_id=self.workspace.id).filter(active=True).count(),
+            provisioned=selectors.users_of(workspace_id=self.workspace.id).exclude(active=False).count(),
             token_form=token_form or ScimTokenForm(),
             role_form=role_form or ScimDefaultRoleForm(initial={"default_role": config.default_role}),
             new_key=new_key), status=status)
