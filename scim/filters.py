@@ -116,8 +116,9 @@ class _Parser:
         if self.take()[0] != "lpar":
             raise FilterError("Expected '('.")
         inner = self.expr()
-        if self.take()[0] != "rpar":
+        if self.peek()[0] != "rpar":
             raise FilterError("Expected ')'.")
+        self.i += 1
         return inner
 
     def value(self):

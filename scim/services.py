@@ -114,21 +114,25 @@ def sessions_end(*, user_id: int) -> int:
 
 
 # --- provisioning: the pieces -----------------------------------------------------------------
+LABELS = documents.USER_CANONICAL | documents.GROUP_CANONICAL
+
+
 def _text(body: dict, key: str, limit: int, *, required: bool = False) -> str:
     value = body.get(key)
+    label = LABELS.get(key, key)
     if value is None:
         if required:
-            raise bad_request(f"{key} is required.")
+            raise bad_request(f"{label} is required.")
         return ""
     if not isinstance(value, str):
-        raise bad_request(f"{key} must be a string.")
+        raise bad_request(f"{label} must be a string.")
     value = value.strip()
     if "\x00" in value:
-        raise bad_request(f"{key} cannot contain NUL characters.")
+        raise bad_request(f"{label} cannot contain NUL characters.")
     if required and not value:
-        raise bad_request(f"{key} is required.")
+        raise bad_request(f"{label} is required.")
     if len(value) > limit:
-        raise bad_request(f"{key} is longer than {limit} characters.")
+        raise bad_request(f"{label} is longer than {limit} characters.")
     return value
 
 
