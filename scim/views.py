@@ -66,12 +66,10 @@ class ScimSettingsView(WorkspacePageMixin, View):
 
 
 class ScimTokenRevokeView(WorkspacePageMixin, View):
+    """POST only: the settings page's Revoke button."""
+
     required_role = Role.ADMIN
     write_role = Role.ADMIN
-
-    def get(self, request, ws, token_id):
-        get_object_or_404(ScimToken, id=token_id, workspace=self.workspace)
-        return redirect("scim:settings", ws=ws)
 
     def post(self, request, ws, token_id):
         token = get_object_or_404(ScimToken, id=token_id, workspace=self.workspace)
