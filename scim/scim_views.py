@@ -78,7 +78,7 @@ class ScimView(View):
 
     def body(self):
         if len(self.request.body) > MAX_BODY:
-            raise ScimError(413, "The request body is too large.", "tooLarge")
+            raise ScimError(413, f"The request body is larger than {MAX_BODY:,} bytes.")
         try:
             data = json.loads(self.request.body or b"null", parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError, RecursionError):
