@@ -1,14 +1,26 @@
 """Index a signed-in person's session keys (scim.models.SessionRecord), so that deprovisioning can
 end every session of that person at once without decoding all sessions (decision 1821).
 
-A session is recorded the first time a response is sent for it while someone is signed in, and
-again whenever its key changes (sign-in and password change rotate the key): the key last
-recorded is remembered inside the session itself, so a session that is already indexed costs
-nothing (no query) on later requests."""
+A session is recorded when someone signs in (the `user_logged_in` signal, inside the sign-in
+request), and again by the middleware whenever its key changes without a sign-in (a password
+change rotates it) or it predates this index: the key last recorded is remembered inside the
+session itself, so an indexed session costs nothing (no query) on later requests."""
 
 from .models import SessionRecord
 
 MARK = "_scim_indexed_key"
+
+
+def session_index(*, user_id: int, session) -> None:
+    SessionRecord.objects.bulk_create([SessionRecord(user_id=user_id, session_key=session.session_key)],
+                                      ignore_conflicts=True)
+    session[MARK] = session.session_key
+
+
+def on_login(sender, request, user, **kwargs):
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key and user is not None:
+        session_index(user_id=user.pk, session=session)
 
 
 class SessionIndexMiddleware:
@@ -25,7 +37,5 @@ class SessionIndexMiddleware:
             return response
         if session.get(MARK) == session.session_key or not user.is_authenticated:
             return response
-        SessionRecord.objects.bulk_create([SessionRecord(user_id=user.pk, session_key=session.session_key)],
-                                          ignore_conflicts=True)
-        session[MARK] = session.session_key
+        session_index(user_id=user.pk, session=session)
         return response
