@@ -144,6 +144,8 @@ def parse(text: str):
         raise FilterError("The filter is empty.")
     if len(text) > MAX_LENGTH:
         raise FilterError(f"The filter is longer than {MAX_LENGTH} characters.")
+    if "\x00" in text:
+        raise FilterError("The filter cannot contain NUL characters.")
     parser = _Parser(_tokens(text))
     tree = parser.expr()
     if parser.peek()[0] is not None:

@@ -21,6 +21,7 @@ from .filters import FilterError, parse
 log = logging.getLogger("pmhub.scim")
 CONTENT_TYPE = "application/scim+json"
 MAX_BODY = 1_000_000
+MAX_START = 10**9
 
 
 def scim_response(data, status: int = 200, etag: str | None = None) -> HttpResponse:
@@ -58,6 +59,10 @@ class ScimView(View):
             if error.status >= 500 or error.status == 401:
                 log.info("SCIM %s %s refused: %s", request.method, request.path, error.detail)
             return error_response(error)
+        except Exception:
+            # The provider gets the protocol's error shape; the traceback goes to the log.
+            log.exception("SCIM %s %s failed", request.method, request.path)
+            return error_response(ScimError(500, "Internal error; the request was not applied."))
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         return error_response(ScimError(405, f"{request.method} is not allowed here."))
@@ -85,6 +90,11 @@ class ScimView(View):
             raise bad_request("The body is not valid JSON.", "invalidSyntax")
         if not isinstance(data, dict):
             raise bad_request("Send a JSON object.", "invalidSyntax")
+        try:  # a lone surrogate ("\ud800") decodes, but no text column can store it
+            json.dumps(data, ensure_ascii=False).encode()
+        except (UnicodeEncodeError, RecursionError, ValueError):
+            raise bad_request("The body holds text that is not valid Unicode, or is nested too deeply.",
+                              "invalidSyntax")
         return data
 
     def if_match(self):
@@ -98,9 +108,11 @@ def _no_constant(name):
 def _int(value, default: int, name: str) -> int:
     if value in (None, ""):
         return default
+    if isinstance(value, bool):
+        raise bad_request(f"{name} must be a whole number.", "invalidValue")
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise bad_request(f"{name} must be a whole number.", "invalidValue")
 
 
@@ -117,7 +129,7 @@ class _Collection(ScimView):
                 tree = parse(filter_text)
             except FilterError as e:
                 raise bad_request(str(e), "invalidFilter")
-        start = max(_int(source.get("startIndex"), 1, "startIndex"), 1)
+        start = min(max(_int(source.get("startIndex"), 1, "startIndex"), 1), MAX_START)
         count = min(max(_int(source.get("count"), documents.DEFAULT_PAGE, "count"), 0), documents.MAX_PAGE)
         if source.get("attributes") and source.get("excludedAttributes"):
             raise bad_request("Send attributes or excludedAttributes, not both.", "invalidSyntax")
