@@ -17,7 +17,6 @@ SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 100
-DOCS_URL = "https://github.com/pmhub/pmhub/blob/main/docs/scim.md"
 
 
 def _attr(name, type_="string", *, multi=False, required=False, mutability="readWrite", returned="default",
@@ -82,7 +81,6 @@ def resource_type_document(base: str, name: str) -> dict:
 def service_provider_config(base: str) -> dict:
     return {
         "schemas": [SPC_SCHEMA],
-        "documentationUri": DOCS_URL,
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": MAX_PAGE},
@@ -93,7 +91,7 @@ def service_provider_config(base: str) -> dict:
             "type": "oauthbearertoken", "name": "Bearer token",
             "description": "A workspace's SCIM token (Settings > SCIM provisioning), sent as "
                            "Authorization: Bearer <token>.",
-            "documentationUri": DOCS_URL, "primary": True}],
+            "primary": True}],
         "meta": {"resourceType": "ServiceProviderConfig", "location": f"{base}/ServiceProviderConfig"},
     }
 

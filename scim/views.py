@@ -60,7 +60,7 @@ class ScimSettingsView(WorkspacePageMixin, View):
             except ValidationError as e:
                 form_errors_from(e, form)
             else:
-                messages.success(request, f"SCIM token “{token.name}” created. Copy it now: it is shown only once.")
+                messages.success(request, f"SCIM token “{token.name}” created.")
                 return self._render(new_key=raw)
         return self._render(token_form=form, status=400)
 
