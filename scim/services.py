@@ -369,7 +369,9 @@ def _user_replace(identity: ScimUser, data: dict, token: ScimToken) -> ScimUser:
     _bump(identity)
     if was_in and not identity.is_in:
         _deprovision(identity, token, "deprovisioned member")
-    elif identity.is_in and not was_in:
+    elif identity.is_in:
+        # The provider's state wins: someone it says is active is a member again even if an admin
+        # removed them by hand meanwhile (decision 1823); nothing happens when they still are.
         _provision(identity, token)
     return identity
 

@@ -325,3 +325,12 @@ def test_a_patch_without_the_patchop_schema_is_refused(scim):
                                                                     "value": False}]})
     assert response.status_code == 400 and response.body["scimType"] == "invalidSyntax"
     assert ScimUser.objects.get(uid=body["id"]).active is True
+
+
+def test_a_member_removed_by_hand_comes_back_at_the_providers_next_update(scim, workspace):
+    body = _create(scim)
+    user = User.objects.get(email="ada@acme.test")
+    Membership.objects.filter(user=user, workspace=workspace).delete()
+    scim.patch(f"Users/{body['id']}", patch_body({"op": "replace", "path": "displayName", "value": "Ada"}))
+    assert Membership.objects.filter(user=user, workspace=workspace).exists()
+    assert Activity.objects.filter(workspace=workspace, verb="provisioned member").count() == 2
