@@ -48,9 +48,10 @@ INSTALLED_APPS = [
     "governance",
     "integrations",
     "sso",
+    "scim",
 ]
 DOMAIN_APPS = ["roadmaps", "backlog", "metrics", "adoption", "delivery", "discovery", "reports", "governance",
-               "integrations", "sso"]
+               "integrations", "sso", "scim"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "scim.middleware.SessionIndexMiddleware",  # user -> session keys, so deprovisioning ends them
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

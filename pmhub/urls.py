@@ -25,6 +25,7 @@ workspace_patterns = [
     path("", include("governance.urls")),
     path("", include("integrations.urls")),
     path("", include("sso.urls")),
+    path("", include("scim.urls")),
 ]
 
 urlpatterns = [
@@ -52,6 +53,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("share/", include("roadmaps.share_urls")),
     path("api/v1/", include("pmhub.api.urls")),
+    path("scim/v2/", include("scim.scim_urls")),
     path("api/public/v1/", include("discovery.public_urls")),
     path("portal/<slug:slug>/", include("discovery.portal_urls")),
     path("api/schema/", CachedSpectacularAPIView.as_view(), name="schema"),

@@ -72,6 +72,7 @@ READS = {
     "sso.role_from_groups": "pure: the role a person's groups give",
     "sso.break_glass_allowed": "reads whether an admin may keep a password (SSO_BREAK_GLASS_EMAILS)",
     "sso.password_refusal_for": "reads whether a password sign-in is refused (SSO required)",
+    "scim.scim_token_authenticate": "looks a SCIM token up by its raw value (and notes when it was last used)",
 }
 
 _CORE = "tests/core/test_success_paths.py::"
@@ -94,8 +95,25 @@ _PORT = "tests/governance/test_portfolio.py::"
 _CHAN = "tests/integrations/test_channels.py::"
 _GH = "tests/integrations/test_github.py::"
 _LIFE = "tests/governance/test_lifecycle.py::"
+_SCU = "tests/scim/test_users.py::"
+_SCG = "tests/scim/test_groups.py::"
+_SCT = "tests/scim/test_tokens_api.py::"
 
 SUCCESS_TESTS = {
+    # scim
+    "scim.scim_token_create": _SCT + "test_scim_token_create_returns_the_key_once_and_stores_its_hash",
+    "scim.scim_token_revoke": _SCT + "test_scim_token_revoke_through_delete_stops_it_at_once",
+    "scim.scim_config_update": _SCG + "test_scim_config_update_sets_the_default_role",
+    "scim.scim_group_set_role": _SCG + "test_scim_group_set_role_gives_its_members_the_role_and_logs_it",
+    "scim.sessions_end": "tests/scim/test_sessions_and_tenancy.py::test_sessions_end_deletes_every_session_of_the_person",
+    "scim.scim_user_create": _SCU + "test_scim_user_create_makes_an_account_and_a_membership_with_the_default_role",
+    "scim.scim_user_replace": _SCU + "test_scim_user_replace_updates_the_workspace_view_and_an_exclusive_account",
+    "scim.scim_user_patch": _SCU + "test_scim_user_patch_adds_replaces_and_removes_attributes",
+    "scim.scim_user_delete": _SCU + "test_deprovisioning_removes_membership_revokes_tokens_and_deactivates_but_keeps_content",
+    "scim.scim_group_create": _SCG + "test_scim_group_create_with_members",
+    "scim.scim_group_replace": _SCG + "test_scim_group_replace_sets_name_and_members",
+    "scim.scim_group_patch": _SCG + "test_patch_adds_removes_and_replaces_members",
+    "scim.scim_group_delete": _SCG + "test_scim_group_delete_removes_it",
     # governance
     "governance.risk_create": _GOV + "test_risk_create_scores_links_records_and_emits",
     "governance.risk_update": _GOV + "test_risk_update_rescores_bumps_version_and_names_the_change",

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-IGNORED_PREFIXES = ("admin/", "api/", "static/", "media/")
+# scim/v2/: the SCIM protocol for identity providers (JSON, bearer token), tested in tests/scim.
+IGNORED_PREFIXES = ("admin/", "api/", "static/", "media/", "scim/v2/")
 
 # Routes that are not pages a person opens, or that cannot be filled from demo data by design.
 EXEMPT: dict[str, str] = {
@@ -72,6 +73,7 @@ MIN_ROLE: dict[str, str] = {
     "workspace_settings": "admin", "reports:webhooks": "admin", "reports:webhook_detail": "admin",
     "integrations:channels": "admin", "integrations:channel": "admin",
     "integrations:repositories": "admin", "integrations:repository": "admin",
+    "scim:settings": "admin", "scim:group": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
@@ -177,6 +179,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
     from sso.models import IdentityProvider, SsoDomain
+    from scim.models import ScimGroup
 
     ws = lambda w: {"ws": w.workspace.slug}  # noqa: E731
     product = lambda w: _p(w)  # noqa: E731
@@ -235,6 +238,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
             IdentityProvider.objects, workspace=w.workspace)},
         "sso_admin:domain": lambda w: {"ws": w.workspace.slug, "domain_id": _first(
             SsoDomain.objects, workspace=w.workspace)},
+        "scim:group": lambda w: {"ws": w.workspace.slug, "group_id": _first(ScimGroup.objects, workspace=w.workspace)},
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

@@ -17,7 +17,7 @@ TEAM = [
 ]
 # Each app may offer `<app>.demo.seed(workspace=..., users=...)`, itself idempotent.
 APP_SEEDERS = ("roadmaps.demo", "backlog.demo", "metrics.demo", "adoption.demo", "delivery.demo", "discovery.demo",
-               "reports.demo", "governance.demo", "integrations.demo", "sso.demo")
+               "reports.demo", "governance.demo", "integrations.demo", "sso.demo", "scim.demo")
 
 
 class Command(BaseCommand):
