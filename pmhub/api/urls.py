@@ -8,9 +8,7 @@ router = DefaultRouter()
 API_ROUTE_MODULES = (
     "pmhub.api.routes", "roadmaps.api.routes", "backlog.api.routes", "metrics.api.routes",
     "adoption.api.routes", "delivery.api.routes", "discovery.api.routes", "reports.api.routes",
-    "governance.api.routes", "integrations.api.routes", "sso.api.routes",
-    "governance.api.routes", "integrations.api.routes",
-    "scim.api.routes",
+    "governance.api.routes", "integrations.api.routes", "sso.api.routes", "scim.api.routes",
 )
 for module in API_ROUTE_MODULES:
     import_module(module).register(router)

@@ -178,8 +178,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
-    from sso.models import IdentityProvider, SsoDomain
     from scim.models import ScimGroup
+    from sso.models import IdentityProvider, SsoDomain
 
     ws = lambda w: {"ws": w.workspace.slug}  # noqa: E731
     product = lambda w: _p(w)  # noqa: E731
