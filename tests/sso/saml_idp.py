@@ -146,6 +146,11 @@ class IdpWebServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if not self.path.startswith("/saml/sso?"):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 web.requests += 1
                 request_url = web.base_url + self.path
                 response, relay_state = web.idp.answer(request_url, **web.person)

@@ -348,3 +348,15 @@ def test_sp_metadata_names_our_entity_id_and_acs_for_this_provider(client, provi
     assert "HTTP-POST" in xml
     assert 'WantAssertionsSigned="true"' in xml
     assert "md5" not in xml and "PRIVATE KEY" not in xml
+
+
+def test_start_page_admits_an_http_idp_only_when_the_operator_allowed_its_host(client, workspace, tmp_path, settings):
+    intranet = TestIdp(tmp_path, name="intranet", sso_url="http://idp.corp.internal:8080/saml/sso")
+    IdentityProvider.objects.create(workspace=workspace, name="ADFS", protocol="saml",
+                                    metadata_xml=intranet.metadata_xml(), entity_id=intranet.entity_id)
+
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+    assert "idp.corp.internal" not in client.get(reverse("sso:start"))["Content-Security-Policy"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["idp.corp.internal"]
+    assert "form-action 'self' https: http://idp.corp.internal:8080" in client.get(
+        reverse("sso:start"))["Content-Security-Policy"]
