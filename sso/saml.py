@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ logger = logging.getLogger("pmhub.sso")
 
 CLOCK_SKEW_SECONDS = 120  # tolerated difference between the IdP's clock and ours
 MAX_METADATA_BYTES = 1024 * 1024  # an IdP's metadata is a few kB; aggregates are not supported
+XMLSEC_FALLBACK = "/usr/bin/xmlsec1"  # Debian's, for a PATH without /usr/bin (some process managers)
 
 # Attribute names tried in order when the provider does not name its own (Name or FriendlyName,
 # compared exactly). They cover Okta, Microsoft Entra ID, Google Workspace, Keycloak and the
@@ -131,7 +131,7 @@ class SamlAssertion:
 
 def xmlsec_binary() -> str:
     """Debian's xmlsec1 (apt-get install xmlsec1): pysaml2 calls it to sign and verify."""
-    found = shutil.which("xmlsec1") or ("/usr/bin/xmlsec1" if os.path.exists("/usr/bin/xmlsec1") else None)
+    found = shutil.which("xmlsec1") or shutil.which(XMLSEC_FALLBACK)
     if not found:
         raise SamlRefused("no_xmlsec", "Single sign-on with SAML is not available on this server.",
                           "xmlsec1 is not installed")

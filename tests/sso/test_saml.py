@@ -360,3 +360,11 @@ def test_start_page_admits_an_http_idp_only_when_the_operator_allowed_its_host(c
     settings.OUTBOUND_ALLOWED_HOSTS = ["idp.corp.internal"]
     assert "form-action 'self' https: http://idp.corp.internal:8080" in client.get(
         reverse("sso:start"))["Content-Security-Policy"]
+
+
+def test_a_server_without_xmlsec1_says_saml_is_unavailable(client, provider, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("sso.saml.XMLSEC_FALLBACK", "/nonexistent/xmlsec1")
+    response = client.get(reverse("sso:saml_login", args=[provider.pk]))
+    assert response.status_code == 503
+    assert "not available on this server" in response.content.decode()
