@@ -237,6 +237,8 @@ _REFUSALS = {
                      " in PMHub must be updated.",
     "weak_signature": "The identity provider signed its answer with SHA-1, which PMHub no longer accepts. Ask your"
                       " administrator to choose SHA-256 for the signature at the identity provider.",
+    "encrypted": "The identity provider encrypted its answer, which PMHub does not support. Ask your administrator"
+                 " to turn assertion encryption off for PMHub at the identity provider (the answer stays signed).",
     "wrong_issuer": "The answer came from another identity provider than the one configured.",
     "wrong_audience": "The answer was meant for another application, not this PMHub provider. Check the"
                       " entity id (audience) configured at the identity provider.",
@@ -313,8 +315,9 @@ WEAK_ALGORITHMS = {
 
 
 def _refuse_weak_algorithms(xml: bytes) -> None:
-    """Refuse an answer whose signatures use SHA-1 or MD5 (read before any verification: the answer
-    is refused either way, so nothing is trusted from it)."""
+    """Refuse an answer whose signatures use SHA-1 or MD5, or whose assertion is encrypted (we hold no
+    key to decrypt it). Read before any verification: the answer is refused either way, so nothing
+    is trusted from it."""
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
 
@@ -322,6 +325,8 @@ def _refuse_weak_algorithms(xml: bytes) -> None:
         root = ElementTree.fromstring(xml)
     except (ElementTree.ParseError, DefusedXmlException, ValueError):
         raise refusal("malformed", "XML not well-formed or with entities") from None
+    if any(True for _ in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion")):
+        raise refusal("encrypted", "EncryptedAssertion")
     for tag in ("SignatureMethod", "DigestMethod"):
         for element in root.iter(_DSIG + tag):
             if element.get("Algorithm") in WEAK_ALGORITHMS:

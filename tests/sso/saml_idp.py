@@ -110,7 +110,8 @@ class TestIdp:
     def answer(self, request_url: str, *, email: str = "ada@acme.test", name: str = "Ada Lovelace",
                groups=("pmhub-editors",), subject: str = "okta|00u1ada", sign_assertion: bool = True,
                sign_response: bool = False, audience: str | None = None, in_response_to: str | None = None,
-               attributes: dict | None = None, destination: str | None = None) -> tuple[str, str]:
+               attributes: dict | None = None, destination: str | None = None,
+               encrypt_for_cert: str | None = None) -> tuple[str, str]:
         """(base64 SAMLResponse, RelayState) answering the request in `request_url`."""
         request, relay_state = self.read_request(request_url)
         message = request.message
@@ -125,6 +126,7 @@ class TestIdp:
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": self.entity_id},
             sign_assertion=sign_assertion, sign_response=sign_response,
             sign_alg=self._config().signing_algorithm, digest_alg=self._config().digest_algorithm,
+            **({"encrypt_assertion": True, "encrypt_cert_assertion": encrypt_for_cert} if encrypt_for_cert else {}),
         )
         return base64.b64encode(str(response).encode()).decode(), relay_state
 

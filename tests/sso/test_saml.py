@@ -180,6 +180,17 @@ def test_answer_signed_with_sha1_is_refused(client, provider, tmp_path, caplog):
     assert not User.objects.filter(email="ada@acme.test").exists()
 
 
+def test_encrypted_answer_is_refused_with_what_to_change(client, provider, saml_idp, tmp_path, caplog):
+    from .saml_idp import key_pair
+
+    _, cert = key_pair(tmp_path, "sp-encryption")
+    answer, _ = saml_idp.answer(start(client, provider), encrypt_for_cert=cert.read_text())
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "encrypted", caplog)
+    assert "turn assertion encryption off" in response.content.decode()
+
+
 def test_answer_for_another_audience_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     answer, _ = saml_idp.answer(url, audience="https://other-app.example.test/saml")
