@@ -203,8 +203,10 @@ def id_token_validate(provider: IdentityProvider, *, token: dict, nonce: str) ->
     try:
         try:
             decoded = jwt.decode(raw, _key_set(provider, meta), algorithms=algorithms)
-        except InvalidKeyIdError:
-            # The provider rotated its keys: fetch them again, at most once a minute.
+        except (InvalidKeyIdError, BadSignatureError):
+            # The provider may have rotated its keys since we cached them (an unknown key id, or no
+            # key id and the cached key no longer fits): fetch them again, at most once a minute,
+            # so a forged token cannot make us hammer the provider.
             if not cache.add(_key("jwks-refresh", provider.issuer), 1, JWKS_REFRESH_MIN):
                 raise
             decoded = jwt.decode(raw, _key_set(provider, meta, refresh=True), algorithms=algorithms)

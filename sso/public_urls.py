@@ -1,7 +1,11 @@
 """Sign-in pages outside any workspace, mounted at /sso/ (pmhub/urls.py), names in the "sso" namespace.
 
-Each protocol serves `<protocol>_login` (start a sign-in with one provider) under
-`<provider_id>/<protocol>/`; IdentityProvider.login_path() relies on that name.
+Each protocol serves, under `<provider_id>/<protocol>/`:
+- `<protocol>_login`: start a sign-in with one provider (IdentityProvider.login_path(), the
+  "Continue with SSO" redirect and the provider choice link to it);
+- `<protocol>_callback`: the URL registered at the provider (OIDC redirect URI, SAML ACS), shown on
+  the provider's settings page and in the API as `callback_url` (IdentityProvider.callback_url()).
+Both end in sso.services.sign_in_from_identity and refuse through sso.views.refusal_page.
 """
 
 from django.urls import path

@@ -165,7 +165,11 @@ def _membership_apply(*, provider: IdentityProvider, user, groups) -> Membership
     membership = (Membership.objects.select_for_update()
                   .filter(user=user, workspace_id=provider.workspace_id).first())
     if membership is None:
-        membership = Membership.objects.create(user=user, workspace_id=provider.workspace_id, role=role)
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(user=user, workspace_id=provider.workspace_id, role=role)
+        except IntegrityError:  # the same person's sign-in in another tab made it a moment ago
+            return Membership.objects.get(user=user, workspace_id=provider.workspace_id)
         activity_record(workspace_id=provider.workspace_id, actor=user, verb="joined through single sign-on",
                         target=membership.workspace, data={"provider": provider.name, "role": role})
         return membership

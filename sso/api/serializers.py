@@ -20,6 +20,9 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
                                                                "redirect URI, or the SAML ACS URL.")
     sp_entity_id = serializers.SerializerMethodField()
     group_roles = GroupRoleSerializer(many=True, read_only=True)
+    # Empty for the other protocol: plain strings in the schema ("" is not a "uri").
+    issuer = serializers.CharField(read_only=True, help_text="OIDC issuer URL; empty for SAML.")
+    metadata_url = serializers.CharField(read_only=True, help_text="SAML metadata URL; may be empty.")
 
     class Meta:
         model = IdentityProvider

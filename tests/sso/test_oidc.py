@@ -216,3 +216,19 @@ def test_the_sign_in_ends_where_it_was_asked_to_when_that_is_on_the_site(client,
     response = client.get(response["Location"])
     response = client.get(_callback_path(idp.authorize(response["Location"], sub="ada-1")))
     assert response.status_code == 302 and response["Location"] == landing
+
+
+@pytest.mark.django_db
+def test_keys_rotated_at_the_provider_are_fetched_again(client, idp, oidc_provider):
+    from authlib import jose
+
+    assert _sign_in(client, idp).status_code == 302  # the key set is now cached
+    client.logout()
+    storage = idp._storage["s"]
+    previous = storage.jwk
+    storage.jwk = jose.RSAKey.generate_key(is_private=True)  # the provider rotates its signing key
+    try:
+        response = _sign_in(client, idp)
+    finally:
+        storage.jwk = previous
+    assert response.status_code == 302 and "_auth_user_id" in client.session

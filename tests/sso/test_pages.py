@@ -128,3 +128,21 @@ def test_only_the_start_page_lets_its_form_lead_to_the_identity_provider(client,
     assert "form-action 'self' https: http://127.0.0.1:5556" in policy and "10.0.0.9" not in policy
     assert "script-src 'self'" in policy
     assert client.get("/accounts/login/")["Content-Security-Policy"].endswith("form-action 'self'")
+
+
+@pytest.mark.django_db
+def test_settings_lists_take_a_fixed_number_of_queries(client, admin, workspace, django_assert_max_num_queries):
+    from sso import services as sso_services
+
+    SsoDomainFactory(workspace=workspace, domain="acme.test")
+    for i in range(8):
+        provider = IdentityProviderFactory(workspace=workspace, name=f"P{i}")
+        sso_services.sign_in_from_identity(provider, subject=f"s{i}", email=f"p{i}@acme.test", groups=[])
+        SsoDomainFactory(workspace=workspace, domain=f"d{i}.test")
+    _login(client, admin)
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/w/{workspace.slug}/sso/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/w/{workspace.slug}/sso/domains/").status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/w/{workspace.slug}/sso/providers/{provider.pk}/").status_code == 200
