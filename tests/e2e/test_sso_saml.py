@@ -80,3 +80,19 @@ def test_a_forged_answer_is_a_clear_page_in_the_browser(page, live_server, saml_
     expect(page.get_by_role("heading", name="Single sign-on did not succeed")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("signature PMHub cannot verify")
     assert not User.objects.filter(email="ada@acme.test").exists()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_saml_provider_settings_fit_the_screen(page, live_server, saml_provider, sign_in, screenshot_path, width):
+    from tests.factories import MembershipFactory, UserFactory
+
+    admin = UserFactory(email="owner@acme.test")
+    MembershipFactory(user=admin, workspace=saml_provider.workspace, role=Role.ADMIN)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, admin)
+    page.goto(f"{live_server.url}/w/acme/sso/providers/{saml_provider.pk}/")
+
+    expect(page.get_by_test_id("saml-acs-url")).to_have_text(f"{live_server.url}/sso/{saml_provider.pk}/saml/acs/")
+    expect(page.get_by_test_id("saml-metadata-state")).to_contain_text("Loaded")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=screenshot_path(f"sso-saml-provider-{width}.png"), full_page=True)
