@@ -285,7 +285,9 @@ def authn_response_read(sp: SamlSp, saml_response: str, *, outstanding: dict[str
         raise refusal("not_yet_valid", str(exc)[:200]) from None
     except StatusError as exc:
         raise refusal("idp_error", str(exc).splitlines()[-1][:200]) from None
-    except (IncorrectlySigned, MissingKey, SignatureError, SigverError) as exc:
+    except MissingKey as exc:  # no key for the issuer it names: not the IdP of the metadata
+        raise refusal("wrong_issuer", f"no key for issuer {str(exc)[:160]}") from None
+    except (IncorrectlySigned, SignatureError, SigverError) as exc:
         raise _signature_refusal(xml, exc) from None
     except VerificationError as exc:
         raise refusal("wrong_destination" if "recipient" in str(exc).lower() else "malformed", str(exc)[:200]) from None
@@ -349,11 +351,12 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
                (assertion.issuer.text or "").strip() if assertion.issuer is not None else ""} - {""}
     if issuers != {metadata.entity_id}:
         raise refusal("wrong_issuer", f"issuer {sorted(issuers)} is not {metadata.entity_id}")
-    conditions = assertion.conditions
-    audiences = {(a.text or "").strip() for r in (conditions.audience_restriction if conditions else [])
-                 for a in r.audience}
-    if sp.entity_id not in audiences:  # pysaml2 lets an assertion without AudienceRestriction by
-        raise refusal("wrong_audience", f"audiences {sorted(audiences)}")
+    # Every AudienceRestriction must name us (SAML core 2.5.1.4: each one must be satisfied), and there
+    # must be one: pysaml2 lets an assertion without any by, and is content with one of several.
+    restrictions = [{(a.text or "").strip() for a in r.audience}
+                    for r in (assertion.conditions.audience_restriction if assertion.conditions else [])]
+    if not restrictions or any(sp.entity_id not in audiences for audiences in restrictions):
+        raise refusal("wrong_audience", f"audiences {[sorted(a) for a in restrictions]}")
     expires_at = _expires_at(assertion)
     if expires_at is None:
         raise refusal("malformed", "no NotOnOrAfter on the assertion")
@@ -380,8 +383,19 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
     subject = email if (not name_id_value or name_id_format == saml.NAMEID_FORMAT_TRANSIENT) else name_id_value
     return SamlAssertion(
         issuer=metadata.entity_id, subject=subject[:255], name_id_format=name_id_format, email=email[:254],
-        name=name.strip()[:150], groups=groups, assertion_id=assertion.id, in_response_to=response.in_response_to,
+        name=name.strip()[:150], groups=groups, assertion_id=assertion.id,
+        in_response_to=_confirmed_request_id(assertion) or response.in_response_to,
         expires_at=expires_at, attributes=attributes)
+
+
+def _confirmed_request_id(assertion) -> str:
+    """The InResponseTo of the bearer confirmation: inside the signed assertion, unlike the Response's
+    own attribute when only the assertion is signed (pysaml2 has checked it is outstanding)."""
+    for confirmation in assertion.subject.subject_confirmation if assertion.subject else []:
+        data = confirmation.subject_confirmation_data
+        if data is not None and data.in_response_to:
+            return data.in_response_to
+    return ""
 
 
 def _expires_at(assertion) -> datetime | None:

@@ -130,6 +130,20 @@ class TestIdp:
         )
         return base64.b64encode(str(response).encode()).decode(), relay_state
 
+    def answer_edited(self, request_url: str, edit, **kwargs) -> tuple[str, str]:
+        """An answer whose unsigned XML `edit(xml) -> xml` changes before the IdP signs the Response
+        with its real key: what a compromised or misconfigured IdP could send, validly signed."""
+        from saml2 import samlp
+        from saml2.sigver import pre_signature_part, signed_instance_factory
+
+        unsigned, relay_state = self.answer(request_url, sign_assertion=False, sign_response=False, **kwargs)
+        response = samlp.response_from_string(edit(base64.b64decode(unsigned).decode()))
+        config = self._config()
+        response.signature = pre_signature_part(response.id, self.server.sec.my_cert, 1,
+                                                digest_alg=config.digest_algorithm, sign_alg=config.signing_algorithm)
+        signed = signed_instance_factory(response, self.server.sec, [(samlp.Response.c_tag, response.id)])
+        return base64.b64encode(str(signed).encode()).decode(), relay_state
+
 
 class IdpWebServer:
     """The IdP as a browser sees it, on its own site (http://127.0.0.1:<port>, while live_server is on

@@ -2,6 +2,7 @@
 pysaml2 on both sides, xmlsec1 signing and verifying, the whole Django stack (sessions, cache,
 database) in between. Each refusal has its acceptance twin in `test_sign_in_*`."""
 
+import base64
 import datetime as dt
 import logging
 import re
@@ -158,8 +159,6 @@ def test_response_signed_with_another_key_is_refused(client, provider, tmp_path,
 
 
 def test_tampered_assertion_is_refused(client, provider, saml_idp, caplog):
-    import base64
-
     answer, _ = saml_idp.answer(start(client, provider), email="ada@acme.test")
     forged = base64.b64encode(base64.b64decode(answer).replace(b"ada@acme.test", b"eve@acme.test")).decode()
     response = post_answer(client, provider, forged)
@@ -198,6 +197,38 @@ def test_answer_for_another_audience_is_refused(client, provider, saml_idp, capl
 
     assert refused(response, "wrong_audience", caplog)
     assert not User.objects.filter(email="ada@acme.test").exists()
+
+
+def _drop_audience(xml):
+    return re.sub(r"<ns\d:AudienceRestriction>.*?</ns\d:AudienceRestriction>", "", xml)
+
+
+def _second_audience(xml):
+    return re.sub(r"(</ns\d:AudienceRestriction>)", r"\1<ns1:AudienceRestriction><ns1:Audience>"
+                  r"https://other-app.example.test/saml</ns1:Audience></ns1:AudienceRestriction>", xml, count=1)
+
+
+def test_edited_answers_signed_by_the_idp_are_accepted_unchanged(client, provider, saml_idp):
+    """The twin of the two tests below: the same signing path with no change signs in."""
+    answer, _ = saml_idp.answer_edited(start(client, provider), lambda xml: xml)
+    assert post_answer(client, provider, answer).status_code == 302
+
+
+@pytest.mark.parametrize("edit", [_drop_audience, _second_audience], ids=["no_audience", "two_restrictions"])
+def test_audience_restrictions_must_all_name_us(client, provider, saml_idp, caplog, edit):
+    answer, _ = saml_idp.answer_edited(start(client, provider), edit)
+    assert "AudienceRestriction" in base64.b64decode(answer).decode() or edit is _drop_audience
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "wrong_audience", caplog)
+
+
+def test_answer_naming_another_issuer_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer_edited(start(client, provider), lambda xml: xml.replace(
+        f">{saml_idp.entity_id}</ns1:Issuer>", ">https://other-idp.example.test</ns1:Issuer>", 1))
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "wrong_issuer", caplog)
 
 
 def test_answer_for_another_pmhub_provider_is_refused(client, provider, saml_idp, workspace, caplog):
