@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ logger = logging.getLogger("pmhub.sso")
 
 CLOCK_SKEW_SECONDS = 120  # tolerated difference between the IdP's clock and ours
 MAX_METADATA_BYTES = 1024 * 1024  # an IdP's metadata is a few kB; aggregates are not supported
+XMLSEC_FALLBACK = "/usr/bin/xmlsec1"  # Debian's, for a PATH without /usr/bin (some process managers)
 
 # Attribute names tried in order when the provider does not name its own (Name or FriendlyName,
 # compared exactly). They cover Okta, Microsoft Entra ID, Google Workspace, Keycloak and the
@@ -131,7 +131,7 @@ class SamlAssertion:
 
 def xmlsec_binary() -> str:
     """Debian's xmlsec1 (apt-get install xmlsec1): pysaml2 calls it to sign and verify."""
-    found = shutil.which("xmlsec1") or ("/usr/bin/xmlsec1" if os.path.exists("/usr/bin/xmlsec1") else None)
+    found = shutil.which("xmlsec1") or shutil.which(XMLSEC_FALLBACK)
     if not found:
         raise SamlRefused("no_xmlsec", "Single sign-on with SAML is not available on this server.",
                           "xmlsec1 is not installed")
@@ -237,6 +237,8 @@ _REFUSALS = {
                      " in PMHub must be updated.",
     "weak_signature": "The identity provider signed its answer with SHA-1, which PMHub no longer accepts. Ask your"
                       " administrator to choose SHA-256 for the signature at the identity provider.",
+    "encrypted": "The identity provider encrypted its answer, which PMHub does not support. Ask your administrator"
+                 " to turn assertion encryption off for PMHub at the identity provider (the answer stays signed).",
     "wrong_issuer": "The answer came from another identity provider than the one configured.",
     "wrong_audience": "The answer was meant for another application, not this PMHub provider. Check the"
                       " entity id (audience) configured at the identity provider.",
@@ -283,7 +285,9 @@ def authn_response_read(sp: SamlSp, saml_response: str, *, outstanding: dict[str
         raise refusal("not_yet_valid", str(exc)[:200]) from None
     except StatusError as exc:
         raise refusal("idp_error", str(exc).splitlines()[-1][:200]) from None
-    except (IncorrectlySigned, MissingKey, SignatureError, SigverError) as exc:
+    except MissingKey as exc:  # no key for the issuer it names: not the IdP of the metadata
+        raise refusal("wrong_issuer", f"no key for issuer {str(exc)[:160]}") from None
+    except (IncorrectlySigned, SignatureError, SigverError) as exc:
         raise _signature_refusal(xml, exc) from None
     except VerificationError as exc:
         raise refusal("wrong_destination" if "recipient" in str(exc).lower() else "malformed", str(exc)[:200]) from None
@@ -313,8 +317,9 @@ WEAK_ALGORITHMS = {
 
 
 def _refuse_weak_algorithms(xml: bytes) -> None:
-    """Refuse an answer whose signatures use SHA-1 or MD5 (read before any verification: the answer
-    is refused either way, so nothing is trusted from it)."""
+    """Refuse an answer whose signatures use SHA-1 or MD5, or whose assertion is encrypted (we hold no
+    key to decrypt it). Read before any verification: the answer is refused either way, so nothing
+    is trusted from it."""
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
 
@@ -322,6 +327,8 @@ def _refuse_weak_algorithms(xml: bytes) -> None:
         root = ElementTree.fromstring(xml)
     except (ElementTree.ParseError, DefusedXmlException, ValueError):
         raise refusal("malformed", "XML not well-formed or with entities") from None
+    if any(True for _ in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion")):
+        raise refusal("encrypted", "EncryptedAssertion")
     for tag in ("SignatureMethod", "DigestMethod"):
         for element in root.iter(_DSIG + tag):
             if element.get("Algorithm") in WEAK_ALGORITHMS:
@@ -344,11 +351,12 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
                (assertion.issuer.text or "").strip() if assertion.issuer is not None else ""} - {""}
     if issuers != {metadata.entity_id}:
         raise refusal("wrong_issuer", f"issuer {sorted(issuers)} is not {metadata.entity_id}")
-    conditions = assertion.conditions
-    audiences = {(a.text or "").strip() for r in (conditions.audience_restriction if conditions else [])
-                 for a in r.audience}
-    if sp.entity_id not in audiences:  # pysaml2 lets an assertion without AudienceRestriction by
-        raise refusal("wrong_audience", f"audiences {sorted(audiences)}")
+    # Every AudienceRestriction must name us (SAML core 2.5.1.4: each one must be satisfied), and there
+    # must be one: pysaml2 lets an assertion without any by, and is content with one of several.
+    restrictions = [{(a.text or "").strip() for a in r.audience}
+                    for r in (assertion.conditions.audience_restriction if assertion.conditions else [])]
+    if not restrictions or any(sp.entity_id not in audiences for audiences in restrictions):
+        raise refusal("wrong_audience", f"audiences {[sorted(a) for a in restrictions]}")
     expires_at = _expires_at(assertion)
     if expires_at is None:
         raise refusal("malformed", "no NotOnOrAfter on the assertion")
@@ -375,8 +383,19 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
     subject = email if (not name_id_value or name_id_format == saml.NAMEID_FORMAT_TRANSIENT) else name_id_value
     return SamlAssertion(
         issuer=metadata.entity_id, subject=subject[:255], name_id_format=name_id_format, email=email[:254],
-        name=name.strip()[:150], groups=groups, assertion_id=assertion.id, in_response_to=response.in_response_to,
+        name=name.strip()[:150], groups=groups, assertion_id=assertion.id,
+        in_response_to=_confirmed_request_id(assertion) or response.in_response_to,
         expires_at=expires_at, attributes=attributes)
+
+
+def _confirmed_request_id(assertion) -> str:
+    """The InResponseTo of the bearer confirmation: inside the signed assertion, unlike the Response's
+    own attribute when only the assertion is signed (pysaml2 has checked it is outstanding)."""
+    for confirmation in assertion.subject.subject_confirmation if assertion.subject else []:
+        data = confirmation.subject_confirmation_data
+        if data is not None and data.in_response_to:
+            return data.in_response_to
+    return ""
 
 
 def _expires_at(assertion) -> datetime | None:

@@ -160,3 +160,25 @@ def saml_provider_saved(provider: IdentityProvider) -> None:
     from .saml_tasks import saml_metadata_refresh
 
     transaction.on_commit(lambda: queue_or_leave(saml_metadata_refresh, provider.pk))
+
+
+def saml_http_sso_origins(*, limit: int = 50) -> set[str]:
+    """http:// origins of enabled SAML providers' sign-in addresses whose host the operator allowed
+    (OUTBOUND_ALLOWED_HOSTS): the "Continue with SSO" page's form-action admits them like OIDC's
+    http issuers (sso.views.start_page_policy). https origins are admitted anyway."""
+    from urllib.parse import urlsplit
+
+    from pmhub.outbound import outbound_host_listed
+
+    origins = set()
+    for xml in (IdentityProvider.objects.filter(enabled=True, protocol=IdentityProvider.Protocol.SAML,
+                                                metadata_xml__contains="http://")
+                .values_list("metadata_xml", flat=True)[:limit]):
+        try:
+            url = idp_metadata_read(xml).sso_redirect_url
+        except SamlMetadataInvalid:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme == "http" and parts.hostname and outbound_host_listed(url):
+            origins.add(f"http://{parts.netloc}")
+    return origins

@@ -75,8 +75,10 @@ def saml_login(request, provider_id: int):
         return _refused(request, provider, "not_ready", NOT_READY, status=503)
     try:
         request_id, location = authn_request_redirect(saml_services.saml_sp_for(provider), relay_state="")
-    except (SamlMetadataInvalid, SamlRefused) as exc:
-        return _refused(request, provider, "not_ready", NOT_READY, detail=str(exc), status=503)
+    except SamlMetadataInvalid as exc:
+        return _refused(request, provider, "not_ready", NOT_READY, detail=exc.reason, status=503)
+    except SamlRefused as exc:  # xmlsec1 missing on this server
+        return _refused(request, provider, exc.code, exc.message, detail=exc.detail, status=503)
     now = time.time()
     pending = {rid: entry for rid, entry in (request.session.get(SESSION_KEY) or {}).items()
                if isinstance(entry, dict) and now - entry.get("at", 0) < REQUEST_LIFETIME}

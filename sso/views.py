@@ -42,6 +42,9 @@ def start_page_policy() -> str:
         parts = urlsplit(issuer)
         if parts.hostname:
             origins.add(f"http://{parts.netloc}")
+    from .saml_services import saml_http_sso_origins  # SAML: the IdP's sign-in address, from its metadata
+
+    origins |= saml_http_sso_origins()
     extra = " ".join(["https:", *sorted(origins)])
     return settings.CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {extra}")
 

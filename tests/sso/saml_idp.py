@@ -110,7 +110,8 @@ class TestIdp:
     def answer(self, request_url: str, *, email: str = "ada@acme.test", name: str = "Ada Lovelace",
                groups=("pmhub-editors",), subject: str = "okta|00u1ada", sign_assertion: bool = True,
                sign_response: bool = False, audience: str | None = None, in_response_to: str | None = None,
-               attributes: dict | None = None, destination: str | None = None) -> tuple[str, str]:
+               attributes: dict | None = None, destination: str | None = None,
+               encrypt_for_cert: str | None = None) -> tuple[str, str]:
         """(base64 SAMLResponse, RelayState) answering the request in `request_url`."""
         request, relay_state = self.read_request(request_url)
         message = request.message
@@ -125,8 +126,23 @@ class TestIdp:
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": self.entity_id},
             sign_assertion=sign_assertion, sign_response=sign_response,
             sign_alg=self._config().signing_algorithm, digest_alg=self._config().digest_algorithm,
+            **({"encrypt_assertion": True, "encrypt_cert_assertion": encrypt_for_cert} if encrypt_for_cert else {}),
         )
         return base64.b64encode(str(response).encode()).decode(), relay_state
+
+    def answer_edited(self, request_url: str, edit, **kwargs) -> tuple[str, str]:
+        """An answer whose unsigned XML `edit(xml) -> xml` changes before the IdP signs the Response
+        with its real key: what a compromised or misconfigured IdP could send, validly signed."""
+        from saml2 import samlp
+        from saml2.sigver import pre_signature_part, signed_instance_factory
+
+        unsigned, relay_state = self.answer(request_url, sign_assertion=False, sign_response=False, **kwargs)
+        response = samlp.response_from_string(edit(base64.b64decode(unsigned).decode()))
+        config = self._config()
+        response.signature = pre_signature_part(response.id, self.server.sec.my_cert, 1,
+                                                digest_alg=config.digest_algorithm, sign_alg=config.signing_algorithm)
+        signed = signed_instance_factory(response, self.server.sec, [(samlp.Response.c_tag, response.id)])
+        return base64.b64encode(str(signed).encode()).decode(), relay_state
 
 
 class IdpWebServer:
@@ -146,6 +162,11 @@ class IdpWebServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if not self.path.startswith("/saml/sso?"):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 web.requests += 1
                 request_url = web.base_url + self.path
                 response, relay_state = web.idp.answer(request_url, **web.person)

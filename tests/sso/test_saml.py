@@ -2,6 +2,7 @@
 pysaml2 on both sides, xmlsec1 signing and verifying, the whole Django stack (sessions, cache,
 database) in between. Each refusal has its acceptance twin in `test_sign_in_*`."""
 
+import base64
 import datetime as dt
 import logging
 import re
@@ -158,8 +159,6 @@ def test_response_signed_with_another_key_is_refused(client, provider, tmp_path,
 
 
 def test_tampered_assertion_is_refused(client, provider, saml_idp, caplog):
-    import base64
-
     answer, _ = saml_idp.answer(start(client, provider), email="ada@acme.test")
     forged = base64.b64encode(base64.b64decode(answer).replace(b"ada@acme.test", b"eve@acme.test")).decode()
     response = post_answer(client, provider, forged)
@@ -180,6 +179,17 @@ def test_answer_signed_with_sha1_is_refused(client, provider, tmp_path, caplog):
     assert not User.objects.filter(email="ada@acme.test").exists()
 
 
+def test_encrypted_answer_is_refused_with_what_to_change(client, provider, saml_idp, tmp_path, caplog):
+    from .saml_idp import key_pair
+
+    _, cert = key_pair(tmp_path, "sp-encryption")
+    answer, _ = saml_idp.answer(start(client, provider), encrypt_for_cert=cert.read_text())
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "encrypted", caplog)
+    assert "turn assertion encryption off" in response.content.decode()
+
+
 def test_answer_for_another_audience_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     answer, _ = saml_idp.answer(url, audience="https://other-app.example.test/saml")
@@ -187,6 +197,38 @@ def test_answer_for_another_audience_is_refused(client, provider, saml_idp, capl
 
     assert refused(response, "wrong_audience", caplog)
     assert not User.objects.filter(email="ada@acme.test").exists()
+
+
+def _drop_audience(xml):
+    return re.sub(r"<ns\d:AudienceRestriction>.*?</ns\d:AudienceRestriction>", "", xml)
+
+
+def _second_audience(xml):
+    return re.sub(r"(</ns\d:AudienceRestriction>)", r"\1<ns1:AudienceRestriction><ns1:Audience>"
+                  r"https://other-app.example.test/saml</ns1:Audience></ns1:AudienceRestriction>", xml, count=1)
+
+
+def test_edited_answers_signed_by_the_idp_are_accepted_unchanged(client, provider, saml_idp):
+    """The twin of the two tests below: the same signing path with no change signs in."""
+    answer, _ = saml_idp.answer_edited(start(client, provider), lambda xml: xml)
+    assert post_answer(client, provider, answer).status_code == 302
+
+
+@pytest.mark.parametrize("edit", [_drop_audience, _second_audience], ids=["no_audience", "two_restrictions"])
+def test_audience_restrictions_must_all_name_us(client, provider, saml_idp, caplog, edit):
+    answer, _ = saml_idp.answer_edited(start(client, provider), edit)
+    assert "AudienceRestriction" in base64.b64decode(answer).decode() or edit is _drop_audience
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "wrong_audience", caplog)
+
+
+def test_answer_naming_another_issuer_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer_edited(start(client, provider), lambda xml: xml.replace(
+        f">{saml_idp.entity_id}</ns1:Issuer>", ">https://other-idp.example.test</ns1:Issuer>", 1))
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "wrong_issuer", caplog)
 
 
 def test_answer_for_another_pmhub_provider_is_refused(client, provider, saml_idp, workspace, caplog):
@@ -348,3 +390,23 @@ def test_sp_metadata_names_our_entity_id_and_acs_for_this_provider(client, provi
     assert "HTTP-POST" in xml
     assert 'WantAssertionsSigned="true"' in xml
     assert "md5" not in xml and "PRIVATE KEY" not in xml
+
+
+def test_start_page_admits_an_http_idp_only_when_the_operator_allowed_its_host(client, workspace, tmp_path, settings):
+    intranet = TestIdp(tmp_path, name="intranet", sso_url="http://idp.corp.internal:8080/saml/sso")
+    IdentityProvider.objects.create(workspace=workspace, name="ADFS", protocol="saml",
+                                    metadata_xml=intranet.metadata_xml(), entity_id=intranet.entity_id)
+
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+    assert "idp.corp.internal" not in client.get(reverse("sso:start"))["Content-Security-Policy"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["idp.corp.internal"]
+    assert "form-action 'self' https: http://idp.corp.internal:8080" in client.get(
+        reverse("sso:start"))["Content-Security-Policy"]
+
+
+def test_a_server_without_xmlsec1_says_saml_is_unavailable(client, provider, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("sso.saml.XMLSEC_FALLBACK", "/nonexistent/xmlsec1")
+    response = client.get(reverse("sso:saml_login", args=[provider.pk]))
+    assert response.status_code == 503
+    assert "not available on this server" in response.content.decode()
