@@ -49,7 +49,9 @@ def oidc_login(request, provider_id):
     provider = _provider(provider_id)
     if not provider.enabled:
         return _refuse(request, services.SignInRefused("provider_disabled"), provider)
-    redirect_uri = request.build_absolute_uri(reverse("sso:oidc_callback", args=[provider.pk]))
+    # Exactly the URL the settings page shows for registering at the provider (built from
+    # SITE_URL, not from this request's Host header, which a proxy may have rewritten).
+    redirect_uri = provider.callback_url()
     try:
         url, pending = oidc.authorization_start(provider, redirect_uri=redirect_uri,
                                                 login_hint=request.session.get("sso_login_hint", ""))

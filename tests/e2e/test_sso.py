@@ -22,7 +22,9 @@ def idp(settings):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_sign_in_through_the_identity_provider_end_to_end(page, live_server, idp, width, screenshot_path):
+def test_sign_in_through_the_identity_provider_end_to_end(page, live_server, idp, width, screenshot_path,
+                                                         settings):
+    settings.SITE_URL = live_server.url  # the callback URL registered at the provider is built from it
     workspace = WorkspaceFactory(name="Acme", slug="acme")
     SsoDomainFactory(workspace=workspace, domain="acme.test")
     IdentityProviderFactory(workspace=workspace, name="Acme IdP", issuer=idp.issuer, client_id="pmhub-e2e",
