@@ -346,7 +346,12 @@ def _signature_refusal(xml: bytes, exc: Exception) -> SamlRefused:
 def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertion:
     assertion = response.assertion
     if assertion is None:
-        raise refusal("malformed", "no assertion")
+        # pysaml2 hands back a response it did not verify (its checks of Destination and IssueInstant
+        # return None, which its caller ignores): no verified assertion, no sign-in.
+        destination = getattr(response.response, "destination", None)
+        if destination and destination != sp.acs_url:
+            raise refusal("wrong_destination", f"destination {destination[:160]}")
+        raise refusal("malformed", "no verified assertion")
     issuers = {(response.response.issuer.text or "").strip() if response.response.issuer is not None else "",
                (assertion.issuer.text or "").strip() if assertion.issuer is not None else ""} - {""}
     if issuers != {metadata.entity_id}:

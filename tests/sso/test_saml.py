@@ -248,6 +248,13 @@ def settings_entity_id(provider):
     return saml_entity_id(provider)
 
 
+def test_answer_addressed_to_another_acs_is_refused(client, provider, saml_idp, caplog):
+    answer, _ = saml_idp.answer(start(client, provider), destination="https://other-app.example.test/saml/acs")
+    response = post_answer(client, provider, answer)
+
+    assert refused(response, "wrong_destination", caplog)
+
+
 def test_expired_answer_is_refused(client, provider, saml_idp, caplog):
     url = start(client, provider)
     with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
