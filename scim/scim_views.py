@@ -241,24 +241,54 @@ class GroupsView(_Collection):
         return self.one(uid)
 
 
+def _search_params(body: dict) -> dict:
+    return {"filter": body.get("filter"), "startIndex": body.get("startIndex"), "count": body.get("count"),
+            "attributes": body.get("attributes"), "excludedAttributes": body.get("excludedAttributes")}
+
+
 class SearchView(ScimView):
     """POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3): a list with the query in the body."""
 
     collection = UsersView
 
     def post(self, request):
-        body = self.body()
-        params = {"filter": body.get("filter"), "startIndex": body.get("startIndex"), "count": body.get("count"),
-                  "attributes": body.get("attributes"), "excludedAttributes": body.get("excludedAttributes")}
         view = self.collection()
         view.request, view.token = request, self.token
-        return view.listing(view.list_params(params))
+        return view.listing(view.list_params(_search_params(self.body())))
 
 
 class RootSearchView(ScimView):
+    """POST /.search: users, then groups, in one list (RFC 7644 §3.4.3). A filter on an attribute that
+    one resource type does not have selects none of that type (a userName filter finds no group)."""
+
     def post(self, request):
-        raise ScimError(501, "Searching users and groups at once is not supported: POST to "
-                             "/Users/.search or /Groups/.search.")
+        source = _search_params(self.body())
+        parts = []
+        for collection in (UsersView, GroupsView):
+            view = collection()
+            view.request, view.token = request, self.token
+            params = view.list_params(source)
+            try:
+                qs = view.queryset(params["tree"])
+                total = qs.count()
+            except FilterError as e:
+                qs, total, error = None, 0, e
+            parts.append((view, qs, total))
+        if all(qs is None for _, qs, _ in parts):
+            raise bad_request(f"Neither users nor groups can be filtered so: {error}", "invalidFilter")
+        start, count = params["start"], params["count"]
+        resources, offset = [], start - 1
+        for view, qs, total in parts:
+            if qs is None or len(resources) >= count:
+                offset = max(offset - total, 0)
+                continue
+            if offset < total:
+                for obj in qs[offset:offset + count - len(resources)]:
+                    resources.append(documents.project(view.document(obj), attributes=params["attributes"],
+                                                       excluded=params["excluded"]))
+            offset = max(offset - total, 0)
+        return scim_response({"schemas": [documents.LIST_SCHEMA], "totalResults": sum(t for _, _, t in parts),
+                              "startIndex": start, "itemsPerPage": len(resources), "Resources": resources})
 
 
 class ServiceProviderConfigView(ScimView):

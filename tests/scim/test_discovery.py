@@ -37,10 +37,26 @@ def test_resource_types_and_schemas(scim):
 def test_unknown_paths_methods_and_root_search(scim):
     assert scim.get("Widgets").status_code == 404
     assert scim.get("Users/a/b").status_code == 404
-    response = scim.post(".search", {"filter": 'userName eq "x"'})
-    assert response.status_code == 501 and response.body["status"] == "501"
     assert scim.delete("Users").status_code == 405
     assert scim.put("Groups", {"displayName": "x"}).status_code == 405
+
+
+def test_root_search_lists_users_then_groups_and_pages_across_them(scim):
+    for name in ("ada", "bob"):
+        scim.post("Users", user_body(f"{name}@acme.test"))
+    scim.post("Groups", {"displayName": "Eng"})
+    everything = scim.post(".search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}).body
+    assert everything["totalResults"] == 3
+    assert [r.get("userName") or r.get("displayName") for r in everything["Resources"]] == [
+        "ada@acme.test", "bob@acme.test", "Eng"]
+    page = scim.post(".search", {"startIndex": 2, "count": 2, "attributes": ["displayName"]}).body
+    assert [r["id"] for r in page["Resources"]] == [r["id"] for r in everything["Resources"][1:]]
+    assert page["Resources"][0].keys() == {"schemas", "id"}  # a user has no displayName here
+    only_users = scim.post(".search", {"filter": 'userName sw "b"'}).body
+    assert [r["userName"] for r in only_users["Resources"]] == ["bob@acme.test"]
+    for text in ('userName eq', 'title eq "x"'):
+        bad = scim.post(".search", {"filter": text})
+        assert bad.status_code == 400 and bad.body["scimType"] == "invalidFilter"
 
 
 def test_a_trailing_slash_is_accepted(scim):
