@@ -113,6 +113,20 @@ def sessions_end(*, user_id: int) -> int:
     return len(keys)
 
 
+def session_index_prune() -> int:
+    """Forget index rows of sessions that ended on their own (expired, signed out); Beat, daily.
+    With a database-backed engine one DELETE; otherwise each key is asked of the engine."""
+    from django.contrib.sessions.models import Session
+
+    if settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+        live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+        return SessionRecord.objects.exclude(session_key__in=live).delete()[0]
+    engine = import_module(settings.SESSION_ENGINE)
+    gone = [k for k in SessionRecord.objects.values_list("session_key", flat=True).iterator()
+            if not engine.SessionStore().exists(k)]
+    return SessionRecord.objects.filter(session_key__in=gone).delete()[0]
+
+
 # --- provisioning: the pieces -----------------------------------------------------------------
 LABELS = documents.USER_CANONICAL | documents.GROUP_CANONICAL
 
