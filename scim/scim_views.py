@@ -9,10 +9,13 @@ only, and a resource of another workspace is a 404 like a missing one.
 import json
 import logging
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+
+from pmhub.utils import client_address
 
 from . import documents, selectors, services
 from .errors import ScimError, bad_request, not_found
@@ -21,6 +24,9 @@ from .filters import FilterError, parse
 log = logging.getLogger("pmhub.scim")
 CONTENT_TYPE = "application/scim+json"
 MAX_BODY = 1_000_000
+# Failed authentications per client address in a window: guessing tokens gets a 429 (a real token
+# is 256 random bits, so this is about noise in the logs and load, not about the odds).
+AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW = 30, 300
 MAX_START = 10**9
 
 
@@ -39,6 +45,8 @@ def error_response(error: ScimError) -> HttpResponse:
     response = scim_response(body, error.status)
     if error.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="PMHub SCIM"'
+    if error.status == 429:
+        response["Retry-After"] = str(AUTH_FAILURE_WINDOW)
     return response
 
 
@@ -68,12 +76,20 @@ class ScimView(View):
         return error_response(ScimError(405, f"{request.method} is not allowed here."))
 
     def _authenticate(self, request):
+        failures = f"scim-auth-fail:{client_address(request)}"
+        if cache.get(failures, 0) >= AUTH_FAILURE_LIMIT:
+            raise ScimError(429, "Too many requests with a wrong token from your address; wait a few minutes.")
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
-            raise ScimError(401, "Send the workspace's SCIM token as: Authorization: Bearer <token>.")
-        token = services.scim_token_authenticate(raw.strip())
+        token = services.scim_token_authenticate(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
         if token is None:
+            cache.add(failures, 0, AUTH_FAILURE_WINDOW)
+            try:
+                cache.incr(failures)
+            except ValueError:
+                cache.set(failures, 1, AUTH_FAILURE_WINDOW)
+            if scheme.lower() != "bearer" or not raw.strip():
+                raise ScimError(401, "Send the workspace's SCIM token as: Authorization: Bearer <token>.")
             raise ScimError(401, "Invalid or revoked SCIM token.")
         return token
 

@@ -164,3 +164,16 @@ def test_the_prune_task_is_on_the_beat_schedule():
     from scim.tasks import session_index_prune
 
     assert CELERY_BEAT_SCHEDULE["scim-session-index-prune"]["task"] == session_index_prune.name
+
+
+def test_guessing_tokens_from_one_address_is_slowed_to_429(scim):
+    from scim.scim_views import AUTH_FAILURE_LIMIT
+
+    guesser = ScimClient("pmscim_guess")
+    for _ in range(AUTH_FAILURE_LIMIT):
+        assert guesser.get("Users").status_code == 401
+    response = guesser.get("Users")
+    assert response.status_code == 429 and response["Retry-After"] == "300"
+    assert response.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    cache.clear()  # the window passes
+    assert scim.get("Users").status_code == 200
