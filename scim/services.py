@@ -224,6 +224,8 @@ def _user_input(body) -> dict:
             account_email = data["user_name"]
         except ValidationError:
             raise bad_request("A user needs an e-mail address: send emails, or a userName that is one.")
+    if len(account_email) > 254:
+        raise bad_request("The e-mail address is longer than 254 characters.")
     data["account_email"] = account_email.lower()
     return data
 
