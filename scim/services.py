@@ -335,8 +335,14 @@ def scim_user_create(*, token: ScimToken, body) -> ScimUser:
     user = User.objects.filter(email__iexact=data["account_email"]).first()
     linked = user is not None
     if user is None:
-        user = User.objects.create_user(email=data["account_email"], password=None, name=_account_name(data))
-    elif ScimUser.objects.filter(workspace_id=workspace_id, user=user).exists():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=data["account_email"], password=None,
+                                                name=_account_name(data))
+        except IntegrityError:
+            # Another workspace's provider made this account a moment ago: link it like any other.
+            user, linked = User.objects.get(email__iexact=data["account_email"]), True
+    if linked and ScimUser.objects.filter(workspace_id=workspace_id, user=user).exists():
         raise conflict(f"The account {data['account_email']!r} is already provisioned in this workspace.")
     fields = {k: v for k, v in data.items() if k != "account_email"}
     if fields["active"] is None:
