@@ -40,11 +40,14 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Two phases: everything but the browser tests on TEST_WORKERS processes, then the browser tests
-# alone (their mouse drags are timing-sensitive when the other process keeps both cores busy).
+# Three phases: everything but the browser tests on TEST_WORKERS processes; the browser sweep (one
+# test per width, no mouse drags) on TEST_WORKERS processes; then the other browser tests alone
+# (their mouse drags are timing-sensitive when another process keeps both cores busy).
+SWEEP := tests/e2e/test_sweep.py
 test: lint
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m e2e $(SWEEP) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m e2e --ignore=$(SWEEP) $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/: every main page at 390 px and 1440 px (the browser sweep, with
 # PMHUB_SCREENSHOTS=1), plus the screenshots the other browser tests take. Only this target writes them.

@@ -41,6 +41,17 @@ def test_random_moves_keep_a_total_order():
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
 
 
+def test_thousands_of_appends_and_prepends_one_at_a_time_keep_keys_short():
+    """The key arithmetic behind the service's "add at the bottom" and "add at the top" (the
+    service test drives fewer through the database)."""
+    keys = [ranking.key_between(None, None)]
+    for _ in range(5000):
+        keys.append(ranking.key_between(keys[-1], None))
+        keys.insert(0, ranking.key_between(None, keys[0]))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert max(len(k) for k in keys) <= 4
+
+
 def test_keys_between_for_a_bulk_import_are_short_and_sorted():
     keys = ranking.keys_between("im", None, 10_000)
     assert keys == sorted(keys) and len(set(keys)) == 10_000

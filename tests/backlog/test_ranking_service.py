@@ -1,6 +1,6 @@
 """Every path that writes a rank keeps keys short on the database: one-at-a-time appends and
-prepends through the service, random moves, moves at one spot, bulk creates, and keys of an
-old format (docs/decisions/1220-rank-keys-with-integer-head.md)."""
+prepends through the service (hundreds; thousands through the key arithmetic), random moves,
+moves at one spot, bulk creates, and keys of an old format (docs/decisions/1220-rank-keys-with-integer-head.md)."""
 
 import importlib
 import random
@@ -17,7 +17,7 @@ from .factories import make_stories, ranked_titles
 
 pytestmark = pytest.mark.django_db
 
-# Longest key after 1,000 inserts at each end and random moves (3 at the ends, a few more for
+# Longest key after 300 inserts at each end through the service and random moves (3 at the ends, a few more for
 # midpoints between neighbours).
 DB_BOUND = 6
 
@@ -26,10 +26,12 @@ def _ranks(product):
     return list(Story.objects.filter(product=product).order_by("rank").values_list("rank", flat=True))
 
 
-def test_thousands_of_one_at_a_time_appends_prepends_and_moves_stay_short(admin, product):
+def test_hundreds_of_one_at_a_time_appends_prepends_and_moves_stay_short(admin, product):
+    # Thousands of appends and prepends are driven through the key arithmetic alone in
+    # tests/backlog/test_ranking.py; here the service's reads of its neighbours and its writes.
     rng = random.Random(5)
     expected = []
-    for i in range(1000):
+    for i in range(300):
         services.story_create(actor=admin, product=product, title=f"B{i}")
         expected.append(f"B{i}")
         services.story_create(actor=admin, product=product, title=f"T{i}", position="top")
@@ -37,7 +39,7 @@ def test_thousands_of_one_at_a_time_appends_prepends_and_moves_stay_short(admin,
     assert ranked_titles(product) == expected
     assert max(len(k) for k in _ranks(product)) <= 4
     stories = {s.title: s for s in Story.objects.filter(product=product)}
-    for _ in range(500):
+    for _ in range(300):
         moved, anchor = rng.sample(expected, 2)
         where = rng.choice(["before", "after"])
         services.story_move(actor=admin, story=stories[moved], **{where: stories[anchor].id})

@@ -1,6 +1,6 @@
 """The browser sweep: every page route (from the URL resolver, tests/e2e/sweep.py) opened with
-the demo data as admin, editor and viewer at 390 px and 1440 px in one Chromium, several pages
-at a time. A page fails on a status other than 200, a console error, a failed request, sideways
+the demo data as admin, editor and viewer at 390 px and 1440 px (one test per width, each in one
+Chromium), several pages at a time. A page fails on a status other than 200, a console error, a failed request, sideways
 overflow, a chart canvas that drew nothing, or visible text that looks like a raw value.
 
 `make screenshots` runs it with PMHUB_SCREENSHOTS=1 to refresh docs/screenshots/.
@@ -191,7 +191,10 @@ def _in_thread(coro_fn, *args):
         raise failure[0]
 
 
-def test_every_page_reads_well_for_every_role_at_both_widths(live_server):
+# One test per width, so `make test` sweeps both widths at once in two processes (each with its own
+# server and database): one sweep keeps a single server process busy and leaves a core idle.
+@pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def test_every_page_reads_well_for_every_role_at_this_width(live_server, width):
     started = time.monotonic()
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     world = DemoWorld.load()
@@ -230,21 +233,20 @@ def test_every_page_reads_well_for_every_role_at_both_widths(live_server):
         pages = [page for page in pages if page[0] in only]
     visits: dict = {}
     shots: dict = {}
-    for width in WIDTHS:
-        for name, url, kind in pages:
-            for who in (["anonymous"] if kind == "anonymous" else list(people)):
-                status = 403 if ROLE_RANK.get(who, 99) < ROLE_RANK[MIN_ROLE.get(name, "viewer")] else 200
-                visits.setdefault((who, width), []).append(Visit(who, width, name, url, status))
-                if WRITE_DOCS_SCREENSHOTS and who == "admin" and name in SCREENSHOT_PAGES:
-                    os.makedirs(SCREENSHOTS, exist_ok=True)
-                    shots[(who, width, name)] = os.path.join(SCREENSHOTS, f"{SCREENSHOT_PAGES[name]}-{width}.png")
+    for name, url, kind in pages:
+        for who in (["anonymous"] if kind == "anonymous" else list(people)):
+            status = 403 if ROLE_RANK.get(who, 99) < ROLE_RANK[MIN_ROLE.get(name, "viewer")] else 200
+            visits.setdefault((who, width), []).append(Visit(who, width, name, url, status))
+            if WRITE_DOCS_SCREENSHOTS and who == "admin" and name in SCREENSHOT_PAGES:
+                os.makedirs(SCREENSHOTS, exist_ok=True)
+                shots[(who, width, name)] = os.path.join(SCREENSHOTS, f"{SCREENSHOT_PAGES[name]}-{width}.png")
     cookies = {who: _session_cookie(user) for who, user in people.items()}
     findings = Findings()
     _in_thread(_sweep, live_server.url, visits, cookies, findings, shots)
 
     elapsed = time.monotonic() - started
     total = sum(len(v) for v in visits.values())
-    print(f"\nsweep: {len(pages)} pages, {total} visits (roles x widths) in {elapsed:.1f}s; "
+    print(f"\nsweep: {len(pages)} pages, {total} visits (roles) at {width}px in {elapsed:.1f}s; "
           f"{len(findings.problems)} problems")
     report = sorted(findings.problems) + unfilled
     if os.environ.get("SWEEP_REPORT"):
