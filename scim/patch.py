@@ -84,6 +84,15 @@ def _apply(doc: dict, op: str, path: str, value, canonical: dict, multi: set) ->
         if not hits:
             if op == "replace":
                 raise PatchError(f"No value of {attr} matches the filter.", "noTarget")
+            if tree[0] == "cmp" and tree[2] == "eq":
+                # Entra ID adds `emails[type eq "work"].value` to a user without a work address:
+                # a new value carrying what the filter names.
+                element = {_key({}, tree[1], canonical): tree[3]}
+                if sub:
+                    element[_key(element, sub, canonical)] = value
+                elif isinstance(value, dict):
+                    element.update(value)
+                doc[key] = [*items, element]
             return
         for i in hits:
             if sub:

@@ -127,3 +127,12 @@ def test_patch_errors_name_their_scim_type():
         with pytest.raises(PatchError) as err:
             _patch({}, op)
         assert err.value.scim_type == scim_type, op
+
+
+def test_add_through_a_filter_that_matches_nothing_adds_a_value_like_entra_id_expects():
+    out = _patch({"emails": [{"value": "a@x", "type": "home"}]},
+                 {"op": "Add", "path": 'emails[type eq "work"].value', "value": "w@x"})
+    assert out["emails"] == [{"value": "a@x", "type": "home"}, {"type": "work", "value": "w@x"}]
+    with pytest.raises(PatchError) as err:
+        _patch({"emails": []}, {"op": "replace", "path": 'emails[type eq "work"].value', "value": "w@x"})
+    assert err.value.scim_type == "noTarget"
