@@ -136,3 +136,16 @@ def test_add_through_a_filter_that_matches_nothing_adds_a_value_like_entra_id_ex
     with pytest.raises(PatchError) as err:
         _patch({"emails": []}, {"op": "replace", "path": 'emails[type eq "work"].value', "value": "w@x"})
     assert err.value.scim_type == "noTarget"
+
+
+def test_providers_habits_okta_group_rename_with_its_id_and_entra_enterprise_attributes():
+    doc = {"id": "g1", "displayName": "Old"}
+    out = _patch(doc, {"op": "replace", "value": {"id": "g1", "displayName": "New",
+                                                  "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]}})
+    assert out == {"id": "g1", "displayName": "New"}
+    ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert _patch({"id": "u1"}, {"op": "Add", "path": f"{ext}:department", "value": "Sales"},
+                  {"op": "Replace", "value": {ext: {"employeeNumber": "7"}}}) == {"id": "u1"}
+    with pytest.raises(PatchError) as err:
+        _patch(doc, {"op": "replace", "value": {"id": "other"}})
+    assert err.value.scim_type == "mutability"
