@@ -399,7 +399,7 @@ def _user_replace(identity: ScimUser, data: dict, token: ScimToken) -> ScimUser:
 
 
 def _locked_user(identity: ScimUser) -> ScimUser:
-    return ScimUser.objects.select_for_update().select_related("user").get(pk=identity.pk)
+    return ScimUser.objects.select_for_update(of=("self",)).select_related("user").get(pk=identity.pk)
 
 
 @_unique_guard
