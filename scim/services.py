@@ -431,6 +431,8 @@ def scim_user_delete(*, token: ScimToken, identity: ScimUser, if_match: str | No
     person made stay."""
     identity = _locked_user(identity)
     _check_version(identity, if_match)
+    # Group rows first, then the membership: the order a group change takes (no deadlock between them).
+    identity.groups.clear()
     if identity.is_in:
         _deprovision(identity, token, "deprovisioned member")
     identity.delete()
