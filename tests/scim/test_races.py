@@ -100,3 +100,17 @@ def test_two_workspaces_provisioning_the_same_new_person_at_once_share_one_accou
     assert set(ScimUser.objects.filter(user=user).values_list("workspace_id", flat=True)) == {
         workspace.id, other_workspace.id}
     assert Membership.objects.filter(user=user).count() == 2
+
+
+def test_a_group_change_and_the_members_deletion_at_once_never_deadlock(raw, workspace):
+    client = ScimClient(raw)
+    for round_ in range(3):
+        uid = client.post("Users", user_body(f"d{round_}@acme.test")).body["id"]
+        group = client.post("Groups", group_body(f"G{round_}", [uid])).body["id"]
+        ScimGroup.objects.filter(uid=group).update(role=20)
+        answers = _together(raw, [
+            ("patch", f"Groups/{group}", patch_body({"op": "remove", "path": f'members[value eq "{uid}"]'})),
+            ("delete", f"Users/{uid}", None)])
+        assert all(status < 500 for status, _ in answers), answers
+        assert not ScimUser.objects.filter(uid=uid).exists()
+        assert not Membership.objects.filter(workspace=workspace, user__email=f"d{round_}@acme.test").exists()
