@@ -55,12 +55,25 @@ def _apply_whole(doc: dict, op: str, value, canonical: dict, multi: set) -> None
     if not isinstance(value, dict):
         raise PatchError("Without a path, the value must be an object of attributes.")
     for name, item in value.items():
-        if ":" in name and name.lower().startswith("urn:"):  # an extension or core URN as a key
-            attr = attribute_path(name)
-            if attr == name.lower():
-                raise PatchError(f"This server has no schema extension {name!r}.", "invalidPath")
-            name = attr
+        if _foreign(name):
+            continue
+        if name.lower().startswith("urn:"):  # the core schema's URN as a prefix
+            name = attribute_path(name)
+        low = name.lower()
+        if low in ("schemas", "meta"):
+            continue
+        if low == "id":
+            # Okta renames a group with {"id": <its id>, "displayName": ...}: the same id is no change.
+            if str(item) != str(doc.get("id")):
+                raise PatchError("id cannot be changed.", "mutability")
+            continue
         _apply(doc, op, name, item, canonical, multi)
+
+
+def _foreign(name: str) -> bool:
+    """An attribute of a schema extension we do not serve (Entra ID's default mapping sends the
+    enterprise extension's department, employeeNumber, manager): ignored, as in a POST or PUT body."""
+    return name.lower().startswith("urn:") and attribute_path(name) == name.lower()
 
 
 def _apply(doc: dict, op: str, path: str, value, canonical: dict, multi: set) -> None:
@@ -84,6 +97,15 @@ def _apply(doc: dict, op: str, path: str, value, canonical: dict, multi: set) ->
         if not hits:
             if op == "replace":
                 raise PatchError(f"No value of {attr} matches the filter.", "noTarget")
+            if tree[0] == "cmp" and tree[2] == "eq":
+                # Entra ID adds `emails[type eq "work"].value` to a user without a work address:
+                # a new value carrying what the filter names.
+                element = {_key({}, tree[1], canonical): tree[3]}
+                if sub:
+                    element[_key(element, sub, canonical)] = value
+                elif isinstance(value, dict):
+                    element.update(value)
+                doc[key] = [*items, element]
             return
         for i in hits:
             if sub:
@@ -157,6 +179,8 @@ def apply_patch(doc: dict, body, *, canonical: dict, multi: set) -> dict:
         path = operation.get("path")
         if path is not None and not isinstance(path, str):
             raise PatchError("The path must be a string.", "invalidPath")
+        if path and _foreign(path.split("[", 1)[0]):
+            continue
         if not path:
             if op == "remove":
                 raise PatchError("A remove operation needs a path.", "noTarget")

@@ -9,10 +9,13 @@ only, and a resource of another workspace is a 404 like a missing one.
 import json
 import logging
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+
+from pmhub.utils import client_address
 
 from . import documents, selectors, services
 from .errors import ScimError, bad_request, not_found
@@ -21,6 +24,9 @@ from .filters import FilterError, parse
 log = logging.getLogger("pmhub.scim")
 CONTENT_TYPE = "application/scim+json"
 MAX_BODY = 1_000_000
+# Failed authentications per client address in a window: guessing tokens gets a 429 (a real token
+# is 256 random bits, so this is about noise in the logs and load, not about the odds).
+AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW = 30, 300
 MAX_START = 10**9
 
 
@@ -39,6 +45,8 @@ def error_response(error: ScimError) -> HttpResponse:
     response = scim_response(body, error.status)
     if error.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="PMHub SCIM"'
+    if error.status == 429:
+        response["Retry-After"] = str(AUTH_FAILURE_WINDOW)
     return response
 
 
@@ -68,12 +76,20 @@ class ScimView(View):
         return error_response(ScimError(405, f"{request.method} is not allowed here."))
 
     def _authenticate(self, request):
+        failures = f"scim-auth-fail:{client_address(request)}"
+        if cache.get(failures, 0) >= AUTH_FAILURE_LIMIT:
+            raise ScimError(429, "Too many requests with a wrong token from your address; wait a few minutes.")
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
-            raise ScimError(401, "Send the workspace's SCIM token as: Authorization: Bearer <token>.")
-        token = services.scim_token_authenticate(raw.strip())
+        token = services.scim_token_authenticate(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
         if token is None:
+            cache.add(failures, 0, AUTH_FAILURE_WINDOW)
+            try:
+                cache.incr(failures)
+            except ValueError:
+                cache.set(failures, 1, AUTH_FAILURE_WINDOW)
+            if scheme.lower() != "bearer" or not raw.strip():
+                raise ScimError(401, "Send the workspace's SCIM token as: Authorization: Bearer <token>.")
             raise ScimError(401, "Invalid or revoked SCIM token.")
         return token
 
@@ -241,24 +257,54 @@ class GroupsView(_Collection):
         return self.one(uid)
 
 
+def _search_params(body: dict) -> dict:
+    return {"filter": body.get("filter"), "startIndex": body.get("startIndex"), "count": body.get("count"),
+            "attributes": body.get("attributes"), "excludedAttributes": body.get("excludedAttributes")}
+
+
 class SearchView(ScimView):
     """POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3): a list with the query in the body."""
 
     collection = UsersView
 
     def post(self, request):
-        body = self.body()
-        params = {"filter": body.get("filter"), "startIndex": body.get("startIndex"), "count": body.get("count"),
-                  "attributes": body.get("attributes"), "excludedAttributes": body.get("excludedAttributes")}
         view = self.collection()
         view.request, view.token = request, self.token
-        return view.listing(view.list_params(params))
+        return view.listing(view.list_params(_search_params(self.body())))
 
 
 class RootSearchView(ScimView):
+    """POST /.search: users, then groups, in one list (RFC 7644 §3.4.3). A filter on an attribute that
+    one resource type does not have selects none of that type (a userName filter finds no group)."""
+
     def post(self, request):
-        raise ScimError(501, "Searching users and groups at once is not supported: POST to "
-                             "/Users/.search or /Groups/.search.")
+        source = _search_params(self.body())
+        parts = []
+        for collection in (UsersView, GroupsView):
+            view = collection()
+            view.request, view.token = request, self.token
+            params = view.list_params(source)
+            try:
+                qs = view.queryset(params["tree"])
+                total = qs.count()
+            except FilterError as e:
+                qs, total, error = None, 0, e
+            parts.append((view, qs, total))
+        if all(qs is None for _, qs, _ in parts):
+            raise bad_request(f"Neither users nor groups can be filtered so: {error}", "invalidFilter")
+        start, count = params["start"], params["count"]
+        resources, offset = [], start - 1
+        for view, qs, total in parts:
+            if qs is None or len(resources) >= count:
+                offset = max(offset - total, 0)
+                continue
+            if offset < total:
+                for obj in qs[offset:offset + count - len(resources)]:
+                    resources.append(documents.project(view.document(obj), attributes=params["attributes"],
+                                                       excluded=params["excluded"]))
+            offset = max(offset - total, 0)
+        return scim_response({"schemas": [documents.LIST_SCHEMA], "totalResults": sum(t for _, _, t in parts),
+                              "startIndex": start, "itemsPerPage": len(resources), "Resources": resources})
 
 
 class ServiceProviderConfigView(ScimView):

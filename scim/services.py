@@ -113,6 +113,20 @@ def sessions_end(*, user_id: int) -> int:
     return len(keys)
 
 
+def session_index_prune() -> int:
+    """Forget index rows of sessions that ended on their own (expired, signed out); Beat, daily.
+    With a database-backed engine one DELETE; otherwise each key is asked of the engine."""
+    from django.contrib.sessions.models import Session
+
+    if settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+        live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+        return SessionRecord.objects.exclude(session_key__in=live).delete()[0]
+    engine = import_module(settings.SESSION_ENGINE)
+    gone = [k for k in SessionRecord.objects.values_list("session_key", flat=True).iterator()
+            if not engine.SessionStore().exists(k)]
+    return SessionRecord.objects.filter(session_key__in=gone).delete()[0]
+
+
 # --- provisioning: the pieces -----------------------------------------------------------------
 LABELS = documents.USER_CANONICAL | documents.GROUP_CANONICAL
 
@@ -210,6 +224,8 @@ def _user_input(body) -> dict:
             account_email = data["user_name"]
         except ValidationError:
             raise bad_request("A user needs an e-mail address: send emails, or a userName that is one.")
+    if len(account_email) > 254:
+        raise bad_request("The e-mail address is longer than 254 characters.")
     data["account_email"] = account_email.lower()
     return data
 
@@ -319,8 +335,14 @@ def scim_user_create(*, token: ScimToken, body) -> ScimUser:
     user = User.objects.filter(email__iexact=data["account_email"]).first()
     linked = user is not None
     if user is None:
-        user = User.objects.create_user(email=data["account_email"], password=None, name=_account_name(data))
-    elif ScimUser.objects.filter(workspace_id=workspace_id, user=user).exists():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=data["account_email"], password=None,
+                                                name=_account_name(data))
+        except IntegrityError:
+            # Another workspace's provider made this account a moment ago: link it like any other.
+            user, linked = User.objects.get(email__iexact=data["account_email"]), True
+    if linked and ScimUser.objects.filter(workspace_id=workspace_id, user=user).exists():
         raise conflict(f"The account {data['account_email']!r} is already provisioned in this workspace.")
     fields = {k: v for k, v in data.items() if k != "account_email"}
     if fields["active"] is None:
@@ -377,7 +399,7 @@ def _user_replace(identity: ScimUser, data: dict, token: ScimToken) -> ScimUser:
 
 
 def _locked_user(identity: ScimUser) -> ScimUser:
-    return ScimUser.objects.select_for_update().select_related("user").get(pk=identity.pk)
+    return ScimUser.objects.select_for_update(of=("self",)).select_related("user").get(pk=identity.pk)
 
 
 @_unique_guard
@@ -409,6 +431,8 @@ def scim_user_delete(*, token: ScimToken, identity: ScimUser, if_match: str | No
     person made stay."""
     identity = _locked_user(identity)
     _check_version(identity, if_match)
+    # Group rows first, then the membership: the order a group change takes (no deadlock between them).
+    identity.groups.clear()
     if identity.is_in:
         _deprovision(identity, token, "deprovisioned member")
     identity.delete()

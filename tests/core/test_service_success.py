@@ -105,6 +105,7 @@ SUCCESS_TESTS = {
     "scim.scim_token_revoke": _SCT + "test_scim_token_revoke_through_delete_stops_it_at_once",
     "scim.scim_config_update": _SCG + "test_scim_config_update_sets_the_default_role",
     "scim.scim_group_set_role": _SCG + "test_scim_group_set_role_gives_its_members_the_role_and_logs_it",
+    "scim.session_index_prune": "tests/scim/test_sessions_and_tenancy.py::test_session_index_prune_forgets_ended_sessions_only",
     "scim.sessions_end": "tests/scim/test_sessions_and_tenancy.py::test_sessions_end_deletes_every_session_of_the_person",
     "scim.scim_user_create": _SCU + "test_scim_user_create_makes_an_account_and_a_membership_with_the_default_role",
     "scim.scim_user_replace": _SCU + "test_scim_user_replace_updates_the_workspace_view_and_an_exclusive_account",

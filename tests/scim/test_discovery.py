@@ -37,10 +37,26 @@ def test_resource_types_and_schemas(scim):
 def test_unknown_paths_methods_and_root_search(scim):
     assert scim.get("Widgets").status_code == 404
     assert scim.get("Users/a/b").status_code == 404
-    response = scim.post(".search", {"filter": 'userName eq "x"'})
-    assert response.status_code == 501 and response.body["status"] == "501"
     assert scim.delete("Users").status_code == 405
     assert scim.put("Groups", {"displayName": "x"}).status_code == 405
+
+
+def test_root_search_lists_users_then_groups_and_pages_across_them(scim):
+    for name in ("ada", "bob"):
+        scim.post("Users", user_body(f"{name}@acme.test"))
+    scim.post("Groups", {"displayName": "Eng"})
+    everything = scim.post(".search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}).body
+    assert everything["totalResults"] == 3
+    assert [r.get("userName") or r.get("displayName") for r in everything["Resources"]] == [
+        "ada@acme.test", "bob@acme.test", "Eng"]
+    page = scim.post(".search", {"startIndex": 2, "count": 2, "attributes": ["displayName"]}).body
+    assert [r["id"] for r in page["Resources"]] == [r["id"] for r in everything["Resources"][1:]]
+    assert page["Resources"][0].keys() == {"schemas", "id"}  # a user has no displayName here
+    only_users = scim.post(".search", {"filter": 'userName sw "b"'}).body
+    assert [r["userName"] for r in only_users["Resources"]] == ["bob@acme.test"]
+    for text in ('userName eq', 'title eq "x"'):
+        bad = scim.post(".search", {"filter": text})
+        assert bad.status_code == 400 and bad.body["scimType"] == "invalidFilter"
 
 
 def test_a_trailing_slash_is_accepted(scim):
@@ -111,3 +127,25 @@ def test_patch_errors_name_their_scim_type():
         with pytest.raises(PatchError) as err:
             _patch({}, op)
         assert err.value.scim_type == scim_type, op
+
+
+def test_add_through_a_filter_that_matches_nothing_adds_a_value_like_entra_id_expects():
+    out = _patch({"emails": [{"value": "a@x", "type": "home"}]},
+                 {"op": "Add", "path": 'emails[type eq "work"].value', "value": "w@x"})
+    assert out["emails"] == [{"value": "a@x", "type": "home"}, {"type": "work", "value": "w@x"}]
+    with pytest.raises(PatchError) as err:
+        _patch({"emails": []}, {"op": "replace", "path": 'emails[type eq "work"].value', "value": "w@x"})
+    assert err.value.scim_type == "noTarget"
+
+
+def test_providers_habits_okta_group_rename_with_its_id_and_entra_enterprise_attributes():
+    doc = {"id": "g1", "displayName": "Old"}
+    out = _patch(doc, {"op": "replace", "value": {"id": "g1", "displayName": "New",
+                                                  "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]}})
+    assert out == {"id": "g1", "displayName": "New"}
+    ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert _patch({"id": "u1"}, {"op": "Add", "path": f"{ext}:department", "value": "Sales"},
+                  {"op": "Replace", "value": {ext: {"employeeNumber": "7"}}}) == {"id": "u1"}
+    with pytest.raises(PatchError) as err:
+        _patch(doc, {"op": "replace", "value": {"id": "other"}})
+    assert err.value.scim_type == "mutability"

@@ -167,3 +167,10 @@ def test_scim_config_update_sets_the_default_role(workspace, admin):
     config.refresh_from_db()
     assert config.default_role == Role.EDITOR and config.version == 2
     assert Activity.objects.filter(workspace=workspace, verb="changed SCIM default role").exists()
+
+
+def test_okta_renames_a_group_with_its_id_in_the_value(scim):
+    group = _group(scim, "Old name")
+    response = scim.patch(f"Groups/{group['id']}", patch_body(
+        {"op": "replace", "value": {"id": group["id"], "displayName": "New name"}}))
+    assert response.status_code == 200 and response.body["displayName"] == "New name"

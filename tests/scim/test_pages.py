@@ -87,3 +87,17 @@ def test_members_below_admin_get_403(client, workspace, editor):
     assert client.get(f"/w/{workspace.slug}/settings/scim/").status_code == 403
     assert client.post(f"/w/{workspace.slug}/settings/scim/", {"name": "x"}).status_code == 403
     assert not ScimToken.objects.exists()
+
+
+def test_the_activity_page_reads_well_after_provisioning(client, page, workspace, scim):
+    from .conftest import patch_body, user_body
+
+    uid = scim.post("Users", user_body("ada@acme.test")).body["id"]
+    group = scim.post("Groups", {"displayName": "Leads", "members": [{"value": uid}]}).body["id"]
+    ScimGroup.objects.filter(uid=group).update(role=Role.EDITOR)
+    scim.patch(f"Groups/{group}", patch_body({"op": "remove", "path": "members"}))
+    scim.patch(f"Users/{uid}", patch_body({"op": "replace", "path": "active", "value": False}))
+    html = client.get(f"/w/{workspace.slug}/activity/").content.decode()
+    for words in ("created account (SCIM)", "provisioned member", "created SCIM group", "deprovisioned member"):
+        assert words in html
+    assert "None" not in html

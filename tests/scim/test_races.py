@@ -75,3 +75,42 @@ def test_member_additions_at_the_same_moment_are_all_kept(raw, workspace):
     assert [s for s, _ in answers] == [200] * RACERS, answers
     members = {m["value"] for m in client.get(f"Groups/{group}").body["members"]}
     assert members == set(ids)
+
+
+def test_two_workspaces_provisioning_the_same_new_person_at_once_share_one_account(raw, workspace, other_workspace):
+    other_raw = make_scim_token(other_workspace)[1]
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def racer(token):
+        try:
+            client = ScimClient(token)
+            barrier.wait(timeout=10)
+            answers.append(client.post("Users", user_body("shared@acme.test")).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=racer, args=(t,)) for t in (raw, other_raw)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert answers == [201, 201]
+    user = User.objects.get(email="shared@acme.test")
+    assert set(ScimUser.objects.filter(user=user).values_list("workspace_id", flat=True)) == {
+        workspace.id, other_workspace.id}
+    assert Membership.objects.filter(user=user).count() == 2
+
+
+def test_a_group_change_and_the_members_deletion_at_once_never_deadlock(raw, workspace):
+    client = ScimClient(raw)
+    for round_ in range(3):
+        uid = client.post("Users", user_body(f"d{round_}@acme.test")).body["id"]
+        group = client.post("Groups", group_body(f"G{round_}", [uid])).body["id"]
+        ScimGroup.objects.filter(uid=group).update(role=20)
+        answers = _together(raw, [
+            ("patch", f"Groups/{group}", patch_body({"op": "remove", "path": f'members[value eq "{uid}"]'})),
+            ("delete", f"Users/{uid}", None)])
+        assert all(status < 500 for status, _ in answers), answers
+        assert not ScimUser.objects.filter(uid=uid).exists()
+        assert not Membership.objects.filter(workspace=workspace, user__email=f"d{round_}@acme.test").exists()

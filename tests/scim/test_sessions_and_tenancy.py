@@ -143,3 +143,37 @@ def test_a_personal_api_token_is_not_a_scim_token(workspace, admin):
 
     client = ScimClient(make_token(user=admin, workspace=workspace))
     assert client.get("Users").status_code == 401
+
+
+def test_session_index_prune_forgets_ended_sessions_only(workspace):
+    from scim.tasks import session_index_prune
+
+    user = UserFactory(email="ada@acme.test", password="correct horse battery")
+    MembershipFactory(user=user, workspace=workspace, role=Role.VIEWER)
+    kept, gone = _signed_in(user.email), _signed_in(user.email)
+    gone_key = gone.session.session_key
+    gone.post("/accounts/logout/")
+    SessionRecord.objects.create(user=user, session_key="never-existed")
+    assert session_index_prune.delay().get() == 2
+    assert set(SessionRecord.objects.values_list("session_key", flat=True)) == {kept.session.session_key}
+    assert gone_key not in SessionRecord.objects.values_list("session_key", flat=True)
+
+
+def test_the_prune_task_is_on_the_beat_schedule():
+    from pmhub.settings import CELERY_BEAT_SCHEDULE
+    from scim.tasks import session_index_prune
+
+    assert CELERY_BEAT_SCHEDULE["scim-session-index-prune"]["task"] == session_index_prune.name
+
+
+def test_guessing_tokens_from_one_address_is_slowed_to_429(scim):
+    from scim.scim_views import AUTH_FAILURE_LIMIT
+
+    guesser = ScimClient("pmscim_guess")
+    for _ in range(AUTH_FAILURE_LIMIT):
+        assert guesser.get("Users").status_code == 401
+    response = guesser.get("Users")
+    assert response.status_code == 429 and response["Retry-After"] == "300"
+    assert response.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    cache.clear()  # the window passes
+    assert scim.get("Users").status_code == 200

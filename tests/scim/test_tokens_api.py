@@ -77,3 +77,48 @@ def test_a_token_needs_a_name(workspace, admin):
     assert response.status_code == 400
     assert not ScimToken.objects.exists()
     assert api.post(URL, {"workspace": workspace.id, "name": "Entra"}, format="json").status_code == 201
+
+
+GROUPS = "/api/v1/scim/groups/"
+
+
+def test_scim_group_role_is_set_through_the_api_and_members_follow(workspace, admin):
+    from pmhub.models import Membership
+    from scim.models import ScimGroup, ScimUser
+
+    member = UserFactory()
+    Membership.objects.create(user=member, workspace=workspace, role=Role.VIEWER)
+    group = ScimGroup.objects.create(workspace=workspace, display_name="Leads")
+    group.members.add(ScimUser.objects.create(workspace=workspace, user=member, user_name="m"))
+    api = _api(admin, workspace)
+    listed = api.get(GROUPS).data["results"]
+    assert [(g["display_name"], g["member_count"], g["role"]) for g in listed] == [("Leads", 1, None)]
+    response = api.patch(f"{GROUPS}{group.id}/", {"role": Role.EDITOR, "version": group.version}, format="json")
+    assert response.status_code == 200 and response.data["role"] == Role.EDITOR and response.data["version"] == 2
+    assert Membership.objects.get(user=member, workspace=workspace).role == Role.EDITOR
+    stale = api.patch(f"{GROUPS}{group.id}/", {"role": Role.ADMIN, "version": 1}, format="json")
+    assert stale.status_code == 409
+    assert api.patch(f"{GROUPS}{group.id}/", {"role": None, "version": 2}, format="json").data["role"] is None
+
+
+def test_group_role_api_is_for_admins_of_the_groups_workspace(workspace, other_workspace, admin):
+    from scim.models import ScimGroup
+
+    group = ScimGroup.objects.create(workspace=workspace, display_name="Leads")
+    stranger = UserFactory()
+    MembershipFactory(user=stranger, workspace=other_workspace, role=Role.ADMIN)
+    outsider = _api(stranger, other_workspace)
+    assert outsider.get(f"{GROUPS}{group.id}/").status_code == 404
+    assert outsider.patch(f"{GROUPS}{group.id}/", {"role": 30, "version": 1}, format="json").status_code == 404
+    assert outsider.put(f"{GROUPS}{group.id}/", {"role": 30, "version": 1}, format="json").status_code == 404
+    assert outsider.get(GROUPS).data["results"] == []
+    for role in (Role.VIEWER, Role.EDITOR):
+        member = UserFactory()
+        MembershipFactory(user=member, workspace=workspace, role=role)
+        api = _api(member, workspace)
+        assert api.get(f"{GROUPS}{group.id}/").status_code == 403
+        assert api.patch(f"{GROUPS}{group.id}/", {"role": 30, "version": 1}, format="json").status_code == 403
+    group.refresh_from_db()
+    assert group.role is None and group.version == 1
+    ok = _api(admin, workspace).patch(f"{GROUPS}{group.id}/", {"role": 30, "version": 1}, format="json")
+    assert ok.status_code == 200

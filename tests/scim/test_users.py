@@ -78,6 +78,7 @@ def test_the_same_account_twice_in_a_workspace_is_a_409(scim):
     ({"userName": "x", "emails": "x@y.test"}, "emails must be a list"),
     ({"userName": "x@y.test", "active": "maybe"}, "active must be true or false"),
     ({"userName": "x" * 300 + "@y.test"}, "longer than 255"),
+    ({"userName": "x" * 64 + "@" + ".".join(["d" * 60] * 3) + ".example"}, "longer than 254"),
     ({"userName": "x@y.test", "name": "Ada"}, "name must be an object"),
     ({"userName": "x", "emails": [{"value": "a@y.test", "primary": True}, {"value": "b@y.test", "primary": True}]},
      "At most one e-mail can be primary"),
