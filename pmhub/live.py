@@ -17,6 +17,7 @@ Pieces:
   group; the consumer (pmhub/consumers.py) checks the subscriber's membership before sending.
 """
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -325,8 +326,31 @@ def live_publish(*, workspace_id: int, events: list[dict]) -> list[int]:
         numbered.append(dict(e, seq=journal.append(workspace_id, e)))
     layer = get_channel_layer()
     if layer is not None and numbered:
-        async_to_sync(layer.group_send)(ws_group(workspace_id), {"type": "live.events", "events": numbered})
+        _group_send(layer, ws_group(workspace_id), {"type": "live.events", "events": numbered})
     return [e["seq"] for e in numbered]
+
+
+def _group_send(layer, group: str, message: dict) -> None:
+    """Send from sync code. A thread that runs an event loop of its own (an async view, a test
+    driving a browser) cannot block on async_to_sync: the send then runs in a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(layer.group_send)(group, message)
+        return
+    errors = []
+
+    def send():
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=send, name="pmhub-live-send")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _on_emitted(sender, *, workspace_id, event, payloads, **kwargs):
@@ -343,7 +367,7 @@ def membership_revoke(*, user_id: int, workspace_id: int | None) -> None:
     def send():
         layer = get_channel_layer()
         if layer is not None:
-            async_to_sync(layer.group_send)(user_group(user_id), {"type": "live.revoke", "workspace": workspace_id})
+            _group_send(layer, user_group(user_id), {"type": "live.revoke", "workspace": workspace_id})
 
     transaction.on_commit(send, robust=True)
 

@@ -104,17 +104,30 @@
     const fresh = doc.getElementById(id);
     const current = document.getElementById(id);
     if (!fresh || !current) return;
-    current.replaceWith(fresh);
-    if (window.htmx) htmx.process(fresh);
-    // Page scripts (drag and drop, charts) bind through PMHub.onLoad, which listens to htmx:load.
-    fresh.dispatchEvent(new CustomEvent("htmx:load", { bubbles: true, detail: { elt: fresh } }));
-    fresh.dispatchEvent(new CustomEvent("pmhub:live-refreshed", { bubbles: true }));
+    // The region's element stays (page scripts hold it: drag and drop, keyboard handlers); its
+    // content is replaced, and the boxes the person ticked stay ticked.
+    const ticked = Array.from(current.querySelectorAll("input[type=checkbox]:checked")).map(boxKey);
+    current.replaceChildren(...Array.from(fresh.childNodes));
+    ticked.forEach((key) => current.querySelectorAll("input[type=checkbox]").forEach((box) => {
+      if (boxKey(box) === key) box.checked = true;
+    }));
+    if (ticked.length) current.dispatchEvent(new Event("change", { bubbles: true }));
+    if (window.htmx) htmx.process(current);
+    // Page scripts (charts, menus) bind through PMHub.onLoad, which listens to htmx:load.
+    current.dispatchEvent(new CustomEvent("htmx:load", { bubbles: true, detail: { elt: current } }));
+    current.dispatchEvent(new CustomEvent("pmhub:live-refreshed", { bubbles: true }));
     let flashed = false;
     entry.items.forEach((item) => {
-      fresh.querySelectorAll('[data-live-item="' + CSS.escape(item) + '"]').forEach((el) => { flash(el); flashed = true; });
+      current.querySelectorAll('[data-live-item="' + CSS.escape(item) + '"]').forEach((el) => { flash(el); flashed = true; });
     });
-    if (!flashed) flash(fresh);
+    if (!flashed) {
+      if (getComputedStyle(current).display === "contents") Array.from(current.children).forEach(flash);
+      else flash(current);
+    }
+    lastPresence.forEach((people, topic) => renderPresence(topic, people));
   }
+
+  function boxKey(box) { return box.id || box.name + "=" + box.value; }
 
   function flash(el) {
     el.classList.remove("live-flash");
@@ -167,7 +180,9 @@
     const el = document.querySelector("[data-presence-topic]");
     return el ? el.dataset.presenceTopic : null;
   }
+  const lastPresence = new Map();
   function renderPresence(topic, people) {
+    lastPresence.set(topic, people);
     const el = document.querySelector('[data-presence-topic="' + CSS.escape(topic) + '"]');
     if (!el) return;
     const others = people.filter((p) => p.id !== me);
