@@ -297,7 +297,7 @@
     }
     // Keep trying the socket now and then: the proxy may be fixed, or it was a short outage.
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => { failures = 0; opened = false; connect(); }, SOCKET_RETRY_WHILE_POLLING_MS);
+    if (!pollOnly) retryTimer = setTimeout(() => { failures = 0; opened = false; connect(); }, SOCKET_RETRY_WHILE_POLLING_MS);
   }
 
   async function poll() {
@@ -334,7 +334,9 @@
     pollTimer = null;
   }
 
-  if (body.dataset.liveTransport === "poll" || !window.WebSocket) fallBack();
+  // A server without websockets (served over WSGI) says so: the page polls from the start.
+  const pollOnly = body.dataset.liveTransport === "poll" || !window.WebSocket;
+  if (pollOnly) fallBack();
   else connect();
   window.PMHubLive = { state: () => body.dataset.liveState || "connecting" };
 })();
