@@ -226,7 +226,7 @@ class RedisLog:
         loop = asyncio.get_running_loop()
         client = self._async_by_loop.get(id(loop))
         if client is None:
-            client = self._redis_async.Redis.from_url(self.url)
+            client = self._redis_async.Redis.from_url(self.url, max_connections=1000)
             self._async_by_loop = {id(loop): client}
         return client
 

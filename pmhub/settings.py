@@ -175,8 +175,12 @@ else:
 # Websocket fan-out through the Redis channel layer when REDIS_URL is set; one process's memory
 # otherwise (`make run`). The sequence numbers and the recent-events buffer live beside the cache.
 if REDIS_URL:
+    # redis-py refuses a 101st simultaneous command by default: a crowd of pages reconnecting at once
+    # (a deploy) subscribes in one burst, so each web process may open up to this many connections.
+    # (The pub/sub layer measured no better: the cost is per socket, not per Redis hop; docs/live.md.)
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [_cache_url], "prefix": "pmhub-live", "capacity": 500, "expiry": 60}}}
+        "hosts": [{"address": _cache_url, "max_connections": 1000}], "prefix": "pmhub-live", "capacity": 500,
+        "expiry": 60}}}
     LIVE_REDIS_URL = _cache_url
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
