@@ -244,15 +244,18 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+    def ms(value):
+        return "-" if value is None else f"{value:.0f}"
+
     ok = result["missing"] == 0 and result["p95_ms"] is not None and result["p95_ms"] <= PROMISE * 1000
     print(f"""
 Live updates, one server process (uvicorn, {'2 cores' if shutil.which('taskset') else 'all cores'}), Redis channel layer
   clients connected and subscribed   {result['clients']:>8,}   in {result['connect_seconds']:.1f} s
   changes saved                      {result['events']:>8,}   one every {args.interval:.2f} s
   deliveries                         {result['deliveries']:>8,}   missing {result['missing']}
-  commit -> delivery p50             {result['p50_ms']:>8.0f} ms
-  commit -> delivery p95             {result['p95_ms']:>8.0f} ms   (promise: {PROMISE * 1000:.0f} ms)
-  commit -> delivery max             {result['max_ms']:>8.0f} ms
+  commit -> delivery p50             {ms(result['p50_ms']):>8} ms
+  commit -> delivery p95             {ms(result['p95_ms']):>8} ms   (promise: {PROMISE * 1000:.0f} ms)
+  commit -> delivery max             {ms(result['max_ms']):>8} ms
   server RSS, one client             {result['rss_one_kib'] / 1024:>8.1f} MiB
   server RSS, all clients            {result['rss_all_kib'] / 1024:>8.1f} MiB
   memory per connection              {result['per_connection_kib']:>8.1f} KiB

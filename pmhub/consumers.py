@@ -2,7 +2,7 @@
 
 Protocol (JSON both ways; static/js/live.js is the client, docs/live.md the reference):
   page -> {"op": "subscribe", "workspace": 3, "since": 41, "tab": "<tab id>"}
-  page <- {"type": "subscribed", "workspace": 3, "seq": 44} then the missed events, or
+  page <- {"type": "subscribed", "workspace": 3, "seq": 44, "user": 7} then the missed events, or
           {"type": "reload", "workspace": 3} when it is further behind than the buffer reaches
   page <- {"type": "refused", "workspace": 3} and the socket closes (4403): not a member
   page <- {"type": "event", "event": {"type": "story.moved", "id": 12, "version": 4, "product": 5,
@@ -13,18 +13,25 @@ Protocol (JSON both ways; static/js/live.js is the client, docs/live.md the refe
   page <- {"type": "presence", "topic": "story:12", "people": [{"id", "name", "initials"}]}
   page -> {"op": "ping"} every 20 s: presence heartbeat and a fresh membership check; <- pong
 
+Fan-out: each web process has one hub (per event loop) that joins the channel-layer group of each
+workspace its sockets watch, receives each event once and writes it, encoded once, to its own
+sockets. The per-socket route (a channel-layer message per socket) cost some 0.2 ms of CPU per
+socket and event, the hub a fraction of it (docs/live.md, decision 1832).
+
 Tenancy: a workspace is joined only after a membership check; every event is checked against the
-connection's set of workspaces, which the revocation message (sent on the user's own group when a
-membership is deleted or the user deactivated) updates before any later event arrives; and each
-heartbeat re-reads the memberships from the database.
+socket's set of workspaces, which a revocation (sent on the workspace's group when a membership
+is deleted or the person deactivated, so in order with the events) updates before any later event
+is handed out; and each heartbeat re-reads the memberships from the database.
 """
 
+import asyncio
+import json
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .live import PRESENCE_TTL, TAB_RE, TOPIC_RE, event_log, for_client, presence_group, user_group, ws_group
+from .live import PRESENCE_TTL, TAB_RE, TOPIC_RE, event_log, for_client, presence_group, ws_group
 
 log = logging.getLogger("pmhub.live")
 MAX_WORKSPACES = 10
@@ -43,6 +50,93 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
+GROUP_REFRESH_SECONDS = 3600  # channels_redis forgets a group member after a day
+
+
+class Hub:
+    """This process's receiver of workspace events: one channel, in the group of every workspace
+    that one of its sockets watches."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        self.sockets: dict[int, set] = {}
+        self.lock = asyncio.Lock()
+        self.tasks: list[asyncio.Task] = []
+
+    async def join(self, ws: int, consumer) -> None:
+        async with self.lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._refresh())]
+            if ws not in self.sockets:
+                await self.layer.group_add(ws_group(ws), self.channel)
+                self.sockets[ws] = set()
+            self.sockets[ws].add(consumer)
+
+    async def leave(self, ws: int, consumer) -> None:
+        async with self.lock:
+            watchers = self.sockets.get(ws)
+            if watchers is None:
+                return
+            watchers.discard(consumer)
+            if not watchers:
+                del self.sockets[ws]
+                await self.layer.group_discard(ws_group(ws), self.channel)
+
+    async def _refresh(self):
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            for ws in list(self.sockets):
+                await self.layer.group_add(ws_group(ws), self.channel)
+
+    async def _receive(self):
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis away for a moment: say so and keep listening
+                log.exception("live: the channel layer failed; listening again in 1 s")
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self.dispatch(message)
+            except Exception:  # one bad message or socket must not stop the process's live updates
+                log.exception("live: could not hand out %s", message.get("type"))
+
+    async def dispatch(self, message: dict) -> None:
+        if message.get("type") == "live.events":
+            for event in message["events"]:
+                text = json.dumps({"type": "event", "event": for_client(event)})
+                for consumer in list(self.sockets.get(event["workspace"], ())):
+                    try:
+                        await consumer.deliver(event, text)
+                    except Exception:  # a socket closing under us: the others still get the event
+                        log.debug("live: a socket did not take an event", exc_info=True)
+        elif message.get("type") == "live.revoke":
+            for consumer in list(self.sockets.get(message["workspace"], ())):
+                if consumer.user_id == message["user"]:
+                    await consumer.revoke(message["workspace"])
+
+
+_hubs: dict = {}
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (a server has one loop; the tests start several)."""
+    from channels.layers import get_channel_layer
+
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    found = _hubs.get(loop)
+    if found is None or found.layer is not layer:
+        for old_loop in [other for other in _hubs if other.is_closed()]:
+            del _hubs[old_loop]
+        found = _hubs[loop] = Hub(layer)
+    return found
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
@@ -54,7 +148,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.tab = ""
         self.workspaces: set[int] = set()
         self.presence: tuple[int, str] | None = None
-        await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        self.catching_up: dict[int, list] = {}  # workspace -> events the hub handed out during catch-up
         await self.accept()
 
     async def disconnect(self, code):
@@ -62,8 +156,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._presence_leave()
         for ws in list(self.workspaces):
-            await self.channel_layer.group_discard(ws_group(ws), self.channel_name)
-        await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+            await hub().leave(ws, self)
 
     async def receive_json(self, content, **kwargs):
         op = content.get("op") if isinstance(content, dict) else None
@@ -90,47 +183,64 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "refused", "workspace": ws})
             await self.close(code=4403)
             return
-        # Join first, then read the log: an event published in between arrives twice at worst,
-        # and the page drops what it has seen (by sequence number).
-        await self.channel_layer.group_add(ws_group(ws), self.channel_name)
+        # Join first, then read the log; what the hub hands out meanwhile waits until the missed
+        # events are sent, so the page receives everything once and in order.
+        self.catching_up[ws] = []
         self.workspaces.add(ws)
+        await hub().join(ws, self)
         journal = event_log()
         current = await journal.acurrent(ws)
         await self.send_json({"type": "subscribed", "workspace": ws, "seq": current, "user": self.user_id})
-        if isinstance(since, int) and not isinstance(since, bool):
-            missed = await journal.asince(ws, since)
-            if missed is None:
-                await self.send_json({"type": "reload", "workspace": ws})
-                return
-            for event in missed:
-                await self._send_event(event)
-
-    async def live_events(self, message):
-        for event in message["events"]:
+        last = since if isinstance(since, int) and not isinstance(since, bool) else current
+        missed = await journal.asince(ws, last)
+        if missed is None:
+            self.catching_up.pop(ws, None)
+            await self.send_json({"type": "reload", "workspace": ws})
+            return
+        for event in missed:
             await self._send_event(event)
+            last = event["seq"]
+        waiting = self.catching_up.get(ws, [])
+        while waiting:
+            event = waiting.pop(0)
+            if event["seq"] > last:
+                await self._send_event(event)
+                last = event["seq"]
+        self.catching_up.pop(ws, None)
+
+    async def deliver(self, event: dict, text: str) -> None:
+        """An event from the hub, already encoded for the page."""
+        waiting = self.catching_up.get(event["workspace"])
+        if waiting is not None:
+            waiting.append(event)
+            return
+        if self._may_see(event):
+            await self.send(text_data=text)
+
+    def _may_see(self, event) -> bool:
+        if event["workspace"] not in self.workspaces:
+            return False  # revoked (or never subscribed): the membership as this socket knows it now
+        return not (self.tab and event.get("tab") == self.tab)  # that tab already shows its change
 
     async def _send_event(self, event):
-        if event["workspace"] not in self.workspaces:
-            return  # revoked (or never subscribed): the membership as this connection knows it now
-        if self.tab and event.get("tab") == self.tab:
-            return  # the tab that made the change already shows it
-        await self.send_json({"type": "event", "event": for_client(event)})
+        if self._may_see(event):
+            await self.send_json({"type": "event", "event": for_client(event)})
 
-    async def live_revoke(self, message):
-        ws = message.get("workspace")
-        gone = set(self.workspaces) if ws is None else {ws} & self.workspaces
-        for w in gone:
-            self.workspaces.discard(w)
-            await self.channel_layer.group_discard(ws_group(w), self.channel_name)
-            if self.presence and self.presence[0] == w:
-                await self._presence_leave()
-            await self.send_json({"type": "revoked", "workspace": w})
+    async def revoke(self, ws: int) -> None:
+        if ws not in self.workspaces:
+            return
+        self.workspaces.discard(ws)
+        self.catching_up.pop(ws, None)
+        await hub().leave(ws, self)
+        if self.presence and self.presence[0] == ws:
+            await self._presence_leave()
+        await self.send_json({"type": "revoked", "workspace": ws})
 
     async def _heartbeat(self):
         if self.workspaces:
             still = await _member_workspaces(self.user_id, list(self.workspaces))
             for w in self.workspaces - still:
-                await self.live_revoke({"workspace": w})
+                await self.revoke(w)
         if self.presence:
             ws, topic = self.presence
             people = await event_log().apresence_touch(ws, topic, self._member(), PRESENCE_TTL)

@@ -64,11 +64,9 @@ def tab_current() -> str:
 
 # --- group names (channel layer: ASCII letters, digits, '-', '_', '.', under 100 characters) ----
 def ws_group(workspace_id: int) -> str:
+    """The group of a workspace: its members are the web processes' hubs (pmhub/consumers.py), not
+    each socket, so an event crosses Redis once per process."""
     return f"live.ws.{int(workspace_id)}"
-
-
-def user_group(user_id: int) -> str:
-    return f"live.user.{int(user_id)}"
 
 
 def presence_group(workspace_id: int, topic: str) -> str:
@@ -359,17 +357,20 @@ def _on_emitted(sender, *, workspace_id, event, payloads, **kwargs):
     transaction.on_commit(partial(live_publish, workspace_id=workspace_id, events=events), robust=True)
 
 
-def membership_revoke(*, user_id: int, workspace_id: int | None) -> None:
-    """Tell the user's open sockets to leave `workspace_id` (None: every workspace) now: sent
-    after commit on the user's own group, which the consumer reads in order with the events."""
+def membership_revoke(*, user_id: int, workspace_ids: list[int]) -> None:
+    """Tell the user's open sockets to leave these workspaces now. Sent after commit on each
+    workspace's own group, the same path as its events and so in order with them: every event
+    committed after the removal reaches the sockets after the revocation."""
     from channels.layers import get_channel_layer
 
     def send():
         layer = get_channel_layer()
         if layer is not None:
-            _group_send(layer, user_group(user_id), {"type": "live.revoke", "workspace": workspace_id})
+            for ws in workspace_ids:
+                _group_send(layer, ws_group(ws), {"type": "live.revoke", "user": int(user_id), "workspace": int(ws)})
 
-    transaction.on_commit(send, robust=True)
+    if workspace_ids:
+        transaction.on_commit(send, robust=True)
 
 
 def connect_signals() -> None:
@@ -385,9 +386,12 @@ def connect_signals() -> None:
 
 
 def _membership_deleted(sender, instance, **kwargs):
-    membership_revoke(user_id=instance.user_id, workspace_id=instance.workspace_id)
+    membership_revoke(user_id=instance.user_id, workspace_ids=[instance.workspace_id])
 
 
 def _user_saved(sender, instance, created=False, **kwargs):
     if not created and not instance.is_active:
-        membership_revoke(user_id=instance.pk, workspace_id=None)
+        from .models import Membership
+
+        membership_revoke(user_id=instance.pk, workspace_ids=list(
+            Membership.objects.filter(user_id=instance.pk).values_list("workspace_id", flat=True)))

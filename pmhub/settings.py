@@ -177,10 +177,11 @@ else:
 if REDIS_URL:
     # redis-py refuses a 101st simultaneous command by default: a crowd of pages reconnecting at once
     # (a deploy) subscribes in one burst, so each web process may open up to this many connections.
-    # (The pub/sub layer measured no better: the cost is per socket, not per Redis hop; docs/live.md.)
+    # redis-py 8 gives up on a reply after 5 s by default, exactly channels_redis' blocking-pop
+    # timeout: under load the empty reply came late and the reading socket died. 30 s leaves room.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [{"address": _cache_url, "max_connections": 1000}], "prefix": "pmhub-live", "capacity": 500,
-        "expiry": 60}}}
+        "hosts": [{"address": _cache_url, "max_connections": 1000, "socket_timeout": 30}],
+        "prefix": "pmhub-live", "capacity": 500, "expiry": 60}}}
     LIVE_REDIS_URL = _cache_url
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

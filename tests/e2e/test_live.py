@@ -102,7 +102,7 @@ def test_a_dragged_story_moves_for_the_other_person_until_they_are_removed(brows
     alice, bob = person(browser, asgi_server, team["alice"]), person(browser, asgi_server, team["bob"])
     for page in (alice, bob):
         page.goto(url)
-        page.wait_for_function("document.body.dataset.liveState === 'socket'")
+        expect(page.locator("body")).to_have_attribute("data-live-state", "socket")
     # Presence: each sees the other's face in the header.
     expect(bob.get_by_test_id("presence")).to_contain_text("AA")
     expect(alice.get_by_test_id("presence")).to_contain_text("BB")
