@@ -167,3 +167,11 @@ def live_seq(workspace_id) -> int:
         return event_log().current(int(workspace_id))
     except Exception:  # noqa: BLE001 - Redis away: the page still renders and the socket says reload
         return 0
+
+
+@register.filter
+def live_object(obj) -> str:
+    """`<model>:<id>` of an object whose form keeps its version: static/js/live.js warns the person
+    editing it when another person saves a newer version (the event's `<noun>:<id>`)."""
+    meta, pk = getattr(obj, "_meta", None), getattr(obj, "pk", None)
+    return f"{meta.model_name}:{pk}" if meta is not None and pk is not None else ""

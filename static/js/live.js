@@ -34,7 +34,8 @@
   let subscribedSeq = 0;
   let me = null;
 
-  const hasLivePage = () => document.querySelector("[data-live-topic], [data-presence-topic], [data-live-object]");
+  const hasLivePage = () => document.querySelector(
+    "[data-live-topic], [data-presence-topic], [data-live-object]:not([data-live-object=''])");
   if (!hasLivePage()) return;
 
   // --- the discreet status line -------------------------------------------------------------------
@@ -141,12 +142,31 @@
   }
 
   // --- forms another person just saved -------------------------------------------------------------
-  function staleForms(ev) {
-    if (ev.version == null) return;
+  // The object an event is about: "story:12" for story.updated, "risk:4" for governance.risk.updated.
+  function objectOf(ev) {
+    const parts = (ev.type || "").split(".");
+    return (parts.length >= 2 ? parts[parts.length - 2] : parts[0]) + ":" + ev.id;
+  }
+
+  // A form names its object and the version it read: on the form (data-live-object and
+  // data-live-version) or on its version field (templates/_version.html).
+  function versionedForms() {
+    const found = [];
     document.querySelectorAll("form[data-live-object]").forEach((form) => {
-      const object = form.dataset.liveObject;
-      if (!(ev.topics || []).includes(object)) return;
-      const mine = parseInt(form.dataset.liveVersion || "", 10);
+      found.push({ form, object: form.dataset.liveObject, version: form.dataset.liveVersion });
+    });
+    document.querySelectorAll("form input[name=version][data-live-object]").forEach((input) => {
+      if (input.dataset.liveObject) found.push({ form: input.form, object: input.dataset.liveObject, version: input.value });
+    });
+    return found;
+  }
+
+  function staleForms(ev) {
+    if (ev.version == null || ev.id == null) return;
+    const object = objectOf(ev);
+    versionedForms().forEach(({ form, object: mineObject, version }) => {
+      if (!form || mineObject !== object) return;
+      const mine = parseInt(version || "", 10);
       if (!isNaN(mine) && ev.version <= mine) return;
       if (form.querySelector("[data-live-stale]")) return;
       const note = document.createElement("p");

@@ -79,6 +79,15 @@ def test_the_story_form_carries_its_object_and_version_for_the_stale_warning(wor
     assert f'data-live-object="story:{story.id}" data-live-version="{story.version}"' in html
 
 
+def test_every_form_that_keeps_a_version_names_its_object(world, client):
+    """templates/_version.html: the iteration's edit form (and every other form including it)."""
+    client.force_login(world["editor"])
+    html = client.get(_pages(world)["iteration"][0]).content.decode()
+    version = world["iteration"].version
+    assert (f'<input type="hidden" name="version" value="{version}" '
+            f'data-live-object="iteration:{world["iteration"].id}">') in html
+
+
 def _events_since(client, world, since):
     answer = client.get(reverse("live_poll", kwargs={"ws": world["ws"].slug}), {"since": since}).json()
     return [(e["type"], e["topics"]) for e in answer["events"]]
