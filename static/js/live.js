@@ -312,7 +312,8 @@
     if (stopped) return;
     if (!pollTimer) {
       body.dataset.liveState = "polling";
-      status("Live updates: polling", "polling");
+      // Said when the socket failed; a server without websockets polls by design, silently.
+      if (!pollOnly) status("Live updates: polling", "polling");
       poll();
     }
     // Keep trying the socket now and then: the proxy may be fixed, or it was a short outage.
@@ -339,7 +340,7 @@
       return;
     }
     const data = await response.json();
-    if (pollTimer) status("Live updates: polling", "polling");
+    if (pollTimer) status(pollOnly ? "" : "Live updates: polling", "polling");
     if (data.reload) {
       seq = data.seq;
       refreshAll();
