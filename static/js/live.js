@@ -85,23 +85,12 @@
     }
     pending.delete(id);
     const url = region.dataset.liveUrl || window.location.href;
-    let response;
-    try {
-      response = await fetch(url, { credentials: "same-origin", headers: { "X-PMHub-Tab": PMHub.tab, "X-PMHub-Live": "1" } });
-    } catch (e) {
-      status("Live updates: the server could not be reached.", "error");
+    const answer = await load(url);
+    if (answer.error) {
+      status(answer.error, "error");
       return;
     }
-    if (response.status === 404) {
-      status("Something on this page was removed by someone else. Reload to see the current state.", "error");
-      return;
-    }
-    if (!response.ok || response.redirected && /\/accounts\/login\//.test(response.url)) {
-      status("Live updates stopped: reload the page.", "error");
-      return;
-    }
-    const html = await response.text();
-    const doc = new DOMParser().parseFromString(html, "text/html");
+    const doc = answer.doc;
     const fresh = doc.getElementById(id);
     const current = document.getElementById(id);
     if (!fresh || !current) return;
@@ -126,6 +115,29 @@
       else flash(current);
     }
     lastPresence.forEach((people, topic) => renderPresence(topic, people));
+  }
+
+  // Regions of one page refreshed by the same burst share one request.
+  const inflight = new Map();
+  function load(url) {
+    if (!inflight.has(url)) {
+      inflight.set(url, (async () => {
+        let response;
+        try {
+          response = await fetch(url, { credentials: "same-origin", headers: { "X-PMHub-Tab": PMHub.tab, "X-PMHub-Live": "1" } });
+        } catch (e) {
+          return { error: "Live updates: the server could not be reached." };
+        }
+        if (response.status === 404) {
+          return { error: "Something on this page was removed by someone else. Reload to see the current state." };
+        }
+        if (!response.ok || response.redirected && /\/accounts\/login\//.test(response.url)) {
+          return { error: "Live updates stopped: reload the page." };
+        }
+        return { doc: new DOMParser().parseFromString(await response.text(), "text/html") };
+      })().finally(() => setTimeout(() => inflight.delete(url), 0)));
+    }
+    return inflight.get(url);
   }
 
   function boxKey(box) { return box.id || box.name + "=" + box.value; }
