@@ -393,3 +393,34 @@ def test_thin_events_of_every_payload_shape():
     lifecycle = live.event_thin(workspace_id=1, event="governance.lifecycle.changed", payload={"product_id": 2})
     assert lifecycle["topics"] == ["product:2"]
     assert live.event_thin(workspace_id=1, event="epic.created", payload={"id": 3, "title": "T"})["topics"] == ["epic:3"]
+
+
+def test_an_event_arriving_during_the_catch_up_comes_after_it_once(layer, world, monkeypatch):
+    """The hub holds back what it hands a socket while that socket is still sending what it missed:
+    the page receives every event once, in sequence order."""
+    base = live.event_log().current(world["ws"].id)
+    _edit(world["story"], world["alice"], "Missed while offline")
+    journal = live.event_log()
+    original, gate = journal.asince, {}
+
+    async def slow_read(ws, since):
+        await gate["open"].wait()  # the log is read only after the next change was published
+        return await original(ws, since)
+
+    monkeypatch.setattr(journal, "asince", slow_read)
+
+    async def scenario():
+        import asyncio
+
+        gate["open"] = asyncio.Event()
+        socket = await open_socket(world["bob"])
+        assert (await subscribe(socket, world["ws"], since=base))["seq"] == base + 1
+        await edit(world["story"], world["alice"], "Published during the catch-up")
+        await asyncio.sleep(0.2)  # the hub has it by now
+        gate["open"].set()
+        received = [await next_event(socket), await next_event(socket)]
+        assert [e["seq"] for e in received] == [base + 1, base + 2]
+        assert await socket.receive_nothing(timeout=QUIET)
+        await socket.disconnect()
+
+    run(scenario)
