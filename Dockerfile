@@ -15,4 +15,5 @@ COPY . .
 COPY --from=assets /app/node_modules ./node_modules
 RUN SECRET_KEY=build python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "pmhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# ASGI: the pages, the API and the live-updates websocket (docs/live.md).
+CMD ["gunicorn", "pmhub.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -9,7 +9,7 @@ SCALE ?= full
 # Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker beat bench fuzz load faults clean screenshots
+.PHONY: install run test lint migrate worker beat bench bench-live fuzz load faults clean screenshots
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -62,6 +62,12 @@ beat: install
 
 bench: install
 	$(PY) -m bench.run --scale $(SCALE)
+
+# Live updates: 1,000 websocket clients on one server process, commit-to-delivery p50/p95, memory
+# per connection (needs REDIS_URL; docs/live.md).
+LIVE_CLIENTS ?= 1000
+bench-live: install
+	$(PY) -m bench.live --clients $(LIVE_CLIENTS)
 
 FUZZ_EXAMPLES ?= 500
 fuzz: install

@@ -673,7 +673,7 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
     webhook_emit(
         workspace_id=story.product.workspace_id,
         event="story.moved",
-        payload={"id": story.id, "rank": new_rank, "before": before, "after": after},
+        payload={"id": story.id, "product_id": story.product_id, "rank": new_rank, "before": before, "after": after},
     )
     return story
 

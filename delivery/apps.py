@@ -9,6 +9,8 @@ class DeliveryConfig(AppConfig):
 
         webhook_events_register(app=self.name, events={
             "release.scope_changed": "Stories came into or left a release's scope (with its total points).",
+            "iteration.changed": "An iteration's fields changed, or a story was planned into or taken out of it "
+                                 "(`action` says which).",
         })
 
         from backlog.signals import stories_created, story_status_changed

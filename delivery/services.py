@@ -64,6 +64,12 @@ def iteration_create(*, actor, product, name: str, start_date, end_date, capacit
     return iteration
 
 
+def _iteration_emit(iteration: Iteration, action: str, story_id: int | None = None) -> None:
+    webhook_emit(workspace_id=_ws(iteration.product), event="iteration.changed", payload={
+        "action": action, "id": iteration.id, "product_id": iteration.product_id, "story_id": story_id,
+        "version": iteration.version})
+
+
 @transaction.atomic
 def iteration_update(*, actor, iteration: Iteration, data: dict, version: int | None = None) -> Iteration:
     require_role(user=actor, workspace_id=_ws(iteration.product), role=Role.EDITOR)
@@ -73,6 +79,7 @@ def iteration_update(*, actor, iteration: Iteration, data: dict, version: int | 
     _validate_iteration(merged)
     if model_update(instance=iteration, data=merged, fields=fields):
         activity_record(workspace_id=_ws(iteration.product), actor=actor, verb="updated iteration", target=iteration)
+        _iteration_emit(iteration, "updated")
     return iteration
 
 
@@ -110,6 +117,7 @@ def iteration_add_story(*, actor, iteration: Iteration, story_id: int) -> Iterat
         raise ValidationError({"story": "This story was just planned elsewhere; reload and try again."})
     activity_record(workspace_id=_ws(iteration.product), actor=actor, verb="planned story", target=story,
                     data={"iteration": iteration.name, "iteration_id": iteration.id})
+    _iteration_emit(iteration, "planned", story.id)
     return item
 
 
@@ -123,6 +131,7 @@ def iteration_remove_story(*, actor, iteration: Iteration, story_id: int) -> Non
         raise ValidationError({"story": "This story is not in the iteration."})
     activity_record(workspace_id=_ws(iteration.product), actor=actor, verb="unplanned story", target=story,
                     data={"iteration": iteration.name, "iteration_id": iteration.id})
+    _iteration_emit(iteration, "unplanned", story.id)
 
 
 def iteration_capacity(*, iteration: Iteration) -> dict:

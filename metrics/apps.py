@@ -13,4 +13,5 @@ class MetricsConfig(AppConfig):
         webhook_events_register(app=self.name, events={
             "kpi.created": "A KPI was created.",
             "kpi.health_changed": "A KPI's health changed (for example from on track to off track).",
+            "kpi.measured": "Measurements of a KPI were recorded or deleted (its current value may have changed).",
         })

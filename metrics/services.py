@@ -171,6 +171,7 @@ def measurements_upsert(*, user, kpi: Kpi, items: list[dict], source: str = Meas
     kpi_refresh_current(kpi=kpi)
     activity_record(workspace_id=workspace.id, actor=user, verb="recorded measurements", target=kpi,
                     data={"count": len(rows), "source": source})
+    _measured_emit(kpi, workspace.id)
     _evaluate_on_commit(kpi.id)
     return rows
 
@@ -216,6 +217,7 @@ def measurement_delete(*, user, measurement: Measurement) -> None:
     kpi_refresh_current(kpi=kpi)
     activity_record(workspace_id=kpi.product.workspace_id, actor=user, verb="deleted a measurement", target=kpi,
                     data={"period": measurement.period_start.isoformat()})
+    _measured_emit(kpi, kpi.product.workspace_id)
     _evaluate_on_commit(kpi.id)
 
 
@@ -229,6 +231,13 @@ def kpi_refresh_current(*, kpi: Kpi) -> None:
     value, at = (latest["value"], latest["period_start"]) if latest else (None, None)
     Kpi.objects.filter(pk=kpi.pk).update(current_value=value, current_at=at)
     kpi.current_value, kpi.current_at = value, at
+
+
+def _measured_emit(kpi: Kpi, workspace_id: int) -> None:
+    webhook_emit(workspace_id=workspace_id, event="kpi.measured", payload={
+        "id": kpi.id, "product_id": kpi.product_id,
+        "current_value": None if kpi.current_value is None else str(kpi.current_value),
+        "current_at": kpi.current_at.isoformat() if kpi.current_at else None})
 
 
 def _evaluate_on_commit(kpi_id: int) -> None:

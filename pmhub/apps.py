@@ -14,6 +14,9 @@ class PmhubConfig(AppConfig):
         use_in_model_serializers()
         _search_register_people()
         post_delete.connect(_notification_deleted, sender=Notification, dispatch_uid="pmhub.unread_forget")
+        from .live import connect_signals as live_connect_signals
+
+        live_connect_signals()  # every emitted event also goes to the live pages (pmhub/live.py)
 
 
 def _notification_deleted(sender, instance, **kwargs):

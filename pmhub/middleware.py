@@ -184,3 +184,21 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
             _FINDER_FILES[key] = table
         else:
             self.files.update(table)
+
+
+class LiveTabMiddleware:
+    """The tab that sent a request (header `X-PMHub-Tab`, set by static/js/live.js) is remembered
+    while the request runs, so the live events its changes cause are not echoed back to it
+    (pmhub.live)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .live import tab_from_request, tab_reset, tab_set
+
+        token = tab_set(tab_from_request(request))
+        try:
+            return self.get_response(request)
+        finally:
+            tab_reset(token)

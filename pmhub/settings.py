@@ -25,6 +25,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CURRENCY = env("CURRENCY", default="EUR")
 
 INSTALLED_APPS = [
+    "daphne",  # first: `manage.py runserver` then serves ASGI (HTTP and the live websocket)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,10 +71,12 @@ MIDDLEWARE = [
     "pmhub.middleware.HtmxMessagesMiddleware",  # messages of htmx saves -> HX-Trigger -> a toast
     "pmhub.middleware.OwnErrorPagesMiddleware",
     "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
+    "pmhub.middleware.LiveTabMiddleware",  # live events are not echoed to the tab that made the change
 ]
 
 ROOT_URLCONF = "pmhub.urls"
 WSGI_APPLICATION = "pmhub.wsgi.application"
+ASGI_APPLICATION = "pmhub.asgi.application"
 
 TEMPLATES = [
     {
@@ -170,6 +173,24 @@ if REDIS_URL:
                           "OPTIONS": {"pool_class": "pmhub.cache.SharedConnectionPool"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Live updates (pmhub/live.py, docs/live.md) ---------------------------------
+# Websocket fan-out through the Redis channel layer when REDIS_URL is set; one process's memory
+# otherwise (`make run`). The sequence numbers and the recent-events buffer live beside the cache.
+if REDIS_URL:
+    # redis-py refuses a 101st simultaneous command by default: a crowd of pages reconnecting at once
+    # (a deploy) subscribes in one burst, so each web process may open up to this many connections.
+    # redis-py 8 gives up on a reply after 5 s by default, exactly channels_redis' blocking-pop
+    # timeout: under load the empty reply came late and the reading socket died. 30 s leaves room.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": _cache_url, "max_connections": 1000, "socket_timeout": 30}],
+        "prefix": "pmhub-live", "capacity": 500, "expiry": 60}}}
+    LIVE_REDIS_URL = _cache_url
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    LIVE_REDIS_URL = ""
+# Events kept per workspace for a reconnecting client; one further behind is told to reload.
+LIVE_BUFFER = env.int("LIVE_BUFFER", default=500)
 
 # --- Celery (see pmhub/celery.py; keys read with the CELERY_ namespace) ------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -15,6 +15,7 @@ workspace_patterns = [
     path("members/<int:membership_id>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
     path("invitations/<int:invitation_id>/revoke/", views.InvitationRevokeView.as_view(), name="invitation_revoke"),
     path("activity/", views.ActivityView.as_view(), name="activity"),
+    path("live/poll/", views.LivePollView.as_view(), name="live_poll"),
     path("", include("roadmaps.urls")),
     path("", include("backlog.urls")),
     path("", include("metrics.urls")),

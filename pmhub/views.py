@@ -431,3 +431,31 @@ class SearchView(LoginRequiredMixin, View):
             groups.setdefault(hit.label, []).append(hit)
         return render(request, "pmhub/search.html", {"q": q, "hits": hits, "groups": groups,
                                                       "has_words": bool(search_words(q))})
+
+
+class LivePollView(WorkspacePageMixin, View):
+    """The live updates' fallback when a websocket cannot be opened (a proxy that drops upgrades):
+    the page asks every few seconds for the events after the last sequence number it saw. The same
+    thin events as the socket (pmhub.live), without those the asking tab made itself; `reload`
+    when the page is further behind than the buffer reaches."""
+
+    required_role = Role.VIEWER
+
+    def get(self, request, ws):
+        from django.http import JsonResponse
+
+        from .live import event_log, for_client, tab_from_request
+
+        try:
+            since = int(request.GET.get("since", ""))
+        except ValueError:
+            return JsonResponse({"detail": "since must be a sequence number."}, status=400)
+        tab = tab_from_request(request)
+        journal = event_log()
+        missed = journal.since(self.workspace.id, since)
+        current = journal.current(self.workspace.id)
+        response = JsonResponse({"seq": current, "reload": True, "events": []} if missed is None else {
+            "seq": max([current] + [e["seq"] for e in missed]), "reload": False,
+            "events": [for_client(e) for e in missed if not (tab and e.get("tab") == tab)]})
+        response["Cache-Control"] = "no-store"
+        return response

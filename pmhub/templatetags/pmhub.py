@@ -155,3 +155,23 @@ def panels(context, place, obj):
         if extra is not None:
             parts.append(render_to_string(panel.template, {**context.flatten(), **extra}, request=None))
     return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, auto-escaped template
+
+
+@register.simple_tag
+def live_seq(workspace_id) -> int:
+    """The workspace's live sequence number as the page is rendered: the page's socket asks for
+    what happened after it (pmhub.live), so nothing between render and connect is missed."""
+    from pmhub.live import event_log
+
+    try:
+        return event_log().current(int(workspace_id))
+    except Exception:  # noqa: BLE001 - Redis away: the page still renders and the socket says reload
+        return 0
+
+
+@register.filter
+def live_object(obj) -> str:
+    """`<model>:<id>` of an object whose form keeps its version: static/js/live.js warns the person
+    editing it when another person saves a newer version (the event's `<noun>:<id>`)."""
+    meta, pk = getattr(obj, "_meta", None), getattr(obj, "pk", None)
+    return f"{meta.model_name}:{pk}" if meta is not None and pk is not None else ""

@@ -8,6 +8,8 @@
 //   PMHub.onLoad(fn)             runs fn(root) on the page and on every htmx-swapped fragment, so
 //                                handlers also work on content that arrived later
 //   PMHub.shortcutsEnabled()     false when the person turned single-key shortcuts off (WCAG 2.1.4)
+//   PMHub.tab                    this tab's id, sent as X-PMHub-Tab with every htmx and PMHub.fetch
+//                                request so live updates are not echoed to the tab that made them
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -70,9 +72,15 @@
     dismissLater(p);
   }
 
+  // A random id per page load (static/js/live.js, pmhub/live.py): letters, digits, '-' and '_'.
+  const tab = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+    : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  document.addEventListener("htmx:configRequest", (event) => { event.detail.headers["X-PMHub-Tab"] = tab; });
+
   async function pmFetch(url, options) {
     const opts = Object.assign({ credentials: "same-origin" }, options || {});
-    opts.headers = Object.assign({ "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }, opts.headers || {});
+    opts.headers = Object.assign({ "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch", "X-PMHub-Tab": tab },
+      opts.headers || {});
     let response;
     try {
       response = await fetch(url, opts);
@@ -138,7 +146,7 @@
   });
   document.addEventListener("htmx:sendError", () => announce("The server could not be reached. Check your connection and try again.", "error"));
 
-  window.PMHub = { csrfToken, fetch: pmFetch, announce, onLoad, shortcutsEnabled, setShortcuts };
+  window.PMHub = { csrfToken, fetch: pmFetch, announce, onLoad, shortcutsEnabled, setShortcuts, tab };
 
   onLoad((root) => {
     // Copy buttons: <button data-copy="#id">.

@@ -113,6 +113,16 @@
       .catch(function () { form.submit(); });
   }
 
+  function bindCharts() {
+    var select = document.querySelector("[data-chart-select]");
+    if (select) { select.addEventListener("change", drawMain); }
+    document.querySelectorAll("[data-png-for]").forEach(function (link) {
+      link.addEventListener("click", function () {
+        if (mainChart) { link.href = mainChart.toBase64Image("image/png", 1); }
+      });
+    });
+  }
+
   function init() {
     state = readData();
     if (!state || !window.Chart) { return; }
@@ -124,12 +134,17 @@
         if (e.target.value !== "custom") { reload(form); }
       });
     }
-    var select = document.querySelector("[data-chart-select]");
-    if (select) { select.addEventListener("change", drawMain); }
-    document.querySelectorAll("[data-png-for]").forEach(function (link) {
-      link.addEventListener("click", function () {
-        if (mainChart) { link.href = mainChart.toBase64Image("image/png", 1); }
-      });
+    bindCharts();
+    // Live updates (static/js/live.js) replaced the tiles and their data: draw them again.
+    document.addEventListener("pmhub:live-refreshed", function (event) {
+      if (!event.target.matches || !event.target.matches("[data-dashboard]")) { return; }
+      Object.keys(sparkCharts).forEach(function (id) { sparkCharts[id].destroy(); });
+      sparkCharts = {};
+      if (mainChart) { mainChart.destroy(); mainChart = null; }
+      state = readData();
+      if (!state) { return; }
+      drawAll();
+      bindCharts();
     });
   }
 

@@ -148,7 +148,8 @@ def test_make_run_sets_debug_for_every_command_it_runs():
 def test_docker_compose_runs_gunicorn_worker_and_beat_from_the_env_file():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert "gunicorn pmhub.wsgi:application" in services["web"]["command"]
+    # ASGI (pages, API and the live websocket): uvicorn workers under gunicorn.
+    assert "gunicorn pmhub.asgi:application -k uvicorn.workers.UvicornWorker" in services["web"]["command"]
     assert "celery -A pmhub worker" in services["worker"]["command"]
     assert "celery -A pmhub beat" in services["beat"]["command"]
     assert all(services[s]["env_file"] == ".env" for s in ("web", "worker", "beat"))

@@ -29,6 +29,7 @@ EXEMPT: dict[str, str] = {
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
     "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
     "job_progress": "htmx partial polled by pages with background work",
+    "live_poll": "JSON polled by live pages that cannot open a websocket (tests/core/test_live.py, tests/e2e/test_live.py)",
     "metrics_product_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
     "metrics_workspace_dashboard_data": "JSON behind the dashboard's charts, swept through the dashboard",
     "metrics_product_dashboard_csv": "CSV download",

@@ -1,0 +1,397 @@
+"""Live updates: thin events to the pages open in a workspace, sent after the transaction commits.
+
+Every domain event already goes through one seam, `pmhub.webhooks.webhook_emit` (services call it
+inside their transaction). This module listens to that seam (`webhook_emitted`), so every
+registered event type reaches live pages without code in the apps. What goes out is thin: the
+event type, the object's id and version, its product and workspace, and a per-workspace sequence
+number; never the content. The page fetches what it may see (docs/live.md, decision 1830).
+
+Pieces:
+- `tab_*`: the per-tab client id (header `X-PMHub-Tab`, set by static/js/live.js on every htmx and
+  PMHub.fetch request) carried from the request to the event, so a change is not echoed back to
+  the tab that made it.
+- `EventLog`: per-workspace sequence numbers and a bounded buffer of recent events (Redis when
+  REDIS_URL is set, one process's memory otherwise), read by a reconnecting socket and by the
+  polling fallback (`/live/poll`), and the presence sets (who views which backlog, board, story).
+- `live_publish`: after commit, number the events and hand them to the channel layer's workspace
+  group; the consumer (pmhub/consumers.py) checks the subscriber's membership before sending.
+"""
+
+import asyncio
+import contextvars
+import json
+import logging
+import re
+import threading
+import time
+from collections import deque
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger("pmhub.live")
+
+TAB_HEADER = "HTTP_X_PMHUB_TAB"
+TAB_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TOPIC_RE = re.compile(r"^[a-z_]{1,30}:[0-9]{1,18}$")
+# More objects than this in one emission (an import) become one event per product: the page
+# refreshes once instead of a thousand times.
+COALESCE_OVER = 20
+PRESENCE_TTL = 60  # seconds a viewer stays listed without a heartbeat (the page beats every 20 s)
+
+_tab: contextvars.ContextVar[str] = contextvars.ContextVar("pmhub_live_tab", default="")
+
+
+# --- the tab that made the change ---------------------------------------------------------------
+def tab_from_request(request) -> str:
+    value = request.META.get(TAB_HEADER, "")
+    return value if TAB_RE.match(value) else ""
+
+
+def tab_set(value: str):
+    return _tab.set(value if TAB_RE.match(value or "") else "")
+
+
+def tab_reset(token) -> None:
+    _tab.reset(token)
+
+
+def tab_current() -> str:
+    return _tab.get()
+
+
+# --- group names (channel layer: ASCII letters, digits, '-', '_', '.', under 100 characters) ----
+def ws_group(workspace_id: int) -> str:
+    """The group of a workspace: its members are the web processes' hubs (pmhub/consumers.py), not
+    each socket, so an event crosses Redis once per process."""
+    return f"live.ws.{int(workspace_id)}"
+
+
+def presence_group(workspace_id: int, topic: str) -> str:
+    return f"live.p.{int(workspace_id)}.{topic.replace(':', '-')}"
+
+
+# --- thin events ----------------------------------------------------------------------------------
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def event_thin(*, workspace_id: int, event: str, payload: dict, tab: str = "") -> dict:
+    """What a live page learns of an emitted event: type, id, version, product, workspace and the
+    topics a page region can listen to (`product:<id>`, `<noun>:<id>`). The payloads of the apps
+    differ ({"id": ...}, {"initiative": {...}}, {"kpi": 3, "product": 1}); the noun is the part of
+    the event name before the verb ("story" of "story.updated", "risk" of "governance.risk.updated")."""
+    parts = event.split(".")
+    noun = parts[-2] if len(parts) >= 2 else parts[0]
+    nested = payload.get(noun) if isinstance(payload.get(noun), dict) else None
+    source = nested or payload
+    obj_id = _int(source.get("id")) or _int(payload.get(noun)) or _int(payload.get(f"{noun}_id"))
+    product = (_int(source.get("product_id")) or _int(source.get("product"))
+               or _int(payload.get("product_id")) or _int(payload.get("product")))
+    if noun == "product" and product is None:
+        product = obj_id
+    topics = []
+    if product is not None:
+        topics.append(f"product:{product}")
+    if obj_id is not None and noun != "product":
+        topics.append(f"{noun}:{obj_id}")
+    return {"type": event, "id": obj_id, "version": _int(source.get("version")), "product": product,
+            "workspace": int(workspace_id), "topics": topics, "tab": tab}
+
+
+def events_from_emission(*, workspace_id: int, event: str, payloads: list[dict], tab: str = "") -> list[dict]:
+    events = [event_thin(workspace_id=workspace_id, event=event, payload=p, tab=tab) for p in payloads]
+    if len(events) <= COALESCE_OVER:
+        return events
+    by_product: dict = {}
+    for e in events:
+        by_product.setdefault(e["product"], 0)
+        by_product[e["product"]] += 1
+    return [{"type": event, "id": None, "version": None, "product": product, "workspace": int(workspace_id),
+             "topics": [f"product:{product}"] if product is not None else [], "tab": tab, "count": count}
+            for product, count in by_product.items()]
+
+
+def for_client(event: dict) -> dict:
+    """The event as a page receives it: without the tab id of whoever made the change."""
+    return {k: v for k, v in event.items() if k != "tab"}
+
+
+# --- the event log: sequence numbers, recent events, presence ------------------------------------
+class MemoryLog:
+    """One process's memory: `make run` (runserver with the in-memory channel layer)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._lock = threading.Lock()
+        self._seq: dict[int, int] = {}
+        self._events: dict[int, deque] = {}
+        self._presence: dict[tuple, dict] = {}
+
+    def append(self, workspace_id: int, event: dict) -> int:
+        with self._lock:
+            seq = self._seq.get(workspace_id, 0) + 1
+            self._seq[workspace_id] = seq
+            self._events.setdefault(workspace_id, deque(maxlen=self.size)).append(dict(event, seq=seq))
+            return seq
+
+    def current(self, workspace_id: int) -> int:
+        return self._seq.get(workspace_id, 0)
+
+    def since(self, workspace_id: int, seq: int):
+        with self._lock:
+            return _missed(self._seq.get(workspace_id, 0), list(self._events.get(workspace_id, ())), seq)
+
+    def presence_touch(self, workspace_id, topic, member: dict, ttl=PRESENCE_TTL) -> list[dict]:
+        with self._lock:
+            people = self._presence.setdefault((workspace_id, topic), {})
+            people[member["c"]] = (time.time() + ttl, member)
+            return self._people(people)
+
+    def presence_leave(self, workspace_id, topic, channel) -> list[dict]:
+        with self._lock:
+            people = self._presence.get((workspace_id, topic), {})
+            people.pop(channel, None)
+            return self._people(people)
+
+    def presence_list(self, workspace_id, topic) -> list[dict]:
+        with self._lock:
+            return self._people(self._presence.get((workspace_id, topic), {}))
+
+    @staticmethod
+    def _people(people: dict) -> list[dict]:
+        now = time.time()
+        for channel in [c for c, (until, _m) in people.items() if until < now]:
+            del people[channel]
+        return _distinct([m for _until, m in people.values()])
+
+    # The consumer awaits these; memory needs no thread.
+    async def asince(self, workspace_id, seq):
+        return self.since(workspace_id, seq)
+
+    async def acurrent(self, workspace_id):
+        return self.current(workspace_id)
+
+    async def apresence_touch(self, workspace_id, topic, member, ttl=PRESENCE_TTL):
+        return self.presence_touch(workspace_id, topic, member, ttl)
+
+    async def apresence_leave(self, workspace_id, topic, channel):
+        return self.presence_leave(workspace_id, topic, channel)
+
+    async def apresence_list(self, workspace_id, topic):
+        return self.presence_list(workspace_id, topic)
+
+
+# INCR, push and trim in one step, so the buffer is always in sequence order even when two
+# processes publish at once.
+_APPEND = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('LPUSH', KEYS[2], seq .. '|' .. ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[2], 86400)
+return seq
+"""
+
+
+class RedisLog:
+    """Shared by every web process (the sequence is per workspace, not per process)."""
+
+    PREFIX = "pmhub:live:"
+
+    def __init__(self, url: str, size: int):
+        import redis
+        import redis.asyncio
+
+        self.size = size
+        self.url = url
+        self._sync = redis.Redis.from_url(url)
+        self._append = self._sync.register_script(_APPEND)
+        self._async_by_loop: dict = {}
+        self._redis_async = redis.asyncio
+
+    def _keys(self, workspace_id):
+        return f"{self.PREFIX}{int(workspace_id)}:seq", f"{self.PREFIX}{int(workspace_id)}:events"
+
+    def _presence_key(self, workspace_id, topic):
+        return f"{self.PREFIX}{int(workspace_id)}:presence:{topic}"
+
+    def _aclient(self):
+        # One asyncio client per event loop (tests run several loops in one process).
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._async_by_loop.get(id(loop))
+        if client is None:
+            client = self._redis_async.Redis.from_url(self.url, max_connections=1000)
+            self._async_by_loop = {id(loop): client}
+        return client
+
+    def append(self, workspace_id: int, event: dict) -> int:
+        return int(self._append(keys=list(self._keys(workspace_id)), args=[json.dumps(event), self.size]))
+
+    def current(self, workspace_id: int) -> int:
+        return int(self._sync.get(self._keys(workspace_id)[0]) or 0)
+
+    @staticmethod
+    def _parse(rows) -> list[dict]:
+        events = []
+        for row in reversed(rows):
+            seq, _sep, body = row.decode().partition("|")
+            events.append(dict(json.loads(body), seq=int(seq)))
+        return events
+
+    def since(self, workspace_id: int, seq: int):
+        seq_key, events_key = self._keys(workspace_id)
+        with self._sync.pipeline(transaction=True) as pipe:
+            current, rows = pipe.get(seq_key).lrange(events_key, 0, -1).execute()
+        return _missed(int(current or 0), self._parse(rows), seq)
+
+    async def asince(self, workspace_id: int, seq: int):
+        seq_key, events_key = self._keys(workspace_id)
+        async with self._aclient().pipeline(transaction=True) as pipe:
+            current, rows = await pipe.get(seq_key).lrange(events_key, 0, -1).execute()
+        return _missed(int(current or 0), self._parse(rows), seq)
+
+    async def acurrent(self, workspace_id: int) -> int:
+        return int(await self._aclient().get(self._keys(workspace_id)[0]) or 0)
+
+    async def apresence_touch(self, workspace_id, topic, member: dict, ttl=PRESENCE_TTL) -> list[dict]:
+        key, now = self._presence_key(workspace_id, topic), time.time()
+        async with self._aclient().pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {json.dumps(member, sort_keys=True): now + ttl}).expire(key, ttl * 2)
+            await pipe.execute()
+        return await self.apresence_list(workspace_id, topic)
+
+    async def apresence_leave(self, workspace_id, topic, channel) -> list[dict]:
+        key = self._presence_key(workspace_id, topic)
+        client = self._aclient()
+        for raw in await client.zrange(key, 0, -1):
+            if json.loads(raw).get("c") == channel:
+                await client.zrem(key, raw)
+        return await self.apresence_list(workspace_id, topic)
+
+    async def apresence_list(self, workspace_id, topic) -> list[dict]:
+        key, now = self._presence_key(workspace_id, topic), time.time()
+        client = self._aclient()
+        await client.zremrangebyscore(key, "-inf", now)
+        return _distinct([json.loads(raw) for raw in await client.zrange(key, 0, -1)])
+
+
+def _missed(current: int, buffered: list[dict], seq: int):
+    """The events after `seq`, or None when the client must reload: it is further behind than
+    the buffer reaches, or ahead of the log (the log was reset)."""
+    if seq >= current:
+        return [] if seq == current else None
+    missed = [e for e in buffered if e["seq"] > seq]
+    if not missed or missed[0]["seq"] != seq + 1:
+        return None
+    return missed
+
+
+def _distinct(members: list[dict]) -> list[dict]:
+    """One entry per person (two tabs of the same person are one face), sorted by name."""
+    by_user = {m["u"]: {"id": m["u"], "name": m["n"], "initials": m.get("i", "")} for m in members}
+    return sorted(by_user.values(), key=lambda p: (p["name"].lower(), p["id"]))
+
+
+_logs: dict = {}
+_logs_lock = threading.Lock()
+
+
+def event_log():
+    """The log for the current settings (Redis beside the cache, or memory)."""
+    url, size = getattr(settings, "LIVE_REDIS_URL", ""), settings.LIVE_BUFFER
+    key = (url, size)
+    with _logs_lock:
+        found = _logs.get(key)
+        if found is None:
+            found = _logs[key] = RedisLog(url, size) if url else MemoryLog(size)
+        return found
+
+
+# --- publishing ------------------------------------------------------------------------------------
+def live_publish(*, workspace_id: int, events: list[dict]) -> list[int]:
+    """Number the events and send them to the workspace's open pages. Called after commit: a page
+    never hears of a change it could not yet read. Returns the sequence numbers."""
+    from channels.layers import get_channel_layer
+
+    journal = event_log()
+    numbered = []
+    for e in events:
+        e = dict(e, at=time.time())
+        numbered.append(dict(e, seq=journal.append(workspace_id, e)))
+    layer = get_channel_layer()
+    if layer is not None and numbered:
+        _group_send(layer, ws_group(workspace_id), {"type": "live.events", "events": numbered})
+    return [e["seq"] for e in numbered]
+
+
+def _group_send(layer, group: str, message: dict) -> None:
+    """Send from sync code. A thread that runs an event loop of its own (an async view, a test
+    driving a browser) cannot block on async_to_sync: the send then runs in a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(layer.group_send)(group, message)
+        return
+    errors = []
+
+    def send():
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=send, name="pmhub-live-send")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _on_emitted(sender, *, workspace_id, event, payloads, **kwargs):
+    events = events_from_emission(workspace_id=workspace_id, event=event, payloads=payloads, tab=tab_current())
+    # robust: a live event that cannot be sent (Redis away) is logged, never a failed save.
+    transaction.on_commit(partial(live_publish, workspace_id=workspace_id, events=events), robust=True)
+
+
+def membership_revoke(*, user_id: int, workspace_ids: list[int]) -> None:
+    """Tell the user's open sockets to leave these workspaces now. Sent after commit on each
+    workspace's own group, the same path as its events and so in order with them: every event
+    committed after the removal reaches the sockets after the revocation."""
+    from channels.layers import get_channel_layer
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            for ws in workspace_ids:
+                _group_send(layer, ws_group(ws), {"type": "live.revoke", "user": int(user_id), "workspace": int(ws)})
+
+    if workspace_ids:
+        transaction.on_commit(send, robust=True)
+
+
+def connect_signals() -> None:
+    """Called by the core's AppConfig.ready."""
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Membership, User
+    from .webhooks import webhook_emitted
+
+    webhook_emitted.connect(_on_emitted, dispatch_uid="pmhub.live")
+    post_delete.connect(_membership_deleted, sender=Membership, dispatch_uid="pmhub.live.membership")
+    post_save.connect(_user_saved, sender=User, dispatch_uid="pmhub.live.user")
+
+
+def _membership_deleted(sender, instance, **kwargs):
+    membership_revoke(user_id=instance.user_id, workspace_ids=[instance.workspace_id])
+
+
+def _user_saved(sender, instance, created=False, **kwargs):
+    if not created and not instance.is_active:
+        from .models import Membership
+
+        membership_revoke(user_id=instance.pk, workspace_ids=list(
+            Membership.objects.filter(user_id=instance.pk).values_list("workspace_id", flat=True)))
