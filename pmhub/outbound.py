@@ -232,3 +232,51 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
         raise OutboundFailed("connection failed") from None
     finally:
         connection.close()
+
+
+@dataclass(frozen=True)
+class OutboundReply:
+    """An API's answer (outbound_request): status, the headers in lower case, the body (bounded)."""
+
+    status: int
+    headers: dict
+    body: bytes
+    retry_after: float | None = None
+
+
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+
+
+def outbound_request(method: str, url: str, *, headers: dict, body: bytes | None = None, timeout: float,
+                     max_bytes: int = MAX_REPLY_BYTES) -> OutboundReply:
+    """Any method (an API client: Jira) under the same policy as outbound_post: resolved and vetted
+    at send time, connected to the vetted address, no redirects followed. The answer's body is read
+    up to `max_bytes` (a longer one fails as "answer too large"). Raises OutboundRefused/OutboundFailed."""
+    target = _vet(url, require_resolved=True)
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    if target.port != SCHEMES[target.scheme]:
+        host_header += f":{target.port}"
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
+                                            context=ssl.create_default_context())
+    else:
+        connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    sent = {**headers, "Host": host_header}
+    if body is not None:
+        sent["Content-Length"] = str(len(body))
+    try:
+        connection.request(method.upper(), target.path, body=body, headers=sent)
+        response = connection.getresponse()
+        data = response.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise OutboundFailed("answer too large")
+        return OutboundReply(status=response.status, headers={k.lower(): v for k, v in response.getheaders()},
+                             body=data, retry_after=retry_after_seconds(response.getheader("Retry-After")))
+    except TimeoutError:
+        raise OutboundFailed("timeout") from None
+    except ssl.SSLError:
+        raise OutboundFailed("TLS error") from None
+    except (OSError, http.client.HTTPException):
+        raise OutboundFailed("connection failed") from None
+    finally:
+        connection.close()
