@@ -308,6 +308,11 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "reports.models.WebhookDelivery.Status",
         "CsvImportKindEnum": "discovery.models.CsvImport.Kind",
         "CsvImportStatusEnum": "discovery.models.CsvImport.Status",
+        "JiraConnectionKindEnum": "integrations.jira.models.JiraConnection.Kind",
+        "JiraHealthEnum": "integrations.jira.models.JiraConnection.Health",
+        "JiraSyncDirectionEnum": "integrations.jira.models.JiraSyncLog.Direction",
+        "JiraFieldDirectionEnum": "integrations.jira.mapping.DIRECTION_CHOICES",
+        "DirectionEnum": "metrics.models.Kpi.Direction",  # its name before Jira's directions arrived
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

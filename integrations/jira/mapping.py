@@ -16,6 +16,8 @@ from .adf import adf_to_md, md_to_adf, normalize
 
 DIRECTIONS = {"both": "Both ways", "to_jira": "PMHub to Jira", "to_pmhub": "Jira to PMHub", "once": "Set once"}
 RULES = {"later": "Later change wins", "pmhub": "PMHub wins", "jira": "Jira wins"}
+DIRECTION_CHOICES = list(DIRECTIONS.items())
+RULE_CHOICES = list(RULES.items())
 DEFAULT_RULE = {"direction": "both", "rule": "later"}
 # PMHub's workflow categories <-> Jira's status categories (statusCategory.key).
 CATEGORY_TO_JIRA = {"todo": "new", "active": "indeterminate", "done": "done", "excluded": "done"}
