@@ -46,6 +46,7 @@ class FakeJira:
         self.email, self.token = email, token
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.answers: list[tuple[float, str, str, int]] = []  # (monotonic time, method, path, status)
         self.writes: list[tuple[str, str, dict | None]] = []  # (method, path, body) of writes
         self.delay = delay
         self._script: list[tuple[int, dict]] = []
@@ -230,6 +231,8 @@ class FakeJira:
                 body = {"errorMessages": ["Rate limit exceeded." if status == 429 else "Server error."], "errors": {}}
             else:
                 status, body = self._route(method, checked_path, query, body_in)
+        with self.lock:
+            self.answers.append((time.monotonic(), method, path, status))
         if operation is not None:
             try:
                 jira_check().response(operation, status, body)
