@@ -136,7 +136,7 @@ class JiraOutbox(models.Model):
 
     link = models.ForeignKey(JiraProjectLink, on_delete=models.CASCADE, related_name="outbox")
     story_id = models.BigIntegerField()  # not a foreign key: a deleted story's delete must still be sent
-    remote_id = models.CharField(max_length=20, blank=True)
+    remote_id = models.CharField(max_length=40, blank=True, help_text="The issue's key (deletions).")
     action = models.CharField(max_length=6, choices=Action.choices, default=Action.UPSERT)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)

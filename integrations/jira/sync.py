@@ -108,7 +108,7 @@ def story_deleting(story) -> None:
         link = mapping.link
         JiraIssueMap.objects.filter(id=mapping.id).update(unlinked_at=timezone.now())
         if link.on_delete == JiraProjectLink.OnDelete.DELETE:
-            rows.append(JiraOutbox(link=link, story_id=story.id, remote_id=mapping.remote_id,
+            rows.append(JiraOutbox(link=link, story_id=story.id, remote_id=mapping.remote_key,
                                    action=JiraOutbox.Action.DELETE))
         else:
             _log(link.connection, link=link, direction="out", label=story.title, remote_key=mapping.remote_key,
@@ -512,7 +512,7 @@ def outbox_attempt(outbox_id: int) -> str:
             except JiraError as exc:
                 if exc.status != 404:
                     raise
-            _log(connection, link=link, direction="out", label=f"story {row.story_id}", remote_key=row.remote_id,
+            _log(connection, link=link, direction="out", label=f"Story {row.story_id}", remote_key=row.remote_id,
                  result="ok", detail={"note": "Story deleted in PMHub: issue deleted in Jira."}, outbox=row)
             outcome = "deleted"
         else:

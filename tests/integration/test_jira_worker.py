@@ -18,7 +18,6 @@ from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssueMap,
 from pmhub.secretbox import unseal
 from tests.integrations.fake_jira import POINTS_FIELD, FakeJira
 from tests.integrations.jira_helpers import connect, post_webhook
-from tests.roadmaps.factories import ProductFactory
 
 from .conftest import WorkerProcess, publishing_to, wait_until
 

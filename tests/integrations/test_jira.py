@@ -156,3 +156,84 @@ def test_an_expired_token_shows_in_the_log_and_on_the_connection_then_is_fixed(a
     connection.refresh_from_db()
     assert row.status == "sent" and connection.health == "ok"
     assert JiraIssueMap.objects.filter(story=s).exists()
+
+
+def test_connection_delete_removes_links_mapping_and_log_and_keeps_stories(admin, workspace, fake_jira):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    s = story(admin, link.product, title="Stays")
+    assert JiraIssueMap.objects.filter(story=s).exists()
+    services.connection_delete(user=admin, connection=connection)
+    assert not JiraConnection.objects.exists() and not JiraIssueMap.objects.exists()
+    assert not JiraSyncLog.objects.exists() and Story.objects.filter(id=s.id).exists()
+    assert len(fake_jira.issues) == 1  # nothing deleted in Jira either
+
+
+def test_link_update_sets_rules_overrides_and_deletion_and_needs_the_version(admin, workspace, fake_jira):
+    from pmhub.errors import Conflict
+
+    connection, _, link = connect(admin, workspace, fake_jira)
+    link.refresh_from_db()
+    read = link.version
+    updated = services.link_update(user=admin, link=link, version=read, data={
+        "field_rules": {"description": {"direction": "to_pmhub", "rule": "jira"}},
+        "status_in": {"10001": "in_progress"}, "status_out": {"wont_do": "10000"}, "on_delete": "delete"})
+    assert updated.field_rules["description"] == {"direction": "to_pmhub", "rule": "jira"}
+    assert updated.status_in["10001"] == "in_progress" and updated.status_in["3"] == "in_progress"
+    assert updated.status_out["wont_do"] == "10000" and updated.on_delete == "delete"
+    assert updated.version == read + 1
+    with pytest.raises(Conflict):
+        services.link_update(user=admin, link=updated, version=read, data={"jql": "x"})
+    with pytest.raises(services.ValidationError):
+        services.link_update(user=admin, link=updated, version=updated.version, data={"status_in": {"999": "done"}})
+
+
+def test_link_delete_unlinks_and_both_sides_stay(admin, workspace, fake_jira):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    s = story(admin, link.product, title="Stays too")
+    services.link_delete(user=admin, link=link)
+    assert not JiraIssueMap.objects.exists() and Story.objects.filter(id=s.id).exists() and fake_jira.issues
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"title": "Free"}, version=None)
+    assert not JiraOutbox.objects.filter(status="pending").exists()
+
+
+def test_push_existing_creates_one_issue_per_story_without_one(admin, workspace, fake_jira):
+    product = ProductFactory(workspace=workspace)
+    for n in range(3):
+        story(admin, product, title=f"Older {n}", status="in_progress" if n else "idea")
+    connection, _, link = connect(admin, workspace, fake_jira, product=product)
+    assert services.push_existing(user=admin, link=link) == 3
+    assert sorted(i["fields"]["summary"] for i in fake_jira.issues.values()) == ["Older 0", "Older 1", "Older 2"]
+    assert sorted(i["fields"]["status"] for i in fake_jira.issues.values()) == ["10000", "3", "3"]
+    assert services.push_existing(user=admin, link=link) == 0
+    assert len(fake_jira.issues) == 3
+
+
+def test_the_sweep_sends_due_outbox_rows_that_were_never_queued(admin, workspace, fake_jira):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    with sync.sync_writing():  # a story whose outbox row the broker never got
+        s = story(admin, link.product, title="Lost message")
+    JiraOutbox.objects.create(link=link, story_id=s.id)
+    assert services.outbox_sweep() == 1
+    assert JiraOutbox.objects.get(story_id=s.id).status == "sent"
+    assert fake_jira.find(JiraIssueMap.objects.get(story=s).remote_key)["fields"]["summary"] == "Lost message"
+
+
+def test_reconcile_all_takes_what_jira_changed_without_a_webhook(admin, workspace, fake_jira):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    s = story(admin, link.product, title="Quiet")
+    fake_jira.edit_issue(JiraIssueMap.objects.get(story=s).remote_key, summary="Changed quietly")
+    created = fake_jira.create_issue(summary="New in Jira")
+    assert services.reconcile_all() == 1
+    assert Story.objects.get(id=s.id).title == "Changed quietly"
+    assert JiraIssueMap.objects.get(remote_id=created["id"]).story.title == "New in Jira"
+    link.refresh_from_db()
+    assert link.reconciled_at is not None
+
+
+def test_a_story_deleted_in_pmhub_is_deleted_in_jira_only_when_chosen(admin, workspace, fake_jira):
+    connection, _, link = connect(admin, workspace, fake_jira, on_delete="delete")
+    keep = story(admin, link.product, title="Delete me")
+    key = JiraIssueMap.objects.get(story=keep).remote_key
+    backlog.story_delete(actor=admin, story=keep)
+    assert fake_jira.find(key) is None
+    assert JiraSyncLog.objects.filter(detail__has_key="note", result="ok", remote_key=key).exists()
