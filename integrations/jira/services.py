@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
-from pmhub.integrity import duplicate_as
+from pmhub.integrity import is_unique_violation
 from pmhub.models import Role
 from pmhub.outbound import OutboundRefused, outbound_check_url
 from pmhub.secretbox import seal, unseal
@@ -249,14 +249,22 @@ def link_create(*, user, connection: JiraConnection, product, project_key: str, 
     fields = _clean_link(connection=connection, product=product, data={
         "project_key": project_key, "story_issue_type": story_issue_type, "epic_issue_type": epic_issue_type,
         "jql": jql, "field_rules": field_rules or {}, "on_delete": on_delete})
-    taken = {"project_key": "This project is already linked on this connection.",
-             "product": "This product is already linked on this connection."}
-    if JiraProjectLink.objects.filter(connection=connection, product=product).exists():
-        raise ValidationError({"product": taken["product"]})
-    if JiraProjectLink.objects.filter(connection=connection, project_key=fields["project_key"]).exists():
-        raise ValidationError({"project_key": taken["project_key"]})
-    with duplicate_as({"project_key": taken["project_key"]}):
-        link = JiraProjectLink.objects.create(connection=connection, product=product, **fields)
+
+    def taken():
+        if JiraProjectLink.objects.filter(connection=connection, product=product).exists():
+            raise ValidationError({"product": "This product is already linked on this connection."})
+        if JiraProjectLink.objects.filter(connection=connection, project_key=fields["project_key"]).exists():
+            raise ValidationError({"project_key": "This project is already linked on this connection."})
+
+    taken()
+    try:
+        with transaction.atomic():
+            link = JiraProjectLink.objects.create(connection=connection, product=product, **fields)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        taken()  # the same answer as a single duplicate (the winner has committed by now)
+        raise
     activity_record(workspace_id=connection.workspace_id, actor=user, verb="linked product to Jira project",
                     target=product, data={"project": link.project_key, "connection": connection.name})
     _queue(_task("jira_link_discover"), link.id)
