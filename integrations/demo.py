@@ -126,7 +126,7 @@ def _seed_jira(*, workspace, owner) -> None:
         ("in", first, None, "ANA-101", ["title"], "conflict", "", {"conflicts": {"title": {
             "pmhub": "Export roadmap as PDF", "jira": "Export roadmap (PDF)", "winner": "jira", "rule": "later"}}}),
         ("out", second, None, "ANA-102", [], "failed",
-         "The Jira account may not do this (403): Field 'customfield_10016' cannot be set.", {}),
+         "Jira refused the request (400): story points: Field cannot be set. It is not on the appropriate screen.", {}),
         ("in", second, None, "ANA-102", ["assignee"], "ok",
          "assignee: Jira assignee dev@contractor.example has no PMHub account here (not guessed)", {}),
     ]

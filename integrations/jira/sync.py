@@ -136,6 +136,8 @@ def _log(connection, *, link=None, direction: str, label: str = "", remote_key: 
         from backlog.models import Story
 
         story = Story.objects.filter(id=story_id).first()
+    if error and link is not None and link.points_field:  # Jira names fields by id: say which one it is
+        error = error.replace(link.points_field, "story points")
     return JiraSyncLog.objects.create(
         connection=connection, link=link, direction=direction, object_label=(label or "")[:240],
         remote_key=(remote_key or "")[:40], story=story, fields=sorted(fields), result=result,
