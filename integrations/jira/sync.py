@@ -494,8 +494,10 @@ def outbox_attempt(outbox_id: int) -> str:
     5xx or a timeout while attempts remain; anything else fails the row with its reason in the log."""
     now = timezone.now()
     with transaction.atomic():
-        row = (JiraOutbox.objects.select_for_update(skip_locked=True).select_related("link__connection",
-                                                                                    "link__product")
+        # of=self: only the outbox row; FOR UPDATE on the join would lock the link and the connection
+        # too, and every other row of the connection would be skipped meanwhile.
+        row = (JiraOutbox.objects.select_for_update(skip_locked=True, of=("self",))
+               .select_related("link__connection", "link__product")
                .filter(id=outbox_id, status=JiraOutbox.Status.PENDING).first())
         if row is None:
             return "not pending"
@@ -553,7 +555,7 @@ def delivery_process(delivery_id: int) -> str:
     """An inbound webhook (already verified and remembered): read the issue fresh and sync it, or
     unlink a deleted one. Processed once: `processed_at` is set in the same transaction."""
     with transaction.atomic():
-        delivery = (JiraDelivery.objects.select_for_update(skip_locked=True).select_related("connection")
+        delivery = (JiraDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("connection")
                     .filter(id=delivery_id, processed_at=None).first())
         if delivery is None:
             return "already processed"

@@ -56,6 +56,8 @@ class FakeJira:
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
         self.issues: dict[str, dict] = {}
         self._next_id = 10000
+        self._numbers: dict[str, int] = {}
+        self.write_log: list[tuple[float, str, str, dict | None]] = []  # (monotonic time, method, path, body)
         self.clock_offset = timedelta(0)
         self.add_project(project)
         fake = self
@@ -110,7 +112,7 @@ class FakeJira:
         """Create an issue as a Jira user would (no HTTP: the test's hand in Jira)."""
         with self.lock:
             self._next_id += 1
-            number = sum(1 for i in self.issues.values() if i["project"] == project) + 1
+            number = self._numbers[project] = self._numbers.get(project, 0) + 1
             issue = {"id": str(self._next_id), "key": f"{project}-{number}", "project": project,
                      "fields": {"summary": summary, "description": description, "issuetype": issue_type,
                                 "status": status_id, POINTS_FIELD: points, "assignee": assignee,
@@ -224,6 +226,7 @@ class FakeJira:
             self.requests.append((method, path))
             if method != "GET":
                 self.writes.append((method, path, body_in))
+                self.write_log.append((time.monotonic(), method, path, body_in))
             if not self._authorised(handler.headers.get("Authorization")):
                 status, body = 401, None
             elif self._script:
