@@ -157,7 +157,10 @@ def _run(args) -> int:
     else:
         mode = "tasks in-process (no REDIS_URL): the lag is processing time only"
     client = Client()
-    sample = list(JiraIssueMap.objects.filter(link=link).select_related("story").order_by("id")[:200])
+    # Enough issues that no story is edited twice in the run (a second edit before the first is seen
+    # would hide the first one's lag): half for PMHub's edits, half for Jira's.
+    size = min(args.issues, max(200, 2 * int(args.rate * args.seconds) + 2))
+    sample = list(JiraIssueMap.objects.filter(link=link).select_related("story").order_by("id")[:size])
     out_pending: dict[str, tuple[float, str]] = {}  # issue path -> (edit time, expected summary)
     in_pending: dict[int, tuple[float, str]] = {}  # story id -> (edit time, expected title)
     out_lags, in_lags = [], []

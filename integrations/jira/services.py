@@ -359,9 +359,9 @@ def _classify(link, issues: list[dict]) -> list[dict]:
 
     mapped = dict(JiraIssueMap.objects.filter(link=link, remote_id__in=[i["id"] for i in issues])
                   .values_list("remote_id", "story_id"))
-    linked_ids = set(JiraIssueMap.objects.filter(link=link, story__isnull=False).values_list("story_id", flat=True))
+    linked = JiraIssueMap.objects.filter(link=link, story__isnull=False).values("story_id")  # a subquery
     titles = {}
-    for sid, title in Story.objects.filter(product_id=link.product_id).exclude(id__in=linked_ids) \
+    for sid, title in Story.objects.filter(product_id=link.product_id).exclude(id__in=linked) \
             .values_list("id", "title"):
         titles.setdefault(title.strip().lower(), sid)
     rows = []
