@@ -204,3 +204,8 @@ class JiraSyncLog(models.Model):
 
     def __str__(self):
         return f"{self.direction} {self.object_label} {self.result}"
+
+    @property
+    def field_labels(self) -> str:
+        """The fields as people read them: "Story points, Title" (pages)."""
+        return ", ".join(FIELD_LABELS.get(f, str(f).replace("_", " ").capitalize()) for f in self.fields or [])
