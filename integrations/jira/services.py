@@ -445,6 +445,9 @@ def import_run(link_id: int) -> str:
         creates = [by_id[r["id"]] for r in rows if r["action"] == "create"]
         links = {r["id"]: r["story_id"] for r in rows if r["action"] == "link"}
         sync.import_issues(link=link, issues=creates + [by_id[i] for i in links], links=links)
+        if links:  # a linked pair has no common past yet: the worker merges it now, field by field by rule
+            rows_out = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=sid) for sid in links.values()])
+            transaction.on_commit(partial(sync.enqueue, [o.id for o in rows_out]))
         for r in rows:
             done[r["action"]] += 1
 

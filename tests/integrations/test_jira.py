@@ -59,7 +59,10 @@ def test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing(ad
     assert JiraIssueMap.objects.get(link=link, story=existing).remote_key == "ENG-8"
     s = Story.objects.get(product=link.product, title="Issue 3")
     assert (s.status, s.points, s.labels, s.description) == ("in_progress", 3, ["mobile"], "Line **3**")
-    assert not JiraOutbox.objects.exists()  # the import's own writes are not sent back
+    # The import's own writes are not sent back; the linked pair is merged once, field by field by rule.
+    assert list(JiraOutbox.objects.values_list("story_id", "status")) == [(existing.id, "sent")]
+    merged = JiraSyncLog.objects.get(story=existing, result="conflict")
+    assert set(merged.detail["conflicts"]) == {"description", "labels", "points", "status"}  # titles agreed
     searches = [p for m, p in fake_jira.requests if p.endswith("/search/jql")]
     assert len(searches) >= 3 * 2  # 100 per page: preview and import each page through 251 issues
     services.import_preview_queue(user=admin, link=link)
