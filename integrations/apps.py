@@ -27,6 +27,7 @@ class IntegrationsConfig(AppConfig):
 
         webhook_emitted.connect(_jira_outbox, dispatch_uid="integrations.jira_outbox")
         pre_delete.connect(_story_deleting, sender="backlog.Story", dispatch_uid="integrations.jira_story_deleting")
+        pre_delete.connect(_epic_deleting, sender="backlog.Epic", dispatch_uid="integrations.jira_epic_deleting")
 
 
 def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
@@ -45,6 +46,12 @@ def _story_deleting(sender, instance, **kwargs):
     from .jira.sync import story_deleting
 
     story_deleting(instance)
+
+
+def _epic_deleting(sender, instance, **kwargs):
+    from .jira.sync import EPIC, story_deleting
+
+    story_deleting(instance, EPIC)
 
 
 def _story_pull_requests(story, request):

@@ -111,7 +111,8 @@ class JiraProjectLinkWriteSerializer(serializers.Serializer):
 class JiraIssueMapSerializer(serializers.ModelSerializer):
     class Meta:
         model = JiraIssueMap
-        fields = ["id", "link", "remote_id", "remote_key", "story", "remote_updated", "synced_at", "unlinked_at"]
+        fields = ["id", "link", "remote_id", "remote_key", "story", "epic", "remote_updated", "synced_at",
+                  "unlinked_at"]
         read_only_fields = fields
 
 
@@ -277,7 +278,7 @@ class JiraIssueMapViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
     serializer_class = JiraIssueMapSerializer
     workspace_field = "link__connection__workspace"
     action_roles = {"list": Role.ADMIN, "retrieve": Role.ADMIN}
-    filterset_fields = ["link", "story", "remote_key"]
+    filterset_fields = ["link", "story", "epic", "remote_key"]
     ordering_fields = ["synced_at", "id"]
 
     def base_queryset(self):

@@ -40,7 +40,9 @@ def labels_to_jira(labels) -> list[str]:
     return sorted({"-".join(str(label).split())[:255] for label in labels or [] if str(label).strip()})
 
 
-def local_repr(story, *, emails: dict) -> dict:
+def local_repr(story, *, emails: dict, epic_remote: str = "") -> dict:
+    """A story as the sync compares it; `epic_remote`: the Jira id of its epic's issue ("" when
+    it has no epic, or the epic has no issue)."""
     return {
         "title": story.title,
         "description": normalize(story.description or ""),
@@ -48,7 +50,12 @@ def local_repr(story, *, emails: dict) -> dict:
         "points": story.points,
         "assignee": (emails.get(story.assignee_id) or "").lower() if story.assignee_id else "",
         "labels": sorted(str(x) for x in story.labels or []),
+        "epic": epic_remote,
     }
+
+
+def epic_local_repr(epic) -> dict:
+    return {"title": epic.title, "description": normalize(epic.description or ""), "status": epic.status}
 
 
 def remote_repr(fields: dict, *, points_field: str) -> dict:
@@ -62,6 +69,7 @@ def remote_repr(fields: dict, *, points_field: str) -> dict:
         "points": None if points is None else (int(round(points)) if isinstance(points, int | float) else None),
         "assignee": str(assignee.get("emailAddress") or "").lower() if isinstance(assignee, dict) else "",
         "labels": sorted(str(x) for x in fields.get("labels") or []),
+        "epic": str((fields.get("parent") or {}).get("id") or "") if isinstance(fields.get("parent"), dict) else "",
     }
 
 
@@ -97,6 +105,8 @@ def jira_fields_for(field: str, value, *, link, account_of) -> tuple[dict, str |
         return {link.points_field: value}, None
     if field == "labels":
         return {"labels": labels_to_jira(value)}, None
+    if field == "epic":  # the story's epic is the issue's parent (Jira Cloud's epic link)
+        return {"parent": {"id": value} if value else None}, None
     if field == "assignee":
         if not value:
             return {"assignee": None}, None

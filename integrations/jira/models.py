@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels")
+SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic")
+EPIC_SYNC_FIELDS = ("title", "description", "status")  # what an epic has of them
 FIELD_LABELS = {"title": "Title", "description": "Description", "status": "Status", "points": "Story points",
-                "assignee": "Assignee", "labels": "Labels"}
+                "assignee": "Assignee", "labels": "Labels", "epic": "Epic link"}
 
 
 class JiraConnection(models.Model):
@@ -107,6 +108,9 @@ class JiraIssueMap(models.Model):
     # Empty once unlinked (the story or the issue was deleted): the row stays so the log keeps its name.
     story = models.ForeignKey("backlog.Story", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="jira_issues")
+    # An epic's issue (the link's epic issue type) maps to an epic instead of a story.
+    epic = models.ForeignKey("backlog.Epic", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="jira_issues")
     remote_updated = models.CharField(max_length=40, blank=True)  # Jira's `updated`, as sent
     # {field: [local fingerprint, remote fingerprint]} as of the last sync of that field.
     fingerprints = models.JSONField(default=dict, blank=True)
@@ -118,6 +122,7 @@ class JiraIssueMap(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["link", "remote_id"], name="jira_map_remote_once"),
             models.UniqueConstraint(fields=["link", "story"], name="jira_map_story_once"),
+            models.UniqueConstraint(fields=["link", "epic"], name="jira_map_epic_once"),
         ]
 
     def __str__(self):
@@ -134,8 +139,14 @@ class JiraOutbox(models.Model):
         UPSERT = "upsert", "Create or update"
         DELETE = "delete", "Delete"
 
+    class Kind(models.TextChoices):
+        STORY = "story", "Story"
+        EPIC = "epic", "Epic"
+
     link = models.ForeignKey(JiraProjectLink, on_delete=models.CASCADE, related_name="outbox")
-    story_id = models.BigIntegerField()  # not a foreign key: a deleted story's delete must still be sent
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.STORY)
+    # The story's id (the epic's for kind=epic). Not a foreign key: a deleted story's delete must still be sent.
+    story_id = models.BigIntegerField()
     remote_id = models.CharField(max_length=40, blank=True, help_text="The issue's key (deletions).")
     action = models.CharField(max_length=6, choices=Action.choices, default=Action.UPSERT)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

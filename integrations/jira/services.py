@@ -348,36 +348,44 @@ def link_discover(link_id: int) -> str:
 
 
 # --- import and push --------------------------------------------------------------------------------
-def _jql(link) -> str:
-    base = f'project = "{link.project_key}"'
-    return base + (f" AND ({link.jql})" if link.jql else "") + " ORDER BY key ASC"
+def _jqls(link) -> list[str]:
+    """Epics first, then the rest: a story's parent epic exists when the story is imported."""
+    base = f'project = "{link.project_key}"' + (f" AND ({link.jql})" if link.jql else "")
+    kind = link.epic_issue_type.replace('"', "")
+    return [f'{base} AND issuetype = "{kind}" ORDER BY key ASC', f'{base} AND issuetype != "{kind}" ORDER BY key ASC']
+
+
+def _search_all(link, client):
+    for jql in _jqls(link):
+        yield from client.search(jql, sync.issue_fields(link))
 
 
 def _classify(link, issues: list[dict]) -> list[dict]:
-    """create / link / skip for each issue, without writing anything."""
-    from backlog.models import Story
+    """create / link / skip for each issue, without writing anything. Epics (the link's epic issue
+    type) become epics, the other issues stories; an unlinked one with the same title is linked."""
+    from backlog.models import Epic, Story
 
-    mapped = dict(JiraIssueMap.objects.filter(link=link, remote_id__in=[i["id"] for i in issues])
-                  .values_list("remote_id", "story_id"))
-    linked = JiraIssueMap.objects.filter(link=link, story__isnull=False).values("story_id")  # a subquery
+    mapped = set(JiraIssueMap.objects.filter(link=link, remote_id__in=[i["id"] for i in issues])
+                 .values_list("remote_id", flat=True))
     titles = {}
-    for sid, title in Story.objects.filter(product_id=link.product_id).exclude(id__in=linked) \
-            .values_list("id", "title"):
-        titles.setdefault(title.strip().lower(), sid)
+    for kind, model in (("story", Story), ("epic", Epic)):
+        linked = JiraIssueMap.objects.filter(link=link, **{f"{kind}__isnull": False}).values(f"{kind}_id")
+        titles[kind] = {}
+        for oid, title in model.objects.filter(product_id=link.product_id).exclude(id__in=linked) \
+                .values_list("id", "title"):
+            titles[kind].setdefault(title.strip().lower(), oid)
     rows = []
     for issue in issues:
         fields = issue.get("fields") or {}
-        row = {"id": issue["id"], "key": issue["key"], "summary": str(fields.get("summary") or "")[:200]}
-        type_name = (fields.get("issuetype") or {}).get("name")
+        kind = "epic" if sync.is_epic(issue, link) else "story"
+        row = {"id": issue["id"], "key": issue["key"], "summary": str(fields.get("summary") or "")[:200], "kind": kind}
         if issue["id"] in mapped:
             row.update(action="skip", reason="already linked")
-        elif type_name == link.epic_issue_type:
-            row.update(action="skip", reason="epic (epics are not synced yet)")
-        elif row["summary"].strip().lower() in titles:
-            row.update(action="link", reason="a story with the same title", story_id=titles.pop(
-                row["summary"].strip().lower()))
+        elif row["summary"].strip().lower() in titles[kind]:
+            row.update(action="link", reason=f"an {kind} with the same title" if kind == "epic"
+                       else "a story with the same title", target=titles[kind].pop(row["summary"].strip().lower()))
         else:
-            row.update(action="create", reason="")
+            row.update(action="create", reason="epic" if kind == "epic" else "")
         rows.append(row)
     return rows
 
@@ -399,7 +407,7 @@ def import_preview(link_id: int) -> str:
     rows, counts = [], {"create": 0, "link": 0, "skip": 0}
     try:
         batch = []
-        for issue in client.search(_jql(link), sync.issue_fields(link)):
+        for issue in _search_all(link, client):
             batch.append(issue)
             if len(batch) >= IMPORT_BATCH:
                 rows += _summarise(_classify(link, batch), counts, rows)
@@ -443,17 +451,19 @@ def import_run(link_id: int) -> str:
         rows = _classify(link, batch)
         by_id = {i["id"]: i for i in batch}
         creates = [by_id[r["id"]] for r in rows if r["action"] == "create"]
-        links = {r["id"]: r["story_id"] for r in rows if r["action"] == "link"}
+        linked = [r for r in rows if r["action"] == "link"]
+        links = {r["id"]: r["target"] for r in linked}
         sync.import_issues(link=link, issues=creates + [by_id[i] for i in links], links=links)
         if links:  # a linked pair has no common past yet: the worker merges it now, field by field by rule
-            rows_out = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=sid) for sid in links.values()])
+            rows_out = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, kind=r["kind"], story_id=r["target"])
+                                                       for r in linked])
             transaction.on_commit(partial(sync.enqueue, [o.id for o in rows_out]))
         for r in rows:
             done[r["action"]] += 1
 
     try:
         batch = []
-        for issue in client.search(_jql(link), sync.issue_fields(link)):
+        for issue in _search_all(link, client):
             batch.append(issue)
             if len(batch) >= IMPORT_BATCH:
                 flush(batch)
@@ -479,17 +489,24 @@ def import_run(link_id: int) -> str:
 
 @transaction.atomic
 def push_existing(*, user, link: JiraProjectLink) -> int:
-    """Queue every story of the product that has no issue yet: the worker creates them in Jira."""
+    """Queue every epic and story of the product that has no issue yet: the worker creates them in
+    Jira (epics first; a story's parent is set once its epic has an issue). Returns how many."""
     from backlog.models import Story
 
     require_role(user=user, workspace_id=link.connection.workspace_id, role=Role.ADMIN)
-    mapped = JiraIssueMap.objects.filter(link=link).values_list("story_id", flat=True)
+    from backlog.models import Epic
+
+    mapped = JiraIssueMap.objects.filter(link=link, story__isnull=False).values("story_id")
+    mapped_epics = JiraIssueMap.objects.filter(link=link, epic__isnull=False).values("epic_id")
+    epic_ids = list(Epic.objects.filter(product_id=link.product_id).exclude(id__in=mapped_epics)
+                    .values_list("id", flat=True))
     ids = list(Story.objects.filter(product_id=link.product_id).exclude(id__in=mapped).values_list("id", flat=True))
-    rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids], batch_size=1000)
+    rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, kind="epic", story_id=i) for i in epic_ids]
+                                          + [JiraOutbox(link=link, story_id=i) for i in ids], batch_size=1000)
     transaction.on_commit(partial(sync.enqueue, [r.id for r in rows]))
     activity_record(workspace_id=link.connection.workspace_id, actor=user, verb="pushed stories to Jira",
-                    target=link.product, data={"count": len(ids), "project": link.project_key})
-    return len(ids)
+                    target=link.product, data={"count": len(ids), "epics": len(epic_ids), "project": link.project_key})
+    return len(ids) + len(epic_ids)
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .client import JiraClient, JiraError
 from .mapping import (
+    epic_local_repr,
     equivalent,
     fingerprint,
     jira_fields_for,
@@ -33,7 +34,18 @@ from .mapping import (
     remote_repr,
     rules_of,
 )
-from .models import SYNC_FIELDS, JiraConnection, JiraDelivery, JiraIssueMap, JiraOutbox, JiraProjectLink, JiraSyncLog
+from .models import (
+    EPIC_SYNC_FIELDS,
+    SYNC_FIELDS,
+    JiraConnection,
+    JiraDelivery,
+    JiraIssueMap,
+    JiraOutbox,
+    JiraProjectLink,
+    JiraSyncLog,
+)
+
+STORY, EPIC = JiraOutbox.Kind.STORY, JiraOutbox.Kind.EPIC
 
 logger = logging.getLogger(__name__)
 _SYNC_WRITING = contextvars.ContextVar("jira_sync_writing", default=False)
@@ -53,7 +65,7 @@ def sync_writing():
 
 
 def issue_fields(link) -> list[str]:
-    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project"]
+    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project", "parent"]
     return fields + ([link.points_field] if link.points_field else [])
 
 
@@ -81,38 +93,46 @@ def _emails(workspace_id: int) -> tuple[dict, dict]:
 def outbox_on_event(*, workspace_id: int, event: str, payloads: list[dict]) -> None:
     """webhook_emitted receiver: story.created / story.updated of a linked product write one outbox
     row per story and link, in the emitting transaction; sent by the worker after commit."""
-    if _SYNC_WRITING.get() or event not in ("story.created", "story.updated"):
+    if _SYNC_WRITING.get() or event not in ("story.created", "story.updated", "epic.created", "epic.updated"):
         return
+    kind = STORY if event.startswith("story.") else EPIC
+    if kind == EPIC:  # epic payloads carry no product: read it
+        from backlog.models import Epic
+
+        products = dict(Epic.objects.filter(id__in=[p["id"] for p in payloads]).values_list("id", "product_id"))
+        payloads = [{**p, "product_id": products.get(p["id"])} for p in payloads]
     product_ids = {p.get("product_id") for p in payloads}
     links = list(JiraProjectLink.objects.filter(product_id__in=product_ids, active=True,
                                                 connection__workspace_id=workspace_id))
     if not links:
         return
-    pending = set(JiraOutbox.objects.filter(link__in=links, status=JiraOutbox.Status.PENDING, attempts=0,
+    pending = set(JiraOutbox.objects.filter(link__in=links, status=JiraOutbox.Status.PENDING, attempts=0, kind=kind,
                                             story_id__in=[p["id"] for p in payloads],
                                             action=JiraOutbox.Action.UPSERT).values_list("link_id", "story_id"))
-    rows = [JiraOutbox(link=link, story_id=p["id"]) for p in payloads for link in links
+    rows = [JiraOutbox(link=link, kind=kind, story_id=p["id"]) for p in payloads for link in links
             if link.product_id == p.get("product_id") and (link.id, p["id"]) not in pending]
     created = JiraOutbox.objects.bulk_create(rows, batch_size=1000)
     transaction.on_commit(partial(enqueue, [row.id for row in created]))
 
 
-def story_deleting(story) -> None:
-    """pre_delete of a story: unlink its issues (kept in Jira), or queue their deletion when the
-    admin chose "delete on the other side too"."""
+def story_deleting(obj, kind: str = STORY) -> None:
+    """pre_delete of a story or an epic: unlink its issue (kept in Jira), or queue its deletion when
+    the admin chose "delete on the other side too"."""
     if _SYNC_WRITING.get():
         return
-    maps = list(JiraIssueMap.objects.filter(story_id=story.id, unlinked_at=None).select_related("link__connection"))
+    what = "Story" if kind == STORY else "Epic"
+    maps = list(JiraIssueMap.objects.filter(**{f"{kind}_id": obj.id}, unlinked_at=None)
+                .select_related("link__connection"))
     rows = []
     for mapping in maps:
         link = mapping.link
         JiraIssueMap.objects.filter(id=mapping.id).update(unlinked_at=timezone.now())
         if link.on_delete == JiraProjectLink.OnDelete.DELETE:
-            rows.append(JiraOutbox(link=link, story_id=story.id, remote_id=mapping.remote_key,
+            rows.append(JiraOutbox(link=link, kind=kind, story_id=obj.id, remote_id=mapping.remote_key,
                                    action=JiraOutbox.Action.DELETE))
         else:
-            _log(link.connection, link=link, direction="out", label=story.title, remote_key=mapping.remote_key,
-                 result="ok", error="", fields=[], detail={"note": "Story deleted in PMHub: unlinked, kept in Jira."})
+            _log(link.connection, link=link, direction="out", label=obj.title, remote_key=mapping.remote_key,
+                 result="ok", error="", fields=[], detail={"note": f"{what} deleted in PMHub: unlinked, kept in Jira."})
     if rows:
         created = JiraOutbox.objects.bulk_create(rows)
         transaction.on_commit(partial(enqueue, [row.id for row in created]))
@@ -207,6 +227,12 @@ def _pull_value(field: str, value, *, link, users_by_email: dict):
         return (key, None) if key else (None, f"Jira status {value} has no PMHub status")
     if field == "points":
         return (value, None) if value is None or 0 <= value <= 1000 else (None, f"{value} points out of range")
+    if field == "epic":
+        if not value:
+            return None, None  # no parent: epic_id None
+        epic_id = JiraIssueMap.objects.filter(link=link, remote_id=value, epic__isnull=False, unlinked_at=None) \
+            .values_list("epic_id", flat=True).first()
+        return (epic_id, None) if epic_id else (None, f"Jira parent {value} is not a linked epic")
     if field == "assignee":
         if not value:
             return None, None  # cleared: assignee_id None
@@ -215,24 +241,42 @@ def _pull_value(field: str, value, *, link, users_by_email: dict):
     return value, None
 
 
-LOCAL_ATTR = {"assignee": "assignee_id"}
+LOCAL_ATTR = {"assignee": "assignee_id", "epic": "epic_id"}
+
+
+def _epic_remote(link, epic_id) -> str:
+    """The Jira id of the issue linked to this epic ("" when none)."""
+    if not epic_id:
+        return ""
+    return JiraIssueMap.objects.filter(link=link, epic_id=epic_id, unlinked_at=None) \
+        .values_list("remote_id", flat=True).first() or ""
+
+
+def _local(kind, obj, *, link, emails) -> dict:
+    if kind == EPIC:
+        return epic_local_repr(obj)
+    return local_repr(obj, emails=emails, epic_remote=_epic_remote(link, obj.epic_id))
+
+
+def _fields_of(kind) -> tuple:
+    return EPIC_SYNC_FIELDS if kind == EPIC else SYNC_FIELDS
 
 
 def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, direction: str,
-                    outbox=None) -> str:
-    """Three-way merge of one story and its issue by the fingerprints of the last sync; pushes and
-    pulls what changed, decides conflicts by rule, stores new fingerprints, logs. Caller holds the
-    story's row lock."""
-    from backlog.services import story_update
+                    outbox=None, kind: str = STORY) -> str:
+    """Three-way merge of one story (or epic: `kind`) and its issue by the fingerprints of the last
+    sync; pushes and pulls what changed, decides conflicts by rule, stores new fingerprints, logs.
+    Caller holds the object's row lock."""
+    from backlog.services import epic_update, story_update
 
     connection = link.connection
     emails, users_by_email = _emails(connection.workspace_id)
-    local = local_repr(story, emails=emails)
+    local = _local(kind, story, link=link, emails=emails)
     remote = remote_repr(issue.get("fields") or {}, points_field=link.points_field)
     rules = rules_of(link)
     fps = dict(mapping.fingerprints or {})
     pushes, pulls, conflicts, notes = {}, {}, {}, []
-    for field in SYNC_FIELDS:
+    for field in _fields_of(kind):
         rule = rules[field]
         if rule["direction"] == "once" or (field == "status" and not link.status_out):
             continue
@@ -295,12 +339,15 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     with transaction.atomic():
         if data and connection.created_by is not None:
             with sync_writing():
-                story = story_update(actor=connection.created_by, story=story, data=data, version=None)
+                if kind == EPIC:
+                    story = epic_update(actor=connection.created_by, epic=story, data=data, version=None)
+                else:
+                    story = story_update(actor=connection.created_by, story=story, data=data, version=None)
         elif data:
             notes.append("no admin stands behind this connection any more: Jira's changes not applied")
             pulled.clear()
-        after = local_repr(story, emails=emails)
-        for field in SYNC_FIELDS:
+        after = _local(kind, story, link=link, emails=emails)
+        for field in _fields_of(kind):
             if field in sent:
                 fps[field] = [fingerprint(after[field]), fingerprint(remote_after_push(field, local[field], link=link))]
             elif field in pulled or field in pushes or field in pulls:
@@ -311,7 +358,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
         changed = sent | pulled
         if changed or conflicts or notes:
             _log(connection, link=link, direction="out" if sent and not pulled else "in" if pulled else direction,
-                 label=story.title, remote_key=key, story=story, fields=changed,
+                 label=story.title, remote_key=key, story=story if kind == STORY else None, fields=changed,
                  result="conflict" if conflicts else "ok" if changed else "skipped", error="; ".join(notes),
                  detail={"conflicts": conflicts} if conflicts else {}, outbox=outbox)
     if not changed:
@@ -319,16 +366,17 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     return f"{key}: sent {', '.join(sorted(sent)) or 'nothing'}; took {', '.join(sorted(pulled)) or 'nothing'}"
 
 
-def _create_remote(*, link, story, client, outbox=None) -> str:
-    """A PMHub story without an issue: create it in Jira (fields whose direction sends to Jira, or
-    set once), move it to the mapped status, and remember both sides' fingerprints."""
+def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> str:
+    """A PMHub story (or epic) without an issue: create it in Jira (fields whose direction sends to
+    Jira, or set once), move it to the mapped status, and remember both sides' fingerprints."""
     emails, _ = _emails(link.connection.workspace_id)
-    local = local_repr(story, emails=emails)
+    local = _local(kind, story, link=link, emails=emails)
     rules = rules_of(link)
-    fields = {"project": {"key": link.project_key}, "issuetype": {"name": link.story_issue_type}}
+    issue_type = link.epic_issue_type if kind == EPIC else link.story_issue_type
+    fields = {"project": {"key": link.project_key}, "issuetype": {"name": issue_type}}
     notes = []
     account_of = _account_of(link, client)
-    for field in ("title", "description", "points", "assignee", "labels"):
+    for field in [f for f in _fields_of(kind) if f != "status"]:
         if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]):
             continue
         payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of)
@@ -345,43 +393,55 @@ def _create_remote(*, link, story, client, outbox=None) -> str:
             client.transition(key, str(transition["id"]))
     issue = client.issue(key, issue_fields(link))
     remote = remote_repr(issue.get("fields") or {}, points_field=link.points_field)
-    fps = {f: [fingerprint(local[f]), fingerprint(remote[f])] for f in SYNC_FIELDS}
-    JiraIssueMap.objects.create(link=link, remote_id=str(created.get("id")), remote_key=key, story=story,
-                                fingerprints=fps, remote_updated=str(issue["fields"].get("updated") or ""))
-    _log(link.connection, link=link, direction="out", label=story.title, remote_key=key, story=story,
-         fields=["created"], result="ok", error="; ".join(notes), outbox=outbox)
+    fps = {f: [fingerprint(local[f]), fingerprint(remote[f])] for f in _fields_of(kind)}
+    JiraIssueMap.objects.create(link=link, remote_id=str(created.get("id")), remote_key=key,
+                                **{kind: story}, fingerprints=fps,
+                                remote_updated=str(issue["fields"].get("updated") or ""))
+    _log(link.connection, link=link, direction="out", label=story.title, remote_key=key,
+         story=story if kind == STORY else None, fields=["created"], result="ok", error="; ".join(notes),
+         outbox=outbox)
+    if kind == EPIC:  # its linked stories can now name it as their parent
+        from backlog.models import Story
+
+        ids = list(Story.objects.filter(epic_id=story.id, jira_issues__link=link).values_list("id", flat=True))
+        rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids])
+        transaction.on_commit(partial(enqueue, [r.id for r in rows]))
     return f"created {key}"
 
 
 def _unlink(*, link, mapping, reason: str, direction: str) -> str:
     """The issue is gone from Jira: unlink (the story stays), or delete the story when the admin chose."""
-    from backlog.services import story_delete
+    from backlog.services import epic_delete, story_delete
 
-    story = mapping.story
+    story = mapping.story or mapping.epic
     JiraIssueMap.objects.filter(id=mapping.id).update(unlinked_at=timezone.now())
     deleted = False
     if story is not None and link.on_delete == JiraProjectLink.OnDelete.DELETE and link.connection.created_by:
         with sync_writing():
-            story_delete(actor=link.connection.created_by, story=story)
+            if mapping.epic_id:
+                epic_delete(actor=link.connection.created_by, epic=story)
+            else:
+                story_delete(actor=link.connection.created_by, story=story)
         deleted = True
     _log(link.connection, link=link, direction=direction, label=story.title if story else mapping.remote_key,
-         remote_key=mapping.remote_key, story=None if deleted else story, result="ok", fields=[],
+         remote_key=mapping.remote_key, story=None if deleted or mapping.epic_id else story, result="ok", fields=[],
          detail={"note": f"{reason}: {'story deleted' if deleted else 'unlinked, the story stays in PMHub'}."})
     return "deleted" if deleted else "unlinked"
 
 
-def sync_story(*, link, story_id: int, client: JiraClient, outbox=None) -> str:
-    from backlog.models import Story
+def sync_story(*, link, story_id: int, client: JiraClient, outbox=None, kind: str = STORY) -> str:
+    from backlog.models import Epic, Story
 
+    model = Epic if kind == EPIC else Story
     with transaction.atomic():
-        story = Story.objects.select_for_update().filter(id=story_id, product_id=link.product_id).first()
+        story = model.objects.select_for_update().filter(id=story_id, product_id=link.product_id).first()
         if story is None:
-            return "story gone"
-        mapping = JiraIssueMap.objects.filter(link=link, story=story, unlinked_at=None).first()
+            return f"{kind} gone"
+        mapping = JiraIssueMap.objects.filter(link=link, unlinked_at=None, **{kind: story}).first()
         if mapping is None:
-            if JiraIssueMap.objects.filter(link=link, story=story).exists():
+            if JiraIssueMap.objects.filter(link=link, **{kind: story}).exists():
                 return "unlinked"
-            return _create_remote(link=link, story=story, client=client, outbox=outbox)
+            return _create_remote(link=link, story=story, client=client, outbox=outbox, kind=kind)
         try:
             issue = client.issue(mapping.remote_key, issue_fields(link))
         except JiraError as exc:
@@ -389,14 +449,14 @@ def sync_story(*, link, story_id: int, client: JiraClient, outbox=None) -> str:
                 return _unlink(link=link, mapping=mapping, reason="Issue deleted in Jira", direction="in")
             raise
         return merge_and_apply(link=link, mapping=mapping, story=story, issue=issue, client=client,
-                               direction="out", outbox=outbox)
+                               direction="out", outbox=outbox, kind=kind)
 
 
-def _story_row(issue: dict, *, link, users_by_email: dict) -> tuple[dict, list[str]]:
+def _story_row(issue: dict, *, link, users_by_email: dict, kind: str = STORY) -> tuple[dict, list[str]]:
     remote = remote_repr(issue.get("fields") or {}, points_field=link.points_field)
     rules = rules_of(link)
     row, notes = {"title": remote["title"][:200] or issue.get("key") or "Untitled"}, []
-    for field in ("description", "status", "points", "assignee", "labels"):
+    for field in [f for f in _fields_of(kind) if f != "title"]:
         if rules[field]["direction"] == "to_jira":
             continue
         value, reason = _pull_value(field, remote[field], link=link, users_by_email=users_by_email)
@@ -407,12 +467,17 @@ def _story_row(issue: dict, *, link, users_by_email: dict) -> tuple[dict, list[s
     return row, notes
 
 
+def is_epic(issue: dict, link) -> bool:
+    return ((issue.get("fields") or {}).get("issuetype") or {}).get("name") == link.epic_issue_type
+
+
 def import_issues(*, link, issues: list[dict], links: dict | None = None) -> list[JiraIssueMap]:
-    """Create stories for `issues` (one bulk insert) and their mapping rows with fingerprints;
-    `links` ({issue id: story}) are existing stories to link instead. Idempotent: an issue already
-    mapped is skipped (the unique (link, remote_id) index is the last word)."""
-    from backlog.models import Story
-    from backlog.services import stories_bulk_create
+    """Create epics (the link's epic issue type) and stories (one bulk insert) for `issues`, and
+    their mapping rows with fingerprints; `links` ({issue id: story or epic id}) are existing ones
+    to link instead. Epics first, so a story whose parent is among them gets its epic. Idempotent:
+    an issue already mapped is skipped (the unique (link, remote_id) index is the last word)."""
+    from backlog.models import Epic, Story
+    from backlog.services import epic_create, stories_bulk_create
 
     connection = link.connection
     emails, users_by_email = _emails(connection.workspace_id)
@@ -420,62 +485,69 @@ def import_issues(*, link, issues: list[dict], links: dict | None = None) -> lis
     known = set(JiraIssueMap.objects.filter(link=link, remote_id__in=[i["id"] for i in issues])
                 .values_list("remote_id", flat=True))
     fresh = [i for i in issues if i["id"] not in known]
-    to_create = [i for i in fresh if i["id"] not in links]
-    rows, all_notes = [], {}
-    for issue in to_create:
-        row, notes = _story_row(issue, link=link, users_by_email=users_by_email)
-        rows.append(row)
-        if notes:
-            all_notes[issue["key"]] = notes
+    all_notes: dict = {}
+    maps: list[JiraIssueMap] = []
+
+    def mapping_of(issue, obj, kind):
+        local = _local(kind, obj, link=link, emails=emails)
+        remote = remote_repr(issue.get("fields") or {}, points_field=link.points_field)
+        # A linked pair has no common past: no fingerprints, the first sync decides field by field.
+        fps = {} if issue["id"] in links else {f: [fingerprint(local[f]), fingerprint(remote[f])]
+                                               for f in _fields_of(kind)}
+        return JiraIssueMap(link=link, remote_id=issue["id"], remote_key=issue["key"], **{kind: obj},
+                            remote_updated=str(issue["fields"].get("updated") or "")[:40], fingerprints=fps)
+
     with transaction.atomic(), sync_writing():
+        epics = [i for i in fresh if is_epic(i, link)]
+        for issue in epics:
+            if issue["id"] in links:
+                epic = Epic.objects.get(id=links[issue["id"]], product_id=link.product_id)
+            else:
+                row, notes = _story_row(issue, link=link, users_by_email=users_by_email, kind=EPIC)
+                epic = epic_create(actor=connection.created_by, product=link.product, **row)
+                if notes:
+                    all_notes[issue["key"]] = notes
+            maps.append(mapping_of(issue, epic, EPIC))
+        JiraIssueMap.objects.bulk_create(maps, batch_size=1000)  # before the stories: their parents
+        stories = [i for i in fresh if not is_epic(i, link)]
+        to_create = [i for i in stories if i["id"] not in links]
+        rows = []
+        for issue in to_create:
+            row, notes = _story_row(issue, link=link, users_by_email=users_by_email)
+            rows.append(row)
+            if notes:
+                all_notes[issue["key"]] = notes
         created = stories_bulk_create(actor=connection.created_by, product=link.product, stories=rows) if rows else []
-        pairs = list(zip(to_create, created, strict=True)) + [
-            (i, links[i["id"]]) for i in fresh if i["id"] in links]
-        maps = []
-        for issue, story in pairs:
-            if isinstance(story, int):
-                story = Story.objects.get(id=story)
-            local = local_repr(story, emails=emails)
-            remote = remote_repr(issue.get("fields") or {}, points_field=link.points_field)
-            maps.append(JiraIssueMap(link=link, remote_id=issue["id"], remote_key=issue["key"], story=story,
-                                     remote_updated=str(issue["fields"].get("updated") or "")[:40],
-                                     fingerprints={f: [fingerprint(local[f]), fingerprint(remote[f])]
-                                                   if issue["id"] not in links else None for f in SYNC_FIELDS}))
-        for m in maps:  # linked pairs: no base yet, the first sync decides field by field by rule
-            m.fingerprints = {k: v for k, v in m.fingerprints.items() if v is not None}
-        try:
-            with transaction.atomic():
-                JiraIssueMap.objects.bulk_create(maps, batch_size=1000)
-        except IntegrityError:
-            raise  # someone else imported the same issues meanwhile: the whole batch rolls back
+        story_maps = [mapping_of(i, s, STORY) for i, s in zip(to_create, created, strict=True)]
+        story_maps += [mapping_of(i, Story.objects.get(id=links[i["id"]]), STORY) for i in stories if i["id"] in links]
+        JiraIssueMap.objects.bulk_create(story_maps, batch_size=1000)
         for key, notes in list(all_notes.items())[:200]:
             _log(connection, link=link, direction="import", label=key, remote_key=key, result="ok",
                  error="; ".join(notes))
-    return maps
+    return maps + story_maps
 
 
 def sync_issue_in(*, link, issue: dict, client: JiraClient, direction: str = "in") -> str:
-    """An issue Jira told us about (webhook, reconcile): create its story, or merge."""
-    from backlog.models import Story
+    """An issue Jira told us about (webhook, reconcile): create its story or epic, or merge."""
+    from backlog.models import Epic, Story
 
     mapping = JiraIssueMap.objects.filter(link=link, remote_id=str(issue.get("id"))).first()
     if mapping is None:
-        issue_type = ((issue.get("fields") or {}).get("issuetype") or {}).get("name")
-        if issue_type == link.epic_issue_type:
-            return "epic: not synced"
         try:
             import_issues(link=link, issues=[issue])
         except IntegrityError:
             return "already linked"
-        return "created story"
-    if mapping.unlinked_at or mapping.story_id is None:
+        return "created epic" if is_epic(issue, link) else "created story"
+    kind = EPIC if mapping.epic_id else STORY
+    if mapping.unlinked_at or (mapping.story_id or mapping.epic_id) is None:
         return "unlinked"
     with transaction.atomic():
-        story = Story.objects.select_for_update().filter(id=mapping.story_id).first()
-        if story is None:
-            return "story gone"
-        return merge_and_apply(link=link, mapping=mapping, story=story, issue=issue, client=client,
-                               direction=direction)
+        model = Epic if kind == EPIC else Story
+        obj = model.objects.select_for_update().filter(id=mapping.epic_id or mapping.story_id).first()
+        if obj is None:
+            return f"{kind} gone"
+        return merge_and_apply(link=link, mapping=mapping, story=obj, issue=issue, client=client,
+                               direction=direction, kind=kind)
 
 
 # --- worker entry points ---------------------------------------------------------------------------
@@ -520,7 +592,7 @@ def outbox_attempt(outbox_id: int) -> str:
                  result="ok", detail={"note": "Story deleted in PMHub: issue deleted in Jira."}, outbox=row)
             outcome = "deleted"
         else:
-            outcome = sync_story(link=link, story_id=row.story_id, client=client, outbox=row)
+            outcome = sync_story(link=link, story_id=row.story_id, client=client, outbox=row, kind=row.kind)
     except JiraError as exc:
         record_failure(connection, exc)
         retry = exc.kind in ("rate", "transient") and row.attempts < MAX_ATTEMPTS
@@ -528,7 +600,8 @@ def outbox_attempt(outbox_id: int) -> str:
         JiraOutbox.objects.filter(id=row.id).update(
             status=JiraOutbox.Status.PENDING if retry else JiraOutbox.Status.FAILED, claimed_until=None,
             last_error=exc.message[:300], next_attempt_at=timezone.now() + timedelta(seconds=countdown))
-        _log(connection, link=link, direction="out", label=_story_label(row.story_id), story_id=row.story_id,
+        _log(connection, link=link, direction="out", label=_story_label(row), story_id=row.story_id
+             if row.kind == STORY else None,
              result="retrying" if retry else "failed", error=exc.message, outbox=row)
         if retry:
             raise Retry(countdown) from None
@@ -537,7 +610,7 @@ def outbox_attempt(outbox_id: int) -> str:
         logger.exception("Jira outbox %s failed", row.id)
         JiraOutbox.objects.filter(id=row.id).update(status=JiraOutbox.Status.FAILED, claimed_until=None,
                                                     last_error=f"Internal error: {type(exc).__name__}"[:300])
-        _log(connection, link=link, direction="out", label=_story_label(row.story_id), result="failed",
+        _log(connection, link=link, direction="out", label=_story_label(row), result="failed",
              error=f"Internal error ({type(exc).__name__}); see the server log.", outbox=row)
         return "failed"
     JiraOutbox.objects.filter(id=row.id).update(status=JiraOutbox.Status.SENT, claimed_until=None, last_error="")
@@ -545,10 +618,11 @@ def outbox_attempt(outbox_id: int) -> str:
     return outcome
 
 
-def _story_label(story_id: int) -> str:
-    from backlog.models import Story
+def _story_label(row) -> str:
+    from backlog.models import Epic, Story
 
-    return Story.objects.filter(id=story_id).values_list("title", flat=True).first() or f"Story {story_id}"
+    model, what = (Epic, "Epic") if row.kind == EPIC else (Story, "Story")
+    return model.objects.filter(id=row.story_id).values_list("title", flat=True).first() or f"{what} {row.story_id}"
 
 
 def delivery_process(delivery_id: int) -> str:
@@ -567,7 +641,7 @@ def delivery_process(delivery_id: int) -> str:
 
 def _delivery_apply(connection, delivery) -> str:
     maps = list(JiraIssueMap.objects.filter(link__connection=connection, remote_id=delivery.issue_id)
-                .select_related("link__connection", "link__product", "story"))
+                .select_related("link__connection", "link__product", "story", "epic"))
     if delivery.event == "jira:issue_deleted":
         if not maps:
             return "deleted issue was not linked"
@@ -606,7 +680,7 @@ def reconcile(link_id: int) -> str:
         for issue in client.search(jql, issue_fields(link)):
             seen += 1
             outcome = sync_issue_in(link=link, issue=issue, client=client)
-            changed += outcome not in ("no change", "unlinked", "epic: not synced", "already linked")
+            changed += outcome not in ("no change", "unlinked", "already linked")
     except JiraError as exc:
         record_failure(link.connection, exc)
         _log(link.connection, link=link, direction="in", label="Reconcile", result="failed", error=exc.message)

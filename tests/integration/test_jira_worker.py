@@ -164,7 +164,7 @@ def test_1000_issues_are_imported_with_paging_and_a_rerun_creates_nothing(worker
     assert Story.objects.filter(product=link.product).count() == 1000
     assert Story.objects.filter(product=link.product, status="in_progress").count() == 334
     pages = [p for m, p in fake.requests if p.endswith("/search/jql")]
-    assert len(pages) == 20  # 10 pages of 100, preview and import
+    assert len(pages) == 22  # epics (none: 1 page), then 10 pages of 100 issues; preview and import
     assert not JiraOutbox.objects.exists()  # imported stories are not sent back
     services.import_preview_queue(user=admin, link=link)
     _wait(lambda: type(link).objects.get(id=link.id).preview.get("state") == "ready", worker, "the 2nd preview")

@@ -108,7 +108,7 @@ class FakeJira:
                 "displayName": user["displayName"], "active": True, "accountType": "atlassian"}
 
     def create_issue(self, *, project="ENG", summary="An issue", description=None, issue_type="Story",
-                     status_id="10000", points=None, assignee=None, labels=()) -> dict:
+                     status_id="10000", points=None, assignee=None, labels=(), parent=None) -> dict:
         """Create an issue as a Jira user would (no HTTP: the test's hand in Jira)."""
         with self.lock:
             self._next_id += 1
@@ -116,7 +116,7 @@ class FakeJira:
             issue = {"id": str(self._next_id), "key": f"{project}-{number}", "project": project,
                      "fields": {"summary": summary, "description": description, "issuetype": issue_type,
                                 "status": status_id, POINTS_FIELD: points, "assignee": assignee,
-                                "labels": list(labels)},
+                                "labels": list(labels), "parent": parent},
                      "updated": self.now(), "created": self.now()}
             self.issues[issue["id"]] = issue
             return issue
@@ -132,6 +132,15 @@ class FakeJira:
     def find(self, key_or_id: str) -> dict | None:
         return self.issues.get(key_or_id) or next((i for i in self.issues.values() if i["key"] == key_or_id), None)
 
+    def _parent(self, issue_id: str | None) -> dict | None:
+        parent = self.issues.get(issue_id) if issue_id else None
+        if parent is None:
+            return None
+        kind = parent["fields"]["issuetype"]
+        return {"id": parent["id"], "key": parent["key"], "self": f"{self.url}/rest/api/3/issue/{parent['id']}",
+                "fields": {"summary": parent["fields"]["summary"], "status": self._status(parent["fields"]["status"]),
+                           "issuetype": {"id": next(i for i, n in ISSUE_TYPES if n == kind), "name": kind}}}
+
     def issue_json(self, issue: dict, fields: list[str] | None = None) -> dict:
         f = issue["fields"]
         project = self.projects[issue["project"]]
@@ -142,6 +151,7 @@ class FakeJira:
             "assignee": self._user(f["assignee"]), "updated": jira_time(issue["updated"]),
             "created": jira_time(issue["created"]),
             "project": {"id": project["id"], "key": project["key"], "name": project["name"]},
+            "parent": self._parent(f.get("parent")),
         }
         if fields and "*all" not in fields and "*navigable" not in fields:
             out = {k: v for k, v in out.items() if k in fields}
@@ -371,6 +381,13 @@ class FakeJira:
                     errors[name] = "User does not exist or you do not have permission to see it."
                 else:
                     issue["fields"]["assignee"] = account
+            elif name == "parent":
+                ref = value if isinstance(value, dict) else None
+                parent = self.find(str(ref.get("id") or ref.get("key") or "")) if ref else None
+                if value is not None and (parent is None or parent["fields"]["issuetype"] != "Epic"):
+                    errors[name] = "The parent issue must be an epic of this project."
+                else:
+                    issue["fields"]["parent"] = parent["id"] if parent else None
             elif name in ("project", "issuetype"):
                 continue
             else:
@@ -404,6 +421,9 @@ class FakeJira:
             since = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
         m = re.search(r"issuetype\s+in\s*\(([^)]*)\)", rest, re.IGNORECASE)
         types = {t.strip().strip('"') for t in m.group(1).split(",")} if m else None
+        m = re.search(r'issuetype\s*(!?=)\s*"([^"]*)"', rest, re.IGNORECASE)
+        if m:
+            types = {m.group(2)} if m.group(1) == "=" else {n for _, n in ISSUE_TYPES} - {m.group(2)}
         found = [i for i in sorted(self.issues.values(), key=lambda i: int(i["id"]))
                  if i["project"] == project and (since is None or i["updated"] >= since)
                  and (types is None or i["fields"]["issuetype"] in types)]

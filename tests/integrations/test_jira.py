@@ -51,11 +51,12 @@ def test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing(ad
     services.import_preview_queue(user=admin, link=link)
     link.refresh_from_db()
     assert link.preview["state"] == "ready"
-    assert link.preview["counts"] == {"create": 249, "link": 1, "skip": 1}
+    assert link.preview["counts"] == {"create": 250, "link": 1, "skip": 0}  # 249 stories and the epic
     assert Story.objects.filter(product=link.product).count() == 1  # the preview wrote nothing
     services.import_run_queue(user=admin, link=link)
     assert Story.objects.filter(product=link.product).count() == 250
-    assert JiraIssueMap.objects.filter(link=link).count() == 250
+    assert JiraIssueMap.objects.filter(link=link).count() == 251
+    assert JiraIssueMap.objects.get(link=link, epic__isnull=False).epic.title == "An epic"
     assert JiraIssueMap.objects.get(link=link, story=existing).remote_key == "ENG-8"
     s = Story.objects.get(product=link.product, title="Issue 3")
     assert (s.status, s.points, s.labels, s.description) == ("in_progress", 3, ["mobile"], "Line **3**")
@@ -68,6 +69,9 @@ def test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing(ad
     services.import_preview_queue(user=admin, link=link)
     link.refresh_from_db()
     assert link.preview["counts"] == {"create": 0, "link": 0, "skip": 251}
+    from backlog.models import Epic
+
+    assert Epic.objects.filter(product=link.product).count() == 1
     services.import_run_queue(user=admin, link=link)
     assert Story.objects.filter(product=link.product).count() == 250
 
@@ -248,3 +252,36 @@ def test_a_data_center_connection_uses_its_personal_access_token(admin, workspac
     connection.refresh_from_db()
     assert connection.health == "ok" and connection.email == ""
     assert ("GET", "/rest/api/2/myself") in fake_jira.requests and ("GET", "/rest/api/2/project") in fake_jira.requests
+
+
+def test_epics_are_synced_and_a_storys_epic_is_its_issues_parent(admin, workspace, fake_jira, client):
+    from backlog.models import Epic
+
+    epic_issue = fake_jira.create_issue(summary="Offline", issue_type="Epic", status_id="3")
+    fake_jira.create_issue(summary="Cache tiles", parent=epic_issue["id"])
+    connection, _, link = connect(admin, workspace, fake_jira)
+    services.import_preview_queue(user=admin, link=link)
+    services.import_run_queue(user=admin, link=type(link).objects.get(id=link.id))
+    epic = Epic.objects.get(product=link.product)
+    assert (epic.title, epic.status) == ("Offline", "in_progress")
+    assert Story.objects.get(product=link.product).epic_id == epic.id
+    # PMHub: a new epic and a story in it go to Jira as an epic and its child.
+    new_epic = backlog.epic_create(actor=admin, product=link.product, title="Sharing")
+    epic_key = JiraIssueMap.objects.get(epic=new_epic).remote_key
+    assert fake_jira.find(epic_key)["fields"]["issuetype"] == "Epic"
+    child = story(admin, link.product, title="Share a link", epic_id=new_epic.id)
+    issue = fake_jira.find(JiraIssueMap.objects.get(story=child).remote_key)
+    assert issue["fields"]["parent"] == fake_jira.find(epic_key)["id"]
+    # Jira: the story moves to the other epic, and the epic is renamed.
+    fake_jira.edit_issue(issue["id"], parent=epic_issue["id"])
+    deliver(client, fake_jira, connection, "jira:issue_updated", issue["id"])
+    assert Story.objects.get(id=child.id).epic_id == epic.id
+    fake_jira.edit_issue(epic_key, summary="Sharing and links")
+    deliver(client, fake_jira, connection, "jira:issue_updated", fake_jira.find(epic_key)["id"])
+    assert Epic.objects.get(id=new_epic.id).title == "Sharing and links"
+    # PMHub: renaming the epic goes to Jira, its webhook echo changes nothing.
+    writes = len(fake_jira.writes)
+    backlog.epic_update(actor=admin, epic=Epic.objects.get(id=new_epic.id), data={"title": "Sharing v2"}, version=None)
+    assert fake_jira.find(epic_key)["fields"]["summary"] == "Sharing v2" and len(fake_jira.writes) == writes + 1
+    deliver(client, fake_jira, connection, "jira:issue_updated", fake_jira.find(epic_key)["id"])
+    assert len(fake_jira.writes) == writes + 1
