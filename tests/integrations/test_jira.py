@@ -285,3 +285,17 @@ def test_epics_are_synced_and_a_storys_epic_is_its_issues_parent(admin, workspac
     assert fake_jira.find(epic_key)["fields"]["summary"] == "Sharing v2" and len(fake_jira.writes) == writes + 1
     deliver(client, fake_jira, connection, "jira:issue_updated", fake_jira.find(epic_key)["id"])
     assert len(fake_jira.writes) == writes + 1
+
+
+def test_a_connection_that_keeps_failing_tells_the_admins_once_and_heals(admin, workspace, fake_jira, eager_retries):
+    from pmhub.models import Notification
+
+    connection, _, link = connect(admin, workspace, fake_jira)
+    fake_jira.fail_next(6, 503)  # eager retries run at once: six failures in a row, then Jira answers
+    s = story(admin, link.product, title="Through the storm")
+    assert JiraIssueMap.objects.filter(story=s).exists()
+    told = Notification.objects.filter(recipient=admin, title__contains="is failing")
+    assert told.count() == 1 and "Jira had an error (503)" in told.get().title
+    assert JiraSyncLog.objects.filter(result="retrying").count() == 6
+    connection.refresh_from_db()
+    assert connection.health == "ok" and connection.failures_in_row == 0 and connection.notified_at is None
