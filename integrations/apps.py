@@ -19,12 +19,39 @@ class IntegrationsConfig(AppConfig):
         for kind, label in (("slack", "Slack channel"), ("teams", "Teams channel")):
             webhook_kind_register(name=kind, label=label, build=services.channel_request_build,
                                   page=services.channel_page_path)
+        # Jira: a story change of a linked product writes an outbox row in its own transaction
+        # (docs/decisions/1713); a deleted story unlinks its issue (or deletes it, if chosen).
+        from django.db.models.signals import pre_delete
+
+        from .jira import tasks as _jira_tasks  # noqa: F401 - registers the worker's Jira tasks
+
+        webhook_emitted.connect(_jira_outbox, dispatch_uid="integrations.jira_outbox")
+        pre_delete.connect(_story_deleting, sender="backlog.Story", dispatch_uid="integrations.jira_story_deleting")
+        pre_delete.connect(_epic_deleting, sender="backlog.Epic", dispatch_uid="integrations.jira_epic_deleting")
 
 
 def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
     from .services import channel_deliveries_create
 
     channel_deliveries_create(workspace_id=workspace_id, event=event, payloads=payloads)
+
+
+def _jira_outbox(sender, *, workspace_id, event, payloads, **kwargs):
+    from .jira.sync import outbox_on_event
+
+    outbox_on_event(workspace_id=workspace_id, event=event, payloads=payloads)
+
+
+def _story_deleting(sender, instance, **kwargs):
+    from .jira.sync import story_deleting
+
+    story_deleting(instance)
+
+
+def _epic_deleting(sender, instance, **kwargs):
+    from .jira.sync import EPIC, story_deleting
+
+    story_deleting(instance, EPIC)
 
 
 def _story_pull_requests(story, request):

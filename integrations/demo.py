@@ -19,6 +19,7 @@ def seed(*, workspace, users) -> None:
     if owner is None:
         return
     _seed_github(workspace=workspace, owner=owner)
+    _seed_jira(workspace=workspace, owner=owner)
     if Channel.objects.filter(workspace=workspace, name="#product-updates").exists():
         return
     from roadmaps.models import Product
@@ -76,3 +77,61 @@ def _seed_github(*, workspace, owner) -> None:
                        outcome="pull request #128 merged: 1 story linked",
                        received_at=timezone.now() - timedelta(days=1)),
     ])
+
+
+def _seed_jira(*, workspace, owner) -> None:
+    """A Jira connection (a fake site: the demo never talks to Jira) with the first product linked to
+    its project ANA, a few stories mapped, and a sync log of every kind of line. The link is paused,
+    so neither the reconcile nor a demo edit tries to reach the site."""
+    import secrets
+
+    from backlog.models import Story
+    from roadmaps.models import Product
+
+    from .jira.models import SYNC_FIELDS, JiraConnection, JiraIssueMap, JiraProjectLink, JiraSyncLog
+
+    product = Product.objects.filter(workspace=workspace).order_by("id").first()
+    if product is None or JiraConnection.objects.filter(workspace=workspace).exists():
+        return
+    now = timezone.now()
+    connection = JiraConnection.objects.create(
+        workspace=workspace, name="Acme Jira (demo)", kind="cloud", base_url="https://acme-demo.atlassian.net",
+        email=owner.email, token_sealed=seal("demo-token-not-real"), hook_token=secrets.token_urlsafe(24),
+        secret_sealed=seal(secrets.token_urlsafe(32)), health=JiraConnection.Health.OK, account_name="Demo PM",
+        last_success_at=now - timedelta(minutes=3), created_by=owner)
+    statuses = [{"id": "10000", "name": "To Do", "category": "new"}, {"id": "3", "name": "In Progress",
+                "category": "indeterminate"}, {"id": "10001", "name": "In Review", "category": "indeterminate"},
+                {"id": "10002", "name": "Done", "category": "done"}]
+    link = JiraProjectLink.objects.create(
+        connection=connection, product=product, project_key="ANA", project_id="10000", active=False,
+        remote_statuses=statuses, points_field="customfield_10016",
+        status_in={"10000": "ready", "3": "in_progress", "10001": "in_review", "10002": "done"},
+        status_out={"idea": "10000", "ready": "10000", "in_progress": "3", "in_review": "10001", "done": "10002",
+                    "wont_do": "10002"},
+        field_rules={"description": {"direction": "to_jira", "rule": "pmhub"}},
+        preview={"state": "done", "jql": "", "done": {"create": 4, "link": 2, "skip": 1}}, reconciled_at=now)
+    stories = list(Story.objects.filter(product=product).order_by("rank")[:6])
+    JiraIssueMap.objects.bulk_create([
+        JiraIssueMap(link=link, remote_id=str(10100 + n), remote_key=f"ANA-{101 + n}", story=story,
+                     remote_updated=now.isoformat(), fingerprints={f: ["demo", "demo"] for f in SYNC_FIELDS},
+                     synced_at=now - timedelta(hours=n))
+        for n, story in enumerate(stories)])
+    first = stories[0] if stories else None
+    second = stories[1] if len(stories) > 1 else first
+    rows = [
+        ("check", None, "Connection test", "", [], "ok", "", {"user": "Demo PM", "projects": ["ANA", "OPS"]}),
+        ("import", None, "Import ANA", "", [], "ok", "", {"created": 4, "linked": 2, "skipped": 1}),
+        ("out", first, None, "ANA-101", ["status"], "ok", "", {}),
+        ("in", second, None, "ANA-102", ["labels", "title"], "ok", "", {}),
+        ("in", first, None, "ANA-101", ["title"], "conflict", "", {"conflicts": {"title": {
+            "pmhub": "Export roadmap as PDF", "jira": "Export roadmap (PDF)", "winner": "jira", "rule": "later"}}}),
+        ("out", second, None, "ANA-102", [], "failed",
+         "Jira refused the request (400): story points: Field cannot be set. It is not on the appropriate screen.", {}),
+        ("in", second, None, "ANA-102", ["assignee"], "ok",
+         "assignee: Jira assignee dev@contractor.example has no PMHub account here (not guessed)", {}),
+    ]
+    JiraSyncLog.objects.bulk_create([
+        JiraSyncLog(connection=connection, link=link, at=now - timedelta(minutes=70 - 10 * i), direction=d,
+                    story=story, object_label=(label or (story.title if story else ""))[:240], remote_key=key,
+                    fields=fields, result=result, error=error, detail=detail)
+        for i, (d, story, label, key, fields, result, error, detail) in enumerate(rows)])

@@ -125,3 +125,14 @@ class PullRequestLink(models.Model):
 
     def __str__(self):
         return f"{self.repository} #{self.number}"
+
+
+# Jira (docs/decisions/1710-1716): its own module, registered with this app.
+from .jira.models import (  # noqa: E402,F401
+    JiraConnection,
+    JiraDelivery,
+    JiraIssueMap,
+    JiraOutbox,
+    JiraProjectLink,
+    JiraSyncLog,
+)

@@ -3,12 +3,16 @@
 from django.urls import include, path
 
 from . import views
+from .jira import views as jira_views
 
 patterns = [
     path("channels/", views.ChannelListView.as_view(), name="channels"),
     path("channels/<int:channel_id>/", views.ChannelDetailView.as_view(), name="channel"),
     path("github/", views.RepositoryListView.as_view(), name="repositories"),
     path("github/<int:repository_id>/", views.RepositoryDetailView.as_view(), name="repository"),
+    path("jira/", jira_views.JiraConnectionListView.as_view(), name="jira_connections"),
+    path("jira/<int:connection_id>/", jira_views.JiraConnectionDetailView.as_view(), name="jira_connection"),
+    path("jira/<int:connection_id>/links/<int:link_id>/", jira_views.JiraLinkView.as_view(), name="jira_link"),
 ]
 
 urlpatterns: list = [path("", include((patterns, "integrations")))]

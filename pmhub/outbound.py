@@ -236,19 +236,23 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
 
 @dataclass(frozen=True)
 class OutboundReply:
-    """An answer with its body (outbound_fetch): status, lower-cased headers, body bytes."""
+    """An answer with its body (outbound_request, outbound_fetch): status, the headers in lower case,
+    the body (bounded)."""
 
     status: int
     headers: dict
     body: bytes
+    retry_after: float | None = None
 
 
-def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
-                   timeout: float = 10.0, max_bytes: int = 1024 * 1024) -> OutboundReply:
-    """A request whose answer the caller reads (an identity provider's discovery document, keys,
-    token endpoint; a SAML metadata URL), under the same policy as outbound_post: vetted and pinned
-    address, no redirects followed, short safe reasons. A body larger than `max_bytes` is refused
-    (OutboundFailed("response too large")) rather than read whole."""
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+
+
+def outbound_request(method: str, url: str, *, headers: dict, body: bytes | None = None, timeout: float,
+                     max_bytes: int = MAX_REPLY_BYTES) -> OutboundReply:
+    """Any method (an API client: Jira) under the same policy as outbound_post: resolved and vetted
+    at send time, connected to the vetted address, no redirects followed. The answer's body is read
+    up to `max_bytes` (a longer one fails as "answer too large"). Raises OutboundRefused/OutboundFailed."""
     target = _vet(url, require_resolved=True)
     host_header = target.host if ":" not in target.host else f"[{target.host}]"
     if target.port != SCHEMES[target.scheme]:
@@ -258,17 +262,17 @@ def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, 
                                             context=ssl.create_default_context())
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
-    request_headers = {**(headers or {}), "Host": host_header}
+    sent = {**headers, "Host": host_header}
     if body is not None:
-        request_headers["Content-Length"] = str(len(body))
+        sent["Content-Length"] = str(len(body))
     try:
-        connection.request(method, target.path, body=body, headers=request_headers)
+        connection.request(method.upper(), target.path, body=body, headers=sent)
         response = connection.getresponse()
         data = response.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise OutboundFailed("response too large")
+            raise OutboundFailed("answer too large")
         return OutboundReply(status=response.status, headers={k.lower(): v for k, v in response.getheaders()},
-                             body=data)
+                             body=data, retry_after=retry_after_seconds(response.getheader("Retry-After")))
     except TimeoutError:
         raise OutboundFailed("timeout") from None
     except ssl.SSLError:
@@ -277,6 +281,13 @@ def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, 
         raise OutboundFailed("connection failed") from None
     finally:
         connection.close()
+
+
+def outbound_fetch(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
+                   timeout: float = 10.0, max_bytes: int = 1024 * 1024) -> OutboundReply:
+    """A request whose answer the caller reads (an identity provider's discovery document, keys,
+    token endpoint; a SAML metadata URL): outbound_request with a small default size bound."""
+    return outbound_request(method, url, headers=headers or {}, body=body, timeout=timeout, max_bytes=max_bytes)
 
 
 def outbound_host_listed(url: str) -> bool:

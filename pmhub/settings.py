@@ -338,6 +338,11 @@ SPECTACULAR_SETTINGS = {
         "CsvImportKindEnum": "discovery.models.CsvImport.Kind",
         "CsvImportStatusEnum": "discovery.models.CsvImport.Status",
         "RoleEnum": "pmhub.models.Role",  # membership roles, an SSO provider's default role and group roles
+        "JiraConnectionKindEnum": "integrations.jira.models.JiraConnection.Kind",
+        "JiraHealthEnum": "integrations.jira.models.JiraConnection.Health",
+        "JiraSyncDirectionEnum": "integrations.jira.models.JiraSyncLog.Direction",
+        "JiraFieldDirectionEnum": "integrations.jira.mapping.DIRECTION_CHOICES",
+        "DirectionEnum": "metrics.models.Kpi.Direction",  # its name before Jira's directions arrived
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

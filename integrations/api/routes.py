@@ -1,3 +1,4 @@
+from ..jira.api import JiraConnectionViewSet, JiraIssueMapViewSet, JiraProjectLinkViewSet, JiraSyncLogViewSet
 from .views import ChannelViewSet, PullRequestLinkViewSet, RepositoryViewSet
 
 
@@ -6,3 +7,7 @@ def register(router):
     router.register("channels", ChannelViewSet, basename="channel")
     router.register("github-repositories", RepositoryViewSet, basename="github-repository")
     router.register("pull-requests", PullRequestLinkViewSet, basename="pull-request")
+    router.register("jira-connections", JiraConnectionViewSet, basename="jira-connection")
+    router.register("jira-links", JiraProjectLinkViewSet, basename="jira-link")
+    router.register("jira-issue-links", JiraIssueMapViewSet, basename="jira-issue-link")
+    router.register("jira-sync-log", JiraSyncLogViewSet, basename="jira-sync-log")

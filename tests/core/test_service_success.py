@@ -18,7 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ["pmhub", *settings.DOMAIN_APPS]
+# An app may keep a feature's services in a sub-package (integrations.jira.services).
+APPS = ["pmhub", *settings.DOMAIN_APPS, "integrations.jira"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
@@ -54,6 +55,8 @@ READS = {
     "reports.webhook_sign": "pure: HMAC of a body",
     "integrations.channel_request_build": "reads: unseals a channel's URL and shapes the message for the send task",
     "integrations.channel_page_path": "a channel's page address",
+    "integrations.jira.signature_valid": "pure: checks a Jira webhook's X-Hub-Signature HMAC",
+    "integrations.jira.rules_table": "reads a link's direction and conflict rule per field",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
     "pmhub.signup_token_read": "reads a sign-up link (None when forged or expired)",
     "governance.risk_payload": "the JSON shape of a risk in webhooks",
@@ -94,6 +97,8 @@ _LAUN = "tests/governance/test_launch.py::"
 _PORT = "tests/governance/test_portfolio.py::"
 _CHAN = "tests/integrations/test_channels.py::"
 _GH = "tests/integrations/test_github.py::"
+_JIRA = "tests/integrations/test_jira.py::"
+_JIRA_W = "tests/integration/test_jira_worker.py::"
 _LIFE = "tests/governance/test_lifecycle.py::"
 _SCU = "tests/scim/test_users.py::"
 _SCG = "tests/scim/test_groups.py::"
@@ -350,6 +355,24 @@ SUCCESS_TESTS = {
     "sso.domain_verify_by_operator": _SSO + "test_operator_verifies_a_domain_from_the_command_line",
     "sso.domain_update": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
     "sso.domain_delete": _SSOP + "test_admin_adds_verifies_and_requires_a_domain",
+    "integrations.jira.connection_create": _JIRA + "test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sealed",
+    "integrations.jira.connection_check": _JIRA + "test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sealed",
+    "integrations.jira.connection_test_queue": "tests/integrations/test_jira_tenancy.py::test_the_admin_reads_and_writes_and_never_sees_a_secret",
+    "integrations.jira.connection_update": _JIRA + "test_an_expired_token_shows_in_the_log_and_on_the_connection_then_is_fixed",
+    "integrations.jira.connection_delete": _JIRA + "test_connection_delete_removes_links_mapping_and_log_and_keeps_stories",
+    "integrations.jira.link_create": _JIRA + "test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sealed",
+    "integrations.jira.link_discover": _JIRA + "test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sealed",
+    "integrations.jira.link_update": _JIRA + "test_link_update_sets_rules_overrides_and_deletion_and_needs_the_version",
+    "integrations.jira.link_delete": _JIRA + "test_link_delete_unlinks_and_both_sides_stay",
+    "integrations.jira.import_preview_queue": _JIRA + "test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing",
+    "integrations.jira.import_preview": _JIRA + "test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing",
+    "integrations.jira.import_run_queue": _JIRA + "test_import_previews_then_creates_with_paging_and_a_rerun_creates_nothing",
+    "integrations.jira.import_run": _JIRA_W + "test_1000_issues_are_imported_with_paging_and_a_rerun_creates_nothing",
+    "integrations.jira.push_existing": _JIRA + "test_push_existing_creates_one_issue_per_story_without_one",
+    "integrations.jira.outbox_retry": _JIRA_W + "test_an_expired_token_is_shown_then_fixed",
+    "integrations.jira.outbox_sweep": _JIRA + "test_the_sweep_sends_due_outbox_rows_that_were_never_queued",
+    "integrations.jira.reconcile_all": _JIRA_W + "test_a_lost_webhook_is_healed_by_the_reconcile",
+    "integrations.jira.delivery_receive": _JIRA_W + "test_edits_flow_both_ways_and_a_double_webhook_is_one_change",
 }
 
 

@@ -25,6 +25,7 @@ EXEMPT: dict[str, str] = {
     "favicon": "the icon itself, not a page (tests/core/test_ui_pages.py)",
     "logout": "POST only",
     "github_webhook": "inbound GitHub webhook (POST with a signature), not a page: tests/integrations/test_github.py",
+    "jira_webhook": "inbound Jira webhook (POST with a signature), not a page: tests/integrations/test_jira_tenancy.py",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
     "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
@@ -75,6 +76,7 @@ MIN_ROLE: dict[str, str] = {
     "integrations:channels": "admin", "integrations:channel": "admin",
     "integrations:repositories": "admin", "integrations:repository": "admin",
     "scim:settings": "admin", "scim:group": "admin",
+    "integrations:jira_connections": "admin", "integrations:jira_connection": "admin", "integrations:jira_link": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
@@ -175,7 +177,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from delivery.models import ImportJob, Iteration
     from discovery.models import Company, Idea, Insight
     from governance.models import Risk
-    from integrations.models import Channel, Repository
+    from integrations.models import Channel, JiraConnection, JiraProjectLink, Repository
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -240,6 +242,11 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "sso_admin:domain": lambda w: {"ws": w.workspace.slug, "domain_id": _first(
             SsoDomain.objects, workspace=w.workspace)},
         "scim:group": lambda w: {"ws": w.workspace.slug, "group_id": _first(ScimGroup.objects, workspace=w.workspace)},
+        "integrations:jira_connection": lambda w: {"ws": w.workspace.slug, "connection_id": _first(
+            JiraConnection.objects, workspace=w.workspace)},
+        "integrations:jira_link": lambda w: (lambda link: link and {
+            "ws": w.workspace.slug, "connection_id": link.connection_id, "link_id": link.id})(
+            JiraProjectLink.objects.filter(connection__workspace=w.workspace).order_by("id").first()),
         "share:timeline": lambda w: None,  # filled by the sweep, which makes a link (tokens are stored hashed)
         "share:present": lambda w: None,  # the same link, made with allow_present
     }

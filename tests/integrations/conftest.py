@@ -18,3 +18,17 @@ def eager_retries(monkeypatch):
     from pmhub.celery import app
 
     monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+
+
+@pytest.fixture
+def fake_jira(settings):
+    """A stateful fake Jira Cloud on 127.0.0.1 (allowed by the test-only outbound allowlist); the
+    test fails if anything it received or answered is not in Jira's published OpenAPI description."""
+    from tests.integrations.fake_jira import FakeJira
+
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    fake = FakeJira()
+    yield fake
+    fake.close()
+    assert not fake.violations, "the fake Jira saw requests or gave answers outside Jira's API:\n" + \
+        "\n".join(fake.violations[:10])

@@ -244,10 +244,13 @@ def _foreign_integrations(workspace, product) -> list:
     """The other tenant's GitHub repository (integrations)."""
     import secrets
 
-    from integrations.models import Repository
+    from integrations.models import JiraConnection, JiraProjectLink, Repository
 
+    jira = JiraConnection.objects.create(workspace=workspace, name="Their Jira", base_url="https://them.atlassian.net",
+                                         token_sealed="sealed", hook_token=secrets.token_hex(16), secret_sealed="s")
     return [Repository.objects.create(workspace=workspace, product=product, full_name="them/their-repo",
-                                      hook_token=secrets.token_hex(16), secret_sealed="sealed")]
+                                      hook_token=secrets.token_hex(16), secret_sealed="sealed"),
+            jira, JiraProjectLink.objects.create(connection=jira, product=product, project_key="THEM")]
 
 
 def _foreign_discovery(product, story) -> list:

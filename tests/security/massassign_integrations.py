@@ -14,3 +14,25 @@ WRITES = {
         "create": lambda r: {"product": r.product_id, "full_name": "acme/second", "merge_status": ""},
         "update": lambda r: {"version": r.version, "merge_status": "", "token": "github_pat_new"}}),
 }
+
+WRITES.update({
+    "jira-connection": Write(build=m._jira_connection, bodies={
+        "create": lambda c: {"workspace": c.workspace_id, "kind": "cloud", "name": "Second Jira",
+                             "base_url": "https://acme-two.atlassian.net", "email": "pm@acme.test", "token": "t"},
+        "update": lambda c: {"version": c.version, "name": "Renamed Jira"},
+        "test": lambda c: {}, "retry": lambda c: {}}),
+    "jira-link": Write(build=m._jira_link, bodies={
+        "create": lambda link: {"connection": link.connection_id, "product": _other_product(link).id,
+                                "project_key": "TWO"},
+        "update": lambda link: {"version": link.version, "jql": "issuetype = Story",
+                                "field_rules": {"title": {"direction": "to_jira", "rule": "pmhub"}}},
+        "preview": lambda link: {}, "run_import": lambda link: {}, "push": lambda link: {}},
+        exempt={"run_import": "refused (400) until a preview is ready: nothing to assign; the preview-then-import "
+                              "flow is tested in tests/integrations/test_jira.py"}),
+})
+
+
+def _other_product(link):
+    from tests.roadmaps.factories import ProductFactory
+
+    return ProductFactory(workspace=link.product.workspace)

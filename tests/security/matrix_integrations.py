@@ -83,3 +83,69 @@ PAGES = {
         "Unknown token 404, a forged, missing or other repository's signature 401, a replayed delivery id 200 "
         "'already processed'; each refusal changes nothing: tests/integrations/test_github.py."),
 }
+
+
+# --- Jira ------------------------------------------------------------------------------------------
+JIRA_URL = "https://acme-matrix.atlassian.net"
+
+
+def _admin_of(ws):
+    admin = Membership.objects.filter(workspace=ws, role=Role.ADMIN).select_related("user").first()
+    if admin is None:
+        from tests.factories import MembershipFactory, UserFactory
+
+        admin = MembershipFactory(workspace=ws, user=UserFactory(), role=Role.ADMIN)
+    return admin.user
+
+
+def _jira_connection(ws):
+    from integrations.jira import services as jira
+
+    connection, _ = jira.connection_create(user=_admin_of(ws), workspace=ws, kind="cloud", name="Matrix Jira",
+                                           base_url=JIRA_URL, email="pm@acme.test", token="matrix-token")
+    return connection
+
+
+def _jira_link(ws):
+    from integrations.jira import services as jira
+    from tests.roadmaps.factories import ProductFactory
+
+    return jira.link_create(user=_admin_of(ws), connection=_jira_connection(ws),
+                            product=ProductFactory(workspace=ws), project_key="MTX")
+
+
+def _jira_state(connection):
+    from integrations.jira.models import JiraConnection, JiraProjectLink
+
+    row = JiraConnection.objects.filter(pk=connection.pk).first()
+    return None if row is None else (model_to_dict(row), JiraProjectLink.objects.filter(connection=row).count())
+
+
+def _jira_link_state(link):
+    from integrations.jira.models import JiraProjectLink
+
+    row = JiraProjectLink.objects.filter(pk=link.pk).first()
+    return None if row is None else model_to_dict(row)
+
+
+_JIRA_ADMIN_ONLY = ("Admin-only resource (as channel and github-repository): a viewer's GET is 403 where the "
+                    "matrix asserts 200. Outsider 404 and viewer/editor 403 on every method and action, nothing "
+                    "changed: tests/integrations/test_jira_tenancy.py.")
+API.update({
+    "jira-connection": Exempt(_JIRA_ADMIN_ONLY),
+    "jira-link": Exempt(_JIRA_ADMIN_ONLY),
+    "jira-issue-link": Exempt(_JIRA_ADMIN_ONLY),
+    "jira-sync-log": Exempt(_JIRA_ADMIN_ONLY),
+})
+PAGES.update({
+    "integrations:jira_connection": Route(build=_jira_connection, payload=lambda c: {"action": "delete"},
+                                          snapshot=_jira_state),
+    "integrations:jira_link": Route(build=_jira_link,
+                                    kwargs=lambda link: {"connection_id": link.connection_id, "link_id": link.id},
+                                    payload=lambda link: {"action": "unlink"}, snapshot=_jira_link_state),
+    "jira_webhook": Exempt(
+        "Inbound Jira webhook: no session or token by design; the credential is the X-Hub-Signature HMAC-SHA256 "
+        "of the body with the connection's sealed secret, the URL's random token only finds the connection. "
+        "Unknown token 404, forged or missing signature 401, a replayed X-Atlassian-Webhook-Identifier 200 "
+        "'already processed'; each refusal changes nothing: tests/integrations/test_jira_tenancy.py."),
+})

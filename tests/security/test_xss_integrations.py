@@ -86,3 +86,38 @@ def test_payloads_from_github_are_inert_on_the_story_and_repository_pages(case, 
                                                           "story_id": story.id}))
     get_inert(signed_in, reverse("integrations:repository", kwargs={
         "ws": workspace.slug, "repository_id": Repository.objects.get().id}))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, admin, workspace):
+    """Jira is a second author: summaries, error texts and conflict values come from its users."""
+    import secrets
+
+    from backlog.models import Story
+    from integrations.jira.models import JiraConnection, JiraIssueMap, JiraProjectLink, JiraSyncLog
+    from pmhub.secretbox import seal
+
+    product = Product.objects.create(workspace=workspace, name=payload(case, 0, 120))
+    connection = JiraConnection.objects.create(
+        workspace=workspace, name=payload(case, 1, 120), base_url="https://acme.atlassian.net", email="a@b.c",
+        token_sealed=seal("t"), hook_token=secrets.token_urlsafe(8), secret_sealed=seal("s"),
+        health="failing", last_error=payload(case, 2, 300), account_name=payload(case, 3, 200))
+    link = JiraProjectLink.objects.create(
+        connection=connection, product=product, project_key="ENG",
+        remote_statuses=[{"id": "1", "name": payload(case, 4, 60), "category": "new"}],
+        preview={"state": "ready", "jql": "", "counts": {"create": 1, "link": 0, "skip": 0},
+                 "rows": [{"key": "ENG-1", "summary": payload(case, 5, 200), "action": "create", "reason": ""}]})
+    story = Story.objects.create(product=product, title=payload(case, 6, 200), rank="m")
+    JiraIssueMap.objects.create(link=link, remote_id="1", remote_key="ENG-1", story=story)
+    JiraSyncLog.objects.create(connection=connection, link=link, direction="in", story=story,
+                               object_label=payload(case, 7, 200), remote_key="ENG-1", fields=["title"],
+                               result="conflict", error=payload(case, 8, 300),
+                               detail={"conflicts": {"title": {"pmhub": payload(case, 9, 200),
+                                                               "jira": payload(case, 10, 200), "winner": "jira"}},
+                                       "note": payload(case, 11, 200)})
+    client = browser(admin)
+    get_inert(client, reverse("integrations:jira_connections", kwargs={"ws": workspace.slug}))
+    get_inert(client, reverse("integrations:jira_connection", kwargs={"ws": workspace.slug,
+                                                                      "connection_id": connection.id}))
+    get_inert(client, reverse("integrations:jira_link", kwargs={"ws": workspace.slug, "connection_id": connection.id,
+                                                                "link_id": link.id}))

@@ -1,0 +1,176 @@
+"""A small Jira REST client over pmhub.outbound (the one outbound policy: public addresses only,
+vetted at send time, no redirects; operators allow an internal Data Center host with
+OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token, ADF descriptions,
+`search/jql` with nextPageToken paging. Data Center: REST v2 with a personal access token (Bearer),
+plain-text descriptions, `search` with startAt paging.
+
+Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
+with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
+"transient" (5xx, timeout: retry with backoff), "client" (400/403/404: log, do not retry).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_request
+
+TIMEOUT = 20.0
+USER_AGENT = "PMHub-Jira/1"
+
+
+class JiraError(Exception):
+    def __init__(self, message: str, *, kind: str = "client", status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message)
+        self.message, self.kind, self.status, self.retry_after = message, kind, status, retry_after
+
+
+def _jira_messages(body: bytes) -> str:
+    try:
+        data = json.loads(body.decode("utf-8", "replace") or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(m) for m in data.get("errorMessages") or [] if m]
+    errors = data.get("errors")
+    parts += [f"{k}: {v}" for k, v in errors.items()] if isinstance(errors, dict) else []
+    return "; ".join(parts)[:240]
+
+
+@dataclass
+class JiraClient:
+    base_url: str
+    kind: str  # "cloud" | "dc"
+    token: str
+    email: str = ""
+
+    @classmethod
+    def for_connection(cls, connection) -> JiraClient:
+        from pmhub.secretbox import unseal
+
+        return cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
+                   token=unseal(connection.token_sealed), email=connection.email)
+
+    @property
+    def api(self) -> str:
+        return "/rest/api/3" if self.kind == "cloud" else "/rest/api/2"
+
+    def _auth(self) -> str:
+        if self.kind == "cloud":
+            raw = f"{self.email}:{self.token}".encode()
+            return "Basic " + base64.b64encode(raw).decode()
+        return f"Bearer {self.token}"
+
+    def request(self, method: str, path: str, *, params: dict | None = None, body=None):
+        url = self.base_url + path
+        if params:
+            url += "?" + urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Authorization": self._auth(), "Accept": "application/json", "User-Agent": USER_AGENT}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            reply = outbound_request(method, url, headers=headers, body=data, timeout=TIMEOUT)
+        except OutboundRefused as exc:
+            raise JiraError(f"Jira's address is not allowed: {exc.reason}.", kind="client") from None
+        except OutboundFailed as exc:
+            raise JiraError(f"Jira did not answer ({exc.reason}).", kind="transient") from None
+        status = reply.status
+        if status in (200, 201, 204):
+            if not reply.body.strip():
+                return None
+            try:
+                return json.loads(reply.body.decode("utf-8"))
+            except ValueError:
+                raise JiraError("Jira answered with something that is not JSON.", kind="transient",
+                                status=status) from None
+        detail = _jira_messages(reply.body)
+        if status == 401:
+            raise JiraError("Jira refused the credentials: the token has expired or was revoked, or the e-mail "
+                            "does not match it.", kind="auth", status=status)
+        if status == 429:
+            raise JiraError("Jira asked us to slow down (429).", kind="rate", status=status,
+                            retry_after=reply.retry_after)
+        if status >= 500:
+            raise JiraError(f"Jira had an error ({status}).", kind="transient", status=status,
+                            retry_after=reply.retry_after)
+        if status == 403:
+            raise JiraError("The Jira account may not do this (403)" + (f": {detail}" if detail else "."),
+                            kind="client", status=status)
+        if status == 404:
+            raise JiraError("Not found in Jira (404)" + (f": {detail}" if detail else "."), kind="client",
+                            status=status)
+        if 300 <= status < 400:
+            raise JiraError(f"Jira redirected ({status}): check the site URL.", kind="client", status=status)
+        raise JiraError(f"Jira refused the request ({status})" + (f": {detail}" if detail else "."),
+                        kind="client", status=status)
+
+    # --- operations (each one is in Jira's published OpenAPI description; tests check that) ---
+    def myself(self) -> dict:
+        return self.request("GET", f"{self.api}/myself") or {}
+
+    def projects(self, *, max_results: int = 50) -> list[dict]:
+        if self.kind == "cloud":
+            page = self.request("GET", f"{self.api}/project/search", params={"maxResults": max_results}) or {}
+            return list(page.get("values") or [])
+        return list(self.request("GET", f"{self.api}/project") or [])[:max_results]
+
+    def project(self, key: str) -> dict:
+        return self.request("GET", f"{self.api}/project/{quote(key, safe='')}") or {}
+
+    def project_statuses(self, key: str) -> list[dict]:
+        return list(self.request("GET", f"{self.api}/project/{quote(key, safe='')}/statuses") or [])
+
+    def fields(self) -> list[dict]:
+        return list(self.request("GET", f"{self.api}/field") or [])
+
+    def users_by_email(self, email: str) -> list[dict]:
+        return list(self.request("GET", f"{self.api}/user/search", params={"query": email}) or [])
+
+    def issue(self, key: str, fields: list[str]) -> dict:
+        return self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
+                            params={"fields": ",".join(fields)}) or {}
+
+    def issue_create(self, fields: dict) -> dict:
+        return self.request("POST", f"{self.api}/issue", body={"fields": fields}) or {}
+
+    def issue_update(self, key: str, fields: dict) -> None:
+        self.request("PUT", f"{self.api}/issue/{quote(key, safe='')}", body={"fields": fields})
+
+    def issue_delete(self, key: str) -> None:
+        self.request("DELETE", f"{self.api}/issue/{quote(key, safe='')}")
+
+    def transitions(self, key: str) -> list[dict]:
+        return list((self.request("GET", f"{self.api}/issue/{quote(key, safe='')}/transitions") or {})
+                    .get("transitions") or [])
+
+    def transition(self, key: str, transition_id: str) -> None:
+        self.request("POST", f"{self.api}/issue/{quote(key, safe='')}/transitions",
+                     body={"transition": {"id": transition_id}})
+
+    def search(self, jql: str, fields: list[str], *, page_size: int = 100):
+        """Every issue the JQL finds, page after page: Cloud's search/jql follows nextPageToken
+        (the old startAt search is being removed); Data Center pages with startAt."""
+        if self.kind == "cloud":
+            token = None
+            while True:
+                page = self.request("GET", f"{self.api}/search/jql", params={
+                    "jql": jql, "fields": ",".join(fields), "maxResults": page_size, "nextPageToken": token}) or {}
+                yield from page.get("issues") or []
+                token = page.get("nextPageToken")
+                if page.get("isLast") or not token:
+                    return
+        start = 0
+        while True:
+            page = self.request("GET", f"{self.api}/search", params={
+                "jql": jql, "fields": ",".join(fields), "maxResults": page_size, "startAt": start}) or {}
+            issues = page.get("issues") or []
+            yield from issues
+            start += len(issues)
+            if not issues or start >= int(page.get("total") or 0):
+                return

@@ -1,0 +1,78 @@
+from django import forms
+
+from .mapping import DIRECTIONS, RULES
+from .models import FIELD_LABELS, SYNC_FIELDS, JiraConnection, JiraProjectLink
+
+_SECRET = {"autocomplete": "off"}
+
+
+class JiraConnectionForm(forms.Form):
+    kind = forms.ChoiceField(choices=JiraConnection.Kind.choices, label="Jira")
+    name = forms.CharField(max_length=120, help_text="How people recognise it, for example Acme Jira.")
+    base_url = forms.CharField(max_length=300, label="Site address",
+                               help_text="Cloud: https://your-site.atlassian.net; Data Center: your server's address.")
+    email = forms.EmailField(max_length=254, required=False, label="Account e-mail",
+                             help_text="Jira Cloud only: the e-mail of the account the API token belongs to.")
+    token = forms.CharField(max_length=2000, required=False, label="API token or personal access token",
+                            widget=forms.PasswordInput(render_value=False, attrs=_SECRET),
+                            help_text="Stored encrypted and never shown again.")
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["kind"]
+            self.fields["token"].label = "New token (optional)"
+            self.fields["token"].help_text = "Leave empty to keep the current one; paste a new one when it expired."
+
+
+class JiraLinkForm(forms.Form):
+    product = forms.TypedChoiceField(coerce=int)
+    project_key = forms.CharField(max_length=20, label="Jira project key", help_text="For example ENG.")
+    story_issue_type = forms.CharField(max_length=60, initial="Story", label="Issue type for stories",
+                                       help_text="Story, Task or Bug: what PMHub's stories become in Jira.")
+    epic_issue_type = forms.CharField(max_length=60, initial="Epic", label="Issue type of epics")
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [(p.id, p.name) for p in products]
+
+
+class JiraLinkSettingsForm(forms.Form):
+    """Per field a direction and a conflict rule; per status an override; issue types; deletion."""
+
+    story_issue_type = forms.CharField(max_length=60, label="Issue type for stories")
+    epic_issue_type = forms.CharField(max_length=60, label="Issue type of epics")
+    on_delete = forms.ChoiceField(choices=JiraProjectLink.OnDelete.choices, label="When one side deletes")
+
+    def __init__(self, *args, link=None, workflow=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in SYNC_FIELDS:
+            self.fields[f"direction_{field}"] = forms.ChoiceField(
+                choices=list(DIRECTIONS.items()), label=f"{FIELD_LABELS[field]}: direction")
+            self.fields[f"rule_{field}"] = forms.ChoiceField(
+                choices=list(RULES.items()), label=f"{FIELD_LABELS[field]}: when both sides changed")
+        local = [(s["key"], s["label"]) for s in workflow]
+        for remote in (link.remote_statuses if link else []) or []:
+            self.fields[f"in_{remote['id']}"] = forms.ChoiceField(
+                choices=local, required=False, label=f"Jira “{remote['name']}” becomes")
+        remote_choices = [(r["id"], r["name"]) for r in (link.remote_statuses if link else []) or []]
+        if remote_choices:
+            for key, label in local:
+                self.fields[f"out_{key}"] = forms.ChoiceField(
+                    choices=remote_choices, required=False, label=f"PMHub “{label}” becomes")
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "story_issue_type": data["story_issue_type"], "epic_issue_type": data["epic_issue_type"],
+            "on_delete": data["on_delete"],
+            "field_rules": {f: {"direction": data[f"direction_{f}"], "rule": data[f"rule_{f}"]} for f in SYNC_FIELDS},
+            "status_in": {k[3:]: v for k, v in data.items() if k.startswith("in_") and v},
+            "status_out": {k[4:]: v for k, v in data.items() if k.startswith("out_") and v},
+        }
+
+
+class JiraImportForm(forms.Form):
+    jql = forms.CharField(max_length=1000, required=False, label="Which issues (JQL)",
+                          widget=forms.TextInput(attrs={"placeholder": "issuetype in (Story, Task)"}),
+                          help_text="Added to “project = KEY”. Leave empty for every issue of the project.")
