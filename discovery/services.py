@@ -1223,15 +1223,18 @@ def ideas_shipped_mail(*, idea_ids: list[int]) -> int:
     return sent
 
 
-def visitor_unsubscribe(*, token: str) -> Visitor | None:
-    """No sign-in: the signed token in the e-mail is the authority. Idempotent."""
+def visitor_unsubscribe(*, portal: Portal, token: str) -> Visitor | None:
+    """No sign-in: the signed token in the e-mail is the authority, on its own portal only (a
+    token of portal B used at portal A's address changes nothing: None). Idempotent."""
     from django.core import signing
 
     try:
         value = signing.loads(token, salt="discovery.unsubscribe")
     except signing.BadSignature:
         return None
-    visitor = Visitor.objects.filter(pk=value.get("v")).first()
+    if not isinstance(value, dict):
+        return None
+    visitor = Visitor.objects.filter(pk=value.get("v"), portal=portal).first()
     if visitor is not None and not visitor.unsubscribed:
         Visitor.objects.filter(pk=visitor.pk).update(unsubscribed=True)
     return visitor
