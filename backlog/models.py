@@ -236,26 +236,3 @@ class ScoringModel(models.Model):
 
     def __str__(self):
         return f"{self.get_framework_display()} model of product {self.product_id}"
-
-
-class Feedback(models.Model):
-    """A customer insight: who asked for what, and how much it matters to them."""
-
-    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="feedback")
-    source = models.CharField(max_length=80, blank=True, help_text="e.g. support ticket, interview, sales call")
-    customer = models.CharField(max_length=120)
-    segment = models.CharField(max_length=80, blank=True)
-    quote = models.TextField()
-    importance = models.PositiveSmallIntegerField(default=3, help_text="1 (nice) to 5 (critical)")
-    stories = models.ManyToManyField(Story, blank=True, related_name="feedback")
-    epics = models.ManyToManyField(Epic, blank=True, related_name="feedback")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "feedback"
-
-    def __str__(self):
-        return f"{self.customer}: {self.quote[:40]}"

@@ -174,3 +174,27 @@ class ReleaseNoteForm(forms.Form):
         from roadmaps.models import Release
 
         self.fields["release"].queryset = Release.objects.filter(product=product).order_by("name")
+
+
+class FeedbackForm(forms.Form):
+    """What a customer said, linked to the work it asks for in one step (services.feedback_file)."""
+
+    customer = forms.CharField(max_length=160, help_text="A company of this product by name; a new company is "
+                                                         "added when none has this name.")
+    segment = forms.ModelChoiceField(queryset=None, required=False,
+                                     help_text="For a new company: one of the product's segments.")
+    source = forms.CharField(max_length=80, required=False, help_text="Interview, ticket, sales call…")
+    importance = forms.TypedChoiceField(choices=[(1, "1 · nice to have"), (2, "2"), (3, "3 · important"), (4, "4"),
+                                                 (5, "5 · critical")], coerce=int, initial=3)
+    quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                            help_text="What they said, in their words.")
+    stories = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    epics = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        from backlog.models import Epic, Story
+
+        self.fields["segment"].queryset = product.segments.order_by("name")
+        self.fields["stories"].queryset = Story.objects.filter(product=product).order_by("rank")[:500]
+        self.fields["epics"].queryset = Epic.objects.filter(product=product).order_by("title")

@@ -133,6 +133,39 @@ def askers_of(*, story=None, epic=None, weights: dict | None = None) -> dict:
             "highlights": len(rows), "demand": demand}
 
 
+def story_askers(story) -> dict:
+    """Who asked for a story, as counts (the backlog's askers provider: backlog/demand.py): the
+    companies, segments and highlighted insights of `askers_of`, so the story page's demand line,
+    the story API and the "Who asked" panel give the same numbers."""
+    from backlog.selectors import settings_of
+
+    found = askers_of(story=story, weights=settings_of(story.product).segment_weights)
+    return {"customers": len(found["companies"]), "segments": found["segments"], "feedback_count": found["highlights"]}
+
+
+def epics_demand(*, product, epic_ids) -> dict[int, Decimal]:
+    """Each epic's customer demand, the figure of its "Who asked" panel (`askers_of(epic=...)`):
+    the sum of `highlight_weight` over the insights highlighted for the epic or for one of its
+    stories, each highlight once per epic, with the backlog's segment weights. One query for any
+    number of epics (the epics list's Demand column)."""
+    from backlog.selectors import settings_of
+
+    ids = set(epic_ids)
+    if not ids:
+        return {}
+    weights = settings_of(product).segment_weights or {}
+    rows = (Highlight.objects.filter(Q(epic_id__in=ids) | Q(story__epic_id__in=ids))
+            .values_list("epic_id", "story__epic_id", "importance", "insight__company__revenue",
+                         "insight__company__segment__name"))
+    total: dict[int, Decimal] = {}
+    for epic_id, story_epic_id, importance, revenue, segment in rows:
+        w = float(weights.get(segment, 1)) if segment else 1.0
+        value = highlight_weight(importance=importance, segment_weight=w, revenue=revenue)
+        for target in {epic_id, story_epic_id} & ids:
+            total[target] = total.get(target, Decimal(0)) + value
+    return total
+
+
 def insights_revenue(*, product) -> Decimal:
     return Company.objects.filter(product=product).aggregate(total=Sum("revenue"))["total"] or Decimal(0)
 
@@ -288,3 +321,15 @@ def outcome_askers_adoption(*, product) -> list[dict]:
                      "everyone": len(seen), "everyone_adopted": len(adopted & seen),
                      "everyone_percent": share(adopted & seen, seen)})
     return rows
+
+
+def feedback_rows(*, product, limit: int = 100):
+    """Backlog › Feedback: the product's latest insights highlighted for its work (stories or
+    epics), whatever their channel, with their company and highlights. Three queries."""
+    from django.db.models import Prefetch
+
+    return (Insight.objects.filter(product=product, pk__in=Highlight.objects.filter(insight__product=product)
+                                   .values("insight_id"))
+            .select_related("company", "company__segment", "person")
+            .prefetch_related(Prefetch("highlights", queryset=Highlight.objects.select_related("story", "epic")))
+            .order_by("-created_at", "-id")[:limit])

@@ -420,6 +420,76 @@ def highlight_create(*, user, insight: Insight, passage: str, importance: int = 
     return highlight
 
 
+def _feedback_company(product, name: str, segment=None) -> Company:
+    """The company a piece of typed-in feedback names: the product's company of that name (any
+    case), else a new one in `segment`. The backlog's feedback had a free-text customer; in the
+    inbox a customer is a company, so its revenue and segment weigh its demand (decision 1613)."""
+    company = Company.objects.filter(product=product, name__iexact=name).order_by("id").first()
+    if company is None:
+        company = Company.objects.create(product=product, name=name, segment=segment)
+    return company
+
+
+@transaction.atomic
+def feedback_file(*, user, product, customer: str, quote: str, source: str = "", segment=None,
+                  importance: int = 3, story_ids=(), epic_ids=()) -> Insight:
+    """What a customer said, typed in on the Feedback page and linked to the work it asks for, in
+    one step: an insight of channel "feedback" (title: the customer and the source) whose whole
+    text is highlighted once per linked story and epic with the importance given. The one write
+    path of customer feedback (decision 1613): it lands in the inbox, weighs in demand through its
+    highlights (recomputed in the worker) and shows in "Who asked" on the stories and epics."""
+    from backlog.models import Epic, Story
+
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    errors: dict = {}
+    customer = (customer or "").strip()
+    quote = (quote or "").strip()
+    source = (source or "").strip()
+    if not customer:
+        errors["customer"] = "Who said it?"
+    elif len(customer) > 160 or "\x00" in customer:
+        errors["customer"] = "At most 160 characters."
+    if not quote:
+        errors["quote"] = "What did they say?"
+    elif len(quote) > 5000 or "\x00" in quote:
+        errors["quote"] = "At most 5,000 characters."
+    if len(source) > 80 or "\x00" in source:
+        errors["source"] = "At most 80 characters."
+    try:
+        importance = int(importance)
+    except (TypeError, ValueError):
+        importance = 0
+    if not 1 <= importance <= 5:
+        errors["importance"] = "Importance is 1 to 5."
+    if segment is not None and segment.product_id != product.id:
+        errors["segment"] = "Choose a segment of this product."
+    story_ids, epic_ids = sorted(set(story_ids or ())), sorted(set(epic_ids or ()))
+    stories = list(Story.objects.filter(product=product, id__in=story_ids))
+    epics = list(Epic.objects.filter(product=product, id__in=epic_ids))
+    for name, wanted, found in (("story_ids", story_ids, stories), ("epic_ids", epic_ids, epics)):
+        missing = set(wanted) - {o.id for o in found}
+        if missing:
+            errors[name] = f"Link only items of this product (not {', '.join(map(str, sorted(missing)))})."
+    if errors:
+        raise ValidationError(errors)
+    company = _feedback_company(product, customer, segment)
+    title = f"{customer} ({source})" if source else customer
+    insight = Insight.objects.create(
+        product=product, title=title[:200], text=quote, channel=Insight.Channel.FEEDBACK, author_name=customer,
+        company=company, created_by=user,
+        state=Insight.State.REVIEWED if stories or epics else Insight.State.NEW)
+    Highlight.objects.bulk_create(
+        [Highlight(insight=insight, passage=quote, importance=importance, story=s, created_by=user) for s in stories]
+        + [Highlight(insight=insight, passage=quote, importance=importance, epic=e, created_by=user) for e in epics])
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="added feedback", target=insight,
+                    data={"stories": len(stories), "epics": len(epics)})
+    webhook_emit(workspace_id=product.workspace_id, event="discovery.insight.created",
+                 payload={"id": insight.id, "product": product.id})
+    if stories or epics:
+        _demand_queue(product.id)
+    return insight
+
+
 @transaction.atomic
 def highlight_delete(*, user, highlight: Highlight) -> None:
     product = highlight.insight.product

@@ -19,6 +19,7 @@ from . import selectors, services
 from .forms import (
     CompanyForm,
     CsvImportForm,
+    FeedbackForm,
     HighlightForm,
     IdeaForm,
     InsightEditForm,
@@ -154,6 +155,39 @@ class InboxView(ProductPageMixin, View):
             else:
                 messages.success(request, "Insight filed.")
                 return redirect("discovery:insight", ws=ws, product_id=product_id, insight_id=insight.id)
+        return self._render(request, form=form, status=400)
+
+
+class FeedbackView(ProductPageMixin, View):
+    """Backlog › Feedback: record what a customer said and link it to stories and epics in one step.
+    It lands in the insights inbox (services.feedback_file, decision 1613); the list shows the
+    product's latest insights highlighted for its work, whatever their channel."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        context = self.get_context_data(rows=selectors.feedback_rows(product=self.product),
+                                        form=form or FeedbackForm(product=self.product))
+        return render(request, "discovery/feedback.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = FeedbackForm(request.POST, product=self.product)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                insight = services.feedback_file(
+                    user=request.user, product=self.product, customer=data["customer"], quote=data["quote"],
+                    source=data["source"], segment=data["segment"], importance=data["importance"],
+                    story_ids=[s.id for s in data["stories"]], epic_ids=[e.id for e in data["epics"]])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"Feedback recorded in the insights inbox ({insight.company.name}).")
+                return redirect(request.path)
         return self._render(request, form=form, status=400)
 
 

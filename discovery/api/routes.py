@@ -1,6 +1,7 @@
 from .views import (
     CompanyViewSet,
     CsvImportViewSet,
+    FeedbackViewSet,
     HighlightViewSet,
     IdeaViewSet,
     InsightViewSet,
@@ -14,6 +15,7 @@ def register(router):
     router.register("companies", CompanyViewSet, basename="company")
     router.register("people", PersonViewSet, basename="person")
     router.register("insights", InsightViewSet, basename="insight")
+    router.register("feedback", FeedbackViewSet, basename="feedback")
     router.register("highlights", HighlightViewSet, basename="highlight")
     router.register("ideas", IdeaViewSet, basename="idea")
     router.register("discovery-imports", CsvImportViewSet, basename="discovery-import")

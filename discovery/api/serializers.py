@@ -122,6 +122,20 @@ class InsightWriteSerializer(serializers.Serializer):
     version = version_field()
 
 
+class FeedbackWriteSerializer(serializers.Serializer):
+    """What a customer said, linked to stories and epics in one step (services.feedback_file)."""
+
+    product = bounded.IntegerField()
+    customer = serializers.CharField(max_length=160, help_text="A company of the product by name; a new company "
+                                                               "is added when none has this name.")
+    quote = serializers.CharField(max_length=5000)
+    source = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    segment = bounded.IntegerField(required=False, allow_null=True, help_text="For a new company: a segment id.")
+    importance = bounded.IntegerField(min_value=1, max_value=5, required=False, default=3)
+    story_ids = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=500)
+    epic_ids = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=500)
+
+
 class InsightUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     text = serializers.CharField(max_length=20_000, required=False)

@@ -189,6 +189,29 @@ class PersonViewSet(ScopedViewSet, *CRUD_MIXINS):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class FeedbackViewSet(ScopedViewSet):
+    """Customer feedback linked to stories and epics in one step: filed into the insights inbox as
+    an insight of channel "feedback" highlighted for each (decision 1613). Create only: read and
+    change it as an insight (`/api/v1/insights/`)."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.InsightSerializer
+    write_serializer_class = s.FeedbackWriteSerializer
+    action_roles = {"create": Role.EDITOR}
+
+    def base_queryset(self):
+        return Insight.objects.filter(product__deleted_at__isnull=True)
+
+    @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.InsightSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.FeedbackWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        segment = _segment(product, data.pop("segment", None))
+        insight = services.feedback_file(user=request.user, product=product, segment=segment, **data)
+        return Response(s.InsightSerializer(Insight.objects.prefetch_related("highlights").get(pk=insight.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
 class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
     """The insights inbox. `bulk/` files up to 1,000 items at once, each with an idempotency `id`."""
 
