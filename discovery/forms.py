@@ -196,5 +196,7 @@ class FeedbackForm(forms.Form):
         from backlog.models import Epic, Story
 
         self.fields["segment"].queryset = product.segments.order_by("name")
-        self.fields["stories"].queryset = Story.objects.filter(product=product).order_by("rank")[:500]
+        # The first 500 by rank, as the backlog's form offered (a slice cannot validate a choice: ids).
+        first = list(Story.objects.filter(product=product).order_by("rank").values_list("id", flat=True)[:500])
+        self.fields["stories"].queryset = Story.objects.filter(pk__in=first).order_by("rank")
         self.fields["epics"].queryset = Epic.objects.filter(product=product).order_by("title")

@@ -66,6 +66,24 @@ def test_epic_delete_removes_it_and_keeps_its_stories(product, editor, epic):
     assert verbs(product.workspace)[-1] == "deleted epic"
 
 
+def test_demand_recompute_sums_importance_times_segment_weight(product, admin, editor, stories,
+                                                               django_capture_on_commit_callbacks):
+    """Story demand is what the registered providers give (discovery's highlighted insights, where all
+    feedback lives: decision 1613): importance x segment weight (x a revenue factor of 1 here)."""
+    from discovery.services import feedback_file
+    from roadmaps.models import Segment
+
+    services.settings_update(actor=admin, product=product, segment_weights={"enterprise": 2})
+    enterprise = Segment.objects.create(product=product, name="enterprise")
+    with django_capture_on_commit_callbacks(execute=True):
+        for customer, importance, segment in (("C", 3, enterprise), ("D", 2, None)):
+            feedback_file(user=editor, product=product, customer=customer, quote="Q", importance=importance,
+                          segment=segment, story_ids=[stories[0].id])
+    Story.objects.filter(id=stories[0].id).update(demand=0)
+    services.demand_recompute(product=product)
+    assert Story.objects.get(id=stories[0].id).demand == Decimal("8.00")  # 3 x 2 + 2 x 1
+
+
 def test_custom_field_update_changes_label_options_and_required(product, admin):
     field = services.custom_field_create(actor=admin, product=product, key="team", label="Team",
                                          type="single_select", options=["Web"])

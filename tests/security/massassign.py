@@ -198,8 +198,9 @@ def foreign_world(workspace) -> dict[str, Any]:
     """One object of every kind that writes refer to, in `workspace` (the other tenant), keyed by
     model label: the ids an attacker would slip into a write."""
     from adoption.models import Feature
-    from backlog.models import Epic, Feedback, Story
+    from backlog.models import Epic, Story
     from delivery.models import Iteration, IterationItem, ReleaseScopeItem
+    from discovery.models import Highlight, Insight
     from metrics.models import Kpi, KpiHealth
     from pmhub.models import BackgroundJob
     from reports.models import ReportSubscription
@@ -223,8 +224,8 @@ def foreign_world(workspace) -> dict[str, Any]:
                                          end_date=date(2026, 11, 13))
     IterationItem.objects.create(iteration=iteration, story=story)
     ReleaseScopeItem.objects.create(release=release, story=story)
-    feedback = Feedback.objects.create(product=product, customer="Them", quote="Their quote")
-    feedback.stories.add(story)
+    feedback = Insight.objects.create(product=product, text="Their quote", channel="feedback")
+    Highlight.objects.create(insight=feedback, passage="Their quote", story=story)
     objects = [workspace, product, objective, release, initiative, epic, story, kpi, iteration, feedback,
                Competitor.objects.create(product=product, name="Their rival"),
                Capability.objects.create(product=product, name="Their capability"),

@@ -42,6 +42,10 @@ WRITES = {
         "update": lambda i: {"version": i.version, "state": "reviewed"},
         "bulk": lambda i: {"product": i.product_id, "items": [{"id": "walk-1", "text": "Bulk insight"}]},
         "highlights": lambda i: {"passage": "A passage", "importance": 3, "story": _story(i).id}}),
+    # POST /api/v1/feedback/ (create only): files an insight with a highlight per linked story.
+    "feedback": Write(build=m._insight, bodies={
+        "create": lambda i: {"product": i.product_id, "customer": "Hooli", "quote": "More!", "importance": 4,
+                             "story_ids": [_story(i).id]}}),
     "idea": Write(bodies={
         "create": lambda i: {"product": i.product_id, "title": "New idea"},
         "update": lambda i: {"version": i.version, "status": "planned"},

@@ -144,6 +144,9 @@ PAGES = {
         "404 to POST where the matrix expects 405 (404 reveals less). Outsider 404 and the other product's rows "
         "never listed: tests/discovery/test_similar.py (test_inbox_suggests_similar_insights_while_typing, "
         "test_similar_partial_outsider_404)."),
+    # Backlog › Feedback (discovery's page at the backlog's old address): a refused write files nothing.
+    "discovery:feedback": Route(build=_product, payload=lambda p: {"customer": "Pwned", "quote": "Pwned",
+                                                                   "importance": "3"}, snapshot=_insights_of),
     "discovery:inbox": Route(build=_product, payload=lambda p: {"text": "Pwned"}, snapshot=_insights_of),
     "discovery:insight": Route(build=_insight, kwargs=lambda i: {"product_id": i.product_id, "insight_id": i.id},
                                payload=lambda i: {"text": "Pwned", "state": "archived", "version": i.version},
