@@ -2,6 +2,7 @@
 request, call a service or selector, render."""
 
 import json
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -519,8 +520,17 @@ class EpicsView(BacklogBase):
         )
         selectors.attach_epic_progress(epics)
         selectors.with_status_labels(epics, self.product)
+        from .demand import epic_demand  # the figure of each epic's "Who asked" panel, by registry
+
+        demand = epic_demand(product=self.product, epic_ids=[e.id for e in epics])
+        for e in epics:
+            e.customer_demand = demand.get(e.id, Decimal(0))
+        sort = "demand" if self.request.GET.get("sort") == "demand" else "score"
+        if sort == "demand":
+            epics.sort(key=lambda e: (-e.customer_demand, e.id))
         return self.get_context_data(
             epics=epics,
+            sort=sort,
             errors=errors or {},
             typed=typed or {},
             workflow=selectors.settings_of(self.product).workflow,
