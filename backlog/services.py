@@ -1017,8 +1017,9 @@ def saved_view_delete(*, actor, view: SavedView) -> None:
 # --- customer demand ------------------------------------------------------------------------
 def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
     """Story.demand = what the registered demand providers give it (backlog/demand.py: discovery's
-    highlighted insights, where all customer feedback lives: decision 1613). Set-based: one read
-    per provider, one bulk_update; re-scores the touched stories if the model reads demand."""
+    highlighted insights, where all customer feedback lives: decision 1613), and Epic.demand the
+    same for every epic of the product. Set-based: one read per provider, one bulk_update each;
+    re-scores the touched stories and epics if the model reads demand."""
     weights = selectors.settings_of(product).segment_weights or {}
     qs = Story.objects.filter(product=product)
     if story_ids is not None:
@@ -1038,6 +1039,25 @@ def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
                 s.score = score_of(s, model, strict=False)
             changed.append(s)
     Story.objects.bulk_update(changed, ["demand", "score"], batch_size=1000)
+    _epic_demand_recompute(product=product, model=model if uses_demand else None)
+
+
+def _epic_demand_recompute(*, product, model=None) -> None:
+    """Epic.demand = what the registered epic demand providers give it (the figure of its "Who
+    asked" panel); every epic of the product (they are few), re-scored when the model reads demand."""
+    from .demand import epic_demand
+
+    epics = list(Epic.objects.filter(product=product).only("id", "demand", "score", "score_inputs", "custom_values"))
+    demand = epic_demand(product=product, epic_ids=[e.id for e in epics])
+    changed = []
+    for e in epics:
+        new = demand.get(e.id, Decimal(0)).quantize(Decimal("0.01"))
+        if new != e.demand:
+            e.demand = new
+            if model is not None:
+                e.score = score_of(e, model, strict=False)
+            changed.append(e)
+    Epic.objects.bulk_update(changed, ["demand", "score"], batch_size=1000)
 
 
 # --- work links: stories -> epics -> initiatives / releases -----------------------------------

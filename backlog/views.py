@@ -2,7 +2,6 @@
 request, call a service or selector, render."""
 
 import json
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -513,21 +512,15 @@ class CriterionView(BacklogBase):
 
 class EpicsView(BacklogBase):
     def context(self, errors=None, typed=None):
+        # ?sort=demand: Epic.demand, the figure of each epic's "Who asked" panel (services.demand_recompute).
+        sort = "demand" if self.request.GET.get("sort") == "demand" else "score"
         epics = list(
             Epic.objects.filter(product=self.product)
             .select_related("initiative__release", "release")
-            .order_by(F("score").desc(nulls_last=True), "id")
+            .order_by(*((F("demand").desc(), "id") if sort == "demand" else (F("score").desc(nulls_last=True), "id")))
         )
         selectors.attach_epic_progress(epics)
         selectors.with_status_labels(epics, self.product)
-        from .demand import epic_demand  # the figure of each epic's "Who asked" panel, by registry
-
-        demand = epic_demand(product=self.product, epic_ids=[e.id for e in epics])
-        for e in epics:
-            e.customer_demand = demand.get(e.id, Decimal(0))
-        sort = "demand" if self.request.GET.get("sort") == "demand" else "score"
-        if sort == "demand":
-            epics.sort(key=lambda e: (-e.customer_demand, e.id))
         return self.get_context_data(
             epics=epics,
             sort=sort,

@@ -374,8 +374,14 @@ class IdeasView(ProductPageMixin, View):
         segment = _int(request.GET.get("segment"))
         ideas = selectors.ideas_by_demand(product=self.product, show=show, segment_id=segment)
         page = Paginator(ideas, 50).get_page(request.GET.get("page"))
+        form = form or IdeaForm(product=self.product)
+        # Duplicates while typing, as in the inbox and on the portal: the product's ideas like the title.
+        form.fields["title"].widget.attrs.update({
+            "hx-get": reverse("discovery:similar", kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
+            + "?kind=idea", "hx-trigger": "input changed delay:400ms", "hx-target": "#similar",
+            "hx-swap": "innerHTML", "aria-describedby": "similar"})
         context = self.get_context_data(page=page, show=show, segment=segment, segments=self.product.segments.all(),
-                                        form=form or IdeaForm(product=self.product),
+                                        form=form,
                                         portal=Portal.objects.filter(product=self.product).first(),
                                         nav_section="discovery")
         return render(request, "discovery/ideas.html", context, status=status)

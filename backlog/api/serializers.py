@@ -145,7 +145,7 @@ class EpicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Epic
-        fields = ["id", "product", "initiative", "release", "title", "description", "status", "score",
+        fields = ["id", "product", "initiative", "release", "title", "description", "status", "score", "demand",
                   "score_inputs", "custom_values", "story_count", "done_count", "work", "version", "created_at",
                   "updated_at"]
         read_only_fields = fields

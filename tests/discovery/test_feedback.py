@@ -153,3 +153,33 @@ def test_old_backlog_feedback_moves_into_the_inbox_once(product, work, admin):
     assert Insight.objects.get(key=f"feedback-{plain.id}").highlights.count() == 0
     assert Story.objects.get(pk=stories[1].pk).demand == Decimal("8.00")  # 4 x 2 (SMB), no revenue known
     assert Insight.objects.filter(channel="feedback").count() == 2
+
+
+def test_epic_demand_is_kept_and_scored_like_a_story(product, admin, work, django_capture_on_commit_callbacks):
+    """Each epic's customer demand (its "Who asked" figure) is stored as Epic.demand by the
+    backlog's demand_recompute, so a weighted model's Demand criterion scores epics too."""
+    from backlog import services as backlog_services
+
+    epic, stories = work
+    with django_capture_on_commit_callbacks(execute=True):
+        backlog_services.scoring_model_update(actor=admin, product=product, framework="weighted", criteria=[
+            {"key": "demand", "weight": 2, "source": "demand"}])
+        services.feedback_file(user=admin, product=product, customer="A", quote="Q", importance=3,
+                               story_ids=[stories[0].id])
+        services.feedback_file(user=admin, product=product, customer="B", quote="Q", importance=2, epic_ids=[epic.id])
+    epic.refresh_from_db()
+    assert epic.demand == Decimal("5.00")  # 3 (its story) + 2 (the epic itself), no revenue or segment known
+    assert epic.score == Decimal("10")  # 2 x demand
+
+
+def test_epic_demand_migration_fills_existing_epics(product, work):
+    import importlib
+
+    from django.apps import apps
+
+    epic, stories = work
+    Highlight.objects.create(insight=Insight.objects.create(product=product, text="x"), passage="x", importance=4,
+                             story=stories[1], epic=epic)  # on the epic and its story: counted once
+    Epic.objects.filter(pk=epic.pk).update(demand=0)
+    importlib.import_module("discovery.migrations.0012_epic_demand").fill_epic_demand(apps, None)
+    assert Epic.objects.get(pk=epic.pk).demand == Decimal("4.00")

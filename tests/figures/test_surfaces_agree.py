@@ -263,12 +263,16 @@ def api_story_askers(w):
 
 
 def epics_list_demand(w):
-    return {e.id: _money(e.customer_demand) for e in w.get("backlog:epics").context["epics"]}
+    return {e.id: _money(e.demand) for e in w.get("backlog:epics").context["epics"]}
 
 
 def epics_list_demand_sorted(w):
     response = w.page.get(w.url("backlog:epics") + "?sort=demand")
-    return {e.id: _money(e.customer_demand) for e in response.context["epics"]}
+    return {e.id: _money(e.demand) for e in response.context["epics"]}
+
+
+def api_epics_demand(w):
+    return {e["id"]: _money(e["demand"]) for e in w.api_list(f"/api/v1/epics/?product={w.product.id}")}
 
 
 def epic_panel_demand(w):
@@ -340,6 +344,7 @@ SURFACES = {
     "customer demand of an epic": {
         "epics list": epics_list_demand,
         "epics list, by demand": epics_list_demand_sorted,
+        "API epics": api_epics_demand,
         "epic page, Who asked": epic_panel_demand,
     },
     "on track / at risk / late": {
@@ -486,4 +491,4 @@ def test_a_disagreement_is_caught(frozen):
 def test_the_table_counts():
     """The figures and surfaces the consistency test compares (reported in docs/figures.md)."""
     surfaces = {s for readers in SURFACES.values() for s in readers}
-    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (11, 43, 29)
+    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (11, 44, 30)
