@@ -92,6 +92,8 @@ class HighlightForm(forms.Form):
                               help_text="The words that speak for the work.")
     importance = bounded.IntegerField(min_value=1, max_value=5, initial=3, help_text="1 (nice to have) to 5 "
                                                                                       "(critical).")
+    idea = forms.ModelChoiceField(queryset=None, required=False, help_text="What the customer asks for, "
+                                                                           "in the ideas list.")
     epic = forms.ModelChoiceField(queryset=None, required=False)
     story = forms.ModelChoiceField(queryset=None, required=False)
 
@@ -99,6 +101,9 @@ class HighlightForm(forms.Form):
         super().__init__(*args, **kwargs)
         from backlog.models import Epic, Story
 
+        from .models import Idea
+
+        self.fields["idea"].queryset = Idea.objects.filter(product=product, merged_into__isnull=True).order_by("title")
         self.fields["epic"].queryset = Epic.objects.filter(product=product).order_by("title")
         self.fields["story"].queryset = Story.objects.filter(product=product).order_by("rank")
 

@@ -192,14 +192,16 @@ def ideas_by_demand(*, product, show: str = "all", segment_id=None):
 
 
 def idea_askers(*, idea) -> dict:
-    """Who asked for an idea: the voters' companies (by e-mail domain), their total revenue per
-    currency and their segments, and how many voters belong to no known company. Two queries."""
+    """Who asked for an idea: the voters' companies (by e-mail domain) and the companies of insights
+    highlighted for it, their total revenue per currency and their segments, and how many voters
+    belong to no known company. Two queries."""
     from .intake import email_domain
 
     emails = list(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
     domains = {email_domain(e) for e in emails} - {""}
-    companies = list(Company.objects.filter(product_id=idea.product_id, domain__in=domains)
-                     .select_related("segment").order_by("-revenue", "name"))
+    companies = list(Company.objects.filter(Q(domain__in=domains) | Q(insights__highlights__idea=idea),
+                                            product_id=idea.product_id).distinct()
+                     .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
     known = {c.domain for c in companies}
     revenue: dict[str, Decimal] = {}
     for c in companies:
@@ -275,7 +277,8 @@ def askers_adoption(*, idea) -> dict | None:
 
     emails = set(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
     domains = {email_domain(e) for e in emails}
-    work = Q(insights__highlights__epic__ideas=idea) | Q(insights__highlights__story__ideas=idea)
+    work = (Q(insights__highlights__epic__ideas=idea) | Q(insights__highlights__story__ideas=idea)
+            | Q(insights__highlights__idea=idea))
     askers = set(Company.objects.filter(Q(product_id=idea.product_id) & (Q(domain__in=domains - {""}) | work))
                  .exclude(external_id="").values_list("external_id", flat=True))
     people = set(Person.objects.filter(Q(product_id=idea.product_id) & (Q(email__in=emails) | work))

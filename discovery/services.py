@@ -390,8 +390,9 @@ def insight_delete(*, user, insight: Insight) -> None:
 # --- highlights ---------------------------------------------------------------------------------------
 @transaction.atomic
 def highlight_create(*, user, insight: Insight, passage: str, importance: int = 3, epic=None,
-                     story=None) -> Highlight:
-    """Link a passage of an insight to an epic or a story of the same product, with its importance."""
+                     story=None, idea=None) -> Highlight:
+    """Link a passage of an insight to an idea, an epic or a story of the same product (one or more
+    of them), with its importance. A highlight for an idea adds to the idea's demand (decision 1615)."""
     product = insight.product
     require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
     errors = {}
@@ -402,16 +403,18 @@ def highlight_create(*, user, insight: Insight, passage: str, importance: int = 
         errors["passage"] = "At most 5,000 characters."
     if importance is None or not 1 <= int(importance) <= 5:
         errors["importance"] = "From 1 (nice to have) to 5 (critical)."
-    if epic is None and story is None:
-        errors["epic"] = "Link the passage to an epic or a story."
+    if epic is None and story is None and idea is None:
+        errors["epic"] = "Link the passage to an idea, an epic or a story."
     if epic is not None and epic.product_id != product.id:
         errors["epic"] = "Choose an epic of this product."
     if story is not None and story.product_id != product.id:
         errors["story"] = "Choose a story of this product."
+    if idea is not None and (idea.product_id != product.id or idea.merged_into_id):
+        errors["idea"] = "Choose an idea of this product that was not merged."
     if errors:
         raise ValidationError(errors)
     highlight = Highlight.objects.create(insight=insight, passage=passage, importance=int(importance), epic=epic,
-                                         story=story, created_by=user)
+                                         story=story, idea=idea, created_by=user)
     activity_record(workspace_id=product.workspace_id, actor=user, verb="highlighted insight", target=insight,
                     data={"importance": highlight.importance})
     if insight.state == Insight.State.NEW:
@@ -996,7 +999,8 @@ def idea_comment(*, idea: Idea, body: str, visitor: Visitor | None = None, user=
 def idea_recount(*, idea_ids) -> None:
     """Votes counted once per visitor, and the idea's customer demand: the sum over votes of
     importance x the revenue factor of the voter's company (found by e-mail domain) x its segment
-    weight (discovery/demand.py). One read of votes, one bulk update."""
+    weight, plus the same weight of each insight highlighted for the idea (its company's revenue
+    and segment; discovery/demand.py). One read of votes, one of highlights, one bulk update."""
     from backlog.models import BacklogSettings
 
     from .demand import highlight_weight
@@ -1021,15 +1025,24 @@ def idea_recount(*, idea_ids) -> None:
         totals[idea_id][0] += 1
         totals[idea_id][1] += highlight_weight(importance=importance, segment_weight=segment_weight,
                                                revenue=company.revenue if company else None)
+    # Insights highlighted for the idea weigh like a vote of their company (decision 1615).
+    for idea_id, importance, revenue, segment in Highlight.objects.filter(idea_id__in=totals).values_list(
+            "idea_id", "importance", "insight__company__revenue", "insight__company__segment__name"):
+        segment_weight = float(weights.get(product_of[idea_id], {}).get(segment, 1)) if segment else 1.0
+        totals[idea_id][1] += highlight_weight(importance=importance, segment_weight=segment_weight, revenue=revenue)
     for idea in ideas:
         idea.vote_count, idea.demand = totals[idea.id][0], totals[idea.id][1].quantize(Decimal("0.01"))
     Idea.objects.bulk_update(ideas, ["vote_count", "demand"])
 
 
 def ideas_recount_product(*, product_id: int, chunk: int = 500) -> int:
-    """Recount every voted idea of a product (after a company's revenue or segment changed), in
+    """Recount every voted or highlighted idea of a product (after a company's revenue or segment, or a
+    highlight, changed), in
     chunks of ideas so memory stays bounded. Worker only."""
-    ids = list(Idea.objects.filter(product_id=product_id, vote_count__gt=0).values_list("id", flat=True))
+    from django.db.models import Q
+
+    ids = list(Idea.objects.filter(Q(vote_count__gt=0) | Q(demand__gt=0) | Q(highlights__isnull=False),
+                                   product_id=product_id).values_list("id", flat=True).distinct())
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
             idea_recount(idea_ids=ids[start:start + chunk])
@@ -1121,6 +1134,7 @@ def idea_merge(*, user, idea: Idea, into: Idea) -> Idea:
                                 Follow.objects.filter(idea=idea).values_list("visitor_id", flat=True)
                                 if v not in followers])
     Comment.objects.filter(idea=idea).update(idea=into)
+    Highlight.objects.filter(idea=idea).update(idea=into)
     Vote.objects.filter(idea=idea).delete()
     Follow.objects.filter(idea=idea).delete()
     into.epics.add(*idea.epics.all())
@@ -1247,7 +1261,7 @@ def _q_votes_or_follows(idea_ids):
 def _q_work(idea):
     from django.db.models import Q
 
-    return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all()))
+    return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all())) | Q(idea=idea)
 
 
 def ideas_shipped_mail(*, idea_ids: list[int]) -> int:

@@ -205,7 +205,7 @@ class InsightView(ProductPageMixin, View):
         context = self.get_context_data(
             insight=insight, object=insight, form=form,
             highlight_form=highlight_form or HighlightForm(product=self.product),
-            highlights=insight.highlights.select_related("epic", "story"), nav_section="discovery")
+            highlights=insight.highlights.select_related("epic", "story", "idea"), nav_section="discovery")
         return render(request, "discovery/insight.html", context, status=status)
 
     def get(self, request, ws, product_id, insight_id):

@@ -78,11 +78,12 @@ class HighlightSerializer(serializers.ModelSerializer):
     insight = bounded.IntegerField(source="insight_id", read_only=True)
     epic = bounded.IntegerField(source="epic_id", read_only=True, allow_null=True)
     story = bounded.IntegerField(source="story_id", read_only=True, allow_null=True)
+    idea = bounded.IntegerField(source="idea_id", read_only=True, allow_null=True)
     importance = bounded.IntegerField(read_only=True)
 
     class Meta:
         model = Highlight
-        fields = ["id", "insight", "passage", "importance", "epic", "story", "created_at"]
+        fields = ["id", "insight", "passage", "importance", "epic", "story", "idea", "created_at"]
         read_only_fields = fields
 
 
@@ -91,6 +92,7 @@ class HighlightWriteSerializer(serializers.Serializer):
     importance = bounded.IntegerField(min_value=1, max_value=5, required=False, default=3)
     epic = bounded.IntegerField(required=False, allow_null=True)
     story = bounded.IntegerField(required=False, allow_null=True)
+    idea = bounded.IntegerField(required=False, allow_null=True)
 
 
 class InsightSerializer(serializers.ModelSerializer):

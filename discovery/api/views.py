@@ -296,8 +296,8 @@ class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
         return Response(result, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.HighlightWriteSerializer, responses={201: s.HighlightSerializer, 400: ERROR},
-                   description="Link a passage of the insight to an epic or a story of its product, with an "
-                               "importance (1-5).")
+                   description="Link a passage of the insight to an idea, an epic or a story of its product, "
+                               "with an importance (1-5).")
     @action(detail=True, methods=["post"])
     def highlights(self, request, pk=None):
         from backlog.models import Epic, Story
@@ -307,8 +307,10 @@ class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
         product = insight.product
         epic = _in_product(Epic, product, data.get("epic"), "epic")
         story = _in_product(Story, product, data.get("story"), "story")
+        idea = _in_product(Idea, product, data.get("idea"), "idea")
         highlight = services.highlight_create(user=request.user, insight=insight, passage=data["passage"],
-                                              importance=data.get("importance", 3), epic=epic, story=story)
+                                              importance=data.get("importance", 3), epic=epic, story=story,
+                                              idea=idea)
         return Response(s.HighlightSerializer(highlight).data, status=status.HTTP_201_CREATED)
 
 
@@ -318,7 +320,7 @@ class HighlightViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.DestroyM
 
     workspace_field = "insight__product__workspace"
     serializer_class = s.HighlightSerializer
-    filterset_fields = ["insight", "epic", "story"]
+    filterset_fields = ["insight", "epic", "story", "idea"]
     action_roles = READ_ROLES | {"destroy": Role.EDITOR}
 
     def base_queryset(self):
