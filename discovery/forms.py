@@ -186,7 +186,7 @@ class FeedbackForm(forms.Form):
 
     customer = forms.CharField(max_length=160, help_text="A company of this product by name; a new company is "
                                                          "added when none has this name.")
-    segment = forms.ModelChoiceField(queryset=None, required=False,
+    segment = forms.ModelChoiceField(queryset=None, required=False, empty_label="No segment",
                                      help_text="For a new company: one of the product's segments.")
     source = forms.CharField(max_length=80, required=False, help_text="Interview, ticket, sales call…")
     importance = forms.TypedChoiceField(choices=[(1, "1 · nice to have"), (2, "2"), (3, "3 · important"), (4, "4"),
