@@ -1163,6 +1163,16 @@ def release_note_create(*, user, portal: Portal, title: str, body: str, release=
     return note
 
 
+@transaction.atomic
+def release_note_delete(*, user, note: ReleaseNote) -> None:
+    """Take release notes off the portal and its Atom feed (editors)."""
+    product = note.portal.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="removed release notes", target=product,
+                    data={"title": note.title})
+    note.delete()
+
+
 # --- the loop closed: linked work ships -> ideas shipped -> one e-mail per person ----------------------
 def ideas_ship_for_release(*, release_id: int) -> list[int]:
     """Worker (on `release_shipped`): every unshipped idea linked to an epic or a story of the

@@ -7,6 +7,8 @@ from .views import (
     InsightViewSet,
     IntakeViewSet,
     PersonViewSet,
+    PortalViewSet,
+    ReleaseNoteViewSet,
 )
 
 
@@ -20,3 +22,5 @@ def register(router):
     router.register("ideas", IdeaViewSet, basename="idea")
     router.register("discovery-imports", CsvImportViewSet, basename="discovery-import")
     router.register("discovery-intake", IntakeViewSet, basename="discovery-intake")
+    router.register("discovery-portals", PortalViewSet, basename="discovery-portal")
+    router.register("release-notes", ReleaseNoteViewSet, basename="release-note")

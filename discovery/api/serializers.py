@@ -6,7 +6,7 @@ from rest_framework import serializers
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
 
-from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person
+from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person, Portal, ReleaseNote
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -236,6 +236,52 @@ class CsvImportUploadSerializer(serializers.Serializer):
     product = bounded.IntegerField()
     kind = serializers.ChoiceField(choices=CsvImport.Kind.choices)
     file = serializers.FileField(help_text="UTF-8 (or Excel's CSV), up to 20 MB, with a header row.")
+
+
+class PortalSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The portal's public address (open only when `enabled`).")
+    has_logo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Portal
+        fields = ["product", "slug", "name", "intro", "colour", "enabled", "has_logo", "url", "version", "updated_at"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        from django.conf import settings
+        from django.urls import reverse
+
+        return settings.SITE_URL + reverse("portal:home", kwargs={"slug": obj.slug})
+
+    def get_has_logo(self, obj) -> bool:
+        return bool(obj.logo_type)
+
+
+class PortalWriteSerializer(serializers.Serializer):
+    slug = serializers.CharField(max_length=60, required=False, help_text="The address: /portal/<slug>/.")
+    name = serializers.CharField(max_length=120, required=False)
+    intro = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    colour = serializers.CharField(max_length=7, required=False, help_text="e.g. #1f6feb")
+    enabled = serializers.BooleanField(required=False, help_text="The portal is open to the public.")
+    version = version_field()
+
+
+class ReleaseNoteSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="portal.product_id", read_only=True)
+    release = bounded.IntegerField(source="release_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReleaseNote
+        fields = ["id", "product", "title", "body", "release", "published_at"]
+        read_only_fields = fields
+
+
+class ReleaseNoteWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField()
+    title = serializers.CharField(max_length=160)
+    body = serializers.CharField(max_length=20_000)
+    release = bounded.IntegerField(required=False, allow_null=True)
 
 
 class IntakeSerializer(serializers.ModelSerializer):

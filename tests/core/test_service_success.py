@@ -232,6 +232,7 @@ SUCCESS_TESTS = {
     "adoption.outcome_checkpoints_measure_due": "tests/adoption/test_outcomes.py::test_due_checkpoints_measure_the_kpi_once",
     # discovery
     "discovery.feedback_file": "tests/discovery/test_feedback.py::test_feedback_lands_in_the_inbox_highlighted_for_its_work",
+    "discovery.release_note_delete": "tests/discovery/test_api_portal.py::test_release_notes_api_publishes_lists_and_removes",
     "discovery.company_create": _DISC + "test_company_create_stores_normalised_fields_and_logs",
     "discovery.company_update": _DISC + "test_company_update_needs_the_version_read",
     "discovery.company_delete": _DISC + "test_delete_services_remove_rows",

@@ -51,6 +51,10 @@ WRITES = {
         "update": lambda i: {"version": i.version, "status": "planned"},
         "merge": lambda i: {"into": _other_idea(i).id}},
         changes={"merge": {"merged_into_id", "published"}}),
+    "discovery-portal": Write(build=m._portal, bodies={
+        "update": lambda p: {"version": p.version, "name": "Renamed", "intro": "Tell us"}}),
+    "release-note": Write(build=m._release_note, bodies={
+        "create": lambda n: {"product": n.portal.product_id, "title": "2.1", "body": "Faster exports"}}),
     "discovery-import": Write(
         build=m._import,
         bodies={"create": _csv, "confirm": lambda job: {}},

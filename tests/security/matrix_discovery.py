@@ -77,6 +77,21 @@ def _idea(ws):
     return Idea.objects.create(product=_product(ws), title="Dark mode", published=True)
 
 
+def _portal(ws):
+    from discovery.models import Portal
+
+    product = _product(ws)
+    return Portal.objects.create(product=product, slug=f"m{product.id}", name="Ideas", enabled=True)
+
+
+def _release_note(ws):
+    from django.utils import timezone
+
+    from discovery.models import ReleaseNote
+
+    return ReleaseNote.objects.create(portal=_portal(ws), title="2.0", body="Dark mode", published_at=timezone.now())
+
+
 def _ideas_of(product):
     return (_row(product), sorted(Idea.objects.filter(product_id=product.id).values_list("id", "title")))
 
@@ -96,6 +111,10 @@ API = {
     "highlight": Route(build=_highlight),
     "idea": Route(build=_idea, payload=lambda i: {"title": "Pwned", "status": "shipped", "into": i.id,
                                                  "version": i.version}),
+    # by product id: members read the settings, admins change them (viewers 403, outsiders 404)
+    "discovery-portal": Route(build=_portal, payload=lambda p: {"name": "Pwned", "enabled": False,
+                                                                "version": p.version}),
+    "release-note": Route(build=_release_note),
     "discovery-import": Exempt(
         "CSV imports (CsvImportViewSet) are for editors only by design, even list/retrieve (the preview shows "
         "the uploaded rows), so a viewer's GET is 403 where the matrix asserts 200. Outsider 404 on retrieve and "
