@@ -51,8 +51,10 @@ WRITES = {
         "update": lambda i: {"version": i.version, "status": "planned"},
         "merge": lambda i: {"into": _other_idea(i).id}},
         changes={"merge": {"merged_into_id", "published"}}),
+    # The portal's slug is its public address, which its admins choose (PUT/PATCH, as on the settings page).
     "discovery-portal": Write(build=m._portal, bodies={
-        "update": lambda p: {"version": p.version, "name": "Renamed", "intro": "Tell us"}}),
+        "update": lambda p: {"version": p.version, "name": "Renamed", "intro": "Tell us"}},
+        changes={"update": {"slug"}, "partial_update": {"slug"}}),
     "release-note": Write(build=m._release_note, bodies={
         "create": lambda n: {"product": n.portal.product_id, "title": "2.1", "body": "Faster exports"}}),
     "discovery-import": Write(
