@@ -4,7 +4,7 @@ is found by its natural key first, so a second run changes nothing."""
 from roadmaps.models import Initiative, Product
 
 from . import services
-from .models import Epic, Feedback, ScoringModel, Story
+from .models import Epic, ScoringModel, Story
 
 # Each epic delivers a roadmap initiative (roadmaps.demo), so progress rolls up to the roadmap.
 EPICS = ["Self-serve onboarding", "Dashboards 2.0", "Data connectors", "Enterprise readiness", "Digest e-mails",
@@ -17,13 +17,6 @@ EPIC_INITIATIVES = {
 VERBS = ["Import", "Share", "Export", "Schedule", "Filter", "Annotate", "Compare", "Alert on"]
 OBJECTS = ["dashboards", "CSV files", "reports", "charts", "segments", "funnels", "cohorts", "metrics"]
 STATUSES = ["idea", "ready", "in_progress", "in_review", "done", "idea", "ready", "wont_do"]
-FEEDBACK = [
-    ("Globex", "Enterprise", "Sales call", "We cannot buy without SSO and audit logs.", 5, [0, 3]),
-    ("Initech", "SMB", "Support ticket", "Exporting charts to slides takes forever.", 3, [2]),
-    ("Umbrella", "Enterprise", "Interview", "Scheduled reports would replace two tools for us.", 4, [3, 1]),
-    ("Hooli", "Mid-market", "NPS comment", "Filtering by segment is the feature I miss most.", 4, [4]),
-    ("Stark", "Enterprise", "QBR", "Alerts on metric drops are a must for our ops team.", 5, [7]),
-]
 
 
 def _stories():
@@ -69,12 +62,4 @@ def seed(*, workspace, users):
         new.append(row)
     if new:
         services.stories_bulk_create(actor=actor, product=product, stories=new)
-    titles = [r["title"] for r in _stories()]
-    by_title = dict(Story.objects.filter(product=product, title__in=titles).values_list("title", "id"))
-    for customer, segment, source, quote, importance, idx in FEEDBACK:
-        if Feedback.objects.filter(product=product, customer=customer, quote=quote).exists():
-            continue
-        services.feedback_create(actor=actor, product=product, customer=customer, quote=quote, source=source,
-                                 segment=segment, importance=importance,
-                                 story_ids=[by_title[titles[i]] for i in idx if titles[i] in by_title])
     return product

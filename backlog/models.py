@@ -1,5 +1,5 @@
-"""Backlog tables: epics, stories, acceptance criteria, comments, custom fields, saved views,
-scoring models and customer feedback.
+"""Backlog tables: epics, stories, acceptance criteria, comments, custom fields, saved views and
+scoring models (customer feedback lives in discovery's insights inbox: decision 1613).
 
 Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scoring.md.
 """
@@ -71,6 +71,9 @@ class Epic(models.Model):
     status = models.CharField(max_length=30, default="idea")
     score_inputs = models.JSONField(default=dict, blank=True)
     score = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # Customer demand: what the registered epic demand providers give it (backlog/demand.py; discovery:
+    # the insights highlighted for the epic and its stories), kept by services.demand_recompute.
+    demand = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     custom_values = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -116,7 +119,8 @@ class Story(models.Model):
     score = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     moscow = models.CharField(max_length=10, choices=MoSCoW.choices, blank=True)
     kano = models.CharField(max_length=12, choices=Kano.choices, blank=True)
-    # Feedback demand: sum over linked feedback of importance x segment weight (kept by services).
+    # Customer demand: what the registered demand providers give it (backlog/demand.py; discovery's
+    # highlighted insights, where all customer feedback lives: decision 1613), kept by services.
     demand = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     custom_values = models.JSONField(default=dict, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -236,26 +240,3 @@ class ScoringModel(models.Model):
 
     def __str__(self):
         return f"{self.get_framework_display()} model of product {self.product_id}"
-
-
-class Feedback(models.Model):
-    """A customer insight: who asked for what, and how much it matters to them."""
-
-    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="feedback")
-    source = models.CharField(max_length=80, blank=True, help_text="e.g. support ticket, interview, sales call")
-    customer = models.CharField(max_length=120)
-    segment = models.CharField(max_length=80, blank=True)
-    quote = models.TextField()
-    importance = models.PositiveSmallIntegerField(default=3, help_text="1 (nice) to 5 (critical)")
-    stories = models.ManyToManyField(Story, blank=True, related_name="feedback")
-    epics = models.ManyToManyField(Epic, blank=True, related_name="feedback")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)  # optimistic locking: pmhub.utils.version_claim
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name_plural = "feedback"
-
-    def __str__(self):
-        return f"{self.customer}: {self.quote[:40]}"

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from pmhub.search import Searchable, search_register
 
-from .models import Epic, Feedback, Story
+from .models import Epic, Story
 
 _PRODUCT_VALUES = ("product_id", "product__name", "product__workspace__slug")
 
@@ -29,12 +29,4 @@ def register() -> None:
         values=("id", "title", *_PRODUCT_VALUES),
         show=lambda r: (r["title"], r["product__name"],
                         reverse("backlog:story", kwargs=_kwargs(r) | {"story_id": r["id"]})),
-    ))
-    search_register(Searchable(
-        kind="feedback", label="Feedback", order=60,
-        queryset=lambda: Feedback.objects.filter(product__deleted_at__isnull=True),
-        title="customer", text=("quote",), workspace="product__workspace",
-        values=("id", "customer", "quote", *_PRODUCT_VALUES),
-        show=lambda r: (f"{r['customer']}: {r['quote'][:80]}", r["product__name"],
-                        reverse("backlog:feedback", kwargs=_kwargs(r))),
     ))

@@ -20,7 +20,6 @@ from .models import (
     BacklogSettings,
     CustomField,
     Epic,
-    Feedback,
     SavedView,
     ScoringModel,
     Story,
@@ -168,23 +167,13 @@ def saved_views_for(*, user, product) -> QuerySet[SavedView]:
     return SavedView.objects.filter(product=product).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
 
 
-def feedback_for_product(*, product) -> QuerySet[Feedback]:
-    return (
-        Feedback.objects.filter(product=product)
-        .annotate(story_count=Count("stories", distinct=True))
-        .prefetch_related("stories", "epics")
-    )
-
-
 def demand_of(story) -> dict:
-    """Who asked for a story: distinct customers, their segments, and the weighted demand."""
-    rows = list(story.feedback.values_list("customer", "segment"))
-    return {
-        "customers": len({c for c, _ in rows}),
-        "segments": sorted({s for _, s in rows if s}),
-        "feedback_count": len(rows),
-        "demand": story.demand,
-    }
+    """Who asked for a story and its customer demand, the one definition the story page and the
+    story API read: the companies, their segments and the highlighted insights a registered askers
+    provider reports (discovery's "Who asked", backlog/demand.py), and the stored Story.demand."""
+    from .demand import askers_of
+
+    return askers_of(story) | {"demand": story.demand}
 
 
 # --- progress (one definition: backlog/progress.py) -----------------------------------------

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -27,7 +26,6 @@ from .models import (
     Comment,
     CustomField,
     Epic,
-    Feedback,
     SavedView,
     ScoringModel,
     Story,
@@ -1016,29 +1014,19 @@ def saved_view_delete(*, actor, view: SavedView) -> None:
     view.delete()
 
 
-# --- feedback -------------------------------------------------------------------------------
+# --- customer demand ------------------------------------------------------------------------
 def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
-    """Story.demand = sum of importance x segment weight (default 1) over linked feedback, plus
-    what registered demand providers add (backlog/demand.py: discovery's highlighted insights).
-    Set-based: one aggregate query, one bulk_update; re-scores the touched stories if the
-    model reads demand."""
+    """Story.demand = what the registered demand providers give it (backlog/demand.py: discovery's
+    highlighted insights, where all customer feedback lives: decision 1613), and Epic.demand the
+    same for every epic of the product. Set-based: one read per provider, one bulk_update each;
+    re-scores the touched stories and epics if the model reads demand."""
     weights = selectors.settings_of(product).segment_weights or {}
     qs = Story.objects.filter(product=product)
     if story_ids is not None:
         qs = qs.filter(id__in=story_ids)
-    rows = (
-        Feedback.stories.through.objects.filter(story__in=qs)
-        .values_list("story_id", "feedback__segment")
-        .annotate(total=Sum("feedback__importance"))
-    )
-    demand: dict[int, Decimal] = {}
-    for story_id, segment, total in rows:
-        w = Decimal(str(weights.get(segment, 1))) if segment else Decimal(1)
-        demand[story_id] = demand.get(story_id, Decimal(0)) + Decimal(total) * w
     from .demand import provided_demand  # customer demand of higher apps (discovery), by registry
 
-    for story_id, value in provided_demand(product=product, story_ids=story_ids, weights=weights).items():
-        demand[story_id] = demand.get(story_id, Decimal(0)) + value
+    demand = provided_demand(product=product, story_ids=story_ids, weights=weights)
     model = selectors.scoring_model_of(product)
     uses_demand = model.framework == "weighted" and any(c.get("source") == "demand" for c in model.criteria)
     stories = list(qs.only("id", "demand", "score", "score_inputs", "custom_values", "moscow", "kano"))
@@ -1051,93 +1039,25 @@ def demand_recompute(*, product, story_ids: list[int] | None = None) -> None:
                 s.score = score_of(s, model, strict=False)
             changed.append(s)
     Story.objects.bulk_update(changed, ["demand", "score"], batch_size=1000)
+    _epic_demand_recompute(product=product, model=model if uses_demand else None)
 
 
-def _validate_feedback(*, product, data: dict) -> None:
-    errors: dict = {}
-    if "customer" in data and not (data["customer"] or "").strip():
-        errors["customer"] = ["Who said it?"]
-    if "quote" in data and not (data["quote"] or "").strip():
-        errors["quote"] = ["What did they say?"]
-    if "importance" in data and data["importance"] not in (1, 2, 3, 4, 5):
-        errors["importance"] = ["Importance is 1 to 5."]
-    for name, model in (("story_ids", Story), ("epic_ids", Epic)):
-        ids = set(data.get(name) or [])
-        missing = ids - set(model.objects.filter(id__in=ids, product=product).values_list("id", flat=True))
-        if missing:
-            errors[name] = [f"Link only items of this product (not {ids_text(missing)})."]
-    if errors:
-        raise ValidationError(errors)
+def _epic_demand_recompute(*, product, model=None) -> None:
+    """Epic.demand = what the registered epic demand providers give it (the figure of its "Who
+    asked" panel); every epic of the product (they are few), re-scored when the model reads demand."""
+    from .demand import epic_demand
 
-
-@transaction.atomic
-def feedback_create(
-    *,
-    actor,
-    product,
-    customer: str,
-    quote: str,
-    source: str = "",
-    segment: str = "",
-    importance: int = 3,
-    story_ids: list[int] | None = None,
-    epic_ids: list[int] | None = None,
-) -> Feedback:
-    _editor(actor, product)
-    data = {
-        "customer": customer,
-        "quote": quote,
-        "importance": importance,
-        "story_ids": story_ids or [],
-        "epic_ids": epic_ids or [],
-    }
-    _validate_feedback(product=product, data=data)
-    fb = Feedback.objects.create(
-        product=product,
-        customer=customer.strip(),
-        quote=quote.strip(),
-        source=(source or "").strip(),
-        segment=(segment or "").strip(),
-        importance=importance,
-        created_by=actor,
-    )
-    fb.stories.set(story_ids or [])
-    fb.epics.set(epic_ids or [])
-    if story_ids:
-        demand_recompute(product=product, story_ids=list(story_ids))
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="added feedback", target=fb)
-    return fb
-
-
-@transaction.atomic
-def feedback_update(*, actor, feedback: Feedback, data: dict, version: int | None = None) -> Feedback:
-    product = feedback.product
-    _editor(actor, product)
-    version_claim(instance=feedback, expected_version=version)
-    _validate_feedback(product=product, data=data)
-    before = set(feedback.stories.values_list("id", flat=True))
-    for k in ("customer", "quote", "source", "segment"):
-        if k in data:
-            setattr(feedback, k, (data[k] or "").strip())
-    if "importance" in data:
-        feedback.importance = data["importance"]
-    feedback.save()
-    if "story_ids" in data:
-        feedback.stories.set(data["story_ids"])
-    if "epic_ids" in data:
-        feedback.epics.set(data["epic_ids"])
-    after = set(feedback.stories.values_list("id", flat=True))
-    demand_recompute(product=product, story_ids=list(before | after))
-    return feedback
-
-
-@transaction.atomic
-def feedback_delete(*, actor, feedback: Feedback) -> None:
-    product = feedback.product
-    _editor(actor, product)
-    ids = list(feedback.stories.values_list("id", flat=True))
-    feedback.delete()
-    demand_recompute(product=product, story_ids=ids)
+    epics = list(Epic.objects.filter(product=product).only("id", "demand", "score", "score_inputs", "custom_values"))
+    demand = epic_demand(product=product, epic_ids=[e.id for e in epics])
+    changed = []
+    for e in epics:
+        new = demand.get(e.id, Decimal(0)).quantize(Decimal("0.01"))
+        if new != e.demand:
+            e.demand = new
+            if model is not None:
+                e.score = score_of(e, model, strict=False)
+            changed.append(e)
+    Epic.objects.bulk_update(changed, ["demand", "score"], batch_size=1000)
 
 
 # --- work links: stories -> epics -> initiatives / releases -----------------------------------

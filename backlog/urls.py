@@ -29,5 +29,4 @@ urlpatterns = [
     path(P + "epics/", views.EpicsView.as_view(), name="epics"),
     path(P + "epics/<int:epic_id>/", views.EpicView.as_view(), name="epic"),
     path(P + "scoring/", views.ScoringView.as_view(), name="scoring"),
-    path(P + "feedback/", views.FeedbackView.as_view(), name="feedback"),
 ]

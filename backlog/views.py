@@ -428,7 +428,6 @@ class StoryView(BacklogBase):
             demand=selectors.demand_of(story),
             comments=story.comments.select_related("author"),
             criteria=story.criteria.all(),
-            feedback=story.feedback.all()[:50],
             moscow_choices=Story.MoSCoW.choices,
             kano_choices=Story.Kano.choices,
             typed_comment="",
@@ -513,15 +512,18 @@ class CriterionView(BacklogBase):
 
 class EpicsView(BacklogBase):
     def context(self, errors=None, typed=None):
+        # ?sort=demand: Epic.demand, the figure of each epic's "Who asked" panel (services.demand_recompute).
+        sort = "demand" if self.request.GET.get("sort") == "demand" else "score"
         epics = list(
             Epic.objects.filter(product=self.product)
             .select_related("initiative__release", "release")
-            .order_by(F("score").desc(nulls_last=True), "id")
+            .order_by(*((F("demand").desc(), "id") if sort == "demand" else (F("score").desc(nulls_last=True), "id")))
         )
         selectors.attach_epic_progress(epics)
         selectors.with_status_labels(epics, self.product)
         return self.get_context_data(
             epics=epics,
+            sort=sort,
             errors=errors or {},
             typed=typed or {},
             workflow=selectors.settings_of(self.product).workflow,
@@ -567,7 +569,6 @@ class EpicView(BacklogBase):
             model=model,
             input_keys=scoring.input_keys(model.framework, model.criteria),
             explanation=services.explain(epic, model).as_dict(),
-            feedback=epic.feedback.all(),
         )
 
     def get(self, request, ws, product_id, epic_id):
@@ -681,40 +682,6 @@ def _is_num(v) -> bool:
         return True
     except (TypeError, ValueError):
         return False
-
-
-class FeedbackView(BacklogBase):
-    def context(self, errors=None, typed=None):
-        return self.get_context_data(
-            items=selectors.feedback_for_product(product=self.product)[:200],
-            errors=errors or {},
-            typed=typed or QueryDict(),
-            stories=Story.objects.filter(product=self.product).only("id", "title").order_by("rank")[:500],
-            epics=Epic.objects.filter(product=self.product).only("id", "title"),
-            segment_weights=selectors.settings_of(self.product).segment_weights,
-        )
-
-    def get(self, request, ws, product_id):
-        return render(request, "backlog/feedback.html", self.context())
-
-    def post(self, request, ws, product_id):
-        try:
-            importance = _int_or_none(request.POST.get("importance")) or 3
-            services.feedback_create(
-                actor=request.user,
-                product=self.product,
-                customer=request.POST.get("customer", ""),
-                quote=request.POST.get("quote", ""),
-                source=request.POST.get("source", ""),
-                segment=request.POST.get("segment", ""),
-                importance=importance,
-                story_ids=[int(i) for i in request.POST.getlist("story_ids") if i.isdigit()],
-                epic_ids=[int(i) for i in request.POST.getlist("epic_ids") if i.isdigit()],
-            )
-        except ValidationError as e:
-            return render(request, "backlog/feedback.html", self.context(_errors(e), request.POST), status=400)
-        messages.success(request, "Feedback recorded.")
-        return redirect(request.path)
 
 
 class SettingsView(BacklogBase):

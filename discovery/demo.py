@@ -67,11 +67,30 @@ def seed(*, workspace, users):
             story = stories[n % len(stories)]
             Highlight.objects.create(insight=insight, passage=highlight[0], importance=highlight[1], story=story,
                                      epic=story.epic, created_by=owner)
+    _seed_feedback(product=product, stories=stories, owner=owner)
     from backlog.services import demand_recompute
 
     demand_recompute(product=product)
     _seed_portal(product=product, companies=companies, owner=owner)
     return product
+
+
+FEEDBACK = [
+    # customer, source, quote, importance, story indexes: typed in on Backlog › Feedback (feedback_file)
+    ("Globex", "Sales call", "We cannot buy more seats without audit logs.", 5, [0, 3]),
+    ("Initech", "Support ticket", "Exporting charts to slides takes forever.", 3, [2]),
+]
+
+
+def _seed_feedback(*, product, stories, owner):
+    from .services import feedback_file
+
+    for customer, source, quote, importance, idx in FEEDBACK:
+        if not stories or owner is None or Insight.objects.filter(product=product, channel="feedback",
+                                                                  text=quote).exists():
+            continue
+        feedback_file(user=owner, product=product, customer=customer, quote=quote, source=source,
+                      importance=importance, story_ids=[stories[i].id for i in idx if i < len(stories)])
 
 
 IDEAS = [

@@ -92,6 +92,8 @@ class HighlightForm(forms.Form):
                               help_text="The words that speak for the work.")
     importance = bounded.IntegerField(min_value=1, max_value=5, initial=3, help_text="1 (nice to have) to 5 "
                                                                                       "(critical).")
+    idea = forms.ModelChoiceField(queryset=None, required=False, help_text="What the customer asks for, "
+                                                                           "in the ideas list.")
     epic = forms.ModelChoiceField(queryset=None, required=False)
     story = forms.ModelChoiceField(queryset=None, required=False)
 
@@ -99,6 +101,9 @@ class HighlightForm(forms.Form):
         super().__init__(*args, **kwargs)
         from backlog.models import Epic, Story
 
+        from .models import Idea
+
+        self.fields["idea"].queryset = Idea.objects.filter(product=product, merged_into__isnull=True).order_by("title")
         self.fields["epic"].queryset = Epic.objects.filter(product=product).order_by("title")
         self.fields["story"].queryset = Story.objects.filter(product=product).order_by("rank")
 
@@ -174,3 +179,29 @@ class ReleaseNoteForm(forms.Form):
         from roadmaps.models import Release
 
         self.fields["release"].queryset = Release.objects.filter(product=product).order_by("name")
+
+
+class FeedbackForm(forms.Form):
+    """What a customer said, linked to the work it asks for in one step (services.feedback_file)."""
+
+    customer = forms.CharField(max_length=160, help_text="A company of this product by name; a new company is "
+                                                         "added when none has this name.")
+    segment = forms.ModelChoiceField(queryset=None, required=False, empty_label="No segment",
+                                     help_text="For a new company: one of the product's segments.")
+    source = forms.CharField(max_length=80, required=False, help_text="Interview, ticket, sales call…")
+    importance = forms.TypedChoiceField(choices=[(1, "1 · nice to have"), (2, "2"), (3, "3 · important"), (4, "4"),
+                                                 (5, "5 · critical")], coerce=int, initial=3)
+    quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                            help_text="What they said, in their words.")
+    stories = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    epics = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        from backlog.models import Epic, Story
+
+        self.fields["segment"].queryset = product.segments.order_by("name")
+        # The first 500 by rank, as the backlog's form offered (a slice cannot validate a choice: ids).
+        first = list(Story.objects.filter(product=product).order_by("rank").values_list("id", flat=True)[:500])
+        self.fields["stories"].queryset = Story.objects.filter(pk__in=first).order_by("rank")
+        self.fields["epics"].queryset = Epic.objects.filter(product=product).order_by("title")

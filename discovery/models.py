@@ -128,7 +128,7 @@ class Insight(models.Model):
 
 
 class Highlight(models.Model):
-    """A passage of an insight that speaks for an epic or a story, with how much it matters."""
+    """A passage of an insight that speaks for an idea, an epic or a story, with how much it matters."""
 
     insight = models.ForeignKey(Insight, on_delete=models.CASCADE, related_name="highlights")
     passage = models.TextField()
@@ -137,6 +137,9 @@ class Highlight(models.Model):
                              related_name="highlights")
     story = models.ForeignKey("backlog.Story", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="highlights")
+    # A passage may speak for a customer idea (what they ask for) rather than the team's work: it adds
+    # to the idea's demand and its author hears when the idea ships (decision 1615).
+    idea = models.ForeignKey("Idea", null=True, blank=True, on_delete=models.CASCADE, related_name="highlights")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -144,8 +147,8 @@ class Highlight(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(epic__isnull=False) | Q(story__isnull=False),
-                                   name="discovery_highlight_links_work"),
+            models.CheckConstraint(condition=Q(epic__isnull=False) | Q(story__isnull=False) | Q(idea__isnull=False),
+                                   name="discovery_highlight_links_work_or_idea"),
             models.CheckConstraint(condition=Q(importance__gte=1, importance__lte=5),
                                    name="discovery_highlight_importance_1_5"),
         ]

@@ -230,8 +230,8 @@ class PortalUnsubscribeView(PortalMixin):
         return render(request, "discovery/portal/unsubscribe.html", self.context(token=token))
 
     def post(self, request, token):
-        visitor = services.visitor_unsubscribe(token=token)
-        if visitor is None or visitor.portal_id != self.portal.id:
+        visitor = services.visitor_unsubscribe(portal=self.portal, token=token)
+        if visitor is None:
             raise Http404("No such subscription.")
         return render(request, "discovery/portal/unsubscribe.html", self.context(token=token, done=True))
 

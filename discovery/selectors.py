@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -133,6 +133,39 @@ def askers_of(*, story=None, epic=None, weights: dict | None = None) -> dict:
             "highlights": len(rows), "demand": demand}
 
 
+def story_askers(story) -> dict:
+    """Who asked for a story, as counts (the backlog's askers provider: backlog/demand.py): the
+    companies, segments and highlighted insights of `askers_of`, so the story page's demand line,
+    the story API and the "Who asked" panel give the same numbers."""
+    from backlog.selectors import settings_of
+
+    found = askers_of(story=story, weights=settings_of(story.product).segment_weights)
+    return {"customers": len(found["companies"]), "segments": found["segments"], "feedback_count": found["highlights"]}
+
+
+def epics_demand(*, product, epic_ids) -> dict[int, Decimal]:
+    """Each epic's customer demand, the figure of its "Who asked" panel (`askers_of(epic=...)`):
+    the sum of `highlight_weight` over the insights highlighted for the epic or for one of its
+    stories, each highlight once per epic, with the backlog's segment weights. One query for any
+    number of epics (the epics list's Demand column)."""
+    from backlog.selectors import settings_of
+
+    ids = set(epic_ids)
+    if not ids:
+        return {}
+    weights = settings_of(product).segment_weights or {}
+    rows = (Highlight.objects.filter(Q(epic_id__in=ids) | Q(story__epic_id__in=ids))
+            .values_list("epic_id", "story__epic_id", "importance", "insight__company__revenue",
+                         "insight__company__segment__name"))
+    total: dict[int, Decimal] = {}
+    for epic_id, story_epic_id, importance, revenue, segment in rows:
+        w = float(weights.get(segment, 1)) if segment else 1.0
+        value = highlight_weight(importance=importance, segment_weight=w, revenue=revenue)
+        for target in {epic_id, story_epic_id} & ids:
+            total[target] = total.get(target, Decimal(0)) + value
+    return total
+
+
 def insights_revenue(*, product) -> Decimal:
     return Company.objects.filter(product=product).aggregate(total=Sum("revenue"))["total"] or Decimal(0)
 
@@ -159,14 +192,16 @@ def ideas_by_demand(*, product, show: str = "all", segment_id=None):
 
 
 def idea_askers(*, idea) -> dict:
-    """Who asked for an idea: the voters' companies (by e-mail domain), their total revenue per
-    currency and their segments, and how many voters belong to no known company. Two queries."""
+    """Who asked for an idea: the voters' companies (by e-mail domain) and the companies of insights
+    highlighted for it, their total revenue per currency and their segments, and how many voters
+    belong to no known company. Two queries."""
     from .intake import email_domain
 
     emails = list(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
     domains = {email_domain(e) for e in emails} - {""}
-    companies = list(Company.objects.filter(product_id=idea.product_id, domain__in=domains)
-                     .select_related("segment").order_by("-revenue", "name"))
+    companies = list(Company.objects.filter(Q(domain__in=domains) | Q(insights__highlights__idea=idea),
+                                            product_id=idea.product_id).distinct()
+                     .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
     known = {c.domain for c in companies}
     revenue: dict[str, Decimal] = {}
     for c in companies:
@@ -177,8 +212,42 @@ def idea_askers(*, idea) -> dict:
             "voters": len(emails), "unknown": sum(1 for e in emails if email_domain(e) not in known)}
 
 
-# Usage events name the company (or person) they come from with this property: the company's external id.
+# Usage events name the company they come from with this property: the company's external id.
 COMPANY_PROPERTY = "company"
+# ...and the person: `properties.person` (a person's external id) when given, else the event's actor
+# (the product's own user id, the natural external id of a person). Decision 1614.
+PERSON_PROPERTY = "person"
+
+
+def _event_person():
+    from django.db.models import CharField
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast, NullIf
+
+    named = NullIf(Cast(KeyTextTransform(PERSON_PROPERTY, "properties"), CharField()), Value(""))
+    return Coalesce(named, F("actor"), output_field=CharField())
+
+
+def _share(part: int, whole: int):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _people_adoption(*, events, keys, askers: set[str]) -> dict:
+    """Adoption among the people who asked beside adoption among everyone, over `events` (already
+    limited to the product and the period): a person is seen with any event, adopted with an event
+    of `keys`. Two queries: the counts over everyone in SQL, the askers' own rows."""
+    from django.db.models import Count
+
+    events = events.annotate(person=_event_person())
+    everyone = events.aggregate(seen=Count("person", distinct=True),
+                                adopted=Count("person", distinct=True, filter=Q(feature_key__in=keys)))
+    rows = set(events.filter(person__in=askers).values_list("person", "feature_key").distinct()) if askers else set()
+    seen = {p for p, _k in rows}
+    adopted = {p for p, k in rows if k in keys}
+    return {"people": len(askers), "people_seen": len(seen), "people_adopted": len(adopted),
+            "people_percent": _share(len(adopted), len(seen)),
+            "everyone_people": everyone["seen"], "everyone_people_adopted": everyone["adopted"],
+            "everyone_people_percent": _share(everyone["adopted"], everyone["seen"])}
 
 
 def askers_adoption(*, idea) -> dict | None:
@@ -189,7 +258,11 @@ def askers_adoption(*, idea) -> dict | None:
     asking companies seen at all; `everyone_percent` = the same over every company seen (events
     carry the company's external id in `properties.company`). Asking companies: those of the
     voters (by e-mail domain) and of insights highlighted for the idea's work, with an external id.
-    None when the idea has not shipped or has no feature to measure. Four queries."""
+    None when the idea has not shipped or has no feature to measure.
+
+    The same per person (decision 1614): the people who asked (voters, by e-mail address, and the
+    authors of those insights, who are people of the product with an external id) against every
+    person seen since the idea shipped (`people_*`, `everyone_people_*`). Eight queries."""
     if idea.shipped_at is None:
         return None
     from django.db.models.fields.json import KeyTextTransform
@@ -202,9 +275,13 @@ def askers_adoption(*, idea) -> dict | None:
         return None
     from .intake import email_domain
 
-    domains = {email_domain(e) for e in Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True)}
-    work = Q(insights__highlights__epic__ideas=idea) | Q(insights__highlights__story__ideas=idea)
+    emails = set(Vote.objects.filter(idea=idea).values_list("visitor__email", flat=True))
+    domains = {email_domain(e) for e in emails}
+    work = (Q(insights__highlights__epic__ideas=idea) | Q(insights__highlights__story__ideas=idea)
+            | Q(insights__highlights__idea=idea))
     askers = set(Company.objects.filter(Q(product_id=idea.product_id) & (Q(domain__in=domains - {""}) | work))
+                 .exclude(external_id="").values_list("external_id", flat=True))
+    people = set(Person.objects.filter(Q(product_id=idea.product_id) & (Q(email__in=emails) | work))
                  .exclude(external_id="").values_list("external_id", flat=True))
     events = (UsageEvent.objects.filter(product_id=idea.product_id, occurred_at__gte=idea.shipped_at)
               .annotate(company=KeyTextTransform(COMPANY_PROPERTY, "properties")).exclude(company=None))
@@ -215,9 +292,11 @@ def askers_adoption(*, idea) -> dict | None:
     def share(part, whole):
         return round(100 * len(part) / len(whole), 1) if whole else None
 
+    period = UsageEvent.objects.filter(product_id=idea.product_id, occurred_at__gte=idea.shipped_at)
     return {"features": keys, "askers": len(askers), "askers_seen": len(askers_seen),
             "askers_adopted": len(askers_seen & adopted), "askers_percent": share(askers_seen & adopted, askers_seen),
-            "everyone": len(seen), "everyone_adopted": len(adopted), "everyone_percent": share(adopted, seen)}
+            "everyone": len(seen), "everyone_adopted": len(adopted), "everyone_percent": share(adopted, seen),
+            **_people_adoption(events=period, keys=keys, askers=people)}
 
 
 def outcome_askers_adoption(*, product) -> list[dict]:
@@ -227,7 +306,10 @@ def outcome_askers_adoption(*, product) -> list[dict]:
     features / asking companies seen at all, `everyone_percent` the same over every company seen.
     Askers of an epic: companies of insights highlighted for the epic or its stories, and the
     voters' companies (by e-mail domain) of ideas linked to it; only those with an external id.
-    Seven queries, whatever the number of reviews, askers or events."""
+    Per person too (decision 1614): the people of those insights and the voters (people of the
+    product by e-mail address) with an external id, against every person seen since the release
+    (`people_*`, `everyone_people_*`; an event's person is `properties.person`, else its actor).
+    Ten queries, whatever the number of reviews, askers or events."""
     from django.db.models import Max
     from django.db.models.fields.json import KeyTextTransform
 
@@ -262,6 +344,19 @@ def outcome_askers_adoption(*, product) -> list[dict]:
         ext = by_domain.get(email_domain(email))
         if ext and epic_id in askers:
             askers[epic_id].add(ext)
+    people: dict[int, set[str]] = {e: set() for e in epic_ids}
+    by_email: dict[str, str] = {}
+    for ext, email, epic_id, story_epic_id in Person.objects.filter(product=product).exclude(external_id="").filter(
+            Q(email__in={e for e, _ in voters}) | Q(insights__highlights__epic_id__in=epic_ids)
+            | Q(insights__highlights__story__epic_id__in=epic_ids)).values_list(
+            "external_id", "email", "insights__highlights__epic_id", "insights__highlights__story__epic_id"):
+        by_email[email] = ext
+        for e in (epic_id, story_epic_id):
+            if e in people:
+                people[e].add(ext)
+    for email, epic_id in voters:
+        if email in by_email and epic_id in people:
+            people[epic_id].add(by_email[email])
     since = min(r.released_at for r in reviews)
     events = (UsageEvent.objects.filter(product=product, occurred_at__gte=since)
               .annotate(company=KeyTextTransform(COMPANY_PROPERTY, "properties")).exclude(company=None))
@@ -273,6 +368,21 @@ def outcome_askers_adoption(*, product) -> list[dict]:
 
     def share(part, whole):
         return round(100 * len(part) / len(whole), 1) if whole else None
+
+    from django.db.models import Count
+
+    by_person = UsageEvent.objects.filter(product=product, occurred_at__gte=since).annotate(person=_event_person())
+    # Every person seen (and adopted) since each release: one query, two counts per review, in SQL.
+    counts = by_person.aggregate(**{
+        f"{what}_{r.id}": Count("person", distinct=True, filter=Q(occurred_at__gte=r.released_at, **extra))
+        for r in reviews if features.get(r.kpi_id) for what, extra in (("seen", {}),
+                                            ("adopted", {"feature_key__in": features.get(r.kpi_id, set())}))})
+    all_people = set().union(*people.values())
+    person_last = {}
+    if all_people:
+        for person, key, last in (by_person.filter(person__in=all_people).values("person", "feature_key")
+                                  .annotate(last=Max("occurred_at")).values_list("person", "feature_key", "last")):
+            person_last[(person, key)] = last
 
     rows = []
     for r in reviews:
@@ -286,5 +396,27 @@ def outcome_askers_adoption(*, product) -> list[dict]:
                      "askers_seen": len(asked_seen), "askers_adopted": len(asked_seen & adopted),
                      "askers_percent": share(asked_seen & adopted, asked_seen),
                      "everyone": len(seen), "everyone_adopted": len(adopted & seen),
-                     "everyone_percent": share(adopted & seen, seen)})
+                     "everyone_percent": share(adopted & seen, seen),
+                     **_people_row(r, keys, people[r.epic_id], person_last, counts)})
     return rows
+
+
+def _people_row(review, keys, askers: set[str], person_last: dict, counts: dict) -> dict:
+    seen = {p for (p, _k), last in person_last.items() if p in askers and last >= review.released_at}
+    adopted = {p for (p, k), last in person_last.items() if p in askers and k in keys and last >= review.released_at}
+    everyone, everyone_adopted = counts[f"seen_{review.id}"], counts[f"adopted_{review.id}"]
+    return {"people": len(askers), "people_seen": len(seen), "people_adopted": len(adopted),
+            "people_percent": _share(len(adopted), len(seen)), "everyone_people": everyone,
+            "everyone_people_adopted": everyone_adopted, "everyone_people_percent": _share(everyone_adopted, everyone)}
+
+
+def feedback_rows(*, product, limit: int = 100):
+    """Backlog › Feedback: the product's latest insights highlighted for its work (stories or
+    epics), whatever their channel, with their company and highlights. Three queries."""
+    from django.db.models import Prefetch
+
+    return (Insight.objects.filter(product=product, pk__in=Highlight.objects.filter(insight__product=product)
+                                   .values("insight_id"))
+            .select_related("company", "company__segment", "person")
+            .prefetch_related(Prefetch("highlights", queryset=Highlight.objects.select_related("story", "epic")))
+            .order_by("-created_at", "-id")[:limit])

@@ -390,8 +390,9 @@ def insight_delete(*, user, insight: Insight) -> None:
 # --- highlights ---------------------------------------------------------------------------------------
 @transaction.atomic
 def highlight_create(*, user, insight: Insight, passage: str, importance: int = 3, epic=None,
-                     story=None) -> Highlight:
-    """Link a passage of an insight to an epic or a story of the same product, with its importance."""
+                     story=None, idea=None) -> Highlight:
+    """Link a passage of an insight to an idea, an epic or a story of the same product (one or more
+    of them), with its importance. A highlight for an idea adds to the idea's demand (decision 1615)."""
     product = insight.product
     require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
     errors = {}
@@ -402,22 +403,94 @@ def highlight_create(*, user, insight: Insight, passage: str, importance: int = 
         errors["passage"] = "At most 5,000 characters."
     if importance is None or not 1 <= int(importance) <= 5:
         errors["importance"] = "From 1 (nice to have) to 5 (critical)."
-    if epic is None and story is None:
-        errors["epic"] = "Link the passage to an epic or a story."
+    if epic is None and story is None and idea is None:
+        errors["epic"] = "Link the passage to an idea, an epic or a story."
     if epic is not None and epic.product_id != product.id:
         errors["epic"] = "Choose an epic of this product."
     if story is not None and story.product_id != product.id:
         errors["story"] = "Choose a story of this product."
+    if idea is not None and (idea.product_id != product.id or idea.merged_into_id):
+        errors["idea"] = "Choose an idea of this product that was not merged."
     if errors:
         raise ValidationError(errors)
     highlight = Highlight.objects.create(insight=insight, passage=passage, importance=int(importance), epic=epic,
-                                         story=story, created_by=user)
+                                         story=story, idea=idea, created_by=user)
     activity_record(workspace_id=product.workspace_id, actor=user, verb="highlighted insight", target=insight,
                     data={"importance": highlight.importance})
     if insight.state == Insight.State.NEW:
         Insight.objects.filter(pk=insight.pk, state=Insight.State.NEW).update(state=Insight.State.REVIEWED)
     _demand_queue(product.id)
     return highlight
+
+
+def _feedback_company(product, name: str, segment=None) -> Company:
+    """The company a piece of typed-in feedback names: the product's company of that name (any
+    case), else a new one in `segment`. The backlog's feedback had a free-text customer; in the
+    inbox a customer is a company, so its revenue and segment weigh its demand (decision 1613)."""
+    company = Company.objects.filter(product=product, name__iexact=name).order_by("id").first()
+    if company is None:
+        company = Company.objects.create(product=product, name=name, segment=segment)
+    return company
+
+
+@transaction.atomic
+def feedback_file(*, user, product, customer: str, quote: str, source: str = "", segment=None,
+                  importance: int = 3, story_ids=(), epic_ids=()) -> Insight:
+    """What a customer said, typed in on the Feedback page and linked to the work it asks for, in
+    one step: an insight of channel "feedback" (title: the customer and the source) whose whole
+    text is highlighted once per linked story and epic with the importance given. The one write
+    path of customer feedback (decision 1613): it lands in the inbox, weighs in demand through its
+    highlights (recomputed in the worker) and shows in "Who asked" on the stories and epics."""
+    from backlog.models import Epic, Story
+
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    errors: dict = {}
+    customer = (customer or "").strip()
+    quote = (quote or "").strip()
+    source = (source or "").strip()
+    if not customer:
+        errors["customer"] = "Who said it?"
+    elif len(customer) > 160 or "\x00" in customer:
+        errors["customer"] = "At most 160 characters."
+    if not quote:
+        errors["quote"] = "What did they say?"
+    elif len(quote) > 5000 or "\x00" in quote:
+        errors["quote"] = "At most 5,000 characters."
+    if len(source) > 80 or "\x00" in source:
+        errors["source"] = "At most 80 characters."
+    try:
+        importance = int(importance)
+    except (TypeError, ValueError):
+        importance = 0
+    if not 1 <= importance <= 5:
+        errors["importance"] = "Importance is 1 to 5."
+    if segment is not None and segment.product_id != product.id:
+        errors["segment"] = "Choose a segment of this product."
+    story_ids, epic_ids = sorted(set(story_ids or ())), sorted(set(epic_ids or ()))
+    stories = list(Story.objects.filter(product=product, id__in=story_ids))
+    epics = list(Epic.objects.filter(product=product, id__in=epic_ids))
+    for name, wanted, found in (("story_ids", story_ids, stories), ("epic_ids", epic_ids, epics)):
+        missing = set(wanted) - {o.id for o in found}
+        if missing:
+            errors[name] = f"Link only items of this product (not {', '.join(map(str, sorted(missing)))})."
+    if errors:
+        raise ValidationError(errors)
+    company = _feedback_company(product, customer, segment)
+    title = f"{customer} ({source})" if source else customer
+    insight = Insight.objects.create(
+        product=product, title=title[:200], text=quote, channel=Insight.Channel.FEEDBACK, author_name=customer,
+        company=company, created_by=user,
+        state=Insight.State.REVIEWED if stories or epics else Insight.State.NEW)
+    Highlight.objects.bulk_create(
+        [Highlight(insight=insight, passage=quote, importance=importance, story=s, created_by=user) for s in stories]
+        + [Highlight(insight=insight, passage=quote, importance=importance, epic=e, created_by=user) for e in epics])
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="added feedback", target=insight,
+                    data={"stories": len(stories), "epics": len(epics)})
+    webhook_emit(workspace_id=product.workspace_id, event="discovery.insight.created",
+                 payload={"id": insight.id, "product": product.id})
+    if stories or epics:
+        _demand_queue(product.id)
+    return insight
 
 
 @transaction.atomic
@@ -926,7 +999,8 @@ def idea_comment(*, idea: Idea, body: str, visitor: Visitor | None = None, user=
 def idea_recount(*, idea_ids) -> None:
     """Votes counted once per visitor, and the idea's customer demand: the sum over votes of
     importance x the revenue factor of the voter's company (found by e-mail domain) x its segment
-    weight (discovery/demand.py). One read of votes, one bulk update."""
+    weight, plus the same weight of each insight highlighted for the idea (its company's revenue
+    and segment; discovery/demand.py). One read of votes, one of highlights, one bulk update."""
     from backlog.models import BacklogSettings
 
     from .demand import highlight_weight
@@ -951,15 +1025,24 @@ def idea_recount(*, idea_ids) -> None:
         totals[idea_id][0] += 1
         totals[idea_id][1] += highlight_weight(importance=importance, segment_weight=segment_weight,
                                                revenue=company.revenue if company else None)
+    # Insights highlighted for the idea weigh like a vote of their company (decision 1615).
+    for idea_id, importance, revenue, segment in Highlight.objects.filter(idea_id__in=totals).values_list(
+            "idea_id", "importance", "insight__company__revenue", "insight__company__segment__name"):
+        segment_weight = float(weights.get(product_of[idea_id], {}).get(segment, 1)) if segment else 1.0
+        totals[idea_id][1] += highlight_weight(importance=importance, segment_weight=segment_weight, revenue=revenue)
     for idea in ideas:
         idea.vote_count, idea.demand = totals[idea.id][0], totals[idea.id][1].quantize(Decimal("0.01"))
     Idea.objects.bulk_update(ideas, ["vote_count", "demand"])
 
 
 def ideas_recount_product(*, product_id: int, chunk: int = 500) -> int:
-    """Recount every voted idea of a product (after a company's revenue or segment changed), in
+    """Recount every voted or highlighted idea of a product (after a company's revenue or segment, or a
+    highlight, changed), in
     chunks of ideas so memory stays bounded. Worker only."""
-    ids = list(Idea.objects.filter(product_id=product_id, vote_count__gt=0).values_list("id", flat=True))
+    from django.db.models import Q
+
+    ids = list(Idea.objects.filter(Q(vote_count__gt=0) | Q(demand__gt=0) | Q(highlights__isnull=False),
+                                   product_id=product_id).values_list("id", flat=True).distinct())
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
             idea_recount(idea_ids=ids[start:start + chunk])
@@ -1051,6 +1134,7 @@ def idea_merge(*, user, idea: Idea, into: Idea) -> Idea:
                                 Follow.objects.filter(idea=idea).values_list("visitor_id", flat=True)
                                 if v not in followers])
     Comment.objects.filter(idea=idea).update(idea=into)
+    Highlight.objects.filter(idea=idea).update(idea=into)
     Vote.objects.filter(idea=idea).delete()
     Follow.objects.filter(idea=idea).delete()
     into.epics.add(*idea.epics.all())
@@ -1077,6 +1161,16 @@ def release_note_create(*, user, portal: Portal, title: str, body: str, release=
     activity_record(workspace_id=portal.product.workspace_id, actor=user, verb="published release notes",
                     target=portal.product, data={"title": note.title})
     return note
+
+
+@transaction.atomic
+def release_note_delete(*, user, note: ReleaseNote) -> None:
+    """Take release notes off the portal and its Atom feed (editors)."""
+    product = note.portal.product
+    require_role(user=user, workspace_id=product.workspace_id, role=Role.EDITOR)
+    activity_record(workspace_id=product.workspace_id, actor=user, verb="removed release notes", target=product,
+                    data={"title": note.title})
+    note.delete()
 
 
 # --- the loop closed: linked work ships -> ideas shipped -> one e-mail per person ----------------------
@@ -1177,7 +1271,7 @@ def _q_votes_or_follows(idea_ids):
 def _q_work(idea):
     from django.db.models import Q
 
-    return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all()))
+    return Q(epic__in=list(idea.epics.all())) | Q(story__in=list(idea.stories.all())) | Q(idea=idea)
 
 
 def ideas_shipped_mail(*, idea_ids: list[int]) -> int:
@@ -1223,15 +1317,18 @@ def ideas_shipped_mail(*, idea_ids: list[int]) -> int:
     return sent
 
 
-def visitor_unsubscribe(*, token: str) -> Visitor | None:
-    """No sign-in: the signed token in the e-mail is the authority. Idempotent."""
+def visitor_unsubscribe(*, portal: Portal, token: str) -> Visitor | None:
+    """No sign-in: the signed token in the e-mail is the authority, on its own portal only (a
+    token of portal B used at portal A's address changes nothing: None). Idempotent."""
     from django.core import signing
 
     try:
         value = signing.loads(token, salt="discovery.unsubscribe")
     except signing.BadSignature:
         return None
-    visitor = Visitor.objects.filter(pk=value.get("v")).first()
+    if not isinstance(value, dict):
+        return None
+    visitor = Visitor.objects.filter(pk=value.get("v"), portal=portal).first()
     if visitor is not None and not visitor.unsubscribed:
         Visitor.objects.filter(pk=visitor.pk).update(unsubscribed=True)
     return visitor

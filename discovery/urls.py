@@ -8,6 +8,8 @@ app_name = "discovery"
 P = "products/<int:product_id>/discovery/"
 
 urlpatterns = [
+    # Backlog › Feedback, at the backlog's old address: feedback is filed into the inbox (decision 1613).
+    path("products/<int:product_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
     path(P + "companies/", views.CompaniesView.as_view(), name="companies"),
     path(P + "companies/<int:company_id>/", views.CompanyView.as_view(), name="company"),
     path(P + "inbox/", views.InboxView.as_view(), name="inbox"),

@@ -19,6 +19,7 @@ from . import selectors, services
 from .forms import (
     CompanyForm,
     CsvImportForm,
+    FeedbackForm,
     HighlightForm,
     IdeaForm,
     InsightEditForm,
@@ -157,6 +158,39 @@ class InboxView(ProductPageMixin, View):
         return self._render(request, form=form, status=400)
 
 
+class FeedbackView(ProductPageMixin, View):
+    """Backlog › Feedback: record what a customer said and link it to stories and epics in one step.
+    It lands in the insights inbox (services.feedback_file, decision 1613); the list shows the
+    product's latest insights highlighted for its work, whatever their channel."""
+
+    required_role = Role.VIEWER
+    write_role = Role.EDITOR
+
+    def _render(self, request, form=None, status=200):
+        context = self.get_context_data(rows=selectors.feedback_rows(product=self.product),
+                                        form=form or FeedbackForm(product=self.product))
+        return render(request, "discovery/feedback.html", context, status=status)
+
+    def get(self, request, ws, product_id):
+        return self._render(request)
+
+    def post(self, request, ws, product_id):
+        form = FeedbackForm(request.POST, product=self.product)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                insight = services.feedback_file(
+                    user=request.user, product=self.product, customer=data["customer"], quote=data["quote"],
+                    source=data["source"], segment=data["segment"], importance=data["importance"],
+                    story_ids=[s.id for s in data["stories"]], epic_ids=[e.id for e in data["epics"]])
+            except ValidationError as e:
+                form_errors_from(e, form)
+            else:
+                messages.success(request, f"Feedback recorded in the insights inbox ({insight.company.name}).")
+                return redirect(request.path)
+        return self._render(request, form=form, status=400)
+
+
 class InsightView(ProductPageMixin, View):
     """One insight: state, owner, text; highlights linking passages to epics and stories."""
 
@@ -171,7 +205,7 @@ class InsightView(ProductPageMixin, View):
         context = self.get_context_data(
             insight=insight, object=insight, form=form,
             highlight_form=highlight_form or HighlightForm(product=self.product),
-            highlights=insight.highlights.select_related("epic", "story"), nav_section="discovery")
+            highlights=insight.highlights.select_related("epic", "story", "idea"), nav_section="discovery")
         return render(request, "discovery/insight.html", context, status=status)
 
     def get(self, request, ws, product_id, insight_id):
@@ -340,8 +374,14 @@ class IdeasView(ProductPageMixin, View):
         segment = _int(request.GET.get("segment"))
         ideas = selectors.ideas_by_demand(product=self.product, show=show, segment_id=segment)
         page = Paginator(ideas, 50).get_page(request.GET.get("page"))
+        form = form or IdeaForm(product=self.product)
+        # Duplicates while typing, as in the inbox and on the portal: the product's ideas like the title.
+        form.fields["title"].widget.attrs.update({
+            "hx-get": reverse("discovery:similar", kwargs={"ws": self.workspace.slug, "product_id": self.product.id})
+            + "?kind=idea", "hx-trigger": "input changed delay:400ms", "hx-target": "#similar",
+            "hx-swap": "innerHTML", "aria-describedby": "similar"})
         context = self.get_context_data(page=page, show=show, segment=segment, segments=self.product.segments.all(),
-                                        form=form or IdeaForm(product=self.product),
+                                        form=form,
                                         portal=Portal.objects.filter(product=self.product).first(),
                                         nav_section="discovery")
         return render(request, "discovery/ideas.html", context, status=status)

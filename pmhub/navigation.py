@@ -33,7 +33,7 @@ PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
         ("Board", "backlog:board", ("backlog:board",)),
         ("Epics", "backlog:epics", ("backlog:epics", "backlog:epic")),
         ("Scoring", "backlog:scoring", ("backlog:scoring",)),
-        ("Feedback", "backlog:feedback", ("backlog:feedback",)),
+        ("Feedback", "discovery:feedback", ("discovery:feedback",)),
     ]),
     ("Delivery", [
         ("Iterations", "delivery:iterations", ("delivery:iterations", "delivery:iteration", "backlog:iteration_board")),

@@ -2,7 +2,6 @@ from .views import (
     BacklogProductViewSet,
     CustomFieldViewSet,
     EpicViewSet,
-    FeedbackViewSet,
     SavedViewViewSet,
     StoryViewSet,
 )
@@ -14,5 +13,4 @@ def register(router):
     router.register("epics", EpicViewSet, basename="epic")
     router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
     router.register("saved-views", SavedViewViewSet, basename="saved-view")
-    router.register("feedback", FeedbackViewSet, basename="feedback")
     router.register("backlog-products", BacklogProductViewSet, basename="backlog-product")

@@ -13,7 +13,6 @@ from ..models import (
     Comment,
     CustomField,
     Epic,
-    Feedback,
     SavedView,
     ScoringModel,
     Story,
@@ -146,7 +145,7 @@ class EpicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Epic
-        fields = ["id", "product", "initiative", "release", "title", "description", "status", "score",
+        fields = ["id", "product", "initiative", "release", "title", "description", "status", "score", "demand",
                   "score_inputs", "custom_values", "story_count", "done_count", "work", "version", "created_at",
                   "updated_at"]
         read_only_fields = fields
@@ -254,29 +253,6 @@ class WhatIfSerializer(serializers.Serializer):
 class JobRefSerializer(serializers.Serializer):
     model = ScoringModelSerializer()
     job_id = bounded.IntegerField()
-
-
-class FeedbackSerializer(serializers.ModelSerializer):
-    stories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    epics = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-
-    class Meta:
-        model = Feedback
-        fields = ["id", "product", "source", "customer", "segment", "quote", "importance", "stories", "epics",
-                  "version", "created_at"]
-        read_only_fields = fields
-
-
-class FeedbackWriteSerializer(serializers.Serializer):
-    product = bounded.IntegerField(required=False)
-    source = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    customer = serializers.CharField(max_length=120, required=False)
-    segment = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    quote = serializers.CharField(required=False)
-    importance = bounded.IntegerField(min_value=1, max_value=5, required=False)
-    story_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
-    epic_ids = serializers.ListField(child=bounded.IntegerField(), required=False)
-    version = version_field()
 
 
 class BacklogSettingsSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-"""Backlog API: stories, epics, comments, custom fields, saved views, feedback and the
+"""Backlog API: stories, epics, comments, custom fields, saved views and the
 per-product scoring model / settings. Validation and shape only; rules live in services."""
 
 import django_filters
@@ -17,7 +17,7 @@ from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..models import CustomField, Epic, Feedback, SavedView, Story
+from ..models import CustomField, Epic, SavedView, Story
 from . import serializers as s
 
 
@@ -322,48 +322,6 @@ class SavedViewViewSet(ScopedViewSet, *CRUD_MIXINS):
 
     def destroy(self, request, *args, **kwargs):
         services.saved_view_delete(actor=request.user, view=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class FeedbackViewSet(ScopedViewSet, *CRUD_MIXINS):
-    """Customer feedback (insights) linked to stories and epics; feeds the demand criterion."""
-
-    workspace_field = "product__workspace"
-    serializer_class = s.FeedbackSerializer
-    write_serializer_class = s.FeedbackWriteSerializer
-    filterset_fields = ["product", "segment", "customer", "stories", "epics"]
-    action_roles = CRUD_ROLES
-
-    def base_queryset(self):
-        return Feedback.objects.prefetch_related("stories", "epics")
-
-    @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.FeedbackSerializer})
-    def create(self, request, *args, **kwargs):
-        data, product = _valid_for_product(request, s.FeedbackWriteSerializer)
-        fb = services.feedback_create(
-            actor=request.user,
-            product=product,
-            customer=data.get("customer", ""),
-            quote=data.get("quote", ""),
-            source=data.get("source", ""),
-            segment=data.get("segment", ""),
-            importance=data.get("importance", 3),
-            story_ids=data.get("story_ids"),
-            epic_ids=data.get("epic_ids"),
-        )
-        return Response(s.FeedbackSerializer(fb).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=s.FeedbackWriteSerializer, responses=s.FeedbackSerializer)
-    def update(self, request, *args, **kwargs):
-        fb = self.get_object()
-        data = _valid(s.FeedbackWriteSerializer, request.data, partial=True)
-        data.pop("product", None)
-        data.pop("version", None)
-        services.feedback_update(actor=request.user, feedback=fb, data=data, version=self.expected_version(fb))
-        return Response(s.FeedbackSerializer(Feedback.objects.prefetch_related("stories", "epics").get(pk=fb.pk)).data)
-
-    def destroy(self, request, *args, **kwargs):
-        services.feedback_delete(actor=request.user, feedback=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

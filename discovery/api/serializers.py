@@ -6,7 +6,7 @@ from rest_framework import serializers
 from pmhub.api import fields as bounded
 from pmhub.api.serializers import version_field
 
-from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person
+from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person, Portal, ReleaseNote
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -78,11 +78,12 @@ class HighlightSerializer(serializers.ModelSerializer):
     insight = bounded.IntegerField(source="insight_id", read_only=True)
     epic = bounded.IntegerField(source="epic_id", read_only=True, allow_null=True)
     story = bounded.IntegerField(source="story_id", read_only=True, allow_null=True)
+    idea = bounded.IntegerField(source="idea_id", read_only=True, allow_null=True)
     importance = bounded.IntegerField(read_only=True)
 
     class Meta:
         model = Highlight
-        fields = ["id", "insight", "passage", "importance", "epic", "story", "created_at"]
+        fields = ["id", "insight", "passage", "importance", "epic", "story", "idea", "created_at"]
         read_only_fields = fields
 
 
@@ -91,6 +92,7 @@ class HighlightWriteSerializer(serializers.Serializer):
     importance = bounded.IntegerField(min_value=1, max_value=5, required=False, default=3)
     epic = bounded.IntegerField(required=False, allow_null=True)
     story = bounded.IntegerField(required=False, allow_null=True)
+    idea = bounded.IntegerField(required=False, allow_null=True)
 
 
 class InsightSerializer(serializers.ModelSerializer):
@@ -120,6 +122,20 @@ class InsightWriteSerializer(serializers.Serializer):
     company = bounded.IntegerField(required=False, allow_null=True)
     owner = bounded.IntegerField(required=False, allow_null=True)
     version = version_field()
+
+
+class FeedbackWriteSerializer(serializers.Serializer):
+    """What a customer said, linked to stories and epics in one step (services.feedback_file)."""
+
+    product = bounded.IntegerField()
+    customer = serializers.CharField(max_length=160, help_text="A company of the product by name; a new company "
+                                                               "is added when none has this name.")
+    quote = serializers.CharField(max_length=5000)
+    source = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    segment = bounded.IntegerField(required=False, allow_null=True, help_text="For a new company: a segment id.")
+    importance = bounded.IntegerField(min_value=1, max_value=5, required=False, default=3)
+    story_ids = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=500)
+    epic_ids = serializers.ListField(child=bounded.IntegerField(), required=False, max_length=500)
 
 
 class InsightUpdateSerializer(serializers.Serializer):
@@ -220,6 +236,52 @@ class CsvImportUploadSerializer(serializers.Serializer):
     product = bounded.IntegerField()
     kind = serializers.ChoiceField(choices=CsvImport.Kind.choices)
     file = serializers.FileField(help_text="UTF-8 (or Excel's CSV), up to 20 MB, with a header row.")
+
+
+class PortalSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="product_id", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The portal's public address (open only when `enabled`).")
+    has_logo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Portal
+        fields = ["product", "slug", "name", "intro", "colour", "enabled", "has_logo", "url", "version", "updated_at"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        from django.conf import settings
+        from django.urls import reverse
+
+        return settings.SITE_URL + reverse("portal:home", kwargs={"slug": obj.slug})
+
+    def get_has_logo(self, obj) -> bool:
+        return bool(obj.logo_type)
+
+
+class PortalWriteSerializer(serializers.Serializer):
+    slug = serializers.CharField(max_length=60, required=False, help_text="The address: /portal/<slug>/.")
+    name = serializers.CharField(max_length=120, required=False)
+    intro = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    colour = serializers.CharField(max_length=7, required=False, help_text="e.g. #1f6feb")
+    enabled = serializers.BooleanField(required=False, help_text="The portal is open to the public.")
+    version = version_field()
+
+
+class ReleaseNoteSerializer(serializers.ModelSerializer):
+    product = bounded.IntegerField(source="portal.product_id", read_only=True)
+    release = bounded.IntegerField(source="release_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReleaseNote
+        fields = ["id", "product", "title", "body", "release", "published_at"]
+        read_only_fields = fields
+
+
+class ReleaseNoteWriteSerializer(serializers.Serializer):
+    product = bounded.IntegerField()
+    title = serializers.CharField(max_length=160)
+    body = serializers.CharField(max_length=20_000)
+    release = bounded.IntegerField(required=False, allow_null=True)
 
 
 class IntakeSerializer(serializers.ModelSerializer):

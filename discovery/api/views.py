@@ -1,6 +1,7 @@
 """Discovery API: companies (with a CRM upsert), people, the insights inbox (with bulk intake,
 an idempotency key per item) and highlights. User tokens or session, ScopedViewSet."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -20,7 +21,7 @@ from roadmaps.selectors import product_for_user
 
 from .. import services
 from ..intake import BatchInvalid, BatchTooLarge
-from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person
+from ..models import Company, CsvImport, Highlight, Idea, Insight, Intake, Person, Portal, ReleaseNote
 from . import serializers as s
 
 ERROR = OpenApiResponse(description="The one error format: {detail, code, errors}.")
@@ -189,6 +190,29 @@ class PersonViewSet(ScopedViewSet, *CRUD_MIXINS):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class FeedbackViewSet(ScopedViewSet):
+    """Customer feedback linked to stories and epics in one step: filed into the insights inbox as
+    an insight of channel "feedback" highlighted for each (decision 1613). Create only: read and
+    change it as an insight (`/api/v1/insights/`)."""
+
+    workspace_field = "product__workspace"
+    serializer_class = s.InsightSerializer
+    write_serializer_class = s.FeedbackWriteSerializer
+    action_roles = {"create": Role.EDITOR}
+
+    def base_queryset(self):
+        return Insight.objects.filter(product__deleted_at__isnull=True)
+
+    @extend_schema(request=s.FeedbackWriteSerializer, responses={201: s.InsightSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        data = _valid(s.FeedbackWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        segment = _segment(product, data.pop("segment", None))
+        insight = services.feedback_file(user=request.user, product=product, segment=segment, **data)
+        return Response(s.InsightSerializer(Insight.objects.prefetch_related("highlights").get(pk=insight.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
 class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
     """The insights inbox. `bulk/` files up to 1,000 items at once, each with an idempotency `id`."""
 
@@ -273,8 +297,8 @@ class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
         return Response(result, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.HighlightWriteSerializer, responses={201: s.HighlightSerializer, 400: ERROR},
-                   description="Link a passage of the insight to an epic or a story of its product, with an "
-                               "importance (1-5).")
+                   description="Link a passage of the insight to an idea, an epic or a story of its product, "
+                               "with an importance (1-5).")
     @action(detail=True, methods=["post"])
     def highlights(self, request, pk=None):
         from backlog.models import Epic, Story
@@ -284,8 +308,10 @@ class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
         product = insight.product
         epic = _in_product(Epic, product, data.get("epic"), "epic")
         story = _in_product(Story, product, data.get("story"), "story")
+        idea = _in_product(Idea, product, data.get("idea"), "idea")
         highlight = services.highlight_create(user=request.user, insight=insight, passage=data["passage"],
-                                              importance=data.get("importance", 3), epic=epic, story=story)
+                                              importance=data.get("importance", 3), epic=epic, story=story,
+                                              idea=idea)
         return Response(s.HighlightSerializer(highlight).data, status=status.HTTP_201_CREATED)
 
 
@@ -295,7 +321,7 @@ class HighlightViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.DestroyM
 
     workspace_field = "insight__product__workspace"
     serializer_class = s.HighlightSerializer
-    filterset_fields = ["insight", "epic", "story"]
+    filterset_fields = ["insight", "epic", "story", "idea"]
     action_roles = READ_ROLES | {"destroy": Role.EDITOR}
 
     def base_queryset(self):
@@ -424,6 +450,90 @@ class CsvImportViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         job = self.get_object()
         services.csv_import_confirm(user=request.user, csv_import=job)
         return Response(s.CsvImportSerializer(self.get_queryset().get(pk=job.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PortalViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.UpdateModelMixin):
+    """A product's public ideas portal, by product id: members read its settings; admins open it
+    or change it (PUT/PATCH with `version`; the first PUT sets it up, off until `enabled`)."""
+
+    serializer_class = s.PortalSerializer
+    write_serializer_class = s.PortalWriteSerializer
+    workspace_field = "product__workspace"
+    lookup_field = "product_id"
+    lookup_url_kwarg = "product"
+    lookup_value_regex = "[0-9]+"
+    action_roles = {"retrieve": Role.VIEWER, "update": Role.ADMIN, "partial_update": Role.ADMIN}
+
+    def base_queryset(self):
+        return Portal.objects.filter(product__deleted_at__isnull=True).defer("logo")
+
+    def _product(self):
+        product = _product(self.request, int(self.kwargs["product"]))  # another workspace's: 404
+        self.check_object_permissions(self.request, Portal(product=product))
+        return product
+
+    def get_object(self):
+        product = self._product()
+        portal = Portal.objects.filter(product=product).defer("logo").first()
+        if portal is None:
+            from django.http import Http404
+
+            raise Http404("This product has no portal yet: PUT one.")
+        return portal
+
+    @extend_schema(request=s.PortalWriteSerializer, responses={200: s.PortalSerializer, 400: ERROR, 409: ERROR})
+    def update(self, request, *args, **kwargs):
+        product = self._product()
+        data = _valid(s.PortalWriteSerializer, request.data, partial=kwargs.get("partial", False))
+        existing = Portal.objects.filter(product=product).only("id", "version").first()
+        version = self.expected_version(existing) if existing is not None else None
+        portal = services.portal_save(user=request.user, product=product, data=data, version=version)
+        return Response(s.PortalSerializer(portal).data)
+
+    @extend_schema(request=s.PortalWriteSerializer, responses={200: s.PortalSerializer, 400: ERROR, 409: ERROR})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+class ReleaseNoteFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter(field_name="portal__product")
+
+    class Meta:
+        model = ReleaseNote
+        fields = ["product"]
+
+
+class ReleaseNoteViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         mixins.DestroyModelMixin):
+    """Release notes on a product's portal and in its Atom feed: members read them, editors
+    publish (the product needs a portal) and remove them."""
+
+    workspace_field = "portal__product__workspace"
+    serializer_class = s.ReleaseNoteSerializer
+    write_serializer_class = s.ReleaseNoteWriteSerializer
+    filterset_class = ReleaseNoteFilter
+    action_roles = READ_ROLES | {"create": Role.EDITOR, "destroy": Role.EDITOR}
+
+    def base_queryset(self):
+        return ReleaseNote.objects.filter(portal__product__deleted_at__isnull=True).select_related("portal")
+
+    @extend_schema(request=s.ReleaseNoteWriteSerializer, responses={201: s.ReleaseNoteSerializer, 400: ERROR})
+    def create(self, request, *args, **kwargs):
+        from roadmaps.models import Release
+
+        data = _valid(s.ReleaseNoteWriteSerializer, request.data)
+        product = _product(request, data.pop("product"))
+        portal = Portal.objects.filter(product=product).first()
+        if portal is None:
+            raise ValidationError({"product": "This product has no portal yet."})
+        release = _in_product(Release, product, data.get("release"), "release")
+        note = services.release_note_create(user=request.user, portal=portal, title=data["title"], body=data["body"],
+                                            release=release)
+        return Response(s.ReleaseNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        services.release_note_delete(user=request.user, note=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class IntakeViewSet(ScopedViewSet, mixins.RetrieveModelMixin, mixins.UpdateModelMixin):

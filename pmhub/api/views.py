@@ -170,7 +170,7 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchViewSet(ScopedViewSet):
-    """Search products, initiatives, epics, stories, KPIs, feedback and people in your workspaces,
+    """Search products, initiatives, epics, stories, KPIs, insights and people in your workspaces,
     ranked (title matches first); at most `limit` hits of each kind (pmhub.search)."""
 
     action_roles = {"list": Role.VIEWER}

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import services
-from backlog.models import BacklogSettings, Feedback, ScoringModel, Story
+from backlog.models import BacklogSettings, ScoringModel, Story
 from pmhub.models import BackgroundJob, Notification
 
 from .factories import make_stories, ranked_titles
@@ -150,15 +150,27 @@ def test_story_list_query_count_is_fixed(api_as, admin, product, n, django_asser
     assert len(r.json()["results"]) == n
 
 
-def test_retrieve_explains_the_score_and_demand(api, admin, product, stories):
+def _feedback(*, admin, product, customer, segment, importance, story_ids):
+    """Feedback is filed into discovery's inbox (decision 1613): one company, one highlight per story."""
+    from discovery.services import feedback_file
+    from roadmaps.models import Segment
+
+    segment = Segment.objects.get_or_create(product=product, name=segment)[0]
+    return feedback_file(user=admin, product=product, customer=customer, quote="Need it", segment=segment,
+                         importance=importance, story_ids=story_ids)
+
+
+def test_retrieve_explains_the_score_and_demand(api, admin, product, stories, django_capture_on_commit_callbacks):
     services.story_update(actor=admin, story=stories[0], data={"score_inputs": RICE}, version=None)
-    services.feedback_create(actor=admin, product=product, customer="Globex", segment="Enterprise", quote="Need it",
-                             importance=4, story_ids=[stories[0].id])
+    with django_capture_on_commit_callbacks(execute=True):
+        _feedback(admin=admin, product=product, customer="Globex", segment="Enterprise", importance=4,
+                  story_ids=[stories[0].id])
     api.force_authenticate(admin)
     body = api.get(f"/api/v1/stories/{stories[0].id}/").json()
     assert body["score_explanation"]["framework"] == "rice"
     assert body["score_explanation"]["score"] == "400.0000"
-    assert body["demand_summary"]["customers"] == 1 and body["demand_summary"]["segments"] == ["Enterprise"]
+    assert body["demand_summary"] == {"customers": 1, "segments": ["Enterprise"], "feedback_count": 1,
+                                      "demand": "4.00"}
 
 
 def test_changing_the_model_rescores_via_the_task(api, admin, product, stories, django_capture_on_commit_callbacks):
@@ -210,10 +222,10 @@ def test_weighted_model_with_demand_and_custom_field(admin, product, stories, dj
             {"key": "demand", "weight": 1, "source": "demand"}])
     story = Story.objects.get(id=stories[0].id)
     services.story_update(actor=admin, story=story, data={"custom_values": {"revenue": 10}}, version=None)
-    services.feedback_create(actor=admin, product=product, customer="A", segment="Enterprise", quote="q",
-                             importance=3, story_ids=[story.id])
-    services.feedback_create(actor=admin, product=product, customer="B", segment="SMB", quote="q", importance=2,
-                             story_ids=[story.id])
+    with django_capture_on_commit_callbacks(execute=True):
+        _feedback(admin=admin, product=product, customer="A", segment="Enterprise", importance=3,
+                  story_ids=[story.id])
+        _feedback(admin=admin, product=product, customer="B", segment="SMB", importance=2, story_ids=[story.id])
     story.refresh_from_db()
     # demand = 3 x 2 (Enterprise) + 2 x 1 (SMB) = 8; score = 0.5 x 10 + 1 x 8 = 13
     assert story.demand == Decimal("8.00")
@@ -257,19 +269,12 @@ def test_custom_field_api_and_value_validation(api, admin, product, stories):
     assert [s["id"] for s in listed] == [stories[0].id]
 
 
-def test_feedback_and_settings_api(api, admin, product, stories):
+def test_settings_api_sets_segment_weights(api, admin, product):
     api.force_authenticate(admin)
     r = api.put(f"/api/v1/backlog-products/{product.id}/settings/", {"segment_weights": {"Enterprise": 3}},
                 format="json")
     assert r.status_code == 200
-    r = api.post("/api/v1/feedback/", {"product": product.id, "customer": "Acme", "segment": "Enterprise",
-                                       "quote": "Yes", "importance": 2, "story_ids": [stories[1].id]}, format="json")
-    assert r.status_code == 201
-    assert Story.objects.get(id=stories[1].id).demand == Decimal("6.00")  # 2 x 3
-    bad = api.post("/api/v1/feedback/", {"product": product.id, "customer": "", "quote": "", "importance": 9},
-                   format="json")
-    assert bad.status_code == 400 and {"importance"} <= set(bad.json()["errors"])
-    assert Feedback.objects.count() == 1
+    assert BacklogSettings.objects.get(product=product).segment_weights == {"Enterprise": 3}
 
 
 def test_workflow_needs_a_done_status(api, admin, product):

@@ -175,15 +175,6 @@ def test_scoring_page_shows_value_effort_chart_data(client_as, admin, product, s
     assert b'id="value-effort-data"' in r.content
 
 
-def test_feedback_page_links_stories(client_as, admin, product, stories):
-    r = client_as(admin).post(url("feedback", product), {"customer": "Initech", "segment": "SMB", "quote": "Please",
-                                                         "importance": "4", "story_ids": [stories[0].id]})
-    assert r.status_code == 302
-    assert Story.objects.get(id=stories[0].id).demand == Decimal("4.00")
-    page = client_as(admin).get(url("story", product, story_id=stories[0].id))
-    assert page.context["demand"]["customers"] == 1 and page.context["demand"]["segments"] == ["SMB"]
-
-
 def test_settings_page_adds_custom_field_and_rejects_bad_one(client_as, admin, product):
     client = client_as(admin)
     assert client.post(url("settings", product), {"action": "field", "key": "due", "label": "Due",

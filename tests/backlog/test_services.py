@@ -108,12 +108,12 @@ def test_rebalance_keeps_order_with_short_keys(admin, product):
 
 def test_demo_seed_is_idempotent(workspace, admin):
     from backlog import demo
-    from backlog.models import Epic, Feedback
+    from backlog.models import Epic
 
     demo.seed(workspace=workspace, users={"demo": admin})
-    counts = (Story.objects.count(), Epic.objects.count(), Feedback.objects.count())
+    counts = (Story.objects.count(), Epic.objects.count())
     demo.seed(workspace=workspace, users={"demo": admin})
-    assert (Story.objects.count(), Epic.objects.count(), Feedback.objects.count()) == counts == (30, 6, 5)
+    assert (Story.objects.count(), Epic.objects.count()) == counts == (30, 6)
     assert Story.objects.filter(score__isnull=False).count() == 30
 
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("name", ["list", "epics", "scoring", "feedback", "settings"])
+@pytest.mark.parametrize("name", ["list", "epics", "scoring", "settings"])
 def test_product_pages_render_for_viewer(client_as, viewer, product, stories, name):
     response = client_as(viewer).get(reverse(f"backlog:{name}", kwargs={"ws": "acme", "product_id": product.id}))
     assert response.status_code == 200

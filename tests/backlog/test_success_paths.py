@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from backlog import services
-from backlog.models import AcceptanceCriterion, Comment, CustomField, Epic, Feedback, SavedView, Story
+from backlog.models import AcceptanceCriterion, Comment, CustomField, Epic, SavedView, Story
 from pmhub.errors import Conflict
 from pmhub.models import Notification
 from tests.effects import emitted, subscribe_all, verbs
@@ -66,30 +66,19 @@ def test_epic_delete_removes_it_and_keeps_its_stories(product, editor, epic):
     assert verbs(product.workspace)[-1] == "deleted epic"
 
 
-def test_feedback_update_moves_demand_from_the_old_story_to_the_new(product, editor, stories):
-    fb = services.feedback_create(actor=editor, product=product, customer="Ada", quote="Faster", importance=4,
-                                  story_ids=[stories[0].id])
-    assert Story.objects.get(id=stories[0].id).demand == Decimal("4.00")
-    services.feedback_update(actor=editor, feedback=fb, data={"story_ids": [stories[1].id], "importance": 5})
-    fb.refresh_from_db()
-    assert fb.importance == 5
-    assert Story.objects.get(id=stories[0].id).demand == 0
-    assert Story.objects.get(id=stories[1].id).demand == Decimal("5.00")
+def test_demand_recompute_sums_importance_times_segment_weight(product, admin, editor, stories,
+                                                               django_capture_on_commit_callbacks):
+    """Story demand is what the registered providers give (discovery's highlighted insights, where all
+    feedback lives: decision 1613): importance x segment weight (x a revenue factor of 1 here)."""
+    from discovery.services import feedback_file
+    from roadmaps.models import Segment
 
-
-def test_feedback_delete_takes_its_demand_away(product, editor, stories):
-    fb = services.feedback_create(actor=editor, product=product, customer="Ada", quote="Faster", importance=3,
-                                  story_ids=[stories[0].id])
-    services.feedback_delete(actor=editor, feedback=fb)
-    assert not Feedback.objects.filter(id=fb.id).exists()
-    assert Story.objects.get(id=stories[0].id).demand == 0
-
-
-def test_demand_recompute_sums_importance_times_segment_weight(product, admin, editor, stories):
     services.settings_update(actor=admin, product=product, segment_weights={"enterprise": 2})
-    for importance, segment in ((3, "enterprise"), (2, "")):
-        services.feedback_create(actor=editor, product=product, customer="C", quote="Q", importance=importance,
-                                 segment=segment, story_ids=[stories[0].id])
+    enterprise = Segment.objects.create(product=product, name="enterprise")
+    with django_capture_on_commit_callbacks(execute=True):
+        for customer, importance, segment in (("C", 3, enterprise), ("D", 2, None)):
+            feedback_file(user=editor, product=product, customer=customer, quote="Q", importance=importance,
+                          segment=segment, story_ids=[stories[0].id])
     Story.objects.filter(id=stories[0].id).update(demand=0)
     services.demand_recompute(product=product)
     assert Story.objects.get(id=stories[0].id).demand == Decimal("8.00")  # 3 x 2 + 2 x 1

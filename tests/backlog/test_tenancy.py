@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from backlog import services
-from backlog.models import Comment, CustomField, Epic, Feedback, SavedView, ScoringModel, Story
+from backlog.models import Comment, CustomField, Epic, SavedView, ScoringModel, Story
 
 pytestmark = pytest.mark.django_db
 
@@ -14,17 +14,15 @@ pytestmark = pytest.mark.django_db
 def world(admin, product, stories):
     epic = services.epic_create(actor=admin, product=product, title="Epic A")
     field = services.custom_field_create(actor=admin, product=product, key="tier", label="Tier", type="text")
-    feedback = services.feedback_create(actor=admin, product=product, customer="C", quote="Q",
-                                        story_ids=[stories[0].id])
     view = services.saved_view_create(actor=admin, product=product, name="Shared", config={}, shared=True)
-    return {"story": stories[0], "epic": epic, "field": field, "feedback": feedback, "view": view,
+    return {"story": stories[0], "epic": epic, "field": field, "view": view,
             "product": product}
 
 
 def snapshot():
     return (list(Story.objects.order_by("id").values_list("id", "title", "status", "rank", "version", "score")),
             list(Epic.objects.values_list("id", "title", "version")),
-            list(CustomField.objects.values_list("id", "label")), list(Feedback.objects.values_list("id", "quote")),
+            list(CustomField.objects.values_list("id", "label")),
             list(SavedView.objects.values_list("id", "name")), list(ScoringModel.objects.values_list("id", "framework")),
             Comment.objects.count())
 
@@ -33,7 +31,6 @@ DETAIL = {
     "story": "/api/v1/stories/{story}/",
     "epic": "/api/v1/epics/{epic}/",
     "field": "/api/v1/custom-fields/{field}/",
-    "feedback": "/api/v1/feedback/{feedback}/",
     "view": "/api/v1/saved-views/{view}/",
 }
 PAYLOAD = {"title": "pwned", "label": "pwned", "quote": "pwned", "name": "pwned", "customer": "x", "version": 1}
@@ -71,7 +68,6 @@ ACTIONS = [
     ("put", "/api/v1/backlog-products/{product}/settings/", {"segment_weights": {"A": 2}}),
     ("post", "/api/v1/stories/", {"product": "{product}", "title": "x"}),
     ("post", "/api/v1/epics/", {"product": "{product}", "title": "x"}),
-    ("post", "/api/v1/feedback/", {"product": "{product}", "customer": "x", "quote": "y"}),
     ("post", "/api/v1/custom-fields/", {"product": "{product}", "key": "k", "label": "K", "type": "text"}),
     ("post", "/api/v1/stories/bulk/", {"product": "{product}", "ids": ["{story}"], "status": "done"}),
 ]
@@ -109,7 +105,7 @@ def test_viewer_gets_403_on_actions(api, viewer, world, method, url, payload):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("url", ["/api/v1/stories/", "/api/v1/epics/", "/api/v1/custom-fields/", "/api/v1/feedback/",
+@pytest.mark.parametrize("url", ["/api/v1/stories/", "/api/v1/epics/", "/api/v1/custom-fields/",
                                  "/api/v1/saved-views/"])
 def test_outsider_lists_nothing_of_acme(api, outsider, world, url):
     api.force_authenticate(outsider)
@@ -139,7 +135,7 @@ def page_urls(world):
     return {
         "list": reverse("backlog:list", kwargs=kw), "rows": reverse("backlog:rows", kwargs=kw),
         "epics": reverse("backlog:epics", kwargs=kw), "scoring": reverse("backlog:scoring", kwargs=kw),
-        "feedback": reverse("backlog:feedback", kwargs=kw), "settings": reverse("backlog:settings", kwargs=kw),
+        "settings": reverse("backlog:settings", kwargs=kw),
         "story": reverse("backlog:story", kwargs=s), "row": reverse("backlog:row", kwargs=s),
         "epic": reverse("backlog:epic", kwargs={**kw, "epic_id": world["epic"].id}),
     }
@@ -147,7 +143,7 @@ def page_urls(world):
 
 POST_PAGES = {
     "list": {"title": "x"}, "epics": {"title": "x"}, "scoring": {"framework": "ice"},
-    "feedback": {"customer": "x", "quote": "y"}, "settings": {"action": "weights", "weights": "A=2"},
+    "settings": {"action": "weights", "weights": "A=2"},
     "story": {"title": "pwned", "version": "1"}, "row": {"status": "done", "version": "1"},
     "epic": {"title": "pwned", "version": "1"},
 }
@@ -170,7 +166,7 @@ def _fill(data, world):
     return {k: (str(other) if k == "before" else str(world["story"].id) if k == "ids" else v) for k, v in data.items()}
 
 
-@pytest.mark.parametrize("page", ["list", "rows", "epics", "scoring", "feedback", "settings", "story", "row", "epic"])
+@pytest.mark.parametrize("page", ["list", "rows", "epics", "scoring", "settings", "story", "row", "epic"])
 def test_outsider_gets_404_on_pages(client_as, outsider, world, page):
     url = page_urls(world)[page]
     assert client_as(outsider).get(url).status_code == 404

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from backlog.models import Feedback
 from discovery.models import Idea
 from pmhub.models import Role
 from pmhub.search import search, search_tsquery, search_words, searchables
@@ -33,8 +32,6 @@ MAKERS = {
     "epic": lambda ws, word: EpicFactory(product=_product(ws), title=f"{word} epic"),
     "story": lambda ws, word: StoryFactory(product=_product(ws), title=f"{word} story"),
     "kpi": lambda ws, word: KpiFactory(product=_product(ws), name=f"{word} rate"),
-    "feedback": lambda ws, word: Feedback.objects.create(product=_product(ws), customer=f"{word} Ltd",
-                                                         quote="Please add exports."),
     "risk": lambda ws, word: RiskFactory(product=_product(ws), title=f"{word} risk"),
     "company": lambda ws, word: CompanyFactory(product=_product(ws), name=f"{word} Industries"),
     "idea": lambda ws, word: Idea.objects.create(product=_product(ws), title=f"{word} idea", published=True),

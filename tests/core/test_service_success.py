@@ -209,9 +209,6 @@ SUCCESS_TESTS = {
     "backlog.epic_create": "tests/core/test_webhook_events.py::test_a_subscribed_epic_event_is_delivered_to_the_outbox",
     "backlog.epic_update": _BACK + "test_epic_update_bumps_its_version_and_emits",
     "backlog.epic_delete": _BACK + "test_epic_delete_removes_it_and_keeps_its_stories",
-    "backlog.feedback_create": _BACK + "test_feedback_update_moves_demand_from_the_old_story_to_the_new",
-    "backlog.feedback_update": _BACK + "test_feedback_update_moves_demand_from_the_old_story_to_the_new",
-    "backlog.feedback_delete": _BACK + "test_feedback_delete_takes_its_demand_away",
     "backlog.rebalance": _BACK + "test_rebalance_rewrites_ranks_short_and_keeps_the_order",
     "backlog.rescore_product": _BACK + "test_rescore_product_recomputes_an_outdated_score",
     "backlog.saved_view_create": _BACK + "test_saved_view_create_update_and_delete",
@@ -269,6 +266,8 @@ SUCCESS_TESTS = {
     "adoption.outcome_reviews_open_for_release": "tests/adoption/test_outcomes.py::test_shipping_a_release_records_baseline_and_prediction",
     "adoption.outcome_checkpoints_measure_due": "tests/adoption/test_outcomes.py::test_due_checkpoints_measure_the_kpi_once",
     # discovery
+    "discovery.feedback_file": "tests/discovery/test_feedback.py::test_feedback_lands_in_the_inbox_highlighted_for_its_work",
+    "discovery.release_note_delete": "tests/discovery/test_api_portal.py::test_release_notes_api_publishes_lists_and_removes",
     "discovery.company_create": _DISC + "test_company_create_stores_normalised_fields_and_logs",
     "discovery.company_update": _DISC + "test_company_update_needs_the_version_read",
     "discovery.company_delete": _DISC + "test_delete_services_remove_rows",

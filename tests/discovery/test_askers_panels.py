@@ -86,3 +86,57 @@ def test_story_page_queries_do_not_grow_per_asker(client_as, viewer, workspace, 
             assert client.get(url).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_epics_list_demand_column_is_the_epic_pages_figure_and_sorts(client_as, viewer, workspace, product, segment):
+    """The epics list's Demand column (Epic.demand, kept from discovery.selectors.epics_demand by
+    registry) is each epic's "Who asked" figure: highlights for the epic and its stories, each once;
+    ?sort=demand orders by it."""
+    from backlog.services import settings_update
+    from discovery.demand import highlight_weight
+    from pmhub.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    admin = UserFactory()
+    MembershipFactory(user=admin, workspace=workspace, role=Role.ADMIN)
+    settings_update(actor=admin, product=product, segment_weights={"Enterprise": 2})
+    small = Epic.objects.create(product=product, title="Small")
+    big = Epic.objects.create(product=product, title="Big")
+    story = Story.objects.create(product=product, title="SSO", epic=big)
+    _ask(product, story, revenue=Decimal("1000000"), segment=segment, importance=5)
+    both = _ask(product, story, epic=big, importance=2)  # on the epic and on its story: counted once
+    _ask(product, epic=small, importance=1)
+    Epic.objects.create(product=product, title="Nobody")
+    from backlog.services import demand_recompute
+
+    demand_recompute(product=product)  # what the worker does after every highlight (Epic.demand kept)
+    expected_big = (highlight_weight(importance=5, segment_weight=2, revenue=Decimal("1000000"))
+                    + highlight_weight(importance=2)).quantize(Decimal("0.01"))
+    kw = {"ws": workspace.slug, "product_id": product.id}
+    client = client_as(viewer)
+    page = client.get(reverse("backlog:epics", kwargs=kw))
+    column = {e.title: e.demand for e in page.context["epics"]}
+    assert column == {"Big": expected_big, "Small": Decimal("1.00"), "Nobody": Decimal(0)} and both
+    for epic in (big, small):
+        panel = client.get(reverse("backlog:epic", kwargs=kw | {"epic_id": epic.id})).context["askers"]
+        assert panel["demand"].quantize(Decimal("0.01")) == column[epic.title]
+    by_demand = client.get(reverse("backlog:epics", kwargs=kw) + "?sort=demand")
+    assert [e.title for e in by_demand.context["epics"]] == ["Big", "Small", "Nobody"]
+    html = by_demand.content.decode()
+    assert 'aria-sort="descending"><a href="?sort=demand"' in html
+    assert f'data-testid="epic-demand">{expected_big}<' in html
+
+
+def test_epics_list_queries_do_not_grow_per_epic(client_as, viewer, workspace, product):
+    client = client_as(viewer)
+    url = reverse("backlog:epics", kwargs={"ws": workspace.slug, "product_id": product.id})
+    counts = []
+    for n in (2, 12):
+        while Epic.objects.filter(product=product).count() < n:
+            epic = Epic.objects.create(product=product, title=f"E{n}")
+            _ask(product, Story.objects.create(product=product, title="S", epic=epic), importance=3)
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url + "?sort=demand").status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

@@ -72,3 +72,14 @@ def test_similar_partial_outsider_404(client_as, outsider, workspace, product):
     url = reverse("discovery:similar", kwargs={"ws": workspace.slug, "product_id": product.id})
     assert client_as(outsider).get(url, {"title": "csv"}).status_code == 404
     assert client_as(outsider).post(url, {"title": "csv"}).status_code == 404
+
+
+def test_ideas_page_suggests_similar_ideas_while_typing(client_as, editor, workspace, product):
+    """The team's own "Add an idea" form asks for duplicates as the title is typed, like the inbox."""
+
+    Idea.objects.create(product=product, title="Dark mode for dashboards")
+    kw = {"ws": workspace.slug, "product_id": product.id}
+    page = client_as(editor).get(reverse("discovery:ideas", kwargs=kw)).content.decode()
+    assert "?kind=idea" in page and 'hx-target="#similar"' in page and 'id="similar"' in page
+    partial = client_as(editor).get(reverse("discovery:similar", kwargs=kw), {"kind": "idea", "title": "dark mode"})
+    assert "Dark mode for dashboards" in partial.content.decode()

@@ -53,7 +53,7 @@ SCREENSHOT_PAGES = {
     "backlog:list": "backlog", "backlog:board": "status-board", "backlog:story": "story", "backlog:scoring": "scoring",
     "delivery:iteration": "iteration", "metrics_kpi_detail": "kpi", "metrics_product_dashboard": "dashboard",
     "adoption": "adoption", "reports:preview": "report", "members": "members", "roadmaps:present": "presentation",
-    "roadmaps:initiative_work": "initiative", "roadmaps:release": "release", "backlog:feedback": "feedback",
+    "roadmaps:initiative_work": "initiative", "roadmaps:release": "release", "discovery:feedback": "feedback",
     "integrations:channels": "channels", "integrations:channel": "channel",
     "integrations:repositories": "github-repositories", "integrations:repository": "github-repository",
 }

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from adoption.models import Feature, UsageEvent
 from adoption.rollups import rollup_range
 from adoption.services import feature_kpis_sync
-from backlog.models import Story
+from backlog.models import Epic, Story
 from delivery import services as delivery
 from delivery.models import Iteration, StoryStatusEvent
 from metrics.models import Kpi, Measurement
@@ -224,6 +224,62 @@ def report_email_counts(w):
     return {w.product.id: {"done": done, "on_track": on_track, "at_risk": at_risk, "late": late}}
 
 
+def _money(value):
+    """Customer demand is compared as pages show it: two decimals."""
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def _asked_stories(w):
+    """Stories some insight is highlighted for, and one without (its zeros must agree too)."""
+    asked = list(Story.objects.filter(product=w.product, highlights__isnull=False).distinct().values_list("id", flat=True))
+    plain = Story.objects.filter(product=w.product).exclude(id__in=asked).values_list("id", flat=True).first()
+    return asked + ([plain] if plain else [])
+
+
+def story_page_askers(w):
+    """The story page's demand line (backlog.selectors.demand_of, discovery's askers by registry)."""
+    out = {}
+    for story_id in _asked_stories(w):
+        d = w.get("backlog:story", story_id=story_id).context["demand"]
+        out[story_id] = (d["customers"], d["feedback_count"], _money(d["demand"]))
+    return out
+
+
+def story_panel_askers(w):
+    """The "Who asked" panel discovery adds to the story page (discovery.selectors.askers_of)."""
+    out = {}
+    for story_id in _asked_stories(w):
+        a = w.get("backlog:story", story_id=story_id).context["askers"]
+        out[story_id] = (len(a["companies"]), a["highlights"], _money(a["demand"]))
+    return out
+
+
+def api_story_askers(w):
+    out = {}
+    for story_id in _asked_stories(w):
+        d = w.api_get(f"/api/v1/stories/{story_id}/")["demand_summary"]
+        out[story_id] = (d["customers"], d["feedback_count"], _money(d["demand"]))
+    return out
+
+
+def epics_list_demand(w):
+    return {e.id: _money(e.demand) for e in w.get("backlog:epics").context["epics"]}
+
+
+def epics_list_demand_sorted(w):
+    response = w.page.get(w.url("backlog:epics") + "?sort=demand")
+    return {e.id: _money(e.demand) for e in response.context["epics"]}
+
+
+def api_epics_demand(w):
+    return {e["id"]: _money(e["demand"]) for e in w.api_list(f"/api/v1/epics/?product={w.product.id}")}
+
+
+def epic_panel_demand(w):
+    return {e: _money(w.get("backlog:epic", epic_id=e).context["askers"]["demand"])
+            for e in Epic.objects.filter(product=w.product).values_list("id", flat=True)}
+
+
 def _change(k):
     return (k["change"] or {}).get("text")
 
@@ -279,6 +335,17 @@ SURFACES = {
         "adoption page": lambda w: adoption_page(w, lambda r, t: t["active"]),
         "feature page": lambda w: feature_page(w, lambda f: f.get("active", 0)),
         "API feature adoption": lambda w: api_feature_adoption(w, lambda a: a["active"]),
+    },
+    "who asked for a story (companies, highlighted insights, customer demand)": {
+        "story page": story_page_askers,
+        "story page, Who asked": story_panel_askers,
+        "API story": api_story_askers,
+    },
+    "customer demand of an epic": {
+        "epics list": epics_list_demand,
+        "epics list, by demand": epics_list_demand_sorted,
+        "API epics": api_epics_demand,
+        "epic page, Who asked": epic_panel_demand,
     },
     "on track / at risk / late": {
         "timeline page": timeline_counts,
@@ -424,4 +491,4 @@ def test_a_disagreement_is_caught(frozen):
 def test_the_table_counts():
     """The figures and surfaces the consistency test compares (reported in docs/figures.md)."""
     surfaces = {s for readers in SURFACES.values() for s in readers}
-    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (9, 37, 23)
+    assert (len(SURFACES), sum(len(r) for r in SURFACES.values()), len(surfaces)) == (11, 44, 30)

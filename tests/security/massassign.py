@@ -200,7 +200,7 @@ def foreign_world(workspace) -> dict[str, Any]:
     """One object of every kind that writes refer to, in `workspace` (the other tenant), keyed by
     model label: the ids an attacker would slip into a write."""
     from adoption.models import Feature
-    from backlog.models import Epic, Feedback, Story
+    from backlog.models import Epic, Story
     from delivery.models import Iteration, IterationItem, ReleaseScopeItem
     from metrics.models import Kpi, KpiHealth
     from pmhub.models import BackgroundJob
@@ -225,9 +225,7 @@ def foreign_world(workspace) -> dict[str, Any]:
                                          end_date=date(2026, 11, 13))
     IterationItem.objects.create(iteration=iteration, story=story)
     ReleaseScopeItem.objects.create(release=release, story=story)
-    feedback = Feedback.objects.create(product=product, customer="Them", quote="Their quote")
-    feedback.stories.add(story)
-    objects = [workspace, product, objective, release, initiative, epic, story, kpi, iteration, feedback,
+    objects = [workspace, product, objective, release, initiative, epic, story, kpi, iteration,
                Competitor.objects.create(product=product, name="Their rival"),
                Capability.objects.create(product=product, name="Their capability"),
                KpiHealth.objects.create(kpi=kpi, status="off_track"),
@@ -254,16 +252,17 @@ def _foreign_integrations(workspace, product) -> list:
 
 
 def _foreign_discovery(product, story) -> list:
-    """The other tenant's segment, company, person, insight and highlight (discovery)."""
-    from discovery.models import Company, Highlight, Insight, Person
+    """The other tenant's segment, company, person, insight, idea and highlight (discovery)."""
+    from discovery.models import Company, Highlight, Idea, Insight, Person
     from roadmaps.models import Segment
 
     segment = Segment.objects.create(product=product, name="Their segment")
     company = Company.objects.create(product=product, name="Their company", domain="their.example", segment=segment)
     person = Person.objects.create(product=product, email="them@their.example", company=company)
     insight = Insight.objects.create(product=product, text="Their insight", person=person, company=company)
-    highlight = Highlight.objects.create(insight=insight, passage="Their passage", story=story)
-    return [segment, company, person, insight, highlight]
+    idea = Idea.objects.create(product=product, title="Their idea", published=True)
+    highlight = Highlight.objects.create(insight=insight, passage="Their passage", story=story, idea=idea)
+    return [segment, company, person, insight, idea, highlight]
 
 
 def _relations(model):

@@ -26,8 +26,6 @@ WRITES = {
         "update": lambda f: {"version": f.version, "label": "Renamed"}}),
     "saved-view": Write(bodies={"create": lambda v: {"product": v.product_id, "name": "Mine", "config": {}},
                                 "update": lambda v: {"version": v.version, "name": "Renamed"}}),
-    "feedback": Write(bodies={"create": lambda f: {"product": f.product_id, "customer": "Hooli", "quote": "More!"},
-                              "update": lambda f: {"version": f.version, "customer": "Renamed"}}),
     "backlog-product": Write(build=m._product, bodies={
         "scoring_model": lambda p: {"framework": "wsjf"},
         "backlog_settings": lambda p: {"segment_weights": {"enterprise": 2.0}},

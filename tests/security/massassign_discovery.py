@@ -42,11 +42,21 @@ WRITES = {
         "update": lambda i: {"version": i.version, "state": "reviewed"},
         "bulk": lambda i: {"product": i.product_id, "items": [{"id": "walk-1", "text": "Bulk insight"}]},
         "highlights": lambda i: {"passage": "A passage", "importance": 3, "story": _story(i).id}}),
+    # POST /api/v1/feedback/ (create only): files an insight with a highlight per linked story.
+    "feedback": Write(build=m._insight, bodies={
+        "create": lambda i: {"product": i.product_id, "customer": "Hooli", "quote": "More!", "importance": 4,
+                             "story_ids": [_story(i).id]}}),
     "idea": Write(bodies={
         "create": lambda i: {"product": i.product_id, "title": "New idea"},
         "update": lambda i: {"version": i.version, "status": "planned"},
         "merge": lambda i: {"into": _other_idea(i).id}},
         changes={"merge": {"merged_into_id", "published"}}),
+    # The portal's slug is its public address, which its admins choose (PUT/PATCH, as on the settings page).
+    "discovery-portal": Write(build=m._portal, bodies={
+        "update": lambda p: {"version": p.version, "name": "Renamed", "intro": "Tell us"}},
+        changes={"update": {"slug"}, "partial_update": {"slug"}}),
+    "release-note": Write(build=m._release_note, bodies={
+        "create": lambda n: {"product": n.portal.product_id, "title": "2.1", "body": "Faster exports"}}),
     "discovery-import": Write(
         build=m._import,
         bodies={"create": _csv, "confirm": lambda job: {}},

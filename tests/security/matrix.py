@@ -52,12 +52,70 @@ class Exempt:
     reason: str
 
 
+@dataclass(frozen=True)
+class VisitorSpace:
+    """A public URL space with visitors of its own, who are not workspace users (the discovery
+    portal: /portal/<slug>/, visitors signed in by e-mail link, a signed cookie per portal).
+
+    Every route under `prefix` is a dimension of the matrix: it is requested by each kind of
+    stranger (`STRANGERS`: nobody, a signed-in visitor of another workspace's portal, that
+    visitor's cookie replayed under this portal's name, a member of the owning workspace) and
+    by this space's own visitor (the control).
+
+    build(workspace, other_workspace) -> world: an open space of `workspace` with a visible
+        object per kind, the hidden objects per kind (`world.hidden[kind]`: unpublished, merged,
+        of another product, of the other workspace's space) and `world.canaries`: text that no
+        answer of the space may contain, to anyone (private titles, e-mail addresses, the
+        workspace's own names).
+    sign_in(client, world, who) -> None: make `client` the given kind of visitor ("own",
+        "foreign", "forged"); "anonymous" and "member" need nothing from the space.
+    close(world) -> None: switch the space off (every route then answers 404 to everyone).
+    snapshot(world) -> Any: everything a visitor could change, in both workspaces.
+    """
+
+    prefix: str
+    build: Callable[[Any, Any], Any]
+    sign_in: Callable[[Any, Any, str], None]
+    close: Callable[[Any], None]
+    snapshot: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class VisitorRoute:
+    """One route of a visitor space (see VisitorSpace).
+
+    kwargs(world, target) -> dict: the URL kwargs (target: an object of kind `names`, or None).
+    names: the kind of object the URL names ("idea", "signin_link", ...): the route is then
+        requested with the visible object and with every hidden one of that kind.
+    payload(world, target) -> dict: the body of the POSTs.
+    anonymous_may: {method: reason} writes anyone may make on the VISIBLE object by design
+        (asking for a sign-in link; using the link or the unsubscribe token that is the credential).
+    hidden_status: what a hidden object answers, per method (default 404: not found, nothing said).
+    own_status: what the space's own visitor gets on GET of the visible object (the control).
+    """
+
+    kwargs: Callable[[Any, Any], dict]
+    names: str | None = None
+    payload: Callable[[Any, Any], dict] | None = None
+    anonymous_may: dict[str, str] = field(default_factory=dict)
+    hidden_status: dict[str, int] = field(default_factory=lambda: {"get": 404, "post": 404})
+    own_status: int = 200
+
+
+STRANGERS = ("anonymous", "foreign", "forged", "member")
+
+
 @dataclass
 class Registry:
     api: dict[str, Route | Exempt] = field(default_factory=dict)
     pages: dict[str, Route | Exempt] = field(default_factory=dict)
     api_base_exceptions: dict[str, str] = field(default_factory=dict)
+    visitor_pages: dict[str, VisitorRoute | Exempt] = field(default_factory=dict)
+    visitor_spaces: dict[str, VisitorSpace] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+
+    def space_of(self, route: str) -> VisitorSpace | None:
+        return next((s for p, s in self.visitor_spaces.items() if route.startswith(p)), None)
 
 
 def load_registry() -> Registry:
@@ -69,13 +127,17 @@ def load_registry() -> Registry:
             continue
         module = importlib.import_module(f"{__package__}.{info.name}")
         for attr, target in (("API", registry.api), ("PAGES", registry.pages),
-                             ("API_BASE_EXCEPTIONS", registry.api_base_exceptions)):
+                             ("API_BASE_EXCEPTIONS", registry.api_base_exceptions),
+                             ("VISITOR_PAGES", registry.visitor_pages)):
             for key, value in getattr(module, attr, {}).items():
                 if key in target:
                     raise AssertionError(f"{attr}[{key!r}] is registered twice "
                                          f"({registry.sources[f'{attr}:{key}']} and {info.name}).")
                 target[key] = value
                 registry.sources[f"{attr}:{key}"] = info.name
+        space = getattr(module, "VISITOR_SPACE", None)
+        if space is not None:
+            registry.visitor_spaces[space.prefix] = space
     return registry
 
 

@@ -12,7 +12,6 @@ from backlog.models import (
     Comment,
     CustomField,
     Epic,
-    Feedback,
     SavedView,
     ScoringModel,
     Story,
@@ -25,8 +24,8 @@ from tests.roadmaps.factories import ProductFactory
 
 from .matrix import Route
 
-BACKLOG_MODELS = (Story, Epic, AcceptanceCriterion, Comment, CustomField, SavedView, Feedback, ScoringModel,
-                  BacklogSettings, Feedback.stories.through, Feedback.epics.through, BackgroundJob)
+BACKLOG_MODELS = (Story, Epic, AcceptanceCriterion, Comment, CustomField, SavedView, ScoringModel,
+                  BacklogSettings, BackgroundJob)
 
 
 def fingerprint(_obj=None):
@@ -81,13 +80,6 @@ def _saved_view(ws):
                                       config={"filters": {"status": "ready"}}, shared=True)
 
 
-def _feedback(ws):
-    story = _story(ws)
-    return services.feedback_create(actor=_actor(ws), product=story.product, customer="Initech",
-                                    quote="We need exports.", source="call", segment="", importance=4,
-                                    story_ids=[story.id], epic_ids=[])
-
-
 def _story_kwargs(s):
     return {"product_id": s.product_id, "story_id": s.pk}
 
@@ -107,7 +99,6 @@ API = {
     "epic": _route(_epic, payload=lambda e: {"title": "Pwned", "version": e.version}),
     "custom-field": _route(_custom_field, payload=lambda f: {"label": "Pwned", "required": True}),
     "saved-view": _route(_saved_view, payload=lambda v: {"name": "Pwned", "shared": False}),
-    "feedback": _route(_feedback, payload=lambda f: {"customer": "Pwned", "quote": "Pwned", "importance": 1}),
     # backlog-product-scoring-model (GET/PUT), -settings (GET/PUT), -what-if (POST)
     "backlog-product": _route(_product, payload=lambda p: dict(PRODUCT_PAYLOAD), viewer_may={
         "post": "POST what-if/ is a preview for every reader (it writes nothing; the fingerprint would show it); "
@@ -138,7 +129,6 @@ PAGES = {
     "backlog:epics": _route(_product),
     "backlog:epic": _route(_epic, kwargs=lambda e: {"product_id": e.product_id, "epic_id": e.pk}),
     "backlog:scoring": _route(_product),
-    "backlog:feedback": _route(_product),
 }
 
 API_BASE_EXCEPTIONS: dict[str, str] = {}

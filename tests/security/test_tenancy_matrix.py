@@ -14,9 +14,11 @@ from pmhub.models import Role
 from tests.factories import MembershipFactory, UserFactory
 
 from .matrix import (
+    STRANGERS,
     WRITE_METHODS,
     Exempt,
     Route,
+    VisitorRoute,
     api_detail_routes,
     api_list_routes,
     api_registry,
@@ -29,7 +31,10 @@ pytestmark = pytest.mark.django_db
 
 REGISTRY = load_registry()
 API_ROUTES = api_detail_routes()
-PAGE_ROUTES = page_routes()
+# Routes of a visitor space (the public portal) have visitors of their own, not workspace roles:
+# they are the visitor dimension below, not the outsider/viewer one.
+VISITOR_ROUTES = [r for r in page_routes() if REGISTRY.space_of(r.route)]
+PAGE_ROUTES = [r for r in page_routes() if not REGISTRY.space_of(r.route)]
 DEFAULT_PAYLOAD = {"name": "Pwned", "title": "Pwned", "role": Role.ADMIN, "email": "pwned@example.com"}
 
 
@@ -74,8 +79,11 @@ def test_registry_has_no_stale_entries():
     """An entry whose route was renamed or removed would silently test nothing."""
     api_names = {basename for _p, _v, basename in api_registry()}
     page_names = {r.key for r in PAGE_ROUTES}
+    visitor_names = {r.key for r in VISITOR_ROUTES}
     assert not set(REGISTRY.api) - api_names, f"Stale API entries: {set(REGISTRY.api) - api_names}"
     assert not set(REGISTRY.pages) - page_names, f"Stale page entries: {set(REGISTRY.pages) - page_names}"
+    assert not set(REGISTRY.visitor_pages) - visitor_names, (
+        f"Stale visitor entries: {set(REGISTRY.visitor_pages) - visitor_names}")
 
 
 # --- API -----------------------------------------------------------------------------------
@@ -243,3 +251,132 @@ def test_api_lists_do_not_show_another_workspaces_objects(route, workspace, admi
     mine = api_as(admin).get(reverse(route.url_name), {"page_size": 200}).json()
     mine = mine["results"] if isinstance(mine, dict) and "results" in mine else mine
     assert obj.pk in [item.get("id") for item in mine if isinstance(item, dict)], "builder object not listed to its admin"
+
+
+# --- visitor spaces (the public portal) ------------------------------------------------------
+# Visitors are not workspace users: each route of a visitor space is requested by every kind of
+# stranger (nobody; a signed-in visitor of another workspace's portal; that visitor's signed
+# cookie replayed under this portal's cookie name; a signed-in member of the owning workspace),
+# with the visible object and with every hidden one (unpublished, merged, of another product, of
+# the other workspace's portal). A hidden object is 404 to all of them and to the portal's own
+# visitor; nobody's write changes anything; no answer contains a canary (a private title, an
+# e-mail address, the workspace's own names); a closed portal is 404 on every route.
+def _visitor_entry(route) -> VisitorRoute:
+    entry = REGISTRY.visitor_pages.get(route.key)
+    if entry is None:
+        pytest.fail(f"Visitor route {route.key!r} ({route.route}) has no entry: add VISITOR_PAGES[{route.key!r}] = "
+                    f"VisitorRoute(...) to tests/security/matrix_<app>.py (see tests/security/README.md).")
+    if isinstance(entry, Exempt):
+        pytest.skip(f"exempt: {entry.reason}")
+    return entry
+
+
+def _visitor_client(space, world, who, member):
+    from django.test import Client
+
+    client = Client()
+    if who == "member":
+        client.force_login(member)  # a workspace session is nobody on the portal
+    elif who != "anonymous":
+        space.sign_in(client, world, who)
+    return client
+
+
+def _no_canary(response, world, what, own=()):
+    """`own`: what the requester knows anyway (a member's own name and workspace, on Django's 404)."""
+    body = response.content.decode(errors="replace")
+    leaked = [c for c in world.canaries if c in body and c not in own]
+    assert not leaked, f"{what} shows {leaked}"
+
+
+def _signin_redirect(response, url) -> bool:
+    return response.status_code == 302 and ("/signin/" in response["Location"] or response["Location"] == url)
+
+
+def _visitor_requests(route, entry, world):
+    """(target, hidden?) pairs: the visible object, then every hidden one of the route's kind."""
+    if entry.names is None:
+        return [(None, False)]
+    return [(world.visible[entry.names], False)] + [(t, True) for t in world.hidden[entry.names]]
+
+
+@pytest.mark.parametrize("route", VISITOR_ROUTES, ids=lambda r: r.key)
+def test_visitor_route_is_registered(route):
+    assert route.name, f"Visitor route {route.route!r} has no name."
+    assert route.key in REGISTRY.visitor_pages, f"Visitor route {route.key!r} has no VISITOR_PAGES entry."
+    assert route.key not in REGISTRY.pages, f"{route.key!r} is a visitor route: list it in VISITOR_PAGES only."
+
+
+@pytest.mark.parametrize("who", STRANGERS)
+@pytest.mark.parametrize("route", VISITOR_ROUTES, ids=lambda r: r.key)
+def test_visitor_strangers_see_nothing_hidden_and_change_nothing(route, who, workspace, other_workspace, admin):
+    entry = _visitor_entry(route)
+    space = REGISTRY.space_of(route.route)
+    world = space.build(workspace, other_workspace)
+    client = _visitor_client(space, world, who, admin)
+    own = {admin.email, admin.name, workspace.name, workspace.slug} if who == "member" else set()
+    offered = route.offered_methods()
+    for target, hidden in _visitor_requests(route, entry, world):
+        url = reverse(route.name, kwargs=entry.kwargs(world, target))
+        for method in ("get", "post"):
+            before = space.snapshot(world)
+            body = entry.payload(world, target) if entry.payload else {}
+            response = getattr(client, method)(url, body)
+            what = f"{method.upper()} {url} as {who} ({'hidden' if hidden else 'visible'})"
+            if method not in offered:
+                assert response.status_code == 405, f"{what}: {response.status_code}"
+            elif hidden:
+                # Not found, or (a write by someone not signed in here) the same sign-in redirect as for a
+                # visible object: either way nothing tells a hidden object from a missing one.
+                assert response.status_code == entry.hidden_status[method] or (
+                    method == "post" and _signin_redirect(response, url)), f"{what}: {response.status_code}"
+            elif method == "get":
+                assert response.status_code == entry.own_status, f"{what}: {response.status_code}"
+            elif method in entry.anonymous_may:
+                continue  # by design (the reason is in the entry); the world is rebuilt per stranger
+            else:
+                assert response.status_code in (400, 404) or _signin_redirect(response, url), (
+                    f"{what}: {response.status_code}")
+            _no_canary(response, world, what, own)
+            assert space.snapshot(world) == before, f"{what} changed something"
+
+
+@pytest.mark.parametrize("route", VISITOR_ROUTES, ids=lambda r: r.key)
+def test_visitor_of_the_portal_itself_is_the_control(route, workspace, other_workspace, admin):
+    """The portal's own visitor gets the visible object (so the 404s above are isolation, not a
+    broken route) and still nothing hidden, and no canary."""
+    entry = _visitor_entry(route)
+    space = REGISTRY.space_of(route.route)
+    world = space.build(workspace, other_workspace)
+    client = _visitor_client(space, world, "own", admin)
+    for target, hidden in _visitor_requests(route, entry, world):
+        url = reverse(route.name, kwargs=entry.kwargs(world, target))
+        if "get" in route.offered_methods():
+            response = client.get(url)
+            expected = entry.hidden_status["get"] if hidden else entry.own_status
+            assert response.status_code == expected, f"GET {url} as the portal's visitor: {response.status_code}"
+            _no_canary(response, world, f"GET {url} as the portal's visitor")
+        if hidden and "post" in route.offered_methods():
+            before = space.snapshot(world)
+            response = client.post(url, entry.payload(world, target) if entry.payload else {})
+            assert response.status_code == entry.hidden_status["post"], (
+                f"POST {url} (hidden) as the portal's visitor: {response.status_code}")
+            assert space.snapshot(world) == before, f"POST {url} (hidden) as the portal's visitor changed something"
+
+
+@pytest.mark.parametrize("route", VISITOR_ROUTES, ids=lambda r: r.key)
+def test_visitor_route_of_a_closed_space_is_404_to_everyone(route, workspace, other_workspace, admin):
+    entry = _visitor_entry(route)
+    space = REGISTRY.space_of(route.route)
+    world = space.build(workspace, other_workspace)
+    space.close(world)
+    target = world.visible[entry.names] if entry.names else None
+    url = reverse(route.name, kwargs=entry.kwargs(world, target))
+    for who in ("own", *STRANGERS):
+        client = _visitor_client(space, world, who, admin)
+        before = space.snapshot(world)
+        for method in ("get", "post"):
+            body = entry.payload(world, target) if entry.payload else {}
+            response = getattr(client, method)(url, body)
+            assert response.status_code == 404, f"{method.upper()} {url} of a closed space as {who}: {response.status_code}"
+        assert space.snapshot(world) == before

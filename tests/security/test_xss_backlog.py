@@ -62,9 +62,13 @@ def _backlog(case, workspace, admin, editor):
     services.comment_create(actor=admin, story=story, body=f"{p['comment.body']} @editor")
     view = services.saved_view_create(actor=admin, product=product, name=p["saved_view.name"],
                                       config={"filters": {"label": p["story.label"][:40]}, "group": "epic"}, shared=True)
-    services.feedback_create(actor=admin, product=product, customer=p["feedback.customer"], quote=p["feedback.quote"],
-                             segment=p["feedback.segment"], source=p["feedback.source"], story_ids=[story.id],
-                             epic_ids=[epic.id])
+    # Feedback lands in discovery's inbox (decision 1613): the customer is a company, the segment a product segment.
+    from discovery.services import feedback_file
+    from roadmaps.models import Segment
+
+    segment = Segment.objects.create(product=product, name=p["feedback.segment"][:120])
+    feedback_file(user=admin, product=product, customer=p["feedback.customer"][:160], quote=p["feedback.quote"],
+                  segment=segment, source=p["feedback.source"][:80], story_ids=[story.id], epic_ids=[epic.id])
     return {"product": product, "story": story, "other": other, "epic": epic, "view": view, "p": p}
 
 
@@ -94,7 +98,7 @@ def _pages(workspace, world):
         scoring,
         scoring + "?" + _query(what_if="1", framework="weighted", criteria_count="1", c0_key=p["query"],
                                c0_label=p["query"], c0_weight="1"),
-        reverse("backlog:feedback", kwargs=kw),
+        reverse("discovery:feedback", kwargs=kw),
         reverse("backlog:settings", kwargs=kw),
         reverse("roadmaps:release", kwargs=kw | {"release_id": _release(product, world).id}),
     ]
@@ -160,8 +164,9 @@ def test_payloads_posted_through_the_backlog_forms_are_inert_when_shown_again(ca
         (reverse("backlog:comment", kwargs=kw | {"story_id": story.id}), {"body": payload(case, 4)}),
         (reverse("backlog:criterion_add", kwargs=kw | {"story_id": story.id}), {"text": payload(case, 5)}),
         (reverse("backlog:epics", kwargs=kw), {"title": payload(case, 6), "description": payload(case, 7)}),
-        (reverse("backlog:feedback", kwargs=kw), {"customer": payload(case, 8), "quote": payload(case, 9),
-                                                  "segment": payload(case, 10), "story_ids": [story.id]}),
+        (reverse("discovery:feedback", kwargs=kw), {"customer": payload(case, 8, limit=160), "quote": payload(case, 9),
+                                                    "source": payload(case, 10, limit=80), "importance": "3",
+                                                    "stories": [story.id]}),
         (reverse("backlog:view_save", kwargs=kw), {"name": payload(case, 11), "query": "sort=title"}),
         (reverse("backlog:settings", kwargs=kw), {"action": "field", "key": "k1", "label": payload(case, 12),
                                                   "type": "single_select", "options": payload(case, 13)}),
@@ -172,7 +177,7 @@ def test_payloads_posted_through_the_backlog_forms_are_inert_when_shown_again(ca
                                                                      "label": payload(case, 15), "type": "text"})
     assert response.status_code == 400
     assert_inert(response.content.decode(), "settings after a refused field")
-    for url in (backlog, story_url, reverse("backlog:epics", kwargs=kw), reverse("backlog:feedback", kwargs=kw),
+    for url in (backlog, story_url, reverse("backlog:epics", kwargs=kw), reverse("discovery:feedback", kwargs=kw),
                 reverse("backlog:settings", kwargs=kw)):
         get_inert(client, url)
     assert "pmhx" in get_inert(client, story_url)
@@ -190,7 +195,8 @@ def test_payloads_in_backlog_fields_come_back_as_json_data(case, api_as, admin, 
     assert_json_data(api.get(f"/api/v1/epics/{world['epic'].id}/"), world["epic"].title)
     assert_json_data(api.get("/api/v1/custom-fields/", {"product": product.id}), p["custom.option"])
     assert_json_data(api.get(f"/api/v1/saved-views/{world['view'].id}/"), world["view"].name)
-    assert_json_data(api.get("/api/v1/feedback/", {"product": product.id}), product.feedback.get().quote)
+    assert_json_data(api.get("/api/v1/insights/", {"product": product.id}),
+                     product.insights.get(channel="feedback").text)
     assert_json_data(api.get(f"/api/v1/backlog-products/{product.id}/scoring-model/"), p["criterion_model.key"])
     browsable_inert(browser(admin), f"/api/v1/stories/?product={product.id}")
 
