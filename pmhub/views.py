@@ -437,7 +437,8 @@ class LivePollView(WorkspacePageMixin, View):
     """The live updates' fallback when a websocket cannot be opened (a proxy that drops upgrades):
     the page asks every few seconds for the events after the last sequence number it saw. The same
     thin events as the socket (pmhub.live), without those the asking tab made itself; `reload`
-    when the page is further behind than the buffer reaches."""
+    when the page is further behind than the buffer reaches. Without `since` it answers the current
+    sequence number and no events (where a new poller starts)."""
 
     required_role = Role.VIEWER
 
@@ -446,12 +447,16 @@ class LivePollView(WorkspacePageMixin, View):
 
         from .live import event_log, for_client, tab_from_request
 
+        journal = event_log()
+        if "since" not in request.GET:
+            response = JsonResponse({"seq": journal.current(self.workspace.id), "reload": False, "events": []})
+            response["Cache-Control"] = "no-store"
+            return response
         try:
-            since = int(request.GET.get("since", ""))
+            since = int(request.GET["since"])
         except ValueError:
             return JsonResponse({"detail": "since must be a sequence number."}, status=400)
         tab = tab_from_request(request)
-        journal = event_log()
         missed = journal.since(self.workspace.id, since)
         current = journal.current(self.workspace.id)
         response = JsonResponse({"seq": current, "reload": True, "events": []} if missed is None else {

@@ -367,6 +367,7 @@ def test_polling_serves_the_same_events_without_the_own_tab_and_refuses_outsider
     assert client.get(url, {"since": base + 2}).json()["events"] == []
     assert client.get(url, {"since": base + 99}).json()["reload"] is True
     assert client.get(url, {"since": "x"}).status_code == 400
+    assert client.get(url).json() == {"seq": base + 2, "reload": False, "events": []}  # where a new poller starts
 
     client.force_login(world["outsider"])
     assert client.get(url, {"since": 0}).status_code == 404
