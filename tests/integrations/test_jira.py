@@ -299,3 +299,51 @@ def test_a_connection_that_keeps_failing_tells_the_admins_once_and_heals(admin, 
     assert JiraSyncLog.objects.filter(result="retrying").count() == 6
     connection.refresh_from_db()
     assert connection.health == "ok" and connection.failures_in_row == 0 and connection.notified_at is None
+
+
+def test_a_field_jira_refuses_is_a_failed_line_with_jiras_reason_on_the_page(admin, workspace, fake_jira,
+                                                                           client_as, eager_retries):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    s = story(admin, link.product, title="Estimate me")
+    type(link).objects.filter(id=link.id).update(points_field="customfield_99999")  # not on Jira's screen
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"points": 8}, version=None)
+    entry = JiraSyncLog.objects.get(result="failed")
+    assert "Field 'story points' cannot be set" in entry.error and entry.story_id == s.id
+    assert JiraOutbox.objects.filter(story_id=s.id, status="failed").exists()
+    page = client_as(admin).get(f"/w/{workspace.slug}/jira/{connection.id}/").content.decode()
+    assert "cannot be set" in page and 'value="retry"' in page
+
+
+def test_people_are_matched_by_email_and_an_unmatched_one_is_reported_not_guessed(admin, editor, workspace,
+                                                                                  fake_jira, client):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    fake_jira.add_user(editor.email, "Ed Editor")
+    stranger = fake_jira.add_user("contractor@elsewhere.example", "Con Tractor")
+    s = story(admin, link.product, title="Assign me", assignee_id=editor.id)
+    issue = fake_jira.find(JiraIssueMap.objects.get(story=s).remote_key)
+    assert fake_jira._user(issue["fields"]["assignee"])["emailAddress"] == editor.email
+    fake_jira.edit_issue(issue["id"], assignee=stranger["accountId"], summary="Assign me, later")
+    deliver(client, fake_jira, connection, "jira:issue_updated", issue["id"])
+    s.refresh_from_db()
+    assert s.title == "Assign me, later" and s.assignee_id == editor.id  # kept, not guessed
+    entry = JiraSyncLog.objects.filter(error__contains="not guessed").get()
+    assert "contractor@elsewhere.example" in entry.error
+    backlog.story_update(actor=admin, story=s, data={"assignee_id": admin.id}, version=None)  # no Jira account
+    assert JiraSyncLog.objects.filter(error__contains=f"{admin.email} has no Jira account").exists()
+
+
+def test_set_once_and_one_way_fields_are_left_alone_afterwards(admin, workspace, fake_jira, client):
+    rules = {"title": {"direction": "once", "rule": "later"}, "labels": {"direction": "to_jira", "rule": "later"},
+             "points": {"direction": "to_pmhub", "rule": "later"}}
+    connection, _, link = connect(admin, workspace, fake_jira, field_rules=rules)
+    s = story(admin, link.product, title="First title", labels=["a"], points=2)
+    issue = fake_jira.find(JiraIssueMap.objects.get(story=s).remote_key)
+    assert (issue["fields"]["summary"], issue["fields"]["labels"]) == ("First title", ["a"])
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), version=None,
+                         data={"title": "Renamed in PMHub", "points": 3})
+    # Set once: not sent again; Jira to PMHub: never sent (not even when the issue was created).
+    assert issue["fields"]["summary"] == "First title" and issue["fields"][POINTS_FIELD] is None
+    fake_jira.edit_issue(issue["id"], labels=["b"], **{POINTS_FIELD: 5})
+    deliver(client, fake_jira, connection, "jira:issue_updated", issue["id"])
+    s.refresh_from_db()
+    assert (s.title, s.labels, s.points) == ("Renamed in PMHub", ["a"], 5)
