@@ -9,7 +9,7 @@ SCALE ?= full
 # Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker beat bench fuzz load faults clean screenshots
+.PHONY: install run test lint migrate worker beat bench bench-jira fuzz load faults clean screenshots
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -59,6 +59,10 @@ beat: install
 
 bench: install
 	$(PY) -m bench.run --scale $(SCALE)
+
+# Jira sync at scale against the fake Jira (needs DATABASE_URL=postgres://..., REDIS_URL for a real worker).
+bench-jira: install
+	$(PY) -m bench.jira_sync
 
 FUZZ_EXAMPLES ?= 500
 fuzz: install
