@@ -239,11 +239,22 @@ def test_reconcile_all_takes_what_jira_changed_without_a_webhook(admin, workspac
 
 def test_a_story_deleted_in_pmhub_is_deleted_in_jira_only_when_chosen(admin, workspace, fake_jira):
     connection, _, link = connect(admin, workspace, fake_jira, on_delete="delete")
-    keep = story(admin, link.product, title="Delete me")
-    key = JiraIssueMap.objects.get(story=keep).remote_key
-    backlog.story_delete(actor=admin, story=keep)
-    assert fake_jira.find(key) is None
+    gone = story(admin, link.product, title="Delete me")
+    key = JiraIssueMap.objects.get(story=gone).remote_key
+    backlog.story_delete(actor=admin, story=gone)  # one statement, no signal: the minute's sweep sees it
+    assert fake_jira.find(key) is not None
+    services.outbox_sweep()
+    assert fake_jira.find(key) is None and JiraIssueMap.objects.get(remote_key=key).unlinked_at is not None
     assert JiraSyncLog.objects.filter(detail__has_key="note", result="ok", remote_key=key).exists()
+    services.link_update(user=admin, link=type(link).objects.get(id=link.id), data={"on_delete": "unlink"},
+                         version=None)
+    kept = story(admin, link.product, title="Delete me, keep the issue")
+    kept_key = JiraIssueMap.objects.get(story=kept).remote_key
+    backlog.story_delete(actor=admin, story=kept)
+    services.outbox_sweep()
+    assert fake_jira.find(kept_key) is not None
+    assert "unlinked, the issue stays in Jira" in JiraSyncLog.objects.get(remote_key=kept_key, detail__has_key="note"
+                                                                          ).detail["note"]
 
 
 def test_a_data_center_connection_uses_its_personal_access_token(admin, workspace, fake_jira):
