@@ -9,7 +9,7 @@ SCALE ?= full
 # Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker beat bench bench-live fuzz load faults clean screenshots
+.PHONY: install run test lint migrate worker beat bench bench-live bench-jira fuzz load faults clean screenshots
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -68,6 +68,9 @@ bench: install
 LIVE_CLIENTS ?= 1000
 bench-live: install
 	$(PY) -m bench.live --clients $(LIVE_CLIENTS)
+# Jira sync at scale against the fake Jira (needs DATABASE_URL=postgres://..., REDIS_URL for a real worker).
+bench-jira: install
+	$(PY) -m bench.jira_sync
 
 FUZZ_EXAMPLES ?= 500
 fuzz: install

@@ -20,14 +20,12 @@ class IntegrationsConfig(AppConfig):
             webhook_kind_register(name=kind, label=label, build=services.channel_request_build,
                                   page=services.channel_page_path)
         # Jira: a story change of a linked product writes an outbox row in its own transaction
-        # (docs/decisions/1713); a deleted story unlinks its issue (or deletes it, if chosen).
-        from django.db.models.signals import pre_delete
-
+        # (docs/decisions/1713). A deleted story or epic leaves its mapping row without an object
+        # (SET_NULL, no signal: deleting a product's 20,000 stories stays one statement); the
+        # minute's sweep unlinks it, or deletes the issue if the admin chose that.
         from .jira import tasks as _jira_tasks  # noqa: F401 - registers the worker's Jira tasks
 
         webhook_emitted.connect(_jira_outbox, dispatch_uid="integrations.jira_outbox")
-        pre_delete.connect(_story_deleting, sender="backlog.Story", dispatch_uid="integrations.jira_story_deleting")
-        pre_delete.connect(_epic_deleting, sender="backlog.Epic", dispatch_uid="integrations.jira_epic_deleting")
 
 
 def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
@@ -40,18 +38,6 @@ def _jira_outbox(sender, *, workspace_id, event, payloads, **kwargs):
     from .jira.sync import outbox_on_event
 
     outbox_on_event(workspace_id=workspace_id, event=event, payloads=payloads)
-
-
-def _story_deleting(sender, instance, **kwargs):
-    from .jira.sync import story_deleting
-
-    story_deleting(instance)
-
-
-def _epic_deleting(sender, instance, **kwargs):
-    from .jira.sync import EPIC, story_deleting
-
-    story_deleting(instance, EPIC)
 
 
 def _story_pull_requests(story, request):

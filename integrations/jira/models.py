@@ -145,7 +145,7 @@ class JiraOutbox(models.Model):
 
     link = models.ForeignKey(JiraProjectLink, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.STORY)
-    # The story's id (the epic's for kind=epic). Not a foreign key: a deleted story's delete must still be sent.
+    # The story's id (the epic's for kind=epic); 0 for a deletion, whose issue key is in remote_id.
     story_id = models.BigIntegerField()
     remote_id = models.CharField(max_length=40, blank=True, help_text="The issue's key (deletions).")
     action = models.CharField(max_length=6, choices=Action.choices, default=Action.UPSERT)

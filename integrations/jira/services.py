@@ -524,8 +524,11 @@ def outbox_retry(*, user, connection: JiraConnection, outbox_ids: list[int] | No
 
 
 def outbox_sweep(limit: int = 1000) -> int:
+    """Every minute: what was deleted in PMHub is unlinked (or deleted in Jira), then the due outbox
+    rows are queued (never queued, or their message lost). Returns how many rows were queued."""
     from django.db.models import Q
 
+    sync.orphans_process()
     now = timezone.now()
     ids = list(JiraOutbox.objects.filter(status=JiraOutbox.Status.PENDING, next_attempt_at__lte=now)
                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))

@@ -115,27 +115,30 @@ def outbox_on_event(*, workspace_id: int, event: str, payloads: list[dict]) -> N
     transaction.on_commit(partial(enqueue, [row.id for row in created]))
 
 
-def story_deleting(obj, kind: str = STORY) -> None:
-    """pre_delete of a story or an epic: unlink its issue (kept in Jira), or queue its deletion when
-    the admin chose "delete on the other side too"."""
-    if _SYNC_WRITING.get():
-        return
-    what = "Story" if kind == STORY else "Epic"
-    maps = list(JiraIssueMap.objects.filter(**{f"{kind}_id": obj.id}, unlinked_at=None)
-                .select_related("link__connection"))
-    rows = []
-    for mapping in maps:
-        link = mapping.link
-        JiraIssueMap.objects.filter(id=mapping.id).update(unlinked_at=timezone.now())
-        if link.on_delete == JiraProjectLink.OnDelete.DELETE:
-            rows.append(JiraOutbox(link=link, kind=kind, story_id=obj.id, remote_id=mapping.remote_key,
-                                   action=JiraOutbox.Action.DELETE))
-        else:
-            _log(link.connection, link=link, direction="out", label=obj.title, remote_key=mapping.remote_key,
-                 result="ok", error="", fields=[], detail={"note": f"{what} deleted in PMHub: unlinked, kept in Jira."})
-    if rows:
-        created = JiraOutbox.objects.bulk_create(rows)
+def orphans_process(limit: int = 1000) -> int:
+    """Mapping rows whose story or epic was deleted in PMHub (the foreign key set them empty):
+    unlinked, the issue kept in Jira — or its deletion queued when the admin chose "delete on the
+    other side too". Run by the minute's sweep; returns how many."""
+    with transaction.atomic():
+        maps = list(JiraIssueMap.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(story__isnull=True, epic__isnull=True, unlinked_at__isnull=True)
+                    .select_related("link__connection")[:limit])
+        if not maps:
+            return 0
+        JiraIssueMap.objects.filter(id__in=[m.id for m in maps]).update(unlinked_at=timezone.now())
+        deletes = []
+        for mapping in maps:
+            link = mapping.link
+            if link.on_delete == JiraProjectLink.OnDelete.DELETE:
+                deletes.append(JiraOutbox(link=link, story_id=0, remote_id=mapping.remote_key,
+                                          action=JiraOutbox.Action.DELETE))
+            else:
+                _log(link.connection, link=link, direction="out", label=mapping.remote_key,
+                     remote_key=mapping.remote_key, result="ok",
+                     detail={"note": "Deleted in PMHub: unlinked, the issue stays in Jira."})
+        created = JiraOutbox.objects.bulk_create(deletes)
         transaction.on_commit(partial(enqueue, [row.id for row in created]))
+    return len(maps)
 
 
 def enqueue(outbox_ids: list[int]) -> None:
@@ -588,8 +591,8 @@ def outbox_attempt(outbox_id: int) -> str:
             except JiraError as exc:
                 if exc.status != 404:
                     raise
-            _log(connection, link=link, direction="out", label=f"Story {row.story_id}", remote_key=row.remote_id,
-                 result="ok", detail={"note": "Story deleted in PMHub: issue deleted in Jira."}, outbox=row)
+            _log(connection, link=link, direction="out", label=row.remote_id, remote_key=row.remote_id,
+                 result="ok", detail={"note": "Deleted in PMHub: the issue is deleted in Jira too."}, outbox=row)
             outcome = "deleted"
         else:
             outcome = sync_story(link=link, story_id=row.story_id, client=client, outbox=row, kind=row.kind)
@@ -621,6 +624,8 @@ def outbox_attempt(outbox_id: int) -> str:
 def _story_label(row) -> str:
     from backlog.models import Epic, Story
 
+    if row.action == JiraOutbox.Action.DELETE:
+        return row.remote_id
     model, what = (Epic, "Epic") if row.kind == EPIC else (Story, "Story")
     return model.objects.filter(id=row.story_id).values_list("title", flat=True).first() or f"{what} {row.story_id}"
 

@@ -21,8 +21,7 @@ def test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sea
     connection, secret, link = connect(admin, workspace, fake_jira)
     connection.refresh_from_db()
     assert connection.health == "ok" and connection.account_name == "Pat PM"
-    check = JiraSyncLog.objects.filter(connection=connection, direction="check", label="Connection test").first() \
-        if False else JiraSyncLog.objects.filter(connection=connection, object_label="Connection test").first()
+    check = JiraSyncLog.objects.get(connection=connection, object_label="Connection test")
     assert check.result == "ok" and check.detail["projects"] == ["ENG"]
     assert fake_jira.token not in connection.token_sealed and secret not in connection.secret_sealed
     link.refresh_from_db()
@@ -32,9 +31,8 @@ def test_the_connection_test_finds_the_user_and_projects_and_the_secrets_are_sea
 
 
 def test_a_wrong_token_is_a_clear_answer(admin, workspace, fake_jira):
-    connection, _, _ = services.connection_create(user=admin, workspace=workspace, kind="cloud", name="J",
-                                                  base_url=fake_jira.url, email=fake_jira.email,
-                                                  token="wrong") + (None,)
+    connection, _ = services.connection_create(user=admin, workspace=workspace, kind="cloud", name="J",
+                                               base_url=fake_jira.url, email=fake_jira.email, token="wrong")
     connection.refresh_from_db()
     assert connection.health == JiraConnection.Health.AUTH
     assert "token has expired or was revoked" in connection.last_error
@@ -239,11 +237,22 @@ def test_reconcile_all_takes_what_jira_changed_without_a_webhook(admin, workspac
 
 def test_a_story_deleted_in_pmhub_is_deleted_in_jira_only_when_chosen(admin, workspace, fake_jira):
     connection, _, link = connect(admin, workspace, fake_jira, on_delete="delete")
-    keep = story(admin, link.product, title="Delete me")
-    key = JiraIssueMap.objects.get(story=keep).remote_key
-    backlog.story_delete(actor=admin, story=keep)
-    assert fake_jira.find(key) is None
+    gone = story(admin, link.product, title="Delete me")
+    key = JiraIssueMap.objects.get(story=gone).remote_key
+    backlog.story_delete(actor=admin, story=gone)  # one statement, no signal: the minute's sweep sees it
+    assert fake_jira.find(key) is not None
+    services.outbox_sweep()
+    assert fake_jira.find(key) is None and JiraIssueMap.objects.get(remote_key=key).unlinked_at is not None
     assert JiraSyncLog.objects.filter(detail__has_key="note", result="ok", remote_key=key).exists()
+    services.link_update(user=admin, link=type(link).objects.get(id=link.id), data={"on_delete": "unlink"},
+                         version=None)
+    kept = story(admin, link.product, title="Delete me, keep the issue")
+    kept_key = JiraIssueMap.objects.get(story=kept).remote_key
+    backlog.story_delete(actor=admin, story=kept)
+    services.outbox_sweep()
+    assert fake_jira.find(kept_key) is not None
+    assert "unlinked, the issue stays in Jira" in JiraSyncLog.objects.get(remote_key=kept_key, detail__has_key="note"
+                                                                          ).detail["note"]
 
 
 def test_a_data_center_connection_uses_its_personal_access_token(admin, workspace, fake_jira):
@@ -299,3 +308,51 @@ def test_a_connection_that_keeps_failing_tells_the_admins_once_and_heals(admin, 
     assert JiraSyncLog.objects.filter(result="retrying").count() == 6
     connection.refresh_from_db()
     assert connection.health == "ok" and connection.failures_in_row == 0 and connection.notified_at is None
+
+
+def test_a_field_jira_refuses_is_a_failed_line_with_jiras_reason_on_the_page(admin, workspace, fake_jira,
+                                                                           client_as, eager_retries):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    s = story(admin, link.product, title="Estimate me")
+    type(link).objects.filter(id=link.id).update(points_field="customfield_99999")  # not on Jira's screen
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"points": 8}, version=None)
+    entry = JiraSyncLog.objects.get(result="failed")
+    assert "Field 'story points' cannot be set" in entry.error and entry.story_id == s.id
+    assert JiraOutbox.objects.filter(story_id=s.id, status="failed").exists()
+    page = client_as(admin).get(f"/w/{workspace.slug}/jira/{connection.id}/").content.decode()
+    assert "cannot be set" in page and 'value="retry"' in page
+
+
+def test_people_are_matched_by_email_and_an_unmatched_one_is_reported_not_guessed(admin, editor, workspace,
+                                                                                  fake_jira, client):
+    connection, _, link = connect(admin, workspace, fake_jira)
+    fake_jira.add_user(editor.email, "Ed Editor")
+    stranger = fake_jira.add_user("contractor@elsewhere.example", "Con Tractor")
+    s = story(admin, link.product, title="Assign me", assignee_id=editor.id)
+    issue = fake_jira.find(JiraIssueMap.objects.get(story=s).remote_key)
+    assert fake_jira._user(issue["fields"]["assignee"])["emailAddress"] == editor.email
+    fake_jira.edit_issue(issue["id"], assignee=stranger["accountId"], summary="Assign me, later")
+    deliver(client, fake_jira, connection, "jira:issue_updated", issue["id"])
+    s.refresh_from_db()
+    assert s.title == "Assign me, later" and s.assignee_id == editor.id  # kept, not guessed
+    entry = JiraSyncLog.objects.filter(error__contains="not guessed").get()
+    assert "contractor@elsewhere.example" in entry.error
+    backlog.story_update(actor=admin, story=s, data={"assignee_id": admin.id}, version=None)  # no Jira account
+    assert JiraSyncLog.objects.filter(error__contains=f"{admin.email} has no Jira account").exists()
+
+
+def test_set_once_and_one_way_fields_are_left_alone_afterwards(admin, workspace, fake_jira, client):
+    rules = {"title": {"direction": "once", "rule": "later"}, "labels": {"direction": "to_jira", "rule": "later"},
+             "points": {"direction": "to_pmhub", "rule": "later"}}
+    connection, _, link = connect(admin, workspace, fake_jira, field_rules=rules)
+    s = story(admin, link.product, title="First title", labels=["a"], points=2)
+    issue = fake_jira.find(JiraIssueMap.objects.get(story=s).remote_key)
+    assert (issue["fields"]["summary"], issue["fields"]["labels"]) == ("First title", ["a"])
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), version=None,
+                         data={"title": "Renamed in PMHub", "points": 3})
+    # Set once: not sent again; Jira to PMHub: never sent (not even when the issue was created).
+    assert issue["fields"]["summary"] == "First title" and issue["fields"][POINTS_FIELD] is None
+    fake_jira.edit_issue(issue["id"], labels=["b"], **{POINTS_FIELD: 5})
+    deliver(client, fake_jira, connection, "jira:issue_updated", issue["id"])
+    s.refresh_from_db()
+    assert (s.title, s.labels, s.points) == ("Renamed in PMHub", ["a"], 5)
