@@ -17,6 +17,7 @@ from ..access import workspace_ids_for
 from ..models import Role, Workspace
 from ..utils import version_read
 from .permissions import WorkspaceRole
+from .conditional import conditional_list_response
 from .throttling import check_throttles_at
 
 AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)
@@ -61,6 +62,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def check_throttles(self, request):
         check_throttles_at(self, request, authenticated=True)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "action", None) == "list":
+            return conditional_list_response(request, response)
+        return response
 
     def expected_version(self, obj) -> int:
         """The `version` the client read, from the request body, for the update service: required
