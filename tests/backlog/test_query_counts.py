@@ -1,0 +1,68 @@
+"""Query counts of the main backlog endpoints and pages are fixed: the same number of queries with
+10 stories as with 120 (related epics, assignees, labels and scores on every row), so a per-row
+query (N+1) fails here whatever the budget. Issue 23, target 2."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog.models import Epic, Story
+
+from .factories import make_stories
+
+pytestmark = pytest.mark.django_db
+RICE = {"reach": 1000, "impact": 2, "confidence": 80, "effort": 4}
+SIZES = (10, 120)
+
+
+def _fill(product, n, admin, editor):
+    epics = [Epic.objects.create(product=product, title=f"Epic {i}") for i in range(3)]
+    make_stories(product, n, actor=admin, score_inputs=RICE, labels=["ux", "api"])
+    ids = list(Story.objects.filter(product=product).order_by("rank").values_list("id", flat=True))
+    for i, story_id in enumerate(ids):
+        Story.objects.filter(pk=story_id).update(epic=epics[i % 3], assignee=(admin, editor)[i % 2])
+    return ids
+
+
+def _count(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in (200, 201), response.content[:300]
+    return len(queries.captured_queries)
+
+
+@pytest.mark.parametrize("endpoint", ["list", "get", "move", "create"])
+def test_api_query_counts_do_not_grow_with_rows(api_as, admin, editor, workspace, endpoint):
+    from roadmaps.models import Product
+
+    counts = []
+    for n in SIZES:
+        product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+        ids = _fill(product, n, admin, editor)
+        client = api_as(admin)
+        client.get(f"/api/v1/stories/?product={product.id}")
+        calls = {
+            "list": lambda i: client.get(f"/api/v1/stories/?product={product.id}&page_size=200"),
+            "get": lambda i: client.get(f"/api/v1/stories/{ids[i]}/"),
+            "move": lambda i: client.post(f"/api/v1/stories/{ids[-1 - i]}/move/", {"before": ids[0]}, format="json"),
+            "create": lambda i: client.post("/api/v1/stories/", {"product": product.id, "title": f"New {i}"},
+                                            format="json"),
+        }
+        _count(lambda: calls[endpoint](1))  # warm the process caches (content types, ...)
+        counts.append(_count(lambda: calls[endpoint](2)))
+    assert counts[0] == counts[1], f"{endpoint}: {counts[0]} queries with {SIZES[0]} stories, {counts[1]} with {SIZES[1]}"
+
+
+@pytest.mark.parametrize("page", ["backlog/", "backlog/board/"])
+def test_page_query_counts_do_not_grow_with_rows(client_as, admin, editor, workspace, page):
+    from roadmaps.models import Product
+
+    counts = []
+    for n in SIZES:
+        product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+        _fill(product, n, admin, editor)
+        client = client_as(admin)
+        url = f"/w/{workspace.slug}/products/{product.id}/{page}"
+        client.get(url)  # warm the session and the per-user caches
+        counts.append(_count(lambda url=url: client.get(url)))
+    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with {SIZES[0]} stories, {counts[1]} with {SIZES[1]}"
