@@ -16,8 +16,8 @@ from rest_framework import mixins, viewsets
 from ..access import workspace_ids_for
 from ..models import Role, Workspace
 from ..utils import version_read
-from .permissions import WorkspaceRole
 from .conditional import conditional_list_response
+from .permissions import WorkspaceRole
 from .throttling import check_throttles_at
 
 AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)

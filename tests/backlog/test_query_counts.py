@@ -31,38 +31,42 @@ def _count(call) -> int:
     return len(queries.captured_queries)
 
 
-@pytest.mark.parametrize("endpoint", ["list", "get", "move", "create"])
-def test_api_query_counts_do_not_grow_with_rows(api_as, admin, editor, workspace, endpoint):
+def _api_count(api_as, admin, editor, workspace, n, endpoint) -> int:
     from roadmaps.models import Product
 
-    counts = []
-    for n in SIZES:
-        product = Product.objects.create(workspace=workspace, name=f"Product {n}")
-        ids = _fill(product, n, admin, editor)
-        client = api_as(admin)
-        client.get(f"/api/v1/stories/?product={product.id}")
-        calls = {
-            "list": lambda i: client.get(f"/api/v1/stories/?product={product.id}&page_size=200"),
-            "get": lambda i: client.get(f"/api/v1/stories/{ids[i]}/"),
-            "move": lambda i: client.post(f"/api/v1/stories/{ids[-1 - i]}/move/", {"before": ids[0]}, format="json"),
-            "create": lambda i: client.post("/api/v1/stories/", {"product": product.id, "title": f"New {i}"},
-                                            format="json"),
-        }
-        _count(lambda: calls[endpoint](1))  # warm the process caches (content types, ...)
-        counts.append(_count(lambda: calls[endpoint](2)))
-    assert counts[0] == counts[1], f"{endpoint}: {counts[0]} queries with {SIZES[0]} stories, {counts[1]} with {SIZES[1]}"
+    product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+    ids = _fill(product, n, admin, editor)
+    client = api_as(admin)
+    client.get(f"/api/v1/stories/?product={product.id}")
+    calls = {
+        "list": lambda i: client.get(f"/api/v1/stories/?product={product.id}&page_size=200"),
+        "get": lambda i: client.get(f"/api/v1/stories/{ids[i]}/"),
+        "move": lambda i: client.post(f"/api/v1/stories/{ids[-1 - i]}/move/", {"before": ids[0]}, format="json"),
+        "create": lambda i: client.post("/api/v1/stories/", {"product": product.id, "title": f"New {i}"},
+                                        format="json"),
+    }
+    _count(lambda: calls[endpoint](1))  # warm the process caches (content types, ...)
+    return _count(lambda: calls[endpoint](2))
+
+
+def _page_count(client_as, admin, editor, workspace, n, page) -> int:
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+    _fill(product, n, admin, editor)
+    client = client_as(admin)
+    url = f"/w/{workspace.slug}/products/{product.id}/{page}"
+    client.get(url)  # warm the session and the per-user caches
+    return _count(lambda: client.get(url))
+
+
+@pytest.mark.parametrize("endpoint", ["list", "get", "move", "create"])
+def test_api_query_counts_do_not_grow_with_rows(api_as, admin, editor, workspace, endpoint):
+    small, large = (_api_count(api_as, admin, editor, workspace, n, endpoint) for n in SIZES)
+    assert small == large, f"{endpoint}: {small} queries with {SIZES[0]} stories, {large} with {SIZES[1]}"
 
 
 @pytest.mark.parametrize("page", ["backlog/", "backlog/board/"])
 def test_page_query_counts_do_not_grow_with_rows(client_as, admin, editor, workspace, page):
-    from roadmaps.models import Product
-
-    counts = []
-    for n in SIZES:
-        product = Product.objects.create(workspace=workspace, name=f"Product {n}")
-        _fill(product, n, admin, editor)
-        client = client_as(admin)
-        url = f"/w/{workspace.slug}/products/{product.id}/{page}"
-        client.get(url)  # warm the session and the per-user caches
-        counts.append(_count(lambda url=url: client.get(url)))
-    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with {SIZES[0]} stories, {counts[1]} with {SIZES[1]}"
+    small, large = (_page_count(client_as, admin, editor, workspace, n, page) for n in SIZES)
+    assert small == large, f"{page}: {small} queries with {SIZES[0]} stories, {large} with {SIZES[1]}"
