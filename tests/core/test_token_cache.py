@@ -41,7 +41,7 @@ def test_second_call_reads_no_token_or_user_row(editor, workspace):
     assert client.get(URL).json()["results"][0]["slug"] == workspace.slug
 
 
-def test_api_tokens_revoke_refuses_a_cached_token_at_once(editor, workspace):
+def test_api_tokens_revoke_revokes_and_forgets_a_cached_token(editor, workspace):
     raw = make_token(user=editor, workspace=workspace)
     client = _client(raw)
     assert client.get(URL).status_code == 200
