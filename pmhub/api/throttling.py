@@ -121,12 +121,24 @@ class WindowRateThrottle(SimpleRateThrottle):
     def identity(self, request, *, authenticated: bool) -> str | None:
         raise NotImplementedError
 
+    def get_cache_key(self, request, view):
+        ident = self.identity(request, authenticated=True)
+        return None if ident is None else f"{self.scope}:{ident}"
+
+    def key_at(self, request, view, *, authenticated: bool) -> str | None:
+        """Who is counted at this moment (before or after authentication), or None."""
+        if type(self).get_cache_key is not WindowRateThrottle.get_cache_key:
+            # A subclass keys its counts its own way (e.g. per e-mail address): after authentication only.
+            return self.get_cache_key(request, view) if authenticated else None
+        ident = self.identity(request, authenticated=authenticated)
+        return None if ident is None else f"{self.scope}:{ident}"
+
     def allow_request(self, request, view):
-        """For views outside ScopedViewSet (DRF calls each throttle in turn)."""
-        ident, limit = self.identity(request, authenticated=True), self.limit()
-        if ident is None or limit is None:
+        """For views outside ScopedViewSet (DRF calls each throttle in turn) and direct callers."""
+        key, limit = self.get_cache_key(request, view), self.limit()
+        if key is None or limit is None:
             return True
-        self._wait = throttle_check([(f"{self.scope}:{ident}", limit)])[0]
+        self._wait = throttle_check([(key, limit)])[0]
         return self._wait is None
 
     def wait(self):
@@ -177,14 +189,14 @@ def check_throttles_at(view, request, *, authenticated: bool) -> None:
         key = (type(throttle), throttle.scope)
         if key in done:
             continue
-        ident, limit = throttle.identity(request, authenticated=authenticated), throttle.limit()
+        ident, limit = throttle.key_at(request, view, authenticated=authenticated), throttle.limit()
         if limit is None:
             done.add(key)
             continue
         if ident is None:
             continue
         done.add(key)
-        limits.append((f"{throttle.scope}:{ident}", limit))
+        limits.append((ident, limit))
     waits = [w for w in throttle_check(limits) if w is not None]
     waits += [t.wait() for t in others if not t.allow_request(request, view)]
     if waits:

@@ -67,3 +67,21 @@ def test_token_throttle_is_per_token_not_per_user(api, admin, workspace, rates):
     assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 429]
     api.credentials(HTTP_AUTHORIZATION=f"Token {second}")
     assert api.get(URL).status_code == 200
+
+
+def test_a_subclass_keyed_its_own_way_is_counted_by_its_key(rf):
+    """discovery's per-e-mail sign-in limit overrides get_cache_key: one address, two inboxes."""
+    from pmhub.api.throttling import AddressRateThrottle
+
+    class PerEmail(AddressRateThrottle):
+        scope = "test_per_email"
+
+        def get_rate(self):
+            return "2/min"
+
+        def get_cache_key(self, request, view):
+            return f"email:{request.GET['e']}"
+
+    first, second = (rf.get("/", {"e": e}, REMOTE_ADDR="10.0.0.1") for e in ("a@example.com", "b@example.com"))
+    assert [PerEmail().allow_request(first, None) for _ in range(3)] == [True, True, False]
+    assert PerEmail().allow_request(second, None) is True
