@@ -11,10 +11,10 @@ class PmhubConfig(AppConfig):
         from .api.fields import use_in_model_serializers
         from .models import Notification
 
+        _connect_token_cache()
         use_in_model_serializers()
         _search_register_people()
         post_delete.connect(_notification_deleted, sender=Notification, dispatch_uid="pmhub.unread_forget")
-        _connect_token_cache()
 
 
 def _notification_deleted(sender, instance, **kwargs):
