@@ -9,7 +9,7 @@ SCALE ?= full
 # Two by default (one per core of the CI machine); TEST_WORKERS=1 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint migrate worker beat bench fuzz load floors faults clean screenshots
+.PHONY: install run test lint migrate worker beat bench fuzz load faults clean screenshots
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -73,6 +73,7 @@ faults: install
 load: install
 	$(PY) -m bench.load
 
+.PHONY: floors
 floors: install
 	$(PY) -m bench.floors --scale $(or $(SCALE),small)
 
