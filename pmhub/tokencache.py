@@ -35,6 +35,24 @@ def token_entry_get(key_hash: str):
     return entry if isinstance(entry, dict) else None
 
 
+_ON_REQUEST = "_pmhub_token_entry"
+
+
+def remember_token_entry(request, key_hash: str, entry) -> None:
+    """Keep an entry read with the throttle counters (one round trip) for authentication."""
+    http_request = getattr(request, "_request", request)
+    setattr(http_request, _ON_REQUEST, (key_hash, entry if isinstance(entry, dict) else None))
+
+
+def token_entry_for(request, key_hash: str):
+    """The entry read earlier in this request, else read now (None: not cached or forgotten)."""
+    http_request = getattr(request, "_request", request)
+    known = getattr(http_request, _ON_REQUEST, None)
+    if known is not None and known[0] == key_hash:
+        return known[1]
+    return token_entry_get(key_hash)
+
+
 def token_entry_add(key_hash: str, entry: dict) -> None:
     """Cache an entry unless one (or a tombstone) is already there."""
     cache.add(token_cache_key(key_hash), entry, TOKEN_CACHE_SECONDS)

@@ -15,7 +15,7 @@ from rest_framework import authentication, exceptions
 
 from ..access import TOKEN_ATTR, WorkspaceRef, memberships_of, remember_memberships
 from ..models import ApiToken, User, hash_secret
-from ..tokencache import token_entry_add, token_entry_get
+from ..tokencache import token_entry_add, token_entry_for
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The owner's columns kept in the cache: every one but the password hash (deferred: read on access).
@@ -75,7 +75,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token.")
         key_hash = hash_secret(raw)
-        entry = token_entry_get(key_hash)
+        entry = token_entry_for(request, key_hash)  # usually read with the throttle counters
         if entry is None:
             entry = _entry_from_database(key_hash)
             if entry is None:

@@ -24,24 +24,30 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-# KEYS: per limit, the current window's key then the previous window's key.
+from ..tokencache import remember_token_entry, token_cache_key
+
+# KEYS: per limit, the current window's key then the previous window's key; then, optionally, one
+# more key to read in the same round trip (the caller's API-token cache entry).
 # ARGV: per limit, the limit, the window's length (s) and the elapsed part of the current window (s).
-# Returns, per limit, 0 (allowed) or the seconds to wait; counts every limit only if all allow.
+# Returns {that key's value or false, then per limit 0 (allowed) or the seconds to wait}; counts
+# every limit only if all allow.
 _SCRIPT = """
-local waits, blocked = {}, false
-for i = 1, #KEYS / 2 do
+local n = #ARGV / 3
+local waits, blocked = {false}, false
+if #KEYS > 2 * n then waits[1] = redis.call('GET', KEYS[#KEYS]) end
+for i = 1, n do
   local limit, window, elapsed = tonumber(ARGV[3*i-2]), tonumber(ARGV[3*i-1]), tonumber(ARGV[3*i])
   local cur = tonumber(redis.call('GET', KEYS[2*i-1]) or '0')
   local prev = tonumber(redis.call('GET', KEYS[2*i]) or '0')
   if prev * (window - elapsed) / window + cur + 1 > limit then
     blocked = true
-    waits[i] = math.max(1, math.ceil(window - elapsed))
+    waits[i + 1] = math.max(1, math.ceil(window - elapsed))
   else
-    waits[i] = 0
+    waits[i + 1] = 0
   end
 end
 if not blocked then
-  for i = 1, #KEYS / 2 do
+  for i = 1, n do
     redis.call('INCR', KEYS[2*i-1])
     redis.call('EXPIRE', KEYS[2*i-1], 2 * math.ceil(tonumber(ARGV[3*i-1])))
   end
@@ -67,20 +73,31 @@ def _redis_client():
     return get_client(write=True) if get_client else None
 
 
-def throttle_check(limits: list[tuple[str, tuple[int, int]]]) -> list[float | None]:
+_NOT_READ = object()
+
+
+def throttle_check(limits: list[tuple[str, tuple[int, int]]], *, read: str | None = None):
     """[(identity, (limit, window seconds)), ...] -> per limit None (allowed) or seconds to wait.
-    One Redis round trip for all of them; counted only when every limit allows."""
-    if not limits:
-        return []
+    One Redis round trip for all of them; counted only when every limit allows.
+
+    With `read` (a cache key), returns (waits, the cached value or None) and reads that key in the
+    same round trip; on a cache other than Redis the value is _NOT_READ (the caller reads it)."""
     now = time.time()
-    client = _redis_client()
+    client = _redis_client() if (limits or read) else None
     if client is None:
-        return _check_in_cache(limits, now)
+        waits = _check_in_cache(limits, now) if limits else []
+        return (waits, _NOT_READ) if read else waits
     script = _scripts.get(id(client.connection_pool))
     if script is None:
         script = _scripts[id(client.connection_pool)] = client.register_script(_SCRIPT)
     keys, args = _keys_and_args(limits, now)
-    return [int(w) or None for w in script(keys=keys, args=args, client=client)]
+    if read:
+        keys.append(cache.make_and_validate_key(read))
+    first, *raw = script(keys=keys, args=args, client=client)
+    waits = [int(w) or None for w in raw]
+    if not read:
+        return waits
+    return waits, (None if first is None else cache._cache._serializer.loads(first))
 
 
 def _check_in_cache(limits, now):
@@ -145,11 +162,17 @@ class WindowRateThrottle(SimpleRateThrottle):
         return getattr(self, "_wait", None)
 
 
-def _token_hash(request) -> str | None:
+def _token_key_hash(request) -> str | None:
+    """sha256 of the key in `Authorization: Token <key>` (as stored: pmhub.models.hash_secret)."""
     header = get_authorization_header(request).split()
     if len(header) == 2 and header[0].lower() == b"token":
-        return hashlib.sha256(header[1]).hexdigest()[:32]
+        return hashlib.sha256(header[1]).hexdigest()
     return None
+
+
+def _token_hash(request) -> str | None:
+    key_hash = _token_key_hash(request)
+    return key_hash[:32] if key_hash else None
 
 
 class TokenRateThrottle(WindowRateThrottle):
@@ -178,7 +201,10 @@ class AddressRateThrottle(WindowRateThrottle):
 
 def check_throttles_at(view, request, *, authenticated: bool) -> None:
     """Count the request against every throttle of the view that applies now and has not yet
-    counted it, in one round trip; raise DRF's Throttled (429 + Retry-After) when one refuses."""
+    counted it, in one round trip; raise DRF's Throttled (429 + Retry-After) when one refuses.
+
+    Before authentication, a token caller's cache entry (pmhub/tokencache.py) is read in the same
+    round trip and left on the request for ApiTokenAuthentication."""
     done = request.__dict__.setdefault("_pmhub_throttled", set())
     limits, others = [], []
     for throttle in view.get_throttles():
@@ -197,7 +223,18 @@ def check_throttles_at(view, request, *, authenticated: bool) -> None:
             continue
         done.add(key)
         limits.append((ident, limit))
-    waits = [w for w in throttle_check(limits) if w is not None]
+    read = None
+    if not authenticated:
+        key_hash = _token_key_hash(request)
+        if key_hash is not None:
+            read = token_cache_key(key_hash)
+    if read:
+        waits, entry = throttle_check(limits, read=read)
+        if entry is not _NOT_READ:
+            remember_token_entry(request, key_hash, entry)
+    else:
+        waits = throttle_check(limits)
+    waits = [w for w in waits if w is not None]
     waits += [t.wait() for t in others if not t.allow_request(request, view)]
     if waits:
         view.throttled(request, max((w for w in waits if w is not None), default=None))

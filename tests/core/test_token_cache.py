@@ -109,3 +109,26 @@ def test_last_used_at_is_written_at_most_once_a_minute(editor, workspace):
         clock.move_to(start + timedelta(seconds=75))
         client.get(URL)
         assert ApiToken.objects.get(user=editor).last_used_at == start + timedelta(seconds=75)
+
+
+def test_the_entry_is_read_with_the_throttle_counters_in_one_round_trip(editor, workspace, rf):
+    """The throttle script also reads the token's entry; authentication then uses that read."""
+    from django.core.cache import cache
+    from rest_framework.request import Request
+
+    from bench.urls import DrfFloor
+    from pmhub.api.authentication import ApiTokenAuthentication
+    from pmhub.api.throttling import check_throttles_at
+    from pmhub.tokencache import token_cache_key
+
+    raw = make_token(user=editor, workspace=workspace)
+    assert _client(raw).get(URL).status_code == 200  # cached from here on
+    request = Request(rf.get("/", HTTP_AUTHORIZATION=f"Token {raw}"))
+    view = DrfFloor()
+    view.request, view.action, view.format_kwarg = request, "list", None
+    check_throttles_at(view, request, authenticated=False)
+    cache.delete(token_cache_key(hash_secret(raw)))  # authentication must not need a second read
+    with CaptureQueriesContext(connection) as queries:
+        user, token = ApiTokenAuthentication().authenticate(request)
+    assert (user.pk, token.workspace_id) == (editor.pk, workspace.id)
+    assert queries.captured_queries == []
