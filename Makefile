@@ -82,5 +82,11 @@ faults: install
 load: install
 	$(PY) -m bench.load
 
+# The API against its floors over real HTTP (bench/floors.py); FLOORS_SCALE=full for 20,000 stories.
+FLOORS_SCALE ?= small
+.PHONY: floors
+floors: install
+	$(PY) -m bench.floors --scale $(FLOORS_SCALE)
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3

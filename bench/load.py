@@ -120,8 +120,9 @@ def _valid_rank_keys() -> None:
 
 
 # --- server ------------------------------------------------------------------------------------
-def start_server(url: str, port: int, workers: int, queue: str, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="pmhub.settings", DEBUG="false",
+def start_server(url: str, port: int, workers: int, queue: str, log_path: Path,
+                 settings_module: str = "pmhub.settings") -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE=settings_module, DEBUG="false",
                CELERY_QUEUE=queue, API_THROTTLE_TOKEN="100000000/min", API_THROTTLE_ADDRESS="100000000/min",
                ALLOWED_HOSTS="127.0.0.1,localhost",
                # DEBUG off refuses the public default key (pmhub/checks.py): a throwaway one per run.

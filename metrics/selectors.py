@@ -1,10 +1,12 @@
 """Reads of the metrics app, scoped to the user's workspaces; dashboard series in few queries."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -105,7 +107,33 @@ def _num(value) -> float | None:
     return float(value) if value is not None else None
 
 
+DASHBOARD_CACHE_SECONDS = 300
+_KPI_FIELDS = ("id", "version", "name", "product_id", "unit", "direction", "aggregation", "health", "current_value",
+               "current_at", "target_value", "target_date", "warning_threshold", "critical_threshold")
+
+
 def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
+    """dashboard_data_uncached, cached under a key made of its inputs: every field of the KPIs it
+    shows and a fingerprint of their measurements in both windows (count, latest change, sum of
+    values, one aggregate query). A write that adds, deletes or changes a measurement or a KPI
+    changes the key, so the next read recomputes: no stale figure, no invalidation to forget.
+    See docs/decisions/1903-dashboard-cache-keys.md."""
+    if not kpis:
+        return []
+    ids = [k.id for k in kpis]
+    fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(window.previous.start, window.end))
+                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
+                   sorted(fingerprint.items())))
+    key = "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = dashboard_data_uncached(kpis=kpis, window=window)
+        cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
+    return cached
+
+
+def dashboard_data_uncached(*, kpis: list[Kpi], window: Window) -> list[dict]:
     """Series and period comparison of many KPIs in two queries, whatever their number.
 
     1. One values() query of every point of every KPI in both windows (sparklines, charts and the

@@ -56,6 +56,11 @@ def roles_of(user) -> dict[int, int]:
     return {ref.id: ref.role for ref in memberships_of(user)}
 
 
+def remember_memberships(user, refs: list[WorkspaceRef]) -> None:
+    """Give the user object its memberships, known already (the API-token cache): no query."""
+    setattr(user, _CACHE_ATTR, refs)
+
+
 def forget_roles(user) -> None:
     """Drop the cached memberships (after a membership change in the same request)."""
     if hasattr(user, _CACHE_ATTR):

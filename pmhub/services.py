@@ -28,6 +28,7 @@ from .models import (
     hash_secret,
 )
 from .selectors import unread_forget
+from .tokencache import tokens_forget
 from .utils import version_claim
 
 
@@ -228,8 +229,7 @@ def membership_remove(*, user, membership: Membership) -> None:
         require_role(user=user, workspace_id=membership.workspace_id, role=Role.ADMIN)
     if membership.role == Role.ADMIN and not _admins_left_after(membership.workspace_id, membership.id):
         raise ValidationError("A workspace keeps at least one admin.")
-    ApiToken.objects.filter(user_id=membership.user_id, workspace_id=membership.workspace_id,
-                            revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_tokens_revoke(ApiToken.objects.filter(user_id=membership.user_id, workspace_id=membership.workspace_id))
     activity_record(workspace_id=membership.workspace_id, actor=user, verb="removed member",
                     target=membership.user)
     membership.delete()
@@ -258,8 +258,22 @@ def api_token_revoke(*, user, token: ApiToken) -> None:
     if token.user_id != user.id:
         raise PermissionDenied("Only the owner can revoke a token.")
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        api_tokens_revoke(ApiToken.objects.filter(pk=token.pk))
+        token.refresh_from_db(fields=["revoked_at"])
+
+
+def api_tokens_revoke(queryset) -> int:
+    """Revoke the unrevoked tokens of `queryset` and forget them in the token cache at once (and
+    again on commit). THE way to revoke tokens: a bare `.update(revoked_at=...)` leaves a cached
+    token working for up to TOKEN_CACHE_SECONDS (pmhub/tokencache.py). Returns how many."""
+    queryset = queryset.filter(revoked_at__isnull=True)
+    key_hashes = list(queryset.values_list("key_hash", flat=True))
+    if not key_hashes:
+        return 0
+    count = ApiToken.objects.filter(key_hash__in=key_hashes, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    tokens_forget(key_hashes)
+    return count
 
 
 # --- background jobs -------------------------------------------------------------------------

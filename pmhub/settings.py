@@ -169,7 +169,7 @@ if REDIS_URL:
     if _xdist_worker.startswith("gw"):
         _cache_db += 2 * int(_xdist_worker[2:])
     _cache_url = env("CACHE_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/{_cache_db}")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
+    CACHES = {"default": {"BACKEND": "pmhub.cache.RedisCache", "LOCATION": _cache_url,
                           "OPTIONS": {"pool_class": "pmhub.cache.SharedConnectionPool"}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -86,6 +86,9 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     def base_queryset(self):
         qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
         if self.action == "list":
+            # The list shows the epic's title and the assignee's e-mail: load only those of the
+            # joined rows (not the epic's text and JSON columns, nor the user's), issue 23.
+            qs = qs.only(*(f.name for f in Story._meta.concrete_fields), "epic__title", "assignee__email")
             product_id = self.request.query_params.get("product")
             if product_id and product_id.isdigit():
                 fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))

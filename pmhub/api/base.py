@@ -16,8 +16,9 @@ from rest_framework import mixins, viewsets
 from ..access import workspace_ids_for
 from ..models import Role, Workspace
 from ..utils import version_read
+from .conditional import conditional_list_response
 from .permissions import WorkspaceRole
-from .throttling import AddressRateThrottle
+from .throttling import check_throttles_at
 
 AUTHENTICATED = 0  # any signed-in user (e.g. creating a first workspace)
 READ_ROLES = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
@@ -53,18 +54,20 @@ class ScopedViewSet(viewsets.GenericViewSet):
     action_roles: dict = {}
 
     def initial(self, request, *args, **kwargs):
-        # The per-address limit applies before authentication, so guessing tokens or calling
-        # anonymously is throttled too (DRF would answer 401 before ever counting them).
-        for throttle in self.get_throttles():
-            if isinstance(throttle, AddressRateThrottle) and not throttle.allow_request(request, self):
-                self.throttled(request, throttle.wait())
+        # The per-address and per-token limits apply before authentication (one Redis round
+        # trip), so guessing tokens or calling anonymously is throttled too (DRF would answer 401
+        # before ever counting them). A session caller's per-user limit follows authentication.
+        check_throttles_at(self, request, authenticated=False)
         super().initial(request, *args, **kwargs)
 
     def check_throttles(self, request):
-        throttles = [t for t in self.get_throttles() if not isinstance(t, AddressRateThrottle)]
-        durations = [t.wait() for t in throttles if not t.allow_request(request, self)]
-        if durations:
-            self.throttled(request, max((d for d in durations if d is not None), default=None))
+        check_throttles_at(self, request, authenticated=True)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "action", None) == "list":
+            return conditional_list_response(request, response)
+        return response
 
     def expected_version(self, obj) -> int:
         """The `version` the client read, from the request body, for the update service: required

@@ -25,6 +25,11 @@ COMMON = {
     "429": "Too many requests: retry after the Retry-After header's seconds.",
 }
 WRITES = {"409": "Someone else changed it first: `current` holds the current state."}
+# Lists answer conditional GETs (pmhub/api/conditional.py, decisions/1902).
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+                 "description": "The ETag of a page you hold: 304 with no body while it is current."}
+NOT_MODIFIED = {"description": "Not modified: the ETag sent in If-None-Match is current (no body).",
+                "headers": {"ETag": {"schema": {"type": "string"}}}}
 
 
 def add_error_responses(result, generator, request, public):
@@ -37,4 +42,13 @@ def add_error_responses(result, generator, request, public):
             codes = COMMON | (WRITES if method in ("post", "put", "patch", "delete") else {})
             for code, text in codes.items():
                 operation["responses"].setdefault(code, {"description": text, "content": ref})
+            if method == "get" and str(operation.get("operationId", "")).endswith("_list"):
+                operation["responses"].setdefault("304", NOT_MODIFIED)
+                ok = operation["responses"].get("200")
+                if isinstance(ok, dict):
+                    ok.setdefault("headers", {})["ETag"] = {
+                        "schema": {"type": "string"}, "description": "Weak tag of this page for this caller."}
+                params = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "If-None-Match" for p in params if isinstance(p, dict)):
+                    params.append(IF_NONE_MATCH)
     return result

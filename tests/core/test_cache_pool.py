@@ -27,3 +27,14 @@ def test_threads_share_one_redis_pool():
     for t in threads:
         t.join()
     assert len(set(pools)) == 1
+
+
+def test_one_redis_client_per_pool_not_per_call():
+    """Django would build a redis.Redis (and its callback table) for every cache call."""
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the cache is not Redis here (REDIS_URL unset)")
+    require(redis_available(), "Redis (REDIS_URL=redis://...)")
+    client = caches["default"]._cache
+    assert client.get_client() is client.get_client(write=True) is client.get_client("any-key")
+    caches["default"].set("pmhub:client-probe", 1, 5)
+    assert caches["default"].get("pmhub:client-probe") == 1

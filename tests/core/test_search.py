@@ -237,5 +237,6 @@ def test_the_schema_describes_the_search_endpoint(api, viewer):
     schema = api.get("/api/schema/", {"format": "json"}).json()
 
     operation = schema["paths"]["/api/v1/search/"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"q", "kind", "limit"}
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} == {"q", "kind", "limit"}
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "header"} == {"If-None-Match"}  # a list
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"].endswith("SearchHit")

@@ -154,6 +154,7 @@ SUCCESS_TESTS = {
     "pmhub.activity_record": "tests/core/test_workspaces.py::test_creating_a_workspace_makes_the_creator_admin_and_logs_it",
     "pmhub.api_token_create": "tests/core/test_tokens.py::test_token_created_in_browser_is_shown_once_and_stored_hashed",
     "pmhub.api_token_revoke": _CORE + "test_api_token_create_stores_only_a_hash_and_revoke_stops_it",
+    "pmhub.api_tokens_revoke": "tests/core/test_token_cache.py::test_api_tokens_revoke_revokes_and_forgets_a_cached_token",
     "pmhub.invitation_accept": "tests/core/test_workspaces.py::test_invitation_is_emailed_and_accepted_with_its_role",
     "pmhub.invitation_create": _CORE + "test_invitation_create_sends_the_email_on_commit",
     "pmhub.invitation_revoke": _CORE + "test_invitation_revoke_closes_the_invitation",

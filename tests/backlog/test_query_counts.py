@@ -1,0 +1,72 @@
+"""Query counts of the main backlog endpoints and pages are fixed: the same number of queries with
+10 stories as with 120 (related epics, assignees, labels and scores on every row), so a per-row
+query (N+1) fails here whatever the budget. Issue 23, target 2."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backlog.models import Epic, Story
+
+from .factories import make_stories
+
+pytestmark = pytest.mark.django_db
+RICE = {"reach": 1000, "impact": 2, "confidence": 80, "effort": 4}
+SIZES = (10, 120)
+
+
+def _fill(product, n, admin, editor):
+    epics = [Epic.objects.create(product=product, title=f"Epic {i}") for i in range(3)]
+    make_stories(product, n, actor=admin, score_inputs=RICE, labels=["ux", "api"])
+    ids = list(Story.objects.filter(product=product).order_by("rank").values_list("id", flat=True))
+    for i, story_id in enumerate(ids):
+        Story.objects.filter(pk=story_id).update(epic=epics[i % 3], assignee=(admin, editor)[i % 2])
+    return ids
+
+
+def _count(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    assert response.status_code in (200, 201), response.content[:300]
+    return len(queries.captured_queries)
+
+
+def _api_count(api_as, admin, editor, workspace, n, endpoint) -> int:
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+    ids = _fill(product, n, admin, editor)
+    client = api_as(admin)
+    client.get(f"/api/v1/stories/?product={product.id}")
+    calls = {
+        "list": lambda i: client.get(f"/api/v1/stories/?product={product.id}&page_size=200"),
+        "get": lambda i: client.get(f"/api/v1/stories/{ids[i]}/"),
+        "move": lambda i: client.post(f"/api/v1/stories/{ids[-1 - i]}/move/", {"before": ids[0]}, format="json"),
+        "create": lambda i: client.post("/api/v1/stories/", {"product": product.id, "title": f"New {i}"},
+                                        format="json"),
+    }
+    _count(lambda: calls[endpoint](1))  # warm the process caches (content types, ...)
+    return _count(lambda: calls[endpoint](2))
+
+
+def _page_count(client_as, admin, editor, workspace, n, page) -> int:
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name=f"Product {n}")
+    _fill(product, n, admin, editor)
+    client = client_as(admin)
+    url = f"/w/{workspace.slug}/products/{product.id}/{page}"
+    client.get(url)  # warm the session and the per-user caches
+    return _count(lambda: client.get(url))
+
+
+@pytest.mark.parametrize("endpoint", ["list", "get", "move", "create"])
+def test_api_query_counts_do_not_grow_with_rows(api_as, admin, editor, workspace, endpoint):
+    small, large = (_api_count(api_as, admin, editor, workspace, n, endpoint) for n in SIZES)
+    assert small == large, f"{endpoint}: {small} queries with {SIZES[0]} stories, {large} with {SIZES[1]}"
+
+
+@pytest.mark.parametrize("page", ["backlog/", "backlog/board/"])
+def test_page_query_counts_do_not_grow_with_rows(client_as, admin, editor, workspace, page):
+    small, large = (_page_count(client_as, admin, editor, workspace, n, page) for n in SIZES)
+    assert small == large, f"{page}: {small} queries with {SIZES[0]} stories, {large} with {SIZES[1]}"
