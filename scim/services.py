@@ -21,7 +21,8 @@ from django.utils import timezone
 from pmhub.access import require_role
 from pmhub.integrity import is_unique_violation
 from pmhub.models import ApiToken, Membership, Role, User, Workspace, hash_secret
-from pmhub.services import activity_record
+from pmhub.services import activity_record, api_tokens_revoke
+from pmhub.tokencache import tokens_forget_where
 from pmhub.utils import version_claim
 
 from . import documents, selectors
@@ -265,11 +266,11 @@ def _deprovision(identity: ScimUser, token: ScimToken, verb: str) -> None:
     Their content stays, attributed to them (nothing here deletes an object they made)."""
     user_id, workspace_id = identity.user_id, identity.workspace_id
     Membership.objects.filter(user_id=user_id, workspace_id=workspace_id).delete()
-    ApiToken.objects.filter(user_id=user_id, workspace_id=workspace_id, revoked_at__isnull=True).update(
-        revoked_at=timezone.now())
+    api_tokens_revoke(ApiToken.objects.filter(user_id=user_id, workspace_id=workspace_id))  # cache too
     sessions_end(user_id=user_id)
     if not Membership.objects.filter(user_id=user_id).exists():
         User.objects.filter(pk=user_id).update(is_active=False)
+        tokens_forget_where(user_id=user_id)  # their tokens of other workspaces, cached as active
     activity_record(workspace_id=workspace_id, actor=None, verb=verb, target=identity.user,
                     data=VIA | {"token": token.name})
 
