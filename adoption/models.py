@@ -73,7 +73,12 @@ class IngestionKey(models.Model):
 
 
 class UsageEvent(models.Model):
-    """One raw usage event. (product, event_id) is unique: a re-sent event is ignored."""
+    """One raw usage event. (product, event_id, occurred_at) is unique: a re-sent event is ignored.
+
+    On PostgreSQL the table is partitioned by month of occurred_at (adoption/partitions.py,
+    docs/decisions/1910-usage-events-partitioned-by-month.md): its primary key there is
+    (id, occurred_at) and every unique key includes occurred_at, while Django keeps `id` as the
+    pk (the sequence keeps it unique). The migration adds a BRIN index on occurred_at."""
 
     id = models.BigAutoField(primary_key=True)
     product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
@@ -86,7 +91,8 @@ class UsageEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "event_id"], name="adoption_event_unique_id")]
+        constraints = [models.UniqueConstraint(fields=["product", "event_id", "occurred_at"],
+                                               name="adoption_event_unique_id")]
         # The rollup reads one product's events in a [local midnight, next midnight) range.
         indexes = [models.Index(fields=["product", "occurred_at"], name="adoption_event_product_time")]
 
