@@ -79,7 +79,7 @@ def existing(conn=None) -> dict[str, date]:
 def create_sql(month: date) -> str:
     """DDL of one month's partition (UTC bounds; the indexes come from the parent)."""
     start, end = month, add_months(month, 1)
-    return (f'CREATE TABLE IF NOT EXISTS "{name_of(month)}" PARTITION OF "{PARENT}" '
+    return (f'CREATE TABLE "{name_of(month)}" PARTITION OF "{PARENT}" '
             f"FOR VALUES FROM ('{start.isoformat()} 00:00:00+00') TO ('{end.isoformat()} 00:00:00+00')")
 
 
@@ -90,6 +90,9 @@ def ensure(months, conn=None) -> list[str]:
     made = []
     for month in sorted({month_of(m) for m in months} - have):
         with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [name_of(month)])
+            if cursor.fetchone()[0] is not None:
+                continue  # detached by an operator and kept (an archive): not re-attached behind their back
             cursor.execute(create_sql(month))
         made.append(name_of(month))
     return made

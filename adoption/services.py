@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -19,7 +19,7 @@ from pmhub.services import activity_record
 from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
-from . import analytics
+from . import analytics, partitions
 from .ingestion import BatchInvalid, BatchTooLarge, validate_events
 from .models import Feature, IngestionKey, OutcomeCheckpoint, OutcomeReview, ProductDaily, UsageEvent
 from .rollups import touched_days_mark
@@ -44,14 +44,27 @@ def events_ingest(*, key: IngestionKey, items) -> dict:
     if errors:
         raise BatchInvalid(errors)
     product_id = product.id
+    days = {r[5] for r in rows}
+    try:
+        queued = _events_store(product_id=product_id, rows=rows, days=days, batch_size=limit)
+    except IntegrityError as e:
+        # An event in a month without a partition (the daily job keeps [now - 25 months,
+        # now + 3 months] ready, so only after it has not run for long): make them, retry once.
+        if not partitions.is_missing_partition(e):
+            raise
+        partitions.ensure({r[3] for r in rows})
+        queued = _events_store(product_id=product_id, rows=rows, days=days, batch_size=limit)
+    return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
+            "rollups_queued": [d.isoformat() for d in queued]}
+
+
+def _events_store(*, product_id: int, rows: list[tuple], days: set, batch_size: int) -> list[date]:
     with transaction.atomic():
-        _events_insert(product_id=product_id, rows=rows, batch_size=limit)
-        days = {r[5] for r in rows}
+        _events_insert(product_id=product_id, rows=rows, batch_size=batch_size)
         queued = touched_days_mark(product_id=product_id, days=days)
         for day in queued:
             transaction.on_commit(partial(_rollup_enqueue, product_id, day.isoformat()))
-    return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
-            "rollups_queued": [d.isoformat() for d in queued]}
+    return queued
 
 
 def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> None:
@@ -77,7 +90,7 @@ def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> No
         execute_values(
             cursor,
             f"INSERT INTO {table} (product_id, event_id, feature_key, actor, occurred_at, properties, received_at) "  # noqa: S608
-            "VALUES %s ON CONFLICT (product_id, event_id) DO NOTHING",
+            "VALUES %s ON CONFLICT (product_id, event_id, occurred_at) DO NOTHING",
             values,
             page_size=batch_size,
         )

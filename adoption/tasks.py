@@ -79,3 +79,13 @@ def outcome_reviews_open(release_id: int) -> int:
 def outcome_reviews_measure_due() -> int:
     """Beat: measure the 30- and 90-day checkpoints that are due."""
     return services.outcome_checkpoints_measure_due()
+
+
+@shared_task
+def event_partitions_maintain() -> dict:
+    """Beat (daily): create the usage-event partitions of the coming months and retire (detach
+    without blocking ingestion, then drop) the months older than ADOPTION_EVENT_RETENTION_MONTHS.
+    A no-op on SQLite. See adoption/partitions.py."""
+    from . import partitions
+
+    return partitions.maintain(timezone.now())
