@@ -1,6 +1,7 @@
 """Writes of the adoption app: event ingestion, features, ingestion keys, KPI sync and outcome
 reviews. Every user-facing write checks the actor's role first."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -68,9 +69,11 @@ def _events_store(*, product_id: int, rows: list[tuple], days: set, batch_size: 
 
 
 def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING of validated rows. On PostgreSQL one statement built by
-    psycopg2's execute_values (no model instances, no ORM SQL compilation: ~10x faster at 1,000
-    events); elsewhere bulk_create(ignore_conflicts=True). See docs/decisions/0901-ingestion-insert.md."""
+    """INSERT ... ON CONFLICT DO NOTHING of validated rows. On PostgreSQL one statement whose
+    rows arrive as ONE json parameter (a list of [event_id, feature, actor, occurred_at,
+    properties]) unpacked by json_array_elements on the server: one json.dumps in C on our side
+    instead of adapting 7,000 values one by one (execute_values, 0901), 2.5x the rate at 1,000
+    events (docs/decisions/1912-ingestion-json-rows.md). Elsewhere bulk_create(ignore_conflicts=True)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -80,19 +83,15 @@ def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> No
             ignore_conflicts=True, batch_size=batch_size,
         )
         return
-    from psycopg2.extras import Json, execute_values
-
-    now = timezone.now()
     table = UsageEvent._meta.db_table
-    values = [(product_id, r[0], r[1], r[2], r[3], Json(r[4]), now) for r in rows]
+    payload = json.dumps([(r[0], r[1], r[2], r[3].isoformat(), r[4]) for r in rows], separators=(",", ":"))
     with connection.cursor() as cursor:
-        # The Django cursor wrapper lends psycopg2's mogrify and still logs the one statement.
-        execute_values(
-            cursor,
+        cursor.execute(
             f"INSERT INTO {table} (product_id, event_id, feature_key, actor, occurred_at, properties, received_at) "  # noqa: S608
-            "VALUES %s ON CONFLICT (product_id, event_id, occurred_at) DO NOTHING",
-            values,
-            page_size=batch_size,
+            "SELECT %s, e->>0, e->>1, e->>2, (e->>3)::timestamptz, (e->4)::jsonb, %s "
+            "FROM json_array_elements(%s::json) AS e "
+            "ON CONFLICT (product_id, event_id, occurred_at) DO NOTHING",
+            [product_id, timezone.now(), payload],
         )
 
 
