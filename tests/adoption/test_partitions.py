@@ -11,9 +11,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from adoption import partitions, tasks
-from adoption.models import UsageEvent
+from adoption.models import IngestionKey, UsageEvent
 from adoption.services import events_ingest
-from adoption.models import IngestionKey
 
 from .factories import event, make_ingestion_key
 
