@@ -212,7 +212,10 @@ def feature_retention(*, feature: Feature, end: date | None = None, cohorts: int
 
     firsts = base.values("actor").annotate(first=Min("day")).filter(first__gte=first_start, first__lte=end)
     first_use = dict(firsts.values_list("actor", "first"))
-    activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=firsts.values("actor"))
+    # The cohorts' actors as a list when there are few (the usual case): the subquery would
+    # aggregate the feature's whole history a second time (issue 23, the feature page at 1 M events).
+    cohort = list(first_use) if len(first_use) <= 2_000 else firsts.values("actor")
+    activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=cohort)
                     .values_list("actor", "day")) if first_use else []
     curves, sizes, out = [], [], []
     for i in range(cohorts):

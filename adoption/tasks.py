@@ -20,8 +20,9 @@ def rollup_day(product_id: int, day: str) -> dict | None:
         return None
     tz_name = product.workspace.time_zone
     result = rollups.rollup_day(product_id=product_id, day=date.fromisoformat(day), tz_name=tz_name)
-    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    # The stored windows first: the KPI sync reads the adoption % from them (docs/decisions/1913).
     _windows_refresh(product_id, tz_name)
+    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
     return result
 
 
@@ -42,8 +43,9 @@ def rollup_span(product_id: int, first: str, last: str) -> dict | None:
     tz_name = product.workspace.time_zone
     result = rollups.rollup_range(product_id=product_id, first=date.fromisoformat(first),
                                   last=date.fromisoformat(last), tz_name=tz_name)
-    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    # The stored windows first: the KPI sync reads the adoption % from them (docs/decisions/1913).
     _windows_refresh(product_id, tz_name)
+    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
     return result
 
 
