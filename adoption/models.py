@@ -113,11 +113,35 @@ class ActorDay(models.Model):
     events = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # The rollup rebuilds one (product, day) slice; windows and retention read day ranges.
-        indexes = [models.Index(fields=["product", "day", "feature_key"], name="adoption_actorday_day")]
+        # The rollup rebuilds one (product, day) slice; windows read day ranges; retention reads
+        # its cohorts' actors of one feature (decision 1914).
+        indexes = [models.Index(fields=["product", "day", "feature_key"], name="adoption_actorday_day"),
+                   models.Index(fields=["product", "feature_key", "actor", "day"], name="adoption_actorday_actor")]
 
     def __str__(self):
         return f"{self.feature_key} by {self.actor} on {self.day}"
+
+
+class FeatureFirstUse(models.Model):
+    """The first local day each actor used each feature, kept by the rollup from ActorDay (a
+    rollup of [first, last] replaces the rows whose day lies in the span and lowers the others),
+    so retention cohorts are a range read instead of a MIN(day) over the feature's whole history
+    (docs/decisions/1914-feature-first-use.md)."""
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)  # see 0702: no per-row RI check
+    feature_key = models.CharField(max_length=100)
+    actor = models.CharField(max_length=100)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "feature_key", "actor"],
+                                               name="adoption_firstuse_unique")]
+        indexes = [models.Index(fields=["product", "feature_key", "day"], name="adoption_firstuse_day")]
+
+    def __str__(self):
+        return f"{self.feature_key} first used by {self.actor} on {self.day}"
 
 
 class FeatureDaily(models.Model):

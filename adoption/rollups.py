@@ -21,7 +21,16 @@ from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent, WindowCount
+from .models import (
+    ActorDay,
+    Feature,
+    FeatureDaily,
+    FeatureFirstUse,
+    ProductDaily,
+    TouchedDay,
+    UsageEvent,
+    WindowCount,
+)
 
 WINDOW = 7
 # The dashboards' standard periods (metrics.selectors.RANGES), precomputed by windows_refresh.
@@ -134,6 +143,7 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
                 [day, product_id, start, end],
             )
 
+    _first_use_update(product_id=product_id, first=first, last=last)
     span = ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
     keys = set(span.values_list("feature_key", flat=True).distinct())
     known = set(Feature.objects.filter(product_id=product_id, key__in=keys).values_list("key", flat=True))
@@ -173,6 +183,24 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
     return {"product_id": product_id, "first": first.isoformat(), "last": last.isoformat(),
             "active_users": totals["peak"] or 0, "events": totals["events"] or 0, "features": len(keys),
             "windows_refreshed": refreshed}
+
+
+def _first_use_update(*, product_id: int, first: date, last: date) -> None:
+    """FeatureFirstUse from the span's fresh ActorDay rows: the first uses that lay in the span are
+    recomputed from it (a rebuild after a change of time zone may move them), the others only go
+    down (a late event before an actor's known first use). Serialised with the span's rollup by
+    its advisory locks; rollups of distant days meet only in the upsert, which keeps the lower."""
+    table, actor_day = FeatureFirstUse._meta.db_table, ActorDay._meta.db_table
+    FeatureFirstUse.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, feature_key, actor, day) "  # noqa: S608 - table names
+            f"SELECT product_id, feature_key, actor, MIN(day) FROM {actor_day} "
+            "WHERE product_id = %s AND day >= %s AND day <= %s GROUP BY product_id, feature_key, actor "
+            f"ON CONFLICT (product_id, feature_key, actor) DO UPDATE SET day = excluded.day "
+            f"WHERE {table}.day > excluded.day",
+            [product_id, first, last],
+        )
 
 
 def _refresh_windows(*, product_id: int, first: date, last: date) -> int:

@@ -11,7 +11,16 @@ from pmhub.clock import today_in
 from pmhub.ordering import nulls_last_key
 
 from . import analytics
-from .models import ActorDay, Feature, FeatureDaily, IngestionKey, OutcomeReview, ProductDaily, WindowCount
+from .models import (
+    ActorDay,
+    Feature,
+    FeatureDaily,
+    FeatureFirstUse,
+    IngestionKey,
+    OutcomeReview,
+    ProductDaily,
+    WindowCount,
+)
 from .rollups import FUNNEL_WINDOWS, TABLE_WINDOWS
 
 
@@ -208,12 +217,12 @@ def feature_retention(*, feature: Feature, end: date | None = None, cohorts: int
     end = end or today_in(feature.product.workspace.time_zone)
     first_start = end - timedelta(days=7 * cohorts - 1)
     base = ActorDay.objects.filter(product_id=feature.product_id, feature_key=feature.key)
-    from django.db.models import Min
-
-    firsts = base.values("actor").annotate(first=Min("day")).filter(first__gte=first_start, first__lte=end)
-    first_use = dict(firsts.values_list("actor", "first"))
-    # The cohorts' actors as a list when there are few (the usual case): the subquery would
-    # aggregate the feature's whole history a second time (issue 23, the feature page at 1 M events).
+    # First uses as the rollup keeps them (FeatureFirstUse): a range read, where MIN(day) per actor
+    # over the feature's whole history took 1.6 s at 10 M events (decision 1914).
+    firsts = FeatureFirstUse.objects.filter(product_id=feature.product_id, feature_key=feature.key,
+                                            day__gte=first_start, day__lte=end)
+    first_use = dict(firsts.values_list("actor", "day"))
+    # The cohorts' actors as a list when there are few (the usual case), else a subquery.
     cohort = list(first_use) if len(first_use) <= 2_000 else firsts.values("actor")
     activity = list(base.filter(day__gte=first_start, day__lte=end, actor__in=cohort)
                     .values_list("actor", "day")) if first_use else []

@@ -143,7 +143,7 @@ def fill_to(product, target: int, have: int) -> float:
             cursor.execute(
                 "INSERT INTO adoption_usageevent (product_id, event_id, feature_key, actor, occurred_at, "
                 "properties, received_at) "
-                "SELECT %s, 'gen-' || g, 'feature.' || lpad(LEAST(floor(1 / (0.05 + random()))::int - 1, %s)::text, 2, '0'), "
+                "SELECT %s, 'gen-' || g, 'feature.' || lpad(LEAST(GREATEST(floor(1 / (0.05 + random()))::int - 1, 0), %s)::text, 2, '0'), "
                 "'user-' || (random() * %s)::int, "
                 "now() - random() * make_interval(days => %s), '{}'::jsonb, now() "
                 "FROM generate_series(%s, %s) g",
@@ -152,7 +152,7 @@ def fill_to(product, target: int, have: int) -> float:
     return time.perf_counter() - start
 
 
-def measure_scale(ws, user, product, *, page_runs: int) -> dict:
+def measure_scale(ws, user, product, *, page_runs: int, rebuild: bool = True) -> dict:
     from django.db import connection
     from django.test import Client
 
@@ -162,9 +162,10 @@ def measure_scale(ws, user, product, *, page_runs: int) -> dict:
 
     today = today_in("UTC")
     out: dict = {}
-    start = time.perf_counter()
-    tasks.rollup_span(product.pk, (today - timedelta(days=DAYS)).isoformat(), today.isoformat())
-    out["rollup 90 days (rebuild) s"] = round(time.perf_counter() - start, 2)
+    if rebuild:
+        start = time.perf_counter()
+        tasks.rollup_span(product.pk, (today - timedelta(days=DAYS)).isoformat(), today.isoformat())
+        out["rollup 90 days (rebuild) s"] = round(time.perf_counter() - start, 2)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE adoption_actorday") if not connection.in_atomic_block else None
     day_samples = []
@@ -210,17 +211,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--page-runs", type=int, default=7)
     parser.add_argument("--json", default="")
+    parser.add_argument("--again", action="store_true",
+                        help="keep the last run's database and events (migrated to the current code): "
+                             "measure the rollup of today and the pages only")
     args = parser.parse_args(argv)
     url = bench_database_url(os.environ.get("DATABASE_URL"))
     if not is_postgres_url(url):
         print("events_scale needs PostgreSQL (DATABASE_URL)")
         return 2
     url = url.replace("_bench", "_events_bench")
-    recreate_database(url)
+    if not args.again:
+        recreate_database(url)
     setup_django(url)
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    if args.again:
+        from adoption.models import UsageEvent
+        from pmhub.models import User, Workspace
+
+        ws = Workspace.objects.get(slug="events-bench")
+        user, product = User.objects.get(email="bench@events.pmhub.test"), ws.products.get()
+        figures = measure_scale(ws, user, product, page_runs=args.page_runs, rebuild=False)
+        print(f"{UsageEvent.objects.count():,} events (again): " + "; ".join(f"{k} {v}" for k, v in figures.items()))
+        return 0
     ws, user, product, key, raw = _world()
     report: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
                     "batch": args.batch, "rounds": args.rounds, "sizes": {}}
