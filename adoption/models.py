@@ -124,7 +124,7 @@ class ActorDay(models.Model):
 
 class FeatureFirstUse(models.Model):
     """The first local day each actor used each feature, kept by the rollup from ActorDay (a
-    rollup of [first, last] replaces the rows whose day lies in the span and lowers the others),
+    rollup of [first, last] replaces the rows whose day lies in the span and adds lower ones),
     so retention cohorts are a range read instead of a MIN(day) over the feature's whole history
     (docs/decisions/1914-feature-first-use.md)."""
 
@@ -136,9 +136,11 @@ class FeatureFirstUse(models.Model):
     day = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "feature_key", "actor"],
-                                               name="adoption_firstuse_unique")]
-        indexes = [models.Index(fields=["product", "feature_key", "day"], name="adoption_firstuse_day")]
+        # No unique key on purpose: an upsert would make a rollup wait for any other rollup of the
+        # same product that touched the same actors (far-apart days must run side by side, 1113).
+        # A pair may have more than one row; its first use is the lowest.
+        indexes = [models.Index(fields=["product", "feature_key", "day"], name="adoption_firstuse_day"),
+                   models.Index(fields=["product", "feature_key", "actor", "day"], name="adoption_firstuse_actor")]
 
     def __str__(self):
         return f"{self.feature_key} first used by {self.actor} on {self.day}"

@@ -186,19 +186,20 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
 
 
 def _first_use_update(*, product_id: int, first: date, last: date) -> None:
-    """FeatureFirstUse from the span's fresh ActorDay rows: the first uses that lay in the span are
-    recomputed from it (a rebuild after a change of time zone may move them), the others only go
-    down (a late event before an actor's known first use). Serialised with the span's rollup by
-    its advisory locks; rollups of distant days meet only in the upsert, which keeps the lower."""
+    """FeatureFirstUse from the span's fresh ActorDay rows: the rows whose day lies in the span are
+    recomputed from it (a rebuild after a change of time zone may move them), and a pair gets a
+    row only if it has none as early. No unique key, so no waits on other rollups' rows: two
+    rollups of distant days may both add a row for a pair; readers take the lowest."""
     table, actor_day = FeatureFirstUse._meta.db_table, ActorDay._meta.db_table
     FeatureFirstUse.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (product_id, feature_key, actor, day) "  # noqa: S608 - table names
-            f"SELECT product_id, feature_key, actor, MIN(day) FROM {actor_day} "
-            "WHERE product_id = %s AND day >= %s AND day <= %s GROUP BY product_id, feature_key, actor "
-            f"ON CONFLICT (product_id, feature_key, actor) DO UPDATE SET day = excluded.day "
-            f"WHERE {table}.day > excluded.day",
+            f"SELECT a.product_id, a.feature_key, a.actor, MIN(a.day) FROM {actor_day} a "
+            "WHERE a.product_id = %s AND a.day >= %s AND a.day <= %s "
+            "GROUP BY a.product_id, a.feature_key, a.actor "
+            f"HAVING NOT EXISTS (SELECT 1 FROM {table} f WHERE f.product_id = a.product_id "
+            "AND f.feature_key = a.feature_key AND f.actor = a.actor AND f.day <= MIN(a.day))",
             [product_id, first, last],
         )
 

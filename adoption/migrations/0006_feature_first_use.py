@@ -22,8 +22,7 @@ class Migration(migrations.Migration):
                 ('product', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='roadmaps.product')),
             ],
             options={
-                'indexes': [models.Index(fields=['product', 'feature_key', 'day'], name='adoption_firstuse_day')],
-                'constraints': [models.UniqueConstraint(fields=('product', 'feature_key', 'actor'), name='adoption_firstuse_unique')],
+                'indexes': [models.Index(fields=['product', 'feature_key', 'day'], name='adoption_firstuse_day'), models.Index(fields=['product', 'feature_key', 'actor', 'day'], name='adoption_firstuse_actor')],
             },
         ),
         migrations.AddIndex(
