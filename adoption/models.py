@@ -73,7 +73,12 @@ class IngestionKey(models.Model):
 
 
 class UsageEvent(models.Model):
-    """One raw usage event. (product, event_id) is unique: a re-sent event is ignored."""
+    """One raw usage event. (product, event_id, occurred_at) is unique: a re-sent event is ignored.
+
+    On PostgreSQL the table is partitioned by month of occurred_at (adoption/partitions.py,
+    docs/decisions/1910-usage-events-partitioned-by-month.md): its primary key there is
+    (id, occurred_at) and every unique key includes occurred_at, while Django keeps `id` as the
+    pk (the sequence keeps it unique). The migration adds a BRIN index on occurred_at."""
 
     id = models.BigAutoField(primary_key=True)
     product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
@@ -86,7 +91,8 @@ class UsageEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "event_id"], name="adoption_event_unique_id")]
+        constraints = [models.UniqueConstraint(fields=["product", "event_id", "occurred_at"],
+                                               name="adoption_event_unique_id")]
         # The rollup reads one product's events in a [local midnight, next midnight) range.
         indexes = [models.Index(fields=["product", "occurred_at"], name="adoption_event_product_time")]
 
@@ -107,11 +113,37 @@ class ActorDay(models.Model):
     events = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # The rollup rebuilds one (product, day) slice; windows and retention read day ranges.
-        indexes = [models.Index(fields=["product", "day", "feature_key"], name="adoption_actorday_day")]
+        # The rollup rebuilds one (product, day) slice; windows read day ranges; retention reads
+        # its cohorts' actors of one feature (decision 1914).
+        indexes = [models.Index(fields=["product", "day", "feature_key"], name="adoption_actorday_day"),
+                   models.Index(fields=["product", "feature_key", "actor", "day"], name="adoption_actorday_actor")]
 
     def __str__(self):
         return f"{self.feature_key} by {self.actor} on {self.day}"
+
+
+class FeatureFirstUse(models.Model):
+    """The first local day each actor used each feature, kept by the rollup from ActorDay (a
+    rollup of [first, last] replaces the rows whose day lies in the span and adds lower ones),
+    so retention cohorts are a range read instead of a MIN(day) over the feature's whole history
+    (docs/decisions/1914-feature-first-use.md)."""
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)  # see 0702: no per-row RI check
+    feature_key = models.CharField(max_length=100)
+    actor = models.CharField(max_length=100)
+    day = models.DateField()
+
+    class Meta:
+        # No unique key on purpose: an upsert would make a rollup wait for any other rollup of the
+        # same product that touched the same actors (far-apart days must run side by side, 1113).
+        # A pair may have more than one row; its first use is the lowest.
+        indexes = [models.Index(fields=["product", "feature_key", "day"], name="adoption_firstuse_day"),
+                   models.Index(fields=["product", "feature_key", "actor", "day"], name="adoption_firstuse_actor")]
+
+    def __str__(self):
+        return f"{self.feature_key} first used by {self.actor} on {self.day}"
 
 
 class FeatureDaily(models.Model):

@@ -21,11 +21,24 @@ from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from .models import ActorDay, Feature, FeatureDaily, ProductDaily, TouchedDay, UsageEvent, WindowCount
+from .models import (
+    ActorDay,
+    Feature,
+    FeatureDaily,
+    FeatureFirstUse,
+    ProductDaily,
+    TouchedDay,
+    UsageEvent,
+    WindowCount,
+)
 
 WINDOW = 7
 # The dashboards' standard periods (metrics.selectors.RANGES), precomputed by windows_refresh.
 FUNNEL_WINDOWS = (30, 90, 365)
+# The adoption table's windows (adoption.views.WINDOWS), precomputed with their previous window so
+# the page reads a few rows instead of counting distinct actors over ActorDay (issue 23: 1.7 s at
+# 1 M events; docs/decisions/1913-adoption-table-precomputed-windows.md).
+TABLE_WINDOWS = (7, 28)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -130,6 +143,7 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
                 [day, product_id, start, end],
             )
 
+    _first_use_update(product_id=product_id, first=first, last=last)
     span = ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
     keys = set(span.values_list("feature_key", flat=True).distinct())
     known = set(Feature.objects.filter(product_id=product_id, key__in=keys).values_list("key", flat=True))
@@ -169,6 +183,25 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
     return {"product_id": product_id, "first": first.isoformat(), "last": last.isoformat(),
             "active_users": totals["peak"] or 0, "events": totals["events"] or 0, "features": len(keys),
             "windows_refreshed": refreshed}
+
+
+def _first_use_update(*, product_id: int, first: date, last: date) -> None:
+    """FeatureFirstUse from the span's fresh ActorDay rows: the rows whose day lies in the span are
+    recomputed from it (a rebuild after a change of time zone may move them), and a pair gets a
+    row only if it has none as early. No unique key, so no waits on other rollups' rows: two
+    rollups of distant days may both add a row for a pair; readers take the lowest."""
+    table, actor_day = FeatureFirstUse._meta.db_table, ActorDay._meta.db_table
+    FeatureFirstUse.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, feature_key, actor, day) "  # noqa: S608 - table names
+            f"SELECT a.product_id, a.feature_key, a.actor, MIN(a.day) FROM {actor_day} a "
+            "WHERE a.product_id = %s AND a.day >= %s AND a.day <= %s "
+            "GROUP BY a.product_id, a.feature_key, a.actor "
+            f"HAVING NOT EXISTS (SELECT 1 FROM {table} f WHERE f.product_id = a.product_id "
+            "AND f.feature_key = a.feature_key AND f.actor = a.actor AND f.day <= MIN(a.day))",
+            [product_id, first, last],
+        )
 
 
 def _refresh_windows(*, product_id: int, first: date, last: date) -> int:
@@ -221,31 +254,47 @@ def _refresh_windows(*, product_id: int, first: date, last: date) -> int:
 
 @transaction.atomic
 def windows_refresh(*, product_id: int, end: date) -> int:
-    """Distinct users per feature and overall in the 30, 90 and 365 local days ending `end`
-    (WindowCount), in one pass: the last active day of each (feature, actor) and of each actor
-    in the longest window, counted against each window's start. Replaces the rows of `end` and
-    prunes those older than a week. Returns the number of rows written.
+    """Distinct users per feature and overall in the 30, 90 and 365 local days ending `end` (the
+    dashboards' funnels), and in the 7 and 28 days ending `end` and ending one window earlier
+    (the adoption table's current and previous windows, TABLE_WINDOWS), as WindowCount rows, in
+    one pass over ActorDay: the last active day of each (feature, actor) and of each actor in the
+    longest window, counted against each window's start, plus whether they were active in each
+    previous window. Replaces the rows of `end` (and of the previous windows' ends) and prunes
+    rows older than a week. Returns the number of rows written.
 
     Two refreshes of a product run one after the other (an advisory lock), so their delete and
     insert of the same `end` cannot interleave into duplicate rows."""
     _windows_lock(product_id)
     table = ActorDay._meta.db_table
     low = end - timedelta(days=max(FUNNEL_WINDOWS))
-    counts = ", ".join(["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(FUNNEL_WINDOWS))
+    windows = sorted(set(FUNNEL_WINDOWS) | set(TABLE_WINDOWS))
+    counts = ", ".join(["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(windows)
+                       + [f"SUM(prev{w})" for w in TABLE_WINDOWS])
+    previous = "".join(f", MAX(CASE WHEN day > %s AND day <= %s THEN 1 ELSE 0 END) AS prev{w}" for w in TABLE_WINDOWS)
+    prev_params = [d for w in TABLE_WINDOWS for d in (end - timedelta(days=2 * w), end - timedelta(days=w))]
     span = "WHERE product_id = %s AND day > %s AND day <= %s"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT k, {counts} FROM ("  # noqa: S608 - table name and fixed fragments
-            f" SELECT feature_key AS k, actor, MAX(day) AS last FROM {table} {span} GROUP BY feature_key, actor"
-            f" UNION ALL SELECT '' AS k, actor, MAX(day) AS last FROM {table} {span} GROUP BY actor"
+            f" SELECT feature_key AS k, actor, MAX(day) AS last{previous} FROM {table} {span}"
+            " GROUP BY feature_key, actor"
+            f" UNION ALL SELECT '' AS k, actor, MAX(day) AS last{previous} FROM {table} {span} GROUP BY actor"
             ") t GROUP BY k",
-            [end - timedelta(days=d) for d in FUNNEL_WINDOWS] + [product_id, low, end] * 2,
+            [end - timedelta(days=d) for d in windows] + (prev_params + [product_id, low, end]) * 2,
         )
         rows = cursor.fetchall()
-    WindowCount.objects.filter(product_id=product_id, end=end).delete()
-    WindowCount.objects.filter(product_id=product_id, end__lt=end - timedelta(days=WINDOW)).delete()
-    made = [WindowCount(product_id=product_id, end=end, days=days, feature_key=key, users=row[n + 1] or 0)
-            for row in rows for key in [row[0]] for n, days in enumerate(FUNNEL_WINDOWS)]
+    mine = WindowCount.objects.filter(product_id=product_id)
+    mine.filter(end=end).delete()
+    mine.filter(end__lt=end - timedelta(days=WINDOW)).delete()
+    for w in TABLE_WINDOWS:
+        mine.filter(days=w, end=end - timedelta(days=w)).delete()
+    made = []
+    for row in rows:
+        key = row[0]
+        made += [WindowCount(product_id=product_id, end=end, days=days, feature_key=key, users=row[n + 1] or 0)
+                 for n, days in enumerate(windows)]
+        made += [WindowCount(product_id=product_id, end=end - timedelta(days=w), days=w, feature_key=key,
+                             users=row[len(windows) + n + 1] or 0) for n, w in enumerate(TABLE_WINDOWS)]
     WindowCount.objects.bulk_create(made)
     return len(made)
 

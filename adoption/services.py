@@ -1,6 +1,7 @@
 """Writes of the adoption app: event ingestion, features, ingestion keys, KPI sync and outcome
 reviews. Every user-facing write checks the actor's role first."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -19,7 +20,7 @@ from pmhub.services import activity_record
 from pmhub.utils import model_update, version_claim
 from pmhub.webhooks import webhook_emit
 
-from . import analytics
+from . import analytics, partitions
 from .ingestion import BatchInvalid, BatchTooLarge, validate_events
 from .models import Feature, IngestionKey, OutcomeCheckpoint, OutcomeReview, ProductDaily, UsageEvent
 from .rollups import touched_days_mark
@@ -44,20 +45,35 @@ def events_ingest(*, key: IngestionKey, items) -> dict:
     if errors:
         raise BatchInvalid(errors)
     product_id = product.id
-    with transaction.atomic():
-        _events_insert(product_id=product_id, rows=rows, batch_size=limit)
-        days = {r[5] for r in rows}
-        queued = touched_days_mark(product_id=product_id, days=days)
-        for day in queued:
-            transaction.on_commit(partial(_rollup_enqueue, product_id, day.isoformat()))
+    days = {r[5] for r in rows}
+    try:
+        queued = _events_store(product_id=product_id, rows=rows, days=days, batch_size=limit)
+    except IntegrityError as e:
+        # An event in a month without a partition (the daily job keeps [now - 25 months,
+        # now + 3 months] ready, so only after it has not run for long): make them, retry once.
+        if not partitions.is_missing_partition(e):
+            raise
+        partitions.ensure({r[3] for r in rows})
+        queued = _events_store(product_id=product_id, rows=rows, days=days, batch_size=limit)
     return {"accepted": len(rows), "days": sorted(d.isoformat() for d in days),
             "rollups_queued": [d.isoformat() for d in queued]}
 
 
+def _events_store(*, product_id: int, rows: list[tuple], days: set, batch_size: int) -> list[date]:
+    with transaction.atomic():
+        _events_insert(product_id=product_id, rows=rows, batch_size=batch_size)
+        queued = touched_days_mark(product_id=product_id, days=days)
+        for day in queued:
+            transaction.on_commit(partial(_rollup_enqueue, product_id, day.isoformat()))
+    return queued
+
+
 def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING of validated rows. On PostgreSQL one statement built by
-    psycopg2's execute_values (no model instances, no ORM SQL compilation: ~10x faster at 1,000
-    events); elsewhere bulk_create(ignore_conflicts=True). See docs/decisions/0901-ingestion-insert.md."""
+    """INSERT ... ON CONFLICT DO NOTHING of validated rows. On PostgreSQL one statement whose
+    rows arrive as ONE json parameter (a list of [event_id, feature, actor, occurred_at,
+    properties]) unpacked by json_array_elements on the server: one json.dumps in C on our side
+    instead of adapting 7,000 values one by one (execute_values, 0901), 2.5x the rate at 1,000
+    events (docs/decisions/1912-ingestion-json-rows.md). Elsewhere bulk_create(ignore_conflicts=True)."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -67,19 +83,15 @@ def _events_insert(*, product_id: int, rows: list[tuple], batch_size: int) -> No
             ignore_conflicts=True, batch_size=batch_size,
         )
         return
-    from psycopg2.extras import Json, execute_values
-
-    now = timezone.now()
     table = UsageEvent._meta.db_table
-    values = [(product_id, r[0], r[1], r[2], r[3], Json(r[4]), now) for r in rows]
+    payload = json.dumps([(r[0], r[1], r[2], r[3].isoformat(), r[4]) for r in rows], separators=(",", ":"))
     with connection.cursor() as cursor:
-        # The Django cursor wrapper lends psycopg2's mogrify and still logs the one statement.
-        execute_values(
-            cursor,
+        cursor.execute(
             f"INSERT INTO {table} (product_id, event_id, feature_key, actor, occurred_at, properties, received_at) "  # noqa: S608
-            "VALUES %s ON CONFLICT (product_id, event_id) DO NOTHING",
-            values,
-            page_size=batch_size,
+            "SELECT %s, e->>0, e->>1, e->>2, (e->>3)::timestamptz, (e->4)::jsonb, %s "
+            "FROM json_array_elements(%s::json) AS e "
+            "ON CONFLICT (product_id, event_id, occurred_at) DO NOTHING",
+            [product_id, timezone.now(), payload],
         )
 
 

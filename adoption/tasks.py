@@ -20,8 +20,9 @@ def rollup_day(product_id: int, day: str) -> dict | None:
         return None
     tz_name = product.workspace.time_zone
     result = rollups.rollup_day(product_id=product_id, day=date.fromisoformat(day), tz_name=tz_name)
-    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    # The stored windows first: the KPI sync reads the adoption % from them (docs/decisions/1913).
     _windows_refresh(product_id, tz_name)
+    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
     return result
 
 
@@ -42,8 +43,9 @@ def rollup_span(product_id: int, first: str, last: str) -> dict | None:
     tz_name = product.workspace.time_zone
     result = rollups.rollup_range(product_id=product_id, first=date.fromisoformat(first),
                                   last=date.fromisoformat(last), tz_name=tz_name)
-    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
+    # The stored windows first: the KPI sync reads the adoption % from them (docs/decisions/1913).
     _windows_refresh(product_id, tz_name)
+    services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)
     return result
 
 
@@ -79,3 +81,13 @@ def outcome_reviews_open(release_id: int) -> int:
 def outcome_reviews_measure_due() -> int:
     """Beat: measure the 30- and 90-day checkpoints that are due."""
     return services.outcome_checkpoints_measure_due()
+
+
+@shared_task
+def event_partitions_maintain() -> dict:
+    """Beat (daily): create the usage-event partitions of the coming months and retire (detach
+    without blocking ingestion, then drop) the months older than ADOPTION_EVENT_RETENTION_MONTHS.
+    A no-op on SQLite. See adoption/partitions.py."""
+    from . import partitions
+
+    return partitions.maintain(timezone.now())

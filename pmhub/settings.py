@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "pmhub.middleware.OwnErrorPagesMiddleware",
     "pmhub.middleware.UnstorableTextMiddleware",  # NUL in form posts: 400, not a database error
     "pmhub.middleware.LiveTabMiddleware",  # live events are not echoed to the tab that made the change
+    "pmhub.dbrouter.ReplicaReadsMiddleware",  # reports/dashboards/exports read the replica if set
 ]
 
 ROOT_URLCONF = "pmhub.urls"
@@ -104,6 +105,16 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Reads of reports, dashboards and exports from a replica (pmhub/dbrouter.py): same options as
+# the primary; in tests a mirror of it, so the suite runs with the router on.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**DATABASES["default"], **env.db("DATABASE_REPLICA_URL"),
+                            "TEST": {"MIRROR": "default"}}
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}),
+                                       **DATABASES["replica"].get("OPTIONS", {})}
+DATABASE_ROUTERS = ["pmhub.dbrouter.ReplicaRouter"]
+# After a write, a browser reads the primary for this long (longer than the replication lag).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "pmhub.User"
@@ -315,6 +326,10 @@ REST_FRAMEWORK = {
 }
 API_MAX_PAGE_SIZE = 200
 API_MAX_BATCH_SIZE = env.int("API_MAX_BATCH_SIZE", default=1000)
+# Usage-event partitions older than this many months are detached and dropped by the daily job
+# (adoption/partitions.py); 0 keeps every month. Raw events feed rollup rebuilds: keep at least
+# the span a rebuild (time-zone change, backfill) must cover.
+ADOPTION_EVENT_RETENTION_MONTHS = env.int("ADOPTION_EVENT_RETENTION_MONTHS", default=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "PMHub API",

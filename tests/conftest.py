@@ -21,6 +21,15 @@ if os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY) == TEST_SECRET_KEY:
     django_settings.SECRET_KEY = TEST_SECRET_KEY
 
 
+# With DATABASE_REPLICA_URL set, "replica" is a test mirror of "default" (pmhub/dbrouter.py) and
+# every test may read it: transactional tests then read dashboards from it as production would
+# (TestCase-style tests never do: the router keeps reads inside a transaction on the primary).
+if "replica" in django_settings.DATABASES:
+    from django.test import TransactionTestCase
+
+    TransactionTestCase.databases = {"default", "replica"}
+
+
 # The longest tests are dealt out first (the fuzzing shards, and the integration tests that start
 # worker processes), so the parallel test processes (`--dist worksteal`) end together instead of one
 # finishing a long test alone at the end. Only the order changes; no test depends on it.

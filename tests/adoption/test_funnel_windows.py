@@ -10,7 +10,7 @@ import time_machine
 
 from adoption import selectors, tasks
 from adoption.models import UsageEvent, WindowCount
-from adoption.rollups import FUNNEL_WINDOWS, rollup_range, windows_refresh
+from adoption.rollups import FUNNEL_WINDOWS, TABLE_WINDOWS, rollup_range, windows_refresh
 from tests.adoption.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_the_rollup_task_refreshes_the_windows_ending_today(product):
     with time_machine.travel(datetime(2026, 11, 25, 18, tzinfo=UTC), tick=False):
         tasks.rollup_day(product.id, END.isoformat())
     assert set(WindowCount.objects.filter(product=product).values_list("days", "end").distinct()) == {
-        (d, END) for d in FUNNEL_WINDOWS}
+        (d, END) for d in FUNNEL_WINDOWS + TABLE_WINDOWS} | {(w, END - timedelta(days=w)) for w in TABLE_WINDOWS}
 
 
 def test_before_todays_rollup_the_funnel_shows_the_last_precomputed_day(product):
@@ -84,7 +84,8 @@ def test_refresh_replaces_its_day_and_prunes_old_ones(product):
     first = WindowCount.objects.filter(product=product).count()
     windows_refresh(product_id=product.id, end=END)
     assert WindowCount.objects.filter(product=product).count() == first
-    assert set(WindowCount.objects.filter(product=product).values_list("end", flat=True)) == {END}
+    assert set(WindowCount.objects.filter(product=product).values_list("end", flat=True)) == {
+        END, *(END - timedelta(days=w) for w in TABLE_WINDOWS)}  # and the adoption table's previous windows
 
 
 def test_funnels_of_many_products_take_a_fixed_number_of_queries(workspace, django_assert_max_num_queries):
@@ -95,3 +96,24 @@ def test_funnels_of_many_products_take_a_fixed_number_of_queries(workspace, djan
     with django_assert_max_num_queries(4):
         funnels = selectors.adoption_funnels(products=products, start=END - timedelta(days=29), end=END)
     assert [bool(funnels[p.id]) for p in products] == [True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize("window", TABLE_WINDOWS)
+def test_the_adoption_tables_precomputed_windows_equal_the_live_count(product, window, django_assert_num_queries):
+    """The adoption table (current and previous window, trend) reads the rows the worker stored
+    after its rollup: the same figures as counting ActorDay in the request, in one query."""
+    rows = _events(product, seed=7, days=80, n=900)
+    features = {f.key: f.id for f in product.adoption_features.all()}
+    live = selectors.adoption_by_feature(product_id=product.id, end=END, window=window)
+    windows_refresh(product_id=product.id, end=END)
+    with django_assert_num_queries(2):  # the stored counts, the feature ids
+        stored = selectors.adoption_by_feature(product_id=product.id, end=END, window=window)
+    assert stored == live
+    prev_end = END - timedelta(days=window)
+    by_hand_prev = {e.actor for e in rows if prev_end - timedelta(days=window) < e.occurred_at.date() <= prev_end
+                    and e.feature_key == "search"}
+    assert stored[features["search"]]["users"] == _by_hand(rows, window)["search"]
+    assert stored[features["search"]]["previous_users"] == len(by_hand_prev)
+    # Another day than the stored one is counted live (the two distinct counts over ActorDay).
+    with django_assert_num_queries(4):
+        selectors.adoption_by_feature(product_id=product.id, end=END - timedelta(days=1), window=window)
