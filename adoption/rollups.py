@@ -194,12 +194,15 @@ def _first_use_update(*, product_id: int, first: date, last: date) -> None:
     FeatureFirstUse.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     with connection.cursor() as cursor:
         cursor.execute(
+            # The minimum is taken in a derived table: SQLite (`make run`) refuses an aggregate
+            # inside a correlated subquery of HAVING.
             f"INSERT INTO {table} (product_id, feature_key, actor, day) "  # noqa: S608 - table names
-            f"SELECT a.product_id, a.feature_key, a.actor, MIN(a.day) FROM {actor_day} a "
+            "SELECT g.product_id, g.feature_key, g.actor, g.first_day FROM ("
+            f"SELECT a.product_id, a.feature_key, a.actor, MIN(a.day) AS first_day FROM {actor_day} a "
             "WHERE a.product_id = %s AND a.day >= %s AND a.day <= %s "
-            "GROUP BY a.product_id, a.feature_key, a.actor "
-            f"HAVING NOT EXISTS (SELECT 1 FROM {table} f WHERE f.product_id = a.product_id "
-            "AND f.feature_key = a.feature_key AND f.actor = a.actor AND f.day <= MIN(a.day))",
+            "GROUP BY a.product_id, a.feature_key, a.actor) g "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} f WHERE f.product_id = g.product_id "
+            "AND f.feature_key = g.feature_key AND f.actor = g.actor AND f.day <= g.first_day)",
             [product_id, first, last],
         )
 
