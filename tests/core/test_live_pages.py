@@ -121,7 +121,7 @@ def test_what_each_page_shows_reaches_it_with_its_topics(world, client, django_c
 
 def _region(html, region_id):
     """The data-live-topic of the element with this id (None: not a live region)."""
-    found = re.search(r'<[^>]+ id="%s"[^>]* data-live-topic="([^"]+)"' % re.escape(region_id), html)
+    found = re.search(r'<[^>]+ id="' + re.escape(region_id) + r'"[^>]* data-live-topic="([^"]+)"', html)
     return found.group(1).split() if found else None
 
 
