@@ -138,3 +138,11 @@ def test_comment_and_criteria_events_deliver_ids_and_counts_never_the_text(admin
         ("story.criteria_changed", {**common, "criterion_id": criterion.id, "action": "added", "done": 0, "total": 1}),
         ("story.criteria_changed", {**common, "criterion_id": criterion.id, "action": "ticked", "done": 1, "total": 1}),
     ]
+    # A chat channel's message (integrations.summaries) names the story and the count, not the text.
+    from integrations.summaries import summary_for
+
+    message = summary_for(workspace=workspace, event="story.criteria_changed", payload=payloads[-1][1])
+    assert (message["headline"], message["title"]) == ("Acceptance criteria changed", "Signup")
+    assert ["Acceptance criteria", "1 of 1 done"] in message["facts"] and "codename" not in str(message)
+    message = summary_for(workspace=workspace, event="story.commented", payload=payloads[0][1])
+    assert message["headline"] == "New comment on a story" and "Salary" not in str(message)
