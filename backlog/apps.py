@@ -14,6 +14,9 @@ class BacklogConfig(AppConfig):
             "story.created": "A story was created (one per story, also for imports).",
             "story.updated": "A story's fields or status changed.",
             "story.moved": "A story moved in the backlog order (its new rank).",
+            "story.commented": "Someone commented on a story (ids only: read the text through the API).",
+            "story.criteria_changed": "An acceptance criterion of a story was added, ticked or unticked "
+                                      "(with the counts done and in all).",
             "epic.created": "An epic was created.",
             "epic.updated": "An epic's fields changed.",
         })

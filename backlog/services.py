@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -776,7 +777,9 @@ def criterion_add(*, actor, story, text: str) -> AcceptanceCriterion:
     if not (text or "").strip():
         raise ValidationError({"text": "Write the criterion."})
     position = story.criteria.count()
-    return AcceptanceCriterion.objects.create(story=story, text=text.strip()[:500], position=position)
+    criterion = AcceptanceCriterion.objects.create(story=story, text=text.strip()[:500], position=position)
+    _criteria_changed(story=story, criterion=criterion, action="added")
+    return criterion
 
 
 @transaction.atomic
@@ -784,7 +787,16 @@ def criterion_toggle(*, actor, criterion: AcceptanceCriterion, done: bool) -> Ac
     _editor(actor, criterion.story.product)
     criterion.done = done
     criterion.save(update_fields=["done"])
+    _criteria_changed(story=criterion.story, criterion=criterion, action="ticked" if done else "unticked")
     return criterion
+
+
+def _criteria_changed(*, story, criterion: AcceptanceCriterion, action: str) -> None:
+    """`story.criteria_changed`: ids and counts, never the criterion's text (decision 1834)."""
+    counts = story.criteria.aggregate(total=Count("id"), done=Count("id", filter=Q(done=True)))
+    webhook_emit(workspace_id=story.product.workspace_id, event="story.criteria_changed", payload={
+        "id": story.id, "product_id": story.product_id, "criterion_id": criterion.id, "action": action,
+        "done": counts["done"], "total": counts["total"]})
 
 
 def mentioned_users(*, body: str, workspace_id: int) -> list[User]:
@@ -814,6 +826,9 @@ def comment_create(*, actor, story, body: str) -> Comment:
                 data={"story_id": story.id, "comment_id": comment.id},
             )
     activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="commented on", target=story)
+    # Ids only, never the body (decision 1834): a receiver reads the text through the API.
+    webhook_emit(workspace_id=story.product.workspace_id, event="story.commented", payload={
+        "id": story.id, "product_id": story.product_id, "comment_id": comment.id, "author_id": actor.id})
     return comment
 
 
@@ -856,7 +871,7 @@ def epic_create(*, actor, product, title: str, **data) -> Epic:
     epic.score = score_of(epic, selectors.scoring_model_of(product), strict=True)
     epic.save()
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created epic", target=epic)
-    webhook_emit(workspace_id=product.workspace_id, event="epic.created", payload={"id": epic.id, "title": epic.title})
+    webhook_emit(workspace_id=product.workspace_id, event="epic.created", payload=_epic_payload(epic))
     return epic
 
 
@@ -889,7 +904,7 @@ def epic_update(*, actor, epic: Epic, data: dict, version: int | None) -> Epic:
         serialize=lambda e: {"id": e.id, "title": e.title, "status": e.status, "version": e.version},
     )
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="updated epic", target=epic)
-    webhook_emit(workspace_id=product.workspace_id, event="epic.updated", payload={"id": epic.id, "title": epic.title})
+    webhook_emit(workspace_id=product.workspace_id, event="epic.updated", payload=_epic_payload(epic))
     return epic
 
 
@@ -1062,8 +1077,8 @@ def _epic_demand_recompute(*, product, model=None) -> None:
 
 # --- work links: stories -> epics -> initiatives / releases -----------------------------------
 def _epic_payload(epic: Epic) -> dict:
-    return {"id": epic.id, "title": epic.title, "status": epic.status, "initiative_id": epic.initiative_id,
-            "release_id": epic.release_id, "version": epic.version}
+    return {"id": epic.id, "product_id": epic.product_id, "title": epic.title, "status": epic.status,
+            "initiative_id": epic.initiative_id, "release_id": epic.release_id, "version": epic.version}
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from pmhub import formatting
 
 HEADLINES = {
     "story.created": "Story created", "story.updated": "Story updated", "story.moved": "Story moved",
+    "story.commented": "New comment on a story", "story.criteria_changed": "Acceptance criteria changed",
     "epic.created": "Epic created", "epic.updated": "Epic updated",
     "initiative.changed": "Initiative changed", "kpi.created": "KPI created",
     "kpi.health_changed": "KPI health changed", "release.scope_changed": "Release scope changed",
@@ -59,6 +60,8 @@ def summary_for(*, workspace, event: str, payload: dict) -> dict:
             summary["facts"] = [["Status", formatting.status_label(story.status, labels)]]
             if story.points is not None:
                 summary["facts"].append(["Estimate", formatting.plural(story.points, "point")])
+            if event == "story.criteria_changed" and isinstance(payload.get("total"), int):
+                summary["facts"].append(["Acceptance criteria", f"{payload.get('done', 0)} of {payload['total']} done"])
     elif event.startswith("epic."):
         from backlog.models import Epic
 

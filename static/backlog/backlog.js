@@ -46,9 +46,10 @@
   function init() {
     var tbody = document.getElementById("backlog-rows");
     if (!tbody) {
-      // Story page: auto-submit checklist toggles.
-      document.querySelectorAll("input[data-autosubmit]").forEach(function (input) {
-        input.addEventListener("change", function () { input.form.submit(); });
+      // Story page: auto-submit checklist toggles (delegated: live updates replace the list).
+      document.addEventListener("change", function (event) {
+        var input = event.target;
+        if (input.matches && input.matches("input[data-autosubmit]") && input.form) { input.form.submit(); }
       });
       return;
     }

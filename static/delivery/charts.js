@@ -25,16 +25,28 @@
       ] } };
     },
   };
-  document.addEventListener("DOMContentLoaded", function () {
+  let drawn = [];
+  function draw(root) {
     if (typeof Chart === "undefined") return;
-    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    // Charts whose canvas a live update replaced (static/js/live.js) are let go.
+    drawn = drawn.filter(function (chart) {
+      if (chart.canvas && chart.canvas.isConnected) return true;
+      chart.destroy();
+      return false;
+    });
+    root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       const data = read(canvas.dataset.source);
       const build = builders[canvas.dataset.chart];
       if (!data || !build) return;
       const config = build(data);
       config.options = { responsive: true, maintainAspectRatio: false, animation: false,
         scales: { y: { beginAtZero: true, title: { display: true, text: "Points" } } } };
-      new Chart(canvas, config);
+      drawn.push(new Chart(canvas, config));
     });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  // A live region holding charts (the iteration's burn charts) was refreshed: draw its new canvases.
+  document.addEventListener("pmhub:live-refreshed", function (event) {
+    if (event.target.querySelector && event.target.querySelector("canvas[data-chart]")) draw(event.target);
   });
 })();

@@ -95,10 +95,13 @@
     const current = document.getElementById(id);
     if (!fresh || !current) return;
     // The region's element stays (page scripts hold it: drag and drop, keyboard handlers); its
-    // content is replaced, and the boxes the person ticked stay ticked.
-    const ticked = Array.from(current.querySelectorAll("input[type=checkbox]:checked")).map(boxKey);
+    // content is replaced, and the boxes the person ticked stay ticked (not a box that saves itself,
+    // an acceptance criterion: the server's state is the truth), and open <details> stay open.
+    const ticked = Array.from(current.querySelectorAll("input[type=checkbox]:checked:not([data-autosubmit])")).map(boxKey);
+    const opened = Array.from(current.querySelectorAll("details[id][open]")).map((d) => d.id);
     current.replaceChildren(...Array.from(fresh.childNodes));
-    ticked.forEach((key) => current.querySelectorAll("input[type=checkbox]").forEach((box) => {
+    opened.forEach((openId) => { const d = document.getElementById(openId); if (d && current.contains(d)) d.open = true; });
+    ticked.forEach((key) => current.querySelectorAll("input[type=checkbox]:not([data-autosubmit])").forEach((box) => {
       if (boxKey(box) === key) box.checked = true;
     }));
     if (ticked.length) current.dispatchEvent(new Event("change", { bubbles: true }));

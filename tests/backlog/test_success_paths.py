@@ -36,7 +36,9 @@ def test_epic_update_bumps_its_version_and_emits(product, admin, editor, epic):
     assert (epic.title, epic.version) == ("Checkout v2", updated.version)
     assert epic.version == 2
     assert verbs(product.workspace)[-1] == "updated epic"
-    assert emitted(product.workspace)[-1] == ("epic.updated", {"id": epic.id, "title": "Checkout v2"})
+    assert emitted(product.workspace)[-1] == ("epic.updated", {
+        "id": epic.id, "product_id": product.id, "title": "Checkout v2", "status": epic.status,
+        "initiative_id": None, "release_id": None, "version": 2})
 
 
 def test_epic_update_with_a_stale_version_is_a_conflict_with_the_current_state(product, editor, epic):

@@ -425,3 +425,48 @@ def test_an_event_arriving_during_the_catch_up_comes_after_it_once(layer, world,
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_a_comment_by_one_member_reaches_another_members_page_of_that_story(layer, world, client):
+    """Through the ASGI application (session cookie, origin): Alice comments on the story page, Bob's
+    socket hears `story.commented` on the topic his story page's comments region listens to, without
+    the comment's text; then Alice ticks a criterion and Bob hears `story.criteria_changed`."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from pmhub.asgi import application
+
+    cookie = _session_cookie(client, world["bob"])
+    story, product = world["story"], world["product"]
+    alice = Client()
+    alice.force_login(world["alice"])
+    kwargs = {"ws": world["ws"].slug, "product_id": product.id, "story_id": story.id}
+
+    def comment():
+        answer = alice.post(reverse("backlog:comment", kwargs=kwargs), {"body": "Ship it on Friday, @bob"},
+                            HTTP_X_PMHUB_TAB=TAB_A)
+        assert answer.status_code == 302
+
+    def criterion():
+        answer = alice.post(reverse("backlog:criterion_add", kwargs=kwargs), {"text": "Given a signup then a mail"},
+                            HTTP_X_PMHUB_TAB=TAB_A)
+        assert answer.status_code == 302
+
+    async def scenario():
+        headers = [(b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+                   (b"origin", b"http://127.0.0.1:8000")]
+        socket = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+        assert (await socket.connect())[0]
+        assert (await subscribe(socket, world["ws"]))["type"] == "subscribed"
+        await database_sync_to_async(comment)()
+        event = await next_event(socket)
+        assert event["type"] == "story.commented" and event["id"] == story.id
+        assert f"story:{story.id}" in event["topics"] and event["product"] == product.id
+        assert "Friday" not in json.dumps(event)
+        await database_sync_to_async(criterion)()
+        event = await next_event(socket)
+        assert event["type"] == "story.criteria_changed" and f"story:{story.id}" in event["topics"]
+        assert "signup" not in json.dumps(event)
+        await socket.disconnect()
+
+    run(scenario)

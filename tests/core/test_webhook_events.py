@@ -113,4 +113,36 @@ def test_a_subscribed_epic_event_is_delivered_to_the_outbox(admin, workspace, dj
     product = ProductFactory(workspace=workspace)
     epic = backlog_services.epic_create(actor=admin, product=product, title="Checkout")
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-    assert (delivery.event, delivery.payload) == ("epic.created", {"id": epic.id, "title": "Checkout"})
+    assert (delivery.event, delivery.payload) == ("epic.created", {
+        "id": epic.id, "product_id": product.id, "title": "Checkout", "status": epic.status, "initiative_id": None,
+        "release_id": None, "version": epic.version})
+
+
+@pytest.mark.django_db
+def test_comment_and_criteria_events_deliver_ids_and_counts_never_the_text(admin, workspace):
+    """Decision 1834: a comment's body and a criterion's text stay in PMHub (a receiver with an API
+    token reads them through the API); the webhook says which story, which comment or criterion, who."""
+    from reports.services import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(user=admin, workspace=workspace, url="https://hooks.test/in",
+                                       events=["story.commented", "story.criteria_changed"])
+    product = ProductFactory(workspace=workspace)
+    story = backlog_services.story_create(actor=admin, product=product, title="Signup")
+    comment = backlog_services.comment_create(actor=admin, story=story, body="Salary figures: do not share")
+    criterion = backlog_services.criterion_add(actor=admin, story=story, text="Given a secret codename")
+    backlog_services.criterion_toggle(actor=admin, criterion=criterion, done=True)
+    payloads = [(d.event, d.payload) for d in WebhookDelivery.objects.filter(endpoint=endpoint).order_by("id")]
+    common = {"id": story.id, "product_id": product.id}
+    assert payloads == [
+        ("story.commented", {**common, "comment_id": comment.id, "author_id": admin.id}),
+        ("story.criteria_changed", {**common, "criterion_id": criterion.id, "action": "added", "done": 0, "total": 1}),
+        ("story.criteria_changed", {**common, "criterion_id": criterion.id, "action": "ticked", "done": 1, "total": 1}),
+    ]
+    # A chat channel's message (integrations.summaries) names the story and the count, not the text.
+    from integrations.summaries import summary_for
+
+    message = summary_for(workspace=workspace, event="story.criteria_changed", payload=payloads[-1][1])
+    assert (message["headline"], message["title"]) == ("Acceptance criteria changed", "Signup")
+    assert ["Acceptance criteria", "1 of 1 done"] in message["facts"] and "codename" not in str(message)
+    message = summary_for(workspace=workspace, event="story.commented", payload=payloads[0][1])
+    assert message["headline"] == "New comment on a story" and "Salary" not in str(message)

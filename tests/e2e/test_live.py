@@ -151,3 +151,9 @@ def test_without_websockets_the_page_polls_and_a_stale_form_warns(browser, asgi_
     expect(bob.get_by_test_id("story-heading")).to_have_text("First, sharper", timeout=LIVE_WITHIN_MS + 2500)
     expect(bob.get_by_text("Someone else saved this a moment ago — reload before saving.")).to_be_visible()
     expect(alice.get_by_text("Someone else saved this a moment ago")).to_have_count(0)
+
+    # Someone else's comment appears in the list while the comment being typed stays as typed.
+    bob.get_by_label("Comment").fill("Half-written thought")
+    backlog.comment_create(actor=team["alice"], story=story, body="Ship it on Friday")
+    expect(bob.get_by_test_id("comments")).to_contain_text("Ship it on Friday", timeout=LIVE_WITHIN_MS + 2500)
+    expect(bob.get_by_label("Comment")).to_have_value("Half-written thought")
