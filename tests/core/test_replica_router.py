@@ -18,6 +18,10 @@ BOTH = ["default", REPLICA]
 @pytest.fixture(scope="module", autouse=True)
 def replica_mirror(django_db_setup):
     """The replica alias as a test mirror of default, unless settings already define it."""
+    from tests.services import on_postgres, require
+
+    require(on_postgres(), "PostgreSQL (SQLite's in-memory test database locks its tables against a mirror "
+                           "connection)")
     added = REPLICA not in connections.settings
     if added:
         default = connections.settings["default"]
