@@ -74,7 +74,7 @@ bench-jira: install
 
 FUZZ_EXAMPLES ?= 500
 fuzz: install
-	$(VENV)/bin/pytest tests/security/test_fuzz.py --fuzz-examples=$(FUZZ_EXAMPLES) -p no:randomly -q -s -W ignore
+	$(VENV)/bin/pytest tests/security/test_fuzz.py --timeout=0 --fuzz-examples=$(FUZZ_EXAMPLES) -p no:randomly -q -s -W ignore
 
 faults: install
 	$(VENV)/bin/pytest -m faults tests/integration -v
