@@ -97,6 +97,11 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis away for a moment: say so and keep listening
+                if asyncio.current_task().cancelling():
+                    # Cancelled (the loop is closing) while the layer was reading: redis-py may turn
+                    # the cancellation into a connection error. Listening again would swallow the
+                    # cancel and keep the loop from closing for ever.
+                    raise asyncio.CancelledError from None
                 log.exception("live: the channel layer failed; listening again in 1 s")
                 await asyncio.sleep(1)
                 continue
