@@ -223,8 +223,11 @@ def _portal_world(ws, other_ws):
     voter = Visitor.objects.create(portal=portal, email="quiet.voter@canary-a.example", name="")
     author = Visitor.objects.create(portal=portal, email="author@canary-a.example", name="Author")
     epic = Epic.objects.create(product=product, title="Canary epic Quasar")
+    from roadmaps.models import Initiative
+
+    initiative = Initiative.objects.create(product=product, title="Canary initiative Orbit")
     visible = Idea.objects.create(product=product, title="Dark mode", published=True, status="planned",
-                                  vote_count=2)
+                                  vote_count=2, initiative=initiative)
     visible.epics.add(epic)
     Vote.objects.create(idea=visible, visitor=own, importance=2)
     Vote.objects.create(idea=visible, visitor=voter, importance=3)
@@ -251,7 +254,7 @@ def _portal_world(ws, other_ws):
         visible={"idea": visible, "signin_link": _signin_raw(author), "unsubscribe": unsubscribe(voter)},
         hidden={"idea": [unpublished, merged, elsewhere, theirs], "signin_link": [_signin_raw(foreign)],
                 "unsubscribe": [unsubscribe(foreign)]},
-        canaries=[product.name, epic.title, unpublished.title, merged.title, elsewhere.title, theirs.title,
+        canaries=[product.name, epic.title, initiative.title, unpublished.title, merged.title, elsewhere.title, theirs.title,
                   product_b.name, portal_b.name, "Canary insight Quokka", "Canary company Wombat",
                   own.email, voter.email, author.email, foreign.email, "canary-a.example", "canary-b.example",
                   ws.name, ws.slug, other_ws.name, other_ws.slug] + ([team.email, team.name] if team else []),
