@@ -231,6 +231,19 @@ class WebhookRefused(Exception):
         self.status, self.reason = status, reason
 
 
+def webhook_json_object(body: bytes) -> dict:
+    """An inbound webhook's body as a JSON object (bounded depth and size), or WebhookRefused(400)."""
+    from pmhub.jsonsafe import loads_bounded
+
+    try:
+        payload = loads_bounded(body)
+    except ValueError:
+        raise WebhookRefused(400, "body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookRefused(400, "body is not a JSON object")
+    return payload
+
+
 def _clean_repository(*, product, full_name: str, merge_status: str) -> dict:
     from backlog.services import workflow_of
 
@@ -380,8 +393,6 @@ def github_delivery_receive(*, hook_token: str, event: str, delivery_id: str, si
     """An inbound GitHub webhook: verified by X-Hub-Signature-256 with the repository's sealed secret,
     processed once per X-GitHub-Delivery (a replay answers 200 and changes nothing), in one
     transaction with its log row. Raises WebhookRefused (404 unknown URL, 401 bad signature, 400)."""
-    from pmhub.jsonsafe import loads_bounded
-
     repository = Repository.objects.select_related("product", "created_by").filter(hook_token=hook_token).first()
     if repository is None:
         raise WebhookRefused(404, "unknown webhook URL")
@@ -390,12 +401,7 @@ def github_delivery_receive(*, hook_token: str, event: str, delivery_id: str, si
     delivery_id = (delivery_id or "").strip()[:64]
     if not delivery_id:
         raise WebhookRefused(400, "missing X-GitHub-Delivery")
-    try:
-        payload = loads_bounded(body)
-    except ValueError:
-        raise WebhookRefused(400, "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRefused(400, "body is not a JSON object")
+    payload = webhook_json_object(body)
     event = (event or "").strip()[:40]
     with transaction.atomic():
         _, created = GitHubDelivery.objects.get_or_create(repository=repository, delivery_id=delivery_id,

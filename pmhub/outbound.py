@@ -205,9 +205,8 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> OutboundResponse:
-    """POST `body` to `url` under the outbound policy; returns the HTTP status (a 3xx is returned,
-    not followed). Raises OutboundRefused or OutboundFailed, each with a short safe reason."""
+def _connection_to(url: str, *, timeout: float):
+    """The vetted target of `url`, a connection pinned to its vetted address, and the Host header."""
     target = _vet(url, require_resolved=True)
     host_header = target.host if ":" not in target.host else f"[{target.host}]"
     if target.port != SCHEMES[target.scheme]:
@@ -217,6 +216,13 @@ def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> Ou
                                             context=ssl.create_default_context())
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    return target, connection, host_header
+
+
+def outbound_post(url: str, *, body: bytes, headers: dict, timeout: float) -> OutboundResponse:
+    """POST `body` to `url` under the outbound policy; returns the HTTP status (a 3xx is returned,
+    not followed). Raises OutboundRefused or OutboundFailed, each with a short safe reason."""
+    target, connection, host_header = _connection_to(url, timeout=timeout)
     try:
         connection.request("POST", target.path, body=body,
                            headers={**headers, "Host": host_header, "Content-Length": str(len(body))})
@@ -253,15 +259,7 @@ def outbound_request(method: str, url: str, *, headers: dict, body: bytes | None
     """Any method (an API client: Jira) under the same policy as outbound_post: resolved and vetted
     at send time, connected to the vetted address, no redirects followed. The answer's body is read
     up to `max_bytes` (a longer one fails as "answer too large"). Raises OutboundRefused/OutboundFailed."""
-    target = _vet(url, require_resolved=True)
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    if target.port != SCHEMES[target.scheme]:
-        host_header += f":{target.port}"
-    if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
-                                            context=ssl.create_default_context())
-    else:
-        connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    target, connection, host_header = _connection_to(url, timeout=timeout)
     sent = {**headers, "Host": host_header}
     if body is not None:
         sent["Content-Length"] = str(len(body))

@@ -560,8 +560,7 @@ def signature_valid(*, secret: str, body: bytes, header: str | None) -> bool:
 def delivery_receive(*, hook_token: str, signature: str | None, identifier: str | None, body: bytes) -> str:
     """An inbound Jira webhook: verified, remembered by X-Atlassian-Webhook-Identifier (a replay or
     a retry answers 200 and changes nothing), queued for the worker. Raises WebhookRefused."""
-    from integrations.services import WebhookRefused
-    from pmhub.jsonsafe import loads_bounded
+    from integrations.services import WebhookRefused, webhook_json_object
 
     connection = JiraConnection.objects.filter(hook_token=hook_token).first()
     if connection is None:
@@ -571,12 +570,7 @@ def delivery_receive(*, hook_token: str, signature: str | None, identifier: str 
     identifier = (identifier or "").strip()[:80]
     if not identifier:
         raise WebhookRefused(400, "missing X-Atlassian-Webhook-Identifier")
-    try:
-        payload = loads_bounded(body)
-    except ValueError:
-        raise WebhookRefused(400, "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRefused(400, "body is not a JSON object")
+    payload = webhook_json_object(body)
     event = str(payload.get("webhookEvent") or "")[:60]
     issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else {}
     issue_id = str(issue.get("id") or "")[:20]

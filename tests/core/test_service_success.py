@@ -55,6 +55,7 @@ READS = {
     "reports.webhook_sign": "pure: HMAC of a body",
     "integrations.channel_request_build": "reads: unseals a channel's URL and shapes the message for the send task",
     "integrations.channel_page_path": "a channel's page address",
+    "integrations.webhook_json_object": "pure: an inbound webhook's body as a JSON object, or a 400 refusal",
     "integrations.jira.signature_valid": "pure: checks a Jira webhook's X-Hub-Signature HMAC",
     "integrations.jira.rules_table": "reads a link's direction and conflict rule per field",
     "pmhub.signup_token": "signs a sign-up link's e-mail and name",
