@@ -9,6 +9,8 @@ from pmhub.models import Role
 from roadmaps.models import Product
 from tests.factories import MembershipFactory, UserFactory
 
+from .drag import drag_story_above
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 RICE = {"reach": 100, "impact": 1, "confidence": 100, "effort": 1}
@@ -33,24 +35,7 @@ def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path
     assert titles(page) == [f"Story {i}" for i in range(1, 6)]
 
     # Drag "Story 4" by its handle above "Story 1".
-    source = page.locator(f"#story-{stories[3].id} .drag-handle")
-    target = page.locator(f"#story-{stories[0].id}")
-    with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST") as moved:
-        source.hover()
-        start = source.bounding_box()
-        page.mouse.down()
-        # Move as a hand does: a little at a time, giving SortableJS's swap animation (150 ms) time
-        # to settle, so each row it passes moves out of the way before the next step.
-        x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
-        page.mouse.move(x, y - 5, steps=2)
-        goal = target.bounding_box()["y"] + 2
-        while y > goal:
-            y = max(goal, y - 10)
-            page.mouse.move(x, y)
-            page.wait_for_timeout(40)
-        page.wait_for_timeout(250)
-        page.mouse.up()
-    assert moved.value.ok
+    drag_story_above(page, stories[3].id, stories[0].id)
     assert titles(page)[0] == "Story 4"
     page.reload()
     assert titles(page) == ["Story 4", "Story 1", "Story 2", "Story 3", "Story 5"]

@@ -21,6 +21,8 @@ from roadmaps.models import Product
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.services import require
 
+from .drag import drag_story_above
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LIVE_WITHIN_MS = 2000  # the promise: another person's change shows within two seconds
 
@@ -77,25 +79,6 @@ def titles(page):
     return page.get_by_test_id("story-title").all_inner_texts()
 
 
-def drag_above(page, source_id, target_id):
-    source = page.locator(f"#story-{source_id} .drag-handle")
-    target = page.locator(f"#story-{target_id}")
-    with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST") as moved:
-        source.hover()
-        start = source.bounding_box()
-        page.mouse.down()
-        x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
-        page.mouse.move(x, y - 5, steps=2)
-        goal = target.bounding_box()["y"] + 2
-        while y > goal:
-            y = max(goal, y - 10)
-            page.mouse.move(x, y)
-            page.wait_for_timeout(40)
-        page.wait_for_timeout(250)
-        page.mouse.up()
-    assert moved.value.ok
-
-
 def test_a_dragged_story_moves_for_the_other_person_until_they_are_removed(browser, asgi_server, team):
     s = team["stories"]
     url = f"{asgi_server}/w/acme/products/{team['product'].id}/backlog/"
@@ -107,7 +90,7 @@ def test_a_dragged_story_moves_for_the_other_person_until_they_are_removed(brows
     expect(bob.get_by_test_id("presence")).to_contain_text("AA")
     expect(alice.get_by_test_id("presence")).to_contain_text("BB")
 
-    drag_above(alice, s[3].id, s[0].id)
+    drag_story_above(alice, s[3].id, s[0].id)
     started = time.monotonic()
     expect(bob.get_by_test_id("story-title").first).to_have_text("Story 4", timeout=LIVE_WITHIN_MS)
     moved_within = time.monotonic() - started
@@ -126,7 +109,7 @@ def test_a_dragged_story_moves_for_the_other_person_until_they_are_removed(brows
     core.membership_remove(user=team["admin"], membership=Membership.objects.get(user=team["bob"]))
     expect(bob.locator("[data-live-status]")).to_have_text(
         "You no longer have access to this workspace: live updates stopped.", timeout=LIVE_WITHIN_MS)
-    drag_above(alice, s[2].id, s[3].id)
+    drag_story_above(alice, s[2].id, s[3].id)
     bob.wait_for_timeout(1000)
     assert titles(bob) == ["Story 4", "Story 1", "Story 2, renamed", "Story 3", "Story 5"]
     assert titles(alice)[0] == "Story 3"
