@@ -146,6 +146,55 @@ class FeatureFirstUse(models.Model):
         return f"{self.feature_key} first used by {self.actor} on {self.day}"
 
 
+class ActorLastDay(models.Model):
+    """The last local day each actor used each feature ('' = any feature), kept by
+    rollups.windows_refresh from the ActorDay days that changed since its previous run
+    (WindowDirtyDay), so the distinct counts of the windows ending today are one pass over these
+    rows instead of a year of ActorDay (docs/decisions/1915-incremental-rollups.md). Written only
+    under the product's windows lock, hence a unique key without waits on other rollups."""
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey(
+        "roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )  # see 0702: no per-row RI check
+    feature_key = models.CharField(max_length=100, blank=True)
+    actor = models.CharField(max_length=100)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "feature_key", "actor"], name="adoption_actorlastday_unique")
+        ]
+        indexes = [models.Index(fields=["product", "day"], name="adoption_actorlastday_day")]
+
+    def __str__(self):
+        return f"{self.feature_key or 'any feature'} last used by {self.actor} on {self.day}"
+
+
+class WindowDirtyDay(models.Model):
+    """What changed in ActorDay since windows_refresh last ran: a pair (feature, actor) that
+    appeared on `day`, or (`rebuild`, feature_key and actor blank) a day where pairs vanished or
+    that was rebuilt whole, after which ActorLastDay is recomputed from ActorDay. The rollup
+    inserts these rows in its own transaction; windows_refresh consumes them under the product's
+    windows lock. Plain inserts, no unique key: rollups of distant days never wait on each other
+    here (docs/decisions/1915-incremental-rollups.md)."""
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey(
+        "roadmaps.Product", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    day = models.DateField()
+    feature_key = models.CharField(max_length=100, blank=True)
+    actor = models.CharField(max_length=100, blank=True)
+    rebuild = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["product"], name="adoption_windowdirty_product")]
+
+    def __str__(self):
+        return f"product {self.product_id}: {self.day} changed"
+
+
 class FeatureDaily(models.Model):
     """Per feature and local day: distinct users and events that day, and distinct users in the
     7 days ending that day (users_7d)."""

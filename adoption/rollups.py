@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from .models import (
     ActorDay,
+    ActorLastDay,
     Feature,
     FeatureDaily,
     FeatureFirstUse,
@@ -30,6 +31,7 @@ from .models import (
     TouchedDay,
     UsageEvent,
     WindowCount,
+    WindowDirtyDay,
 )
 
 WINDOW = 7
@@ -116,19 +118,54 @@ def rollup_day(*, product_id: int, day: date, tz_name: str) -> dict:
 
 
 @transaction.atomic
-def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> dict:
+def rollup_range(*, product_id: int, first: date, last: date, tz_name: str, full: bool = False) -> dict:
     """Recompute the rollups of the local days [first, last] of one product (a backfill, or the
     rebuild after a change of time zone). The statements are per span, not per day, except the
     ActorDay rebuild, which groups one day's events at a time (each day is cut at its own local
-    midnight)."""
+    midnight).
+
+    On PostgreSQL (unless `full`) each day's ActorDay rows are brought to the fresh grouping by
+    difference (`_actor_days_sync`: one statement inserts the new pairs, updates changed counts,
+    deletes vanished pairs) and every later step only runs for the days that changed: a rerun of
+    an unchanged day writes nothing, new events of known pairs only update the daily event sums,
+    and the distinct counts (first uses, daily users, 7-day windows, WindowDirtyDay for
+    windows_refresh) are recomputed only where a pair appeared or vanished. `full` (and SQLite,
+    `make run`) deletes and rebuilds every step of the span as before; both give the same rows
+    (tests/adoption/test_incremental_rollups.py)."""
     if last < first:
         raise ValueError("last must not be before first")
     days = _days(first, last)
     _lock(product_id, days)
     tz = ZoneInfo(tz_name)
     TouchedDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last).update(
-        pending=False, rolled_up_at=timezone.now())
+        pending=False, rolled_up_at=timezone.now()
+    )
+    if connection.vendor == "postgresql" and not full:
+        summary = _rollup_incremental(product_id=product_id, days=days, tz=tz)
+    else:
+        summary = _rollup_full(product_id=product_id, first=first, last=last, tz=tz)
+    daily = ProductDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
+    totals = daily.aggregate(events=Sum("events"), peak=Max("active_users"))
+    if connection.vendor == "postgresql":
+        # The planner settings of _lock would outlive this function inside a caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO DEFAULT")
+            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+    # Distinct users of the whole span are not summed from the days (and not worth a distinct
+    # count over the span here): the summary gives the busiest day's.
+    return {
+        "product_id": product_id,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "active_users": totals["peak"] or 0,
+        "events": totals["events"] or 0,
+        **summary,
+    }
 
+
+def _rollup_full(*, product_id: int, first: date, last: date, tz: ZoneInfo) -> dict:
+    """Every step of the span deleted and rebuilt (SQLite, and `full`)."""
+    days = _days(first, last)
     actor_day, event = ActorDay._meta.db_table, UsageEvent._meta.db_table
     ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     with connection.cursor() as cursor:
@@ -142,47 +179,177 @@ def rollup_range(*, product_id: int, first: date, last: date, tz_name: str) -> d
                 "GROUP BY product_id, feature_key, actor",
                 [day, product_id, start, end],
             )
-
     _first_use_update(product_id=product_id, first=first, last=last)
-    span = ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
-    keys = set(span.values_list("feature_key", flat=True).distinct())
-    known = set(Feature.objects.filter(product_id=product_id, key__in=keys).values_list("key", flat=True))
-    if keys - known:
-        Feature.objects.bulk_create([Feature(product_id=product_id, key=k, name=_name_from_key(k))
-                                     for k in sorted(keys - known)], ignore_conflicts=True)
-
-    feature_daily, feature, product_daily = (FeatureDaily._meta.db_table, Feature._meta.db_table,
-                                             ProductDaily._meta.db_table)
+    keys, _ = _features_register(product_id=product_id, first=first, last=last)
     FeatureDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
     ProductDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last).delete()
+    _dailies_upsert(product_id=product_id, first=first, last=last)
+    refreshed = _refresh_windows(product_id=product_id, first=first, last=last + timedelta(days=WINDOW - 1))
+    if connection.vendor == "postgresql":
+        # The windows' pass reads ActorDay from scratch next time (a full rollup may have moved
+        # pairs between days: a time-zone change).
+        WindowDirtyDay.objects.bulk_create([WindowDirtyDay(product_id=product_id, day=d, rebuild=True) for d in days])
+    return {"features": len(keys), "windows_refreshed": refreshed, "changed_days": len(days)}
+
+
+# Spans longer than this record "rebuild" instead of every new pair for windows_refresh (a
+# backfill inserts most of its rows: one pass over ActorDay is cheaper than replaying them).
+PAIRS_RECORDED_DAYS = 2
+
+
+def _rollup_incremental(*, product_id: int, days: list[date], tz: ZoneInfo) -> dict:
+    """PostgreSQL: ActorDay by difference per day, then only the changed days' later steps."""
+    record = len(days) <= PAIRS_RECORDED_DAYS
+    counted, paired, shrunk = [], [], []
+    for day in days:
+        inserted, updated, deleted = _actor_days_sync(product_id=product_id, day=day, tz=tz, record_pairs=record)
+        if inserted or updated or deleted:
+            counted.append(day)
+        if inserted or deleted:
+            paired.append(day)
+        if deleted:
+            shrunk.append(day)
+    first, last = days[0], days[-1]
+    for day in shrunk:
+        # A pair vanished from a day (a rebuild in another time zone): its first use is
+        # recomputed (new pairs got theirs in _actor_days_sync).
+        _first_use_update(product_id=product_id, first=day, last=day)
+    # Registered on any change: a key whose feature was deleted comes back with its next events.
+    keys, registered = (
+        _features_register(product_id=product_id, first=first, last=last)
+        if counted
+        else (_features_seen(product_id=product_id, first=first, last=last), False)
+    )
+    if registered:
+        # Daily rows and 7-day windows of a (re)registered feature over the whole span.
+        counted = paired = days
+    refreshed = 0
+    if counted:
+        _dailies_upsert(product_id=product_id, first=counted[0], last=counted[-1], only=counted, prune=bool(shrunk))
+    if paired:
+        refreshed = _refresh_windows(
+            product_id=product_id, first=paired[0], last=paired[-1] + timedelta(days=WINDOW - 1)
+        )
+        rebuilds = [d for d in paired if d in shrunk or not record]
+        WindowDirtyDay.objects.bulk_create(
+            [WindowDirtyDay(product_id=product_id, day=d, rebuild=True) for d in rebuilds]
+        )
+    return {"features": len(keys), "windows_refreshed": refreshed, "changed_days": len(paired)}
+
+
+def _actor_days_sync(*, product_id: int, day: date, tz: ZoneInfo, record_pairs: bool) -> tuple[int, int, int]:
+    """One statement: group the day's events (bounded on the partition key, so the planner reads
+    one or two monthly partitions), compare with the day's ActorDay rows, insert the new pairs
+    (their first use when the pair has none as early, and with `record_pairs` a WindowDirtyDay
+    row each), update changed counts, delete the pairs that are gone. Returns (inserted,
+    updated, deleted)."""
+    actor_day, event, first_use, dirty = (
+        ActorDay._meta.db_table,
+        UsageEvent._meta.db_table,
+        FeatureFirstUse._meta.db_table,
+        WindowDirtyDay._meta.db_table,
+    )
+    recorded = (
+        (
+            f"dp AS (INSERT INTO {dirty} (product_id, day, feature_key, actor, rebuild) "  # noqa: S608
+            "SELECT %(p)s, %(d)s, feature_key, actor, FALSE FROM ins RETURNING 1), "
+        )
+        if record_pairs
+        else ""
+    )
+    start, end = day_bounds(day, tz)
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH fresh AS (SELECT feature_key, actor, COUNT(*) AS n FROM {event} "  # noqa: S608 - table names
+            "WHERE product_id = %(p)s AND occurred_at >= %(start)s AND occurred_at < %(end)s "
+            "GROUP BY feature_key, actor), "
+            f"old AS (SELECT id, feature_key, actor, events FROM {actor_day} "
+            "WHERE product_id = %(p)s AND day = %(d)s), "
+            "diff AS (SELECT o.id, o.events, COALESCE(f.feature_key, o.feature_key) AS feature_key, "
+            "COALESCE(f.actor, o.actor) AS actor, f.n FROM fresh f FULL JOIN old o "
+            "ON o.feature_key = f.feature_key AND o.actor = f.actor), "
+            f"ins AS (INSERT INTO {actor_day} (product_id, day, feature_key, actor, events) "
+            "SELECT %(p)s, %(d)s, feature_key, actor, n FROM diff WHERE id IS NULL RETURNING feature_key, actor), "
+            f"upd AS (UPDATE {actor_day} a SET events = diff.n FROM diff "
+            "WHERE a.id = diff.id AND diff.n IS NOT NULL AND diff.n <> diff.events RETURNING 1), "
+            f"del AS (DELETE FROM {actor_day} a USING diff WHERE a.id = diff.id AND diff.n IS NULL RETURNING 1), "
+            f"{recorded}fu AS (INSERT INTO {first_use} (product_id, feature_key, actor, day) "
+            "SELECT %(p)s, ins.feature_key, ins.actor, %(d)s FROM ins "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {first_use} f WHERE f.product_id = %(p)s "
+            "AND f.feature_key = ins.feature_key AND f.actor = ins.actor AND f.day <= %(d)s) RETURNING 1) "
+            "SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM del), "
+            "(SELECT COUNT(*) FROM fu)",
+            {"p": product_id, "d": day, "start": start, "end": end},
+        )
+        inserted, updated, deleted, _ = cursor.fetchone()
+    return inserted, updated, deleted
+
+
+def _features_seen(*, product_id: int, first: date, last: date) -> set[str]:
+    span = ActorDay.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
+    return set(span.values_list("feature_key", flat=True).distinct())
+
+
+def _features_register(*, product_id: int, first: date, last: date) -> tuple[set[str], bool]:
+    """Register the span's feature keys seen for the first time; return the span's keys and
+    whether any was new."""
+    keys = _features_seen(product_id=product_id, first=first, last=last)
+    known = set(Feature.objects.filter(product_id=product_id, key__in=keys).values_list("key", flat=True))
+    if keys - known:
+        Feature.objects.bulk_create(
+            [Feature(product_id=product_id, key=k, name=_name_from_key(k)) for k in sorted(keys - known)],
+            ignore_conflicts=True,
+        )
+    return keys, bool(keys - known)
+
+
+def _dailies_upsert(
+    *, product_id: int, first: date, last: date, only: list[date] | None = None, prune: bool = False
+) -> None:
+    """FeatureDaily (users, events) and ProductDaily (active users, events) of the days of
+    [first, last] (or of `only`) from ActorDay, INSERT ... SELECT ... ON CONFLICT DO UPDATE: the
+    7-day columns of existing rows stay (new rows get 0 until _refresh_windows). `prune` deletes
+    the rows of those days that no longer have any ActorDay row."""
+    actor_day, feature_daily, feature, product_daily = (
+        ActorDay._meta.db_table,
+        FeatureDaily._meta.db_table,
+        Feature._meta.db_table,
+        ProductDaily._meta.db_table,
+    )
+    days = only or _days(first, last)
+    marks = ", ".join(["%s"] * len(days))
+    with connection.cursor() as cursor:
+        if prune:
+            cursor.execute(
+                f"DELETE FROM {feature_daily} WHERE product_id = %s AND day IN ({marks}) AND NOT EXISTS ("  # noqa: S608
+                f"SELECT 1 FROM {actor_day} a JOIN {feature} f "
+                "ON f.product_id = a.product_id AND f.key = a.feature_key "
+                f"WHERE a.product_id = {feature_daily}.product_id AND a.day = {feature_daily}.day "
+                f"AND f.id = {feature_daily}.feature_id)",
+                [product_id, *days],
+            )
+            cursor.execute(
+                f"DELETE FROM {product_daily} WHERE product_id = %s AND day IN ({marks}) AND NOT EXISTS ("  # noqa: S608
+                f"SELECT 1 FROM {actor_day} a WHERE a.product_id = {product_daily}.product_id "
+                f"AND a.day = {product_daily}.day)",
+                [product_id, *days],
+            )
         cursor.execute(
             f"INSERT INTO {feature_daily} (product_id, feature_id, day, users, events, users_7d) "  # noqa: S608
             f"SELECT a.product_id, f.id, a.day, COUNT(*), SUM(a.events), 0 FROM {actor_day} a "
             f"JOIN {feature} f ON f.product_id = a.product_id AND f.key = a.feature_key "
-            "WHERE a.product_id = %s AND a.day >= %s AND a.day <= %s GROUP BY a.product_id, f.id, a.day",
-            [product_id, first, last],
+            f"WHERE a.product_id = %s AND a.day IN ({marks}) GROUP BY a.product_id, f.id, a.day "
+            "ON CONFLICT (feature_id, day) DO UPDATE SET users = EXCLUDED.users, events = EXCLUDED.events",
+            [product_id, *days],
         )
         cursor.execute(
             f"INSERT INTO {product_daily} (product_id, day, active_users, events, active_7d, computed_at) "  # noqa: S608
             f"SELECT product_id, day, COUNT(DISTINCT actor{_bytewise()}), SUM(events), 0, %s FROM {actor_day} "
-            "WHERE product_id = %s AND day >= %s AND day <= %s GROUP BY product_id, day",
-            [timezone.now(), product_id, first, last],
+            f"WHERE product_id = %s AND day IN ({marks}) GROUP BY product_id, day "
+            "ON CONFLICT (product_id, day) DO UPDATE SET active_users = EXCLUDED.active_users, "
+            "events = EXCLUDED.events, computed_at = EXCLUDED.computed_at",
+            [timezone.now(), product_id, *days],
         )
-
-    refreshed = _refresh_windows(product_id=product_id, first=first, last=last + timedelta(days=WINDOW - 1))
-    daily = ProductDaily.objects.filter(product_id=product_id, day__gte=first, day__lte=last)
-    totals = daily.aggregate(events=Sum("events"), peak=Max("active_users"))
-    if connection.vendor == "postgresql":
-        # The planner settings of _lock would outlive this function inside a caller's transaction.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem TO DEFAULT")
-            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
-    # Distinct users of the whole span are not summed from the days (and not worth a distinct
-    # count over the span here): the summary gives the busiest day's.
-    return {"product_id": product_id, "first": first.isoformat(), "last": last.isoformat(),
-            "active_users": totals["peak"] or 0, "events": totals["events"] or 0, "features": len(keys),
-            "windows_refreshed": refreshed}
 
 
 def _first_use_update(*, product_id: int, first: date, last: date) -> None:
@@ -256,23 +423,52 @@ def _refresh_windows(*, product_id: int, first: date, last: date) -> int:
 
 
 @transaction.atomic
-def windows_refresh(*, product_id: int, end: date) -> int:
+def windows_refresh(*, product_id: int, end: date, full: bool = False) -> int:
     """Distinct users per feature and overall in the 30, 90 and 365 local days ending `end` (the
     dashboards' funnels), and in the 7 and 28 days ending `end` and ending one window earlier
-    (the adoption table's current and previous windows, TABLE_WINDOWS), as WindowCount rows, in
-    one pass over ActorDay: the last active day of each (feature, actor) and of each actor in the
-    longest window, counted against each window's start, plus whether they were active in each
-    previous window. Replaces the rows of `end` (and of the previous windows' ends) and prunes
-    rows older than a week. Returns the number of rows written.
+    (the adoption table's current and previous windows, TABLE_WINDOWS), as WindowCount rows.
+    Replaces the rows of `end` (and of the previous windows' ends) and prunes rows no longer
+    read. Returns the number of rows written.
+
+    On PostgreSQL (unless `full`) the current windows are counted from ActorLastDay (each actor's
+    last day per feature), first brought up to date from the ActorDay changes the rollups
+    recorded since the previous refresh (WindowDirtyDay), and a previous window is read back from
+    the rows stored when it was current unless a change in its days deleted them: the cost follows
+    the changes and the number of (feature, actor) pairs, not a year of ActorDay
+    (docs/decisions/1915-incremental-rollups.md). `full` (and SQLite, `make run`) counts all
+    windows in one pass over a year of ActorDay, as before; both give the same rows
+    (tests/adoption/test_incremental_rollups.py).
 
     Two refreshes of a product run one after the other (an advisory lock), so their delete and
     insert of the same `end` cannot interleave into duplicate rows."""
     _windows_lock(product_id)
+    windows = sorted(set(FUNNEL_WINDOWS) | set(TABLE_WINDOWS))
+    if connection.vendor == "postgresql" and not full:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        _actor_last_sync(product_id)
+        current = _windows_from_last_days(product_id, end, windows)
+        previous = {}
+        for w in TABLE_WINDOWS:
+            stored = WindowCount.objects.filter(product_id=product_id, days=w, end=end - timedelta(days=w))
+            if not stored.filter(feature_key="").exists():
+                previous[w] = _window_scan(product_id, end - timedelta(days=w), w)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO DEFAULT")
+    else:
+        current, previous = _windows_scan_all(product_id, end, windows)
+    return _windows_store(product_id, end, current, previous)
+
+
+def _windows_scan_all(product_id: int, end: date, windows: list[int]) -> tuple[dict, dict]:
+    """All windows in one pass over ActorDay: the last active day of each (feature, actor) and of
+    each actor in the longest window, counted against each window's start, plus whether they were
+    active in each previous window. ({key: {days: users}}, {days: {key: users}})."""
     table = ActorDay._meta.db_table
     low = end - timedelta(days=max(FUNNEL_WINDOWS))
-    windows = sorted(set(FUNNEL_WINDOWS) | set(TABLE_WINDOWS))
-    counts = ", ".join(["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(windows)
-                       + [f"SUM(prev{w})" for w in TABLE_WINDOWS])
+    counts = ", ".join(
+        ["SUM(CASE WHEN last > %s THEN 1 ELSE 0 END)"] * len(windows) + [f"SUM(prev{w})" for w in TABLE_WINDOWS]
+    )
     previous = "".join(f", MAX(CASE WHEN day > %s AND day <= %s THEN 1 ELSE 0 END) AS prev{w}" for w in TABLE_WINDOWS)
     prev_params = [d for w in TABLE_WINDOWS for d in (end - timedelta(days=2 * w), end - timedelta(days=w))]
     span = "WHERE product_id = %s AND day > %s AND day <= %s"
@@ -286,20 +482,132 @@ def windows_refresh(*, product_id: int, end: date) -> int:
             [end - timedelta(days=d) for d in windows] + (prev_params + [product_id, low, end]) * 2,
         )
         rows = cursor.fetchall()
+    current = {row[0]: {days: row[n + 1] or 0 for n, days in enumerate(windows)} for row in rows}
+    previous_counts = {w: {row[0]: row[len(windows) + n + 1] or 0 for row in rows} for n, w in enumerate(TABLE_WINDOWS)}
+    return current, previous_counts
+
+
+def _windows_store(product_id: int, end: date, current: dict, previous: dict) -> int:
+    """Write the windows ending `end` and the recomputed previous windows; prune the rows that
+    no reader needs (funnels: the last week; the table windows: as long as they can serve as a
+    previous window)."""
     mine = WindowCount.objects.filter(product_id=product_id)
     mine.filter(end=end).delete()
-    mine.filter(end__lt=end - timedelta(days=WINDOW)).delete()
-    for w in TABLE_WINDOWS:
+    mine.filter(end__lt=end - timedelta(days=max(TABLE_WINDOWS))).delete()
+    mine.filter(end__lt=end - timedelta(days=WINDOW)).exclude(days__in=TABLE_WINDOWS).delete()
+    made = [
+        WindowCount(product_id=product_id, end=end, days=days, feature_key=key, users=users)
+        for key, per_window in current.items()
+        for days, users in per_window.items()
+    ]
+    for w, per_key in previous.items():
         mine.filter(days=w, end=end - timedelta(days=w)).delete()
-    made = []
-    for row in rows:
-        key = row[0]
-        made += [WindowCount(product_id=product_id, end=end, days=days, feature_key=key, users=row[n + 1] or 0)
-                 for n, days in enumerate(windows)]
-        made += [WindowCount(product_id=product_id, end=end - timedelta(days=w), days=w, feature_key=key,
-                             users=row[len(windows) + n + 1] or 0) for n, w in enumerate(TABLE_WINDOWS)]
+        made += [
+            WindowCount(product_id=product_id, end=end - timedelta(days=w), days=w, feature_key=key, users=users)
+            for key, users in per_key.items()
+        ]
     WindowCount.objects.bulk_create(made)
     return len(made)
+
+
+def _window_scan(product_id: int, end: date, days: int) -> dict[str, int]:
+    """Distinct users per feature and overall ('', always present) in the `days` local days
+    ending `end`, from ActorDay (PostgreSQL; hash aggregates)."""
+    table = ActorDay._meta.db_table
+    span = "WHERE product_id = %s AND day > %s AND day <= %s"
+    params = [product_id, end - timedelta(days=days), end]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT k, COUNT(*) FROM (SELECT feature_key AS k, actor FROM {table} {span} "  # noqa: S608
+            f"GROUP BY feature_key, actor UNION ALL SELECT '' AS k, actor FROM {table} {span} GROUP BY actor) t "
+            "GROUP BY k",
+            params * 2,
+        )
+        counts = dict(cursor.fetchall())
+    counts.setdefault("", 0)
+    return counts
+
+
+def _actor_last_sync(product_id: int) -> None:
+    """Bring ActorLastDay up to date with the ActorDay changes recorded since the last refresh
+    (PostgreSQL, under the windows lock): consume the WindowDirtyDay rows, raise the last day of
+    every new pair (and of its actor, '' key), and delete the stored windows whose days include
+    a changed day (they are recomputed when read again). A "rebuild" row (pairs vanished, or a
+    span rebuilt whole) recomputes the product's ActorLastDay from ActorDay instead."""
+    dirty, last, counts = (WindowDirtyDay._meta.db_table, ActorLastDay._meta.db_table, WindowCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {dirty} WHERE product_id = %(p)s "  # noqa: S608 - table names
+            "RETURNING day, feature_key, actor, rebuild), "
+            "src AS (SELECT feature_key, actor, MAX(day) AS day FROM gone WHERE NOT rebuild "
+            "GROUP BY feature_key, actor "
+            "UNION ALL SELECT '', actor, MAX(day) FROM gone WHERE NOT rebuild GROUP BY actor), "
+            f"up AS (INSERT INTO {last} (product_id, feature_key, actor, day) SELECT %(p)s, feature_key, actor, day "
+            f"FROM src ON CONFLICT (product_id, feature_key, actor) DO UPDATE SET day = EXCLUDED.day "
+            f"WHERE {last}.day < EXCLUDED.day RETURNING 1) "
+            "SELECT COALESCE(array_agg(DISTINCT day), '{}'), COALESCE(bool_or(rebuild), FALSE), "
+            "(SELECT COUNT(*) FROM up) FROM gone",
+            {"p": product_id},
+        )
+        days, rebuild, _ = cursor.fetchone()
+        if days:
+            cursor.execute(
+                f"DELETE FROM {counts} WHERE product_id = %s AND EXISTS ("  # noqa: S608
+                f'SELECT 1 FROM unnest(%s::date[]) d WHERE {counts}."end" >= d '
+                f'AND {counts}."end" < d + {counts}.days)',
+                [product_id, days],
+            )
+        if rebuild:
+            actor_last_rebuild(product_id)
+
+
+def actor_last_rebuild(product_id: int) -> None:
+    """ActorLastDay of one product recomputed from ActorDay (PostgreSQL): one pass."""
+    last, actor_day = ActorLastDay._meta.db_table, ActorDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {last} WHERE product_id = %s", [product_id])  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {last} (product_id, feature_key, actor, day) "  # noqa: S608 - table names
+            f"SELECT product_id, feature_key, actor, MAX(day) FROM {actor_day} WHERE product_id = %s "
+            "GROUP BY product_id, feature_key, actor "
+            f"UNION ALL SELECT product_id, '', actor, MAX(day) FROM {actor_day} WHERE product_id = %s "
+            "GROUP BY product_id, actor",
+            [product_id, product_id],
+        )
+
+
+def _windows_from_last_days(product_id: int, end: date, windows: list[int]) -> dict:
+    """The windows ending `end` from ActorLastDay: a pair counts in a window if its last day up
+    to `end` lies in it. Pairs whose last day lies after `end` (events of tomorrow's local day, or
+    a refresh of a past day) get their last day up to `end` from ActorDay (an index probe each;
+    the '' rows over the product's feature keys). {key: {days: users}}."""
+    last, actor_day = ActorLastDay._meta.db_table, ActorDay._meta.db_table
+    low = end - timedelta(days=max(FUNNEL_WINDOWS))
+    counts = ", ".join(["SUM(CASE WHEN day > %s THEN 1 ELSE 0 END)"] * len(windows))
+    with connection.cursor() as cursor:
+        keys: list[str] = []
+        cursor.execute(
+            f"SELECT 1 FROM {last} WHERE product_id = %s AND day > %s LIMIT 1",  # noqa: S608
+            [product_id, end],
+        )
+        if cursor.fetchone():
+            cursor.execute(
+                f"SELECT DISTINCT feature_key FROM {actor_day} WHERE product_id = %s",  # noqa: S608
+                [product_id],
+            )
+            keys = [k for (k,) in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT feature_key, {counts} FROM ("  # noqa: S608 - table names and fixed fragments
+            f"SELECT feature_key, day FROM {last} WHERE product_id = %s AND day > %s AND day <= %s "
+            f"UNION ALL SELECT l.feature_key, (SELECT MAX(a.day) FROM {actor_day} a WHERE a.product_id = l.product_id "
+            "AND a.actor = l.actor AND a.day <= %s AND a.feature_key = ANY(CASE WHEN l.feature_key = '' "
+            "THEN %s::text[] ELSE ARRAY[l.feature_key]::text[] END)) "
+            f"FROM {last} l WHERE l.product_id = %s AND l.day > %s"
+            ") t GROUP BY feature_key HAVING SUM(CASE WHEN day > %s THEN 1 ELSE 0 END) > 0",
+            [end - timedelta(days=d) for d in windows] + [product_id, low, end, end, keys, product_id, end, low],
+        )
+        rows = cursor.fetchall()
+    return {row[0]: {days: row[n + 1] or 0 for n, days in enumerate(windows)} for row in rows}
 
 
 def _name_from_key(key: str) -> str:

@@ -32,9 +32,10 @@ def _windows_refresh(product_id: int, tz_name: str) -> None:
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def rollup_span(product_id: int, first: str, last: str) -> dict | None:
+def rollup_span(product_id: int, first: str, last: str, full: bool = False) -> dict | None:
     """Recompute every local day of [first, last] (a backfill, or after the workspace's time zone
-    changed) in one transaction, set-based; then write adoption % into linked KPIs."""
+    changed) in one transaction, set-based; then write adoption % into linked KPIs. `full`
+    rebuilds every stored row of the span instead of the changed ones (the repair command)."""
     from roadmaps.models import Product
 
     product = Product.objects.select_related("workspace").filter(pk=product_id).first()
@@ -42,7 +43,7 @@ def rollup_span(product_id: int, first: str, last: str) -> dict | None:
         return None
     tz_name = product.workspace.time_zone
     result = rollups.rollup_range(product_id=product_id, first=date.fromisoformat(first),
-                                  last=date.fromisoformat(last), tz_name=tz_name)
+                                  last=date.fromisoformat(last), tz_name=tz_name, full=full)
     # The stored windows first: the KPI sync reads the adoption % from them (docs/decisions/1913).
     _windows_refresh(product_id, tz_name)
     services.feature_kpis_sync(product_id=product_id, tz_name=tz_name)

@@ -84,8 +84,13 @@ def test_refresh_replaces_its_day_and_prunes_old_ones(product):
     first = WindowCount.objects.filter(product=product).count()
     windows_refresh(product_id=product.id, end=END)
     assert WindowCount.objects.filter(product=product).count() == first
+    # The funnels of END only; the adoption table's windows are kept 28 days, for reuse as a
+    # previous window (decision 1915): those of END - 10, and the previous windows of both ends
+    # that are not older than that.
     assert set(WindowCount.objects.filter(product=product).values_list("end", flat=True)) == {
-        END, *(END - timedelta(days=w) for w in TABLE_WINDOWS)}  # and the adoption table's previous windows
+        END, *(END - timedelta(days=w) for w in TABLE_WINDOWS), END - timedelta(days=10), END - timedelta(days=17)}
+    assert set(WindowCount.objects.filter(product=product, end__lt=END).values_list("days", flat=True)) == set(
+        TABLE_WINDOWS)
 
 
 def test_funnels_of_many_products_take_a_fixed_number_of_queries(workspace, django_assert_max_num_queries):

@@ -51,10 +51,11 @@ class Command(BaseCommand):
         if last < first:
             raise CommandError("--to must not be before --from.")
         if queue:
-            tasks.rollup_span.delay(product.id, first.isoformat(), last.isoformat())
+            tasks.rollup_span.delay(product.id, first.isoformat(), last.isoformat(), full=True)
             self.stdout.write(f"Queued the rollup of {first} .. {last} for product {product.id}.")
             return
-        result = tasks.rollup_span(product.id, first.isoformat(), last.isoformat())
+        # Whole: the command repairs rows, so it does not trust the stored ones (decision 1915).
+        result = tasks.rollup_span(product.id, first.isoformat(), last.isoformat(), full=True)
         self.stdout.write(f"Recomputed {first} .. {last} for product {product.id}: {result['events']:,} events, "
                           f"up to {result['active_users']:,} active users a day, "
                           f"{result['windows_refreshed']} days with rows.")
