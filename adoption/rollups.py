@@ -451,8 +451,10 @@ def windows_refresh(*, product_id: int, end: date, full: bool = False) -> int:
         previous = {}
         for w in TABLE_WINDOWS:
             stored = WindowCount.objects.filter(product_id=product_id, days=w, end=end - timedelta(days=w))
-            if not stored.filter(feature_key="").exists():
-                previous[w] = _window_scan(product_id, end - timedelta(days=w), w)
+            if current and not stored.filter(feature_key="").exists():
+                # A row per key of the current windows, as the full pass writes them (0 included).
+                scanned = _window_scan(product_id, end - timedelta(days=w), w)
+                previous[w] = {key: scanned.get(key, 0) for key in current}
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem TO DEFAULT")
     else:

@@ -58,8 +58,10 @@ def _figures(product, end: date) -> dict:
     """Every stored and shown figure of the product at `end`."""
     features = list(Feature.objects.filter(product=product).order_by("key"))
     windows = {(w, end) for w in FUNNEL_WINDOWS + TABLE_WINDOWS} | {(w, end - timedelta(days=w)) for w in TABLE_WINDOWS}
+    # A missing row reads as 0 (selectors): a previous window kept from the day it was current has
+    # no row for a feature first seen since.
     stored = {(d, e, k): u for d, e, k, u in WindowCount.objects.filter(product=product)
-              .values_list("days", "end", "feature_key", "users") if (d, e) in windows}
+              .values_list("days", "end", "feature_key", "users") if (d, e) in windows and (u or k == "")}
     by_key = {f.id: f.key for f in features}
     adoption = {w: {by_key[fid]: row for fid, row in selectors.adoption_by_feature(
         product_id=product.id, end=end, window=w).items()} for w in (7, 28, 14)}
@@ -180,3 +182,31 @@ def test_a_time_zone_change_moves_pairs_between_days_and_still_matches():
         full = _figures(product, END)
     for name in full:
         assert incremental[name] == full[name], name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_last_days_from_the_existing_rollups():
+    """Migration 0007 on a database that already holds rollups: every (feature, actor) and every
+    actor gets its last day, so the first incremental refresh counts what a full pass would."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    product = ProductFactory(workspace=WorkspaceFactory(time_zone=TZ))
+    executor = MigrationExecutor(connection)
+    before = [("adoption", "0006_feature_first_use")]
+    after = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "adoption"]
+    executor.migrate(before)
+    try:
+        rng = random.Random(3)
+        with connection.cursor() as cursor:
+            for _ in range(400):
+                cursor.execute("INSERT INTO adoption_actorday (product_id, day, feature_key, actor, events) "
+                               "VALUES (%s, %s, %s, %s, 1)",
+                               [product.id, END - timedelta(days=rng.randrange(400)), rng.choice(FEATURES),
+                                f"u{rng.randrange(50)}"])
+    finally:
+        MigrationExecutor(connection).migrate(after)
+    assert _stored_last_days(product) == _last_days_by_hand(product) != {}
+    assert rollups.windows_refresh(product_id=product.id, end=END) > 0
+    stored = set(WindowCount.objects.filter(product=product).values_list("days", "end", "feature_key", "users"))
+    rollups.windows_refresh(product_id=product.id, end=END, full=True)
+    assert set(WindowCount.objects.filter(product=product).values_list("days", "end", "feature_key", "users")) == stored

@@ -2,12 +2,14 @@
 month, partitions made on demand and by the daily job, retention, a detach that does not block
 writes, and the migration from the plain table losing no row."""
 
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from adoption import partitions, tasks
@@ -151,3 +153,85 @@ def test_migration_moves_every_row_of_the_plain_table_into_the_partitions():
     made = UsageEvent.objects.create(product_id=1, event_id="new", feature_key="f", actor="a",
                                      occurred_at=datetime.now(UTC))
     assert made.id == old[1] + 1  # the id sequence goes on after the copied rows
+
+
+def _raw_connection():
+    """A second session on the test database (psycopg2, outside Django's connection handling)."""
+    import psycopg2
+
+    s = connection.settings_dict
+    return psycopg2.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"],
+                            port=s["PORT"] or 5432)
+
+
+def _wait_for_detach_to_wait(probe) -> None:
+    deadline = time.monotonic() + 30
+    with probe.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()",
+                           ["%DETACH PARTITION%"])
+            row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                return
+            time.sleep(0.05)
+    raise AssertionError("the detach never started waiting for the open transaction")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("concurrently", [True, False], ids=["concurrently", "plain-detach-control"])
+def test_a_detach_waiting_for_an_open_transaction_does_not_block_ingestion(product, concurrently):
+    """Without downtime: while a month is being detached (the detach waits for a transaction that
+    still reads the events table, a long report), batches of other months are stored. The plain
+    DETACH (ACCESS EXCLUSIVE on the table) is the control: there the same batch waits until
+    lock_timeout, so the test can tell the two apart. Rows and the month's own table as in the
+    test above."""
+    from django.db import OperationalError
+
+    key = _key(product)
+    with time_machine.travel("2026-11-25T12:00:00Z", tick=False):
+        events_ingest(key=key, items=[event(1, at="2026-08-10T10:00:00Z"), event(2, at="2026-09-10T10:00:00Z")])
+    reader, probe = _raw_connection(), _raw_connection()
+    probe.autocommit = True
+    errors: list = []
+
+    def detach():
+        try:
+            partitions.detach("adoption_usageevent_p2026_08", concurrently=concurrently)
+        except Exception as exc:  # reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=detach)
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM adoption_usageevent")  # the open transaction's snapshot
+        thread.start()
+        _wait_for_detach_to_wait(probe)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        try:
+            with time_machine.travel("2026-11-25T12:05:00Z", tick=False):
+                if concurrently:
+                    events_ingest(key=key, items=[event(3, at="2026-09-11T10:00:00Z")])
+                    assert UsageEvent.objects.filter(event_id="e3").exists()
+                    assert thread.is_alive()  # stored while the detach was still under way
+                else:
+                    with pytest.raises(OperationalError, match="lock timeout"):
+                        events_ingest(key=key, items=[event(3, at="2026-09-11T10:00:00Z")])
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+        reader.commit()
+        thread.join(60)
+        assert not thread.is_alive() and errors == []
+        assert "adoption_usageevent_p2026_08" not in partitions.existing()
+        assert sorted(UsageEvent.objects.values_list("event_id", flat=True)) == (["e2", "e3"] if concurrently
+                                                                                 else ["e2"])
+    finally:
+        reader.close()
+        probe.close()
+        thread.join(60)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS adoption_usageevent_p2026_08")
+        partitions.ensure([date(2026, 8, 1)])
