@@ -14,6 +14,7 @@ Running it twice gives the same rows, because every step deletes and rebuilds it
 See docs/decisions/0702-rollup-recompute-whole-day.md.
 """
 
+import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -197,12 +198,20 @@ def _rollup_full(*, product_id: int, first: date, last: date, tz: ZoneInfo) -> d
 PAIRS_RECORDED_DAYS = 2
 
 
+# A single day's rollup with at most this many new pairs moves the 7-day columns by difference
+# (index probes per new pair) instead of recounting seven days of ActorDay.
+DELTA_MAX_PAIRS = 20_000
+
+
 def _rollup_incremental(*, product_id: int, days: list[date], tz: ZoneInfo) -> dict:
     """PostgreSQL: ActorDay by difference per day, then only the changed days' later steps."""
     record = len(days) <= PAIRS_RECORDED_DAYS
     counted, paired, shrunk = [], [], []
+    deltas = None
     for day in days:
-        inserted, updated, deleted = _actor_days_sync(product_id=product_id, day=day, tz=tz, record_pairs=record)
+        inserted, updated, deleted, deltas = _actor_days_sync(
+            product_id=product_id, day=day, tz=tz, record_pairs=record, deltas=len(days) == 1
+        )
         if inserted or updated or deleted:
             counted.append(day)
         if inserted or deleted:
@@ -224,12 +233,20 @@ def _rollup_incremental(*, product_id: int, days: list[date], tz: ZoneInfo) -> d
         # Daily rows and 7-day windows of a (re)registered feature over the whole span.
         counted = paired = days
     refreshed = 0
+    created = 0
     if counted:
-        _dailies_upsert(product_id=product_id, first=counted[0], last=counted[-1], only=counted, prune=bool(shrunk))
-    if paired:
-        refreshed = _refresh_windows(
-            product_id=product_id, first=paired[0], last=paired[-1] + timedelta(days=WINDOW - 1)
+        created = _dailies_upsert(
+            product_id=product_id, first=counted[0], last=counted[-1], only=counted, prune=bool(shrunk)
         )
+    if paired:
+        if deltas is not None and not shrunk and not registered and created == 0:
+            # Only new pairs on a day whose daily rows all existed: each 7-day column moves by the
+            # new pairs (and actors) with no other row in its window (decision 1915).
+            refreshed = _windows_add(product_id=product_id, deltas=deltas)
+        else:
+            refreshed = _refresh_windows(
+                product_id=product_id, first=paired[0], last=paired[-1] + timedelta(days=WINDOW - 1)
+            )
         rebuilds = [d for d in paired if d in shrunk or not record]
         WindowDirtyDay.objects.bulk_create(
             [WindowDirtyDay(product_id=product_id, day=d, rebuild=True) for d in rebuilds]
@@ -237,12 +254,46 @@ def _rollup_incremental(*, product_id: int, days: list[date], tz: ZoneInfo) -> d
     return {"features": len(keys), "windows_refreshed": refreshed, "changed_days": len(paired)}
 
 
-def _actor_days_sync(*, product_id: int, day: date, tz: ZoneInfo, record_pairs: bool) -> tuple[int, int, int]:
+def _windows_add(*, product_id: int, deltas: dict) -> int:
+    """Add the 7-day deltas _actor_days_sync computed to FeatureDaily.users_7d and
+    ProductDaily.active_7d. Returns the number of days with rows it covered."""
+    feature_daily, feature, product_daily = (
+        FeatureDaily._meta.db_table,
+        Feature._meta.db_table,
+        ProductDaily._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        if deltas["features"]:
+            cursor.execute(
+                f"UPDATE {feature_daily} fd SET users_7d = fd.users_7d + x.n "  # noqa: S608 - table names
+                f"FROM json_to_recordset(%s::json) AS x(feature_key text, day date, n int), {feature} f "
+                "WHERE f.product_id = %s AND f.key = x.feature_key AND fd.feature_id = f.id AND fd.day = x.day",
+                [json.dumps(deltas["features"]), product_id],
+            )
+        if deltas["actors"]:
+            cursor.execute(
+                f"UPDATE {product_daily} pd SET active_7d = pd.active_7d + x.n "  # noqa: S608
+                "FROM json_to_recordset(%s::json) AS x(day date, n int) WHERE pd.product_id = %s AND pd.day = x.day",
+                [json.dumps(deltas["actors"]), product_id],
+            )
+    return len(deltas["targets"])
+
+
+def _actor_days_sync(
+    *, product_id: int, day: date, tz: ZoneInfo, record_pairs: bool, deltas: bool = False
+) -> tuple[int, int, int, dict | None]:
     """One statement: group the day's events (bounded on the partition key, so the planner reads
     one or two monthly partitions), compare with the day's ActorDay rows, insert the new pairs
     (their first use when the pair has none as early, and with `record_pairs` a WindowDirtyDay
     row each), update changed counts, delete the pairs that are gone. Returns (inserted,
-    updated, deleted)."""
+    updated, deleted, deltas).
+
+    With `deltas` (and at most DELTA_MAX_PAIRS new pairs) the same statement also computes, for
+    each day t' of [day, day + 6] that has rows, how many new pairs (per feature) and how many
+    actors new on the day had no row in the 7 days ending t' before this statement (every
+    sub-statement reads the snapshot taken before the inserts): the amounts by which the 7-day
+    columns grow. {"features": [{feature_key, day, n}], "actors": [{day, n}], "targets": [...]}
+    or None (not computed)."""
     actor_day, event, first_use, dirty = (
         ActorDay._meta.db_table,
         UsageEvent._meta.db_table,
@@ -258,6 +309,29 @@ def _actor_days_sync(*, product_id: int, day: date, tz: ZoneInfo, record_pairs: 
         else ""
     )
     start, end = day_bounds(day, tz)
+    delta_sql, delta_select, keys = "", ", NULL, NULL, NULL", []
+    if deltas:
+        keys = _feature_keys(product_id)
+        product_daily = ProductDaily._meta.db_table
+        gate = "(SELECT COUNT(*) FROM ins) <= %(most)s"
+        delta_sql = (
+            f"targets AS (SELECT day AS t FROM {product_daily} WHERE product_id = %(p)s "  # noqa: S608
+            "AND day > %(d)s AND day <= %(d)s::date + 6 UNION SELECT %(d)s::date), "
+            "df AS (SELECT ins.feature_key, targets.t AS day, COUNT(*) AS n FROM ins CROSS JOIN targets "
+            f"WHERE {gate} AND NOT EXISTS (SELECT 1 FROM {actor_day} a WHERE a.product_id = %(p)s "
+            "AND a.feature_key = ins.feature_key AND a.actor = ins.actor AND a.day > targets.t - 7 "
+            "AND a.day <= targets.t) GROUP BY ins.feature_key, targets.t), "
+            "fresh_actors AS (SELECT DISTINCT ins.actor FROM ins "
+            "WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.actor = ins.actor)), "
+            "da AS (SELECT targets.t AS day, COUNT(*) AS n FROM fresh_actors CROSS JOIN targets "
+            f"WHERE {gate} AND NOT EXISTS (SELECT 1 FROM {actor_day} a WHERE a.product_id = %(p)s "
+            "AND a.feature_key = ANY(%(keys)s::text[]) AND a.actor = fresh_actors.actor AND a.day > targets.t - 7 "
+            "AND a.day <= targets.t) GROUP BY targets.t), "
+        )
+        delta_select = (
+            f", {gate}, (SELECT COALESCE(json_agg(df), '[]') FROM df), "  # noqa: S608 - fixed fragments
+            "(SELECT COALESCE(json_agg(da), '[]') FROM da), (SELECT json_agg(t) FROM targets)"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH fresh AS (SELECT feature_key, actor, COUNT(*) AS n FROM {event} "  # noqa: S608 - table names
@@ -276,13 +350,32 @@ def _actor_days_sync(*, product_id: int, day: date, tz: ZoneInfo, record_pairs: 
             f"{recorded}fu AS (INSERT INTO {first_use} (product_id, feature_key, actor, day) "
             "SELECT %(p)s, ins.feature_key, ins.actor, %(d)s FROM ins "
             f"WHERE NOT EXISTS (SELECT 1 FROM {first_use} f WHERE f.product_id = %(p)s "
-            "AND f.feature_key = ins.feature_key AND f.actor = ins.actor AND f.day <= %(d)s) RETURNING 1) "
-            "SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM upd), (SELECT COUNT(*) FROM del), "
-            "(SELECT COUNT(*) FROM fu)",
-            {"p": product_id, "d": day, "start": start, "end": end},
+            "AND f.feature_key = ins.feature_key AND f.actor = ins.actor AND f.day <= %(d)s) RETURNING 1), "
+            f"{delta_sql}counted AS (SELECT (SELECT COUNT(*) FROM ins) AS ins, (SELECT COUNT(*) FROM upd) AS upd, "
+            "(SELECT COUNT(*) FROM del) AS del, (SELECT COUNT(*) FROM fu) AS fu) "
+            f"SELECT ins, upd, del{delta_select} FROM counted",
+            {"p": product_id, "d": day, "start": start, "end": end, "keys": keys, "most": DELTA_MAX_PAIRS},
         )
-        inserted, updated, deleted, _ = cursor.fetchone()
-    return inserted, updated, deleted
+        row = cursor.fetchone()
+    inserted, updated, deleted = row[:3]
+    computed = None
+    if deltas and row[3]:
+        computed = {"features": row[4], "actors": row[5], "targets": row[6] or []}
+    return inserted, updated, deleted, computed
+
+
+def _feature_keys(product_id: int) -> list[str]:
+    """Every feature key in the product's ActorDay rows, by a loose index scan (one descent of
+    the (product, feature_key, actor, day) index per key)."""
+    table = ActorDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE k(key) AS (SELECT MIN(feature_key) FROM {table} WHERE product_id = %s "  # noqa: S608
+            f"UNION ALL SELECT (SELECT MIN(feature_key) FROM {table} WHERE product_id = %s AND feature_key > k.key) "
+            "FROM k WHERE k.key IS NOT NULL) SELECT key FROM k WHERE key IS NOT NULL",
+            [product_id, product_id],
+        )
+        return [k for (k,) in cursor.fetchall()]
 
 
 def _features_seen(*, product_id: int, first: date, last: date) -> set[str]:
@@ -309,7 +402,8 @@ def _dailies_upsert(
     """FeatureDaily (users, events) and ProductDaily (active users, events) of the days of
     [first, last] (or of `only`) from ActorDay, INSERT ... SELECT ... ON CONFLICT DO UPDATE: the
     7-day columns of existing rows stay (new rows get 0 until _refresh_windows). `prune` deletes
-    the rows of those days that no longer have any ActorDay row."""
+    the rows of those days that no longer have any ActorDay row. Returns the number of rows
+    created (PostgreSQL; -1 on SQLite, which does not tell)."""
     actor_day, feature_daily, feature, product_daily = (
         ActorDay._meta.db_table,
         FeatureDaily._meta.db_table,
@@ -318,6 +412,8 @@ def _dailies_upsert(
     )
     days = only or _days(first, last)
     marks = ", ".join(["%s"] * len(days))
+    # PostgreSQL: a row that the upsert inserted (not updated) has no xmax.
+    created = " RETURNING (xmax = 0)" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         if prune:
             cursor.execute(
@@ -339,17 +435,21 @@ def _dailies_upsert(
             f"SELECT a.product_id, f.id, a.day, COUNT(*), SUM(a.events), 0 FROM {actor_day} a "
             f"JOIN {feature} f ON f.product_id = a.product_id AND f.key = a.feature_key "
             f"WHERE a.product_id = %s AND a.day IN ({marks}) GROUP BY a.product_id, f.id, a.day "
-            "ON CONFLICT (feature_id, day) DO UPDATE SET users = EXCLUDED.users, events = EXCLUDED.events",
+            "ON CONFLICT (feature_id, day) DO UPDATE SET users = EXCLUDED.users, events = EXCLUDED.events" + created,
             [product_id, *days],
         )
+        made = sum(1 for (new,) in cursor.fetchall() if new) if created else -1
         cursor.execute(
             f"INSERT INTO {product_daily} (product_id, day, active_users, events, active_7d, computed_at) "  # noqa: S608
             f"SELECT product_id, day, COUNT(DISTINCT actor{_bytewise()}), SUM(events), 0, %s FROM {actor_day} "
             f"WHERE product_id = %s AND day IN ({marks}) GROUP BY product_id, day "
             "ON CONFLICT (product_id, day) DO UPDATE SET active_users = EXCLUDED.active_users, "
-            "events = EXCLUDED.events, computed_at = EXCLUDED.computed_at",
+            "events = EXCLUDED.events, computed_at = EXCLUDED.computed_at" + created,
             [timezone.now(), product_id, *days],
         )
+        if created:
+            made += sum(1 for (new,) in cursor.fetchall() if new)
+    return made
 
 
 def _first_use_update(*, product_id: int, first: date, last: date) -> None:
