@@ -40,14 +40,15 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Three phases: everything but the browser tests on TEST_WORKERS processes; the browser sweep (one
-# test per width, no mouse drags) on TEST_WORKERS processes; then the other browser tests alone
-# (their mouse drags are timing-sensitive when another process keeps both cores busy).
-SWEEP := tests/e2e/test_sweep.py
+# Three phases (docs/decisions/1430): everything but the browser tests on TEST_WORKERS processes;
+# the browser tests on TEST_WORKERS processes (the sweep first), except those that drag with the
+# mouse (marked `drag`: timing-sensitive when another process keeps both cores busy), which run
+# last in one process. The first phase creates the test databases afresh (--create-db: never a
+# stale schema) and keeps them; the browser phases reuse them instead of migrating again.
 test: lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m e2e $(SWEEP) $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -m e2e --ignore=$(SWEEP) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" --create-db --reuse-db $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "e2e and not drag" --reuse-db tests/e2e $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 1 -m "e2e and drag" --reuse-db tests/e2e $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/: every main page at 390 px and 1440 px (the browser sweep, with
 # PMHUB_SCREENSHOTS=1), plus the screenshots the other browser tests take. Only this target writes them.

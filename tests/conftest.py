@@ -30,10 +30,10 @@ if "replica" in django_settings.DATABASES:
     TransactionTestCase.databases = {"default", "replica"}
 
 
-# The longest tests are dealt out first (the fuzzing shards, and the integration tests that start
-# worker processes), so the parallel test processes (`--dist worksteal`) end together instead of one
+# The longest tests are dealt out first (the fuzzing shards, the integration tests that start
+# worker processes, the browser sweep), so the parallel test processes (`--dist worksteal`) end together instead of one
 # finishing a long test alone at the end. Only the order changes; no test depends on it.
-SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/")
+SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/", "tests/e2e/test_sweep.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -20,6 +20,7 @@ def titles(page):
     return page.get_by_test_id("story-title").all_inner_texts()
 
 
+@pytest.mark.drag
 def test_drag_to_reorder_and_rescore(page, live_server, sign_in, screenshot_path):
     user = UserFactory(email="pm@acme.test", name="Priya PM")
     membership = MembershipFactory(user=user, role=Role.ADMIN, workspace__slug="acme", workspace__name="Acme")

@@ -25,6 +25,7 @@ def _drag(page, source, target):
     page.mouse.up()
 
 
+@pytest.mark.drag
 def test_plan_an_iteration_by_dragging_stories(page, live_server, sign_in, screenshot_path):
     user = UserFactory(email="pm@example.com", name="Priya PM")
     membership = MembershipFactory(user=user, role=Role.EDITOR)

@@ -51,7 +51,7 @@ def test_inline_edit_error_at_the_field_then_a_toast_that_goes(page, live_server
     expect(toast).to_contain_text("“Story one, renamed” saved.")
     box = toast.bounding_box()
     assert box["x"] + box["width"] <= width  # inside the screen at 390 px too
-    page.wait_for_timeout(300)  # the toast's 200 ms entrance
+    toast.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")  # its entrance has ended
     page.screenshot(path=screenshot_path(f"toast-{width}.png"))
     expect(toast).to_have_count(0, timeout=10_000)  # gone after a few seconds
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -79,6 +79,7 @@ def titles(page):
     return page.get_by_test_id("story-title").all_inner_texts()
 
 
+@pytest.mark.drag
 def test_a_dragged_story_moves_for_the_other_person_until_they_are_removed(browser, asgi_server, team):
     s = team["stories"]
     url = f"{asgi_server}/w/acme/products/{team['product'].id}/backlog/"

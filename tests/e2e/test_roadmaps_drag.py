@@ -38,6 +38,7 @@ def _drag(page, source, target):
     page.mouse.up()
 
 
+@pytest.mark.drag
 def test_drag_card_between_board_columns_persists(page, live_server, sign_in, editor, demo_product,
                                                   screenshot_path):
     sign_in(page, editor)
@@ -69,6 +70,7 @@ def test_drag_card_between_board_columns_persists(page, live_server, sign_in, ed
     page.screenshot(path=screenshot_path("roadmaps-board.png"), full_page=True)
 
 
+@pytest.mark.drag
 def test_drag_timeline_bar_changes_dates_and_persists(page, live_server, sign_in, editor, demo_product,
                                                       screenshot_path):
     sign_in(page, editor)
@@ -93,6 +95,7 @@ def test_drag_timeline_bar_changes_dates_and_persists(page, live_server, sign_in
     page.screenshot(path=screenshot_path("roadmaps-timeline.png"), full_page=True)
 
 
+@pytest.mark.drag
 def test_a_refused_timeline_move_is_announced_and_the_bar_goes_back(page, live_server, sign_in, editor,
                                                                     demo_product):
     """The save goes through PMHub.fetch: a stale version (someone else changed the initiative)

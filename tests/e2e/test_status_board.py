@@ -28,6 +28,7 @@ def board(workspace, editor, live_server):
     return product, f"{live_server.url}/w/acme/products/{product.pk}/backlog/board/"
 
 
+@pytest.mark.drag
 def test_drag_a_card_to_another_column_changes_its_status(page, sign_in, editor, board, screenshot_path):
     product, url = board
     sign_in(page, editor)

@@ -50,10 +50,64 @@ FILES = [
 ]
 
 
+# The first value of every class goes into every field. A class's further first values (the ones
+# that answered 500 before) go into the fields of the kind that reads them: a second far date into
+# date fields, more huge numbers into number and id fields, more bad text into text fields. A field
+# of no known kind (a body-only field, a list, a nested object, a hidden input) gets them all.
+FIRST = {"far date": 2, "huge number": 3, "not finite": 1, "oversize string": 1, "bad text": 3, "deep value": 1}
+KIND_OF_CLASS = {"far date": "date", "huge number": "number", "bad text": "text"}
+
+
+def api_field_kind(field) -> str | None:
+    """"date", "number", "text", "other", or None (unknown: every value) for a DRF serializer field."""
+    from rest_framework import fields as f
+    from rest_framework import relations
+
+    if isinstance(field, (f.DateField, f.DateTimeField, f.TimeField, f.DurationField)):
+        return "date"
+    if isinstance(field, (f.IntegerField, f.FloatField, f.DecimalField, relations.RelatedField)):
+        return "number"
+    if isinstance(field, f.CharField):
+        return "text"
+    if isinstance(field, (f.BooleanField, f.ChoiceField, f.FileField)) and not isinstance(field, f.MultipleChoiceField):
+        return "other"
+    return None
+
+
 def field_cases(fields, *, every_value: bool = False):
-    """[(class, field, value)] for every class in every field: the first values of each class
-    (the ones that answered 500 before), or all of them with `every_value` (INPUT_CLASSES=all)."""
-    first = {"far date": 2, "huge number": 3, "not finite": 1, "oversize string": 1, "bad text": 3,
-             "deep value": 1}
-    return [(cls, name, value) for name in fields for cls, values in FIELD_VALUES.items()
-            for value in (values if every_value else values[:first[cls]])]
+    """[(class, field, value)] for every class in every field. `fields`: {name: kind} (see
+    api_field_kind; a plain list means kind unknown). By default the first values of each class as
+    the comment above deals them; with `every_value` (INPUT_CLASSES=all) all of them everywhere."""
+    kinds = fields if isinstance(fields, dict) else dict.fromkeys(fields)
+    cases = []
+    for name in sorted(kinds):
+        for cls, values in FIELD_VALUES.items():
+            if every_value:
+                chosen = values
+            elif kinds[name] is None or KIND_OF_CLASS.get(cls) == kinds[name]:
+                chosen = values[: FIRST[cls]]
+            else:
+                chosen = values[:1]
+            cases.extend((cls, name, value) for value in chosen)
+    return cases
+
+
+# Page forms: the same dealing by the kind an input says it is (its type attribute).
+PAGE_INPUT_KINDS = {"date": "date", "datetime-local": "date", "time": "date", "month": "date", "week": "date",
+                    "number": "number", "range": "number", "text": "text", "search": "text", "email": "text",
+                    "url": "text", "tel": "text", "password": "text", "textarea": "text"}
+
+
+def page_field_cases(fields):
+    """[(class, field, value)] for page form fields {name: input kind or None}: the first value of
+    each class of PAGE_VALUES in every field, the others in fields of their kind or of no known kind."""
+    cases = []
+    for name in sorted(fields):
+        seen = set()
+        for cls, value in PAGE_VALUES:
+            kind = fields[name]
+            if cls in seen and kind is not None and KIND_OF_CLASS.get(cls) != kind:
+                continue
+            seen.add(cls)
+            cases.append((cls, name, value))
+    return cases

@@ -3,7 +3,8 @@
 Every page of the URL resolver that offers POST (the tenancy matrix's routes and object builders,
 tests/security/matrix_<app>.py) is opened as an admin; each POST form on it is sent back with each
 class of inputclasses.PAGE_VALUES in each of its fields (the others keep the values the page put
-there), and with a body that is not valid form encoding. Any answer of 500 or more fails. Probes
+there; a class's further values go to the inputs of their kind, inputclasses.page_field_cases), and
+with a body that is not valid form encoding. Any answer of 500 or more fails. Probes
 run in a savepoint that is rolled back.
 """
 
@@ -14,7 +15,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from .inputclasses import PAGE_VALUES
+from .inputclasses import PAGE_INPUT_KINDS, page_field_cases
 from .matrix import Exempt
 from .test_tenancy_matrix import PAGE_ROUTES, _page_entry, _page_kwargs
 
@@ -24,7 +25,8 @@ ROUTES = [r for r in PAGE_ROUTES if "post" in r.offered_methods() and r.in_works
 
 
 class Forms(HTMLParser):
-    """The POST forms of a page: [(action, {field: value})]."""
+    """The POST forms of a page: [(action, {field: value}, {field: kind})], the kind as
+    inputclasses.PAGE_INPUT_KINDS reads an input's type (None: not known, e.g. a select or hidden input)."""
 
     def __init__(self):
         super().__init__()
@@ -33,21 +35,29 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form" and (a.get("method") or "").lower() == "post":
-            self._current = (a.get("action") or "", {})
+            self._current = (a.get("action") or "", {}, {})
             self.forms.append(self._current)
         elif self._current is None or not a.get("name") or a["name"] == "csrfmiddlewaretoken":
             return
         elif tag == "input" and a.get("type") not in ("submit", "button", "file", "image", "reset"):
+            self._kind(a["name"], PAGE_INPUT_KINDS.get(a.get("type") or "text"))
             if a.get("type") in ("checkbox", "radio") and "checked" not in a:
                 self._current[1].setdefault(a["name"], "")
             else:
                 self._current[1][a["name"]] = a.get("value") or ""
         elif tag == "select":
             self._select = a["name"]
+            self._kind(a["name"], None)
             self._current[1].setdefault(a["name"], "")
         elif tag == "textarea":
             self._textarea = a["name"]
+            self._kind(a["name"], "text")
             self._current[1][a["name"]] = ""
+
+    def _kind(self, name, kind):
+        """Two inputs of one name that disagree (a hidden default beside a checkbox): not known."""
+        kinds = self._current[2]
+        kinds[name] = kind if kinds.get(name, kind) == kind else None
 
     def handle_data(self, data):
         if self._textarea and self._current:
@@ -92,19 +102,18 @@ def test_page_form_answers_every_input_class_without_a_500(route, workspace, adm
         # The page's own forms (the workspace's routes); not the header's sign-out form, which
         # would end the session mid-walk (sign-in forms are walked in tests/security/test_auth.py).
         prefix = f"/w/{workspace.slug}/"
-        targets = [(path, fields) for path, fields in
-                   ((urlsplit(action).path or url, fields) for action, fields in parser.forms)
+        targets = [(path, fields, kinds) for path, fields, kinds in
+                   ((urlsplit(action).path or url, fields, kinds) for action, fields, kinds in parser.forms)
                    if path.startswith(prefix)]
-    if not any(action == url for action, _f in targets):
-        targets.append((url, {}))  # a POST-only route (or one whose form lives elsewhere): its URL bare
+    if not any(action == url for action, _f, _k in targets):
+        targets.append((url, {}, {}))  # a POST-only route (or one whose form lives elsewhere): its URL bare
     failures, sent = [], 0
-    for action, fields in targets:
-        for name in sorted(fields) or ["name"]:
-            for cls, value in PAGE_VALUES:
-                response = _post(client, action, data={**fields, name: value})
-                sent += 1
-                if response.status_code >= 500:
-                    failures.append(f"{cls} in {action} {name}: {response.status_code}")
+    for action, fields, kinds in targets:
+        for cls, name, value in page_field_cases({name: kinds.get(name) for name in fields} or {"name": None}):
+            response = _post(client, action, data={**fields, name: value})
+            sent += 1
+            if response.status_code >= 500:
+                failures.append(f"{cls} in {action} {name}: {response.status_code}")
         response = _post(client, action, data=b"name=%FF%FE%00&title=\xff\xfe", content_type="application/x-www-form-urlencoded")
         sent += 1
         if response.status_code >= 500:
