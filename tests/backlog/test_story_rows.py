@@ -129,3 +129,55 @@ def test_cursor_columns_are_the_annotated_ones():
 
     for name in STORY_ORDERINGS.names():
         assert STORY_ORDERINGS.columns(name) == STORY_ORDERINGS.annotated(Story.objects.all(), name)[1]
+
+
+def test_create_answers_the_story_as_a_get_reads_it(api_as, product, admin):
+    """Create answers from the object it wrote (no re-read): the same JSON a GET gives after."""
+    services.custom_field_create(actor=admin, product=product, key="team", label="Team", type="text")
+    services.custom_field_create(actor=admin, product=product, key="owner", label="Owner", type="user")
+    services.custom_field_create(actor=admin, product=product, key="size", label="Size", type="number")
+    epic = Epic.objects.create(product=product, title="Épique ✓")
+    client = api_as(admin)
+    body = {
+        "product": product.id, "title": "  Zoë’s 🚀 story  ", "as_a": "ユーザー", "i_want": "ça", "so_that": "naïve",
+        "description": "**md**", "points": 5, "epic_id": epic.id, "assignee_id": admin.id,
+        "labels": ["ux", "ux", "données"], "score_inputs": {"reach": 1000, "impact": 2, "confidence": 80, "effort": 3},
+        "moscow": "must", "custom_values": {"team": "Équipe", "owner": admin.id, "size": 2.5},
+        "acceptance_criteria": ["Première", "Second ✓"],
+    }
+    created = client.post("/api/v1/stories/", body, format="json")
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/stories/{created.json()['id']}/")
+    assert created.content == read.content
+    assert [c["text"] for c in created.json()["criteria"]] == ["Première", "Second ✓"]
+    assert created.json()["score"] is not None and created.json()["epic_title"] == "Épique ✓"
+
+    bare = client.post("/api/v1/stories/", {"product": product.id, "title": "Bare"}, format="json")
+    assert bare.status_code == 201
+    assert bare.content == client.get(f"/api/v1/stories/{bare.json()['id']}/").content
+
+
+def test_move_answers_the_row_the_list_shows(api_as, product, admin):
+    first, _, last = make_stories(product, 3, actor=admin)
+    client = api_as(admin)
+    moved = client.post(f"/api/v1/stories/{last.id}/move/", {"before": first.id}, format="json")
+    assert moved.status_code == 200
+    rows = client.get(f"/api/v1/stories/?product={product.id}").json()["results"]
+    assert rows[0] == moved.json()  # first now, with the rank and update time it was written with
+
+
+def test_scoring_model_read_with_the_product_needs_no_query(product, admin, django_assert_num_queries):
+    from backlog.selectors import scoring_model_of
+    from roadmaps.models import Product
+
+    bare = Product.objects.select_related("scoring_model").get(pk=product.pk)
+    with django_assert_num_queries(0):
+        assert scoring_model_of(bare).pk is None  # none saved: the default, known without a query
+        assert scoring_model_of(bare).pk is None
+    services.scoring_model_update(actor=admin, product=product, framework="wsjf")
+    saved = Product.objects.select_related("scoring_model").get(pk=product.pk)
+    with django_assert_num_queries(0):
+        assert scoring_model_of(saved).framework == "wsjf"
+    plain = Product.objects.get(pk=product.pk)
+    with django_assert_num_queries(1):
+        assert scoring_model_of(plain).framework == "wsjf"
