@@ -62,6 +62,14 @@ class StoryFilter(django_filters.FilterSet):
     def filter_label(self, queryset, name, value):
         return selectors._json_contains(queryset, "labels", value)
 
+    def get_form_class(self):
+        # django-filter builds a new form class per request; these filters are the same for every
+        # request (no per-user choices), and a form copies its fields per instance: build it once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
 
 STORY_ROWS = ValuesRows(s.StorySerializer)
 # What the story services and the detail answer read of the product: in the product's query.

@@ -15,8 +15,9 @@ See docs/decisions/1930-values-rows.md.
 
 from __future__ import annotations
 
+from rest_framework import ISO_8601, relations
 from rest_framework import fields as f
-from rest_framework import relations
+from rest_framework.settings import api_settings
 
 # Fields whose representation of a value read from the database is that value.
 _COPIED = (f.IntegerField, f.CharField, f.ChoiceField, f.JSONField, f.BooleanField, relations.PrimaryKeyRelatedField)
@@ -46,8 +47,7 @@ class ValuesRows:
                 raise TypeError(f"{self.serializer_class.__name__}.{name}: {type(field).__name__} has no values() row")
             if isinstance(field, f.JSONField) and field.binary:
                 raise TypeError(f"{self.serializer_class.__name__}.{name}: a binary JSONField is not copied as is")
-            convert = field.to_representation if isinstance(field, _CONVERTED) else None
-            plan.append((name, column, convert))
+            plan.append((name, column, field if isinstance(field, _CONVERTED) else None))
         self._plan = plan
         return plan
 
@@ -64,13 +64,39 @@ class ValuesRows:
         """The queryset as `values()` of the columns, with its annotations (a cursor reads them)."""
         return queryset.values(*self.columns, *queryset.query.annotations)
 
-    def row(self, values: dict) -> dict:
-        out = {}
-        for name, column, convert in self.plan:
-            value = values[column]
-            out[name] = value if convert is None or value is None else convert(value)
-        return out
+    def _bound(self) -> list[tuple[str, str, object]]:
+        """The plan with a converter per computed field, for this request (its time zone)."""
+        return [(name, column, None if field is None else _converter(field)) for name, column, field in self.plan]
 
     def __call__(self, rows) -> list[dict]:
-        row = self.row
-        return [row(values) for values in rows]
+        plan = self._bound()
+        out = []
+        for values in rows:
+            row = {}
+            for name, column, convert in plan:
+                value = values[column]
+                row[name] = value if convert is None or value is None else convert(value)
+            out.append(row)
+        return out
+
+
+def _converter(field):
+    """`field.to_representation`, with the time zone looked up once per request instead of per
+    value for ISO 8601 date-times (DRF's enforce_timezone + isoformat + "Z", the same text)."""
+    if not isinstance(field, f.DateTimeField):
+        return field.to_representation
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    tz = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if output_format is None or output_format.lower() != ISO_8601 or tz is None:
+        return field.to_representation
+
+    def convert(value):
+        if isinstance(value, str) or value.utcoffset() is None:
+            return field.to_representation(value)  # naive or text: the field's own path
+        try:
+            text = value.astimezone(tz).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert

@@ -181,3 +181,12 @@ def test_scoring_model_read_with_the_product_needs_no_query(product, admin, djan
     plain = Product.objects.get(pk=product.pk)
     with django_assert_num_queries(1):
         assert scoring_model_of(plain).framework == "wsjf"
+
+
+def test_bad_filters_answer_400_with_field_errors_every_time(api_as, product, admin):
+    client = api_as(admin)
+    for _ in range(2):  # the second request reuses StoryFilter's form class
+        response = client.get(f"/api/v1/stories/?product={product.id}&moscow=bogus&score_min=x")
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"moscow", "score_min"}
+    assert client.get(f"/api/v1/stories/?product={product.id}&moscow=must").status_code == 200
