@@ -139,10 +139,19 @@ def test_create_answers_the_story_as_a_get_reads_it(api_as, product, admin):
     epic = Epic.objects.create(product=product, title="Épique ✓")
     client = api_as(admin)
     body = {
-        "product": product.id, "title": "  Zoë’s 🚀 story  ", "as_a": "ユーザー", "i_want": "ça", "so_that": "naïve",
-        "description": "**md**", "points": 5, "epic_id": epic.id, "assignee_id": admin.id,
-        "labels": ["ux", "ux", "données"], "score_inputs": {"reach": 1000, "impact": 2, "confidence": 80, "effort": 3},
-        "moscow": "must", "custom_values": {"team": "Équipe", "owner": admin.id, "size": 2.5},
+        "product": product.id,
+        "title": "  Zoë’s 🚀 story  ",
+        "as_a": "ユーザー",
+        "i_want": "ça",
+        "so_that": "naïve",
+        "description": "**md**",
+        "points": 5,
+        "epic_id": epic.id,
+        "assignee_id": admin.id,
+        "labels": ["ux", "ux", "données"],
+        "score_inputs": {"reach": 1000, "impact": 2, "confidence": 80, "effort": 3},
+        "moscow": "must",
+        "custom_values": {"team": "Équipe", "owner": admin.id, "size": 2.5},
         "acceptance_criteria": ["Première", "Second ✓"],
     }
     created = client.post("/api/v1/stories/", body, format="json")

@@ -47,8 +47,9 @@ def test_no_subscriber_no_lookup_query(story, admin):
 def test_a_webhook_created_after_a_cached_answer_gets_the_next_event(story, admin, workspace):
     _move(story, admin)
     assert WebhookDelivery.objects.count() == 0
-    endpoint = WebhookEndpoint.objects.create(workspace=workspace, url="https://hooks.acme.test/in",
-                                              events=["story.moved"])
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace, url="https://hooks.acme.test/in", events=["story.moved"]
+    )
     _move(story, admin)
     assert list(WebhookDelivery.objects.values_list("endpoint_id", "event")) == [(endpoint.id, "story.moved")]
 
@@ -67,8 +68,9 @@ def test_a_webhook_created_after_a_cached_answer_gets_the_next_event(story, admi
 
 def test_a_channel_created_after_a_cached_answer_gets_the_next_event(story, admin, workspace):
     _move(story, admin)
-    channel = integrations.channel_create(user=admin, workspace=workspace, kind="slack", name="#eng", url=HOOK,
-                                          events=["story.moved"], product=None)
+    channel = integrations.channel_create(
+        user=admin, workspace=workspace, kind="slack", name="#eng", url=HOOK, events=["story.moved"], product=None
+    )
     _move(story, admin)
     assert list(WebhookDelivery.objects.values_list("endpoint_id", flat=True)) == [channel.endpoint_id]
     integrations.channel_update(user=admin, channel=channel, data={"active": False}, version=channel.version)
@@ -79,8 +81,15 @@ def test_a_channel_created_after_a_cached_answer_gets_the_next_event(story, admi
 def test_a_jira_link_created_after_a_cached_answer_gets_the_next_change(story, admin, workspace):
     backlog.story_update(actor=admin, story=story, data={"title": "First"}, version=story.version)
     assert JiraOutbox.objects.count() == 0
-    jira = JiraConnection.objects.create(workspace=workspace, name="Jira", base_url="https://acme.atlassian.net",
-                                         email="a@b.c", token_sealed=seal("t"), hook_token="h", secret_sealed=seal("s"))
+    jira = JiraConnection.objects.create(
+        workspace=workspace,
+        name="Jira",
+        base_url="https://acme.atlassian.net",
+        email="a@b.c",
+        token_sealed=seal("t"),
+        hook_token="h",
+        secret_sealed=seal("s"),
+    )
     link = JiraProjectLink.objects.create(connection=jira, product=story.product, project_key="ENG")
     story.refresh_from_db()
     backlog.story_update(actor=admin, story=story, data={"title": "Second"}, version=story.version)
