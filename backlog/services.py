@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -659,17 +659,28 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
         raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
     _lock_product(story.product_id)
     siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
-    anchor_rank = siblings.filter(id=anchor_id).values_list("rank", flat=True).first()
-    if anchor_rank is None:
+
+    def beside(anchor):
+        """The sibling right before (or after) the anchor's key: a queryset of its key."""
+        if before is not None:
+            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True)
+        return siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True)
+
+    # The anchor's key and its neighbour's in one query.
+    first = (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside(OuterRef("rank"))[:1]))
+             .values_list("rank", "_beside").first())
+    if first is None:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
-    first_read = iter([anchor_rank])
+    first_read = iter([first])
 
     def neighbours():
-        # The anchor's key as read above; read again after an inline rebalance rewrote every key.
-        anchor = next(first_read, None) or siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
-        if before is not None:
-            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True).first(), anchor
-        return anchor, siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True).first()
+        # The keys as read above; read again after an inline rebalance rewrote every key.
+        found = next(first_read, None)
+        if found is None:
+            anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
+            found = anchor, beside(anchor).first()
+        anchor, other = found
+        return (other, anchor) if before is not None else (anchor, other)
 
     new_rank = _rank_for(product_id=story.product_id, neighbours=neighbours)
     now = timezone.now()
