@@ -74,6 +74,7 @@ class StoryFilter(django_filters.FilterSet):
 STORY_ROWS = ValuesRows(s.StorySerializer)
 # What the story services and the detail answer read of the product: in the product's query.
 STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
+PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
 STORED_NORMALISED = ["labels", "score_inputs", "custom_values", "score", "demand"]
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
@@ -125,6 +126,17 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
             Story.objects.select_related("epic", "assignee", "product").prefetch_related("criteria").get(pk=story.pk)
         )
         return Response(s.StoryDetailSerializer(story, context={"request": self.request}).data, status=code)
+
+    def filter_queryset(self, queryset):
+        # The list as clients page it (`?product=<id>`, a page size, a cursor, an ordering) needs none
+        # of django-filter's per-request form (it deep-copies every filter and form field): the one
+        # filter is `product`, a plain id, as StoryFilter would apply it. Anything else goes through
+        # StoryFilter (validation, 400 with field errors).
+        params = self.request.query_params
+        product = params.get("product", "")
+        if self.action == "list" and set(params) <= PLAIN_LIST_PARAMS and product.isdigit() and len(product) < 19:
+            return OrderingFilter().filter_queryset(self.request, queryset.filter(product=int(product)), self)
+        return super().filter_queryset(queryset)
 
     @extend_schema(parameters=[CF_PARAM])
     def list(self, request, *args, **kwargs):
