@@ -52,8 +52,18 @@ def settings_of(product) -> BacklogSettings:
 
 
 def scoring_model_of(product) -> ScoringModel:
-    found = ScoringModel.objects.filter(product=product).first()
-    return found or ScoringModel(product=product, framework=ScoringModel.Framework.RICE, criteria=[])
+    """The product's scoring model (an unsaved RICE default if it never saved one). No query when
+    the product was read with it (`select_related("scoring_model")`, as the story API does)."""
+    related = type(product).scoring_model.related
+    cached = related.get_cached_value(product) if related.is_cached(product) else False
+    # None: read with the product, none saved. An unsaved instance (a default built here) is not an answer.
+    found = cached if cached is None or getattr(cached, "pk", None) else ScoringModel.objects.filter(
+        product=product).first()
+    if found is not None:
+        return found
+    default = ScoringModel(product=product, framework=ScoringModel.Framework.RICE, criteria=[])
+    related.set_cached_value(product, None)  # building it cached it on the product: none is saved
+    return default
 
 
 def custom_fields_of(product, entity: str = "story") -> list[CustomField]:

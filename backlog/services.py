@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -447,9 +447,11 @@ def story_create(
     data.setdefault("status", workflow[0]["key"])
     _validate_refs(product=product, data=data, workflow=workflow)
     fields = selectors.custom_fields_of(product)
-    data["custom_values"] = customfields.clean_values(
-        fields=fields, values=data.get("custom_values") or {}, member_ids=selectors.member_ids_of(product.workspace_id)
-    )
+    values = data.get("custom_values") or {}
+    # Members are only read to check a value of a "user" field.
+    needs_members = any(f.type == "user" for f in fields if f.key in values)
+    member_ids = selectors.member_ids_of(product.workspace_id) if needs_members else set()
+    data["custom_values"] = customfields.clean_values(fields=fields, values=values, member_ids=member_ids)
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     _lock_product(product.id)
     if position == "top":
@@ -463,13 +465,17 @@ def story_create(
         story.done_at = at
     story.full_clean(exclude=["rank", "product", "epic", "assignee"])
     story.save()
-    AcceptanceCriterion.objects.bulk_create(
+    created = AcceptanceCriterion.objects.bulk_create(
         [
             AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
             for i, t in enumerate(criteria or [])
             if t and t.strip()
         ]
     )
+    # As prefetch_related would: story.criteria.all() answers these (in position order), no re-read.
+    written = AcceptanceCriterion.objects.filter(story=story)
+    written._result_cache, written._prefetch_done = created, True
+    story._prefetched_objects_cache = {"criteria": written}
     story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
     activity_record(workspace_id=product.workspace_id, actor=actor, verb="created story", target=story)
     webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
@@ -653,21 +659,33 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
         raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
     _lock_product(story.product_id)
     siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
-    anchor_rank = siblings.filter(id=anchor_id).values_list("rank", flat=True).first()
-    if anchor_rank is None:
+
+    def beside(anchor):
+        """The sibling right before (or after) the anchor's key: a queryset of its key."""
+        if before is not None:
+            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True)
+        return siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True)
+
+    # The anchor's key and its neighbour's in one query.
+    first = (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside(OuterRef("rank"))[:1]))
+             .values_list("rank", "_beside").first())
+    if first is None:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
-    first_read = iter([anchor_rank])
+    first_read = iter([first])
 
     def neighbours():
-        # The anchor's key as read above; read again after an inline rebalance rewrote every key.
-        anchor = next(first_read, None) or siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
-        if before is not None:
-            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True).first(), anchor
-        return anchor, siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True).first()
+        # The keys as read above; read again after an inline rebalance rewrote every key.
+        found = next(first_read, None)
+        if found is None:
+            anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
+            found = anchor, beside(anchor).first()
+        anchor, other = found
+        return (other, anchor) if before is not None else (anchor, other)
 
     new_rank = _rank_for(product_id=story.product_id, neighbours=neighbours)
-    Story.objects.filter(id=story.id).update(rank=new_rank, updated_at=timezone.now())
-    story.rank = new_rank
+    now = timezone.now()
+    Story.objects.filter(id=story.id).update(rank=new_rank, updated_at=now)
+    story.rank, story.updated_at = new_rank, now  # the answer shows what was written
     activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="moved story", target=story)
     webhook_emit(
         workspace_id=story.product.workspace_id,

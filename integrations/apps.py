@@ -26,6 +26,27 @@ class IntegrationsConfig(AppConfig):
         from .jira import tasks as _jira_tasks  # noqa: F401 - registers the worker's Jira tasks
 
         webhook_emitted.connect(_jira_outbox, dispatch_uid="integrations.jira_outbox")
+        # The receivers above ask a cached summary first (pmhub/subscribers.py): these writes change it.
+        from pmhub.subscribers import subscribers_watch
+        from reports.models import WebhookEndpoint
+
+        from .jira.models import JiraProjectLink
+        from .models import Channel
+
+        subscribers_watch("channels", Channel, lambda channel: channel.workspace_id)
+        subscribers_watch("channels", WebhookEndpoint, lambda endpoint: endpoint.workspace_id)
+        subscribers_watch("jira", JiraProjectLink, _link_workspace)
+
+
+def _link_workspace(link):
+    """The workspace of a Jira project link (None once its connection is gone: a deleted link left
+    in a summary only costs the receiver its real query)."""
+    from .jira.models import JiraConnection
+
+    cached = link._state.fields_cache.get("connection")
+    if cached is not None:
+        return cached.workspace_id
+    return JiraConnection.objects.filter(id=link.connection_id).values_list("workspace_id", flat=True).first()
 
 
 def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):

@@ -27,6 +27,7 @@ from pmhub.models import Role, Workspace
 from pmhub.outbound import OutboundRefused, outbound_check_url
 from pmhub.secretbox import mask_url, seal, unseal
 from pmhub.services import activity_record
+from pmhub.subscribers import subscribers_cached
 from pmhub.utils import version_claim
 from pmhub.webhooks import webhook_event_names
 from reports.models import WebhookDelivery, WebhookEndpoint
@@ -158,10 +159,18 @@ def _summaries(*, workspace, event: str, payloads: list[dict]) -> list[dict]:
     return [summary_for(workspace=workspace, event=event, payload=body) for body in bodies]
 
 
+def channel_events_selected(workspace_id: int) -> frozenset[str]:
+    """The events some active channel of the workspace subscribed to (cached by the caller)."""
+    rows = Channel.objects.filter(workspace_id=workspace_id, endpoint__active=True)
+    return frozenset(e for events in rows.values_list("endpoint__events", flat=True) for e in (events or []))
+
+
 def channel_deliveries_create(*, workspace_id: int, event: str, payloads: list[dict]) -> list[WebhookDelivery]:
     """Inside the emitting transaction: one delivery per payload for each active channel of the
     workspace that subscribed to `event` and whose product is the event's (or none: every product).
     The stored payload is the message's summary, so every retry posts the same message."""
+    if event not in subscribers_cached("channels", workspace_id, channel_events_selected):
+        return []  # no channel subscribed to it: no query (pmhub/subscribers.py)
     channels = [c for c in Channel.objects.filter(workspace_id=workspace_id, endpoint__active=True)
                 .select_related("endpoint", "workspace") if event in (c.endpoint.events or [])]
     if not channels:

@@ -80,6 +80,11 @@ class Orderings:
         """Expressions for `QuerySet.order_by` (pages)."""
         return [k.expression() for k in self.choices[name]]
 
+    def columns(self, name: str) -> tuple[str, ...]:
+        """The column names `annotated` orders by, without annotating anything (a cursor reads them)."""
+        keys = self.choices[name]
+        return tuple(f"{'-' if k.descending else ''}{k.alias if k.nullable else k.field}" for k in keys)
+
     def annotated(self, queryset: QuerySet, name: str) -> tuple[QuerySet, tuple[str, ...]]:
         """The queryset with a non-null sort column per nullable key, and the column names to order
         by (for cursor pagination, which compares the first column's value)."""

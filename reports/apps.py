@@ -15,6 +15,11 @@ class ReportsConfig(AppConfig):
         })
 
         webhook_emitted.connect(_webhook_emitted, dispatch_uid="reports.webhook_deliveries")
+        from pmhub.subscribers import subscribers_watch
+
+        from .models import WebhookEndpoint
+
+        subscribers_watch("webhooks", WebhookEndpoint, lambda endpoint: endpoint.workspace_id)
         notification_created.connect(_notification_created, dispatch_uid="reports.notification_email")
 
 

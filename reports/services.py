@@ -32,6 +32,7 @@ from pmhub.clock import today_in
 from pmhub.models import Membership, Notification, Role
 from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_check_url, outbound_post
 from pmhub.services import activity_record, notify
+from pmhub.subscribers import subscribers_cached
 from pmhub.utils import ids_text, mail_subject, version_claim
 from pmhub.webhooks import webhook_emit, webhook_event_names, webhook_kind
 
@@ -608,10 +609,18 @@ def webhook_endpoint_delete(*, user, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+def webhook_events_selected(workspace_id: int) -> frozenset[str]:
+    """The events some active webhook endpoint of the workspace selected (cached by the caller)."""
+    rows = WebhookEndpoint.objects.filter(workspace_id=workspace_id, active=True, kind="webhook")
+    return frozenset(e for events in rows.values_list("events", flat=True) for e in (events or []))
+
+
 def webhook_deliveries_create(*, workspace_id: int, event: str, payload: dict | None,
                               payloads: list[dict] | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint of the workspace that selected the event (and per payload
     when `payloads` names many objects); sent on commit."""
+    if event not in subscribers_cached("webhooks", workspace_id, webhook_events_selected):
+        return []  # no endpoint selected it: no query (pmhub/subscribers.py)
     endpoints = [e for e in WebhookEndpoint.objects.filter(workspace_id=workspace_id, active=True, kind="webhook")
                  if event in (e.events or [])]
     if not endpoints:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
+from pmhub.api.rows import ValuesRows
 from pmhub.models import Role
 from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
@@ -27,18 +28,19 @@ def _valid(serializer_class, data, partial=False):
     return dict(serializer.validated_data)
 
 
-def _product_from(request, data) -> Product:
+def _product_from(request, data, related: tuple[str, ...] = ()) -> Product:
     from django.core.exceptions import ValidationError
 
     if not data.get("product"):
         raise ValidationError({"product": "Name the product (its id)."})
-    return product_for_user(user=request.user, product_id=data.pop("product"))
+    return product_for_user(user=request.user, product_id=data.pop("product"), related=related)
 
 
-def _valid_for_product(request, serializer_class) -> tuple[dict, Product]:
-    """The request's data, validated, and the product it names (popped from the data)."""
+def _valid_for_product(request, serializer_class, related: tuple[str, ...] = ()) -> tuple[dict, Product]:
+    """The request's data, validated, and the product it names (popped from the data), read with
+    its `related` one-to-one rows."""
     data = _valid(serializer_class, request.data)
-    return data, _product_from(request, data)
+    return data, _product_from(request, data, related)
 
 
 class StoryFilter(django_filters.FilterSet):
@@ -60,7 +62,20 @@ class StoryFilter(django_filters.FilterSet):
     def filter_label(self, queryset, name, value):
         return selectors._json_contains(queryset, "labels", value)
 
+    def get_form_class(self):
+        # django-filter builds a new form class per request; these filters are the same for every
+        # request (no per-user choices), and a form copies its fields per instance: build it once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
+
+STORY_ROWS = ValuesRows(s.StorySerializer)
+# What the story services and the detail answer read of the product: in the product's query.
+STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
+PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
+STORED_NORMALISED = ["labels", "score_inputs", "custom_values", "score", "demand"]
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
 
@@ -86,19 +101,19 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     def base_queryset(self):
         qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
         if self.action == "list":
-            # The list shows the epic's title and the assignee's e-mail: load only those of the
-            # joined rows (not the epic's text and JSON columns, nor the user's), issue 23.
-            qs = qs.only(*(f.name for f in Story._meta.concrete_fields), "epic__title", "assignee__email")
+            # The list answers values() rows (STORY_ROWS, list() below): the joined epic title and
+            # assignee e-mail come from the columns it names, not from select_related.
             product_id = self.request.query_params.get("product")
-            if product_id and product_id.isdigit():
+            cf_params = {k: v for k, v in self.request.query_params.items() if k.startswith("cf_")}
+            if cf_params and product_id and product_id.isdigit():
                 fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
-                qs = selectors.stories_filtered(
-                    qs,
-                    params={k: v for k, v in self.request.query_params.items() if k.startswith("cf_")},
-                    fields=fields,
-                )
-        if self.action == "retrieve":
-            qs = qs.select_related("product__workspace").prefetch_related("criteria")
+                qs = selectors.stories_filtered(qs, params=cf_params, fields=fields)
+        elif self.action == "retrieve":
+            # The scoring model explains the score: read with the story (selectors.scoring_model_of).
+            qs = qs.select_related("product__workspace", "product__scoring_model").prefetch_related("criteria")
+        else:
+            # The role check reads story.product.workspace_id: in the same query.
+            qs = qs.select_related("product")
         return qs
 
     def get_serializer_class(self):
@@ -112,19 +127,41 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         )
         return Response(s.StoryDetailSerializer(story, context={"request": self.request}).data, status=code)
 
+    def filter_queryset(self, queryset):
+        # The list as clients page it (`?product=<id>`, a page size, a cursor, an ordering) needs none
+        # of django-filter's per-request form (it deep-copies every filter and form field): the one
+        # filter is `product`, a plain id, as StoryFilter would apply it. Anything else goes through
+        # StoryFilter (validation, 400 with field errors).
+        params = self.request.query_params
+        product = params.get("product", "")
+        if self.action == "list" and set(params) <= PLAIN_LIST_PARAMS and product.isdigit() and len(product) < 19:
+            return OrderingFilter().filter_queryset(self.request, queryset.filter(product=int(product)), self)
+        return super().filter_queryset(queryset)
+
     @extend_schema(parameters=[CF_PARAM])
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        # StorySerializer's JSON from values() rows, without model instances (pmhub/api/rows.py);
+        # the serializer remains the schema. tests/backlog/test_story_rows.py compares the two.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(STORY_ROWS.values(queryset))
+        return self.get_paginated_response(STORY_ROWS(page))
 
     @extend_schema(request=s.StoryWriteSerializer, responses={201: s.StoryDetailSerializer})
     def create(self, request, *args, **kwargs):
-        data, product = _valid_for_product(request, s.StoryWriteSerializer)
+        # The product comes with its workflow settings and scoring model (the service reads both), and
+        # the answer is the story just written (its criteria attached by the service), not a re-read:
+        # tests/backlog/test_story_rows.py checks it equals a GET of the new story.
+        data, product = _valid_for_product(request, s.StoryWriteSerializer, related=STORY_PRODUCT_RELATED)
         data.pop("version", None)
         criteria = data.pop("acceptance_criteria", None)
         story = services.story_create(
             actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
         )
-        return self._read(story, status.HTTP_201_CREATED)
+        # The columns the database normalises (jsonb key order, numeric scale), as a GET reads them.
+        story.refresh_from_db(fields=STORED_NORMALISED)
+        return Response(
+            s.StoryDetailSerializer(story, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
     def update(self, request, *args, **kwargs):

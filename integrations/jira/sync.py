@@ -23,6 +23,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from pmhub.subscribers import subscribers_cached
+
 from .client import JiraClient, JiraError
 from .mapping import (
     epic_local_repr,
@@ -90,11 +92,20 @@ def _emails(workspace_id: int) -> tuple[dict, dict]:
 
 
 # --- outbox (in the transaction of the PMHub change) ------------------------------------------------
+def linked_products(workspace_id: int) -> frozenset[int]:
+    """The products of the workspace with an active Jira project link (cached by the caller)."""
+    rows = JiraProjectLink.objects.filter(active=True, connection__workspace_id=workspace_id)
+    return frozenset(rows.values_list("product_id", flat=True))
+
+
 def outbox_on_event(*, workspace_id: int, event: str, payloads: list[dict]) -> None:
     """webhook_emitted receiver: story.created / story.updated of a linked product write one outbox
     row per story and link, in the emitting transaction; sent by the worker after commit."""
     if _SYNC_WRITING.get() or event not in ("story.created", "story.updated", "epic.created", "epic.updated"):
         return
+    linked = subscribers_cached("jira", workspace_id, linked_products)
+    if not linked:
+        return  # no active project link in the workspace: no query (pmhub/subscribers.py)
     kind = STORY if event.startswith("story.") else EPIC
     if kind == EPIC:  # epic payloads carry no product: read it
         from backlog.models import Epic
@@ -102,6 +113,8 @@ def outbox_on_event(*, workspace_id: int, event: str, payloads: list[dict]) -> N
         products = dict(Epic.objects.filter(id__in=[p["id"] for p in payloads]).values_list("id", "product_id"))
         payloads = [{**p, "product_id": products.get(p["id"])} for p in payloads]
     product_ids = {p.get("product_id") for p in payloads}
+    if not product_ids & linked:
+        return
     links = list(JiraProjectLink.objects.filter(product_id__in=product_ids, active=True,
                                                 connection__workspace_id=workspace_id))
     if not links:

@@ -26,8 +26,9 @@ class OrderingFilter(BaseFilterBackend):
         return queryset.order_by(*columns)
 
     def get_ordering(self, request, queryset, view):
-        # Read by rest_framework.pagination.CursorPagination; the annotation is made in filter_queryset.
-        return view.orderings.annotated(queryset, self._name(request, view))[1]
+        # Read by rest_framework.pagination.CursorPagination; the annotation is made in filter_queryset
+        # (the queryset may be values() of it by now, which cannot be annotated again).
+        return view.orderings.columns(self._name(request, view))
 
     def get_schema_operation_parameters(self, view):
         names = view.orderings.names()

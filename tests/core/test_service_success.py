@@ -30,6 +30,8 @@ READS = {
     "roadmaps.share_filters_clean": "checks a share link's filters (writes nothing)",
     "roadmaps.snapshot_payload": "reads the roadmap into a snapshot's JSON",
     "backlog.explain": "pure: the terms of a score",
+    "reports.webhook_events_selected": "reads the events a workspace's webhooks selected (pmhub/subscribers.py)",
+    "integrations.channel_events_selected": "reads the events a workspace's channels subscribed to",
     "backlog.is_done": "pure: whether a status is in a done category",
     "backlog.mentioned_users": "reads the members an @mention names",
     "backlog.score_of": "pure: an item's score under a model",

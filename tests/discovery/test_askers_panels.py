@@ -140,3 +140,26 @@ def test_epics_list_queries_do_not_grow_per_epic(client_as, viewer, workspace, p
             assert client.get(url + "?sort=demand").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_story_askers_counts_equal_askers_of_in_one_query(product, segment, django_assert_num_queries):
+    """The story API's counts (one query, issue 23) are askers_of's: companies asking twice, a
+    company without a segment, an insight without a company, another story's askers."""
+    from discovery.selectors import story_askers
+    from roadmaps.models import Segment
+
+    story = Story.objects.create(product=product, title="SSO")
+    twice = _ask(product, story, revenue=Decimal("10"), segment=segment)
+    Highlight.objects.create(insight=InsightFactory(product=product, company=twice), passage="again", story=story)
+    _ask(product, story, segment=Segment.objects.create(product=product, name="SMB"))
+    _ask(product, story)
+    Highlight.objects.create(insight=InsightFactory(product=product, company=None), passage="anon", story=story)
+    _ask(product, Story.objects.create(product=product, title="Other"), segment=segment)
+    full = askers_of(story=story)
+    with django_assert_num_queries(1):
+        counts = story_askers(story)
+    assert counts == {"customers": len(full["companies"]), "segments": full["segments"],
+                      "feedback_count": full["highlights"]}
+    assert counts == {"customers": 3, "segments": ["Enterprise", "SMB"], "feedback_count": 5}
+    empty = Story.objects.create(product=product, title="Nobody asked")
+    assert story_askers(empty) == {"customers": 0, "segments": [], "feedback_count": 0}

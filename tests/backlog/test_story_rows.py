@@ -1,0 +1,223 @@
+"""The story list answers values() rows (pmhub/api/rows.py), not StorySerializer: the JSON must be
+the serializer's, byte for byte, for stories with every field filled (custom fields, unicode,
+decimals, dates) and with every nullable field empty. Issue 23, target 2."""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from backlog import services
+from backlog.api.serializers import StorySerializer
+from backlog.models import Epic, Story
+from pmhub.api.rows import ValuesRows
+
+from .factories import make_stories
+
+pytestmark = pytest.mark.django_db
+
+
+def _filled(product, admin):
+    epic = Epic.objects.create(product=product, title="Épique « 日本語 » ✓")
+    services.custom_field_create(actor=admin, product=product, key="team", label="Team", type="text")
+    services.custom_field_create(actor=admin, product=product, key="size", label="Size", type="number")
+    full, empty = make_stories(product, 2, actor=admin)
+    Story.objects.filter(pk=full.pk).update(
+        epic=epic,
+        assignee=admin,
+        title='Zoë wants 🚀 "quotes" and <tags>',
+        as_a="ユーザー",
+        i_want="ça\nmarche",
+        so_that="naïve \u2028 separators",
+        description="**Markdown** ⟨x⟩",
+        status="done",
+        points=13,
+        labels=["ux", "données", "🐛"],
+        score_inputs={"reach": 1000, "impact": 2.5, "confidence": 80, "effort": 4},
+        score=Decimal("12345.6789"),
+        moscow=Story.MoSCoW.choices[0][0],
+        kano=Story.Kano.choices[0][0],
+        demand=Decimal("7.50"),
+        custom_values={"team": "Équipe ☃", "size": 3.25, "none": None},
+        done_at=datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC),
+    )
+    Story.objects.filter(pk=empty.pk).update(
+        epic=None,
+        assignee=None,
+        points=None,
+        score=None,
+        done_at=None,
+        labels=[],
+        custom_values={},
+        score_inputs={},
+        moscow="",
+        kano="",
+    )
+    return Story.objects.filter(pk__in=[full.pk, empty.pk]).select_related("epic", "assignee").order_by("rank")
+
+
+def _as_json(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+def test_values_rows_equal_the_serializer_byte_for_byte(product, admin):
+    stories = list(_filled(product, admin))
+    rows = ValuesRows(StorySerializer)
+    fast = rows(Story.objects.filter(pk__in=[s.pk for s in stories]).order_by("rank").values(*rows.columns))
+    assert _as_json(fast) == _as_json(StorySerializer(stories, many=True).data)
+    assert fast[0]["score"] == "12345.6789" and fast[0]["epic_title"].startswith("Épique")
+    assert fast[1]["epic"] is None and fast[1]["score"] is None and fast[1]["done_at"] is None
+
+
+def test_values_rows_follow_the_active_time_zone(product, admin):
+    stories = list(_filled(product, admin))
+    rows = ValuesRows(StorySerializer)
+    with timezone.override("Asia/Tokyo"):
+        fast = rows(Story.objects.filter(pk__in=[s.pk for s in stories]).order_by("rank").values(*rows.columns))
+        assert _as_json(fast) == _as_json(StorySerializer(stories, many=True).data)
+    assert fast[0]["done_at"] == "2026-03-02T08:59:58.123456+09:00"
+
+
+def test_list_api_answers_the_serializer_json(api_as, product, admin):
+    stories = list(_filled(product, admin))
+    response = api_as(admin).get(f"/api/v1/stories/?product={product.id}")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert list(body) == ["next", "previous", "results"]
+    expected = json.loads(_as_json(StorySerializer(stories, many=True).data))
+    assert body["results"] == expected
+    assert [list(r) for r in body["results"]] == [list(StorySerializer.Meta.fields)] * 2
+    # The bytes of the results, not only equal values: same key order, same number formats.
+    assert _as_json(body["results"]) == _as_json(expected)
+
+
+def test_list_api_pages_filters_and_orders_like_before(api_as, product, admin):
+    make_stories(product, 7, actor=admin)
+    for i in range(1, 8):
+        Story.objects.filter(product=product, title=f"Story {i}").update(score=None if i == 3 else Decimal(i))
+    client = api_as(admin)
+    seen, url = [], f"/api/v1/stories/?product={product.id}&ordering=-score&page_size=3"
+    while url:
+        page = client.get(url).json()
+        seen += [r["title"] for r in page["results"]]
+        url = page["next"]
+    assert seen == [f"Story {i}" for i in (7, 6, 5, 4, 2, 1, 3)]  # unscored last, across cursor pages
+    found = client.get(f"/api/v1/stories/?product={product.id}&q=Story 3&status=idea").json()["results"]
+    assert [r["title"] for r in found] == ["Story 3"]
+
+
+def test_a_field_without_a_values_row_refuses_to_build():
+    class WithMethod(StorySerializer):
+        extra = serializers.SerializerMethodField()
+
+        class Meta(StorySerializer.Meta):
+            fields = [*StorySerializer.Meta.fields, "extra"]
+
+        def get_extra(self, obj):  # pragma: no cover - never called
+            return 1
+
+    with pytest.raises(TypeError, match="extra"):
+        ValuesRows(WithMethod).plan  # noqa: B018 - building the plan is the check
+
+
+def test_cursor_columns_are_the_annotated_ones():
+    from backlog.selectors import STORY_ORDERINGS
+
+    for name in STORY_ORDERINGS.names():
+        assert STORY_ORDERINGS.columns(name) == STORY_ORDERINGS.annotated(Story.objects.all(), name)[1]
+
+
+def test_create_answers_the_story_as_a_get_reads_it(api_as, product, admin):
+    """Create answers from the object it wrote (no re-read): the same JSON a GET gives after."""
+    services.custom_field_create(actor=admin, product=product, key="team", label="Team", type="text")
+    services.custom_field_create(actor=admin, product=product, key="owner", label="Owner", type="user")
+    services.custom_field_create(actor=admin, product=product, key="size", label="Size", type="number")
+    epic = Epic.objects.create(product=product, title="Épique ✓")
+    client = api_as(admin)
+    body = {
+        "product": product.id,
+        "title": "  Zoë’s 🚀 story  ",
+        "as_a": "ユーザー",
+        "i_want": "ça",
+        "so_that": "naïve",
+        "description": "**md**",
+        "points": 5,
+        "epic_id": epic.id,
+        "assignee_id": admin.id,
+        "labels": ["ux", "ux", "données"],
+        "score_inputs": {"reach": 1000, "impact": 2, "confidence": 80, "effort": 3},
+        "moscow": "must",
+        "custom_values": {"team": "Équipe", "owner": admin.id, "size": 2.5},
+        "acceptance_criteria": ["Première", "Second ✓"],
+    }
+    created = client.post("/api/v1/stories/", body, format="json")
+    assert created.status_code == 201, created.content
+    read = client.get(f"/api/v1/stories/{created.json()['id']}/")
+    assert created.content == read.content
+    assert [c["text"] for c in created.json()["criteria"]] == ["Première", "Second ✓"]
+    assert created.json()["score"] is not None and created.json()["epic_title"] == "Épique ✓"
+
+    bare = client.post("/api/v1/stories/", {"product": product.id, "title": "Bare"}, format="json")
+    assert bare.status_code == 201
+    assert bare.content == client.get(f"/api/v1/stories/{bare.json()['id']}/").content
+
+
+def test_move_answers_the_row_the_list_shows(api_as, product, admin):
+    first, _, last = make_stories(product, 3, actor=admin)
+    client = api_as(admin)
+    moved = client.post(f"/api/v1/stories/{last.id}/move/", {"before": first.id}, format="json")
+    assert moved.status_code == 200
+    rows = client.get(f"/api/v1/stories/?product={product.id}").json()["results"]
+    assert rows[0] == moved.json()  # first now, with the rank and update time it was written with
+
+
+def test_scoring_model_read_with_the_product_needs_no_query(product, admin, django_assert_num_queries):
+    from backlog.selectors import scoring_model_of
+    from roadmaps.models import Product
+
+    bare = Product.objects.select_related("scoring_model").get(pk=product.pk)
+    with django_assert_num_queries(0):
+        assert scoring_model_of(bare).pk is None  # none saved: the default, known without a query
+        assert scoring_model_of(bare).pk is None
+    services.scoring_model_update(actor=admin, product=product, framework="wsjf")
+    saved = Product.objects.select_related("scoring_model").get(pk=product.pk)
+    with django_assert_num_queries(0):
+        assert scoring_model_of(saved).framework == "wsjf"
+    plain = Product.objects.get(pk=product.pk)
+    with django_assert_num_queries(1):
+        assert scoring_model_of(plain).framework == "wsjf"
+
+
+def test_bad_filters_answer_400_with_field_errors_every_time(api_as, product, admin):
+    client = api_as(admin)
+    for _ in range(2):  # the second request reuses StoryFilter's form class
+        response = client.get(f"/api/v1/stories/?product={product.id}&moscow=bogus&score_min=x")
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"moscow", "score_min"}
+    assert client.get(f"/api/v1/stories/?product={product.id}&moscow=must").status_code == 200
+
+
+@pytest.mark.parametrize("ordering", ["", "-score", "title"])
+def test_plain_product_lists_equal_the_filterset_path(api_as, product, admin, foreign_product, ordering):
+    """`?product=<id>` skips django-filter's form (StoryViewSet.filter_queryset); an empty `q`
+    sends the same request through StoryFilter. Same pages, same rows, same cursors."""
+    make_stories(product, 7, actor=admin)
+    for i in (2, 5):
+        Story.objects.filter(product=product, title=f"Story {i}").update(score=Decimal(i))
+    client = api_as(admin)
+
+    def pages(extra):
+        out, url = [], f"/api/v1/stories/?product={product.id}&page_size=3&ordering={ordering}{extra}"
+        while url:
+            body = client.get(url).json()
+            out.append([r["id"] for r in body["results"]])
+            url = body["next"]
+        return out
+
+    assert pages("") == pages("&q=") and sum(map(len, pages(""))) == 7
+    assert client.get(f"/api/v1/stories/?product={foreign_product.id}").json()["results"] == []
+    assert client.get("/api/v1/stories/?product=abc").status_code == 400
