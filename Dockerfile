@@ -15,5 +15,7 @@ COPY . .
 COPY --from=assets /app/node_modules ./node_modules
 RUN SECRET_KEY=build python manage.py collectstatic --noinput
 EXPOSE 8000
-# ASGI: the pages, the API and the live-updates websocket (docs/live.md).
-CMD ["gunicorn", "pmhub.asgi:application", "-k", "uvicorn.workers.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# WSGI pages and API: gunicorn reads gunicorn.conf.py from /app (gthread workers, decision 1940).
+# The live-updates websocket runs as its own process from the same image (docker-compose.yml's
+# `live`: uvicorn pmhub.asgi:application).
+CMD ["gunicorn", "pmhub.wsgi", "--bind", "0.0.0.0:8000"]

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.floors                       # small dataset (1,000 stories), 200 rounds
     .venv/bin/python -m bench.floors --scale full --rounds 300
+    .venv/bin/python -m bench.floors --scale huge           # 100,000 stories, 10,000 in the measured backlog
     .venv/bin/python -m bench.floors --scale tiny --rounds 5 --no-fail   # a smoke run
 
 It recreates its own database (`<name>_floors_bench`, derived from DATABASE_URL; never yours),
@@ -193,7 +194,7 @@ def render(rows: list[dict], meta: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", default="small", choices=("tiny", "small", "full"))
+    parser.add_argument("--scale", default="small", choices=("tiny", "small", "full", "huge"))
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261126)

@@ -76,7 +76,11 @@ TINY = Scale(
     companies=10, insights=200, ideas=20, visitors=50, votes=400,
     read_runs=2, read_warmup=1, write_runs=2, write_warmup=1, heavy_runs=1, heavy_warmup=0, lcp_runs=1,
 )
-SCALES = {s.name: s for s in (FULL, SMALL, TINY)}
+# Issue 23, target 5: 100,000 stories in the workspace, 10,000 of them in the measured backlog
+# (10,000 + 19 other products x 4,737 = 100,003), every other count as at full scale. For the
+# page/API ratios at 100k: `python -m bench.floors --scale huge`, `python -m bench.run --scale huge`.
+HUGE = replace(FULL, name="huge", stories=10_000, stories_other=4_737)
+SCALES = {s.name: s for s in (FULL, SMALL, TINY, HUGE)}
 
 
 # --- Timing of generation -----------------------------------------------------------------

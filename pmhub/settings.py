@@ -96,12 +96,20 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Persistent connections (one per worker thread), checked before reuse: a connection PostgreSQL or
+# pgbouncer closed meanwhile is replaced instead of failing the request (decision 1941).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if "postgresql" in DATABASES["default"]["ENGINE"]:
-    # No JIT compilation: our queries are short, and JIT kicked in on cost estimates of correlated
-    # subqueries, spending 275 ms compiling a 100 ms query (roadmap timeline, see docs/performance.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = env("PG_OPTIONS", default="-c jit=off")
+# Behind pgbouncer in transaction mode a named (server-side) cursor cannot outlive its transaction
+# on one server connection: QuerySet.iterator() must use client-side cursors (decision 1941).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+# No JIT compilation: our queries are short, and JIT kicked in on cost estimates of correlated
+# subqueries, spending 275 ms compiling a 100 ms query (roadmap timeline, see docs/performance.md).
+# Empty: no startup options (pgbouncer refuses them; set jit=off on the server instead).
+_pg_options = env("PG_OPTIONS", default="-c jit=off")
+if "postgresql" in DATABASES["default"]["ENGINE"] and _pg_options:
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = _pg_options
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -15,7 +15,7 @@ NAME = "governance"
 ORDER = 70
 REQUIRES = ("roadmaps.Initiative", "governance.Risk", "governance.PortfolioEntry")
 MEASURES = ("portfolio page (HTML, all products)", "portfolio ranking (API)", "risk register with heat map (HTML)")
-RISKS = {"full": 1_000, "small": 50, "tiny": 12}
+RISKS = {"full": 1_000, "huge": 1_000, "small": 50, "tiny": 12}
 PORTFOLIO_PAGE = "/w/{ws}/portfolio/"
 RANKING_API = "/api/v1/portfolio-ranking/?workspace={id}"
 REGISTER_PAGE = "/w/{ws}/products/{product}/risks/"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Read by settings.py but not a setting of PMHub: set by pytest-xdist in its test processes.
 NOT_SETTINGS = {"PYTEST_XDIST_WORKER"}
 # Documented but read by docker-compose.yml, not by settings.py.
-COMPOSE_ONLY = {"WEB_CONCURRENCY", "WORKER_CONCURRENCY"}
+COMPOSE_ONLY = {"WORKER_CONCURRENCY"}
 STRONG_KEY = "0n3-Long_random+key/of%the=operator~2026-kQ7zP4wX9mB2vN6"
 
 
@@ -38,6 +38,12 @@ def settings_env_reads() -> set[str]:
     return names
 
 
+def gunicorn_env_reads() -> set[str]:
+    """Names gunicorn.conf.py reads from the environment (`os.environ.get("X"`, `_int("X"`)."""
+    text = (ROOT / "gunicorn.conf.py").read_text()
+    return set(re.findall(r'(?:os\.environ\.get|_int)\("([A-Z][A-Z0-9_]+)"', text))
+
+
 def env_example_names() -> set[str]:
     return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
 
@@ -49,6 +55,10 @@ def readme_table_names() -> set[str]:
     return {name for row in table.splitlines()[2:] for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
 
 
+def test_the_parser_finds_gunicorns_settings():
+    assert {"WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS", "FORWARDED_ALLOW_IPS"} <= gunicorn_env_reads()
+
+
 def test_the_parser_finds_the_settings_it_must():
     reads = settings_env_reads()
     assert {"SECRET_KEY", "DATABASE_URL", "REDIS_CACHE_DB", "CACHE_URL", "EMAIL_BACKEND", "EMAIL_FILE_PATH",
@@ -58,13 +68,13 @@ def test_the_parser_finds_the_settings_it_must():
 
 @pytest.mark.parametrize("where,names", [("`.env.example`", env_example_names), ("README.md's table", readme_table_names)])
 def test_every_setting_read_is_documented(where, names):
-    missing = settings_env_reads() - NOT_SETTINGS - names()
+    missing = (settings_env_reads() | gunicorn_env_reads()) - NOT_SETTINGS - names()
     assert not missing, f"read by pmhub/settings.py but not in {where}: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("where,names", [("`.env.example`", env_example_names), ("README.md's table", readme_table_names)])
 def test_nothing_documented_is_unread(where, names):
-    stale = names() - settings_env_reads() - COMPOSE_ONLY
+    stale = names() - settings_env_reads() - gunicorn_env_reads() - COMPOSE_ONLY
     assert not stale, f"in {where} but read by nothing: {sorted(stale)}"
 
 
@@ -145,15 +155,43 @@ def test_make_run_sets_debug_for_every_command_it_runs():
     assert commands and all(c.startswith("DEBUG=true ") for c in commands), commands
 
 
-def test_docker_compose_runs_gunicorn_worker_and_beat_from_the_env_file():
+def test_docker_compose_runs_web_live_worker_and_beat_from_the_env_file():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    # ASGI (pages, API and the live websocket): uvicorn workers under gunicorn.
-    assert "gunicorn pmhub.asgi:application -k uvicorn.workers.UvicornWorker" in services["web"]["command"]
+    # WSGI pages and API on gunicorn (gunicorn.conf.py is read from the working directory); the
+    # websocket on its own ASGI process.
+    assert services["web"]["command"].startswith("gunicorn pmhub.wsgi")
+    assert "uvicorn pmhub.asgi:application" in services["live"]["command"]
     assert "celery -A pmhub worker" in services["worker"]["command"]
     assert "celery -A pmhub beat" in services["beat"]["command"]
-    assert all(services[s]["env_file"] == ".env" for s in ("web", "worker", "beat"))
+    assert all(services[s]["env_file"] == ".env" for s in ("web", "live", "worker", "beat", "migrate"))
     assert "SECRET_KEY" in (ROOT / "docker-compose.yml").read_text()  # the comment says to set it
+    assert 'CMD ["gunicorn", "pmhub.wsgi"' in (ROOT / "Dockerfile").read_text()
+
+
+def test_docker_compose_pools_connections_and_migrates_past_the_pooler():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    for name in ("web", "live", "worker", "beat", "inbound"):
+        env = services[name]["environment"]
+        assert "@pgbouncer:" in env["DATABASE_URL"], name
+        assert env["DISABLE_SERVER_SIDE_CURSORS"] == "true", name  # no named cursor across transactions
+        assert env["PG_OPTIONS"] == "", name  # pgbouncer refuses startup options
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "@postgres:" in services["migrate"]["environment"]["DATABASE_URL"]
+    assert "manage.py migrate" in services["migrate"]["command"]
+    assert "jit=off" in services["postgres"]["command"]  # what PG_OPTIONS did, now on the server
+    assert services["live"]["environment"]["CONN_MAX_AGE"] == "0"
+
+
+def test_the_proxy_sends_websockets_to_live_and_the_rest_to_web():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\w:]+);", conf))
+    locations = dict(re.findall(r"location (\S+) \{\s*proxy_pass http://(\w+);", conf))
+    assert upstreams[locations["/ws/"]] == "live:8001" and upstreams[locations["/"]] == "web:8000"
+    assert "8001" in services["live"]["command"] and "0.0.0.0:8000" in services["web"]["command"]
 
 
 def test_the_test_suite_signs_with_a_key_that_passes_the_check(settings):
