@@ -13,7 +13,7 @@ from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import BackgroundJob, Role
-from pmhub.utils import safe_next, version_read
+from pmhub.utils import reverse_prefix, safe_next, version_read
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
@@ -208,6 +208,10 @@ class BacklogBase(ProductPageMixin, View):
             "member_names": {u.id: str(u) for u in members},
             "workflow": settings.workflow,
             "status_labels": {s["key"]: s["label"] for s in settings.workflow},
+            "status_choices": [(s["key"], s["label"]) for s in settings.workflow],
+            # Rows link ".../stories/<id>/" (and its row/, move/): one reverse per page, not per row.
+            "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
+                                                            "product_id": self.product.id}, "story_id"),
             "epics": list(Epic.objects.filter(product=self.product).only("id", "title")),
             "can_edit": self.role >= Role.EDITOR,
         }
@@ -787,6 +791,10 @@ class BoardBase(BacklogBase):
             "can_edit": self.role >= Role.EDITOR,
             "more_url": reverse("backlog:board_more", kwargs={"ws": self.product.workspace.slug,
                                                               "product_id": self.product.id}),
+            # Cards link ".../stories/<id>/" and post to ".../<id>/status/": one reverse per page.
+            "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
+                                                            "product_id": self.product.id}, "story_id"),
+            "board_url": self.request.get_full_path(),
         }
 
 
