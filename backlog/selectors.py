@@ -307,6 +307,17 @@ def done_statuses_of(*, product) -> frozenset[str]:
 
 
 # --- work of an initiative or release ----------------------------------------------------------
+def with_texts(stories):
+    """Set `id_text`, `version_text` and `points_text` (str, "" for no points) on stories; returns
+    them. A row or card prints its id eight or nine times (links, data attributes, labels): as
+    an int, each one goes through the template's number localisation, a few hundred calls per
+    page; as text, none. (Ids and versions are never grouped "12,345", so the text is the same.)"""
+    for story in stories:
+        story.id_text, story.version_text = str(story.id), str(story.version)
+        story.points_text = "" if story.points is None else str(story.points)
+    return stories
+
+
 def with_status_labels(rows, product):
     """Set `status_label` (the workflow's label, never the raw key) on stories or epics; returns
     the rows."""
@@ -434,7 +445,7 @@ def story_board(*, product, story_ids: QuerySet | None = None, limit: int = BOAR
     for row in base.order_by().values("status").annotate(n=Count("id"), pts=Sum("points")):
         if row["status"] in columns:
             columns[row["status"]].count, columns[row["status"]].points = row["n"], row["pts"] or 0
-    for story in _board_cards(base, statuses=list(columns), limit=limit):
+    for story in with_texts(_board_cards(base, statuses=list(columns), limit=limit)):
         columns[story.status].stories.append(story)
     return list(columns.values())
 
@@ -444,4 +455,4 @@ def board_column_more(*, product, status: str, offset: int, story_ids: QuerySet 
     """The next cards of one board column after `offset` (backlog order), and whether more follow."""
     rows = list(board_stories(product=product, story_ids=story_ids).filter(status=status).defer(*CARD_DEFERRED)
                 .order_by("rank", "id")[offset:offset + limit + 1])
-    return rows[:limit], len(rows) > limit
+    return with_texts(rows[:limit]), len(rows) > limit

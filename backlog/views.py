@@ -154,7 +154,8 @@ class BacklogBase(ProductPageMixin, View):
     product_related = ("backlog_settings",)
 
     def story(self, story_id) -> Story:
-        return selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+        story = selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+        return selectors.with_texts([story])[0]
 
     def params(self) -> QueryDict:
         """Filters from the URL, or from a saved view (?view=<id>) overlaid by the URL."""
@@ -238,7 +239,7 @@ class BacklogView(BacklogBase):
         query = params.copy()
         query["offset"] = PAGE_SIZE
         context.update(
-            stories=stories[:PAGE_SIZE],
+            stories=selectors.with_texts(stories[:PAGE_SIZE]),
             has_more=has_more,
             next_query=query.urlencode(),
             params=params,
@@ -288,7 +289,7 @@ class RowsView(BacklogBase):
         query = params.copy()
         query["offset"] = offset + PAGE_SIZE
         context.update(
-            stories=stories[:PAGE_SIZE],
+            stories=selectors.with_texts(stories[:PAGE_SIZE]),
             has_more=len(stories) > PAGE_SIZE,
             next_query=query.urlencode(),
             group=params.get("group", ""),

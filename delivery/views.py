@@ -72,8 +72,8 @@ class IterationPlanView(ProductPageMixin, View):
         series = selectors.burn_for(iteration=iteration)
         return self.get_context_data(
             iteration=iteration, capacity=services.iteration_capacity(iteration=iteration),
-            planned=backlog_selectors.with_status_labels(list(selectors.iteration_stories(iteration=iteration)),
-                                                         self.product),
+            planned=backlog_selectors.with_texts(backlog_selectors.with_status_labels(
+                list(selectors.iteration_stories(iteration=iteration)), self.product)),
             **_backlog_chunk(self, iteration, offset=0),
             burn=[d.as_dict() for d in series],
             form=form or IterationForm(initial={f: getattr(iteration, f) for f in IterationForm.base_fields}),
@@ -117,7 +117,8 @@ def _backlog_chunk(view, iteration, *, offset: int) -> dict:
     URLs every card uses (one reverse per page, not per card)."""
     stories = list(selectors.backlog_stories(product=view.product, offset=offset, limit=BACKLOG_CHUNK + 1))
     return {
-        "backlog": backlog_selectors.with_status_labels(stories[:BACKLOG_CHUNK], view.product),
+        "backlog": backlog_selectors.with_texts(backlog_selectors.with_status_labels(stories[:BACKLOG_CHUNK],
+                                                                                     view.product)),
         "backlog_next": offset + BACKLOG_CHUNK if len(stories) > BACKLOG_CHUNK else None,
         "backlog_url": _url("iteration_backlog", view, iteration_id=iteration.id),
         "items_url": _url("iteration_items", view, iteration_id=iteration.id),
