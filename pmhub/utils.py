@@ -171,3 +171,16 @@ def client_address(request) -> str:
         if addresses:
             return addresses[-min(num_proxies, len(addresses))]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def reverse_prefix(viewname: str, kwargs: dict, last: str) -> str:
+    """The URL of `viewname` up to its last argument `last`, ending in "/": a page that links
+    every row (".../stories/<id>/") reverses once and appends each row's id, instead of one
+    reverse() per row (a tenth of a millisecond each, hundreds per page)."""
+    from django.urls import reverse
+
+    url = reverse(viewname, kwargs={**kwargs, last: 0})
+    head, sep, _ = url.rpartition("/0/")
+    if not sep:
+        raise ValueError(f"{viewname}: {last} is not the last part of its URL")
+    return head + "/"
