@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -24,7 +25,7 @@ from pmhub.models import Role, User
 from pmhub.utils import all_or_nothing, safe_next, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
-from . import forms, graph, selectors, services
+from . import forms, graph, rows, selectors, services
 from . import timeline as tl
 from .diff import snapshot_diff
 from .models import (
@@ -289,10 +290,13 @@ GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
 
 
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
-                   scale: str = "month", only_visible: bool = False) -> dict:
+                   scale: str = "month", only_visible: bool = False, editable: bool = False,
+                   next_path: str = "") -> dict:
     """Everything the timeline template draws: range, columns, lanes of bars, markers, lines.
     `only_visible` (share links): dependencies and their conflicts only between the initiatives
-    shown, and only the filtered release's marker, so a filtered link reveals nothing else."""
+    shown, and only the filtered release's marker, so a filtered link reveals nothing else.
+    `editable`: bars carry their move and edit URLs (`next_path`, URL-encoded, is where the edit
+    form returns); each bar's strings are ready in `row` (roadmaps/rows.py)."""
     today = today or today_in(product.workspace.time_zone)
     data = selectors.roadmap_for_product(product=product, params=params)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
@@ -328,10 +332,12 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             key = (objectives[0].title if objectives else "No objective",)
         lanes.setdefault(key[0], []).append(i)
     visible = {i.id for i in initiatives}
+    lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
+    rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
     return {
         "range_start": start, "range_end": end, "total_days": (end - start).days,
         "columns": tl.columns(start, end, scale), "scale": scale, "group": group,
-        "lanes": [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No ") )],
+        "lanes": lanes, "editable": editable,
         "unscheduled": unscheduled,
         "today": tl.marker(today, start, end),
         "release_markers": [{"release": r, "left": tl.marker(r.release_date, start, end)} for r in releases
@@ -362,7 +368,8 @@ class TimelineView(_RoadmapView):
     def get(self, request, ws, product_id):
         group = request.GET.get("group") if request.GET.get("group") in GROUPS else "objective"
         scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
-        context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale)
+        context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale,
+                                 editable=self.role >= Role.EDITOR, next_path=urlencode(request.get_full_path()))
         _attach_risk_flags([i for lane in context["lanes"] for i in lane["items"]] + context["unscheduled"])
         return render(request, "roadmaps/timeline.html", self.get_context_data(
             view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
@@ -378,11 +385,11 @@ class BoardView(_RoadmapView):
         columns = {h: [] for h in ("now", "next", "later", "")}
         items = list(qs.after_fetch(_initiative_progress))
         _attach_risk_flags(items)
-        for i in items:
-            columns[i.horizon].append(i)
+        for card in rows.board_cards(items, workspace=self.workspace, product=self.product):
+            columns[card["horizon"]].append(card)
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
         return render(request, "roadmaps/board.html", self.get_context_data(
-            view="board", filters=self.filters(request), horizons=Initiative.Horizon.choices,
+            view="board", filters=self.filters(request), next_path=request.get_full_path(),
             columns=[{"key": k, "title": titles[k], "items": v} for k, v in columns.items()]))
 
 

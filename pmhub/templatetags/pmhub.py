@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .. import formatting
@@ -50,6 +51,27 @@ def product_nav(context):
                                 product_id=product.id, role=role)
     return {"sections": sections, "product": product,
             "current": next((s for s in sections if s.current), None)}
+
+
+@register.simple_tag
+def work_progress(work, label="", compact=False):
+    """The work progress of a scope (backlog/progress.py's Progress: ratio, percent, points and
+    counts), the one markup of every page that shows it (backlog/_work_progress.html calls this).
+    A tag, not an include: boards and lists show it on hundreds of rows, and an include with its
+    dozen nodes cost more than the rest of a card (issue 23, target 3)."""
+    if getattr(work, "ratio", None) is None:
+        return format_html('<span class="muted">{}</span>', "—" if compact else "no stories yet")
+    percent = work.percent
+    if compact:
+        bar = tail = ""
+    else:
+        bar = format_html('<progress class="progress-bar" value="{}" max="100" aria-label="{}"></progress> ',
+                          percent, label or "Work progress")
+        tail = format_html(' <small class="muted">{}/{} pts · {}/{} stories</small>', work.done_points,
+                           work.total_points, work.done_count, work.total_count)
+    return format_html('<span class="work-progress" data-testid="work-progress" data-percent="{}" '
+                       'data-done-points="{}" data-total-points="{}">{}<strong>{}%</strong>{}</span>',
+                       percent, work.done_points, work.total_points, bar, percent, tail)
 
 
 # --- values as a person writes them (pmhub.formatting): pages, e-mails, PDFs -----------------
