@@ -48,3 +48,49 @@ def test_summary_ratios_and_verdicts():
     assert rows["list 50"]["x_drf"] == pytest.approx(2.0) and rows["list 50"]["verdict"] == "PASS"
     assert rows["move"]["verdict"] == "FAIL" and rows["list 200"]["verdict"] == "PASS"
     assert rows["bare SQL"]["verdict"] == "—" and rows["list 50"]["x_sql"] == pytest.approx(10)
+
+
+def test_pages_are_held_to_three_times_list_50():
+    from bench.floors import PAGES, page_limit, targets_for
+
+    samples = {
+        "plain floor": [0.001],
+        "DRF floor": [0.002],
+        "bare SQL": [0.0005],
+        "list 50": [0.010],
+        "page: backlog": [0.029],
+        "page: story": [0.031],
+    }
+    rows = {r["case"]: r for r in summarize(samples, {}, targets_for("full"))}
+    assert rows["page: backlog"]["verdict"] == "PASS" and rows["page: story"]["verdict"] == "FAIL"
+    assert rows["page: story"]["target"] == "≤3x list 50"
+    assert page_limit("full") == 3.0 and page_limit("tiny") == 3.0
+    assert {name for name, _ in PAGES} >= {"page: backlog", "page: status board", "page: story", "page: iteration"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bench_browser_signs_in_over_http_and_every_page_answers(live_server, admin, workspace):
+    """sign_in goes through the real login form (CSRF included); the session it returns opens
+    every page of PAGES on the data page_data adds (a story, an iteration with stories)."""
+    from urllib.parse import urlsplit
+
+    from bench.floors import ITERATION_STORIES, PAGES, Client, page_data, sign_in
+    from delivery.models import IterationItem
+    from tests.backlog.factories import make_stories
+    from tests.factories import PASSWORD
+    from tests.roadmaps.factories import ProductFactory
+
+    product = ProductFactory(workspace=workspace)
+    make_stories(product, ITERATION_STORIES + 5, actor=admin)
+    data = page_data({"workspace": workspace.slug, "product": product.pk})
+    assert IterationItem.objects.filter(iteration_id=data["iteration"]).count() == ITERATION_STORIES
+    port = urlsplit(live_server.url).port
+    with pytest.raises(SystemExit):
+        sign_in(port, admin.email, "not-the-password")
+    browser = Client(port, cookie=sign_in(port, admin.email, PASSWORD))
+    for name, build in PAGES:
+        elapsed, _, size = browser.send("GET", build(data))
+        assert size > 1000, name
+    anonymous = Client(port, cookie="sessionid=nope")
+    with pytest.raises(SystemExit):  # not signed in: the login redirect, which the bench refuses
+        anonymous.send("GET", PAGES[0][1](data))
