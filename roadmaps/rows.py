@@ -8,6 +8,8 @@ template engine's cost per node, times ~40 nodes, times 300 initiatives, was mos
 The markup is unchanged (the same attributes and text); the tests of the pages read it as before.
 """
 
+from datetime import date
+
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -19,9 +21,19 @@ from .models import Initiative
 DAY = "j M Y"
 
 
-def day(value) -> str:
-    """A date as the `date:"j M Y"` filter prints it; "" for none."""
-    return date_format(value, DAY) if value else ""
+def day(value, months: dict | None = None) -> str:
+    """A date as the `date:"j M Y"` filter prints it; "" for none. `months` (month_names()) skips
+    the filter's per-call translation lookups: a page formatting 600 dates passes it."""
+    if not value:
+        return ""
+    if months is None:
+        return date_format(value, DAY)
+    return f"{value.day} {months[value.month]} {value.year:04d}"
+
+
+def month_names() -> dict[int, str]:
+    """The active language's month abbreviations as `date:"M"` prints them, read once per page."""
+    return {m: date_format(date(2000, m, 1), "M") for m in range(1, 13)}
 
 
 def iso(value) -> str:
@@ -58,9 +70,10 @@ def board_cards(initiatives, *, workspace, product) -> list[dict]:
     url = urls(workspace, product)
     statuses = dict(Initiative.Status.choices)
     options = horizon_options()
+    months = month_names()
     cards = []
     for i in initiatives:
-        start, end = day(i.start_date), day(i.end_date)
+        start, end = day(i.start_date, months), day(i.end_date, months)
         dates = f"{start or 'No start'} – {end or 'no end'}" if (start or end) else "No dates yet"
         cards.append(
             {
@@ -85,9 +98,9 @@ def board_cards(initiatives, *, workspace, product) -> list[dict]:
     return cards
 
 
-def bar_title(i) -> str:
+def bar_title(i, start: str, end: str) -> str:
     """The bar's tooltip: dates, progress, confidence and blockers."""
-    parts = [f"{i.title}: {day(i.start_date)} – {day(i.end_date)}"]
+    parts = [f"{i.title}: {start} – {end}"]
     if i.work.ratio is not None:
         parts.append(f"{i.work.percent}% done")
     text = ", ".join(parts) + f", {i.confidence}% confidence"
@@ -100,16 +113,17 @@ def timeline_rows(lanes, *, workspace, product, next_path: str) -> None:
     """Adds to each bar of the timeline's lanes what roadmaps/_timeline.html prints: `row` with
     formatted dates, the tooltip, the bar's position and its two URLs."""
     url = urls(workspace, product)
+    months = month_names()
     for lane in lanes:
         for i in lane["items"]:
-            start, end = day(i.start_date), day(i.end_date)
+            start, end = day(i.start_date, months), day(i.end_date, months)
             i.row = {
                 "style": mark_safe(f"left:{i.bar['left']:.3f}%;width:{i.bar['width']:.3f}%"),  # noqa: S308 - two numbers
                 "start": start,
                 "end": end,
                 "start_iso": iso(i.start_date),
                 "end_iso": iso(i.end_date),
-                "title_attr": bar_title(i),
+                "title_attr": bar_title(i, start, end),
                 "move_url": url["initiative_move"](i.id),
                 "edit_url": f"{url['initiative'](i.id)}?next={next_path}",
                 "hidden": f", {start} – {end}, {i.confidence}% confidence",

@@ -376,21 +376,61 @@ class TimelineView(_RoadmapView):
             lines_json=context["lines"]))
 
 
+# Cards a column of the board shows at first; "Show N more" fetches the rest of that column
+# (BoardView with ?column=<horizon>&shown=<n>). Dropping after the last card shown ranks the card
+# before the first one not shown (the list's data-next-rank), so drag ranking is the same as with
+# every card on the page (docs/decisions/1926-roadmap-board-columns-paged.md).
+BOARD_COLUMN_CARDS = 30
+
+
 class BoardView(_RoadmapView):
     def get(self, request, ws, product_id):
+        # The board shows no objectives: their prefetch (one query, a model per link) is left out.
         qs = selectors.initiatives_filtered(selectors.initiatives_annotated(self.product.initiatives.all()),
-                                            request.GET).order_by("rank", "id")
+                                            request.GET).order_by("rank", "id").prefetch_related(None)
         if request.GET.get("objective"):
             qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        items = list(qs.after_fetch(_initiative_progress))
-        _attach_risk_flags(items)
-        for card in rows.board_cards(items, workspace=self.workspace, product=self.product):
-            columns[card["horizon"]].append(card)
+        for i in qs:
+            columns[i.horizon].append(i)
+        if "column" in request.GET:
+            return self._rest_of_column(request, columns)
+        shown = [i for items in columns.values() for i in items[:BOARD_COLUMN_CARDS]]
+        _initiative_progress(shown)
+        _attach_risk_flags(shown)
+        cards = {c["id"]: c for c in rows.board_cards(shown, workspace=self.workspace, product=self.product)}
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
+        query = request.GET.copy()
+        board = []
+        for key, items in columns.items():
+            rest = items[BOARD_COLUMN_CARDS:]
+            query["column"], query["shown"] = key or "none", BOARD_COLUMN_CARDS
+            board.append({"key": key, "title": titles[key], "count": len(items),
+                          "items": [cards[i.id] for i in items[:BOARD_COLUMN_CARDS]], "more": len(rest),
+                          "next_rank": f"{rest[0].rank:f}" if rest else "",
+                          "more_url": f"{request.path}?{query.urlencode()}" if rest else ""})
         return render(request, "roadmaps/board.html", self.get_context_data(
-            view="board", filters=self.filters(request), next_path=request.get_full_path(),
-            columns=[{"key": k, "title": titles[k], "items": v} for k, v in columns.items()]))
+            view="board", filters=self.filters(request), next_path=request.get_full_path(), columns=board))
+
+    def _rest_of_column(self, request, columns):
+        """The cards of one column after the first `shown` (an HTML fragment of <li>s)."""
+        key = request.GET.get("column")
+        key = "" if key == "none" else key
+        if key not in columns:
+            raise Http404("No such column.")
+        try:
+            shown = max(0, int(request.GET.get("shown", "0")))
+        except ValueError:
+            shown = 0
+        rest = columns[key][shown:]
+        _initiative_progress(rest)
+        _attach_risk_flags(rest)
+        query = request.GET.copy()
+        query.pop("column", None)
+        query.pop("shown", None)
+        board_path = f"{request.path}?{query.urlencode()}" if query else request.path
+        return render(request, "roadmaps/_board_cards.html", self.get_context_data(
+            cards=rows.board_cards(rest, workspace=self.workspace, product=self.product), next_path=board_path))
 
 
 class ListView(_RoadmapView):
