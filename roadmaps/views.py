@@ -287,16 +287,21 @@ def _attach_risk_flags(initiatives) -> None:
 
 
 GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
+# Bars the timeline draws at first, the first by start date; "Show all" (?all=1) draws every one
+# (docs/decisions/1926-roadmap-board-columns-paged.md).
+TIMELINE_BARS = 100
 
 
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
                    scale: str = "month", only_visible: bool = False, editable: bool = False,
-                   next_path: str = "") -> dict:
+                   next_path: str = "", limit: int | None = None) -> dict:
     """Everything the timeline template draws: range, columns, lanes of bars, markers, lines.
     `only_visible` (share links): dependencies and their conflicts only between the initiatives
     shown, and only the filtered release's marker, so a filtered link reveals nothing else.
     `editable`: bars carry their move and edit URLs (`next_path`, URL-encoded, is where the edit
-    form returns); each bar's strings are ready in `row` (roadmaps/rows.py)."""
+    form returns); each bar's strings are ready in `row` (roadmaps/rows.py).
+    `limit`: bars drawn at most, the first by start date (`hidden`: how many more have dates; the
+    page links to all of them); range, counts and conflicts stay those of every initiative."""
     today = today or today_in(product.workspace.time_zone)
     data = selectors.roadmap_for_product(product=product, params=params)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
@@ -313,8 +318,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             conflicted.update({d.blocker_id, d.blocked_id})
         blocked_by.setdefault(d.blocked_id, []).append(d)
     states = selectors.initiative_schedule(initiatives=initiatives, dependencies=dependencies, today=today)
-    lanes, unscheduled = {}, []
-    _initiative_progress(initiatives)
+    lanes, unscheduled, drawn, hidden = {}, [], [], 0
     for i in initiatives:
         i.schedule = states[i.id]
         i.conflict = i.id in conflicted
@@ -323,6 +327,10 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         if i.bar is None:
             unscheduled.append(i)
             continue
+        if limit is not None and len(drawn) >= limit:
+            hidden += 1
+            continue
+        drawn.append(i)
         if group == "owner":
             key = (str(i.owner) if i.owner else "No owner",)
         elif group == "status":
@@ -331,7 +339,8 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             objectives = list(i.objectives.all())
             key = (objectives[0].title if objectives else "No objective",)
         lanes.setdefault(key[0], []).append(i)
-    visible = {i.id for i in initiatives}
+    _initiative_progress(drawn + unscheduled)
+    visible = {i.id for i in drawn}
     lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
     rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
     return {
@@ -344,7 +353,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
                             if tl.marker(r.release_date, start, end) is not None],
         "lines": [{"from": d.blocker_id, "to": d.blocked_id, "conflict": d.conflict} for d in dependencies
                   if d.blocker_id in visible and d.blocked_id in visible],
-        "initiative_count": len(initiatives),
+        "initiative_count": len(initiatives), "drawn": len(drawn), "hidden": hidden,
         "conflict_count": sum(1 for d in dependencies if d.conflict),
         "schedule_counts": graph.schedule_counts(states.values()),
     }
@@ -356,11 +365,16 @@ class _RoadmapView(ProductPageMixin, View):
 
     def filters(self, request):
         product = self.product
+        current = {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")}
+        objectives = product.objectives.values_list("id", "title")
+        owners = [(u.id, str(u)) for u in _members(self.workspace)]
         return {
-            "objectives": list(product.objectives.all()),
-            "owners": _members(self.workspace),
+            # The <option>s built once (a workspace has hundreds of members: a loop of template
+            # nodes per member cost as much as a column of cards).
+            "objective_options": rows.options(objectives, current["objective"]),
+            "owner_options": rows.options(owners, current["owner"]),
             "statuses": Initiative.Status.choices,
-            "current": {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")},
+            "current": current,
         }
 
 
@@ -369,7 +383,8 @@ class TimelineView(_RoadmapView):
         group = request.GET.get("group") if request.GET.get("group") in GROUPS else "objective"
         scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
         context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale,
-                                 editable=self.role >= Role.EDITOR, next_path=urlencode(request.get_full_path()))
+                                 editable=self.role >= Role.EDITOR, next_path=urlencode(request.get_full_path()),
+                                 limit=None if request.GET.get("all") else TIMELINE_BARS)
         _attach_risk_flags([i for lane in context["lanes"] for i in lane["items"]] + context["unscheduled"])
         return render(request, "roadmaps/timeline.html", self.get_context_data(
             view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
@@ -380,7 +395,7 @@ class TimelineView(_RoadmapView):
 # (BoardView with ?column=<horizon>&shown=<n>). Dropping after the last card shown ranks the card
 # before the first one not shown (the list's data-next-rank), so drag ranking is the same as with
 # every card on the page (docs/decisions/1926-roadmap-board-columns-paged.md).
-BOARD_COLUMN_CARDS = 30
+BOARD_COLUMN_CARDS = 20
 
 
 class BoardView(_RoadmapView):
