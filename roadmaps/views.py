@@ -303,7 +303,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
     `limit`: bars drawn at most, the first by start date (`hidden`: how many more have dates; the
     page links to all of them); range, counts and conflicts stay those of every initiative."""
     today = today or today_in(product.workspace.time_zone)
-    data = selectors.roadmap_for_product(product=product, params=params)
+    data = selectors.roadmap_for_product(product=product, params=params, links_only=True)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
     if only_visible:
         shown = {i.id for i in initiatives}
