@@ -1,5 +1,5 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import formatting
@@ -137,6 +137,19 @@ def check_choices(options, selected=None):
             value, label = o.id, o.title
         items.append({"value": value, "label": label, "checked": str(value) in chosen})
     return items
+
+
+@register.simple_tag
+def check_boxes(field):
+    """The boxes of a multiple choice field's check list (`_field.html`), built in one pass: a KPI's
+    form offers every initiative and epic of the product (hundreds), where a loop of template
+    nodes per box was most of the page (issue 23, target 3)."""
+    items = check_choices(field.field.choices, field.value())
+    if not items:
+        return format_html('<p class="muted">{}</p>', "Nothing to choose from yet.")
+    return format_html_join("", '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
+                            ((field.html_name, o["value"], " checked" if o["checked"] else "", o["label"])
+                             for o in items))
 
 
 @register.filter
