@@ -392,9 +392,10 @@ class TimelineView(_RoadmapView):
 
 
 # Cards a column of the board shows at first; "Show N more" fetches the rest of that column
-# (BoardView with ?column=<horizon>&shown=<n>). Dropping after the last card shown ranks the card
-# before the first one not shown (the list's data-next-rank), so drag ranking is the same as with
-# every card on the page (docs/decisions/1926-roadmap-board-columns-paged.md).
+# (BoardView with ?column=<horizon>&from=<rank>:<id> of the first card not shown). Dropping after
+# the last card shown ranks the card before the first one not shown (the list's data-next-rank),
+# so drag ranking is the same as with every card on the page
+# (docs/decisions/1926-roadmap-board-columns-paged.md).
 BOARD_COLUMN_CARDS = 20
 
 
@@ -419,7 +420,9 @@ class BoardView(_RoadmapView):
         board = []
         for key, items in columns.items():
             rest = items[BOARD_COLUMN_CARDS:]
-            query["column"], query["shown"] = key or "none", BOARD_COLUMN_CARDS
+            query["column"] = key or "none"
+            if rest:  # where the rest starts: a cursor, so cards dropped into the column meanwhile don't repeat
+                query["from"] = f"{rest[0].rank!r}:{rest[0].id}"
             board.append({"key": key, "title": titles[key], "count": len(items),
                           "items": [cards[i.id] for i in items[:BOARD_COLUMN_CARDS]], "more": len(rest),
                           "next_rank": f"{rest[0].rank:f}" if rest else "",
@@ -428,21 +431,23 @@ class BoardView(_RoadmapView):
             view="board", filters=self.filters(request), next_path=request.get_full_path(), columns=board))
 
     def _rest_of_column(self, request, columns):
-        """The cards of one column after the first `shown` (an HTML fragment of <li>s)."""
+        """The cards of one column from the `from` cursor ("rank:id" of the first card not shown)
+        on, in board order (an HTML fragment of <li>s)."""
         key = request.GET.get("column")
         key = "" if key == "none" else key
         if key not in columns:
             raise Http404("No such column.")
         try:
-            shown = max(0, int(request.GET.get("shown", "0")))
+            rank, pk = request.GET.get("from", "").split(":")
+            cursor = (float(rank), int(pk))
         except ValueError:
-            shown = 0
-        rest = columns[key][shown:]
+            cursor = (float("-inf"), 0)
+        rest = [i for i in columns[key] if (i.rank, i.id) >= cursor]
         _initiative_progress(rest)
         _attach_risk_flags(rest)
         query = request.GET.copy()
         query.pop("column", None)
-        query.pop("shown", None)
+        query.pop("from", None)
         board_path = f"{request.path}?{query.urlencode()}" if query else request.path
         return render(request, "roadmaps/_board_cards.html", self.get_context_data(
             cards=rows.board_cards(rest, workspace=self.workspace, product=self.product), next_path=board_path))
