@@ -13,7 +13,7 @@ from django.views import View
 
 from pmhub.errors import Conflict
 from pmhub.models import BackgroundJob, Role
-from pmhub.utils import safe_next, version_read
+from pmhub.utils import reverse_prefix, safe_next, version_read
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
@@ -154,7 +154,8 @@ class BacklogBase(ProductPageMixin, View):
     product_related = ("backlog_settings",)
 
     def story(self, story_id) -> Story:
-        return selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+        story = selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+        return selectors.with_texts([story])[0]
 
     def params(self) -> QueryDict:
         """Filters from the URL, or from a saved view (?view=<id>) overlaid by the URL."""
@@ -208,6 +209,10 @@ class BacklogBase(ProductPageMixin, View):
             "member_names": {u.id: str(u) for u in members},
             "workflow": settings.workflow,
             "status_labels": {s["key"]: s["label"] for s in settings.workflow},
+            "status_choices": [(s["key"], s["label"]) for s in settings.workflow],
+            # Rows link ".../stories/<id>/" (and its row/, move/): one reverse per page, not per row.
+            "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
+                                                            "product_id": self.product.id}, "story_id"),
             "epics": list(Epic.objects.filter(product=self.product).only("id", "title")),
             "can_edit": self.role >= Role.EDITOR,
         }
@@ -234,7 +239,7 @@ class BacklogView(BacklogBase):
         query = params.copy()
         query["offset"] = PAGE_SIZE
         context.update(
-            stories=stories[:PAGE_SIZE],
+            stories=selectors.with_texts(stories[:PAGE_SIZE]),
             has_more=has_more,
             next_query=query.urlencode(),
             params=params,
@@ -284,7 +289,7 @@ class RowsView(BacklogBase):
         query = params.copy()
         query["offset"] = offset + PAGE_SIZE
         context.update(
-            stories=stories[:PAGE_SIZE],
+            stories=selectors.with_texts(stories[:PAGE_SIZE]),
             has_more=len(stories) > PAGE_SIZE,
             next_query=query.urlencode(),
             group=params.get("group", ""),
@@ -787,6 +792,10 @@ class BoardBase(BacklogBase):
             "can_edit": self.role >= Role.EDITOR,
             "more_url": reverse("backlog:board_more", kwargs={"ws": self.product.workspace.slug,
                                                               "product_id": self.product.id}),
+            # Cards link ".../stories/<id>/" and post to ".../<id>/status/": one reverse per page.
+            "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
+                                                            "product_id": self.product.id}, "story_id"),
+            "board_url": self.request.get_full_path(),
         }
 
 

@@ -101,14 +101,15 @@ def iteration_stories(*, iteration) -> QuerySet[Story]:
             .select_related("assignee", "epic").order_by("iteration_items__added_at", "id"))
 
 
-def backlog_stories(*, product, limit: int = 200) -> QuerySet[Story]:
+def backlog_stories(*, product, limit: int = 200, offset: int = 0) -> QuerySet[Story]:
     """Stories not in any iteration and not finished (neither in a done nor in an excluded
-    category of the product's workflow): the planning column."""
+    category of the product's workflow), in backlog order: the planning column, `limit` of
+    them from `offset` (the page shows the first ones and loads the next as it scrolls)."""
     planned = IterationItem.objects.filter(removed_at__isnull=True, story__product=product).values("story_id")
     finished = backlog_selectors.status_keys(product=product, categories=(CATEGORY_DONE, CATEGORY_EXCLUDED))
     return (Story.objects.filter(product=product).exclude(id__in=planned)
-            .exclude(status__in=finished)
-            .select_related("assignee", "epic").order_by("id")[:limit])
+            .exclude(status__in=finished).defer(*backlog_selectors.CARD_DEFERRED)
+            .select_related("assignee", "epic").order_by("rank", "id")[offset:offset + limit])
 
 
 def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:

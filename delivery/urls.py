@@ -11,6 +11,7 @@ urlpatterns = [
     path(P + "iterations/", views.IterationListView.as_view(), name="iterations"),
     path(P + "iterations/<int:iteration_id>/", views.IterationPlanView.as_view(), name="iteration"),
     path(P + "iterations/<int:iteration_id>/items/", views.IterationItemsView.as_view(), name="iteration_items"),
+    path(P + "iterations/<int:iteration_id>/backlog/", views.IterationBacklogView.as_view(), name="iteration_backlog"),
     path(P + "releases/<int:release_id>/scope/", views.ReleaseScopeView.as_view(), name="release_scope"),
     path(P + "releases/<int:release_id>/scope/approve/", views.ScopeApproveView.as_view(), name="scope_approve"),
     path(P + "releases/<int:release_id>/change-requests/<int:cr_id>/", views.ChangeRequestDecideView.as_view(),

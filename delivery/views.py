@@ -72,10 +72,9 @@ class IterationPlanView(ProductPageMixin, View):
         series = selectors.burn_for(iteration=iteration)
         return self.get_context_data(
             iteration=iteration, capacity=services.iteration_capacity(iteration=iteration),
-            planned=backlog_selectors.with_status_labels(list(selectors.iteration_stories(iteration=iteration)),
-                                                         self.product),
-            backlog=backlog_selectors.with_status_labels(list(selectors.backlog_stories(product=self.product)),
-                                                         self.product),
+            planned=backlog_selectors.with_texts(backlog_selectors.with_status_labels(
+                list(selectors.iteration_stories(iteration=iteration)), self.product)),
+            **_backlog_chunk(self, iteration, offset=0),
             burn=[d.as_dict() for d in series],
             form=form or IterationForm(initial={f: getattr(iteration, f) for f in IterationForm.base_fields}),
         )
@@ -106,6 +105,40 @@ class IterationPlanView(ProductPageMixin, View):
                 messages.success(request, "Iteration saved.")
                 return redirect(_url("iteration", self, iteration_id=iteration.id))
         return render(request, "delivery/iteration.html", self._context(iteration, form), status=400)
+
+
+# The planning column shows this many unplanned stories, then the next ones as it scrolls
+# (hx-trigger="revealed"): a backlog of 20,000 stories is never rendered at once.
+BACKLOG_CHUNK = 50
+
+
+def _backlog_chunk(view, iteration, *, offset: int) -> dict:
+    """The unplanned stories from `offset` (BACKLOG_CHUNK of them), whether more follow, and the
+    URLs every card uses (one reverse per page, not per card)."""
+    stories = list(selectors.backlog_stories(product=view.product, offset=offset, limit=BACKLOG_CHUNK + 1))
+    return {
+        "backlog": backlog_selectors.with_texts(backlog_selectors.with_status_labels(stories[:BACKLOG_CHUNK],
+                                                                                     view.product)),
+        "backlog_next": offset + BACKLOG_CHUNK if len(stories) > BACKLOG_CHUNK else None,
+        "backlog_url": _url("iteration_backlog", view, iteration_id=iteration.id),
+        "items_url": _url("iteration_items", view, iteration_id=iteration.id),
+    }
+
+
+class IterationBacklogView(ProductPageMixin, View):
+    """htmx: the next unplanned stories of the planning column (?offset=), as `<li>` cards with a
+    "load more" item at the end while more follow."""
+
+    required_role = Role.VIEWER
+    write_role = None  # reads only: a POST is 405
+
+    def get(self, request, ws, product_id, iteration_id):
+        iteration = selectors.iteration_for_product(product=self.product, iteration_id=iteration_id)
+        raw = request.GET.get("offset", "0")
+        if not raw.isdigit() or int(raw) > 10_000_000:
+            return HttpResponse("offset is a whole number from 0 to 10000000.", status=400)
+        context = _backlog_chunk(self, iteration, offset=int(raw))
+        return render(request, "delivery/_backlog_cards.html", self.get_context_data(iteration=iteration, **context))
 
 
 class IterationItemsView(ProductPageMixin, View):

@@ -173,13 +173,28 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def reverse_prefix(viewname: str, kwargs: dict, last: str) -> str:
+    """The URL of `viewname` up to its last argument `last`, ending in "/": a page that links
+    every row (".../stories/<id>/") reverses once and appends each row's id, instead of one
+    reverse() per row (a tenth of a millisecond each, hundreds per page)."""
+    from django.urls import reverse
+
+    url = reverse(viewname, kwargs={**kwargs, last: 0})
+    head, sep, _ = url.rpartition("/0/")
+    if not sep:
+        raise ValueError(f"{viewname}: {last} is not the last part of its URL")
+    return head + "/"
+
+
 _ID_SLOT = 999_999_937  # a number no row id reaches in a page's lifetime: replaced by each row's id
 
 
 def url_for_ids(viewname: str, id_kwarg: str, **kwargs):
     """`id -> URL` of one route for many rows, reversed once: a page listing hundreds of rows
     (roadmap board and timeline) calls this instead of `{% url %}` per row, which costs a resolver
-    walk each time. The same URL as reverse() (tests/core/test_url_for_ids.py)."""
+    walk each time. The same URL as reverse() (tests/core/test_url_for_ids.py). Unlike
+    reverse_prefix (a prefix a template appends ids to), the id may sit anywhere in the route
+    (".../initiatives/<id>/move/")."""
     from django.urls import reverse
 
     head, _, tail = reverse(viewname, kwargs={**kwargs, id_kwarg: _ID_SLOT}).rpartition(str(_ID_SLOT))

@@ -50,12 +50,6 @@ def urls(workspace, product) -> dict:
     }
 
 
-def options(pairs, current: str) -> str:
-    """<option>s of (value, label) pairs, the one whose value is `current` (text) selected."""
-    return format_html_join("", "<option value=\"{}\"{}>{}</option>",
-                            ((v, " selected" if str(v) == current else "", label) for v, label in pairs))
-
-
 def horizon_options() -> dict[str, str]:
     """The <option>s of a card's "Move to" select for each horizon it can be in (four variants,
     built once per page instead of a loop per card)."""

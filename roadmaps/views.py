@@ -366,13 +366,11 @@ class _RoadmapView(ProductPageMixin, View):
     def filters(self, request):
         product = self.product
         current = {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")}
-        objectives = product.objectives.values_list("id", "title")
-        owners = [(u.id, str(u)) for u in _members(self.workspace)]
         return {
-            # The <option>s built once (a workspace has hundreds of members: a loop of template
-            # nodes per member cost as much as a column of cards).
-            "objective_options": rows.options(objectives, current["objective"]),
-            "owner_options": rows.options(owners, current["owner"]),
+            # Printed with {% select_options %}: a workspace has hundreds of members, and a loop of
+            # template nodes per member cost as much as a column of cards.
+            "objectives": list(product.objectives.values_list("id", "title")),
+            "owners": [(u.id, str(u)) for u in _members(self.workspace)],
             "statuses": Initiative.Status.choices,
             "current": current,
         }

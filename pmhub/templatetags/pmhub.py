@@ -1,3 +1,5 @@
+from html import escape
+
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -117,6 +119,30 @@ def icon(name, label="", size=20, css=""):
     """`{% icon "delete" %}` or, on a button with no words, `{% icon "delete" label="Delete story" %}`:
     an inline SVG from the Lucide package (pmhub/icons.py), aria-hidden, with the label for screen readers."""
     return render_icon(name, label=label, size=size, css=css)
+
+
+@register.simple_tag
+def select_options(choices, selected=None):
+    """`<select>{% select_options epics story.epic_id %}</select>`: the `<option>`s of a list in
+    one pass of Python instead of a template loop (a page with three selects of 400 epics
+    rendered 2,400 template variables for them). `choices` are objects (value .id or .pk, label
+    .title or str()), (value, label) pairs, or plain strings; `selected` is compared as text."""
+    chosen = "" if selected is None else str(selected)
+    parts = []
+    for o in choices or ():
+        if isinstance(o, list | tuple):
+            value, label = o[0], o[1]
+        elif isinstance(o, str):
+            value = label = o
+        else:
+            value = o.id if hasattr(o, "id") else o.pk
+            label = o.title if hasattr(o, "title") else str(o)
+        value = str(value)
+        # html.escape, not django.utils.html.escape: the same characters, without the lazy-string
+        # wrapper that costs more than the escaping itself.
+        parts.append(f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
+                     f"{escape(str(label))}</option>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
 
 
 @register.simple_tag

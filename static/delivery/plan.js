@@ -48,7 +48,7 @@
         });
     }
     document.querySelectorAll(".story-list").forEach(function (list) {
-      Sortable.create(list, { group: "plan", animation: 120, forceFallback: true, fallbackTolerance: 3, filter: ".empty", draggable: ".story-card", onAdd: onAdd });
+      Sortable.create(list, { group: "plan", animation: 120, forceFallback: true, fallbackTolerance: 3, filter: ".empty, .load-more", draggable: ".story-card", onAdd: onAdd });
     });
   });
 })();

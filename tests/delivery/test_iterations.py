@@ -142,3 +142,35 @@ def test_home_panel_lists_current_iterations_with_capacity(client_as, product, e
     IterationFactory(product=product, name="Old sprint", start_date=date(2020, 1, 1), end_date=date(2020, 1, 2))
     html = client_as(editor).get(f"/w/{workspace.slug}/").content.decode()
     assert "Now sprint" in html and "over capacity by 2" in html and "Old sprint" not in html
+
+
+def test_planning_column_shows_a_chunk_in_backlog_order_and_loads_the_rest(client_as, product, editor, viewer):
+    """Issue 23, target 3: the unplanned stories come 50 at a time (the rest as the column
+    scrolls), in backlog order, without a story twice or one left out; planned ones stay out."""
+    import re
+
+    from backlog.models import Story
+    from delivery.views import BACKLOG_CHUNK
+    from tests.backlog.factories import make_stories
+
+    make_stories(product, BACKLOG_CHUNK + 7, actor=editor, status="ready")
+    ranked = list(Story.objects.filter(product=product).order_by("rank").values_list("id", flat=True))
+    iteration = IterationFactory(product=product, capacity_points=50)
+    services.iteration_add_story(actor=editor, iteration=iteration, story_id=ranked[3])
+    unplanned = [i for i in ranked if i != ranked[3]]
+
+    def cards(html):
+        backlog_column = html.split('data-testid="backlog-column"', 1)[-1].split("</ul>", 1)[0]
+        return [int(i) for i in re.findall(r'class="story-card" data-story-id="(\d+)"', backlog_column)]
+
+    page = client_as(viewer).get(_plan_url(product, iteration)).content.decode()
+    first = cards(page)
+    assert first == unplanned[:BACKLOG_CHUNK]
+    more = _plan_url(product, iteration, "delivery:iteration_backlog") + f"?offset={BACKLOG_CHUNK}"
+    assert f'hx-get="{more}"' in page and 'hx-trigger="revealed"' in page
+    rest = client_as(viewer).get(more).content.decode()
+    assert cards('data-testid="backlog-column"' + rest) == unplanned[BACKLOG_CHUNK:]
+    assert "backlog-load-more" not in rest  # the last chunk: nothing more to load
+    for bad in ("-1", "x", "99999999999"):
+        response = client_as(viewer).get(_plan_url(product, iteration, "delivery:iteration_backlog") + f"?offset={bad}")
+        assert response.status_code == 400

@@ -28,6 +28,8 @@ EXEMPT: dict[str, str] = {
     "jira_webhook": "inbound Jira webhook (POST with a signature), not a page: tests/integrations/test_jira_tenancy.py",
     "backlog:rows": "htmx partial (rows of the backlog table), swept as part of backlog:list",
     "backlog:row": "htmx partial (one backlog row), swept as part of backlog:list",
+    "delivery:iteration_backlog": "htmx partial (the next unplanned stories of the planning column), swept as part "
+                                  "of delivery:iteration",
     "backlog:board_more": "cards appended by the board's Show more (needs ?status=), swept as part of backlog:board",
     "job_progress": "htmx partial polled by pages with background work",
     "live_poll": "JSON polled by live pages that cannot open a websocket (tests/core/test_live.py, tests/e2e/test_live.py)",

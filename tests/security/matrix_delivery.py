@@ -110,6 +110,7 @@ API = {
 PAGES = {
     "delivery:iterations": _route(_product),
     "delivery:iteration": _route(_iteration, kwargs=_product_kwargs("iteration_id"), payload=_payload),
+    "delivery:iteration_backlog": _route(_iteration, kwargs=_product_kwargs("iteration_id")),
     "delivery:iteration_items": _route(_iteration, kwargs=_product_kwargs("iteration_id"),
                                        payload=lambda it: dict(_payload(it), action="add")),
     "delivery:release_scope": _route(_release, kwargs=_product_kwargs("release_id"),

@@ -96,6 +96,7 @@ def _pages(workspace, world):
         reverse("delivery:iterations", kwargs=kw),
         reverse("delivery:iteration", kwargs=kw | {"iteration_id": world["iteration"].id}),
         reverse("delivery:iteration", kwargs=kw | {"iteration_id": world["finished"].id}),
+        reverse("delivery:iteration_backlog", kwargs=kw | {"iteration_id": world["iteration"].id}) + "?offset=0",
         reverse("delivery:release_scope", kwargs=kw | {"release_id": world["release"].id}),
         reverse("delivery:import", kwargs=kw),
         reverse("delivery:import_detail", kwargs=kw | {"import_id": world["job"].id}),
