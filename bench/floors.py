@@ -64,6 +64,13 @@ PAGES = [
     ("page: status board", lambda d: f"/w/{d['workspace']}/products/{d['product']}/backlog/board/"),
     ("page: story", lambda d: f"/w/{d['workspace']}/products/{d['product']}/backlog/stories/{d['story']}/"),
     ("page: iteration", lambda d: f"/w/{d['workspace']}/products/{d['product']}/iterations/{d['iteration']}/"),
+    ("page: roadmap timeline", lambda d: f"/w/{d['workspace']}/products/{d['product']}/roadmap/timeline/"),
+    ("page: roadmap board", lambda d: f"/w/{d['workspace']}/products/{d['product']}/roadmap/board/"),
+    ("page: KPI", lambda d: f"/w/{d['workspace']}/products/{d['product']}/kpis/{d['kpi_ids'][0]}/"),
+    ("page: product dashboard", lambda d: f"/w/{d['workspace']}/products/{d['product']}/dashboard/"),
+    ("page: workspace dashboard", lambda d: f"/w/{d['workspace']}/dashboard/"),
+    ("page: home", lambda d: f"/w/{d['workspace']}/"),
+    ("page: adoption", lambda d: f"/w/{d['workspace']}/products/{d['product']}/adoption/"),
 ]
 PAGE_FLOOR = "list 50"
 ITERATION_STORIES = 40  # planned into the bench iteration (a two-week sprint of a busy team)

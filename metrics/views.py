@@ -17,7 +17,7 @@ from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
 from pmhub.models import Role
-from pmhub.utils import version_read
+from pmhub.utils import url_for_ids, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 from roadmaps.models import Product
 from roadmaps.pages import ProductPageMixin
@@ -94,7 +94,7 @@ class KpiDetailView(KpiPageMixin, View):
         context = self.get_context_data(
             kpi=kpi, chart={"window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
                             "kpis": chart},
-            measurements=kpi.measurements.order_by("-period_start")[:100],
+            measurements=self._measurements(kpi),
             history=kpi.health_history.all()[:20],
             plans=kpi.action_plans.select_related("owner")[:20],
             key_results=selectors.linked_key_results(kpi),
@@ -104,6 +104,15 @@ class KpiDetailView(KpiPageMixin, View):
             upload_form=UploadForm(),
         )
         return render(request, "metrics/kpi_detail.html", context, status=status)
+
+    def _measurements(self, kpi):
+        """The latest 100 values, each with its delete URL (one reverse for all of them)."""
+        rows = list(kpi.measurements.order_by("-period_start")[:100])
+        url = url_for_ids("metrics_measurement_delete", "measurement_id", ws=self.workspace.slug,
+                          product_id=self.product.id, kpi_id=kpi.id)
+        for m in rows:
+            m.delete_url = url(m.id)
+        return rows
 
     def get(self, request, ws, product_id, kpi_id):
         return self._render(request)

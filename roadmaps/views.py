@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -24,7 +25,7 @@ from pmhub.models import Role, User
 from pmhub.utils import all_or_nothing, safe_next, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
-from . import forms, graph, selectors, services
+from . import forms, graph, rows, selectors, services
 from . import timeline as tl
 from .diff import snapshot_diff
 from .models import (
@@ -286,15 +287,23 @@ def _attach_risk_flags(initiatives) -> None:
 
 
 GROUPS = {"objective": "Objective", "owner": "Owner", "status": "Status"}
+# Bars the timeline draws at first, the first by start date; "Show all" (?all=1) draws every one
+# (docs/decisions/1926-roadmap-board-columns-paged.md).
+TIMELINE_BARS = 100
 
 
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
-                   scale: str = "month", only_visible: bool = False) -> dict:
+                   scale: str = "month", only_visible: bool = False, editable: bool = False,
+                   next_path: str = "", limit: int | None = None) -> dict:
     """Everything the timeline template draws: range, columns, lanes of bars, markers, lines.
     `only_visible` (share links): dependencies and their conflicts only between the initiatives
-    shown, and only the filtered release's marker, so a filtered link reveals nothing else."""
+    shown, and only the filtered release's marker, so a filtered link reveals nothing else.
+    `editable`: bars carry their move and edit URLs (`next_path`, URL-encoded, is where the edit
+    form returns); each bar's strings are ready in `row` (roadmaps/rows.py).
+    `limit`: bars drawn at most, the first by start date (`hidden`: how many more have dates; the
+    page links to all of them); range, counts and conflicts stay those of every initiative."""
     today = today or today_in(product.workspace.time_zone)
-    data = selectors.roadmap_for_product(product=product, params=params)
+    data = selectors.roadmap_for_product(product=product, params=params, links_only=True)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
     if only_visible:
         shown = {i.id for i in initiatives}
@@ -309,8 +318,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             conflicted.update({d.blocker_id, d.blocked_id})
         blocked_by.setdefault(d.blocked_id, []).append(d)
     states = selectors.initiative_schedule(initiatives=initiatives, dependencies=dependencies, today=today)
-    lanes, unscheduled = {}, []
-    _initiative_progress(initiatives)
+    lanes, unscheduled, drawn, hidden = {}, [], [], 0
     for i in initiatives:
         i.schedule = states[i.id]
         i.conflict = i.id in conflicted
@@ -319,6 +327,10 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         if i.bar is None:
             unscheduled.append(i)
             continue
+        if limit is not None and len(drawn) >= limit:
+            hidden += 1
+            continue
+        drawn.append(i)
         if group == "owner":
             key = (str(i.owner) if i.owner else "No owner",)
         elif group == "status":
@@ -327,18 +339,21 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
             objectives = list(i.objectives.all())
             key = (objectives[0].title if objectives else "No objective",)
         lanes.setdefault(key[0], []).append(i)
-    visible = {i.id for i in initiatives}
+    _initiative_progress(drawn + unscheduled)
+    visible = {i.id for i in drawn}
+    lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
+    rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
     return {
         "range_start": start, "range_end": end, "total_days": (end - start).days,
         "columns": tl.columns(start, end, scale), "scale": scale, "group": group,
-        "lanes": [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No ") )],
+        "lanes": lanes, "editable": editable,
         "unscheduled": unscheduled,
         "today": tl.marker(today, start, end),
         "release_markers": [{"release": r, "left": tl.marker(r.release_date, start, end)} for r in releases
                             if tl.marker(r.release_date, start, end) is not None],
         "lines": [{"from": d.blocker_id, "to": d.blocked_id, "conflict": d.conflict} for d in dependencies
                   if d.blocker_id in visible and d.blocked_id in visible],
-        "initiative_count": len(initiatives),
+        "initiative_count": len(initiatives), "drawn": len(drawn), "hidden": hidden,
         "conflict_count": sum(1 for d in dependencies if d.conflict),
         "schedule_counts": graph.schedule_counts(states.values()),
     }
@@ -350,11 +365,14 @@ class _RoadmapView(ProductPageMixin, View):
 
     def filters(self, request):
         product = self.product
+        current = {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")}
         return {
-            "objectives": list(product.objectives.all()),
-            "owners": _members(self.workspace),
+            # Printed with {% select_options %}: a workspace has hundreds of members, and a loop of
+            # template nodes per member cost as much as a column of cards.
+            "objectives": list(product.objectives.values_list("id", "title")),
+            "owners": [(u.id, str(u)) for u in _members(self.workspace)],
             "statuses": Initiative.Status.choices,
-            "current": {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")},
+            "current": current,
         }
 
 
@@ -362,28 +380,75 @@ class TimelineView(_RoadmapView):
     def get(self, request, ws, product_id):
         group = request.GET.get("group") if request.GET.get("group") in GROUPS else "objective"
         scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
-        context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale)
+        context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale,
+                                 editable=self.role >= Role.EDITOR, next_path=urlencode(request.get_full_path()),
+                                 limit=None if request.GET.get("all") else TIMELINE_BARS)
         _attach_risk_flags([i for lane in context["lanes"] for i in lane["items"]] + context["unscheduled"])
         return render(request, "roadmaps/timeline.html", self.get_context_data(
             view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
             lines_json=context["lines"]))
 
 
+# Cards a column of the board shows at first; "Show N more" fetches the rest of that column
+# (BoardView with ?column=<horizon>&from=<rank>:<id> of the first card not shown). Dropping after
+# the last card shown ranks the card before the first one not shown (the list's data-next-rank),
+# so drag ranking is the same as with every card on the page
+# (docs/decisions/1926-roadmap-board-columns-paged.md).
+BOARD_COLUMN_CARDS = 20
+
+
 class BoardView(_RoadmapView):
     def get(self, request, ws, product_id):
+        # The board shows no objectives: their prefetch (one query, a model per link) is left out.
         qs = selectors.initiatives_filtered(selectors.initiatives_annotated(self.product.initiatives.all()),
-                                            request.GET).order_by("rank", "id")
+                                            request.GET).order_by("rank", "id").prefetch_related(None)
         if request.GET.get("objective"):
             qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        items = list(qs.after_fetch(_initiative_progress))
-        _attach_risk_flags(items)
-        for i in items:
+        for i in qs:
             columns[i.horizon].append(i)
+        if "column" in request.GET:
+            return self._rest_of_column(request, columns)
+        shown = [i for items in columns.values() for i in items[:BOARD_COLUMN_CARDS]]
+        _initiative_progress(shown)
+        _attach_risk_flags(shown)
+        cards = {c["id"]: c for c in rows.board_cards(shown, workspace=self.workspace, product=self.product)}
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
+        query = request.GET.copy()
+        board = []
+        for key, items in columns.items():
+            rest = items[BOARD_COLUMN_CARDS:]
+            query["column"] = key or "none"
+            if rest:  # where the rest starts: a cursor, so cards dropped into the column meanwhile don't repeat
+                query["from"] = f"{rest[0].rank!r}:{rest[0].id}"
+            board.append({"key": key, "title": titles[key], "count": len(items),
+                          "items": [cards[i.id] for i in items[:BOARD_COLUMN_CARDS]], "more": len(rest),
+                          "next_rank": f"{rest[0].rank:f}" if rest else "",
+                          "more_url": f"{request.path}?{query.urlencode()}" if rest else ""})
         return render(request, "roadmaps/board.html", self.get_context_data(
-            view="board", filters=self.filters(request), horizons=Initiative.Horizon.choices,
-            columns=[{"key": k, "title": titles[k], "items": v} for k, v in columns.items()]))
+            view="board", filters=self.filters(request), next_path=request.get_full_path(), columns=board))
+
+    def _rest_of_column(self, request, columns):
+        """The cards of one column from the `from` cursor ("rank:id" of the first card not shown)
+        on, in board order (an HTML fragment of <li>s)."""
+        key = request.GET.get("column")
+        key = "" if key == "none" else key
+        if key not in columns:
+            raise Http404("No such column.")
+        try:
+            rank, pk = request.GET.get("from", "").split(":")
+            cursor = (float(rank), int(pk))
+        except ValueError:
+            cursor = (float("-inf"), 0)
+        rest = [i for i in columns[key] if (i.rank, i.id) >= cursor]
+        _initiative_progress(rest)
+        _attach_risk_flags(rest)
+        query = request.GET.copy()
+        query.pop("column", None)
+        query.pop("from", None)
+        board_path = f"{request.path}?{query.urlencode()}" if query else request.path
+        return render(request, "roadmaps/_board_cards.html", self.get_context_data(
+            cards=rows.board_cards(rest, workspace=self.workspace, product=self.product), next_path=board_path))
 
 
 class ListView(_RoadmapView):

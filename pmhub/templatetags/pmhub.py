@@ -1,6 +1,7 @@
 from html import escape
 
 from django import template
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from .. import formatting
@@ -52,6 +53,27 @@ def product_nav(context):
                                 product_id=product.id, role=role)
     return {"sections": sections, "product": product,
             "current": next((s for s in sections if s.current), None)}
+
+
+@register.simple_tag
+def work_progress(work, label="", compact=False):
+    """The work progress of a scope (backlog/progress.py's Progress: ratio, percent, points and
+    counts), the one markup of every page that shows it (backlog/_work_progress.html calls this).
+    A tag, not an include: boards and lists show it on hundreds of rows, and an include with its
+    dozen nodes cost more than the rest of a card (issue 23, target 3)."""
+    if getattr(work, "ratio", None) is None:
+        return format_html('<span class="muted">{}</span>', "—" if compact else "no stories yet")
+    percent = work.percent
+    if compact:
+        bar = tail = ""
+    else:
+        bar = format_html('<progress class="progress-bar" value="{}" max="100" aria-label="{}"></progress> ',
+                          percent, label or "Work progress")
+        tail = format_html(' <small class="muted">{}/{} pts · {}/{} stories</small>', work.done_points,
+                           work.total_points, work.done_count, work.total_count)
+    return format_html('<span class="work-progress" data-testid="work-progress" data-percent="{}" '
+                       'data-done-points="{}" data-total-points="{}">{}<strong>{}%</strong>{}</span>',
+                       percent, work.done_points, work.total_points, bar, percent, tail)
 
 
 # --- values as a person writes them (pmhub.formatting): pages, e-mails, PDFs -----------------
@@ -141,6 +163,19 @@ def check_choices(options, selected=None):
             value, label = o.id, o.title
         items.append({"value": value, "label": label, "checked": str(value) in chosen})
     return items
+
+
+@register.simple_tag
+def check_boxes(field):
+    """The boxes of a multiple choice field's check list (`_field.html`), built in one pass: a KPI's
+    form offers every initiative and epic of the product (hundreds), where a loop of template
+    nodes per box was most of the page (issue 23, target 3)."""
+    items = check_choices(field.field.choices, field.value())
+    if not items:
+        return format_html('<p class="muted">{}</p>', "Nothing to choose from yet.")
+    return format_html_join("", '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
+                            ((field.html_name, o["value"], " checked" if o["checked"] else "", o["label"])
+                             for o in items))
 
 
 @register.filter

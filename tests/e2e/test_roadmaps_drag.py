@@ -132,3 +132,44 @@ def test_keyboard_move_on_narrow_screen(page, live_server, sign_in, editor, demo
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("column-next")).to_contain_text("Template gallery")
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
+
+
+def test_long_board_column_shows_more_and_a_drop_after_the_last_card_shown_ranks_before_the_rest(
+        page, live_server, sign_in, editor, workspace):
+    from roadmaps.views import BOARD_COLUMN_CARDS
+
+    product = Product.objects.create(workspace=workspace, name="Long board")
+
+    later = Initiative.objects.bulk_create(
+        Initiative(product=product, title=f"Later {i:02d}", horizon="later", rank=10 * i) for i in range(25))
+    Initiative.objects.create(product=product, title="Mover", horizon="now", rank=1)
+    sign_in(page, editor)
+    page.set_viewport_size({"width": 1280, "height": 5000})  # the 20th card of a column in view
+    page.goto(f"{live_server.url}/w/{product.workspace.slug}/products/{product.pk}/roadmap/board/")
+    column = page.get_by_test_id("column-later")
+    expect(column.locator(".rm-card")).to_have_count(BOARD_COLUMN_CARDS)
+    card = page.locator(".rm-card", has_text="Mover")
+
+    def below_the_last_card_shown():
+        # The card being dragged takes its place in the list on the way: aim below the last card by
+        # the dragged card's height, which is where the last card's lower edge is by then.
+        last, moving = column.locator(".rm-card").last.bounding_box(), card.bounding_box()
+        return last["x"] + last["width"] / 2, last["y"] + last["height"] + moving["height"] * 0.6
+
+    for attempt in range(2):
+        _drag(page, card.locator(".rm-card-title"), below_the_last_card_shown)
+        try:
+            expect(page.locator(".rm-card[data-saved=true]", has_text="Mover")).to_have_count(1, timeout=5_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+    mover = Initiative.objects.get(title="Mover")
+    assert mover.horizon == "later"
+    # Between the last card shown and the first one not shown, as with every card on the page.
+    assert later[BOARD_COLUMN_CARDS - 1].rank < mover.rank < later[BOARD_COLUMN_CARDS].rank
+    page.get_by_test_id("more-later").click()
+    expect(column.locator(".rm-card")).to_have_count(26)
+    expect(page.get_by_test_id("more-later")).to_have_count(0)
+    titles = column.locator(".rm-card-title").all_inner_texts()
+    assert titles.index("Mover") == BOARD_COLUMN_CARDS and titles[-1] == "Later 24"

@@ -55,7 +55,14 @@ def test_timeline_page_has_fixed_queries(client_as, editor, big_roadmap, django_
     with django_assert_max_num_queries(PAGE_MAX):
         response = client.get(url)
     assert response.status_code == 200
-    assert response.content.decode().count('class="rm-bar ') == 300  # one bar per initiative
+    from roadmaps.views import TIMELINE_BARS
+
+    html = response.content.decode()
+    assert html.count('class="rm-bar ') == TIMELINE_BARS  # the first by start date
+    assert f"Showing the first {TIMELINE_BARS} of 300 initiatives" in html and "300 initiatives ·" in html
+    with django_assert_max_num_queries(PAGE_MAX):
+        everything = client.get(url, {"all": "1"}).content.decode()
+    assert everything.count('class="rm-bar ') == 300 and 'data-testid="timeline-more"' not in everything
     _, n = _count(lambda: client.get(url))
     print(f"\ntimeline page queries at 300/200/20: {n}")
 
@@ -86,3 +93,48 @@ def test_initiative_api_list_has_fixed_queries(api, editor, big_roadmap, django_
     with django_assert_max_num_queries(API_MAX):
         response = api.get(f"/api/v1/initiatives/?product={big_roadmap.pk}")
     assert response.json()["count"] == 300
+
+
+def _initiatives(product, n, horizon="now"):
+    return Initiative.objects.bulk_create(
+        Initiative(product=product, title=f"Card {i:03d}", status="planned", horizon=horizon, rank=i)
+        for i in range(n))
+
+
+@pytest.mark.parametrize("n", [40, 200])
+def test_board_shows_the_first_cards_of_a_column_and_fetches_the_rest(client_as, editor, product, n,
+                                                                     django_assert_max_num_queries):
+    from roadmaps.views import BOARD_COLUMN_CARDS
+
+    made = _initiatives(product, n)
+    client = client_as(editor)
+    url = f"/w/{product.workspace.slug}/products/{product.pk}/roadmap/board/"
+    client.get(url)
+    with django_assert_max_num_queries(PAGE_MAX):
+        html = client.get(url).content.decode()
+    assert html.count('class="rm-card rm-draggable"') == BOARD_COLUMN_CARDS
+    assert f'<span class="badge">{n}</span>' in html  # the column's count is every card's
+    assert f"Show {n - BOARD_COLUMN_CARDS} more" in html
+    first_hidden = made[BOARD_COLUMN_CARDS]
+    assert f'data-next-rank="{first_hidden.rank:f}"' in html  # a drop after the last card shown ranks before it
+    with django_assert_max_num_queries(PAGE_MAX):
+        rest = client.get(url, {"column": "now", "from": f"{first_hidden.rank!r}:{first_hidden.id}"}).content.decode()
+    assert rest.count('class="rm-card rm-draggable"') == n - BOARD_COLUMN_CARDS
+    assert rest.index(f'data-id="{first_hidden.id}"') < rest.index(f'data-id="{made[-1].id}"')
+    assert "<html" not in rest and 'name="next" value="/w/' in rest
+    assert "roadmap/board/?" not in rest.split('name="next" value="')[1].split('"')[0]  # back to the board
+
+
+def test_board_rest_of_a_column_keeps_the_filters_and_refuses_unknown_columns(client_as, viewer, product):
+    _initiatives(product, 35, horizon="later")
+    Initiative.objects.filter(title="Card 034").update(status="done")
+    client = client_as(viewer)
+    url = f"/w/{product.workspace.slug}/products/{product.pk}/roadmap/board/"
+    html = client.get(url, {"status": "planned"}).content.decode()
+    assert "Show 14 more" in html and "status=planned" in html.split('data-testid="more-later"')[0].rsplit("<button", 1)[1]
+    more_url = html.split('data-testid="more-later"')[0].rsplit('data-more-url="', 1)[1].split('"')[0]
+    rest = client.get(more_url.replace("&amp;", "&")).content.decode()
+    assert rest.count('class="rm-card"') == 14 and "Card 034" not in rest and "Card 020" in rest
+    assert 'name="horizon"' not in rest  # a viewer gets no move form
+    assert client.get(url, {"column": "soon"}).status_code == 404
+    assert client.get(url, {"column": "later", "from": "x"}).status_code == 200  # no cursor: the whole column
