@@ -126,6 +126,12 @@ class JiraClient:
     def project_statuses(self, key: str) -> list[dict]:
         return list(self.request("GET", f"{self.api}/project/{quote(key, safe='')}/statuses") or [])
 
+    def project_versions(self, key: str) -> list[dict]:
+        return list(self.request("GET", f"{self.api}/project/{quote(key, safe='')}/versions") or [])
+
+    def version_create(self, name: str, project_id: str) -> dict:
+        return self.request("POST", f"{self.api}/version", body={"name": name, "projectId": int(project_id)}) or {}
+
     def fields(self) -> list[dict]:
         return list(self.request("GET", f"{self.api}/field") or [])
 

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic")
-EPIC_SYNC_FIELDS = ("title", "description", "status")  # what an epic has of them
+SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic", "release")
+EPIC_SYNC_FIELDS = ("title", "description", "status", "release")  # what an epic has of them
 FIELD_LABELS = {"title": "Title", "description": "Description", "status": "Status", "points": "Story points",
-                "assignee": "Assignee", "labels": "Labels", "epic": "Epic link"}
+                "assignee": "Assignee", "labels": "Labels", "epic": "Epic link",
+                "release": "Fix version (release)"}
 
 
 class JiraConnection(models.Model):

@@ -65,7 +65,8 @@ def sync_writing():
 
 
 def issue_fields(link) -> list[str]:
-    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project", "parent"]
+    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project", "parent",
+              "fixVersions"]
     return fields + ([link.points_field] if link.points_field else [])
 
 
@@ -221,8 +222,40 @@ def _account_of(link, client):
     return find
 
 
-def _pull_value(field: str, value, *, link, users_by_email: dict):
+def _version_of(link, client):
+    """name -> id of the project's Jira version of that name (case-insensitive), created when
+    missing: the versions are read once per sync of an object, not per field."""
+    known: dict | None = None
+
+    def find(name: str):
+        nonlocal known
+        if known is None:
+            known = {str(v.get("name") or "").lower(): str(v["id"]) for v in client.project_versions(link.project_key)}
+        if name.lower() not in known:
+            project_id = link.project_id or str(client.project(link.project_key).get("id") or "")
+            known[name.lower()] = str(client.version_create(name[:255], project_id).get("id") or "") or None
+        return known[name.lower()]
+
+    return find
+
+
+def _release_for(link, name: str) -> int:
+    """The product's release of that name (case-insensitive), created when missing (matched by
+    name, docs/decisions/1717)."""
+    from roadmaps.models import Release
+
+    release = Release.objects.filter(product_id=link.product_id, name__iexact=name).order_by("id").first()
+    if release is None:
+        release = Release.objects.create(product_id=link.product_id, name=name[:120])
+    return release.id
+
+
+def _pull_value(field: str, value, *, link, users_by_email: dict, kind: str = "story"):
     """A Jira value as a story_update value, or (None, reason) when it has no PMHub counterpart."""
+    if field == "release":
+        if kind != EPIC:
+            return None, "a story's release is its epic's: set the fix version on the epic"
+        return (_release_for(link, value) if value else None), None
     if field == "title":
         return (value[:200], None) if value.strip() else (None, "empty summary not taken")
     if field == "status":
@@ -244,7 +277,7 @@ def _pull_value(field: str, value, *, link, users_by_email: dict):
     return value, None
 
 
-LOCAL_ATTR = {"assignee": "assignee_id", "epic": "epic_id"}
+LOCAL_ATTR = {"assignee": "assignee_id", "epic": "epic_id", "release": "release_id"}
 
 
 def _epic_remote(link, epic_id) -> str:
@@ -255,10 +288,19 @@ def _epic_remote(link, epic_id) -> str:
         .values_list("remote_id", flat=True).first() or ""
 
 
+def _release_name(epic_id) -> str:
+    from backlog.models import Epic
+
+    if not epic_id:
+        return ""
+    return Epic.objects.filter(id=epic_id).values_list("release__name", flat=True).first() or ""
+
+
 def _local(kind, obj, *, link, emails) -> dict:
     if kind == EPIC:
-        return epic_local_repr(obj)
-    return local_repr(obj, emails=emails, epic_remote=_epic_remote(link, obj.epic_id))
+        return epic_local_repr(obj, release=_release_name(obj.id))
+    return local_repr(obj, emails=emails, epic_remote=_epic_remote(link, obj.epic_id),
+                      release=_release_name(obj.epic_id))
 
 
 def _fields_of(kind) -> tuple:
@@ -309,11 +351,11 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     key = mapping.remote_key
     # 1. Jira first: a refused write leaves PMHub and the fingerprints as they were (retried).
     payload, sent = {}, set()
-    account_of = _account_of(link, client)
+    account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field, value in pushes.items():
         if field == "status":
             continue
-        fields, reason = jira_fields_for(field, value, link=link, account_of=account_of)
+        fields, reason = jira_fields_for(field, value, link=link, account_of=account_of, version_of=version_of)
         if reason:
             notes.append(f"{field}: {reason}")
         else:
@@ -333,7 +375,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     # 2. PMHub, with the new fingerprints, in one transaction.
     data, pulled = {}, set()
     for field, value in pulls.items():
-        converted, reason = _pull_value(field, value, link=link, users_by_email=users_by_email)
+        converted, reason = _pull_value(field, value, link=link, users_by_email=users_by_email, kind=kind)
         if reason:
             notes.append(f"{field}: {reason}")
             continue
@@ -359,6 +401,8 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
             fingerprints=fps, remote_updated=str((issue.get("fields") or {}).get("updated") or "")[:40],
             synced_at=timezone.now())
         changed = sent | pulled
+        if kind == EPIC and "release" in changed:  # its stories' fix versions follow the epic's release
+            _queue_stories_of(link, story.id)
         if changed or conflicts or notes:
             _log(connection, link=link, direction="out" if sent and not pulled else "in" if pulled else direction,
                  label=story.title, remote_key=key, story=story if kind == STORY else None, fields=changed,
@@ -378,11 +422,12 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
     issue_type = link.epic_issue_type if kind == EPIC else link.story_issue_type
     fields = {"project": {"key": link.project_key}, "issuetype": {"name": issue_type}}
     notes = []
-    account_of = _account_of(link, client)
+    account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field in [f for f in _fields_of(kind) if f != "status"]:
         if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]):
             continue
-        payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of)
+        payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of,
+                                          version_of=version_of)
         if reason:
             notes.append(f"{field}: {reason}")
         fields.update(payload)
@@ -404,12 +449,18 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
          story=story if kind == STORY else None, fields=["created"], result="ok", error="; ".join(notes),
          outbox=outbox)
     if kind == EPIC:  # its linked stories can now name it as their parent
-        from backlog.models import Story
-
-        ids = list(Story.objects.filter(epic_id=story.id, jira_issues__link=link).values_list("id", flat=True))
-        rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids])
-        transaction.on_commit(partial(enqueue, [r.id for r in rows]))
+        _queue_stories_of(link, story.id)
     return f"created {key}"
+
+
+def _queue_stories_of(link, epic_id: int) -> None:
+    """Outbox rows for the linked stories of an epic (their parent or fix version follows it)."""
+    from backlog.models import Story
+
+    ids = list(Story.objects.filter(epic_id=epic_id, jira_issues__link=link, jira_issues__unlinked_at=None)
+               .values_list("id", flat=True))
+    rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids])
+    transaction.on_commit(partial(enqueue, [r.id for r in rows]))
 
 
 def _unlink(*, link, mapping, reason: str, direction: str) -> str:
@@ -460,9 +511,9 @@ def _story_row(issue: dict, *, link, users_by_email: dict, kind: str = STORY) ->
     rules = rules_of(link)
     row, notes = {"title": remote["title"][:200] or issue.get("key") or "Untitled"}, []
     for field in [f for f in _fields_of(kind) if f != "title"]:
-        if rules[field]["direction"] == "to_jira":
-            continue
-        value, reason = _pull_value(field, remote[field], link=link, users_by_email=users_by_email)
+        if rules[field]["direction"] == "to_jira" or (field == "release" and kind == STORY):
+            continue  # a story's release is its epic's (decision 1717): nothing to take on import
+        value, reason = _pull_value(field, remote[field], link=link, users_by_email=users_by_email, kind=kind)
         if reason:
             notes.append(f"{field}: {reason}")
         elif value is not None:

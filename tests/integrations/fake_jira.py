@@ -53,6 +53,7 @@ class FakeJira:
         self._expired = False
         self.users = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": email, "displayName": "Pat PM"}]
         self.projects = {}
+        self.versions: list[dict] = []  # {id, name, project (key), released, archived}
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
         self.issues: dict[str, dict] = {}
         self._next_id = 10000
@@ -89,6 +90,22 @@ class FakeJira:
         self.projects[key] = project
         return project
 
+    def add_version(self, name: str, *, project: str = "ENG", released: bool = False) -> dict:
+        """A project version (a release in Jira's words) as a Jira admin would add it (no HTTP)."""
+        with self.lock:
+            version = {"id": str(10100 + len(self.versions)), "name": name, "project": project,
+                       "released": released, "archived": False}
+            self.versions.append(version)
+            return version
+
+    def version_named(self, name: str, project: str = "ENG") -> dict | None:
+        return next((v for v in self.versions if v["project"] == project and v["name"] == name), None)
+
+    def _version_json(self, version: dict) -> dict:
+        return {"self": f"{self.url}/rest/api/3/version/{version['id']}", "id": version["id"], "name": version["name"],
+                "archived": version["archived"], "released": version["released"],
+                "projectId": int(self.projects[version["project"]]["id"])}
+
     def add_user(self, email: str, name: str) -> dict:
         user = {"accountId": uuid.uuid5(uuid.NAMESPACE_DNS, email).hex[:24], "emailAddress": email, "displayName": name}
         self.users.append(user)
@@ -108,7 +125,8 @@ class FakeJira:
                 "displayName": user["displayName"], "active": True, "accountType": "atlassian"}
 
     def create_issue(self, *, project="ENG", summary="An issue", description=None, issue_type="Story",
-                     status_id="10000", points=None, assignee=None, labels=(), parent=None) -> dict:
+                     status_id="10000", points=None, assignee=None, labels=(), parent=None,
+                     fix_versions=()) -> dict:
         """Create an issue as a Jira user would (no HTTP: the test's hand in Jira)."""
         with self.lock:
             self._next_id += 1
@@ -116,7 +134,8 @@ class FakeJira:
             issue = {"id": str(self._next_id), "key": f"{project}-{number}", "project": project,
                      "fields": {"summary": summary, "description": description, "issuetype": issue_type,
                                 "status": status_id, POINTS_FIELD: points, "assignee": assignee,
-                                "labels": list(labels), "parent": parent},
+                                "labels": list(labels), "parent": parent,
+                                "fixVersions": [self.version_named(n, project)["id"] for n in fix_versions]},
                      "updated": self.now(), "created": self.now()}
             self.issues[issue["id"]] = issue
             return issue
@@ -152,6 +171,8 @@ class FakeJira:
             "created": jira_time(issue["created"]),
             "project": {"id": project["id"], "key": project["key"], "name": project["name"]},
             "parent": self._parent(f.get("parent")),
+            "fixVersions": [self._version_json(v) for vid in f.get("fixVersions") or []
+                            for v in self.versions if v["id"] == vid],
         }
         if fields and "*all" not in fields and "*navigable" not in fields:
             out = {k: v for k, v in out.items() if k in fields}
@@ -283,6 +304,13 @@ class FakeJira:
             return 200, [{"id": tid, "name": name, "self": f"{self.url}{api}/issuetype/{tid}", "subtask": False,
                           "statuses": [self._status(s["id"]) | {"description": ""} for s in self.statuses]}
                          for tid, name in ISSUE_TYPES]
+        m = re.fullmatch(rf"{api}/project/([^/]+)/versions", path)
+        if m:
+            if m.group(1) not in self.projects:
+                return 404, {"errorMessages": ["No project could be found with key."], "errors": {}}
+            return 200, [self._version_json(v) for v in self.versions if v["project"] == m.group(1)]
+        if path == f"{api}/version" and method == "POST":
+            return self._version_create(body or {})
         m = re.fullmatch(rf"{api}/project/([^/]+)", path)
         if m:
             p = self.projects.get(m.group(1)) or next((p for p in self.projects.values() if p["id"] == m.group(1)), None)
@@ -388,6 +416,18 @@ class FakeJira:
                     errors[name] = "The parent issue must be an epic of this project."
                 else:
                     issue["fields"]["parent"] = parent["id"] if parent else None
+            elif name == "fixVersions":
+                ids = []
+                for ref in value if isinstance(value, list) else [None]:
+                    ref = ref if isinstance(ref, dict) else {}
+                    version = next((v for v in self.versions if v["project"] == issue["project"] and
+                                    (v["id"] == str(ref.get("id") or "") or v["name"] == ref.get("name"))), None)
+                    if version is None:
+                        errors[name] = f"Version {ref.get('id') or ref.get('name')} is not valid for this project."
+                        break
+                    ids.append(version["id"])
+                else:
+                    issue["fields"]["fixVersions"] = ids
             elif name in ("project", "issuetype"):
                 continue
             else:
@@ -408,6 +448,18 @@ class FakeJira:
             del self.issues[issue["id"]]
             return 400, {"errorMessages": [], "errors": errors or {"summary": "You must specify a summary."}}
         return 201, {"id": issue["id"], "key": issue["key"], "self": f"{self.url}/rest/api/3/issue/{issue['id']}"}
+
+    def _version_create(self, body: dict) -> tuple[int, object]:
+        project = next((k for k, p in self.projects.items() if str(p["id"]) == str(body.get("projectId") or "")
+                        or k == body.get("project")), None)
+        name = body.get("name")
+        if project is None:
+            return 404, {"errorMessages": ["Project not found."], "errors": {}}
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            return 400, {"errorMessages": [], "errors": {"name": "You must specify a valid version name"}}
+        if self.version_named(name, project):
+            return 400, {"errorMessages": [], "errors": {"name": "A version with this name already exists."}}
+        return 201, self._version_json(self.add_version(name, project=project))
 
     def _search(self, q: dict) -> tuple[int, object]:
         jql = q.get("jql") or ""
