@@ -56,11 +56,15 @@ def _marks_wiki(node: dict) -> str:
 
 
 def _inline_wiki(nodes, *, block: bool = False) -> str:
-    text = "".join(_marks_wiki(n) if n.get("type") == "text" else _inline_wiki(n.get("content"))
-                   for n in nodes or [] if isinstance(n, dict))
+    text = "".join(
+        _marks_wiki(n) if n.get("type") == "text" else _inline_wiki(n.get("content"))
+        for n in nodes or []
+        if isinstance(n, dict)
+    )
     if block:  # a paragraph that would read as a heading, a list item or a {code} block
-        text = _LINE_START.sub(lambda m: "h" + m.group(1)[1] + "\\" if m.group(1).startswith("h")
-                               else "\\" + m.group(1), text, count=1)
+        text = _LINE_START.sub(
+            lambda m: "h" + m.group(1)[1] + "\\" if m.group(1).startswith("h") else "\\" + m.group(1), text, count=1
+        )
     return text
 
 
@@ -76,8 +80,8 @@ def adf_to_wiki(doc: dict) -> str:
             blocks.append(opener + "\n" + "".join(str(n.get("text") or "") for n in content) + "\n{code}")
         elif kind in ("bulletList", "orderedList"):
             bullet = "*" if kind == "bulletList" else "#"
-            blocks.append("\n".join(f"{bullet} " + " ".join(_inline_wiki(p.get("content")) for p in item.get("content") or [])
-                                    for item in content))
+            items = (" ".join(_inline_wiki(p.get("content")) for p in item.get("content") or []) for item in content)
+            blocks.append("\n".join(f"{bullet} {text}" for text in items))
         else:
             blocks.append(_inline_wiki(content, block=True))
     return "\n\n".join(b for b in blocks if b.strip())
@@ -100,7 +104,7 @@ def _inline(text: str, marks: tuple = ()) -> list[dict]:
     out, pos = [], 0
     for m in _INLINE.finditer(text):
         if m.start() > pos:
-            out.append(_text(text[pos:m.start()], marks))
+            out.append(_text(text[pos : m.start()], marks))
         if m.group("esc"):
             out.append(_text(m.group("char"), marks))
         elif m.group("code"):
@@ -163,8 +167,13 @@ def wiki_to_adf(wiki: str) -> dict:
         heading = _HEADING.match(stripped)
         if heading:
             flush()
-            content.append({"type": "heading", "attrs": {"level": int(heading.group(1))},
-                            "content": _inline(heading.group(2).strip())})
+            content.append(
+                {
+                    "type": "heading",
+                    "attrs": {"level": int(heading.group(1))},
+                    "content": _inline(heading.group(2).strip()),
+                }
+            )
             i += 1
             continue
         for pattern, kind in ((_BULLET, "bulletList"), (_ORDERED, "orderedList")):

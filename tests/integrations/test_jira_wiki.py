@@ -48,16 +48,25 @@ def test_wiki_markup_becomes_markdown():
 
 
 def test_what_jira_users_write_is_read_and_the_rest_kept_as_text():
-    wiki = ("h3. Notes\n\n** nested item\n- dash item\n\n{noformat}\nraw *text*\n{noformat}\n\n"
-            "A [https://example.com] link, a {color:red}colour{color} and a mention [~jsmith].")
-    assert wiki_to_md(wiki) == ("### Notes\n\n- nested item\n- dash item\n\n```\nraw *text*\n```\n\n"
-                                "A [https://example.com](https://example.com) link, a {color:red}colour{color} "
-                                "and a mention [~jsmith].")
+    wiki = (
+        "h3. Notes\n\n** nested item\n- dash item\n\n{noformat}\nraw *text*\n{noformat}\n\n"
+        "A [https://example.com] link, a {color:red}colour{color} and a mention [~jsmith]."
+    )
+    assert wiki_to_md(wiki) == (
+        "### Notes\n\n- nested item\n- dash item\n\n```\nraw *text*\n```\n\n"
+        "A [https://example.com](https://example.com) link, a {color:red}colour{color} "
+        "and a mention [~jsmith]."
+    )
 
 
 def test_text_that_looks_like_markup_is_escaped_and_comes_back_as_text():
-    for md in ("a {{b}} c [x|y] 2*3*4 snake_case_name", "h1. not a heading", "-- dashes", "a \\ backslash",
-               "x `a_b*c` y"):
+    for md in (
+        "a {{b}} c [x|y] 2*3*4 snake_case_name",
+        "h1. not a heading",
+        "-- dashes",
+        "a \\ backslash",
+        "x `a_b*c` y",
+    ):
         wiki = md_to_wiki(md)
         assert wiki_to_md(wiki) == normalize(md), (md, wiki)
     assert md_to_wiki("h1. not a heading") == "h1\\. not a heading"
@@ -76,8 +85,15 @@ def _inline(draw):
     for _ in range(draw(st.integers(1, 5))):
         kind = draw(st.sampled_from(["text", "text", "bold", "italic", "code", "link"]))
         word = draw(_plain)
-        parts.append({"text": draw(_word), "bold": f"**{word}**", "italic": f"*{word}*", "code": f"`{word}`",
-                      "link": f"[{word}](https://example.com/{word})"}[kind])
+        parts.append(
+            {
+                "text": draw(_word),
+                "bold": f"**{word}**",
+                "italic": f"*{word}*",
+                "code": f"`{word}`",
+                "link": f"[{word}](https://example.com/{word})",
+            }[kind]
+        )
     return " ".join(parts)
 
 
