@@ -2,7 +2,7 @@
 vetted at send time, no redirects; operators allow an internal Data Center host with
 OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token, ADF descriptions,
 `search/jql` with nextPageToken paging. Data Center: REST v2 with a personal access token (Bearer),
-plain-text descriptions, `search` with startAt paging.
+wiki-markup descriptions, people by username (no accountId), `search` with startAt paging.
 
 Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
 with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
@@ -136,7 +136,10 @@ class JiraClient:
         return list(self.request("GET", f"{self.api}/field") or [])
 
     def users_by_email(self, email: str) -> list[dict]:
-        return list(self.request("GET", f"{self.api}/user/search", params={"query": email}) or [])
+        """Cloud: `query` matches the e-mail; Data Center: `username` matches username, name or
+        e-mail (people have a username and key there, no accountId)."""
+        param = "query" if self.kind == "cloud" else "username"
+        return list(self.request("GET", f"{self.api}/user/search", params={param: email}) or [])
 
     def issue(self, key: str, fields: list[str]) -> dict:
         return self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",

@@ -568,6 +568,10 @@ def delivery_receive(*, hook_token: str, signature: str | None, identifier: str 
     if not signature_valid(secret=unseal(connection.secret_sealed), body=body, header=signature):
         raise WebhookRefused(401, "signature does not match")
     identifier = (identifier or "").strip()[:80]
+    if not identifier and connection.kind == JiraConnection.Kind.DATA_CENTER:
+        # Data Center sends no delivery identifier: a retried delivery repeats the same signed body
+        # (its timestamp included), so the body's digest remembers it (docs/decisions/1718).
+        identifier = "body-sha256:" + hashlib.sha256(body).hexdigest()[:64]
     if not identifier:
         raise WebhookRefused(400, "missing X-Atlassian-Webhook-Identifier")
     payload = webhook_json_object(body)

@@ -215,7 +215,8 @@ def _account_of(link, client):
             return cache[email]
         users = [u for u in client.users_by_email(email)
                  if str(u.get("emailAddress") or "").lower() == email.lower()]
-        cache[email] = users[0]["accountId"] if len(users) == 1 else None
+        # Cloud names people by accountId, Data Center by username (`name`).
+        cache[email] = (users[0].get("accountId") or users[0].get("name")) if len(users) == 1 else None
         JiraProjectLink.objects.filter(id=link.id).update(user_map=cache)
         return cache[email]
 

@@ -135,3 +135,9 @@ def jira_check() -> OpenApiCheck:
     # https://developer.atlassian.com/cloud/jira/platform/rate-limiting/: any REST call may answer
     # 429 (with Retry-After) or 503 when the site is under load.
     return OpenApiCheck(load_spec("jira-platform-v3.openapi.json.gz"), platform_answers=(429, 503))
+
+
+@lru_cache(maxsize=1)
+def jira_dc_check() -> OpenApiCheck:
+    # Data Center answers 429 with Retry-After when its rate limiting is on, and 503 under load.
+    return OpenApiCheck(load_spec("jira-dc-v2.derived.openapi.json"), platform_answers=(429, 503))
