@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_request
@@ -174,3 +175,19 @@ class JiraClient:
             start += len(issues)
             if not issues or start >= int(page.get("total") or 0):
                 return
+
+    # --- the engine's provider operations (integrations/jira/sync.py: client_for) ---
+    def search_link(self, link, fields: list[str]):
+        """What an import of the link reads: epics first (a story's parent exists when the story is
+        imported), then the rest, narrowed by the admin's JQL."""
+        base = f'project = "{link.project_key}"' + (f" AND ({link.jql})" if link.jql else "")
+        kind = link.epic_issue_type.replace('"', "")
+        for jql in (f'{base} AND issuetype = "{kind}" ORDER BY key ASC',
+                    f'{base} AND issuetype != "{kind}" ORDER BY key ASC'):
+            yield from self.search(jql, fields)
+
+    def updated_since(self, link, since: datetime, fields: list[str]):
+        """What a reconcile reads: every issue of the project updated since `since`."""
+        jql = (f'project = "{link.project_key}" AND updated >= "{since.astimezone(UTC):%Y-%m-%d %H:%M}" '
+               "ORDER BY updated ASC")
+        yield from self.search(jql, fields)
