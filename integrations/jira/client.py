@@ -2,7 +2,10 @@
 vetted at send time, no redirects; operators allow an internal Data Center host with
 OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token, ADF descriptions,
 `search/jql` with nextPageToken paging. Data Center: REST v2 with a personal access token (Bearer),
-wiki-markup descriptions, people by username (no accountId), `search` with startAt paging.
+wiki-markup descriptions, people by username (no accountId), `search` with startAt paging. The Data
+Center client speaks the engine's (Cloud's) terms at its boundary (docs/decisions/1718): descriptions
+are read as ADF (wiki_to_adf) and written as wiki markup (adf_to_wiki); an assignee written as
+{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there).
 
 Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
 with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
@@ -14,9 +17,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_request
+
+from .wiki import adf_to_wiki, wiki_to_adf
 
 TIMEOUT = 20.0
 USER_AGENT = "PMHub-Jira/1"
@@ -141,15 +147,33 @@ class JiraClient:
         param = "query" if self.kind == "cloud" else "username"
         return list(self.request("GET", f"{self.api}/user/search", params={param: email}) or [])
 
+    def _read(self, issue: dict) -> dict:
+        """Data Center's issue in the engine's terms: a wiki-markup description as ADF."""
+        fields = issue.get("fields") if isinstance(issue, dict) else None
+        if self.kind == "dc" and isinstance(fields, dict) and isinstance(fields.get("description"), str):
+            fields["description"] = wiki_to_adf(fields["description"])
+        return issue
+
+    def _write(self, fields: dict) -> dict:
+        """The engine's fields as Data Center takes them: wiki markup, people by username."""
+        if self.kind != "dc":
+            return fields
+        out = dict(fields)
+        if isinstance(out.get("description"), dict):
+            out["description"] = adf_to_wiki(out["description"])
+        if isinstance(out.get("assignee"), dict) and "accountId" in out["assignee"]:
+            out["assignee"] = {"name": out["assignee"]["accountId"]}
+        return out
+
     def issue(self, key: str, fields: list[str]) -> dict:
-        return self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
-                            params={"fields": ",".join(fields)}) or {}
+        return self._read(self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
+                                       params={"fields": ",".join(fields)}) or {})
 
     def issue_create(self, fields: dict) -> dict:
-        return self.request("POST", f"{self.api}/issue", body={"fields": fields}) or {}
+        return self.request("POST", f"{self.api}/issue", body={"fields": self._write(fields)}) or {}
 
     def issue_update(self, key: str, fields: dict) -> None:
-        self.request("PUT", f"{self.api}/issue/{quote(key, safe='')}", body={"fields": fields})
+        self.request("PUT", f"{self.api}/issue/{quote(key, safe='')}", body={"fields": self._write(fields)})
 
     def issue_delete(self, key: str) -> None:
         self.request("DELETE", f"{self.api}/issue/{quote(key, safe='')}")
@@ -178,8 +202,24 @@ class JiraClient:
         while True:
             page = self.request("GET", f"{self.api}/search", params={
                 "jql": jql, "fields": ",".join(fields), "maxResults": page_size, "startAt": start}) or {}
-            issues = page.get("issues") or []
+            issues = [self._read(i) for i in page.get("issues") or []]
             yield from issues
             start += len(issues)
             if not issues or start >= int(page.get("total") or 0):
                 return
+
+    # --- the engine's provider operations (integrations/jira/sync.py: client_for) ---
+    def search_link(self, link, fields: list[str]):
+        """What an import of the link reads: epics first (a story's parent exists when the story is
+        imported), then the rest, narrowed by the admin's JQL."""
+        base = f'project = "{link.project_key}"' + (f" AND ({link.jql})" if link.jql else "")
+        kind = link.epic_issue_type.replace('"', "")
+        for jql in (f'{base} AND issuetype = "{kind}" ORDER BY key ASC',
+                    f'{base} AND issuetype != "{kind}" ORDER BY key ASC'):
+            yield from self.search(jql, fields)
+
+    def updated_since(self, link, since: datetime, fields: list[str]):
+        """What a reconcile reads: every issue of the project updated since `since`."""
+        jql = (f'project = "{link.project_key}" AND updated >= "{since.astimezone(UTC):%Y-%m-%d %H:%M}" '
+               "ORDER BY updated ASC")
+        yield from self.search(jql, fields)

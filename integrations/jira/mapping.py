@@ -13,7 +13,6 @@ import hashlib
 import json
 
 from .adf import adf_to_md, md_to_adf, normalize
-from .wiki import md_to_wiki, wiki_to_md
 
 DIRECTIONS = {"both": "Both ways", "to_jira": "PMHub to Jira", "to_pmhub": "Jira to PMHub", "once": "Set once"}
 RULES = {"later": "Later change wins", "pmhub": "PMHub wins", "jira": "Jira wins"}
@@ -75,9 +74,7 @@ def remote_repr(fields: dict, *, points_field: str) -> dict:
     assignee = fields.get("assignee") or {}
     return {
         "title": str(fields.get("summary") or ""),
-        # Cloud: an ADF document; Data Center: a wiki-markup string (docs/decisions/1718).
-        "description": wiki_to_md(fields.get("description")) if isinstance(fields.get("description"), str)
-        else adf_to_md(fields.get("description")),
+        "description": adf_to_md(fields.get("description")),
         "status": str(status.get("id") or ""),
         "points": None if points is None else (int(round(points)) if isinstance(points, int | float) else None),
         "assignee": str(assignee.get("emailAddress") or "").lower() if isinstance(assignee, dict) else "",
@@ -112,10 +109,7 @@ def jira_fields_for(field: str, value, *, link, account_of, version_of=None) -> 
     project's version of that name, created when missing. Status goes by transition."""
     if field == "title":
         return {"summary": value}, None
-    dc = getattr(getattr(link, "connection", None), "kind", "cloud") == "dc"
     if field == "description":
-        if dc:
-            return {"description": md_to_wiki(value) if value else None}, None
         return {"description": md_to_adf(value) if value else None}, None
     if field == "points":
         if not link.points_field:
@@ -138,7 +132,7 @@ def jira_fields_for(field: str, value, *, link, account_of, version_of=None) -> 
         account = account_of(value)
         if account is None:
             return {}, f"{value} has no Jira account (not guessed)"
-        return {"assignee": {"name": account} if dc else {"accountId": account}}, None
+        return {"assignee": {"accountId": account}}, None
     return {}, None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
@@ -62,6 +62,22 @@ def sync_writing():
         yield
     finally:
         _SYNC_WRITING.reset(token)
+
+
+# --- providers: one engine, a client per provider (docs/decisions/1720-one-sync-engine-per-provider-client.md)
+# A provider's client speaks the engine's terms: issues shaped as Jira's REST answers them ({id, key,
+# fields: summary, description, status.id, assignee.emailAddress, labels, updated, issuetype, parent}),
+# errors as JiraError (kind auth/rate/transient/client; status 404 = the issue is gone), and these
+# operations: myself, projects, project, project_statuses, fields, users_by_email, issue, issue_create,
+# issue_update, issue_delete, transitions, transition, search_link(link, fields) (what an import
+# reads) and updated_since(link, since, fields) (what a reconcile reads).
+CLIENTS: dict = {}  # connection kind -> factory(connection); Jira's kinds use JiraClient
+PROJECT_KEYS: dict = {}  # connection kind -> clean(key) -> (key, problem or ""); Jira's: its project key
+
+
+def client_for(connection):
+    factory = CLIENTS.get(connection.kind)
+    return factory(connection) if factory else JiraClient.for_connection(connection)
 
 
 def issue_fields(link) -> list[str]:
@@ -324,7 +340,8 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     pushes, pulls, conflicts, notes = {}, {}, {}, []
     for field in _fields_of(kind):
         rule = rules[field]
-        if rule["direction"] == "once" or (field == "status" and not link.status_out):
+        if rule["direction"] == "once" or (field == "status" and not link.status_out) or \
+                (field == "release" and not hasattr(client, "project_versions")):  # a provider without versions
             continue
         base = fps.get(field)
         local_changed = base is None or fingerprint(local[field]) != base[0]
@@ -425,7 +442,8 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
     notes = []
     account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field in [f for f in _fields_of(kind) if f != "status"]:
-        if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]):
+        if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]) or \
+                (field == "release" and not hasattr(client, "project_versions")):
             continue
         payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of,
                                           version_of=version_of)
@@ -636,7 +654,7 @@ def outbox_attempt(outbox_id: int) -> str:
     link = row.link
     connection = link.connection
     try:
-        client = JiraClient.for_connection(connection)
+        client = client_for(connection)
         if row.action == JiraOutbox.Action.DELETE:
             try:
                 client.issue_delete(row.remote_id)
@@ -699,7 +717,7 @@ def delivery_process(delivery_id: int) -> str:
 def _delivery_apply(connection, delivery) -> str:
     maps = list(JiraIssueMap.objects.filter(link__connection=connection, remote_id=delivery.issue_id)
                 .select_related("link__connection", "link__product", "story", "epic"))
-    if delivery.event == "jira:issue_deleted":
+    if delivery.event.endswith(":issue_deleted"):  # jira:issue_deleted, github:issue_deleted
         if not maps:
             return "deleted issue was not linked"
         return ", ".join(_unlink(link=m.link, mapping=m, reason="Issue deleted in Jira", direction="in")
@@ -708,7 +726,7 @@ def _delivery_apply(connection, delivery) -> str:
         connection=connection, project_key=delivery.project_key, active=True).select_related("connection", "product"))
     if not links:
         return "no linked project"
-    client = JiraClient.for_connection(connection)
+    client = client_for(connection)
     try:
         issue = client.issue(delivery.issue_id, issue_fields(links[0]))
     except JiraError as exc:
@@ -729,12 +747,10 @@ def reconcile(link_id: int) -> str:
     link = JiraProjectLink.objects.select_related("connection", "product").get(id=link_id)
     started = timezone.now()
     since = (link.reconciled_at or link.created_at) - timedelta(minutes=2)
-    jql = (f'project = "{link.project_key}" AND updated >= "{since.astimezone(UTC):%Y-%m-%d %H:%M}" '
-           "ORDER BY updated ASC")
-    client = JiraClient.for_connection(link.connection)
+    client = client_for(link.connection)
     seen = changed = 0
     try:
-        for issue in client.search(jql, issue_fields(link)):
+        for issue in client.updated_since(link, since, issue_fields(link)):
             seen += 1
             outcome = sync_issue_in(link=link, issue=issue, client=client)
             changed += outcome not in ("no change", "unlinked", "already linked")

@@ -46,3 +46,17 @@ def fake_jira_dc(settings):
     fake.close()
     assert not fake.violations, "the fake Jira Data Center saw requests or gave answers outside its API:\n" + \
         "\n".join(fake.violations[:10])
+
+
+@pytest.fixture
+def fake_github(settings):
+    """A stateful fake GitHub REST API on 127.0.0.1; the test fails if anything it received or
+    answered is not in GitHub's published REST description."""
+    from tests.integrations.fake_github import FakeGitHub
+
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    fake = FakeGitHub()
+    yield fake
+    fake.close()
+    assert not fake.violations, "the fake GitHub saw requests or gave answers outside GitHub's API:\n" + \
+        "\n".join(fake.violations[:10])
