@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_request
+from pmhub.outbound import OutboundFailed, OutboundRefused, OutboundSession, outbound_request
 
 from .wiki import adf_to_wiki, wiki_to_adf
 
@@ -48,6 +48,9 @@ def _jira_messages(body: bytes) -> str:
     return "; ".join(parts)[:240]
 
 
+_CLIENTS: dict[tuple, JiraClient] = {}  # per worker process: JiraClient.for_connection
+
+
 @dataclass
 class JiraClient:
     base_url: str
@@ -55,12 +58,25 @@ class JiraClient:
     token: str
     email: str = ""
 
+    session: OutboundSession | None = None  # connections kept alive between requests (the worker's clients)
+
     @classmethod
     def for_connection(cls, connection) -> JiraClient:
+        """The worker process's client of this connection: kept between tasks (its HTTP connections
+        stay alive, the token is unsealed once); a changed URL, kind, e-mail or token makes a new one."""
         from pmhub.secretbox import unseal
 
-        return cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
-                   token=unseal(connection.token_sealed), email=connection.email)
+        key = (connection.id, connection.base_url, connection.kind, connection.email, connection.token_sealed)
+        client = _CLIENTS.get(key)
+        if client is None:
+            if len(_CLIENTS) >= 64:
+                for old in _CLIENTS.values():
+                    old.session.close()
+                _CLIENTS.clear()
+            client = _CLIENTS[key] = cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
+                                         token=unseal(connection.token_sealed), email=connection.email,
+                                         session=OutboundSession())
+        return client
 
     @property
     def api(self) -> str:
@@ -81,7 +97,8 @@ class JiraClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         try:
-            reply = outbound_request(method, url, headers=headers, body=data, timeout=TIMEOUT)
+            send = self.session.request if self.session is not None else outbound_request
+            reply = send(method, url, headers=headers, body=data, timeout=TIMEOUT)
         except OutboundRefused as exc:
             raise JiraError(f"Jira's address is not allowed: {exc.reason}.", kind="client") from None
         except OutboundFailed as exc:

@@ -184,7 +184,16 @@ def _log(connection, *, link=None, direction: str, label: str = "", remote_key: 
         error=(error or "")[:500], detail=detail or {}, outbox=outbox)
 
 
+SUCCESS_REFRESH = timedelta(seconds=30)
+
+
 def record_success(connection) -> None:
+    """Healthy again (or still): one UPDATE of the connection's row, skipped while the connection
+    as this task read it is healthy and its last success is recent (every sync would otherwise
+    write the same row: one more query, and a lock all the worker processes queue on)."""
+    if connection.health == JiraConnection.Health.OK and not connection.failures_in_row and \
+            connection.last_success_at and timezone.now() - connection.last_success_at < SUCCESS_REFRESH:
+        return
     JiraConnection.objects.filter(id=connection.id).update(
         health=JiraConnection.Health.OK, failures_in_row=0, last_success_at=timezone.now(), last_error="",
         notified_at=None)
@@ -600,11 +609,13 @@ def import_issues(*, link, issues: list[dict], links: dict | None = None) -> lis
     return maps + story_maps
 
 
-def sync_issue_in(*, link, issue: dict, client: JiraClient, direction: str = "in") -> str:
-    """An issue Jira told us about (webhook, reconcile): create its story or epic, or merge."""
+def sync_issue_in(*, link, issue: dict, client: JiraClient, direction: str = "in", mapping=None) -> str:
+    """An issue Jira told us about (webhook, reconcile): create its story or epic, or merge.
+    `mapping`: its mapping row when the caller has read it already."""
     from backlog.models import Epic, Story
 
-    mapping = JiraIssueMap.objects.filter(link=link, remote_id=str(issue.get("id"))).first()
+    if mapping is None:
+        mapping = JiraIssueMap.objects.filter(link=link, remote_id=str(issue.get("id"))).first()
     if mapping is None:
         try:
             import_issues(link=link, issues=[issue])
@@ -736,7 +747,8 @@ def _delivery_apply(connection, delivery) -> str:
         record_failure(connection, exc)
         _log(connection, link=links[0], direction="in", label=delivery.issue_id, result="failed", error=exc.message)
         return f"failed: {exc.message}"
-    outcomes = [sync_issue_in(link=link, issue=issue, client=client) for link in links]
+    mapped = {m.link_id: m for m in maps}
+    outcomes = [sync_issue_in(link=link, issue=issue, client=client, mapping=mapped.get(link.id)) for link in links]
     record_success(connection)
     return "; ".join(outcomes)
 
