@@ -333,6 +333,15 @@ def _fields_of(kind) -> tuple:
     return EPIC_SYNC_FIELDS if kind == EPIC else SYNC_FIELDS
 
 
+def _unsynced(field: str, link, client) -> bool:
+    """Fields a provider cannot hold: fix versions without project versions (GitHub issues); the
+    epic link on Jira Data Center, where it is the Epic Link custom field, not the issue's parent
+    (not synced yet: docs/decisions/1718)."""
+    if field == "release":
+        return not hasattr(client, "project_versions")
+    return field == "epic" and link.connection.kind == JiraConnection.Kind.DATA_CENTER
+
+
 def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, direction: str,
                     outbox=None, kind: str = STORY) -> str:
     """Three-way merge of one story (or epic: `kind`) and its issue by the fingerprints of the last
@@ -349,8 +358,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     pushes, pulls, conflicts, notes = {}, {}, {}, []
     for field in _fields_of(kind):
         rule = rules[field]
-        if rule["direction"] == "once" or (field == "status" and not link.status_out) or \
-                (field == "release" and not hasattr(client, "project_versions")):  # a provider without versions
+        if rule["direction"] == "once" or (field == "status" and not link.status_out) or _unsynced(field, link, client):
             continue
         base = fps.get(field)
         local_changed = base is None or fingerprint(local[field]) != base[0]
@@ -452,7 +460,7 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
     account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field in [f for f in _fields_of(kind) if f != "status"]:
         if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]) or \
-                (field == "release" and not hasattr(client, "project_versions")):
+                _unsynced(field, link, client):
             continue
         payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of,
                                           version_of=version_of)

@@ -438,6 +438,8 @@ class FakeJira:
                     errors[name] = "User does not exist or you do not have permission to see it."
                 else:
                     issue["fields"]["assignee"] = account
+            elif name == "parent" and self.kind == "dc":  # Data Center: a parent is for sub-tasks only
+                errors[name] = "Field 'parent' cannot be set. It is not on the appropriate screen, or unknown."
             elif name == "parent":
                 ref = value if isinstance(value, dict) else None
                 parent = self.find(str(ref.get("id") or ref.get("key") or "")) if ref else None

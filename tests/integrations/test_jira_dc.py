@@ -121,3 +121,12 @@ def test_a_conflict_on_data_center_is_decided_by_rule_and_logged(admin, workspac
     assert s.description == winner and fake_jira_dc.find(key)["fields"]["description"] == winner
     entry = JiraSyncLog.objects.get(result="conflict")
     assert entry.detail["conflicts"]["description"]["jira"] == "Theirs"
+
+
+def test_the_epic_link_is_not_sent_to_data_center_as_a_parent(admin, workspace, fake_jira_dc):
+    connection, _, link = connect(admin, workspace, fake_jira_dc)
+    epic = backlog.epic_create(actor=admin, product=link.product, title="Offline")
+    s = story(admin, link.product, title="Cache tiles", epic_id=epic.id)
+    issue = fake_jira_dc.find(JiraIssueMap.objects.get(story=s).remote_key)
+    assert issue["fields"]["parent"] is None and not JiraSyncLog.objects.filter(result="failed").exists()
+    assert not [b for _, _, b in fake_jira_dc.writes if b and "parent" in (b.get("fields") or {})]
