@@ -63,6 +63,7 @@ class FakeJira:
         self.users = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": email, "displayName": "Pat PM",
                        "name": email.split("@")[0], "key": "JIRAUSER10000"}]
         self.projects = {}
+        self.search_starts: list[str] = []  # Data Center searches: the startAt of each page asked for
         self.versions: list[dict] = []  # {id, name, project (key), released, archived}
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
         self.issues: dict[str, dict] = {}
@@ -514,6 +515,7 @@ class FakeJira:
         fields = [f for f in (q.get("fields") or "").split(",") if f] or None
         if self.kind == "dc":  # startAt / maxResults / total
             start = int(q.get("startAt") or 0)
+            self.search_starts.append(f"startAt={start}")
             return 200, {"expand": "names,schema", "startAt": start, "maxResults": size, "total": len(found),
                          "issues": [self.issue_json(i, fields) for i in found[start:start + size]]}
         start = int(base64.urlsafe_b64decode(q["nextPageToken"]).decode()) if q.get("nextPageToken") else 0
