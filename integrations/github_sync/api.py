@@ -99,6 +99,8 @@ class GitHubIssueSyncWriteSerializer(serializers.Serializer):
     installation = bounded.IntegerField(required=False, help_text="Id of a GitHub App installation (PMHub's id).")
     api_url = serializers.CharField(max_length=300, required=False, default=services.DEFAULT_API)
     field_rules = serializers.DictField(child=RuleSerializer(), required=False)
+    logins = serializers.DictField(child=serializers.CharField(max_length=39), required=False,
+                                   help_text="Who is who: member e-mail -> GitHub login (assignees).")
     on_delete = serializers.ChoiceField(
         choices=JiraProjectLink.OnDelete.choices, required=False, default=JiraProjectLink.OnDelete.UNLINK
     )
