@@ -108,6 +108,7 @@ def issue_sync_create(
     api_url: str = DEFAULT_API,
     field_rules: dict | None = None,
     on_delete: str = JiraProjectLink.OnDelete.UNLINK,
+    logins: dict | None = None,
 ) -> tuple[JiraConnection, JiraProjectLink, str]:
     """Sync a repository's issues with a product, two ways (workspace admins): a connection of kind
     github (a fine-grained token, or an App installation of this workspace) and its one link.
@@ -124,6 +125,11 @@ def issue_sync_create(
         errors["token"] = "Paste a fine-grained token with Issues read and write, or choose an App installation."
     if len(token) > 2000:
         errors["token"] = "This token is too long."
+    logins = logins or {}
+    if not isinstance(logins, dict) or len(logins) > 1000 or any(
+            not isinstance(e, str) or "@" not in e or len(e) > 254 or not isinstance(x, str)
+            or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", x) for e, x in logins.items()):
+        errors["logins"] = "Map e-mail addresses to GitHub logins, for example {\"pat@acme.com\": \"pat-pm\"}."
     if errors:
         raise ValidationError(errors)
     api_url = installation.app.api_url if installation is not None else _clean_api_url(api_url)

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ class FakeGitHub:
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
         self.writes: list[tuple[str, str, dict | None]] = []
+        self.answers: list[tuple[float, str, str, int]] = []  # (monotonic time, method, path, status)
         self.tokens = {token: login}
         self.token, self.login = token, login
         self.repos: dict[str, dict] = {}
@@ -322,6 +324,8 @@ class FakeGitHub:
                 }
             else:
                 status, body, headers = self._route(method, path, {k: v[-1] for k, v in query.items()}, body_in, who)
+        with self.lock:
+            self.answers.append((time.monotonic(), method, path, status))
         try:
             github_check().response(operation, status, body)
         except Violation as exc:
