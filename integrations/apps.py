@@ -14,11 +14,11 @@ class IntegrationsConfig(AppConfig):
         webhook_emitted.connect(_webhook_emitted, dispatch_uid="integrations.channel_deliveries")
         from pmhub.panels import panel_register
 
-        panel_register(place="story", template="integrations/_story_pull_requests.html",
-                       context=_story_pull_requests)
+        panel_register(place="story", template="integrations/_story_pull_requests.html", context=_story_pull_requests)
         for kind, label in (("slack", "Slack channel"), ("teams", "Teams channel")):
-            webhook_kind_register(name=kind, label=label, build=services.channel_request_build,
-                                  page=services.channel_page_path)
+            webhook_kind_register(
+                name=kind, label=label, build=services.channel_request_build, page=services.channel_page_path
+            )
         # Jira: a story change of a linked product writes an outbox row in its own transaction
         # (docs/decisions/1713). A deleted story or epic leaves its mapping row without an object
         # (SET_NULL, no signal: deleting a product's 20,000 stories stays one statement); the
@@ -36,6 +36,14 @@ class IntegrationsConfig(AppConfig):
         subscribers_watch("channels", Channel, lambda channel: channel.workspace_id)
         subscribers_watch("channels", WebhookEndpoint, lambda endpoint: endpoint.workspace_id)
         subscribers_watch("jira", JiraProjectLink, _link_workspace)
+
+        # GitHub issues sync through the same engine: its client and project keys (decision 1720).
+        from django.db.models.signals import post_save
+
+        from .github_sync import services as github_sync
+
+        github_sync.register()
+        post_save.connect(github_sync.link_defaults, sender=JiraProjectLink, dispatch_uid="integrations.github_rules")
 
 
 def _link_workspace(link):

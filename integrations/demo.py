@@ -20,6 +20,7 @@ def seed(*, workspace, users) -> None:
         return
     _seed_github(workspace=workspace, owner=owner)
     _seed_jira(workspace=workspace, owner=owner)
+    _seed_github_issues(workspace=workspace, owner=owner)
     if Channel.objects.filter(workspace=workspace, name="#product-updates").exists():
         return
     from roadmaps.models import Product
@@ -132,6 +133,67 @@ def _seed_jira(*, workspace, owner) -> None:
     ]
     JiraSyncLog.objects.bulk_create([
         JiraSyncLog(connection=connection, link=link, at=now - timedelta(minutes=70 - 10 * i), direction=d,
+                    story=story, object_label=(label or (story.title if story else ""))[:240], remote_key=key,
+                    fields=fields, result=result, error=error, detail=detail)
+        for i, (d, story, label, key, fields, result, error, detail) in enumerate(rows)])
+
+
+def _seed_github_issues(*, workspace, owner) -> None:
+    """A GitHub issue sync (the same engine as Jira, decision 1720) of a fake repository with the
+    second product: a paused link (the demo never talks to GitHub), mapped stories and a filled log."""
+    import secrets
+
+    from backlog.models import Story
+    from roadmaps.models import Product
+
+    from .jira.models import SYNC_FIELDS, JiraConnection, JiraIssueMap, JiraProjectLink, JiraSyncLog
+
+    with_stories = Story.objects.filter(product__workspace=workspace).values("product_id")
+    products = list(Product.objects.filter(workspace=workspace, id__in=with_stories).order_by("id")[:2])
+    if not products or JiraConnection.objects.filter(workspace=workspace, kind=JiraConnection.Kind.GITHUB).exists():
+        return
+    product = products[-1]  # the second product with stories (the first is linked to the demo Jira)
+    now = timezone.now()
+    connection = JiraConnection.objects.create(
+        workspace=workspace, name="GitHub acme/analytics-web (demo)", kind=JiraConnection.Kind.GITHUB,
+        base_url="https://api.github.com", token_sealed=seal("github_pat_demo_not_real"),
+        hook_token=secrets.token_urlsafe(24), secret_sealed=seal(secrets.token_urlsafe(32)),
+        health=JiraConnection.Health.OK, account_name="demo-pm", last_success_at=now - timedelta(minutes=2),
+        created_by=owner)
+    statuses = [{"id": "open", "name": "Open", "category": "new"},
+                {"id": "label:In review", "name": "In review", "category": "indeterminate"},
+                {"id": "closed", "name": "Closed", "category": "done"}]
+    link = JiraProjectLink.objects.create(
+        connection=connection, product=product, project_key="acme/analytics-web", project_id="1296269",
+        story_issue_type="Issue", active=False, remote_statuses=statuses,
+        status_in={"open": "ready", "label:In review": "in_review", "closed": "done"},
+        status_out={"idea": "open", "ready": "open", "in_progress": "open", "in_review": "label:In review",
+                    "done": "closed", "wont_do": "closed"},
+        field_rules={"points": {"direction": "once", "rule": "later"}, "epic": {"direction": "once", "rule": "later"}},
+        user_map={owner.email.lower(): "demo-pm"},
+        preview={"state": "done", "jql": "", "done": {"create": 3, "link": 1, "skip": 0}}, reconciled_at=now)
+    stories = list(Story.objects.filter(product=product).order_by("rank")[:4])
+    JiraIssueMap.objects.bulk_create([
+        JiraIssueMap(link=link, remote_id=str(41 + n), remote_key=f"#{41 + n}", story=story,
+                     remote_updated=now.isoformat(), fingerprints={f: ["demo", "demo"] for f in SYNC_FIELDS},
+                     synced_at=now - timedelta(hours=n))
+        for n, story in enumerate(stories)])
+    first = stories[0] if stories else None
+    second = stories[1] if len(stories) > 1 else first
+    rows = [
+        ("check", None, "Connection test", "", [], "ok", "", {"user": "demo-pm", "projects": ["acme/analytics-web"]}),
+        ("import", None, "Import acme/analytics-web", "", [], "ok", "", {"created": 3, "linked": 1, "skipped": 0}),
+        ("out", first, None, "#41", ["status"], "ok", "", {}),
+        ("in", second, None, "#42", ["description", "labels"], "ok", "", {}),
+        ("out", second, None, "#42", [], "retrying", "GitHub asked us to slow down (403, rate limit).", {}),
+        ("in", first, None, "#41", ["title"], "conflict", "", {"conflicts": {"title": {
+            "pmhub": "Funnel chart export", "jira": "Export the funnel chart", "winner": "jira", "rule": "later"}}}),
+        ("in", second, None, "#42", ["assignee"], "ok",
+         "assignee: Jira assignee octo-contractor@users.noreply.github.com has no PMHub account here (not guessed)",
+         {}),
+    ]
+    JiraSyncLog.objects.bulk_create([
+        JiraSyncLog(connection=connection, link=link, at=now - timedelta(minutes=60 - 8 * i), direction=d,
                     story=story, object_label=(label or (story.title if story else ""))[:240], remote_key=key,
                     fields=fields, result=result, error=error, detail=detail)
         for i, (d, story, label, key, fields, result, error, detail) in enumerate(rows)])

@@ -50,6 +50,11 @@ class Repository(models.Model):
     secret_sealed = models.TextField()
     # Optional fine-grained token for later API use (reading checks); sealed, never shown.
     token_sealed = models.TextField(blank=True)
+    # Connected by a GitHub App installation (its `installation_repositories` webhooks add and remove
+    # the repository; its deliveries come to the App's URL, signed with the App's secret); empty:
+    # connected by hand with its own webhook secret.
+    installation = models.ForeignKey("integrations.GitHubInstallation", null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="repositories")
     # Workflow status (of the product) a story moves to when a linked pull request is merged; empty: none.
     merge_status = models.CharField(max_length=30, blank=True)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +133,13 @@ class PullRequestLink(models.Model):
 
 
 # Jira (docs/decisions/1710-1716): its own module, registered with this app.
+# GitHub App installations and the GitHub issue sync (docs/decisions/1720, 1721).
+from .github_sync.models import (  # noqa: E402,F401
+    GitHubApp,
+    GitHubAppDelivery,
+    GitHubInstallation,
+    GitHubSyncAuth,
+)
 from .jira.models import (  # noqa: E402,F401
     JiraConnection,
     JiraDelivery,

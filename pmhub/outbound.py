@@ -26,6 +26,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -205,17 +207,21 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def _connection_to(url: str, *, timeout: float):
-    """The vetted target of `url`, a connection pinned to its vetted address, and the Host header."""
-    target = _vet(url, require_resolved=True)
-    host_header = target.host if ":" not in target.host else f"[{target.host}]"
-    if target.port != SCHEMES[target.scheme]:
-        host_header += f":{target.port}"
+def _pinned(target: _Target, *, timeout: float):
+    """A connection pinned to the target's vetted address, and the Host header."""
+    host_header = _host_of(target)
     if target.scheme == "https":
         connection = _PinnedHTTPSConnection(target.host, target.port, timeout=timeout, address=target.address,
                                             context=ssl.create_default_context())
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, timeout=timeout, address=target.address)
+    return connection, host_header
+
+
+def _connection_to(url: str, *, timeout: float):
+    """The vetted target of `url`, a connection pinned to its vetted address, and the Host header."""
+    target = _vet(url, require_resolved=True)
+    connection, host_header = _pinned(target, timeout=timeout)
     return target, connection, host_header
 
 
@@ -304,3 +310,94 @@ def outbound_host_listed(url: str) -> bool:
     except ValueError:
         return False
     return any(ip in net for net in networks if net.version == ip.version)
+
+
+class OutboundSession:
+    """outbound_request with connections kept alive (an API client that sends many requests to one
+    host: the Jira sync). Every request is still resolved and vetted at send time; a kept connection
+    is reused only for the same scheme, host, port and vetted address, and only while idle less than
+    `idle_seconds`. A kept connection the server closed meanwhile is retried once on a fresh one
+    (the request never reached the server). Thread-safe: a connection serves one request at a time."""
+
+    def __init__(self, *, idle_seconds: float = 30.0, keep: int = 4):
+        self.idle_seconds, self.keep = idle_seconds, keep
+        self._idle: dict[tuple, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._lock = threading.Lock()
+        self.opened = 0  # connections opened (the bench and tests read it)
+
+    def _take(self, key: tuple):
+        now = time.monotonic()
+        with self._lock:
+            pool = self._idle.get(key) or []
+            while pool:
+                used_at, connection = pool.pop()
+                if now - used_at < self.idle_seconds:
+                    return connection
+                connection.close()
+        return None
+
+    def _give_back(self, key: tuple, connection) -> None:
+        with self._lock:
+            pool = self._idle.setdefault(key, [])
+            if len(pool) < self.keep:
+                pool.append((time.monotonic(), connection))
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._idle = self._idle, {}
+        for pool in pools.values():
+            for _, connection in pool:
+                connection.close()
+
+    def request(self, method: str, url: str, *, headers: dict, body: bytes | None = None, timeout: float,
+                max_bytes: int = MAX_REPLY_BYTES) -> OutboundReply:
+        target = _vet(url, require_resolved=True)
+        key = (target.scheme, target.host, target.port, target.address)
+        for attempt in (1, 2):
+            connection = self._take(key) if attempt == 1 else None
+            reused = connection is not None
+            if connection is None:
+                connection, _ = _pinned(target, timeout=timeout)
+                self.opened += 1
+            else:
+                connection.timeout = timeout
+                if connection.sock is not None:
+                    connection.sock.settimeout(timeout)
+            sent = {**headers, "Host": _host_of(target)}
+            if body is not None:
+                sent["Content-Length"] = str(len(body))
+            try:
+                connection.request(method.upper(), target.path, body=body, headers=sent)
+                response = connection.getresponse()
+                data = response.read(max_bytes + 1)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                if reused:
+                    continue  # the server closed the kept connection: once more on a fresh one
+                raise OutboundFailed("connection failed") from None
+            except TimeoutError:
+                connection.close()
+                raise OutboundFailed("timeout") from None
+            except ssl.SSLError:
+                connection.close()
+                raise OutboundFailed("TLS error") from None
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                raise OutboundFailed("connection failed") from None
+            if len(data) > max_bytes:
+                connection.close()
+                raise OutboundFailed("answer too large")
+            if response.will_close:
+                connection.close()
+            else:
+                self._give_back(key, connection)
+            return OutboundReply(status=response.status, headers={k.lower(): v for k, v in response.getheaders()},
+                                 body=data, retry_after=retry_after_seconds(response.getheader("Retry-After")))
+        raise OutboundFailed("connection failed")
+
+
+def _host_of(target: _Target) -> str:
+    host_header = target.host if ":" not in target.host else f"[{target.host}]"
+    return host_header if target.port == SCHEMES[target.scheme] else f"{host_header}:{target.port}"

@@ -1,3 +1,4 @@
+from ..github_sync.api import GitHubAppViewSet, GitHubIssueSyncViewSet
 from ..jira.api import JiraConnectionViewSet, JiraIssueMapViewSet, JiraProjectLinkViewSet, JiraSyncLogViewSet
 from .views import ChannelViewSet, PullRequestLinkViewSet, RepositoryViewSet
 
@@ -7,6 +8,8 @@ def register(router):
     router.register("channels", ChannelViewSet, basename="channel")
     router.register("github-repositories", RepositoryViewSet, basename="github-repository")
     router.register("pull-requests", PullRequestLinkViewSet, basename="pull-request")
+    router.register("github-apps", GitHubAppViewSet, basename="github-app")
+    router.register("github-issue-syncs", GitHubIssueSyncViewSet, basename="github-issue-sync")
     router.register("jira-connections", JiraConnectionViewSet, basename="jira-connection")
     router.register("jira-links", JiraProjectLinkViewSet, basename="jira-link")
     router.register("jira-issue-links", JiraIssueMapViewSet, basename="jira-issue-link")

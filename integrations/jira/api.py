@@ -45,7 +45,8 @@ class JiraConnectionSerializer(serializers.ModelSerializer):
         return JiraOutbox.objects.filter(link__connection=obj, status=JiraOutbox.Status.PENDING).count()
 
     def get_webhook_url(self, obj) -> str:
-        return settings.SITE_URL + reverse("jira_webhook", kwargs={"hook_token": obj.hook_token})
+        name = "github_issues_webhook" if obj.kind == JiraConnection.Kind.GITHUB else "jira_webhook"
+        return settings.SITE_URL + reverse(name, kwargs={"hook_token": obj.hook_token})
 
 
 class JiraConnectionCreatedSerializer(JiraConnectionSerializer):
@@ -93,7 +94,7 @@ class JiraProjectLinkSerializer(serializers.ModelSerializer):
 class JiraProjectLinkWriteSerializer(serializers.Serializer):
     connection = bounded.IntegerField(help_text="Id of the Jira connection (create only).")
     product = bounded.IntegerField(help_text="Id of the product (create only).")
-    project_key = serializers.CharField(max_length=20, help_text="Create only.")
+    project_key = serializers.CharField(max_length=140, help_text="Create only. Jira: ENG; GitHub: owner/name.")
     story_issue_type = serializers.CharField(max_length=60, required=False)
     epic_issue_type = serializers.CharField(max_length=60, required=False)
     field_rules = serializers.DictField(child=RuleSerializer(), required=False,

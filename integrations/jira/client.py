@@ -2,7 +2,10 @@
 vetted at send time, no redirects; operators allow an internal Data Center host with
 OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token, ADF descriptions,
 `search/jql` with nextPageToken paging. Data Center: REST v2 with a personal access token (Bearer),
-plain-text descriptions, `search` with startAt paging.
+wiki-markup descriptions, people by username (no accountId), `search` with startAt paging. The Data
+Center client speaks the engine's (Cloud's) terms at its boundary (docs/decisions/1718): descriptions
+are read as ADF (wiki_to_adf) and written as wiki markup (adf_to_wiki); an assignee written as
+{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there).
 
 Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
 with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
@@ -14,9 +17,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from pmhub.outbound import OutboundFailed, OutboundRefused, outbound_request
+from pmhub.outbound import OutboundFailed, OutboundRefused, OutboundSession, outbound_request
+
+from .wiki import adf_to_wiki, wiki_to_adf
 
 TIMEOUT = 20.0
 USER_AGENT = "PMHub-Jira/1"
@@ -42,6 +48,9 @@ def _jira_messages(body: bytes) -> str:
     return "; ".join(parts)[:240]
 
 
+_CLIENTS: dict[tuple, JiraClient] = {}  # per worker process: JiraClient.for_connection
+
+
 @dataclass
 class JiraClient:
     base_url: str
@@ -49,12 +58,25 @@ class JiraClient:
     token: str
     email: str = ""
 
+    session: OutboundSession | None = None  # connections kept alive between requests (the worker's clients)
+
     @classmethod
     def for_connection(cls, connection) -> JiraClient:
+        """The worker process's client of this connection: kept between tasks (its HTTP connections
+        stay alive, the token is unsealed once); a changed URL, kind, e-mail or token makes a new one."""
         from pmhub.secretbox import unseal
 
-        return cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
-                   token=unseal(connection.token_sealed), email=connection.email)
+        key = (connection.id, connection.base_url, connection.kind, connection.email, connection.token_sealed)
+        client = _CLIENTS.get(key)
+        if client is None:
+            if len(_CLIENTS) >= 64:
+                for old in _CLIENTS.values():
+                    old.session.close()
+                _CLIENTS.clear()
+            client = _CLIENTS[key] = cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
+                                         token=unseal(connection.token_sealed), email=connection.email,
+                                         session=OutboundSession())
+        return client
 
     @property
     def api(self) -> str:
@@ -75,7 +97,8 @@ class JiraClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         try:
-            reply = outbound_request(method, url, headers=headers, body=data, timeout=TIMEOUT)
+            send = self.session.request if self.session is not None else outbound_request
+            reply = send(method, url, headers=headers, body=data, timeout=TIMEOUT)
         except OutboundRefused as exc:
             raise JiraError(f"Jira's address is not allowed: {exc.reason}.", kind="client") from None
         except OutboundFailed as exc:
@@ -126,21 +149,48 @@ class JiraClient:
     def project_statuses(self, key: str) -> list[dict]:
         return list(self.request("GET", f"{self.api}/project/{quote(key, safe='')}/statuses") or [])
 
+    def project_versions(self, key: str) -> list[dict]:
+        return list(self.request("GET", f"{self.api}/project/{quote(key, safe='')}/versions") or [])
+
+    def version_create(self, name: str, project_id: str) -> dict:
+        return self.request("POST", f"{self.api}/version", body={"name": name, "projectId": int(project_id)}) or {}
+
     def fields(self) -> list[dict]:
         return list(self.request("GET", f"{self.api}/field") or [])
 
     def users_by_email(self, email: str) -> list[dict]:
-        return list(self.request("GET", f"{self.api}/user/search", params={"query": email}) or [])
+        """Cloud: `query` matches the e-mail; Data Center: `username` matches username, name or
+        e-mail (people have a username and key there, no accountId)."""
+        param = "query" if self.kind == "cloud" else "username"
+        return list(self.request("GET", f"{self.api}/user/search", params={param: email}) or [])
+
+    def _read(self, issue: dict) -> dict:
+        """Data Center's issue in the engine's terms: a wiki-markup description as ADF."""
+        fields = issue.get("fields") if isinstance(issue, dict) else None
+        if self.kind == "dc" and isinstance(fields, dict) and isinstance(fields.get("description"), str):
+            fields["description"] = wiki_to_adf(fields["description"])
+        return issue
+
+    def _write(self, fields: dict) -> dict:
+        """The engine's fields as Data Center takes them: wiki markup, people by username."""
+        if self.kind != "dc":
+            return fields
+        out = dict(fields)
+        if isinstance(out.get("description"), dict):
+            out["description"] = adf_to_wiki(out["description"])
+        if isinstance(out.get("assignee"), dict) and "accountId" in out["assignee"]:
+            out["assignee"] = {"name": out["assignee"]["accountId"]}
+        return out
 
     def issue(self, key: str, fields: list[str]) -> dict:
-        return self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
-                            params={"fields": ",".join(fields)}) or {}
+        return self._read(self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
+                                       params={"fields": ",".join(fields)}) or {})
 
     def issue_create(self, fields: dict) -> dict:
-        return self.request("POST", f"{self.api}/issue", body={"fields": fields}) or {}
+        return self.request("POST", f"{self.api}/issue", body={"fields": self._write(fields)}) or {}
 
     def issue_update(self, key: str, fields: dict) -> None:
-        self.request("PUT", f"{self.api}/issue/{quote(key, safe='')}", body={"fields": fields})
+        self.request("PUT", f"{self.api}/issue/{quote(key, safe='')}", body={"fields": self._write(fields)})
 
     def issue_delete(self, key: str) -> None:
         self.request("DELETE", f"{self.api}/issue/{quote(key, safe='')}")
@@ -169,8 +219,24 @@ class JiraClient:
         while True:
             page = self.request("GET", f"{self.api}/search", params={
                 "jql": jql, "fields": ",".join(fields), "maxResults": page_size, "startAt": start}) or {}
-            issues = page.get("issues") or []
+            issues = [self._read(i) for i in page.get("issues") or []]
             yield from issues
             start += len(issues)
             if not issues or start >= int(page.get("total") or 0):
                 return
+
+    # --- the engine's provider operations (integrations/jira/sync.py: client_for) ---
+    def search_link(self, link, fields: list[str]):
+        """What an import of the link reads: epics first (a story's parent exists when the story is
+        imported), then the rest, narrowed by the admin's JQL."""
+        base = f'project = "{link.project_key}"' + (f" AND ({link.jql})" if link.jql else "")
+        kind = link.epic_issue_type.replace('"', "")
+        for jql in (f'{base} AND issuetype = "{kind}" ORDER BY key ASC',
+                    f'{base} AND issuetype != "{kind}" ORDER BY key ASC'):
+            yield from self.search(jql, fields)
+
+    def updated_since(self, link, since: datetime, fields: list[str]):
+        """What a reconcile reads: every issue of the project updated since `since`."""
+        jql = (f'project = "{link.project_key}" AND updated >= "{since.astimezone(UTC):%Y-%m-%d %H:%M}" '
+               "ORDER BY updated ASC")
+        yield from self.search(jql, fields)

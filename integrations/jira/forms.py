@@ -7,7 +7,8 @@ _SECRET = {"autocomplete": "off"}
 
 
 class JiraConnectionForm(forms.Form):
-    kind = forms.ChoiceField(choices=JiraConnection.Kind.choices, label="Jira")
+    kind = forms.ChoiceField(choices=JiraConnection.Kind.choices, label="Jira",
+                             help_text="GitHub issues: address https://api.github.com, a fine-grained token.")
     name = forms.CharField(max_length=120, help_text="How people recognise it, for example Acme Jira.")
     base_url = forms.CharField(max_length=300, label="Site address",
                                help_text="Cloud: https://your-site.atlassian.net; Data Center: your server's address.")
@@ -27,7 +28,8 @@ class JiraConnectionForm(forms.Form):
 
 class JiraLinkForm(forms.Form):
     product = forms.TypedChoiceField(coerce=int)
-    project_key = forms.CharField(max_length=20, label="Jira project key", help_text="For example ENG.")
+    project_key = forms.CharField(max_length=140, label="Jira project key",
+                                  help_text="For example ENG (GitHub issues: the repository, owner/name).")
     story_issue_type = forms.CharField(max_length=60, initial="Story", label="Issue type for stories",
                                        help_text="Story, Task or Bug: what PMHub's stories become in Jira.")
     epic_issue_type = forms.CharField(max_length=60, initial="Epic", label="Issue type of epics")

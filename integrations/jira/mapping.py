@@ -40,9 +40,10 @@ def labels_to_jira(labels) -> list[str]:
     return sorted({"-".join(str(label).split())[:255] for label in labels or [] if str(label).strip()})
 
 
-def local_repr(story, *, emails: dict, epic_remote: str = "") -> dict:
+def local_repr(story, *, emails: dict, epic_remote: str = "", release: str = "") -> dict:
     """A story as the sync compares it; `epic_remote`: the Jira id of its epic's issue ("" when
-    it has no epic, or the epic has no issue)."""
+    it has no epic, or the epic has no issue); `release`: the name of its release (a story's
+    release is its epic's, docs/decisions/1717)."""
     return {
         "title": story.title,
         "description": normalize(story.description or ""),
@@ -51,11 +52,20 @@ def local_repr(story, *, emails: dict, epic_remote: str = "") -> dict:
         "assignee": (emails.get(story.assignee_id) or "").lower() if story.assignee_id else "",
         "labels": sorted(str(x) for x in story.labels or []),
         "epic": epic_remote,
+        "release": release,
     }
 
 
-def epic_local_repr(epic) -> dict:
-    return {"title": epic.title, "description": normalize(epic.description or ""), "status": epic.status}
+def epic_local_repr(epic, *, release: str = "") -> dict:
+    return {"title": epic.title, "description": normalize(epic.description or ""), "status": epic.status,
+            "release": release}
+
+
+def fix_version_name(fields: dict) -> str:
+    """The release an issue's fixVersions name: the last one (Jira lists them oldest first); ""
+    when none. One release per story or epic in PMHub, so further ones are not taken."""
+    versions = [v for v in fields.get("fixVersions") or [] if isinstance(v, dict) and v.get("name")]
+    return str(versions[-1]["name"]) if versions else ""
 
 
 def remote_repr(fields: dict, *, points_field: str) -> dict:
@@ -70,6 +80,7 @@ def remote_repr(fields: dict, *, points_field: str) -> dict:
         "assignee": str(assignee.get("emailAddress") or "").lower() if isinstance(assignee, dict) else "",
         "labels": sorted(str(x) for x in fields.get("labels") or []),
         "epic": str((fields.get("parent") or {}).get("id") or "") if isinstance(fields.get("parent"), dict) else "",
+        "release": fix_version_name(fields),
     }
 
 
@@ -92,9 +103,10 @@ def equivalent(field: str, local_value, remote_value, *, link) -> bool:
     return fingerprint(remote_after_push(field, local_value, link=link)) == fingerprint(remote_value)
 
 
-def jira_fields_for(field: str, value, *, link, account_of) -> tuple[dict, str | None]:
+def jira_fields_for(field: str, value, *, link, account_of, version_of=None) -> tuple[dict, str | None]:
     """The Jira `fields` payload for one PMHub value, or ({}, reason) when it cannot be sent.
-    `account_of(email)` finds a Jira accountId (None: unmatched). Status goes by transition."""
+    `account_of(email)` finds a Jira accountId (None: unmatched); `version_of(name)` the id of the
+    project's version of that name, created when missing. Status goes by transition."""
     if field == "title":
         return {"summary": value}, None
     if field == "description":
@@ -107,6 +119,13 @@ def jira_fields_for(field: str, value, *, link, account_of) -> tuple[dict, str |
         return {"labels": labels_to_jira(value)}, None
     if field == "epic":  # the story's epic is the issue's parent (Jira Cloud's epic link)
         return {"parent": {"id": value} if value else None}, None
+    if field == "release":
+        if not value:
+            return {"fixVersions": []}, None
+        version_id = version_of(value) if version_of else None
+        if version_id is None:
+            return {}, f"no Jira version {value} in the project and none could be created"
+        return {"fixVersions": [{"id": str(version_id)}]}, None
     if field == "assignee":
         if not value:
             return {"assignee": None}, None

@@ -13,16 +13,18 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic")
-EPIC_SYNC_FIELDS = ("title", "description", "status")  # what an epic has of them
+SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic", "release")
+EPIC_SYNC_FIELDS = ("title", "description", "status", "release")  # what an epic has of them
 FIELD_LABELS = {"title": "Title", "description": "Description", "status": "Status", "points": "Story points",
-                "assignee": "Assignee", "labels": "Labels", "epic": "Epic link"}
+                "assignee": "Assignee", "labels": "Labels", "epic": "Epic link",
+                "release": "Fix version (release)"}
 
 
 class JiraConnection(models.Model):
     class Kind(models.TextChoices):
         CLOUD = "cloud", "Jira Cloud"
         DATA_CENTER = "dc", "Jira Data Center"
+        GITHUB = "github", "GitHub issues"  # the same engine (integrations/github_sync/)
 
     class Health(models.TextChoices):
         UNTESTED = "untested", "Not tested yet"
@@ -32,7 +34,7 @@ class JiraConnection(models.Model):
 
     workspace = models.ForeignKey("pmhub.Workspace", on_delete=models.CASCADE, related_name="jira_connections")
     name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.CLOUD)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.CLOUD)
     base_url = models.CharField(max_length=300, help_text="https://your-site.atlassian.net")
     email = models.EmailField(max_length=254, blank=True, help_text="Jira Cloud: the account's e-mail.")
     # API token (Cloud) or personal access token (Data Center): sealed (pmhub.secretbox), never returned.
@@ -66,7 +68,7 @@ class JiraProjectLink(models.Model):
 
     connection = models.ForeignKey(JiraConnection, on_delete=models.CASCADE, related_name="links")
     product = models.ForeignKey("roadmaps.Product", on_delete=models.CASCADE, related_name="jira_links")
-    project_key = models.CharField(max_length=20)
+    project_key = models.CharField(max_length=140)  # Jira: ENG; GitHub: owner/name
     project_id = models.CharField(max_length=20, blank=True)
     story_issue_type = models.CharField(max_length=60, default="Story")
     epic_issue_type = models.CharField(max_length=60, default="Epic")
@@ -169,7 +171,7 @@ class JiraDelivery(models.Model):
     delivery_id = models.CharField(max_length=80)
     event = models.CharField(max_length=60)
     issue_id = models.CharField(max_length=20, blank=True)
-    project_key = models.CharField(max_length=20, blank=True)
+    project_key = models.CharField(max_length=140, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=200, blank=True)

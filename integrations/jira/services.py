@@ -24,7 +24,7 @@ from pmhub.services import activity_record
 from pmhub.utils import version_claim
 
 from . import sync
-from .client import JiraClient, JiraError
+from .client import JiraError
 from .mapping import DIRECTIONS, RULES, propose_status_maps, rules_of
 from .models import SYNC_FIELDS, JiraConnection, JiraDelivery, JiraIssueMap, JiraOutbox, JiraProjectLink
 
@@ -148,7 +148,7 @@ def connection_check(connection_id: int) -> str:
     """Worker: /myself and the projects; the answer goes to the connection and its log."""
     connection = JiraConnection.objects.get(id=connection_id)
     try:
-        client = JiraClient.for_connection(connection)
+        client = sync.client_for(connection)
         me = client.myself()
         projects = client.projects()
     except JiraError as exc:
@@ -194,9 +194,14 @@ def _clean_link(*, connection, product, data: dict, link=None) -> dict:
     if product.workspace_id != connection.workspace_id:
         errors["product"] = "Choose a product of this workspace."
     if "project_key" in data:
-        key = str(data.get("project_key") or "").strip().upper()
-        if not PROJECT_KEY.match(key):
+        key = str(data.get("project_key") or "").strip()
+        if connection.kind in sync.PROJECT_KEYS:  # another provider's project: a GitHub repository
+            key, problem = sync.PROJECT_KEYS[connection.kind](key)
+            if problem:
+                errors["project_key"] = problem
+        elif not PROJECT_KEY.match(key.upper()):
             errors["project_key"] = "Enter the Jira project's key, for example ENG."
+        key = key if connection.kind in sync.PROJECT_KEYS else key.upper()
         cleaned["project_key"] = key
     for name in ("story_issue_type", "epic_issue_type"):
         if name in data:
@@ -321,7 +326,7 @@ def link_discover(link_id: int) -> str:
     from backlog.services import workflow_of
 
     link = JiraProjectLink.objects.select_related("connection", "product").get(id=link_id)
-    client = JiraClient.for_connection(link.connection)
+    client = sync.client_for(link.connection)
     try:
         project = client.project(link.project_key)
         types = client.project_statuses(link.project_key)
@@ -348,16 +353,9 @@ def link_discover(link_id: int) -> str:
 
 
 # --- import and push --------------------------------------------------------------------------------
-def _jqls(link) -> list[str]:
-    """Epics first, then the rest: a story's parent epic exists when the story is imported."""
-    base = f'project = "{link.project_key}"' + (f" AND ({link.jql})" if link.jql else "")
-    kind = link.epic_issue_type.replace('"', "")
-    return [f'{base} AND issuetype = "{kind}" ORDER BY key ASC', f'{base} AND issuetype != "{kind}" ORDER BY key ASC']
-
-
 def _search_all(link, client):
-    for jql in _jqls(link):
-        yield from client.search(jql, sync.issue_fields(link))
+    """Epics first, then the rest (the provider's client knows how to ask: JQL, or GitHub's list)."""
+    yield from client.search_link(link, sync.issue_fields(link))
 
 
 def _classify(link, issues: list[dict]) -> list[dict]:
@@ -403,7 +401,7 @@ def import_preview_queue(*, user, link: JiraProjectLink, jql: str | None = None)
 def import_preview(link_id: int) -> str:
     """Worker: what an import by the link's JQL would create, link and skip (nothing written)."""
     link = JiraProjectLink.objects.select_related("connection", "product").get(id=link_id)
-    client = JiraClient.for_connection(link.connection)
+    client = sync.client_for(link.connection)
     rows, counts = [], {"create": 0, "link": 0, "skip": 0}
     try:
         batch = []
@@ -444,7 +442,7 @@ def import_run_queue(*, user, link: JiraProjectLink) -> None:
 
 def import_run(link_id: int) -> str:
     link = JiraProjectLink.objects.select_related("connection", "product").get(id=link_id)
-    client = JiraClient.for_connection(link.connection)
+    client = sync.client_for(link.connection)
     done = {"create": 0, "link": 0, "skip": 0}
 
     def flush(batch):
@@ -568,6 +566,10 @@ def delivery_receive(*, hook_token: str, signature: str | None, identifier: str 
     if not signature_valid(secret=unseal(connection.secret_sealed), body=body, header=signature):
         raise WebhookRefused(401, "signature does not match")
     identifier = (identifier or "").strip()[:80]
+    if not identifier and connection.kind == JiraConnection.Kind.DATA_CENTER:
+        # Data Center sends no delivery identifier: a retried delivery repeats the same signed body
+        # (its timestamp included), so the body's digest remembers it (docs/decisions/1718).
+        identifier = "body-sha256:" + hashlib.sha256(body).hexdigest()[:64]
     if not identifier:
         raise WebhookRefused(400, "missing X-Atlassian-Webhook-Identifier")
     payload = webhook_json_object(body)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
@@ -66,8 +66,25 @@ def sync_writing():
         _SYNC_WRITING.reset(token)
 
 
+# --- providers: one engine, a client per provider (docs/decisions/1720-one-sync-engine-per-provider-client.md)
+# A provider's client speaks the engine's terms: issues shaped as Jira's REST answers them ({id, key,
+# fields: summary, description, status.id, assignee.emailAddress, labels, updated, issuetype, parent}),
+# errors as JiraError (kind auth/rate/transient/client; status 404 = the issue is gone), and these
+# operations: myself, projects, project, project_statuses, fields, users_by_email, issue, issue_create,
+# issue_update, issue_delete, transitions, transition, search_link(link, fields) (what an import
+# reads) and updated_since(link, since, fields) (what a reconcile reads).
+CLIENTS: dict = {}  # connection kind -> factory(connection); Jira's kinds use JiraClient
+PROJECT_KEYS: dict = {}  # connection kind -> clean(key) -> (key, problem or ""); Jira's: its project key
+
+
+def client_for(connection):
+    factory = CLIENTS.get(connection.kind)
+    return factory(connection) if factory else JiraClient.for_connection(connection)
+
+
 def issue_fields(link) -> list[str]:
-    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project", "parent"]
+    fields = ["summary", "description", "status", "assignee", "labels", "issuetype", "updated", "project", "parent",
+              "fixVersions"]
     return fields + ([link.points_field] if link.points_field else [])
 
 
@@ -180,7 +197,16 @@ def _log(connection, *, link=None, direction: str, label: str = "", remote_key: 
         error=(error or "")[:500], detail=detail or {}, outbox=outbox)
 
 
+SUCCESS_REFRESH = timedelta(seconds=30)
+
+
 def record_success(connection) -> None:
+    """Healthy again (or still): one UPDATE of the connection's row, skipped while the connection
+    as this task read it is healthy and its last success is recent (every sync would otherwise
+    write the same row: one more query, and a lock all the worker processes queue on)."""
+    if connection.health == JiraConnection.Health.OK and not connection.failures_in_row and \
+            connection.last_success_at and timezone.now() - connection.last_success_at < SUCCESS_REFRESH:
+        return
     JiraConnection.objects.filter(id=connection.id).update(
         health=JiraConnection.Health.OK, failures_in_row=0, last_success_at=timezone.now(), last_error="",
         notified_at=None)
@@ -227,15 +253,48 @@ def _account_of(link, client):
             return cache[email]
         users = [u for u in client.users_by_email(email)
                  if str(u.get("emailAddress") or "").lower() == email.lower()]
-        cache[email] = users[0]["accountId"] if len(users) == 1 else None
+        # Cloud names people by accountId, Data Center by username (`name`).
+        cache[email] = (users[0].get("accountId") or users[0].get("name")) if len(users) == 1 else None
         JiraProjectLink.objects.filter(id=link.id).update(user_map=cache)
         return cache[email]
 
     return find
 
 
-def _pull_value(field: str, value, *, link, users_by_email: dict):
+def _version_of(link, client):
+    """name -> id of the project's Jira version of that name (case-insensitive), created when
+    missing: the versions are read once per sync of an object, not per field."""
+    known: dict | None = None
+
+    def find(name: str):
+        nonlocal known
+        if known is None:
+            known = {str(v.get("name") or "").lower(): str(v["id"]) for v in client.project_versions(link.project_key)}
+        if name.lower() not in known:
+            project_id = link.project_id or str(client.project(link.project_key).get("id") or "")
+            known[name.lower()] = str(client.version_create(name[:255], project_id).get("id") or "") or None
+        return known[name.lower()]
+
+    return find
+
+
+def _release_for(link, name: str) -> int:
+    """The product's release of that name (case-insensitive), created when missing (matched by
+    name, docs/decisions/1717)."""
+    from roadmaps.models import Release
+
+    release = Release.objects.filter(product_id=link.product_id, name__iexact=name).order_by("id").first()
+    if release is None:
+        release = Release.objects.create(product_id=link.product_id, name=name[:120])
+    return release.id
+
+
+def _pull_value(field: str, value, *, link, users_by_email: dict, kind: str = "story"):
     """A Jira value as a story_update value, or (None, reason) when it has no PMHub counterpart."""
+    if field == "release":
+        if kind != EPIC:
+            return None, "a story's release is its epic's: set the fix version on the epic"
+        return (_release_for(link, value) if value else None), None
     if field == "title":
         return (value[:200], None) if value.strip() else (None, "empty summary not taken")
     if field == "status":
@@ -257,7 +316,7 @@ def _pull_value(field: str, value, *, link, users_by_email: dict):
     return value, None
 
 
-LOCAL_ATTR = {"assignee": "assignee_id", "epic": "epic_id"}
+LOCAL_ATTR = {"assignee": "assignee_id", "epic": "epic_id", "release": "release_id"}
 
 
 def _epic_remote(link, epic_id) -> str:
@@ -268,14 +327,32 @@ def _epic_remote(link, epic_id) -> str:
         .values_list("remote_id", flat=True).first() or ""
 
 
+def _release_name(epic_id) -> str:
+    from backlog.models import Epic
+
+    if not epic_id:
+        return ""
+    return Epic.objects.filter(id=epic_id).values_list("release__name", flat=True).first() or ""
+
+
 def _local(kind, obj, *, link, emails) -> dict:
     if kind == EPIC:
-        return epic_local_repr(obj)
-    return local_repr(obj, emails=emails, epic_remote=_epic_remote(link, obj.epic_id))
+        return epic_local_repr(obj, release=_release_name(obj.id))
+    return local_repr(obj, emails=emails, epic_remote=_epic_remote(link, obj.epic_id),
+                      release=_release_name(obj.epic_id))
 
 
 def _fields_of(kind) -> tuple:
     return EPIC_SYNC_FIELDS if kind == EPIC else SYNC_FIELDS
+
+
+def _unsynced(field: str, link, client) -> bool:
+    """Fields a provider cannot hold: fix versions without project versions (GitHub issues); the
+    epic link on Jira Data Center, where it is the Epic Link custom field, not the issue's parent
+    (not synced yet: docs/decisions/1718)."""
+    if field == "release":
+        return not hasattr(client, "project_versions")
+    return field == "epic" and link.connection.kind == JiraConnection.Kind.DATA_CENTER
 
 
 def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, direction: str,
@@ -294,7 +371,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     pushes, pulls, conflicts, notes = {}, {}, {}, []
     for field in _fields_of(kind):
         rule = rules[field]
-        if rule["direction"] == "once" or (field == "status" and not link.status_out):
+        if rule["direction"] == "once" or (field == "status" and not link.status_out) or _unsynced(field, link, client):
             continue
         base = fps.get(field)
         local_changed = base is None or fingerprint(local[field]) != base[0]
@@ -322,11 +399,11 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     key = mapping.remote_key
     # 1. Jira first: a refused write leaves PMHub and the fingerprints as they were (retried).
     payload, sent = {}, set()
-    account_of = _account_of(link, client)
+    account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field, value in pushes.items():
         if field == "status":
             continue
-        fields, reason = jira_fields_for(field, value, link=link, account_of=account_of)
+        fields, reason = jira_fields_for(field, value, link=link, account_of=account_of, version_of=version_of)
         if reason:
             notes.append(f"{field}: {reason}")
         else:
@@ -346,7 +423,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
     # 2. PMHub, with the new fingerprints, in one transaction.
     data, pulled = {}, set()
     for field, value in pulls.items():
-        converted, reason = _pull_value(field, value, link=link, users_by_email=users_by_email)
+        converted, reason = _pull_value(field, value, link=link, users_by_email=users_by_email, kind=kind)
         if reason:
             notes.append(f"{field}: {reason}")
             continue
@@ -372,6 +449,8 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
             fingerprints=fps, remote_updated=str((issue.get("fields") or {}).get("updated") or "")[:40],
             synced_at=timezone.now())
         changed = sent | pulled
+        if kind == EPIC and "release" in changed:  # its stories' fix versions follow the epic's release
+            _queue_stories_of(link, story.id)
         if changed or conflicts or notes:
             _log(connection, link=link, direction="out" if sent and not pulled else "in" if pulled else direction,
                  label=story.title, remote_key=key, story=story if kind == STORY else None, fields=changed,
@@ -391,11 +470,13 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
     issue_type = link.epic_issue_type if kind == EPIC else link.story_issue_type
     fields = {"project": {"key": link.project_key}, "issuetype": {"name": issue_type}}
     notes = []
-    account_of = _account_of(link, client)
+    account_of, version_of = _account_of(link, client), _version_of(link, client)
     for field in [f for f in _fields_of(kind) if f != "status"]:
-        if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]):
+        if rules[field]["direction"] == "to_pmhub" or (field != "title" and not local[field]) or \
+                _unsynced(field, link, client):
             continue
-        payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of)
+        payload, reason = jira_fields_for(field, local[field], link=link, account_of=account_of,
+                                          version_of=version_of)
         if reason:
             notes.append(f"{field}: {reason}")
         fields.update(payload)
@@ -417,12 +498,18 @@ def _create_remote(*, link, story, client, outbox=None, kind: str = STORY) -> st
          story=story if kind == STORY else None, fields=["created"], result="ok", error="; ".join(notes),
          outbox=outbox)
     if kind == EPIC:  # its linked stories can now name it as their parent
-        from backlog.models import Story
-
-        ids = list(Story.objects.filter(epic_id=story.id, jira_issues__link=link).values_list("id", flat=True))
-        rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids])
-        transaction.on_commit(partial(enqueue, [r.id for r in rows]))
+        _queue_stories_of(link, story.id)
     return f"created {key}"
+
+
+def _queue_stories_of(link, epic_id: int) -> None:
+    """Outbox rows for the linked stories of an epic (their parent or fix version follows it)."""
+    from backlog.models import Story
+
+    ids = list(Story.objects.filter(epic_id=epic_id, jira_issues__link=link, jira_issues__unlinked_at=None)
+               .values_list("id", flat=True))
+    rows = JiraOutbox.objects.bulk_create([JiraOutbox(link=link, story_id=i) for i in ids])
+    transaction.on_commit(partial(enqueue, [r.id for r in rows]))
 
 
 def _unlink(*, link, mapping, reason: str, direction: str) -> str:
@@ -473,9 +560,9 @@ def _story_row(issue: dict, *, link, users_by_email: dict, kind: str = STORY) ->
     rules = rules_of(link)
     row, notes = {"title": remote["title"][:200] or issue.get("key") or "Untitled"}, []
     for field in [f for f in _fields_of(kind) if f != "title"]:
-        if rules[field]["direction"] == "to_jira":
-            continue
-        value, reason = _pull_value(field, remote[field], link=link, users_by_email=users_by_email)
+        if rules[field]["direction"] == "to_jira" or (field == "release" and kind == STORY):
+            continue  # a story's release is its epic's (decision 1717): nothing to take on import
+        value, reason = _pull_value(field, remote[field], link=link, users_by_email=users_by_email, kind=kind)
         if reason:
             notes.append(f"{field}: {reason}")
         elif value is not None:
@@ -543,11 +630,13 @@ def import_issues(*, link, issues: list[dict], links: dict | None = None) -> lis
     return maps + story_maps
 
 
-def sync_issue_in(*, link, issue: dict, client: JiraClient, direction: str = "in") -> str:
-    """An issue Jira told us about (webhook, reconcile): create its story or epic, or merge."""
+def sync_issue_in(*, link, issue: dict, client: JiraClient, direction: str = "in", mapping=None) -> str:
+    """An issue Jira told us about (webhook, reconcile): create its story or epic, or merge.
+    `mapping`: its mapping row when the caller has read it already."""
     from backlog.models import Epic, Story
 
-    mapping = JiraIssueMap.objects.filter(link=link, remote_id=str(issue.get("id"))).first()
+    if mapping is None:
+        mapping = JiraIssueMap.objects.filter(link=link, remote_id=str(issue.get("id"))).first()
     if mapping is None:
         try:
             import_issues(link=link, issues=[issue])
@@ -597,7 +686,7 @@ def outbox_attempt(outbox_id: int) -> str:
     link = row.link
     connection = link.connection
     try:
-        client = JiraClient.for_connection(connection)
+        client = client_for(connection)
         if row.action == JiraOutbox.Action.DELETE:
             try:
                 client.issue_delete(row.remote_id)
@@ -660,7 +749,7 @@ def delivery_process(delivery_id: int) -> str:
 def _delivery_apply(connection, delivery) -> str:
     maps = list(JiraIssueMap.objects.filter(link__connection=connection, remote_id=delivery.issue_id)
                 .select_related("link__connection", "link__product", "story", "epic"))
-    if delivery.event == "jira:issue_deleted":
+    if delivery.event.endswith(":issue_deleted"):  # jira:issue_deleted, github:issue_deleted
         if not maps:
             return "deleted issue was not linked"
         return ", ".join(_unlink(link=m.link, mapping=m, reason="Issue deleted in Jira", direction="in")
@@ -669,7 +758,7 @@ def _delivery_apply(connection, delivery) -> str:
         connection=connection, project_key=delivery.project_key, active=True).select_related("connection", "product"))
     if not links:
         return "no linked project"
-    client = JiraClient.for_connection(connection)
+    client = client_for(connection)
     try:
         issue = client.issue(delivery.issue_id, issue_fields(links[0]))
     except JiraError as exc:
@@ -679,7 +768,8 @@ def _delivery_apply(connection, delivery) -> str:
         record_failure(connection, exc)
         _log(connection, link=links[0], direction="in", label=delivery.issue_id, result="failed", error=exc.message)
         return f"failed: {exc.message}"
-    outcomes = [sync_issue_in(link=link, issue=issue, client=client) for link in links]
+    mapped = {m.link_id: m for m in maps}
+    outcomes = [sync_issue_in(link=link, issue=issue, client=client, mapping=mapped.get(link.id)) for link in links]
     record_success(connection)
     return "; ".join(outcomes)
 
@@ -690,12 +780,10 @@ def reconcile(link_id: int) -> str:
     link = JiraProjectLink.objects.select_related("connection", "product").get(id=link_id)
     started = timezone.now()
     since = (link.reconciled_at or link.created_at) - timedelta(minutes=2)
-    jql = (f'project = "{link.project_key}" AND updated >= "{since.astimezone(UTC):%Y-%m-%d %H:%M}" '
-           "ORDER BY updated ASC")
-    client = JiraClient.for_connection(link.connection)
+    client = client_for(link.connection)
     seen = changed = 0
     try:
-        for issue in client.search(jql, issue_fields(link)):
+        for issue in client.updated_since(link, since, issue_fields(link)):
             seen += 1
             outcome = sync_issue_in(link=link, issue=issue, client=client)
             changed += outcome not in ("no change", "unlinked", "already linked")

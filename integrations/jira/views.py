@@ -19,7 +19,7 @@ from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
 from . import selectors, services
 from .forms import JiraConnectionForm, JiraImportForm, JiraLinkForm, JiraLinkSettingsForm
-from .models import SYNC_FIELDS
+from .models import SYNC_FIELDS, JiraConnection
 
 
 def _products(workspace):
@@ -41,7 +41,8 @@ def _workflow(product):
 
 
 def _hook_url(connection) -> str:
-    return settings.SITE_URL + reverse("jira_webhook", kwargs={"hook_token": connection.hook_token})
+    name = "github_issues_webhook" if connection.kind == JiraConnection.Kind.GITHUB else "jira_webhook"
+    return settings.SITE_URL + reverse(name, kwargs={"hook_token": connection.hook_token})
 
 
 def _messages_of(e: ValidationError) -> str:

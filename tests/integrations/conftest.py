@@ -32,3 +32,31 @@ def fake_jira(settings):
     fake.close()
     assert not fake.violations, "the fake Jira saw requests or gave answers outside Jira's API:\n" + \
         "\n".join(fake.violations[:10])
+
+
+@pytest.fixture
+def fake_jira_dc(settings):
+    """A stateful fake Jira Data Center (REST v2, personal access token, wiki markup, usernames),
+    checked against the Data Center description in tests/integrations/data/."""
+    from tests.integrations.fake_jira import FakeJira
+
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    fake = FakeJira(kind="dc")
+    yield fake
+    fake.close()
+    assert not fake.violations, "the fake Jira Data Center saw requests or gave answers outside its API:\n" + \
+        "\n".join(fake.violations[:10])
+
+
+@pytest.fixture
+def fake_github(settings):
+    """A stateful fake GitHub REST API on 127.0.0.1; the test fails if anything it received or
+    answered is not in GitHub's published REST description."""
+    from tests.integrations.fake_github import FakeGitHub
+
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    fake = FakeGitHub()
+    yield fake
+    fake.close()
+    assert not fake.violations, "the fake GitHub saw requests or gave answers outside GitHub's API:\n" + \
+        "\n".join(fake.violations[:10])

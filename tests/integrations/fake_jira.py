@@ -9,6 +9,12 @@ Scripts: `rate_limit(n, retry_after)` answers the next n requests 429 with Retry
 Webhooks: `webhook(event, issue_id)` builds a delivery as Jira Cloud sends it (body after
 Atlassian's published example, `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`,
 `X-Atlassian-Webhook-Identifier`), for the test to post to PMHub.
+
+`FakeJira(kind="dc")` is a Jira Data Center site instead: REST v2 paths only, a personal access
+token (Bearer) only, descriptions in wiki markup, people by username/key (no accountId), `search`
+with startAt/maxResults/total paging, webhooks without a delivery identifier header; it checks every
+exchange against the description of Data Center's REST API v2 derived from Atlassian's published
+documentation (tests/integrations/data/README.md says how and why derived).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.integrations.openapi_check import Violation, jira_check
+from tests.integrations.openapi_check import Violation, jira_check, jira_dc_check
 
 CATEGORIES = {"new": (2, "To Do", "blue-gray"), "indeterminate": (4, "In Progress", "yellow"),
               "done": (3, "Done", "green")}
@@ -41,8 +47,11 @@ def jira_time(at: datetime) -> str:
 
 
 class FakeJira:
-    def __init__(self, *, email="pm@example.com", token="jira-token", project="ENG", delay: float = 0.0):
+    def __init__(self, *, email="pm@example.com", token="jira-token", project="ENG", delay: float = 0.0,
+                 kind: str = "cloud"):
         self.lock = threading.RLock()
+        self.kind = kind
+        self.api = "/rest/api/3" if kind == "cloud" else "/rest/api/2"
         self.email, self.token = email, token
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
@@ -51,8 +60,11 @@ class FakeJira:
         self.delay = delay
         self._script: list[tuple[int, dict]] = []
         self._expired = False
-        self.users = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": email, "displayName": "Pat PM"}]
+        self.users = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": email, "displayName": "Pat PM",
+                       "name": email.split("@")[0], "key": "JIRAUSER10000"}]
         self.projects = {}
+        self.search_starts: list[str] = []  # Data Center searches: the startAt of each page asked for
+        self.versions: list[dict] = []  # {id, name, project (key), released, archived}
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
         self.issues: dict[str, dict] = {}
         self._next_id = 10000
@@ -89,26 +101,48 @@ class FakeJira:
         self.projects[key] = project
         return project
 
+    def add_version(self, name: str, *, project: str = "ENG", released: bool = False) -> dict:
+        """A project version (a release in Jira's words) as a Jira admin would add it (no HTTP)."""
+        with self.lock:
+            version = {"id": str(10100 + len(self.versions)), "name": name, "project": project,
+                       "released": released, "archived": False}
+            self.versions.append(version)
+            return version
+
+    def version_named(self, name: str, project: str = "ENG") -> dict | None:
+        return next((v for v in self.versions if v["project"] == project and v["name"] == name), None)
+
+    def _version_json(self, version: dict) -> dict:
+        return {"self": f"{self.url}{self.api}/version/{version['id']}", "id": version["id"], "name": version["name"],
+                "archived": version["archived"], "released": version["released"],
+                "projectId": int(self.projects[version["project"]]["id"])}
+
     def add_user(self, email: str, name: str) -> dict:
-        user = {"accountId": uuid.uuid5(uuid.NAMESPACE_DNS, email).hex[:24], "emailAddress": email, "displayName": name}
+        user = {"accountId": uuid.uuid5(uuid.NAMESPACE_DNS, email).hex[:24], "emailAddress": email, "displayName": name,
+                "name": email.split("@")[0], "key": f"JIRAUSER{10000 + len(self.users)}"}
         self.users.append(user)
         return user
 
     def _status(self, status_id: str) -> dict:
         s = next(s for s in self.statuses if s["id"] == status_id)
         cid, cname, colour = CATEGORIES[s["category"]]
-        return {"id": s["id"], "name": s["name"], "self": f"{self.url}/rest/api/3/status/{s['id']}",
+        return {"id": s["id"], "name": s["name"], "self": f"{self.url}{self.api}/status/{s['id']}",
                 "statusCategory": {"id": cid, "key": s["category"], "name": cname, "colorName": colour}}
 
     def _user(self, account_id: str | None) -> dict | None:
         user = next((u for u in self.users if u["accountId"] == account_id), None)
         if user is None:
             return None
+        if self.kind == "dc":  # Data Center: username and key, no accountId
+            return {"self": f"{self.url}{self.api}/user?username={user['name']}", "name": user["name"],
+                    "key": user["key"], "emailAddress": user["emailAddress"], "displayName": user["displayName"],
+                    "active": True, "timeZone": "UTC"}
         return {"accountId": user["accountId"], "emailAddress": user["emailAddress"],
                 "displayName": user["displayName"], "active": True, "accountType": "atlassian"}
 
     def create_issue(self, *, project="ENG", summary="An issue", description=None, issue_type="Story",
-                     status_id="10000", points=None, assignee=None, labels=(), parent=None) -> dict:
+                     status_id="10000", points=None, assignee=None, labels=(), parent=None,
+                     fix_versions=()) -> dict:
         """Create an issue as a Jira user would (no HTTP: the test's hand in Jira)."""
         with self.lock:
             self._next_id += 1
@@ -116,7 +150,8 @@ class FakeJira:
             issue = {"id": str(self._next_id), "key": f"{project}-{number}", "project": project,
                      "fields": {"summary": summary, "description": description, "issuetype": issue_type,
                                 "status": status_id, POINTS_FIELD: points, "assignee": assignee,
-                                "labels": list(labels), "parent": parent},
+                                "labels": list(labels), "parent": parent,
+                                "fixVersions": [self.version_named(n, project)["id"] for n in fix_versions]},
                      "updated": self.now(), "created": self.now()}
             self.issues[issue["id"]] = issue
             return issue
@@ -137,7 +172,7 @@ class FakeJira:
         if parent is None:
             return None
         kind = parent["fields"]["issuetype"]
-        return {"id": parent["id"], "key": parent["key"], "self": f"{self.url}/rest/api/3/issue/{parent['id']}",
+        return {"id": parent["id"], "key": parent["key"], "self": f"{self.url}{self.api}/issue/{parent['id']}",
                 "fields": {"summary": parent["fields"]["summary"], "status": self._status(parent["fields"]["status"]),
                            "issuetype": {"id": next(i for i, n in ISSUE_TYPES if n == kind), "name": kind}}}
 
@@ -152,10 +187,12 @@ class FakeJira:
             "created": jira_time(issue["created"]),
             "project": {"id": project["id"], "key": project["key"], "name": project["name"]},
             "parent": self._parent(f.get("parent")),
+            "fixVersions": [self._version_json(v) for vid in f.get("fixVersions") or []
+                            for v in self.versions if v["id"] == vid],
         }
         if fields and "*all" not in fields and "*navigable" not in fields:
             out = {k: v for k, v in out.items() if k in fields}
-        return {"id": issue["id"], "key": issue["key"], "self": f"{self.url}/rest/api/3/issue/{issue['id']}",
+        return {"id": issue["id"], "key": issue["key"], "self": f"{self.url}{self.api}/issue/{issue['id']}",
                 "fields": out}
 
     # --- scripts -----------------------------------------------------------------------------
@@ -182,7 +219,8 @@ class FakeJira:
             .get(event, "issue_generic"),
             "user": {"self": f"{self.url}/rest/api/2/user?accountId={self.users[0]['accountId']}",
                      "accountId": self.users[0]["accountId"], "displayName": self.users[0]["displayName"],
-                     "active": True, "timeZone": "UTC", "accountType": "atlassian"},
+                     "active": True, "timeZone": "UTC", "accountType": "atlassian"} if self.kind == "cloud"
+            else self._user(self.users[0]["accountId"]),
             "issue": self.issue_json(issue) if issue else {"id": issue_id, "key": "", "fields": {}},
         }
         if event == "jira:issue_updated":
@@ -193,6 +231,8 @@ class FakeJira:
         headers = {"X-Hub-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
                    "X-Atlassian-Webhook-Identifier": identifier or uuid.uuid4().hex,
                    "Content-Type": "application/json"}
+        if self.kind == "dc":  # Data Center's webhooks carry no delivery identifier header
+            del headers["X-Atlassian-Webhook-Identifier"]
         return body, headers
 
     def close(self):
@@ -203,7 +243,7 @@ class FakeJira:
     def _authorised(self, header: str | None) -> bool:
         if self._expired or not header:
             return False
-        if header.startswith("Basic "):
+        if header.startswith("Basic ") and self.kind == "cloud":
             try:
                 email, _, token = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
@@ -223,11 +263,13 @@ class FakeJira:
         if self.delay:
             time.sleep(self.delay)
         status, body, headers, operation = 500, None, {}, None
-        # Data Center speaks REST v2 with the same shapes for what we use; checked against v3.
-        checked_path = re.sub(r"^/rest/api/2/", "/rest/api/3/", path)
+        # Each kind is checked against its own description; Data Center's v2 paths are then routed
+        # by the same code as Cloud's v3 ones (the differences are in the shapes, handled below).
+        check = jira_check() if self.kind == "cloud" else jira_dc_check()
+        checked_path = re.sub(r"^/rest/api/2/", "/rest/api/3/", path) if self.kind == "dc" else path
         try:
             body_in = json.loads(raw) if raw else None
-            operation = jira_check().request(method, checked_path, query, body_in)
+            operation = check.request(method, path, query, body_in)
         except (Violation, ValueError) as exc:
             with self.lock:
                 self.violations.append(f"{method} {path}: {exc}")
@@ -248,7 +290,7 @@ class FakeJira:
             self.answers.append((time.monotonic(), method, path, status))
         if operation is not None:
             try:
-                jira_check().response(operation, status, body)
+                check.response(operation, status, body)
             except Violation as exc:
                 with self.lock:
                     self.violations.append(f"{method} {path} answer: {exc}")
@@ -268,7 +310,7 @@ class FakeJira:
         api = "/rest/api/3"
         q = {k: v[-1] for k, v in query.items()}
         if path == f"{api}/myself":
-            return 200, self._user(self.users[0]["accountId"]) | {"self": f"{self.url}{api}/user", "timeZone": "UTC"}
+            return 200, self._user(self.users[0]["accountId"]) | {"self": f"{self.url}{self.api}/user", "timeZone": "UTC"}
         if path == f"{api}/project/search":
             values = list(self.projects.values())
             return 200, {"isLast": True, "maxResults": int(q.get("maxResults", 50)), "startAt": 0,
@@ -283,6 +325,13 @@ class FakeJira:
             return 200, [{"id": tid, "name": name, "self": f"{self.url}{api}/issuetype/{tid}", "subtask": False,
                           "statuses": [self._status(s["id"]) | {"description": ""} for s in self.statuses]}
                          for tid, name in ISSUE_TYPES]
+        m = re.fullmatch(rf"{api}/project/([^/]+)/versions", path)
+        if m:
+            if m.group(1) not in self.projects:
+                return 404, {"errorMessages": ["No project could be found with key."], "errors": {}}
+            return 200, [self._version_json(v) for v in self.versions if v["project"] == m.group(1)]
+        if path == f"{api}/version" and method == "POST":
+            return self._version_create(body or {})
         m = re.fullmatch(rf"{api}/project/([^/]+)", path)
         if m:
             p = self.projects.get(m.group(1)) or next((p for p in self.projects.values() if p["id"] == m.group(1)), None)
@@ -308,9 +357,11 @@ class FakeJira:
                             "customId": 10016}},
             ]
         if path == f"{api}/user/search":
-            needle = (q.get("query") or "").lower()
+            needle = (q.get("query") or q.get("username") or "").lower()
             return 200, [self._user(u["accountId"]) for u in self.users if needle and needle == u["emailAddress"].lower()]
-        if path == f"{api}/search/jql":
+        if path == f"{api}/search/jql" and self.kind == "cloud":
+            return self._search(q)
+        if path == f"{api}/search" and self.kind == "dc":
             return self._search(q)
         if path == f"{api}/issue" and method == "POST":
             return self._create(body or {})
@@ -359,6 +410,11 @@ class FakeJira:
                     errors[name] = "You must specify a summary of the issue."
                 else:
                     issue["fields"]["summary"] = value
+            elif name == "description" and self.kind == "dc":
+                if value is not None and not isinstance(value, str):
+                    errors[name] = "Operation value must be a string."
+                else:
+                    issue["fields"]["description"] = value
             elif name == "description":
                 if value is not None and not (isinstance(value, dict) and value.get("type") == "doc"
                                               and value.get("version") == 1):
@@ -377,10 +433,14 @@ class FakeJira:
                     issue["fields"]["labels"] = value
             elif name == "assignee":
                 account = (value or {}).get("accountId") if isinstance(value, dict) else None
+                if self.kind == "dc" and isinstance(value, dict):  # Data Center: {"name": username}
+                    account = next((u["accountId"] for u in self.users if u["name"] == value.get("name")), None)
                 if value is not None and self._user(account) is None:
                     errors[name] = "User does not exist or you do not have permission to see it."
                 else:
                     issue["fields"]["assignee"] = account
+            elif name == "parent" and self.kind == "dc":  # Data Center: a parent is for sub-tasks only
+                errors[name] = "Field 'parent' cannot be set. It is not on the appropriate screen, or unknown."
             elif name == "parent":
                 ref = value if isinstance(value, dict) else None
                 parent = self.find(str(ref.get("id") or ref.get("key") or "")) if ref else None
@@ -388,6 +448,18 @@ class FakeJira:
                     errors[name] = "The parent issue must be an epic of this project."
                 else:
                     issue["fields"]["parent"] = parent["id"] if parent else None
+            elif name == "fixVersions":
+                ids = []
+                for ref in value if isinstance(value, list) else [None]:
+                    ref = ref if isinstance(ref, dict) else {}
+                    version = next((v for v in self.versions if v["project"] == issue["project"] and
+                                    (v["id"] == str(ref.get("id") or "") or v["name"] == ref.get("name"))), None)
+                    if version is None:
+                        errors[name] = f"Version {ref.get('id') or ref.get('name')} is not valid for this project."
+                        break
+                    ids.append(version["id"])
+                else:
+                    issue["fields"]["fixVersions"] = ids
             elif name in ("project", "issuetype"):
                 continue
             else:
@@ -407,7 +479,19 @@ class FakeJira:
         if errors or not issue["fields"]["summary"]:
             del self.issues[issue["id"]]
             return 400, {"errorMessages": [], "errors": errors or {"summary": "You must specify a summary."}}
-        return 201, {"id": issue["id"], "key": issue["key"], "self": f"{self.url}/rest/api/3/issue/{issue['id']}"}
+        return 201, {"id": issue["id"], "key": issue["key"], "self": f"{self.url}{self.api}/issue/{issue['id']}"}
+
+    def _version_create(self, body: dict) -> tuple[int, object]:
+        project = next((k for k, p in self.projects.items() if str(p["id"]) == str(body.get("projectId") or "")
+                        or k == body.get("project")), None)
+        name = body.get("name")
+        if project is None:
+            return 404, {"errorMessages": ["Project not found."], "errors": {}}
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            return 400, {"errorMessages": [], "errors": {"name": "You must specify a valid version name"}}
+        if self.version_named(name, project):
+            return 400, {"errorMessages": [], "errors": {"name": "A version with this name already exists."}}
+        return 201, self._version_json(self.add_version(name, project=project))
 
     def _search(self, q: dict) -> tuple[int, object]:
         jql = q.get("jql") or ""
@@ -428,9 +512,14 @@ class FakeJira:
                  if i["project"] == project and (since is None or i["updated"] >= since)
                  and (types is None or i["fields"]["issuetype"] in types)]
         size = min(int(q.get("maxResults") or 50), 100)  # Jira caps a page of issues with fields
+        fields = [f for f in (q.get("fields") or "").split(",") if f] or None
+        if self.kind == "dc":  # startAt / maxResults / total
+            start = int(q.get("startAt") or 0)
+            self.search_starts.append(f"startAt={start}")
+            return 200, {"expand": "names,schema", "startAt": start, "maxResults": size, "total": len(found),
+                         "issues": [self.issue_json(i, fields) for i in found[start:start + size]]}
         start = int(base64.urlsafe_b64decode(q["nextPageToken"]).decode()) if q.get("nextPageToken") else 0
         page = found[start:start + size]
-        fields = [f for f in (q.get("fields") or "").split(",") if f] or None
         out = {"issues": [self.issue_json(i, fields) for i in page], "isLast": start + size >= len(found)}
         if not out["isLast"]:
             out["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()

@@ -9,8 +9,10 @@ from tests.roadmaps.factories import ProductFactory
 
 
 def connect(admin, workspace, fake, **link):
-    connection, secret = services.connection_create(user=admin, workspace=workspace, kind="cloud", name="Acme Jira",
-                                                    base_url=fake.url, email=fake.email, token=fake.token)
+    kind = getattr(fake, "kind", "cloud")  # a Data Center fake: URL and personal access token only
+    connection, secret = services.connection_create(user=admin, workspace=workspace, kind=kind, name="Acme Jira",
+                                                    base_url=fake.url, email=fake.email if kind == "cloud" else "",
+                                                    token=fake.token)
     product = link.pop("product", None) or ProductFactory(workspace=workspace, name="Mobile app")
     services.link_create(user=admin, connection=connection, product=product, project_key="ENG", **link)
     return connection, secret, JiraProjectLink.objects.select_related("connection", "product").get(product=product)

@@ -62,6 +62,13 @@ class OpenApiCheck:
     def _validator(self, schema: dict):
         return jsonschema.Draft7Validator({**_nullable(copy.deepcopy(schema)), "components": self.components})
 
+    def _deref(self, node):
+        """A `$ref` to a component (GitHub's description shares parameters and responses) resolved."""
+        while isinstance(node, dict) and str(node.get("$ref") or "").startswith("#/components/"):
+            kind, name = node["$ref"][len("#/components/"):].split("/", 1)
+            node = self.spec["components"][kind][name]
+        return node
+
     def operation(self, method: str, path: str) -> tuple[str, dict]:
         for _, pattern, template, item in self._routes:
             if pattern.match(path) and method.lower() in item:
@@ -90,7 +97,7 @@ class OpenApiCheck:
 
     def request(self, method: str, path: str, query: dict[str, list[str]], body) -> dict:
         template, op = self.operation(method, path)
-        params = {p["name"]: p for p in op.get("parameters") or [] if p.get("in") == "query"}
+        params = {p["name"]: p for p in map(self._deref, op.get("parameters") or []) if p.get("in") == "query"}
         for name, values in query.items():
             if name not in params:
                 raise Violation(f"{method} {template}: unknown query parameter {name!r}")
@@ -116,7 +123,8 @@ class OpenApiCheck:
     def response(self, operation: dict, status: int, body) -> None:
         op, template, method = operation["operation"], operation["template"], operation["method"]
         responses = op.get("responses") or {}
-        spec = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        spec = self._deref(responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+                           or responses.get("default"))
         if spec is None and status in self.platform_answers:
             return
         if spec is None:
@@ -135,3 +143,25 @@ def jira_check() -> OpenApiCheck:
     # https://developer.atlassian.com/cloud/jira/platform/rate-limiting/: any REST call may answer
     # 429 (with Retry-After) or 503 when the site is under load.
     return OpenApiCheck(load_spec("jira-platform-v3.openapi.json.gz"), platform_answers=(429, 503))
+
+
+@lru_cache(maxsize=1)
+def jira_dc_check() -> OpenApiCheck:
+    # Data Center answers 429 with Retry-After when its rate limiting is on, and 503 under load.
+    return OpenApiCheck(load_spec("jira-dc-v2.derived.openapi.json"), platform_answers=(429, 503))
+
+
+@lru_cache(maxsize=1)
+def github_check() -> OpenApiCheck:
+    # https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api: any call may answer
+    # 403 or 429 (primary or secondary rate limit, Retry-After / x-ratelimit-*) and 401 (bad credentials).
+    return OpenApiCheck(load_spec("github-rest-subset.openapi.json.gz"), platform_answers=(401, 403, 429))
+
+
+def webhook_check(name: str, body: dict) -> None:
+    """A webhook body against GitHub's published schema of that event (x-webhooks, e.g. issues-opened)."""
+    check = github_check()
+    schema = check.spec["x-webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    errors = sorted(check._validator(schema).iter_errors(body), key=str)
+    if errors:
+        raise Violation(f"webhook {name}: {errors[0].message} at {'/'.join(map(str, errors[0].absolute_path))}")

@@ -255,14 +255,6 @@ def test_a_story_deleted_in_pmhub_is_deleted_in_jira_only_when_chosen(admin, wor
                                                                           ).detail["note"]
 
 
-def test_a_data_center_connection_uses_its_personal_access_token(admin, workspace, fake_jira):
-    connection, _ = services.connection_create(user=admin, workspace=workspace, kind="dc", name="On premises",
-                                               base_url=fake_jira.url, token=fake_jira.token)
-    connection.refresh_from_db()
-    assert connection.health == "ok" and connection.email == ""
-    assert ("GET", "/rest/api/2/myself") in fake_jira.requests and ("GET", "/rest/api/2/project") in fake_jira.requests
-
-
 def test_epics_are_synced_and_a_storys_epic_is_its_issues_parent(admin, workspace, fake_jira, client):
     from backlog.models import Epic
 

@@ -36,3 +36,22 @@ def _other_product(link):
     from tests.roadmaps.factories import ProductFactory
 
     return ProductFactory(workspace=link.product.workspace)
+
+
+WRITES.update({
+    "github-app": Write(build=m._github_app, bodies={
+        "create": lambda app: {"workspace": app.workspace_id, "name": "Second App", "app_id": 4243,
+                               "private_key": _pem(), "webhook_secret": "second-secret-0123456789",
+                               "product": app.product_id},
+        "update": lambda app: {"version": app.version, "name": "Renamed App"}}),
+    "github-issue-sync": Write(build=m._github_issue_sync, bodies={
+        "create": lambda c: {"workspace": c.workspace_id, "product": c.links.first().product_id,
+                             "repository": "acme/two", "token": "github_pat_matrix",
+                             "api_url": "https://api.github.com"}}),
+})
+
+
+def _pem():
+    from joserfc.jwk import RSAKey
+
+    return RSAKey.generate_key(2048).as_pem(private=True).decode()

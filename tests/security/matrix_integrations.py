@@ -149,3 +149,48 @@ PAGES.update({
         "Unknown token 404, forged or missing signature 401, a replayed X-Atlassian-Webhook-Identifier 200 "
         "'already processed'; each refusal changes nothing: tests/integrations/test_jira_tenancy.py."),
 })
+
+
+# --- GitHub Apps and the GitHub issue sync (docs/decisions/1720, 1721) -------------------------------
+def _github_app(ws):
+    from joserfc.jwk import RSAKey
+
+    from integrations.github_sync import services as github_sync
+    from tests.roadmaps.factories import ProductFactory
+
+    return github_sync.app_create(user=_admin_of(ws), workspace=ws, name="Matrix App", app_id=4242,
+                                  private_key=RSAKey.generate_key(2048).as_pem(private=True).decode(),
+                                  webhook_secret="matrix-secret-0123456789", product=ProductFactory(workspace=ws))
+
+
+def _github_issue_sync(ws):
+    from integrations.github_sync import services as github_sync
+    from tests.roadmaps.factories import ProductFactory
+
+    connection, _, _ = github_sync.issue_sync_create(user=_admin_of(ws), workspace=ws,
+                                                     product=ProductFactory(workspace=ws), repository="acme/matrix",
+                                                     token="github_pat_matrix")
+    return connection
+
+
+API.update({
+    "github-app": Exempt(
+        "Admin-only resource (as jira-connection): a viewer's GET is 403 where the matrix asserts 200. Outsider "
+        "404 and viewer/editor 403 on every method, the key and secret never returned, bad input 400 with field "
+        "errors and nothing saved: tests/integrations/test_github_tenancy.py."),
+    "github-issue-sync": Exempt(
+        "Create-only endpoint (no object route); another workspace's product or installation is refused and "
+        "nothing is created, viewers/editors 403: tests/integrations/test_github_tenancy.py. The connection "
+        "and link it creates are the jira-connection / jira-link rows above."),
+})
+PAGES.update({
+    "github_app_webhook": Exempt(
+        "Inbound GitHub App webhook: no session or token by design; the credential is the X-Hub-Signature-256 "
+        "HMAC of the body with the App's sealed webhook secret, the URL's random token only finds the App. "
+        "Unknown token 404, forged signature 401, a replayed X-GitHub-Delivery 200 'already processed'; each "
+        "refusal changes nothing: tests/integrations/test_github_app.py."),
+    "github_issues_webhook": Exempt(
+        "Inbound GitHub issues webhook of an issue sync: the credential is the X-Hub-Signature-256 HMAC with the "
+        "connection's sealed secret. Unknown token 404, forged or tampered 401, replay 200 'already processed', "
+        "nothing changed: tests/integrations/test_github_sync.py."),
+})

@@ -1,0 +1,110 @@
+"""Jira Data Center end to end through a real Celery worker, against the fake in its Data Center
+mode (REST v2, personal access token, wiki markup, usernames, startAt paging, webhooks without a
+delivery identifier; every exchange checked against the Data Center description in
+tests/integrations/data/): edits both ways, a redelivered webhook, an import with paging, a conflict."""
+
+import time
+
+import pytest
+from django.test import Client
+
+from backlog import services as backlog
+from backlog.models import Story
+from integrations.jira import services
+from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssueMap, JiraSyncLog
+from pmhub.secretbox import unseal
+from tests.integrations.fake_jira import FakeJira
+from tests.integrations.jira_helpers import connect, post_webhook
+
+from .conftest import WorkerProcess, publishing_to, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def fake(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    jira = FakeJira(kind="dc")
+    yield jira
+    jira.close()
+    assert not jira.violations, "\n".join(jira.violations[:10])
+
+
+@pytest.fixture
+def worker(services_ready, transactional_db, tmp_path, fake):
+    process = WorkerProcess(tmp_path, extra_env={"OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
+    with publishing_to(process):
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+def _wait(predicate, worker, what, timeout=60):
+    return wait_until(predicate, timeout=timeout, interval=0.05,
+                      message=lambda: f"{what}; worker log:\n" + worker.output()[-3000:])
+
+
+def _linked(admin, workspace, fake, worker, **kw):
+    connection, _, link = connect(admin, workspace, fake, **kw)
+    _wait(lambda: JiraConnection.objects.get(id=connection.id).health == "ok" and
+          type(link).objects.get(id=link.id).status_out, worker, "the connection test and discovery")
+    link.refresh_from_db()
+    connection.refresh_from_db()
+    return connection, link
+
+
+def test_edits_flow_both_ways_in_wiki_markup_and_a_redelivered_webhook_is_one_change(worker, fake, admin,
+                                                                                      workspace):
+    connection, link = _linked(admin, workspace, fake, worker)
+    assert connection.kind == "dc"
+    s = backlog.story_create(actor=admin, product=link.product, title="Offline mode", description="Works **offline**")
+    mapping = _wait(lambda: JiraIssueMap.objects.filter(story=s).first(), worker, "the issue created in Jira")
+    issue = fake.find(mapping.remote_key)
+    assert issue["fields"]["description"] == "Works *offline*"
+    backlog.story_status_set(actor=admin, story=Story.objects.get(id=s.id), status="in_progress")
+    _wait(lambda: issue["fields"]["status"] == "3", worker, "the status in Jira")
+
+    fake.edit_issue(issue["id"], summary="Offline mode, v2", description="h2. Plan\n\n* _tiles_\n* {{cache}}")
+    body, headers = fake.webhook("jira:issue_updated", issue["id"], secret=unseal(connection.secret_sealed))
+    client = Client()
+    version = Story.objects.get(id=s.id).version
+    assert post_webhook(client, connection, body, headers).json()["detail"] == "queued"
+    assert post_webhook(client, connection, body, headers).json()["detail"] == "already processed"
+    _wait(lambda: Story.objects.get(id=s.id).title == "Offline mode, v2", worker, "the Jira edit in PMHub")
+    time.sleep(1)
+    s.refresh_from_db()
+    assert s.description == "## Plan\n\n- *tiles*\n- `cache`" and s.version == version + 1
+    assert JiraDelivery.objects.filter(connection=connection).count() == 1
+    assert not [p for _, p in fake.requests if p.startswith("/rest/api/3/")]
+
+
+def test_an_import_pages_with_start_at_through_the_worker(worker, fake, admin, workspace):
+    for n in range(260):
+        fake.create_issue(summary=f"Issue {n}", description=f"Line _{n}_")
+    connection, link = _linked(admin, workspace, fake, worker)
+    services.import_preview_queue(user=admin, link=link)
+    _wait(lambda: type(link).objects.get(id=link.id).preview.get("state") == "ready", worker, "the preview")
+    services.import_run_queue(user=admin, link=type(link).objects.get(id=link.id))
+    _wait(lambda: Story.objects.filter(product=link.product).count() == 260, worker, "the import", timeout=120)
+    assert Story.objects.get(product=link.product, title="Issue 9").description == "Line *9*"
+    starts = sorted({int(p.split("=")[-1]) for p in fake.search_starts})
+    assert starts[:3] == [0, 100, 200]
+
+
+def test_a_conflict_on_data_center_is_decided_by_rule(worker, fake, admin, workspace):
+    rules = {"title": {"direction": "both", "rule": "pmhub"}, "description": {"direction": "both", "rule": "jira"}}
+    connection, link = _linked(admin, workspace, fake, worker, field_rules=rules)
+    s = backlog.story_create(actor=admin, product=link.product, title="Base", description="Base")
+    mapping = _wait(lambda: JiraIssueMap.objects.filter(story=s).first(), worker, "the issue created in Jira")
+    fake.edit_issue(mapping.remote_key, summary="Jira title", description="From *Jira*")
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), version=None,
+                         data={"title": "PMHub title", "description": "From PMHub"})
+    entry = _wait(lambda: JiraSyncLog.objects.filter(result="conflict").first(), worker, "the conflict")
+    s.refresh_from_db()
+    issue = fake.find(mapping.remote_key)["fields"]
+    assert (s.title, issue["summary"]) == ("PMHub title", "PMHub title")
+    assert (s.description, issue["description"]) == ("From **Jira**", "From *Jira*")
+    assert entry.detail["conflicts"]["description"] == {"pmhub": "From PMHub", "jira": "From **Jira**",
+                                                        "winner": "jira", "rule": "jira"}
