@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def analyze(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE adoption_actorlastday")
+        schema_editor.execute("ANALYZE adoption_featurefirstuse")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("adoption", "0006_feature_first_use"),
@@ -70,4 +76,7 @@ class Migration(migrations.Migration):
             "UNION ALL SELECT product_id, '', actor, MAX(day) FROM adoption_actorday GROUP BY product_id, actor",
             migrations.RunSQL.noop,
         ),
+        # Statistics for the filled tables at once (PostgreSQL), not at autovacuum's next pass: the
+        # rollup's index probes depend on them.
+        migrations.RunPython(analyze, migrations.RunPython.noop),
     ]
