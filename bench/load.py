@@ -255,6 +255,10 @@ def start_server(
     """gunicorn with the shipped gunicorn.conf.py (read from the repository root), the worker class,
     processes and threads given (None: the configuration's own default), no access log."""
     extra = {"GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_ACCESS_LOG": ""}
+    if worker_class == "uvicorn":
+        # Under ASGI each request's sync code runs in a thread of its own: persistent connections
+        # pile up to PostgreSQL's max_connections (measured: 2,060 errors of 3,000 requests).
+        extra["CONN_MAX_AGE"] = "0"
     if workers:
         extra["WEB_CONCURRENCY"] = str(workers)
     if threads:
