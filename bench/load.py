@@ -539,6 +539,9 @@ class LiveSockets(threading.Thread):
                 await sock.send(
                     json.dumps({"op": "subscribe", "workspace": self.data["workspace_id"], "tab": f"load-{i:06d}"})
                 )
+                answer = json.loads(await asyncio.wait_for(sock.recv(), 60))
+                if answer.get("type") != "subscribed":  # refused (signed out, not a member)
+                    raise RuntimeError(f"subscribe answered {answer}")
                 self.opened += 1
                 return sock
             except Exception as exc:  # noqa: BLE001 - every failure is a reported error
