@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import math
 import os
 import platform
 import random
@@ -104,8 +105,9 @@ def _free_port() -> int:
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """Nearest rank: the smallest value with at least pct % of the values at or below it."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))]
 
 
 # --- dataset -----------------------------------------------------------------------------------
