@@ -80,6 +80,9 @@ fuzz: install
 faults: install
 	$(VENV)/bin/pytest -m faults tests/integration -v
 
+# Issue 23's load test (about 5 minutes; bench/load.py): 200 people with 1-3 s think time and a
+# live websocket each against the shipped web (gunicorn.conf.py) and live processes pinned to
+# CPUs 0,1, then the saturation of the mix and of the floor; fails when p95 >= 300 ms or on any error.
 load: install
 	$(PY) -m bench.load
 

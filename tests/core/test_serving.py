@@ -114,7 +114,7 @@ def test_gunicorn_with_the_file_serves_and_keeps_connections_alive(tmp_path):
         [GUNICORN, "pmhub.wsgi", "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        conn, deadline = None, time.monotonic() + 60
+        conn, deadline = None, time.monotonic() + 180  # slow on a busy machine
         while conn is None:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -172,3 +172,96 @@ def test_persistent_connections_are_health_checked_and_pgbouncer_ready():
         assert pooled[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True, alias
         assert pooled[alias]["CONN_HEALTH_CHECKS"] is True, alias
         assert "options" not in pooled[alias]["OPTIONS"], alias  # pgbouncer refuses startup options
+
+
+# --- through a real pgbouncer in transaction mode (docker-compose.yml's pooler) -----------------
+THROUGH_POOLER = """
+import django
+django.setup()
+from django.conf import settings
+from django.db import connection, transaction
+from pmhub.models import Workspace
+
+assert settings.DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
+names = [w.slug for w in Workspace.objects.order_by("id").iterator(chunk_size=2)]  # no named cursor
+with transaction.atomic(), connection.cursor() as cursor:
+    cursor.execute("SELECT pg_advisory_xact_lock(42)")  # transaction-scoped: kept by the pooler
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    cursor.execute("SHOW work_mem")
+    local = cursor.fetchone()[0]
+connection.close_if_unusable_or_obsolete()  # CONN_HEALTH_CHECKS: the persistent connection is reused
+with connection.cursor() as cursor:
+    cursor.execute("SHOW TimeZone")
+    zone = cursor.fetchone()[0]
+print(f"{local}|{zone}|{len(names)}")
+"""
+
+
+def _pgbouncer(tmp_path, database: dict, port: int) -> subprocess.Popen:
+    tmp_path.chmod(0o777)
+    ini = tmp_path / "pgbouncer.ini"
+    host = database.get("HOST") or "127.0.0.1"
+    ini.write_text(
+        "[databases]\n"
+        f"* = host={host} port={database.get('PORT') or 5432} user={database['USER']}"
+        + (f" password={database['PASSWORD']}" if database.get("PASSWORD") else "")
+        + "\n[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nauth_type = any\npool_mode = transaction\n"
+        f"default_pool_size = 2\nserver_reset_query = DISCARD ALL\nunix_socket_dir =\n"
+        "logfile =\n"  # stderr (the test directory is not readable by the postgres user)
+    )
+    ini.chmod(0o644)
+    args = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(ini)]
+    if os.geteuid() == 0:
+        args.insert(1, "-u")
+        args.insert(2, "postgres")  # pgbouncer refuses to run as root
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        assert proc.poll() is None, proc.stdout.read().decode()
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("pgbouncer did not listen")
+
+
+def test_the_app_runs_through_pgbouncer_in_transaction_mode(tmp_path, db):
+    from tests.services import on_postgres, require
+
+    require(on_postgres(), "PostgreSQL")
+    if not (shutil.which("pgbouncer") or Path("/usr/sbin/pgbouncer").exists()):
+        pytest.skip("needs pgbouncer (apt-get install pgbouncer)")
+    from django.db import connection
+
+    database = connection.settings_dict  # the test database
+    port = _free_port()
+    proc = _pgbouncer(tmp_path, database, port)
+    url = f"postgres://{database['USER']}@127.0.0.1:{port}/{database['NAME']}"
+    base = {"DJANGO_SETTINGS_MODULE": "pmhub.settings", "DEBUG": "true", "DATABASE_URL": url}
+    try:
+        # As docker-compose.yml runs the app: no startup options, no server-side cursors.
+        ok = subprocess.run(
+            [sys.executable, "-c", THROUGH_POOLER],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(**base, PG_OPTIONS="", DISABLE_SERVER_SIDE_CURSORS="true"),
+        )
+        assert ok.returncode == 0, ok.stderr
+        assert ok.stdout.strip().split("|")[0] == "64MB"
+        # With the default startup options the pooler refuses the connection: why compose empties PG_OPTIONS.
+        refused = subprocess.run(
+            [sys.executable, "-c", THROUGH_POOLER],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(**base, DISABLE_SERVER_SIDE_CURSORS="true"),
+        )
+        assert refused.returncode != 0 and "unsupported startup parameter" in refused.stderr
+    finally:
+        proc.terminate()
+        proc.wait(10)
