@@ -76,7 +76,7 @@ def test_keyboard_alternative_moves_a_story(page, live_server, sign_in):
 
 
 def test_a_story_of_a_chunk_loaded_later_is_dragged_into_the_iteration(page, live_server, sign_in):
-    """The planning column shows 50 unplanned stories and loads the next as it is revealed; a card
+    """The planning column shows BACKLOG_CHUNK (30) unplanned stories and loads the next as it is revealed; a card
     of a later chunk is dragged into the iteration like the first ones."""
     from delivery.views import BACKLOG_CHUNK
     from tests.backlog.factories import make_stories
