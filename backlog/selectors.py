@@ -380,8 +380,9 @@ def top_by_score(*, product, limit: int = 15) -> list[Story]:
 
 
 # A board shows at most this many cards per column at first; "Show more" fetches the next ones,
-# so a backlog of 20,000 stories never renders at once (docs/decisions/1313).
-BOARD_COLUMN_LIMIT = 30
+# so a backlog of 20,000 stories never renders at once (docs/decisions/1313; 20 since 1920: a
+# column on a 1440 px screen shows about six).
+BOARD_COLUMN_LIMIT = 20
 
 
 @dataclass

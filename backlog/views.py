@@ -213,7 +213,8 @@ class BacklogBase(ProductPageMixin, View):
             # Rows link ".../stories/<id>/" (and its row/, move/): one reverse per page, not per row.
             "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
                                                             "product_id": self.product.id}, "story_id"),
-            "epics": list(Epic.objects.filter(product=self.product).only("id", "title")),
+            # (id, title) rows, not model instances: a product has hundreds of epics.
+            "epics": list(Epic.objects.filter(product=self.product).values_list("id", "title", named=True)),
             "can_edit": self.role >= Role.EDITOR,
         }
 

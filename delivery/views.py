@@ -109,7 +109,7 @@ class IterationPlanView(ProductPageMixin, View):
 
 # The planning column shows this many unplanned stories, then the next ones as it scrolls
 # (hx-trigger="revealed"): a backlog of 20,000 stories is never rendered at once.
-BACKLOG_CHUNK = 50
+BACKLOG_CHUNK = 30
 
 
 def _backlog_chunk(view, iteration, *, offset: int) -> dict:

@@ -180,10 +180,9 @@ def reverse_prefix(viewname: str, kwargs: dict, last: str) -> str:
     from django.urls import reverse
 
     url = reverse(viewname, kwargs={**kwargs, last: 0})
-    head, sep, _ = url.rpartition("/0/")
-    if not sep:
+    if not url.endswith("/0/"):
         raise ValueError(f"{viewname}: {last} is not the last part of its URL")
-    return head + "/"
+    return url[: -len("0/")]
 
 
 _ID_SLOT = 999_999_937  # a number no row id reaches in a page's lifetime: replaced by each row's id

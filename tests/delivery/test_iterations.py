@@ -145,7 +145,7 @@ def test_home_panel_lists_current_iterations_with_capacity(client_as, product, e
 
 
 def test_planning_column_shows_a_chunk_in_backlog_order_and_loads_the_rest(client_as, product, editor, viewer):
-    """Issue 23, target 3: the unplanned stories come 50 at a time (the rest as the column
+    """Issue 23, target 3: the unplanned stories come BACKLOG_CHUNK (30) at a time (the rest as the column
     scrolls), in backlog order, without a story twice or one left out; planned ones stay out."""
     import re
 

@@ -87,3 +87,39 @@ def test_keyboard_move_with_alt_arrow(page, live_server, sign_in):
     title.fill("Story 2 renamed")
     page.locator("tr.editing").get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("story-title").first).to_have_text("Story 2 renamed")
+
+
+def test_drag_within_and_across_a_chunk_loaded_on_scroll(page, live_server, sign_in):
+    """Issue 23, target 3: the backlog renders its first 50 rows and loads the next ones as the
+    list scrolls (hx-trigger="revealed"); the rows that arrive later are ranked by dragging like
+    the first ones, within their chunk and across into the first one."""
+    from backlog.models import Story
+    from backlog.views import PAGE_SIZE
+
+    user = UserFactory(email="pm@acme.test", name="Priya PM")
+    membership = MembershipFactory(user=user, role=Role.ADMIN, workspace__slug="acme", workspace__name="Acme")
+    product = Product.objects.create(workspace=membership.workspace, name="Acme Analytics")
+    stories = services.stories_bulk_create(actor=user, product=product, stories=[
+        {"title": f"Story {i}"} for i in range(1, PAGE_SIZE + 11)])
+    sign_in(page, user)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/w/acme/products/{product.id}/backlog/")
+    expect(page.get_by_test_id("story-row")).to_have_count(PAGE_SIZE)
+    page.get_by_test_id("load-more").scroll_into_view_if_needed()
+    expect(page.get_by_test_id("story-row")).to_have_count(PAGE_SIZE + 10)
+    expect(page.get_by_test_id("load-more")).to_have_count(0)
+
+    later = stories[PAGE_SIZE:]  # Story 51 .. Story 60, the chunk loaded on scroll
+    page.locator(f"#story-{later[8].id}").scroll_into_view_if_needed()
+    drag_story_above(page, later[8].id, later[2].id)  # Story 59 above Story 53
+    drag_story_above(page, later[0].id, stories[PAGE_SIZE - 3].id)  # Story 51 above Story 48, across chunks
+
+    ranked = list(Story.objects.filter(product=product).order_by("rank").values_list("title", flat=True))
+    expected = ([f"Story {i}" for i in range(1, PAGE_SIZE - 2)] + ["Story 51", "Story 48", "Story 49", "Story 50",
+                "Story 52", "Story 59", "Story 53"] + [f"Story {i}" for i in range(54, 59)] + ["Story 60"])
+    assert ranked == expected
+    assert titles(page) == expected  # the page shows what was saved
+    page.reload()
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the next chunk comes as it is revealed
+    expect(page.get_by_test_id("story-row")).to_have_count(PAGE_SIZE + 10)
+    assert titles(page) == expected

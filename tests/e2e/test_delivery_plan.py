@@ -74,3 +74,29 @@ def test_keyboard_alternative_moves_a_story(page, live_server, sign_in):
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("iteration-column").locator(f"[data-testid=story-{story.id}]")).to_be_visible()
     assert IterationItem.objects.filter(iteration=iteration, story=story, removed_at__isnull=True).exists()
+
+
+def test_a_story_of_a_chunk_loaded_later_is_dragged_into_the_iteration(page, live_server, sign_in):
+    """The planning column shows BACKLOG_CHUNK (30) unplanned stories and loads the next as it is revealed; a card
+    of a later chunk is dragged into the iteration like the first ones."""
+    from delivery.views import BACKLOG_CHUNK
+    from tests.backlog.factories import make_stories
+
+    user = UserFactory(email="pm@example.com", name="Priya PM")
+    membership = MembershipFactory(user=user, role=Role.EDITOR)
+    product = ProductFactory(workspace=membership.workspace, name="Acme Analytics")
+    today = timezone.localdate()
+    iteration = IterationFactory(product=product, name="Sprint 5", start_date=today, end_date=today + timedelta(days=13),
+                                 capacity_points=20)
+    stories = make_stories(product, BACKLOG_CHUNK + 5, actor=user, status="ready", points=2)
+    sign_in(page, user)
+    # Tall enough that the iteration column and the last cards are on screen together.
+    page.set_viewport_size({"width": 1280, "height": 4800})
+    page.goto(f"{live_server.url}/w/{membership.workspace.slug}/products/{product.id}/iterations/{iteration.id}/")
+    backlog_column = page.get_by_test_id("backlog-column")
+    expect(backlog_column.locator(".story-card")).to_have_count(BACKLOG_CHUNK + 5)  # the second chunk arrived
+    late = stories[BACKLOG_CHUNK + 3]
+    _drag(page, page.get_by_test_id(f"story-{late.id}"), page.get_by_test_id("iteration-column"))
+    expect(page.locator(f"[data-testid=story-{late.id}][data-saved=true]")).to_have_count(1)
+    assert list(IterationItem.objects.filter(iteration=iteration, removed_at__isnull=True)
+                .values_list("story_id", flat=True)) == [late.id]
