@@ -1,6 +1,6 @@
 from html import escape
 
-from django import template
+from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -198,7 +198,38 @@ def control(field):
         attrs["aria-invalid"] = "true"
     if ids:
         attrs["aria-describedby"] = " ".join(ids)
+    if type(field.field.widget) is forms.Select and not field.field.localize:
+        return _select(field, attrs)
     return field.as_widget(attrs=attrs)
+
+
+def _attrs_html(attrs: dict) -> str:
+    """Django's widgets/attrs.html in Python."""
+    return "".join(f" {escape(str(name))}" if value is True else f' {escape(str(name))}="{escape(str(value))}"'
+                   for name, value in attrs.items() if value is not False)
+
+
+def _select(field, attrs: dict):
+    """A plain <select>, the same HTML as Django's widget templates give (BoundField.as_widget
+    with widgets/select.html, select_option.html and attrs.html), built in Python: Django renders
+    one template per <option>, and an owner field of 200 members cost more than the rest of the
+    KPI page's form (issue 23, target 3; tests/core/test_fast_select.py compares both)."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    w = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    parts = [f'<select name="{escape(w["name"])}"{_attrs_html(w["attrs"])}>']
+    for group_name, options, _index in w["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{escape(str(group_name))}">')
+        for o in options:
+            parts.append(f'\n  <option value="{escape(str(o["value"]))}"{_attrs_html(o["attrs"])}>'
+                         f'{escape(str(o["label"]))}</option>\n')  # select_option.html ends with a newline
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - every name, value and label escaped above
 
 
 @register.simple_tag(takes_context=True)
