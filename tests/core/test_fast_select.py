@@ -15,8 +15,9 @@ class Sample(forms.Form):
     styled = forms.ChoiceField(choices=[("a", "A")], widget=forms.Select(attrs={"class": "wide", "data-x": "1<2"}))
 
 
-@pytest.mark.parametrize("data", [None, {"plain": "b", "optional": "", "grouped": "pear", "typed": "1"},
-                                  {"plain": "zzz"}])
+@pytest.mark.parametrize(
+    "data", [None, {"plain": "b", "optional": "", "grouped": "pear", "typed": "1"}, {"plain": "zzz"}]
+)
 def test_fast_select_is_what_django_renders(data):
     form = Sample(data)
     if data:
@@ -47,6 +48,10 @@ def test_fast_select_of_a_model_choice_field(workspace, editor, viewer):
         field = form["owner"]
         attrs = {"aria-describedby": f"{field.auto_id}_helptext"} if field.help_text else {}
         if field.errors:
-            attrs = {"aria-invalid": "true", "aria-describedby": " ".join(
-                ([f"{field.auto_id}_helptext"] if field.help_text else []) + [f"{field.auto_id}_error"])}
+            attrs = {
+                "aria-invalid": "true",
+                "aria-describedby": " ".join(
+                    ([f"{field.auto_id}_helptext"] if field.help_text else []) + [f"{field.auto_id}_error"]
+                ),
+            }
         assert str(control(field)) == str(field.as_widget(attrs=attrs))
