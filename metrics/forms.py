@@ -28,8 +28,10 @@ class KpiForm(forms.ModelForm):
         kwargs.setdefault("instance", Kpi(product=product))
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
-        self.fields["initiatives"].queryset = product.initiatives.all()
-        self.fields["epics"].queryset = product.epics.all()
+        # Choices print the title only: a product has hundreds of initiatives and epics, each row
+        # with its description (issue 23, target 3).
+        self.fields["initiatives"].queryset = product.initiatives.only("id", "title", "product_id")
+        self.fields["epics"].queryset = product.epics.only("id", "title", "product_id")
         self.fields["initiatives"].required = self.fields["epics"].required = False
 
 

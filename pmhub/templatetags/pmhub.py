@@ -1,7 +1,7 @@
 from html import escape
 
-from django import template
-from django.utils.html import format_html, format_html_join
+from django import forms, template
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .. import formatting
@@ -173,9 +173,11 @@ def check_boxes(field):
     items = check_choices(field.field.choices, field.value())
     if not items:
         return format_html('<p class="muted">{}</p>', "Nothing to choose from yet.")
-    return format_html_join("", '<label><input type="checkbox" name="{}" value="{}"{}> {}</label>',
-                            ((field.html_name, o["value"], " checked" if o["checked"] else "", o["label"])
-                             for o in items))
+    name = escape(str(field.html_name))
+    # html.escape: the same characters as Django's, without a SafeString per argument.
+    return mark_safe("".join(  # noqa: S308 - every value and label escaped here
+        f'<label><input type="checkbox" name="{name}" value="{escape(str(o["value"]))}"'
+        f'{" checked" if o["checked"] else ""}> {escape(str(o["label"]))}</label>' for o in items))
 
 
 @register.filter
@@ -198,7 +200,38 @@ def control(field):
         attrs["aria-invalid"] = "true"
     if ids:
         attrs["aria-describedby"] = " ".join(ids)
+    if type(field.field.widget) is forms.Select and not field.field.localize:
+        return _select(field, attrs)
     return field.as_widget(attrs=attrs)
+
+
+def _attrs_html(attrs: dict) -> str:
+    """Django's widgets/attrs.html in Python."""
+    return "".join(f" {escape(str(name))}" if value is True else f' {escape(str(name))}="{escape(str(value))}"'
+                   for name, value in attrs.items() if value is not False)
+
+
+def _select(field, attrs: dict):
+    """A plain <select>, the same HTML as Django's widget templates give (BoundField.as_widget
+    with widgets/select.html, select_option.html and attrs.html), built in Python: Django renders
+    one template per <option>, and an owner field of 200 members cost more than the rest of the
+    KPI page's form (issue 23, target 3; tests/core/test_fast_select.py compares both)."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    w = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    parts = [f'<select name="{escape(w["name"])}"{_attrs_html(w["attrs"])}>']
+    for group_name, options, _index in w["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{escape(str(group_name))}">')
+        for o in options:
+            parts.append(f'\n  <option value="{escape(str(o["value"]))}"{_attrs_html(o["attrs"])}>'
+                         f'{escape(str(o["label"]))}</option>\n')  # select_option.html ends with a newline
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - every name, value and label escaped above
 
 
 @register.simple_tag(takes_context=True)

@@ -190,3 +190,22 @@ def test_markdown_is_sanitised():
     html = render_markdown("**hi** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>")
     assert "<strong>hi</strong>" in html
     assert "<script" not in html and "javascript:" not in html and "onerror" not in html
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_workspace_home_has_a_fixed_query_count(client_as, viewer, workspace, n, django_assert_max_num_queries):
+    """The home page's panels (products with progress, KPI health, iterations, reports, risks,
+    approvals) read the same number of queries for 2 and 12 products."""
+    from backlog.models import Story
+    from roadmaps.models import Product
+
+    products = Product.objects.bulk_create(Product(workspace=workspace, name=f"P{i}") for i in range(n))
+    Story.objects.bulk_create(Story(product=p, title="s", status="done" if i % 2 else "idea", points=i % 5)
+                              for p in products for i in range(5))
+    c = client_as(viewer)
+    url = f"/w/{workspace.slug}/"
+    c.get(url)
+    with django_assert_max_num_queries(16):
+        response = c.get(url)
+    assert response.status_code == 200
+    assert all(f">P{i}<" in response.content.decode() for i in range(n))

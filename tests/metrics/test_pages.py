@@ -94,3 +94,36 @@ def test_kpi_list_and_plan_list_pages_have_fixed_query_counts(client_as, viewer,
             response = c.get(url)
         assert response.status_code == 200
         assert response.content.count(b"Plan ") >= n or response.content.count(b"KPI ") >= n
+
+
+@pytest.mark.parametrize("n", [3, 60])
+def test_kpi_page_has_a_fixed_query_count(client_as, editor, workspace, product, n, django_assert_max_num_queries):
+    """The KPI page at two sizes: values, linked initiatives and epics (the form's check lists),
+    members (the owner select) — the same number of queries for 3 and 60 of each."""
+    from datetime import date, timedelta
+
+    from backlog.models import Epic
+    from roadmaps.models import Initiative
+    from tests.factories import MembershipFactory
+
+    from .factories import KpiFactory
+
+    kpi = KpiFactory(product=product)
+    Measurement.objects.bulk_create(Measurement(kpi=kpi, period_start=date(2026, 1, 1) + timedelta(days=d), value=d)
+                                    for d in range(n))
+    initiatives = Initiative.objects.bulk_create(Initiative(product=product, title=f"I{i}") for i in range(n))
+    Epic.objects.bulk_create(Epic(product=product, title=f"E{i}") for i in range(n))
+    kpi.initiatives.set(initiatives[: n // 2])
+    for _ in range(n // 10):
+        MembershipFactory(workspace=workspace)
+    c = client_as(editor)
+    url = reverse("metrics_kpi_detail", kwargs={"ws": workspace.slug, "product_id": product.id, "kpi_id": kpi.id})
+    c.get(url)
+    with django_assert_max_num_queries(24):
+        response = c.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('type="checkbox" name="initiatives"') == n and html.count(" checked>") >= n // 2
+    delete = reverse("metrics_measurement_delete", kwargs={"ws": workspace.slug, "product_id": product.id,
+                                                           "kpi_id": kpi.id, "measurement_id": kpi.measurements.latest("period_start").id})
+    assert f'action="{delete}"' in html
