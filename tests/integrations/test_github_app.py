@@ -162,6 +162,10 @@ def test_an_uninstalled_app_shows_on_its_issue_sync(client, admin, app, fake_git
     backlog.story_create(actor=admin, product=app.product, title="No way through")
     connection.refresh_from_db()
     assert connection.health == JiraConnection.Health.AUTH and "uninstalled" in connection.last_error
+    from pmhub.models import Notification
+
+    told = Notification.objects.get(recipient=admin)  # an auth failure tells the admins at once
+    assert told.title.startswith(f"GitHub connection {connection.name} is failing")
 
 
 def test_issue_events_through_the_apps_webhook_reach_the_installations_issue_sync(client, admin, app, fake_github):
