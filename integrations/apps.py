@@ -27,13 +27,14 @@ class IntegrationsConfig(AppConfig):
 
         webhook_emitted.connect(_jira_outbox, dispatch_uid="integrations.jira_outbox")
         # GitHub issues sync through the same engine: its client and project keys (decision 1720).
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
         from .github_sync import services as github_sync
         from .jira.models import JiraProjectLink
 
         github_sync.register()
         post_save.connect(github_sync.link_defaults, sender=JiraProjectLink, dispatch_uid="integrations.github_rules")
+        pre_save.connect(github_sync.one_repository, sender=JiraProjectLink, dispatch_uid="integrations.github_one")
 
 
 def _webhook_emitted(sender, *, workspace_id, event, payloads, **kwargs):
