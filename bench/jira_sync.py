@@ -257,6 +257,8 @@ def _run(args) -> int:
     print(f"  not yet applied at the end: {len(out_pending)} outbound, {len(in_pending)} inbound; "
           f"outbox pending {left[0]}, webhooks unprocessed {left[1]}")
     print(f"  OpenAPI violations seen by the fake: {len(fake.violations)}")
+    print(f"  HTTP, whole run: {len(fake.requests):,} requests over {fake.connections:,} TCP connections "
+          "(kept alive by the worker's clients, decision 1719)")
     fake.close()
     del sync
     return 0 if not fake.violations else 1

@@ -38,12 +38,13 @@ class IntegrationsConfig(AppConfig):
         subscribers_watch("jira", JiraProjectLink, _link_workspace)
 
         # GitHub issues sync through the same engine: its client and project keys (decision 1720).
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
         from .github_sync import services as github_sync
 
         github_sync.register()
         post_save.connect(github_sync.link_defaults, sender=JiraProjectLink, dispatch_uid="integrations.github_rules")
+        pre_save.connect(github_sync.one_repository, sender=JiraProjectLink, dispatch_uid="integrations.github_one")
 
 
 def _link_workspace(link):

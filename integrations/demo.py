@@ -130,6 +130,7 @@ def _seed_jira(*, workspace, owner) -> None:
          "Jira refused the request (400): story points: Field cannot be set. It is not on the appropriate screen.", {}),
         ("in", second, None, "ANA-102", ["assignee"], "ok",
          "assignee: Jira assignee dev@contractor.example has no PMHub account here (not guessed)", {}),
+        ("out", first, None, "ANA-101", ["release"], "ok", "", {}),  # its epic's release went as the fix version
     ]
     JiraSyncLog.objects.bulk_create([
         JiraSyncLog(connection=connection, link=link, at=now - timedelta(minutes=70 - 10 * i), direction=d,

@@ -63,6 +63,15 @@ def register() -> None:
     sync.PROJECT_KEYS[GITHUB] = clean_repo
 
 
+def one_repository(sender, instance, **kwargs) -> None:
+    """pre_save of a link: a GitHub connection syncs one repository (its client reads the repository
+    from its one link), so a second link is refused like any bad input."""
+    if instance._state.adding and instance.connection.kind == GITHUB and \
+            JiraProjectLink.objects.filter(connection_id=instance.connection_id).exists():
+        raise ValidationError({"product": "A GitHub connection syncs one repository: add another connection "
+                                          "for this product and repository."})
+
+
 def link_defaults(sender, instance, created, **kwargs) -> None:
     """post_save of a link: a new GitHub link leaves story points and epic alone unless told."""
     if created and instance.connection.kind == GITHUB:

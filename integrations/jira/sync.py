@@ -234,7 +234,8 @@ def record_failure(connection, error: JiraError) -> None:
             for admin in User.objects.filter(memberships__workspace_id=conn.workspace_id,
                                              memberships__role__gte=Role.ADMIN):
                 notify(recipient=admin, kind=Notification.Kind.OTHER, workspace_id=conn.workspace_id, url=url,
-                       title=f"Jira connection {conn.name} is failing: {conn.last_error}")
+                       title=f"{'GitHub' if conn.kind == JiraConnection.Kind.GITHUB else 'Jira'} connection "
+                             f"{conn.name} is failing: {conn.last_error}")
 
 
 # --- one issue, both sides -------------------------------------------------------------------------

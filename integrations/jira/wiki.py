@@ -149,12 +149,16 @@ def wiki_to_adf(wiki: str) -> dict:
         if opener:
             flush()
             closer = "{" + opener.group(1) + "}"
-            code = [opener.group(3)] if opener.group(3) and opener.group(3) != closer else []
+            rest = opener.group(3)
             i += 1
-            while i < len(lines) and lines[i].strip() != closer:
-                code.append(lines[i])
+            if rest.endswith(closer):  # {code}one line{code}
+                code = [rest[: -len(closer)]] if rest[: -len(closer)] else []
+            else:
+                code = [rest] if rest else []
+                while i < len(lines) and lines[i].strip() != closer:
+                    code.append(lines[i])
+                    i += 1
                 i += 1
-            i += 1
             node = {"type": "codeBlock", "content": [{"type": "text", "text": "\n".join(code)}] if code else []}
             if opener.group(2):
                 node["attrs"] = {"language": opener.group(2)}

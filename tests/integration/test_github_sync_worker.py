@@ -55,6 +55,7 @@ def _linked(admin, workspace, fake, worker, **kw):
     _wait(
         lambda: (
             JiraConnection.objects.get(id=connection.id).health == "ok"
+            and JiraSyncLog.objects.filter(connection=connection, direction="check", result="ok").count() == 2
             and type(link).objects.get(id=link.id).status_out
         ),
         worker,
@@ -125,7 +126,7 @@ def test_a_rate_limit_is_waited_out_for_its_retry_after(worker, fake, admin, wor
     _wait(lambda: JiraIssueMap.objects.filter(story=s).exists(), worker, "the issue after the limit", timeout=90)
     limited = next(a for a in fake.answers if a[3] == status)
     after = next(a for a in fake.answers if a[0] > limited[0])
-    assert after[0] - limited[0] >= 3  # never sooner than GitHub asked
+    assert after[0] - limited[0] >= 3, fake.answers  # never sooner than GitHub asked
     row = JiraOutbox.objects.get(story_id=s.id)
     assert row.status == "sent" and row.attempts == 2
     assert JiraSyncLog.objects.filter(result="retrying", error__contains="rate limit").exists()

@@ -42,21 +42,27 @@ def worker(services_ready, transactional_db, tmp_path, fake):
 
 
 def _wait(predicate, worker, what, timeout=60):
-    return wait_until(predicate, timeout=timeout, interval=0.05,
-                      message=lambda: f"{what}; worker log:\n" + worker.output()[-3000:])
+    return wait_until(
+        predicate, timeout=timeout, interval=0.05, message=lambda: f"{what}; worker log:\n" + worker.output()[-3000:]
+    )
 
 
 def _linked(admin, workspace, fake, worker, **kw):
     connection, _, link = connect(admin, workspace, fake, **kw)
-    _wait(lambda: JiraConnection.objects.get(id=connection.id).health == "ok" and
-          type(link).objects.get(id=link.id).status_out, worker, "the connection test and discovery")
+    _wait(
+        lambda: (
+            JiraConnection.objects.get(id=connection.id).health == "ok"
+            and type(link).objects.get(id=link.id).status_out
+        ),
+        worker,
+        "the connection test and discovery",
+    )
     link.refresh_from_db()
     connection.refresh_from_db()
     return connection, link
 
 
-def test_edits_flow_both_ways_in_wiki_markup_and_a_redelivered_webhook_is_one_change(worker, fake, admin,
-                                                                                      workspace):
+def test_edits_flow_both_ways_in_wiki_markup_and_a_redelivered_webhook_is_one_change(worker, fake, admin, workspace):
     connection, link = _linked(admin, workspace, fake, worker)
     assert connection.kind == "dc"
     s = backlog.story_create(actor=admin, product=link.product, title="Offline mode", description="Works **offline**")
@@ -99,12 +105,20 @@ def test_a_conflict_on_data_center_is_decided_by_rule(worker, fake, admin, works
     s = backlog.story_create(actor=admin, product=link.product, title="Base", description="Base")
     mapping = _wait(lambda: JiraIssueMap.objects.filter(story=s).first(), worker, "the issue created in Jira")
     fake.edit_issue(mapping.remote_key, summary="Jira title", description="From *Jira*")
-    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), version=None,
-                         data={"title": "PMHub title", "description": "From PMHub"})
+    backlog.story_update(
+        actor=admin,
+        story=Story.objects.get(id=s.id),
+        version=None,
+        data={"title": "PMHub title", "description": "From PMHub"},
+    )
     entry = _wait(lambda: JiraSyncLog.objects.filter(result="conflict").first(), worker, "the conflict")
     s.refresh_from_db()
     issue = fake.find(mapping.remote_key)["fields"]
     assert (s.title, issue["summary"]) == ("PMHub title", "PMHub title")
     assert (s.description, issue["description"]) == ("From **Jira**", "From *Jira*")
-    assert entry.detail["conflicts"]["description"] == {"pmhub": "From PMHub", "jira": "From **Jira**",
-                                                        "winner": "jira", "rule": "jira"}
+    assert entry.detail["conflicts"]["description"] == {
+        "pmhub": "From PMHub",
+        "jira": "From **Jira**",
+        "winner": "jira",
+        "rule": "jira",
+    }

@@ -63,6 +63,7 @@ class FakeJira:
         self.users = [{"accountId": "5b10a2844c20165700ede21g", "emailAddress": email, "displayName": "Pat PM",
                        "name": email.split("@")[0], "key": "JIRAUSER10000"}]
         self.projects = {}
+        self.connections = 0
         self.search_starts: list[str] = []  # Data Center searches: the startAt of each page asked for
         self.versions: list[dict] = []  # {id, name, project (key), released, archived}
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
@@ -76,6 +77,11 @@ class FakeJira:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with fake.lock:
+                    fake.connections += 1  # TCP connections accepted (kept-alive ones serve many requests)
 
             def _serve(self):
                 fake._handle(self)

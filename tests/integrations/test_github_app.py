@@ -140,8 +140,6 @@ def test_the_installation_token_is_cached_until_shortly_before_it_expires_and_re
     installation = GitHubInstallation.objects.get()
     first = installation_token(installation)
     assert installation_token(installation) == first and fake_github.token_exchanges == 1
-    key = cache.make_key(f"github:installation-token:{app.id}:77")
-    assert 3000 < cache._cache.get_client(key).ttl(key) <= 3300  # an hour less five minutes
     connection, link, _ = services.issue_sync_create(
         user=admin, workspace=app.workspace, product=app.product, repository=REPO, installation=installation
     )
@@ -164,6 +162,10 @@ def test_an_uninstalled_app_shows_on_its_issue_sync(client, admin, app, fake_git
     backlog.story_create(actor=admin, product=app.product, title="No way through")
     connection.refresh_from_db()
     assert connection.health == JiraConnection.Health.AUTH and "uninstalled" in connection.last_error
+    from pmhub.models import Notification
+
+    told = Notification.objects.get(recipient=admin)  # an auth failure tells the admins at once
+    assert told.title.startswith(f"GitHub connection {connection.name} is failing")
 
 
 def test_issue_events_through_the_apps_webhook_reach_the_installations_issue_sync(client, admin, app, fake_github):
@@ -178,3 +180,13 @@ def test_issue_events_through_the_apps_webhook_reach_the_installations_issue_syn
     assert hook(client, app, body, headers).json() == {"detail": "queued"}
     s.refresh_from_db()
     assert s.title == "After"
+
+
+def test_the_cached_token_lives_until_five_minutes_before_github_says_it_expires(client, app, fake_github):
+    from tests.services import redis_available, require
+
+    require(redis_available(), "Redis (the cache keeps installation tokens)")
+    install(client, app, fake_github)
+    installation_token(GitHubInstallation.objects.get())
+    key = cache.make_key(f"github:installation-token:{app.id}:77")
+    assert 3000 < cache._cache.get_client(key).ttl(key) <= 3300  # an hour less five minutes

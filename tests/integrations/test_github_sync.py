@@ -239,3 +239,19 @@ def test_people_are_matched_by_the_login_map_and_an_unmatched_one_is_reported(
     assert s.assignee_id == editor.id  # not guessed
     line = JiraSyncLog.objects.filter(story=s).first()
     assert "stranger@users.noreply.github.com has no PMHub account" in line.error
+
+
+def test_a_github_connection_syncs_one_repository(admin, workspace, fake_github):
+    from django.core.exceptions import ValidationError
+
+    from tests.roadmaps.factories import ProductFactory
+
+    connection, _, link = sync_issues(admin, workspace, fake_github)
+    with pytest.raises(ValidationError) as err:
+        jira_services.link_create(user=admin, connection=connection, product=ProductFactory(workspace=workspace),
+                                  project_key="acme/other")
+    assert "one repository" in str(err.value.message_dict["product"])
+    assert connection.links.count() == 1
+    with pytest.raises(ValidationError) as bad:
+        jira_services.link_create(user=admin, connection=connection, product=link.product, project_key="not a repo")
+    assert "owner/name" in str(bad.value.message_dict["project_key"])

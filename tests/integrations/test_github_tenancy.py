@@ -136,3 +136,18 @@ def test_the_admin_starts_an_issue_sync_and_sees_the_secret_once(api_as, admin, 
     assert link.project_key == "acme/app" and link.connection.github_auth.installation == installation
     again = client.get(f"/api/v1/jira-connections/{data['id']}/").json()
     assert "secret" not in again and again["webhook_url"] == data["webhook_url"]
+
+
+@pytest.mark.parametrize("apps", [1, 6])
+def test_the_app_list_costs_the_same_queries_at_two_sizes(api_as, admin, workspace, django_assert_max_num_queries,
+                                                         apps):
+    product = ProductFactory(workspace=workspace)
+    for n in range(apps):
+        app = GitHubApp.objects.create(workspace=workspace, name=f"App {n}", app_id=100 + n, private_key_sealed="x",
+                                       webhook_secret_sealed="x", hook_token=f"tok-{n}", product=product)
+        for i in range(3):
+            GitHubInstallation.objects.create(app=app, installation_id=i + 1, account_login=f"org{i}")
+    client = api_as(admin)
+    with django_assert_max_num_queries(7):
+        answer = client.get("/api/v1/github-apps/")
+    assert answer.status_code == 200 and len(answer.json()["results"]) == apps

@@ -43,7 +43,7 @@ def test_a_release_goes_to_jira_as_a_fix_version_created_by_name_and_its_stories
     # Out of the release: the fix versions are cleared.
     backlog.epic_update(actor=admin, epic=Epic.objects.get(id=epic.id), data={"release_id": None}, version=None)
     assert fake_jira.find(epic_key)["fields"]["fixVersions"] == []
-    assert JiraSyncLog.objects.filter(fields__contains=["release"], result="ok").count() >= 3
+    assert len([e for e in JiraSyncLog.objects.filter(result="ok") if "release" in e.fields]) >= 3
 
 
 def test_a_jira_fix_version_comes_to_pmhub_as_the_release_of_that_name_created_when_missing(

@@ -59,6 +59,10 @@ def test_what_jira_users_write_is_read_and_the_rest_kept_as_text():
     )
 
 
+def test_a_one_line_code_block_ends_on_its_line():
+    assert wiki_to_md("{code}print(1){code}\n\nAfter") == "```\nprint(1)\n```\n\nAfter"
+
+
 def test_text_that_looks_like_markup_is_escaped_and_comes_back_as_text():
     for md in (
         "a {{b}} c [x|y] 2*3*4 snake_case_name",
