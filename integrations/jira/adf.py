@@ -40,7 +40,7 @@ def _inline(text: str, marks: tuple = ()) -> list[dict]:
     pos = 0
     for m in _INLINE.finditer(text):
         if m.start() > pos:
-            out.append(_text(text[pos:m.start()], list(marks)))
+            out.append(_text(text[pos : m.start()], list(marks)))
         if m.group("code"):
             out.append(_text(m.group("code")[1:-1], [*marks, {"type": "code"}]))
         elif m.group("link"):
@@ -55,53 +55,46 @@ def _inline(text: str, marks: tuple = ()) -> list[dict]:
     return [n for n in out if n["text"]]
 
 
-def md_to_adf(markdown: str) -> dict:
-    """A Markdown description as an ADF document (empty text: an empty document)."""
-    lines = (markdown or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+def blocks_to_adf(text: str, *, code_block, heading, bullet, ordered, inline) -> dict:
+    """A text of blocks (paragraphs, headings, bullet and numbered lists, code blocks) as an ADF
+    document: the one block walker of Markdown (md_to_adf) and wiki markup (wiki.wiki_to_adf), which
+    differ only in their patterns. `code_block(lines, i)` answers (node, next i) or None,
+    `heading(stripped line)` (level, text) or None; `bullet`/`ordered` match an item and capture its text."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     content: list[dict] = []
     paragraph: list[str] = []
     i = 0
 
     def flush():
         if paragraph:
-            content.append({"type": "paragraph", "content": _inline(" ".join(s.strip() for s in paragraph))})
+            content.append({"type": "paragraph", "content": inline(" ".join(s.strip() for s in paragraph))})
             paragraph.clear()
 
     while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line.strip())
-        if fence:
+        code = code_block(lines, i)
+        if code:
             flush()
-            code: list[str] = []
-            i += 1
-            while i < len(lines) and lines[i].strip() != "```":
-                code.append(lines[i])
-                i += 1
-            i += 1  # the closing fence (or the end)
-            node = {"type": "codeBlock", "content": [_text("\n".join(code))] if code else []}
-            if fence.group(1):
-                node["attrs"] = {"language": fence.group(1)}
+            node, i = code
             content.append(node)
             continue
-        stripped = line.strip()
+        stripped = lines[i].strip()
         if not stripped:
             flush()
             i += 1
             continue
-        heading = _HEADING.match(stripped)
-        if heading:
+        title = heading(stripped)
+        if title:
             flush()
-            content.append({"type": "heading", "attrs": {"level": len(heading.group(1))},
-                            "content": _inline(heading.group(2).strip())})
+            content.append({"type": "heading", "attrs": {"level": title[0]}, "content": inline(title[1].strip())})
             i += 1
             continue
-        for pattern, kind in ((_BULLET, "bulletList"), (_ORDERED, "orderedList")):
+        for pattern, kind in ((bullet, "bulletList"), (ordered, "orderedList")):
             if pattern.match(stripped):
                 flush()
                 items = []
                 while i < len(lines) and pattern.match(lines[i].strip()):
-                    text = pattern.match(lines[i].strip()).group(1)
-                    items.append({"type": "listItem", "content": [{"type": "paragraph", "content": _inline(text)}]})
+                    item = pattern.match(lines[i].strip()).group(1)
+                    items.append({"type": "listItem", "content": [{"type": "paragraph", "content": inline(item)}]})
                     i += 1
                 node = {"type": kind, "content": items}
                 if kind == "orderedList":
@@ -109,10 +102,37 @@ def md_to_adf(markdown: str) -> dict:
                 content.append(node)
                 break
         else:
-            paragraph.append(line)
+            paragraph.append(lines[i])
             i += 1
     flush()
     return {"type": "doc", "version": 1, "content": content}
+
+
+def _fenced_code(lines: list[str], i: int):
+    fence = _FENCE.match(lines[i].strip())
+    if not fence:
+        return None
+    code: list[str] = []
+    i += 1
+    while i < len(lines) and lines[i].strip() != "```":
+        code.append(lines[i])
+        i += 1
+    node = {"type": "codeBlock", "content": [_text("\n".join(code))] if code else []}
+    if fence.group(1):
+        node["attrs"] = {"language": fence.group(1)}
+    return node, i + 1  # past the closing fence (or the end)
+
+
+def _md_heading(stripped: str):
+    heading = _HEADING.match(stripped)
+    return (len(heading.group(1)), heading.group(2)) if heading else None
+
+
+def md_to_adf(markdown: str) -> dict:
+    """A Markdown description as an ADF document (empty text: an empty document)."""
+    return blocks_to_adf(
+        markdown, code_block=_fenced_code, heading=_md_heading, bullet=_BULLET, ordered=_ORDERED, inline=_inline
+    )
 
 
 def _marks_md(node: dict) -> str:
@@ -174,8 +194,16 @@ def _block_md(node: dict, budget: list) -> str:
             lines.append(("- " if kind == "bulletList" else f"{n}. ") + text.replace("\n", " "))
         return "\n".join(lines)
     # Anything else (tables, panels, quotes, rules, media): its text, kept as a paragraph.
-    return " ".join(filter(None, (_block_md(c, budget) if c.get("content") is not None or c.get("type") != "text"
-                                  else _marks_md(c) for c in content if isinstance(c, dict))))
+    return " ".join(
+        filter(
+            None,
+            (
+                _block_md(c, budget) if c.get("content") is not None or c.get("type") != "text" else _marks_md(c)
+                for c in content
+                if isinstance(c, dict)
+            ),
+        )
+    )
 
 
 def adf_to_md(doc) -> str:

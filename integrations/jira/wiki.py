@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from .adf import adf_to_md, md_to_adf
+from .adf import adf_to_md, blocks_to_adf, md_to_adf
 
 _HEADING = re.compile(r"^h([1-6])\.\s+(.*)$")
 _BULLET = re.compile(r"^[*-]+\s+(.*)$")
@@ -132,72 +132,36 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\([\\*_{}\[\]|#.-])", r"\1", text)
 
 
+def _wiki_code(lines: list[str], i: int):
+    opener = _CODE_OPEN.match(lines[i].strip())
+    if not opener:
+        return None
+    closer = "{" + opener.group(1) + "}"
+    rest = opener.group(3)
+    i += 1
+    if rest.endswith(closer):  # {code}one line{code}
+        code = [rest[: -len(closer)]] if rest[: -len(closer)] else []
+    else:
+        code = [rest] if rest else []
+        while i < len(lines) and lines[i].strip() != closer:
+            code.append(lines[i])
+            i += 1
+        i += 1
+    node = {"type": "codeBlock", "content": [{"type": "text", "text": "\n".join(code)}] if code else []}
+    if opener.group(2):
+        node["attrs"] = {"language": opener.group(2)}
+    return node, i
+
+
+def _wiki_heading(stripped: str):
+    heading = _HEADING.match(stripped)
+    return (int(heading.group(1)), heading.group(2)) if heading else None
+
+
 def wiki_to_adf(wiki: str) -> dict:
-    lines = (wiki or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    content: list[dict] = []
-    paragraph: list[str] = []
-    i = 0
-
-    def flush():
-        if paragraph:
-            content.append({"type": "paragraph", "content": _inline(" ".join(s.strip() for s in paragraph))})
-            paragraph.clear()
-
-    while i < len(lines):
-        stripped = lines[i].strip()
-        opener = _CODE_OPEN.match(stripped)
-        if opener:
-            flush()
-            closer = "{" + opener.group(1) + "}"
-            rest = opener.group(3)
-            i += 1
-            if rest.endswith(closer):  # {code}one line{code}
-                code = [rest[: -len(closer)]] if rest[: -len(closer)] else []
-            else:
-                code = [rest] if rest else []
-                while i < len(lines) and lines[i].strip() != closer:
-                    code.append(lines[i])
-                    i += 1
-                i += 1
-            node = {"type": "codeBlock", "content": [{"type": "text", "text": "\n".join(code)}] if code else []}
-            if opener.group(2):
-                node["attrs"] = {"language": opener.group(2)}
-            content.append(node)
-            continue
-        if not stripped:
-            flush()
-            i += 1
-            continue
-        heading = _HEADING.match(stripped)
-        if heading:
-            flush()
-            content.append(
-                {
-                    "type": "heading",
-                    "attrs": {"level": int(heading.group(1))},
-                    "content": _inline(heading.group(2).strip()),
-                }
-            )
-            i += 1
-            continue
-        for pattern, kind in ((_BULLET, "bulletList"), (_ORDERED, "orderedList")):
-            if pattern.match(stripped):
-                flush()
-                items = []
-                while i < len(lines) and pattern.match(lines[i].strip()):
-                    text = pattern.match(lines[i].strip()).group(1)
-                    items.append({"type": "listItem", "content": [{"type": "paragraph", "content": _inline(text)}]})
-                    i += 1
-                node = {"type": kind, "content": items}
-                if kind == "orderedList":
-                    node["attrs"] = {"order": 1}
-                content.append(node)
-                break
-        else:
-            paragraph.append(lines[i])
-            i += 1
-    flush()
-    return {"type": "doc", "version": 1, "content": content}
+    return blocks_to_adf(
+        wiki, code_block=_wiki_code, heading=_wiki_heading, bullet=_BULLET, ordered=_ORDERED, inline=_inline
+    )
 
 
 def wiki_to_md(wiki) -> str:
