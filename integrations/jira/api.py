@@ -31,6 +31,8 @@ def _admin_of(user) -> list[int]:
 class JiraConnectionSerializer(serializers.ModelSerializer):
     """A connection as the API shows it: never its token or webhook secret."""
 
+    # Empty for Data Center and GitHub connections: a plain string, not an e-mail in the schema.
+    email = serializers.CharField(read_only=True, help_text="Jira Cloud: the account's e-mail; empty otherwise.")
     queue_length = serializers.SerializerMethodField()
     webhook_url = serializers.SerializerMethodField()
 

@@ -89,6 +89,7 @@ def test_keyboard_move_with_alt_arrow(page, live_server, sign_in):
     expect(page.get_by_test_id("story-title").first).to_have_text("Story 2 renamed")
 
 
+@pytest.mark.drag
 def test_drag_within_and_across_a_chunk_loaded_on_scroll(page, live_server, sign_in):
     """Issue 23, target 3: the backlog renders its first 50 rows and loads the next ones as the
     list scrolls (hx-trigger="revealed"); the rows that arrive later are ranked by dragging like

@@ -76,6 +76,7 @@ def test_keyboard_alternative_moves_a_story(page, live_server, sign_in):
     assert IterationItem.objects.filter(iteration=iteration, story=story, removed_at__isnull=True).exists()
 
 
+@pytest.mark.drag
 def test_a_story_of_a_chunk_loaded_later_is_dragged_into_the_iteration(page, live_server, sign_in):
     """The planning column shows BACKLOG_CHUNK (30) unplanned stories and loads the next as it is revealed; a card
     of a later chunk is dragged into the iteration like the first ones."""

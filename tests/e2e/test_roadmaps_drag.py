@@ -134,6 +134,7 @@ def test_keyboard_move_on_narrow_screen(page, live_server, sign_in, editor, demo
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
 
 
+@pytest.mark.drag
 def test_long_board_column_shows_more_and_a_drop_after_the_last_card_shown_ranks_before_the_rest(
         page, live_server, sign_in, editor, workspace):
     from roadmaps.views import BOARD_COLUMN_CARDS
