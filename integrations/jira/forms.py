@@ -62,8 +62,15 @@ class JiraLinkSettingsForm(forms.Form):
         kind = link.connection.kind if link else "cloud"
         self.link = link
         self.synced = provider.synced_fields(kind)
-        if provider.is_github(kind):  # GitHub issues have no issue types
+        if provider.is_github(kind):  # GitHub issues have no issue types; people are matched by a map
             del self.fields["story_issue_type"], self.fields["epic_issue_type"]
+            self.fields["user_map"] = forms.CharField(
+                max_length=60000, required=False, label="Who is who on GitHub",
+                widget=forms.Textarea(attrs={"rows": 4, "placeholder": "pat@acme.com = pat-pm"}),
+                help_text="One person a line: their PMHub e-mail = their GitHub login. Someone not listed is "
+                          "reported in the log, never guessed.")
+            if link and not self.is_bound:
+                self.initial["user_map"] = "\n".join(f"{e} = {x}" for e, x in sorted((link.user_map or {}).items()))
         for field in self.synced:
             self.fields[f"direction_{field}"] = forms.ChoiceField(
                 choices=provider.direction_choices(kind), label=f"{FIELD_LABELS[field]}: direction")
@@ -80,12 +87,28 @@ class JiraLinkSettingsForm(forms.Form):
                 self.fields[f"out_{key}"] = forms.ChoiceField(
                     choices=remote_choices, required=False, label=f"PMHub “{label}” becomes")
 
+    def clean_user_map(self) -> dict:
+        """"pat@acme.com = pat-pm" lines as a map; the service checks e-mails and logins."""
+        logins = {}
+        for number, line in enumerate(self.cleaned_data.get("user_map", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            email, sep, login = line.partition("=")
+            if not sep or not email.strip() or not login.strip():
+                raise forms.ValidationError(f"Line {number}: write it as e-mail = login.")
+            logins[email.strip()] = login.strip()
+        if len(logins) > 1000:
+            raise forms.ValidationError("At most 1,000 people.")
+        return logins
+
     def service_data(self) -> dict:
         data = self.cleaned_data
         kept = (self.link.field_rules if self.link else None) or {}  # fields this provider cannot sync
         rules = {f: kept[f] for f in SYNC_FIELDS if f not in self.synced and f in kept}
         rules.update({f: {"direction": data[f"direction_{f}"], "rule": data[f"rule_{f}"]} for f in self.synced})
         types = {k: data[k] for k in ("story_issue_type", "epic_issue_type") if k in data}
+        if "user_map" in data:
+            types["user_map"] = data["user_map"]
         return {
             **types,
             "on_delete": data["on_delete"],

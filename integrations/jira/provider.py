@@ -39,11 +39,12 @@ def log_direction_label(direction: str, kind: str) -> str:
 
 
 def synced_fields(kind: str) -> tuple[str, ...]:
-    """The fields a link of this provider can sync: GitHub issues have no story points and no epic."""
+    """The fields a link of this provider can sync. GitHub issues have no story points, no epic link,
+    and no epics (a release syncs as an epic's fix version only), so not those three."""
     from .models import SYNC_FIELDS
 
     if is_github(kind):
-        return tuple(f for f in SYNC_FIELDS if f not in ("points", "epic"))
+        return tuple(f for f in SYNC_FIELDS if f not in ("points", "epic", "release"))
     return SYNC_FIELDS
 
 

@@ -214,6 +214,13 @@ def _clean_link(*, connection, product, data: dict, link=None) -> dict:
         if len(jql) > 1000:
             errors["jql"] = "At most 1,000 characters."
         cleaned["jql"] = jql
+    if "user_map" in data:  # GitHub: e-mail -> login, edited by the admin (Jira's accountIds are looked up)
+        if connection.kind not in sync.USER_MAPS:
+            errors["user_map"] = "Jira finds people by e-mail: there is no map to edit."
+        else:
+            cleaned["user_map"], problem = sync.USER_MAPS[connection.kind](data["user_map"])
+            if problem:
+                errors["user_map"] = problem
     if "on_delete" in data:
         if data["on_delete"] not in JiraProjectLink.OnDelete.values:
             errors["on_delete"] = "Choose unlink or delete."

@@ -76,6 +76,7 @@ def sync_writing():
 # reads) and updated_since(link, since, fields) (what a reconcile reads).
 CLIENTS: dict = {}  # connection kind -> factory(connection); Jira's kinds use JiraClient
 PROJECT_KEYS: dict = {}  # connection kind -> clean(key) -> (key, problem or ""); Jira's: its project key
+USER_MAPS: dict = {}  # connection kind -> clean(map) -> (map, problem or ""): an editable e-mail -> login map
 
 
 def client_for(connection):

@@ -66,7 +66,9 @@ def test_a_github_connections_pages_and_log_never_say_jira(admin, editor, worksp
     assert "GitHub “Theirs” → GitHub kept" in connection_page  # the conflict, in GitHub's name
     assert "Repository (owner/name)" in connection_page and "Add the webhook" not in connection_page
     assert "GitHub wins" in link_page and "PMHub to GitHub" in link_page and "Import issues from GitHub" in link_page
-    assert 'name="direction_points"' not in pages["link"] and 'name="direction_title"' in pages["link"]
+    assert 'name="direction_title"' in pages["link"]
+    for hidden in ("points", "epic", "release"):
+        assert f'name="direction_{hidden}"' not in pages["link"], hidden
     assert 'name="jql"' not in pages["link"] and 'name="story_issue_type"' not in pages["link"]
 
 
@@ -76,7 +78,7 @@ def test_saving_a_github_links_settings_keeps_the_rules_of_fields_it_does_not_sh
     connection, _, link = sync_issues(admin, workspace, fake_github)
     kept = dict(link.field_rules)
     data = {"version": link.version, "on_delete": "unlink"}
-    for field in ("title", "description", "status", "assignee", "labels", "release"):
+    for field in ("title", "description", "status", "assignee", "labels"):
         data[f"direction_{field}"], data[f"rule_{field}"] = "to_pmhub", "jira"
     response = client_as(admin).post(f"/w/{workspace.slug}/jira/{connection.id}/links/{link.id}/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -119,3 +121,52 @@ def test_a_jira_connection_still_says_jira(admin, workspace, fake_jira, client_a
     assert "Jira project" in connection_page
     assert "Jira wins" in link_page and "Import issues from Jira" in link_page and "JQL" in link_page
     assert 'name="story_issue_type"' in pages["link"] and 'name="direction_points"' in pages["link"]
+
+
+def _settings(link, **extra) -> dict:
+    data = {"version": link.version, "on_delete": "unlink"}
+    for field in ("title", "description", "status", "assignee", "labels"):
+        data[f"direction_{field}"], data[f"rule_{field}"] = "both", "later"
+    return {**data, **extra}
+
+
+def test_the_admin_edits_a_github_syncs_email_to_login_map_on_the_link_page(
+    admin, editor, workspace, fake_github, client, client_as
+):
+    connection, _, link = sync_issues(admin, workspace, fake_github)
+    url = f"/w/{workspace.slug}/jira/{connection.id}/links/{link.id}/"
+    assert 'name="user_map"' in client_as(admin).get(url).content.decode()
+    response = client_as(admin).post(url, _settings(link, user_map=f"{editor.email} = eddie\n\n"))
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.user_map == {editor.email: "eddie"}
+    assert f"{editor.email} = eddie" in client_as(admin).get(url).content.decode()  # shown as saved
+    s = backlog.story_create(actor=admin, product=link.product, title="Offline mode", assignee_id=editor.id)
+    assert s.id and [a["login"] for a in fake_github.issue(1)["assignees"]] == ["eddie"]  # the map is used
+
+
+@pytest.mark.parametrize(
+    ("user_map", "message"),
+    [("pat@acme.test eddie", "Line 1: write it as e-mail = login."), ("pat@acme.test = not a login!", "GitHub logins")],
+)
+def test_a_bad_login_map_is_a_field_error_and_changes_nothing(
+    admin, workspace, fake_github, client_as, user_map, message
+):
+    connection, _, link = sync_issues(admin, workspace, fake_github)
+    before = (link.user_map, link.version, link.field_rules)
+    url = f"/w/{workspace.slug}/jira/{connection.id}/links/{link.id}/"
+    response = client_as(admin).post(url, _settings(link, user_map=user_map))
+    assert response.status_code == 400 and message in response.content.decode()
+    link.refresh_from_db()
+    assert (link.user_map, link.version, link.field_rules) == before
+
+
+def test_a_jira_link_has_no_login_map_to_edit(admin, workspace, fake_jira, client_as):
+    from django.core.exceptions import ValidationError
+
+    connection, _, link = connect(admin, workspace, fake_jira)
+    page = client_as(admin).get(f"/w/{workspace.slug}/jira/{connection.id}/links/{link.id}/").content.decode()
+    assert 'name="user_map"' not in page
+    with pytest.raises(ValidationError) as info:
+        jira_services.link_update(user=admin, link=link, data={"user_map": {"a@b.c": "x"}})
+    assert "user_map" in info.value.message_dict
