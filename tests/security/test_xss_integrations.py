@@ -124,3 +124,20 @@ def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, 
                                                                       "connection_id": connection.id}))
     get_inert(client, reverse("integrations:jira_link", kwargs={"ws": workspace.slug, "connection_id": connection.id,
                                                                 "link_id": link.id}))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_in_a_github_apps_names_are_inert_on_its_pages(case, admin, workspace):
+    import secrets
+
+    from integrations.github_sync.models import GitHubApp, GitHubInstallation
+    from pmhub.secretbox import seal
+
+    product = Product.objects.create(workspace=workspace, name=payload(case, 0, 120))
+    app = GitHubApp.objects.create(
+        workspace=workspace, name=payload(case, 1, 120), app_id=77, api_url=payload(case, 2, 300), product=product,
+        private_key_sealed=seal("k"), webhook_secret_sealed=seal("s"), hook_token=secrets.token_urlsafe(8))
+    GitHubInstallation.objects.create(app=app, installation_id=5, account_login=payload(case, 3, 100))
+    client = browser(admin)
+    get_inert(client, reverse("integrations:github_apps", kwargs={"ws": workspace.slug}))
+    get_inert(client, reverse("integrations:github_app", kwargs={"ws": workspace.slug, "app_id": app.id}))
