@@ -21,6 +21,7 @@ def seed(*, workspace, users) -> None:
     _seed_github(workspace=workspace, owner=owner)
     _seed_jira(workspace=workspace, owner=owner)
     _seed_github_issues(workspace=workspace, owner=owner)
+    _seed_github_app(workspace=workspace, owner=owner)
     if Channel.objects.filter(workspace=workspace, name="#product-updates").exists():
         return
     from roadmaps.models import Product
@@ -139,6 +140,26 @@ def _seed_jira(*, workspace, owner) -> None:
         for i, (d, story, label, key, fields, result, error, detail) in enumerate(rows)])
 
 
+def _seed_github_app(*, workspace, owner) -> None:
+    """A recorded GitHub App (a generated key: the demo never talks to GitHub) with one installation."""
+    import secrets
+
+    from joserfc.jwk import RSAKey
+
+    from roadmaps.models import Product
+
+    from .github_sync.models import GitHubApp, GitHubInstallation
+
+    product = Product.objects.filter(workspace=workspace).order_by("id").first()
+    if product is None or GitHubApp.objects.filter(workspace=workspace).exists():
+        return
+    app = GitHubApp.objects.create(
+        workspace=workspace, name="PMHub for Acme (demo)", app_id=123456, product=product, created_by=owner,
+        private_key_sealed=seal(RSAKey.generate_key(2048).as_pem(private=True).decode()),
+        webhook_secret_sealed=seal(secrets.token_urlsafe(32)), hook_token=secrets.token_urlsafe(24))
+    GitHubInstallation.objects.create(app=app, installation_id=98765432, account_login="acme")
+
+
 def _seed_github_issues(*, workspace, owner) -> None:
     """A GitHub issue sync (the same engine as Jira, decision 1720) of a fake repository with the
     second product: a paused link (the demo never talks to GitHub), mapped stories and a filled log."""
@@ -190,7 +211,7 @@ def _seed_github_issues(*, workspace, owner) -> None:
         ("in", first, None, "#41", ["title"], "conflict", "", {"conflicts": {"title": {
             "pmhub": "Funnel chart export", "jira": "Export the funnel chart", "winner": "jira", "rule": "later"}}}),
         ("in", second, None, "#42", ["assignee"], "ok",
-         "assignee: Jira assignee octo-contractor@users.noreply.github.com has no PMHub account here (not guessed)",
+         "assignee: GitHub assignee octo-contractor@users.noreply.github.com has no PMHub account here (not guessed)",
          {}),
     ]
     JiraSyncLog.objects.bulk_create([

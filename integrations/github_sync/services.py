@@ -55,12 +55,22 @@ def clean_repo(value: str) -> tuple[str, str]:
     return value, ""
 
 
+def clean_logins(logins) -> tuple[dict, str]:
+    """The e-mail -> GitHub login map of a sync, or ({}, problem)."""
+    if not isinstance(logins, dict) or len(logins) > 1000 or any(
+            not isinstance(e, str) or "@" not in e or len(e) > 254 or not isinstance(x, str)
+            or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", x) for e, x in logins.items()):
+        return {}, "Map e-mail addresses to GitHub logins, for example {\"pat@acme.com\": \"pat-pm\"}."
+    return dict(logins), ""
+
+
 def register() -> None:
     """At app start: the engine's client and project key for connections of kind github."""
     from .client import GitHubIssuesClient
 
     sync.CLIENTS[GITHUB] = GitHubIssuesClient.for_connection
     sync.PROJECT_KEYS[GITHUB] = clean_repo
+    sync.USER_MAPS[GITHUB] = clean_logins
 
 
 def one_repository(sender, instance, **kwargs) -> None:
@@ -134,11 +144,9 @@ def issue_sync_create(
         errors["token"] = "Paste a fine-grained token with Issues read and write, or choose an App installation."
     if len(token) > 2000:
         errors["token"] = "This token is too long."
-    logins = logins or {}
-    if not isinstance(logins, dict) or len(logins) > 1000 or any(
-            not isinstance(e, str) or "@" not in e or len(e) > 254 or not isinstance(x, str)
-            or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", x) for e, x in logins.items()):
-        errors["logins"] = "Map e-mail addresses to GitHub logins, for example {\"pat@acme.com\": \"pat-pm\"}."
+    logins, problem = clean_logins(logins or {})
+    if problem:
+        errors["logins"] = problem
     if errors:
         raise ValidationError(errors)
     api_url = installation.app.api_url if installation is not None else _clean_api_url(api_url)

@@ -13,6 +13,7 @@ import hashlib
 import json
 
 from .adf import adf_to_md, md_to_adf, normalize
+from .provider import points_missing
 
 DIRECTIONS = {"both": "Both ways", "to_jira": "PMHub to Jira", "to_pmhub": "Jira to PMHub", "once": "Set once"}
 RULES = {"later": "Later change wins", "pmhub": "PMHub wins", "jira": "Jira wins"}
@@ -113,7 +114,7 @@ def jira_fields_for(field: str, value, *, link, account_of, version_of=None) -> 
         return {"description": md_to_adf(value) if value else None}, None
     if field == "points":
         if not link.points_field:
-            return {}, "no story points field found in Jira"
+            return {}, points_missing(link.connection.kind)
         return {link.points_field: value}, None
     if field == "labels":
         return {"labels": labels_to_jira(value)}, None
@@ -124,14 +125,14 @@ def jira_fields_for(field: str, value, *, link, account_of, version_of=None) -> 
             return {"fixVersions": []}, None
         version_id = version_of(value) if version_of else None
         if version_id is None:
-            return {}, f"no Jira version {value} in the project and none could be created"
+            return {}, f"no {link.provider_label} version {value} in the project and none could be created"
         return {"fixVersions": [{"id": str(version_id)}]}, None
     if field == "assignee":
         if not value:
             return {"assignee": None}, None
         account = account_of(value)
         if account is None:
-            return {}, f"{value} has no Jira account (not guessed)"
+            return {}, f"{value} has no {link.provider_label} account (not guessed)"
         return {"assignee": {"accountId": account}}, None
     return {}, None
 

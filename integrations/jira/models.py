@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from . import provider
+
 SYNC_FIELDS = ("title", "description", "status", "points", "assignee", "labels", "epic", "release")
 EPIC_SYNC_FIELDS = ("title", "description", "status", "release")  # what an epic has of them
 FIELD_LABELS = {"title": "Title", "description": "Description", "status": "Status", "points": "Story points",
@@ -60,6 +62,15 @@ class JiraConnection(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def provider_label(self) -> str:
+        """"GitHub" or "Jira" (integrations/jira/provider.py)."""
+        return provider.provider_label(self.kind)
+
+    @property
+    def terms(self) -> dict:
+        return provider.terms(self.kind)
+
 
 class JiraProjectLink(models.Model):
     class OnDelete(models.TextChoices):
@@ -101,6 +112,10 @@ class JiraProjectLink(models.Model):
 
     def __str__(self):
         return self.project_key
+
+    @property
+    def provider_label(self) -> str:
+        return provider.provider_label(self.connection.kind)
 
 
 class JiraIssueMap(models.Model):
@@ -217,6 +232,11 @@ class JiraSyncLog(models.Model):
 
     def __str__(self):
         return f"{self.direction} {self.object_label} {self.result}"
+
+    @property
+    def direction_label(self) -> str:
+        """"GitHub to PMHub", "PMHub to Jira", ... (the stored code stays `in`/`out`)."""
+        return provider.log_direction_label(self.direction, self.connection.kind)
 
     @property
     def field_labels(self) -> str:

@@ -23,7 +23,7 @@ from pmhub.secretbox import seal, unseal
 from pmhub.services import activity_record
 from pmhub.utils import version_claim
 
-from . import sync
+from . import provider, sync
 from .client import JiraError
 from .mapping import DIRECTIONS, RULES, propose_status_maps, rules_of
 from .models import SYNC_FIELDS, JiraConnection, JiraDelivery, JiraIssueMap, JiraOutbox, JiraProjectLink
@@ -214,6 +214,13 @@ def _clean_link(*, connection, product, data: dict, link=None) -> dict:
         if len(jql) > 1000:
             errors["jql"] = "At most 1,000 characters."
         cleaned["jql"] = jql
+    if "user_map" in data:  # GitHub: e-mail -> login, edited by the admin (Jira's accountIds are looked up)
+        if connection.kind not in sync.USER_MAPS:
+            errors["user_map"] = "Jira finds people by e-mail: there is no map to edit."
+        else:
+            cleaned["user_map"], problem = sync.USER_MAPS[connection.kind](data["user_map"])
+            if problem:
+                errors["user_map"] = problem
     if "on_delete" in data:
         if data["on_delete"] not in JiraProjectLink.OnDelete.values:
             errors["on_delete"] = "Choose unlink or delete."
@@ -230,13 +237,15 @@ def _clean_link(*, connection, product, data: dict, link=None) -> dict:
     if "status_in" in data:
         value = data["status_in"]
         if not isinstance(value, dict) or any(str(k) not in remote_ids or v not in keys for k, v in value.items()):
-            errors["status_in"] = "Map each Jira status to a status of the product's workflow."
+            errors["status_in"] = (f"Map each {provider.provider_label(connection.kind)} status to a status "
+                                   "of the product's workflow.")
         else:
             cleaned["status_in"] = {str(k): v for k, v in value.items()}
     if "status_out" in data:
         value = data["status_out"]
         if not isinstance(value, dict) or any(k not in keys or str(v) not in remote_ids for k, v in value.items()):
-            errors["status_out"] = "Map each workflow status to a status of the Jira project."
+            errors["status_out"] = ("Map each workflow status to a status of the "
+                                    f"{provider.terms(connection.kind)['project']}.")
         else:
             cleaned["status_out"] = {k: str(v) for k, v in value.items()}
     if errors:
@@ -346,7 +355,7 @@ def link_discover(link_id: int) -> str:
         project_id=str(project.get("id") or ""), remote_statuses=remote, points_field=points,
         status_in={**proposed_in, **(link.status_in or {})}, status_out={**proposed_out, **(link.status_out or {})})
     sync.record_success(link.connection)
-    notes = [] if points else ["no story points field found: points are not synced"]
+    notes = [] if points else [provider.points_missing(link.connection.kind)]
     sync._log(link.connection, link=link, direction="check", label=f"Project {link.project_key}", result="ok",
               error="; ".join(notes), detail={"statuses": [s["name"] for s in remote], "points_field": points})
     return f"{len(remote)} statuses, points field {points or 'none'}"

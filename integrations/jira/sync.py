@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from pmhub.subscribers import subscribers_cached
 
+from . import provider
 from .client import JiraClient, JiraError
 from .mapping import (
     epic_local_repr,
@@ -75,6 +76,7 @@ def sync_writing():
 # reads) and updated_since(link, since, fields) (what a reconcile reads).
 CLIENTS: dict = {}  # connection kind -> factory(connection); Jira's kinds use JiraClient
 PROJECT_KEYS: dict = {}  # connection kind -> clean(key) -> (key, problem or ""); Jira's: its project key
+USER_MAPS: dict = {}  # connection kind -> clean(map) -> (map, problem or ""): an editable e-mail -> login map
 
 
 def client_for(connection):
@@ -165,7 +167,7 @@ def orphans_process(limit: int = 1000) -> int:
             else:
                 _log(link.connection, link=link, direction="out", label=mapping.remote_key,
                      remote_key=mapping.remote_key, result="ok",
-                     detail={"note": "Deleted in PMHub: unlinked, the issue stays in Jira."})
+                     detail={"note": f"Deleted in PMHub: unlinked, the issue stays in {link.provider_label}."})
         created = JiraOutbox.objects.bulk_create(deletes)
         transaction.on_commit(partial(enqueue, [row.id for row in created]))
     return len(maps)
@@ -234,8 +236,13 @@ def record_failure(connection, error: JiraError) -> None:
             for admin in User.objects.filter(memberships__workspace_id=conn.workspace_id,
                                              memberships__role__gte=Role.ADMIN):
                 notify(recipient=admin, kind=Notification.Kind.OTHER, workspace_id=conn.workspace_id, url=url,
-                       title=f"{'GitHub' if conn.kind == JiraConnection.Kind.GITHUB else 'Jira'} connection "
+                       title=f"{provider.provider_label(conn.kind)} connection "
                              f"{conn.name} is failing: {conn.last_error}")
+
+
+def _deleted_there(link) -> str:
+    """The log's reason when the issue is gone on the other side: "Issue deleted in GitHub"."""
+    return f"Issue deleted in {link.provider_label}"
 
 
 # --- one issue, both sides -------------------------------------------------------------------------
@@ -300,7 +307,7 @@ def _pull_value(field: str, value, *, link, users_by_email: dict, kind: str = "s
         return (value[:200], None) if value.strip() else (None, "empty summary not taken")
     if field == "status":
         key = (link.status_in or {}).get(value)
-        return (key, None) if key else (None, f"Jira status {value} has no PMHub status")
+        return (key, None) if key else (None, f"{link.provider_label} status {value} has no PMHub status")
     if field == "points":
         return (value, None) if value is None or 0 <= value <= 1000 else (None, f"{value} points out of range")
     if field == "epic":
@@ -308,12 +315,13 @@ def _pull_value(field: str, value, *, link, users_by_email: dict, kind: str = "s
             return None, None  # no parent: epic_id None
         epic_id = JiraIssueMap.objects.filter(link=link, remote_id=value, epic__isnull=False, unlinked_at=None) \
             .values_list("epic_id", flat=True).first()
-        return (epic_id, None) if epic_id else (None, f"Jira parent {value} is not a linked epic")
+        return (epic_id, None) if epic_id else (None, f"{link.provider_label} parent {value} is not a linked epic")
     if field == "assignee":
         if not value:
             return None, None  # cleared: assignee_id None
         uid = users_by_email.get(value)
-        return (uid, None) if uid else (None, f"Jira assignee {value} has no PMHub account here (not guessed)")
+        return (uid, None) if uid else \
+            (None, f"{link.provider_label} assignee {value} has no PMHub account here (not guessed)")
     return value, None
 
 
@@ -417,7 +425,7 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
         transition = next((t for t in client.transitions(key) if str((t.get("to") or {}).get("id")) == target), None) \
             if target else None
         if transition is None:
-            notes.append(f"status: no Jira transition to the status of {pushes['status']}")
+            notes.append(f"status: no {link.provider_label} transition to the status of {pushes['status']}")
         else:
             client.transition(key, str(transition["id"]))
             sent.add("status")
@@ -438,7 +446,8 @@ def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, di
                 else:
                     story = story_update(actor=connection.created_by, story=story, data=data, version=None)
         elif data:
-            notes.append("no admin stands behind this connection any more: Jira's changes not applied")
+            notes.append("no admin stands behind this connection any more: "
+                         f"{link.provider_label}'s changes not applied")
             pulled.clear()
         after = _local(kind, story, link=link, emails=emails)
         for field in _fields_of(kind):
@@ -550,7 +559,7 @@ def sync_story(*, link, story_id: int, client: JiraClient, outbox=None, kind: st
             issue = client.issue(mapping.remote_key, issue_fields(link))
         except JiraError as exc:
             if exc.status == 404:
-                return _unlink(link=link, mapping=mapping, reason="Issue deleted in Jira", direction="in")
+                return _unlink(link=link, mapping=mapping, reason=_deleted_there(link), direction="in")
             raise
         return merge_and_apply(link=link, mapping=mapping, story=story, issue=issue, client=client,
                                direction="out", outbox=outbox, kind=kind)
@@ -695,7 +704,8 @@ def outbox_attempt(outbox_id: int) -> str:
                 if exc.status != 404:
                     raise
             _log(connection, link=link, direction="out", label=row.remote_id, remote_key=row.remote_id,
-                 result="ok", detail={"note": "Deleted in PMHub: the issue is deleted in Jira too."}, outbox=row)
+                 result="ok", outbox=row,
+                 detail={"note": f"Deleted in PMHub: the issue is deleted in {link.provider_label} too."})
             outcome = "deleted"
         else:
             outcome = sync_story(link=link, story_id=row.story_id, client=client, outbox=row, kind=row.kind)
@@ -753,7 +763,7 @@ def _delivery_apply(connection, delivery) -> str:
     if delivery.event.endswith(":issue_deleted"):  # jira:issue_deleted, github:issue_deleted
         if not maps:
             return "deleted issue was not linked"
-        return ", ".join(_unlink(link=m.link, mapping=m, reason="Issue deleted in Jira", direction="in")
+        return ", ".join(_unlink(link=m.link, mapping=m, reason=_deleted_there(m.link), direction="in")
                          for m in maps if not m.unlinked_at) or "already unlinked"
     links = [m.link for m in maps] or list(JiraProjectLink.objects.filter(
         connection=connection, project_key=delivery.project_key, active=True).select_related("connection", "product"))
@@ -764,7 +774,7 @@ def _delivery_apply(connection, delivery) -> str:
         issue = client.issue(delivery.issue_id, issue_fields(links[0]))
     except JiraError as exc:
         if exc.status == 404 and maps:
-            return ", ".join(_unlink(link=m.link, mapping=m, reason="Issue deleted in Jira", direction="in")
+            return ", ".join(_unlink(link=m.link, mapping=m, reason=_deleted_there(m.link), direction="in")
                              for m in maps if not m.unlinked_at) or "already unlinked"
         record_failure(connection, exc)
         _log(connection, link=links[0], direction="in", label=delivery.issue_id, result="failed", error=exc.message)

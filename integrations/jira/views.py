@@ -17,9 +17,9 @@ from pmhub.models import Role
 from pmhub.utils import version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
-from . import selectors, services
+from . import provider, selectors, services
 from .forms import JiraConnectionForm, JiraImportForm, JiraLinkForm, JiraLinkSettingsForm
-from .models import SYNC_FIELDS, JiraConnection
+from .models import JiraConnection
 
 
 def _products(workspace):
@@ -86,10 +86,11 @@ class JiraConnectionDetailView(WorkspacePageMixin, View):
     @staticmethod
     def show(view, connection, *, form=None, link_form=None, secret=None, status=200):
         form = form or JiraConnectionForm(initial={"name": connection.name, "base_url": connection.base_url,
-                                                   "email": connection.email}, editing=True)
-        link_form = link_form or JiraLinkForm(products=_products(view.workspace))
+                                                   "email": connection.email}, editing=True, kind=connection.kind)
+        link_form = link_form or JiraLinkForm(products=_products(view.workspace), kind=connection.kind)
         return render(view.request, "integrations/jira_connection.html", view.get_context_data(
-            connection=connection, object=connection, form=form, link_form=link_form, secret=secret,
+            connection=connection, terms=connection.terms, object=connection, form=form, link_form=link_form,
+            secret=secret,
             hook_url=_hook_url(connection),
             links=selectors.links_for_user(user=view.request.user).filter(connection=connection),
             log=selectors.log_of(connection)), status=status)
@@ -107,7 +108,8 @@ class JiraConnectionDetailView(WorkspacePageMixin, View):
         here = redirect("integrations:jira_connection", ws=ws, connection_id=connection.id)
         if action == "delete":
             services.connection_delete(user=request.user, connection=connection)
-            messages.success(request, "Jira connection deleted. Stories and issues stay where they are.")
+            messages.success(request, f"{connection.provider_label} connection deleted. "
+                                      "Stories and issues stay where they are.")
             return redirect("integrations:jira_connections", ws=ws)
         if action == "test":
             services.connection_test_queue(user=request.user, connection=connection)
@@ -119,15 +121,16 @@ class JiraConnectionDetailView(WorkspacePageMixin, View):
             messages.success(request, f"{count} change{'' if count == 1 else 's'} queued again.")
             return here
         if action == "link":
-            link_form = JiraLinkForm(request.POST, products=_products(self.workspace))
+            link_form = JiraLinkForm(request.POST, products=_products(self.workspace), kind=connection.kind)
             if link_form.is_valid():
                 data = link_form.cleaned_data
+                types = provider.default_issue_types(connection.kind)
                 try:
                     link = services.link_create(user=request.user, connection=connection,
                                                 product=_product(self.workspace, data["product"]),
                                                 project_key=data["project_key"],
-                                                story_issue_type=data["story_issue_type"],
-                                                epic_issue_type=data["epic_issue_type"])
+                                                story_issue_type=data.get("story_issue_type") or types[0],
+                                                epic_issue_type=data.get("epic_issue_type") or types[1])
                 except ValidationError as e:
                     form_errors_from(e, link_form)
                 else:
@@ -135,7 +138,7 @@ class JiraConnectionDetailView(WorkspacePageMixin, View):
                                               "read; check the proposed mapping, then preview the import.")
                     return redirect("integrations:jira_link", ws=ws, connection_id=connection.id, link_id=link.id)
             return self.show(self, connection, link_form=link_form, status=400)
-        form = JiraConnectionForm(request.POST, editing=True)
+        form = JiraConnectionForm(request.POST, editing=True, kind=connection.kind)
         if form.is_valid():
             try:
                 services.connection_update(user=request.user, connection=connection, data=form.cleaned_data,
@@ -146,7 +149,7 @@ class JiraConnectionDetailView(WorkspacePageMixin, View):
             except ValidationError as e:
                 form_errors_from(e, form)
             else:
-                messages.success(request, "Jira connection saved.")
+                messages.success(request, f"{connection.provider_label} connection saved.")
                 return here
         return self.show(self, connection, form=form, status=400)
 
@@ -172,10 +175,10 @@ class JiraLinkView(WorkspacePageMixin, View):
     def _render(self, link, *, form=None, import_form=None, status=200):
         form = form or self._settings_form(link)
         return render(self.request, "integrations/jira_link.html", self.get_context_data(
-            link=link, object=link, connection=link.connection, form=form,
-            rule_rows=[(form[f"direction_{f}"], form[f"rule_{f}"]) for f in SYNC_FIELDS],
+            link=link, object=link, connection=link.connection, terms=link.connection.terms, form=form,
+            rule_rows=[(form[f"direction_{f}"], form[f"rule_{f}"]) for f in form.synced],
             status_fields=[form[name] for name in form.fields if name.startswith(("in_", "out_"))],
-            import_form=import_form or JiraImportForm(initial={"jql": link.jql}),
+            import_form=import_form or JiraImportForm(initial={"jql": link.jql}, kind=link.connection.kind),
             preview=link.preview or {}), status=status)
 
     def get(self, request, ws, connection_id, link_id):
@@ -187,13 +190,13 @@ class JiraLinkView(WorkspacePageMixin, View):
         here = redirect("integrations:jira_link", ws=ws, connection_id=link.connection_id, link_id=link.id)
         if action == "unlink":
             services.link_delete(user=request.user, link=link)
-            messages.success(request, "Product unlinked from Jira. Stories and issues both stay.")
+            messages.success(request, f"Product unlinked from {link.provider_label}. Stories and issues both stay.")
             return redirect("integrations:jira_connection", ws=ws, connection_id=link.connection_id)
         if action == "preview":
-            import_form = JiraImportForm(request.POST)
+            import_form = JiraImportForm(request.POST, kind=link.connection.kind)
             if import_form.is_valid():
                 try:
-                    services.import_preview_queue(user=request.user, link=link, jql=import_form.cleaned_data["jql"])
+                    services.import_preview_queue(user=request.user, link=link, jql=import_form.cleaned_data.get("jql"))
                 except ValidationError as e:
                     form_errors_from(e, import_form)
                 else:
@@ -211,7 +214,8 @@ class JiraLinkView(WorkspacePageMixin, View):
             return here
         if action == "push":
             count = services.push_existing(user=request.user, link=link)
-            messages.success(request, f"{count} stor{'y' if count == 1 else 'ies'} queued to be created in Jira.")
+            messages.success(request, f"{count} stor{'y' if count == 1 else 'ies'} queued to be created "
+                                      f"in {link.provider_label}.")
             return here
         if action in ("pause", "resume", "rediscover"):
             data = {"rediscover": True} if action == "rediscover" else {"active": action == "resume"}
@@ -222,7 +226,8 @@ class JiraLinkView(WorkspacePageMixin, View):
                 messages.error(request, "Someone else changed this link meanwhile; look again and retry.")
             else:
                 messages.success(request, {"pause": "Sync paused.", "resume": "Sync resumed.",
-                                           "rediscover": "Reading Jira's statuses and fields again."}[action])
+                                           "rediscover": f"Reading {link.provider_label}'s statuses and "
+                                                         "fields again."}[action])
             return here
         form = self._settings_form(link, request.POST)
         if form.is_valid():

@@ -79,6 +79,7 @@ MIN_ROLE: dict[str, str] = {
     "integrations:repositories": "admin", "integrations:repository": "admin",
     "scim:settings": "admin", "scim:group": "admin",
     "integrations:jira_connections": "admin", "integrations:jira_connection": "admin", "integrations:jira_link": "admin",
+    "integrations:github_apps": "admin", "integrations:github_app": "admin",
     "roadmaps:product_edit": "editor", "roadmaps:product_delete": "admin", "roadmaps:initiative_new": "editor",
     "roadmaps:initiative": "editor", "roadmaps:share_links": "editor", "adoption_keys": "admin",
     "governance:risk_new": "editor", "governance:risk_edit": "editor",
@@ -179,7 +180,7 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
     from delivery.models import ImportJob, Iteration
     from discovery.models import Company, Idea, Insight
     from governance.models import Risk
-    from integrations.models import Channel, JiraConnection, JiraProjectLink, Repository
+    from integrations.models import Channel, GitHubApp, JiraConnection, JiraProjectLink, Repository
     from metrics.models import ActionPlan, Kpi, MeasurementUpload
     from reports.models import ReportRun, ReportSubscription, WebhookEndpoint
     from roadmaps.models import Initiative, Release
@@ -246,6 +247,8 @@ def _fill_table() -> dict[str, Callable[[DemoWorld], dict | None]]:
         "scim:group": lambda w: {"ws": w.workspace.slug, "group_id": _first(ScimGroup.objects, workspace=w.workspace)},
         "integrations:jira_connection": lambda w: {"ws": w.workspace.slug, "connection_id": _first(
             JiraConnection.objects, workspace=w.workspace)},
+        "integrations:github_app": lambda w: {"ws": w.workspace.slug, "app_id": _first(
+            GitHubApp.objects, workspace=w.workspace)},
         "integrations:jira_link": lambda w: (lambda link: link and {
             "ws": w.workspace.slug, "connection_id": link.connection_id, "link_id": link.id})(
             JiraProjectLink.objects.filter(connection__workspace=w.workspace).order_by("id").first()),

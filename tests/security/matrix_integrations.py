@@ -183,7 +183,16 @@ API.update({
         "nothing is created, viewers/editors 403: tests/integrations/test_github_tenancy.py. The connection "
         "and link it creates are the jira-connection / jira-link rows above."),
 })
+def _github_app_state(app):
+    from integrations.github_sync.models import GitHubApp
+
+    row = GitHubApp.objects.filter(id=app.id).values("name", "private_key_sealed", "version").first()
+    return row
+
+
 PAGES.update({
+    "integrations:github_app": Route(build=_github_app, kwargs=lambda app: {"app_id": app.id},
+                                     payload=lambda app: {"action": "delete"}, snapshot=_github_app_state),
     "github_app_webhook": Exempt(
         "Inbound GitHub App webhook: no session or token by design; the credential is the X-Hub-Signature-256 "
         "HMAC of the body with the App's sealed webhook secret, the URL's random token only finds the App. "

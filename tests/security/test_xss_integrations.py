@@ -88,9 +88,11 @@ def test_payloads_from_github_are_inert_on_the_story_and_repository_pages(case, 
         "ws": workspace.slug, "repository_id": Repository.objects.get().id}))
 
 
+@pytest.mark.parametrize("kind", ["cloud", "github"])
 @pytest.mark.parametrize("case", CASES)
-def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, admin, workspace):
-    """Jira is a second author: summaries, error texts and conflict values come from its users."""
+def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, kind, admin, workspace):
+    """Jira (or GitHub: the same pages, decision 1722) is a second author: summaries, error texts and
+    conflict values come from its users; a GitHub link's e-mail -> login map is shown in a textarea."""
     import secrets
 
     from backlog.models import Story
@@ -99,11 +101,12 @@ def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, 
 
     product = Product.objects.create(workspace=workspace, name=payload(case, 0, 120))
     connection = JiraConnection.objects.create(
-        workspace=workspace, name=payload(case, 1, 120), base_url="https://acme.atlassian.net", email="a@b.c",
+        workspace=workspace, name=payload(case, 1, 120), base_url="https://acme.atlassian.net", email="a@b.c", kind=kind,
         token_sealed=seal("t"), hook_token=secrets.token_urlsafe(8), secret_sealed=seal("s"),
         health="failing", last_error=payload(case, 2, 300), account_name=payload(case, 3, 200))
     link = JiraProjectLink.objects.create(
-        connection=connection, product=product, project_key="ENG",
+        connection=connection, product=product, project_key="ENG" if kind == "cloud" else "acme/app",
+        user_map={payload(case, 12, 200): "pat-pm"} if kind == "github" else {},
         remote_statuses=[{"id": "1", "name": payload(case, 4, 60), "category": "new"}],
         preview={"state": "ready", "jql": "", "counts": {"create": 1, "link": 0, "skip": 0},
                  "rows": [{"key": "ENG-1", "summary": payload(case, 5, 200), "action": "create", "reason": ""}]})
@@ -121,3 +124,20 @@ def test_payloads_from_jira_and_in_jira_names_are_inert_on_the_jira_pages(case, 
                                                                       "connection_id": connection.id}))
     get_inert(client, reverse("integrations:jira_link", kwargs={"ws": workspace.slug, "connection_id": connection.id,
                                                                 "link_id": link.id}))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_payloads_in_a_github_apps_names_are_inert_on_its_pages(case, admin, workspace):
+    import secrets
+
+    from integrations.github_sync.models import GitHubApp, GitHubInstallation
+    from pmhub.secretbox import seal
+
+    product = Product.objects.create(workspace=workspace, name=payload(case, 0, 120))
+    app = GitHubApp.objects.create(
+        workspace=workspace, name=payload(case, 1, 120), app_id=77, api_url=payload(case, 2, 300), product=product,
+        private_key_sealed=seal("k"), webhook_secret_sealed=seal("s"), hook_token=secrets.token_urlsafe(8))
+    GitHubInstallation.objects.create(app=app, installation_id=5, account_login=payload(case, 3, 100))
+    client = browser(admin)
+    get_inert(client, reverse("integrations:github_apps", kwargs={"ws": workspace.slug}))
+    get_inert(client, reverse("integrations:github_app", kwargs={"ws": workspace.slug, "app_id": app.id}))
