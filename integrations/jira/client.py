@@ -5,7 +5,9 @@ OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token
 wiki-markup descriptions, people by username (no accountId), `search` with startAt paging. The Data
 Center client speaks the engine's (Cloud's) terms at its boundary (docs/decisions/1718): descriptions
 are read as ADF (wiki_to_adf) and written as wiki markup (adf_to_wiki); an assignee written as
-{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there).
+{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there); the epic link, Cloud's
+`parent: {id}`, is Data Center's *Epic Link* custom field holding the epic's key (the field found once
+per client in GET /field by its schema), so `parent` is written as that field and read back from it.
 
 Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
 with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
@@ -24,6 +26,7 @@ from pmhub.outbound import OutboundFailed, OutboundRefused, OutboundSession, out
 
 from .wiki import adf_to_wiki, wiki_to_adf
 
+EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"  # Data Center's Epic Link custom field
 TIMEOUT = 20.0
 USER_AGENT = "PMHub-Jira/1"
 
@@ -59,6 +62,9 @@ class JiraClient:
     email: str = ""
 
     session: OutboundSession | None = None  # connections kept alive between requests (the worker's clients)
+    connection_id: int | None = None  # its keys and ids are looked up in the mapping table first
+    _epic_field: str | None = field(default=None, init=False, repr=False)  # None: not looked up yet
+    _keys: dict = field(default_factory=dict, init=False, repr=False)  # Data Center: issue key <-> id seen
 
     @classmethod
     def for_connection(cls, connection) -> JiraClient:
@@ -75,7 +81,7 @@ class JiraClient:
                 _CLIENTS.clear()
             client = _CLIENTS[key] = cls(base_url=connection.base_url.rstrip("/"), kind=connection.kind,
                                          token=unseal(connection.token_sealed), email=connection.email,
-                                         session=OutboundSession())
+                                         session=OutboundSession(), connection_id=connection.id)
         return client
 
     @property
@@ -164,15 +170,71 @@ class JiraClient:
         param = "query" if self.kind == "cloud" else "username"
         return list(self.request("GET", f"{self.api}/user/search", params={param: email}) or [])
 
+    # --- Data Center's epic link: the Epic Link custom field, the epic's key ---
+    def epic_link_field(self) -> str:
+        """The id of Data Center's Epic Link field, found once per client in GET /field by its
+        schema (ids differ between sites); "" when the site has none (no Jira Software)."""
+        if self._epic_field is None:
+            self._epic_field = next((str(f["id"]) for f in self.fields() if isinstance(f, dict) and f.get("id")
+                                     and (f.get("schema") or {}).get("custom") == EPIC_LINK_SCHEMA), "")
+        return self._epic_field
+
+    def holds_epic(self) -> bool:
+        """Whether the engine's epic link (an issue's parent) can be synced with this site."""
+        return self.kind != "dc" or bool(self.epic_link_field())
+
+    def _other(self, *, remote_id: str = "", remote_key: str = "") -> str:
+        """An issue's key from its id (or its id from its key): the mapping table first, else Jira."""
+        from .models import JiraIssueMap
+
+        if self._keys.get(remote_id or remote_key):
+            return self._keys[remote_id or remote_key]
+        if self.connection_id is not None:
+            rows = JiraIssueMap.objects.filter(link__connection_id=self.connection_id, unlinked_at=None)
+            rows = rows.filter(remote_id=remote_id) if remote_id else rows.filter(remote_key=remote_key)
+            found = rows.values_list("remote_key" if remote_id else "remote_id", flat=True).first()
+            if found:
+                return found
+        issue = self.request("GET", f"{self.api}/issue/{quote(remote_id or remote_key, safe='')}",
+                             params={"fields": "summary"}) or {}
+        found = str(issue.get("key" if remote_id else "id") or "")
+        if not found:
+            raise JiraError(f"Jira did not name issue {remote_id or remote_key}.", kind="transient")
+        self._remember(issue)
+        return found
+
+    def _remember(self, issue: dict) -> None:
+        """An issue's key and id as read (an import reads the epics first: their stories' Epic Links
+        are found here, not one GET each). Ids never change; a moved issue's old key stays its alias."""
+        if issue.get("id") and issue.get("key"):
+            if len(self._keys) >= 20000:
+                self._keys.clear()
+            self._keys[str(issue["id"])], self._keys[str(issue["key"])] = str(issue["key"]), str(issue["id"])
+
+    def _asked(self, fields: list[str]) -> list[str]:
+        """Data Center: the Epic Link field is asked for in place of `parent`."""
+        if self.kind != "dc" or "parent" not in fields:
+            return fields
+        epic = self.epic_link_field()
+        return [f for f in fields if f != "parent"] + ([epic] if epic else [])
+
     def _read(self, issue: dict) -> dict:
-        """Data Center's issue in the engine's terms: a wiki-markup description as ADF."""
+        """Data Center's issue in the engine's terms: a wiki-markup description as ADF, the Epic
+        Link (the epic's key) as `parent: {id, key}`."""
         fields = issue.get("fields") if isinstance(issue, dict) else None
-        if self.kind == "dc" and isinstance(fields, dict) and isinstance(fields.get("description"), str):
-            fields["description"] = wiki_to_adf(fields["description"])
+        if self.kind == "dc" and isinstance(fields, dict):
+            self._remember(issue)
+            if isinstance(fields.get("description"), str):
+                fields["description"] = wiki_to_adf(fields["description"])
+            if self._epic_field and self._epic_field in fields:
+                key = fields.pop(self._epic_field)
+                fields["parent"] = {"id": self._other(remote_key=key), "key": key} \
+                    if isinstance(key, str) and key else None
         return issue
 
     def _write(self, fields: dict) -> dict:
-        """The engine's fields as Data Center takes them: wiki markup, people by username."""
+        """The engine's fields as Data Center takes them: wiki markup, people by username, the
+        parent as the Epic Link field with the epic's key."""
         if self.kind != "dc":
             return fields
         out = dict(fields)
@@ -180,11 +242,17 @@ class JiraClient:
             out["description"] = adf_to_wiki(out["description"])
         if isinstance(out.get("assignee"), dict) and "accountId" in out["assignee"]:
             out["assignee"] = {"name": out["assignee"]["accountId"]}
+        if "parent" in out:
+            parent, epic = out.pop("parent"), self.epic_link_field()
+            if not epic:
+                raise JiraError("This Jira has no Epic Link field (Jira Software): the epic cannot be set.")
+            out[epic] = self._other(remote_id=str(parent["id"])) if isinstance(parent, dict) and parent.get("id") \
+                else None
         return out
 
     def issue(self, key: str, fields: list[str]) -> dict:
         return self._read(self.request("GET", f"{self.api}/issue/{quote(key, safe='')}",
-                                       params={"fields": ",".join(fields)}) or {})
+                                       params={"fields": ",".join(self._asked(fields))}) or {})
 
     def issue_create(self, fields: dict) -> dict:
         return self.request("POST", f"{self.api}/issue", body={"fields": self._write(fields)}) or {}
@@ -215,7 +283,7 @@ class JiraClient:
                 token = page.get("nextPageToken")
                 if page.get("isLast") or not token:
                     return
-        start = 0
+        start, fields = 0, self._asked(fields)
         while True:
             page = self.request("GET", f"{self.api}/search", params={
                 "jql": jql, "fields": ",".join(fields), "maxResults": page_size, "startAt": start}) or {}

@@ -357,11 +357,11 @@ def _fields_of(kind) -> tuple:
 
 def _unsynced(field: str, link, client) -> bool:
     """Fields a provider cannot hold: fix versions without project versions (GitHub issues); the
-    epic link on Jira Data Center, where it is the Epic Link custom field, not the issue's parent
-    (not synced yet: docs/decisions/1718)."""
+    epic link on a Jira Data Center site without the Epic Link field (no Jira Software; the client
+    translates the field to the parent otherwise: docs/decisions/1718)."""
     if field == "release":
         return not hasattr(client, "project_versions")
-    return field == "epic" and link.connection.kind == JiraConnection.Kind.DATA_CENTER
+    return field == "epic" and not getattr(client, "holds_epic", lambda: True)()
 
 
 def merge_and_apply(*, link, mapping, story, issue: dict, client: JiraClient, direction: str,

@@ -39,6 +39,7 @@ DEFAULT_STATUSES = [("10000", "To Do", "new"), ("3", "In Progress", "indetermina
                     ("10001", "In Review", "indeterminate"), ("10002", "Done", "done")]
 ISSUE_TYPES = [("10001", "Story"), ("10000", "Epic"), ("10002", "Task"), ("10003", "Bug")]
 POINTS_FIELD = "customfield_10016"
+EPIC_LINK_FIELD = "customfield_10014"  # Data Center's Epic Link (Jira Software): the epic's key
 
 
 def jira_time(at: datetime) -> str:
@@ -64,6 +65,7 @@ class FakeJira:
                        "name": email.split("@")[0], "key": "JIRAUSER10000"}]
         self.projects = {}
         self.connections = 0
+        self.epic_link_listed = True  # False: a Data Center site without Jira Software's Epic Link field
         self.search_starts: list[str] = []  # Data Center searches: the startAt of each page asked for
         self.versions: list[dict] = []  # {id, name, project (key), released, archived}
         self.statuses = [{"id": i, "name": n, "category": c} for i, n, c in DEFAULT_STATUSES]
@@ -196,6 +198,10 @@ class FakeJira:
             "fixVersions": [self._version_json(v) for vid in f.get("fixVersions") or []
                             for v in self.versions if v["id"] == vid],
         }
+        if self.kind == "dc":  # the epic link is the Epic Link field (a key); a parent is a sub-task's
+            epic = self.issues.get(f.get("parent") or "")
+            out.pop("parent")
+            out[EPIC_LINK_FIELD] = epic["key"] if epic else None
         if fields and "*all" not in fields and "*navigable" not in fields:
             out = {k: v for k, v in out.items() if k in fields}
         return {"id": issue["id"], "key": issue["key"], "self": f"{self.url}{self.api}/issue/{issue['id']}",
@@ -346,7 +352,7 @@ class FakeJira:
             return 200, {**p, "self": f"{self.url}{api}/project/{p['id']}",
                          "issueTypes": [{"id": i, "name": n, "subtask": False} for i, n in ISSUE_TYPES]}
         if path == f"{api}/field":
-            return 200, [
+            return 200, [f for f in [
                 {"id": "summary", "key": "summary", "name": "Summary", "custom": False, "orderable": True,
                  "navigable": True, "searchable": True, "clauseNames": ["summary"],
                  "schema": {"type": "string", "system": "summary"}},
@@ -361,7 +367,7 @@ class FakeJira:
                  "clauseNames": ["cf[10016]", "Story point estimate"],
                  "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points",
                             "customId": 10016}},
-            ]
+            ] if self.epic_link_listed or f["id"] != EPIC_LINK_FIELD]
         if path == f"{api}/user/search":
             needle = (q.get("query") or q.get("username") or "").lower()
             return 200, [self._user(u["accountId"]) for u in self.users if needle and needle == u["emailAddress"].lower()]
@@ -445,6 +451,13 @@ class FakeJira:
                     errors[name] = "User does not exist or you do not have permission to see it."
                 else:
                     issue["fields"]["assignee"] = account
+            elif name == EPIC_LINK_FIELD and self.kind == "dc":
+                epic = self.find(value) if isinstance(value, str) and value else None
+                if value is not None and (epic is None or epic["fields"]["issuetype"] != "Epic"
+                                          or epic["project"] != issue["project"]):
+                    errors[name] = f"The issue {value} is not an epic of this project."
+                else:
+                    issue["fields"]["parent"] = epic["id"] if epic else None
             elif name == "parent" and self.kind == "dc":  # Data Center: a parent is for sub-tasks only
                 errors[name] = "Field 'parent' cannot be set. It is not on the appropriate screen, or unknown."
             elif name == "parent":

@@ -11,6 +11,7 @@ from backlog.models import Story
 from integrations.jira import services, sync
 from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssueMap, JiraSyncLog
 
+from .fake_jira import EPIC_LINK_FIELD
 from .jira_helpers import connect, deliver, post_webhook, story
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,10 +124,84 @@ def test_a_conflict_on_data_center_is_decided_by_rule_and_logged(admin, workspac
     assert entry.detail["conflicts"]["description"]["jira"] == "Theirs"
 
 
-def test_the_epic_link_is_not_sent_to_data_center_as_a_parent(admin, workspace, fake_jira_dc):
+def test_a_storys_epic_is_the_epic_link_field_with_the_epics_key_both_ways(admin, workspace, fake_jira_dc, client):
+    connection, _, link = connect(admin, workspace, fake_jira_dc)
+    offline = backlog.epic_create(actor=admin, product=link.product, title="Offline")
+    sharing = backlog.epic_create(actor=admin, product=link.product, title="Sharing")
+    offline_key, sharing_key = (JiraIssueMap.objects.get(epic=e).remote_key for e in (offline, sharing))
+    assert fake_jira_dc.find(offline_key)["fields"]["issuetype"] == "Epic"
+    # PMHub: a story in an epic is created in Data Center with the Epic Link set to the epic's key.
+    s = story(admin, link.product, title="Cache tiles", epic_id=offline.id)
+    key = JiraIssueMap.objects.get(story=s).remote_key
+    issue = fake_jira_dc.find(key)
+    assert issue["fields"]["parent"] == fake_jira_dc.find(offline_key)["id"]
+    created = next(
+        b
+        for m, p, b in fake_jira_dc.writes
+        if m == "POST" and p == "/rest/api/2/issue" and b["fields"]["summary"] == "Cache tiles"
+    )
+    assert created["fields"][EPIC_LINK_FIELD] == offline_key and "parent" not in created["fields"]
+    assert fake_jira_dc.issue_json(issue)["fields"][EPIC_LINK_FIELD] == offline_key
+    # PMHub: moving it to the other epic changes the Epic Link; taking it out clears it.
+    backlog.story_update(actor=admin, story=s, data={"epic_id": sharing.id}, version=None)
+    assert fake_jira_dc.writes[-1][2] == {"fields": {EPIC_LINK_FIELD: sharing_key}}
+    assert fake_jira_dc.find(key)["fields"]["parent"] == fake_jira_dc.find(sharing_key)["id"]
+    # Data Center: the Epic Link changed back (a webhook) moves the story in PMHub, with no echo.
+    fake_jira_dc.edit_issue(key, parent=fake_jira_dc.find(offline_key)["id"])
+    writes = len(fake_jira_dc.writes)
+    assert (
+        deliver(client, fake_jira_dc, connection, "jira:issue_updated", issue["id"], changed=("Epic Link",)).status_code
+        == 200
+    )
+    assert Story.objects.get(id=s.id).epic_id == offline.id
+    assert len(fake_jira_dc.writes) == writes
+    assert deliver(client, fake_jira_dc, connection, "jira:issue_updated", issue["id"]).status_code == 200
+    assert len(fake_jira_dc.writes) == writes and Story.objects.get(id=s.id).epic_id == offline.id
+    # Data Center: the Epic Link cleared takes the story out of its epic.
+    fake_jira_dc.edit_issue(key, parent=None)
+    deliver(client, fake_jira_dc, connection, "jira:issue_updated", issue["id"])
+    assert Story.objects.get(id=s.id).epic_id is None and len(fake_jira_dc.writes) == writes
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"epic_id": sharing.id}, version=None)
+    assert fake_jira_dc.find(key)["fields"]["parent"] == fake_jira_dc.find(sharing_key)["id"]
+    backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"epic_id": None}, version=None)
+    assert fake_jira_dc.writes[-1][2] == {"fields": {EPIC_LINK_FIELD: None}}
+    assert fake_jira_dc.find(key)["fields"]["parent"] is None
+    # The field was found once for this connection's client, by its schema.
+    assert fake_jira_dc.requests.count(("GET", "/rest/api/2/field")) <= 2  # the link's form + the client
+    assert not [b for _, _, b in fake_jira_dc.writes if b and "parent" in (b.get("fields") or {})]
+    assert not JiraSyncLog.objects.filter(result="failed").exists()
+
+
+def test_an_import_from_data_center_puts_stories_in_their_epics(admin, workspace, fake_jira_dc):
+    offline = fake_jira_dc.create_issue(summary="Offline", issue_type="Epic")
+    sharing = fake_jira_dc.create_issue(summary="Sharing", issue_type="Epic")
+    fake_jira_dc.create_issue(summary="Cache tiles", parent=offline["id"])
+    fake_jira_dc.create_issue(summary="Share a link", parent=sharing["id"])
+    fake_jira_dc.create_issue(summary="Loose end")
+    connection, _, link = connect(admin, workspace, fake_jira_dc)
+    asked = len(fake_jira_dc.requests)
+    services.import_preview_queue(user=admin, link=link)
+    link.refresh_from_db()
+    services.import_run_queue(user=admin, link=link)
+    # The epics are read first: each story's Epic Link is resolved without a GET of its epic.
+    assert not [p for _, p in fake_jira_dc.requests[asked:] if p.startswith("/rest/api/2/issue")]
+    epics = {m.remote_key: m.epic_id for m in JiraIssueMap.objects.filter(link=link, epic__isnull=False)}
+    stories = {s.title: s.epic_id for s in Story.objects.filter(product=link.product)}
+    assert stories == {"Cache tiles": epics[offline["key"]], "Share a link": epics[sharing["key"]], "Loose end": None}
+    # The reconcile right after finds nothing to change and writes nothing to Jira.
+    writes = len(fake_jira_dc.writes)
+    for m in JiraIssueMap.objects.filter(link=link, story__isnull=False):
+        sync.sync_story(link=link, story_id=m.story_id, client=sync.JiraClient.for_connection(connection))
+    assert len(fake_jira_dc.writes) == writes
+    assert {s.title: s.epic_id for s in Story.objects.filter(product=link.product)} == stories
+
+
+def test_a_data_center_site_without_the_epic_link_field_syncs_everything_else(admin, workspace, fake_jira_dc):
+    fake_jira_dc.epic_link_listed = False
     connection, _, link = connect(admin, workspace, fake_jira_dc)
     epic = backlog.epic_create(actor=admin, product=link.product, title="Offline")
     s = story(admin, link.product, title="Cache tiles", epic_id=epic.id)
     issue = fake_jira_dc.find(JiraIssueMap.objects.get(story=s).remote_key)
-    assert issue["fields"]["parent"] is None and not JiraSyncLog.objects.filter(result="failed").exists()
-    assert not [b for _, _, b in fake_jira_dc.writes if b and "parent" in (b.get("fields") or {})]
+    assert issue["fields"]["summary"] == "Cache tiles" and issue["fields"]["parent"] is None
+    assert not JiraSyncLog.objects.filter(result="failed").exists()
+    assert not [b for _, _, b in fake_jira_dc.writes if b and {"parent", EPIC_LINK_FIELD} & set(b.get("fields") or {})]
