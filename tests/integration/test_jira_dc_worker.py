@@ -13,7 +13,7 @@ from backlog.models import Story
 from integrations.jira import services
 from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssueMap, JiraSyncLog
 from pmhub.secretbox import unseal
-from tests.integrations.fake_jira import FakeJira
+from tests.integrations.fake_jira import EPIC_LINK_FIELD, FakeJira
 from tests.integrations.jira_helpers import connect, post_webhook
 
 from .conftest import WorkerProcess, publishing_to, wait_until
@@ -122,3 +122,25 @@ def test_a_conflict_on_data_center_is_decided_by_rule(worker, fake, admin, works
         "winner": "jira",
         "rule": "jira",
     }
+
+
+def test_the_epic_link_goes_both_ways_through_the_worker(worker, fake, admin, workspace):
+    connection, link = _linked(admin, workspace, fake, worker)
+    offline = backlog.epic_create(actor=admin, product=link.product, title="Offline")
+    sharing = backlog.epic_create(actor=admin, product=link.product, title="Sharing")
+    epic_maps = [
+        _wait(lambda e=e: JiraIssueMap.objects.filter(epic=e).first(), worker, "the epic in Jira")
+        for e in (offline, sharing)
+    ]
+    s = backlog.story_create(actor=admin, product=link.product, title="Cache tiles", epic_id=offline.id)
+    mapping = _wait(lambda: JiraIssueMap.objects.filter(story=s).first(), worker, "the story in Jira")
+    issue = fake.find(mapping.remote_key)
+    assert fake.issue_json(issue)["fields"][EPIC_LINK_FIELD] == epic_maps[0].remote_key
+    fake.edit_issue(issue["id"], parent=epic_maps[1].remote_id)
+    writes = len(fake.writes)
+    body, headers = fake.webhook("jira:issue_updated", issue["id"], secret=unseal(connection.secret_sealed))
+    assert post_webhook(Client(), connection, body, headers).json()["detail"] == "queued"
+    _wait(lambda: Story.objects.get(id=s.id).epic_id == sharing.id, worker, "the Epic Link change in PMHub")
+    time.sleep(1)
+    assert len(fake.writes) == writes  # no echo
+    assert not [b for _, _, b in fake.writes if b and "parent" in (b.get("fields") or {})]
