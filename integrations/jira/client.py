@@ -5,9 +5,9 @@ OUTBOUND_ALLOWED_HOSTS). Jira Cloud: REST v3, basic auth with e-mail + API token
 wiki-markup descriptions, people by username (no accountId), `search` with startAt paging. The Data
 Center client speaks the engine's (Cloud's) terms at its boundary (docs/decisions/1718): descriptions
 are read as ADF (wiki_to_adf) and written as wiki markup (adf_to_wiki); an assignee written as
-{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there); the epic link, Cloud's
-`parent: {id}`, is Data Center's *Epic Link* custom field holding the epic's key (the field found once
-per client in GET /field by its schema), so `parent` is written as that field and read back from it.
+{"accountId": x} goes as {"name": x} (the engine's account lookup gives usernames there); the epic
+link, Cloud's `parent: {id}`, is Data Center's *Epic Link* custom field holding the epic's key (the
+field found once per client in GET /field by its schema): `parent` is written as it and read from it.
 
 Every failure is a JiraError with a sentence people can act on; `kind` says what the sync does
 with it: "auth" (token expired or revoked: stop and show), "rate" (429: wait Retry-After),
