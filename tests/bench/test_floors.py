@@ -78,11 +78,13 @@ def test_the_bench_browser_signs_in_over_http_and_every_page_answers(live_server
     from delivery.models import IterationItem
     from tests.backlog.factories import make_stories
     from tests.factories import PASSWORD
+    from tests.metrics.factories import KpiFactory
     from tests.roadmaps.factories import ProductFactory
 
     product = ProductFactory(workspace=workspace)
     make_stories(product, ITERATION_STORIES + 5, actor=admin)
-    data = page_data({"workspace": workspace.slug, "product": product.pk})
+    kpi = KpiFactory(product=product)
+    data = page_data({"workspace": workspace.slug, "product": product.pk, "kpi_ids": [kpi.pk]})
     assert IterationItem.objects.filter(iteration_id=data["iteration"]).count() == ITERATION_STORIES
     port = urlsplit(live_server.url).port
     with pytest.raises(SystemExit):
