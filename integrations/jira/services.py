@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from pmhub.access import require_role
@@ -265,9 +266,14 @@ def link_create(*, user, connection: JiraConnection, product, project_key: str, 
         "jql": jql, "field_rules": field_rules or {}, "on_delete": on_delete})
 
     def taken():
-        if JiraProjectLink.objects.filter(connection=connection, product=product).exists():
+        # One statement, one snapshot: two checks could see a racing link commit between them and
+        # answer differently from a single duplicate.
+        clashes = list(JiraProjectLink.objects.filter(connection=connection)
+                       .filter(Q(product=product) | Q(project_key=fields["project_key"]))
+                       .values_list("product_id", flat=True))
+        if product.pk in clashes:
             raise ValidationError({"product": "This product is already linked on this connection."})
-        if JiraProjectLink.objects.filter(connection=connection, project_key=fields["project_key"]).exists():
+        if clashes:
             raise ValidationError({"project_key": "This project is already linked on this connection."})
 
     taken()
