@@ -166,6 +166,26 @@ def celery_worker_process(services_ready, transactional_db, tmp_path):
             worker.stop()
 
 
+@pytest.fixture
+def worker(services_ready, transactional_db, tmp_path, fake):
+    """A real worker allowed to reach the module's fake provider on 127.0.0.1 (the Jira, Data Center
+    and GitHub sync tests; each module defines `fake`)."""
+    process = WorkerProcess(tmp_path, extra_env={"OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
+    with publishing_to(process):
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+def wait_for(predicate, worker, what, timeout=60):
+    """wait_until with the worker's log in the message when it times out."""
+    return wait_until(
+        predicate, timeout=timeout, interval=0.05, message=lambda: f"{what}; worker log:\n" + worker.output()[-3000:]
+    )
+
+
 def wait_until(predicate, timeout: float = 30, interval: float = 0.2, message="condition"):
     """Poll until predicate() is truthy. `message` may be a callable (evaluated on failure)."""
     deadline = time.monotonic() + timeout

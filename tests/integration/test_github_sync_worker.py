@@ -19,7 +19,7 @@ from pmhub.secretbox import unseal
 from tests.integrations.fake_github import FakeGitHub
 from tests.integrations.github_helpers import REPO, deliver, post_hook, sync_issues
 
-from .conftest import WorkerProcess, publishing_to, wait_until
+from .conftest import wait_for as _wait
 
 pytestmark = pytest.mark.integration
 
@@ -31,23 +31,6 @@ def fake(settings):
     yield github
     github.close()
     assert not github.violations, "\n".join(github.violations[:10])
-
-
-@pytest.fixture
-def worker(services_ready, transactional_db, tmp_path, fake):
-    process = WorkerProcess(tmp_path, extra_env={"OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
-    with publishing_to(process):
-        process.start()
-        try:
-            yield process
-        finally:
-            process.stop()
-
-
-def _wait(predicate, worker, what, timeout=60):
-    return wait_until(
-        predicate, timeout=timeout, interval=0.05, message=lambda: f"{what}; worker log:\n" + worker.output()[-3000:]
-    )
 
 
 def _linked(admin, workspace, fake, worker, **kw):
