@@ -14,21 +14,10 @@ from pmhub.models import Role
 from pmhub.utils import version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
+from ..views import _product, _products  # the product choices of the other integration pages
 from . import services
 from .forms import GitHubAppForm
 from .models import GitHubApp
-
-
-def _products(workspace):
-    from roadmaps.models import Product
-
-    return list(Product.objects.alive().filter(workspace=workspace).order_by("name"))
-
-
-def _product(workspace, product_id):
-    from roadmaps.selectors import product_of_workspace
-
-    return product_of_workspace(workspace, product_id)
 
 
 class GitHubAppListView(WorkspacePageMixin, View):
