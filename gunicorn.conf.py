@@ -51,10 +51,12 @@ workers = _int("WEB_CONCURRENCY", (2 * CPUS + 1) if WORKER_CLASS == "sync" else 
 # graceful_timeout seconds to finish.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30
-# Recycle each worker after about 2,000 requests (a slow leak in any library stays bounded); the
-# jitter keeps the workers from restarting at the same moment.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle each worker after about 20,000 requests (a slow leak in any library stays bounded); the
+# jitter keeps the workers from restarting at the same moment. Not fewer: a new worker costs about
+# 2 s of CPU (imports, URL and template compilation) before it serves at full speed, and at 2,000
+# the three workers of a 2-CPU server under the load test restarted every 20 s or so (decision 1972).
+max_requests = 20000
+max_requests_jitter = 2000
 
 # Behind a proxy that keeps upstream connections open (nginx `keepalive` in the upstream block):
 # hold an idle connection longer than the proxy does (nginx's default keepalive_timeout is 60 s),

@@ -105,7 +105,7 @@ def start_server(url: str, port: int, log_path: Path) -> subprocess.Popen:
            "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "pmhub.settings", "LOG_LEVEL": "WARNING"}
     args = [str(Path(sys.executable).parent / "uvicorn"), "pmhub.asgi:application", "--host", "127.0.0.1",
             "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log",
-            "--lifespan", "off", "--backlog", "4096"]
+            "--lifespan", "off", "--backlog", "4096", "--ws-per-message-deflate", "false"]
     if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
         args = ["taskset", "-c", "0,1", *args]
     log = log_path.open("w")

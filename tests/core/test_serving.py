@@ -75,7 +75,7 @@ def test_gunicorn_runs_gthread_workers_from_the_cpus_it_may_use():
     assert two["worker_class"] == "gthread" and two["threads"] == 4
     assert two["wsgi_app"] == "pmhub.wsgi:application"
     assert (two["timeout"], two["graceful_timeout"]) == (30, 30)
-    assert (two["max_requests"], two["max_requests_jitter"]) == (2000, 200)
+    assert (two["max_requests"], two["max_requests_jitter"]) == (20000, 2000)
     assert two["keepalive"] == 75  # longer than nginx's 60 s upstream keep-alive
     assert two["forwarded_allow_ips"] == ["127.0.0.1"]
 

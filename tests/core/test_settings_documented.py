@@ -162,6 +162,9 @@ def test_docker_compose_runs_web_live_worker_and_beat_from_the_env_file():
     # websocket on its own ASGI process.
     assert services["web"]["command"].startswith("gunicorn pmhub.wsgi")
     assert "uvicorn pmhub.asgi:application" in services["live"]["command"]
+    # Thin events are ~250 bytes: compressing each for every socket cost half the live process's
+    # CPU (decision 1971).
+    assert "--ws-per-message-deflate false" in services["live"]["command"]
     assert "celery -A pmhub worker" in services["worker"]["command"]
     assert "celery -A pmhub beat" in services["beat"]["command"]
     assert all(services[s]["env_file"] == ".env" for s in ("web", "live", "worker", "beat", "migrate"))
