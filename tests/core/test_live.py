@@ -475,3 +475,39 @@ def test_a_comment_by_one_member_reaches_another_members_page_of_that_story(laye
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_writes_from_server_threads_reach_members_only_through_the_process_publishing_loop(layer, world):
+    """A gunicorn thread has no event loop: its events go out on the process's one publishing loop
+    (decision 1970), every write through the same loop, and still only to the workspace's members."""
+    if layer != "redis":
+        pytest.skip("the publishing loop serves the Redis layer; the in-memory one lives in its receivers' loop")
+    import asyncio
+
+    from django.db import connection
+
+    from pmhub.models import Workspace
+
+    def edit_in_a_plain_thread(title):
+        try:
+            _edit(world["story"], world["alice"], title)
+            return live._publisher.loop()
+        finally:
+            connection.close()
+
+    async def scenario():
+        globex = await database_sync_to_async(Workspace.objects.get)(slug="globex")
+        outsider = await open_socket(world["outsider"])  # a member of another workspace, subscribed to it
+        assert (await subscribe(outsider, globex))["type"] == "subscribed"
+        member = await open_socket(world["bob"])
+        assert (await subscribe(member, world["ws"]))["type"] == "subscribed"
+        loops = set()
+        for i in range(3):
+            loops.add(await asyncio.to_thread(edit_in_a_plain_thread, f"From a server thread {i}"))
+            assert (await next_event(member))["type"] == "story.updated"
+        assert len(loops) == 1 and next(iter(loops)).is_running()
+        assert await outsider.receive_nothing(timeout=QUIET)
+        await member.disconnect()
+        await outsider.disconnect()
+
+    run(scenario)
