@@ -568,9 +568,7 @@ class LiveSockets(threading.Thread):
                     # Only the kind of message counts here: the hub encodes every event with the
                     # same opening, so the client need not decode 5,000 messages a second on the
                     # two CPUs it shares with the server (anything else is decoded).
-                    if raw.startswith(EVENT_OPENING) or (
-                        not raw.startswith('{"type": "') and json.loads(raw).get("type") == "event"
-                    ):
+                    if is_event(raw):
                         self.events += 1
             except Exception as exc:  # noqa: BLE001
                 if not self.stopping:
@@ -591,6 +589,16 @@ class LiveSockets(threading.Thread):
         if self._done is not None:
             self.loop.call_soon_threadsafe(lambda: self._done.done() or self._done.set_result(None))
         self.join(30)
+
+
+def is_event(raw: str | bytes) -> bool:
+    """Whether a message from the live socket is an event, without decoding the events themselves
+    (the hub's encoding opens with EVENT_OPENING); anything else opening otherwise is decoded."""
+    if isinstance(raw, bytes):
+        raw = raw.decode()
+    if raw.startswith(EVENT_OPENING):
+        return True
+    return not raw.startswith('{"type": "') and json.loads(raw).get("type") == "event"
 
 
 # --- saturation ----------------------------------------------------------------------------------

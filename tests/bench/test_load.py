@@ -69,3 +69,20 @@ def test_the_reported_web_configuration_is_gunicorn_conf_py():
     assert configured() == {"worker_class": "gthread", "workers": cpus + 1, "threads": 4}
     assert configured("sync") == {"worker_class": "sync", "workers": 2 * cpus + 1, "threads": 1}
     assert configured("gthread", 2, 8) == {"worker_class": "gthread", "workers": 2, "threads": 8}
+
+
+def test_the_client_counts_the_hubs_events_and_nothing_else():
+    """The load client tells events by their opening instead of decoding each; it must agree with
+    how pmhub.consumers.Hub encodes them."""
+    import json as json_module
+
+    from bench.load import is_event
+    from pmhub.live import for_client
+
+    event = {"type": "story.moved", "id": 3, "version": 2, "product": 1, "workspace": 1, "topics": [], "seq": 9, "tab": ""}
+    assert is_event(json_module.dumps({"type": "event", "event": for_client(event)}))  # as Hub.dispatch sends it
+    assert is_event(json_module.dumps({"type": "event", "event": for_client(event)}).encode())
+    assert is_event('{"event": {}, "type": "event"}')  # another key order is decoded
+    for other in ({"type": "subscribed", "workspace": 1, "seq": 9, "user": 2}, {"type": "pong"},
+                  {"type": "presence", "topic": "story:3", "people": []}, {"type": "reload", "workspace": 1}):
+        assert not is_event(json_module.dumps(other))
