@@ -15,6 +15,7 @@ Environment (README "Running against PostgreSQL and Redis"):
     FORWARDED_ALLOW_IPS      proxies whose X-Forwarded-* headers gunicorn trusts (default 127.0.0.1)
 """
 
+import gc
 import os
 
 
@@ -67,6 +68,20 @@ keepalive = 75
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The listen queue of connections waiting for a worker: absorbs a burst instead of refusing it.
 backlog = 2048
+
+# The garbage collector (decision 1973): the objects a worker holds once Django and the project are
+# loaded (modules, URL patterns, settings: hundreds of thousands) are frozen out of every later
+# collection, and the youngest generation is collected after 10,000 allocations instead of 700:
+# a request allocates tens of thousands of short-lived objects, and each collection walked them.
+# Measured: 7-10 % less CPU per request of the load mix.
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def post_worker_init(worker):
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"

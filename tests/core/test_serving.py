@@ -54,7 +54,8 @@ c = app.cfg
 print(json.dumps({"wsgi_app": c.wsgi_app, "worker_class": c.worker_class_str, "workers": c.workers,
                   "threads": c.threads, "timeout": c.timeout, "graceful_timeout": c.graceful_timeout,
                   "max_requests": c.max_requests, "max_requests_jitter": c.max_requests_jitter,
-                  "keepalive": c.keepalive, "forwarded_allow_ips": c.forwarded_allow_ips}))
+                  "keepalive": c.keepalive, "forwarded_allow_ips": c.forwarded_allow_ips,
+                  "post_worker_init": c.post_worker_init.__name__}))
 """
 
 
@@ -78,6 +79,23 @@ def test_gunicorn_runs_gthread_workers_from_the_cpus_it_may_use():
     assert (two["max_requests"], two["max_requests_jitter"]) == (20000, 2000)
     assert two["keepalive"] == 75  # longer than nginx's 60 s upstream keep-alive
     assert two["forwarded_allow_ips"] == ["127.0.0.1"]
+
+
+def test_a_worker_freezes_what_it_loaded_and_collects_the_young_generation_less_often():
+    """gunicorn's post_worker_init hook from gunicorn.conf.py, run as gunicorn runs it in a new worker
+    (decision 1973)."""
+    script = READ_CONFIG.split("c = app.cfg")[0] + (
+        "import gc\n"
+        "before = gc.get_freeze_count()\n"
+        "app.cfg.post_worker_init(None)\n"
+        "print(json.dumps({'threshold': gc.get_threshold(), 'frozen': gc.get_freeze_count() - before}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=_env(), cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout)
+    assert state["threshold"] == [10_000, 10, 10]
+    assert state["frozen"] > 1000  # the modules and objects loaded so far are out of every collection
 
 
 def test_gunicorn_settings_come_from_the_environment():
