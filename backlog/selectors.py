@@ -236,10 +236,11 @@ def progress_for_epics(*, epic_ids) -> dict[int, Progress]:
     return progress_grouped(rows=Story.objects.filter(epic_id__in=epic_ids), key="epic_id")
 
 
-def progress_for_initiatives(*, initiative_ids) -> dict[int, Progress]:
-    """Progress of each initiative: the stories of its epics."""
+def progress_for_initiatives(*, initiative_ids, filters: dict | None = None) -> dict[int, Progress]:
+    """Progress of each initiative: the stories of its epics. `filters`: category_filters of the
+    stories' products when the caller has them (a page of one product: no workflow query)."""
     return progress_grouped(rows=Story.objects.filter(epic__initiative_id__in=initiative_ids),
-                            key="epic__initiative_id")
+                            key="epic__initiative_id", filters=filters)
 
 
 def progress_for_objectives(*, objective_ids) -> dict[int, Progress]:
@@ -278,11 +279,22 @@ def attach_progress(objects, figures: dict) -> None:
         obj.progress = work.ratio
 
 
-def attach_initiative_progress(initiatives) -> None:
-    """Work progress on each initiative (one grouped query for all of them)."""
+def attach_initiative_progress(initiatives, *, product=None) -> None:
+    """Work progress on each initiative (one grouped query for all of them). With the `product`
+    they all belong to (read with its `backlog_settings`), its workflow decides "done" without the
+    query that looks up the workflows of the stories' products."""
     initiatives = list(initiatives)
     if initiatives:
-        attach_progress(initiatives, progress_for_initiatives(initiative_ids=[i.pk for i in initiatives]))
+        filters = None if product is None else category_filters(workflows=product_workflows(product=product))
+        attach_progress(initiatives, progress_for_initiatives(initiative_ids=[i.pk for i in initiatives],
+                                                              filters=filters))
+
+
+def product_workflows(*, product) -> dict[int, list]:
+    """saved_workflows of one product from its settings (no query when the product was read with
+    `backlog_settings`): {} when it never saved one (the default workflow)."""
+    saved = settings_of(product)
+    return {product.pk: saved.workflow} if saved.pk else {}
 
 
 def attach_epic_progress(epics) -> None:

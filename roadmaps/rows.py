@@ -9,11 +9,14 @@ The markup is unchanged (the same attributes and text); the tests of the pages r
 """
 
 from datetime import date
+from html import escape as html_escape
 
+from django.template.loader import get_template
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from pmhub.templatetags.pmhub import work_progress
 from pmhub.utils import url_for_ids
 
 from .models import Initiative
@@ -135,3 +138,109 @@ def timeline_rows(lanes, *, workspace, product, next_path: str) -> None:
                     "percent": w.percent,
                     "title": f"{w.done_points}/{w.total_points} points, {w.done_count}/{w.total_count} stories done",
                 }
+
+
+# --- rows as HTML ---------------------------------------------------------------------------------
+# The board's cards and the timeline's bars are printed by Python, not by a template loop: even
+# with every string ready (above), Django's engine spent ~10 µs per variable node, ~20 nodes a
+# card, and the loop was most of each page (docs/decisions/1950-roadmap-rows-as-html.md). The
+# markup is what roadmaps/_board_cards.html and roadmaps/_timeline.html printed, byte for byte
+# (tests/roadmaps/test_rows_html.py renders both and compares); change it here, not there. Every
+# value goes through `esc` (Django's escaping: & < > " ' as the template's autoescape does).
+def esc(value) -> str:
+    """`{{ value }}` under autoescape: safe strings as they are, anything else as escaped text."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
+
+
+def risk_flags_html(flags) -> str:
+    """governance/_risk_flags.html (the one markup of the risk flag), for a row that has flags."""
+    return get_template("governance/_risk_flags.html").render({"flags": flags})
+
+
+def board_card_html(c: dict, *, can_edit: bool, csrf_token: str, next_path: str) -> str:
+    """One card of a board column (a dict of board_cards, with `risk_flags` attached)."""
+    title = esc(c["title"])
+    flags = f" {risk_flags_html(c['risk_flags'])}" if c["risk_flags"] else ""
+    awaiting = ' <span class="tag" data-testid="awaiting-approval">awaiting approval</span>' if c["awaiting"] else ""
+    owner = f" · {esc(c['owner'])}" if c["owner"] else ""
+    labels = "".join(f' <span class="tag">{esc(label)}</span>' for label in c["labels"])
+    move_url = esc(c["move_url"])
+    form = move_attr = ""
+    if can_edit:
+        move_attr = f' data-move-url="{move_url}"'
+        form = (f'\n        <form method="post" action="{move_url}" class="rm-move-form"><input type="hidden" '
+                f'name="csrfmiddlewaretoken" value="{esc(csrf_token)}">\n'
+                f'          <input type="hidden" name="version" value="{c["version"]}"><input type="hidden" '
+                f'name="next" value="{esc(next_path)}">\n'
+                f'          <label class="visually-hidden" for="mv-{c["id"]}">Move “{title}” to</label>\n'
+                f'          <select id="mv-{c["id"]}" name="horizon">{esc(c["options"])}</select>\n'
+                f'          <button type="submit" class="secondary outline">Move</button>\n'
+                f'        </form>')
+    return (f'\n      <li class="rm-card{" rm-draggable" if can_edit else ""}" data-id="{c["id"]}" '
+            f'data-live-item="initiative:{c["id"]}" data-version="{c["version"]}" data-rank="{esc(c["rank"])}"'
+            f'{move_attr}>\n'
+            f'        <strong class="rm-card-title"><a href="{esc(c["work_url"])}">{title}</a></strong>'
+            f'{flags}{awaiting}\n'
+            f'        <small class="muted">{esc(c["status"])}{owner}{labels}</small>\n'
+            f'        <small class="rm-card-dates" data-testid="card-dates">{esc(c["dates"])}</small>\n'
+            f'        <div class="rm-card-progress">{work_progress(c["work"], c["work_label"])}</div>\n'
+            f'        {form}\n      </li>\n      ')
+
+
+def board_cards_html(cards, *, can_edit: bool, csrf_token: str, next_path: str) -> str:
+    """The `<li>`s of a column (or of the rest of one that "Show N more" fetches)."""
+    return mark_safe("".join(  # noqa: S308 - every value escaped by esc() in board_card_html
+        board_card_html(c, can_edit=can_edit, csrf_token=csrf_token, next_path=next_path) for c in cards))
+
+
+def timeline_bar_html(i, *, first: bool, lane_title: str, editable: bool) -> str:
+    """One row of a timeline lane: the lane's title on its first row, the bar with its label,
+    flags and progress (an initiative with `row` from timeline_rows and, on the product's page,
+    `risk_flags` and `statement_status`)."""
+    r = i.row
+    title = esc(i.title)
+    label_tail = f'{title}<span class="visually-hidden">{esc(r["hidden"])}</span>'
+    if editable:
+        move = f'data-move-url="{esc(r["move_url"])}"'
+        label = f'<a href="{esc(r["edit_url"])}" class="rm-bar-label" title="{title}">{label_tail}</a>'
+    else:
+        move = ""
+        label = f'<span class="rm-bar-label" title="{title}">{label_tail}</span>'
+    conflict = getattr(i, "conflict", False)
+    flags = getattr(i, "risk_flags", None)
+    pct = r["pct"]
+    lane_head = f"<strong>{esc(lane_title)}</strong>" if first else ""
+    bar_class = f"rm-bar rm-status-{esc(i.status)}{' rm-conflict' if conflict else ''}"
+    data = (f'data-id="{i.id}" data-live-item="initiative:{i.id}" data-title="{title}" data-version="{i.version}" '
+            f'data-start="{r["start_iso"]}" data-end="{r["end_iso"]}"')
+    awaiting = AWAITING_FLAG if getattr(i, "statement_status", "") == "awaiting" else ""
+    percent = PCT.format(percent=pct["percent"], title=esc(pct["title"])) if pct else ""
+    return (f'\n      <div class="rm-row">\n'
+            f'        <div class="rm-lane-title">{lane_head}</div>\n'
+            f'        <div class="rm-track">\n'
+            f'          <div class="{bar_class}" style="{esc(r["style"])}"\n'
+            f'               {data}\n'
+            f'               {move}\n'
+            f'               title="{esc(r["title_attr"])}">\n'
+            f'            {label}\n'
+            f'            {CONFLICT_FLAG if conflict else ""}\n'
+            f'            {risk_flags_html(flags) if flags else ""}\n'
+            f'            {awaiting}\n'
+            f'            {percent}\n'
+            f'          </div>\n        </div>\n      </div>\n      ')
+
+
+CONFLICT_FLAG = '<span class="rm-flag" aria-label="dependency conflict">⚠</span>'
+AWAITING_FLAG = ('<span class="rm-flag" data-testid="awaiting-approval" title="Business impact statement awaiting '
+                 'approval" aria-label="awaiting approval">⏳</span>')
+PCT = '<span class="rm-pct" data-testid="work-progress" data-percent="{percent}" title="{title}">{percent}%</span>'
+
+
+def timeline_lanes_html(lanes, *, editable: bool) -> None:
+    """`html` on each lane: its rows, printed by timeline_bar_html."""
+    for lane in lanes:
+        lane["html"] = mark_safe("".join(  # noqa: S308 - every value escaped by esc() in timeline_bar_html
+            timeline_bar_html(i, first=n == 0, lane_title=lane["title"], editable=editable)
+            for n, i in enumerate(lane["items"])))

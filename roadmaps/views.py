@@ -1,6 +1,7 @@
 """Pages of the roadmaps app: products and strategy, objectives, the roadmap (timeline, board,
 list), releases, snapshots and share links. Writes go through services."""
 
+import functools
 import json
 from datetime import date
 
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
@@ -294,14 +296,16 @@ TIMELINE_BARS = 100
 
 def build_timeline(*, product, params, today: date | None = None, group: str = "objective",
                    scale: str = "month", only_visible: bool = False, editable: bool = False,
-                   next_path: str = "", limit: int | None = None) -> dict:
+                   next_path: str = "", limit: int | None = None, flags: bool = False) -> dict:
     """Everything the timeline template draws: range, columns, lanes of bars, markers, lines.
     `only_visible` (share links): dependencies and their conflicts only between the initiatives
     shown, and only the filtered release's marker, so a filtered link reveals nothing else.
     `editable`: bars carry their move and edit URLs (`next_path`, URL-encoded, is where the edit
     form returns); each bar's strings are ready in `row` (roadmaps/rows.py).
     `limit`: bars drawn at most, the first by start date (`hidden`: how many more have dates; the
-    page links to all of them); range, counts and conflicts stay those of every initiative."""
+    page links to all of them); range, counts and conflicts stay those of every initiative.
+    `flags`: the risk flags and statement status of the bars and unscheduled initiatives (the
+    product's page; a share link shows neither)."""
     today = today or today_in(product.workspace.time_zone)
     data = selectors.roadmap_for_product(product=product, params=params, links_only=True)
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
@@ -336,13 +340,15 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         elif group == "status":
             key = (i.get_status_display(),)
         else:
-            objectives = list(i.objectives.all())
-            key = (objectives[0].title if objectives else "No objective",)
+            key = (i.objective_title or "No objective",)
         lanes.setdefault(key[0], []).append(i)
-    _initiative_progress(drawn + unscheduled)
+    _initiative_progress(drawn + unscheduled, product=product)
     visible = {i.id for i in drawn}
     lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
+    if flags:
+        _attach_risk_flags(drawn + unscheduled)
     rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
+    rows.timeline_lanes_html(lanes, editable=editable)
     return {
         "range_start": start, "range_end": end, "total_days": (end - start).days,
         "columns": tl.columns(start, end, scale), "scale": scale, "group": group,
@@ -362,6 +368,9 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
 class _RoadmapView(ProductPageMixin, View):
     required_role = Role.VIEWER
     template = ""
+    # The workflow decides which stories are done in the work progress of the initiatives shown:
+    # read with the product, it costs no query of its own.
+    product_related = ("backlog_settings",)
 
     def filters(self, request):
         product = self.product
@@ -370,7 +379,8 @@ class _RoadmapView(ProductPageMixin, View):
             # Printed with {% select_options %}: a workspace has hundreds of members, and a loop of
             # template nodes per member cost as much as a column of cards.
             "objectives": list(product.objectives.values_list("id", "title")),
-            "owners": [(u.id, str(u)) for u in _members(self.workspace)],
+            "owners": [(u.id, str(u)) for u in User.objects.filter(memberships__workspace=self.workspace)
+                       .only("id", "name", "email").order_by("email")],
             "statuses": Initiative.Status.choices,
             "current": current,
         }
@@ -382,8 +392,7 @@ class TimelineView(_RoadmapView):
         scale = "quarter" if request.GET.get("scale") == "quarter" else "month"
         context = build_timeline(product=self.product, params=request.GET, group=group, scale=scale,
                                  editable=self.role >= Role.EDITOR, next_path=urlencode(request.get_full_path()),
-                                 limit=None if request.GET.get("all") else TIMELINE_BARS)
-        _attach_risk_flags([i for lane in context["lanes"] for i in lane["items"]] + context["unscheduled"])
+                                 limit=None if request.GET.get("all") else TIMELINE_BARS, flags=True)
         return render(request, "roadmaps/timeline.html", self.get_context_data(
             view="timeline", groups=GROUPS, timeline=context, filters=self.filters(request),
             lines_json=context["lines"]))
@@ -395,38 +404,50 @@ class TimelineView(_RoadmapView):
 # so drag ranking is the same as with every card on the page
 # (docs/decisions/1926-roadmap-board-columns-paged.md).
 BOARD_COLUMN_CARDS = 20
+# What a card prints (rows.board_cards): the long text columns and the release are not read.
+CARD_FIELDS = ("id", "product_id", "title", "status", "horizon", "start_date", "end_date", "version", "confidence",
+               "rank", "labels", "owner_id", "owner__id", "owner__name", "owner__email")
 
 
 class BoardView(_RoadmapView):
     def get(self, request, ws, product_id):
-        # The board shows no objectives: their prefetch (one query, a model per link) is left out.
-        qs = selectors.initiatives_filtered(selectors.initiatives_annotated(self.product.initiatives.all()),
-                                            request.GET).order_by("rank", "id").prefetch_related(None)
+        # Every card's place (id, horizon, rank: the columns, their counts and the cursors), then the
+        # cards shown as models: 80 of 300, without the objectives' prefetch (the board shows none).
+        qs = selectors.initiatives_filtered(self.product.initiatives.all(), request.GET)
         if request.GET.get("objective"):
             qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        for i in qs:
-            columns[i.horizon].append(i)
+        for pk, horizon, rank in qs.order_by("rank", "id").values_list("id", "horizon", "rank"):
+            columns[horizon].append((rank, pk))
         if "column" in request.GET:
             return self._rest_of_column(request, columns)
-        shown = [i for items in columns.values() for i in items[:BOARD_COLUMN_CARDS]]
-        _initiative_progress(shown)
-        _attach_risk_flags(shown)
-        cards = {c["id"]: c for c in rows.board_cards(shown, workspace=self.workspace, product=self.product)}
+        shown = [pk for places in columns.values() for _, pk in places[:BOARD_COLUMN_CARDS]]
+        cards = {c["id"]: c for c in self._cards(shown)}
+        html = functools.partial(rows.board_cards_html, can_edit=self.role >= Role.EDITOR,
+                                 csrf_token=get_token(request), next_path=request.get_full_path())
         titles = dict(Initiative.Horizon.choices) | {"": "Not placed"}
         query = request.GET.copy()
         board = []
-        for key, items in columns.items():
-            rest = items[BOARD_COLUMN_CARDS:]
+        for key, places in columns.items():
+            rest = places[BOARD_COLUMN_CARDS:]
             query["column"] = key or "none"
             if rest:  # where the rest starts: a cursor, so cards dropped into the column meanwhile don't repeat
-                query["from"] = f"{rest[0].rank!r}:{rest[0].id}"
-            board.append({"key": key, "title": titles[key], "count": len(items),
-                          "items": [cards[i.id] for i in items[:BOARD_COLUMN_CARDS]], "more": len(rest),
-                          "next_rank": f"{rest[0].rank:f}" if rest else "",
+                query["from"] = f"{rest[0][0]!r}:{rest[0][1]}"
+            board.append({"key": key, "title": titles[key], "count": len(places),
+                          "html": html([cards[pk] for _, pk in places[:BOARD_COLUMN_CARDS]]), "more": len(rest),
+                          "next_rank": f"{rest[0][0]:f}" if rest else "",
                           "more_url": f"{request.path}?{query.urlencode()}" if rest else ""})
         return render(request, "roadmaps/board.html", self.get_context_data(
             view="board", filters=self.filters(request), next_path=request.get_full_path(), columns=board))
+
+    def _cards(self, ids: list[int]) -> list[dict]:
+        """The cards (rows.board_cards) of these initiatives, in the order of `ids`, with their work
+        progress, risk flags and statement status: four queries whatever their number."""
+        found = {i.id: i for i in Initiative.objects.filter(id__in=ids).select_related("owner").only(*CARD_FIELDS)}
+        shown = [found[pk] for pk in ids if pk in found]
+        _initiative_progress(shown, product=self.product)
+        _attach_risk_flags(shown)
+        return rows.board_cards(shown, workspace=self.workspace, product=self.product)
 
     def _rest_of_column(self, request, columns):
         """The cards of one column from the `from` cursor ("rank:id" of the first card not shown)
@@ -440,15 +461,14 @@ class BoardView(_RoadmapView):
             cursor = (float(rank), int(pk))
         except ValueError:
             cursor = (float("-inf"), 0)
-        rest = [i for i in columns[key] if (i.rank, i.id) >= cursor]
-        _initiative_progress(rest)
-        _attach_risk_flags(rest)
+        rest = [pk for rank, pk in columns[key] if (rank, pk) >= cursor]
         query = request.GET.copy()
         query.pop("column", None)
         query.pop("from", None)
         board_path = f"{request.path}?{query.urlencode()}" if query else request.path
-        return render(request, "roadmaps/_board_cards.html", self.get_context_data(
-            cards=rows.board_cards(rest, workspace=self.workspace, product=self.product), next_path=board_path))
+        html = rows.board_cards_html(self._cards(rest), can_edit=self.role >= Role.EDITOR,
+                                     csrf_token=get_token(request), next_path=board_path)
+        return render(request, "roadmaps/_board_cards.html", {"cards": html})
 
 
 class ListView(_RoadmapView):

@@ -138,3 +138,52 @@ def test_board_rest_of_a_column_keeps_the_filters_and_refuses_unknown_columns(cl
     assert 'name="horizon"' not in rest  # a viewer gets no move form
     assert client.get(url, {"column": "soon"}).status_code == 404
     assert client.get(url, {"column": "later", "from": "x"}).status_code == 200  # no cursor: the whole column
+
+
+def _grow_roadmap(product, owner, start_at: int, n: int) -> None:
+    """n more initiatives (dated, owned, in an objective, in the three horizons), a dependency
+    between neighbours, an epic with stories each, a risk above appetite and a statement on some."""
+    from governance.models import ImpactStatement, Risk
+
+    start = date(2026, 1, 1)
+    objective = Objective.objects.filter(product=product).first() or Objective.objects.create(
+        product=product, title="Grow", start_date=start, end_date=start + timedelta(days=90))
+    made = Initiative.objects.bulk_create(
+        Initiative(product=product, title=f"I{k}", status="planned", horizon=["now", "next", "later"][k % 3],
+                   start_date=start + timedelta(days=k), end_date=start + timedelta(days=k + 20), owner=owner,
+                   labels=",big,", rank=k) for k in range(start_at, start_at + n))
+    Initiative.objectives.through.objects.bulk_create(
+        Initiative.objectives.through(initiative_id=i.id, objective_id=objective.id) for i in made)
+    Dependency.objects.bulk_create(Dependency(blocker=a, blocked=b) for a, b in zip(made, made[1:], strict=False))
+    epics = Epic.objects.bulk_create(Epic(product=product, initiative=i, title=f"E{i.title}") for i in made)
+    Story.objects.bulk_create(Story(product=product, epic=e, title="s", status="done" if k % 2 else "idea", points=3)
+                              for e in epics for k in range(3))
+    risk = Risk.objects.create(product=product, title=f"Risk {start_at}", likelihood=5, impact=5)
+    risk.initiatives.add(*made[:3])
+    for i in made[:2]:
+        ImpactStatement.objects.create(product=product, initiative=i, status=ImpactStatement.Status.AWAITING)
+
+
+def test_roadmap_pages_have_the_same_queries_at_two_sizes(client_as, editor, product):
+    """Timeline, board and the rest of a board column: the same number of queries with 30 and with
+    300 initiatives (rows printed in Python, decision 1950; nothing is read per row)."""
+    client = client_as(editor)
+    base = f"/w/{product.workspace.slug}/products/{product.pk}/roadmap/"
+    pages = {"timeline": (base + "timeline/", {}), "timeline, all": (base + "timeline/", {"all": "1"}),
+             "board": (base + "board/", {}), "board, rest of a column": (base + "board/", {"column": "now"})}
+    counts = {}
+    for size, (start_at, n) in (("small", (0, 30)), ("large", (30, 270))):
+        _grow_roadmap(product, editor, start_at, n)
+        for name, (url, params) in pages.items():
+            client.get(url, params)
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url, params)
+            # The session and the unread-notifications count are cached in the shared Redis, which
+            # another process may clear at any moment: not the page's own work, so not counted here.
+            counts[name, size] = sum(not any(t in q["sql"] for t in ('"django_session"', '"pmhub_notification"'))
+                                     for q in ctx.captured_queries)
+            assert response.status_code == 200
+    html = client.get(base + "timeline/", {"all": "1"}).content.decode()
+    assert html.count('class="rm-bar ') == 300 and html.count('data-testid="risk-flag"') >= 6
+    for name in pages:
+        assert counts[name, "small"] == counts[name, "large"] <= PAGE_MAX, (name, sorted(counts.items()))

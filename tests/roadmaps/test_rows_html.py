@@ -1,0 +1,112 @@
+"""The board's cards and the timeline's bars are printed in Python (roadmaps/rows.py, decision 1950)
+with exactly the markup the template loops printed before: each case renders the old loop body (kept
+here as it was in roadmaps/_board_cards.html and roadmaps/_timeline.html) and the new function on the
+same row, and compares the bytes. Escaping included: a title with every character autoescape changes."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.template import engines
+from django.utils.safestring import mark_safe
+
+from backlog.progress import EMPTY, Progress
+from roadmaps import rows
+
+OLD_CARD = """{% load pmhub %}{% for i in cards %}
+      <li class="rm-card{% if can_edit %} rm-draggable{% endif %}" data-id="{{ i.id }}" data-live-item="initiative:{{ i.id }}" data-version="{{ i.version }}" data-rank="{{ i.rank }}"{% if can_edit %} data-move-url="{{ i.move_url }}"{% endif %}>
+        <strong class="rm-card-title"><a href="{{ i.work_url }}">{{ i.title }}</a></strong>{% if i.risk_flags %} {% include "governance/_risk_flags.html" with flags=i.risk_flags %}{% endif %}{% if i.awaiting %} <span class="tag" data-testid="awaiting-approval">awaiting approval</span>{% endif %}
+        <small class="muted">{{ i.status }}{% if i.owner %} · {{ i.owner }}{% endif %}{% for l in i.labels %} <span class="tag">{{ l }}</span>{% endfor %}</small>
+        <small class="rm-card-dates" data-testid="card-dates">{{ i.dates }}</small>
+        <div class="rm-card-progress">{% work_progress i.work i.work_label %}</div>
+        {% if can_edit %}
+        <form method="post" action="{{ i.move_url }}" class="rm-move-form"><input type="hidden" name="csrfmiddlewaretoken" value="{{ csrf_token }}">
+          <input type="hidden" name="version" value="{{ i.version }}"><input type="hidden" name="next" value="{{ next_path }}">
+          <label class="visually-hidden" for="mv-{{ i.id }}">Move “{{ i.title }}” to</label>
+          <select id="mv-{{ i.id }}" name="horizon">{{ i.options }}</select>
+          <button type="submit" class="secondary outline">Move</button>
+        </form>{% endif %}
+      </li>
+      {% endfor %}"""
+
+OLD_LANE = """{% for i in lane.items %}
+      <div class="rm-row">
+        <div class="rm-lane-title">{% if forloop.first %}<strong>{{ lane.title }}</strong>{% endif %}</div>
+        <div class="rm-track">
+          {% with r=i.row %}<div class="rm-bar rm-status-{{ i.status }}{% if i.conflict %} rm-conflict{% endif %}" style="{{ r.style }}"
+               data-id="{{ i.id }}" data-live-item="initiative:{{ i.id }}" data-title="{{ i.title }}" data-version="{{ i.version }}" data-start="{{ r.start_iso }}" data-end="{{ r.end_iso }}"
+               {% if editable %}data-move-url="{{ r.move_url }}"{% endif %}
+               title="{{ r.title_attr }}">
+            {% if editable %}<a href="{{ r.edit_url }}" class="rm-bar-label" title="{{ i.title }}">{{ i.title }}<span class="visually-hidden">{{ r.hidden }}</span></a>{% else %}<span class="rm-bar-label" title="{{ i.title }}">{{ i.title }}<span class="visually-hidden">{{ r.hidden }}</span></span>{% endif %}{% endwith %}
+            {% if i.conflict %}<span class="rm-flag" aria-label="dependency conflict">⚠</span>{% endif %}
+            {% if i.risk_flags %}{% include "governance/_risk_flags.html" with flags=i.risk_flags %}{% endif %}
+            {% if i.statement_status == "awaiting" %}<span class="rm-flag" data-testid="awaiting-approval" title="Business impact statement awaiting approval" aria-label="awaiting approval">⏳</span>{% endif %}
+            {% with p=i.row.pct %}{% if p %}<span class="rm-pct" data-testid="work-progress" data-percent="{{ p.percent }}" title="{{ p.title }}">{{ p.percent }}%</span>{% endif %}{% endwith %}
+          </div>
+        </div>
+      </div>
+      {% endfor %}"""
+
+NASTY = "Tom & \"Jerry\" <b>'x'</b>"
+FLAGS = [{"id": 1, "title": "Vendor <late>", "score": 20, "appetite": 12},
+         {"id": 2, "title": "Key & person", "score": 15, "appetite": 12}]
+
+
+def _render(source, **context):
+    return engines["django"].from_string(source).render(context)
+
+
+def _card(**over):
+    card = {"id": 12345, "title": "Onboarding", "version": 7, "rank": "1.500000", "horizon": "now",
+            "move_url": "/w/acme/products/3/roadmap/initiatives/12345/move/",
+            "work_url": "/w/acme/products/3/roadmap/initiatives/12345/work/", "risk_flags": [],
+            "awaiting": False, "status": "Planned", "owner": "", "labels": [], "dates": "No dates yet · 50% confidence",
+            "work": EMPTY, "work_label": "Progress of Onboarding", "options": rows.horizon_options()["now"]}
+    return card | over
+
+
+CARDS = [
+    _card(),
+    _card(title=NASTY, work_label=f"Progress of {NASTY}", owner="Ann <O'Hara>", labels=["growth", "a&b"],
+          risk_flags=FLAGS, awaiting=True, work=Progress(3, 8, 1, 4), horizon="", options=rows.horizon_options()[""]),
+    _card(risk_flags=FLAGS[:1], work=Progress(0, 0, 0, 2), dates="1 Jan 2027 – 9 Feb 2027 · 80% confidence"),
+]
+
+
+@pytest.mark.parametrize("can_edit", [True, False])
+def test_board_cards_print_the_markup_of_the_old_template_loop(can_edit):
+    next_path = "/w/acme/products/3/roadmap/board/?status=planned&label=<x>"
+    old = _render(OLD_CARD, cards=CARDS, can_edit=can_edit, csrf_token="tok&en", next_path=next_path)
+    new = rows.board_cards_html(CARDS, can_edit=can_edit, csrf_token="tok&en", next_path=next_path)
+    assert str(new) == old
+    assert "Tom &amp; &quot;Jerry&quot; &lt;b&gt;&#x27;x&#x27;&lt;/b&gt;" in new and "<b>" not in new
+
+
+def _bar(n, **over):
+    i = SimpleNamespace(id=100 + n, title=f"Initiative {n}", status="planned", version=n, conflict=False)
+    i.row = {"style": mark_safe(f"left:{n:.3f}%;width:10.000%"), "start": "1 Jan 2027", "end": "9 Feb 2027",
+             "start_iso": "2027-01-01", "end_iso": "2027-02-09", "title_attr": f"Initiative {n}: 1 Jan 2027 – 9 Feb 2027",
+             "move_url": f"/w/acme/products/3/roadmap/initiatives/{100 + n}/move/",
+             "edit_url": f"/w/acme/products/3/roadmap/initiatives/{100 + n}/?next=%2Fw%2Facme%3Fa%3D1%26b%3D2",
+             "hidden": ", 1 Jan 2027 – 9 Feb 2027, 50% confidence", "pct": None}
+    for key, value in over.items():
+        if key in i.row:
+            i.row[key] = value
+        else:
+            setattr(i, key, value)
+    return i
+
+
+@pytest.mark.parametrize("editable", [True, False])
+def test_timeline_bars_print_the_markup_of_the_old_template_loop(editable):
+    items = [
+        _bar(1),
+        _bar(2, title=NASTY, conflict=True, risk_flags=FLAGS, statement_status="awaiting", status="in_progress",
+             title_attr=f"{NASTY}: 1 Jan – 2 Feb; blocked by #3", pct={"percent": 38, "title": "3/8 points, 1/4 stories done"}),
+        _bar(3, risk_flags=[], statement_status="approved", pct={"percent": 0, "title": "0/0 points, 0/2 stories done"}),
+    ]
+    del items[0].conflict  # a share page's bars carry no flags at all
+    lane = {"title": "Grow <fast> & far", "items": items}
+    old = _render(OLD_LANE, lane=lane, editable=editable)
+    rows.timeline_lanes_html([lane], editable=editable)
+    assert str(lane["html"]) == old
+    assert "Grow &lt;fast&gt; &amp; far" in lane["html"] and "<b>" not in lane["html"]
