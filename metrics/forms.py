@@ -1,5 +1,7 @@
 """Forms of the metrics pages: validation of shape only; rules live in services."""
 
+from types import SimpleNamespace
+
 from django import forms
 from django.utils.choices import BaseChoiceIterator
 
@@ -60,8 +62,11 @@ class KpiForm(forms.ModelForm):
         self.fields["epics"].queryset = product.epics.only("id", "title", "product_id")
         self.fields["initiatives"].required = self.fields["epics"].required = False
         owner = self.fields["owner"]
-        owner.choices = RowChoices(owner, lambda: ((u.id, u.display_name)
-                                                   for u in owner.queryset.only("id", "name", "email")))
+        # User.display_name itself on (name, email) rows: 200 members, no model instance each.
+        label = User.display_name.fget
+        members = owner.queryset.values_list("id", "name", "email")
+        owner.choices = RowChoices(owner, lambda: ((pk, label(SimpleNamespace(name=name, email=email)))
+                                                   for pk, name, email in members))
         for name in ("initiatives", "epics"):
             qs = self.fields[name].queryset
             self.fields[name].choices = RowChoices(self.fields[name], lambda qs=qs: qs.values_list("id", "title"))
