@@ -6,6 +6,7 @@ Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scori
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from pmhub.querysets import AfterFetchQuerySet
 
@@ -132,7 +133,14 @@ class Story(models.Model):
         ordering = ["rank", "id"]
         verbose_name_plural = "stories"
         constraints = [models.UniqueConstraint(fields=["product", "rank"], name="backlog_story_unique_rank")]
-        indexes = [models.Index(fields=["product", "score"], name="backlog_story_score_idx")]
+        indexes = [
+            models.Index(fields=["product", "score"], name="backlog_story_score_idx"),
+            # Work progress of products (selectors.progress_for_products: the home page's products,
+            # the product list) as an index-only scan: the planned stories' status, points and id
+            # without reading the wide rows (23 ms -> 6 ms over 20,000 stories; decision 1956).
+            models.Index(fields=["product", "status"], include=["points", "id"], condition=Q(epic__isnull=False),
+                         name="backlog_story_progress_idx"),
+        ]
 
     def __str__(self):
         return self.title

@@ -55,11 +55,6 @@ def sqlite_local_midnight_after(day: str | None, time_zone: str | None) -> str |
     return local.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _members_at_end():
-    """Stays of an iteration's stories that count in its committed points (see _with_points)."""
-    return Q(items__removed_at__isnull=True) | Q(items__removed_at__gte=F("ends_at"))
-
-
 def _with_points(qs: QuerySet[Iteration]) -> QuerySet[Iteration]:
     """Annotate `committed_points` and `story_count`, THE definition of an iteration's committed
     points (every page, API, home panel, velocity and report reads it from here or from
@@ -76,11 +71,16 @@ def _with_points(qs: QuerySet[Iteration]) -> QuerySet[Iteration]:
     end = _LocalMidnightAfter(F("end_date"), F("product__workspace__time_zone"))
     items = IterationItem.objects.filter(Q(removed_at__isnull=True) | Q(removed_at__gte=OuterRef("ends_at")),
                                          iteration=OuterRef("pk"))
+    # Both figures as subqueries of the iteration row: a join to the items with COUNT made
+    # PostgreSQL group every item row and run the points subquery once per item, quadratic in the
+    # iteration's size (4 ms of the home page for 40 stories; decision 1959).
     return (qs.select_related("product__workspace").alias(ends_at=end)
             .annotate(committed_points=Coalesce(Subquery(
                 items.values("iteration").annotate(total=Sum("story__points")).values("total")[:1],
                 output_field=IntegerField()), Value(0)),
-                story_count=Count("items", filter=_members_at_end(), distinct=True)))
+                story_count=Coalesce(Subquery(
+                    items.values("iteration").annotate(n=Count("id", distinct=True)).values("n")[:1],
+                    output_field=IntegerField()), Value(0))))
 
 
 def iterations_for_user(*, user) -> QuerySet[Iteration]:

@@ -16,6 +16,6 @@ def panels(request, workspace) -> list[dict]:
     summary = risk_summary(products=products)
     if summary["open"]:
         panels.append({"title": "Risks above appetite", "template": "governance/_home_panel.html",
-                       "context": {"summary": summary, "items": above_appetite_for_products(products=products)[:5],
+                       "context": {"summary": summary, "items": above_appetite_for_products(products=products, limit=5),
                                    "ws": workspace.slug}})
     return panels

@@ -1,6 +1,9 @@
 """Forms of the metrics pages: validation of shape only; rules live in services."""
 
+from types import SimpleNamespace
+
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 
 from pmhub import formfields as bounded
 from pmhub.models import User
@@ -10,6 +13,31 @@ from .models import ActionPlan, Kpi
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class RowChoices(BaseChoiceIterator):
+    """A model choice field's choices as (id, label) rows, read once and only when the form is
+    rendered (a valid POST never reads them). Django's ModelChoiceIterator counts the rows
+    (`|length` in _field.html), checks that any exist, reads them through a server-side cursor and
+    builds a model instance per choice: the KPI form offers every initiative, epic and member of
+    the product (900 at bench scale, half of the KPI page: issue 23, target 3; decision 1955).
+    Labels are the models' own __str__ (title, display name), in the queryset's order; validation
+    still runs against the field's queryset."""
+
+    def __init__(self, field, rows):
+        self._empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
+        self._rows, self._list = rows, None
+
+    def _all(self) -> list:
+        if self._list is None:
+            self._list = self._empty + [(pk, str(label)) for pk, label in self._rows()]
+        return self._list
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
 
 
 class KpiForm(forms.ModelForm):
@@ -33,6 +61,15 @@ class KpiForm(forms.ModelForm):
         self.fields["initiatives"].queryset = product.initiatives.only("id", "title", "product_id")
         self.fields["epics"].queryset = product.epics.only("id", "title", "product_id")
         self.fields["initiatives"].required = self.fields["epics"].required = False
+        owner = self.fields["owner"]
+        # User.display_name itself on (name, email) rows: 200 members, no model instance each.
+        label = User.display_name.fget
+        members = owner.queryset.values_list("id", "name", "email")
+        owner.choices = RowChoices(owner, lambda: ((pk, label(SimpleNamespace(name=name, email=email)))
+                                                   for pk, name, email in members))
+        for name in ("initiatives", "epics"):
+            qs = self.fields[name].queryset
+            self.fields[name].choices = RowChoices(self.fields[name], lambda qs=qs: qs.values_list("id", "title"))
 
 
 class MeasurementForm(forms.Form):

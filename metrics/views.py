@@ -13,6 +13,7 @@ from django.views import View
 
 from adoption.selectors import adoption_funnels, adoption_of_products
 from governance import selectors as governance_selectors
+from pmhub import formatting
 from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
@@ -24,7 +25,7 @@ from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
 from .forms import ActionPlanForm, KpiForm, MeasurementForm, UploadForm
-from .models import Health
+from .models import Health, Measurement
 
 KPI_DATA_FIELDS = ["name", "description", "unit", "direction", "aggregation", "cadence", "owner", "target_value",
                    "target_date", "baseline_value", "baseline_date", "warning_threshold", "critical_threshold",
@@ -90,7 +91,13 @@ class KpiDetailView(KpiPageMixin, View):
         today = today_in(self.workspace.time_zone)
         window = selectors.Window(span["first"] or today, max(span["last"] or today, today), "all")
         chart = selectors.dashboard_data(kpis=[kpi], window=window)
-        initial = model_to_dict(kpi, fields=KPI_DATA_FIELDS) | {"version": kpi.version}
+        # The linked initiatives and epics as (id, title) rows, read once for the "Linked work"
+        # list and the edit form's ticked boxes (model_to_dict would read them again as models).
+        initiatives = list(kpi.initiatives.values_list("id", "title", named=True))
+        epics = list(kpi.epics.values_list("id", "title", named=True))
+        plain = [f for f in KPI_DATA_FIELDS if f not in ("initiatives", "epics")]
+        initial = model_to_dict(kpi, fields=plain) | {
+            "version": kpi.version, "initiatives": [i.id for i in initiatives], "epics": [e.id for e in epics]}
         context = self.get_context_data(
             kpi=kpi, chart={"window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
                             "kpis": chart},
@@ -98,7 +105,7 @@ class KpiDetailView(KpiPageMixin, View):
             history=kpi.health_history.all()[:20],
             plans=kpi.action_plans.select_related("owner")[:20],
             key_results=selectors.linked_key_results(kpi),
-            initiatives=kpi.initiatives.all(), epics=kpi.epics.all(),
+            initiatives=initiatives, epics=epics,
             form=form or KpiForm(product=self.product, initial=initial),
             measurement_form=measurement_form or MeasurementForm(),
             upload_form=UploadForm(),
@@ -106,12 +113,18 @@ class KpiDetailView(KpiPageMixin, View):
         return render(request, "metrics/kpi_detail.html", context, status=status)
 
     def _measurements(self, kpi):
-        """The latest 100 values, each with its delete URL (one reverse for all of them)."""
-        rows = list(kpi.measurements.order_by("-period_start")[:100])
+        """The latest 100 values as rows prepared once (decision 1955): the period as text, the value
+        in the KPI's unit (pmhub.formatting.kpi_value, the figure every page shows), the source's
+        label and the delete URL (one reverse for all of them), so the template prints text
+        instead of running a date filter twice, a unit filter and a URL tag per row."""
+        sources = dict(Measurement.Source.choices)
         url = url_for_ids("metrics_measurement_delete", "measurement_id", ws=self.workspace.slug,
                           product_id=self.product.id, kpi_id=kpi.id)
-        for m in rows:
-            m.delete_url = url(m.id)
+        rows = []
+        for pk, period, value, source in (kpi.measurements.order_by("-period_start")
+                                          .values_list("id", "period_start", "value", "source")[:100]):
+            rows.append({"period": period.isoformat(), "value": formatting.kpi_value(value, kpi.unit),
+                         "source": sources.get(source, source), "delete_url": url(pk)})
         return rows
 
     def get(self, request, ws, product_id, kpi_id):
@@ -269,8 +282,13 @@ class DashboardMixin:
         for product_id, rows in funnels.items():
             for row in rows:
                 row["adoption_7d"] = adoption.get(product_id, {}).get(row["feature_id"], {}).get("percent")
+                # Ids as text: a plain int in a template goes through number localisation, a
+                # few hundred calls on a workspace's funnels (decision 1958).
+                row["feature_id_text"] = str(row["feature_id"])
+        # The tiles read the cached figures (never changed here) with their ids as text.
+        tiles = [{**t, "id_text": str(t["id"]), "product_text": str(t["product"])} for t in data["kpis"]]
         context = self.get_context_data(
-            window=window, data=data, tiles=data["kpis"], ranges=["30", "90", "365"],
+            window=window, data=data, tiles=tiles, ranges=["30", "90", "365"],
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
