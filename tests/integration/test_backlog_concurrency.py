@@ -78,10 +78,10 @@ def test_concurrent_creates_get_distinct_ranks_at_the_bottom():
     services.stories_bulk_create(actor=ada, product=product, stories=[{"title": f"S{i}"} for i in range(1, 4)])
     for round_ in range(5):
         errors = _run_together(
-            lambda: services.story_create(actor=User.objects.get(id=ada.id),
-                                          product=Product.objects.get(id=product.id), title=f"Ada {round_}"),
-            lambda: services.story_create(actor=User.objects.get(id=bob.id),
-                                          product=Product.objects.get(id=product.id), title=f"Bob {round_}"),
+            lambda n=round_: services.story_create(actor=User.objects.get(id=ada.id),
+                                                   product=Product.objects.get(id=product.id), title=f"Ada {n}"),
+            lambda n=round_: services.story_create(actor=User.objects.get(id=bob.id),
+                                                   product=Product.objects.get(id=product.id), title=f"Bob {n}"),
         )
         assert errors == [], f"round {round_}: {errors}"
     titles = list(Story.objects.filter(product=product).order_by("rank").values_list("title", flat=True))
