@@ -14,7 +14,7 @@ class BacklogConfig(AppConfig):
 
         from .models import CustomField
 
-        subscribers_watch("customfields", CustomField, lambda field: field.product_id)
+        subscribers_watch("customfields", CustomField, lambda field: field.product_id, asked_on_emit=False)
         from pmhub.webhooks import webhook_events_register
 
         webhook_events_register(app=self.name, events={
