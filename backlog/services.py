@@ -473,8 +473,13 @@ def story_create(
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
     # The product's row lock and the end's key, read after the lock is held: one round trip
     # (decision 1960); read again only after an inline rebalance rewrote the keys.
+    # On PostgreSQL the new story's id comes in the same round trip, so the story, its status event,
+    # its activity line and the read-back travel together below.
     ends = Story.objects.filter(product_id=product.id).order_by("rank" if position == "top" else "-rank")
-    found = sqlbatch.run([_product_lock_of(product.id), sqlbatch.select_of(ends.values_list("rank")[:1])])
+    end_sql, end_params = sqlbatch.select_of(ends.values_list("rank")[:1])
+    new_id = connection.vendor == "postgresql"
+    read = (f"SELECT ({end_sql}), {sqlbatch.next_id_sql(Story)}", end_params) if new_id else (end_sql, end_params)
+    found = sqlbatch.run([_product_lock_of(product.id), read])
     first_read = iter([found[0][0] if found else None])
 
     def end_key():
@@ -491,7 +496,25 @@ def story_create(
     if is_done(workflow, story.status):
         story.done_at = at
     story.full_clean(exclude=["rank", "product", "epic", "assignee"])
-    story.save()
+    if new_id:
+        story.id = found[0][1]
+        story_insert = [sqlbatch.insert_of(story)]
+    else:
+        story.save()
+        story_insert = []
+    # The receivers' rows (delivery's status event: sqlbatch.insert_soon) go with the story's INSERT,
+    # its activity line and the read-back of the columns the database normalises (jsonb key order,
+    # numeric scale, as a GET reads them): one round trip. The story answered is the stored one.
+    with sqlbatch.collected() as pending:
+        story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
+    stored = sqlbatch.run([
+        *story_insert,
+        *pending,
+        sqlbatch.insert_of(activity_build(workspace_id=product.workspace_id, actor=actor, verb="created story",
+                                          target=story)),
+        sqlbatch.select_of(Story.objects.filter(id=story.id).values_list(*STORED_NORMALISED)),
+    ])
+    story._state.adding, story._state.db = False, "default"
     created = AcceptanceCriterion.objects.bulk_create(
         [
             AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
@@ -503,14 +526,6 @@ def story_create(
     written = AcceptanceCriterion.objects.filter(story=story)
     written._result_cache, written._prefetch_done = created, True
     story._prefetched_objects_cache = {"criteria": written}
-    story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
-    # The activity line and the columns the database normalises (jsonb key order, numeric scale),
-    # read back as a GET reads them: one round trip. The story answered is the stored one.
-    stored = sqlbatch.run([
-        sqlbatch.insert_of(activity_build(workspace_id=product.workspace_id, actor=actor, verb="created story",
-                                          target=story)),
-        sqlbatch.select_of(Story.objects.filter(id=story.id).values_list(*STORED_NORMALISED)),
-    ])
     for attname, value in sqlbatch.from_db(Story, STORED_NORMALISED, stored[0]).items():
         setattr(story, attname, value)
     # Nobody can have asked for a story that did not exist (backlog.demand.askers_of): no query.

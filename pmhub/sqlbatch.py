@@ -15,8 +15,42 @@ statement whose answer you need last. Statements are (sql, params) pairs: `selec
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import connections
 from django.db.models import sql as sql_queries
+
+_collecting: ContextVar[list | None] = ContextVar("sqlbatch_collecting", default=None)
+
+
+@contextmanager
+def collected():
+    """Inside the block, `insert_soon(instance)` adds the instance's INSERT to the list this yields
+    instead of running it: the caller sends them with its own statements (`run`)."""
+    pending: list[tuple[str, tuple]] = []
+    token = _collecting.set(pending)
+    try:
+        yield pending
+    finally:
+        _collecting.reset(token)
+
+
+def insert_soon(instance) -> None:
+    """Insert a new row now, or, inside `collected()`, with the collecting caller's statements (in
+    the same transaction, before it commits). Collected, the instance gets no id: for rows nobody
+    reads back in the request (a history line). No post_save signal either way."""
+    pending = _collecting.get()
+    if pending is None:
+        instance.save(force_insert=True)
+    else:
+        pending.append(insert_of(instance))
+
+
+def next_id_sql(model) -> str:
+    """SQL of the next value of `model`'s id sequence (PostgreSQL): an id known before the INSERT."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    return f"nextval(pg_get_serial_sequence('{table}', '{column}'))"
 
 
 def select_of(queryset) -> tuple[str, tuple]:
