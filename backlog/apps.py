@@ -8,6 +8,13 @@ class BacklogConfig(AppConfig):
         from . import search
 
         search.register()
+        # Custom-field definitions are read from the cache by story writes (selectors.custom_fields_of);
+        # keyed by product: their saves and deletes bump the product's generation.
+        from pmhub.subscribers import subscribers_watch
+
+        from .models import CustomField
+
+        subscribers_watch("customfields", CustomField, lambda field: field.product_id, asked_on_emit=False)
         from pmhub.webhooks import webhook_events_register
 
         webhook_events_register(app=self.name, events={

@@ -34,16 +34,47 @@ _ASKERS: dict[str, Callable] = {}
 _EPIC_PROVIDERS: dict[str, Callable] = {}
 
 
-def askers_provider_register(name: str, provider: Callable) -> None:
+_ASKER_ROWS: dict[str, tuple[Callable, Callable]] = {}
+
+
+def askers_provider_register(name: str, provider: Callable, *, rows: Callable | None = None,
+                             from_rows: Callable | None = None) -> None:
     """Register `provider(story) -> {"customers": int, "segments": [str], "feedback_count": int}`:
-    who asked for a story (discovery: the companies of the insights highlighted for it)."""
+    who asked for a story (discovery: the companies of the insights highlighted for it).
+    Optionally `rows(story_ref)`, a queryset of one JSON value per row for the story `story_ref`
+    (an OuterRef), and `from_rows(values)`, the same answer from those values: a reader of one
+    story then gets them in the story's own query (`askers_annotations`, one round trip)."""
     _ASKERS[name] = provider
+    if rows is not None and from_rows is not None:
+        _ASKER_ROWS[name] = (rows, from_rows)
+    else:
+        _ASKER_ROWS.pop(name, None)
+
+
+def _alias(name: str) -> str:
+    return "_askers_" + name.replace(".", "_")
+
+
+def askers_annotations(story_ref) -> dict | None:
+    """{alias: expression} to annotate a story queryset with what `askers_of` needs (PostgreSQL
+    arrays), or None when a provider cannot be read that way."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    if set(_ASKER_ROWS) != set(_ASKERS):
+        return None
+    return {_alias(name): ArraySubquery(_ASKER_ROWS[name][0](story_ref)) for name in _ASKERS}
 
 
 def askers_of(story) -> dict:
     total = {"customers": 0, "segments": set(), "feedback_count": 0}
+    if getattr(story, "_askers_none", False):  # a story just created (services.story_create)
+        return total | {"segments": []}
     for name in sorted(_ASKERS):
-        found = _ASKERS[name](story)
+        alias = _alias(name)
+        if name in _ASKER_ROWS and hasattr(story, alias):
+            found = _ASKER_ROWS[name][1](getattr(story, alias))
+        else:
+            found = _ASKERS[name](story)
         total["customers"] += found.get("customers", 0)
         total["segments"] |= set(found.get("segments", ()))
         total["feedback_count"] += found.get("feedback_count", 0)

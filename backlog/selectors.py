@@ -67,7 +67,17 @@ def scoring_model_of(product) -> ScoringModel:
 
 
 def custom_fields_of(product, entity: str = "story") -> list[CustomField]:
-    return list(CustomField.objects.filter(product=product, entity=entity))
+    """The product's custom-field definitions of `entity`, in their order. From the cache while no
+    definition of the product changed (pmhub.subscribers: a generation bumped by every save and
+    delete, decision 1961): every story create and update reads them."""
+    from pmhub.subscribers import subscribers_cached
+
+    product_id = getattr(product, "pk", product)
+    return [f for f in subscribers_cached("customfields", product_id, _custom_fields_load) if f.entity == entity]
+
+
+def _custom_fields_load(product_id: int) -> list[CustomField]:
+    return list(CustomField.objects.filter(product_id=product_id))
 
 
 def member_ids_of(workspace_id: int) -> set[int]:

@@ -9,10 +9,11 @@ from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from pmhub import sqlbatch
 from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, User
-from pmhub.services import activity_record, job_create, job_finish, job_progress, notify
+from pmhub.services import activity_build, activity_record, job_create, job_finish, job_progress, notify
 from pmhub.utils import ids_text, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
@@ -49,6 +50,8 @@ STORY_FIELDS = [
     "kano",
     "custom_values",
 ]
+# The columns PostgreSQL normalises on write (jsonb key order, numeric scale): a create reads them back.
+STORED_NORMALISED = ["labels", "score_inputs", "custom_values", "score", "demand"]
 RESCORE_BATCH = 1000
 MENTION_RE = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.+-]+)")
 
@@ -407,9 +410,24 @@ def _schedule_rebalance(product_id: int) -> None:
     rebalance_product.delay_on_commit(product_id)
 
 
+def _product_lock_of(product_id: int) -> tuple[str, tuple]:
+    """The statement of `_lock_product`, to send with the read it guards (pmhub.sqlbatch)."""
+    return sqlbatch.select_of(Product.objects.select_for_update().filter(id=product_id).order_by().values_list("id"))
+
+
 def _lock_product(product_id: int) -> None:
     """Serialize rank writes within a product (moves, inserts): one row lock on the product."""
-    list(Product.objects.select_for_update().filter(id=product_id).values_list("id", flat=True))
+    sqlbatch.run([_product_lock_of(product_id)])
+
+
+def _rank_move_commit() -> list[tuple[str, tuple]]:
+    """A rank move's transaction does not wait for its WAL flush (decision 1962): the statement
+    that says so, sent with the move's first statements; none when settings turn it off."""
+    from django.conf import settings
+
+    if connection.vendor != "postgresql" or not getattr(settings, "RANK_MOVE_ASYNC_COMMIT", True):
+        return []
+    return [("SET LOCAL synchronous_commit = off", ())]
 
 
 def _notify_assignment(*, story, actor) -> None:
@@ -453,18 +471,50 @@ def story_create(
     member_ids = selectors.member_ids_of(product.workspace_id) if needs_members else set()
     data["custom_values"] = customfields.clean_values(fields=fields, values=values, member_ids=member_ids)
     data["score_inputs"] = _clean_score_inputs(data.get("score_inputs") or {})
-    _lock_product(product.id)
+    # The product's row lock and the end's key, read after the lock is held: one round trip
+    # (decision 1960); read again only after an inline rebalance rewrote the keys.
+    # On PostgreSQL the new story's id comes in the same round trip, so the story, its status event,
+    # its activity line and the read-back travel together below.
+    ends = Story.objects.filter(product_id=product.id).order_by("rank" if position == "top" else "-rank")
+    end_sql, end_params = sqlbatch.select_of(ends.values_list("rank")[:1])
+    new_id = connection.vendor == "postgresql"
+    read = (f"SELECT ({end_sql}), {sqlbatch.next_id_sql(Story)}", end_params) if new_id else (end_sql, end_params)
+    found = sqlbatch.run([_product_lock_of(product.id), read])
+    first_read = iter([found[0][0] if found else None])
+
+    def end_key():
+        key = next(first_read, first_read)
+        return ends.values_list("rank", flat=True).first() if key is first_read else key
+
     if position == "top":
-        rank = _rank_for(product_id=product.id, neighbours=lambda: (None, _first_rank(product.id)))
+        rank = _rank_for(product_id=product.id, neighbours=lambda: (None, end_key()))
     else:
-        rank = _rank_for(product_id=product.id, neighbours=lambda: (_last_rank(product.id), None))
+        rank = _rank_for(product_id=product.id, neighbours=lambda: (end_key(), None))
     story = Story(product=product, rank=rank, **data)
     story.title = story.title.strip()
     story.score = score_of(story, selectors.scoring_model_of(product), strict=True)
     if is_done(workflow, story.status):
         story.done_at = at
     story.full_clean(exclude=["rank", "product", "epic", "assignee"])
-    story.save()
+    if new_id:
+        story.id = found[0][1]
+        story_insert = [sqlbatch.insert_of(story)]
+    else:
+        story.save()
+        story_insert = []
+    # The receivers' rows (delivery's status event: sqlbatch.insert_soon) go with the story's INSERT,
+    # its activity line and the read-back of the columns the database normalises (jsonb key order,
+    # numeric scale, as a GET reads them): one round trip. The story answered is the stored one.
+    with sqlbatch.collected() as pending:
+        story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
+    stored = sqlbatch.run([
+        *story_insert,
+        *pending,
+        sqlbatch.insert_of(activity_build(workspace_id=product.workspace_id, actor=actor, verb="created story",
+                                          target=story)),
+        sqlbatch.select_of(Story.objects.filter(id=story.id).values_list(*STORED_NORMALISED)),
+    ])
+    story._state.adding, story._state.db = False, "default"
     created = AcceptanceCriterion.objects.bulk_create(
         [
             AcceptanceCriterion(story=story, text=t.strip()[:500], position=i)
@@ -476,8 +526,10 @@ def story_create(
     written = AcceptanceCriterion.objects.filter(story=story)
     written._result_cache, written._prefetch_done = created, True
     story._prefetched_objects_cache = {"criteria": written}
-    story_status_changed.send(sender=Story, story=story, old_status=None, new_status=story.status, at=at)
-    activity_record(workspace_id=product.workspace_id, actor=actor, verb="created story", target=story)
+    for attname, value in sqlbatch.from_db(Story, STORED_NORMALISED, stored[0]).items():
+        setattr(story, attname, value)
+    # Nobody can have asked for a story that did not exist (backlog.demand.askers_of): no query.
+    story._askers_none = True
     webhook_emit(workspace_id=product.workspace_id, event="story.created", payload=story_payload(story))
     _notify_assignment(story=story, actor=actor)
     return story
@@ -657,7 +709,6 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
     anchor_id = before if before is not None else after
     if anchor_id == story.id:
         raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
-    _lock_product(story.product_id)
     siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
 
     def beside(anchor):
@@ -666,12 +717,14 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
             return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True)
         return siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True)
 
-    # The anchor's key and its neighbour's in one query.
-    first = (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside(OuterRef("rank"))[:1]))
-             .values_list("rank", "_beside").first())
-    if first is None:
+    # One round trip (decision 1960): the commit mode of this transaction (decision 1962), the
+    # product's row lock, then the anchor's key and its neighbour's, read after the lock is held.
+    anchor_read = (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside(OuterRef("rank"))[:1]))
+                   .order_by().values_list("rank", "_beside")[:1])
+    first = sqlbatch.run([*_rank_move_commit(), _product_lock_of(story.product_id), sqlbatch.select_of(anchor_read)])
+    if not first:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
-    first_read = iter([first])
+    first_read = iter(first)
 
     def neighbours():
         # The keys as read above; read again after an inline rebalance rewrote every key.
@@ -684,9 +737,13 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
 
     new_rank = _rank_for(product_id=story.product_id, neighbours=neighbours)
     now = timezone.now()
-    Story.objects.filter(id=story.id).update(rank=new_rank, updated_at=now)
     story.rank, story.updated_at = new_rank, now  # the answer shows what was written
-    activity_record(workspace_id=story.product.workspace_id, actor=actor, verb="moved story", target=story)
+    # The one-row UPDATE and its activity line: one round trip.
+    sqlbatch.run([
+        sqlbatch.update_of(Story.objects.filter(id=story.id), rank=new_rank, updated_at=now),
+        sqlbatch.insert_of(activity_build(workspace_id=story.product.workspace_id, actor=actor, verb="moved story",
+                                          target=story)),
+    ])
     webhook_emit(
         workspace_id=story.product.workspace_id,
         event="story.moved",

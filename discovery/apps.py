@@ -27,12 +27,13 @@ class DiscoveryConfig(AppConfig):
         story_status_changed.connect(story_done_ship_ideas, dispatch_uid="discovery.story_done")
         from backlog.demand import askers_provider_register, demand_provider_register, epic_demand_provider_register
 
-        from .selectors import epics_demand, story_askers, story_demand
+        from .selectors import epics_demand, story_askers, story_askers_from_rows, story_askers_rows, story_demand
 
         demand_provider_register("discovery.highlights", story_demand)
         # Who asked for a story (the story page's demand line and the story API) and each epic's demand
         # (the epics list's column): the same figures as discovery's "Who asked" panels (decision 1613).
-        askers_provider_register("discovery.highlights", story_askers)
+        askers_provider_register("discovery.highlights", story_askers, rows=story_askers_rows,
+                                  from_rows=story_askers_from_rows)
         epic_demand_provider_register("discovery.highlights", epics_demand)
         from pmhub.panels import panel_register
 

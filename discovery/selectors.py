@@ -140,6 +140,25 @@ def story_askers(story) -> dict:
     neither the companies' rows nor the segment weights (issue 23)."""
     rows = list(Highlight.objects.filter(story=story).values_list("insight__company_id",
                                                                    "insight__company__segment__name"))
+    return _askers_counts(rows)
+
+
+def story_askers_rows(story_ref):
+    """`story_askers`' rows for the story `story_ref` (an OuterRef), one JSON pair each: the story
+    API reads them in the story's own query (backlog.demand.askers_annotations)."""
+    from django.db.models import F
+    from django.db.models.functions import JSONObject
+
+    return (Highlight.objects.filter(story_id=story_ref).order_by()
+            .values(pair=JSONObject(c=F("insight__company_id"), s=F("insight__company__segment__name"))))
+
+
+def story_askers_from_rows(values) -> dict:
+    """`story_askers` from the values of `story_askers_rows`."""
+    return _askers_counts([(v["c"], v["s"]) for v in values or ()])
+
+
+def _askers_counts(rows) -> dict:
     companies = {company for company, _ in rows if company is not None}
     segments = sorted({segment for company, segment in rows if company is not None and segment is not None})
     return {"customers": len(companies), "segments": segments, "feedback_count": len(rows)}

@@ -35,7 +35,15 @@ from .utils import version_claim
 # --- activity and notifications ------------------------------------------------------------
 def activity_record(*, workspace_id: int, actor, verb: str, target=None, data: dict | None = None) -> Activity:
     """Append one line to the workspace's activity log ("Ada created story #12")."""
-    return Activity.objects.create(
+    activity = activity_build(workspace_id=workspace_id, actor=actor, verb=verb, target=target, data=data)
+    activity.save(force_insert=True)
+    return activity
+
+
+def activity_build(*, workspace_id: int, actor, verb: str, target=None, data: dict | None = None) -> Activity:
+    """The activity line `activity_record` writes, unsaved: for a write that sends its INSERT with
+    other statements in one round trip (pmhub.sqlbatch.insert_of)."""
+    return Activity(
         workspace_id=workspace_id,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         verb=verb,

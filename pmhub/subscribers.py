@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -31,11 +33,34 @@ def _keys(kind: str, workspace_id: int) -> tuple[str, str]:
     return f"subscribers:{kind}:{workspace_id}:gen", f"subscribers:{kind}:{workspace_id}"
 
 
+# Kinds every webhook emission asks (pmhub.webhooks reads them in one round trip, decision 1964).
+_EMIT_KINDS: set[str] = set()
+_read_together: ContextVar[dict | None] = ContextVar("subscribers_read_together", default=None)
+
+
+@contextmanager
+def subscribers_read_together(workspace_id: int):
+    """Inside the block, `subscribers_cached` of the workspace answers from ONE cache read (MGET)
+    made on entry, for every kind its emission receivers ask (webhooks, channels, Jira): an event
+    is one cache round trip, not one per kind. What the read misses each kind loads as before."""
+    keys = {kind: _keys(kind, workspace_id) for kind in sorted(_EMIT_KINDS)}
+    found = cache.get_many([k for pair in keys.values() for k in pair]) if keys else {}
+    read = {(kind, workspace_id): {k: found[k] for k in pair if k in found} for kind, pair in keys.items()}
+    token = _read_together.set({**(_read_together.get() or {}), **read})
+    try:
+        yield
+    finally:
+        _read_together.reset(token)
+
+
 def subscribers_cached(kind: str, workspace_id: int, load: Callable[[int], object]):
     """`load(workspace_id)`'s answer, from the cache while no subscriber of `kind` in the workspace
-    changed since it was stored. One cache round trip when it is there."""
+    changed since it was stored. One cache round trip when it is there (none inside
+    `subscribers_read_together`). `workspace_id` is the id the kind is keyed by (custom fields: a
+    product's)."""
     gen_key, key = _keys(kind, workspace_id)
-    found = cache.get_many([gen_key, key])
+    read = (_read_together.get() or {}).get((kind, workspace_id))
+    found = read if read is not None else cache.get_many([gen_key, key])
     gen = found.get(gen_key)
     stored = found.get(key)
     if gen is not None and stored is not None and stored[0] == gen:
@@ -65,8 +90,11 @@ def subscribers_changed(kind: str, workspace_id: int | None) -> None:
     transaction.on_commit(lambda: _bump(kind, workspace_id))
 
 
-def subscribers_watch(kind: str, model, workspace_of: Callable) -> None:
-    """Saves and deletes of `model` change the subscribers of `kind` of `workspace_of(instance)`."""
+def subscribers_watch(kind: str, model, workspace_of: Callable, *, asked_on_emit: bool = True) -> None:
+    """Saves and deletes of `model` change the subscribers of `kind` of `workspace_of(instance)`.
+    `asked_on_emit`: webhook emissions ask this kind (read with the others, one round trip)."""
+    if asked_on_emit:
+        _EMIT_KINDS.add(kind)
 
     def changed(sender, instance, **kwargs):
         subscribers_changed(kind, workspace_of(instance))

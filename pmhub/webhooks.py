@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.dispatch import Signal
 
+from .subscribers import subscribers_read_together
+
 # Sent with workspace_id, event and payloads (a list of JSON-able dicts) inside the emitting
 # transaction; the receiver writes its outbox rows in that same transaction.
 webhook_emitted = Signal()
@@ -58,7 +60,8 @@ def webhook_emit(*, workspace_id: int, event: str, payload: dict) -> None:
     """Create a delivery per active endpoint of the workspace that selected `event`; each is
     sent on commit by Celery (signed, retried with backoff, logged)."""
     _check_registered(event)
-    webhook_emitted.send(sender=None, workspace_id=workspace_id, event=event, payloads=[payload])
+    with subscribers_read_together(workspace_id):  # the receivers' lookups: one cache round trip
+        webhook_emitted.send(sender=None, workspace_id=workspace_id, event=event, payloads=[payload])
 
 
 def webhook_emit_many(*, workspace_id: int, event: str, payloads: list[dict]) -> None:
@@ -66,7 +69,8 @@ def webhook_emit_many(*, workspace_id: int, event: str, payloads: list[dict]) ->
     _check_registered(event)
     if not payloads:
         return
-    webhook_emitted.send(sender=None, workspace_id=workspace_id, event=event, payloads=payloads)
+    with subscribers_read_together(workspace_id):
+        webhook_emitted.send(sender=None, workspace_id=workspace_id, event=event, payloads=payloads)
 
 
 # --- delivery kinds -------------------------------------------------------------------------------

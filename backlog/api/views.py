@@ -2,7 +2,9 @@
 per-product scoring model / settings. Validation and shape only; rules live in services."""
 
 import django_filters
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, OuterRef, Q
+from django.db.models.functions import JSONObject
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -18,7 +20,8 @@ from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..models import CustomField, Epic, SavedView, Story
+from ..demand import askers_annotations
+from ..models import AcceptanceCriterion, CustomField, Epic, SavedView, Story
 from . import serializers as s
 
 
@@ -71,11 +74,38 @@ class StoryFilter(django_filters.FilterSet):
         return cls._form_class
 
 
+def story_detail_annotations() -> dict | None:
+    """What StoryDetailSerializer reads beside the story's columns, as annotations of the story's
+    query (one round trip): its criteria (`_criteria`, JSON objects in their order) and what the
+    askers providers need (backlog.demand). None off PostgreSQL, or when a provider cannot."""
+    if connection.vendor != "postgresql":
+        return None
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    askers = askers_annotations(OuterRef("pk"))
+    if askers is None:
+        return None
+    criteria = (AcceptanceCriterion.objects.filter(story_id=OuterRef("pk")).order_by("position", "id")
+                .values(json=JSONObject(id="id", text="text", done="done", position="position")))
+    return {"_criteria": ArraySubquery(criteria), **askers}
+
+
+def criteria_from_annotation(story) -> None:
+    """story.criteria.all() answers the `_criteria` annotation's rows, as prefetch_related would."""
+    if not hasattr(story, "_criteria"):
+        return
+    rows = [AcceptanceCriterion(story_id=story.pk, **values) for values in story._criteria]
+    for row in rows:
+        row._state.adding, row._state.db = False, story._state.db
+    found = AcceptanceCriterion.objects.filter(story=story)
+    found._result_cache, found._prefetch_done = rows, True
+    story._prefetched_objects_cache = {"criteria": found}
+
+
 STORY_ROWS = ValuesRows(s.StorySerializer)
 # What the story services and the detail answer read of the product: in the product's query.
 STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
 PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
-STORED_NORMALISED = ["labels", "score_inputs", "custom_values", "score", "demand"]
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
 
@@ -110,11 +140,19 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
                 qs = selectors.stories_filtered(qs, params=cf_params, fields=fields)
         elif self.action == "retrieve":
             # The scoring model explains the score: read with the story (selectors.scoring_model_of).
-            qs = qs.select_related("product__workspace", "product__scoring_model").prefetch_related("criteria")
+            # On PostgreSQL the criteria and who asked come in the story's query too (decision 1963).
+            qs = qs.select_related("product__workspace", "product__scoring_model")
+            annotations = story_detail_annotations()
+            qs = qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
         else:
             # The role check reads story.product.workspace_id: in the same query.
             qs = qs.select_related("product")
         return qs
+
+    def retrieve(self, request, *args, **kwargs):
+        story = self.get_object()
+        criteria_from_annotation(story)
+        return Response(self.get_serializer(story).data)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -157,8 +195,7 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         story = services.story_create(
             actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
         )
-        # The columns the database normalises (jsonb key order, numeric scale), as a GET reads them.
-        story.refresh_from_db(fields=STORED_NORMALISED)
+        # The service read back the columns the database normalises, as a GET reads them.
         return Response(
             s.StoryDetailSerializer(story, context={"request": request}).data, status=status.HTTP_201_CREATED
         )

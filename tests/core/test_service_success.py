@@ -23,6 +23,7 @@ APPS = ["pmhub", *settings.DOMAIN_APPS, "integrations.jira"]
 
 READS = {
     "pmhub.invitation_by_key": "looks an invitation up by its raw key",
+    "pmhub.activity_build": "builds the unsaved activity line activity_record writes (pmhub/sqlbatch.py)",
     "roadmaps.initiative_state": "the JSON shape of an initiative (webhooks, 409 answers)",
     "roadmaps.labels_text": "normalises labels to the stored text",
     "roadmaps.quarter_dates": "pure: a quarter's first and last day",

@@ -118,3 +118,27 @@ def test_a_change_while_a_summary_loads_is_not_stored_as_current(workspace):
 def test_workspaces_do_not_share_summaries(workspace, other_workspace):
     assert subscribers_cached("test", workspace.id, lambda ws: frozenset({"mine"})) == {"mine"}
     assert subscribers_cached("test", other_workspace.id, lambda ws: frozenset({"theirs"})) == {"theirs"}
+
+
+def test_an_emission_reads_every_kind_in_one_cache_round_trip(story, admin, workspace, monkeypatch):
+    """webhook_emit reads the webhooks, channels and Jira summaries with one MGET (decision 1964),
+    and a webhook created after that read still gets the next event."""
+    from django.core.cache import cache
+
+    backlog.story_update(actor=admin, story=Story.objects.select_related("product").get(pk=story.pk),
+                         data={"title": "Warm"}, version=None)  # every summary stored
+    reads = []
+    real = cache.get_many
+
+    def counted(keys, *args, **kwargs):
+        reads.append(list(keys))
+        return real(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    backlog.story_update(actor=admin, story=Story.objects.select_related("product").get(pk=story.pk),
+                         data={"title": "Once"}, version=None)
+    assert len(reads) == 1, reads
+    assert {key.split(":")[1] for key in reads[0]} == {"webhooks", "channels", "jira"}
+    WebhookEndpoint.objects.create(workspace=workspace, url="https://hooks.acme.test/in", events=["story.moved"])
+    _move(story, admin)
+    assert WebhookDelivery.objects.filter(event="story.moved").count() == 1

@@ -163,3 +163,33 @@ def test_story_askers_counts_equal_askers_of_in_one_query(product, segment, djan
     assert counts == {"customers": 3, "segments": ["Enterprise", "SMB"], "feedback_count": 5}
     empty = Story.objects.create(product=product, title="Nobody asked")
     assert story_askers(empty) == {"customers": 0, "segments": [], "feedback_count": 0}
+
+
+def test_story_api_reads_the_askers_in_the_storys_query(product, segment, admin, api_as,
+                                                        django_assert_num_queries):
+    """GET /api/v1/stories/<id>/ reads who asked and the criteria in the story's own query
+    (decision 1963): the same counts as story_askers, criteria in their order."""
+    from backlog import services as backlog_services
+    from discovery.selectors import story_askers
+    from roadmaps.models import Segment
+
+    story = backlog_services.story_create(actor=admin, product=product, title="SSO",
+                                          criteria=["first", "second", "third"])
+    twice = _ask(product, story, revenue=Decimal("10"), segment=segment)
+    Highlight.objects.create(insight=InsightFactory(product=product, company=twice), passage="again", story=story)
+    _ask(product, story, segment=Segment.objects.create(product=product, name="SMB"))
+    Highlight.objects.create(insight=InsightFactory(product=product, company=None), passage="anon", story=story)
+    _ask(product, Story.objects.create(product=product, title="Other"), segment=segment)
+    client = api_as(admin)
+    client.get(f"/api/v1/stories/{story.id}/")  # warm the process caches
+    with django_assert_num_queries(1):
+        body = client.get(f"/api/v1/stories/{story.id}/").json()
+    summary = body["demand_summary"]
+    assert {k: summary[k] for k in ("customers", "segments", "feedback_count")} == story_askers(story)
+    assert story_askers(story) == {"customers": 2, "segments": ["Enterprise", "SMB"], "feedback_count": 4}
+    assert [c["text"] for c in body["criteria"]] == ["first", "second", "third"]
+    assert [c["position"] for c in body["criteria"]] == [0, 1, 2]
+    nobody = Story.objects.create(product=product, title="Nobody asked", rank="zz")
+    summary = client.get(f"/api/v1/stories/{nobody.id}/").json()["demand_summary"]
+    assert (summary["customers"], summary["segments"], summary["feedback_count"], body["criteria"][0]["done"]) == (
+        0, [], 0, False)

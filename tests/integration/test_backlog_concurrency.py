@@ -63,3 +63,28 @@ def test_concurrent_moves_leave_a_consistent_order():
         # both moved stories now sit directly before the old first story
         assert set(order[:2]) == {a.id, b.id} and order[2] == anchor.id
     assert sorted(order) == sorted(ids)
+
+
+def test_concurrent_creates_get_distinct_ranks_at_the_bottom():
+    """The product lock and the last key travel in one round trip (decision 1960): the key is read
+    after the lock is held, so two creates at once never compute the same key."""
+    require(on_postgres(), "PostgreSQL")
+    ws = Workspace.objects.create(name="Acme", slug="acme")
+    ada = User.objects.create(email="ada@acme.test")
+    bob = User.objects.create(email="bob@acme.test")
+    for u in (ada, bob):
+        Membership.objects.create(user=u, workspace=ws, role=Role.EDITOR)
+    product = Product.objects.create(workspace=ws, name="P")
+    services.stories_bulk_create(actor=ada, product=product, stories=[{"title": f"S{i}"} for i in range(1, 4)])
+    for round_ in range(5):
+        errors = _run_together(
+            lambda n=round_: services.story_create(actor=User.objects.get(id=ada.id),
+                                                   product=Product.objects.get(id=product.id), title=f"Ada {n}"),
+            lambda n=round_: services.story_create(actor=User.objects.get(id=bob.id),
+                                                   product=Product.objects.get(id=product.id), title=f"Bob {n}"),
+        )
+        assert errors == [], f"round {round_}: {errors}"
+    titles = list(Story.objects.filter(product=product).order_by("rank").values_list("title", flat=True))
+    assert len(titles) == 13 and titles[:3] == ["S1", "S2", "S3"]
+    for round_ in range(5):  # each round's two creates follow the rounds before
+        assert set(titles[3 + 2 * round_: 5 + 2 * round_]) == {f"Ada {round_}", f"Bob {round_}"}
