@@ -21,6 +21,14 @@ if os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY) == TEST_SECRET_KEY:
     django_settings.SECRET_KEY = TEST_SECRET_KEY
 
 
+# Between transactional tests the PostgreSQL test database is emptied with DELETE under TRUNCATE's
+# locks instead of TRUNCATE of every table (tests/fastflush.py, docs/decisions/1990).
+if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    from . import fastflush
+
+    fastflush.install()
+
+
 # With DATABASE_REPLICA_URL set, "replica" is a test mirror of "default" (pmhub/dbrouter.py) and
 # every test may read it: transactional tests then read dashboards from it as production would
 # (TestCase-style tests never do: the router keeps reads inside a transaction on the primary).

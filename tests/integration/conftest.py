@@ -32,6 +32,28 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+_RENDERED_SCHEMA: dict = {}
+
+
+def _share_rendered_schema() -> None:
+    """A booting worker queues `api_schema_warm` to itself (pmhub/celery.py, decision 1421): with an
+    empty shared cache its solo pool spends 3-11 s rendering the API document before the test's first
+    task, or keeps the test waiting that long at stop. Every test starts with an empty cache
+    (`_isolated`), so each worker of each test paid it. Here the shared cache holds the document
+    as a worker that booted earlier would have left it (rendered once per test process), and the
+    worker's warm-up still runs, as the cache hit a second worker of a deployment gets."""
+    from django.core.cache import cache
+
+    from pmhub.api import schema_view
+
+    if not _RENDERED_SCHEMA:
+        schema_view._RENDERED.clear()  # render here, so the entries are read back from this process
+        schema_view.schema_warm()
+        _RENDERED_SCHEMA.update({"api-schema:" + ":".join(str(k) for k in key): entry
+                                 for key, entry in schema_view._RENDERED.items()})
+    cache.set_many(_RENDERED_SCHEMA, schema_view.CACHE_SECONDS)
+
+
 class WorkerProcess:
     """A `celery worker` subprocess on its own queue and its own broker keys, against the test
     database. Publish to it inside `publishing_to(worker)`."""
@@ -70,6 +92,7 @@ class WorkerProcess:
         return env
 
     def start(self):
+        _share_rendered_schema()
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pmhub", "worker", "--pool=solo", "-c", "1",
