@@ -39,9 +39,11 @@ if "replica" in django_settings.DATABASES:
 
 
 # The longest tests are dealt out first (the fuzzing shards, the integration tests that start
-# worker processes, the browser sweep), so the parallel test processes (`--dist worksteal`) end together instead of one
-# finishing a long test alone at the end. Only the order changes; no test depends on it.
-SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/", "tests/e2e/test_sweep.py")
+# worker processes, `make run`'s SQLite migration and demo in subprocesses, the browser sweep), so
+# the parallel test processes (`--dist worksteal`) end together instead of one finishing a long
+# test alone at the end. Only the order changes; no test depends on it.
+SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/", "tests/core/test_embedded_default.py",
+              "tests/e2e/test_sweep.py")
 
 
 def pytest_collection_modifyitems(config, items):
