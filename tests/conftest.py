@@ -21,6 +21,14 @@ if os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY) == TEST_SECRET_KEY:
     django_settings.SECRET_KEY = TEST_SECRET_KEY
 
 
+# Between transactional tests the PostgreSQL test database is emptied with DELETE under TRUNCATE's
+# locks instead of TRUNCATE of every table (tests/fastflush.py, docs/decisions/1990).
+if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    from . import fastflush
+
+    fastflush.install()
+
+
 # With DATABASE_REPLICA_URL set, "replica" is a test mirror of "default" (pmhub/dbrouter.py) and
 # every test may read it: transactional tests then read dashboards from it as production would
 # (TestCase-style tests never do: the router keeps reads inside a transaction on the primary).
@@ -31,9 +39,11 @@ if "replica" in django_settings.DATABASES:
 
 
 # The longest tests are dealt out first (the fuzzing shards, the integration tests that start
-# worker processes, the browser sweep), so the parallel test processes (`--dist worksteal`) end together instead of one
-# finishing a long test alone at the end. Only the order changes; no test depends on it.
-SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/", "tests/e2e/test_sweep.py")
+# worker processes, `make run`'s SQLite migration and demo in subprocesses, the browser sweep), so
+# the parallel test processes (`--dist worksteal`) end together instead of one finishing a long
+# test alone at the end. Only the order changes; no test depends on it.
+SLOW_FIRST = ("tests/security/test_fuzz.py", "tests/integration/", "tests/core/test_embedded_default.py",
+              "tests/e2e/test_sweep.py")
 
 
 def pytest_collection_modifyitems(config, items):

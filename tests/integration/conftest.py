@@ -32,6 +32,51 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+# `celery` as `python -m celery` runs it, except the interpreter's last garbage collection: once the
+# worker has shut down (tasks finished, messages acked or left, connections closed, then atexit's
+# handlers such as logging's flush), the process exits instead of spending 2-8 s collecting the
+# modules of the whole project, which every test that stops a worker waited for (a gdb backtrace of a
+# stopping worker: gc_collect_main under finalize_modules). The exit status is celery's.
+_CELERY_WITHOUT_FINAL_GC = """
+import atexit, os, sys
+sys.argv[0] = "celery"
+from celery.__main__ import main
+try:
+    main()
+    code = 0
+except SystemExit as exc:
+    code = exc.code
+if code is not None and not isinstance(code, int):
+    print(code, file=sys.stderr)
+    code = 1
+atexit._run_exitfuncs()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code or 0)
+"""
+
+_RENDERED_SCHEMA: dict = {}
+
+
+def _share_rendered_schema() -> None:
+    """A booting worker queues `api_schema_warm` to itself (pmhub/celery.py, decision 1421): with an
+    empty shared cache its solo pool spends 3-11 s rendering the API document before the test's first
+    task, or keeps the test waiting that long at stop. Every test starts with an empty cache
+    (`_isolated`), so each worker of each test paid it. Here the shared cache holds the document
+    as a worker that booted earlier would have left it (rendered once per test process), and the
+    worker's warm-up still runs, as the cache hit a second worker of a deployment gets."""
+    from django.core.cache import cache
+
+    from pmhub.api import schema_view
+
+    if not _RENDERED_SCHEMA:
+        schema_view._RENDERED.clear()  # render here, so the entries are read back from this process
+        schema_view.schema_warm()
+        _RENDERED_SCHEMA.update({"api-schema:" + ":".join(str(k) for k in key): entry
+                                 for key, entry in schema_view._RENDERED.items()})
+    cache.set_many(_RENDERED_SCHEMA, schema_view.CACHE_SECONDS)
+
+
 class WorkerProcess:
     """A `celery worker` subprocess on its own queue and its own broker keys, against the test
     database. Publish to it inside `publishing_to(worker)`."""
@@ -70,9 +115,10 @@ class WorkerProcess:
         return env
 
     def start(self):
+        _share_rendered_schema()
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "pmhub", "worker", "--pool=solo", "-c", "1",
+            [sys.executable, "-c", _CELERY_WITHOUT_FINAL_GC, "-A", "pmhub", "worker", "--pool=solo", "-c", "1",
              "-Q", self.queue, "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
         )

@@ -45,12 +45,20 @@ CHECKS = [c for c in REGISTERED_CHECKS.get_all() if c.__name__ not in NOT_CHECKE
 WRITE_METHODS = ("PUT", "PATCH")
 
 
+_SCHEMAS: dict = {}
+
+
 def _schema(base_url):
-    # Read with a generous timeout: building the 1.3 MB schema on a busy CI machine can take longer
-    # than schemathesis's own 10 s.
-    response = requests.get(f"{base_url}/api/schema/?format=json", timeout=300)
-    response.raise_for_status()
-    return schemathesis.openapi.from_dict(response.json())
+    """The schema as the live server serves it, read once per test process (the live server is one
+    per process and the schema depends on the code only): building it and loading it into
+    schemathesis took 5-10 s, which every shard paid again."""
+    if base_url not in _SCHEMAS:
+        # Read with a generous timeout: building the 1.3 MB schema on a busy CI machine can take longer
+        # than schemathesis's own 10 s.
+        response = requests.get(f"{base_url}/api/schema/?format=json", timeout=300)
+        response.raise_for_status()
+        _SCHEMAS[base_url] = schemathesis.openapi.from_dict(response.json())
+    return _SCHEMAS[base_url]
 
 
 def _examples(config) -> int:
