@@ -15,6 +15,7 @@ Filled after the backlog merge:
   measures the same page (the page_size parameter is ignored).
 """
 
+import random
 from datetime import timedelta
 
 from django.utils import timezone
@@ -101,6 +102,7 @@ def generate(ctx) -> None:
     epics = insert_rows(ctx, Epic, epic_rows, copy=False)
     epic_ids = [e.pk for e in epics]
     ctx.data["epic_ids"] = epic_ids
+    other_epics = _other_products_epics(ctx)
 
     member_ids = [u.pk for u in ctx.users]
     field = rank_field()
@@ -131,10 +133,34 @@ def generate(ctx) -> None:
     def all_stories():
         yield from stories(ctx.product.pk, scale.stories, epic_ids)
         for product in ctx.products[1:]:
-            yield from stories(product.pk, scale.stories_other, [])
+            yield from stories(product.pk, scale.stories_other, other_epics.get(product.pk, []))
 
     insert_rows(ctx, Story, all_stories(), copy=True)
     ctx.data["story_ids"] = _first_story_ids(ctx, 200)
+
+
+def _other_products_epics(ctx) -> dict[int, list[int]]:
+    """Epics of every other product (1 per 20 of the largest product's, on that product's own
+    initiatives), so their stories count in the workspace's roll-ups as real work does (home's
+    per-product progress reads only stories with an epic): without them, 90,000 of the huge scale's
+    100,000 stories were loose items no workspace page aggregated. Drawn from a random stream of
+    their own, so the largest product's rows stay those of the seed."""
+    Epic, Initiative = model("backlog.Epic"), model("roadmaps.Initiative")  # noqa: N806
+    rng = random.Random(f"{ctx.seed}-other-epics")
+    per_product = max(1, ctx.scale.epics // 20)
+    others = [p.pk for p in ctx.products[1:]]
+    initiatives: dict[int, list[int]] = {}
+    if Initiative is not None:
+        for product_id, pk in (Initiative.objects.filter(product_id__in=others).order_by("id")
+                               .values_list("product_id", "pk")):
+            initiatives.setdefault(product_id, []).append(pk)
+    rows = [{"product_id": product_id, "initiative_id": rng.choice(initiatives.get(product_id) or [None]),
+             "title": f"Epic {i + 1}: {rng.choice(ACTIONS)}", "status": rng.choice(STATUSES[:5])}
+            for product_id in others for i in range(per_product)]
+    result: dict[int, list[int]] = {}
+    for epic in insert_rows(ctx, Epic, rows, copy=False, label="backlog_epic (other products)"):
+        result.setdefault(epic.product_id, []).append(epic.pk)
+    return result
 
 
 def _first_story_ids(ctx, n: int) -> list[int]:

@@ -65,6 +65,7 @@ def test_pages_are_held_to_three_times_list_50():
     assert rows["page: backlog"]["verdict"] == "PASS" and rows["page: story"]["verdict"] == "FAIL"
     assert rows["page: story"]["target"] == "≤3x list 50"
     assert page_limit("full") == 3.0 and page_limit("tiny") == 3.0
+    assert page_limit("huge") == 5.0  # 100,003 stories in the workspace, 10,000 in the measured backlog
     assert {name for name, _ in PAGES} >= {"page: backlog", "page: status board", "page: story", "page: iteration"}
 
 

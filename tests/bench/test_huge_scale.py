@@ -4,6 +4,7 @@ written by COPY. Generates the core rows and the backlog case at that scale on t
 import random
 
 import pytest
+from django.db.models import F
 
 from bench.cases import backlog
 from bench.generate import generate_core
@@ -31,3 +32,7 @@ def test_huge_scale_generates_100k_stories_with_10k_in_one_backlog():
     assert in_workspace.filter(product=ctx.product).count() == 10_000
     (stories,) = [s for s in ctx.timer.sections if s.name == "backlog_story"]
     assert stories.method == "COPY" and stories.rows == 100_003
+    # The other products' stories belong to epics of their own (the workspace's roll-ups count them).
+    others = in_workspace.exclude(product=ctx.product)
+    assert others.filter(epic__isnull=False).count() > 0.8 * others.count()
+    assert not others.exclude(epic__isnull=True).exclude(epic__product_id=F("product_id")).exists()
