@@ -69,6 +69,8 @@ def _share_rendered_schema() -> None:
 
     from pmhub.api import schema_view
 
+    if not hasattr(schema_view, "_RENDERED"):
+        return  # the view keeps its rendered copies elsewhere now: the worker renders, as before
     if not _RENDERED_SCHEMA:
         schema_view._RENDERED.clear()  # render here, so the entries are read back from this process
         schema_view.schema_warm()
