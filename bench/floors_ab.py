@@ -42,14 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(Path(__file__).resolve().parent / "floors_ab.json"))
     args = parser.parse_args(argv)
 
-    from bench.generate import BENCH_EMAIL, BENCH_PASSWORD, setup_django
-
-    setup_django(args.after_db)
-    data = json.loads(Path(args.data).read_text())
     want = [p.strip() for p in args.pages.split(",")]
     unknown = set(want) - {name for name, _ in PAGES}
     if unknown:
         raise SystemExit(f"not in PAGES: {', '.join(sorted(unknown))}")
+    from bench.generate import BENCH_EMAIL, BENCH_PASSWORD, setup_django
+
+    setup_django(args.after_db)
+    data = json.loads(Path(args.data).read_text())
     sides = {"before": (Path(args.before_root), args.before_db, "1"),
              "after": (Path(__file__).resolve().parents[1], args.after_db, "2")}
     servers, cases = {}, {}
