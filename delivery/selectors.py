@@ -73,7 +73,7 @@ def _with_points(qs: QuerySet[Iteration]) -> QuerySet[Iteration]:
                                          iteration=OuterRef("pk"))
     # Both figures as subqueries of the iteration row: a join to the items with COUNT made
     # PostgreSQL group every item row and run the points subquery once per item, quadratic in the
-    # iteration's size (4 ms of the home page for 40 stories; decision 1959).
+    # iteration's size (4 ms of the home page for 40 stories; decision 1957).
     return (qs.select_related("product__workspace").alias(ends_at=end)
             .annotate(committed_points=Coalesce(Subquery(
                 items.values("iteration").annotate(total=Sum("story__points")).values("total")[:1],

@@ -1,11 +1,13 @@
 """Reads of the metrics app, scoped to the user's workspaces; dashboard series in few queries."""
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
@@ -112,7 +114,18 @@ _KPI_FIELDS = ("id", "version", "name", "product_id", "unit", "direction", "aggr
                "current_at", "target_value", "target_date", "warning_threshold", "critical_threshold")
 
 
-def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
+def _dashboard_key(kpis: list[Kpi], window: Window) -> str:
+    """The cache key of the KPIs' figures in the window: their fields and a fingerprint of their
+    measurements in both windows (one aggregate query)."""
+    ids = [k.id for k in kpis]
+    fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(window.previous.start, window.end))
+                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
+                   sorted(fingerprint.items())))
+    return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
+
+
+def dashboard_data(*, kpis: list[Kpi], window: Window, key: str | None = None) -> list[dict]:
     """dashboard_data_uncached, cached under a key made of its inputs: every field of the KPIs it
     shows and a fingerprint of their measurements in both windows (count, latest change, sum of
     values, one aggregate query). A write that adds, deletes or changes a measurement or a KPI
@@ -120,17 +133,30 @@ def dashboard_data(*, kpis: list[Kpi], window: Window) -> list[dict]:
     See docs/decisions/1903-dashboard-cache-keys.md."""
     if not kpis:
         return []
-    ids = [k.id for k in kpis]
-    fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(window.previous.start, window.end))
-                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
-    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
-                   sorted(fingerprint.items())))
-    key = "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
+    key = key or _dashboard_key(kpis, window)
     cached = cache.get(key)
     if cached is None:
         cached = dashboard_data_uncached(kpis=kpis, window=window)
         cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
     return cached
+
+
+def dashboard_page_data(*, kpis: list[Kpi], window: Window) -> tuple[list[dict], str]:
+    """What the dashboard page prints, from dashboard_data's very rows: the tiles (each row
+    without its points) and the JSON text of the rows (points and all) that the page's charts
+    read. Cached beside dashboard_data under the same key, so the same write that changes the
+    figures changes both; a page view then reads a small entry and a string instead of unpickling
+    every point and encoding it again (decision 1958, extending 1903)."""
+    if not kpis:
+        return [], "[]"
+    key = _dashboard_key(kpis, window)
+    page = cache.get(key + ":page")
+    if page is None:
+        rows = dashboard_data(kpis=kpis, window=window, key=key)
+        page = ([{k: v for k, v in row.items() if k != "points"} for row in rows],
+                json.dumps(rows, cls=DjangoJSONEncoder))
+        cache.set(key + ":page", page, DASHBOARD_CACHE_SECONDS)
+    return page
 
 
 def dashboard_data_uncached(*, kpis: list[Kpi], window: Window) -> list[dict]:

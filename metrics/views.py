@@ -1,14 +1,17 @@
 """Pages of the metrics app: KPIs, measurements (entry, CSV upload), dashboards, action plans."""
 
 import csv
+import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max, Min
 from django.forms.models import model_to_dict
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import json_script
 from django.views import View
 
 from adoption.selectors import adoption_funnels, adoption_of_products
@@ -254,6 +257,17 @@ class ActionPlanCreateView(KpiPageMixin, View):
 
 
 # --- dashboards ----------------------------------------------------------------------------------
+class _Encoded(str):
+    """JSON text encoded already (the dashboard's cached rows)."""
+
+
+class _EncodedJSON(DjangoJSONEncoder):
+    """Lets django.utils.html.json_script escape and wrap JSON text encoded already."""
+
+    def encode(self, o):
+        return str(o) if isinstance(o, _Encoded) else super().encode(o)
+
+
 class DashboardMixin:
     template_name = "metrics/dashboard.html"
 
@@ -262,17 +276,20 @@ class DashboardMixin:
         kpis = self.dashboard_kpis()
         data = {"window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "key": window.key,
                            "previous_start": window.previous.start.isoformat(),
-                           "previous_end": window.previous.end.isoformat()},
-                "kpis": selectors.dashboard_data(kpis=kpis, window=window)}
+                           "previous_end": window.previous.end.isoformat()}}
         return window, kpis, data
 
     def get(self, request, *args, **kwargs):
         window, kpis, data = self.dashboard(request)
         fmt = kwargs.get("fmt")
-        if fmt == "json":
-            return JsonResponse(data)
-        if fmt == "csv":
-            return self.csv(data)
+        if fmt in ("json", "csv"):
+            data["kpis"] = selectors.dashboard_data(kpis=kpis, window=window)
+            return JsonResponse(data) if fmt == "json" else self.csv(data)
+        # The page: the same rows as the JSON above, as tiles and as the JSON text its charts read,
+        # both cached beside them (decision 1958); the script is what json_script prints for `data`.
+        tile_rows, rows_json = selectors.dashboard_page_data(kpis=kpis, window=window)
+        data_script = json_script(_Encoded(json.dumps(data, cls=DjangoJSONEncoder)[:-1] + ', "kpis": ' + rows_json
+                                           + "}"), "dashboard-data", encoder=_EncodedJSON)
         products = self.products()
         funnels = adoption_funnels(products=products, start=window.start, end=window.end)
         # Adoption % is one figure (adoption.selectors.adoption_of_products): 7 days ending today,
@@ -283,12 +300,12 @@ class DashboardMixin:
             for row in rows:
                 row["adoption_7d"] = adoption.get(product_id, {}).get(row["feature_id"], {}).get("percent")
                 # Ids as text: a plain int in a template goes through number localisation, a
-                # few hundred calls on a workspace's funnels (decision 1958).
+                # few hundred calls on a workspace's funnels (decision 1955).
                 row["feature_id_text"] = str(row["feature_id"])
         # The tiles read the cached figures (never changed here) with their ids as text.
-        tiles = [{**t, "id_text": str(t["id"]), "product_text": str(t["product"])} for t in data["kpis"]]
+        tiles = [{**t, "id_text": str(t["id"]), "product_text": str(t["product"])} for t in tile_rows]
         context = self.get_context_data(
-            window=window, data=data, tiles=tiles, ranges=["30", "90", "365"],
+            window=window, data=data, data_script=data_script, tiles=tiles, ranges=["30", "90", "365"],
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,

@@ -97,3 +97,15 @@ def test_the_bench_browser_signs_in_over_http_and_every_page_answers(live_server
     anonymous = Client(port, cookie="sessionid=nope")
     with pytest.raises(SystemExit):  # not signed in: the login redirect, which the bench refuses
         anonymous.send("GET", PAGES[0][1](data))
+
+
+def test_floors_ab_refuses_a_page_the_floors_bench_does_not_measure():
+    """bench/floors_ab.py names pages as bench/floors.py PAGES does, and says which one it lacks
+    before it starts anything."""
+    import pytest
+
+    from bench import floors_ab
+
+    with pytest.raises(SystemExit, match="not in PAGES: page: nowhere"):
+        floors_ab.main(["--before-root", "/nonexistent", "--before-db", "x", "--after-db", "y", "--data", "z",
+                        "--pages", "page: KPI,page: nowhere"])

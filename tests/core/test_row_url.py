@@ -1,4 +1,4 @@
-"""{% row_url %}: the URL `{% url %}` gives, reversed once per route and page (decision 1958)."""
+"""{% row_url %}: the URL `{% url %}` gives, reversed once per route and page (decision 1955)."""
 
 from django.template import Context, Template
 from django.test import RequestFactory

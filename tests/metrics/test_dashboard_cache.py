@@ -1,6 +1,7 @@
 """The dashboard figures are cached under keys made of their inputs (metrics.selectors.dashboard_data):
 a write read back at once shows the new figure, never a stale one."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -67,3 +68,45 @@ def test_a_raw_update_of_a_value_is_seen_too(client_as, admin, workspace, produc
     assert _tile(client, workspace, product, kpi)["period_value"] == 5
     Measurement.objects.filter(kpi=kpi).update(value=8)  # no updated_at, no signal: the sum still moves
     assert _tile(client, workspace, product, kpi)["period_value"] == 8
+
+
+def _page_data(client, workspace, product):
+    """The JSON the product dashboard page embeds for its charts, and its tiles' markup."""
+    html = client.get(reverse("metrics_product_dashboard", kwargs={"ws": workspace.slug, "product_id": product.id}),
+                      {"range": "30"}).content.decode()
+    start = html.index('<script id="dashboard-data" type="application/json">')
+    text = html[html.index(">", start) + 1:html.index("</script>", start)]
+    return json.loads(text), html
+
+
+def test_the_page_embeds_what_the_json_endpoint_answers(client_as, admin, workspace, product, frozen):
+    """The page's tiles and charts read the rows of dashboard_data itself (decision 1958): the
+    embedded JSON is the data endpoint's answer, figure for figure."""
+    kpi = KpiFactory(product=product, aggregation=Kpi.Aggregation.SUM, name="Signups <b>")
+    services.measurements_upsert(user=admin, kpi=kpi, items=[{"period": date(2026, 11, 20), "value": 5}])
+    client = client_as(admin)
+    url = reverse("metrics_product_dashboard_data", kwargs={"ws": workspace.slug, "product_id": product.id})
+    for _ in range(2):  # computed, then read from the cache
+        embedded, html = _page_data(client, workspace, product)
+        assert embedded == client.get(url, {"range": "30"}).json()
+        assert "Signups &lt;b&gt;" in html and "<b>" not in html.split('id="dashboard-data"')[1].split("</script>")[0]
+
+
+def test_the_page_shows_every_write_at_once(client_as, admin, workspace, product, frozen):
+    """Write, then read the page back at once: the tiles and the embedded series move with it."""
+    kpi = KpiFactory(product=product, aggregation=Kpi.Aggregation.SUM, target_value=100, target_date=date(2027, 1, 1))
+    client = client_as(admin)
+    services.measurements_upsert(user=admin, kpi=kpi, items=[{"period": date(2026, 11, 20), "value": 5}])
+    embedded, _ = _page_data(client, workspace, product)
+    assert next(t for t in embedded["kpis"] if t["id"] == kpi.id)["points"] == [["2026-11-20", 5.0]]
+    services.measurements_upsert(user=admin, kpi=kpi, items=[{"period": date(2026, 11, 21), "value": 7}])
+    embedded, _ = _page_data(client, workspace, product)
+    assert next(t for t in embedded["kpis"] if t["id"] == kpi.id)["points"][-1] == ["2026-11-21", 7.0]
+    Measurement.objects.filter(kpi=kpi, period_start=date(2026, 11, 21)).update(value=9)  # a raw update
+    embedded, _ = _page_data(client, workspace, product)
+    assert next(t for t in embedded["kpis"] if t["id"] == kpi.id)["points"][-1] == ["2026-11-21", 9.0]
+    kpi.refresh_from_db()
+    services.kpi_update(user=admin, kpi=kpi, data={"target_value": 250}, expected_version=kpi.version)
+    embedded, html = _page_data(client, workspace, product)
+    assert next(t for t in embedded["kpis"] if t["id"] == kpi.id)["target"] == 250
+    assert "target 250" in html  # the tile too

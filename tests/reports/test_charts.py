@@ -3,6 +3,7 @@ page's, the e-mail carries them as PNG parts referenced by Content-ID, the PDF d
 page shows them as SVG with a title and a text summary."""
 
 import io
+import json
 import re
 import zlib
 from datetime import date, timedelta
@@ -107,7 +108,9 @@ def test_kpi_chart_draws_the_kpi_pages_points_with_the_target(activation, produc
     [chart] = data["charts"]
     drawn = list(zip(chart["x"], chart["series"][0]["values"], strict=True))
     assert drawn == [("2026-09-01", 30.0), ("2026-10-01", 35.5), ("2026-11-01", 42.0)]
-    assert [tuple(p) for p in dashboard.context["tiles"][0]["points"]] == drawn
+    # the series the dashboard's charts draw: the JSON the page embeds (decision 1958)
+    embedded = json.loads(dashboard.context["data_script"].split(">", 1)[1].rsplit("</script>", 1)[0])
+    assert [tuple(p) for p in embedded["kpis"][0]["points"]] == drawn
     assert [tuple(p) for p in kpi_page.context["chart"]["kpis"][0]["points"] if p[0] >= "2026-08-29"] == drawn
     assert chart["target"] == 50.0 and chart["target_label"] == "Target 50%"
     assert chart["summary"] == ("Activation: 42% on 1 Nov 2026, from 30% on 1 Sep 2026; lowest 30%, highest 42%"
