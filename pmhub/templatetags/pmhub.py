@@ -76,6 +76,25 @@ def work_progress(work, label="", compact=False):
                        percent, work.done_points, work.total_points, bar, percent, tail)
 
 
+@register.simple_tag
+def risk_flags(flags):
+    """The flag of the open risks above appetite on one roadmap item or release: `flags` =
+    [{id, title, score, appetite}], highest first (governance.selectors.flags_for_*); "" for none.
+    The one markup of the flag (governance/_risk_flags.html calls this). A function, not a
+    template: the roadmap timeline prints it on dozens of bars, and a template render each cost
+    more than the rest of the bar (issue 23, target 3; docs/decisions/1950)."""
+    if not flags:
+        return ""
+    top, n = flags[0], len(flags)
+    title = "; ".join(f"{escape(str(f['title']))} ({escape(str(f['score']))} &gt; {escape(str(f['appetite']))})"
+                      for f in flags)
+    more = f" +{n - 1}" if n > 1 else ""
+    score, appetite = escape(str(top["score"])), escape(str(top["appetite"]))
+    return mark_safe(  # noqa: S308 - every value escaped above
+        f'<span class="risk-flag" data-testid="risk-flag" title="{title}" aria-label="{n} risk{"" if n == 1 else "s"} '
+        f'above appetite, highest {score} of appetite {appetite}">⚑ {score}&gt;{appetite}{more}</span>')
+
+
 # --- values as a person writes them (pmhub.formatting): pages, e-mails, PDFs -----------------
 @register.filter
 def num(value, places=2):
