@@ -155,10 +155,11 @@ def _int(value) -> int:
 # graph.schedule_state): the other columns (description, labels, timestamps, ...) and the release
 # are left out of the page's read.
 DRAWN_FIELDS = ("id", "product_id", "title", "status", "horizon", "start_date", "end_date", "version",
-                "confidence", "rank", "owner_id", "owner__id", "owner__name", "owner__email")
+                "confidence", "rank", "owner_id")
+OWNER_FIELDS = ("owner__id", "owner__name", "owner__email")
 
 
-def roadmap_for_product(*, product: Product, params=None, links_only: bool = False) -> dict:
+def roadmap_for_product(*, product: Product, params=None, links_only: bool = False, owners: bool = True) -> dict:
     """Everything a timeline needs, in a fixed number of queries whatever the roadmap size:
     initiatives (with progress and objectives), dependencies (with conflict flags), releases.
     `links_only` (the timeline page, which draws bars and lines): dependencies are rows of their
@@ -166,15 +167,18 @@ def roadmap_for_product(*, product: Product, params=None, links_only: bool = Fal
     and initiatives carry the DRAWN_FIELDS and, instead of their objectives as prefetched models,
     `objective_title`: the title of their first objective (Objective's ordering), "" for none
     (a subquery of the initiatives' query, against 300 prefetched models and a related manager
-    per initiative)."""
+    per initiative); their owners only with `owners` (swimlanes by owner)."""
     initiatives = initiatives_filtered(initiatives_annotated(product.initiatives.all()), params or {})
     if params and params.get("objective"):
         initiatives = initiatives.distinct()
     if links_only:
         first = (Objective.objects.filter(initiatives=OuterRef("pk")).order_by(*Objective._meta.ordering)
                  .values("title")[:1])
-        initiatives = (initiatives.select_related(None).select_related("owner").prefetch_related(None)
-                       .only(*DRAWN_FIELDS).annotate(objective_title=Coalesce(Subquery(first), Value(""))))
+        initiatives = initiatives.select_related(None).prefetch_related(None)
+        if owners:
+            initiatives = initiatives.select_related("owner")
+        initiatives = (initiatives.only(*DRAWN_FIELDS, *(OWNER_FIELDS if owners else ()))
+                       .annotate(objective_title=Coalesce(Subquery(first), Value(""))))
     initiatives = list(initiatives.order_by("start_date", "rank", "id"))
     dependencies = dependencies_annotated(Dependency.objects.filter(blocker__product=product))
     if links_only:
