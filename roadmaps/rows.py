@@ -11,12 +11,11 @@ The markup is unchanged (the same attributes and text); the tests of the pages r
 from datetime import date
 from html import escape as html_escape
 
-from django.template.loader import get_template
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from pmhub.templatetags.pmhub import work_progress
+from pmhub.templatetags.pmhub import risk_flags, work_progress
 from pmhub.utils import url_for_ids
 
 from .models import Initiative
@@ -155,8 +154,9 @@ def esc(value) -> str:
 
 
 def risk_flags_html(flags) -> str:
-    """governance/_risk_flags.html (the one markup of the risk flag), for a row that has flags."""
-    return get_template("governance/_risk_flags.html").render({"flags": flags})
+    """What `{% include "governance/_risk_flags.html" %}` printed: pmhub's risk_flags (the one
+    markup of the flag) and the template file's final newline."""
+    return f"{risk_flags(flags)}\n"
 
 
 def board_card_html(c: dict, *, can_edit: bool, csrf_token: str, next_path: str) -> str:

@@ -155,28 +155,31 @@ def _int(value) -> int:
 # graph.schedule_state): the other columns (description, labels, timestamps, ...) and the release
 # are left out of the page's read.
 DRAWN_FIELDS = ("id", "product_id", "title", "status", "horizon", "start_date", "end_date", "version",
-                "confidence", "rank", "owner_id", "owner__id", "owner__name", "owner__email")
+                "confidence", "rank", "owner_id")
+OWNER_FIELDS = ("owner__id", "owner__name", "owner__email")
 
 
-def roadmap_for_product(*, product: Product, params=None, links_only: bool = False) -> dict:
+def roadmap_for_product(*, product: Product, params=None, links_only: bool = False, owners: bool = True) -> dict:
     """Everything a timeline needs, in a fixed number of queries whatever the roadmap size:
     initiatives (with progress and objectives), dependencies (with conflict flags), releases.
     `links_only` (the timeline page, which draws bars and lines): dependencies are rows of their
     id, two initiative ids and the conflict flag, not models (200 links were 600 models at first),
     and initiatives carry the DRAWN_FIELDS and, instead of their objectives as prefetched models,
     `objective_title`: the title of their first objective (Objective's ordering), "" for none
-    (one query of 300 pairs against 300 models and a related manager per initiative)."""
+    (a subquery of the initiatives' query, against 300 prefetched models and a related manager
+    per initiative); their owners only with `owners` (swimlanes by owner)."""
     initiatives = initiatives_filtered(initiatives_annotated(product.initiatives.all()), params or {})
     if params and params.get("objective"):
         initiatives = initiatives.distinct()
     if links_only:
-        initiatives = (initiatives.select_related(None).select_related("owner").prefetch_related(None)
-                       .only(*DRAWN_FIELDS))
+        first = (Objective.objects.filter(initiatives=OuterRef("pk")).order_by(*Objective._meta.ordering)
+                 .values("title")[:1])
+        initiatives = initiatives.select_related(None).prefetch_related(None)
+        if owners:
+            initiatives = initiatives.select_related("owner")
+        initiatives = (initiatives.only(*DRAWN_FIELDS, *(OWNER_FIELDS if owners else ()))
+                       .annotate(objective_title=Coalesce(Subquery(first), Value(""))))
     initiatives = list(initiatives.order_by("start_date", "rank", "id"))
-    if links_only:
-        first = first_objective_titles(initiative_ids=[i.id for i in initiatives])
-        for i in initiatives:
-            i.objective_title = first.get(i.id, "")
     dependencies = dependencies_annotated(Dependency.objects.filter(blocker__product=product))
     if links_only:
         dependencies = dependencies.select_related(None).values_list("id", "blocker_id", "blocked_id", "conflict",
@@ -184,19 +187,6 @@ def roadmap_for_product(*, product: Product, params=None, links_only: bool = Fal
     dependencies = list(dependencies)
     releases = list(product.releases.order_by("release_date", "id"))
     return {"initiatives": initiatives, "dependencies": dependencies, "releases": releases}
-
-
-def first_objective_titles(*, initiative_ids) -> dict[int, str]:
-    """{initiative id: title of its first objective in Objective's ordering (start date, id)}, for
-    the initiatives that have one: one query of (id, title) pairs."""
-    first: dict[int, str] = {}
-    if not initiative_ids:
-        return first
-    pairs = (Objective.objects.filter(initiatives__id__in=initiative_ids)
-             .order_by(*Objective._meta.ordering).values_list("initiatives__id", "title"))
-    for initiative_id, title in pairs:
-        first.setdefault(initiative_id, title)
-    return first
 
 
 def initiative_schedule(*, initiatives, dependencies=None, today: date) -> dict[int, str | None]:

@@ -307,7 +307,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
     `flags`: the risk flags and statement status of the bars and unscheduled initiatives (the
     product's page; a share link shows neither)."""
     today = today or today_in(product.workspace.time_zone)
-    data = selectors.roadmap_for_product(product=product, params=params, links_only=True)
+    data = selectors.roadmap_for_product(product=product, params=params, links_only=True, owners=group == "owner")
     initiatives, dependencies, releases = data["initiatives"], data["dependencies"], data["releases"]
     if only_visible:
         shown = {i.id for i in initiatives}

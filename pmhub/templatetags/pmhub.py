@@ -61,19 +61,47 @@ def work_progress(work, label="", compact=False):
     counts), the one markup of every page that shows it (backlog/_work_progress.html calls this).
     A tag, not an include: boards and lists show it on hundreds of rows, and an include with its
     dozen nodes cost more than the rest of a card (issue 23, target 3)."""
+    # f-strings with every value escaped as format_html would (a board prints 60 of these; three
+    # format_html calls a card were half of the card's cost). tests/core/test_work_progress_tag.py
+    # compares the output with format_html's.
     if getattr(work, "ratio", None) is None:
-        return format_html('<span class="muted">{}</span>', "—" if compact else "no stories yet")
-    percent = work.percent
+        return mark_safe(f'<span class="muted">{"—" if compact else "no stories yet"}</span>')  # noqa: S308 - fixed text
+    percent = _esc(work.percent)
+    done, total = _esc(work.done_points), _esc(work.total_points)
     if compact:
         bar = tail = ""
     else:
-        bar = format_html('<progress class="progress-bar" value="{}" max="100" aria-label="{}"></progress> ',
-                          percent, label or "Work progress")
-        tail = format_html(' <small class="muted">{}/{} pts · {}/{} stories</small>', work.done_points,
-                           work.total_points, work.done_count, work.total_count)
-    return format_html('<span class="work-progress" data-testid="work-progress" data-percent="{}" '
-                       'data-done-points="{}" data-total-points="{}">{}<strong>{}%</strong>{}</span>',
-                       percent, work.done_points, work.total_points, bar, percent, tail)
+        bar = (f'<progress class="progress-bar" value="{percent}" max="100" '
+               f'aria-label="{_esc(label or "Work progress")}"></progress> ')
+        counts = f"{_esc(work.done_count)}/{_esc(work.total_count)}"
+        tail = f' <small class="muted">{done}/{total} pts · {counts} stories</small>'
+    return mark_safe(  # noqa: S308 - every value escaped by _esc
+        f'<span class="work-progress" data-testid="work-progress" data-percent="{percent}" '
+        f'data-done-points="{done}" data-total-points="{total}">{bar}<strong>{percent}%</strong>{tail}</span>')
+
+
+def _esc(value) -> str:
+    """conditional_escape without the lazy-string wrapper: safe strings as they are, the rest escaped."""
+    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
+
+
+@register.simple_tag
+def risk_flags(flags):
+    """The flag of the open risks above appetite on one roadmap item or release: `flags` =
+    [{id, title, score, appetite}], highest first (governance.selectors.flags_for_*); "" for none.
+    The one markup of the flag (governance/_risk_flags.html calls this). A function, not a
+    template: the roadmap timeline prints it on dozens of bars, and a template render each cost
+    more than the rest of the bar (issue 23, target 3; docs/decisions/1950)."""
+    if not flags:
+        return ""
+    top, n = flags[0], len(flags)
+    title = "; ".join(f"{escape(str(f['title']))} ({escape(str(f['score']))} &gt; {escape(str(f['appetite']))})"
+                      for f in flags)
+    more = f" +{n - 1}" if n > 1 else ""
+    score, appetite = escape(str(top["score"])), escape(str(top["appetite"]))
+    return mark_safe(  # noqa: S308 - every value escaped above
+        f'<span class="risk-flag" data-testid="risk-flag" title="{title}" aria-label="{n} risk{"" if n == 1 else "s"} '
+        f'above appetite, highest {score} of appetite {appetite}">⚑ {score}&gt;{appetite}{more}</span>')
 
 
 # --- values as a person writes them (pmhub.formatting): pages, e-mails, PDFs -----------------

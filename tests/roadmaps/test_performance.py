@@ -170,6 +170,7 @@ def test_roadmap_pages_have_the_same_queries_at_two_sizes(client_as, editor, pro
     client = client_as(editor)
     base = f"/w/{product.workspace.slug}/products/{product.pk}/roadmap/"
     pages = {"timeline": (base + "timeline/", {}), "timeline, all": (base + "timeline/", {"all": "1"}),
+             "timeline by owner": (base + "timeline/", {"group": "owner"}),
              "board": (base + "board/", {}), "board, rest of a column": (base + "board/", {"column": "now"})}
     counts = {}
     for size, (start_at, n) in (("small", (0, 30)), ("large", (30, 270))):

@@ -46,6 +46,10 @@ OLD_LANE = """{% for i in lane.items %}
       </div>
       {% endfor %}"""
 
+# governance/_risk_flags.html as it was before pmhub's risk_flags tag printed it.
+OLD_FLAGS = """{% comment %}Risks above appetite on one roadmap item or release: flags = [{id, title, score, appetite}] (governance.selectors.flags_for_*).{% endcomment %}{% if flags %}{% with top=flags.0 %}<span class="risk-flag" data-testid="risk-flag" title="{% for f in flags %}{{ f.title }} ({{ f.score }} &gt; {{ f.appetite }}){% if not forloop.last %}; {% endif %}{% endfor %}" aria-label="{{ flags|length }} risk{{ flags|length|pluralize }} above appetite, highest {{ top.score }} of appetite {{ top.appetite }}">⚑ {{ top.score }}&gt;{{ top.appetite }}{% if flags|length > 1 %} +{{ flags|length|add:"-1" }}{% endif %}</span>{% endwith %}{% endif %}
+"""
+
 NASTY = "Tom & \"Jerry\" <b>'x'</b>"
 FLAGS = [{"id": 1, "title": "Vendor <late>", "score": 20, "appetite": 12},
          {"id": 2, "title": "Key & person", "score": 15, "appetite": 12}]
@@ -110,3 +114,11 @@ def test_timeline_bars_print_the_markup_of_the_old_template_loop(editable):
     rows.timeline_lanes_html([lane], editable=editable)
     assert str(lane["html"]) == old
     assert "Grow &lt;fast&gt; &amp; far" in lane["html"] and "<b>" not in lane["html"]
+
+
+@pytest.mark.parametrize("flags", [[], FLAGS[:1], FLAGS, FLAGS + [{"id": 3, "title": NASTY, "score": 13, "appetite": 12}]])
+def test_the_risk_flag_prints_the_markup_of_the_old_template(flags):
+    old = _render(OLD_FLAGS, flags=flags)
+    assert _render('{% include "governance/_risk_flags.html" %}', flags=flags) == old
+    if flags:
+        assert rows.risk_flags_html(flags) == old
