@@ -90,10 +90,12 @@
       status(answer.error, "error");
       return;
     }
-    const doc = answer.doc;
-    const fresh = doc.getElementById(id);
+    // The answer is shared by every refresh of this burst (load): each takes a copy of its region,
+    // so a second refresh of the same region does not find the first one's nodes moved away.
+    const shared = answer.doc.getElementById(id);
     const current = document.getElementById(id);
-    if (!fresh || !current) return;
+    if (!shared || !current) return;
+    const fresh = shared.cloneNode(true);
     // The region's element stays (page scripts hold it: drag and drop, keyboard handlers); its
     // content is replaced, and the boxes the person ticked stay ticked (not a box that saves itself,
     // an acceptance criterion: the server's state is the truth), and open <details> stay open.

@@ -141,3 +141,29 @@ def test_without_websockets_the_page_polls_and_a_stale_form_warns(browser, asgi_
     backlog.comment_create(actor=team["alice"], story=story, body="Ship it on Friday")
     expect(bob.get_by_test_id("comments")).to_contain_text("Ship it on Friday", timeout=LIVE_WITHIN_MS + 2500)
     expect(bob.get_by_label("Comment")).to_have_value("Half-written thought")
+
+
+def test_two_refreshes_sharing_one_answer_both_keep_the_rows(browser, asgi_server, team):
+    """Regions refreshed by one burst share one request; each refresh takes its own copy of the
+    answer, so a second refresh of the same region does not find the first one's nodes gone and
+    empty the region (seen on the roadmap board when events were pending)."""
+    first, second = team["stories"][0], team["stories"][1]
+    url = f"{asgi_server}/w/acme/products/{team['product'].id}/backlog/"
+    bob = person(browser, asgi_server, team["bob"])
+    # The refresh request answers a second late, so the second event's refresh joins the first's.
+    bob.add_init_script("""(() => {
+      const fetch = window.fetch;
+      window.fetch = (url, options) => (options && options.headers && options.headers["X-PMHub-Live"])
+        ? new Promise((resolve) => setTimeout(resolve, 1000)).then(() => fetch(url, options))
+        : fetch(url, options);
+    })();""")
+    bob.goto(url)
+    expect(bob.locator("body")).to_have_attribute("data-live-state", "socket")
+
+    backlog.story_update(actor=team["alice"], story=first, data={"title": "Story 1, renamed"}, version=first.version)
+    bob.wait_for_timeout(400)  # past the first refresh's start (120 ms), well before its answer (1 s)
+    backlog.story_update(actor=team["alice"], story=second, data={"title": "Story 2, renamed"}, version=second.version)
+    expect(bob.get_by_test_id("story-title")).to_have_text(
+        ["Story 1, renamed", "Story 2, renamed", "Story 3", "Story 4"], timeout=LIVE_WITHIN_MS + 2000)
+    bob.wait_for_timeout(500)  # both refreshes have applied the one answer
+    assert titles(bob) == ["Story 1, renamed", "Story 2, renamed", "Story 3", "Story 4"]
