@@ -36,14 +36,19 @@ def _run_together(*calls):
     return errors
 
 
-def test_concurrent_moves_leave_a_consistent_order():
-    require(on_postgres(), "PostgreSQL")
+def _two_editors():
+    """Two editors of one workspace and its product."""
     ws = Workspace.objects.create(name="Acme", slug="acme")
     ada = User.objects.create(email="ada@acme.test")
     bob = User.objects.create(email="bob@acme.test")
     for u in (ada, bob):
         Membership.objects.create(user=u, workspace=ws, role=Role.EDITOR)
-    product = Product.objects.create(workspace=ws, name="P")
+    return ada, bob, Product.objects.create(workspace=ws, name="P")
+
+
+def test_concurrent_moves_leave_a_consistent_order():
+    require(on_postgres(), "PostgreSQL")
+    ada, bob, product = _two_editors()
     stories = services.stories_bulk_create(actor=ada, product=product,
                                            stories=[{"title": f"S{i}"} for i in range(1, 11)])
     ids = [s.id for s in stories]
@@ -69,12 +74,7 @@ def test_concurrent_creates_get_distinct_ranks_at_the_bottom():
     """The product lock and the last key travel in one round trip (decision 1960): the key is read
     after the lock is held, so two creates at once never compute the same key."""
     require(on_postgres(), "PostgreSQL")
-    ws = Workspace.objects.create(name="Acme", slug="acme")
-    ada = User.objects.create(email="ada@acme.test")
-    bob = User.objects.create(email="bob@acme.test")
-    for u in (ada, bob):
-        Membership.objects.create(user=u, workspace=ws, role=Role.EDITOR)
-    product = Product.objects.create(workspace=ws, name="P")
+    ada, bob, product = _two_editors()
     services.stories_bulk_create(actor=ada, product=product, stories=[{"title": f"S{i}"} for i in range(1, 4)])
     for round_ in range(5):
         errors = _run_together(
