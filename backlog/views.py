@@ -178,7 +178,7 @@ class BacklogBase(ProductPageMixin, View):
 
     def row_context(self, params=None):
         fields = selectors.custom_fields_of(self.product)
-        members = selectors.members_of(self.product.workspace_id)
+        members = selectors.member_choices(self.product.workspace_id)
         settings = selectors.settings_of(self.product)
         columns_param = (params or {}).get("columns")
         all_columns = BASE_COLUMNS + [f"cf_{f.key}" for f in fields]
@@ -206,7 +206,7 @@ class BacklogBase(ProductPageMixin, View):
             "columns": columns,
             "all_columns": all_columns,
             "members": members,
-            "member_names": {u.id: str(u) for u in members},
+            "member_names": dict(members),
             "workflow": settings.workflow,
             "status_labels": {s["key"]: s["label"] for s in settings.workflow},
             "status_choices": [(s["key"], s["label"]) for s in settings.workflow],

@@ -27,6 +27,12 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
+def display_name_of(name: str, email: str) -> str:
+    """How a person is named on every page: their name, else the part of their e-mail before the @
+    (User.display_name; also for rows read without a model)."""
+    return name or email.split("@")[0]
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person; signs in with e-mail and password."""
 
@@ -47,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return display_name_of(self.name, self.email)
 
 
 class Role(models.IntegerChoices):

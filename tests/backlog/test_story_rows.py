@@ -221,3 +221,19 @@ def test_plain_product_lists_equal_the_filterset_path(api_as, product, admin, fo
     assert pages("") == pages("&q=") and sum(map(len, pages(""))) == 7
     assert client.get(f"/api/v1/stories/?product={foreign_product.id}").json()["results"] == []
     assert client.get("/api/v1/stories/?product=abc").status_code == 400
+
+
+def test_member_choices_name_people_as_the_models_do(django_assert_num_queries):
+    """The backlog and story pages print people from (id, name) rows (issue 23): the same names, in
+    the same order, as the User models members_of reads, for a named member and one known only by
+    e-mail; one query however many members."""
+    from backlog import selectors
+    from pmhub.models import Membership, Role, User, Workspace
+
+    ws = Workspace.objects.create(name="Acme", slug="acme-members")
+    for email, name in [("zoe@acme.test", "Zoë <b>"), ("al@acme.test", ""), ("bo@acme.test", "Bo")]:
+        Membership.objects.create(user=User.objects.create(email=email, name=name), workspace=ws, role=Role.EDITOR)
+    with django_assert_num_queries(1):
+        rows = selectors.member_choices(ws.id)
+    assert rows == [(u.id, str(u)) for u in selectors.members_of(ws.id)]
+    assert [label for _, label in rows] == ["al", "Bo", "Zoë <b>"]
