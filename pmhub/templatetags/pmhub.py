@@ -214,13 +214,9 @@ def getlist(query, key):
     return query.getlist(key) if hasattr(query, "getlist") else []
 
 
-@register.filter
-def control(field):
-    """A form field's control pointing at its help text and its error (`aria-describedby`, with
-    `aria-invalid` when it has an error), so a screen reader says the error with the field.
-    `_field.html` renders every control through it: `{{ field|control }}`."""
-    if not field.auto_id:
-        return field.as_widget()
+def control_attrs(field) -> dict:
+    """What `control` adds to a field's widget: `aria-describedby` naming its help text and its
+    error, and `aria-invalid` when it has an error."""
     ids = [f"{field.auto_id}_helptext"] if field.help_text else []
     attrs = {}
     if field.errors:
@@ -228,6 +224,17 @@ def control(field):
         attrs["aria-invalid"] = "true"
     if ids:
         attrs["aria-describedby"] = " ".join(ids)
+    return attrs
+
+
+@register.filter
+def control(field):
+    """A form field's control pointing at its help text and its error (`aria-describedby`, with
+    `aria-invalid` when it has an error), so a screen reader says the error with the field.
+    `_field.html` renders every control through it: `{{ field|control }}`."""
+    if not field.auto_id:
+        return field.as_widget()
+    attrs = control_attrs(field)
     if type(field.field.widget) is forms.Select and not field.field.localize:
         return _select(field, attrs)
     return field.as_widget(attrs=attrs)
