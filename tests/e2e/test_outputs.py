@@ -86,6 +86,8 @@ def test_presentation_moves_with_the_keys_and_prints_one_slide_per_page(page, li
     total = page.locator("[data-slide]").count()
     assert total == 7  # title, vision, objectives, Now/Next/Later, timeline, releases, late and at risk
     expect(counter).to_have_text(f"1 / {total}")
+    # The counter's "1 / 7" is printed by the server; the deck is live once present.js has run.
+    expect(page.locator("[data-deck]")).to_have_attribute("data-current", "1")
     assert _visible_slides(page) == ["slide-1"]
     page.keyboard.press("ArrowRight")
     expect(counter).to_have_text(f"2 / {total}")
