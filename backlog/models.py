@@ -6,7 +6,6 @@ Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scori
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from pmhub.querysets import AfterFetchQuerySet
 
@@ -135,15 +134,37 @@ class Story(models.Model):
         constraints = [models.UniqueConstraint(fields=["product", "rank"], name="backlog_story_unique_rank")]
         indexes = [
             models.Index(fields=["product", "score"], name="backlog_story_score_idx"),
-            # Work progress of products (selectors.progress_for_products: the home page's products,
-            # the product list) as an index-only scan: the planned stories' status, points and id
-            # without reading the wide rows (23 ms -> 6 ms over 20,000 stories; decision 1956).
-            models.Index(fields=["product", "status"], include=["points", "id"], condition=Q(epic__isnull=False),
-                         name="backlog_story_progress_idx"),
         ]
 
     def __str__(self):
         return self.title
+
+
+class StoryTally(models.Model):
+    """How many planned stories (those with an epic) each product has in each status, and their
+    points: the figures of a product's work progress (selectors.progress_for_products: home, the
+    product list) without reading its stories (docs/decisions/2040).
+
+    Kept by PostgreSQL triggers on backlog_story (migration 0011): every insert, delete and every
+    update that changes a story's product, status, points or whether it has an epic appends signed
+    rows here in the writer's transaction, so the figure is never behind a committed write, whatever
+    path wrote (ORM, bulk, raw SQL, imports). Rows only ever accumulate (no row is updated, so two
+    writers never wait for each other); a product's figure is the sum of its rows, and
+    services.compact_story_tallies folds them into one row per (product, status) every few minutes.
+    Not a foreign key: rows of a deleted product are harmless and compaction drops them. On SQLite
+    (the embedded demo) there is no trigger and the selector counts the stories instead."""
+
+    product_id = models.BigIntegerField()
+    status = models.CharField(max_length=30)
+    stories = models.IntegerField()
+    points = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["product_id", "status"], include=["stories", "points"],
+                                name="backlog_storytally_product_idx")]
+
+    def __str__(self):
+        return f"product {self.product_id}, {self.status}: {self.stories:+d} stories, {self.points:+d} points"
 
 
 class AcceptanceCriterion(models.Model):

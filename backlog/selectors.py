@@ -23,6 +23,7 @@ from .models import (
     SavedView,
     ScoringModel,
     Story,
+    StoryTally,
     default_workflow,
 )
 from .progress import EMPTY, Progress, categories_of, statuses_in
@@ -283,7 +284,39 @@ def progress_for_releases_through_epics(*, release_ids, filters: dict | None = N
 
 def progress_for_products(*, product_ids) -> dict[int, Progress]:
     """Progress of each product: the stories that belong to an epic (loose backlog items are
-    ideas, not planned work)."""
+    ideas, not planned work).
+
+    On PostgreSQL read from the products' StoryTally rows (a few per product and status, kept by
+    triggers in the writers' transactions; decision 2040), so home and the product list do not
+    grow with the workspace's stories; the figures are those of counting the stories
+    (progress_for_products_counted, which a test compares them with after every kind of write)."""
+    if connection.vendor != "postgresql":
+        return progress_for_products_counted(product_ids=product_ids)
+    product_ids = list(product_ids)
+    rows = (StoryTally.objects.filter(product_id__in=product_ids).order_by().values_list("product_id", "status")
+            .annotate(n=Sum("stories"), p=Sum("points")))
+    saved = saved_workflows(products=product_ids)
+    default = categories_of(None)
+    figures: dict[int, list[int]] = {}
+    for product_id, status, stories, points in rows:
+        if not stories:
+            continue
+        categories = categories_of(saved[product_id]) if product_id in saved else default
+        category = categories.get(status)
+        if category == CATEGORY_EXCLUDED:
+            continue
+        done = category == CATEGORY_DONE
+        f = figures.setdefault(product_id, [0, 0, 0, 0])
+        f[0] += points if done else 0
+        f[1] += points
+        f[2] += stories if done else 0
+        f[3] += stories
+    return {product_id: Progress(*f) for product_id, f in figures.items()}
+
+
+def progress_for_products_counted(*, product_ids) -> dict[int, Progress]:
+    """progress_for_products by counting the stories: the embedded SQLite database, and the
+    reference the tally is tested against."""
     return progress_grouped(rows=Story.objects.filter(product_id__in=product_ids, epic__isnull=False),
                             key="product_id")
 

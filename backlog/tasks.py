@@ -24,3 +24,11 @@ def rebalance_product(product_id: int) -> int:
     from . import services
 
     return services.rebalance(product_id=product_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def compact_story_tallies() -> int:
+    """Fold the progress tally's appended rows (decision 2040); periodic (backlog/schedule.py)."""
+    from . import services
+
+    return services.compact_story_tallies()

@@ -215,6 +215,7 @@ SUCCESS_TESTS = {
     "backlog.epic_update": _BACK + "test_epic_update_bumps_its_version_and_emits",
     "backlog.epic_delete": _BACK + "test_epic_delete_removes_it_and_keeps_its_stories",
     "backlog.rebalance": _BACK + "test_rebalance_rewrites_ranks_short_and_keeps_the_order",
+    "backlog.compact_story_tallies": "tests/backlog/test_story_tally.py::test_compaction_folds_the_rows_and_keeps_the_figures",
     "backlog.rescore_product": _BACK + "test_rescore_product_recomputes_an_outdated_score",
     "backlog.saved_view_create": _BACK + "test_saved_view_create_update_and_delete",
     "backlog.saved_view_update": _BACK + "test_saved_view_create_update_and_delete",
