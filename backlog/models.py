@@ -141,30 +141,36 @@ class Story(models.Model):
 
 
 class StoryTally(models.Model):
-    """How many planned stories (those with an epic) each product has in each status, and their
-    points: the figures of a product's work progress (selectors.progress_for_products: home, the
-    product list) without reading its stories (docs/decisions/2040).
+    """How many stories each product has in each epic (or none) and status, and their points: the
+    figures of work progress (products, epics, initiatives, objectives, releases through epics)
+    and of the status board's columns without reading the stories (selectors.progress_rows,
+    docs/decisions/2040).
 
     Kept by PostgreSQL triggers on backlog_story (migration 0011): every insert, delete and every
-    update that changes a story's product, status, points or whether it has an epic appends signed
-    rows here in the writer's transaction, so the figure is never behind a committed write, whatever
-    path wrote (ORM, bulk, raw SQL, imports). Rows only ever accumulate (no row is updated, so two
-    writers never wait for each other); a product's figure is the sum of its rows, and
-    services.compact_story_tallies folds them into one row per (product, status) every few minutes.
-    Not a foreign key: rows of a deleted product are harmless and compaction drops them. On SQLite
-    (the embedded demo) there is no trigger and the selector counts the stories instead."""
+    update that changes a story's product, epic, status or points appends signed rows here in the
+    writer's transaction, so a figure is never behind a committed write, whatever path wrote (ORM,
+    bulk, raw SQL, imports, syncs). Rows are only ever appended (no row is updated, so two writers
+    never wait for each other); a figure is the sum of its rows, and
+    services.compact_story_tallies folds them into one row per (product, epic, status) every few
+    minutes. The product and epic are joined like foreign keys but not constrained: rows of a
+    deleted product or epic are harmless (nothing reads them) and compaction drops them once they
+    sum to nothing. On SQLite (the embedded demo) there is no trigger and progress counts the
+    stories."""
 
-    product_id = models.BigIntegerField()
+    product = models.ForeignKey("roadmaps.Product", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
+    epic = models.ForeignKey(Epic, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     status = models.CharField(max_length=30)
     stories = models.IntegerField()
     points = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["product_id", "status"], include=["stories", "points"],
+        indexes = [models.Index(fields=["product", "status"], include=["epic", "stories", "points"],
                                 name="backlog_storytally_product_idx")]
 
     def __str__(self):
-        return f"product {self.product_id}, {self.status}: {self.stories:+d} stories, {self.points:+d} points"
+        return (f"product {self.product_id}, epic {self.epic_id}, {self.status}: "
+                f"{self.stories:+d} stories, {self.points:+d} points")
 
 
 class AcceptanceCriterion(models.Model):

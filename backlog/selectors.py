@@ -237,36 +237,53 @@ def category_filters(*, products=None, workflows: dict | None = None, prefix: st
 
 
 def progress_grouped(*, rows: QuerySet, key, prefix: str = "", filters: dict | None = None) -> dict:
-    """Progress per value of `key` over `rows` (a queryset of stories, or of rows pointing at a
-    story through `prefix`, e.g. "story__"), in one grouped query plus one for the workflows
-    (none when the caller passes the `filters` of category_filters for these products).
+    """Progress per value of `key` over `rows` (a queryset of stories, of rows pointing at a
+    story through `prefix`, e.g. "story__", or of StoryTally rows, which count stories in their
+    `stories` column), in one grouped query plus one for the workflows (none when the caller
+    passes the `filters` of category_filters for these products).
     The definition is backlog/progress.py's: excluded stories left out, done by category."""
     if filters is None:
         filters = category_filters(products=rows.values(f"{prefix}product_id"), prefix=prefix)
     done = filters[CATEGORY_DONE]
+    if rows.model is StoryTally:  # signed rows: a group whose rows cancel out has no story
+        counts = {"done_count": Sum("stories", filter=done), "total_count": Sum("stories")}
+    else:
+        counts = {"done_count": Count(f"{prefix}id", filter=done), "total_count": Count(f"{prefix}id")}
     grouped = (rows.exclude(filters[CATEGORY_EXCLUDED]).order_by().values(_key=F(key) if isinstance(key, str) else key)
                .annotate(done_points=Sum(f"{prefix}points", filter=done), total_points=Sum(f"{prefix}points"),
-                         done_count=Count(f"{prefix}id", filter=done), total_count=Count(f"{prefix}id")))
-    return {r["_key"]: Progress(r["done_points"] or 0, r["total_points"] or 0, r["done_count"], r["total_count"])
-            for r in grouped}
+                         **counts))
+    return {r["_key"]: Progress(r["done_points"] or 0, r["total_points"] or 0, r["done_count"] or 0, r["total_count"])
+            for r in grouped if r["total_count"]}
 
 
-def progress_for_epics(*, epic_ids) -> dict[int, Progress]:
+def progress_rows(*, counted: bool = False) -> QuerySet:
+    """What progress is summed over: the StoryTally rows on PostgreSQL (kept by triggers in the
+    writers' transactions, a few per epic and status: decision 2040), so a product's, epic's,
+    initiative's or objective's figure does not grow with its stories; the stories themselves on
+    SQLite (the embedded demo) or with `counted` (the reference the tally is tested against).
+    Both have the fields progress filters on: product_id, epic (and its relations), status, points."""
+    if counted or connection.vendor != "postgresql":
+        return Story.objects.all()
+    return StoryTally.objects.all()
+
+
+def progress_for_epics(*, epic_ids, counted: bool = False) -> dict[int, Progress]:
     """Progress of each epic: its stories."""
-    return progress_grouped(rows=Story.objects.filter(epic_id__in=epic_ids), key="epic_id")
+    return progress_grouped(rows=progress_rows(counted=counted).filter(epic_id__in=epic_ids), key="epic_id")
 
 
-def progress_for_initiatives(*, initiative_ids, filters: dict | None = None) -> dict[int, Progress]:
+def progress_for_initiatives(*, initiative_ids, filters: dict | None = None,
+                             counted: bool = False) -> dict[int, Progress]:
     """Progress of each initiative: the stories of its epics. `filters`: category_filters of the
     stories' products when the caller has them (a page of one product: no workflow query)."""
-    return progress_grouped(rows=Story.objects.filter(epic__initiative_id__in=initiative_ids),
+    return progress_grouped(rows=progress_rows(counted=counted).filter(epic__initiative_id__in=initiative_ids),
                             key="epic__initiative_id", filters=filters)
 
 
-def progress_for_objectives(*, objective_ids) -> dict[int, Progress]:
+def progress_for_objectives(*, objective_ids, counted: bool = False) -> dict[int, Progress]:
     """Progress of each objective: the stories of its initiatives' epics (each story once per
     objective, since an epic has one initiative)."""
-    return progress_grouped(rows=Story.objects.filter(epic__initiative__objectives__in=objective_ids),
+    return progress_grouped(rows=progress_rows(counted=counted).filter(epic__initiative__objectives__in=objective_ids),
                             key="epic__initiative__objectives")
 
 
@@ -275,50 +292,32 @@ def release_of_epic_expr(prefix: str = ""):
     return Coalesce(f"{prefix}epic__release_id", f"{prefix}epic__initiative__release_id")
 
 
-def progress_for_releases_through_epics(*, release_ids, filters: dict | None = None) -> dict[int, Progress]:
+def progress_for_releases_through_epics(*, release_ids, filters: dict | None = None,
+                                        counted: bool = False) -> dict[int, Progress]:
     """The epic half of a release's scope (delivery.selectors.release_progress adds the stories
     put in the release one by one and is what pages read)."""
-    rows = Story.objects.annotate(_release=release_of_epic_expr()).filter(_release__in=release_ids)
+    rows = progress_rows(counted=counted).annotate(_release=release_of_epic_expr()).filter(_release__in=release_ids)
     return progress_grouped(rows=rows, key="_release", filters=filters)
 
 
-def progress_for_products(*, product_ids) -> dict[int, Progress]:
+def progress_for_products(*, product_ids, counted: bool = False) -> dict[int, Progress]:
     """Progress of each product: the stories that belong to an epic (loose backlog items are
-    ideas, not planned work).
-
-    On PostgreSQL read from the products' StoryTally rows (a few per product and status, kept by
-    triggers in the writers' transactions; decision 2040), so home and the product list do not
-    grow with the workspace's stories; the figures are those of counting the stories
-    (progress_for_products_counted, which a test compares them with after every kind of write)."""
-    if connection.vendor != "postgresql":
-        return progress_for_products_counted(product_ids=product_ids)
-    product_ids = list(product_ids)
-    rows = (StoryTally.objects.filter(product_id__in=product_ids).order_by().values_list("product_id", "status")
-            .annotate(n=Sum("stories"), p=Sum("points")))
-    saved = saved_workflows(products=product_ids)
-    default = categories_of(None)
-    figures: dict[int, list[int]] = {}
-    for product_id, status, stories, points in rows:
-        if not stories:
-            continue
-        categories = categories_of(saved[product_id]) if product_id in saved else default
-        category = categories.get(status)
-        if category == CATEGORY_EXCLUDED:
-            continue
-        done = category == CATEGORY_DONE
-        f = figures.setdefault(product_id, [0, 0, 0, 0])
-        f[0] += points if done else 0
-        f[1] += points
-        f[2] += stories if done else 0
-        f[3] += stories
-    return {product_id: Progress(*f) for product_id, f in figures.items()}
+    ideas, not planned work). From the tally on PostgreSQL (progress_rows): home and the product
+    list do not grow with the workspace's stories."""
+    return progress_grouped(rows=progress_rows(counted=counted).filter(product_id__in=product_ids,
+                                                                       epic__isnull=False), key="product_id")
 
 
-def progress_for_products_counted(*, product_ids) -> dict[int, Progress]:
-    """progress_for_products by counting the stories: the embedded SQLite database, and the
-    reference the tally is tested against."""
-    return progress_grouped(rows=Story.objects.filter(product_id__in=product_ids, epic__isnull=False),
-                            key="product_id")
+def status_counts(*, product, story_ids: QuerySet | None = None, counted: bool = False) -> dict[str, tuple[int, int]]:
+    """status -> (stories, points) over a product's stories, or only `story_ids` (a subquery, such
+    as an iteration's open stays: counted from the stories). A whole product's from the tally on
+    PostgreSQL (progress_rows), so the status board's counts do not grow with the backlog."""
+    rows = progress_rows(counted=counted or story_ids is not None).filter(product=product)
+    if story_ids is not None:
+        rows = rows.filter(id__in=story_ids)
+    n = Sum("stories") if rows.model is StoryTally else Count("id")
+    return {row["status"]: (row["n"], row["pts"] or 0)
+            for row in rows.order_by().values("status").annotate(n=n, pts=Sum("points")) if row["n"]}
 
 
 def attach_progress(objects, figures: dict) -> None:
@@ -517,9 +516,9 @@ def story_board(*, product, story_ids: QuerySet | None = None, limit: int = BOAR
     workflow = settings_of(product).workflow
     columns = {s["key"]: BoardColumn(key=s["key"], label=s["label"], category=s["category"]) for s in workflow}
     base = board_stories(product=product, story_ids=story_ids)
-    for row in base.order_by().values("status").annotate(n=Count("id"), pts=Sum("points")):
-        if row["status"] in columns:
-            columns[row["status"]].count, columns[row["status"]].points = row["n"], row["pts"] or 0
+    for status, (n, points) in status_counts(product=product, story_ids=story_ids).items():
+        if status in columns:
+            columns[status].count, columns[status].points = n, points
     for story in with_texts(_board_cards(base, statuses=list(columns), limit=limit)):
         columns[story.status].stories.append(story)
     return list(columns.values())

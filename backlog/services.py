@@ -1245,19 +1245,20 @@ def story_status_set(*, actor, story: Story, status: str, version: int | None = 
 
 
 def compact_story_tallies() -> int:
-    """Fold the StoryTally rows the triggers appended into one row per product and status, and drop
-    those that sum to nothing (decision 2040). One statement: a reader sees the rows before or after,
-    never both; rows appended meanwhile by writers are not in this statement's snapshot and stay
-    as they are; two compactions at once do not double a figure (the second skips the rows the first
-    deleted). Returns how many rows were folded. PostgreSQL only (no tally on SQLite)."""
+    """Fold the StoryTally rows the triggers appended into one row per product, epic and status,
+    and drop those that sum to nothing (decision 2040). One statement: a reader sees the rows
+    before or after, never both; rows appended meanwhile by writers are not in this statement's
+    snapshot and stay as they are; two compactions at once do not double a figure (the second
+    skips the rows the first deleted). Returns how many rows were folded. PostgreSQL only (no
+    tally on SQLite)."""
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH gone AS (DELETE FROM backlog_storytally RETURNING product_id, status, stories, points), "
-            "kept AS (INSERT INTO backlog_storytally (product_id, status, stories, points) "
-            "SELECT product_id, status, SUM(stories), SUM(points) FROM gone GROUP BY product_id, status "
-            "HAVING SUM(stories) <> 0 OR SUM(points) <> 0 RETURNING 1) "
+            "WITH gone AS (DELETE FROM backlog_storytally RETURNING product_id, epic_id, status, stories, points), "
+            "kept AS (INSERT INTO backlog_storytally (product_id, epic_id, status, stories, points) "
+            "SELECT product_id, epic_id, status, SUM(stories), SUM(points) FROM gone "
+            "GROUP BY product_id, epic_id, status HAVING SUM(stories) <> 0 OR SUM(points) <> 0 RETURNING 1) "
             "SELECT (SELECT COUNT(*) FROM gone), (SELECT COUNT(*) FROM kept)")
         folded, _kept = cursor.fetchone()
     return folded

@@ -1,9 +1,12 @@
-"""The product progress tally (backlog.models.StoryTally, docs/decisions/2040): kept by PostgreSQL
+"""The progress tally (backlog.models.StoryTally, docs/decisions/2040): kept by PostgreSQL
 triggers, so after every kind of write to stories, through the services, the ORM in bulk or raw
-SQL, progress_for_products read from it equals counting the stories; compaction keeps the figures;
-two writers of one product do not wait for each other; the migration counts the stories it finds."""
+SQL, every figure read from it (progress of products, epics, initiatives, objectives, releases
+through epics; the status board's counts) equals counting the stories; compaction keeps the
+figures; two writers of one product do not wait for each other; the migration counts the stories
+it finds."""
 
 import threading
+from datetime import date
 
 import pytest
 from django.db import connection, connections
@@ -11,7 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from backlog import selectors, services
 from backlog.models import BacklogSettings, Epic, Story, StoryTally
-from roadmaps.models import Product
+from roadmaps.models import Initiative, Objective, Product, Release
 from tests.services import on_postgres, require
 
 from .factories import make_stories
@@ -37,18 +40,47 @@ def products(workspace, admin, postgres):
 
 
 def _agree(products):
+    """Every figure from the tally equals the same figure counted from the stories; returns the
+    products' progress."""
     ids = [p.id for p in products]
-    tallied = selectors.progress_for_products(product_ids=ids)
-    counted = selectors.progress_for_products_counted(product_ids=ids)
-    assert tallied == counted
-    return tallied
+    epics = list(Epic.objects.values_list("id", flat=True))
+    initiatives = list(Initiative.objects.values_list("id", flat=True))
+    objectives = list(Objective.objects.values_list("id", flat=True))
+    releases = list(Release.objects.values_list("id", flat=True))
+    for figures, kwargs in ((selectors.progress_for_products, {"product_ids": ids}),
+                            (selectors.progress_for_epics, {"epic_ids": epics}),
+                            (selectors.progress_for_initiatives, {"initiative_ids": initiatives}),
+                            (selectors.progress_for_objectives, {"objective_ids": objectives}),
+                            (selectors.progress_for_releases_through_epics, {"release_ids": releases})):
+        assert figures(**kwargs) == figures(**kwargs, counted=True), figures.__name__
+    for product in products:
+        assert (selectors.status_counts(product=product)
+                == selectors.status_counts(product=product, counted=True)), product.name
+    return selectors.progress_for_products(product_ids=ids)
+
+
+@pytest.fixture
+def plan(products):
+    """Epics under initiatives under an objective and in releases, so every roll-up has a scope."""
+    first, second = products
+    objective = Objective.objects.create(product=first, title="Grow", start_date=date(2026, 10, 1), end_date=date(2026, 12, 31))
+    release = Release.objects.create(product=first, name="R1")
+    i1 = Initiative.objects.create(product=first, title="I1", release=release)
+    i2 = Initiative.objects.create(product=second, title="I2")
+    i1.objectives.add(objective)
+    i2.objectives.add(objective)
+    return i1, i2, release
 
 
 @pytest.mark.django_db
-def test_every_kind_of_story_write_keeps_the_tally_equal_to_counting(products, admin):
+def test_every_kind_of_story_write_keeps_the_tally_equal_to_counting(products, plan, admin):
     first, second = products
+    i1, i2, release = plan
     e1 = services.epic_create(actor=admin, product=first, title="Checkout")
     e2 = services.epic_create(actor=admin, product=second, title="Wallets")
+    Epic.objects.filter(id=e1.id).update(initiative=i1)
+    Epic.objects.filter(id=e2.id).update(initiative=i2)
+    e3 = Epic.objects.create(product=second, title="Cards", initiative=i2, release=None)
     assert _agree(products) == {}
 
     a = services.story_create(actor=admin, product=first, title="A", epic_id=e1.id, points=3)
@@ -76,6 +108,8 @@ def test_every_kind_of_story_write_keeps_the_tally_equal_to_counting(products, a
     _agree(products)
 
     Story.objects.filter(product=second, status="doing").update(points=None)  # points gone: counts 0
+    Story.objects.filter(product=second, status="todo").update(epic=e3)  # to another epic of the plan
+    Epic.objects.filter(id=e3.id).update(initiative=None)  # the epic leaves the initiative: no story changes
     Story.objects.filter(id=a.id).update(product=second, epic=e2, rank="zz")  # moved to another product
     _agree(products)
     with connection.cursor() as cursor:
@@ -101,7 +135,7 @@ def test_a_rank_move_or_a_title_edit_appends_no_tally_row(products, admin):
 
 
 @pytest.mark.django_db
-def test_a_bulk_insert_appends_one_row_per_product_and_status(products, admin):
+def test_a_bulk_insert_appends_one_row_per_product_epic_and_status(products, admin):
     first, _ = products
     epic = Epic.objects.create(product=first, title="E")
     Story.objects.bulk_create([Story(product=first, epic=epic, title=f"S{i}", rank=f"a{i:04d}",
@@ -122,8 +156,9 @@ def test_compaction_folds_the_rows_and_keeps_the_figures(products, admin):
     rows = StoryTally.objects.count()
     assert services.compact_story_tallies() == rows
     assert _agree(products) == figures
-    by_status = list(StoryTally.objects.filter(product_id=first.id).values_list("status", "stories").order_by("status"))
-    assert by_status == [("done", 4), (stories[4].status, 1)]  # one row each; the deleted story's rows cancelled
+    by_status = list(StoryTally.objects.filter(product_id=first.id).values_list("epic_id", "status", "stories")
+                     .order_by("status"))
+    assert by_status == [(epic.id, "done", 4), (epic.id, stories[4].status, 1)]  # the deleted story's rows cancelled
     assert services.compact_story_tallies() == 2  # nothing more to fold: the same rows again
     Story.objects.filter(product=first).delete()
     services.compact_story_tallies()
@@ -188,13 +223,13 @@ def test_the_migration_counts_the_stories_already_there(products, admin):
     e2 = Epic.objects.create(product=second, title="E2")
     make_stories(first, 4, actor=admin, epic_id=e1.id)
     make_stories(second, 3, actor=admin, epic_id=e2.id, status="shipped", points=2)
-    expected = selectors.progress_for_products_counted(product_ids=[first.id, second.id])
+    expected = selectors.progress_for_products(product_ids=[first.id, second.id], counted=True)
     executor = MigrationExecutor(connection)
     latest = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "backlog"]
     executor.migrate([("backlog", "0010_story_progress_index")])
     try:
         Story.objects.filter(product=first).update(points=13)  # written while no trigger existed
-        expected = selectors.progress_for_products_counted(product_ids=[first.id, second.id])
+        expected = selectors.progress_for_products(product_ids=[first.id, second.id], counted=True)
     finally:
         MigrationExecutor(connection).migrate(latest)
     assert expected[first.id].total_points == 52
