@@ -157,6 +157,9 @@ class StoryTally(models.Model):
     sum to nothing. On SQLite (the embedded demo) there is no trigger and progress counts the
     stories."""
 
+    # Derived data: not in a workspace export; importing the stories appends it again (the triggers).
+    portability_exclude = True
+
     product = models.ForeignKey("roadmaps.Product", on_delete=models.DO_NOTHING, db_constraint=False,
                                 db_index=False, related_name="+")
     epic = models.ForeignKey(Epic, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
