@@ -1,17 +1,51 @@
+from functools import lru_cache
+
+from django.core.files.storage import storages
+from django.templatetags.static import static
+
 from .access import memberships_of
 from .models import Role
-from .navigation import workspace_links
+from .navigation import NavLink, admin_links, frame_urls, workspace_links, workspace_url
 from .selectors import unread_count
 
 LAST_WORKSPACE_KEY = "pmhub_last_workspace"
 
+# The files every page loads (base.html `{{ frame.static.<name> }}`).
+FRAME_ASSETS = {
+    "pico_css": "vendor/pico/pico.min.css",
+    "css": "css/pmhub.css",
+    "logo": "img/pmhub.svg",
+    "htmx_js": "vendor/htmx/htmx.min.js",
+    "js": "js/pmhub.js",
+    "live_js": "js/live.js",
+}
+
+
+class _Assets(dict):
+    def __missing__(self, key):
+        url = self[key] = static(FRAME_ASSETS[key])
+        return url
+
+
+@lru_cache(maxsize=4)
+def _assets_of(storage) -> _Assets:
+    """The frame's static URLs, each resolved once per process and storage (was: seven `{% static %}`
+    a page; a manifest storage looks each up in its table)."""
+    return _Assets()
+
+
+def _frame() -> dict:
+    """`frame` in every template: the URLs of the page frame that are the same on every page."""
+    return {"urls": frame_urls(), "static": _assets_of(storages["staticfiles"])}
+
 
 def navigation(request):
     """Workspace switcher, current workspace and unread count for base.html: the switcher reuses
-    the memberships every access check loaded, the unread count is cached (pmhub.selectors)."""
+    the memberships every access check loaded, the unread count is cached (pmhub.selectors). Every
+    URL of the frame comes from a route reversed once per process (pmhub.navigation)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"frame": _frame()}
 
     def lazy():
         workspaces = memberships_of(user)
@@ -30,15 +64,22 @@ def navigation(request):
             current = next((w for w in workspaces if w.slug == last), workspaces[0] if workspaces else None)
         role = next((w.role for w in workspaces if current is not None and w.id == current.id), None)
         view_name = match.view_name if match else ""
+        current_role = Role(role) if role is not None else None
         return {
             "workspaces": workspaces,
             "current_workspace": current,
-            "current_role": Role(role) if role is not None else None,
+            "current_role": current_role,
             "unread_notifications": unread_count(user=user),
             "links": workspace_links(view_name=view_name, workspace_slug=current.slug) if current else [],
+            # The switcher: each workspace's home, the current one marked.
+            "switcher": [NavLink(w.name, workspace_url("workspace_home", w.slug), current is not None
+                                 and w.id == current.id) for w in workspaces] if current else [],
+            "admin_links": admin_links(workspace_slug=current.slug)
+            if current is not None and current_role is not None and current_role >= Role.ADMIN else [],
+            "live_poll": workspace_url("live_poll", current.slug) if current else "",
         }
 
-    return {"nav": _Lazy(lazy)}
+    return {"nav": _Lazy(lazy), "frame": _frame()}
 
 
 class _Lazy:

@@ -1,0 +1,194 @@
+"""The page frame every server-rendered page pays (base.html, the product menu, session and
+membership look-ups): its URLs come from routes reversed once per process and are exactly what
+reverse() gives, its markup keeps every link, mark and landmark, its queries are a fixed number
+whatever the number of workspaces and products, and a membership change shows at once
+(issue 23, target 3; docs/decisions/2000)."""
+
+import re
+
+import pytest
+from django.http import HttpResponse
+from django.template import engines
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.views import View
+
+from pmhub import navigation
+from pmhub.context_processors import FRAME_ASSETS
+from pmhub.models import Membership, Role, Workspace
+from pmhub.urls import urlpatterns as real_urlpatterns
+from pmhub.views import WorkspacePageMixin
+from roadmaps.models import Product
+from roadmaps.pages import ProductPageMixin
+
+pytestmark = pytest.mark.django_db
+
+# A page that is only the frame: base.html with nothing in it (and the product menu for a product).
+_WORKSPACE_FRAME = engines["django"].from_string('{% extends "base.html" %}')
+_PRODUCT_FRAME = engines["django"].from_string(
+    '{% extends "base.html" %}{% block content %}{% include "_product_nav.html" %}{% endblock %}')
+
+
+class WorkspaceFrame(WorkspacePageMixin, View):
+    required_role = Role.VIEWER
+
+    def get(self, request, **kwargs):
+        return HttpResponse(_WORKSPACE_FRAME.render(self.get_context_data(), request))
+
+
+class ProductFrame(ProductPageMixin, View):
+    required_role = Role.VIEWER
+
+    def get(self, request, **kwargs):
+        return HttpResponse(_PRODUCT_FRAME.render(self.get_context_data(), request))
+
+
+urlpatterns = [
+    path("w/<slug:ws>/frame/", WorkspaceFrame.as_view(), name="test_frame"),
+    path("w/<slug:ws>/products/<int:product_id>/frame/", ProductFrame.as_view(), name="test_product_frame"),
+    *real_urlpatterns,
+]
+
+
+@pytest.fixture
+def product(workspace):
+    return Product.objects.create(workspace=workspace, name="Acme Analytics")
+
+
+# --- URLs: the same strings as reverse() ---------------------------------------------------
+
+SLUGS = ["acme", "a-b_c9", "pmhubwsslot", "x"]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("product_id", [1, 42, 987654321])
+def test_menu_routes_give_what_reverse_gives(slug, product_id):
+    workspace_only = {"reports:preview", *(name for _, name, _ in navigation.WORKSPACE_LINKS)}
+    for name, route in navigation.routes().items():
+        if route is None:
+            continue
+        if name in workspace_only:
+            assert route.url(slug) == reverse(name, kwargs={"ws": slug}), name
+        else:
+            assert route.url(slug, product_id) == reverse(name, kwargs={"ws": slug, "product_id": product_id}), name
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_frame_routes_give_what_reverse_gives(slug):
+    for name, url_name in navigation.FRAME_LINKS.items():
+        assert navigation.frame_urls()[name] == reverse(url_name)
+    for name in ["workspace_home", "live_poll", *(n for _, n in navigation.WORKSPACE_ADMIN_LINKS)]:
+        assert navigation.workspace_url(name, slug) == reverse(name, kwargs={"ws": slug})
+
+
+def test_menus_give_what_reverse_gives():
+    sections = navigation.product_sections(view_name="backlog:story", workspace_slug="acme", product_id=7, role=30)
+    urls = [link.url for s in sections for link in s.links]
+    assert reverse("backlog:list", kwargs={"ws": "acme", "product_id": 7}) in urls
+    assert f"{reverse('reports:preview', kwargs={'ws': 'acme'})}?product=7" in urls
+    assert [s.label for s in sections if s.current] == ["Backlog"]
+    links = navigation.workspace_links(view_name="members", workspace_slug="acme")
+    assert [(link.url, link.current) for link in links if link.label == "Members"] == [
+        (reverse("members", kwargs={"ws": "acme"}), True)]
+
+
+# --- Markup: every link, mark and landmark ----------------------------------------------------
+
+def _hrefs(html: str) -> list[str]:
+    return re.findall(r'(?:href|src|action|data-source|data-live-poll)="([^"]*)"', html)
+
+
+@pytest.mark.urls(__name__)
+def test_frame_of_an_admin_links_where_reverse_says(client_as, admin, workspace, other_workspace, product):
+    other_workspace.memberships.create(user=admin, role=Role.VIEWER)
+    html = client_as(admin).get(f"/w/{workspace.slug}/products/{product.id}/frame/").content.decode()
+    hrefs = _hrefs(html)
+    expected = [static(p) for p in FRAME_ASSETS.values()]
+    expected += [reverse(n) for n in ("home", "workspace_create", "search", "notifications", "api_tokens",
+                                      "notification_preferences", "swagger-ui", "logout")]
+    expected += [reverse(n, kwargs={"ws": w}) for w in ("acme", "globex") for n in ("workspace_home",)]
+    expected += [reverse(n, kwargs={"ws": "acme"}) for _, n, _ in navigation.WORKSPACE_LINKS]
+    expected += [reverse(n, kwargs={"ws": "acme"}) for _, n in navigation.WORKSPACE_ADMIN_LINKS]
+    expected += [reverse("live_poll", kwargs={"ws": "acme"}), reverse("backlog:list", kwargs={
+        "ws": "acme", "product_id": product.id})]
+    assert set(expected) <= set(hrefs)
+    assert '<a class="skip-link" href="#main">Skip to content</a>' in html
+    assert f'<a href="{reverse("workspace_home", kwargs={"ws": "acme"})}" aria-current="true">Acme</a>' in html
+    assert f'<a href="{reverse("workspace_home", kwargs={"ws": "globex"})}">Globex</a>' in html
+    assert html.index(">Acme</a>") < html.index(">Globex</a>")
+    assert 'aria-label="Notifications, 0 unread"' in html
+    assert f'<li><a href="{reverse("workspace_settings", kwargs={"ws": "acme"})}">Workspace settings</a></li>' in html
+    assert 'name="csrfmiddlewaretoken"' in html and '"X-CSRFToken": "' in html
+    assert f'data-live-ws="{workspace.id}"' in html
+
+
+@pytest.mark.urls(__name__)
+def test_frame_of_a_viewer_has_no_admin_links(client_as, viewer, workspace):
+    html = client_as(viewer).get(f"/w/{workspace.slug}/frame/").content.decode()
+    assert "Workspace settings" not in html and "Single sign-on" not in html
+    assert reverse("members", kwargs={"ws": "acme"}) in html
+
+
+def test_frame_of_a_visitor_links_to_sign_in(client):
+    html = client.get(reverse("login")).content.decode()
+    assert f'<ul><li><a href="{reverse("login")}">Sign in</a></li></ul>' in html
+    assert f'<link rel="stylesheet" href="{static("css/pmhub.css")}">' in html
+    assert f'<a href="{reverse("swagger-ui")}">API</a></small></footer>' in html
+    assert "site-nav-tools" not in html
+
+
+# --- Queries: a fixed number; membership changes show at once ---------------------------------
+
+def _more_workspaces(user, n):
+    for i in range(n):
+        ws = Workspace.objects.create(name=f"Team {i}", slug=f"team-{i}")
+        Membership.objects.create(user=user, workspace=ws, role=Role.EDITOR)
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("others", [0, 6])
+def test_workspace_frame_queries(client_as, admin, workspace, others, django_assert_num_queries):
+    _more_workspaces(admin, others)
+    for i in range(others):
+        Product.objects.create(workspace=workspace, name=f"P{i}")
+    client = client_as(admin)
+    url = f"/w/{workspace.slug}/frame/"
+    client.get(url)  # the session and the unread count are cached from here on
+    # the user, the memberships, the workspace
+    with django_assert_num_queries(3):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("others", [0, 6])
+def test_product_frame_queries(client_as, admin, workspace, product, others, django_assert_num_queries):
+    _more_workspaces(admin, others)
+    for i in range(others):
+        Product.objects.create(workspace=workspace, name=f"P{i}")
+    client = client_as(admin)
+    url = f"/w/{workspace.slug}/products/{product.id}/frame/"
+    client.get(url)
+    # the user, the memberships, the product with its workspace
+    with django_assert_num_queries(3):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.urls(__name__)
+def test_a_removed_member_loses_the_workspace_at_once(client_as, admin, editor, workspace, product):
+    client = client_as(editor)
+    url = f"/w/{workspace.slug}/products/{product.id}/frame/"
+    assert client.get(url).status_code == 200
+    Membership.objects.filter(user=editor, workspace=workspace).delete()
+    assert client.get(url).status_code == 404
+    assert client.get(f"/w/{workspace.slug}/frame/").status_code == 404
+
+
+@pytest.mark.urls(__name__)
+def test_a_role_change_shows_in_the_frame_at_once(client_as, admin, workspace):
+    client = client_as(admin)
+    url = f"/w/{workspace.slug}/frame/"
+    assert "Workspace settings" in client.get(url).content.decode()
+    Membership.objects.filter(user=admin, workspace=workspace).update(role=Role.VIEWER)
+    assert "Workspace settings" not in client.get(url).content.decode()
+    Workspace.objects.filter(pk=workspace.pk).update(name="Acme Renamed")
+    assert ">Acme Renamed<" in client.get(url).content.decode()
