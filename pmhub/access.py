@@ -5,12 +5,12 @@ An object in a workspace the user is not a member of is a 404 (no existence leak
 whose role is too low gets a 403. See docs/decisions/0001-tenancy.md.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import ApiToken, Membership, Role
+from .models import ApiToken, Membership, Role, Workspace
 
 _CACHE_ATTR = "_pmhub_memberships"
 TOKEN_ATTR = "_pmhub_token"
@@ -24,6 +24,14 @@ class WorkspaceRef:
     name: str
     slug: str
     role: int
+    # The workspace's row (WORKSPACE_FIELDS), read with the membership: a page under /w/<slug>/
+    # gets its Workspace from it without a query of its own (pmhub.selectors.workspace_for_user).
+    # None when the refs came from elsewhere (the API-token cache).
+    row: tuple | None = field(default=None, compare=False, repr=False)
+
+
+# Every column of a workspace, in the model's order (Model.from_db takes them so).
+WORKSPACE_FIELDS: tuple[str, ...] = tuple(f.attname for f in Workspace._meta.concrete_fields)
 
 
 def memberships_of(user) -> list[WorkspaceRef]:
@@ -43,10 +51,12 @@ def memberships_of(user) -> list[WorkspaceRef]:
     if token is not None:
         memberships = memberships.filter(workspace_id=token.workspace_id)
     rows = memberships.order_by("workspace__name", "workspace_id").values_list(
-        "workspace_id", "workspace__name", "workspace__slug", "role")
+        "role", *(f"workspace__{name}" for name in WORKSPACE_FIELDS))
     capped = token is not None and token.scope == ApiToken.Scope.READ
-    refs = [WorkspaceRef(id=ws, name=name, slug=slug, role=min(role, Role.VIEWER) if capped else role)
-            for ws, name, slug, role in rows]
+    at = {name: i for i, name in enumerate(WORKSPACE_FIELDS)}
+    refs = [WorkspaceRef(id=row[at["id"]], name=row[at["name"]], slug=row[at["slug"]],
+                         role=min(role, Role.VIEWER) if capped else role, row=row)
+            for role, *row in rows]
     setattr(user, _CACHE_ATTR, refs)
     return refs
 

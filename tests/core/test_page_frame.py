@@ -7,7 +7,7 @@ whatever the number of workspaces and products, and a membership change shows at
 import re
 
 import pytest
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template import engines
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -154,8 +154,8 @@ def test_workspace_frame_queries(client_as, admin, workspace, others, django_ass
     client = client_as(admin)
     url = f"/w/{workspace.slug}/frame/"
     client.get(url)  # the session and the unread count are cached from here on
-    # the user, the memberships, the workspace
-    with django_assert_num_queries(3):
+    # the user, the memberships with their workspaces' rows (the workspace comes from them)
+    with django_assert_num_queries(2):
         assert client.get(url).status_code == 200
 
 
@@ -192,3 +192,16 @@ def test_a_role_change_shows_in_the_frame_at_once(client_as, admin, workspace):
     assert "Workspace settings" not in client.get(url).content.decode()
     Workspace.objects.filter(pk=workspace.pk).update(name="Acme Renamed")
     assert ">Acme Renamed<" in client.get(url).content.decode()
+
+
+def test_the_workspace_from_the_memberships_is_the_row(admin, workspace, other_workspace):
+    from pmhub.selectors import workspace_for_user
+
+    built = workspace_for_user(user=admin, slug=workspace.slug)
+    fresh = Workspace.objects.get(pk=workspace.pk)
+    assert [getattr(built, f.attname) for f in Workspace._meta.concrete_fields] == \
+        [getattr(fresh, f.attname) for f in Workspace._meta.concrete_fields]
+    assert not built._state.adding and built._state.db == fresh._state.db
+    assert built.get_deferred_fields() == set()
+    with pytest.raises(Http404):
+        workspace_for_user(user=admin, slug=other_workspace.slug)
