@@ -142,6 +142,14 @@ def human_month(value):
     return formatting.month(value)
 
 
+@register.simple_tag(takes_context=True)
+def site_header(context):
+    """The site header of base.html (pmhub/frame.py: the template's markup, written in Python)."""
+    from ..frame import site_header as render
+
+    return render(context)
+
+
 @register.simple_tag
 def icon(name, label="", size=20, css=""):
     """`{% icon "delete" %}` or, on a button with no words, `{% icon "delete" label="Delete story" %}`:

@@ -205,3 +205,104 @@ def test_the_workspace_from_the_memberships_is_the_row(admin, workspace, other_w
     assert built.get_deferred_fields() == set()
     with pytest.raises(Http404):
         workspace_for_user(user=admin, slug=other_workspace.slug)
+
+
+# --- The header in Python is the template it replaced, byte for byte --------------------------
+
+# base.html's header before decision 2000 (with the frame's URLs already from `frame` and `nav`).
+_HEADER_TEMPLATE = engines["django"].from_string("{% load pmhub %}" + """<header class="site-header">
+  <nav class="container-fluid site-nav" aria-label="Main">
+    <ul class="site-nav-start">
+      <li><a href="{{ frame.urls.home }}" class="brand"><img src="{{ frame.static.logo }}" alt="" width="22" height="22"> <strong>PMHub</strong></a></li>
+      {% if user.is_authenticated and nav.current_workspace %}
+      <li>
+        <details class="dropdown ws-switcher">
+          <summary>{{ nav.current_workspace.name }}<span class="visually-hidden">: switch workspace</span></summary>
+          <ul>
+            {% for w in nav.switcher %}<li><a href="{{ w.url }}"{% if w.current %} aria-current="true"{% endif %}>{{ w.label }}</a></li>{% endfor %}
+            <li><a href="{{ frame.urls.workspace_create }}">+ New workspace</a></li>
+          </ul>
+        </details>
+      </li>
+      {% endif %}
+    </ul>
+    {% if user.is_authenticated %}
+    <ul class="site-nav-tools">
+      <li class="header-search"><form method="get" action="{{ frame.urls.search }}" role="search"><label for="header-search-q" class="search-label">{% icon "search" %}<span class="visually-hidden">Search (Ctrl+K)</span></label><input type="search" id="header-search-q" name="q" placeholder="Search" aria-keyshortcuts="Control+K Meta+K" autocomplete="off" data-search-open><kbd class="search-kbd" aria-hidden="true">Ctrl K</kbd></form></li>
+      <li><a href="{{ frame.urls.notifications }}" class="icon-link" aria-label="Notifications, {{ nav.unread_notifications }} unread"{% if request.resolver_match.view_name == 'notifications' %} aria-current="page"{% endif %}>{% icon "bell" %}{% if nav.unread_notifications %}<span class="badge" data-testid="unread-count">{{ nav.unread_notifications }}</span>{% else %}<span class="badge badge-zero" data-testid="unread-count">0</span>{% endif %}</a></li>
+      <li><button type="button" class="nav-toggle" aria-expanded="false" aria-controls="site-menu" data-nav-toggle>{% icon "menu" %}<span>Menu</span></button></li>
+    </ul>
+    <div class="site-menu" id="site-menu">
+      <ul class="nav-links">
+        {% for link in nav.links %}<li><a href="{{ link.url }}"{% if link.current %} aria-current="page"{% endif %}>{{ link.label }}</a></li>{% endfor %}
+        <li>
+          <details class="dropdown user-menu">
+            <summary>{% icon "user" %}{{ user.display_name }}</summary>
+            <ul dir="rtl">
+              <li><a href="{{ frame.urls.api_tokens }}"{% if request.resolver_match.view_name == 'api_tokens' %} aria-current="page"{% endif %}>API tokens</a></li>
+              <li><a href="{{ frame.urls.notification_preferences }}">E-mail preferences</a></li>
+              <li><a href="{{ frame.urls.api_docs }}">API docs</a></li>
+              <li><label class="inline-check" dir="ltr"><input type="checkbox" data-shortcuts-toggle checked> Single-key shortcuts</label></li>
+              {% for link in nav.admin_links %}<li><a href="{{ link.url }}">{{ link.label }}</a></li>{% endfor %}
+              <li><form method="post" action="{{ frame.urls.logout }}" class="inline-form">{% csrf_token %}<button type="submit" class="link-button">Sign out</button></form></li>
+            </ul>
+          </details>
+        </li>
+      </ul>
+    </div>
+    {% else %}
+    <ul><li><a href="{{ frame.urls.login }}">Sign in</a></li></ul>
+    {% endif %}
+  </nav>
+</header>""")
+_HEADER_TAG = engines["django"].from_string("{% load pmhub %}{% site_header %}")
+
+
+def _both(request):
+    """Both renders, the CSRF token (masked afresh at every call) set to one value."""
+    def same_token(html):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value="T"', html)
+
+    return same_token(_HEADER_TEMPLATE.render({}, request)), same_token(_HEADER_TAG.render({}, request))
+
+
+def _request(client, url):
+    """The request object of a page (its session, user and resolver match), for a second render."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.wsgi_request
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("who", ["admin", "viewer"])
+@pytest.mark.parametrize("where", ["frame", "notifications", "api_tokens", "members", "workspace_home"])
+def test_the_header_tag_prints_what_the_template_printed(client_as, who, where, request, workspace, other_workspace,
+                                                          product):
+    user = request.getfixturevalue(who)
+    other_workspace.memberships.create(user=user, role=Role.EDITOR)
+    Workspace.objects.create(name="<b>Team & Co</b>", slug="team-co").memberships.create(user=user, role=Role.ADMIN)
+    user.name = 'Ann "the PM" <O\'Neil>'
+    user.save(update_fields=["name"])
+    if who == "admin":
+        from pmhub import services
+
+        for i in range(3):
+            services.notify(recipient=user, kind="mention", title=f"n{i}", workspace_id=workspace.id)
+    client = client_as(user)
+    url = (f"/w/{workspace.slug}/products/{product.id}/frame/" if where == "frame" else reverse(where) if
+           where in ("notifications", "api_tokens") else reverse(where, kwargs={"ws": workspace.slug}))
+    client.get(reverse("workspace_home", kwargs={"ws": workspace.slug}))
+    template, tag = _both(_request(client, url))
+    assert tag == template
+    assert "site-nav-tools" in tag
+
+
+def test_the_header_of_a_visitor_and_of_someone_in_no_workspace(client):
+    from pmhub.models import User
+
+    template, tag = _both(_request(client, reverse("login")))
+    assert tag == template and "Sign in" in tag
+    loner = User.objects.create_user(email="loner@acme.test", password="x" * 12)
+    client.force_login(loner)
+    template, tag = _both(_request(client, reverse("notifications")))
+    assert tag == template and "ws-switcher" not in tag
