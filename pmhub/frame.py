@@ -1,4 +1,5 @@
-"""The site header of every page (base.html `{% site_header %}`), written in Python.
+"""The site header of every page (base.html `{% site_header %}`) and the product menu of every
+product page (`{% product_nav %}`), written in Python.
 
 The header is the same few dozen elements on every server-rendered page: the brand, the workspace
 switcher, search, the notifications badge, the menu toggle, the workspace links and the user menu.
@@ -20,6 +21,7 @@ from .icons import render_icon
 
 _CSRF = CsrfTokenNode()
 _CURRENT, _PAGE = ' aria-current="true"', ' aria-current="page"'
+_IS_CURRENT = ' class="is-current"'
 
 
 def _e(value) -> str:
@@ -91,3 +93,25 @@ def site_header(context) -> SafeString:
         '            </ul>\n          </details>\n        </li>\n      </ul>\n    </div>\n    \n'
         '  </nav>\n</header>')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def product_menu(*, sections, product) -> SafeString:
+    """A product's menu (pmhub.navigation.product_sections): its sections, then the pages of the
+    current one. The current page is the only link with aria-current; its section is highlighted by
+    class. The markup of the template it replaced (_product_nav_sections.html), byte for byte."""
+    if not sections:
+        return mark_safe("\n\n")
+    name = _e(product.name)
+    items = "".join(
+        f'<li><a href="{_e(s.url)}"'
+        f'{(_IS_CURRENT + (_PAGE if len(s.links) == 1 else "")) if s.current else ""}>'
+        f'{render_icon(s.icon) if s.icon else ""}{_e(s.label)}</a></li>' for s in sections)
+    out = (f'\n\n<nav class="product-nav" aria-label="{name}">\n'
+           f'  <p class="product-nav-name"><a href="{_e(sections[0].links[0].url)}">{name}</a></p>\n'
+           f'  <ul class="product-sections">\n    {items}\n  </ul>\n  ')
+    current = next((s for s in sections if s.current), None)
+    if current and len(current.links) > 1:
+        pages = "".join(f'<li><a href="{_e(link.url)}"{_PAGE if link.current else ""}>{_e(link.label)}</a></li>'
+                        for link in current.links)
+        out += f'\n  <ul class="product-pages" aria-label="{_e(current.label)}">\n    {pages}\n  </ul>\n  '
+    return mark_safe(out + "\n</nav>\n\n")  # noqa: S308 - every value above is escaped

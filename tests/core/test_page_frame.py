@@ -306,3 +306,35 @@ def test_the_header_of_a_visitor_and_of_someone_in_no_workspace(client):
     client.force_login(loner)
     template, tag = _both(_request(client, reverse("notifications")))
     assert tag == template and "ws-switcher" not in tag
+
+
+# The product menu's template before decision 2000 (_product_nav_sections.html, an inclusion tag's).
+_PRODUCT_MENU_TEMPLATE = engines["django"].from_string("""{% load pmhub %}{% comment %}A product's menu: sections (pmhub.navigation.PRODUCT_SECTIONS), then the pages of the current one.
+The current page is the only link with aria-current; its section is highlighted by class.{% endcomment %}
+{% if sections %}
+<nav class="product-nav" aria-label="{{ product.name }}">
+  <p class="product-nav-name"><a href="{{ sections.0.links.0.url }}">{{ product.name }}</a></p>
+  <ul class="product-sections">
+    {% for s in sections %}<li><a href="{{ s.url }}"{% if s.current %} class="is-current"{% if s.links|length == 1 %} aria-current="page"{% endif %}{% endif %}>{% if s.icon %}{% icon s.icon %}{% endif %}{{ s.label }}</a></li>{% endfor %}
+  </ul>
+  {% if current and current.links|length > 1 %}
+  <ul class="product-pages" aria-label="{{ current.label }}">
+    {% for link in current.links %}<li><a href="{{ link.url }}"{% if link.current %} aria-current="page"{% endif %}>{{ link.label }}</a></li>{% endfor %}
+  </ul>
+  {% endif %}
+</nav>
+{% endif %}
+""")
+
+
+@pytest.mark.parametrize("view_name", ["backlog:story", "roadmaps:product", "reports:preview", "outcomes",
+                                       "discovery:portal", "members", ""])
+@pytest.mark.parametrize("role", [10, 20, 30])
+def test_the_product_menu_prints_what_its_template_printed(view_name, role):
+    from pmhub.frame import product_menu
+
+    product = Product(id=7, name='Acme <Analytics> & "Co"')
+    sections = navigation.product_sections(view_name=view_name, workspace_slug="acme", product_id=7, role=role)
+    context = {"sections": sections, "product": product, "current": next((s for s in sections if s.current), None)}
+    assert product_menu(sections=sections, product=product) == _PRODUCT_MENU_TEMPLATE.render(context)
+    assert product_menu(sections=[], product=None) == _PRODUCT_MENU_TEMPLATE.render({"sections": []})
