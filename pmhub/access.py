@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .models import ApiToken, Membership, Role, Workspace
+from .prepared import Prepared
 
 _CACHE_ATTR = "_pmhub_memberships"
 TOKEN_ATTR = "_pmhub_token"
@@ -32,6 +33,20 @@ class WorkspaceRef:
 
 # Every column of a workspace, in the model's order (Model.from_db takes them so).
 WORKSPACE_FIELDS: tuple[str, ...] = tuple(f.attname for f in Workspace._meta.concrete_fields)
+_ID, _NAME, _SLUG = (WORKSPACE_FIELDS.index(name) for name in ("id", "name", "slug"))
+
+
+def _memberships(user_id, workspace_id=None):
+    memberships = Membership.objects.filter(user_id=user_id)
+    if workspace_id is not None:
+        memberships = memberships.filter(workspace_id=workspace_id)
+    return memberships.order_by("workspace__name", "workspace_id").values_list(
+        "role", *(f"workspace__{name}" for name in WORKSPACE_FIELDS))
+
+
+# The query of every signed-in request, compiled once per process (pmhub.prepared, decision 2001).
+_MEMBERSHIPS = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+_MEMBERSHIPS_OF_TOKEN = Prepared(Membership, lambda user_id, workspace_id, *_: _memberships(user_id, workspace_id))
 
 
 def memberships_of(user) -> list[WorkspaceRef]:
@@ -47,15 +62,11 @@ def memberships_of(user) -> list[WorkspaceRef]:
     if cached is not None:
         return cached
     token: ApiToken | None = getattr(user, TOKEN_ATTR, None)
-    memberships = Membership.objects.filter(user_id=user.pk)
-    if token is not None:
-        memberships = memberships.filter(workspace_id=token.workspace_id)
-    rows = memberships.order_by("workspace__name", "workspace_id").values_list(
-        "role", *(f"workspace__{name}" for name in WORKSPACE_FIELDS))
+    rows = (_MEMBERSHIPS.rows(user.pk) if token is None
+            else _MEMBERSHIPS_OF_TOKEN.rows(user.pk, token.workspace_id))
     capped = token is not None and token.scope == ApiToken.Scope.READ
-    at = {name: i for i, name in enumerate(WORKSPACE_FIELDS)}
-    refs = [WorkspaceRef(id=row[at["id"]], name=row[at["name"]], slug=row[at["slug"]],
-                         role=min(role, Role.VIEWER) if capped else role, row=row)
+    refs = [WorkspaceRef(id=row[_ID], name=row[_NAME], slug=row[_SLUG],
+                         role=min(role, Role.VIEWER) if capped else role, row=tuple(row))
             for role, *row in rows]
     setattr(user, _CACHE_ATTR, refs)
     return refs

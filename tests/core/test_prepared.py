@@ -1,0 +1,48 @@
+"""pmhub.prepared: a query compiled once runs with new values and answers what the ORM answers
+(decision 2001)."""
+
+import pytest
+
+from pmhub.access import _memberships, forget_roles, memberships_of
+from pmhub.models import Membership, Role, User, Workspace
+from pmhub.prepared import Prepared
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(workspace, other_workspace):
+    third = Workspace.objects.create(name="Aardvark", slug="aardvark")
+    ann = User.objects.create_user(email="ann@acme.test", password="x" * 12)
+    bob = User.objects.create_user(email="bob@acme.test", password="x" * 12)
+    User.objects.create_user(email="nobody@acme.test", password="x" * 12)
+    for ws, role in ((workspace, Role.ADMIN), (other_workspace, Role.VIEWER), (third, Role.EDITOR)):
+        Membership.objects.create(user=ann, workspace=ws, role=role)
+    Membership.objects.create(user=bob, workspace=other_workspace, role=Role.EDITOR)
+    return User.objects.order_by("email")
+
+
+def test_rows_are_the_orm_rows_for_every_user_and_workspace(people, workspace, other_workspace):
+    all_of = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+    one_of = Prepared(Membership, lambda user_id, ws_id, *_: _memberships(user_id, ws_id))
+    for user in people:
+        assert all_of.rows(user.pk) == list(_memberships(user.pk))
+        for ws in (workspace, other_workspace):
+            assert one_of.rows(user.pk, ws.id) == list(_memberships(user.pk, ws.id))
+    assert all_of.rows(-1) == []
+
+
+def test_one_query_and_the_refs_of_memberships_of(people, django_assert_num_queries):
+    ann = people.get(email="ann@acme.test")
+    with django_assert_num_queries(1):
+        refs = memberships_of(ann)
+    assert [(r.name, r.slug, r.role) for r in refs] == [
+        ("Aardvark", "aardvark", Role.EDITOR), ("Acme", "acme", Role.ADMIN), ("Globex", "globex", Role.VIEWER)]
+    Membership.objects.filter(user=ann, workspace__slug="acme").delete()  # written, then read at once
+    forget_roles(ann)
+    assert [r.slug for r in memberships_of(ann)] == ["aardvark", "globex"]
+
+
+def test_a_query_without_its_stand_ins_is_refused():
+    with pytest.raises(ValueError):
+        Prepared(Membership, lambda *_: Membership.objects.filter(role=Role.ADMIN)).rows()
