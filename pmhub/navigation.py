@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
+from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
@@ -120,6 +121,11 @@ def _route(name: str, kwargs: dict) -> Route | None:
         return None
 
 
+def _urlconf():
+    """The URLconf in use: the request's own (get_urlconf) or the settings' (a test may swap it)."""
+    return get_urlconf() or settings.ROOT_URLCONF
+
+
 @lru_cache(maxsize=16)
 def _routes_for(urlconf, script_prefix: str) -> dict[str, Route | None]:
     """Every route of the menus reversed once per URLconf and script prefix (was: a reverse() per
@@ -132,7 +138,7 @@ def _routes_for(urlconf, script_prefix: str) -> dict[str, Route | None]:
 
 
 def routes() -> dict[str, Route | None]:
-    return _routes_for(get_urlconf(), get_script_prefix())
+    return _routes_for(_urlconf(), get_script_prefix())
 
 
 def product_sections(*, view_name: str, workspace_slug: str, product_id: int, role: int = 10) -> list[NavSection]:
@@ -206,7 +212,7 @@ def frame_urls_for(urlconf, script_prefix: str) -> FrameUrls:
 
 
 def frame_urls() -> FrameUrls:
-    return frame_urls_for(get_urlconf(), get_script_prefix())
+    return frame_urls_for(_urlconf(), get_script_prefix())
 
 
 class _WorkspaceRoutes(dict):
@@ -223,7 +229,7 @@ def _workspace_routes_for(urlconf, script_prefix: str) -> _WorkspaceRoutes:
 def workspace_url(name: str, workspace_slug: str) -> str:
     """reverse(name, kwargs={"ws": workspace_slug}) from a route reversed once per process (the
     frame's workspace routes: the switcher's, the live poll's, the admin links')."""
-    return _workspace_routes_for(get_urlconf(), get_script_prefix())[name].url(workspace_slug)
+    return _workspace_routes_for(_urlconf(), get_script_prefix())[name].url(workspace_slug)
 
 
 def admin_links(*, workspace_slug: str) -> list[NavLink]:
