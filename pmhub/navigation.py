@@ -94,13 +94,14 @@ class NavSection:
     icon: str = ""
 
 
-_WS_SLOT = "pmhubwsslot"  # stands for the workspace's slug in a route reversed once (routes()), like
-_PRODUCT_SLOT = 987654321  # pmhub.utils.url_for_ids' id slot
+# Stand-ins for the workspace slug and the product id in a route reversed once (see Route).
+_WS_SLOT = "pmhubwsslot"
+_PRODUCT_SLOT = 987654321
 
 
 class Route:
     """A route reversed once with stand-ins for the workspace slug and product id; `url(ws, product)`
-    puts the real ones in. The same string reverse() returns (tests/core/test_navigation_routes.py):
+    puts the real ones in. The same string reverse() returns (tests/core/test_page_frame.py):
     the slug is quoted as reverse() quotes the whole path, and an id is digits."""
 
     __slots__ = ("_parts",)
