@@ -1,51 +1,19 @@
-from functools import lru_cache
-
-from django.core.files.storage import storages
-from django.templatetags.static import static
-
 from .access import memberships_of
 from .models import Role
-from .navigation import NavLink, admin_links, frame_urls, workspace_links, workspace_url
+from .navigation import NavLink, admin_links, workspace_links, workspace_url
 from .selectors import unread_count
 
 LAST_WORKSPACE_KEY = "pmhub_last_workspace"
-
-# The files every page loads (base.html `{{ frame.static.<name> }}`).
-FRAME_ASSETS = {
-    "pico_css": "vendor/pico/pico.min.css",
-    "css": "css/pmhub.css",
-    "logo": "img/pmhub.svg",
-    "htmx_js": "vendor/htmx/htmx.min.js",
-    "js": "js/pmhub.js",
-    "live_js": "js/live.js",
-}
-
-
-class _Assets(dict):
-    def __missing__(self, key):
-        url = self[key] = static(FRAME_ASSETS[key])
-        return url
-
-
-@lru_cache(maxsize=4)
-def _assets_of(storage) -> _Assets:
-    """The frame's static URLs, each resolved once per process and storage (was: seven `{% static %}`
-    a page; a manifest storage looks each up in its table)."""
-    return _Assets()
-
-
-def _frame() -> dict:
-    """`frame` in every template: the URLs of the page frame that are the same on every page."""
-    return {"urls": frame_urls(), "static": _assets_of(storages["staticfiles"])}
 
 
 def navigation(request):
     """Workspace switcher, current workspace and unread count for base.html: the switcher reuses
     the memberships every access check loaded, the unread count is cached (pmhub.selectors). Every
-    URL of the frame comes from a route reversed once per process (pmhub.navigation)."""
+    URL of the frame comes from a route reversed once per process (pmhub.navigation); the fixed
+    ones are base.html's `{% frame_parts as frame %}` (pmhub.frame)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"frame": _frame()}
+        return {}
 
     def lazy():
         workspaces = memberships_of(user)
@@ -79,7 +47,7 @@ def navigation(request):
             "live_poll": workspace_url("live_poll", current.slug) if current else "",
         }
 
-    return {"nav": _Lazy(lazy), "frame": _frame()}
+    return {"nav": _Lazy(lazy)}
 
 
 class _Lazy:

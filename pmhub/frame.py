@@ -12,12 +12,17 @@ this replaced beside it for visitors, viewers and admins (issue 23, target 3; de
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.core.files.storage import storages
 from django.template.defaulttags import CsrfTokenNode
+from django.templatetags.static import static
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .icons import render_icon
+from .navigation import frame_urls
 
 _CSRF = CsrfTokenNode()
 _CURRENT, _PAGE = ' aria-current="true"', ' aria-current="page"'
@@ -29,10 +34,40 @@ def _e(value) -> str:
     return conditional_escape(localize(value))
 
 
+# The files every page loads (base.html `{{ frame.static.<name> }}`).
+FRAME_ASSETS = {
+    "pico_css": "vendor/pico/pico.min.css",
+    "css": "css/pmhub.css",
+    "logo": "img/pmhub.svg",
+    "htmx_js": "vendor/htmx/htmx.min.js",
+    "js": "js/pmhub.js",
+    "live_js": "js/live.js",
+}
+
+
+class _Assets(dict):
+    def __missing__(self, key):
+        url = self[key] = static(FRAME_ASSETS[key])
+        return url
+
+
+@lru_cache(maxsize=4)
+def _assets_of(storage) -> _Assets:
+    """The frame's static URLs, each resolved once per process and storage (was: seven `{% static %}`
+    a page; a manifest storage looks each up in its table)."""
+    return _Assets()
+
+
+def frame_parts() -> dict:
+    """`frame` of base.html (`{% frame_parts as frame %}`): the URLs of the page frame that are the
+    same on every page, for any render of it (with or without a request)."""
+    return {"urls": frame_urls(), "static": _assets_of(storages["staticfiles"])}
+
+
 def site_header(context) -> SafeString:
     """`<header class="site-header">…</header>` for the page rendered with `context` (the template
     context: request, user, nav, frame, csrf_token from the context processors)."""
-    frame = context["frame"]
+    frame = context.get("frame") or frame_parts()
     urls, static = frame["urls"], frame["static"]
     user = context.get("user")
     out = ['<header class="site-header">\n  <nav class="container-fluid site-nav" aria-label="Main">\n'

@@ -143,6 +143,14 @@ def human_month(value):
     return formatting.month(value)
 
 
+@register.simple_tag
+def frame_parts():
+    """`{% frame_parts as frame %}` (base.html): the frame's fixed URLs and asset URLs (pmhub/frame.py)."""
+    from ..frame import frame_parts as parts
+
+    return parts()
+
+
 @register.simple_tag(takes_context=True)
 def site_header(context):
     """The site header of base.html (pmhub/frame.py: the template's markup, written in Python)."""

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.views import View
 
 from pmhub import navigation
-from pmhub.context_processors import FRAME_ASSETS
+from pmhub.frame import FRAME_ASSETS
 from pmhub.models import Membership, Role, Workspace
 from pmhub.urls import urlpatterns as real_urlpatterns
 from pmhub.views import WorkspacePageMixin
@@ -209,18 +209,18 @@ def test_the_workspace_from_the_memberships_is_the_row(admin, workspace, other_w
 
 # --- The header in Python is the template it replaced, byte for byte --------------------------
 
-# base.html's header before decision 2000 (with the frame's URLs already from `frame` and `nav`).
-_HEADER_TEMPLATE = engines["django"].from_string("{% load pmhub %}" + """<header class="site-header">
+# base.html's header before decision 2000, as it was ({% url %}, {% static %}, {% icon %} and all).
+_HEADER_TEMPLATE = engines["django"].from_string("{% load static pmhub %}" + """<header class="site-header">
   <nav class="container-fluid site-nav" aria-label="Main">
     <ul class="site-nav-start">
-      <li><a href="{{ frame.urls.home }}" class="brand"><img src="{{ frame.static.logo }}" alt="" width="22" height="22"> <strong>PMHub</strong></a></li>
+      <li><a href="{% url 'home' %}" class="brand"><img src="{% static 'img/pmhub.svg' %}" alt="" width="22" height="22"> <strong>PMHub</strong></a></li>
       {% if user.is_authenticated and nav.current_workspace %}
       <li>
         <details class="dropdown ws-switcher">
           <summary>{{ nav.current_workspace.name }}<span class="visually-hidden">: switch workspace</span></summary>
           <ul>
-            {% for w in nav.switcher %}<li><a href="{{ w.url }}"{% if w.current %} aria-current="true"{% endif %}>{{ w.label }}</a></li>{% endfor %}
-            <li><a href="{{ frame.urls.workspace_create }}">+ New workspace</a></li>
+            {% for w in nav.workspaces %}<li><a href="{% url 'workspace_home' ws=w.slug %}"{% if w.id == nav.current_workspace.id %} aria-current="true"{% endif %}>{{ w.name }}</a></li>{% endfor %}
+            <li><a href="{% url 'workspace_create' %}">+ New workspace</a></li>
           </ul>
         </details>
       </li>
@@ -228,8 +228,8 @@ _HEADER_TEMPLATE = engines["django"].from_string("{% load pmhub %}" + """<header
     </ul>
     {% if user.is_authenticated %}
     <ul class="site-nav-tools">
-      <li class="header-search"><form method="get" action="{{ frame.urls.search }}" role="search"><label for="header-search-q" class="search-label">{% icon "search" %}<span class="visually-hidden">Search (Ctrl+K)</span></label><input type="search" id="header-search-q" name="q" placeholder="Search" aria-keyshortcuts="Control+K Meta+K" autocomplete="off" data-search-open><kbd class="search-kbd" aria-hidden="true">Ctrl K</kbd></form></li>
-      <li><a href="{{ frame.urls.notifications }}" class="icon-link" aria-label="Notifications, {{ nav.unread_notifications }} unread"{% if request.resolver_match.view_name == 'notifications' %} aria-current="page"{% endif %}>{% icon "bell" %}{% if nav.unread_notifications %}<span class="badge" data-testid="unread-count">{{ nav.unread_notifications }}</span>{% else %}<span class="badge badge-zero" data-testid="unread-count">0</span>{% endif %}</a></li>
+      <li class="header-search"><form method="get" action="{% url 'search' %}" role="search"><label for="header-search-q" class="search-label">{% icon "search" %}<span class="visually-hidden">Search (Ctrl+K)</span></label><input type="search" id="header-search-q" name="q" placeholder="Search" aria-keyshortcuts="Control+K Meta+K" autocomplete="off" data-search-open><kbd class="search-kbd" aria-hidden="true">Ctrl K</kbd></form></li>
+      <li><a href="{% url 'notifications' %}" class="icon-link" aria-label="Notifications, {{ nav.unread_notifications }} unread"{% if request.resolver_match.view_name == 'notifications' %} aria-current="page"{% endif %}>{% icon "bell" %}{% if nav.unread_notifications %}<span class="badge" data-testid="unread-count">{{ nav.unread_notifications }}</span>{% else %}<span class="badge badge-zero" data-testid="unread-count">0</span>{% endif %}</a></li>
       <li><button type="button" class="nav-toggle" aria-expanded="false" aria-controls="site-menu" data-nav-toggle>{% icon "menu" %}<span>Menu</span></button></li>
     </ul>
     <div class="site-menu" id="site-menu">
@@ -239,19 +239,19 @@ _HEADER_TEMPLATE = engines["django"].from_string("{% load pmhub %}" + """<header
           <details class="dropdown user-menu">
             <summary>{% icon "user" %}{{ user.display_name }}</summary>
             <ul dir="rtl">
-              <li><a href="{{ frame.urls.api_tokens }}"{% if request.resolver_match.view_name == 'api_tokens' %} aria-current="page"{% endif %}>API tokens</a></li>
-              <li><a href="{{ frame.urls.notification_preferences }}">E-mail preferences</a></li>
-              <li><a href="{{ frame.urls.api_docs }}">API docs</a></li>
+              <li><a href="{% url 'api_tokens' %}"{% if request.resolver_match.view_name == 'api_tokens' %} aria-current="page"{% endif %}>API tokens</a></li>
+              <li><a href="{% url 'notification_preferences' %}">E-mail preferences</a></li>
+              <li><a href="{% url 'swagger-ui' %}">API docs</a></li>
               <li><label class="inline-check" dir="ltr"><input type="checkbox" data-shortcuts-toggle checked> Single-key shortcuts</label></li>
-              {% for link in nav.admin_links %}<li><a href="{{ link.url }}">{{ link.label }}</a></li>{% endfor %}
-              <li><form method="post" action="{{ frame.urls.logout }}" class="inline-form">{% csrf_token %}<button type="submit" class="link-button">Sign out</button></form></li>
+              {% if nav.current_workspace and nav.current_role.value >= 30 %}<li><a href="{% url 'workspace_settings' ws=nav.current_workspace.slug %}">Workspace settings</a></li><li><a href="{% url 'reports:webhooks' ws=nav.current_workspace.slug %}">Webhooks</a></li><li><a href="{% url 'integrations:channels' ws=nav.current_workspace.slug %}">Chat channels</a></li><li><a href="{% url 'integrations:repositories' ws=nav.current_workspace.slug %}">GitHub pull requests</a></li><li><a href="{% url 'integrations:github_apps' ws=nav.current_workspace.slug %}">GitHub Apps</a></li><li><a href="{% url 'integrations:jira_connections' ws=nav.current_workspace.slug %}">Issue sync (Jira, GitHub)</a></li><li><a href="{% url 'sso_admin:providers' ws=nav.current_workspace.slug %}">Single sign-on</a></li>{% endif %}
+              <li><form method="post" action="{% url 'logout' %}" class="inline-form">{% csrf_token %}<button type="submit" class="link-button">Sign out</button></form></li>
             </ul>
           </details>
         </li>
       </ul>
     </div>
     {% else %}
-    <ul><li><a href="{{ frame.urls.login }}">Sign in</a></li></ul>
+    <ul><li><a href="{% url 'login' %}">Sign in</a></li></ul>
     {% endif %}
   </nav>
 </header>""")
@@ -338,3 +338,11 @@ def test_the_product_menu_prints_what_its_template_printed(view_name, role):
     context = {"sections": sections, "product": product, "current": next((s for s in sections if s.current), None)}
     assert product_menu(sections=sections, product=product) == _PRODUCT_MENU_TEMPLATE.render(context)
     assert product_menu(sections=[], product=None) == _PRODUCT_MENU_TEMPLATE.render({"sections": []})
+
+
+def test_the_frame_renders_without_a_request():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("404.html")  # no request, no context processors
+    assert f'<link rel="stylesheet" href="{static("css/pmhub.css")}">' in html
+    assert f'<ul><li><a href="{reverse("login")}">Sign in</a></li></ul>' in html
