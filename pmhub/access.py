@@ -5,12 +5,13 @@ An object in a workspace the user is not a member of is a 404 (no existence leak
 whose role is too low gets a 403. See docs/decisions/0001-tenancy.md.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import ApiToken, Membership, Role
+from .models import ApiToken, Membership, Role, Workspace
+from .prepared import Prepared
 
 _CACHE_ATTR = "_pmhub_memberships"
 TOKEN_ATTR = "_pmhub_token"
@@ -24,6 +25,28 @@ class WorkspaceRef:
     name: str
     slug: str
     role: int
+    # The workspace's row (WORKSPACE_FIELDS), read with the membership: a page under /w/<slug>/
+    # gets its Workspace from it without a query of its own (pmhub.selectors.workspace_for_user).
+    # None when the refs came from elsewhere (the API-token cache).
+    row: tuple | None = field(default=None, compare=False, repr=False)
+
+
+# Every column of a workspace, in the model's order (Model.from_db takes them so).
+WORKSPACE_FIELDS: tuple[str, ...] = tuple(f.attname for f in Workspace._meta.concrete_fields)
+_ID, _NAME, _SLUG = (WORKSPACE_FIELDS.index(name) for name in ("id", "name", "slug"))
+
+
+def _memberships(user_id, workspace_id=None):
+    memberships = Membership.objects.filter(user_id=user_id)
+    if workspace_id is not None:
+        memberships = memberships.filter(workspace_id=workspace_id)
+    return memberships.order_by("workspace__name", "workspace_id").values_list(
+        "role", *(f"workspace__{name}" for name in WORKSPACE_FIELDS))
+
+
+# The query of every signed-in request, compiled once per process (pmhub.prepared, decision 2001).
+_MEMBERSHIPS = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+_MEMBERSHIPS_OF_TOKEN = Prepared(Membership, lambda user_id, workspace_id, *_: _memberships(user_id, workspace_id))
 
 
 def memberships_of(user) -> list[WorkspaceRef]:
@@ -39,14 +62,12 @@ def memberships_of(user) -> list[WorkspaceRef]:
     if cached is not None:
         return cached
     token: ApiToken | None = getattr(user, TOKEN_ATTR, None)
-    memberships = Membership.objects.filter(user_id=user.pk)
-    if token is not None:
-        memberships = memberships.filter(workspace_id=token.workspace_id)
-    rows = memberships.order_by("workspace__name", "workspace_id").values_list(
-        "workspace_id", "workspace__name", "workspace__slug", "role")
+    rows = (_MEMBERSHIPS.rows(user.pk) if token is None
+            else _MEMBERSHIPS_OF_TOKEN.rows(user.pk, token.workspace_id))
     capped = token is not None and token.scope == ApiToken.Scope.READ
-    refs = [WorkspaceRef(id=ws, name=name, slug=slug, role=min(role, Role.VIEWER) if capped else role)
-            for ws, name, slug, role in rows]
+    refs = [WorkspaceRef(id=row[_ID], name=row[_NAME], slug=row[_SLUG],
+                         role=min(role, Role.VIEWER) if capped else role, row=tuple(row))
+            for role, *row in rows]
     setattr(user, _CACHE_ATTR, refs)
     return refs
 

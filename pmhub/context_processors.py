@@ -1,6 +1,6 @@
 from .access import memberships_of
 from .models import Role
-from .navigation import workspace_links
+from .navigation import NavLink, admin_links, workspace_links, workspace_url
 from .selectors import unread_count
 
 LAST_WORKSPACE_KEY = "pmhub_last_workspace"
@@ -8,7 +8,9 @@ LAST_WORKSPACE_KEY = "pmhub_last_workspace"
 
 def navigation(request):
     """Workspace switcher, current workspace and unread count for base.html: the switcher reuses
-    the memberships every access check loaded, the unread count is cached (pmhub.selectors)."""
+    the memberships every access check loaded, the unread count is cached (pmhub.selectors). Every
+    URL of the frame comes from a route reversed once per process (pmhub.navigation); the fixed
+    ones are base.html's `{% frame_parts as frame %}` (pmhub.frame)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -30,12 +32,19 @@ def navigation(request):
             current = next((w for w in workspaces if w.slug == last), workspaces[0] if workspaces else None)
         role = next((w.role for w in workspaces if current is not None and w.id == current.id), None)
         view_name = match.view_name if match else ""
+        current_role = Role(role) if role is not None else None
         return {
             "workspaces": workspaces,
             "current_workspace": current,
-            "current_role": Role(role) if role is not None else None,
+            "current_role": current_role,
             "unread_notifications": unread_count(user=user),
             "links": workspace_links(view_name=view_name, workspace_slug=current.slug) if current else [],
+            # The switcher: each workspace's home, the current one marked.
+            "switcher": [NavLink(w.name, workspace_url("workspace_home", w.slug), current is not None
+                                 and w.id == current.id) for w in workspaces] if current else [],
+            "admin_links": admin_links(workspace_slug=current.slug)
+            if current is not None and current_role is not None and current_role >= Role.ADMIN else [],
+            "live_poll": workspace_url("live_poll", current.slug) if current else "",
         }
 
     return {"nav": _Lazy(lazy)}

@@ -77,9 +77,10 @@ def icon_body(name: str) -> str:
     return re.sub(r"\s*\n\s*", "", match.group("inner")).strip()
 
 
+@lru_cache(maxsize=1024)
 def render_icon(name: str, *, label: str = "", size: int = 20, css: str = "") -> SafeString:
     """An inline SVG icon, hidden from screen readers; `label` adds words for them (buttons or
-    links that show only the icon)."""
+    links that show only the icon). Kept per process: the page frame alone draws ten a page."""
     svg = format_html(
         '<svg class="{}" width="{}" height="{}" viewBox="0 0 24 24" fill="none" stroke="currentColor"'
         ' stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"'

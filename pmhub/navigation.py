@@ -8,8 +8,12 @@ marked exactly once. Only URL names live here (strings): the core imports no dom
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 # (section, [(label, url name, view names that count as this page[, lowest role that may open it])]).
 PRODUCT_SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...]]]]] = [
@@ -90,30 +94,73 @@ class NavSection:
     icon: str = ""
 
 
-def _url(name: str, **kwargs) -> str | None:
+# Stand-ins for the workspace slug and the product id in a route reversed once (see Route).
+_WS_SLOT = "pmhubwsslot"
+_PRODUCT_SLOT = 987654321
+
+
+class Route:
+    """A route reversed once with stand-ins for the workspace slug and product id; `url(ws, product)`
+    puts the real ones in. The same string reverse() returns (tests/core/test_page_frame.py):
+    the slug is quoted as reverse() quotes the whole path, and an id is digits."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, reversed_url: str):
+        self._parts = [part.split(str(_PRODUCT_SLOT)) for part in reversed_url.split(_WS_SLOT)]
+
+    def url(self, ws: str = "", product_id: int | None = None) -> str:
+        slug = quote(ws, safe=RFC3986_SUBDELIMS + "/~:@") if ws else ws
+        pid = str(int(product_id)) if product_id is not None else ""
+        return slug.join(pid.join(pieces) for pieces in self._parts)
+
+
+def _route(name: str, kwargs: dict) -> Route | None:
     try:
-        return reverse(name, kwargs=kwargs)
+        return Route(reverse(name, kwargs=kwargs))
     except NoReverseMatch:  # an app that is not mounted drops out of the menu
         return None
+
+
+def _urlconf():
+    """The URLconf in use: the request's own (get_urlconf) or the settings' (a test may swap it)."""
+    return get_urlconf() or settings.ROOT_URLCONF
+
+
+@lru_cache(maxsize=16)
+def _routes_for(urlconf, script_prefix: str) -> dict[str, Route | None]:
+    """Every route of the menus reversed once per URLconf and script prefix (was: a reverse() per
+    link per page, 34 of them on a product page: issue 23, target 3)."""
+    scope = {"ws": _WS_SLOT, "product_id": _PRODUCT_SLOT}
+    routes = {name: _route(name, scope) for _, pages in PRODUCT_SECTIONS for _, name, *_ in pages}
+    routes["reports:preview"] = _route("reports:preview", {"ws": _WS_SLOT})
+    routes.update({name: _route(name, {"ws": _WS_SLOT}) for _, name, _ in WORKSPACE_LINKS})
+    return routes
+
+
+def routes() -> dict[str, Route | None]:
+    return _routes_for(_urlconf(), get_script_prefix())
 
 
 def product_sections(*, view_name: str, workspace_slug: str, product_id: int, role: int = 10) -> list[NavSection]:
     """The sections of a product's menu with the current section and page for `view_name`; pages
     that need a higher role than `role` are left out."""
+    known = routes()
     sections = []
     for label, pages in PRODUCT_SECTIONS:
         links = []
         for page_label, url_name, views, *min_role in pages:
             if min_role and role < min_role[0]:
                 continue
-            url = _url(url_name, ws=workspace_slug, product_id=product_id)
-            if url is not None:
-                links.append(NavLink(page_label, url, view_name in views))
+            route = known[url_name]
+            if route is not None:
+                links.append(NavLink(page_label, route.url(workspace_slug, product_id), view_name in views))
         if links:
             sections.append(NavSection(label, links[0].url, any(link.current for link in links), links,
                                        SECTION_ICONS.get(label, "")))
-    report = _url("reports:preview", ws=workspace_slug)
-    if report is not None:
+    route = known["reports:preview"]
+    if route is not None:
+        report = route.url(workspace_slug)
         current = view_name == "reports:preview"
         sections.append(NavSection("Reports", f"{report}?product={product_id}", current,
                                    [NavLink("Progress report", f"{report}?product={product_id}", current)],
@@ -123,9 +170,68 @@ def product_sections(*, view_name: str, workspace_slug: str, product_id: int, ro
 
 def workspace_links(*, view_name: str, workspace_slug: str) -> list[NavLink]:
     """The header's workspace links; a product page marks none (its own menu marks the place)."""
+    known = routes()
     links = []
     for label, url_name, views in WORKSPACE_LINKS:
-        url = _url(url_name, ws=workspace_slug)
-        if url is not None:
-            links.append(NavLink(label, url, view_name in views))
+        route = known[url_name]
+        if route is not None:
+            links.append(NavLink(label, route.url(workspace_slug), view_name in views))
     return links
+
+
+# The frame's own links (base.html): (name in the template, url name). Fixed ones take no argument;
+# the workspace ones take the current workspace's slug, the admin ones show to admins in the user menu.
+FRAME_LINKS: dict[str, str] = {
+    "home": "home", "workspace_create": "workspace_create", "search": "search",
+    "notifications": "notifications", "api_tokens": "api_tokens",
+    "notification_preferences": "notification_preferences", "api_docs": "swagger-ui",
+    "logout": "logout", "login": "login",
+}
+WORKSPACE_ADMIN_LINKS: list[tuple[str, str]] = [
+    ("Workspace settings", "workspace_settings"),
+    ("Webhooks", "reports:webhooks"),
+    ("Chat channels", "integrations:channels"),
+    ("GitHub pull requests", "integrations:repositories"),
+    ("GitHub Apps", "integrations:github_apps"),
+    ("Issue sync (Jira, GitHub)", "integrations:jira_connections"),
+    ("Single sign-on", "sso_admin:providers"),
+]
+
+
+class FrameUrls(dict):
+    """`{{ frame.urls.search }}`: the URLs of FRAME_LINKS, each reversed on first use in a process
+    (a name that does not reverse raises NoReverseMatch, as `{% url %}` did)."""
+
+    def __missing__(self, key):
+        url = self[key] = reverse(FRAME_LINKS[key])
+        return url
+
+
+@lru_cache(maxsize=16)
+def frame_urls_for(urlconf, script_prefix: str) -> FrameUrls:
+    return FrameUrls()
+
+
+def frame_urls() -> FrameUrls:
+    return frame_urls_for(_urlconf(), get_script_prefix())
+
+
+class _WorkspaceRoutes(dict):
+    def __missing__(self, name):
+        route = self[name] = Route(reverse(name, kwargs={"ws": _WS_SLOT}))
+        return route
+
+
+@lru_cache(maxsize=16)
+def _workspace_routes_for(urlconf, script_prefix: str) -> _WorkspaceRoutes:
+    return _WorkspaceRoutes()
+
+
+def workspace_url(name: str, workspace_slug: str) -> str:
+    """reverse(name, kwargs={"ws": workspace_slug}) from a route reversed once per process (the
+    frame's workspace routes: the switcher's, the live poll's, the admin links')."""
+    return _workspace_routes_for(_urlconf(), get_script_prefix())[name].url(workspace_slug)
+
+
+def admin_links(*, workspace_slug: str) -> list[NavLink]:
+    return [NavLink(label, workspace_url(name, workspace_slug), False) for label, name in WORKSPACE_ADMIN_LINKS]

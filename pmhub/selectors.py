@@ -1,10 +1,12 @@
 """Reads of the core app, always starting from the user's memberships."""
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from .access import workspace_ids_for
+from .access import WORKSPACE_FIELDS, memberships_of, workspace_ids_for
 from .models import Activity, ApiToken, Invitation, Membership, Notification, Workspace
 
 
@@ -15,9 +17,14 @@ def workspaces_for_user(*, user) -> QuerySet[Workspace]:
 
 
 def workspace_for_user(*, user, slug: str) -> Workspace:
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(Workspace, slug=slug, id__in=workspace_ids_for(user))
+    """The workspace `slug` among the user's (404 otherwise), built from the row the memberships
+    query read with it (pmhub.access.memberships_of): no query of its own on a signed-in page."""
+    ref = next((w for w in memberships_of(user) if w.slug == slug), None)
+    if ref is None:
+        raise Http404("No Workspace matches the given query.")
+    if ref.row is None:  # memberships from the API-token cache: read the workspace
+        return get_object_or_404(Workspace, pk=ref.id)
+    return Workspace.from_db(router.db_for_read(Workspace), WORKSPACE_FIELDS, ref.row)
 
 
 def members_of(*, workspace: Workspace) -> QuerySet[Membership]:

@@ -37,22 +37,23 @@ def query_transform(context, **kwargs):
     return query.urlencode()
 
 
-@register.inclusion_tag("_product_nav_sections.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def product_nav(context):
-    """The product's sectioned menu (pmhub.navigation) for the page being rendered."""
+    """The product's sectioned menu (pmhub.navigation) for the page being rendered, written by
+    pmhub/frame.py (was a template of its own: its nodes cost more than the menu's data)."""
+    from ..frame import product_menu
     from ..navigation import product_sections
 
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
     workspace, product = context.get("workspace"), context.get("product")
     if workspace is None or product is None:
-        return {"sections": []}
+        return product_menu(sections=[], product=None)
     nav = context.get("nav")
     role = getattr(getattr(nav, "current_role", None), "value", 10) if nav is not None else 10
     sections = product_sections(view_name=match.view_name if match else "", workspace_slug=workspace.slug,
                                 product_id=product.id, role=role)
-    return {"sections": sections, "product": product,
-            "current": next((s for s in sections if s.current), None)}
+    return product_menu(sections=sections, product=product)
 
 
 @register.simple_tag
@@ -140,6 +141,22 @@ def human_date(value):
 def human_month(value):
     """{{ month|human_month }} -> "Aug 2026"."""
     return formatting.month(value)
+
+
+@register.simple_tag
+def frame_parts():
+    """`{% frame_parts as frame %}` (base.html): the frame's fixed URLs and asset URLs (pmhub/frame.py)."""
+    from ..frame import frame_parts as parts
+
+    return parts()
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context):
+    """The site header of base.html (pmhub/frame.py: the template's markup, written in Python)."""
+    from ..frame import site_header as render
+
+    return render(context)
 
 
 @register.simple_tag
