@@ -7,6 +7,9 @@ and answers rows from `queryset.values(*rows.columns)` with the same keys, the s
 the same values: a field whose representation of a database value is that value (integers,
 strings, primary keys, JSON, choices) is copied; decimals and date-times go through the
 serializer's own field (`to_representation`, so formats, time zones and quantizing stay DRF's).
+`rows.values(queryset)` yields plain tuples (no dict per row, no JSON decoded twice: equal jsonb
+texts of one page, such as `[]` and `{}`, are decoded once), and a row is built by one `zip` of the
+field names with the converted tuple (decision 2020).
 A field of any other kind refuses to build (TypeError), so a serializer that grows a method or
 nested field fails in its test, never answers a different JSON. The serializer stays the schema
 (drf-spectacular reads it); tests compare both answers field by field.
@@ -15,6 +18,12 @@ See docs/decisions/1930-values-rows.md.
 
 from __future__ import annotations
 
+import decimal
+import json
+
+from django.db.models import JSONField
+from django.db.models.query import BaseIterable
+from django.db.models.sql.constants import MULTI
 from rest_framework import ISO_8601, relations
 from rest_framework import fields as f
 from rest_framework.settings import api_settings
@@ -61,15 +70,22 @@ class ValuesRows:
         return [column for _, column, _ in self.plan]
 
     def values(self, queryset):
-        """The queryset as `values()` of the columns, with its annotations (a cursor reads them)."""
-        return queryset.values(*self.columns, *queryset.query.annotations)
+        """The queryset as `values()` of the columns, with its annotations (a cursor reads them),
+        yielding tuples (`TupleRows`) that `self(...)` turns into the serializer's rows."""
+        values = queryset.values(*self.columns, *queryset.query.annotations)
+        values._iterable_class = TupleRows
+        return values
 
     def _bound(self) -> list[tuple[str, str, object]]:
         """The plan with a converter per computed field, for this request (its time zone)."""
         return [(name, column, None if field is None else _converter(field)) for name, column, field in self.plan]
 
     def __call__(self, rows) -> list[dict]:
+        """The serializer's rows from `self.values(...)` tuples (or from `values()` dicts)."""
         plan = self._bound()
+        rows = list(rows)
+        if rows and isinstance(rows[0], tuple):
+            return self._from_tuples(rows, plan)
         out = []
         for values in rows:
             row = {}
@@ -79,10 +95,115 @@ class ValuesRows:
             out.append(row)
         return out
 
+    @staticmethod
+    def _from_tuples(rows, plan) -> list[dict]:
+        names = [name for name, _, _ in plan]
+        index = rows[0]._index
+        positions = [index[column] for _, column, _ in plan]
+        converted = [(i, convert) for i, (_, _, convert) in zip(positions, plan, strict=True) if convert is not None]
+        # values(*columns, *annotations): the plan's columns lead each tuple, in the plan's order,
+        # and zip stops before the annotations. Otherwise pick them.
+        pick = None if positions == list(range(len(positions))) else (lambda v: [v[i] for i in positions])
+        out = []
+        for values in rows:
+            values = list(values)
+            for i, convert in converted:
+                value = values[i]
+                if value is not None:
+                    values[i] = convert(value)
+            out.append(dict(zip(names, values if pick is None else pick(values), strict=False)))
+        return out
+
+
+class TupleRows(BaseIterable):
+    """The iterable of `ValuesRows.values()`: each row a tuple in values() order (extra select,
+    fields, annotations), read as a cursor paginator reads an instance (`row.rank`), with Django's
+    converters applied, except that a JSON column's texts are decoded once per distinct text in
+    the query (the decoded values are shared between rows: rows are read, never changed)."""
+
+    def __iter__(self):
+        queryset = self.queryset
+        query = queryset.query
+        compiler = query.get_compiler(queryset.db)
+        names = (list(query.selected) if query.selected
+                 else [*query.extra_select, *query.values_select, *query.annotation_select])
+        results = compiler.execute_sql(MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+        converters = compiler.get_converters([s[0] for s in compiler.select[0:compiler.col_count]])
+        steps = []
+        for i, (convs, expression) in converters.items():
+            field = getattr(expression, "output_field", None)
+            if (isinstance(field, JSONField) and field.decoder is None
+                    and convs == [field.from_db_value]):
+                steps.append((i, _json_once(), None))
+            else:
+                steps.append((i, None, (convs, expression)))
+        row_class = _row_class(tuple(names))
+        connection = compiler.connection
+        for chunk in results:
+            for row in chunk:
+                if steps:
+                    row = list(row)
+                    for i, decode, django in steps:
+                        value = row[i]
+                        if decode is not None:
+                            row[i] = decode(value)
+                        else:
+                            convs, expression = django
+                            for convert in convs:
+                                value = convert(value, expression, connection)
+                            row[i] = value
+                yield row_class(row)
+
+
+def _json_once():
+    """JSONField.from_db_value for one query, decoding each distinct text once."""
+    seen = {}
+
+    def decode(value):
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            return seen[value]
+        except KeyError:
+            pass
+        try:
+            decoded = json.loads(value)
+        except json.JSONDecodeError:
+            decoded = value
+        seen[value] = decoded
+        return decoded
+
+    return decode
+
+
+class _Row(tuple):
+    __slots__ = ()
+    _index: dict = {}
+
+    def __getattr__(self, name):
+        try:
+            return self[self._index[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+_ROW_CLASSES: dict[tuple, type] = {}
+
+
+def _row_class(names: tuple) -> type:
+    found = _ROW_CLASSES.get(names)
+    if found is None:
+        index = {name: i for i, name in enumerate(names)}
+        found = _ROW_CLASSES[names] = type("Row", (_Row,), {"__slots__": (), "_index": index})
+    return found
+
 
 def _converter(field):
-    """`field.to_representation`, with the time zone looked up once per request instead of per
-    value for ISO 8601 date-times (DRF's enforce_timezone + isoformat + "Z", the same text)."""
+    """`field.to_representation`, with what does not change within a request looked up once:
+    the time zone of ISO 8601 date-times (DRF's enforce_timezone + isoformat + "Z", the same text)
+    and a decimal's quantizing context (DRF's quantize and format, the same text)."""
+    if isinstance(field, f.DecimalField):
+        return _decimal_converter(field)
     if not isinstance(field, f.DateTimeField):
         return field.to_representation
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
@@ -98,5 +219,26 @@ def _converter(field):
         except OverflowError:
             return field.to_representation(value)
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
+def _decimal_converter(field):
+    """DRF's DecimalField.to_representation (quantize with a copy of the current context at
+    `max_digits` precision, then `{:f}`), with the context and quantum built once per request."""
+    coerce_to_string = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if (not coerce_to_string or field.localize or getattr(field, "normalize_output", False)
+            or field.decimal_places is None):
+        return field.to_representation
+    context = decimal.getcontext().copy()
+    if field.max_digits is not None:
+        context.prec = field.max_digits
+    quantum = decimal.Decimal(".1") ** field.decimal_places
+    rounding = field.rounding
+
+    def convert(value):
+        if not isinstance(value, decimal.Decimal):
+            return field.to_representation(value)
+        return f"{value.quantize(quantum, rounding=rounding, context=context):f}"
 
     return convert
