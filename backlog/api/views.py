@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from pmhub import sqlbatch
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
@@ -20,7 +21,7 @@ from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..demand import askers_annotations
+from ..demand import askers_annotations, askers_key
 from ..models import AcceptanceCriterion, CustomField, Epic, SavedView, Story
 from . import serializers as s
 
@@ -90,6 +91,23 @@ def story_detail_annotations() -> dict | None:
     return {"_criteria": ArraySubquery(criteria), **askers}
 
 
+_COMPILED_DETAIL_ANNOTATIONS: dict = {}
+
+
+def story_detail_annotations_compiled() -> dict | None:
+    """`story_detail_annotations()` compiled to SQL once per process (per database and registry of
+    askers providers): the retrieve queryset annotates these (pmhub.sqlbatch.compiled_annotations,
+    decision 2021); the SQL is the ORM's (tests/backlog/test_story_rows.py compares it)."""
+    if connection.vendor != "postgresql":
+        return None
+    key = (connection.alias, askers_key())
+    if key not in _COMPILED_DETAIL_ANNOTATIONS:
+        annotations = story_detail_annotations()
+        _COMPILED_DETAIL_ANNOTATIONS[key] = (
+            None if annotations is None else sqlbatch.compiled_annotations(Story, annotations, connection.alias))
+    return _COMPILED_DETAIL_ANNOTATIONS[key]
+
+
 def criteria_from_annotation(story) -> None:
     """story.criteria.all() answers the `_criteria` annotation's rows, as prefetch_related would."""
     if not hasattr(story, "_criteria"):
@@ -142,7 +160,7 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
             # The scoring model explains the score: read with the story (selectors.scoring_model_of).
             # On PostgreSQL the criteria and who asked come in the story's query too (decision 1963).
             qs = qs.select_related("product__workspace", "product__scoring_model")
-            annotations = story_detail_annotations()
+            annotations = story_detail_annotations_compiled()
             qs = qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
         else:
             # The role check reads story.product.workspace_id: in the same query.
@@ -171,6 +189,10 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         # filter is `product`, a plain id, as StoryFilter would apply it. Anything else goes through
         # StoryFilter (validation, 400 with field errors).
         params = self.request.query_params
+        if self.detail and not params:
+            # One story by its id (get, move, update, ...), no query string: every filter is empty
+            # (StoryFilter would not filter) and the order does not matter (get() drops it).
+            return queryset
         product = params.get("product", "")
         if self.action == "list" and set(params) <= PLAIN_LIST_PARAMS and product.isdigit() and len(product) < 19:
             return OrderingFilter().filter_queryset(self.request, queryset.filter(product=int(product)), self)

@@ -259,3 +259,30 @@ def test_member_choices_name_people_as_the_models_do(django_assert_num_queries):
         rows = selectors.member_choices(ws.id)
     assert rows == [(u.id, str(u)) for u in selectors.members_of(ws.id)]
     assert [label for _, label in rows] == ["al", "Bo", "Zoë <b>"]
+
+
+def test_detail_annotations_compiled_once_are_the_orms_sql(product, admin):
+    """The retrieve query's criteria and who-asked subqueries are compiled once per process
+    (decision 2021): the same SQL and parameters as the ORM's, and the same values read."""
+    from django.db import connection
+
+    from backlog.api.views import story_detail_annotations, story_detail_annotations_compiled
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compiled on PostgreSQL only")
+    compiled = story_detail_annotations_compiled()
+    assert compiled is story_detail_annotations_compiled()  # once
+    orm = Story.objects.annotate(**story_detail_annotations()).values(*compiled)
+    raw = Story.objects.annotate(**compiled).values(*compiled)
+    orm_sql, orm_params = orm.query.sql_with_params()
+    raw_sql, raw_params = raw.query.sql_with_params()
+    assert orm_params == raw_params
+    for expression in compiled.values():
+        assert expression.sql in orm_sql
+    assert raw_sql.replace("(", "").replace(")", "") == orm_sql.replace("(", "").replace(")", "")
+    story = make_stories(product, 1, actor=admin)[0]
+    services.criterion_add(actor=admin, story=story, text="Première ✓")
+    services.criterion_add(actor=admin, story=story, text="Second")
+    read = list(raw.filter(pk=story.pk))
+    assert read == list(orm.filter(pk=story.pk))
+    assert [c["text"] for c in read[0]["_criteria"]] == ["Première ✓", "Second"]
