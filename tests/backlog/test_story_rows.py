@@ -286,3 +286,19 @@ def test_detail_annotations_compiled_once_are_the_orms_sql(product, admin):
     read = list(raw.filter(pk=story.pk))
     assert read == list(orm.filter(pk=story.pk))
     assert [c["text"] for c in read[0]["_criteria"]] == ["Première ✓", "Second"]
+
+
+def test_story_serializers_bind_their_own_copies_of_fields_built_once(product, admin):
+    """FieldsBuiltOnce (decision 2022): the fields are built once per class, and every serializer
+    binds copies of its own (its parent, the nested criteria serializer included)."""
+    from backlog.api.serializers import StoryDetailSerializer
+
+    story = make_stories(product, 1, actor=admin)[0]
+    first, second = StoryDetailSerializer(story), StoryDetailSerializer(story)
+    for name in ("title", "score", "created_at", "criteria", "score_explanation"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["criteria"].child is not second.fields["criteria"].child
+    assert first.fields["title"].source == "title" and first.fields["epic_title"].source_attrs == ["epic", "title"]
+    assert first.data == second.data
+    assert list(StoryDetailSerializer.__dict__["_fields_built"]) == list(first.fields)
