@@ -12,10 +12,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub import sqlbatch
+from pmhub.access import workspace_ids_for
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
-from pmhub.api.rows import ValuesRows
+from pmhub.api.rows import CompiledRows, FirstPage, ValuesRows
 from pmhub.models import Role
 from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
@@ -121,6 +122,8 @@ def criteria_from_annotation(story) -> None:
 
 
 STORY_ROWS = ValuesRows(s.StorySerializer)
+# The first pages of plain product lists, compiled once per shape (StoryViewSet._first_page).
+_FIRST_PAGES: dict = {}
 # What the story services and the detail answer read of the product: in the product's query.
 STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
 PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
@@ -202,9 +205,41 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     def list(self, request, *args, **kwargs):
         # StorySerializer's JSON from values() rows, without model instances (pmhub/api/rows.py);
         # the serializer remains the schema. tests/backlog/test_story_rows.py compares the two.
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(STORY_ROWS.values(queryset))
+        queryset = self._first_page()
+        if queryset is None:
+            queryset = STORY_ROWS.values(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(STORY_ROWS(page))
+
+    def _first_page(self):
+        """The first page of a plain product list (`?product=<id>`, a page size, an ordering, no
+        cursor) from its SQL compiled once per shape (decision 2024): the ordering, the page size
+        and the number of the caller's workspaces. The query is built by the same methods as any
+        list's, with stand-in ids for the product and the workspaces, compiled, and run with this
+        request's ids in their places. None for every other list (built and compiled as usual)."""
+        request = self.request
+        params = request.query_params
+        product = params.get("product", "")
+        if (connection.vendor != "postgresql" or "cursor" in params or not set(params) <= PLAIN_LIST_PARAMS
+                or not product.isdigit() or len(product) >= 19):
+            return None
+        workspace_ids = workspace_ids_for(request.user)
+        if not workspace_ids:
+            return None
+        ordering_filter = OrderingFilter()
+        name = ordering_filter.ordering_name(request, self)  # an unknown one: 400, as filter_queryset says
+        ordering = self.orderings.columns(name)
+        limit = self.paginator.get_page_size(request) + 1
+        key = (connection.alias, name, limit, len(workspace_ids))
+        compiled = _FIRST_PAGES.get(key)
+        if compiled is None:
+            def build(ids):  # ids: the product's, then the workspaces'
+                queryset = self.scoped(self.base_queryset(), ids[1:]).filter(product=ids[0])
+                queryset = STORY_ROWS.values(ordering_filter.filter_queryset(request, queryset, self))
+                return queryset.order_by(*ordering)[:limit]
+
+            compiled = _FIRST_PAGES[key] = CompiledRows(build, 1 + len(workspace_ids))
+        return FirstPage(compiled, compiled.parameters([int(product), *workspace_ids]), ordering, limit)
 
     @extend_schema(request=s.StoryWriteSerializer, responses={201: s.StoryDetailSerializer})
     def create(self, request, *args, **kwargs):

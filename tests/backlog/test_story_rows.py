@@ -302,3 +302,76 @@ def test_story_serializers_bind_their_own_copies_of_fields_built_once(product, a
     assert first.fields["title"].source == "title" and first.fields["epic_title"].source_attrs == ["epic", "title"]
     assert first.data == second.data
     assert list(StoryDetailSerializer.__dict__["_fields_built"]) == list(first.fields)
+
+
+@pytest.mark.parametrize("ordering", ["", "-score", "title", "-created_at", "-points", "points"])
+def test_first_pages_from_compiled_sql_answer_what_the_orm_answers(api_as, product, admin, foreign_product,
+                                                                   outsider, ordering, monkeypatch):
+    """A plain product list's first page runs SQL compiled once per shape (decision 2024): the
+    same response, bytes and ETag, as the list built and compiled for the request, for a token
+    (one workspace) and a session member of two workspaces; a product outside them answers none."""
+    from rest_framework.test import APIClient
+
+    from backlog.api.views import StoryViewSet
+    from pmhub.models import Membership, Role
+
+    make_stories(product, 7, actor=admin)
+    make_stories(foreign_product, 3, actor=outsider)
+    for i in (2, 5):
+        Story.objects.filter(product=product, title=f"Story {i}").update(score=Decimal(i))
+    Membership.objects.create(user=admin, workspace=foreign_product.workspace, role=Role.VIEWER)
+    session = APIClient()
+    session.force_authenticate(type(admin).objects.get(pk=admin.pk))  # memberships read afresh
+    clients = {"token": api_as(admin), "session": session}
+    urls = [f"/api/v1/stories/?product={product.id}&ordering={ordering}",
+            f"/api/v1/stories/?product={product.id}&ordering={ordering}&page_size=3",
+            f"/api/v1/stories/?product={foreign_product.id}&page_size=2"]
+
+    def answers():
+        out = []
+        for client in clients.values():
+            for url in urls:
+                response = client.get(url)
+                out.append((response.status_code, response.content, response["ETag"]))
+        return out
+
+    fast = answers()
+    fast_again = answers()  # compiled by now
+    monkeypatch.setattr(StoryViewSet, "_first_page", lambda self: None)
+    built = answers()
+    assert fast == fast_again == built
+    bodies = [json.loads(content) for _, content, _ in built]
+    assert [len(b["results"]) for b in bodies] == [7, 3, 0, 7, 3, 2]  # the session also sees Globex
+    assert bodies[1]["next"] and bodies[1]["previous"] is None
+
+
+def test_first_page_query_refuses_what_it_was_not_compiled_for(product, admin):
+    from django.db.models import BigIntegerField, Value
+
+    from pmhub.api.rows import CompiledRows, FirstPage
+    from pmhub.ordering import Orderings
+
+    rows = ValuesRows(StorySerializer)
+    make_stories(product, 4, actor=admin)
+
+    def build(ids):
+        return rows.values(Story.objects.filter(product_id=ids[0])).order_by("rank")[:3]
+
+    compiled = CompiledRows(build, 1)
+    page = FirstPage(compiled, compiled.parameters([product.id]), ("rank",), 3)
+    assert [r.title for r in page.order_by("rank")[0:3]] == ["Story 1", "Story 2", "Story 3"]
+    with pytest.raises(ValueError):
+        page.order_by("-rank")
+    with pytest.raises(ValueError):
+        page[3:6]
+    with pytest.raises(ValueError, match="not a parameter"):
+        CompiledRows(lambda ids: rows.values(Story.objects.filter(product_id=product.id))[:3], 1)
+    stand_in = CompiledRows.STAND_INS[0]
+    with pytest.raises(ValueError, match="equals a stand-in"):  # a constant that looks like an id
+        CompiledRows(lambda ids: rows.values(Story.objects.filter(product_id=ids[0]).annotate(
+            c=Value(stand_in, output_field=BigIntegerField())))[:3], 1)
+    # A nullable descending ordering's sentinel is a large negative constant: kept as a constant.
+    ordered, columns = Orderings({"-points": ("-points?", "rank")}, default="-points").annotated(
+        Story.objects.all(), "-points")
+    compiled = CompiledRows(lambda ids: rows.values(ordered.filter(product_id=ids[0])).order_by(*columns)[:3], 1)
+    assert len(compiled.slots) == 1
