@@ -162,7 +162,9 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         elif self.action == "retrieve":
             # The scoring model explains the score: read with the story (selectors.scoring_model_of).
             # On PostgreSQL the criteria and who asked come in the story's query too (decision 1963).
-            qs = qs.select_related("product__workspace", "product__scoring_model")
+            # The workspace row is not read (the role check reads product.workspace_id; the
+            # budget of 1 query in tests/backlog/test_query_counts.py would show a lazy read).
+            qs = qs.select_related("product__scoring_model")
             annotations = story_detail_annotations_compiled()
             qs = qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
         else:
