@@ -51,6 +51,11 @@ def askers_provider_register(name: str, provider: Callable, *, rows: Callable | 
         _ASKER_ROWS.pop(name, None)
 
 
+def askers_key() -> tuple:
+    """What `askers_annotations` depends on: the registered providers and their row functions."""
+    return tuple(sorted((name, id(_ASKERS[name]), id(_ASKER_ROWS.get(name))) for name in _ASKERS))
+
+
 def _alias(name: str) -> str:
     return "_askers_" + name.replace(".", "_")
 

@@ -108,3 +108,22 @@ def run(statements: list[tuple[str, tuple]], using: str = "default") -> list[tup
             for s, params in statements:
                 cursor.execute(s, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def compiled_annotations(model, annotations: dict, using: str = "default") -> dict:
+    """{alias: RawSQL} of each annotation compiled once, as the ORM compiles it in a query on
+    `model`'s own table (issue 23, decision 2021): building and compiling subqueries (an
+    `ArraySubquery` of JSON objects) cost about 1 ms of a request that reads one row. The SQL
+    names the model's table as the outer query's (`"backlog_story"."id"`), so the result may only
+    annotate a query whose base table is `model`'s under its own name (any queryset of `model`,
+    not a subquery nor a join to it). Parameters are the expressions' constants."""
+    from django.db.models.expressions import RawSQL
+
+    out = {}
+    for alias, expression in annotations.items():
+        query = model._base_manager.using(using).annotate(**{alias: expression}).values(alias).query
+        compiler = query.get_compiler(using)
+        compiler.setup_query()
+        sql, params = compiler.compile(query.annotations[alias])
+        out[alias] = RawSQL(sql, tuple(params), output_field=expression.output_field)  # noqa: S611 - the ORM's own SQL
+    return out

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pmhub.api import fields as bounded
-from pmhub.api.serializers import WorkProgressSerializer, version_field
+from pmhub.api.serializers import FieldsBuiltOnce, WorkProgressSerializer, version_field
 
 from ..models import (
     AcceptanceCriterion,
@@ -19,13 +19,13 @@ from ..models import (
 )
 
 
-class CriterionSerializer(serializers.ModelSerializer):
+class CriterionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = AcceptanceCriterion
         fields = ["id", "text", "done", "position"]
 
 
-class StorySerializer(serializers.ModelSerializer):
+class StorySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     assignee_email = serializers.CharField(source="assignee.email", read_only=True, default=None, allow_null=True)
     epic_title = serializers.CharField(source="epic.title", read_only=True, default=None, allow_null=True)
     # Unset is "" (not null): the schema lists "" beside the categories.

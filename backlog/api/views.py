@@ -11,16 +11,18 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from pmhub import sqlbatch
+from pmhub.access import workspace_ids_for
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
-from pmhub.api.rows import ValuesRows
+from pmhub.api.rows import CompiledRows, FirstPage, ValuesRows
 from pmhub.models import Role
 from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
 
 from .. import selectors, services
-from ..demand import askers_annotations
+from ..demand import askers_annotations, askers_key
 from ..models import AcceptanceCriterion, CustomField, Epic, SavedView, Story
 from . import serializers as s
 
@@ -90,6 +92,23 @@ def story_detail_annotations() -> dict | None:
     return {"_criteria": ArraySubquery(criteria), **askers}
 
 
+_COMPILED_DETAIL_ANNOTATIONS: dict = {}
+
+
+def story_detail_annotations_compiled() -> dict | None:
+    """`story_detail_annotations()` compiled to SQL once per process (per database and registry of
+    askers providers): the retrieve queryset annotates these (pmhub.sqlbatch.compiled_annotations,
+    decision 2021); the SQL is the ORM's (tests/backlog/test_story_rows.py compares it)."""
+    if connection.vendor != "postgresql":
+        return None
+    key = (connection.alias, askers_key())
+    if key not in _COMPILED_DETAIL_ANNOTATIONS:
+        annotations = story_detail_annotations()
+        _COMPILED_DETAIL_ANNOTATIONS[key] = (
+            None if annotations is None else sqlbatch.compiled_annotations(Story, annotations, connection.alias))
+    return _COMPILED_DETAIL_ANNOTATIONS[key]
+
+
 def criteria_from_annotation(story) -> None:
     """story.criteria.all() answers the `_criteria` annotation's rows, as prefetch_related would."""
     if not hasattr(story, "_criteria"):
@@ -103,6 +122,8 @@ def criteria_from_annotation(story) -> None:
 
 
 STORY_ROWS = ValuesRows(s.StorySerializer)
+# The first pages of plain product lists, compiled once per shape (StoryViewSet._first_page).
+_FIRST_PAGES: dict = {}
 # What the story services and the detail answer read of the product: in the product's query.
 STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
 PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
@@ -141,8 +162,10 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         elif self.action == "retrieve":
             # The scoring model explains the score: read with the story (selectors.scoring_model_of).
             # On PostgreSQL the criteria and who asked come in the story's query too (decision 1963).
-            qs = qs.select_related("product__workspace", "product__scoring_model")
-            annotations = story_detail_annotations()
+            # The workspace row is not read (the role check reads product.workspace_id; the
+            # budget of 1 query in tests/backlog/test_query_counts.py would show a lazy read).
+            qs = qs.select_related("product__scoring_model")
+            annotations = story_detail_annotations_compiled()
             qs = qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
         else:
             # The role check reads story.product.workspace_id: in the same query.
@@ -171,6 +194,10 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         # filter is `product`, a plain id, as StoryFilter would apply it. Anything else goes through
         # StoryFilter (validation, 400 with field errors).
         params = self.request.query_params
+        if self.detail and not params:
+            # One story by its id (get, move, update, ...), no query string: every filter is empty
+            # (StoryFilter would not filter) and the order does not matter (get() drops it).
+            return queryset
         product = params.get("product", "")
         if self.action == "list" and set(params) <= PLAIN_LIST_PARAMS and product.isdigit() and len(product) < 19:
             return OrderingFilter().filter_queryset(self.request, queryset.filter(product=int(product)), self)
@@ -180,9 +207,41 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     def list(self, request, *args, **kwargs):
         # StorySerializer's JSON from values() rows, without model instances (pmhub/api/rows.py);
         # the serializer remains the schema. tests/backlog/test_story_rows.py compares the two.
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(STORY_ROWS.values(queryset))
+        queryset = self._first_page()
+        if queryset is None:
+            queryset = STORY_ROWS.values(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(STORY_ROWS(page))
+
+    def _first_page(self):
+        """The first page of a plain product list (`?product=<id>`, a page size, an ordering, no
+        cursor) from its SQL compiled once per shape (decision 2024): the ordering, the page size
+        and the number of the caller's workspaces. The query is built by the same methods as any
+        list's, with stand-in ids for the product and the workspaces, compiled, and run with this
+        request's ids in their places. None for every other list (built and compiled as usual)."""
+        request = self.request
+        params = request.query_params
+        product = params.get("product", "")
+        if (connection.vendor != "postgresql" or "cursor" in params or not set(params) <= PLAIN_LIST_PARAMS
+                or not product.isdigit() or len(product) >= 19):
+            return None
+        workspace_ids = workspace_ids_for(request.user)
+        if not workspace_ids:
+            return None
+        ordering_filter = OrderingFilter()
+        name = ordering_filter.ordering_name(request, self)  # an unknown one: 400, as filter_queryset says
+        ordering = self.orderings.columns(name)
+        limit = self.paginator.get_page_size(request) + 1
+        key = (connection.alias, name, limit, len(workspace_ids))
+        compiled = _FIRST_PAGES.get(key)
+        if compiled is None:
+            def build(ids):  # ids: the product's, then the workspaces'
+                queryset = self.scoped(self.base_queryset(), ids[1:]).filter(product=ids[0])
+                queryset = STORY_ROWS.values(ordering_filter.filter_queryset(request, queryset, self))
+                return queryset.order_by(*ordering)[:limit]
+
+            compiled = _FIRST_PAGES[key] = CompiledRows(build, 1 + len(workspace_ids))
+        return FirstPage(compiled, compiled.parameters([int(product), *workspace_ids]), ordering, limit)
 
     @extend_schema(request=s.StoryWriteSerializer, responses={201: s.StoryDetailSerializer})
     def create(self, request, *args, **kwargs):

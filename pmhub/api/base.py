@@ -86,8 +86,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         qs = self.base_queryset()
         if getattr(self, "swagger_fake_view", False):
             return qs.none()
+        return self.scoped(qs, workspace_ids_for(self.request.user))
+
+    def scoped(self, qs, workspace_ids):
+        """`qs` limited to objects of these workspaces (get_queryset: the user's)."""
         lookup = "id__in" if self.workspace_field in ("id", "pk") else f"{self.workspace_field}__in"
-        return qs.filter(**{lookup: workspace_ids_for(self.request.user)})
+        return qs.filter(**{lookup: workspace_ids})
 
     def workspace_id_of(self, obj) -> int:
         if self.workspace_field in ("id", "pk"):

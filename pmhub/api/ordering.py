@@ -11,6 +11,10 @@ class OrderingFilter(BaseFilterBackend):
 
     param = "ordering"
 
+    def ordering_name(self, request, view) -> str:
+        """The `?ordering=` the request names (the default without one); unknown: 400."""
+        return self._name(request, view)
+
     def _name(self, request, view) -> str:
         orderings = view.orderings
         value = request.query_params.get(self.param, "")

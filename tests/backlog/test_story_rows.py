@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from backlog import services
 from backlog.api.serializers import StorySerializer
 from backlog.models import Epic, Story
-from pmhub.api.rows import ValuesRows
+from pmhub.api.rows import TupleRows, ValuesRows
 
 from .factories import make_stories
 
@@ -71,6 +71,28 @@ def test_values_rows_equal_the_serializer_byte_for_byte(product, admin):
     assert _as_json(fast) == _as_json(StorySerializer(stories, many=True).data)
     assert fast[0]["score"] == "12345.6789" and fast[0]["epic_title"].startswith("Épique")
     assert fast[1]["epic"] is None and fast[1]["score"] is None and fast[1]["done_at"] is None
+
+
+def test_tuple_rows_equal_the_serializer_byte_for_byte(product, admin):
+    """`rows.values(queryset)` yields tuples (JSON texts decoded once per distinct text): the same
+    bytes as the serializer, for filled, empty and repeated values, in the plan's or another order."""
+    stories = list(_filled(product, admin))
+    more = make_stories(product, 3, actor=admin)
+    Story.objects.filter(pk__in=[s.pk for s in more]).update(labels=["ux", "données", "🐛"], custom_values={})
+    stories += list(Story.objects.filter(pk__in=[s.pk for s in more]).select_related("epic", "assignee"))
+    stories.sort(key=lambda s: (s.rank, s.id))
+    rows = ValuesRows(StorySerializer)
+    queryset = Story.objects.filter(pk__in=[s.pk for s in stories]).order_by("rank", "id")
+    fetched = list(rows.values(queryset))
+    assert all(isinstance(row, tuple) for row in fetched) and fetched[0].rank == stories[0].rank
+    expected = _as_json(StorySerializer(stories, many=True).data)
+    assert _as_json(rows(fetched)) == expected
+    assert _as_json(rows(queryset.values(*reversed(rows.columns)))) == expected  # dicts, any column order
+    reordered = queryset.values(*reversed(rows.columns))
+    reordered._iterable_class = TupleRows
+    assert _as_json(rows(reordered)) == expected  # tuples in another order
+    with timezone.override("Asia/Tokyo"):
+        assert _as_json(rows(rows.values(queryset))) == _as_json(StorySerializer(stories, many=True).data)
 
 
 def test_values_rows_follow_the_active_time_zone(product, admin):
@@ -237,3 +259,119 @@ def test_member_choices_name_people_as_the_models_do(django_assert_num_queries):
         rows = selectors.member_choices(ws.id)
     assert rows == [(u.id, str(u)) for u in selectors.members_of(ws.id)]
     assert [label for _, label in rows] == ["al", "Bo", "Zoë <b>"]
+
+
+def test_detail_annotations_compiled_once_are_the_orms_sql(product, admin):
+    """The retrieve query's criteria and who-asked subqueries are compiled once per process
+    (decision 2021): the same SQL and parameters as the ORM's, and the same values read."""
+    from django.db import connection
+
+    from backlog.api.views import story_detail_annotations, story_detail_annotations_compiled
+
+    if connection.vendor != "postgresql":
+        pytest.skip("compiled on PostgreSQL only")
+    compiled = story_detail_annotations_compiled()
+    assert compiled is story_detail_annotations_compiled()  # once
+    orm = Story.objects.annotate(**story_detail_annotations()).values(*compiled)
+    raw = Story.objects.annotate(**compiled).values(*compiled)
+    orm_sql, orm_params = orm.query.sql_with_params()
+    raw_sql, raw_params = raw.query.sql_with_params()
+    assert orm_params == raw_params
+    for expression in compiled.values():
+        assert expression.sql in orm_sql
+    assert raw_sql.replace("(", "").replace(")", "") == orm_sql.replace("(", "").replace(")", "")
+    story = make_stories(product, 1, actor=admin)[0]
+    services.criterion_add(actor=admin, story=story, text="Première ✓")
+    services.criterion_add(actor=admin, story=story, text="Second")
+    read = list(raw.filter(pk=story.pk))
+    assert read == list(orm.filter(pk=story.pk))
+    assert [c["text"] for c in read[0]["_criteria"]] == ["Première ✓", "Second"]
+
+
+def test_story_serializers_bind_their_own_copies_of_fields_built_once(product, admin):
+    """FieldsBuiltOnce (decision 2022): the fields are built once per class, and every serializer
+    binds copies of its own (its parent, the nested criteria serializer included)."""
+    from backlog.api.serializers import StoryDetailSerializer
+
+    story = make_stories(product, 1, actor=admin)[0]
+    first, second = StoryDetailSerializer(story), StoryDetailSerializer(story)
+    for name in ("title", "score", "created_at", "criteria", "score_explanation"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["criteria"].child is not second.fields["criteria"].child
+    assert first.fields["title"].source == "title" and first.fields["epic_title"].source_attrs == ["epic", "title"]
+    assert first.data == second.data
+    assert list(StoryDetailSerializer.__dict__["_fields_built"]) == list(first.fields)
+
+
+@pytest.mark.parametrize("ordering", ["", "-score", "title", "-created_at", "-points", "points"])
+def test_first_pages_from_compiled_sql_answer_what_the_orm_answers(api_as, product, admin, foreign_product,
+                                                                   outsider, ordering, monkeypatch):
+    """A plain product list's first page runs SQL compiled once per shape (decision 2024): the
+    same response, bytes and ETag, as the list built and compiled for the request, for a token
+    (one workspace) and a session member of two workspaces; a product outside them answers none."""
+    from rest_framework.test import APIClient
+
+    from backlog.api.views import StoryViewSet
+    from pmhub.models import Membership, Role
+
+    make_stories(product, 7, actor=admin)
+    make_stories(foreign_product, 3, actor=outsider)
+    for i in (2, 5):
+        Story.objects.filter(product=product, title=f"Story {i}").update(score=Decimal(i))
+    Membership.objects.create(user=admin, workspace=foreign_product.workspace, role=Role.VIEWER)
+    session = APIClient()
+    session.force_authenticate(type(admin).objects.get(pk=admin.pk))  # memberships read afresh
+    clients = {"token": api_as(admin), "session": session}
+    urls = [f"/api/v1/stories/?product={product.id}&ordering={ordering}",
+            f"/api/v1/stories/?product={product.id}&ordering={ordering}&page_size=3",
+            f"/api/v1/stories/?product={foreign_product.id}&page_size=2"]
+
+    def answers():
+        out = []
+        for client in clients.values():
+            for url in urls:
+                response = client.get(url)
+                out.append((response.status_code, response.content, response["ETag"]))
+        return out
+
+    fast = answers()
+    fast_again = answers()  # compiled by now
+    monkeypatch.setattr(StoryViewSet, "_first_page", lambda self: None)
+    built = answers()
+    assert fast == fast_again == built
+    bodies = [json.loads(content) for _, content, _ in built]
+    assert [len(b["results"]) for b in bodies] == [7, 3, 0, 7, 3, 2]  # the session also sees Globex
+    assert bodies[1]["next"] and bodies[1]["previous"] is None
+
+
+def test_first_page_query_refuses_what_it_was_not_compiled_for(product, admin):
+    from django.db.models import BigIntegerField, Value
+
+    from pmhub.api.rows import CompiledRows, FirstPage
+    from pmhub.ordering import Orderings
+
+    rows = ValuesRows(StorySerializer)
+    make_stories(product, 4, actor=admin)
+
+    def build(ids):
+        return rows.values(Story.objects.filter(product_id=ids[0])).order_by("rank")[:3]
+
+    compiled = CompiledRows(build, 1)
+    page = FirstPage(compiled, compiled.parameters([product.id]), ("rank",), 3)
+    assert [r.title for r in page.order_by("rank")[0:3]] == ["Story 1", "Story 2", "Story 3"]
+    with pytest.raises(ValueError):
+        page.order_by("-rank")
+    with pytest.raises(ValueError):
+        page[3:6]
+    with pytest.raises(ValueError, match="not a parameter"):
+        CompiledRows(lambda ids: rows.values(Story.objects.filter(product_id=product.id))[:3], 1)
+    stand_in = CompiledRows.STAND_INS[0]
+    with pytest.raises(ValueError, match="equals a stand-in"):  # a constant that looks like an id
+        CompiledRows(lambda ids: rows.values(Story.objects.filter(product_id=ids[0]).annotate(
+            c=Value(stand_in, output_field=BigIntegerField())))[:3], 1)
+    # A nullable descending ordering's sentinel is a large negative constant: kept as a constant.
+    ordered, columns = Orderings({"-points": ("-points?", "rank")}, default="-points").annotated(
+        Story.objects.all(), "-points")
+    compiled = CompiledRows(lambda ids: rows.values(ordered.filter(product_id=ids[0])).order_by(*columns)[:3], 1)
+    assert len(compiled.slots) == 1

@@ -5,6 +5,7 @@ subscribe and at each event), are not echoed to the tab that made the change, ar
 a reconnect, and are also served by the polling fallback."""
 
 import json
+import os
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -511,3 +512,38 @@ def test_writes_from_server_threads_reach_members_only_through_the_process_publi
         await outsider.disconnect()
 
     run(scenario)
+
+
+def test_posted_sends_leave_in_order_without_the_writer_waiting_and_a_failure_stops_nothing(settings, caplog):
+    """The events of a write are queued on the publishing loop (decision 2023): the writer does
+    not wait, sends leave in the order queued (a waited-for send included), and a send that fails
+    is logged while the ones after it still go out."""
+    if not django_settings.LIVE_REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    import logging
+
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    layer = get_channel_layer()
+    group = f"live-order-test-{os.getpid()}"
+
+    async def subscribe_channel():
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        return channel
+
+    channel = async_to_sync(subscribe_channel)()
+    with caplog.at_level(logging.ERROR, logger="pmhub.live"):
+        for i in range(5):
+            live._group_send(layer, group, {"type": "live.events", "n": i}, wait=False)
+        live._group_send(layer, "not a valid group name!", {"type": "live.events", "n": -1}, wait=False)
+        live._group_send(layer, group, {"type": "live.events", "n": 5})  # waits: everything before has gone
+        live._publisher.flush()
+
+    async def received():
+        return [(await layer.receive(channel))["n"] for _ in range(6)]
+
+    assert async_to_sync(received)() == [0, 1, 2, 3, 4, 5]
+    assert any("could not be sent" in r.getMessage() for r in caplog.records)
+    async_to_sync(layer.group_discard)(group, channel)
