@@ -54,5 +54,14 @@ def celery_pools_reset(*, close: bool) -> None:
 
     if close and app._pool is not None:
         app._pool.force_close_all()
+        # ...and take the closed pool (and the producer pool drawing on it) out of kombu's registry,
+        # so that a later publisher with the same URL and options (a worker kept for the next test,
+        # tests/integration/conftest.py SharedWorkers) gets new connections, not "Acquire on closed pool".
+        from kombu import pools
+
+        for group in (pools.connections, pools.producers):
+            for key, pool in list(dict.items(group)):
+                if getattr(pool, "_closed", False) or getattr(getattr(pool, "connections", None), "_closed", False):
+                    dict.__delitem__(group, key)
     app._pool = None
     app.amqp._producer_pool = None

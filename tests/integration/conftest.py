@@ -37,9 +37,24 @@ def _database_url() -> str:
 # handlers such as logging's flush), the process exits instead of spending 2-8 s collecting the
 # modules of the whole project, which every test that stops a worker waited for (a gdb backtrace of a
 # stopping worker: gc_collect_main under finalize_modules). The exit status is celery's.
+#
+# Before each task the worker forgets the content types it has read: between tests the test
+# database is flushed and post_migrate creates the content types again under new ids, so a worker
+# kept from one test to the next (SharedWorkers below) would otherwise write an activity entry with
+# an id of the previous test's rows. A deployment never renumbers them under a running worker.
 _CELERY_WITHOUT_FINAL_GC = """
 import atexit, os, sys
 sys.argv[0] = "celery"
+from celery import signals
+
+
+@signals.task_prerun.connect(weak=False)
+def _fresh_content_types(**kwargs):
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 from celery.__main__ import main
 try:
     main()
@@ -97,6 +112,7 @@ class WorkerProcess:
         self.log_path = tmp_path / "worker.log"
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
+        self.mark = 0  # output() starts here: where the current test began (SharedWorkers)
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -154,7 +170,21 @@ class WorkerProcess:
             self.log.close()
 
     def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """The worker's log since the current test began (all of it for a worker of one test)."""
+        with open(self.log_path, "rb") as log:
+            log.seek(self.mark)
+            return log.read().decode(errors="replace")
+
+    def pending(self) -> int:
+        """Messages of this worker's queue not yet done: waiting in the queue, or delivered and not
+        acked (tasks run with acks_late, so that is a task running, prefetched or held for its ETA)."""
+        import redis
+
+        client = redis.Redis.from_url(self.env()["REDIS_URL"])
+        try:
+            return client.llen(self.key_prefix + self.queue) + client.hlen(self.key_prefix + "unacked")
+        finally:
+            client.close()
 
     def broker_keys(self) -> list[str]:
         import redis
@@ -181,9 +211,10 @@ class WorkerProcess:
 
 
 @contextmanager
-def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
+def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None, delete_keys: bool = True):
     """The in-process Celery app sends tasks to `worker`: its queue, under its key prefix (fresh
-    connection pools), not eagerly. Everything is put back, and the worker's keys deleted, on exit."""
+    connection pools), not eagerly. Everything is put back, and the worker's keys deleted (unless
+    the worker goes on to another test: SharedWorkers), on exit."""
     conf = celery_app.conf
     saved = {key: conf[key] for key in
              ("broker_url", "broker_transport_options", "task_default_queue", "task_always_eager")}
@@ -199,32 +230,105 @@ def publishing_to(worker: WorkerProcess, *, broker_url: str | None = None):
         celery_pools_reset(close=True)
         for key, value in saved.items():
             conf[key] = value
+        if delete_keys:
+            worker.delete_broker_keys()
+
+
+class SharedWorkers:
+    """Real worker processes kept by one test process from one test to the next, one per
+    environment, instead of one booted and stopped per test (2-4 s idle, 5-25 s under load;
+    docs/decisions/2030). Still a real `celery worker` on the real Redis broker against the test
+    database; what a test could otherwise inherit from an earlier one is taken away:
+
+    - a worker is handed on only when it is idle with nothing pending: its queue empty and nothing
+      delivered and unacked (tasks run with acks_late: a running, prefetched or ETA-held task is
+      unacked). Otherwise (a retry waiting for its countdown, a task still running, a dead worker)
+      it is stopped and its broker keys deleted at the end of the test, as a worker of one test
+      is, and the next test boots a new one. The check runs in the test's teardown, before the
+      database is flushed;
+    - the log (`output()`) and the mail directory a test sees start empty at its start;
+    - the worker's process-level state: settings (the same environment for every test that shares
+      it), caches (the shared cache is cleared before and after every test, `_isolated`), and the
+      content types (read afresh before each task, see _CELERY_WITHOUT_FINAL_GC).
+    Tests that kill, restart or reconfigure a worker (faults, private Redis, visibility timeouts)
+    start their own WorkerProcess as before."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.workers: dict[tuple, WorkerProcess] = {}
+
+    @contextmanager
+    def lend(self, extra_env: dict | None = None):
+        key = tuple(sorted((extra_env or {}).items()))
+        worker = self.workers.pop(key, None)
+        if worker is not None and (worker.proc is None or worker.proc.poll() is not None or worker.pending()):
+            self._retire(worker)
+            worker = None
+        fresh = worker is None
+        if fresh:
+            home = self.root / uuid.uuid4().hex[:8]
+            home.mkdir()
+            worker = WorkerProcess(home, extra_env=extra_env)
+        for message in worker.mail_dir.iterdir():
+            message.unlink()
+        worker.mark = worker.log_path.stat().st_size if worker.log_path.exists() else 0
+        with publishing_to(worker, delete_keys=False):
+            if fresh:
+                worker.start()
+            try:
+                yield worker
+            finally:
+                if self._idle(worker):
+                    self.workers[key] = worker
+                else:
+                    self._retire(worker)
+
+    @staticmethod
+    def _idle(worker: WorkerProcess, wait: float = 2.0) -> bool:
+        """Nothing queued or unacked twice in a row 0.2 s apart (a message is taken from the queue
+        and recorded as unacked in one step of kombu's, not atomically), within `wait` seconds."""
+        deadline = time.monotonic() + wait
+        quiet = 0
+        while time.monotonic() < deadline:
+            if worker.proc is None or worker.proc.poll() is not None:
+                return False
+            quiet = quiet + 1 if worker.pending() == 0 else 0
+            if quiet == 2:
+                return True
+            time.sleep(0.2)
+        return False
+
+    @staticmethod
+    def _retire(worker: WorkerProcess) -> None:
+        worker.stop()
         worker.delete_broker_keys()
 
+    def close(self) -> None:
+        for worker in self.workers.values():
+            self._retire(worker)
+        self.workers.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_workers(tmp_path_factory):
+    pool = SharedWorkers(tmp_path_factory.mktemp("workers"))
+    yield pool
+    pool.close()
+
 
 @pytest.fixture
-def celery_worker_process(services_ready, transactional_db, tmp_path):
-    """Start a real worker; tasks sent by the test go to its queue through Redis."""
-    worker = WorkerProcess(tmp_path)
-    with publishing_to(worker):
-        worker.start()
-        try:
-            yield worker
-        finally:
-            worker.stop()
+def celery_worker_process(services_ready, transactional_db, shared_workers):
+    """A real worker (SharedWorkers); tasks sent by the test go to its queue through Redis."""
+    with shared_workers.lend() as worker:
+        yield worker
 
 
 @pytest.fixture
-def worker(services_ready, transactional_db, tmp_path, fake):
+def worker(services_ready, transactional_db, shared_workers, fake):
     """A real worker allowed to reach the module's fake provider on 127.0.0.1 (the Jira, Data Center
     and GitHub sync tests; each module defines `fake`)."""
-    process = WorkerProcess(tmp_path, extra_env={"OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"})
-    with publishing_to(process):
-        process.start()
-        try:
-            yield process
-        finally:
-            process.stop()
+    with shared_workers.lend({"OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"}) as process:
+        yield process
 
 
 def wait_for(predicate, worker, what, timeout=60):
