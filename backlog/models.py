@@ -6,7 +6,6 @@ Rank keys: see docs/decisions/0400-ranking.md. Scores: docs/decisions/0401-scori
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from pmhub.querysets import AfterFetchQuerySet
 
@@ -135,11 +134,13 @@ class Story(models.Model):
         constraints = [models.UniqueConstraint(fields=["product", "rank"], name="backlog_story_unique_rank")]
         indexes = [
             models.Index(fields=["product", "score"], name="backlog_story_score_idx"),
-            # Work progress of products (selectors.progress_for_products: the home page's products,
-            # the product list) as an index-only scan: the planned stories' status, points and id
-            # without reading the wide rows (23 ms -> 6 ms over 20,000 stories; decision 1956).
-            models.Index(fields=["product", "status"], include=["points", "id"], condition=Q(epic__isnull=False),
-                         name="backlog_story_progress_idx"),
+            # The counts and figures over a product's stories as index-only scans, without reading
+            # the wide rows: the status board's count and points per status, work progress of
+            # products (home, the product list; decision 1956) and of initiatives (the roadmap
+            # timeline and board: a hash join of this index with the epics). One index for all
+            # three (decision 2011; it replaced 1956's partial index on the planned stories).
+            models.Index(fields=["product", "status"], include=["points", "epic", "id"],
+                         name="backlog_story_status_idx"),
         ]
 
     def __str__(self):
