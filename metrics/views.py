@@ -315,7 +315,7 @@ class DashboardMixin:
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
-            risks=governance_selectors.above_appetite_for_products(products=self.risk_products()),
+            risks=governance_selectors.above_appetite_rows_for_products(products=self.risk_products()),
             awaiting=governance_selectors.statements_awaiting_decision(user=request.user, role=self.role,
                                                                        products=self.risk_products()),
         )
