@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -17,6 +18,7 @@ from pmhub.utils import reverse_prefix, safe_next, version_read
 from roadmaps.pages import ProductPageMixin
 
 from . import scoring, selectors, services
+from .cards import BoardCards
 from .models import CATEGORIES, AcceptanceCriterion, CustomField, Epic, ScoringModel, Story
 
 PAGE_SIZE = 50
@@ -785,28 +787,26 @@ class BoardBase(BacklogBase):
 
         return delivery_selectors.iteration_stories(iteration=iteration).order_by().values("id")
 
-    def board_context(self, iteration) -> dict:
+    def cards(self, board_url: str) -> BoardCards:
+        """The cards' printer (backlog/cards.py): they link ".../stories/<id>/" and post to
+        ".../<id>/status/" (one reverse per page), one CSRF token for all, and return to `board_url`."""
         workflow = selectors.settings_of(self.product).workflow
-        return {
-            "iteration": iteration,
-            "statuses": [(s["key"], s["label"]) for s in workflow],
-            "can_edit": self.role >= Role.EDITOR,
-            "more_url": reverse("backlog:board_more", kwargs={"ws": self.product.workspace.slug,
-                                                              "product_id": self.product.id}),
-            # Cards link ".../stories/<id>/" and post to ".../<id>/status/": one reverse per page.
-            "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
-                                                            "product_id": self.product.id}, "story_id"),
-            "board_url": self.request.get_full_path(),
-        }
+        return BoardCards(statuses=[(s["key"], s["label"]) for s in workflow], can_edit=self.role >= Role.EDITOR,
+                          stories_url=reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
+                                                                       "product_id": self.product.id}, "story_id"),
+                          csrf_token=get_token(self.request), board_url=board_url)
 
 
 class BoardView(BoardBase):
     def get(self, request, ws, product_id, iteration_id=None):
         iteration = self.iteration(iteration_id)
         columns = selectors.story_board(product=self.product, story_ids=self.story_ids(iteration))
-        context = self.board_context(iteration)
-        context.update(columns=columns, total=sum(c.count for c in columns))
-        return render(request, "backlog/board.html", self.get_context_data(**context))
+        cards = self.cards(request.get_full_path())
+        for column in columns:
+            column.cards = cards.html(column.stories)
+        return render(request, "backlog/board.html", self.get_context_data(
+            iteration=iteration, can_edit=cards.can_edit, columns=columns, total=sum(c.count for c in columns),
+            more_url=reverse("backlog:board_more", kwargs={"ws": ws, "product_id": product_id})))
 
 
 class BoardMoreView(BoardBase):
@@ -828,13 +828,11 @@ class BoardMoreView(BoardBase):
         iteration = self.iteration(iteration_id)
         stories, has_more = selectors.board_column_more(product=self.product, status=status, offset=offset,
                                                         story_ids=self.story_ids(iteration))
-        context = self.board_context(iteration)
         # A card's form (no script) returns to the board it sits on, not to this partial.
         back = "iteration_board" if iteration else "board"
-        context.update(stories=stories, board_url=reverse(
-            f"backlog:{back}", kwargs={"ws": ws, "product_id": product_id,
-                                       **({"iteration_id": iteration.id} if iteration else {})}))
-        response = render(request, "backlog/_board_cards.html", self.get_context_data(**context))
+        cards = self.cards(reverse(f"backlog:{back}", kwargs={
+            "ws": ws, "product_id": product_id, **({"iteration_id": iteration.id} if iteration else {})}))
+        response = render(request, "backlog/_board_cards.html", {"cards": cards.html(stories)})
         response["X-Board-Has-More"] = "1" if has_more else "0"
         return response
 

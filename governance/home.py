@@ -4,7 +4,7 @@ def panels(request, workspace) -> list[dict]:
     from pmhub.access import role_in
     from roadmaps.models import Product
 
-    from .selectors import above_appetite_for_products, risk_summary, statements_awaiting_decision
+    from .selectors import above_appetite_rows_for_products, risk_summary, statements_awaiting_decision
 
     products = Product.objects.alive().filter(workspace=workspace)
     panels = []
@@ -15,7 +15,7 @@ def panels(request, workspace) -> list[dict]:
                        "context": {"items": awaiting, "ws": workspace.slug}})
     summary = risk_summary(products=products)
     if summary["open"]:
+        items = above_appetite_rows_for_products(products=products, limit=5)
         panels.append({"title": "Risks above appetite", "template": "governance/_home_panel.html",
-                       "context": {"summary": summary, "items": above_appetite_for_products(products=products, limit=5),
-                                   "ws": workspace.slug}})
+                       "context": {"summary": summary, "items": items, "ws": workspace.slug}})
     return panels

@@ -27,6 +27,7 @@ from roadmaps.models import Product
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
+from .dashboard_html import FunnelRows, funnel_rows_html, tiles_html
 from .forms import ActionPlanForm, KpiForm, MeasurementForm, UploadForm
 from .models import Health, Measurement
 
@@ -302,15 +303,19 @@ class DashboardMixin:
                 # Ids as text: a plain int in a template goes through number localisation, a
                 # few hundred calls on a workspace's funnels (decision 1955).
                 row["feature_id_text"] = str(row["feature_id"])
-        # The tiles read the cached figures (never changed here) with their ids as text.
+            funnels[product_id] = FunnelRows(rows)
+            funnels[product_id].html = funnel_rows_html(rows)
+        # The tiles read the cached figures (never changed here) with their ids as text; tiles and
+        # funnel rows are printed by metrics/dashboard_html.py (decision 2012).
         tiles = [{**t, "id_text": str(t["id"]), "product_text": str(t["product"])} for t in tile_rows]
         context = self.get_context_data(
             window=window, data=data, data_script=data_script, tiles=tiles, ranges=["30", "90", "365"],
+            tiles_html=tiles_html(tiles, ws=self.workspace.slug, previous_end=data["window"]["previous_end"]),
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
-            risks=governance_selectors.above_appetite_for_products(products=self.risk_products()),
+            risks=governance_selectors.above_appetite_rows_for_products(products=self.risk_products()),
             awaiting=governance_selectors.statements_awaiting_decision(user=request.user, role=self.role,
                                                                        products=self.risk_products()),
         )

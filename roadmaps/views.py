@@ -23,7 +23,7 @@ from governance import selectors as governance_selectors
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
-from pmhub.models import Role, User
+from pmhub.models import Role, User, display_name_of
 from pmhub.utils import all_or_nothing, safe_next, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
@@ -379,8 +379,10 @@ class _RoadmapView(ProductPageMixin, View):
             # Printed with {% select_options %}: a workspace has hundreds of members, and a loop of
             # template nodes per member cost as much as a column of cards.
             "objectives": list(product.objectives.values_list("id", "title")),
-            "owners": [(u.id, str(u)) for u in User.objects.filter(memberships__workspace=self.workspace)
-                       .only("id", "name", "email").order_by("email")],
+            # (id, display name) from rows: 200 members were 200 models for one <select>.
+            "owners": [(pk, display_name_of(name, email)) for pk, name, email in
+                       User.objects.filter(memberships__workspace=self.workspace).order_by("email")
+                       .values_list("id", "name", "email")],
             "statuses": Initiative.Status.choices,
             "current": current,
         }
