@@ -12,20 +12,12 @@ a template. Every value goes through `esc` (autoescape's rule: safe strings as t
 else `html.escape`d, which is what django.utils.html.escape does).
 """
 
-from html import escape as html_escape
-
 from django.utils.safestring import mark_safe
 
 from pmhub.formatting import number
+from pmhub.htmltext import esc
 from pmhub.models import display_name_of
 from pmhub.templatetags.pmhub import select_options
-
-
-def esc(value) -> str:
-    """`{{ value }}` under autoescape."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html_escape(str(value))
 
 
 class BoardCards:

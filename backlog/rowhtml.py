@@ -15,18 +15,12 @@ updates) all print through this class, so the three cannot drift apart.
 """
 
 from django.template.defaultfilters import join
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from pmhub import formatting
+from pmhub.htmltext import val
 from pmhub.icons import render_icon
 from pmhub.templatetags.pmhub import select_options
-
-
-def val(value) -> str:
-    """`{{ value }}` under autoescape: localized (numbers), escaped unless safe."""
-    return str(conditional_escape(localize(value)))
 
 
 def _or_dash(value) -> str:

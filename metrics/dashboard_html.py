@@ -11,22 +11,14 @@ template for every status. Change the markup here, not in the template. Every va
 `esc` (autoescape's rule).
 """
 
-from html import escape as html_escape
-
 from django.utils.safestring import mark_safe
 
 from pmhub.formatting import kpi_value, number
+from pmhub.htmltext import esc
 from pmhub.utils import url_for_ids
 
 HEALTH = {"on_track": "● On track", "at_risk": "▲ At risk", "off_track": "■ Off track"}
 TONE = {"good": "toward", "bad": "away from"}
-
-
-def esc(value) -> str:
-    """`{{ value }}` under autoescape."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html_escape(str(value))
 
 
 def health_badge(status) -> str:

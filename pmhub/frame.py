@@ -17,21 +17,15 @@ from functools import lru_cache
 from django.core.files.storage import storages
 from django.template.defaulttags import CsrfTokenNode
 from django.templatetags.static import static
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .htmltext import val as _e
 from .icons import render_icon
 from .navigation import frame_urls
 
 _CSRF = CsrfTokenNode()
 _CURRENT, _PAGE = ' aria-current="true"', ' aria-current="page"'
 _IS_CURRENT = ' class="is-current"'
-
-
-def _e(value) -> str:
-    """A value as `{{ value }}` prints it (localized, escaped)."""
-    return conditional_escape(localize(value))
 
 
 # The files every page loads (base.html `{{ frame.static.<name> }}`).

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .. import formatting
+from ..htmltext import esc
 from ..icons import render_icon
 from ..markdown import render_markdown
 from ..models import display_name_of
@@ -69,23 +70,18 @@ def work_progress(work, label="", compact=False):
     # compares the output with format_html's.
     if getattr(work, "ratio", None) is None:
         return mark_safe(f'<span class="muted">{"—" if compact else "no stories yet"}</span>')  # noqa: S308 - fixed text
-    percent = _esc(work.percent)
-    done, total = _esc(work.done_points), _esc(work.total_points)
+    percent = esc(work.percent)
+    done, total = esc(work.done_points), esc(work.total_points)
     if compact:
         bar = tail = ""
     else:
         bar = (f'<progress class="progress-bar" value="{percent}" max="100" '
-               f'aria-label="{_esc(label or "Work progress")}"></progress> ')
-        counts = f"{_esc(work.done_count)}/{_esc(work.total_count)}"
+               f'aria-label="{esc(label or "Work progress")}"></progress> ')
+        counts = f"{esc(work.done_count)}/{esc(work.total_count)}"
         tail = f' <small class="muted">{done}/{total} pts · {counts} stories</small>'
-    return mark_safe(  # noqa: S308 - every value escaped by _esc
+    return mark_safe(  # noqa: S308 - every value escaped by esc
         f'<span class="work-progress" data-testid="work-progress" data-percent="{percent}" '
         f'data-done-points="{done}" data-total-points="{total}">{bar}<strong>{percent}%</strong>{tail}</span>')
-
-
-def _esc(value) -> str:
-    """conditional_escape without the lazy-string wrapper: safe strings as they are, the rest escaped."""
-    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
 
 
 @register.simple_tag
@@ -103,10 +99,10 @@ def risk_items(items, ws):
         if url is None:
             url = urls[r.product_id] = url_for_ids("governance:risk", "risk_id", ws=ws, product_id=r.product_id)
         owner = "no owner" if r.owner_id is None else display_name_of(r.owner__name, r.owner__email)
-        parts.append(f'<li><a href="{_esc(url(r.id))}">{_esc(r.title)}</a> <span class="risk-flag">'
-                     f'{r.score:d} &gt; {r.appetite:d}</span> <span class="muted">{_esc(r.product__name)} · '
-                     f'{_esc(owner)}</span></li>')
-    return mark_safe("".join(parts))  # noqa: S308 - every value escaped by _esc
+        parts.append(f'<li><a href="{esc(url(r.id))}">{esc(r.title)}</a> <span class="risk-flag">'
+                     f'{r.score:d} &gt; {r.appetite:d}</span> <span class="muted">{esc(r.product__name)} · '
+                     f'{esc(owner)}</span></li>')
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped by esc
 
 
 @register.simple_tag
