@@ -417,3 +417,33 @@ def test_a_server_without_xmlsec1_says_saml_is_unavailable(client, provider, mon
     response = client.get(reverse("sso:saml_login", args=[provider.pk]))
     assert response.status_code == 503
     assert "not available on this server" in response.content.decode()
+
+
+def test_saml_constants_are_pysaml2s():
+    """sso/saml.py names the bindings and NameID formats itself so that pysaml2 is imported only
+    when SAML is used (decision 2070); they must be pysaml2's own values."""
+    import saml2
+    from saml2 import saml as saml2_saml
+
+    from sso import saml
+
+    assert saml.BINDING_HTTP_POST == saml2.BINDING_HTTP_POST
+    assert saml.BINDING_HTTP_REDIRECT == saml2.BINDING_HTTP_REDIRECT
+    for name in ("NAMEID_FORMAT_EMAILADDRESS", "NAMEID_FORMAT_PERSISTENT", "NAMEID_FORMAT_TRANSIENT"):
+        assert getattr(saml, name) == getattr(saml2_saml, name)
+
+
+def test_process_start_does_not_import_pysaml2():
+    """A PMHub process that handles no SAML sign-in does not pay for pysaml2's import (its XML schema
+    is 0.4-0.6 s of every start; decision 2070): settings, apps, URLconf and checks stay without it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, django; django.setup(); from django.urls import get_resolver; "
+            "get_resolver().url_patterns; from django.core import checks; checks.run_checks(); "
+            "print(sorted(m for m in sys.modules if m == 'saml2' or m.startswith('saml2.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "pmhub.settings"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
