@@ -25,7 +25,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CURRENCY = env("CURRENCY", default="EUR")
 
 INSTALLED_APPS = [
-    "daphne",  # first: `manage.py runserver` then serves ASGI (HTTP and the live websocket)
+    # first: `manage.py runserver` is daphne's and serves ASGI (HTTP and the live websocket); daphne's
+    # own app is not listed, it would import Twisted at every process start (decision 2071)
+    "pmhub.devserver",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

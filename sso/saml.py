@@ -30,14 +30,21 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, md, saml
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.metadata import entity_descriptor
-from saml2.response import IncorrectlySigned, StatusError, UnsolicitedResponse, VerificationError
-from saml2.sigver import MissingKey, SignatureError, SigverError
-from saml2.validate import NotValid, ResponseLifetimeExceed, ToEarly
+if TYPE_CHECKING:
+    from saml2.config import SPConfig
+
+# pysaml2 is imported inside the functions that use it, not here: `saml2.sigver` loads its XML
+# schema on import (0.4-0.6 s idle, 2 s under load), which every PMHub process would otherwise pay
+# at start (the sso app's ready() reaches this module through sso.services), SAML in use or not.
+# Decision 2070. The constants below are the SAML 2.0 ones pysaml2 defines under the same names
+# (tests/sso/test_saml.py checks they agree).
+BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+NAMEID_FORMAT_EMAILADDRESS = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+NAMEID_FORMAT_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+NAMEID_FORMAT_TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 
 logger = logging.getLogger("pmhub.sso")
 
@@ -180,6 +187,8 @@ def idp_metadata_read(xml: str) -> IdpMetadata:
 
 def _config(sp: SamlSp) -> SPConfig:
     """A pysaml2 SP configuration for this one provider, built for each use (a few ms)."""
+    from saml2.config import SPConfig
+
     conf = SPConfig()
     conf.load({
         "entityid": sp.entity_id,
@@ -207,12 +216,15 @@ def _config(sp: SamlSp) -> SPConfig:
 def sp_metadata_xml(sp: SamlSp) -> str:
     """Our SP metadata for this provider (entity id, ACS, what we want signed), to paste or point
     the IdP at. Unsigned: we hold no key, and IdPs take it from an HTTPS URL or by upload."""
+    from saml2 import md
+    from saml2.metadata import entity_descriptor
+
     conf = _config(SamlSp(entity_id=sp.entity_id, acs_url=sp.acs_url, idp_metadata_xml=""))
     descriptor = entity_descriptor(conf)
     descriptor.spsso_descriptor.want_assertions_signed = "true"
     descriptor.extensions = None  # pysaml2 lists every algorithm it knows, MD5 included: say nothing
     descriptor.spsso_descriptor.name_id_format = [
-        md.NameIDFormat(text=saml.NAMEID_FORMAT_PERSISTENT), md.NameIDFormat(text=saml.NAMEID_FORMAT_EMAILADDRESS)]
+        md.NameIDFormat(text=NAMEID_FORMAT_PERSISTENT), md.NameIDFormat(text=NAMEID_FORMAT_EMAILADDRESS)]
     return str(descriptor)
 
 
@@ -221,6 +233,8 @@ def sp_metadata_xml(sp: SamlSp) -> str:
 def authn_request_redirect(sp: SamlSp, *, relay_state: str) -> tuple[str, str]:
     """An AuthnRequest for the HTTP-Redirect binding: (request id, the IdP URL to send the browser
     to). The caller remembers the id for this browser; the response must name it."""
+    from saml2.client import Saml2Client
+
     client = Saml2Client(config=_config(sp))
     metadata = idp_metadata_read(sp.idp_metadata_xml)
     request_id, info = client.prepare_for_authenticate(
@@ -272,6 +286,11 @@ def authn_response_read(sp: SamlSp, saml_response: str, *, outstanding: dict[str
     except (ValueError, UnicodeError):
         raise refusal("malformed", "not base64") from None
     _refuse_weak_algorithms(xml)
+    from saml2.client import Saml2Client
+    from saml2.response import IncorrectlySigned, StatusError, UnsolicitedResponse, VerificationError
+    from saml2.sigver import MissingKey, SignatureError, SigverError
+    from saml2.validate import NotValid, ResponseLifetimeExceed, ToEarly
+
     metadata = idp_metadata_read(sp.idp_metadata_xml)
     client = Saml2Client(config=_config(sp))
     try:
@@ -371,7 +390,7 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
     name_id_value = (name_id.text or "").strip() if name_id is not None else ""
     name_id_format = (name_id.format or "") if name_id is not None else ""
     email = _first(attributes, sp.email_attributes)
-    if not email and name_id_format == saml.NAMEID_FORMAT_EMAILADDRESS:
+    if not email and name_id_format == NAMEID_FORMAT_EMAILADDRESS:
         email = name_id_value
     email = email.strip().lower()
     if "@" not in email:
@@ -385,7 +404,7 @@ def _assertion_read(sp: SamlSp, metadata: IdpMetadata, response) -> SamlAssertio
         groups.extend(attributes.get(attribute, ()))
     groups = tuple(dict.fromkeys(g.strip() for g in groups if g and g.strip()))[:MAX_GROUPS]
     # A transient NameID changes at every sign-in: the account then follows the e-mail address.
-    subject = email if (not name_id_value or name_id_format == saml.NAMEID_FORMAT_TRANSIENT) else name_id_value
+    subject = email if (not name_id_value or name_id_format == NAMEID_FORMAT_TRANSIENT) else name_id_value
     return SamlAssertion(
         issuer=metadata.entity_id, subject=subject[:255], name_id_format=name_id_format, email=email[:254],
         name=name.strip()[:150], groups=groups, assertion_id=assertion.id,

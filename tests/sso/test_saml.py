@@ -417,3 +417,18 @@ def test_a_server_without_xmlsec1_says_saml_is_unavailable(client, provider, mon
     response = client.get(reverse("sso:saml_login", args=[provider.pk]))
     assert response.status_code == 503
     assert "not available on this server" in response.content.decode()
+
+
+def test_saml_constants_are_pysaml2s():
+    """sso/saml.py names the bindings and NameID formats itself so that pysaml2 is imported only
+    when SAML is used (decision 2070); they must be pysaml2's own values."""
+    import saml2
+    from saml2 import saml as saml2_saml
+
+    from sso import saml
+
+    assert saml.BINDING_HTTP_POST == saml2.BINDING_HTTP_POST
+    assert saml.BINDING_HTTP_REDIRECT == saml2.BINDING_HTTP_REDIRECT
+    for name in ("NAMEID_FORMAT_EMAILADDRESS", "NAMEID_FORMAT_PERSISTENT", "NAMEID_FORMAT_TRANSIENT"):
+        assert getattr(saml, name) == getattr(saml2_saml, name)
+
