@@ -112,6 +112,22 @@ def backlog_stories(*, product, limit: int = 200, offset: int = 0) -> QuerySet[S
             .select_related("assignee", "epic").order_by("rank", "id")[offset:offset + limit])
 
 
+# A story card's columns (delivery/cards.py: ID, TITLE, POINTS, STATUS, ASSIGNEE_NAME, ASSIGNEE_EMAIL).
+CARD_VALUES = ("id", "title", "points", "status", "assignee__name", "assignee__email")
+
+
+def iteration_cards(*, iteration) -> list[tuple]:
+    """iteration_stories as card rows (CARD_VALUES): the plan's right column."""
+    return list(Story.objects.filter(iteration_items__iteration=iteration, iteration_items__removed_at__isnull=True)
+                .order_by("iteration_items__added_at", "id").values_list(*CARD_VALUES))
+
+
+def backlog_cards(*, product, limit: int, offset: int = 0) -> list[tuple]:
+    """backlog_stories as card rows (CARD_VALUES): the plan's left column, the same stories in the
+    same order."""
+    return list(backlog_stories(product=product, limit=limit, offset=offset).values_list(*CARD_VALUES))
+
+
 def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:
     """Burn series of an iteration from its membership history and the status events."""
     tz = iteration.product.workspace.time_zone

@@ -4,8 +4,10 @@ approval and change requests, CSV import (upload -> mapping -> preview -> confir
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from backlog import selectors as backlog_selectors
@@ -17,7 +19,7 @@ from pmhub.utils import version_read
 from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
-from . import importer, selectors, services
+from . import cards, importer, selectors, services
 from .forms import DecisionForm, IterationForm, ScopeChangeForm, StoryPickForm, UploadForm
 from .models import ImportJob
 
@@ -67,14 +69,14 @@ class IterationListView(ProductPageMixin, View):
 class IterationPlanView(ProductPageMixin, View):
     required_role = Role.VIEWER
     write_role = Role.EDITOR
+    product_related = ("backlog_settings",)  # the workflow: card labels, the backlog's filter, the burn
 
     def _context(self, iteration, form=None):
+        iteration.product = self.product  # the same product, read once with its settings
         series = selectors.burn_for(iteration=iteration)
         return self.get_context_data(
             iteration=iteration, capacity=services.iteration_capacity(iteration=iteration),
-            planned=backlog_selectors.with_texts(backlog_selectors.with_status_labels(
-                list(selectors.iteration_stories(iteration=iteration)), self.product)),
-            **_backlog_chunk(self, iteration, offset=0),
+            **_backlog_chunk(self, iteration, offset=0, planned=True),
             burn=[d.as_dict() for d in series],
             form=form or IterationForm(initial={f: getattr(iteration, f) for f in IterationForm.base_fields}),
         )
@@ -112,17 +114,28 @@ class IterationPlanView(ProductPageMixin, View):
 BACKLOG_CHUNK = 30
 
 
-def _backlog_chunk(view, iteration, *, offset: int) -> dict:
-    """The unplanned stories from `offset` (BACKLOG_CHUNK of them), whether more follow, and the
-    URLs every card uses (one reverse per page, not per card)."""
-    stories = list(selectors.backlog_stories(product=view.product, offset=offset, limit=BACKLOG_CHUNK + 1))
-    return {
-        "backlog": backlog_selectors.with_texts(backlog_selectors.with_status_labels(stories[:BACKLOG_CHUNK],
-                                                                                     view.product)),
-        "backlog_next": offset + BACKLOG_CHUNK if len(stories) > BACKLOG_CHUNK else None,
+def _backlog_chunk(view, iteration, *, offset: int, planned: bool = False) -> dict:
+    """The unplanned stories from `offset` (BACKLOG_CHUNK of them) as printed cards
+    (delivery/cards.py), whether more follow, and the URL of the next ones; with `planned`, the
+    iteration's own cards too (the page; the next chunks only need the first)."""
+    rows = selectors.backlog_cards(product=view.product, offset=offset, limit=BACKLOG_CHUNK + 1)
+    items_url = _url("iteration_items", view, iteration_id=iteration.id)
+    workflow = backlog_selectors.settings_of(view.product).workflow
+    can_edit = view.role >= Role.EDITOR
+    printer = cards.StoryCards(can_edit=can_edit, items_url=items_url,
+                               csrf_token=get_token(view.request) if can_edit else "",
+                               labels={s["key"]: s["label"] for s in workflow})
+    chunk = {
+        "backlog": bool(rows),
+        "backlog_cards": mark_safe(printer.cards(rows[:BACKLOG_CHUNK], "add")),  # noqa: S308 (escaped by StoryCards)
+        "backlog_next": offset + BACKLOG_CHUNK if len(rows) > BACKLOG_CHUNK else None,
         "backlog_url": _url("iteration_backlog", view, iteration_id=iteration.id),
-        "items_url": _url("iteration_items", view, iteration_id=iteration.id),
+        "items_url": items_url,
     }
+    if planned:
+        chunk["planned_cards"] = mark_safe(  # noqa: S308 (escaped by StoryCards)
+            printer.cards(selectors.iteration_cards(iteration=iteration), "remove"))
+    return chunk
 
 
 class IterationBacklogView(ProductPageMixin, View):
@@ -131,6 +144,7 @@ class IterationBacklogView(ProductPageMixin, View):
 
     required_role = Role.VIEWER
     write_role = None  # reads only: a POST is 405
+    product_related = ("backlog_settings",)
 
     def get(self, request, ws, product_id, iteration_id):
         iteration = selectors.iteration_for_product(product=self.product, iteration_id=iteration_id)
