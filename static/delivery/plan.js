@@ -14,6 +14,8 @@
     if (warning) {
       warning.hidden = !capacity.over;
       document.getElementById("over-by").textContent = capacity.over_by;
+      const unit = document.getElementById("over-by-unit");
+      if (unit) unit.textContent = Number(capacity.over_by) === 1 ? "point" : "points";
     }
   }
   function setCardAction(card, action) {

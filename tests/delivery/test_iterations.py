@@ -73,7 +73,7 @@ def test_plan_page_warns_when_committed_points_exceed_capacity(client_as, produc
     page = client.get(_plan_url(product, iteration))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Over capacity by <span id=\"over-by\">2</span> points." in html
+    assert "Over capacity by <span id=\"over-by\">2</span> <span id=\"over-by-unit\">points</span>." in html
     assert 'data-testid="capacity-warning" hidden' not in html
 
 
@@ -174,3 +174,12 @@ def test_planning_column_shows_a_chunk_in_backlog_order_and_loads_the_rest(clien
     for bad in ("-1", "x", "99999999999"):
         response = client_as(viewer).get(_plan_url(product, iteration, "delivery:iteration_backlog") + f"?offset={bad}")
         assert response.status_code == 400
+
+
+def test_over_capacity_by_one_point_reads_in_the_singular(client_as, product, editor):
+    iteration = IterationFactory(product=product, capacity_points=5)
+    client = client_as(editor)
+    story = StoryFactory(product=product, points=6)
+    client.post(_plan_url(product, iteration, "delivery:iteration_items"), {"story": story.id, "action": "add"})
+    html = client.get(_plan_url(product, iteration)).content.decode()
+    assert "Over capacity by <span id=\"over-by\">1</span> <span id=\"over-by-unit\">point</span>." in html
