@@ -1,4 +1,4 @@
-"""The KPI page's measurement rows printed by Python (metrics.views.measurement_rows, decision 2051)
+"""The KPI page's measurement rows printed by Python (metrics.dashboard_html.measurement_rows, decision 2051)
 are what the template loop printed before, byte for byte: the old loop is kept here as text and both
 renderings of the same rows are compared, editable or not, empty or not, with values, sources and
 URLs carrying every character autoescape changes."""
@@ -6,7 +6,7 @@ URLs carrying every character autoescape changes."""
 import pytest
 from django.template import engines
 
-from metrics.views import measurement_rows
+from metrics.dashboard_html import measurement_rows
 
 # The <tbody> loop of metrics/kpi_detail.html before decision 2051.
 OLD_LOOP = '''{% for m in measurements %}<tr><td>{{ m.period }}</td><td class="num">{{ m.value }}</td><td>{{ m.source }}</td>
