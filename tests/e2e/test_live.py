@@ -31,14 +31,23 @@ LIVE_WITHIN_MS = 2000  # the promise: another person's change shows within two s
 def asgi_server(transactional_db):
     require(bool(settings.LIVE_REDIS_URL), "Redis (REDIS_URL) for the channel layer")
     import uvicorn
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
     from pmhub.asgi import application
 
+    # A Redis channel layer receives on one event loop at a time and lets go of it only when its
+    # last receive has ended. Each test's server runs a loop of its own; a receive of the previous
+    # server still pending (its thread not yet gone) would refuse this one's ("Two event loops are
+    # trying to receive() on one channel layer at once!"). Each server gets a layer of its own.
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", ws="websockets-sansio"))
+                                           lifespan="off", ws="websockets-sansio",
+                                           # the test's pages may keep their sockets open: the
+                                           # server closes them at exit instead of waiting on them
+                                           timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -48,6 +57,7 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(5)
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @pytest.fixture
