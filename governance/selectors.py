@@ -9,6 +9,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 
 from pmhub.access import workspace_ids_for
+from pmhub.prepared import Prepared
 
 from .models import DEFAULT_APPETITE, ProductGovernance, Risk
 from .scoring import SCALE, heat_map
@@ -150,6 +151,52 @@ def risk_summary(*, products) -> dict:
                         issues=Count("id", filter=Q(kind=Risk.Kind.ISSUE)))
 
 
+# --- the same reads for one workspace's or one product's live products, compiled once ----------------
+# Home and the dashboards read these on every view; building and compiling the appetite subquery and
+# the approvers' EXISTS cost more than running them (pmhub.prepared; decision 2120). The ORM queries
+# above stay the one description: the prepared ones are built from them.
+SCOPES = ("workspace", "product")
+
+
+def _scope_products(scope: str, scope_id):
+    from roadmaps.models import Product
+
+    if scope == "workspace":
+        return Product.objects.alive().filter(workspace_id=scope_id)
+    if scope == "product":
+        return Product.objects.alive().filter(id=scope_id)
+    raise ValueError(f"unknown scope {scope!r}")
+
+
+_PREPARED: dict[tuple, Prepared] = {}
+
+
+def _prepared(name: str, scope: str, build) -> Prepared:
+    query = _PREPARED.get((name, scope))
+    if query is None:
+        query = _PREPARED[name, scope] = Prepared(Risk, build)
+    return query
+
+
+def above_appetite_rows_of(*, scope: str, scope_id: int, limit: int = 100) -> list:
+    """above_appetite_rows_for_products of the live products of a workspace or of one product."""
+    return _prepared(f"above:{limit}", scope, lambda i: above_appetite(
+        Risk.objects.filter(product__in=_scope_products(scope, i), product__deleted_at__isnull=True))
+        .order_by("-score", "product__name", "id").values_list(*RISK_ROW)[:limit]).named(scope_id)
+
+
+def risk_summary_of(*, scope: str, scope_id: int) -> dict:
+    """risk_summary of the live products of a workspace or of one product."""
+    rows = _prepared("summary", scope, lambda i: risks_annotated(
+        Risk.objects.filter(product__in=_scope_products(scope, i)).exclude(status=Risk.Status.CLOSED))
+        .order_by().annotate(_all=Value(1)).values("_all").annotate(
+            n_open=Count("id"), n_above=Count("id", filter=Q(score__gt=F("appetite"))),
+            n_issues=Count("id", filter=Q(kind=Risk.Kind.ISSUE))).values_list("n_open", "n_above", "n_issues")
+    ).rows(scope_id)
+    found = rows[0] if rows else (0, 0, 0)
+    return {"open": found[0], "above": found[1], "issues": found[2]}
+
+
 def risk_history(*, risk) -> QuerySet:
     """The activity lines of one register item (who changed what, when)."""
     from django.contrib.contenttypes.models import ContentType
@@ -207,18 +254,44 @@ def statements_awaiting_decision(*, user, role, products, limit: int = 20) -> li
     Two steps: the ids (one small query), then, only when there are any, the rows with what the
     lists print (one query by id). The one query with its seven joins cost PostgreSQL 6 ms of
     planning on every home page and dashboard, for a list that is usually empty (decision 1957)."""
-    from django.db.models import Exists
-
     from pmhub.models import Role
-
-    from .models import ImpactStatement
 
     if role is None or role < Role.EDITOR:
         return []
+    ids = list(_awaiting_ids(products, role, user.id, limit).values_list("id", flat=True))
+    return _awaiting_statements(ids)
+
+
+def _awaiting_ids(products, role, user_id, limit):
+    from django.db.models import Exists
+
+    from .models import ImpactStatement
+
     named = ImpactStatement.approvers.through.objects.filter(impactstatement_id=OuterRef("pk"))
-    mine = (~Exists(named) & Q(approver_role__lte=role)) | Exists(named.filter(user_id=user.id))
-    ids = list(ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
-               .filter(mine).order_by("submitted_at", "id").values_list("id", flat=True)[:limit])
+    mine = (~Exists(named) & Q(approver_role__lte=role)) | Exists(named.filter(user_id=user_id))
+    return (ImpactStatement.objects.filter(product__in=products, status=ImpactStatement.Status.AWAITING)
+            .filter(mine).order_by("submitted_at", "id").values_list("id")[:limit])
+
+
+def statements_awaiting_decision_of(*, user, role, scope: str, scope_id: int, limit: int = 20) -> list:
+    """statements_awaiting_decision for the live products of a workspace or of one product, its ids
+    query compiled once (pmhub.prepared)."""
+    from pmhub.models import Role
+
+    if role is None or role < Role.EDITOR:
+        return []
+    query = _PREPARED.get((f"awaiting:{limit}", scope))
+    if query is None:
+        from .models import ImpactStatement
+
+        query = _PREPARED[f"awaiting:{limit}", scope] = Prepared(ImpactStatement, lambda i, r, u: _awaiting_ids(
+            _scope_products(scope, i), r, u, limit))
+    return _awaiting_statements([row[0] for row in query.rows(scope_id, int(role), user.id)])
+
+
+def _awaiting_statements(ids) -> list:
+    from .models import ImpactStatement
+
     if not ids:
         return []
     return list(ImpactStatement.objects.filter(id__in=ids)

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
+from pmhub.prepared import Prepared
 
 from . import figures
 from .models import ActionPlan, Kpi, KpiHealth, Measurement, MeasurementUpload
@@ -229,9 +230,8 @@ def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
 
 
 def health_summary(*, workspace) -> dict:
-    """Counts of KPIs per health in the workspace (one query)."""
-    counts = dict(Kpi.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
-                  .values_list("health").annotate(n=Count("id")).order_by())
+    """Counts of KPIs per health in the workspace (one query, compiled once: decision 2120)."""
+    counts = dict(_HEALTH_COUNTS.rows(workspace.id))
     return {"on_track": counts.get("on_track", 0), "at_risk": counts.get("at_risk", 0),
             "off_track": counts.get("off_track", 0), "unknown": counts.get("unknown", 0),
             "total": sum(counts.values())}
@@ -250,3 +250,18 @@ def objectives_with_progress(*, products: list) -> list[dict]:
     return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None,
              "work": o.work} for o in objectives]
 
+
+
+# Home's KPI panel on every view, compiled once per process (pmhub.prepared, decision 2120).
+_HEALTH_COUNTS = Prepared(Kpi, lambda workspace_id: Kpi.objects.filter(
+    product__workspace_id=workspace_id, product__deleted_at__isnull=True)
+    .values_list("health").annotate(n=Count("id")).order_by())
+_OPEN_PLANS = Prepared(ActionPlan, lambda workspace_id: ActionPlan.objects.filter(
+    kpi__product__workspace_id=workspace_id).exclude(status=ActionPlan.Status.CLOSED)
+    .order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("id")).values_list("n"))
+
+
+def open_plans_count(*, workspace) -> int:
+    """Action plans of the workspace's KPIs that are not closed (home's KPI panel; one query)."""
+    rows = _OPEN_PLANS.rows(workspace.id)
+    return rows[0][0] if rows else 0

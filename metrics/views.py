@@ -24,7 +24,6 @@ from pmhub.errors import Conflict
 from pmhub.models import Role
 from pmhub.utils import url_for_ids, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
-from roadmaps.models import Product
 from roadmaps.pages import ProductPageMixin
 
 from . import selectors, services
@@ -318,9 +317,9 @@ class DashboardMixin:
             objectives=selectors.objectives_with_progress(products=products),
             funnels=list(zip(products, funnels.values(), strict=True)), adoption_end=adoption_end,
             health_labels=dict(Health.choices), scope_product=getattr(self, "product", None),
-            risks=governance_selectors.above_appetite_rows_for_products(products=self.risk_products()),
-            awaiting=governance_selectors.statements_awaiting_decision(user=request.user, role=self.role,
-                                                                       products=self.risk_products()),
+            risks=governance_selectors.above_appetite_rows_of(**self.risk_scope()),
+            awaiting=governance_selectors.statements_awaiting_decision_of(user=request.user, role=self.role,
+                                                                          **self.risk_scope()),
         )
         return render(request, self.template_name, context)
 
@@ -348,8 +347,8 @@ class ProductDashboardView(DashboardMixin, ProductPageMixin, View):
     def products(self):
         return [self.product]
 
-    def risk_products(self):
-        return [self.product]
+    def risk_scope(self):
+        return {"scope": "product", "scope_id": self.product.id}
 
     def data_url(self):
         return reverse("metrics_product_dashboard_data",
@@ -373,9 +372,9 @@ class WorkspaceDashboardView(DashboardMixin, WorkspacePageMixin, View):
             seen.setdefault(kpi.product_id, kpi.product)
         return list(seen.values())
 
-    def risk_products(self):
+    def risk_scope(self):
         """Every live product of the workspace: a risk matters even where no KPI is defined."""
-        return Product.objects.alive().filter(workspace=self.workspace)
+        return {"scope": "workspace", "scope_id": self.workspace.id}
 
     def data_url(self):
         return reverse("metrics_workspace_dashboard_data", kwargs={"ws": self.workspace.slug})

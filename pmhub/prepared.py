@@ -3,74 +3,174 @@
 Building and compiling a QuerySet costs more than running it when the query is small: the
 memberships read of every signed-in page took about 0.7-0.9 ms in the ORM against 0.12-0.16 ms
 for the same SQL through a cursor (floors database, the loaded 2-core machine; decision 2001).
-`Prepared(model, build)` keeps the ORM as the one description of the query: `build(*slots)`
-returns the QuerySet with stand-in values, compiled once per database alias (the alias the router
-picks for reading `model`, so replica reads keep working); `rows(*values)` runs that SQL with the
-real values in the stand-ins' places and applies the same converters the ORM applies, so the rows
-are what `list(queryset.values_list(...))` returns, and `objects(*values)` the instances iterating
-the QuerySet makes (select_related included; tests/core/test_prepared.py).
+`Prepared(model, build)` keeps the ORM as the one description of the query: `build(*values)`
+returns the QuerySet, and is called with stand-in values (ids nothing has, dates nobody plans in)
+to compile it once per database alias (the alias the router picks for reading `model`, so replica
+reads keep working) and per shape of the values (a list of ids compiles once per length);
+`rows(*values)` runs that SQL with the real values in the stand-ins' places and applies the same
+converters the ORM applies, so the rows are what `list(queryset.values_list(...))` returns,
+`named(*values)` the same as `values_list(named=True)` rows, and `objects(*values)` the instances
+iterating the QuerySet makes (select_related and annotations included; tests/core/test_prepared.py).
+
+Values may be ints, dates or lists/tuples of ints. The query is built and compiled twice, with two
+sets of stand-ins (CompiledRows' rule, pmhub.api.rows, decision 2024): the SQL texts must be equal
+and the parameters must differ exactly where a stand-in stands, every value at least once. A
+constant that equals a stand-in, a value written into the SQL text or a value the query does not
+use refuses to compile (ValueError): a prepared query never runs with a parameter in a wrong place
+and never drops a scope it was given (decision 2120).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
-# Stand-ins for the values of a query: ids nothing has, told apart from every other parameter.
+# Stand-ins of the two compilations. Ints within every integer field's range (a small positive one
+# included): Django drops a comparison with a value out of its field's range from the SQL (a role
+# `<= -7e12` is never true), which the double compilation refuses, so a stand-in must be a value the
+# field could hold. Real rows with these values do not matter: stand-ins are never run. Dates in the
+# first millennium.
+_INT_BASES = (32_000, 32_300)
+_LIST_BASES = (1_000_000_000, 1_500_000_000)
+_DATE_BASES = (date(101, 1, 1), date(601, 1, 1))
+# Kept for callers of decision 2001: ids nothing has.
 SLOTS = (-7_000_000_001, -7_000_000_002, -7_000_000_003)
+
+
+def _shape(value):
+    if isinstance(value, bool):
+        raise TypeError("a prepared query takes ints, dates or lists of ints, not a bool")
+    if isinstance(value, int):
+        return int
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return date
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError("a list value of a prepared query holds ints only")
+        return len(value)
+    raise TypeError(f"a prepared query takes ints, dates or lists of ints, not {type(value).__name__}")
+
+
+def _stand_ins(shape: tuple, which: int) -> list:
+    """The stand-in values of one compilation (`which` 0 or 1) for values of `shape`."""
+    out = []
+    for k, s in enumerate(shape):
+        if s is int:
+            out.append(_INT_BASES[which] + k)
+        elif s is date:
+            out.append(_DATE_BASES[which] + timedelta(days=k))
+        else:
+            out.append([_LIST_BASES[which] + 1_000_000 * k + i for i in range(s)])
+    return out
+
+
+class _Compiled:
+    """One shape of one Prepared on one alias: the SQL, its parameters and where the values go."""
+
+    def __init__(self, build, alias: str, shape: tuple):
+        if not shape:
+            raise ValueError("a prepared query takes one value at least (the scope it reads)")
+        compiled = []
+        for which in (0, 1):
+            stand_ins = _stand_ins(shape, which)
+            compiler = build(*stand_ins).using(alias).query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            compiled.append((sql, tuple(params), compiler, stand_ins))
+        (sql, params, compiler, first), (other_sql, other_params, _, second) = compiled
+        if sql != other_sql or len(params) != len(other_params):
+            raise ValueError("the query's SQL depends on its values: it cannot be compiled once")
+        # Where each stand-in of the first compilation may stand: (value index, list index or None).
+        places = {}
+        for k, (a, b) in enumerate(zip(first, second, strict=True)):
+            if isinstance(a, list):
+                places.update({x: (k, i, y) for i, (x, y) in enumerate(zip(a, b, strict=True))})
+            else:
+                places[a] = (k, None, b)
+        others = {b for _, _, b in places.values()}
+        slots, used = [], set()
+        for position, (a, b) in enumerate(zip(params, other_params, strict=True)):
+            if a == b:
+                if _hashable(a) and (a in places or a in others):
+                    raise ValueError(f"a constant of the query equals a stand-in value ({a!r})")
+                continue
+            place = places.get(a) if _hashable(a) else None
+            if place is None or place[2] != b:
+                raise ValueError(f"parameter {position} changes with the values but is not one of them")
+            slots.append((position, place[0], place[1]))
+            used.add(place[:2])
+        if used != {(k, i) for k, i, _ in places.values()}:
+            raise ValueError("a value given to the query is not a parameter of it")
+        self.sql, self.params, self.compiler, self.slots = sql, params, compiler, slots
+        self.converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 class Prepared:
     def __init__(self, model, build: Callable[..., QuerySet]):
         self.model, self.build = model, build
-        self._by_alias: dict[str, tuple] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
+        self._named: dict[tuple, type] = {}
 
-    def _compile(self, alias: str) -> tuple:
-        compiler = self.build(*SLOTS).using(alias).query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        slots = [(i, SLOTS.index(p)) for i, p in enumerate(params) if isinstance(p, int) and p in SLOTS]
-        if not slots:
-            raise ValueError("the query uses none of its stand-in values")
-        converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
-        return compiler, sql, tuple(params), slots, converters
-
-    def _run(self, values) -> tuple[str, object, list[tuple]]:
+    def _run(self, values) -> tuple[str, _Compiled, list[tuple]]:
         alias = router.db_for_read(self.model)
-        compiled = self._by_alias.get(alias)
+        shape = tuple(_shape(v) for v in values)
+        compiled = self._compiled.get((alias, shape))
         if compiled is None:
-            compiled = self._by_alias[alias] = self._compile(alias)
-        compiler, sql, params, slots, converters = compiled
-        params = list(params)
-        for i, k in slots:
-            params[i] = values[k]
+            compiled = self._compiled[alias, shape] = _Compiled(self.build, alias, shape)
+        params = list(compiled.params)
+        for position, k, i in compiled.slots:
+            params[position] = values[k] if i is None else values[k][i]
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        if converters:
-            return alias, compiler, [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return alias, compiler, [tuple(row) for row in rows]
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return alias, compiled, [tuple(row) for row in rows]
 
     def rows(self, *values) -> list[tuple]:
-        """The rows of a `values_list()` query."""
+        """The rows of a `values_list()` (or `values()`) query, as tuples."""
         return self._run(values)[2]
+
+    def named(self, *values) -> list:
+        """The rows of a `values_list()` query as `values_list(named=True)` makes them."""
+        alias, compiled, rows = self._run(values)
+        key = (alias, tuple(_shape(v) for v in values))
+        row_class = self._named.get(key)
+        if row_class is None:
+            query = compiled.compiler.query
+            names = (list(query.selected) if query.selected
+                     else [*query.extra_select, *query.values_select, *query.annotation_select])
+            row_class = self._named[key] = namedtuple("Row", names)
+        return [row_class._make(row) for row in rows]
 
     def objects(self, *values) -> list:
         """The model instances of a model query, as iterating the QuerySet makes them: every column
-        loaded, select_related objects attached (Django's ModelIterable, without annotations)."""
-        alias, compiler, rows = self._run(values)
+        loaded, select_related objects attached, annotations set (Django's ModelIterable)."""
+        alias, compiled, rows = self._run(values)
+        compiler = compiled.compiler
         klass_info, select = compiler.klass_info, compiler.select
-        if compiler.annotation_col_map:
-            raise ValueError("annotations are not supported")
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
+        annotations = list(compiler.annotation_col_map.items())
         model = klass_info["model"]
         found = []
         for row in rows:
             obj = model.from_db(alias, init_list, row[start:end])
             for populator in get_related_populators(klass_info, select, alias):
                 populator.populate(row, obj)
+            for name, position in annotations:
+                setattr(obj, name, row[position])
             found.append(obj)
         return found

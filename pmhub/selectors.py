@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from .access import WORKSPACE_FIELDS, memberships_of, workspace_ids_for
 from .models import Activity, ApiToken, Invitation, Membership, Notification, Workspace
+from .prepared import Prepared
 
 
 def workspaces_for_user(*, user) -> QuerySet[Workspace]:
@@ -40,6 +41,19 @@ def invitations_open(*, workspace: Workspace) -> QuerySet[Invitation]:
 
 def activity_for_workspace(*, workspace: Workspace, limit: int = 50) -> QuerySet[Activity]:
     return workspace.activities.select_related("actor")[:limit]
+
+
+_RECENT_ACTIVITY: dict[int, Prepared] = {}
+
+
+def recent_activity(*, workspace: Workspace, limit: int = 15) -> list[Activity]:
+    """activity_for_workspace as a list, its query compiled once per limit (pmhub.prepared): home's
+    activity list on every view (decision 2120)."""
+    query = _RECENT_ACTIVITY.get(limit)
+    if query is None:
+        query = _RECENT_ACTIVITY[limit] = Prepared(Activity, lambda workspace_id: Activity.objects.filter(
+            workspace_id=workspace_id).select_related("actor")[:limit])
+    return query.objects(workspace.id)
 
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:

@@ -209,7 +209,7 @@ class WorkspaceHomeView(WorkspacePageMixin, View):
     def get(self, request, ws):
         context = self.get_context_data(
             panels=home_panels(request, self.workspace),
-            activities=selectors.activity_for_workspace(workspace=self.workspace, limit=15),
+            activities=selectors.recent_activity(workspace=self.workspace, limit=15),
         )
         return render(request, "pmhub/workspace_home.html", context)
 

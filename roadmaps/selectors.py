@@ -271,11 +271,18 @@ def products_with_initiative_counts(*, workspace) -> list[Product]:
 
     A correlated subquery (an index lookup per product), not a join counted DISTINCT: that join
     multiplied 300 initiatives by 20,000 stories (2 s on the benchmark)."""
+    return _PRODUCTS_WITH_COUNTS.objects(workspace.id)
+
+
+def _products_with_initiative_counts(workspace_id):
     initiatives = (Initiative.objects.filter(product=OuterRef("pk")).order_by().annotate(_one=Value(1))
                    .values("_one").annotate(n=Count("id")).values("n")[:1])
-    return list(
-        Product.objects.alive().filter(workspace=workspace).annotate(
-            initiative_count=Coalesce(Subquery(initiatives, output_field=IntegerField()), 0)))
+    return Product.objects.alive().filter(workspace_id=workspace_id).annotate(
+        initiative_count=Coalesce(Subquery(initiatives, output_field=IntegerField()), 0))
+
+
+# Compiled once per process (pmhub.prepared, decision 2120): home and the product list read it on every view.
+_PRODUCTS_WITH_COUNTS = Prepared(Product, _products_with_initiative_counts)
 
 
 def product_of_workspace(workspace, product_id):

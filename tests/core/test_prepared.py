@@ -95,3 +95,85 @@ def test_product_for_user_404s_outside_the_users_workspaces(admin, workspace, ot
                    {"product_id": -1}, {"product_id": None}):
         with pytest.raises(Http404):
             product_for_user(user=admin, **kwargs)
+
+
+# --- values of every kind, and the double compilation's refusals (decision 2120) -------------------------
+def _stories_of(ids, day):
+    from backlog.models import Story
+
+    return (Story.objects.filter(product_id__in=ids, created_at__date__lte=day)
+            .order_by("id").values_list("id", "product_id", "title"))
+
+
+def test_a_list_and_a_date_compile_once_per_length_and_answer_the_orm_rows(workspace):
+    import datetime as dt
+
+    from backlog.models import Story
+    from roadmaps.models import Product
+
+    products = [Product.objects.create(workspace=workspace, name=f"P{i}") for i in range(3)]
+    for p in products:
+        Story.objects.create(product=p, title=f"Story of <{p.name}> & co", rank="a")
+    query = Prepared(Story, _stories_of)
+    today, past = dt.date.today(), dt.date(2000, 1, 1)
+    for ids in ([products[0].id], [p.id for p in products], [products[2].id, products[0].id]):
+        for day in (today, past):
+            assert query.rows(ids, day) == list(_stories_of(ids, day))
+    assert sorted(shape for _, shape in query._compiled) == [(1, dt.date), (2, dt.date), (3, dt.date)]
+
+
+def test_named_rows_are_values_list_named_with_annotations_in_their_place(workspace, other_workspace):
+    from governance.models import Risk
+    from governance.selectors import RISK_ROW, above_appetite
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name="Acme <b>")
+    Risk.objects.create(product=product, title="High", likelihood=5, impact=5)
+    Risk.objects.create(product=product, title="Low", likelihood=1, impact=1)
+
+    def build(ws):
+        return (above_appetite(Risk.objects.filter(product__workspace_id=ws)).order_by("-score", "id")
+                .values_list(*RISK_ROW))
+
+    expected = list(build(workspace.id).values_list(*RISK_ROW, named=True))
+    got = Prepared(Risk, build).named(workspace.id)
+    assert got == expected and [r.title for r in got] == ["High"]
+    assert got[0]._fields == expected[0]._fields and got[0].appetite == expected[0].appetite
+    assert Prepared(Risk, build).named(other_workspace.id) == []
+
+
+def test_objects_carry_the_querysets_annotations(workspace):
+    from roadmaps.models import Initiative, Product
+    from roadmaps.selectors import _products_with_initiative_counts, products_with_initiative_counts
+
+    one, two = (Product.objects.create(workspace=workspace, name=name) for name in ("One", "Two"))
+    Initiative.objects.create(product=two, title="I")
+    expected = list(_products_with_initiative_counts(workspace.id))
+    got = products_with_initiative_counts(workspace=workspace)
+    assert [(p.pk, p.name, p.initiative_count) for p in got] == [(p.pk, p.name, p.initiative_count) for p in expected]
+    assert {p.name: p.initiative_count for p in got} == {"One": 0, "Two": 1}
+    Initiative.objects.create(product=one, title="Written, then read at once")
+    assert {p.name: p.initiative_count for p in products_with_initiative_counts(workspace=workspace)} == {
+        "One": 1, "Two": 1}
+
+
+def test_a_value_the_sql_drops_or_ignores_is_refused():
+    # A role below any PositiveSmallIntegerField value: Django drops the comparison from the SQL
+    # when the value is out of the field's range; a stand-in must never make a clause vanish.
+    from django.db.models import Q
+
+    def build(user_id, role):
+        return Membership.objects.filter(Q(user_id=user_id) | Q(role__lte=role)).values_list("id")
+
+    assert Prepared(Membership, build).rows(1, 2) == list(build(1, 2))  # in range: both clauses kept
+    with pytest.raises(ValueError, match="not a parameter"):
+        Prepared(Membership, lambda user_id, other: Membership.objects.filter(user_id=user_id)
+                 .values_list("id")).rows(1, 2)  # `other` unused: a scope given and dropped
+    with pytest.raises(ValueError, match="equals a stand-in"):
+        Prepared(Membership, lambda user_id: Membership.objects.filter(user_id=user_id, role__lte=32_000)
+                 .values_list("id")).rows(1)
+    with pytest.raises(ValueError, match="depends on its values"):
+        Prepared(Membership, lambda ids: Membership.objects.filter(
+            **{"user_id" if ids[0] > 1_200_000_000 else "workspace_id": ids[0]}).values_list("id")).rows([1])
+    with pytest.raises(TypeError):
+        Prepared(Membership, build).rows("1", 2)  # text: the ORM's path, not a prepared one
