@@ -15,7 +15,7 @@ from pmhub.utils import version_read
 from pmhub.views import form_conflict, form_errors_from
 from roadmaps.pages import ProductPageMixin
 
-from . import analytics, selectors, services
+from . import analytics, selectors, services, table_html
 from .forms import FeatureEditForm, FeatureForm, IngestionKeyForm
 from .models import IngestionKey
 
@@ -32,8 +32,10 @@ class AdoptionView(ProductPageMixin, View):
     def _render(self, request, form=None, status=200):
         window = WINDOWS.get(request.GET.get("window", ""), analytics.ADOPTION_WINDOW_DAYS)
         table = selectors.adoption_table(product=self.product, window=window, sort=request.GET.get("sort", "adoption"))
-        context = self.get_context_data(table=table, form=form or FeatureForm(product=self.product),
-                                        nav_section="adoption")
+        rows_html = table_html.feature_rows_html(table["rows"], workspace_slug=self.workspace.slug,
+                                                 product_id=self.product.id)
+        context = self.get_context_data(table=table, rows_html=rows_html,
+                                        form=form or FeatureForm(product=self.product), nav_section="adoption")
         return render(request, "adoption/adoption.html", context, status=status)
 
     def get(self, request, ws, product_id):

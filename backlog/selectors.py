@@ -1,23 +1,29 @@
 """Reads of the backlog app, scoped to the user's workspaces."""
 
 import contextlib
+import functools
+import operator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce, RowNumber
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
 from pmhub.models import Membership, display_name_of
 from pmhub.ordering import Orderings, nulls_last
+from pmhub.prepared import Prepared
 
 from .models import (
     CATEGORY_DONE,
     CATEGORY_EXCLUDED,
+    AcceptanceCriterion,
     BacklogSettings,
+    Comment,
     CustomField,
     Epic,
     SavedView,
@@ -96,9 +102,12 @@ def member_choices(workspace_id: int) -> list[tuple[int, str]]:
     """The workspace's people as (user id, display name) in members_of's order: what an assignee
     select and the user columns print. Rows, not models: 200 members were 400 model instances on
     every backlog and story page (issue 23)."""
-    rows = (Membership.objects.filter(workspace_id=workspace_id).order_by("user__email")
-            .values_list("user_id", "user__name", "user__email"))
-    return [(user_id, display_name_of(name, email)) for user_id, name, email in rows]
+    return [(user_id, display_name_of(name, email)) for user_id, name, email in _MEMBER_ROWS.rows(workspace_id)]
+
+
+# Compiled once per process (pmhub.prepared): every backlog, story, iteration and roadmap page reads it.
+_MEMBER_ROWS = Prepared(Membership, lambda workspace_id, *_: Membership.objects.filter(workspace_id=workspace_id)
+                        .order_by("user__email").values_list("user_id", "user__name", "user__email"))
 
 
 def stories_for_user(*, user) -> QuerySet[Story]:
@@ -114,6 +123,44 @@ def story_for_user(*, user, story_id: int, product=None) -> Story:
     if product is not None:
         qs = qs.filter(product=product)
     return get_object_or_404(qs, pk=story_id)
+
+
+# The story page's own reads, each compiled once per process (pmhub.prepared; decision 2132):
+# building and compiling them cost the page more than running them.
+_STORY_OF_PRODUCT = Prepared(Story, lambda story_id, product_id, *_: Story.objects.select_related(
+    "epic", "assignee").filter(pk=story_id, product_id=product_id))
+_COMMENTS = Prepared(Comment, lambda story_id, *_: Comment.objects.filter(story_id=story_id).select_related("author"))
+_CRITERIA = Prepared(AcceptanceCriterion, lambda story_id, *_: AcceptanceCriterion.objects.filter(story_id=story_id))
+_EPIC_CHOICES = Prepared(Epic, lambda product_id, *_: Epic.objects.filter(product_id=product_id)
+                         .values_list("id", "title"))
+
+
+def story_of_product(*, product, story_id: int) -> Story:
+    """story_for_user on a page of `product`, which the page already read for its user (so the
+    product is the scope): the product's story by id (404 otherwise), with its epic and assignee,
+    and `product` itself attached, with its workspace and whatever relations the page read it
+    with (its settings: no query when the story's panels ask for them)."""
+    found = _STORY_OF_PRODUCT.objects(story_id, product.pk)
+    if not found:
+        raise Http404("No Story matches the given query.")
+    story = found[0]
+    story.product = product
+    return story
+
+
+def story_comments(*, story_id: int) -> list[Comment]:
+    """A story's comments, oldest first, with their authors (one query)."""
+    return _COMMENTS.objects(story_id)
+
+
+def story_criteria(*, story_id: int) -> list[AcceptanceCriterion]:
+    """A story's acceptance criteria in their order (one query)."""
+    return _CRITERIA.objects(story_id)
+
+
+def epic_choices(*, product_id: int) -> list[tuple[int, str]]:
+    """(id, title) of a product's epics in their order: a select's options (one query)."""
+    return _EPIC_CHOICES.rows(product_id)
 
 
 def _json_contains(qs, path: str, value):
@@ -195,6 +242,27 @@ def stories_for_backlog(*, product, params=None, fields=None) -> QuerySet[Story]
 
 def saved_views_for(*, user, product) -> QuerySet[SavedView]:
     return SavedView.objects.filter(product=product).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
+
+
+# The backlog page's reads without filters, compiled once per process (pmhub.prepared; decision 2134).
+_SAVED_VIEWS = Prepared(SavedView, lambda user_id, product_id, *_: saved_views_for(user=user_id, product=product_id))
+_FIRST_ROWS: dict[int, Prepared] = {}
+
+
+def saved_views_list(*, user, product) -> list[SavedView]:
+    """saved_views_for as a list (one query compiled once): the backlog page's menu of views."""
+    return _SAVED_VIEWS.objects(user.pk, product.pk)
+
+
+def backlog_first_rows(*, product, limit: int) -> list[Story]:
+    """stories_for_backlog(product=product)[:limit] without filters, sort or grouping (the backlog
+    page as it opens): the same stories, one query compiled once per `limit`."""
+    query = _FIRST_ROWS.get(limit)
+    if query is None:
+        query = _FIRST_ROWS[limit] = Prepared(Story, lambda product_id, *_: stories_sorted(
+            Story.objects.filter(product_id=product_id).select_related("epic", "assignee"), sort="rank",
+            fields=[])[:limit])
+    return query.objects(product.pk)
 
 
 def demand_of(story) -> dict:
@@ -339,6 +407,57 @@ def attach_initiative_progress(initiatives, *, product=None) -> None:
         filters = None if product is None else category_filters(workflows=product_workflows(product=product))
         attach_progress(initiatives, progress_for_initiatives(initiative_ids=[i.pk for i in initiatives],
                                                               filters=filters))
+
+
+def _in_category(product_id, own: tuple[str, ...], default: tuple[str, ...]) -> Q | None:
+    """Tally rows whose status is in a category: by the product's own workflow (`own`) for its
+    stories, by the default workflow's for another product's (attach_initiative_progress's filters)."""
+    this = Q(product_id=product_id)
+    clauses = ([this & Q(status__in=own)] if own else []) + ([~this & Q(status__in=default)] if default else [])
+    return functools.reduce(operator.or_, clauses) if clauses else None
+
+
+@functools.lru_cache(maxsize=64)
+def _initiative_progress_query(done: tuple[str, ...], excluded: tuple[str, ...]) -> Prepared:
+    """The tally of every initiative of one product, summed by the categories of a workflow whose
+    done and excluded statuses are these, compiled once per process and workflow (pmhub.prepared):
+    progress_for_initiatives by a list of 300 ids cost more in the ORM (building, the category
+    clauses, preparing each id) than in PostgreSQL (decision 2131)."""
+    default = categories_of(None)
+    default_done = tuple(sorted(statuses_in(default, CATEGORY_DONE)))
+    default_excluded = tuple(sorted(statuses_in(default, CATEGORY_EXCLUDED)))
+
+    def build(product_id, *_):
+        is_done = _in_category(product_id, done, default_done)
+        is_excluded = _in_category(product_id, excluded, default_excluded)
+        rows = StoryTally.objects.filter(epic__initiative__product_id=product_id)
+        if is_excluded is not None:
+            rows = rows.exclude(is_excluded)
+        zero = Value(0)
+        return (rows.order_by().values_list("epic__initiative_id")
+                .annotate(done_points=Sum("points", filter=is_done) if is_done else zero, total_points=Sum("points"),
+                          done_count=Sum("stories", filter=is_done) if is_done else zero,
+                          total_count=Sum("stories")))
+
+    return Prepared(StoryTally, build)
+
+
+def progress_for_product_initiatives(*, product) -> dict[int, Progress]:
+    """attach_initiative_progress(initiatives, product=product)'s figures for every initiative of
+    `product` (read with its `backlog_settings`), in one grouped query compiled once per workflow:
+    the definition of backlog/progress.py, "done" and "excluded" by the product's workflow for
+    its own stories and by the default workflow for another product's, as
+    attach_initiative_progress's filters decide. Counted from the stories where there is no
+    tally (SQLite): attach_initiative_progress's own query."""
+    saved = product_workflows(product=product)
+    if progress_rows().model is not StoryTally:
+        ids = list(product.initiatives.values_list("id", flat=True))
+        return progress_for_initiatives(initiative_ids=ids, filters=category_filters(workflows=saved))
+    own = categories_of(saved[product.pk]) if saved else categories_of(None)
+    query = _initiative_progress_query(tuple(sorted(statuses_in(own, CATEGORY_DONE))),
+                                       tuple(sorted(statuses_in(own, CATEGORY_EXCLUDED))))
+    return {pk: Progress(done_points or 0, total_points or 0, done_count or 0, total_count)
+            for pk, done_points, total_points, done_count, total_count in query.rows(product.pk) if total_count}
 
 
 def product_workflows(*, product) -> dict[int, list]:

@@ -156,7 +156,7 @@ class BacklogBase(ProductPageMixin, View):
     product_related = ("backlog_settings",)
 
     def story(self, story_id) -> Story:
-        story = selectors.story_for_user(user=self.request.user, story_id=story_id, product=self.product)
+        story = selectors.story_of_product(product=self.product, story_id=story_id)
         return selectors.with_texts([story])[0]
 
     def params(self) -> QueryDict:
@@ -216,7 +216,7 @@ class BacklogBase(ProductPageMixin, View):
             "stories_url": reverse_prefix("backlog:story", {"ws": self.product.workspace.slug,
                                                             "product_id": self.product.id}, "story_id"),
             # (id, title) rows, not model instances: a product has hundreds of epics.
-            "epics": list(Epic.objects.filter(product=self.product).values_list("id", "title", named=True)),
+            "epics": selectors.epic_choices(product_id=self.product.pk),
             "can_edit": self.role >= Role.EDITOR,
         }
 
@@ -232,12 +232,11 @@ class BacklogView(BacklogBase):
         params = self.params()
         context = self.row_context(params)
         context.update(add_errors={}, view_errors={}, typed=QueryDict())
-        offset = 0
-        stories = list(
-            selectors.stories_for_backlog(product=self.product, params=params, fields=context["fields"])[
-                offset : offset + PAGE_SIZE + 1
-            ]
-        )
+        if params:
+            stories = list(selectors.stories_for_backlog(product=self.product, params=params,
+                                                         fields=context["fields"])[: PAGE_SIZE + 1])
+        else:  # the backlog as it opens: one query compiled once (decision 2134)
+            stories = selectors.backlog_first_rows(product=self.product, limit=PAGE_SIZE + 1)
         has_more = len(stories) > PAGE_SIZE
         query = params.copy()
         query["offset"] = PAGE_SIZE
@@ -249,7 +248,7 @@ class BacklogView(BacklogBase):
             group=params.get("group", ""),
             sort=params.get("sort", "rank"),
             sortable=params.get("sort", "rank") == "rank" and not params.get("group"),
-            saved_views=list(selectors.saved_views_for(user=request.user, product=self.product)),
+            saved_views=selectors.saved_views_list(user=request.user, product=self.product),
             query_string=params.urlencode(),
             moscow_choices=Story.MoSCoW.choices,
             kano_choices=Story.Kano.choices,
@@ -423,6 +422,9 @@ class SavedViewDeleteView(BacklogBase):
 class StoryView(BacklogBase):
     """A story: user story, acceptance criteria, score explained, demand, comments; edit form."""
 
+    # Its scoring model too: read with the product, it costs no query of its own.
+    product_related = ("backlog_settings", "scoring_model")
+
     def context(self, story, errors=None, conflict=False):
         model = selectors.scoring_model_of(self.product)
         ctx = self.row_context()
@@ -434,8 +436,8 @@ class StoryView(BacklogBase):
             input_keys=scoring.input_keys(model.framework, model.criteria),
             explanation=services.explain(story, model).as_dict(),
             demand=selectors.demand_of(story),
-            comments=story.comments.select_related("author"),
-            criteria=story.criteria.all(),
+            comments=selectors.story_comments(story_id=story.pk),
+            criteria=selectors.story_criteria(story_id=story.pk),
             moscow_choices=Story.MoSCoW.choices,
             kano_choices=Story.Kano.choices,
             typed_comment="",

@@ -12,6 +12,7 @@ from backlog.models import CATEGORY_DONE, CATEGORY_EXCLUDED, Story
 from backlog.progress import EMPTY, Progress
 from pmhub.access import workspace_ids_for
 from pmhub.clock import today_in
+from pmhub.prepared import Prepared
 from roadmaps.models import Release
 
 from . import burn
@@ -117,9 +118,26 @@ CARD_VALUES = ("id", "title", "points", "status", "assignee__name", "assignee__e
 
 
 def iteration_cards(*, iteration) -> list[tuple]:
-    """iteration_stories as card rows (CARD_VALUES): the plan's right column."""
-    return list(Story.objects.filter(iteration_items__iteration=iteration, iteration_items__removed_at__isnull=True)
-                .order_by("iteration_items__added_at", "id").values_list(*CARD_VALUES))
+    """iteration_stories as card rows (CARD_VALUES): the plan's right column (one query compiled once)."""
+    return _ITERATION_CARDS.rows(iteration.pk)
+
+
+# The iteration page's reads of one shape, compiled once per process (pmhub.prepared; decision 2135).
+_ITERATION_CARDS = Prepared(Story, lambda iteration_id, *_: Story.objects.filter(
+    iteration_items__iteration_id=iteration_id, iteration_items__removed_at__isnull=True)
+    .order_by("iteration_items__added_at", "id").values_list(*CARD_VALUES))
+_STAYS = Prepared(IterationItem, lambda iteration_id, *_: IterationItem.objects.filter(iteration_id=iteration_id)
+                  .values_list("story_id", "added_at", "removed_at"))
+
+
+def _stayed(iteration_id):
+    return IterationItem.objects.filter(iteration_id=iteration_id).values("story_id")
+
+
+_EVENTS = Prepared(StoryStatusEvent, lambda iteration_id, *_: StoryStatusEvent.objects.filter(
+    story_id__in=_stayed(iteration_id)).values_list("story_id", "at", "new_status"))
+_POINTS = Prepared(Story, lambda iteration_id, *_: Story.objects.filter(id__in=_stayed(iteration_id))
+                   .values_list("id", "points"))
 
 
 def backlog_cards(*, product, limit: int, offset: int = 0) -> list[tuple]:
@@ -131,10 +149,11 @@ def backlog_cards(*, product, limit: int, offset: int = 0) -> list[tuple]:
 def burn_for(*, iteration, today: date | None = None) -> list[burn.BurnDay]:
     """Burn series of an iteration from its membership history and the status events."""
     tz = iteration.product.workspace.time_zone
-    stays = list(IterationItem.objects.filter(iteration=iteration).values_list("story_id", "added_at", "removed_at"))
-    story_ids = {s[0] for s in stays}
-    events = list(StoryStatusEvent.objects.filter(story_id__in=story_ids).values_list("story_id", "at", "new_status"))
-    points = dict(Story.objects.filter(id__in=story_ids).values_list("id", "points"))
+    # The stories that ever stayed in it, as a subquery of the events' and the points' reads: each
+    # of the three queries has one shape and is compiled once (decision 2135).
+    stays = _STAYS.rows(iteration.pk)
+    events = _EVENTS.rows(iteration.pk) if stays else []
+    points = dict(_POINTS.rows(iteration.pk)) if stays else {}
     return burn.burn_series(start=iteration.start_date, end=iteration.end_date, tz=tz, stays=stays, events=events,
                             points=points, today=today or today_in(tz),
                             done_statuses=backlog_selectors.done_statuses_of(product=iteration.product))

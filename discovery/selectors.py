@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
+from pmhub.prepared import Prepared
 
 from .demand import highlight_weight
 from .models import Company, Highlight, Idea, Insight, Person, Vote
@@ -107,23 +108,37 @@ def story_demand(*, product, story_ids, weights: dict) -> dict[int, Decimal]:
     return total
 
 
+_ASKER_FIELDS = ("importance", "insight__company__revenue", "insight__company__segment__name")
+
+
+def _asker_companies(highlights):
+    return (Company.objects.filter(insights__highlights__in=highlights).distinct()
+            .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
+
+
+_ASKER_ROWS = Prepared(Highlight, lambda story_id, *_: Highlight.objects.filter(story_id=story_id)
+                       .values_list(*_ASKER_FIELDS))
+_ASKER_COMPANIES = Prepared(Company, lambda story_id, *_: _asker_companies(Highlight.objects.filter(story_id=story_id)))
+_STORY_ASKERS = Prepared(Highlight, lambda story_id, *_: Highlight.objects.filter(story_id=story_id)
+                         .values_list("insight__company_id", "insight__company__segment__name"))
+
+
 def askers_of(*, story=None, epic=None, weights: dict | None = None) -> dict:
     """Who asked for a story or an epic through highlighted insights: companies, their total
     revenue per currency, their segments and the customer demand the highlights add (importance x
     segment weight x revenue factor, as in `story_demand`). An epic's askers are those of the epic
     and of its stories (decision 1611). Two queries, whatever the number of askers."""
-    if story is not None:
-        qs = Highlight.objects.filter(story=story)
+    if story is not None:  # the story page's: its two queries compiled once (decision 2132)
+        rows, companies = _ASKER_ROWS.rows(story.pk), _ASKER_COMPANIES.objects(story.pk)
     else:
         qs = Highlight.objects.filter(Q(epic=epic) | Q(story__epic=epic))
+        rows = list(qs.values_list(*_ASKER_FIELDS))
+        companies = list(_asker_companies(qs))
     weights = weights or {}
     demand = Decimal(0)
-    rows = list(qs.values_list("importance", "insight__company__revenue", "insight__company__segment__name"))
     for importance, revenue, segment in rows:
         w = float(weights.get(segment, 1)) if segment else 1.0
         demand += highlight_weight(importance=importance, segment_weight=w, revenue=revenue)
-    companies = list(Company.objects.filter(insights__highlights__in=qs).distinct()
-                     .select_related("segment").order_by(F("revenue").desc(nulls_last=True), "name"))
     revenue: dict[str, Decimal] = {}
     for c in companies:
         if c.revenue is not None:
@@ -138,9 +153,7 @@ def story_askers(story) -> dict:
     companies, segments and highlighted insights of `askers_of`, so the story page's demand line,
     the story API and the "Who asked" panel give the same numbers. One query: the counts need
     neither the companies' rows nor the segment weights (issue 23)."""
-    rows = list(Highlight.objects.filter(story=story).values_list("insight__company_id",
-                                                                   "insight__company__segment__name"))
-    return _askers_counts(rows)
+    return _askers_counts(_STORY_ASKERS.rows(story.pk))
 
 
 def story_askers_rows(story_ref):

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from pmhub.access import workspace_ids_for
 from pmhub.prepared import Prepared
 
-from .models import DEFAULT_APPETITE, ProductGovernance, Risk
+from .models import DEFAULT_APPETITE, ImpactStatement, ProductGovernance, Risk
 from .scoring import SCALE, heat_map
 
 FILTERS = ("kind", "status", "owner", "likelihood", "impact", "above", "q")
@@ -109,6 +109,26 @@ def flags_for_initiatives(*, initiative_ids) -> dict[int, list[dict]]:
     flags: dict[int, list[dict]] = defaultdict(list)
     for r in rows:
         flags[r["initiative_id"]].append(r)
+    return dict(flags)
+
+
+# The columns first, the annotations after them in the order they were made: the order of the
+# compiled query's rows, which Prepared.rows answers as they are.
+_FLAG_FIELDS = ("id", "title", "score", "product_id", "appetite", "initiative_id")
+# The flags of every initiative of one product, compiled once per process (pmhub.prepared): the
+# timeline's read by a list of 300 initiative ids cost more in the ORM (building the query,
+# preparing each id) than in PostgreSQL (decision 2130).
+_FLAGS_OF_PRODUCT = Prepared(Risk, lambda product_id, *_: (
+    above_appetite(Risk.objects.filter(initiatives__product_id=product_id))
+    .annotate(initiative_id=F("initiatives__id")).values_list(*_FLAG_FIELDS).order_by("-score", "id")))
+
+
+def flags_for_product_initiatives(*, product_id: int) -> dict[int, list[dict]]:
+    """flags_for_initiatives of every initiative of a product (the same rows, one query compiled
+    once): a page that shows some of them looks its ones up."""
+    flags: dict[int, list[dict]] = defaultdict(list)
+    for row in _FLAGS_OF_PRODUCT.rows(product_id):
+        flags[row[-1]].append(dict(zip(_FLAG_FIELDS, row, strict=True)))
     return dict(flags)
 
 
@@ -218,6 +238,15 @@ def statement_statuses_for_initiatives(*, initiative_ids) -> dict[int, str]:
     if not ids:
         return {}
     return dict(ImpactStatement.objects.filter(initiative_id__in=ids).values_list("initiative_id", "status"))
+
+
+_STATEMENTS_OF_PRODUCT = Prepared(ImpactStatement, lambda product_id, *_: ImpactStatement.objects.filter(
+    initiative__product_id=product_id).values_list("initiative_id", "status"))
+
+
+def statement_statuses_for_product(*, product_id: int) -> dict[int, str]:
+    """statement_statuses_for_initiatives of every initiative of a product (one query, compiled once)."""
+    return dict(_STATEMENTS_OF_PRODUCT.rows(product_id))
 
 
 def change_requests_with_statements(*, release) -> list:

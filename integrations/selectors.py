@@ -4,6 +4,7 @@ from django.db.models import Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
+from pmhub.prepared import Prepared
 
 from .models import Channel, PullRequestLink, Repository
 
@@ -42,4 +43,9 @@ def repository_for_user(*, user, repository_id: int, workspace_id: int | None = 
 
 def pull_requests_of_story(*, story) -> list[PullRequestLink]:
     """The pull requests linked to a story (the story page's panel), newest first, one query."""
-    return list(PullRequestLink.objects.filter(story_id=story.id).select_related("repository")[:50])
+    return _PULL_REQUESTS_OF_STORY.objects(story.id)
+
+
+# Compiled once per process (pmhub.prepared): every story page reads it (decision 2132).
+_PULL_REQUESTS_OF_STORY = Prepared(PullRequestLink, lambda story_id, *_: PullRequestLink.objects.filter(
+    story_id=story_id).select_related("repository")[:50])

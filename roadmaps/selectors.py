@@ -1,5 +1,6 @@
 """Reads of the roadmaps app, scoped to the user's workspaces."""
 
+from collections import namedtuple
 from datetime import date
 
 from django.db.models import (
@@ -205,6 +206,64 @@ class DrawnInitiative:
         return str(_HORIZON_LABELS.get(self.horizon, self.horizon))
 
 
+# The parameters initiatives_filtered reads: without any of them a roadmap's read has one shape.
+FILTER_KEYS = ("objective", "status", "owner", "label", "horizon", "release")
+_LINK_FIELDS = ("id", "blocker_id", "blocked_id", "conflict")
+DrawnLink = namedtuple("DrawnLink", _LINK_FIELDS)
+
+
+def _drawn_initiatives(product_id, owners: bool):
+    first = (Objective.objects.filter(initiatives=OuterRef("pk")).order_by(*Objective._meta.ordering)
+             .values("title")[:1])
+    return (Initiative.objects.filter(product_id=product_id)
+            .annotate(objective_title=Coalesce(Subquery(first), Value("")))
+            .values_list(*DRAWN_FIELDS, *(OWNER_FIELDS if owners else ()), "objective_title")
+            .order_by("start_date", "rank", "id"))
+
+
+# roadmap_for_product(links_only=True) of an unfiltered roadmap, its three queries compiled once per
+# process (pmhub.prepared): building and compiling them cost the timeline page more than running
+# them (decision 2130). The ORM's querysets stay their one description.
+_DRAWN = {owners: Prepared(Initiative, lambda product_id, *_, owners=owners: _drawn_initiatives(product_id, owners))
+          for owners in (False, True)}
+_LINKS = Prepared(Dependency, lambda product_id, *_: dependencies_annotated(
+    Dependency.objects.filter(blocker__product_id=product_id)).select_related(None).values_list(*_LINK_FIELDS))
+_RELEASES = Prepared(Release, lambda product_id, *_: Release.objects.filter(product_id=product_id)
+                     .order_by("release_date", "id"))
+
+
+def _drawn_roadmap(product_id: int, *, owners: bool) -> dict:
+    names = (*DRAWN_FIELDS, *(OWNER_FIELDS if owners else ()), "objective_title")
+    return {"initiatives": [DrawnInitiative(dict(zip(names, row, strict=True)))
+                            for row in _DRAWN[owners].rows(product_id)],
+            "dependencies": [DrawnLink(*row) for row in _LINKS.rows(product_id)],
+            "releases": _RELEASES.objects(product_id)}
+
+
+_OBJECTIVE_CHOICES = Prepared(Objective, lambda product_id, *_: Objective.objects.filter(product_id=product_id)
+                              .values_list("id", "title"))
+
+
+_PLACES = Prepared(Initiative, lambda product_id, *_: Initiative.objects.filter(product_id=product_id)
+                   .order_by("rank", "id").values_list("id", "horizon", "rank"))
+
+
+def initiative_places(*, product, params=None) -> list[tuple[int, str, float]]:
+    """(id, horizon, rank) of the product's initiatives that `params` filter in, in board order (rank,
+    id): where each card of the Now / Next / Later board stands. Unfiltered: one query compiled once."""
+    if not any((params or {}).get(key) for key in FILTER_KEYS):
+        return _PLACES.rows(product.pk)
+    qs = initiatives_filtered(product.initiatives.all(), params)
+    if params.get("objective"):
+        qs = qs.distinct()
+    return list(qs.order_by("rank", "id").values_list("id", "horizon", "rank"))
+
+
+def objective_choices(*, product_id: int) -> list[tuple[int, str]]:
+    """(id, title) of a product's objectives in their order: a filter's options (one query compiled once)."""
+    return _OBJECTIVE_CHOICES.rows(product_id)
+
+
 def roadmap_for_product(*, product: Product, params=None, links_only: bool = False, owners: bool = True) -> dict:
     """Everything a timeline needs, in a fixed number of queries whatever the roadmap size:
     initiatives (with progress and objectives), dependencies (with conflict flags), releases.
@@ -215,6 +274,8 @@ def roadmap_for_product(*, product: Product, params=None, links_only: bool = Fal
     `objective_title`: the title of their first objective (Objective's ordering), "" for none
     (a subquery of the initiatives' query, against 300 prefetched models and a related manager
     per initiative); their owners only with `owners` (swimlanes by owner)."""
+    if links_only and not any((params or {}).get(key) for key in FILTER_KEYS):
+        return _drawn_roadmap(product.pk, owners=owners)
     initiatives = initiatives_filtered(initiatives_annotated(product.initiatives.all()), params or {})
     if params and params.get("objective"):
         initiatives = initiatives.distinct()

@@ -23,7 +23,7 @@ from governance import selectors as governance_selectors
 from pmhub.clock import today_in
 from pmhub.errors import Conflict
 from pmhub.jsonsafe import JsonRefused, loads_bounded
-from pmhub.models import Role, User, display_name_of
+from pmhub.models import Role, User
 from pmhub.utils import all_or_nothing, safe_next, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
 
@@ -276,13 +276,18 @@ class ProductRestoreView(WorkspacePageMixin, View):
 
 
 # --- roadmap views -------------------------------------------------------------------------------
-def _attach_risk_flags(initiatives) -> None:
+def _attach_risk_flags(initiatives, *, product_id: int | None = None) -> None:
     """`risk_flags` on each initiative: the open risks above appetite that touch it, and
     `statement_status`: its business impact statement's ("awaiting" shows "awaiting approval").
-    Two queries; a page composes the governance app's reads, docs/decisions/1502."""
-    ids = [i.id for i in initiatives]
-    flags = governance_selectors.flags_for_initiatives(initiative_ids=ids)
-    statements = governance_selectors.statement_statuses_for_initiatives(initiative_ids=ids)
+    Two queries; a page composes the governance app's reads, docs/decisions/1502. With the
+    `product_id` they all belong to: the product's, each query compiled once (decision 2130)."""
+    if product_id is not None:
+        flags = governance_selectors.flags_for_product_initiatives(product_id=product_id)
+        statements = governance_selectors.statement_statuses_for_product(product_id=product_id)
+    else:
+        ids = [i.id for i in initiatives]
+        flags = governance_selectors.flags_for_initiatives(initiative_ids=ids)
+        statements = governance_selectors.statement_statuses_for_initiatives(initiative_ids=ids)
     for i in initiatives:
         i.risk_flags = flags.get(i.id, [])
         i.statement_status = statements.get(i.id, "")
@@ -342,11 +347,13 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         else:
             key = (i.objective_title or "No objective",)
         lanes.setdefault(key[0], []).append(i)
-    _initiative_progress(drawn + unscheduled, product=product)
+    # Every initiative of the product in one query compiled once, the page looks its ones up.
+    backlog_selectors.attach_progress(drawn + unscheduled,
+                                      backlog_selectors.progress_for_product_initiatives(product=product))
     visible = {i.id for i in drawn}
     lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
     if flags:
-        _attach_risk_flags(drawn + unscheduled)
+        _attach_risk_flags(drawn + unscheduled, product_id=product.pk)
     rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
     rows.timeline_lanes_html(lanes, editable=editable)
     return {
@@ -378,11 +385,9 @@ class _RoadmapView(ProductPageMixin, View):
         return {
             # Printed with {% select_options %}: a workspace has hundreds of members, and a loop of
             # template nodes per member cost as much as a column of cards.
-            "objectives": list(product.objectives.values_list("id", "title")),
+            "objectives": selectors.objective_choices(product_id=product.pk),
             # (id, display name) from rows: 200 members were 200 models for one <select>.
-            "owners": [(pk, display_name_of(name, email)) for pk, name, email in
-                       User.objects.filter(memberships__workspace=self.workspace).order_by("email")
-                       .values_list("id", "name", "email")],
+            "owners": backlog_selectors.member_choices(self.workspace.pk),
             "statuses": Initiative.Status.choices,
             "current": current,
         }
@@ -415,11 +420,8 @@ class BoardView(_RoadmapView):
     def get(self, request, ws, product_id):
         # Every card's place (id, horizon, rank: the columns, their counts and the cursors), then the
         # cards shown as models: 80 of 300, without the objectives' prefetch (the board shows none).
-        qs = selectors.initiatives_filtered(self.product.initiatives.all(), request.GET)
-        if request.GET.get("objective"):
-            qs = qs.distinct()
         columns = {h: [] for h in ("now", "next", "later", "")}
-        for pk, horizon, rank in qs.order_by("rank", "id").values_list("id", "horizon", "rank"):
+        for pk, horizon, rank in selectors.initiative_places(product=self.product, params=request.GET):
             columns[horizon].append((rank, pk))
         if "column" in request.GET:
             return self._rest_of_column(request, columns)
@@ -447,8 +449,10 @@ class BoardView(_RoadmapView):
         progress, risk flags and statement status: four queries whatever their number."""
         found = {i.id: i for i in Initiative.objects.filter(id__in=ids).select_related("owner").only(*CARD_FIELDS)}
         shown = [found[pk] for pk in ids if pk in found]
-        _initiative_progress(shown, product=self.product)
-        _attach_risk_flags(shown)
+        # The product's every initiative, each query compiled once; the cards look theirs up (decision 2130).
+        work = backlog_selectors.progress_for_product_initiatives(product=self.product)
+        backlog_selectors.attach_progress(shown, work)
+        _attach_risk_flags(shown, product_id=self.product.pk)
         return rows.board_cards(shown, workspace=self.workspace, product=self.product)
 
     def _rest_of_column(self, request, columns):

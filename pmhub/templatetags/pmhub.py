@@ -201,10 +201,11 @@ def select_options(choices, selected=None):
         else:
             value = o.id if hasattr(o, "id") else o.pk
             label = o.title if hasattr(o, "title") else str(o)
-        value = str(value)
         # html.escape, not django.utils.html.escape: the same characters, without the lazy-string
-        # wrapper that costs more than the escaping itself.
-        parts.append(f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
+        # wrapper that costs more than the escaping itself; an int's text has nothing to escape.
+        text = str(value)
+        escaped = text if type(value) is int else escape(text)
+        parts.append(f'<option value="{escaped}"{" selected" if text == chosen else ""}>'
                      f"{escape(str(label))}</option>")
     return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
 

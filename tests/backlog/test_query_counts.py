@@ -73,7 +73,7 @@ START = date(2026, 11, 30)
 PAGES = {
     "backlog": (lambda product, ids, admin: "backlog/", 8),
     "status board": (lambda product, ids, admin: "backlog/board/", 5),
-    "story": (lambda product, ids, admin: f"backlog/stories/{ids[len(ids) // 2]}/", 16),
+    "story": (lambda product, ids, admin: f"backlog/stories/{ids[len(ids) // 2]}/", 14),
     "iteration": (lambda product, ids, admin: f"iterations/{_iteration_of(product, ids, admin)}/", 11),
     "iteration backlog chunk": (lambda product, ids, admin:
                                 f"iterations/{_iteration_of(product, ids, admin)}/backlog/?offset=5", 6),

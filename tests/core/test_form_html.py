@@ -67,3 +67,32 @@ def test_the_kpi_pages_forms_are_printed_as_before(workspace, editor):
         if form.is_bound:
             form.is_valid()
         assert _new(form) == _old(form)
+
+
+def test_the_iteration_pages_form_is_printed_as_before():
+    """delivery/iteration.html prints its form with `{% form_html %}` (decision 2133)."""
+    from datetime import date
+
+    initial = {"name": HOSTILE, "goal": HOSTILE, "start_date": date(2026, 12, 1), "end_date": date(2026, 12, 14),
+               "capacity_points": 30}
+    bound = IterationForm({"name": "", "goal": HOSTILE * 40, "start_date": "later", "end_date": "2026-12-14",
+                           "capacity_points": "-1"})
+    bound.is_valid()
+    for form in (IterationForm(initial=initial), bound):
+        assert _new(form) == _old(form)
+    assert "&lt;b&gt;" in _new(IterationForm(initial=initial))
+
+
+def test_the_adoption_pages_form_is_printed_as_before(workspace):
+    """adoption/adoption.html prints its feature form with `{% form_html %}` (decision 2133)."""
+    from adoption.forms import FeatureForm
+    from tests.metrics.factories import KpiFactory, ProductFactory
+
+    product = ProductFactory(workspace=workspace)
+    KpiFactory(product=product, name=HOSTILE)
+    bound = FeatureForm({"key": "bad key " + HOSTILE, "name": HOSTILE, "target_percent": "120", "kpi": "x"},
+                        product=product)
+    bound.is_valid()
+    for form in (FeatureForm(product=product), bound):
+        assert _new(form) == _old(form)
+    assert "&lt;b&gt;" in _new(bound)
