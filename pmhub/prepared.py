@@ -8,7 +8,9 @@ returns the QuerySet with stand-in values, compiled once per database alias (the
 picks for reading `model`, so replica reads keep working); `rows(*values)` runs that SQL with the
 real values in the stand-ins' places and applies the same converters the ORM applies, so the rows
 are what `list(queryset.values_list(...))` returns, and `objects(*values)` the instances iterating
-the QuerySet makes (select_related included; tests/core/test_prepared.py).
+the QuerySet makes (select_related and annotations included; tests/core/test_prepared.py).
+`statement(*values)` gives the (sql, params) to send with other statements (pmhub.sqlbatch.run), on
+the alias it names (a write's statements: "default").
 """
 
 from __future__ import annotations
@@ -37,15 +39,30 @@ class Prepared:
         converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
         return compiler, sql, tuple(params), slots, converters
 
-    def _run(self, values) -> tuple[str, object, list[tuple]]:
-        alias = router.db_for_read(self.model)
+    def _compiled(self, alias: str) -> tuple:
         compiled = self._by_alias.get(alias)
         if compiled is None:
             compiled = self._by_alias[alias] = self._compile(alias)
-        compiler, sql, params, slots, converters = compiled
-        params = list(params)
-        for i, k in slots:
+        return compiled
+
+    @staticmethod
+    def _params(compiled: tuple, values) -> list:
+        params = list(compiled[2])
+        for i, k in compiled[3]:
             params[i] = values[k]
+        return params
+
+    def statement(self, *values, using: str = "default") -> tuple[str, list]:
+        """(sql, params) with the values in the stand-ins' places, for pmhub.sqlbatch.run (no
+        converters: the caller reads the raw row, e.g. with sqlbatch.from_db)."""
+        compiled = self._compiled(using)
+        return compiled[1], self._params(compiled, values)
+
+    def _run(self, values) -> tuple[str, object, list[tuple]]:
+        alias = router.db_for_read(self.model)
+        compiled = self._compiled(alias)
+        compiler, sql, _, _, converters = compiled
+        params = self._params(compiled, values)
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -59,11 +76,10 @@ class Prepared:
 
     def objects(self, *values) -> list:
         """The model instances of a model query, as iterating the QuerySet makes them: every column
-        loaded, select_related objects attached (Django's ModelIterable, without annotations)."""
+        loaded, select_related objects attached, annotations set (Django's ModelIterable)."""
         alias, compiler, rows = self._run(values)
         klass_info, select = compiler.klass_info, compiler.select
-        if compiler.annotation_col_map:
-            raise ValueError("annotations are not supported")
+        annotations = compiler.annotation_col_map
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
         model = klass_info["model"]
@@ -72,5 +88,7 @@ class Prepared:
             obj = model.from_db(alias, init_list, row[start:end])
             for populator in get_related_populators(klass_info, select, alias):
                 populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
             found.append(obj)
         return found
