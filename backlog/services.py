@@ -13,7 +13,9 @@ from pmhub import sqlbatch
 from pmhub.access import require_role
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, User
+from pmhub.prepared import Prepared
 from pmhub.services import activity_build, activity_record, job_create, job_finish, job_progress, notify
+from pmhub.subscribers import subscribers_read_together
 from pmhub.utils import ids_text, version_claim, versioned_update
 from pmhub.webhooks import webhook_emit, webhook_emit_many
 from roadmaps.models import Product
@@ -410,9 +412,14 @@ def _schedule_rebalance(product_id: int) -> None:
     rebalance_product.delay_on_commit(product_id)
 
 
+# The product's row lock, compiled once (pmhub.prepared; decision 2111).
+_PRODUCT_LOCK = Prepared(Product, lambda product_id, *_: (
+    Product.objects.select_for_update().filter(id=product_id).order_by().values_list("id")))
+
+
 def _product_lock_of(product_id: int) -> tuple[str, tuple]:
     """The statement of `_lock_product`, to send with the read it guards (pmhub.sqlbatch)."""
-    return sqlbatch.select_of(Product.objects.select_for_update().filter(id=product_id).order_by().values_list("id"))
+    return _PRODUCT_LOCK.statement(product_id)
 
 
 def _lock_product(product_id: int) -> None:
@@ -451,6 +458,17 @@ def story_url(story) -> str:
     )
 
 
+# The key at either end of a product's backlog (top: True) and the columns a create reads back,
+# compiled once (pmhub.prepared; decision 2111).
+_END_READS = {
+    True: Prepared(Story, lambda product_id, *_: (
+        Story.objects.filter(product_id=product_id).order_by("rank").values_list("rank")[:1])),
+    False: Prepared(Story, lambda product_id, *_: (
+        Story.objects.filter(product_id=product_id).order_by("-rank").values_list("rank")[:1])),
+}
+_STORED_READ = Prepared(Story, lambda story_id, *_: Story.objects.filter(id=story_id).values_list(*STORED_NORMALISED))
+
+
 @transaction.atomic
 def story_create(
     *, actor, product, title: str, criteria: list[str] | None = None, position: str = "bottom", at=None, **data
@@ -458,6 +476,14 @@ def story_create(
     """Create a story at the bottom (or top) of the backlog, scored by the product's model.
     `at`: when it happened, for replayed history (the demo); now by default."""
     _editor(actor, product)
+    # The product's custom fields and the workspace's subscribers (webhook_emit below): one cache
+    # round trip (decision 2112).
+    with subscribers_read_together(product.workspace_id, also=(("customfields", product.id),)):
+        return _story_create(actor=actor, product=product, title=title, criteria=criteria, position=position,
+                             at=at, data=data)
+
+
+def _story_create(*, actor, product, title, criteria, position, at, data) -> Story:
     at = at or timezone.now()
     data["title"] = title
     data = {k: v for k, v in data.items() if k in STORY_FIELDS}
@@ -475,8 +501,7 @@ def story_create(
     # (decision 1960); read again only after an inline rebalance rewrote the keys.
     # On PostgreSQL the new story's id comes in the same round trip, so the story, its status event,
     # its activity line and the read-back travel together below.
-    ends = Story.objects.filter(product_id=product.id).order_by("rank" if position == "top" else "-rank")
-    end_sql, end_params = sqlbatch.select_of(ends.values_list("rank")[:1])
+    end_sql, end_params = _END_READS[position == "top"].statement(product.id)
     new_id = connection.vendor == "postgresql"
     read = (f"SELECT ({end_sql}), {sqlbatch.next_id_sql(Story)}", end_params) if new_id else (end_sql, end_params)
     found = sqlbatch.run([_product_lock_of(product.id), read])
@@ -484,7 +509,10 @@ def story_create(
 
     def end_key():
         key = next(first_read, first_read)
-        return ends.values_list("rank", flat=True).first() if key is first_read else key
+        if key is first_read:
+            ends = Story.objects.filter(product_id=product.id).order_by("rank" if position == "top" else "-rank")
+            return ends.values_list("rank", flat=True).first()
+        return key
 
     if position == "top":
         rank = _rank_for(product_id=product.id, neighbours=lambda: (None, end_key()))
@@ -512,7 +540,7 @@ def story_create(
         *pending,
         sqlbatch.insert_of(activity_build(workspace_id=product.workspace_id, actor=actor, verb="created story",
                                           target=story)),
-        sqlbatch.select_of(Story.objects.filter(id=story.id).values_list(*STORED_NORMALISED)),
+        _STORED_READ.statement(story.id),
     ])
     story._state.adding, story._state.db = False, "default"
     created = AcceptanceCriterion.objects.bulk_create(
@@ -695,6 +723,34 @@ def story_delete(*, actor, story: Story) -> None:
     story.delete()
 
 
+def _move_siblings(product_id: int, story_id: int):
+    return Story.objects.filter(product_id=product_id).exclude(id=story_id)
+
+
+def _move_beside(siblings, anchor, *, before: bool):
+    """The sibling right before (or after) the anchor's key: a queryset of its key."""
+    if before:
+        return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True)
+    return siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True)
+
+
+def _anchor_read(product_id: int, story_id: int, anchor_id: int, *, before: bool):
+    """The anchor's key and its neighbour's on the side the story goes to, in one row."""
+    siblings = _move_siblings(product_id, story_id)
+    beside = _move_beside(siblings, OuterRef("rank"), before=before)
+    return (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside[:1]))
+            .order_by().values_list("rank", "_beside")[:1])
+
+
+# A move's anchor read, compiled once per side (before: True, after: False).
+_ANCHOR_READS = {
+    True: Prepared(Story, lambda product_id, story_id, anchor_id: _anchor_read(product_id, story_id, anchor_id,
+                                                                              before=True)),
+    False: Prepared(Story, lambda product_id, story_id, anchor_id: _anchor_read(product_id, story_id, anchor_id,
+                                                                               before=False)),
+}
+
+
 @transaction.atomic
 def story_move(*, actor, story: Story, before: int | None = None, after: int | None = None) -> Story:
     """Move a story directly before or after another story of the same product.
@@ -709,19 +765,11 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
     anchor_id = before if before is not None else after
     if anchor_id == story.id:
         raise ValidationError({"before" if before is not None else "after": "A story cannot move next to itself."})
-    siblings = Story.objects.filter(product_id=story.product_id).exclude(id=story.id)
-
-    def beside(anchor):
-        """The sibling right before (or after) the anchor's key: a queryset of its key."""
-        if before is not None:
-            return siblings.filter(rank__lt=anchor).order_by("-rank").values_list("rank", flat=True)
-        return siblings.filter(rank__gt=anchor).order_by("rank").values_list("rank", flat=True)
-
     # One round trip (decision 1960): the commit mode of this transaction (decision 1962), the
-    # product's row lock, then the anchor's key and its neighbour's, read after the lock is held.
-    anchor_read = (siblings.filter(id=anchor_id).annotate(_beside=Subquery(beside(OuterRef("rank"))[:1]))
-                   .order_by().values_list("rank", "_beside")[:1])
-    first = sqlbatch.run([*_rank_move_commit(), _product_lock_of(story.product_id), sqlbatch.select_of(anchor_read)])
+    # product's row lock, then the anchor's key and its neighbour's, read after the lock is held;
+    # the statements compiled once (decision 2111).
+    anchor_read = _ANCHOR_READS[before is not None].statement(story.product_id, story.id, anchor_id)
+    first = sqlbatch.run([*_rank_move_commit(), _product_lock_of(story.product_id), anchor_read])
     if not first:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
     first_read = iter(first)
@@ -730,8 +778,9 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
         # The keys as read above; read again after an inline rebalance rewrote every key.
         found = next(first_read, None)
         if found is None:
+            siblings = _move_siblings(story.product_id, story.id)
             anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True).get()
-            found = anchor, beside(anchor).first()
+            found = anchor, _move_beside(siblings, anchor, before=before is not None).first()
         anchor, other = found
         return (other, anchor) if before is not None else (anchor, other)
 

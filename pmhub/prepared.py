@@ -123,15 +123,31 @@ class Prepared:
         self._compiled: dict[tuple, _Compiled] = {}
         self._named: dict[tuple, type] = {}
 
-    def _run(self, values) -> tuple[str, _Compiled, list[tuple]]:
-        alias = router.db_for_read(self.model)
+    def _compiled_for(self, alias: str, values) -> _Compiled:
         shape = tuple(_shape(v) for v in values)
         compiled = self._compiled.get((alias, shape))
         if compiled is None:
             compiled = self._compiled[alias, shape] = _Compiled(self.build, alias, shape)
+        return compiled
+
+    @staticmethod
+    def _params(compiled: _Compiled, values) -> list:
         params = list(compiled.params)
         for position, k, i in compiled.slots:
             params[position] = values[k] if i is None else values[k][i]
+        return params
+
+    def statement(self, *values, using: str = "default") -> tuple[str, list]:
+        """(sql, params) with the values in the stand-ins' places, for pmhub.sqlbatch.run (no
+        converters: the caller reads the raw row, e.g. with sqlbatch.from_db), on the alias it
+        names (a write's statements: "default")."""
+        compiled = self._compiled_for(using, values)
+        return compiled.sql, self._params(compiled, values)
+
+    def _run(self, values) -> tuple[str, _Compiled, list[tuple]]:
+        alias = router.db_for_read(self.model)
+        compiled = self._compiled_for(alias, values)
+        params = self._params(compiled, values)
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -39,14 +39,18 @@ _read_together: ContextVar[dict | None] = ContextVar("subscribers_read_together"
 
 
 @contextmanager
-def subscribers_read_together(workspace_id: int):
+def subscribers_read_together(workspace_id: int, also: tuple[tuple[str, int], ...] = ()):
     """Inside the block, `subscribers_cached` of the workspace answers from ONE cache read (MGET)
     made on entry, for every kind its emission receivers ask (webhooks, channels, Jira): an event
-    is one cache round trip, not one per kind. What the read misses each kind loads as before."""
-    keys = {kind: _keys(kind, workspace_id) for kind in sorted(_EMIT_KINDS)}
-    found = cache.get_many([k for pair in keys.values() for k in pair]) if keys else {}
-    read = {(kind, workspace_id): {k: found[k] for k in pair if k in found} for kind, pair in keys.items()}
-    token = _read_together.set({**(_read_together.get() or {}), **read})
+    is one cache round trip, not one per kind. `also`: more (kind, id) pairs to read in the same
+    round trip (a story create's custom fields of its product, decision 2112). What the block's
+    outer read already holds is not read again; what the read misses each kind loads as before."""
+    held = _read_together.get() or {}
+    pairs = [(kind, workspace_id) for kind in sorted(_EMIT_KINDS)] + list(also)
+    keys = {pair: _keys(*pair) for pair in pairs if pair not in held}
+    found = cache.get_many([k for ks in keys.values() for k in ks]) if keys else {}
+    read = {pair: {k: found[k] for k in ks if k in found} for pair, ks in keys.items()}
+    token = _read_together.set({**held, **read})
     try:
         yield
     finally:

@@ -80,7 +80,7 @@ class StoryDetailSerializer(StorySerializer):
         return {**d, "demand": str(d["demand"])}
 
 
-class StoryWriteSerializer(serializers.Serializer):
+class StoryWriteSerializer(FieldsBuiltOnce, serializers.Serializer):
     product = bounded.IntegerField(required=False, help_text="Required on create.")
     title = serializers.CharField(max_length=200, required=False)
     as_a = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -102,7 +102,7 @@ class StoryWriteSerializer(serializers.Serializer):
     version = version_field()
 
 
-class StoryMoveSerializer(serializers.Serializer):
+class StoryMoveSerializer(FieldsBuiltOnce, serializers.Serializer):
     before = bounded.IntegerField(required=False, help_text="Place the story directly before this story.")
     after = bounded.IntegerField(required=False, help_text="Place the story directly after this story.")
 

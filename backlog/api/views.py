@@ -5,6 +5,7 @@ import django_filters
 from django.db import connection
 from django.db.models import Count, OuterRef, Q
 from django.db.models.functions import JSONObject
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -18,6 +19,7 @@ from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
 from pmhub.api.rows import CompiledRows, FirstPage, ValuesRows
 from pmhub.models import Role
+from pmhub.prepared import Prepared
 from roadmaps.models import Product
 from roadmaps.selectors import product_for_user
 
@@ -121,6 +123,36 @@ def criteria_from_annotation(story) -> None:
     story._prefetched_objects_cache = {"criteria": found}
 
 
+def story_detail_queryset(*, retrieve: bool):
+    """The stories of a detail route before the workspace scope: with what its answer or service
+    reads in the same query. A get (`retrieve`) reads the scoring model (it explains the score) and,
+    on PostgreSQL, the criteria and who asked (decision 1963) as compiled annotations (2021), but
+    not the workspace row (the role check reads product.workspace_id; the budget of 1 query in
+    tests/backlog/test_query_counts.py would show a lazy read). Other actions read the product."""
+    qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
+    if not retrieve:
+        return qs.select_related("product")
+    qs = qs.select_related("product__scoring_model")
+    annotations = story_detail_annotations_compiled()
+    return qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
+
+
+def story_row_of(story) -> dict:
+    """StorySerializer's JSON of a story read with its epic and assignee, as the list prints its
+    rows (STORY_ROWS: the same fields, converters and time zone; decision 2113)."""
+    values = {}
+    for column in STORY_ROWS.columns:
+        value = story
+        for part in column.split("__"):
+            value = None if value is None else getattr(value, part)
+        values[column] = value
+    return STORY_ROWS([values])[0]
+
+
+# get and move read their story by id from SQL compiled once (StoryViewSet.get_object, decision 2110),
+# one query per (get or not, registry of askers providers).
+PREPARED_DETAIL_ACTIONS = frozenset({"retrieve", "move"})
+_DETAIL_QUERIES: dict = {}
 STORY_ROWS = ValuesRows(s.StorySerializer)
 # The first pages of plain product lists, compiled once per shape (StoryViewSet._first_page).
 _FIRST_PAGES: dict = {}
@@ -150,27 +182,48 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     }
 
     def base_queryset(self):
+        if self.action != "list":
+            return story_detail_queryset(retrieve=self.action == "retrieve")
+        # The list answers values() rows (STORY_ROWS, list() below): the joined epic title and
+        # assignee e-mail come from the columns it names, not from select_related.
         qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
-        if self.action == "list":
-            # The list answers values() rows (STORY_ROWS, list() below): the joined epic title and
-            # assignee e-mail come from the columns it names, not from select_related.
-            product_id = self.request.query_params.get("product")
-            cf_params = {k: v for k, v in self.request.query_params.items() if k.startswith("cf_")}
-            if cf_params and product_id and product_id.isdigit():
-                fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
-                qs = selectors.stories_filtered(qs, params=cf_params, fields=fields)
-        elif self.action == "retrieve":
-            # The scoring model explains the score: read with the story (selectors.scoring_model_of).
-            # On PostgreSQL the criteria and who asked come in the story's query too (decision 1963).
-            # The workspace row is not read (the role check reads product.workspace_id; the
-            # budget of 1 query in tests/backlog/test_query_counts.py would show a lazy read).
-            qs = qs.select_related("product__scoring_model")
-            annotations = story_detail_annotations_compiled()
-            qs = qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
-        else:
-            # The role check reads story.product.workspace_id: in the same query.
-            qs = qs.select_related("product")
+        product_id = self.request.query_params.get("product")
+        cf_params = {k: v for k, v in self.request.query_params.items() if k.startswith("cf_")}
+        if cf_params and product_id and product_id.isdigit():
+            fields = list(CustomField.objects.filter(product_id=product_id, entity="story"))
+            qs = selectors.stories_filtered(qs, params=cf_params, fields=fields)
         return qs
+
+    def get_object(self):
+        """The story of a get or a move by its id from SQL compiled once (decision 2110): the
+        queryset `base_queryset` gives, without the workspace scope, which is checked on the row
+        read (its product's workspace among the caller's, as product_for_user does): another
+        workspace's story is a 404 as before, a role below the action's a 403. Every other action,
+        a query string or an id that is not a plain number: DRF's path."""
+        query = self._detail_query()
+        if query is None:
+            return super().get_object()
+        found = query.objects(int(self.kwargs[self.lookup_url_kwarg or self.lookup_field]))
+        story = found[0] if found else None
+        if story is None or story.product.workspace_id not in workspace_ids_for(self.request.user):
+            raise Http404("No Story matches the given query.")
+        self.check_object_permissions(self.request, story)
+        return story
+
+    def _detail_query(self) -> Prepared | None:
+        pk = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if (self.action not in PREPARED_DETAIL_ACTIONS or self.request.query_params or not pk.isascii()
+                or not pk.isdigit() or len(pk) >= 19 or getattr(self, "swagger_fake_view", False)):
+            return None
+        retrieve = self.action == "retrieve"
+        if retrieve and story_detail_annotations_compiled() is None:
+            return None  # off PostgreSQL the criteria are prefetched: DRF's path
+        key = (retrieve, askers_key())
+        query = _DETAIL_QUERIES.get(key)
+        if query is None:
+            query = _DETAIL_QUERIES[key] = Prepared(
+                Story, lambda pk, *_: story_detail_queryset(retrieve=retrieve).filter(pk=pk))
+        return query
 
     def retrieve(self, request, *args, **kwargs):
         story = self.get_object()
@@ -281,7 +334,7 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         story = self.get_object()
         data = _valid(s.StoryMoveSerializer, request.data)
         services.story_move(actor=request.user, story=story, before=data.get("before"), after=data.get("after"))
-        return Response(s.StorySerializer(story).data)
+        return Response(story_row_of(story))
 
     @extend_schema(request=s.StoryBulkSerializer, responses=s.BulkResultSerializer)
     @action(detail=False, methods=["post"])

@@ -19,11 +19,14 @@ def version_field(**kwargs) -> serializers.IntegerField:
 # No docstring on purpose: drf-spectacular would print it as the description of every serializer
 # that mixes it in (the OpenAPI document stays what the serializers themselves say).
 class FieldsBuiltOnce:
-    # For a read-only serializer whose fields depend on its class alone (never on the request or
-    # the instance): ModelSerializer.get_fields introspects the model and builds every field again
-    # for each serializer, about 80 % of serializing one story (issue 23, decision 2022). Here they
-    # are built once per class; each serializer binds its own shallow copies (field name, parent,
-    # source are set on the copy), nested serializers deep copies. Put it before ModelSerializer.
+    # For a serializer whose fields depend on its class alone (never on the request or the
+    # instance): ModelSerializer.get_fields introspects the model and builds every field again for
+    # each serializer, about 80 % of serializing one story (issue 23, decision 2022); a plain
+    # Serializer deep-copies every declared field, three quarters of validating a story's body
+    # (decision 2113). Here they are built once per class; each serializer binds its own shallow
+    # copies (field name, parent, source are set on the copy); nested serializers and fields with a
+    # child field (ListField, DictField: the child is bound to its parent) get deep copies. Put it
+    # before ModelSerializer / Serializer.
 
     def get_fields(self):
         cls = type(self)
@@ -31,8 +34,13 @@ class FieldsBuiltOnce:
         if built is None:
             built = super().get_fields()
             cls._fields_built = built
-        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+        return {name: copy.deepcopy(field) if _has_parts(field) else copy.copy(field)
                 for name, field in built.items()}
+
+
+def _has_parts(field) -> bool:
+    return (isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+            or hasattr(field, "child_relation"))
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
