@@ -4,8 +4,9 @@
 # 1. everything but the browser tests on TEST_WORKERS processes, work stealing, longest first;
 # 2. at the same time, the browser tests except the mouse drags on TEST_WORKERS processes of their
 #    own, with their own test databases (suffix `browser`) and Redis cache databases (odd offsets
-#    from REDIS_CACHE_DB where phase 1 has the even ones). A browser test waits on its live server and
-#    Chromium more than it computes: alone, this phase kept about a third of the two cores busy.
+#    from REDIS_CACHE_DB where phase 1 has the even ones; BROWSER_CACHE_DB sets another base). A
+#    browser test waits on its live server and Chromium more than it computes: alone, this phase
+#    kept about a third of the two cores busy.
 #    Its output is printed when phase 1 ends;
 # 3. the drags (`@pytest.mark.drag`) alone, on one process, when both have finished: a drag is a timed
 #    sequence of pointer events that a busy machine can break.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 PYTEST=${PYTEST:-.venv/bin/pytest}
 WORKERS=${TEST_WORKERS:-2}
 export PMHUB_TEST_RUN="${PMHUB_TEST_RUN:-$(date +%s%N)-$$}"
-BROWSER_ENV=(env PMHUB_TEST_DB_SUFFIX=browser REDIS_CACHE_DB=$(( ${REDIS_CACHE_DB:-1} + 1 )))
+BROWSER_ENV=(env PMHUB_TEST_DB_SUFFIX=browser REDIS_CACHE_DB="${BROWSER_CACHE_DB:-$(( ${REDIS_CACHE_DB:-1} + 1 ))}")
 
 browser_log=$(mktemp)
 started=$SECONDS
