@@ -74,4 +74,8 @@ def _build_template(connection, template: str) -> None:
         settings.DATABASES["default"]["NAME"] = base
         connection.settings_dict["NAME"] = base
     with connection.creation._nodb_cursor() as cursor:
-        cursor.execute(f"COMMENT ON DATABASE {_quote(template)} IS %s", [RUN])
+        _label(cursor, template, RUN)
+
+
+def _label(cursor, database: str, run: str) -> None:
+    cursor.execute(f"COMMENT ON DATABASE {_quote(database)} IS %s", [run])
