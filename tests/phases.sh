@@ -6,8 +6,7 @@
 #    own, with their own test databases (suffix `browser`) and Redis cache databases (odd offsets
 #    from REDIS_CACHE_DB where phase 1 has the even ones; BROWSER_CACHE_DB sets another base). A
 #    browser test waits on its live server and Chromium more than it computes: alone, this phase
-#    kept about a third of the two cores busy.
-#    Its output is printed when phase 1 ends;
+#    kept about a third of the two cores busy. Its output is printed when phase 1 ends;
 # 3. the drags (`@pytest.mark.drag`) alone, on one process, when both have finished: a drag is a timed
 #    sequence of pointer events that a busy machine can break.
 #
@@ -31,9 +30,10 @@ phase1=$?
 echo "phase 1 (not e2e): exit $phase1, $(( SECONDS - started )) s"
 wait "$browser"
 phase2=$?
+trap 'rm -f "$browser_log"' EXIT  # the browser phase has ended: nothing left to stop
 echo "---------- browser tests, run beside phase 1 ----------"
 cat "$browser_log"
-echo "phase 2 (e2e and not drag): exit $phase2, $(( SECONDS - started )) s since the start"
+echo "phase 2 (e2e and not drag): exit $phase2 (its own time is in its summary line above)"
 
 dragging=$SECONDS
 "${BROWSER_ENV[@]}" "$PYTEST" -n 1 -m "e2e and drag" --reuse-db tests/e2e "$@"
