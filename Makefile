@@ -40,15 +40,13 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Three phases (docs/decisions/1430): everything but the browser tests on TEST_WORKERS processes;
-# the browser tests on TEST_WORKERS processes (the sweep first), except those that drag with the
-# mouse (marked `drag`: timing-sensitive when another process keeps both cores busy), which run
-# last in one process. The first phase creates the test databases afresh (--create-db: never a
-# stale schema) and keeps them; the browser phases reuse them instead of migrating again.
+# Three pytest phases (tests/phases.sh; docs/decisions/1430, 1431, 2100): everything but the browser
+# tests on TEST_WORKERS processes and, at the same time, the browser tests except the mouse drags on
+# TEST_WORKERS processes of their own (own test and cache databases); then the drags (marked `drag`:
+# timing-sensitive when another process keeps both cores busy) alone in one process. Every test
+# database is created afresh (never a stale schema) as a copy of one template migrated for the run.
 test: lint
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "not e2e" --create-db --reuse-db $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal -m "e2e and not drag" --reuse-db tests/e2e $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -n 1 -m "e2e and drag" --reuse-db tests/e2e $(PYTEST_ARGS)
+	PYTEST=$(VENV)/bin/pytest TEST_WORKERS=$(TEST_WORKERS) tests/phases.sh $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/: every main page at 390 px and 1440 px (the browser sweep, with
 # PMHUB_SCREENSHOTS=1), plus the screenshots the other browser tests take. Only this target writes them.

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from pmhub.celery import app as celery_app
 from pmhub.models import Role
 
+from . import templatedb
 from .factories import MembershipFactory, UserFactory, WorkspaceFactory, make_token
 
 # Processes the tests start (a Celery worker, gunicorn) refuse the public default key with DEBUG off
@@ -27,6 +28,29 @@ if django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
     from . import fastflush
 
     fastflush.install()
+
+
+# `make test` runs the browser tests beside phase 1 (tests/phases.sh), on test databases of their
+# own: PMHUB_TEST_DB_SUFFIX=browser names them test_<name>_gw0_browser, ... (docs/decisions/2100).
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    suffix = os.environ.get("PMHUB_TEST_DB_SUFFIX")
+    if suffix:
+        from pytest_django.fixtures import _set_suffix_to_test_databases
+
+        _set_suffix_to_test_databases(suffix)
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request, django_db_modify_db_settings, django_db_blocker):
+    """--create-db under `make test`: this process's database is a fresh copy of the run's one migrated
+    template (tests/templatedb.py), which Django then opens as an existing database."""
+    createdb = request.config.getvalue("create_db")
+    if templatedb.applies(createdb):
+        with django_db_blocker.unblock():
+            templatedb.clone_for_this_process()
+        return False
+    return createdb
 
 
 # With DATABASE_REPLICA_URL set, "replica" is a test mirror of "default" (pmhub/dbrouter.py) and
