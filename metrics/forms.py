@@ -55,7 +55,9 @@ class KpiForm(forms.ModelForm):
     def __init__(self, *args, product, **kwargs):
         kwargs.setdefault("instance", Kpi(product=product))
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=product.workspace_id)
+        # Members in the order people look them up (by name, then address), the same on every read.
+        self.fields["owner"].queryset = User.objects.filter(
+            memberships__workspace_id=product.workspace_id).order_by("name", "email", "id")
         # Choices print the title only: a product has hundreds of initiatives and epics, each row
         # with its description (issue 23, target 3).
         self.fields["initiatives"].queryset = product.initiatives.only("id", "title", "product_id")
@@ -91,4 +93,5 @@ class ActionPlanForm(forms.ModelForm):
     def __init__(self, *args, workspace, **kwargs):
         kwargs.setdefault("instance", ActionPlan())
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(memberships__workspace_id=workspace.id)
+        self.fields["owner"].queryset = User.objects.filter(
+            memberships__workspace_id=workspace.id).order_by("name", "email", "id")
