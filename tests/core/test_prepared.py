@@ -95,3 +95,27 @@ def test_product_for_user_404s_outside_the_users_workspaces(admin, workspace, ot
                    {"product_id": -1}, {"product_id": None}):
         with pytest.raises(Http404):
             product_for_user(user=admin, **kwargs)
+
+
+def test_objects_carry_the_querysets_annotations_and_statements_the_values(workspace):
+    from django.db.models import Count, Value
+    from django.db.models.functions import Concat
+
+    from pmhub import sqlbatch
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name="Acme <b>Analytics</b>")
+
+    def build(pk, *_):
+        return (Product.objects.filter(pk=pk).select_related("workspace")
+                .annotate(label=Concat("name", Value(" ✓")), n=Count("workspace__memberships")))
+
+    query = Prepared(Product, build)
+    [got] = query.objects(product.pk)
+    expected = build(product.pk).get()
+    assert (got.label, got.n) == (expected.label, expected.n) == ("Acme <b>Analytics</b> ✓", 0)
+    assert _fields(got) == _fields(expected) and got.workspace.slug == workspace.slug
+    sql, params = query.statement(product.pk)
+    orm_sql, orm_params = build(product.pk).query.get_compiler("default").as_sql()
+    assert (sql, list(params)) == (orm_sql, list(orm_params))
+    assert len(sqlbatch.run([(sql, params)])) == 1
