@@ -177,3 +177,25 @@ def test_a_value_the_sql_drops_or_ignores_is_refused():
             **{"user_id" if ids[0] > 1_200_000_000 else "workspace_id": ids[0]}).values_list("id")).rows([1])
     with pytest.raises(TypeError):
         Prepared(Membership, build).rows("1", 2)  # text: the ORM's path, not a prepared one
+def test_objects_carry_the_querysets_annotations_and_statements_the_values(workspace):
+    from django.db.models import Count, Value
+    from django.db.models.functions import Concat
+
+    from pmhub import sqlbatch
+    from roadmaps.models import Product
+
+    product = Product.objects.create(workspace=workspace, name="Acme <b>Analytics</b>")
+
+    def build(pk, *_):
+        return (Product.objects.filter(pk=pk).select_related("workspace")
+                .annotate(label=Concat("name", Value(" ✓")), n=Count("workspace__memberships")))
+
+    query = Prepared(Product, build)
+    [got] = query.objects(product.pk)
+    expected = build(product.pk).get()
+    assert (got.label, got.n) == (expected.label, expected.n) == ("Acme <b>Analytics</b> ✓", 0)
+    assert _fields(got) == _fields(expected) and got.workspace.slug == workspace.slug
+    sql, params = query.statement(product.pk)
+    orm_sql, orm_params = build(product.pk).query.get_compiler("default").as_sql()
+    assert (sql, list(params)) == (orm_sql, list(orm_params))
+    assert len(sqlbatch.run([(sql, params)])) == 1
