@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -31,7 +32,20 @@ def kpis_of_product(*, product) -> QuerySet[Kpi]:
                                        distinct=True)))
 
 
+# The KPI of a KPI page by id, with its (live) product, the product's workspace and the owner, compiled
+# once per process (pmhub.prepared, decision 2140): the page takes its product from it.
+_KPI_OF_PAGE = Prepared(Kpi, lambda kpi_id: Kpi.objects.filter(pk=kpi_id, product__deleted_at__isnull=True)
+                        .select_related("product__workspace", "owner"))
+
+
 def kpi_for_user(*, user, kpi_id: int, product=None) -> Kpi:
+    """One KPI of a live product in the user's workspaces (404 otherwise), with product__workspace
+    and owner loaded."""
+    if product is None and isinstance(kpi_id, int) and not isinstance(kpi_id, bool):
+        found = _KPI_OF_PAGE.objects(kpi_id)
+        if not found or found[0].product.workspace_id not in workspace_ids_for(user):
+            raise Http404("No Kpi matches the given query.")
+        return found[0]
     qs = kpis_for_user(user=user).select_related("product__workspace", "owner")
     if product is not None:
         qs = qs.filter(product=product)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Max, Min
 from django.forms.models import model_to_dict
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,9 +72,18 @@ class KpiPageMixin(ProductPageMixin):
         if request.user.is_authenticated:
             self.kpi = selectors.kpi_for_user(user=request.user, kpi_id=kwargs["kpi_id"])
             if self.kpi.product_id != kwargs["product_id"]:
-                from django.http import Http404
-
                 raise Http404("Not found.")
+            method = request.method.lower()
+            if method in self.http_method_names and hasattr(self, method):
+                # The KPI was read with its product and workspace, and only as a KPI of a live
+                # product of the user's workspaces: ProductPageMixin's checks on that product
+                # instead of reading it a second time (decision 2140).
+                product = self.kpi.product
+                if product.workspace.slug != kwargs["ws"]:
+                    raise Http404("Not found.")
+                self.product = product
+                request.workspace = product.workspace
+                return super(ProductPageMixin, self).dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     def kpi_url(self):
