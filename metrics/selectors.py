@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -279,3 +279,61 @@ def open_plans_count(*, workspace) -> int:
     """Action plans of the workspace's KPIs that are not closed (home's KPI panel; one query)."""
     rows = _OPEN_PLANS.rows(workspace.id)
     return rows[0][0] if rows else 0
+
+
+# --- the KPI page's reads of one KPI, each compiled once per process (decision 2141) ---------------
+# The ORM queries the page ran through the KPI's related managers, written on the KPI's id; linked
+# models through Kpi's relations (the apps this app may not import).
+_Initiative = Kpi._meta.get_field("initiatives").related_model
+_Epic = Kpi._meta.get_field("epics").related_model
+_KeyResult = Kpi._meta.get_field("key_results").related_model
+_SPAN = Prepared(Measurement, lambda kpi_id: Measurement.objects.filter(kpi_id=kpi_id).order_by()
+                 .annotate(_all=Value(1)).values("_all")
+                 .annotate(first=Min("period_start"), last=Max("period_start")).values_list("first", "last"))
+_LINKED = {model: Prepared(model, lambda kpi_id, model=model: model.objects.filter(kpis__id=kpi_id)
+                           .values_list("id", "title")) for model in (_Initiative, _Epic)}
+_LATEST_VALUES = Prepared(Measurement, lambda kpi_id: Measurement.objects.filter(kpi_id=kpi_id)
+                          .order_by("-period_start").values_list("id", "period_start", "value", "source")[:100])
+_HISTORY = Prepared(KpiHealth, lambda kpi_id: KpiHealth.objects.filter(kpi_id=kpi_id)[:20])
+_PLANS = Prepared(ActionPlan, lambda kpi_id: ActionPlan.objects.filter(kpi_id=kpi_id).select_related("owner")[:20])
+_KEY_RESULTS = Prepared(_KeyResult, lambda kpi_id: _KeyResult.objects.filter(kpi_id=kpi_id)[:50])
+
+
+def measurement_span(kpi: Kpi) -> dict:
+    """{"first": , "last": } period starts of the KPI's values (None without values): the
+    aggregate `kpi.measurements.aggregate(first=Min, last=Max)`."""
+    rows = _SPAN.rows(kpi.id)
+    first, last = rows[0] if rows else (None, None)
+    return {"first": first, "last": last}
+
+
+def linked_work(kpi: Kpi) -> tuple[list, list]:
+    """The KPI's initiatives and epics as (id, title) named rows, in their models' order:
+    `kpi.initiatives.values_list("id", "title", named=True)` and the same of epics."""
+    return _LINKED[_Initiative].named(kpi.id), _LINKED[_Epic].named(kpi.id)
+
+
+def latest_values(kpi: Kpi) -> list[tuple]:
+    """The latest 100 values as (id, period_start, value, source) rows, newest first."""
+    return _LATEST_VALUES.rows(kpi.id)
+
+
+def _known(objects: list, kpi: Kpi) -> list:
+    for obj in objects:  # as the related manager leaves them: their KPI is this one, not read again
+        obj.kpi = kpi
+    return objects
+
+
+def health_history(kpi: Kpi) -> list[KpiHealth]:
+    """The latest 20 health evaluations (`kpi.health_history.all()[:20]`)."""
+    return _known(_HISTORY.objects(kpi.id), kpi)
+
+
+def plans_of_kpi(kpi: Kpi) -> list[ActionPlan]:
+    """The latest 20 action plans with their owner (`kpi.action_plans.select_related("owner")[:20]`)."""
+    return _known(_PLANS.objects(kpi.id), kpi)
+
+
+def key_results_of_kpi(kpi: Kpi) -> list:
+    """Key results following this KPI, at most 50 (`kpi.key_results.all()[:50]`)."""
+    return _known(_KEY_RESULTS.objects(kpi.id), kpi)

@@ -69,3 +69,105 @@ def test_the_kpi_page_is_the_kpi_s_product_and_workspace(client_as, kpi, viewer,
     assert client_as(outsider).get(url()).status_code == 404
     Product.objects.filter(pk=product.pk).update(deleted_at="2026-01-01T00:00:00Z")
     assert c.get(url()).status_code == 404
+
+
+@pytest.fixture
+def kpi_page_data(kpi, product, workspace, editor, foreign_product):
+    """A KPI with values, history, plans, linked work and a key result; the same of a KPI of
+    another product and of another workspace (never read for this one)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from backlog.models import Epic
+    from metrics.models import ActionPlan, KpiHealth, Measurement
+    from roadmaps.models import Initiative, KeyResult, Objective
+    from tests.factories import MembershipFactory, UserFactory
+
+    second = KpiFactory(product=ProductFactory_(workspace))
+    foreign = KpiFactory(product=foreign_product)
+    for i, k in enumerate((kpi, second, foreign)):
+        Measurement.objects.bulk_create(Measurement(kpi=k, period_start=date(2026, 1, 1) + timedelta(days=d + i),
+                                                    value=d * 1.5 + i) for d in range(120))
+        for h in range(25):
+            KpiHealth.objects.create(kpi=k, status="at_risk", previous_status="on_track", reason=f"<why> {h}",
+                                     evaluated_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=h % 3))
+        for p in range(22):
+            ActionPlan.objects.create(kpi=k, title=f"Plan <{p}> & {i}", owner=editor if p % 2 else None,
+                                      status=ActionPlan.Status.OPEN if p == 0 else ActionPlan.Status.CLOSED)
+        initiatives = Initiative.objects.bulk_create(Initiative(product=k.product, title=f"I{n} <{i}>")
+                                                     for n in (3, 1, 2))
+        epics = Epic.objects.bulk_create(Epic(product=k.product, title=f"E{n} & {i}") for n in (2, 1))
+        k.initiatives.set(initiatives[:2])
+        k.epics.set(epics)
+        objective = Objective.objects.create(product=k.product, title=f"O{i}", start_date=date(2026, 1, 1),
+                                             end_date=date(2026, 3, 31))
+        KeyResult.objects.create(objective=objective, title=f"KR <{i}>", kpi=k, target_value=10)
+    for n in range(3):
+        MembershipFactory(workspace=workspace, user=UserFactory(name=("Zed", "", "<Ann>")[n]))
+    return second, foreign
+
+
+def ProductFactory_(workspace):
+    from tests.roadmaps.factories import ProductFactory
+
+    return ProductFactory(workspace=workspace, name="Second")
+
+
+def _plain(objects):
+    return [({f.attname: getattr(o, f.attname) for f in type(o)._meta.concrete_fields},
+             getattr(getattr(o, "owner", None), "email", None)) for o in objects]
+
+
+def test_the_kpi_page_reads_are_the_orm_s(kpi_page_data, kpi, product):
+    from django.db.models import Max, Min
+
+    from metrics import selectors
+
+    second, foreign = kpi_page_data
+    for k in (kpi, second, foreign):
+        assert selectors.measurement_span(k) == k.measurements.aggregate(first=Min("period_start"),
+                                                                         last=Max("period_start"))
+        initiatives, epics = selectors.linked_work(k)
+        assert (initiatives, epics) == (list(k.initiatives.values_list("id", "title", named=True)),
+                                        list(k.epics.values_list("id", "title", named=True)))
+        assert initiatives[0].title == initiatives[0][1] and len(initiatives) == 2 and len(epics) == 2
+        assert selectors.latest_values(k) == list(k.measurements.order_by("-period_start").values_list(
+            "id", "period_start", "value", "source")[:100])
+        assert _plain(selectors.health_history(k)) == _plain(k.health_history.all()[:20])
+        assert _plain(selectors.plans_of_kpi(k)) == _plain(k.action_plans.select_related("owner")[:20])
+        assert _plain(selectors.key_results_of_kpi(k)) == _plain(selectors.linked_key_results(k))
+        assert all(p.kpi is k for p in selectors.plans_of_kpi(k))
+    empty = KpiFactory(product=product)
+    assert selectors.measurement_span(empty) == {"first": None, "last": None}
+    assert (selectors.linked_work(empty), selectors.latest_values(empty), selectors.health_history(empty),
+            selectors.plans_of_kpi(empty), selectors.key_results_of_kpi(empty)) == (([], []), [], [], [], [])
+
+
+def test_the_kpi_form_lists_are_the_orm_s(kpi_page_data, kpi, product, foreign_product, outsider):
+    from metrics.forms import KpiForm
+
+    for p in (product, foreign_product):
+        form = KpiForm(product=p)
+        for name in ("owner", "initiatives", "epics"):
+            field = form.fields[name]
+            expected = [(o.pk, str(o)) for o in field.queryset]
+            empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
+            assert list(field.choices) == empty + expected and len(expected) >= 1
+
+
+def test_kpi_page_reads_show_a_write_at_once(kpi_page_data, kpi, editor):
+    from datetime import date
+
+    from metrics import selectors
+    from metrics.forms import KpiForm
+    from metrics.models import ActionPlan, Measurement
+    from roadmaps.models import Initiative
+
+    Measurement.objects.create(kpi=kpi, period_start=date(2026, 9, 1), value=42)
+    plan = ActionPlan.objects.create(kpi=kpi, title="Newest", owner=editor, status=ActionPlan.Status.CLOSED)
+    added = Initiative.objects.create(product=kpi.product, title="Added")
+    kpi.initiatives.add(added)
+    assert selectors.measurement_span(kpi)["last"] == date(2026, 9, 1)
+    assert selectors.latest_values(kpi)[0][1:3] == (date(2026, 9, 1), 42)
+    assert plan.id in [p.id for p in selectors.plans_of_kpi(kpi)]
+    assert added.id in [i.id for i in selectors.linked_work(kpi)[0]]
+    assert (added.id, "Added") in list(KpiForm(product=kpi.product).fields["initiatives"].choices)
