@@ -129,12 +129,21 @@ _KPI_FIELDS = ("id", "version", "name", "product_id", "unit", "direction", "aggr
                "current_at", "target_value", "target_date", "warning_threshold", "critical_threshold")
 
 
+# The measurements' fingerprint of _dashboard_key, the aggregate `.aggregate(n=Count("id"),
+# changed=Max("updated_at"), total=Sum("value"), last=Max("id"))` as a one-group query (no row:
+# no measurement), compiled once per number of KPIs (decision 2143).
+_FINGERPRINT = Prepared(Measurement, lambda ids, first, end: Measurement.objects.filter(
+    kpi_id__in=ids, period_start__range=(first, end)).order_by().annotate(_all=Value(1)).values("_all")
+    .annotate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id"))
+    .values_list("n", "changed", "total", "last"))
+
+
 def _dashboard_key(kpis: list[Kpi], window: Window) -> str:
     """The cache key of the KPIs' figures in the window: their fields and a fingerprint of their
     measurements in both windows (one aggregate query)."""
-    ids = [k.id for k in kpis]
-    fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(window.previous.start, window.end))
-                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    rows = _FINGERPRINT.rows([k.id for k in kpis], window.previous.start, window.end)
+    n, changed, total, last = rows[0] if rows else (0, None, None, None)
+    fingerprint = {"n": n, "changed": changed, "total": total, "last": last}
     inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
                    sorted(fingerprint.items())))
     return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
@@ -239,8 +248,14 @@ def dashboard_kpis_of_product(*, product) -> list[Kpi]:
 
 
 def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
-    return list(Kpi.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
-                .select_related("product").order_by("product__name", "name"))
+    """The KPIs of the workspace's live products with their product, by product name and name
+    (compiled once: decision 2143)."""
+    return _WORKSPACE_KPIS.objects(workspace.id)
+
+
+_WORKSPACE_KPIS = Prepared(Kpi, lambda workspace_id: Kpi.objects.filter(
+    product__workspace_id=workspace_id, product__deleted_at__isnull=True)
+    .select_related("product").order_by("product__name", "name"))
 
 
 def health_summary(*, workspace) -> dict:

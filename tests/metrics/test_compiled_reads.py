@@ -171,3 +171,49 @@ def test_kpi_page_reads_show_a_write_at_once(kpi_page_data, kpi, editor):
     assert plan.id in [p.id for p in selectors.plans_of_kpi(kpi)]
     assert added.id in [i.id for i in selectors.linked_work(kpi)[0]]
     assert (added.id, "Added") in list(KpiForm(product=kpi.product).fields["initiatives"].choices)
+
+
+def _orm_key(kpis, window):
+    """_dashboard_key as the ORM computed it before decision 2143."""
+    import hashlib
+
+    from django.db.models import Count, Max, Sum
+
+    from metrics.models import Measurement
+    from metrics.selectors import _KPI_FIELDS
+
+    fingerprint = (Measurement.objects.filter(kpi_id__in=[k.id for k in kpis],
+                                              period_start__range=(window.previous.start, window.end))
+                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
+                   sorted(fingerprint.items())))
+    return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
+
+
+def test_the_workspace_dashboard_reads_are_the_orm_s(kpi_page_data, kpi, workspace, other_workspace, product):
+    from datetime import date
+
+    from metrics import selectors
+    from metrics.models import Measurement
+    from pmhub.models import Workspace
+
+    second, foreign = kpi_page_data
+    deleted = KpiFactory(product=ProductFactory_(workspace))
+    Product.objects.filter(pk=deleted.product_id).update(deleted_at="2026-01-01T00:00:00Z")
+    for ws in (workspace, other_workspace):
+        read = selectors.dashboard_kpis_of_workspace(workspace=ws)
+        expected = list(Kpi.objects.filter(product__workspace=ws, product__deleted_at__isnull=True)
+                        .select_related("product").order_by("product__name", "name"))
+        assert [_fields(k)[:2] for k in read] == [_fields(k)[:2] for k in expected]
+    assert {k.id for k in selectors.dashboard_kpis_of_workspace(workspace=workspace)} == {kpi.id, second.id}
+    window = selectors.Window(date(2026, 2, 1), date(2026, 4, 1), "custom")
+    empty = selectors.Window(date(2020, 2, 1), date(2020, 4, 1), "custom")
+    for kpis in ([kpi], [kpi, second], [foreign], [kpi, second, foreign]):
+        for w in (window, empty):
+            assert selectors._dashboard_key(kpis, w) == _orm_key(kpis, w)
+    before = selectors._dashboard_key([kpi, second], window)
+    Measurement.objects.filter(kpi=second, period_start=date(2026, 3, 15)).update(value=999)
+    assert selectors._dashboard_key([kpi, second], window) == _orm_key([kpi, second], window) != before
+    Kpi.objects.filter(pk=kpi.pk).update(name="Renamed <KPI>")
+    assert "Renamed <KPI>" in [k.name for k in selectors.dashboard_kpis_of_workspace(
+        workspace=Workspace.objects.get(pk=workspace.pk))]
