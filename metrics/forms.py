@@ -7,6 +7,7 @@ from django.utils.choices import BaseChoiceIterator
 
 from pmhub import formfields as bounded
 from pmhub.models import User
+from pmhub.prepared import Prepared
 
 from .models import ActionPlan, Kpi
 
@@ -40,6 +41,20 @@ class RowChoices(BaseChoiceIterator):
         return len(self._all())
 
 
+def _members(workspace_id):
+    return User.objects.filter(memberships__workspace_id=workspace_id).order_by("name", "email", "id")
+
+
+def _choices(name: str):
+    model = Kpi._meta.get_field(name).related_model
+    return Prepared(model, lambda product_id: model.objects.filter(product_id=product_id).values_list("id", "title"))
+
+
+# The KPI form's lists (owner, initiatives, epics) as rows, compiled once per process (decision 2141).
+_MEMBERS = Prepared(User, lambda workspace_id: _members(workspace_id).values_list("id", "name", "email"))
+_CHOICES = {name: _choices(name) for name in ("initiatives", "epics")}
+
+
 class KpiForm(forms.ModelForm):
     version = bounded.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -56,8 +71,7 @@ class KpiForm(forms.ModelForm):
         kwargs.setdefault("instance", Kpi(product=product))
         super().__init__(*args, **kwargs)
         # Members in the order people look them up (by name, then address), the same on every read.
-        self.fields["owner"].queryset = User.objects.filter(
-            memberships__workspace_id=product.workspace_id).order_by("name", "email", "id")
+        self.fields["owner"].queryset = _members(product.workspace_id)
         # Choices print the title only: a product has hundreds of initiatives and epics, each row
         # with its description (issue 23, target 3).
         self.fields["initiatives"].queryset = product.initiatives.only("id", "title", "product_id")
@@ -65,13 +79,13 @@ class KpiForm(forms.ModelForm):
         self.fields["initiatives"].required = self.fields["epics"].required = False
         owner = self.fields["owner"]
         # User.display_name itself on (name, email) rows: 200 members, no model instance each.
+        # The rows of the three lists are the querysets' above, compiled once (decision 2141).
         label = User.display_name.fget
-        members = owner.queryset.values_list("id", "name", "email")
+        workspace_id, product_id = product.workspace_id, product.id
         owner.choices = RowChoices(owner, lambda: ((pk, label(SimpleNamespace(name=name, email=email)))
-                                                   for pk, name, email in members))
+                                                   for pk, name, email in _MEMBERS.rows(workspace_id)))
         for name in ("initiatives", "epics"):
-            qs = self.fields[name].queryset
-            self.fields[name].choices = RowChoices(self.fields[name], lambda qs=qs: qs.values_list("id", "title"))
+            self.fields[name].choices = RowChoices(self.fields[name], lambda name=name: _CHOICES[name].rows(product_id))
 
 
 class MeasurementForm(forms.Form):

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum, Value
+from django.db import connections, router
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum, Value
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from pmhub.access import workspace_ids_for
@@ -31,7 +33,20 @@ def kpis_of_product(*, product) -> QuerySet[Kpi]:
                                        distinct=True)))
 
 
+# The KPI of a KPI page by id, with its (live) product, the product's workspace and the owner, compiled
+# once per process (pmhub.prepared, decision 2140): the page takes its product from it.
+_KPI_OF_PAGE = Prepared(Kpi, lambda kpi_id: Kpi.objects.filter(pk=kpi_id, product__deleted_at__isnull=True)
+                        .select_related("product__workspace", "owner"))
+
+
 def kpi_for_user(*, user, kpi_id: int, product=None) -> Kpi:
+    """One KPI of a live product in the user's workspaces (404 otherwise), with product__workspace
+    and owner loaded."""
+    if product is None and isinstance(kpi_id, int) and not isinstance(kpi_id, bool):
+        found = _KPI_OF_PAGE.objects(kpi_id)
+        if not found or found[0].product.workspace_id not in workspace_ids_for(user):
+            raise Http404("No Kpi matches the given query.")
+        return found[0]
     qs = kpis_for_user(user=user).select_related("product__workspace", "owner")
     if product is not None:
         qs = qs.filter(product=product)
@@ -115,12 +130,28 @@ _KPI_FIELDS = ("id", "version", "name", "product_id", "unit", "direction", "aggr
                "current_at", "target_value", "target_date", "warning_threshold", "critical_threshold")
 
 
+# The measurements' fingerprint of _dashboard_key, the aggregate `.aggregate(n=Count("id"),
+# changed=Max("updated_at"), total=Sum("value"), last=Max("id"))` as a one-group query (no row:
+# no measurement), compiled once per number of KPIs (decision 2143).
+_FINGERPRINT = Prepared(Measurement, lambda ids, first, end: Measurement.objects.filter(
+    kpi_id__in=ids, period_start__range=(first, end)).order_by().annotate(_all=Value(1)).values("_all")
+    .annotate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id"))
+    .values_list("n", "changed", "total", "last"))
+
+
 def _dashboard_key(kpis: list[Kpi], window: Window) -> str:
     """The cache key of the KPIs' figures in the window: their fields and a fingerprint of their
     measurements in both windows (one aggregate query)."""
     ids = [k.id for k in kpis]
-    fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=(window.previous.start, window.end))
-                   .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    if connections[router.db_for_read(Measurement)].vendor != "postgresql":
+        # SQLite passes dates as text: a prepared query cannot take them (decision 2143).
+        span = (window.previous.start, window.end)
+        fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=span)
+                       .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
+    else:
+        rows = _FINGERPRINT.rows(ids, window.previous.start, window.end)
+        n, changed, total, last = rows[0] if rows else (0, None, None, None)
+        fingerprint = {"n": n, "changed": changed, "total": total, "last": last}
     inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
                    sorted(fingerprint.items())))
     return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
@@ -225,8 +256,14 @@ def dashboard_kpis_of_product(*, product) -> list[Kpi]:
 
 
 def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
-    return list(Kpi.objects.filter(product__workspace=workspace, product__deleted_at__isnull=True)
-                .select_related("product").order_by("product__name", "name"))
+    """The KPIs of the workspace's live products with their product, by product name and name
+    (compiled once: decision 2143)."""
+    return _WORKSPACE_KPIS.objects(workspace.id)
+
+
+_WORKSPACE_KPIS = Prepared(Kpi, lambda workspace_id: Kpi.objects.filter(
+    product__workspace_id=workspace_id, product__deleted_at__isnull=True)
+    .select_related("product").order_by("product__name", "name"))
 
 
 def health_summary(*, workspace) -> dict:
@@ -265,3 +302,61 @@ def open_plans_count(*, workspace) -> int:
     """Action plans of the workspace's KPIs that are not closed (home's KPI panel; one query)."""
     rows = _OPEN_PLANS.rows(workspace.id)
     return rows[0][0] if rows else 0
+
+
+# --- the KPI page's reads of one KPI, each compiled once per process (decision 2141) ---------------
+# The ORM queries the page ran through the KPI's related managers, written on the KPI's id; linked
+# models through Kpi's relations (the apps this app may not import).
+_Initiative = Kpi._meta.get_field("initiatives").related_model
+_Epic = Kpi._meta.get_field("epics").related_model
+_KeyResult = Kpi._meta.get_field("key_results").related_model
+_SPAN = Prepared(Measurement, lambda kpi_id: Measurement.objects.filter(kpi_id=kpi_id).order_by()
+                 .annotate(_all=Value(1)).values("_all")
+                 .annotate(first=Min("period_start"), last=Max("period_start")).values_list("first", "last"))
+_LINKED = {model: Prepared(model, lambda kpi_id, model=model: model.objects.filter(kpis__id=kpi_id)
+                           .values_list("id", "title")) for model in (_Initiative, _Epic)}
+_LATEST_VALUES = Prepared(Measurement, lambda kpi_id: Measurement.objects.filter(kpi_id=kpi_id)
+                          .order_by("-period_start").values_list("id", "period_start", "value", "source")[:100])
+_HISTORY = Prepared(KpiHealth, lambda kpi_id: KpiHealth.objects.filter(kpi_id=kpi_id)[:20])
+_PLANS = Prepared(ActionPlan, lambda kpi_id: ActionPlan.objects.filter(kpi_id=kpi_id).select_related("owner")[:20])
+_KEY_RESULTS = Prepared(_KeyResult, lambda kpi_id: _KeyResult.objects.filter(kpi_id=kpi_id)[:50])
+
+
+def measurement_span(kpi: Kpi) -> dict:
+    """{"first": , "last": } period starts of the KPI's values (None without values): the
+    aggregate `kpi.measurements.aggregate(first=Min, last=Max)`."""
+    rows = _SPAN.rows(kpi.id)
+    first, last = rows[0] if rows else (None, None)
+    return {"first": first, "last": last}
+
+
+def linked_work(kpi: Kpi) -> tuple[list, list]:
+    """The KPI's initiatives and epics as (id, title) named rows, in their models' order:
+    `kpi.initiatives.values_list("id", "title", named=True)` and the same of epics."""
+    return _LINKED[_Initiative].named(kpi.id), _LINKED[_Epic].named(kpi.id)
+
+
+def latest_values(kpi: Kpi) -> list[tuple]:
+    """The latest 100 values as (id, period_start, value, source) rows, newest first."""
+    return _LATEST_VALUES.rows(kpi.id)
+
+
+def _known(objects: list, kpi: Kpi) -> list:
+    for obj in objects:  # as the related manager leaves them: their KPI is this one, not read again
+        obj.kpi = kpi
+    return objects
+
+
+def health_history(kpi: Kpi) -> list[KpiHealth]:
+    """The latest 20 health evaluations (`kpi.health_history.all()[:20]`)."""
+    return _known(_HISTORY.objects(kpi.id), kpi)
+
+
+def plans_of_kpi(kpi: Kpi) -> list[ActionPlan]:
+    """The latest 20 action plans with their owner (`kpi.action_plans.select_related("owner")[:20]`)."""
+    return _known(_PLANS.objects(kpi.id), kpi)
+
+
+def key_results_of_kpi(kpi: Kpi) -> list:
+    """Key results following this KPI, at most 50 (`kpi.key_results.all()[:50]`)."""
+    return _known(_KEY_RESULTS.objects(kpi.id), kpi)

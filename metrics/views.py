@@ -6,9 +6,8 @@ import json
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Max, Min
 from django.forms.models import model_to_dict
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,9 +71,18 @@ class KpiPageMixin(ProductPageMixin):
         if request.user.is_authenticated:
             self.kpi = selectors.kpi_for_user(user=request.user, kpi_id=kwargs["kpi_id"])
             if self.kpi.product_id != kwargs["product_id"]:
-                from django.http import Http404
-
                 raise Http404("Not found.")
+            method = request.method.lower()
+            if method in self.http_method_names and hasattr(self, method):
+                # The KPI was read with its product and workspace, and only as a KPI of a live
+                # product of the user's workspaces: ProductPageMixin's checks on that product
+                # instead of reading it a second time (decision 2140).
+                product = self.kpi.product
+                if product.workspace.slug != kwargs["ws"]:
+                    raise Http404("Not found.")
+                self.product = product
+                request.workspace = product.workspace
+                return super(ProductPageMixin, self).dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     def kpi_url(self):
@@ -92,14 +100,13 @@ class KpiDetailView(KpiPageMixin, View):
     def _render(self, request, form=None, measurement_form=None, status=200):
         kpi = self.kpi
         can_edit = self.role >= Role.EDITOR
-        span = kpi.measurements.aggregate(first=Min("period_start"), last=Max("period_start"))
+        span = selectors.measurement_span(kpi)
         today = today_in(self.workspace.time_zone)
         window = selectors.Window(span["first"] or today, max(span["last"] or today, today), "all")
         chart = selectors.dashboard_data(kpis=[kpi], window=window)
         # The linked initiatives and epics as (id, title) rows, read once for the "Linked work"
         # list and the edit form's ticked boxes (model_to_dict would read them again as models).
-        initiatives = list(kpi.initiatives.values_list("id", "title", named=True))
-        epics = list(kpi.epics.values_list("id", "title", named=True))
+        initiatives, epics = selectors.linked_work(kpi)
         plain = [f for f in KPI_DATA_FIELDS if f not in ("initiatives", "epics")]
         initial = model_to_dict(kpi, fields=plain) | {
             "version": kpi.version, "initiatives": [i.id for i in initiatives], "epics": [e.id for e in epics]}
@@ -108,9 +115,9 @@ class KpiDetailView(KpiPageMixin, View):
                             "kpis": chart},
             measurement_rows=measurement_rows(self._measurements(kpi), can_edit=can_edit,
                                               csrf_token=get_token(request) if can_edit else ""),
-            history=kpi.health_history.all()[:20],
-            plans=kpi.action_plans.select_related("owner")[:20],
-            key_results=selectors.linked_key_results(kpi),
+            history=selectors.health_history(kpi),
+            plans=selectors.plans_of_kpi(kpi),
+            key_results=selectors.key_results_of_kpi(kpi),
             initiatives=initiatives, epics=epics,
             form=form or KpiForm(product=self.product, initial=initial),
             measurement_form=measurement_form or MeasurementForm(),
@@ -127,8 +134,7 @@ class KpiDetailView(KpiPageMixin, View):
         url = url_for_ids("metrics_measurement_delete", "measurement_id", ws=self.workspace.slug,
                           product_id=self.product.id, kpi_id=kpi.id)
         rows = []
-        for pk, period, value, source in (kpi.measurements.order_by("-period_start")
-                                          .values_list("id", "period_start", "value", "source")[:100]):
+        for pk, period, value, source in selectors.latest_values(kpi):
             rows.append({"period": period.isoformat(), "value": formatting.kpi_value(value, kpi.unit),
                          "source": sources.get(source, source), "delete_url": url(pk)})
         return rows
