@@ -84,11 +84,16 @@ class _Compiled:
         (sql, params, compiler, first), (other_sql, other_params, _, second) = compiled
         if sql != other_sql or len(params) != len(other_params):
             raise ValueError("the query's SQL depends on its values: it cannot be compiled once")
+        # A date reaches the parameters as the backend adapts it (PostgreSQL: the date itself;
+        # SQLite: its ISO text), and so does a real value at run time (self.adapt).
+        adapt = connections[alias].ops.adapt_datefield_value
         # Where each stand-in of the first compilation may stand: (value index, list index or None).
         places = {}
         for k, (a, b) in enumerate(zip(first, second, strict=True)):
             if isinstance(a, list):
                 places.update({x: (k, i, y) for i, (x, y) in enumerate(zip(a, b, strict=True))})
+            elif isinstance(a, date):
+                places[adapt(a)] = (k, None, adapt(b))
             else:
                 places[a] = (k, None, b)
         others = {b for _, _, b in places.values()}
@@ -106,6 +111,7 @@ class _Compiled:
         if used != {(k, i) for k, i, _ in places.values()}:
             raise ValueError("a value given to the query is not a parameter of it")
         self.sql, self.params, self.compiler, self.slots = sql, params, compiler, slots
+        self.adapt = adapt if date in shape else None
         self.converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
 
 
@@ -135,6 +141,9 @@ class Prepared:
         params = list(compiled.params)
         for position, k, i in compiled.slots:
             params[position] = values[k] if i is None else values[k][i]
+        if compiled.adapt is not None:
+            params = [compiled.adapt(v) if isinstance(v, date) and not isinstance(v, datetime) else v
+                      for v in params]
         return params
 
     def statement(self, *values, using: str = "default") -> tuple[str, list]:

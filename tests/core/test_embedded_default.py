@@ -26,3 +26,34 @@ def test_a_fresh_sqlite_file_migrates_and_loads_the_demo(tmp_path):
     assert counted.returncode == 0, counted.stderr[-3000:]
     stories, events = (int(n) for n in counted.stdout.split()[-2:])
     assert stories > 20 and events > 100  # the demo has a backlog and usage to show
+    opened = _manage(["shell", "-c", PAGES], env)
+    assert opened.returncode == 0, opened.stdout[-3000:] + opened.stderr[-3000:]
+    answers = [line.split(" ", 1) for line in opened.stdout.splitlines() if line[3:5] == " /"]
+    assert len(answers) >= 9 and all(code == "200" for code, _ in answers), opened.stdout[-3000:]
+
+
+# The demo's main pages, opened by its signed-in user on the SQLite file: a read that only
+# PostgreSQL accepts (a compiled query's date parameter, say) would fail here and nowhere else.
+PAGES = """
+from django.test import Client
+from backlog.models import Story
+from delivery.models import Iteration
+from metrics.models import Kpi
+from pmhub.models import User, Workspace
+ws = Workspace.objects.order_by("id").first()
+story = Story.objects.filter(product__workspace=ws).order_by("id").first()
+p = story.product_id
+kpi = Kpi.objects.filter(product_id=p).order_by("id").first()
+iteration = Iteration.objects.filter(product_id=p).order_by("id").first()
+client = Client()
+client.force_login(User.objects.get(email="demo@pmhub.local"))
+base = f"/w/{ws.slug}"
+paths = [f"{base}/", f"{base}/dashboard/", f"{base}/products/{p}/dashboard/", f"{base}/products/{p}/backlog/",
+         f"{base}/products/{p}/backlog/board/", f"{base}/products/{p}/backlog/stories/{story.id}/",
+         f"{base}/products/{p}/roadmap/timeline/", f"{base}/products/{p}/roadmap/board/",
+         f"{base}/products/{p}/adoption/"]
+paths += [f"{base}/products/{p}/kpis/{kpi.id}/"] if kpi else []
+paths += [f"{base}/products/{p}/iterations/{iteration.id}/"] if iteration else []
+for path in paths:
+    print(client.get(path).status_code, path)
+"""
