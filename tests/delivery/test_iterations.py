@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from delivery import services
 from delivery.models import Iteration, IterationItem
+from pmhub import formatting
 from pmhub.models import Activity
 
 from .factories import IterationFactory, StoryFactory
@@ -141,7 +142,11 @@ def test_home_panel_lists_current_iterations_with_capacity(client_as, product, e
                                                                                          points=3).id)
     IterationFactory(product=product, name="Old sprint", start_date=date(2020, 1, 1), end_date=date(2020, 1, 2))
     html = client_as(editor).get(f"/w/{workspace.slug}/").content.decode()
-    assert "Now sprint" in html and "over capacity by 2" in html and "Old sprint" not in html
+    assert "Now sprint" in html and "over capacity by 2 points" in html and "Old sprint" not in html
+    assert f"ends {formatting.date(today)} <strong" in html  # "5 Dec 2026", as every other page prints a date
+    Iteration.objects.filter(pk=iteration.pk).update(capacity_points=2)
+    html = client_as(editor).get(f"/w/{workspace.slug}/").content.decode()
+    assert "over capacity by 1 point<" in html
 
 
 def test_planning_column_shows_a_chunk_in_backlog_order_and_loads_the_rest(client_as, product, editor, viewer):
