@@ -27,11 +27,12 @@ is handed out; and each heartbeat re-reads the memberships from the database.
 import asyncio
 import json
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .live import PRESENCE_TTL, TAB_RE, TOPIC_RE, event_log, for_client, presence_group, ws_group
+from .live import PRESENCE_TTL, PUBLISH_TIMEOUT, TAB_RE, TOPIC_RE, event_log, for_client, presence_group, ws_group
 
 log = logging.getLogger("pmhub.live")
 MAX_WORKSPACES = 10
@@ -154,6 +155,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.workspaces: set[int] = set()
         self.presence: tuple[int, str] | None = None
         self.catching_up: dict[int, list] = {}  # workspace -> events the hub handed out during catch-up
+        # workspace -> (the last sequence number the catch-up covered, until when). Every event
+        # numbered up to it was in the log and has been sent; its copy from the channel layer can
+        # still arrive afterwards (a write does not wait for its send: decision 2023) and is
+        # dropped, so a reconnecting page receives each event once. A queued send leaves within
+        # PUBLISH_TIMEOUT or not at all, so the rule ends after twice that: a sequence that starts
+        # again (Redis restarted) is not held back for longer.
+        self.caught_up: dict[int, tuple[int, float]] = {}
         await self.accept()
 
     async def disconnect(self, code):
@@ -205,6 +213,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for event in missed:
             await self._send_event(event)
             last = event["seq"]
+        self.caught_up[ws] = (last, time.monotonic() + 2 * PUBLISH_TIMEOUT)
         waiting = self.catching_up.get(ws, [])
         while waiting:
             event = waiting.pop(0)
@@ -219,6 +228,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if waiting is not None:
             waiting.append(event)
             return
+        caught_up = self.caught_up.get(event["workspace"])
+        if caught_up is not None:
+            if time.monotonic() > caught_up[1]:
+                del self.caught_up[event["workspace"]]
+            elif event["seq"] <= caught_up[0]:
+                return  # sent by the catch-up already
         if self._may_see(event):
             await self.send(text_data=text)
 
@@ -236,6 +251,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.workspaces.discard(ws)
         self.catching_up.pop(ws, None)
+        self.caught_up.pop(ws, None)
         await hub().leave(ws, self)
         if self.presence and self.presence[0] == ws:
             await self._presence_leave()

@@ -262,6 +262,29 @@ def test_a_reconnecting_page_catches_up_on_what_it_missed(layer, world):
     run(scenario)
 
 
+def test_a_late_copy_of_an_event_the_catch_up_sent_is_not_sent_again(layer, world):
+    """A write does not wait for its event to reach the channel layer (decision 2023): a page that
+    reconnects meanwhile gets the event from the log, then the layer's copy arrives. The page
+    receives it once; the next event still arrives."""
+    from channels.layers import get_channel_layer
+
+    async def scenario():
+        ws = world["ws"].id
+        await edit(world["story"], world["alice"], "Offline")  # numbered while no page is open
+        seq = await live.event_log().acurrent(ws)
+        [logged] = await live.event_log().asince(ws, seq - 1)
+        socket = await open_socket(world["bob"])
+        assert (await subscribe(socket, world["ws"], since=seq - 1))["seq"] == seq
+        assert (await next_event(socket))["seq"] == seq
+        await get_channel_layer().group_send(live.ws_group(ws), {"type": "live.events", "events": [logged]})
+        assert await socket.receive_nothing(timeout=QUIET)
+        await edit(world["story"], world["alice"], "Online")
+        assert (await next_event(socket))["seq"] == seq + 1
+        await socket.disconnect()
+
+    run(scenario)
+
+
 def test_a_page_further_behind_than_the_buffer_is_told_to_reload(layer, world, settings):
     settings.LIVE_BUFFER = 3
 
