@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, router
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -142,16 +141,9 @@ _FINGERPRINT = Prepared(Measurement, lambda ids, first, end: Measurement.objects
 def _dashboard_key(kpis: list[Kpi], window: Window) -> str:
     """The cache key of the KPIs' figures in the window: their fields and a fingerprint of their
     measurements in both windows (one aggregate query)."""
-    ids = [k.id for k in kpis]
-    if connections[router.db_for_read(Measurement)].vendor != "postgresql":
-        # SQLite passes dates as text: a prepared query cannot take them (decision 2143).
-        span = (window.previous.start, window.end)
-        fingerprint = (Measurement.objects.filter(kpi_id__in=ids, period_start__range=span)
-                       .aggregate(n=Count("id"), changed=Max("updated_at"), total=Sum("value"), last=Max("id")))
-    else:
-        rows = _FINGERPRINT.rows(ids, window.previous.start, window.end)
-        n, changed, total, last = rows[0] if rows else (0, None, None, None)
-        fingerprint = {"n": n, "changed": changed, "total": total, "last": last}
+    rows = _FINGERPRINT.rows([k.id for k in kpis], window.previous.start, window.end)
+    n, changed, total, last = rows[0] if rows else (0, None, None, None)
+    fingerprint = {"n": n, "changed": changed, "total": total, "last": last}
     inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
                    sorted(fingerprint.items())))
     return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
