@@ -96,7 +96,9 @@ def test_a_429_is_waited_out_for_its_retry_after(worker, fake, admin, workspace)
     connection, link = _linked(admin, workspace, fake, worker)
     fake.rate_limit(1, retry_after=3)
     s = backlog.story_create(actor=admin, product=link.product, title="Slow down")
-    _wait(lambda: JiraIssueMap.objects.filter(story=s).exists(), worker, "the issue after the 429", timeout=90)
+    # the map row is written before the outbox row is marked sent: wait for the last of the two
+    _wait(lambda: JiraOutbox.objects.filter(story_id=s.id, status="sent").exists()
+          and JiraIssueMap.objects.filter(story=s).exists(), worker, "the issue after the 429", timeout=90)
     limited = next(a for a in fake.answers if a[3] == 429)
     after = next(a for a in fake.answers if a[0] > limited[0])
     assert after[0] - limited[0] >= 3  # never sooner than Jira asked
