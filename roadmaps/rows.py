@@ -244,3 +244,24 @@ def timeline_lanes_html(lanes, *, editable: bool) -> None:
         lane["html"] = mark_safe("".join(  # noqa: S308 - every value escaped by esc() in timeline_bar_html
             timeline_bar_html(i, first=n == 0, lane_title=lane["title"], editable=editable)
             for n, i in enumerate(lane["items"])))
+
+
+# The timeline's month (or quarter) header and its release markers, the two loops left in
+# roadmaps/_timeline.html after the bars: ~22 columns and ~20 markers of five to eight template nodes
+# each (decision 2212). The markup of those loops, byte for byte (tests/roadmaps/test_rows_html.py).
+def timeline_columns_html(columns) -> str:
+    """The header's `<span class="rm-col">`s (timeline.columns)."""
+    return mark_safe("".join(  # noqa: S308 - labels escaped by esc(); offsets are numbers
+        f'<span class="rm-col" style="left:{c["left"]:.3f}%;width:{c["width"]:.3f}%" title="{esc(c["label"])}">'
+        f'{esc(c["label"])}</span>' for c in columns))
+
+
+def release_markers_html(markers) -> str:
+    """The release markers of the overlay ({"release", "left"} of build_timeline)."""
+    out = []
+    for m in markers:
+        milestone = m["release"].kind == "milestone"
+        out.append(f'<div class="rm-release-marker{" rm-milestone" if milestone else ""}" '
+                   f'style="left:{m["left"]:.3f}%" data-testid="release-marker"><span>{"◆" if milestone else "▲"} '
+                   f'{esc(m["release"].name)}</span></div>')
+    return mark_safe("".join(out))  # noqa: S308 - names escaped by esc(); offsets are numbers

@@ -259,6 +259,38 @@ def initiative_places(*, product, params=None) -> list[tuple[int, str, float]]:
     return list(qs.order_by("rank", "id").values_list("id", "horizon", "rank"))
 
 
+# What a card of the Now / Next / Later board prints (rows.board_cards) and where it stands (horizon,
+# rank): one row per initiative of the product, its owner's name and e-mail joined (decision 2211).
+CARD_ROW = ("id", "title", "status", "horizon", "start_date", "end_date", "version", "confidence", "rank",
+            "labels", "owner_id", "owner__name", "owner__email")
+
+
+class CardInitiative:
+    """An initiative as the board reads it (board_initiatives): the CARD_ROW columns as attributes,
+    `pk`, `owner` (the owner's display name, None without one) and `label_list` as the model has
+    them. A plain object: the page sets `work`, `risk_flags` and `statement_status` on it."""
+
+    def __init__(self, row: tuple):
+        (self.id, self.title, self.status, self.horizon, self.start_date, self.end_date, self.version,
+         self.confidence, self.rank, self.labels, self.owner_id, name, email) = row
+        self.pk = self.id
+        self.owner = display_name_of(name, email) if email is not None else None
+
+    @property
+    def label_list(self) -> list[str]:
+        return [x for x in self.labels.split(",") if x]
+
+
+_CARDS = Prepared(Initiative, lambda product_id, *_: Initiative.objects.filter(product_id=product_id)
+                  .order_by("rank", "id").values_list(*CARD_ROW))
+
+
+def board_initiatives(*, product) -> list[CardInitiative]:
+    """Every initiative of the product as a card row, in board order (rank, id): one query compiled
+    once. Its (id, horizon, rank) are initiative_places of the unfiltered board."""
+    return [CardInitiative(row) for row in _CARDS.rows(product.pk)]
+
+
 def objective_choices(*, product_id: int) -> list[tuple[int, str]]:
     """(id, title) of a product's objectives in their order: a filter's options (one query compiled once)."""
     return _OBJECTIVE_CHOICES.rows(product_id)

@@ -332,13 +332,14 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         i.schedule = states[i.id]
         i.conflict = i.id in conflicted
         i.blockers = blocked_by.get(i.id, [])
-        i.bar = tl.bar(i.start_date, i.end_date, start, end)
-        if i.bar is None:
+        if i.start_date is None and i.end_date is None:  # tl.bar's "no bar"
+            i.bar = None
             unscheduled.append(i)
             continue
-        if limit is not None and len(drawn) >= limit:
+        if limit is not None and len(drawn) >= limit:  # not drawn: its bar is not computed
             hidden += 1
             continue
+        i.bar = tl.bar(i.start_date, i.end_date, start, end)
         drawn.append(i)
         if group == "owner":
             key = (str(i.owner) if i.owner else "No owner",)
@@ -356,14 +357,16 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         _attach_risk_flags(drawn + unscheduled, product_id=product.pk)
     rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
     rows.timeline_lanes_html(lanes, editable=editable)
+    columns = tl.columns(start, end, scale)
+    markers = [{"release": r, "left": left} for r in releases
+               if (left := tl.marker(r.release_date, start, end)) is not None]
     return {
         "range_start": start, "range_end": end, "total_days": (end - start).days,
-        "columns": tl.columns(start, end, scale), "scale": scale, "group": group,
+        "columns": columns, "columns_html": rows.timeline_columns_html(columns), "scale": scale, "group": group,
         "lanes": lanes, "editable": editable,
         "unscheduled": unscheduled,
         "today": tl.marker(today, start, end),
-        "release_markers": [{"release": r, "left": tl.marker(r.release_date, start, end)} for r in releases
-                            if tl.marker(r.release_date, start, end) is not None],
+        "release_markers": markers, "release_markers_html": rows.release_markers_html(markers),
         "lines": [{"from": d.blocker_id, "to": d.blocked_id, "conflict": d.conflict} for d in dependencies
                   if d.blocker_id in visible and d.blocked_id in visible],
         "initiative_count": len(initiatives), "drawn": len(drawn), "hidden": hidden,
@@ -411,17 +414,20 @@ class TimelineView(_RoadmapView):
 # so drag ranking is the same as with every card on the page
 # (docs/decisions/1926-roadmap-board-columns-paged.md).
 BOARD_COLUMN_CARDS = 20
-# What a card prints (rows.board_cards): the long text columns and the release are not read.
-CARD_FIELDS = ("id", "product_id", "title", "status", "horizon", "start_date", "end_date", "version", "confidence",
-               "rank", "labels", "owner_id", "owner__id", "owner__name", "owner__email")
 
 
 class BoardView(_RoadmapView):
     def get(self, request, ws, product_id):
-        # Every card's place (id, horizon, rank: the columns, their counts and the cursors), then the
-        # cards shown as models: 80 of 300, without the objectives' prefetch (the board shows none).
+        # Every initiative of the product as a card row (one query compiled once, decision 2211): the
+        # columns, their counts and the cursors come from their places (id, horizon, rank), the cards
+        # shown (80 of 300) from the same rows. A filtered board reads its places with the filters.
+        self.initiatives = {i.id: i for i in selectors.board_initiatives(product=self.product)}
+        if any(request.GET.get(key) for key in selectors.FILTER_KEYS):
+            places = selectors.initiative_places(product=self.product, params=request.GET)
+        else:
+            places = [(i.id, i.horizon, i.rank) for i in self.initiatives.values()]
         columns = {h: [] for h in ("now", "next", "later", "")}
-        for pk, horizon, rank in selectors.initiative_places(product=self.product, params=request.GET):
+        for pk, horizon, rank in places:
             columns[horizon].append((rank, pk))
         if "column" in request.GET:
             return self._rest_of_column(request, columns)
@@ -446,9 +452,9 @@ class BoardView(_RoadmapView):
 
     def _cards(self, ids: list[int]) -> list[dict]:
         """The cards (rows.board_cards) of these initiatives, in the order of `ids`, with their work
-        progress, risk flags and statement status: four queries whatever their number."""
-        found = {i.id: i for i in Initiative.objects.filter(id__in=ids).select_related("owner").only(*CARD_FIELDS)}
-        shown = [found[pk] for pk in ids if pk in found]
+        progress, risk flags and statement status: three queries beside the card rows, whatever their
+        number."""
+        shown = [self.initiatives[pk] for pk in ids if pk in self.initiatives]
         # The product's every initiative, each query compiled once; the cards look theirs up (decision 2130).
         work = backlog_selectors.progress_for_product_initiatives(product=self.product)
         backlog_selectors.attach_progress(shown, work)
