@@ -151,3 +151,30 @@ def test_timeline_and_board_show_what_was_just_written(client_as, editor, produc
     Risk.objects.update(status=Risk.Status.CLOSED)
     for page in ("timeline/", "board/"):
         assert 'data-testid="risk-flag"' not in client.get(base + page).content.decode()
+
+
+def test_board_card_rows_are_the_models_the_board_read(product, roadmap, editor):
+    """board_initiatives (one compiled query, decision 2211): every initiative of the product in
+    board order with what a card prints, as the Initiative models with their owner say it."""
+    Initiative.objects.filter(pk=roadmap[5].pk).update(horizon="next", rank=-1.5, labels=",growth,<b>x</b>,")
+    rows = selectors.board_initiatives(product=product)
+    models = list(product.initiatives.select_related("owner").order_by("rank", "id"))
+    assert [r.id for r in rows] == [m.id for m in models] and rows[0].id == roadmap[5].pk
+    for r, m in zip(rows, models, strict=True):
+        for name in ("title", "status", "horizon", "start_date", "end_date", "version", "confidence", "rank",
+                     "owner_id", "label_list"):
+            assert getattr(r, name) == getattr(m, name), name
+        assert r.owner == (str(m.owner) if m.owner_id else None) and r.pk == m.pk
+    assert rows[0].label_list == ["growth", "<b>x</b>"]
+    assert [(r.id, r.horizon, r.rank) for r in rows] == selectors.initiative_places(product=product, params={})
+
+
+def test_board_shows_a_new_initiative_and_a_new_owner_at_once(client_as, editor, product, roadmap):
+    client = client_as(editor)
+    url = f"/w/{product.workspace.slug}/products/{product.pk}/roadmap/board/"
+    client.get(url)
+    Initiative.objects.create(product=product, title="Fresh <one>", horizon="now", rank=-9, labels=",new,")
+    editor.name = "Renamed & Co"
+    editor.save(update_fields=["name"])
+    html = client.get(url).content.decode()
+    assert "Fresh &lt;one&gt;" in html and "Renamed &amp; Co" in html and '<span class="tag">new</span>' in html

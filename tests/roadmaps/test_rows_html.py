@@ -122,3 +122,29 @@ def test_the_risk_flag_prints_the_markup_of_the_old_template(flags):
     assert _render('{% include "governance/_risk_flags.html" %}', flags=flags) == old
     if flags:
         assert rows.risk_flags_html(flags) == old
+
+
+# The header's columns and the release markers of roadmaps/_timeline.html before decision 2212.
+OLD_COLUMNS = """{% for c in t.columns %}<span class="rm-col" style="left:{{ c.left|stringformat:'.3f' }}%;width:{{ c.width|stringformat:'.3f' }}%" title="{{ c.label }}">{{ c.label }}</span>{% endfor %}"""
+OLD_MARKERS = """{% for m in t.release_markers %}<div class="rm-release-marker{% if m.release.kind == 'milestone' %} rm-milestone{% endif %}" style="left:{{ m.left|stringformat:'.3f' }}%" data-testid="release-marker"><span>{% if m.release.kind == 'milestone' %}◆{% else %}▲{% endif %} {{ m.release.name }}</span></div>{% endfor %}"""
+
+
+@pytest.mark.parametrize("scale", ["month", "quarter"])
+def test_timeline_columns_print_the_markup_of_the_old_template_loop(scale):
+    from datetime import date
+
+    from roadmaps import timeline as tl
+
+    for start, end in ((date(2026, 1, 1), date(2026, 7, 1)), (date(2025, 11, 1), date(2028, 3, 1))):
+        columns = tl.columns(start, end, scale)
+        columns.append({"label": NASTY, "left": 0, "width": 12.3456})
+        assert rows.timeline_columns_html(columns) == _render(OLD_COLUMNS, t={"columns": columns})
+    assert rows.timeline_columns_html([]) == _render(OLD_COLUMNS, t={"columns": []}) == ""
+
+
+def test_release_markers_print_the_markup_of_the_old_template_loop():
+    markers = [{"release": SimpleNamespace(kind=kind, name=name), "left": left}
+               for kind, name, left in (("milestone", NASTY, 0.0), ("release", "v1.2", 33.3333), ("release", NASTY, 100),
+                                        ("milestone", "", 7.5))]
+    assert rows.release_markers_html(markers) == _render(OLD_MARKERS, t={"release_markers": markers})
+    assert rows.release_markers_html([]) == ""
