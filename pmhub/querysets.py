@@ -15,6 +15,12 @@ class AfterFetchQuerySet(models.QuerySet):
         clone._after_fetch = (*self._after_fetch, fn)
         return clone
 
+    def without_after_fetch(self):
+        """The same rows without the figures after_fetch attaches."""
+        clone = self._chain()
+        clone._after_fetch = ()
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone._after_fetch = self._after_fetch

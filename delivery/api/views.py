@@ -154,6 +154,7 @@ class ReleaseScopeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
     serializer_class = ReleaseScopeListSerializer
     workspace_field = "product__workspace"
     action_roles = READ_ROLES | {"add": Role.EDITOR, "remove": Role.EDITOR, "approve": Role.ADMIN}
+    plain_object_actions = frozenset({"add", "remove", "approve"})  # answered by _scope (its own reads)
 
     def base_queryset(self):
         return selectors.releases_for_user(user=self.request.user).order_by("release_date", "id")

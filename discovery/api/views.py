@@ -224,6 +224,7 @@ class InsightViewSet(ScopedViewSet, *CRUD_MIXINS):
     orderings = INSIGHT_ORDERINGS
     filterset_fields = ["product", "state", "channel", "owner", "company", "person"]
     action_roles = CRUD_ROLES | {"bulk": Role.EDITOR, "highlights": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update"})  # answered by a fresh read
 
     def base_queryset(self):
         return (Insight.objects.filter(product__deleted_at__isnull=True)
@@ -368,6 +369,7 @@ class IdeaViewSet(ScopedViewSet, *CRUD_MIXINS):
     orderings = IDEA_ORDERINGS
     filterset_fields = ["product", "status", "published"]
     action_roles = CRUD_ROLES | {"merge": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update", "merge"})  # answered by a fresh read
 
     def base_queryset(self):
         return Idea.objects.filter(product__deleted_at__isnull=True).prefetch_related("epics", "stories")

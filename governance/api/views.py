@@ -75,6 +75,7 @@ class RiskViewSet(ScopedViewSet, *CRUD_MIXINS):
     serializer_class = RiskSerializer
     write_serializer_class = RiskWriteSerializer
     action_roles = CRUD_ROLES | {"notes": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update", "notes"})  # answered by _read or the note
     filter_backends = [ScopedFilterBackend, OrderingFilter]
     filterset_fields = ["product", "kind", "status", "owner", "likelihood", "impact", "trend"]
     orderings = Orderings({
@@ -194,6 +195,7 @@ class ImpactStatementViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     write_serializer_class = ImpactStatementWriteSerializer
     action_roles = READ_ROLES | {"create": Role.EDITOR, "update": Role.EDITOR, "partial_update": Role.EDITOR,
                                  "submit": Role.EDITOR, "decide": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update", "submit", "decide"})  # answered by _read
     filterset_fields = ["product", "initiative", "status"]
 
     def base_queryset(self):
@@ -480,6 +482,7 @@ class ProductLifecycleViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.Retri
     serializer_class = ProductLifecycleSerializer
     write_serializer_class = ProductLifecycleWriteSerializer
     action_roles = READ_ROLES | {"update": Role.ADMIN, "partial_update": Role.ADMIN}
+    plain_object_actions = frozenset({"update", "partial_update"})  # answered by a fresh read
     filterset_fields: list = []
 
     def base_queryset(self):

@@ -43,6 +43,7 @@ class KpiViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
     serializer_class = KpiSerializer
     write_serializer_class = KpiWriteSerializer
     action_roles = CRUD_ROLES
+    plain_object_actions = frozenset({"update", "partial_update"})  # answered by _read
     filterset_fields = ["product", "health"]
 
     def base_queryset(self):

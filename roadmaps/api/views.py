@@ -154,6 +154,7 @@ class CompetitorViewSet(_ChildViewSet):
 
     model, selector, serializer_class = Competitor, selectors.competitors_for_user, s.CompetitorSerializer
     action_roles = CRUD_ROLES | {"rate": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update", "rate"})  # answered by _read
 
     @extend_schema(request=s.RatingSerializer, responses=s.CompetitorSerializer)
     @action(detail=True, methods=["post"])
@@ -170,6 +171,7 @@ class ReleaseViewSet(_ChildViewSet):
 
     model, serializer_class = Release, s.ReleaseSerializer
     action_roles = CRUD_ROLES | {"ship": Role.EDITOR, "scope": Role.EDITOR}
+    plain_object_actions = frozenset({"update", "partial_update", "ship", "scope"})  # answered by _read
 
     @staticmethod
     def selector(*, user):
@@ -221,6 +223,7 @@ class ObjectiveViewSet(_Base, *CRUD_MIXINS):
 
     serializer_class = s.ObjectiveSerializer
     filterset_fields = ["product"]
+    plain_object_actions = frozenset({"update", "partial_update"})  # answered by _read
 
     def base_queryset(self):
         return selectors.objectives_for_user(user=self.request.user).after_fetch(
@@ -297,6 +300,8 @@ class InitiativeViewSet(_Base, *CRUD_MIXINS):
     filterset_class = InitiativeFilter
     action_roles = CRUD_ROLES | {"move": Role.EDITOR, "work": Role.VIEWER, "take": Role.EDITOR,
                                  "release_work": Role.EDITOR}
+    # Answered by _read, or by _work (which reads the initiative's work afresh).
+    plain_object_actions = frozenset({"update", "partial_update", "move", "take", "release_work"})
 
     def base_queryset(self):
         deps = selectors.dependencies_annotated()

@@ -55,3 +55,14 @@ def test_a_template_is_this_runs_only_if_labelled_with_this_runs_id():
         assert templatedb._template_run(cursor, name) == "1764960000-41"
         templatedb._label(cursor, name, "1764960000-42")
         assert templatedb._template_run(cursor, name) == "1764960000-42"
+
+
+def test_the_run_writes_bytecode_compiled_once_before_phase_one():
+    """Decision 2231: with PYTHONDONTWRITEBYTECODE every process compiled the app and pytest rewrote
+    every test module anew; the run lets them be written, and compiles the checkout (not the venv)
+    before the first pytest call."""
+    text = PHASES.read_text()
+    first_pytest = text.index('"$PYTEST" -n')
+    assert -1 < text.index("unset PYTHONDONTWRITEBYTECODE") < first_pytest
+    compile_at = text.index("-m compileall")
+    assert compile_at < first_pytest and ".venv" in text[compile_at:first_pytest]
