@@ -149,6 +149,19 @@ def story_row_of(story) -> dict:
     return STORY_ROWS([values])[0]
 
 
+def story_detail_row_of(story) -> dict:
+    """StoryDetailSerializer's JSON of a story just written (its criteria attached, its product
+    read with the scoring model): the list's row (story_row_of) and the three fields the detail
+    adds, each computed as the serializer computes it (decision 2203)."""
+    row = story_row_of(story)
+    criteria = story.criteria.all()
+    row["criteria"] = s.CriterionSerializer(criteria, many=True).data if criteria else []
+    row["score_explanation"] = services.explain(story, selectors.scoring_model_of(story.product)).as_dict()
+    demand = selectors.demand_of(story)
+    row["demand_summary"] = {**demand, "demand": str(demand["demand"])}
+    return row
+
+
 # get and move read their story by id from SQL compiled once (StoryViewSet.get_object, decision 2110),
 # one query per (get or not, registry of askers providers).
 PREPARED_DETAIL_ACTIONS = frozenset({"retrieve", "move"})
@@ -325,10 +338,9 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
             story = services.story_create_by_product_id(
                 actor=user, product_id=product_id, workspace_ids=editable, allowed=allowed,
                 title=data.pop("title", ""), criteria=criteria, **data)
-        # The service read back the columns the database normalises, as a GET reads them.
-        return Response(
-            s.StoryDetailSerializer(story, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
+        # The service read back the columns the database normalises, as a GET reads them; the
+        # answer is StoryDetailSerializer's JSON, printed as the list prints its rows (2203).
+        return Response(story_detail_row_of(story), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
     def update(self, request, *args, **kwargs):

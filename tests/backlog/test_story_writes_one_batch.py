@@ -264,3 +264,18 @@ def test_identical_concurrent_requests_get_distinct_keys(api_as, admin, workspac
         assert set(order[:4]) == set(ids[-4:]) and order[4] == ids[0]
     else:
         assert len(order) == 10 and order[:6] == ids
+
+
+def test_the_detail_row_printer_is_the_detail_serializer(product, admin):
+    """A create answers story_detail_row_of (decision 2203): StoryDetailSerializer's bytes, for a
+    story with hostile text, decimals, nulls, custom values, criteria and none."""
+    from backlog.api.views import story_detail_row_of
+
+    story = _hostile_story(product, admin)
+    services.criterion_add(actor=admin, story=Story.objects.select_related("product").get(pk=story.pk),
+                           text=f"Première {HOSTILE}")
+    plain = make_stories(product, 1, actor=admin)[0]
+    for story_id in (story.id, plain.id):
+        read = (Story.objects.select_related("epic", "assignee", "product__scoring_model")
+                .prefetch_related("criteria").get(pk=story_id))
+        assert _json(story_detail_row_of(read)) == _json(StoryDetailSerializer(read).data)
