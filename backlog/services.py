@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pmhub import sqlbatch
-from pmhub.access import require_role
+from pmhub.access import require_role, workspace_ids_for
 from pmhub.integrity import duplicate_as
 from pmhub.models import Role, User
 from pmhub.prepared import Prepared
@@ -483,7 +483,62 @@ def story_create(
                              at=at, data=data)
 
 
-def _story_create(*, actor, product, title, criteria, position, at, data) -> Story:
+def _created_product_read(product_id: int, *, top: bool):
+    """The product of a create as the API reads it (alive, with its workspace, workflow settings
+    and scoring model: roadmaps.selectors.product_for_user's query), with the key at the end of its
+    backlog the story goes to (`_end_rank`) and the new story's id (`_new_id`, PostgreSQL)."""
+    from django.db.models.expressions import RawSQL
+
+    from roadmaps.selectors import product_query
+
+    end = Story.objects.filter(product_id=OuterRef("id")).order_by("rank" if top else "-rank").values("rank")[:1]
+    return (product_query(STORY_PRODUCT_RELATED).build(product_id)
+            .annotate(_end_rank=Subquery(end),
+                      _new_id=RawSQL(sqlbatch.next_id_sql(Story), (), output_field=BigIntegerField())))  # noqa: S611 - no input
+
+
+# What the story services read of a product with it (the API's product query names them).
+STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
+# A create's first batch by the product's id (decision 2201): the product's row lock, taken only in
+# a workspace the caller may edit in, then the product with its end key and the new story's id.
+_CREATED_PRODUCT_READS = {
+    True: Prepared(Product, lambda product_id, *_: _created_product_read(product_id, top=True)),
+    False: Prepared(Product, lambda product_id, *_: _created_product_read(product_id, top=False)),
+}
+_PRODUCT_LOCK_IN = Prepared(Product, lambda product_id, workspace_ids: (
+    Product.objects.select_for_update().filter(id=product_id, workspace_id__in=workspace_ids)
+    .order_by().values_list("id")))
+
+
+@transaction.atomic
+def story_create_by_product_id(*, actor, product_id: int, workspace_ids: list[int], allowed, title: str,
+                               criteria: list[str] | None = None, position: str = "bottom", at=None,
+                               **data) -> Story:
+    """`story_create` in the product with this id, read in the create's first round trip instead
+    of before the transaction (decision 2201): [the product's row lock, the product with its end
+    key and the new id]. `workspace_ids`: where the caller may create (the lock is only taken
+    there); `allowed(product_or_None)` raises the 404 a caller who may not see it gets. Then the
+    same checks, in the same order, as story_create (403, 400s: nothing written, rolled back).
+    PostgreSQL (the new id comes from the sequence)."""
+    assert workspace_ids
+    known = workspace_ids_for(actor)
+    # The custom fields and, for a caller of one workspace (an API token), the workspace's
+    # subscribers: one cache round trip before the transaction's first statement (decision 2112).
+    guess = known[0] if len(known) == 1 else None
+    with subscribers_read_together(guess, also=(("customfields", product_id),)):
+        read = _CREATED_PRODUCT_READS[position == "top"]
+        rows = sqlbatch.run([_PRODUCT_LOCK_IN.statement(product_id, list(workspace_ids)),
+                             read.statement(product_id)])
+        found = read.objects_from(rows, product_id)
+        product = found[0] if found else None
+        allowed(product)
+        _editor(actor, product)
+        with subscribers_read_together(product.workspace_id):  # nothing more to read when guessed right
+            return _story_create(actor=actor, product=product, title=title, criteria=criteria, position=position,
+                                 at=at, data=data, first=(product._end_rank, product._new_id))
+
+
+def _story_create(*, actor, product, title, criteria, position, at, data, first=None) -> Story:
     at = at or timezone.now()
     data["title"] = title
     data = {k: v for k, v in data.items() if k in STORY_FIELDS}
@@ -501,10 +556,14 @@ def _story_create(*, actor, product, title, criteria, position, at, data) -> Sto
     # (decision 1960); read again only after an inline rebalance rewrote the keys.
     # On PostgreSQL the new story's id comes in the same round trip, so the story, its status event,
     # its activity line and the read-back travel together below.
-    end_sql, end_params = _END_READS[position == "top"].statement(product.id)
-    new_id = connection.vendor == "postgresql"
-    read = (f"SELECT ({end_sql}), {sqlbatch.next_id_sql(Story)}", end_params) if new_id else (end_sql, end_params)
-    found = sqlbatch.run([_product_lock_of(product.id), read])
+    # `first`: the same, read by the caller under the lock it took (story_create_by_product_id).
+    if first is not None:
+        new_id, found = True, [first]
+    else:
+        end_sql, end_params = _END_READS[position == "top"].statement(product.id)
+        new_id = connection.vendor == "postgresql"
+        read = (f"SELECT ({end_sql}), {sqlbatch.next_id_sql(Story)}", end_params) if new_id else (end_sql, end_params)
+        found = sqlbatch.run([_product_lock_of(product.id), read])
     first_read = iter([found[0][0] if found else None])
 
     def end_key():
@@ -751,6 +810,57 @@ _ANCHOR_READS = {
 }
 
 
+def _moved_story_read(story_id: int, anchor_id: int, *, before: bool):
+    """The moved story as a move reads it (with its product, epic and assignee; its product not
+    deleted), annotated with the anchor's key (`_anchor_rank`: None unless the anchor is another
+    story of the same product) and its neighbour's on the side the story goes to (`_beside`):
+    `_anchor_read`'s answer in the story's own row (decision 2200)."""
+    from .api.views import story_detail_queryset
+
+    siblings = Story.objects.filter(product_id=OuterRef("product_id")).exclude(id=OuterRef("id"))
+    anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True)[:1]
+    # The neighbour's key beside the anchor's (if the anchor is not a sibling, _anchor_rank says so).
+    beside = _move_beside(siblings, Subquery(Story.objects.filter(id=anchor_id).values("rank")[:1]), before=before)
+    return (story_detail_queryset(retrieve=False).filter(pk=story_id)
+            .annotate(_anchor_rank=Subquery(anchor), _beside=Subquery(beside[:1])))
+
+
+# A move's first batch by the story's id (decision 2200): the product's row lock through the story,
+# taken only for a product of a workspace the caller may edit in, and the story with its anchor.
+_MOVED_STORY_READS = {
+    True: Prepared(Story, lambda story_id, anchor_id: _moved_story_read(story_id, anchor_id, before=True)),
+    False: Prepared(Story, lambda story_id, anchor_id: _moved_story_read(story_id, anchor_id, before=False)),
+}
+_PRODUCT_LOCK_OF_STORY = Prepared(Product, lambda story_id, workspace_ids: (
+    Product.objects.select_for_update()
+    .filter(id=Subquery(Story.objects.filter(id=story_id).values("product_id")[:1]), workspace_id__in=workspace_ids)
+    .order_by().values_list("id")))
+
+
+@transaction.atomic
+def story_move_by_id(*, actor, story_id: int, before: int | None, after: int | None, workspace_ids: list[int],
+                     allowed) -> Story:
+    """`story_move` of the story with this id, read in the move's first round trip instead of
+    before the transaction (decision 2200): [commit mode, the product's row lock, the story with
+    the anchor's key and its neighbour's]. `workspace_ids`: where the caller may move stories (the
+    lock is only taken there); `allowed(story_or_None)` raises the 404 or 403 a refused caller gets,
+    before anything is written (the transaction rolls back). Exactly one of before/after, not the
+    story itself: the caller checked (story_move's ValidationErrors come from story_move)."""
+    anchor_id = before if before is not None else after
+    assert (before is None) != (after is None) and anchor_id != story_id and workspace_ids
+    read = _MOVED_STORY_READS[before is not None]
+    rows = sqlbatch.run([*_rank_move_commit(), _PRODUCT_LOCK_OF_STORY.statement(story_id, list(workspace_ids)),
+                         read.statement(story_id, anchor_id)])
+    found = read.objects_from(rows, story_id, anchor_id)
+    story = found[0] if found else None
+    allowed(story)
+    _editor(actor, story.product)
+    if story._anchor_rank is None:
+        raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
+    return _story_moved(actor=actor, story=story, before=before, after=after,
+                        first=[(story._anchor_rank, story._beside)])
+
+
 @transaction.atomic
 def story_move(*, actor, story: Story, before: int | None = None, after: int | None = None) -> Story:
     """Move a story directly before or after another story of the same product.
@@ -772,6 +882,13 @@ def story_move(*, actor, story: Story, before: int | None = None, after: int | N
     first = sqlbatch.run([*_rank_move_commit(), _product_lock_of(story.product_id), anchor_read])
     if not first:
         raise ValidationError({"before" if before is not None else "after": "Choose a story of the same backlog."})
+    return _story_moved(actor=actor, story=story, before=before, after=after, first=first)
+
+
+def _story_moved(*, actor, story: Story, before: int | None, after: int | None, first: list[tuple]) -> Story:
+    """The rest of a move once the product is locked and `first` holds the anchor's key and its
+    neighbour's as read under the lock: the new key, the UPDATE and its activity line, the webhook."""
+    anchor_id = before if before is not None else after
     first_read = iter(first)
 
     def neighbours():

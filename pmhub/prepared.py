@@ -184,6 +184,18 @@ class Prepared:
         """The model instances of a model query, as iterating the QuerySet makes them: every column
         loaded, select_related objects attached, annotations set (Django's ModelIterable)."""
         alias, compiled, rows = self._run(values)
+        return self._instances(alias, compiled, rows)
+
+    def objects_from(self, rows: list[tuple], *values, using: str = "default") -> list:
+        """`objects(*values)` from the raw rows of `statement(*values, using=using)` run elsewhere
+        (the last statement of a pmhub.sqlbatch.run): the ORM's converters applied, instances built."""
+        compiled = self._compiled_for(using, values)
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return self._instances(using, compiled, [tuple(row) for row in rows])
+
+    @staticmethod
+    def _instances(alias: str, compiled: _Compiled, rows: list[tuple]) -> list:
         compiler = compiled.compiler
         klass_info, select = compiler.klass_info, compiler.select
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1

@@ -39,14 +39,16 @@ _read_together: ContextVar[dict | None] = ContextVar("subscribers_read_together"
 
 
 @contextmanager
-def subscribers_read_together(workspace_id: int, also: tuple[tuple[str, int], ...] = ()):
+def subscribers_read_together(workspace_id: int | None, also: tuple[tuple[str, int], ...] = ()):
     """Inside the block, `subscribers_cached` of the workspace answers from ONE cache read (MGET)
     made on entry, for every kind its emission receivers ask (webhooks, channels, Jira): an event
     is one cache round trip, not one per kind. `also`: more (kind, id) pairs to read in the same
     round trip (a story create's custom fields of its product, decision 2112). What the block's
     outer read already holds is not read again; what the read misses each kind loads as before."""
     held = _read_together.get() or {}
-    pairs = [(kind, workspace_id) for kind in sorted(_EMIT_KINDS)] + list(also)
+    # workspace_id None: only the `also` pairs (the workspace is not known yet).
+    kinds = sorted(_EMIT_KINDS) if workspace_id is not None else []
+    pairs = [(kind, workspace_id) for kind in kinds] + list(also)
     keys = {pair: _keys(*pair) for pair in pairs if pair not in held}
     found = cache.get_many([k for ks in keys.values() for k in ks]) if keys else {}
     read = {pair: {k: found[k] for k in ks if k in found} for pair, ks in keys.items()}

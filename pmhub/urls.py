@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from pmhub.api.resolver import include_by_segment
 from pmhub.api.schema_view import CachedSpectacularAPIView
 
 from . import views
@@ -53,7 +54,7 @@ urlpatterns = [
     path("sso/", include("sso.public_urls")),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("share/", include("roadmaps.share_urls")),
-    path("api/v1/", include("pmhub.api.urls")),
+    include_by_segment("api/v1/", "pmhub.api.urls"),  # tried by first segment (decision 2202)
     path("scim/v2/", include("scim.scim_urls")),
     path("api/public/v1/", include("discovery.public_urls")),
     path("portal/<slug:slug>/", include("discovery.portal_urls")),

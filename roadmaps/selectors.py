@@ -48,7 +48,7 @@ def products_for_user(*, user) -> QuerySet[Product]:
 _PRODUCT_QUERIES: dict[tuple[str, ...], Prepared] = {}
 
 
-def _product_query(related: tuple[str, ...]) -> Prepared:
+def product_query(related: tuple[str, ...]) -> Prepared:
     """The product of a product page by id with its workspace and `related`, compiled once per
     process (pmhub.prepared: the ORM's building cost more than the query; decision 2001)."""
     query = _PRODUCT_QUERIES.get(related)
@@ -67,7 +67,7 @@ def product_for_user(*, user, product_id: int, workspace_id: int | None = None,
         if workspace_id is not None:
             qs = qs.filter(workspace_id=workspace_id)
         return get_object_or_404(qs, pk=product_id)
-    found = _product_query(tuple(related)).objects(product_id)
+    found = product_query(tuple(related)).objects(product_id)
     product = found[0] if found else None
     if (product is None or product.workspace_id not in workspace_ids_for(user)
             or (workspace_id is not None and product.workspace_id != workspace_id)):

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub import sqlbatch
-from pmhub.access import workspace_ids_for
+from pmhub.access import memberships_of, workspace_ids_for
 from pmhub.api.base import CRUD_MIXINS, CRUD_ROLES, ScopedViewSet, write_roles
 from pmhub.api.ordering import OrderingFilter
 from pmhub.api.pagination import CursorPagination
@@ -149,6 +149,19 @@ def story_row_of(story) -> dict:
     return STORY_ROWS([values])[0]
 
 
+def story_detail_row_of(story) -> dict:
+    """StoryDetailSerializer's JSON of a story just written (its criteria attached, its product
+    read with the scoring model): the list's row (story_row_of) and the three fields the detail
+    adds, each computed as the serializer computes it (decision 2203)."""
+    row = story_row_of(story)
+    criteria = story.criteria.all()
+    row["criteria"] = s.CriterionSerializer(criteria, many=True).data if criteria else []
+    row["score_explanation"] = services.explain(story, selectors.scoring_model_of(story.product)).as_dict()
+    demand = selectors.demand_of(story)
+    row["demand_summary"] = {**demand, "demand": str(demand["demand"])}
+    return row
+
+
 # get and move read their story by id from SQL compiled once (StoryViewSet.get_object, decision 2110),
 # one query per (get or not, registry of askers providers).
 PREPARED_DETAIL_ACTIONS = frozenset({"retrieve", "move"})
@@ -157,7 +170,7 @@ STORY_ROWS = ValuesRows(s.StorySerializer)
 # The first pages of plain product lists, compiled once per shape (StoryViewSet._first_page).
 _FIRST_PAGES: dict = {}
 # What the story services and the detail answer read of the product: in the product's query.
-STORY_PRODUCT_RELATED = ("backlog_settings", "scoring_model")
+STORY_PRODUCT_RELATED = services.STORY_PRODUCT_RELATED
 PLAIN_LIST_PARAMS = {"product", "page_size", "cursor", "ordering", "format"}
 CF_PARAM = OpenApiParameter("cf_<key>", str, description="Filter by a custom field value (with `product`).")
 
@@ -301,16 +314,33 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         # The product comes with its workflow settings and scoring model (the service reads both), and
         # the answer is the story just written (its criteria attached by the service), not a re-read:
         # tests/backlog/test_story_rows.py checks it equals a GET of the new story.
-        data, product = _valid_for_product(request, s.StoryWriteSerializer, related=STORY_PRODUCT_RELATED)
-        data.pop("version", None)
-        criteria = data.pop("acceptance_criteria", None)
-        story = services.story_create(
-            actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
-        )
-        # The service read back the columns the database normalises, as a GET reads them.
-        return Response(
-            s.StoryDetailSerializer(story, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
+        data = _valid(s.StoryWriteSerializer, request.data)
+        editable = [ref.id for ref in memberships_of(request.user) if ref.role >= Role.EDITOR]
+        if connection.vendor != "postgresql" or not editable or not data.get("product"):
+            product = _product_from(request, data, STORY_PRODUCT_RELATED)
+            data.pop("version", None)
+            criteria = data.pop("acceptance_criteria", None)
+            story = services.story_create(
+                actor=request.user, product=product, title=data.pop("title", ""), criteria=criteria, **data
+            )
+        else:
+            # The product is read in the create's first round trip, after its lock, and checked
+            # there as product_for_user checks it (another workspace's: 404; decision 2201).
+            product_id = data.pop("product")
+            data.pop("version", None)
+            criteria = data.pop("acceptance_criteria", None)
+            user = request.user
+
+            def allowed(product):
+                if product is None or product.workspace_id not in workspace_ids_for(user):
+                    raise Http404("No Product matches the given query.")
+
+            story = services.story_create_by_product_id(
+                actor=user, product_id=product_id, workspace_ids=editable, allowed=allowed,
+                title=data.pop("title", ""), criteria=criteria, **data)
+        # The service read back the columns the database normalises, as a GET reads them; the
+        # answer is StoryDetailSerializer's JSON, printed as the list prints its rows (2203).
+        return Response(story_detail_row_of(story), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.StoryWriteSerializer, responses={200: s.StoryDetailSerializer})
     def update(self, request, *args, **kwargs):
@@ -331,10 +361,45 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         """Move the story directly before or after another story of its backlog (one UPDATE)."""
-        story = self.get_object()
-        data = _valid(s.StoryMoveSerializer, request.data)
-        services.story_move(actor=request.user, story=story, before=data.get("before"), after=data.get("after"))
+        try:
+            body = request.data
+        except Exception:
+            self.get_object()  # as before: the story's 404 or 403 comes before the body's error
+            raise
+        story = self._move_at_once(body)
+        if story is None:
+            story = self.get_object()
+            data = _valid(s.StoryMoveSerializer, body)
+            services.story_move(actor=request.user, story=story, before=data.get("before"), after=data.get("after"))
         return Response(story_row_of(story))
+
+    def _move_at_once(self, body):
+        """A valid move of a story by its plain id, on PostgreSQL: the story is read in the move's
+        first round trip, after the product's lock, and checked there as get_object checks it
+        (another workspace's story 404, a role below editor 403, nothing written; decision 2200).
+        None for anything else (an invalid body, a query string...): get_object, then the body's
+        400, then the service, as before."""
+        if connection.vendor != "postgresql" or self._detail_query() is None:
+            return None
+        serializer = s.StoryMoveSerializer(data=body)
+        if not serializer.is_valid():
+            return None
+        before, after = serializer.validated_data.get("before"), serializer.validated_data.get("after")
+        story_id = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if (before is None) == (after is None) or story_id in (before, after):
+            return None
+        user = self.request.user
+        editable = [ref.id for ref in memberships_of(user) if ref.role >= Role.EDITOR]
+        if not editable:
+            return None
+
+        def allowed(story):
+            if story is None or story.product.workspace_id not in workspace_ids_for(user):
+                raise Http404("No Story matches the given query.")
+            self.check_object_permissions(self.request, story)
+
+        return services.story_move_by_id(actor=user, story_id=story_id, before=before, after=after,
+                                         workspace_ids=editable, allowed=allowed)
 
     @extend_schema(request=s.StoryBulkSerializer, responses=s.BulkResultSerializer)
     @action(detail=False, methods=["post"])
