@@ -72,18 +72,13 @@ class KpiPageMixin(ProductPageMixin):
             self.kpi = selectors.kpi_for_user(user=request.user, kpi_id=kwargs["kpi_id"])
             if self.kpi.product_id != kwargs["product_id"]:
                 raise Http404("Not found.")
-            method = request.method.lower()
-            if method in self.http_method_names and hasattr(self, method):
-                # The KPI was read with its product and workspace, and only as a KPI of a live
-                # product of the user's workspaces: ProductPageMixin's checks on that product
-                # instead of reading it a second time (decision 2140).
-                product = self.kpi.product
-                if product.workspace.slug != kwargs["ws"]:
-                    raise Http404("Not found.")
-                self.product = product
-                request.workspace = product.workspace
-                return super(ProductPageMixin, self).dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def product_of(self, request, kwargs):
+        # The KPI was read with its product and workspace, and only as a KPI of a live product of
+        # the user's workspaces: ProductPageMixin checks that product instead of reading it a
+        # second time (decisions 2140, 2220).
+        return self.kpi.product
 
     def kpi_url(self):
         return reverse("metrics_kpi_detail", kwargs={"ws": self.workspace.slug, "product_id": self.product.id,
