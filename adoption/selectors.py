@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from pmhub.access import workspace_ids_for
 from pmhub.clock import today_in
 from pmhub.ordering import nulls_last_key
+from pmhub.prepared import Prepared
 
 from . import analytics
 from .models import (
@@ -81,15 +82,12 @@ def adoption_of_products(*, product_ids: list[int], end: date,
     cur_start, prev_start = _windows(end, window)
     per_key, active, missing = _precomputed_windows(product_ids, end, window)
     if missing:
-        rows = ActorDay.objects.filter(product_id__in=missing, day__gt=prev_start, day__lte=end)
-        per_key |= {(r["product_id"], r["feature_key"]): r for r in rows.values("product_id", "feature_key").annotate(
-            cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
-            prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))}
-        active |= {r["product_id"]: r for r in rows.values("product_id").annotate(
-            cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
-            prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))}
+        per_key |= {(pid, key): {"cur": cur, "prev": prev}
+                    for pid, key, cur, prev in _LIVE_WINDOWS_BY_KEY.rows(missing, prev_start, end, cur_start)}
+        active |= {pid: {"cur": cur, "prev": prev}
+                   for pid, cur, prev in _LIVE_WINDOWS.rows(missing, prev_start, end, cur_start)}
     out: dict[int, dict] = {pid: {} for pid in product_ids}
-    for fid, pid, key in Feature.objects.filter(product_id__in=product_ids).values_list("id", "product_id", "key"):
+    for fid, pid, key in (_FEATURE_KEYS.rows(list(product_ids)) if product_ids else []):
         r = per_key.get((pid, key), {"cur": 0, "prev": 0})
         a = active.get(pid, {"cur": 0, "prev": 0})
         percent = analytics.adoption_percent(r["cur"], a["cur"])
@@ -124,8 +122,8 @@ def _precomputed_windows(product_ids: list[int], end: date, window: int) -> tupl
     prev_end = end - timedelta(days=window)
     per_key: dict = {}
     active: dict = {}
-    rows = WindowCount.objects.filter(product_id__in=product_ids, days=window, end__in=[end, prev_end])
-    for product_id, day, key, users in rows.values_list("product_id", "end", "feature_key", "users"):
+    for product_id, day, key, users in (_STORED_WINDOWS.rows(list(product_ids), window, end, prev_end)
+                                        if product_ids else []):
         target = active.setdefault(product_id, {}) if key == "" else per_key.setdefault((product_id, key), {})
         target["cur" if day == end else "prev"] = users
     complete = {pid for pid, a in active.items() if "cur" in a and "prev" in a}
@@ -154,6 +152,42 @@ def adoption_funnel(*, product, start: date, end: date) -> list[dict]:
     return adoption_funnels(products=[product], start=start, end=end)[product.id]
 
 
+# The queries of adoption_funnels and adoption_of_products (the dashboards), compiled once per
+# process and number of products (pmhub.prepared, decision 2142). Values: product ids, then days
+# and dates; an empty id list is never sent (the ORM answers none without a query).
+def _live(ids, first, end, *, after: bool):
+    days = Q(day__gt=first) if after else Q(day__gte=first)
+    return ActorDay.objects.filter(days, product_id__in=ids, day__lte=end)
+
+
+def _live_windows(ids, prev_start, end, cur_start, *group):
+    return _live(ids, prev_start, end, after=True).values(*group).annotate(
+        cur=Count("actor", distinct=True, filter=Q(day__gt=cur_start)),
+        prev=Count("actor", distinct=True, filter=Q(day__lte=cur_start)))
+
+
+_STORED_FUNNELS = Prepared(WindowCount, lambda ids, days, end, oldest: WindowCount.objects.filter(
+    product_id__in=ids, days=days, end__lte=end, end__gte=oldest)
+    .order_by("product_id", "-end").values_list("product_id", "end", "feature_key", "users"))
+_LIVE_FUNNELS_BY_KEY = Prepared(ActorDay, lambda ids, start, end: _live(ids, start, end, after=False)
+                                .values("product_id", "feature_key").annotate(n=Count("actor", distinct=True))
+                                .values_list("product_id", "feature_key", "n"))
+_LIVE_FUNNELS = Prepared(ActorDay, lambda ids, start, end: _live(ids, start, end, after=False)
+                         .values("product_id").annotate(n=Count("actor", distinct=True)).values_list("product_id", "n"))
+_FEATURE_ROWS = Prepared(Feature, lambda ids: Feature.objects.filter(product_id__in=ids).order_by("name", "key")
+                         .values_list("id", "product_id", "key", "name"))
+_STORED_WINDOWS = Prepared(WindowCount, lambda ids, days, end, prev_end: WindowCount.objects.filter(
+    Q(end=end) | Q(end=prev_end), product_id__in=ids, days=days)
+    .values_list("product_id", "end", "feature_key", "users"))
+_LIVE_WINDOWS_BY_KEY = Prepared(ActorDay, lambda ids, prev_start, end, cur_start: _live_windows(
+    ids, prev_start, end, cur_start, "product_id", "feature_key")
+    .values_list("product_id", "feature_key", "cur", "prev"))
+_LIVE_WINDOWS = Prepared(ActorDay, lambda ids, prev_start, end, cur_start: _live_windows(
+    ids, prev_start, end, cur_start, "product_id").values_list("product_id", "cur", "prev"))
+_FEATURE_KEYS = Prepared(Feature, lambda ids: Feature.objects.filter(product_id__in=ids)
+                         .values_list("id", "product_id", "key"))
+
+
 def adoption_funnels(*, products, start: date, end: date) -> dict[int, list[dict]]:
     """adoption_funnel of several products in a fixed number of queries (4).
 
@@ -165,27 +199,19 @@ def adoption_funnels(*, products, start: date, end: date) -> dict[int, list[dict
     days = (end - start).days + 1
     counts: dict[int, dict[str, int]] = {}
     as_of: dict[int, date] = {}
-    if days in FUNNEL_WINDOWS:
-        rows = (WindowCount.objects.filter(product_id__in=ids, days=days, end__lte=end,
-                                           end__gte=end - timedelta(days=7))
-                .order_by("product_id", "-end").values_list("product_id", "end", "feature_key", "users"))
-        for product_id, last, key, users in rows:
+    if days in FUNNEL_WINDOWS and ids:
+        for product_id, last, key, users in _STORED_FUNNELS.rows(ids, days, end, end - timedelta(days=7)):
             if as_of.setdefault(product_id, last) == last:
                 counts.setdefault(product_id, {})[key] = users
     missing = [i for i in ids if i not in counts]
     if missing:
-        live = ActorDay.objects.filter(product_id__in=missing, day__gte=start, day__lte=end)
-        for product_id, key, users in (live.values("product_id", "feature_key")
-                                       .annotate(n=Count("actor", distinct=True))
-                                       .values_list("product_id", "feature_key", "n")):
+        for product_id, key, users in _LIVE_FUNNELS_BY_KEY.rows(missing, start, end):
             counts.setdefault(product_id, {})[key] = users
-        for product_id, users in (live.values("product_id").annotate(n=Count("actor", distinct=True))
-                                  .values_list("product_id", "n")):
+        for product_id, users in _LIVE_FUNNELS.rows(missing, start, end):
             counts.setdefault(product_id, {})[""] = users
     out: dict[int, list[dict]] = {i: [] for i in ids}
     # The features as rows (a workspace's dashboard lists ~300): the label is Feature.label's rule.
-    for fid, product_id, key, name in (Feature.objects.filter(product_id__in=ids).order_by("name", "key")
-                                       .values_list("id", "product_id", "key", "name")):
+    for fid, product_id, key, name in (_FEATURE_ROWS.rows(ids) if ids else []):
         mine = counts.get(product_id, {})
         active, n = mine.get("", 0), mine.get(key, 0)
         out[product_id].append({"feature_id": fid, "feature": name or key, "key": key, "active_users": active,

@@ -368,12 +368,24 @@ def progress_for_releases_through_epics(*, release_ids, filters: dict | None = N
     return progress_grouped(rows=rows, key="_release", filters=filters)
 
 
+# The saved workflows of a list of products, compiled once per process and number of products
+# (home's and the product list's progress: decision 2224).
+_WORKFLOWS_OF = Prepared(BacklogSettings, lambda ids, *_: BacklogSettings.objects.filter(product_id__in=ids)
+                         .values_list("product_id", "workflow"))
+
+
 def progress_for_products(*, product_ids, counted: bool = False) -> dict[int, Progress]:
     """Progress of each product: the stories that belong to an epic (loose backlog items are
     ideas, not planned work). From the tally on PostgreSQL (progress_rows): home and the product
-    list do not grow with the workspace's stories."""
-    return progress_grouped(rows=progress_rows(counted=counted).filter(product_id__in=product_ids,
-                                                                       epic__isnull=False), key="product_id")
+    list do not grow with the workspace's stories. "Done" and "excluded" by each product's saved
+    workflow, read by the products' ids (saved_workflows of the same products: a product without
+    stories adds a clause that selects nothing)."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    filters = category_filters(workflows=dict(_WORKFLOWS_OF.rows(ids)))
+    return progress_grouped(rows=progress_rows(counted=counted).filter(product_id__in=ids, epic__isnull=False),
+                            key="product_id", filters=filters)
 
 
 def status_counts(*, product, story_ids: QuerySet | None = None, counted: bool = False) -> dict[str, tuple[int, int]]:

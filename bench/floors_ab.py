@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_django(args.after_db)
     data = json.loads(Path(args.data).read_text())
-    sides = {"before": (Path(args.before_root), args.before_db, "1"),
-             "after": (Path(__file__).resolve().parents[1], args.after_db, "2")}
+    # The two servers' cache databases: 1 and 2, or AB_CACHE_DBS ("10,12") on a shared Redis.
+    before_cache, after_cache = os.environ.get("AB_CACHE_DBS", "1,2").split(",")
+    sides = {"before": (Path(args.before_root), args.before_db, before_cache),
+             "after": (Path(__file__).resolve().parents[1], args.after_db, after_cache)}
     servers, cases = {}, {}
     load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     root = load.ROOT

@@ -12,6 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from adoption.selectors import adoption_funnels, adoption_of_products
@@ -20,6 +21,7 @@ from pmhub import formatting
 from pmhub.clock import today_in
 from pmhub.csvsafe import safe_row
 from pmhub.errors import Conflict
+from pmhub.htmltext import esc
 from pmhub.models import Role
 from pmhub.utils import url_for_ids, version_read
 from pmhub.views import WorkspacePageMixin, form_conflict, form_errors_from
@@ -72,18 +74,13 @@ class KpiPageMixin(ProductPageMixin):
             self.kpi = selectors.kpi_for_user(user=request.user, kpi_id=kwargs["kpi_id"])
             if self.kpi.product_id != kwargs["product_id"]:
                 raise Http404("Not found.")
-            method = request.method.lower()
-            if method in self.http_method_names and hasattr(self, method):
-                # The KPI was read with its product and workspace, and only as a KPI of a live
-                # product of the user's workspaces: ProductPageMixin's checks on that product
-                # instead of reading it a second time (decision 2140).
-                product = self.kpi.product
-                if product.workspace.slug != kwargs["ws"]:
-                    raise Http404("Not found.")
-                self.product = product
-                request.workspace = product.workspace
-                return super(ProductPageMixin, self).dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def product_of(self, request, kwargs):
+        # The KPI was read with its product and workspace, and only as a KPI of a live product of
+        # the user's workspaces: ProductPageMixin checks that product instead of reading it a
+        # second time (decisions 2140, 2220).
+        return self.kpi.product
 
     def kpi_url(self):
         return reverse("metrics_kpi_detail", kwargs={"ws": self.workspace.slug, "product_id": self.product.id,
@@ -316,8 +313,16 @@ class DashboardMixin:
         # The tiles read the cached figures (never changed here) with their ids as text; tiles and
         # funnel rows are printed by metrics/dashboard_html.py (decision 2012).
         tiles = [{**t, "id_text": str(t["id"]), "product_text": str(t["product"])} for t in tile_rows]
+        # The loops over the tiles (live topics, the chart's KPI list) and the funnel tables' dates,
+        # printed once here (decision 2223): what the template's loops and filters printed.
+        tile_topics = "".join(f"product:{t['product_text']} " for t in tiles)
+        chart_options = mark_safe("".join(  # noqa: S308 - every value escaped by esc
+            f'<option value="{esc(t["id_text"])}">{esc(t["name"])}</option>' for t in tiles))
+        funnel_dates = {"start": formatting.date(window.start), "end": formatting.date(window.end),
+                        "adoption_end": formatting.date(adoption_end)}
         context = self.get_context_data(
             window=window, data=data, data_script=data_script, tiles=tiles, ranges=["30", "90", "365"],
+            tile_topics=tile_topics, chart_options=chart_options, funnel_dates=funnel_dates,
             tiles_html=tiles_html(tiles, ws=self.workspace.slug, previous_end=data["window"]["previous_end"]),
             data_url=self.data_url(), export_url=self.export_url(),
             objectives=selectors.objectives_with_progress(products=products),

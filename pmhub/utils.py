@@ -1,5 +1,7 @@
 """Small helpers shared by services."""
 
+from functools import lru_cache
+
 from django.db import models
 from django.db.models import F
 
@@ -193,7 +195,22 @@ def url_for_ids(viewname: str, id_kwarg: str, **kwargs):
     (roadmap board and timeline) calls this instead of `{% url %}` per row, which costs a resolver
     walk each time. The same URL as reverse() (tests/core/test_url_for_ids.py). Unlike
     reverse_prefix (a prefix a template appends ids to), the id may sit anywhere in the route
-    (".../initiatives/<id>/move/")."""
+    (".../initiatives/<id>/move/").
+
+    The route is reversed once per process for each set of other arguments, URLconf and script
+    prefix (a workspace's dashboard asked for one per product and list, ~40 resolver walks a view:
+    decision 2221); arguments that cannot be a key are reversed each time."""
+    from django.conf import settings
+    from django.urls import get_script_prefix, get_urlconf
+
+    try:
+        return _url_for_ids(viewname, id_kwarg, tuple(sorted(kwargs.items())),
+                            get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    except TypeError:  # an argument that is not hashable
+        return _url_maker(viewname, id_kwarg, kwargs)
+
+
+def _url_maker(viewname: str, id_kwarg: str, kwargs: dict):
     from django.urls import reverse
 
     head, _, tail = reverse(viewname, kwargs={**kwargs, id_kwarg: _ID_SLOT}).rpartition(str(_ID_SLOT))
@@ -202,3 +219,8 @@ def url_for_ids(viewname: str, id_kwarg: str, **kwargs):
         return f"{head}{int(pk)}{tail}"
 
     return url
+
+
+@lru_cache(maxsize=4096)
+def _url_for_ids(viewname: str, id_kwarg: str, items: tuple, urlconf, script_prefix: str):
+    return _url_maker(viewname, id_kwarg, dict(items))

@@ -23,14 +23,18 @@ class ProductPageMixin(WorkspacePageMixin):
         if request.user.is_authenticated:
             # Workspace membership is checked by WorkspacePageMixin.dispatch below; the product
             # lookup itself is scoped to the user's workspaces, so a foreign id is a 404 either way.
-            self.product = product_for_user(user=request.user, product_id=kwargs["product_id"],
-                                            related=self.product_related)
+            self.product = self.product_of(request, kwargs)
             if self.product.workspace.slug != kwargs["ws"]:
                 from django.http import Http404
 
                 raise Http404("Not found.")
             request.workspace = self.product.workspace  # already fetched: WorkspacePageMixin reuses it
         return super().dispatch(request, *args, **kwargs)
+
+    def product_of(self, request, kwargs):
+        """The product of the URL among the user's workspaces' live products (404 otherwise), with
+        its workspace. A page that has read it already overrides this (the KPI page: decision 2220)."""
+        return product_for_user(user=request.user, product_id=kwargs["product_id"], related=self.product_related)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -2,7 +2,7 @@ from html import escape
 
 from django import forms, template
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 from .. import formatting
 from ..htmltext import esc
@@ -230,19 +230,34 @@ def check_choices(options, selected=None):
     return items
 
 
+def _escaped_all(texts: list[str]) -> list[str]:
+    """html.escape of each text, in one pass over their join: a KPI's form escapes ~1,400 values and
+    labels, and one call each was most of its check lists' cost. NUL never reaches a stored title
+    (PostgreSQL refuses it; pmhub.middleware.UnstorableTextMiddleware); a text that holds one is
+    escaped alone."""
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != max(len(texts) - 1, 0):
+        return [escape(t) for t in texts]
+    return escape(joined).split("\x00") if texts else []
+
+
 @register.simple_tag
 def check_boxes(field):
     """The boxes of a multiple choice field's check list (`_field.html`), built in one pass: a KPI's
     form offers every initiative and epic of the product (hundreds), where a loop of template
-    nodes per box was most of the page (issue 23, target 3)."""
+    nodes per box was most of the page (issue 23, target 3). The items are check_choices'
+    (tests/core/test_check_boxes.py compares with that loop, decision 2222)."""
     items = check_choices(field.field.choices, field.value())
     if not items:
         return format_html('<p class="muted">{}</p>', "Nothing to choose from yet.")
     name = escape(str(field.html_name))
     # html.escape: the same characters as Django's, without a SafeString per argument.
+    values = _escaped_all([str(o["value"]) for o in items])
+    labels = _escaped_all([str(o["label"]) for o in items])
     return mark_safe("".join(  # noqa: S308 - every value and label escaped here
-        f'<label><input type="checkbox" name="{name}" value="{escape(str(o["value"]))}"'
-        f'{" checked" if o["checked"] else ""}> {escape(str(o["label"]))}</label>' for o in items))
+        f'<label><input type="checkbox" name="{name}" value="{value}"'
+        f'{" checked" if o["checked"] else ""}> {label}</label>'
+        for o, value, label in zip(items, values, labels, strict=True)))
 
 
 @register.filter
@@ -274,6 +289,8 @@ def control(field):
     attrs = control_attrs(field)
     if type(field.field.widget) is forms.Select and not field.field.localize:
         return _select(field, attrs)
+    if _printable_input(field.field.widget) and not field.field.localize:
+        return _input(field, attrs)
     return field.as_widget(attrs=attrs)
 
 
@@ -281,6 +298,48 @@ def _attrs_html(attrs: dict) -> str:
     """Django's widgets/attrs.html in Python."""
     return "".join(f" {escape(str(name))}" if value is True else f' {escape(str(name))}="{escape(str(value))}"'
                    for name, value in attrs.items() if value is not False)
+
+
+# Django's templates of a plain <input> (and of <textarea>): what _input prints, for widgets that
+# render through them unchanged (Widget.render, this template). A subclass with a template or
+# render of its own keeps Django's path.
+_INPUT_TEMPLATES = frozenset(f"django/forms/widgets/{name}.html" for name in (
+    "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel",
+    "color"))
+_TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+
+
+def _printable_input(widget) -> bool:
+    kind = type(widget)
+    return (kind.render is forms.Widget.render and kind.get_context in _INPUT_CONTEXTS
+            and widget.template_name in (_INPUT_TEMPLATES | {_TEXTAREA_TEMPLATE}))
+
+
+_INPUT_CONTEXTS = (forms.Widget.get_context, forms.widgets.Input.get_context, forms.Textarea.get_context)
+
+
+def _tv(value) -> str:
+    """`{{ value|stringformat:'s' }}` (or `{{ value }}`) under autoescape."""
+    return str(value) if isinstance(value, SafeData) else escape(str(value))
+
+
+def _input(field, attrs: dict):
+    """A plain <input> or <textarea>, the HTML BoundField.as_widget gives through Django's
+    widgets/input.html (or textarea.html) and attrs.html, built in Python: the KPI page's three
+    forms rendered sixteen such templates a view (issue 23, target 3; decision 2222;
+    tests/core/test_fast_input.py compares both for every input kind)."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs(attrs, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    w = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    attrs_html = "".join(f" {_tv(name)}" if value is True else f' {_tv(name)}="{_tv(value)}"'
+                         for name, value in w["attrs"].items() if value is not False)
+    if widget.template_name == _TEXTAREA_TEMPLATE:
+        text = _tv(w["value"]) if w["value"] else ""
+        return mark_safe(f'<textarea name="{_tv(w["name"])}"{attrs_html}>\n{text}</textarea>')  # noqa: S308 - escaped
+    value = f' value="{_tv(w["value"])}"' if w["value"] is not None else ""
+    return mark_safe(f'<input type="{_tv(w["type"])}" name="{_tv(w["name"])}"{value}{attrs_html}>')  # noqa: S308 - escaped
 
 
 def _select(field, attrs: dict):
@@ -352,6 +411,8 @@ def field_html(field) -> str:
     """`{% include "_field.html" with field=field %}` printed by Python, byte for byte
     (tests/core/test_form_html.py keeps the template's text; decision 2052)."""
     if field.is_hidden:
+        if _printable_input(field.field.widget) and not field.field.show_hidden_initial and not field.field.localize:
+            return f"\n{_input(field, {})}\n"  # str(field): as_widget() without attributes
         return f"\n{_v(field)}\n"
     errors = field.errors
     out = f'\n\n<div class="field{" has-error" if errors else ""}">\n'
