@@ -133,7 +133,9 @@ def test_an_expired_token_is_shown_then_fixed(worker, fake, admin, workspace):
     connection, link = _linked(admin, workspace, fake, worker)
     fake.revoke()
     s = backlog.story_create(actor=admin, product=link.product, title="While expired")
-    _wait(lambda: JiraOutbox.objects.filter(story_id=s.id, status="failed").exists(), worker, "the failure")
+    # the row is marked failed before its log entry is written: wait for the last of the two
+    _wait(lambda: JiraOutbox.objects.filter(story_id=s.id, status="failed").exists()
+          and JiraSyncLog.objects.filter(result="failed").exists(), worker, "the failure")
     connection.refresh_from_db()
     assert connection.health == "auth" and "expired" in connection.last_error
     entry = JiraSyncLog.objects.get(result="failed")
