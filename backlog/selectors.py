@@ -668,3 +668,10 @@ def board_column_more(*, product, status: str, offset: int, story_ids: QuerySet 
     rows = list(board_stories(product=product, story_ids=story_ids).filter(status=status)
                 .order_by("rank", "id").values_list(*CARD_ROW, named=True)[offset:offset + limit + 1])
     return rows[:limit], len(rows) > limit
+
+
+def stories_for_write() -> QuerySet:
+    """The stories a write reads before the workspace scope (the API's detail routes other than a
+    get, and a move's first batch, decision 2200): with their product, epic and assignee in the same
+    query; a deleted product's stories are not there."""
+    return Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee", "product")

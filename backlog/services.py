@@ -815,13 +815,11 @@ def _moved_story_read(story_id: int, anchor_id: int, *, before: bool):
     deleted), annotated with the anchor's key (`_anchor_rank`: None unless the anchor is another
     story of the same product) and its neighbour's on the side the story goes to (`_beside`):
     `_anchor_read`'s answer in the story's own row (decision 2200)."""
-    from .api.views import story_detail_queryset
-
     siblings = Story.objects.filter(product_id=OuterRef("product_id")).exclude(id=OuterRef("id"))
     anchor = siblings.filter(id=anchor_id).values_list("rank", flat=True)[:1]
     # The neighbour's key beside the anchor's (if the anchor is not a sibling, _anchor_rank says so).
     beside = _move_beside(siblings, Subquery(Story.objects.filter(id=anchor_id).values("rank")[:1]), before=before)
-    return (story_detail_queryset(retrieve=False).filter(pk=story_id)
+    return (selectors.stories_for_write().filter(pk=story_id)
             .annotate(_anchor_rank=Subquery(anchor), _beside=Subquery(beside[:1])))
 
 

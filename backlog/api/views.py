@@ -129,9 +129,9 @@ def story_detail_queryset(*, retrieve: bool):
     on PostgreSQL, the criteria and who asked (decision 1963) as compiled annotations (2021), but
     not the workspace row (the role check reads product.workspace_id; the budget of 1 query in
     tests/backlog/test_query_counts.py would show a lazy read). Other actions read the product."""
-    qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
     if not retrieve:
-        return qs.select_related("product")
+        return selectors.stories_for_write()
+    qs = Story.objects.filter(product__deleted_at__isnull=True).select_related("epic", "assignee")
     qs = qs.select_related("product__scoring_model")
     annotations = story_detail_annotations_compiled()
     return qs.annotate(**annotations) if annotations else qs.prefetch_related("criteria")
