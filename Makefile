@@ -40,9 +40,9 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Three pytest phases in turn (tests/phases.sh; docs/decisions/1430, 1431, 2100): everything but the
-# browser tests on TEST_WORKERS processes; then the browser tests except the mouse drags on
-# TEST_WORKERS processes (own test and cache databases); then the drags (marked `drag`:
+# Three pytest phases (tests/phases.sh; docs/decisions/1430, 1431, 2100): everything but the browser
+# tests on TEST_WORKERS processes and, at the same time, the browser tests except the mouse drags on
+# TEST_WORKERS processes of their own (own test and cache databases); then the drags (marked `drag`:
 # timing-sensitive when another process keeps both cores busy) alone in one process. Every test
 # database is created afresh (never a stale schema) as a copy of one template migrated for the run.
 test: lint
