@@ -5,7 +5,6 @@ trip; write serializers validate like DRF's with fields built once."""
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -14,27 +13,18 @@ from django.db import connection
 from backlog import services
 from backlog.api import views
 from backlog.api.serializers import StorySerializer, StoryWriteSerializer
-from backlog.models import Epic, Story
+from backlog.models import Story
 from pmhub import sqlbatch
 from roadmaps.models import Product
 
-from .factories import make_stories
+from .factories import hostile_story, make_stories
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script> & Zoë’s 🚀 \u2028'
 
 
 def _hostile_story(product, admin):
-    epic = Epic.objects.create(product=product, title=f"Épique {HOSTILE}")
-    story = make_stories(product, 3, actor=admin)[1]
-    Story.objects.filter(pk=story.pk).update(
-        epic=epic, assignee=admin, title=HOSTILE, description=HOSTILE, labels=["ux", HOSTILE],
-        score_inputs={"reach": 1000, "impact": 2.5, "confidence": 80, "effort": 4}, score=Decimal("12345.6789"),
-        demand=Decimal("7.50"), custom_values={"team": HOSTILE, "size": 3.25, "none": None},
-        done_at=datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC), moscow="must")
-    services.criterion_add(actor=admin, story=Story.objects.select_related("product").get(pk=story.pk),
-                           text=f"Première {HOSTILE}")
-    return Story.objects.get(pk=story.pk)
+    return hostile_story(product, admin)
 
 
 def test_get_from_compiled_sql_answers_what_drfs_path_answers(api_as, product, admin):

@@ -7,7 +7,6 @@ identical concurrent requests still get distinct keys."""
 import json
 import threading
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 import redis.connection
@@ -21,7 +20,7 @@ from backlog.models import Epic, Story
 from pmhub.models import Activity
 from roadmaps.models import Product
 
-from .factories import make_stories
+from .factories import hostile_story, make_stories
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script> & Zoë’s 🚀 \u2028 "quoted" \\ back'
@@ -33,14 +32,7 @@ def _postgresql():
 
 
 def _hostile_story(product, admin):
-    epic = Epic.objects.create(product=product, title=f"Épique {HOSTILE}")
-    story = make_stories(product, 3, actor=admin)[1]
-    Story.objects.filter(pk=story.pk).update(
-        epic=epic, assignee=admin, title=HOSTILE, description=HOSTILE, labels=["ux", HOSTILE],
-        score_inputs={"reach": 1000, "impact": 2.5, "confidence": 80, "effort": 4}, score=Decimal("12345.6789"),
-        demand=Decimal("7.50"), custom_values={"team": HOSTILE, "size": 3.25, "none": None},
-        done_at=datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC), moscow="must", points=None)
-    return Story.objects.get(pk=story.pk)
+    return hostile_story(product, admin, text=HOSTILE, criterion=False, points=None)
 
 
 def _json(data) -> bytes:
