@@ -7,8 +7,8 @@
 #    from REDIS_CACHE_DB where phase 1 has the even ones; BROWSER_CACHE_DB sets another base). A
 #    browser test waits on its live server and Chromium more than it computes: alone, this phase
 #    kept about a third of the two cores busy. Its output is printed when phase 1 ends. Measured
-#    both ways on the same code (decision 2100, amended): phase 1 takes 840 s alone and 847-871 s
-#    with this phase beside it, so the browser phase's own 4-5 minutes are nearly free;
+#    both ways on the same code (decision 2100, amended): phase 1 takes 840 s alone and 847-918 s
+#    with this phase beside it, so most of the browser phase's own 5 minutes are free;
 # 3. the drags (`@pytest.mark.drag`) alone, on one process, when both have finished: a drag is a timed
 #    sequence of pointer events that a busy machine can break.
 #
