@@ -307,12 +307,13 @@ _INPUT_TEMPLATES = frozenset(f"django/forms/widgets/{name}.html" for name in (
     "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "search", "tel",
     "color"))
 _TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+_PRINTABLE_TEMPLATES = _INPUT_TEMPLATES | {_TEXTAREA_TEMPLATE}
 
 
 def _printable_input(widget) -> bool:
     kind = type(widget)
     return (kind.render is forms.Widget.render and kind.get_context in _INPUT_CONTEXTS
-            and widget.template_name in (_INPUT_TEMPLATES | {_TEXTAREA_TEMPLATE}))
+            and widget.template_name in _PRINTABLE_TEMPLATES)
 
 
 _INPUT_CONTEXTS = (forms.Widget.get_context, forms.widgets.Input.get_context, forms.Textarea.get_context)
