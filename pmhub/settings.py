@@ -106,6 +106,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Behind pgbouncer in transaction mode a named (server-side) cursor cannot outlive its transaction
 # on one server connection: QuerySet.iterator() must use client-side cursors (decision 1941).
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+# pmhub.prepared's queries prepared on the server once per connection (PREPARE/EXECUTE: parsed and,
+# once PostgreSQL settles on a generic plan, planned once; decision 2310). A statement prepared on one
+# server session is unknown on another: off behind a pooler in transaction mode, which
+# DISABLE_SERVER_SIDE_CURSORS already says.
+DATABASES["default"]["SERVER_PREPARED_STATEMENTS"] = env.bool(
+    "SERVER_PREPARED_STATEMENTS", default=not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"])
 # No JIT compilation: our queries are short, and JIT kicked in on cost estimates of correlated
 # subqueries, spending 275 ms compiling a 100 ms query (roadmap timeline, see docs/performance.md).
 # Empty: no startup options (pgbouncer refuses them; set jit=off on the server instead).

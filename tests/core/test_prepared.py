@@ -199,3 +199,123 @@ def test_objects_carry_the_querysets_annotations_and_statements_the_values(works
     orm_sql, orm_params = build(product.pk).query.get_compiler("default").as_sql()
     assert (sql, list(params)) == (orm_sql, list(orm_params))
     assert len(sqlbatch.run([(sql, params)])) == 1
+
+
+# --- prepared on the server (decision 2310) -------------------------------------------------------
+def _server_names(connection):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.fixture
+def server_prepared(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PREPARE/EXECUTE are PostgreSQL's")
+    before = connection.settings_dict.get("SERVER_PREPARED_STATEMENTS")
+    connection.settings_dict["SERVER_PREPARED_STATEMENTS"] = True
+    yield connection
+    connection.settings_dict["SERVER_PREPARED_STATEMENTS"] = before
+
+
+@pytest.mark.django_db(transaction=True)  # the connection is closed and opened again
+def test_a_prepared_query_runs_as_a_statement_prepared_once_per_connection(people, server_prepared,
+                                                                           django_assert_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    connection = server_prepared
+    query = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+    ann, bob = people.get(email="ann@acme.test"), people.get(email="bob@acme.test")
+    want = [list(_memberships(ann.pk)), list(_memberships(bob.pk))]
+    with CaptureQueriesContext(connection) as seen, django_assert_num_queries(2):  # PREPARE is not a page's query
+        got = [query.rows(ann.pk), query.rows(bob.pk)]
+    assert got == want and want[0] and want[1]
+    name = query._compiled_for("default", (ann.pk,)).server[0]
+    assert [q["sql"] for q in seen.captured_queries] == [f"EXECUTE {name}({ann.pk})", f"EXECUTE {name}({bob.pk})"]
+    assert name in _server_names(connection)
+    # A new server session knows nothing of it: prepared again there, the same rows.
+    connection.close()
+    assert name not in _server_names(connection)
+    assert query.rows(ann.pk) == list(_memberships(ann.pk)) and name in _server_names(connection)
+
+
+def test_the_objects_of_a_server_prepared_query_are_the_querysets(people, workspace, server_prepared):
+    query = Prepared(Membership, lambda user_id, *_: Membership.objects.filter(user_id=user_id)
+                     .select_related("workspace").order_by("workspace__name"))
+    ann = people.get(email="ann@acme.test")
+    got, want = query.objects(ann.pk), list(Membership.objects.filter(user=ann).select_related("workspace")
+                                            .order_by("workspace__name"))
+    assert [(_fields(m), _fields(m.workspace)) for m in got] == [(_fields(m), _fields(m.workspace)) for m in want]
+
+
+def test_a_query_whose_parameter_types_do_not_fit_runs_unprepared_and_the_transaction_goes_on(
+        people, server_prepared):
+    from django.db.models import IntegerField, Value
+
+    # An int in the select list: the server types that parameter as text, so the statement would
+    # answer the int as text: it is not kept prepared, the query runs as before.
+    query = Prepared(User, lambda user_id, *_: User.objects.filter(pk=user_id).annotate(
+        tag=Value(user_id)).values_list("email", "tag"))
+    ann = people.get(email="ann@acme.test")
+    assert query.rows(ann.pk) == [("ann@acme.test", ann.pk)]
+    assert query._compiled_for("default", (ann.pk,)).server is False
+    # The test's transaction is still usable, and the query keeps answering.
+    assert query.rows(ann.pk) == [("ann@acme.test", ann.pk)]
+    assert User.objects.filter(pk=ann.pk).annotate(n=Value(1, output_field=IntegerField())).count() == 1
+
+
+def test_off_the_sql_is_sent_as_it_is(people, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = connection.settings_dict.get("SERVER_PREPARED_STATEMENTS")
+    connection.settings_dict["SERVER_PREPARED_STATEMENTS"] = False
+    try:
+        query = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+        ann = people.get(email="ann@acme.test")
+        with CaptureQueriesContext(connection) as seen:
+            assert query.rows(ann.pk) == list(_memberships(ann.pk))
+        assert seen.captured_queries[0]["sql"].startswith("SELECT")
+    finally:
+        connection.settings_dict["SERVER_PREPARED_STATEMENTS"] = before
+
+
+def test_dollar_sql_numbers_the_placeholders_and_keeps_percent_signs():
+    from pmhub.prepared import _dollar_sql
+
+    assert _dollar_sql("SELECT a FROM t WHERE b = %s AND c LIKE 'x%%' AND d IN (%s, %s)") == (
+        "SELECT a FROM t WHERE b = $1 AND c LIKE 'x%' AND d IN ($2, $3)")
+
+
+def test_server_prepared_statements_are_off_behind_a_transaction_pooler():
+    """DISABLE_SERVER_SIDE_CURSORS says a pooler in transaction mode is in the way (docker-compose
+    sets both): the next statement may reach another server session, which never saw the PREPARE."""
+    import subprocess
+    import sys
+
+    code = ("from django.conf import settings; d = settings.DATABASES['default']; "
+            "print(d['SERVER_PREPARED_STATEMENTS'])")
+    env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "pmhub.settings"}
+    for cursors, want in (("true", "False"), ("false", "True")):
+        env["DISABLE_SERVER_SIDE_CURSORS"] = cursors
+        env.pop("SERVER_PREPARED_STATEMENTS", None)
+        out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], env=env,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        assert out == want
+
+
+def test_a_query_the_server_cannot_prepare_runs_unprepared_inside_a_transaction(people, server_prepared):
+    """PREPARE refused (two untyped parameters added): inside a transaction the savepoint around it
+    keeps the transaction usable; the query runs as it always did."""
+    from django.db import transaction
+    from django.db.models import Value
+
+    query = Prepared(User, lambda user_id, *_: User.objects.filter(pk=user_id).annotate(
+        n=Value(user_id) + Value(1)).values_list("email", "n"))
+    ann = people.get(email="ann@acme.test")
+    with transaction.atomic():
+        assert query.rows(ann.pk) == [("ann@acme.test", ann.pk + 1)]
+        assert query._compiled_for("default", (ann.pk,)).server is False
+        assert User.objects.filter(pk=ann.pk).exists()
