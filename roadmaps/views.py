@@ -355,8 +355,7 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
     lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
     if flags:
         _attach_risk_flags(drawn + unscheduled, product_id=product.pk)
-    rows.timeline_rows(lanes, workspace=product.workspace, product=product, next_path=next_path)
-    rows.timeline_lanes_html(lanes, editable=editable)
+    rows.timeline_lanes(lanes, workspace=product.workspace, product=product, next_path=next_path, editable=editable)
     columns = tl.columns(start, end, scale)
     markers = [{"release": r, "left": left} for r in releases
                if (left := tl.marker(r.release_date, start, end)) is not None]
@@ -421,11 +420,13 @@ class BoardView(_RoadmapView):
         # Every initiative of the product as a card row (one query compiled once, decision 2211): the
         # columns, their counts and the cursors come from their places (id, horizon, rank), the cards
         # shown (80 of 300) from the same rows. A filtered board reads its places with the filters.
-        self.initiatives = {i.id: i for i in selectors.board_initiatives(product=self.product)}
+        # Rows, not cards: only the cards shown are made (decision 2312).
+        card_rows = selectors.board_card_rows(product=self.product)
+        self.card_rows = {row[selectors.CARD_ID]: row for row in card_rows}
         if any(request.GET.get(key) for key in selectors.FILTER_KEYS):
             places = selectors.initiative_places(product=self.product, params=request.GET)
         else:
-            places = [(i.id, i.horizon, i.rank) for i in self.initiatives.values()]
+            places = list(map(selectors.card_place, card_rows))
         columns = {h: [] for h in ("now", "next", "later", "")}
         for pk, horizon, rank in places:
             columns[horizon].append((rank, pk))
@@ -454,7 +455,7 @@ class BoardView(_RoadmapView):
         """The cards (rows.board_cards) of these initiatives, in the order of `ids`, with their work
         progress, risk flags and statement status: three queries beside the card rows, whatever their
         number."""
-        shown = [self.initiatives[pk] for pk in ids if pk in self.initiatives]
+        shown = [selectors.CardInitiative(self.card_rows[pk]) for pk in ids if pk in self.card_rows]
         # The product's every initiative, each query compiled once; the cards look theirs up (decision 2130).
         work = backlog_selectors.progress_for_product_initiatives(product=self.product)
         backlog_selectors.attach_progress(shown, work)

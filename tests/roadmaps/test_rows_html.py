@@ -85,35 +85,70 @@ def test_board_cards_print_the_markup_of_the_old_template_loop(can_edit):
     assert "Tom &amp; &quot;Jerry&quot; &lt;b&gt;&#x27;x&#x27;&lt;/b&gt;" in new and "<b>" not in new
 
 
+def _old_timeline_rows(lanes, *, workspace, product, next_path: str) -> None:
+    """roadmaps.rows.timeline_rows as it was before decision 2311: the row dict OLD_LANE prints."""
+    url = rows.urls(workspace, product)
+    months = rows.month_names()
+    for lane in lanes:
+        for i in lane["items"]:
+            start, end = rows.day(i.start_date, months), rows.day(i.end_date, months)
+            i.row = {
+                "style": mark_safe(f"left:{i.bar['left']:.3f}%;width:{i.bar['width']:.3f}%"),
+                "start": start,
+                "end": end,
+                "start_iso": rows.iso(i.start_date),
+                "end_iso": rows.iso(i.end_date),
+                "title_attr": rows.bar_title(i, start, end),
+                "move_url": url["initiative_move"](i.id),
+                "edit_url": f"{url['initiative'](i.id)}?next={next_path}",
+                "hidden": f", {start} – {end}, {i.confidence}% confidence",
+                "pct": None,
+            }
+            if i.work.ratio is not None:
+                w = i.work
+                i.row["pct"] = {
+                    "percent": w.percent,
+                    "title": f"{w.done_points}/{w.total_points} points, {w.done_count}/{w.total_count} stories done",
+                }
+
+
 def _bar(n, **over):
-    i = SimpleNamespace(id=100 + n, title=f"Initiative {n}", status="planned", version=n, conflict=False)
-    i.row = {"style": mark_safe(f"left:{n:.3f}%;width:10.000%"), "start": "1 Jan 2027", "end": "9 Feb 2027",
-             "start_iso": "2027-01-01", "end_iso": "2027-02-09", "title_attr": f"Initiative {n}: 1 Jan 2027 – 9 Feb 2027",
-             "move_url": f"/w/acme/products/3/roadmap/initiatives/{100 + n}/move/",
-             "edit_url": f"/w/acme/products/3/roadmap/initiatives/{100 + n}/?next=%2Fw%2Facme%3Fa%3D1%26b%3D2",
-             "hidden": ", 1 Jan 2027 – 9 Feb 2027, 50% confidence", "pct": None}
+    from datetime import date
+
+    i = SimpleNamespace(id=100 + n, title=f"Initiative {n}", status="planned", version=n, conflict=False,
+                        start_date=date(2027, 1, n), end_date=date(2027, 2, 9), confidence=50, work=EMPTY,
+                        blockers=[], bar={"left": n + 0.12345, "width": 10.0})
     for key, value in over.items():
-        if key in i.row:
-            i.row[key] = value
-        else:
-            setattr(i, key, value)
+        setattr(i, key, value)
     return i
 
 
 @pytest.mark.parametrize("editable", [True, False])
-def test_timeline_bars_print_the_markup_of_the_old_template_loop(editable):
+def test_timeline_bars_print_the_markup_of_the_old_row_dicts_and_template_loop(editable):
+    from datetime import date
+
+    blocker = SimpleNamespace(blocker_id=3, conflict=True)
     items = [
         _bar(1),
         _bar(2, title=NASTY, conflict=True, risk_flags=FLAGS, statement_status="awaiting", status="in_progress",
-             title_attr=f"{NASTY}: 1 Jan – 2 Feb; blocked by #3", pct={"percent": 38, "title": "3/8 points, 1/4 stories done"}),
-        _bar(3, risk_flags=[], statement_status="approved", pct={"percent": 0, "title": "0/0 points, 0/2 stories done"}),
+             blockers=[blocker, SimpleNamespace(blocker_id=4, conflict=False)], work=Progress(3, 8, 1, 4),
+             confidence=80, end_date=date(2031, 12, 31)),
+        _bar(3, risk_flags=[], statement_status="approved", work=Progress(0, 0, 0, 2), start_date=None),
+        _bar(4, status="<x>&\"'", end_date=None, bar={"left": 0, "width": 99.99951}),
     ]
     del items[0].conflict  # a share page's bars carry no flags at all
     lane = {"title": "Grow <fast> & far", "items": items}
-    old = _render(OLD_LANE, lane=lane, editable=editable)
-    rows.timeline_lanes_html([lane], editable=editable)
-    assert str(lane["html"]) == old
+    other = {"title": "Nö objective ✓", "items": [_bar(5, title="Ünïcode “quoted” 'x'")]}
+    workspace, product = SimpleNamespace(slug="acme"), SimpleNamespace(id=3)
+    next_path = "%2Fw%2Facme%3Fa%3D1%26b%3D%3Cx%3E"
+    _old_timeline_rows([lane, other], workspace=workspace, product=product, next_path=next_path)
+    old = [_render(OLD_LANE, lane=x, editable=editable) for x in (lane, other)]
+    rows.timeline_lanes([lane, other], workspace=workspace, product=product, next_path=next_path,
+                        editable=editable)
+    assert [str(lane["html"]), str(other["html"])] == old
     assert "Grow &lt;fast&gt; &amp; far" in lane["html"] and "<b>" not in lane["html"]
+    assert "rm-status-&lt;x&gt;&amp;&quot;&#x27;" in lane["html"] and "Ünïcode “quoted” &#x27;x&#x27;" in other["html"]
+    assert "None" not in lane["html"] + other["html"]
 
 
 @pytest.mark.parametrize("flags", [[], FLAGS[:1], FLAGS, FLAGS + [{"id": 3, "title": NASTY, "score": 13, "appetite": 12}]])
