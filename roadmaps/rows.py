@@ -11,13 +11,15 @@ The markup is unchanged (the same attributes and text); the tests of the pages r
 import functools
 from datetime import date
 from html import escape as html_escape
+from urllib.parse import quote
 
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from pmhub.templatetags.pmhub import risk_flags, work_progress
+from pmhub.icons import render_icon
+from pmhub.templatetags.pmhub import risk_flags, select_options, work_progress
 from pmhub.utils import url_for_ids
 
 from .models import Initiative
@@ -254,3 +256,68 @@ def release_markers_html(markers) -> str:
                    f'style="left:{m["left"]:.3f}%" data-testid="release-marker"><span>{"◆" if milestone else "▲"} '
                    f'{esc(m["release"].name)}</span></div>')
     return mark_safe("".join(out))  # noqa: S308 - names escaped by esc(); offsets are numbers
+
+
+# The heading, views and filters of the three roadmap pages (roadmaps/_roadmap_header.html before
+# decision 2313): six {% url %} reversals, three icons, the filters' loops and ~60 template nodes on
+# every timeline and board. The markup of that template, byte for byte
+# (tests/roadmaps/test_rows_html.py renders the old template text beside this).
+_HEADER_ROUTES = ("timeline", "board", "list", "present", "share_links", "initiative_new")
+
+
+def roadmap_header_html(*, request, workspace, product, view: str, can_edit: bool, filters: dict) -> str:
+    url = {name: esc(url_for_ids(f"roadmaps:{name}", "product_id", ws=workspace.slug)(product.id))
+           for name in _HEADER_ROUTES}
+    query = esc(request.GET.urlencode())
+    current = filters["current"]
+
+    def here(name):
+        return ' aria-current="true"' if view == name else ""
+
+    edit_links = ""
+    if can_edit:
+        edit_links = (f'<li><a href="{url["share_links"]}" data-testid="share-link">{esc(render_icon("share"))}Share'
+                      f'</a></li>')
+    new_link = ""
+    if can_edit:
+        new_link = (f'<li><a href="{url["initiative_new"]}?next={esc(quote(request.get_full_path()))}" '
+                    f'role="button">{esc(render_icon("add"))}New initiative</a></li>')
+    hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in request.GET.items()
+                     if k in ("group", "scale"))
+    statuses = "".join(f'<option value="{esc(v)}"{" selected" if current["status"] == v else ""}>{esc(label)}</option>'
+                       for v, label in filters["statuses"])
+    is_open = " open" if (current["objective"] or current["status"] or current["owner"] or current["label"]) else ""
+    return mark_safe(  # noqa: S308 - every value escaped by esc(); icons and options are safe strings
+        f'<div class="page-header"><h1>{esc(product.name)} roadmap</h1><span class="presence" '
+        f'data-presence-topic="roadmap:{product.id}" data-testid="presence" hidden></span>\n'
+        f'  <nav aria-label="Roadmap views" class="rm-views"><ul>\n'
+        f'    <li><a href="{url["timeline"]}?{query}"{here("timeline")}>Timeline</a></li>\n'
+        f'    <li><a href="{url["board"]}?{query}"{here("board")}>Now / Next / Later</a></li>\n'
+        f'    <li><a href="{url["list"]}?{query}"{here("list")}>List</a></li>\n'
+        f'    <li><a href="{url["present"]}" data-testid="present-link">{esc(render_icon("present"))}Present</a></li>\n'
+        f'    {edit_links}\n'
+        f'    {new_link}\n'
+        f'  </ul></nav>\n'
+        f'</div>\n'
+        f'<details class="filters"{is_open}>\n'
+        f'<summary>{_filter_icon()} Filters</summary>\n'
+        f'<form method="get" class="rm-filters" aria-label="Filters">\n'
+        f'  {hidden}\n'
+        f'  <label>Objective<select name="objective"><option value="">All</option>'
+        f'{select_options(filters["objectives"], current["objective"])}</select></label>\n'
+        f'  <label>Status<select name="status"><option value="">All</option>{statuses}</select></label>\n'
+        f'  <label>Owner<select name="owner"><option value="">Anyone</option>'
+        f'{select_options(filters["owners"], current["owner"])}</select></label>\n'
+        f'  <label>Label<input name="label" value="{esc(current["label"])}" placeholder="e.g. growth"></label>\n'
+        f'  <button type="submit">Filter</button>\n'
+        f'</form>\n'
+        f'</details>')
+
+
+@functools.lru_cache(maxsize=1)
+def _filter_icon() -> str:
+    """`{% include "_icon.html" with name="filter" %}` as that template prints it (its final newline
+    included), rendered once per process."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("_icon.html", {"name": "filter"})

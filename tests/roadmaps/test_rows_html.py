@@ -183,3 +183,51 @@ def test_release_markers_print_the_markup_of_the_old_template_loop():
                                         ("milestone", "", 7.5))]
     assert rows.release_markers_html(markers) == _render(OLD_MARKERS, t={"release_markers": markers})
     assert rows.release_markers_html([]) == ""
+
+
+# roadmaps/_roadmap_header.html after its first line (the product menu's include), before decision 2313.
+OLD_HEADER = """{% load pmhub %}<div class="page-header"><h1>{{ product.name }} roadmap</h1><span class="presence" data-presence-topic="roadmap:{{ product.id }}" data-testid="presence" hidden></span>
+  <nav aria-label="Roadmap views" class="rm-views"><ul>
+    <li><a href="{% url 'roadmaps:timeline' ws=workspace.slug product_id=product.id %}?{{ request.GET.urlencode }}"{% if view == 'timeline' %} aria-current="true"{% endif %}>Timeline</a></li>
+    <li><a href="{% url 'roadmaps:board' ws=workspace.slug product_id=product.id %}?{{ request.GET.urlencode }}"{% if view == 'board' %} aria-current="true"{% endif %}>Now / Next / Later</a></li>
+    <li><a href="{% url 'roadmaps:list' ws=workspace.slug product_id=product.id %}?{{ request.GET.urlencode }}"{% if view == 'list' %} aria-current="true"{% endif %}>List</a></li>
+    <li><a href="{% url 'roadmaps:present' ws=workspace.slug product_id=product.id %}" data-testid="present-link">{% icon "present" %}Present</a></li>
+    {% if can_edit %}<li><a href="{% url 'roadmaps:share_links' ws=workspace.slug product_id=product.id %}" data-testid="share-link">{% icon "share" %}Share</a></li>{% endif %}
+    {% if can_edit %}<li><a href="{% url 'roadmaps:initiative_new' ws=workspace.slug product_id=product.id %}?next={{ request.get_full_path|urlencode }}" role="button">{% icon "add" %}New initiative</a></li>{% endif %}
+  </ul></nav>
+</div>
+<details class="filters"{% if filters.current.objective or filters.current.status or filters.current.owner or filters.current.label %} open{% endif %}>
+<summary>{% include "_icon.html" with name="filter" %} Filters</summary>
+<form method="get" class="rm-filters" aria-label="Filters">
+  {% for k, v in request.GET.items %}{% if k == 'group' or k == 'scale' %}<input type="hidden" name="{{ k }}" value="{{ v }}">{% endif %}{% endfor %}
+  <label>Objective<select name="objective"><option value="">All</option>{% select_options filters.objectives filters.current.objective %}</select></label>
+  <label>Status<select name="status"><option value="">All</option>{% for v, l in filters.statuses %}<option value="{{ v }}"{% if filters.current.status == v %} selected{% endif %}>{{ l }}</option>{% endfor %}</select></label>
+  <label>Owner<select name="owner"><option value="">Anyone</option>{% select_options filters.owners filters.current.owner %}</select></label>
+  <label>Label<input name="label" value="{{ filters.current.label }}" placeholder="e.g. growth"></label>
+  <button type="submit">Filter</button>
+</form>
+</details>"""
+
+
+@pytest.mark.parametrize("view", ["timeline", "board", "list", ""])
+@pytest.mark.parametrize("can_edit", [True, False])
+@pytest.mark.parametrize("query", ["", "group=owner&scale=quarter&status=<x>&label=a%26b%22'&owner=7&objective=2&x=<y>",
+                                   "label=&scale=%3Cq%3E&group=%22&group=status"])
+def test_the_roadmap_header_prints_the_markup_of_the_old_template(rf, view, can_edit, query):
+    from pmhub.models import Role
+
+    request = rf.get(f"/w/acme/products/3/roadmap/{view or 'timeline'}/?{query}")
+    current = {k: request.GET.get(k, "") for k in ("objective", "status", "owner", "label")}
+    filters = {"objectives": [(1, "Grow"), (2, NASTY), (3, "Ünïcode “x”")],
+               "owners": [(7, "Ann <O'Hara>"), (8, "bob@acme.test"), (9, "Zoë & co")],
+               "statuses": [("planned", "Planned"), ("<x>", "Odd & <b>'x'</b>")], "current": current}
+    workspace, product = SimpleNamespace(slug="acme"), SimpleNamespace(id=3, name=NASTY)
+    context = {"request": request, "workspace": workspace, "product": product, "view": view,
+               "can_edit": can_edit, "filters": filters, "role": Role.EDITOR if can_edit else Role.VIEWER}
+    old = _render(OLD_HEADER, **context)
+    new = rows.roadmap_header_html(request=request, workspace=workspace, product=product, view=view,
+                                   can_edit=can_edit, filters=filters)
+    assert str(new) == old
+    assert "<b>" not in new and "None" not in new
+    if "status=<x>" in query:
+        assert '<option value="&lt;x&gt;" selected>' in new and " open>" in new
