@@ -304,14 +304,23 @@ def roadmap_header_html(*, request, workspace, product, view: str, can_edit: boo
         f'<form method="get" class="rm-filters" aria-label="Filters">\n'
         f'  {hidden}\n'
         f'  <label>Objective<select name="objective"><option value="">All</option>'
-        f'{select_options(filters["objectives"], current["objective"])}</select></label>\n'
+        f'{_options(tuple(filters["objectives"]), current["objective"])}</select></label>\n'
         f'  <label>Status<select name="status"><option value="">All</option>{statuses}</select></label>\n'
         f'  <label>Owner<select name="owner"><option value="">Anyone</option>'
-        f'{select_options(filters["owners"], current["owner"])}</select></label>\n'
+        f'{_options(tuple(filters["owners"]), current["owner"])}</select></label>\n'
         f'  <label>Label<input name="label" value="{esc(current["label"])}" placeholder="e.g. growth"></label>\n'
         f'  <button type="submit">Filter</button>\n'
         f'</form>\n'
         f'</details>')
+
+
+@functools.lru_cache(maxsize=256)
+def _options(choices: tuple, selected: str) -> str:
+    """select_options of the filters' (id, label) rows, kept per process by the rows themselves: the
+    owner list has a workspace's hundreds of members, the same on every roadmap page until someone
+    joins, leaves or is renamed, and then the rows (the key) differ. At most 256 lists (with the
+    chosen value: a filtered page is its own entry) of ~20 KB each, about 5 MB."""
+    return select_options(choices, selected)
 
 
 @functools.lru_cache(maxsize=1)

@@ -231,3 +231,20 @@ def test_the_roadmap_header_prints_the_markup_of_the_old_template(rf, view, can_
     assert "<b>" not in new and "None" not in new
     if "status=<x>" in query:
         assert '<option value="&lt;x&gt;" selected>' in new and " open>" in new
+
+
+def test_the_filters_show_a_renamed_or_new_member_at_once(rf):
+    """The owner options are kept per process by their rows: other rows, other options."""
+    request = rf.get("/w/acme/products/3/roadmap/board/?owner=8")
+    current = {"objective": "", "status": "", "owner": "8", "label": ""}
+    workspace, product = SimpleNamespace(slug="acme"), SimpleNamespace(id=3, name="Acme")
+
+    def header(owners):
+        filters = {"objectives": [], "owners": owners, "statuses": [], "current": current}
+        return rows.roadmap_header_html(request=request, workspace=workspace, product=product, view="board",
+                                        can_edit=False, filters=filters)
+
+    assert '<option value="8" selected>Bob</option>' in header([(7, "Ann"), (8, "Bob")])
+    renamed = header([(7, "Ann"), (8, "Robert <R>")])
+    assert '<option value="8" selected>Robert &lt;R&gt;</option>' in renamed and ">Bob<" not in renamed
+    assert '<option value="9">Cy</option>' in header([(7, "Ann"), (8, "Bob"), (9, "Cy")])
