@@ -110,8 +110,7 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_S
 # once PostgreSQL settles on a generic plan, planned once; decision 2310). A statement prepared on one
 # server session is unknown on another: off behind a pooler in transaction mode, which
 # DISABLE_SERVER_SIDE_CURSORS already says.
-DATABASES["default"]["SERVER_PREPARED_STATEMENTS"] = env.bool(
-    "SERVER_PREPARED_STATEMENTS", default=not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"])
+DATABASES["default"]["SERVER_PREPARED_STATEMENTS"] = not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
 # No JIT compilation: our queries are short, and JIT kicked in on cost estimates of correlated
 # subqueries, spending 275 ms compiling a 100 ms query (roadmap timeline, see docs/performance.md).
 # Empty: no startup options (pgbouncer refuses them; set jit=off on the server instead).

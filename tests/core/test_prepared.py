@@ -300,7 +300,6 @@ def test_server_prepared_statements_are_off_behind_a_transaction_pooler():
     env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "pmhub.settings"}
     for cursors, want in (("true", "False"), ("false", "True")):
         env["DISABLE_SERVER_SIDE_CURSORS"] = cursors
-        env.pop("SERVER_PREPARED_STATEMENTS", None)
         out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], env=env,
                              capture_output=True, text=True, check=True).stdout.strip()
         assert out == want
