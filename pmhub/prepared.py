@@ -114,9 +114,10 @@ class _Compiled:
         if used != {(k, i) for k, i, _ in places.values()}:
             raise ValueError("a value given to the query is not a parameter of it")
         self.sql, self.params, self.compiler, self.slots = sql, params, compiler, slots
-        # The server-side statement (pmhub_<n>, see _server_statement): its PREPARE text, the
-        # EXECUTE text, and False once the server's parameter types refused it.
-        self.server: tuple[str, str] | bool | None = None
+        # The server-side statement (pmhub_<n>, see _server_statement): its name, PREPARE and
+        # EXECUTE texts; False once the server's parameter types refused it, and for a shape with a
+        # list (compiled once per length: a statement per length would pile up on the server).
+        self.server: tuple[str, str, str] | bool | None = None if all(s in (int, date) for s in shape) else False
         self.adapt = adapt if date in shape else None
         self.converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
 

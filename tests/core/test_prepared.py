@@ -318,3 +318,14 @@ def test_a_query_the_server_cannot_prepare_runs_unprepared_inside_a_transaction(
         assert query.rows(ann.pk) == [("ann@acme.test", ann.pk + 1)]
         assert query._compiled_for("default", (ann.pk,)).server is False
         assert User.objects.filter(pk=ann.pk).exists()
+
+
+def test_a_query_by_a_list_of_ids_is_not_prepared_on_the_server(people, server_prepared):
+    """A list compiles once per length: one server statement per length would pile up per connection."""
+    from django.test.utils import CaptureQueriesContext
+
+    query = Prepared(User, lambda ids, *_: User.objects.filter(pk__in=ids).order_by("pk").values_list("email"))
+    ids = [u.pk for u in people]
+    with CaptureQueriesContext(server_prepared) as seen:
+        assert query.rows(ids) == list(User.objects.filter(pk__in=ids).order_by("pk").values_list("email"))
+    assert seen.captured_queries[0]["sql"].startswith("SELECT")
