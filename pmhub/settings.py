@@ -109,8 +109,10 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_S
 # pmhub.prepared's queries prepared on the server once per connection (PREPARE/EXECUTE: parsed and,
 # once PostgreSQL settles on a generic plan, planned once; decision 2310). A statement prepared on one
 # server session is unknown on another: off behind a pooler in transaction mode, which
-# DISABLE_SERVER_SIDE_CURSORS already says.
-DATABASES["default"]["SERVER_PREPARED_STATEMENTS"] = not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+# DISABLE_SERVER_SIDE_CURSORS already says, and with a connection per request (CONN_MAX_AGE=0: each
+# statement would be prepared for one use, a round trip more).
+DATABASES["default"]["SERVER_PREPARED_STATEMENTS"] = (not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+                                                      and DATABASES["default"]["CONN_MAX_AGE"] != 0)
 # No JIT compilation: our queries are short, and JIT kicked in on cost estimates of correlated
 # subqueries, spending 275 ms compiling a 100 ms query (roadmap timeline, see docs/performance.md).
 # Empty: no startup options (pgbouncer refuses them; set jit=off on the server instead).

@@ -289,17 +289,18 @@ def test_dollar_sql_numbers_the_placeholders_and_keeps_percent_signs():
         "SELECT a FROM t WHERE b = $1 AND c LIKE 'x%' AND d IN ($2, $3)")
 
 
-def test_server_prepared_statements_are_off_behind_a_transaction_pooler():
+def test_server_prepared_statements_are_off_behind_a_transaction_pooler_or_without_persistent_connections():
     """DISABLE_SERVER_SIDE_CURSORS says a pooler in transaction mode is in the way (docker-compose
-    sets both): the next statement may reach another server session, which never saw the PREPARE."""
+    sets it): the next statement may reach another server session, which never saw the PREPARE. With
+    a connection per request (CONN_MAX_AGE=0) a statement would be prepared for one use."""
     import subprocess
     import sys
 
     code = ("from django.conf import settings; d = settings.DATABASES['default']; "
             "print(d['SERVER_PREPARED_STATEMENTS'])")
     env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "pmhub.settings"}
-    for cursors, want in (("true", "False"), ("false", "True")):
-        env["DISABLE_SERVER_SIDE_CURSORS"] = cursors
+    for cursors, age, want in (("true", "60", "False"), ("false", "60", "True"), ("false", "0", "False")):
+        env["DISABLE_SERVER_SIDE_CURSORS"], env["CONN_MAX_AGE"] = cursors, age
         out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], env=env,
                              capture_output=True, text=True, check=True).stdout.strip()
         assert out == want
