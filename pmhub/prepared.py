@@ -118,6 +118,7 @@ class _Compiled:
         # EXECUTE texts; False once the server's parameter types refused it, and for a shape with a
         # list (compiled once per length: a statement per length would pile up on the server).
         self.server: tuple[str, str, str] | bool | None = None if all(s in (int, date) for s in shape) else False
+        self.int_ranges: tuple[tuple[int, int], ...] = ()  # (parameter, 2 ** bits) of its int parameters
         self.adapt = adapt if date in shape else None
         self.converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
 
@@ -254,14 +255,20 @@ def _dollar_sql(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(counter)}", sql)
 
 
+# The integer parameter types' ranges: a value outside is sent in the plain SQL instead (there the
+# server reads it as a numeric literal, and `id = 99999999999999999999` finds nothing; as a bigint
+# parameter it would be an error).
+_INT_RANGES = {"smallint": 2 ** 15, "integer": 2 ** 31, "bigint": 2 ** 63}
+
+
 def _server_statement(connection, compiled: _Compiled, params: list) -> str:
-    Database = connection.Database  # noqa: N806 - the driver module, as Django names it
     """The SQL to send for `compiled` on this connection: `EXECUTE pmhub_<n>(%s, ...)`, preparing it
     first when this server session has not seen it; the plain SQL when the server's parameter types
-    do not fit the values (then never again in this process). PREPARE runs on the driver's own
-    cursor: it is not a query of the page (Django's query log and the tests' query counts see the
-    EXECUTE), and it is not undone by a rollback (PostgreSQL keeps a statement prepared in a
-    transaction that rolls back)."""
+    do not fit the values (then never again in this process), and for a call with an int outside
+    its parameter's range. PREPARE runs on the driver's own cursor: it is not a query of the page
+    (Django's query log and the tests' query counts see the EXECUTE), and it is not undone by a
+    rollback (PostgreSQL keeps a statement prepared in a transaction that rolls back)."""
+    Database = connection.Database  # noqa: N806 - the driver module, as Django names it
     if compiled.server is False:
         return compiled.sql
     if compiled.server is None:
@@ -294,7 +301,12 @@ def _server_statement(connection, compiled: _Compiled, params: list) -> str:
                 cursor.execute(f"DEALLOCATE {name}")
                 compiled.server = False
                 return compiled.sql
+        compiled.int_ranges = tuple((k, _INT_RANGES[kind]) for k, kind in enumerate(types) if kind in _INT_RANGES)
         state[1].add(name)
+    for k, limit in compiled.int_ranges:
+        value = params[k]
+        if isinstance(value, int) and not -limit <= value < limit:
+            return compiled.sql
     return execute
 
 

@@ -330,3 +330,18 @@ def test_a_query_by_a_list_of_ids_is_not_prepared_on_the_server(people, server_p
     with CaptureQueriesContext(server_prepared) as seen:
         assert query.rows(ids) == list(User.objects.filter(pk__in=ids).order_by("pk").values_list("email"))
     assert seen.captured_queries[0]["sql"].startswith("SELECT")
+
+
+def test_an_int_out_of_its_parameters_range_is_sent_in_the_plain_sql(people, server_prepared):
+    """The ORM's SQL compares `id = 99999999999999999999` as a numeric literal and finds nothing; as a
+    bigint parameter of a prepared statement it would be an error (a 500 on a hostile URL)."""
+    from django.test.utils import CaptureQueriesContext
+
+    query = Prepared(Membership, lambda user_id, *_: _memberships(user_id))
+    ann = people.get(email="ann@acme.test")
+    assert query.rows(ann.pk) == list(_memberships(ann.pk))  # prepared
+    with CaptureQueriesContext(server_prepared) as seen:
+        assert query.rows(99999999999999999999) == [] and query.rows(-(2 ** 63) - 1) == []
+        assert query.rows(2 ** 63 - 1) == [] and query.rows(ann.pk) == list(_memberships(ann.pk))
+    sent = [q["sql"].split(" ", 1)[0] for q in seen.captured_queries]
+    assert sent[:3] == ["SELECT", "SELECT", "EXECUTE"] and sent[-2] == "EXECUTE"
