@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -16,10 +16,16 @@ from pmhub.access import workspace_ids_for
 from pmhub.prepared import Prepared
 
 from . import figures
-from .models import ActionPlan, Kpi, KpiHealth, Measurement, MeasurementUpload
+from .models import ActionPlan, Kpi, KpiHealth, KpiMeasured, Measurement, MeasurementUpload
 
 RANGES = {"30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "90"
+
+
+def with_measured_stamp(qs: QuerySet[Kpi]) -> QuerySet[Kpi]:
+    """The KPIs with `measured_stamp`, their measurements' stamp (metrics.models.KpiMeasured): what
+    the dashboards' cache key reads instead of an aggregate of the measurements (decision 2321)."""
+    return qs.annotate(measured_stamp=Subquery(KpiMeasured.objects.filter(kpi_id=OuterRef("pk")).values("stamp")[:1]))
 
 
 def kpis_for_user(*, user) -> QuerySet[Kpi]:
@@ -34,8 +40,8 @@ def kpis_of_product(*, product) -> QuerySet[Kpi]:
 
 # The KPI of a KPI page by id, with its (live) product, the product's workspace and the owner, compiled
 # once per process (pmhub.prepared, decision 2140): the page takes its product from it.
-_KPI_OF_PAGE = Prepared(Kpi, lambda kpi_id: Kpi.objects.filter(pk=kpi_id, product__deleted_at__isnull=True)
-                        .select_related("product__workspace", "owner"))
+_KPI_OF_PAGE = Prepared(Kpi, lambda kpi_id: with_measured_stamp(
+    Kpi.objects.filter(pk=kpi_id, product__deleted_at__isnull=True).select_related("product__workspace", "owner")))
 
 
 def kpi_for_user(*, user, kpi_id: int, product=None) -> Kpi:
@@ -139,22 +145,28 @@ _FINGERPRINT = Prepared(Measurement, lambda ids, first, end: Measurement.objects
 
 
 def _dashboard_key(kpis: list[Kpi], window: Window) -> str:
-    """The cache key of the KPIs' figures in the window: their fields and a fingerprint of their
-    measurements in both windows (one aggregate query)."""
-    rows = _FINGERPRINT.rows([k.id for k in kpis], window.previous.start, window.end)
-    n, changed, total, last = rows[0] if rows else (0, None, None, None)
-    fingerprint = {"n": n, "changed": changed, "total": total, "last": last}
-    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end,
-                   sorted(fingerprint.items())))
+    """The cache key of the KPIs' figures in the window: their fields and their measurements'
+    stamps (`measured_stamp`, read with the KPIs: no query; decision 2321). A KPI read without its
+    stamp, or one without a stamp row, takes a fingerprint of the measurements in both windows
+    instead (one aggregate query)."""
+    stamps = [getattr(k, "measured_stamp", None) for k in kpis]
+    if None in stamps:
+        rows = _FINGERPRINT.rows([k.id for k in kpis], window.previous.start, window.end)
+        n, changed, total, last = rows[0] if rows else (0, None, None, None)
+        measured = sorted({"n": n, "changed": changed, "total": total, "last": last}.items())
+    else:
+        measured = ("stamps", stamps)
+    inputs = repr(([tuple(getattr(k, f) for f in _KPI_FIELDS) for k in kpis], window.start, window.end, measured))
     return "metrics:dashboard:" + hashlib.blake2b(inputs.encode(), digest_size=20).hexdigest()
 
 
 def dashboard_data(*, kpis: list[Kpi], window: Window, key: str | None = None) -> list[dict]:
     """dashboard_data_uncached, cached under a key made of its inputs: every field of the KPIs it
-    shows and a fingerprint of their measurements in both windows (count, latest change, sum of
-    values, one aggregate query). A write that adds, deletes or changes a measurement or a KPI
-    changes the key, so the next read recomputes: no stale figure, no invalidation to forget.
-    See docs/decisions/1903-dashboard-cache-keys.md."""
+    shows and their measurements' stamps, which the database changes on every write of a
+    measurement (or, for KPIs read without them, a fingerprint of their measurements in both
+    windows). A write that adds, deletes or changes a measurement or a KPI changes the key, so the
+    next read recomputes: no stale figure, no invalidation to forget.
+    See docs/decisions/1903-dashboard-cache-keys.md and 2321."""
     if not kpis:
         return []
     key = key or _dashboard_key(kpis, window)
@@ -244,7 +256,8 @@ def dashboard_data_uncached(*, kpis: list[Kpi], window: Window) -> list[dict]:
 
 
 def dashboard_kpis_of_product(*, product) -> list[Kpi]:
-    return list(Kpi.objects.filter(product=product).order_by("name"))
+    """The product's KPIs by name, with their measurements' stamp (the dashboard's cache key)."""
+    return list(with_measured_stamp(Kpi.objects.filter(product=product).order_by("name")))
 
 
 def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
@@ -253,9 +266,9 @@ def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
     return _WORKSPACE_KPIS.objects(workspace.id)
 
 
-_WORKSPACE_KPIS = Prepared(Kpi, lambda workspace_id: Kpi.objects.filter(
+_WORKSPACE_KPIS = Prepared(Kpi, lambda workspace_id: with_measured_stamp(Kpi.objects.filter(
     product__workspace_id=workspace_id, product__deleted_at__isnull=True)
-    .select_related("product").order_by("product__name", "name"))
+    .select_related("product").order_by("product__name", "name")))
 
 
 def health_summary(*, workspace) -> dict:
