@@ -22,11 +22,14 @@ and never drops a scope it was given (decision 2120).
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
@@ -113,6 +116,83 @@ class _Compiled:
         self.sql, self.params, self.compiler, self.slots = sql, params, compiler, slots
         self.adapt = adapt if date in shape else None
         self.converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
+        # The server-side statement (PostgreSQL): its name, and its text with $1, $2, ... in the
+        # places of the parameters; typed on its first run (None: not preparable, run as text).
+        self.name = f"pmhub_prepared_{next(_NAMES)}"
+        self.server_sql = _numbered(sql) if connections[alias].vendor == "postgresql" else None
+        self.types: str | None = None
+
+
+_NAMES = itertools.count(1)
+# PostgreSQL's types of the parameters a compiled query holds, by their Python type (the values a
+# prepared query takes are ints, dates and lists of ints; its constants are these, text, or a
+# TextChoices member, which is text). In this order: a bool is an int, a datetime a date.
+_PG_TYPES = ((bool, "boolean"), (int, "bigint"), (str, "text"), (datetime, "timestamptz"), (date, "date"),
+             (Decimal, "numeric"), (float, "double precision"))
+
+
+def _numbered(sql: str) -> str:
+    """psycopg2's `%s` placeholders as $1, $2, ... and `%%` as `%`: the text of a PREPARE."""
+    numbers = itertools.count(1)
+    return re.sub(r"%[%s]", lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
+
+
+def _pg_types(params) -> str | None:
+    """The parameters' types for PREPARE; None when one is of another type (or None)."""
+    types = [next((name for kind, name in _PG_TYPES if isinstance(v, kind)), None) for v in params]
+    return None if None in types else ", ".join(types)
+
+
+def _server_side(connection) -> bool:
+    """Server-side prepared statements on this connection: PostgreSQL reached directly (behind
+    pgbouncer in transaction mode, DISABLE_SERVER_SIDE_CURSORS, a session's statements do not
+    follow it from one server connection to the next: decision 1941)."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def _fetch(alias: str, compiled: _Compiled, params: list) -> list:
+    """Run the compiled query. On PostgreSQL as a server-side prepared statement, planned once per
+    connection instead of on every run (planning was most of these small queries' time on the
+    server: 0.3-1.3 ms against 0.04-0.8 ms of execution on the floors database; decision 2323):
+    PREPARE with the first run (in the same round trip), EXECUTE after. Prepared only outside a
+    transaction block (a PREPARE that fails there would abort the caller's transaction); a
+    statement the connection no longer has (a reset session) is prepared again."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if compiled.server_sql is None or not _server_side(connection):
+            cursor.execute(compiled.sql, params)
+            return cursor.fetchall()
+        raw = connection.connection
+        known = getattr(connection, "_pmhub_prepared", None)
+        if known is None or known[0] is not raw:
+            known = connection._pmhub_prepared = (raw, set())
+        execute = f"EXECUTE {compiled.name} ({', '.join(['%s'] * len(params))})"
+        if compiled.name in known[1]:
+            try:
+                cursor.execute(execute, params)
+                return cursor.fetchall()
+            except DatabaseError as e:
+                if getattr(e.__cause__, "pgcode", None) != "26000" or connection.in_atomic_block:  # no such statement
+                    raise
+                known[1].discard(compiled.name)
+        if connection.in_atomic_block:
+            cursor.execute(compiled.sql, params)
+            return cursor.fetchall()
+        if compiled.types is None:
+            compiled.types = _pg_types(params)
+            if compiled.types is None:
+                compiled.server_sql = None
+                cursor.execute(compiled.sql, params)
+                return cursor.fetchall()
+        try:
+            cursor.execute(f"PREPARE {compiled.name} ({compiled.types}) AS {compiled.server_sql.replace('%', '%%')}; "
+                           + execute, params)
+        except DatabaseError:
+            compiled.server_sql = None  # not preparable (a type PostgreSQL cannot match): as text from now on
+            cursor.execute(compiled.sql, params)
+            return cursor.fetchall()
+        known[1].add(compiled.name)
+        return cursor.fetchall()
 
 
 def _hashable(value) -> bool:
@@ -157,9 +237,7 @@ class Prepared:
         alias = router.db_for_read(self.model)
         compiled = self._compiled_for(alias, values)
         params = self._params(compiled, values)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        rows = _fetch(alias, compiled, params)
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         return alias, compiled, [tuple(row) for row in rows]
