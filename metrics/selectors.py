@@ -284,10 +284,10 @@ def objectives_with_progress(*, products: list) -> list[dict]:
     without key results), as roadmaps computes it, and their work progress (`work`, the
     backlog's definition: backlog/progress.py)."""
     from backlog.selectors import attach_objective_work
-    from roadmaps.models import Objective
+    from roadmaps.selectors import objectives_of_products
     from roadmaps.selectors import objectives_with_progress as with_progress
 
-    objectives = with_progress(Objective.objects.filter(product__in=products)[:50])
+    objectives = with_progress(objectives_of_products(product_ids=[p.id for p in products]))
     attach_objective_work(objectives)
     return [{"title": o.title, "progress": round(100 * o.progress) if o.progress is not None else None,
              "work": o.work} for o in objectives]
