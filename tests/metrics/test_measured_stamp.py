@@ -160,3 +160,36 @@ def test_the_workspace_dashboard_runs_no_fingerprint_query(client_as, admin, wor
     with CaptureQueriesContext(connection) as queries:
         _workspace_page(client, workspace)
     assert not [q for q in queries.captured_queries if "metrics_measurement" in q["sql"]]
+
+
+def _kpi_page(client, workspace, product, kpi):
+    return client.get(reverse("metrics_kpi_detail", kwargs={"ws": workspace.slug, "product_id": product.id,
+                                                            "kpi_id": kpi.id})).content.decode()
+
+
+def test_the_kpi_page_prints_the_chart_script_json_script_printed(client_as, admin, workspace, product, frozen):
+    """The KPI page's chart data from the cached JSON text (decision 2325) is what
+    `{{ chart|json_script:"dashboard-data" }}` printed for {"window": ..., "kpis": dashboard_data},
+    byte for byte, with hostile text in the KPI; computed, then from the cache; and a write read back
+    at once moves it."""
+    from django.utils.html import json_script
+
+    kpi = KpiFactory(product=product, name="</script><b>&'\"ü 🚀", unit="percent", target_value=50,
+                     target_date=date(2027, 1, 1))
+    services.measurements_upsert(user=admin, kpi=kpi, items=[{"period": date(2026, 11, d), "value": d}
+                                                             for d in (1, 2, 20)])
+    client = client_as(admin)
+    window = selectors.Window(date(2026, 11, 1), date(2026, 11, 26), "all")
+
+    def expected():
+        fresh = Kpi.objects.get(pk=kpi.pk)
+        return json_script({"window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+                            "kpis": selectors.dashboard_data_uncached(kpis=[fresh], window=window)}, "dashboard-data")
+
+    for _ in range(2):
+        html = _kpi_page(client, workspace, product, kpi)
+        assert expected() in html
+    assert "</script><b>" not in html.split('id="dashboard-data"')[1].split("</script>")[0]
+    Measurement.objects.filter(kpi=kpi, period_start=date(2026, 11, 2)).update(value=99)
+    html = _kpi_page(client, workspace, product, kpi)
+    assert expected() in html and "99.0" in html.split('id="dashboard-data"')[1].split("</script>")[0]
