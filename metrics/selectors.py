@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import router
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -260,15 +261,29 @@ def dashboard_kpis_of_product(*, product) -> list[Kpi]:
     return list(with_measured_stamp(Kpi.objects.filter(product=product).order_by("name")))
 
 
-def dashboard_kpis_of_workspace(*, workspace) -> list[Kpi]:
-    """The KPIs of the workspace's live products with their product, by product name and name
-    (compiled once: decision 2143)."""
-    return _WORKSPACE_KPIS.objects(workspace.id)
+def dashboard_kpis_of_workspace(*, workspace) -> list:
+    """The KPIs of the workspace's live products, by product name and name, as named rows of what
+    the dashboard reads: the fields of its cache key and figures (_KPI_FIELDS), `measured_stamp`
+    and `product__name` (compiled once: decisions 2143, 2326; rows, not model instances with their
+    products: a fifth of the time)."""
+    return _WORKSPACE_KPIS.named(workspace.id)
 
 
 _WORKSPACE_KPIS = Prepared(Kpi, lambda workspace_id: with_measured_stamp(Kpi.objects.filter(
-    product__workspace_id=workspace_id, product__deleted_at__isnull=True)
-    .select_related("product").order_by("product__name", "name")))
+    product__workspace_id=workspace_id, product__deleted_at__isnull=True))
+    .order_by("product__name", "name").values_list(*_KPI_FIELDS, "measured_stamp", "product__name"))
+
+
+def dashboard_products(kpis: list) -> list:
+    """The products of dashboard_kpis_of_workspace's rows, once each in their order, as Product
+    instances holding their id and name (any other field is read from the database when asked)."""
+    product_model = Kpi._meta.get_field("product").related_model
+    alias = router.db_for_read(Kpi)
+    seen = {}
+    for kpi in kpis:
+        if kpi.product_id not in seen:
+            seen[kpi.product_id] = product_model.from_db(alias, ["id", "name"], [kpi.product_id, kpi.product__name])
+    return list(seen.values())
 
 
 def health_summary(*, workspace) -> dict:

@@ -383,10 +383,7 @@ class WorkspaceDashboardView(DashboardMixin, WorkspacePageMixin, View):
         return self._kpis
 
     def products(self):
-        seen = {}
-        for kpi in self._kpis:
-            seen.setdefault(kpi.product_id, kpi.product)
-        return list(seen.values())
+        return selectors.dashboard_products(self._kpis)
 
     def risk_scope(self):
         """Every live product of the workspace: a risk matters even where no KPI is defined."""
