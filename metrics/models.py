@@ -99,6 +99,25 @@ class Measurement(models.Model):
         return f"{self.kpi_id} {self.period_start}: {self.value}"
 
 
+class KpiMeasured(models.Model):
+    """A stamp of each KPI's measurements that changes whenever one of them is written: the
+    dashboards' cache key (metrics.selectors._dashboard_key) reads it with the KPIs instead of
+    aggregating their measurements on every view (decision 2321).
+
+    The database writes it, not Python: triggers on metrics_measurement (insert, update, delete,
+    whatever the statement: a service's upsert, bulk_create, a queryset update or delete, a
+    cascade) and on a KPI's insert set it to a new value of a sequence (PostgreSQL) or a random
+    64-bit number (SQLite) in the writing transaction (migration 0007). A stamp is never reused,
+    even after a rollback, so a key never names two states. No foreign key: a KPI's cascade
+    deletes its measurements, which writes a stamp for the KPI being deleted."""
+
+    kpi_id = models.BigIntegerField(primary_key=True)
+    stamp = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.kpi_id}: {self.stamp}"
+
+
 class KpiHealth(models.Model):
     """A health transition of a KPI (a row only when the status changes)."""
 

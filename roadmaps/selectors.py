@@ -16,6 +16,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -369,16 +370,31 @@ def initiative_schedule(*, initiatives, dependencies=None, today: date) -> dict[
                                        today=today) for i in initiatives}
 
 
-def objectives_with_progress(qs: QuerySet) -> list[Objective]:
+def objectives_with_progress(qs: QuerySet | list) -> list[Objective]:
     """Objectives with their key results (and each one's KPI and owner) prefetched, and
     `progress` set on each: the mean of its key results' progress (0..1), None without key
-    results. Three queries whatever the number of objectives."""
-    objectives = list(qs.prefetch_related(Prefetch(
-        "key_results", queryset=KeyResult.objects.select_related("kpi", "owner").order_by("id"))))
+    results. Three queries whatever the number of objectives. `qs` is a queryset of objectives,
+    or a list of objectives read already (objectives_of_products)."""
+    prefetch = Prefetch("key_results", queryset=KeyResult.objects.select_related("kpi", "owner").order_by("id"))
+    if isinstance(qs, QuerySet):
+        objectives = list(qs.prefetch_related(prefetch))
+    else:
+        objectives = list(qs)
+        prefetch_related_objects(objectives, prefetch)
     for objective in objectives:
         krs = list(objective.key_results.all())
         objective.progress = sum(kr.progress for kr in krs) / len(krs) if krs else None
     return objectives
+
+
+# The first 50 objectives of some products in the objectives' order, compiled once per number of
+# products (the dashboards' objectives: decision 2324).
+_OBJECTIVES_OF_PRODUCTS = Prepared(Objective, lambda ids: Objective.objects.filter(product_id__in=ids)[:50])
+
+
+def objectives_of_products(*, product_ids: list[int]) -> list[Objective]:
+    """`Objective.objects.filter(product__in=product_ids)[:50]`, compiled once."""
+    return _OBJECTIVES_OF_PRODUCTS.objects(list(product_ids)) if product_ids else []
 
 
 def products_with_initiative_counts(*, workspace) -> list[Product]:

@@ -10,7 +10,7 @@ statement, so a request still running in the live server waits, as it did) and t
 rows of every table in the same transaction; an empty table costs a delete of nothing. The foreign
 keys Django creates on PostgreSQL are DEFERRABLE INITIALLY DEFERRED, so the order of the deletes
 does not matter; the schema has no non-deferrable foreign key, and its only triggers (the progress
-tally's, listed below) write to tables that are emptied once more at the end (tests/core/
+tally's and the KPI stamps', listed below) write to tables that are emptied once more at the end (tests/core/
 test_fastflush.py checks both, so a migration that adds another fails there instead of in a flush). What a test finds afterwards is what TRUNCATE left: every table of the project empty,
 sequences not reset (Django's teardown does not reset them either), then Django's post_migrate as
 before (content types, permissions).
@@ -24,10 +24,14 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 _truncate_flush = DatabaseOperations.sql_flush
 
 # The schema's triggers (tests/core/test_fastflush.py knows each) and the tables they write: the
-# progress tally, appended to by deletes of stories (docs/decisions/2040). Emptied again last.
+# progress tally, appended to by deletes of stories (docs/decisions/2040), and the KPIs' measurement
+# stamps, written by deletes of measurements (docs/decisions/2321). Emptied again last.
 TRIGGERS = {("backlog_story", "backlog_story_tally_insert"), ("backlog_story", "backlog_story_tally_delete"),
-            ("backlog_story", "backlog_story_tally_update")}
-WRITTEN_BY_TRIGGERS = ("backlog_storytally",)
+            ("backlog_story", "backlog_story_tally_update"),
+            ("metrics_measurement", "metrics_measurement_stamp_insert"),
+            ("metrics_measurement", "metrics_measurement_stamp_update"),
+            ("metrics_measurement", "metrics_measurement_stamp_delete"), ("metrics_kpi", "metrics_kpi_stamp_insert")}
+WRITTEN_BY_TRIGGERS = ("backlog_storytally", "metrics_kpimeasured")
 
 
 def _delete_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):

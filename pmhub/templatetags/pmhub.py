@@ -1,6 +1,7 @@
 from html import escape
 
 from django import forms, template
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, mark_safe
 
@@ -287,17 +288,11 @@ def control(field):
     if not field.auto_id:
         return field.as_widget()
     attrs = control_attrs(field)
-    if type(field.field.widget) is forms.Select and not field.field.localize:
+    if type(field.field.widget) in _PRINTABLE_SELECTS and not field.field.localize:
         return _select(field, attrs)
     if _printable_input(field.field.widget) and not field.field.localize:
         return _input(field, attrs)
     return field.as_widget(attrs=attrs)
-
-
-def _attrs_html(attrs: dict) -> str:
-    """Django's widgets/attrs.html in Python."""
-    return "".join(f" {escape(str(name))}" if value is True else f' {escape(str(name))}="{escape(str(value))}"'
-                   for name, value in attrs.items() if value is not False)
 
 
 # Django's templates of a plain <input> (and of <textarea>): what _input prints, for widgets that
@@ -343,27 +338,69 @@ def _input(field, attrs: dict):
     return mark_safe(f'<input type="{_tv(w["type"])}" name="{_tv(w["name"])}"{value}{attrs_html}>')  # noqa: S308 - escaped
 
 
+_PRINTABLE_SELECTS = (forms.Select, forms.SelectMultiple)
+_SELECT_TEMPLATE = forms.Select.template_name
+_OPTION_TEMPLATE = forms.Select.option_template_name
+
+
+def _flat_options(widget, values: list[str]) -> str | None:
+    """The <option> lines of select.html and select_option.html for a list of plain (value, label)
+    choices, straight from the widget's choices: the rule of ChoiceWidget.optgroups (a value is
+    chosen when its text is among the field's values; one only, unless the widget allows several)
+    without a dict of attributes per option. None when a choice is a group or a label is not text
+    (a number or date that the template would localize): the caller takes Django's optgroups."""
+    chosen, multiple, has_selected = set(values), widget.allow_multiple_selected, False
+    parts = []
+    for value, label in widget.choices:
+        if value is None:
+            value = ""
+        if not isinstance(label, str | Promise):
+            return None  # a group (list or tuple), or a number, date, ... label
+        selected = (not has_selected or multiple) and str(value) in chosen
+        has_selected |= selected
+        parts.append(f'\n  <option value="{_tv(value)}"{" selected" if selected else ""}>{_tv(label)}</option>\n')
+    return "".join(parts)
+
+
 def _select(field, attrs: dict):
-    """A plain <select>, the same HTML as Django's widget templates give (BoundField.as_widget
-    with widgets/select.html, select_option.html and attrs.html), built in Python: Django renders
-    one template per <option>, and an owner field of 200 members cost more than the rest of the
-    KPI page's form (issue 23, target 3; tests/core/test_fast_select.py compares both)."""
+    """A plain <select> (or <select multiple>), the same HTML as Django's widget templates give
+    (BoundField.as_widget with widgets/select.html, select_option.html and attrs.html), built in
+    Python: Django renders one template per <option>, and an owner field of 200 members cost more
+    than the rest of the KPI page's form (issue 23, target 3; tests/core/test_fast_select.py
+    compares both). Plain choices are printed in one pass over the widget's choices, not through
+    ChoiceWidget.optgroups' dict per option (decision 2320); grouped choices take optgroups."""
     widget = field.field.widget
     attrs = field.build_widget_attrs(attrs, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
+    if widget.template_name == _SELECT_TEMPLATE and widget.option_template_name == _OPTION_TEMPLATE:
+        # Widget.get_context and Select.get_context, less ChoiceWidget's optgroups.
+        values = widget.format_value(field.value())
+        options = _flat_options(widget, values)
+        if options is not None:
+            final = widget.build_attrs(widget.attrs, attrs)
+            if widget.allow_multiple_selected:
+                final["multiple"] = True
+            return mark_safe(  # noqa: S308 - every name, value and label escaped
+                f'<select name="{_tv(field.html_name)}"{_attrs_tv(final)}>{options}\n</select>')
     w = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    parts = [f'<select name="{escape(w["name"])}"{_attrs_html(w["attrs"])}>']
+    parts = [f'<select name="{_tv(w["name"])}"{_attrs_tv(w["attrs"])}>']
     for group_name, options, _index in w["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{escape(str(group_name))}">')
+            parts.append(f'\n  <optgroup label="{_tv(group_name)}">')
         for o in options:
-            parts.append(f'\n  <option value="{escape(str(o["value"]))}"{_attrs_html(o["attrs"])}>'
-                         f'{escape(str(o["label"]))}</option>\n')  # select_option.html ends with a newline
+            parts.append(f'\n  <option value="{_tv(o["value"])}"{_attrs_tv(o["attrs"])}>'
+                         f'{_tv(o["label"])}</option>\n')  # select_option.html ends with a newline
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
     return mark_safe("".join(parts))  # noqa: S308 - every name, value and label escaped above
+
+
+def _attrs_tv(attrs: dict) -> str:
+    """Django's widgets/attrs.html in Python, under autoescape (safe text as is)."""
+    return "".join(f" {_tv(name)}" if value is True else f' {_tv(name)}="{_tv(value)}"'
+                   for name, value in attrs.items() if value is not False)
 
 
 @register.simple_tag(takes_context=True)

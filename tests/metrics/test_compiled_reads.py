@@ -194,7 +194,7 @@ def test_the_workspace_dashboard_reads_are_the_orm_s(kpi_page_data, kpi, workspa
     from datetime import date
 
     from metrics import selectors
-    from metrics.models import Measurement
+    from metrics.models import KpiMeasured, Measurement
     from pmhub.models import Workspace
 
     second, foreign = kpi_page_data
@@ -204,7 +204,14 @@ def test_the_workspace_dashboard_reads_are_the_orm_s(kpi_page_data, kpi, workspa
         read = selectors.dashboard_kpis_of_workspace(workspace=ws)
         expected = list(Kpi.objects.filter(product__workspace=ws, product__deleted_at__isnull=True)
                         .select_related("product").order_by("product__name", "name"))
-        assert [_fields(k)[:2] for k in read] == [_fields(k)[:2] for k in expected]
+        names = (*selectors._KPI_FIELDS, "product_id")
+        assert [tuple(getattr(k, f) for f in names) + (k.product__name,) for k in read] == [
+            tuple(getattr(k, f) for f in names) + (k.product.name,) for k in expected]
+        assert [k.measured_stamp for k in read] == [KpiMeasured.objects.get(kpi_id=k.id).stamp for k in expected]
+        products = selectors.dashboard_products(read)
+        assert [(p.id, p.name) for p in products] == list(dict.fromkeys((k.product.id, k.product.name)
+                                                                        for k in expected))
+        assert [p.workspace_id for p in products] == [ws.id] * len(products)  # read when asked
     assert {k.id for k in selectors.dashboard_kpis_of_workspace(workspace=workspace)} == {kpi.id, second.id}
     window = selectors.Window(date(2026, 2, 1), date(2026, 4, 1), "custom")
     empty = selectors.Window(date(2020, 2, 1), date(2020, 4, 1), "custom")

@@ -145,3 +145,27 @@ def test_dashboard_objectives_show_the_mean_progress_of_their_key_results(client
     html = client_as(viewer).get(reverse("metrics_product_dashboard",
                                          kwargs={"ws": workspace.slug, "product_id": product.id})).content.decode()
     assert 'value="75" max="100"' in html  # (50 % + 100 %) / 2
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_dashboard_objectives_are_the_orm_s_at_two_sizes(workspace, product, count, django_assert_max_num_queries):
+    """The dashboards' objectives read by the products' ids, compiled once (decision 2324): the
+    first 50 in the objectives' order, with the same progress as the queryset reading, and a fixed
+    number of queries whatever their number."""
+    from metrics.selectors import objectives_with_progress
+    from roadmaps.models import KeyResult, Objective, Product
+    from roadmaps.selectors import objectives_with_progress as with_progress
+
+    other = Product.objects.create(workspace=workspace, name="Other <b>&'\"")
+    for i in range(count):
+        objective = Objective.objects.create(product=(product, other)[i % 2], title=f"Objective {i} <i>ü",
+                                             start_date=date(2026, 1 + i % 12, 1), end_date=date(2027, 1, 1))
+        if i % 3:
+            KeyResult.objects.create(objective=objective, title="kr", start_value=0, target_value=10, current_value=i % 10)
+    with django_assert_max_num_queries(4):
+        read = objectives_with_progress(products=[product, other])
+    expected = with_progress(Objective.objects.filter(product__in=[product, other])[:50])
+    assert [(o["title"], o["progress"]) for o in read] == [
+        (o.title, round(100 * o.progress) if o.progress is not None else None) for o in expected]
+    assert len(read) == min(count, 50)
+    assert objectives_with_progress(products=[]) == []

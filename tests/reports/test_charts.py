@@ -111,7 +111,9 @@ def test_kpi_chart_draws_the_kpi_pages_points_with_the_target(activation, produc
     # the series the dashboard's charts draw: the JSON the page embeds (decision 1958)
     embedded = json.loads(dashboard.context["data_script"].split(">", 1)[1].rsplit("</script>", 1)[0])
     assert [tuple(p) for p in embedded["kpis"][0]["points"]] == drawn
-    assert [tuple(p) for p in kpi_page.context["chart"]["kpis"][0]["points"] if p[0] >= "2026-08-29"] == drawn
+    # and the KPI page's: the JSON its chart script embeds (decision 2325)
+    kpi_embedded = json.loads(kpi_page.context["chart_script"].split(">", 1)[1].rsplit("</script>", 1)[0])
+    assert [tuple(p) for p in kpi_embedded["kpis"][0]["points"] if p[0] >= "2026-08-29"] == drawn
     assert chart["target"] == 50.0 and chart["target_label"] == "Target 50%"
     assert chart["summary"] == ("Activation: 42% on 1 Nov 2026, from 30% on 1 Sep 2026; lowest 30%, highest 42%"
                                 " (3 measurements in the 90 days to 26 Nov 2026); target 50%.")
