@@ -338,6 +338,15 @@ def wait_for(predicate, worker, what, timeout=60):
     )
 
 
+def settled(worker, at_most: float = 10.0) -> None:
+    """Before asserting that nothing more happened: wait until the worker has done everything sent
+    to it (nothing queued or unacked in two looks 0.2 s apart, SharedWorkers._idle), at most
+    `at_most` seconds. A fixed one-second sleep was shorter than a loaded worker may need and longer
+    than an idle one does (docs/decisions/2331); a task held for a later ETA counts as not done, so
+    the wait then lasts `at_most` seconds, never less than the sleep it replaces."""
+    SharedWorkers._idle(worker, wait=at_most)
+
+
 def wait_until(predicate, timeout: float = 30, interval: float = 0.2, message="condition"):
     """Poll until predicate() is truthy. `message` may be a callable (evaluated on failure)."""
     deadline = time.monotonic() + timeout

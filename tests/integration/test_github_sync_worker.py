@@ -19,6 +19,7 @@ from pmhub.secretbox import unseal
 from tests.integrations.fake_github import FakeGitHub
 from tests.integrations.github_helpers import REPO, deliver, post_hook, sync_issues
 
+from .conftest import settled
 from .conftest import wait_for as _wait
 
 pytestmark = pytest.mark.integration
@@ -198,7 +199,7 @@ def test_no_echo_after_100_round_trips(worker, fake, admin, workspace):
             worker,
             f"round {n} settled",
         )
-    time.sleep(1)
+    settled(worker)
     assert len(fake.writes) - writes_before == 50  # 50 PMHub edits, 50 writes: nothing bounced back
     assert Story.objects.get(id=s.id).version - version_before == 100
     assert not JiraOutbox.objects.filter(status="pending").exists()
@@ -215,5 +216,5 @@ def test_a_deleted_or_transferred_issue_unlinks_the_story(worker, fake, admin, w
     assert Story.objects.filter(id=s.id).exists()
     writes = len(fake.writes)
     backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"title": "Still here"}, version=None)
-    time.sleep(1.5)
+    settled(worker)
     assert len(fake.writes) == writes

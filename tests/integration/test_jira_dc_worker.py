@@ -3,7 +3,6 @@ mode (REST v2, personal access token, wiki markup, usernames, startAt paging, we
 delivery identifier; every exchange checked against the Data Center description in
 tests/integrations/data/): edits both ways, a redelivered webhook, an import with paging, a conflict."""
 
-import time
 
 import pytest
 from django.test import Client
@@ -16,6 +15,7 @@ from pmhub.secretbox import unseal
 from tests.integrations.fake_jira import EPIC_LINK_FIELD, FakeJira
 from tests.integrations.jira_helpers import connect, post_webhook
 
+from .conftest import settled
 from .conftest import wait_for as _wait
 
 pytestmark = pytest.mark.integration
@@ -62,7 +62,7 @@ def test_edits_flow_both_ways_in_wiki_markup_and_a_redelivered_webhook_is_one_ch
     assert post_webhook(client, connection, body, headers).json()["detail"] == "queued"
     assert post_webhook(client, connection, body, headers).json()["detail"] == "already processed"
     _wait(lambda: Story.objects.get(id=s.id).title == "Offline mode, v2", worker, "the Jira edit in PMHub")
-    time.sleep(1)
+    settled(worker)
     s.refresh_from_db()
     assert s.description == "## Plan\n\n- *tiles*\n- `cache`" and s.version == version + 1
     assert JiraDelivery.objects.filter(connection=connection).count() == 1
@@ -124,6 +124,6 @@ def test_the_epic_link_goes_both_ways_through_the_worker(worker, fake, admin, wo
     body, headers = fake.webhook("jira:issue_updated", issue["id"], secret=unseal(connection.secret_sealed))
     assert post_webhook(Client(), connection, body, headers).json()["detail"] == "queued"
     _wait(lambda: Story.objects.get(id=s.id).epic_id == sharing.id, worker, "the Epic Link change in PMHub")
-    time.sleep(1)
+    settled(worker)
     assert len(fake.writes) == writes  # no echo
     assert not [b for _, _, b in fake.writes if b and "parent" in (b.get("fields") or {})]

@@ -19,6 +19,7 @@ from pmhub.secretbox import unseal
 from tests.integrations.fake_jira import POINTS_FIELD, FakeJira
 from tests.integrations.jira_helpers import connect, post_webhook
 
+from .conftest import settled
 from .conftest import wait_for as _wait
 
 pytestmark = pytest.mark.integration
@@ -63,7 +64,7 @@ def test_edits_flow_both_ways_and_a_double_webhook_is_one_change(worker, fake, a
     again = _webhook(client, fake, connection, "jira:issue_updated", issue["id"], identifier="delivery-1")
     assert first.json()["detail"] == "queued" and again.json()["detail"] == "already processed"
     _wait(lambda: Story.objects.get(id=s.id).title == "Offline mode, v2", worker, "the Jira edit in PMHub")
-    time.sleep(1)
+    settled(worker)
     s.refresh_from_db()
     assert s.description == "Works **offline**" and s.version == version + 1  # one change, once
     assert JiraDelivery.objects.filter(connection=connection).count() == 1
@@ -183,7 +184,7 @@ def test_no_echo_after_100_round_trips(worker, fake, admin, workspace):
         _wait(lambda n=n: Story.objects.get(id=s.id).title == f"Round {n}" and not JiraDelivery.objects.filter(
             processed_at=None).exists() and not JiraOutbox.objects.filter(status="pending").exists(),
             worker, f"round {n} settled")
-    time.sleep(1)
+    settled(worker)
     # 50 PMHub edits: exactly 50 writes to Jira; 100 title changes in PMHub: 50 own + 50 from Jira.
     assert len(fake.writes) - writes_before == 50
     assert Story.objects.get(id=s.id).version - version_before == 100
@@ -202,5 +203,5 @@ def test_a_deleted_remote_issue_unlinks_the_story(worker, fake, admin, workspace
     assert any("Issue deleted in Jira" in e.detail.get("note", "") for e in JiraSyncLog.objects.all())
     # A later PMHub edit of the unlinked story creates nothing in Jira.
     backlog.story_update(actor=admin, story=Story.objects.get(id=s.id), data={"title": "Still here"}, version=None)
-    time.sleep(1.5)
+    settled(worker)
     assert not fake.issues
