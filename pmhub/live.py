@@ -61,6 +61,48 @@ def tab_reset(token) -> None:
     _tab.reset(token)
 
 
+# --- sends held until the response has left (decision 2303) --------------------------------------
+# While a request's view runs (LiveTabMiddleware), the channel-layer sends its writes post are
+# held, and queued on the publishing loop when the response is closed, that is after the server
+# wrote it: the loop's work (channels_redis' round trips, in Python, on a thread of this process)
+# then no longer takes the GIL from the request that caused it. A send that waits (a membership
+# revocation) first queues every held one, so the order of sends stays the order of calls.
+_held: contextvars.ContextVar[list | None] = contextvars.ContextVar("pmhub_live_held", default=None)
+
+
+def sends_held(held: list):
+    """Hold the sends posted from here on in `held`; returns the token to stop (`sends_hold_end`)."""
+    return _held.set(held)
+
+
+def sends_hold_end(token) -> None:
+    _held.reset(token)
+
+
+def sends_release(held: list) -> None:
+    """Queue the held sends, in order (once: the list is emptied)."""
+    while held:
+        _publisher.post(*held.pop(0))
+
+
+_unreleased = threading.local()
+
+
+def sends_release_later(held: list) -> None:
+    """Release `held` when this thread's response is closed (`sends_release_pending`, connected to
+    request_finished: whichever response a middleware above returns in the end)."""
+    pending = getattr(_unreleased, "lists", None)
+    if pending is None:
+        pending = _unreleased.lists = []
+    pending.append(held)
+
+
+def sends_release_pending(**_kwargs) -> None:
+    for held in getattr(_unreleased, "lists", None) or ():
+        sends_release(held)
+    _unreleased.lists = []
+
+
 def tab_current() -> str:
     return _tab.get()
 
@@ -475,6 +517,12 @@ def _group_send(layer, group: str, message: dict, wait: bool = True) -> None:
     from channels.layers import InMemoryChannelLayer
 
     if not isinstance(layer, InMemoryChannelLayer):
+        held = _held.get()
+        if held is not None and not wait:
+            held.append((layer, group, message))
+            return
+        if held:  # a waited send leaves after the held ones (decision 2303)
+            sends_release(held)
         (_publisher.send if wait else _publisher.post)(layer, group, message)
         return
     try:

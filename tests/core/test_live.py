@@ -638,3 +638,56 @@ def test_the_group_is_counted_only_on_the_event_logs_own_redis_database(settings
     assert live._group_watch(get_channel_layer(), journal, "live.ws.1") is None
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     assert live._group_watch(get_channel_layer(), journal, "live.ws.1") is None
+
+
+def test_a_requests_live_sends_leave_when_its_response_is_closed_in_order(settings, monkeypatch, rf):
+    """Decision 2303: inside a request the posted sends are held; they are queued when the response
+    is closed (after the server wrote it), or at once if the view fails; a waited send queues the
+    held ones first. Outside a request nothing is held."""
+    if not django_settings.LIVE_REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    from channels.layers import get_channel_layer
+    from django.http import HttpResponse
+
+    from pmhub.middleware import LiveTabMiddleware
+
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    layer = get_channel_layer()
+    calls = []
+    monkeypatch.setattr(live._publisher, "post", lambda layer, group, message: calls.append(("post", message["n"])))
+    monkeypatch.setattr(live._publisher, "send", lambda layer, group, message: calls.append(("send", message["n"])))
+
+    def view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 1}, wait=False)
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 2}, wait=False)
+        assert calls == []  # held while the view runs
+        return HttpResponse("ok")
+
+    response = LiveTabMiddleware(view)(rf.post("/"))
+    assert calls == []  # still held: the response has not been written
+    response.close()
+    assert calls == [("post", 1), ("post", 2)]
+
+    calls.clear()
+
+    def revoking_view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 3}, wait=False)
+        live._group_send(layer, "live.ws.1", {"type": "live.revoke", "n": 4})  # waits: after 3
+        return HttpResponse("ok")
+
+    LiveTabMiddleware(revoking_view)(rf.post("/")).close()
+    assert calls == [("post", 3), ("send", 4)]
+
+    calls.clear()
+
+    def failing_view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 5}, wait=False)
+        raise RuntimeError("after the commit")
+
+    with pytest.raises(RuntimeError):
+        LiveTabMiddleware(failing_view)(rf.post("/"))
+    assert calls == [("post", 5)]
+
+    calls.clear()
+    live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 6}, wait=False)
+    assert calls == [("post", 6)]
