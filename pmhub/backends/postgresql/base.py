@@ -19,7 +19,8 @@ from django.db.backends.postgresql import base
 from psycopg2 import extensions
 
 _IDLE = extensions.TRANSACTION_STATUS_IDLE
-_READABLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+_POLL = getattr(select, "poll", None)  # not on Windows: Django's check there
+_READABLE = (select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP) if _POLL else 0
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -27,12 +28,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed:
             return False
-        try:
-            poller = select.poll()
-            poller.register(connection.fileno(), _READABLE)
-            quiet = not poller.poll(0)
-        except (OSError, ValueError, extensions.InterfaceError):
-            quiet = False
+        quiet = False
+        if _POLL is not None:
+            try:
+                poller = _POLL()
+                poller.register(connection.fileno(), _READABLE)
+                quiet = not poller.poll(0)
+            except (OSError, ValueError, extensions.InterfaceError):
+                quiet = False
         if quiet and connection.info.transaction_status == _IDLE:
             return True
         return super().is_usable()
