@@ -61,6 +61,48 @@ def tab_reset(token) -> None:
     _tab.reset(token)
 
 
+# --- sends held until the response has left (decision 2303) --------------------------------------
+# While a request's view runs (LiveTabMiddleware), the channel-layer sends its writes post are
+# held, and queued on the publishing loop when the response is closed, that is after the server
+# wrote it: the loop's work (channels_redis' round trips, in Python, on a thread of this process)
+# then no longer takes the GIL from the request that caused it. A send that waits (a membership
+# revocation) first queues every held one, so the order of sends stays the order of calls.
+_held: contextvars.ContextVar[list | None] = contextvars.ContextVar("pmhub_live_held", default=None)
+
+
+def sends_held(held: list):
+    """Hold the sends posted from here on in `held`; returns the token to stop (`sends_hold_end`)."""
+    return _held.set(held)
+
+
+def sends_hold_end(token) -> None:
+    _held.reset(token)
+
+
+def sends_release(held: list) -> None:
+    """Queue the held sends, in order (once: the list is emptied)."""
+    while held:
+        _publisher.post(*held.pop(0))
+
+
+_unreleased = threading.local()
+
+
+def sends_release_later(held: list) -> None:
+    """Release `held` when this thread's response is closed (`sends_release_pending`, connected to
+    request_finished: whichever response a middleware above returns in the end)."""
+    pending = getattr(_unreleased, "lists", None)
+    if pending is None:
+        pending = _unreleased.lists = []
+    pending.append(held)
+
+
+def sends_release_pending(**_kwargs) -> None:
+    for held in getattr(_unreleased, "lists", None) or ():
+        sends_release(held)
+    _unreleased.lists = []
+
+
 def tab_current() -> str:
     return _tab.get()
 
@@ -188,12 +230,17 @@ class MemoryLog:
 
 
 # INCR, push and trim in one step, so the buffer is always in sequence order even when two
-# processes publish at once.
+# processes publish at once. With a third key (the channel layer's member set of the workspace's
+# group, in the same Redis database) it also answers how many members the group has that the layer
+# would not discard as expired (score above ARGV[3]): {seq, members} (decision 2300).
 _APPEND = """
 local seq = redis.call('INCR', KEYS[1])
 redis.call('LPUSH', KEYS[2], seq .. '|' .. ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 redis.call('EXPIRE', KEYS[2], 86400)
+if KEYS[3] then
+  return {seq, redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[3], '+inf')}
+end
 return seq
 """
 
@@ -233,6 +280,13 @@ class RedisLog:
 
     def append(self, workspace_id: int, event: dict) -> int:
         return int(self._append(keys=list(self._keys(workspace_id)), args=[json.dumps(event), self.size]))
+
+    def append_counting(self, workspace_id: int, event: dict, group_key: bytes, cutoff: int) -> tuple[int, int]:
+        """`append`, and in the same round trip the number of members of the sorted set
+        `group_key` with a score above `cutoff` (a channel layer group's live members)."""
+        seq, members = self._append(keys=[*self._keys(workspace_id), group_key],
+                                    args=[json.dumps(event), self.size, cutoff])
+        return int(seq), int(members)
 
     def current(self, workspace_id: int) -> int:
         return int(self._sync.get(self._keys(workspace_id)[0]) or 0)
@@ -324,14 +378,38 @@ def live_publish(*, workspace_id: int, events: list[dict]) -> list[int]:
     from channels.layers import get_channel_layer
 
     journal = event_log()
-    numbered = []
+    layer = get_channel_layer()
+    group = ws_group(workspace_id)
+    watch = _group_watch(layer, journal, group)
+    numbered, members = [], None
     for e in events:
         e = dict(e, at=time.time())
-        numbered.append(dict(e, seq=journal.append(workspace_id, e)))
-    layer = get_channel_layer()
-    if layer is not None and numbered:
-        _group_send(layer, ws_group(workspace_id), {"type": "live.events", "events": numbered}, wait=False)
+        if watch is None:
+            seq = journal.append(workspace_id, e)
+        else:
+            seq, members = journal.append_counting(workspace_id, e, *watch)
+        numbered.append(dict(e, seq=seq))
+    # A group without members (no page of this workspace open in any live process) gets no send:
+    # the count is taken with the last event's numbering, in the same Redis script, so a hub that
+    # joins later reads these events from the log in its catch-up (it joins, then reads the log).
+    if layer is not None and numbered and members != 0:
+        _group_send(layer, group, {"type": "live.events", "events": numbered}, wait=False)
     return [e["seq"] for e in numbered]
+
+
+def _group_watch(layer, journal, group: str) -> tuple[bytes, int] | None:
+    """(member set key, expiry cutoff) of `group` when the channel layer is channels_redis' own
+    RedisChannelLayer on one Redis database, the one the event log uses: its members can then be
+    counted in the numbering's script (decision 2300). None otherwise (every event is sent)."""
+    from channels_redis.core import RedisChannelLayer
+
+    if type(layer) is not RedisChannelLayer or not isinstance(journal, RedisLog) or len(layer.hosts) != 1:
+        return None
+    host = layer.hosts[0]
+    if host.get("address") != journal.url or "db" in host:
+        return None
+    # channels_redis discards members whose score is at most now - group_expiry before it sends.
+    return layer._group_key(group), int(time.time()) - int(layer.group_expiry)
 
 
 PUBLISH_TIMEOUT = 10  # seconds one send may take before it is logged as failed
@@ -439,6 +517,12 @@ def _group_send(layer, group: str, message: dict, wait: bool = True) -> None:
     from channels.layers import InMemoryChannelLayer
 
     if not isinstance(layer, InMemoryChannelLayer):
+        held = _held.get()
+        if held is not None and not wait:
+            held.append((layer, group, message))
+            return
+        if held:  # a waited send leaves after the held ones (decision 2303)
+            sends_release(held)
         (_publisher.send if wait else _publisher.post)(layer, group, message)
         return
     try:

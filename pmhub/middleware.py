@@ -192,13 +192,39 @@ class LiveTabMiddleware:
     (pmhub.live)."""
 
     def __init__(self, get_response):
+        from django.core.signals import request_finished
+
+        from .live import sends_release_pending
+
         self.get_response = get_response
+        request_finished.connect(sends_release_pending, dispatch_uid="pmhub.live.sends_release_pending")
 
     def __call__(self, request):
-        from .live import tab_from_request, tab_reset, tab_set
+        from .live import (
+            sends_held,
+            sends_hold_end,
+            sends_release,
+            sends_release_later,
+            sends_release_pending,
+            tab_from_request,
+            tab_reset,
+            tab_set,
+        )
 
+        sends_release_pending()  # a response of this thread that was never closed: its sends go now
         token = tab_set(tab_from_request(request))
+        held: list = []
+        holding = sends_held(held)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+        except BaseException:
+            sends_release(held)
+            raise
         finally:
+            sends_hold_end(holding)
             tab_reset(token)
+        # The live sends of this request's writes leave once the server has written the response
+        # (request_finished, sent when it is closed), not while it is being built (decision 2303).
+        if held:
+            sends_release_later(held)
+        return response

@@ -102,6 +102,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # pgbouncer closed meanwhile is replaced instead of failing the request (decision 1941).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL through Django's backend with a check that sends nothing unless the server closed the
+# connection or wrote to it meanwhile (pmhub/backends/postgresql, decision 2302).
+POSTGRESQL_ENGINES = {"django.db.backends.postgresql": "pmhub.backends.postgresql"}
+DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Behind pgbouncer in transaction mode a named (server-side) cursor cannot outlive its transaction
 # on one server connection: QuerySet.iterator() must use client-side cursors (decision 1941).
@@ -129,6 +133,8 @@ if env("DATABASE_REPLICA_URL", default=""):
                             "TEST": {"MIRROR": "default"}}
     DATABASES["replica"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}),
                                        **DATABASES["replica"].get("OPTIONS", {})}
+    DATABASES["replica"]["ENGINE"] = POSTGRESQL_ENGINES.get(DATABASES["replica"]["ENGINE"],
+                                                            DATABASES["replica"]["ENGINE"])
 DATABASE_ROUTERS = ["pmhub.dbrouter.ReplicaRouter"]
 # After a write, a browser reads the primary for this long (longer than the replication lag).
 REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)

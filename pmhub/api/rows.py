@@ -18,6 +18,7 @@ See docs/decisions/1930-values-rows.md.
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import json
 
@@ -154,6 +155,12 @@ class _RowReader:
         connection = connection or self.connection
         steps = [(i, _json_once() if plain_json else None, convs, expression)
                  for i, plain_json, convs, expression in self.steps]
+        if connection.vendor == "postgresql" and any(decode is not None for _, decode, _, _ in steps):
+            # The jsonb texts of a chunk (each one JSON value: PostgreSQL wrote them) decoded
+            # together, in one json.loads (decision 2301).
+            rows = rows if isinstance(rows, list) else list(rows)
+            _decode_together([row[i] for row in rows for i, decode, _, _ in steps if decode is not None],
+                             [decode for _, decode, _, _ in steps if decode is not None])
         for row in rows:
             if col_count is not None:
                 row = row[:col_count]
@@ -259,7 +266,28 @@ def _json_once():
         seen[value] = decoded
         return decoded
 
+    decode.seen = seen
     return decode
+
+
+def _decode_together(values, decoders) -> None:
+    """Decode the distinct JSON texts among `values` in one `json.loads` of them as one array, and
+    hand each text's value to every decoder of `_json_once` (each keeps it in its own table): on a
+    page of 200 stories one call instead of about 200 (the Python around each json.loads cost more
+    than the parsing). For jsonb texts, each one JSON value, so the array holds them in order; a
+    text that fails or an array whose length differs from the texts' leaves them to be decoded
+    one by one, as before."""
+    texts = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+    if not texts:
+        return
+    try:
+        decoded = json.loads("[" + ",".join(texts) + "]")
+    except json.JSONDecodeError:
+        return
+    if len(decoded) != len(texts):
+        return
+    for decode in decoders:
+        decode.seen.update(zip(texts, decoded, strict=True))
 
 
 class _Row(tuple):
@@ -297,7 +325,13 @@ def _converter(field):
     if output_format is None or output_format.lower() != ISO_8601 or tz is None:
         return field.to_representation
 
+    # In UTC (the settings' zone) a date-time PostgreSQL answered in UTC is printed as it is: the
+    # same text as after astimezone, which was a third of the conversion (decision 2301).
+    utc = datetime.UTC if tz is datetime.UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC") else None
+
     def convert(value):
+        if value.__class__ is datetime.datetime and value.tzinfo is utc is not None:
+            return value.isoformat()[:-6] + "Z"
         if isinstance(value, str) or value.utcoffset() is None:
             return field.to_representation(value)  # naive or text: the field's own path
         try:

@@ -375,3 +375,48 @@ def test_first_page_query_refuses_what_it_was_not_compiled_for(product, admin):
         Story.objects.all(), "-points")
     compiled = CompiledRows(lambda ids: rows.values(ordered.filter(product_id=ids[0])).order_by(*columns)[:3], 1)
     assert len(compiled.slots) == 1
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "Asia/Tokyo"])
+@pytest.mark.parametrize("value", [
+    datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC),
+    datetime(2026, 3, 1, 23, 59, 58, tzinfo=UTC),  # no fraction printed
+    datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # Paris changes its clocks that night
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 3, 1, 23, 59, 58, 5, tzinfo=timezone.get_fixed_timezone(150)),  # not UTC: the zone's path
+    "2026-03-01T23:59:58Z",
+])
+def test_date_times_print_as_the_serializer_prints_them(zone, value):
+    """Decision 2301: in UTC a date-time PostgreSQL answered in UTC skips astimezone; every other
+    zone or value takes the path it took before. The text is DRF's DateTimeField's either way."""
+    from pmhub.api.rows import _converter
+
+    with timezone.override(zone):
+        field = serializers.DateTimeField()
+        try:
+            expected = field.to_representation(value)
+        except serializers.ValidationError:  # year 9999 east of UTC: out of range, for both
+            with pytest.raises(serializers.ValidationError):
+                _converter(field)(value)
+            return
+        assert _converter(field)(value) == expected
+
+
+def test_jsonb_texts_of_a_page_decoded_together_equal_one_by_one(product, admin):
+    """Decision 2301: the jsonb texts of a chunk are decoded by one json.loads; the rows equal the
+    serializer's (above) and each value equals its own json.loads."""
+    from pmhub.api.rows import _decode_together, _json_once
+
+    texts = ['[]', '{}', '{"a": [1, 2.5, "é\\"<>"], "b": null}', '"text"', '3', '[]', 'null', 'true']
+    decode, other = _json_once(), _json_once()
+    _decode_together([*texts, None, 7], [decode, other])
+    for text in texts:
+        assert decode.seen[text] == json.loads(text) and other.seen[text] is decode.seen[text]
+
+    # Texts that do not make an array (only jsonb's texts are decoded together, each one value):
+    # left to be decoded one by one, a bad one answered as JSONField answers it, as is.
+    broken = _json_once()
+    _decode_together(['[1', '2', 'nope'], [broken])
+    assert broken.seen == {}
+    assert [broken(t) for t in ['[1', '2']] == ['[1', 2]

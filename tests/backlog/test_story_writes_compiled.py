@@ -124,4 +124,11 @@ def test_write_serializers_with_fields_built_once_validate_like_drf(product):
     assert good.validated_data == {"title": "Fine", "labels": ["ux"], "points": 3, "score_inputs": {"reach": 2}}
     assert bad.fields["labels"] is not good.fields["labels"]
     assert bad.fields["labels"].child is not good.fields["labels"].child
+    # Shallow copies of a list field and its child (decision 2304): each child's parent is its own copy.
+    for serializer in (bad, good):
+        for name in ("labels", "score_inputs", "custom_values", "acceptance_criteria"):
+            assert serializer.fields[name].child.parent is serializer.fields[name], name
+            assert serializer.fields[name].parent is serializer, name
+    built = StoryWriteSerializer.__dict__["_fields_built"]["labels"]
+    assert built.child.parent is built  # the class's own fields untouched
     assert bad.fields["title"] is not good.fields["title"] and good.fields["title"].parent is good

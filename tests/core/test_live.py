@@ -574,3 +574,120 @@ def test_posted_sends_leave_in_order_without_the_writer_waiting_and_a_failure_st
     assert async_to_sync(received)() == [0, 1, 2, 3, 4, 5]
     assert any("could not be sent" in r.getMessage() for r in caplog.records)
     async_to_sync(layer.group_discard)(group, channel)
+
+
+def test_a_workspace_without_open_pages_is_numbered_but_not_sent_to(settings, monkeypatch):
+    """Decision 2300: the numbering's script also counts the members of the workspace's group (the
+    live processes' hubs); with none, the events are in the log and nothing goes to the channel
+    layer. With a member the send goes as before; a member the layer would discard as expired
+    counts as none."""
+    if not django_settings.LIVE_REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    import time
+
+    import redis
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    layer = get_channel_layer()
+    ws_id = 900_000_000 + os.getpid()  # a workspace no other test publishes to
+    group = live.ws_group(ws_id)
+    sent = []
+    real_send = live._group_send
+    monkeypatch.setattr(live, "_group_send", lambda layer, group, message, wait=True: (
+        sent.append(group), real_send(layer, group, message, wait)))
+    event = {"type": "story.updated", "id": 1, "version": 2, "product": 3, "workspace": ws_id}
+
+    before = live.event_log().current(ws_id)
+    seqs = live.live_publish(workspace_id=ws_id, events=[event, event])
+    assert seqs == [before + 1, before + 2]
+    assert sent == []
+    assert [e["seq"] for e in live.event_log().since(ws_id, before)] == seqs
+
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(group, channel)
+    try:
+        seqs = live.live_publish(workspace_id=ws_id, events=[event])
+        assert sent == [group]
+        message = async_to_sync(layer.receive)(channel)
+        assert [e["seq"] for e in message["events"]] == seqs
+
+        expired = time.time() - layer.group_expiry - 5
+        redis.Redis.from_url(django_settings.LIVE_REDIS_URL).zadd(layer._group_key(group), {channel: expired})
+        sent.clear()
+        live.live_publish(workspace_id=ws_id, events=[event])
+        assert sent == []
+    finally:
+        async_to_sync(layer.group_discard)(group, channel)
+        live._publisher.flush()
+
+
+def test_the_group_is_counted_only_on_the_event_logs_own_redis_database(settings):
+    """Another database or another layer: no count, every event is sent (decision 2300)."""
+    if not django_settings.LIVE_REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    from channels.layers import get_channel_layer
+
+    config = django_settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    journal = live.event_log()
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    assert live._group_watch(get_channel_layer(), journal, "live.ws.1") is not None
+    other = {**config["hosts"][0], "address": django_settings.LIVE_REDIS_URL.rsplit("/", 1)[0] + "/15"}
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"],
+                                           "CONFIG": {**config, "hosts": [other]}}}
+    assert live._group_watch(get_channel_layer(), journal, "live.ws.1") is None
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert live._group_watch(get_channel_layer(), journal, "live.ws.1") is None
+
+
+def test_a_requests_live_sends_leave_when_its_response_is_closed_in_order(settings, monkeypatch, rf):
+    """Decision 2303: inside a request the posted sends are held; they are queued when the response
+    is closed (after the server wrote it), or at once if the view fails; a waited send queues the
+    held ones first. Outside a request nothing is held."""
+    if not django_settings.LIVE_REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    from channels.layers import get_channel_layer
+    from django.http import HttpResponse
+
+    from pmhub.middleware import LiveTabMiddleware
+
+    settings.CHANNEL_LAYERS = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    layer = get_channel_layer()
+    calls = []
+    monkeypatch.setattr(live._publisher, "post", lambda layer, group, message: calls.append(("post", message["n"])))
+    monkeypatch.setattr(live._publisher, "send", lambda layer, group, message: calls.append(("send", message["n"])))
+
+    def view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 1}, wait=False)
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 2}, wait=False)
+        assert calls == []  # held while the view runs
+        return HttpResponse("ok")
+
+    response = LiveTabMiddleware(view)(rf.post("/"))
+    assert calls == []  # still held: the response has not been written
+    response.close()
+    assert calls == [("post", 1), ("post", 2)]
+
+    calls.clear()
+
+    def revoking_view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 3}, wait=False)
+        live._group_send(layer, "live.ws.1", {"type": "live.revoke", "n": 4})  # waits: after 3
+        return HttpResponse("ok")
+
+    LiveTabMiddleware(revoking_view)(rf.post("/")).close()
+    assert calls == [("post", 3), ("send", 4)]
+
+    calls.clear()
+
+    def failing_view(request):
+        live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 5}, wait=False)
+        raise RuntimeError("after the commit")
+
+    with pytest.raises(RuntimeError):
+        LiveTabMiddleware(failing_view)(rf.post("/"))
+    assert calls == [("post", 5)]
+
+    calls.clear()
+    live._group_send(layer, "live.ws.1", {"type": "live.events", "n": 6}, wait=False)
+    assert calls == [("post", 6)]

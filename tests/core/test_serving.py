@@ -178,6 +178,7 @@ def test_persistent_connections_are_health_checked_and_pgbouncer_ready():
     url = "postgres://u:p@db:5432/pmhub"
     default = _databases(DATABASE_URL=url)["default"]
     assert default["CONN_MAX_AGE"] == 60 and default["CONN_HEALTH_CHECKS"] is True
+    assert default["ENGINE"] == "pmhub.backends.postgresql"  # the check that sends nothing (2302)
     assert default["DISABLE_SERVER_SIDE_CURSORS"] is False and default["OPTIONS"]["options"] == "-c jit=off"
 
     pooled = _databases(
@@ -189,6 +190,7 @@ def test_persistent_connections_are_health_checked_and_pgbouncer_ready():
     for alias in ("default", "replica"):
         assert pooled[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True, alias
         assert pooled[alias]["CONN_HEALTH_CHECKS"] is True, alias
+        assert pooled[alias]["ENGINE"] == "pmhub.backends.postgresql", alias
         assert "options" not in pooled[alias]["OPTIONS"], alias  # pgbouncer refuses startup options
 
 
