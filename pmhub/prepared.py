@@ -29,7 +29,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
@@ -170,7 +170,10 @@ class Prepared:
             sql = compiled.sql
             if connection.settings_dict.get("SERVER_PREPARED_STATEMENTS") and connection.vendor == "postgresql":
                 sql = _server_statement(connection, compiled, params)
-            cursor.execute(sql, params)
+            if sql is compiled.sql:
+                cursor.execute(sql, params)
+            else:
+                _execute_prepared(connection, cursor, compiled, sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
@@ -308,6 +311,34 @@ def _server_statement(connection, compiled: _Compiled, params: list) -> str:
         if isinstance(value, int) and not -limit <= value < limit:
             return compiled.sql
     return execute
+
+
+# What the server answers an EXECUTE whose statement no longer fits (a migration changed the type
+# of a column it returns: "cached plan must not change result type") or is gone (the session was
+# reset: DISCARD ALL, DEALLOCATE ALL).
+_STALE_STATEMENT = {"0A000", "26000"}
+
+
+def _execute_prepared(connection, cursor, compiled: _Compiled, execute: str, params: list) -> None:
+    """Run `EXECUTE pmhub_<n>(...)`. Outside a transaction, a statement the server calls stale or
+    unknown is dropped from this session's set and the plain SQL runs instead (the next call
+    prepares it again, with the table as it is now): a deploy whose migration changes a returned
+    column's type costs the old processes no error. Inside a transaction the error stands, as any
+    failed statement would."""
+    try:
+        cursor.execute(execute, params)
+    except DatabaseError as error:  # Django's, wrapping the driver's (its __cause__)
+        code = getattr(error.__cause__, "pgcode", None) or getattr(error, "pgcode", None)
+        if code not in _STALE_STATEMENT or connection.in_atomic_block:
+            raise
+        name = compiled.server[0]
+        state = getattr(connection, "_pmhub_prepared", None)
+        if state is not None:
+            state[1].discard(name)
+        if code == "0A000":
+            with connection.connection.cursor() as raw:
+                raw.execute(f"DEALLOCATE {name}")
+        cursor.execute(compiled.sql, params)
 
 
 def _types_fit(types: list[str], params: list) -> bool:

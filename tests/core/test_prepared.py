@@ -345,3 +345,34 @@ def test_an_int_out_of_its_parameters_range_is_sent_in_the_plain_sql(people, ser
         assert query.rows(2 ** 63 - 1) == [] and query.rows(ann.pk) == list(_memberships(ann.pk))
     sent = [q["sql"].split(" ", 1)[0] for q in seen.captured_queries]
     assert sent[:3] == ["SELECT", "SELECT", "EXECUTE"] and sent[-2] == "EXECUTE"
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction block, as a page's reads run
+def test_a_statement_the_server_calls_stale_or_lost_is_prepared_again_without_an_error(people, server_prepared):
+    """A deploy's migration that changes a returned column's type makes the old processes'
+    statements stale ("cached plan must not change result type"), and a reset session loses them:
+    the call answers from the plain SQL and the next one prepares the statement afresh."""
+    connection = server_prepared
+    table = User._meta.db_table
+    query = Prepared(User, lambda user_id, *_: User.objects.filter(pk=user_id).values_list("email"))
+    ann = people.get(email="ann@acme.test")
+    assert query.rows(ann.pk) == [(ann.email,)]
+    name = query._compiled_for("default", (ann.pk,)).server[0]
+    assert name in _server_names(connection)
+    # Lost: the session forgot every statement.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert query.rows(ann.pk) == [(ann.email,)]
+    assert query.rows(ann.pk) == [(ann.email,)] and name in _server_names(connection)
+    # Stale: the type of a column it returns changed under it (put back exactly as it was).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                       "WHERE attrelid = %s::regclass AND attname = 'email'", [table])
+        (was,) = cursor.fetchone()
+        cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN email TYPE text')
+    try:
+        assert query.rows(ann.pk) == [(ann.email,)]
+        assert query.rows(ann.pk) == [(ann.email,)] and name in _server_names(connection)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN email TYPE {was}')
