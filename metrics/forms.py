@@ -25,6 +25,10 @@ class RowChoices(BaseChoiceIterator):
     Labels are the models' own __str__ (title, display name), in the queryset's order; validation
     still runs against the field's queryset."""
 
+    # Iterating again gives the same rows without reading them again: the select and check-box
+    # printers may key their per-process cache by the rows (pmhub.templatetags.pmhub, decision 2340).
+    keeps_rows = True
+
     def __init__(self, field, rows):
         self._empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
         self._rows, self._list = rows, None
