@@ -148,3 +148,24 @@ def test_the_page_s_query_count_is_fixed(client_as, editor, workspace, product, 
         with django_assert_max_num_queries(15):
             response = c.get(_url(kpi))
         assert response.status_code == 200 and _ticks(response.content.decode()) == n
+
+
+def test_a_post_of_another_workspace_s_rows_is_refused(client_as, editor, outsider, page, foreign_product):
+    """A submitted form validates against the workspace's members and the product's initiatives and
+    epics (its querysets, set only when bound: decision 2342); an unbound form has none to leak."""
+    foreign_initiative = Initiative.objects.get(product=foreign_product)
+    foreign_epic = Epic.objects.get(product=foreign_product)
+    base = {"name": "Renamed", "description": "", "unit": page.unit, "direction": page.direction,
+            "aggregation": page.aggregation, "cadence": page.cadence, "version": str(page.version)}
+    c = client_as(editor)
+    for extra in ({"owner": str(outsider.id)}, {"initiatives": [str(foreign_initiative.id)]},
+                  {"epics": [str(foreign_epic.id)]}):
+        response = c.post(_url(page), base | extra)
+        assert response.status_code == 400, extra
+        assert "Foreign" not in response.content.decode()
+    page.refresh_from_db()
+    assert page.name == HOSTILE and page.owner_id == editor.id
+    assert KpiForm(product=page.product).fields["owner"].queryset is None
+    assert c.post(_url(page), base | {"owner": str(editor.id)}).status_code == 302
+    page.refresh_from_db()
+    assert page.name == "Renamed"
