@@ -1,3 +1,4 @@
+import functools
 from html import escape
 
 from django import forms, template
@@ -242,16 +243,54 @@ def _escaped_all(texts: list[str]) -> list[str]:
     return escape(joined).split("\x00") if texts else []
 
 
+# A printed list of choices kept per process, keyed by the choice rows themselves (decision 2340,
+# as roadmaps.rows._options, decision 2313): a member or title that is added, removed or renamed
+# changes the key, so no list is ever stale and nothing needs invalidating. Only rows whose
+# printing is a function of their key are kept: (value, label) pairs with an int or str value and
+# a plain str label (not SafeData, which prints unescaped yet equals the same plain text, nor a
+# lazy or typed label, nor None or bool values that compare equal to other keys).
+_KEYED_VALUES = (int, str)
+
+
+def _rows_key(choices) -> tuple | None:
+    """The choices as a tuple of (value, label) pairs when their printing depends on the pairs only,
+    else None (the caller prints them as before). Only choices that can be iterated twice at no cost
+    are looked at: a list or tuple, or an iterator that keeps its rows (`keeps_rows`, as
+    metrics.forms.RowChoices)."""
+    if not (isinstance(choices, list | tuple) or getattr(choices, "keeps_rows", False)):
+        return None  # e.g. Django's ModelChoiceIterator: it would read the database twice
+    rows = tuple(choices)
+    for row in rows:
+        if type(row) is not tuple or len(row) != 2 or type(row[0]) not in _KEYED_VALUES or type(row[1]) is not str:
+            return None
+    return rows
+
+
 @register.simple_tag
 def check_boxes(field):
     """The boxes of a multiple choice field's check list (`_field.html`), built in one pass: a KPI's
     form offers every initiative and epic of the product (hundreds), where a loop of template
     nodes per box was most of the page (issue 23, target 3). The items are check_choices'
-    (tests/core/test_check_boxes.py compares with that loop, decision 2222)."""
-    items = check_choices(field.field.choices, field.value())
+    (tests/core/test_check_boxes.py compares with that loop, decision 2222). Plain rows are printed
+    once per process and selection (decision 2340)."""
+    selected = field.value()
+    rows = _rows_key(field.field.choices)
+    if rows and (selected is None or isinstance(selected, list | tuple)):
+        chosen = frozenset(str(v) for v in selected or ())
+        return _boxes_printed(str(field.html_name), rows, chosen)
+    return _boxes(field.html_name, field.field.choices, selected)
+
+
+@functools.lru_cache(maxsize=256)
+def _boxes_printed(name: str, rows: tuple, chosen: frozenset):
+    return _boxes(name, rows, chosen)
+
+
+def _boxes(html_name, choices, selected):
+    items = check_choices(choices, selected)
     if not items:
         return format_html('<p class="muted">{}</p>', "Nothing to choose from yet.")
-    name = escape(str(field.html_name))
+    name = escape(str(html_name))
     # html.escape: the same characters as Django's, without a SafeString per argument.
     values = _escaped_all([str(o["value"]) for o in items])
     labels = _escaped_all([str(o["label"]) for o in items])
@@ -349,9 +388,24 @@ def _flat_options(widget, values: list[str]) -> str | None:
     chosen when its text is among the field's values; one only, unless the widget allows several)
     without a dict of attributes per option. None when a choice is a group or a label is not text
     (a number or date that the template would localize): the caller takes Django's optgroups."""
-    chosen, multiple, has_selected = set(values), widget.allow_multiple_selected, False
+    multiple = bool(widget.allow_multiple_selected)
+    rows = _rows_key(widget.choices)
+    if rows is not None and all(type(v) is str for v in values):
+        return _options_printed(rows, tuple(values), multiple)
+    return _options(widget.choices, values, multiple)
+
+
+@functools.lru_cache(maxsize=256)
+def _options_printed(rows: tuple, values: tuple, multiple: bool) -> str | None:
+    """_options of plain rows (_rows_key), kept per process by the rows, the field's values and
+    whether several may be chosen (decision 2340)."""
+    return _options(rows, values, multiple)
+
+
+def _options(choices, values, multiple: bool) -> str | None:
+    chosen, has_selected = set(values), False
     parts = []
-    for value, label in widget.choices:
+    for value, label in choices:
         if value is None:
             value = ""
         if not isinstance(label, str | Promise):
