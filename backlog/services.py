@@ -510,7 +510,7 @@ _PRODUCT_LOCK_IN = Prepared(Product, lambda product_id, workspace_ids: (
     .order_by().values_list("id")))
 
 
-@transaction.atomic
+@sqlbatch.atomic_begun_with_first()
 def story_create_by_product_id(*, actor, product_id: int, workspace_ids: list[int], allowed, title: str,
                                criteria: list[str] | None = None, position: str = "bottom", at=None,
                                **data) -> Story:

@@ -284,8 +284,11 @@ def _server_statement(connection, compiled: _Compiled, params: list) -> str:
     if state is None or state[0] is not raw:  # a new server session: nothing prepared on it yet
         state = connection._pmhub_prepared = (raw, set())
     if name not in state[1]:
-        # Inside a transaction a refused PREPARE would abort it: a savepoint keeps it usable.
-        savepoint = connection.in_atomic_block
+        # Inside a transaction a refused PREPARE would abort it: a savepoint keeps it usable. In an
+        # atomic block whose BEGIN has not been sent yet (sqlbatch.atomic_begun_with_first: the
+        # driver in autocommit) there is no transaction: PREPARE runs on its own, as outside one.
+        savepoint = connection.in_atomic_block and not (
+            raw.autocommit and raw.info.transaction_status == Database.extensions.TRANSACTION_STATUS_IDLE)
         with raw.cursor() as cursor:
             try:
                 if savepoint:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import sql as sql_queries
 
 _collecting: ContextVar[list | None] = ContextVar("sqlbatch_collecting", default=None)
@@ -127,3 +127,53 @@ def compiled_annotations(model, annotations: dict, using: str = "default") -> di
         sql, params = compiler.compile(query.annotations[alias])
         out[alias] = RawSQL(sql, tuple(params), output_field=expression.output_field)  # noqa: S611 - the ORM's own SQL
     return out
+
+
+@contextmanager
+def atomic_begun_with_first(using: str = "default"):
+    """`transaction.atomic()` whose BEGIN travels with the block's first statement (issue 23,
+    decision 2355): psycopg2 sends BEGIN as a round trip of its own before a transaction's first
+    query; here the driver is put in autocommit for the block and "BEGIN;" is prefixed to the first
+    statement that reaches the database, so the server holds one transaction from it to the COMMIT
+    sent on the block's exit (ROLLBACK on an exception, as atomic would). Django still sees an
+    atomic block (savepoints, on_commit, needs_rollback work as usual). Only the outermost block on
+    PostgreSQL; elsewhere (nested, SQLite, the tests' wrapping transaction) plain atomic."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic(using=using):
+            yield
+        return
+    with transaction.atomic(using=using):
+        raw = connection.connection
+        raw.autocommit = True  # the server's transaction is ours to begin and end
+        begun = False
+
+        def begin_with(execute, sql, params, many, context):
+            nonlocal begun
+            if begun:
+                return execute(sql, params, many, context)
+            begun = True
+            if many or getattr(context["cursor"].cursor, "name", None):  # executemany, a named cursor
+                with raw.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                return execute(sql, params, many, context)
+            return execute("BEGIN;\n" + sql, params, many, context)
+
+        try:
+            with connection.execute_wrapper(begin_with):
+                yield
+        except BaseException:
+            if begun and not raw.closed:
+                try:
+                    with raw.cursor() as cursor:
+                        cursor.execute("ROLLBACK")
+                except connection.Database.Error:
+                    pass  # a broken connection: the server ends its transaction; the original error stands
+            raise
+        else:
+            if begun:
+                with connection.wrap_database_errors, raw.cursor() as cursor:
+                    cursor.execute("COMMIT")
+        finally:
+            if not raw.closed:
+                raw.autocommit = False  # as atomic left it; its exit's commit/rollback sends nothing

@@ -271,3 +271,42 @@ def test_the_detail_row_printer_is_the_detail_serializer(product, admin):
         read = (Story.objects.select_related("epic", "assignee", "product__scoring_model")
                 .prefetch_related("criteria").get(pk=story_id))
         assert _json(story_detail_row_of(read)) == _json(StoryDetailSerializer(read).data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_create_begins_with_its_first_batch_and_commits_or_rolls_back(api_as, admin, viewer, workspace,
+                                                                       foreign_product):
+    """Outside the tests' wrapping transaction (as in production), BEGIN travels with the create's
+    first batch (decision 2355): the story is committed when the answer leaves, a refusal after
+    the lock (404, 403, a 400 of the references) writes nothing, and the connection is left idle."""
+    _postgresql()
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    product = Product.objects.create(workspace=workspace, name="Committed")
+    services.custom_field_create(actor=admin, product=product, key="size", label="Size", type="number")
+    make_stories(product, 3, actor=admin)
+    client = api_as(admin)
+    before = _counts(product), _counts(foreign_product)
+    for who, body, status in [
+        (client, {"product": foreign_product.id, "title": "X"}, 404),
+        (api_as(viewer), {"product": product.id, "title": "X"}, 403),
+        (client, {"product": product.id, "title": "X", "status": "nope"}, 400),
+        (client, {"product": product.id, "title": "X", "custom_values": {"size": "big"}}, 400),
+        (client, {"product": product.id, "title": "X", "epic_id": 999999}, 400),
+    ]:
+        response = who.post("/api/v1/stories/", body, format="json")
+        assert response.status_code == status, (body, response.content)
+        assert connection.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
+    assert (_counts(product), _counts(foreign_product)) == before
+    assert client.post("/api/v1/stories/", {"product": product.id, "title": "Warm"}, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/stories/", {"product": product.id, "title": HOSTILE, "points": 3,
+                                                    "custom_values": {"size": 2}}, format="json")
+    assert response.status_code == 201, response.content
+    sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    begun = [i for i, sql in enumerate(sent) if sql.startswith("BEGIN;\n")]
+    assert len(begun) == 1 and len(sent) - begun[0] == 2, [s[:300] for s in sent[1:]]
+    assert connection.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
+    story = Story.objects.get(id=response.json()["id"])
+    assert response.content == client.get(f"/api/v1/stories/{story.id}/").content
+    assert Activity.objects.filter(verb="created story", target_id=story.id).count() == 1

@@ -71,3 +71,71 @@ def test_a_read_after_a_lock_in_one_round_trip_sees_the_holders_commit(workspace
         assert rows == [("Renamed",)]
     finally:
         holder.close()
+
+
+# atomic_begun_with_first (decision 2355): BEGIN travels with the block's first statement; the
+# server holds one transaction from it to the COMMIT (or ROLLBACK) sent on the block's exit.
+def _other_connection_sees(product_name: str) -> bool:
+    import psycopg2
+    from django.db import connections
+
+    settings = connections["default"].get_connection_params()
+    with psycopg2.connect(**settings) as other, other.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM roadmaps_product WHERE name = %s", [product_name])
+        return cursor.fetchone()[0] == 1
+
+
+def _idle_and_as_before():
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    assert connection.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
+    assert connection.connection.autocommit  # Django's autocommit restored on the driver
+
+
+@pytest.mark.django_db(transaction=True)
+def test_begun_with_first_is_one_transaction_committed_on_exit(workspace):
+    require(on_postgres(), "BEGIN with the first statement is PostgreSQL's")
+    def begun_in_the_same_message():  # now() is the transaction's start, statement_timestamp() the message's
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now() = statement_timestamp()")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():  # psycopg2's own BEGIN: a round trip before the first statement
+        assert not begun_in_the_same_message()
+    committed = []
+    with sqlbatch.atomic_begun_with_first():
+        assert begun_in_the_same_message()
+        Product.objects.create(workspace=workspace, name="Inside")
+        assert not _other_connection_sees("Inside")  # not committed yet: one transaction
+        with transaction.atomic():  # a savepoint inside works as in atomic
+            Product.objects.create(workspace=workspace, name="Nested")
+        transaction.on_commit(lambda: committed.append(_other_connection_sees("Inside")))
+        names = Product.objects.filter(workspace=workspace, name__in=["Inside", "Nested"]).order_by("id")
+        assert [p.name for p in names.iterator(chunk_size=1)] == ["Inside", "Nested"]  # a named cursor
+    assert committed == [True]
+    assert _other_connection_sees("Inside") and _other_connection_sees("Nested")
+    _idle_and_as_before()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_begun_with_first_rolls_back_on_an_error_and_leaves_the_connection_usable(workspace):
+    require(on_postgres(), "BEGIN with the first statement is PostgreSQL's")
+    from django.db import IntegrityError
+
+    with pytest.raises(ValueError), sqlbatch.atomic_begun_with_first():
+        Product.objects.create(workspace=workspace, name="Refused")
+        raise ValueError("a 400 after the first statement")
+    _idle_and_as_before()
+    with pytest.raises(IntegrityError), sqlbatch.atomic_begun_with_first():
+        Product.objects.create(workspace=workspace, name="Half")
+        sqlbatch.run([sqlbatch.insert_of(Product(workspace_id=workspace.id, name="Also")),
+                      ("INSERT INTO roadmaps_product (id) VALUES (NULL)", ())])  # fails in the batch
+    _idle_and_as_before()
+    assert not Product.objects.filter(name__in=["Refused", "Half", "Also"]).exists()
+    with sqlbatch.atomic_begun_with_first():  # nothing sent: nothing to commit
+        pass
+    _idle_and_as_before()
+    with sqlbatch.atomic_begun_with_first():
+        Product.objects.create(workspace=workspace, name="After")
+    assert _other_connection_sees("After")
