@@ -513,19 +513,20 @@ _PRODUCT_LOCK_IN = Prepared(Product, lambda product_id, workspace_ids: (
 @sqlbatch.atomic_begun_with_first()
 def story_create_by_product_id(*, actor, product_id: int, workspace_ids: list[int], allowed, title: str,
                                criteria: list[str] | None = None, position: str = "bottom", at=None,
-                               **data) -> Story:
+                               read_before=None, **data) -> Story:
     """`story_create` in the product with this id, read in the create's first round trip instead
     of before the transaction (decision 2201): [the product's row lock, the product with its end
     key and the new id]. `workspace_ids`: where the caller may create (the lock is only taken
     there); `allowed(product_or_None)` raises the 404 a caller who may not see it gets. Then the
     same checks, in the same order, as story_create (403, 400s: nothing written, rolled back).
-    PostgreSQL (the new id comes from the sequence)."""
+    PostgreSQL (the new id comes from the sequence). `read_before`: the cache keys of
+    `create_cache_keys` already read in this request ((keys, {key: value} found); decision 2356)."""
     assert workspace_ids
     known = workspace_ids_for(actor)
     # The custom fields and, for a caller of one workspace (an API token), the workspace's
     # subscribers: one cache round trip before the transaction's first statement (decision 2112).
     guess = known[0] if len(known) == 1 else None
-    with subscribers_read_together(guess, also=(("customfields", product_id),)):
+    with subscribers_read_together(guess, also=(("customfields", product_id),), read_before=read_before):
         read = _CREATED_PRODUCT_READS[position == "top"]
         rows = sqlbatch.run([_PRODUCT_LOCK_IN.statement(product_id, list(workspace_ids)),
                              read.statement(product_id)])

@@ -38,8 +38,17 @@ _EMIT_KINDS: set[str] = set()
 _read_together: ContextVar[dict | None] = ContextVar("subscribers_read_together", default=None)
 
 
+def subscribers_keys(workspace_id: int | None, also: tuple[tuple[str, int], ...] = ()) -> list[str]:
+    """The cache keys `subscribers_read_together(workspace_id, also=also)` reads: for a caller that
+    reads them earlier in another round trip (the API's throttle, decision 2356) and passes them
+    as `read_before`."""
+    kinds = sorted(_EMIT_KINDS) if workspace_id is not None else []
+    return [k for pair in [(kind, workspace_id) for kind in kinds] + list(also) for k in _keys(*pair)]
+
+
 @contextmanager
-def subscribers_read_together(workspace_id: int | None, also: tuple[tuple[str, int], ...] = ()):
+def subscribers_read_together(workspace_id: int | None, also: tuple[tuple[str, int], ...] = (),
+                              read_before: tuple[frozenset, dict] | None = None):
     """Inside the block, `subscribers_cached` of the workspace answers from ONE cache read (MGET)
     made on entry, for every kind its emission receivers ask (webhooks, channels, Jira): an event
     is one cache round trip, not one per kind. `also`: more (kind, id) pairs to read in the same
@@ -50,7 +59,13 @@ def subscribers_read_together(workspace_id: int | None, also: tuple[tuple[str, i
     kinds = sorted(_EMIT_KINDS) if workspace_id is not None else []
     pairs = [(kind, workspace_id) for kind in kinds] + list(also)
     keys = {pair: _keys(*pair) for pair in pairs if pair not in held}
-    found = cache.get_many([k for ks in keys.values() for k in ks]) if keys else {}
+    # `read_before`: (keys already read in this request, {key: value} of those found): a pair whose
+    # keys were all read is not read again.
+    done, found = read_before or (frozenset(), {})
+    found = dict(found)
+    missing = [k for ks in keys.values() if not set(ks) <= done for k in ks]
+    if missing:
+        found.update(cache.get_many(missing))
     read = {pair: {k: found[k] for k in ks if k in found} for pair, ks in keys.items()}
     token = _read_together.set({**held, **read})
     try:

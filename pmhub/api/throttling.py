@@ -26,33 +26,33 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from ..tokencache import remember_token_entry, token_cache_key
 
-# KEYS: per limit, the current window's key then the previous window's key; then, optionally, one
-# more key to read in the same round trip (the caller's API-token cache entry).
-# ARGV: per limit, the limit, the window's length (s) and the elapsed part of the current window (s).
-# Returns {that key's value or false, then per limit 0 (allowed) or the seconds to wait}; counts
-# every limit only if all allow.
+# KEYS: per limit, the current window's key then the previous window's key; then any number of
+# keys to read in the same round trip (the caller's API-token cache entry, a view's reads: decision
+# 2356). ARGV: per limit, the limit, the window's length (s) and the elapsed part of the current
+# window (s). Returns {per limit 0 (allowed) or the seconds to wait, then each read key's value or
+# false}; counts every limit only if all allow.
 _SCRIPT = """
 local n = #ARGV / 3
-local waits, blocked = {false}, false
-if #KEYS > 2 * n then waits[1] = redis.call('GET', KEYS[#KEYS]) end
+local out, blocked = {}, false
 for i = 1, n do
   local limit, window, elapsed = tonumber(ARGV[3*i-2]), tonumber(ARGV[3*i-1]), tonumber(ARGV[3*i])
   local cur = tonumber(redis.call('GET', KEYS[2*i-1]) or '0')
   local prev = tonumber(redis.call('GET', KEYS[2*i]) or '0')
   if prev * (window - elapsed) / window + cur + 1 > limit then
     blocked = true
-    waits[i + 1] = math.max(1, math.ceil(window - elapsed))
+    out[i] = math.max(1, math.ceil(window - elapsed))
   else
-    waits[i + 1] = 0
+    out[i] = 0
   end
 end
+for k = 2 * n + 1, #KEYS do out[k - n] = redis.call('GET', KEYS[k]) end
 if not blocked then
   for i = 1, n do
     redis.call('INCR', KEYS[2*i-1])
     redis.call('EXPIRE', KEYS[2*i-1], 2 * math.ceil(tonumber(ARGV[3*i-1])))
   end
 end
-return waits
+return out
 """
 _scripts: dict = {}
 
@@ -76,28 +76,41 @@ def _redis_client():
 _NOT_READ = object()
 
 
-def throttle_check(limits: list[tuple[str, tuple[int, int]]], *, read: str | None = None):
+def throttle_check(limits: list[tuple[str, tuple[int, int]]], *, read: str | None = None,
+                   also: tuple[str, ...] = ()):
     """[(identity, (limit, window seconds)), ...] -> per limit None (allowed) or seconds to wait.
     One Redis round trip for all of them; counted only when every limit allows.
 
     With `read` (a cache key), returns (waits, the cached value or None) and reads that key in the
-    same round trip; on a cache other than Redis the value is _NOT_READ (the caller reads it)."""
+    same round trip; on a cache other than Redis the value is _NOT_READ (the caller reads it).
+    With `also` (more cache keys), returns (waits, value, {key: value} of those found, as
+    cache.get_many answers; None on a cache other than Redis)."""
     now = time.time()
-    client = _redis_client() if (limits or read) else None
+    reads = ([read] if read else []) + list(also)
+    client = _redis_client() if (limits or reads) else None
     if client is None:
         waits = _check_in_cache(limits, now) if limits else []
+        if also:
+            return waits, (_NOT_READ if read else None), None
         return (waits, _NOT_READ) if read else waits
     script = _scripts.get(id(client.connection_pool))
     if script is None:
         script = _scripts[id(client.connection_pool)] = client.register_script(_SCRIPT)
     keys, args = _keys_and_args(limits, now)
-    if read:
-        keys.append(cache.make_and_validate_key(read))
-    first, *raw = script(keys=keys, args=args, client=client)
-    waits = [int(w) or None for w in raw]
-    if not read:
+    keys += [cache.make_and_validate_key(key) for key in reads]
+    answer = script(keys=keys, args=args, client=client)
+    # A trailing nil is dropped from Lua's table: missing values read as None.
+    answer += [None] * (len(limits) + len(reads) - len(answer))
+    waits = [int(w) or None for w in answer[:len(limits)]]
+    loads = cache._cache._serializer.loads
+    values = [None if v is None else loads(v) for v in answer[len(limits):]]
+    if not reads:
         return waits
-    return waits, (None if first is None else cache._cache._serializer.loads(first))
+    if not also:
+        return waits, values[0]
+    found = {key: value for key, value in zip(also, values[len(values) - len(also):], strict=True)
+             if value is not None}
+    return waits, (values[0] if read else None), found
 
 
 def _check_in_cache(limits, now):
@@ -199,6 +212,15 @@ class AddressRateThrottle(WindowRateThrottle):
         return self.get_ident(request)
 
 
+def _no_reads(request):
+    return ()
+
+
+def cache_read_before(request) -> tuple[frozenset, dict] | None:
+    """(the keys read with the throttle, {key: value} of those found) of this request, or None."""
+    return getattr(getattr(request, "_request", request), "_pmhub_cache_read", None)
+
+
 def check_throttles_at(view, request, *, authenticated: bool) -> None:
     """Count the request against every throttle of the view that applies now and has not yet
     counted it, in one round trip; raise DRF's Throttled (429 + Retry-After) when one refuses.
@@ -223,17 +245,24 @@ def check_throttles_at(view, request, *, authenticated: bool) -> None:
             continue
         done.add(key)
         limits.append((ident, limit))
-    read = None
+    read, also = None, ()
     if not authenticated:
         key_hash = _token_key_hash(request)
         if key_hash is not None:
             read = token_cache_key(key_hash)
-    if read:
+        # A view's cache reads of this request, in the same round trip (decision 2356).
+        also = tuple(getattr(view, "cache_reads_before", _no_reads)(request))
+    if also:
+        waits, entry, found = throttle_check(limits, read=read, also=also)
+        if found is not None:
+            http_request = getattr(request, "_request", request)
+            http_request._pmhub_cache_read = (frozenset(also), found)
+    elif read:
         waits, entry = throttle_check(limits, read=read)
-        if entry is not _NOT_READ:
-            remember_token_entry(request, key_hash, entry)
     else:
         waits = throttle_check(limits)
+    if read and entry is not _NOT_READ:
+        remember_token_entry(request, key_hash, entry)
     waits = [w for w in waits if w is not None]
     waits += [t.wait() for t in others if not t.allow_request(request, view)]
     if waits:

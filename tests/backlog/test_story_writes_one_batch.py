@@ -189,8 +189,9 @@ class _RedisSends:
 # check) and cache round trips (the throttle with the token, the subscribers' MGET, the live
 # event's number). move: savepoint, [commit mode, lock, story with anchor keys], [update,
 # activity], release. create: savepoint, [lock, product with end key and new id], [insert, status
-# event, activity, read-back], release.
-ROUND_TRIPS = {"move": (4, 3), "create": (4, 3)}
+# event, activity, read-back], release; its subscribers and custom fields are read with the
+# throttle once the process has seen a create in the product (decision 2356).
+ROUND_TRIPS = {"move": (4, 3), "create": (4, 2)}
 
 
 @pytest.mark.parametrize("endpoint", list(ROUND_TRIPS))
@@ -310,3 +311,23 @@ def test_a_create_begins_with_its_first_batch_and_commits_or_rolls_back(api_as, 
     story = Story.objects.get(id=response.json()["id"])
     assert response.content == client.get(f"/api/v1/stories/{story.id}/").content
     assert Activity.objects.filter(verb="created story", target_id=story.id).count() == 1
+
+
+def test_a_create_reads_its_cache_keys_with_the_throttle_and_sees_a_new_custom_field(api_as, admin, product):
+    """The product's custom fields and its workspace's subscribers are read in the throttle's
+    round trip once the process has seen a create in the product (decision 2356): a custom field
+    added since is seen at once (its generation is read in that round trip too)."""
+    _postgresql()
+    client = api_as(admin)
+    assert client.post("/api/v1/stories/", {"product": product.id, "title": "First"}, format="json").status_code == 201
+    services.custom_field_create(actor=admin, product=product, key="size", label="Size", type="number")
+    refused = client.post("/api/v1/stories/", {"product": product.id, "title": "X", "custom_values": {"size": "big"}},
+                          format="json")
+    assert refused.status_code == 400 and "size" in refused.content.decode()
+    created = client.post("/api/v1/stories/", {"product": product.id, "title": "Sized", "custom_values": {"size": 2}},
+                          format="json")
+    assert created.status_code == 201 and created.json()["custom_values"] == {"size": 2}
+    assert created.content == client.get(f"/api/v1/stories/{created.json()['id']}/").content
+    for body, status in ((b"{not json", 400), (b"[]", 400), (b'{"product": "999999999"}', 404)):  # as before
+        response = client.post("/api/v1/stories/", body, content_type="application/json")
+        assert response.status_code == status, (body, response.content)
