@@ -105,7 +105,13 @@ def test_a_create_reads_custom_fields_and_subscribers_in_one_cache_round_trip(ap
     created = client.post("/api/v1/stories/", {"product": product.id, "title": "S", "custom_values": {"size": 3}},
                           format="json")
     assert created.status_code == 201, created.content
-    assert len(reads) == 1 and any(":customfields:" in key for key in reads[0])
+    # On Redis they come with the throttle's script (decision 2356): no MGET of their own.
+    from django.conf import settings as django_settings
+
+    if "Redis" in django_settings.CACHES["default"]["BACKEND"]:
+        assert reads == []
+    else:
+        assert len(reads) == 1 and any(":customfields:" in key for key in reads[0])
     # The fields are still current: a definition made now is checked by the next create.
     services.custom_field_create(actor=admin, product=product, key="team", label="Team", type="number")
     bad = client.post("/api/v1/stories/", {"product": product.id, "title": "S", "custom_values": {"team": "x"}},
