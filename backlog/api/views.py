@@ -326,12 +326,13 @@ class StoryViewSet(ScopedViewSet, *CRUD_MIXINS):
         if self.action != "create" or connection.vendor != "postgresql":
             return []
         http_request = request._request
-        if (http_request.content_type != "application/json"
-                or not 0 < int(http_request.META.get("CONTENT_LENGTH") or 0) <= 8192):
+        if http_request.content_type != "application/json":
             return []
         try:
+            if not 0 < int(http_request.META.get("CONTENT_LENGTH") or 0) <= 8192:
+                return []
             product_id = json.loads(http_request.body).get("product")
-        except Exception:  # noqa: BLE001 - a body the parser refuses later, in its usual place
+        except Exception:  # noqa: BLE001 - a header or body refused later, in its usual place
             return []
         if type(product_id) is not int or not 0 < product_id < 2**63:
             return []
