@@ -106,8 +106,8 @@ def unread_count_and_live_seq(*, user, workspace_id: int) -> tuple[int, str]:
         try:
             count, seq = log._sync.mget([key, log._keys(workspace_id)[0]])
         except Exception:  # noqa: BLE001 - Redis away: the reads one by one say how (below)
-            pass
-        else:
+            count = seq = False
+        if count is not False:
             if count is None:
                 count = Notification.objects.filter(Q(recipient=user) & Q(read_at__isnull=True)).count()
                 cache.set(unread_key(user.pk), count, UNREAD_TTL)
