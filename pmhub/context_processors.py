@@ -1,7 +1,7 @@
 from .access import memberships_of
 from .models import Role
 from .navigation import NavLink, admin_links, workspace_links, workspace_url
-from .selectors import unread_count
+from .selectors import unread_count, unread_count_and_live_seq
 
 LAST_WORKSPACE_KEY = "pmhub_last_workspace"
 
@@ -33,11 +33,16 @@ def navigation(request):
         role = next((w.role for w in workspaces if current is not None and w.id == current.id), None)
         view_name = match.view_name if match else ""
         current_role = Role(role) if role is not None else None
+        if current is not None:  # the count and the page's live sequence in one round trip (decision 2350)
+            unread, live_seq = unread_count_and_live_seq(user=user, workspace_id=current.id)
+        else:
+            unread, live_seq = unread_count(user=user), "0"
         return {
             "workspaces": workspaces,
             "current_workspace": current,
             "current_role": current_role,
-            "unread_notifications": unread_count(user=user),
+            "unread_notifications": unread,
+            "live_seq": live_seq,
             "links": workspace_links(view_name=view_name, workspace_slug=current.slug) if current else [],
             # The switcher: each workspace's home, the current one marked.
             "switcher": [NavLink(w.name, workspace_url("workspace_home", w.slug), current is not None

@@ -87,6 +87,39 @@ def unread_count(*, user) -> int:
     return count
 
 
+def unread_count_and_live_seq(*, user, workspace_id: int) -> tuple[int, str]:
+    """unread_count(user=user) and the workspace's live sequence number (pmhub.live, as text for
+    the page's data-live-seq) in one Redis round trip when the cache and the live log share one
+    Redis database (settings: LIVE_REDIS_URL is the cache's location): an MGET of both keys
+    (issue 23, decision 2350). A missing count is counted and cached as unread_count does; Redis
+    away answers as the two reads did apart (the count's error stands, the sequence is "0")."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from .cache import RedisCache
+    from .live import RedisLog, event_log
+
+    log, backend = event_log(), caches["default"]
+    if (isinstance(backend, RedisCache) and isinstance(log, RedisLog)
+            and backend._servers == [getattr(settings, "LIVE_REDIS_URL", "")]):
+        key = backend.make_and_validate_key(unread_key(user.pk))
+        try:
+            count, seq = log._sync.mget([key, log._keys(workspace_id)[0]])
+        except Exception:  # noqa: BLE001 - Redis away: the reads one by one say how (below)
+            count = seq = False
+        if count is not False:
+            if count is None:
+                count = Notification.objects.filter(Q(recipient=user) & Q(read_at__isnull=True)).count()
+                cache.set(unread_key(user.pk), count, UNREAD_TTL)
+            return int(count), str(int(seq or 0))
+    count = unread_count(user=user)
+    try:
+        seq = log.current(int(workspace_id))
+    except Exception:  # noqa: BLE001 - Redis away: the page still renders and the socket says reload
+        seq = 0
+    return count, str(seq)
+
+
 def unread_forget(user_id: int) -> None:
     """Drop the cached count now and again after commit (a request reading in between caches the
     old count until then)."""

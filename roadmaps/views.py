@@ -348,9 +348,9 @@ def build_timeline(*, product, params, today: date | None = None, group: str = "
         else:
             key = (i.objective_title or "No objective",)
         lanes.setdefault(key[0], []).append(i)
-    # Every initiative of the product in one query compiled once, the page looks its ones up.
-    backlog_selectors.attach_progress(drawn + unscheduled,
-                                      backlog_selectors.progress_for_product_initiatives(product=product))
+    # The initiatives shown, in one query compiled once (per power of two of them: decision 2351).
+    backlog_selectors.attach_progress(drawn + unscheduled, backlog_selectors.progress_for_product_initiatives(
+        product=product, initiative_ids=[i.id for i in drawn + unscheduled]))
     visible = {i.id for i in drawn}
     lanes = [{"title": k, "items": v} for k, v in sorted(lanes.items(), key=lambda kv: kv[0].startswith("No "))]
     if flags:
@@ -456,8 +456,9 @@ class BoardView(_RoadmapView):
         progress, risk flags and statement status: three queries beside the card rows, whatever their
         number."""
         shown = [selectors.CardInitiative(self.card_rows[pk]) for pk in ids if pk in self.card_rows]
-        # The product's every initiative, each query compiled once; the cards look theirs up (decision 2130).
-        work = backlog_selectors.progress_for_product_initiatives(product=self.product)
+        # The cards' initiatives, the query compiled once (decision 2130; per power of two of them: 2351).
+        work = backlog_selectors.progress_for_product_initiatives(product=self.product,
+                                                                  initiative_ids=[i.id for i in shown])
         backlog_selectors.attach_progress(shown, work)
         _attach_risk_flags(shown, product_id=self.product.pk)
         return rows.board_cards(shown, workspace=self.workspace, product=self.product)

@@ -55,3 +55,50 @@ def test_switcher_lists_my_workspaces_by_name_with_my_role(client_as, admin, wor
     assert "Workspace settings" in html  # admin here
     other = client.get(reverse("members", kwargs={"ws": other_workspace.slug})).content.decode()
     assert "Workspace settings" not in other  # a viewer there
+
+
+def test_the_page_reads_the_unread_count_and_live_sequence_fresh_in_one_round_trip(
+        client_as, admin, workspace, django_capture_on_commit_callbacks):
+    """Decision 2350: one MGET for both when the cache and the live log share a Redis database; a
+    write is seen by the very next page (the count's key dropped, the sequence read at render)."""
+    import re
+
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from pmhub.cache import RedisCache
+    from pmhub.live import RedisLog, event_log
+
+    client = client_as(admin)
+    url = reverse("workspace_home", kwargs={"ws": workspace.slug})
+    log = event_log()
+    shared = (isinstance(caches["default"], RedisCache) and isinstance(log, RedisLog)
+              and caches["default"]._servers == [getattr(settings, "LIVE_REDIS_URL", "")])
+
+    def seq() -> str:
+        return re.search(r'data-live-seq="([^"]*)"', client.get(url).content.decode()).group(1)
+
+    before = log.current(workspace.id)
+    assert seq() == str(before)
+    log.append(workspace.id, {"kind": "test"})
+    assert seq() == str(before + 1)
+    assert _badge(client, url) == "0"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify(recipient=admin, kind="mention", title="<b>&'\"é", workspace_id=workspace.id)
+    assert _badge(client, url) == "1"
+    if shared:  # the count cached by the first page is read with the sequence: the session's GET, one MGET
+        import redis
+
+        calls = []
+        original = redis.Redis.execute_command
+
+        def counting(self, *args, **options):
+            calls.append(args[0])
+            return original(self, *args, **options)
+
+        redis.Redis.execute_command = counting
+        try:
+            client.get(url)
+        finally:
+            redis.Redis.execute_command = original
+        assert sorted(calls) == ["GET", "MGET"]

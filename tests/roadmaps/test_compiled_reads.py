@@ -178,3 +178,24 @@ def test_board_shows_a_new_initiative_and_a_new_owner_at_once(client_as, editor,
     editor.save(update_fields=["name"])
     html = client.get(url).content.decode()
     assert "Fresh &lt;one&gt;" in html and "Renamed &amp; Co" in html and '<span class="tag">new</span>' in html
+
+
+@pytest.mark.parametrize("count", [1, 3, 5, 12])
+def test_progress_of_some_initiatives_is_theirs_of_every_initiatives(product, roadmap, other_workspace, count):
+    """Decision 2351: the figures of the initiatives asked for (padded to a power of two of ids),
+    those of the whole product's read; another product's initiative asked for is not answered."""
+    every = backlog_selectors.progress_for_product_initiatives(product=_fresh(product))
+    some = [i.pk for i in roadmap[:count]]
+    foreign = Initiative.objects.create(product=Product.objects.create(workspace=other_workspace, name="F"),
+                                        title="theirs")
+    epic = Epic.objects.create(product=foreign.product, initiative=foreign, title="theirs")
+    Story.objects.create(product=foreign.product, epic=epic, title="s", status="done", points=3)
+    read = backlog_selectors.progress_for_product_initiatives(product=_fresh(product),
+                                                              initiative_ids=[*some, foreign.pk])
+    assert read == {pk: every[pk] for pk in some if pk in every}
+    assert backlog_selectors.progress_for_product_initiatives(product=_fresh(product), initiative_ids=[]) == {}
+    # A write is read back at once.
+    Story.objects.filter(epic__initiative=roadmap[0], status="idea").update(status="shipped")
+    after = backlog_selectors.progress_for_product_initiatives(product=_fresh(product), initiative_ids=some)
+    assert after[roadmap[0].pk].done_count > every[roadmap[0].pk].done_count
+    assert after == {pk: v for pk, v in _orm_progress(product, roadmap)[0].items() if pk in some}
